@@ -1,0 +1,141 @@
+"""The year's form (统计表) as data: items, printed layout, header fields and rules."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from . import config
+
+BLANK = re.compile(r"\{([0-9A-Z.]+)\}")
+
+
+@dataclass(frozen=True)
+class Item:
+    code: str
+    label: str
+    unit: str
+    kind: str  # "count" or "money"
+
+    @property
+    def is_money(self) -> bool:
+        return self.kind == "money"
+
+    @property
+    def name(self) -> str:
+        """The Excel defined name of this item's cell in the project's template."""
+        return "WN_" + self.code.replace(".", "_")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One printed line of the table: row number, letter and sentence with its blanks."""
+
+    row: str
+    letter: str
+    text: str
+
+    @property
+    def parts(self) -> list[str]:
+        """Alternating literal, code, literal, … (always starts and ends with a literal)."""
+        return BLANK.split(self.text)
+
+    @property
+    def literals(self) -> list[str]:
+        return self.parts[0::2]
+
+    @property
+    def codes(self) -> list[str]:
+        return self.parts[1::2]
+
+    @property
+    def printed(self) -> str:
+        """The sentence as on paper, blanks shown as underscores."""
+        return BLANK.sub("______", self.text)
+
+
+@dataclass(frozen=True)
+class HeaderField:
+    key: str
+    label: str
+    name: str
+
+
+@dataclass
+class Form:
+    form: str
+    version: str
+    title: str
+    source: str
+    note: str
+    items: list[Item]
+    layout: list[Line]
+    header: list[HeaderField]
+    rules: list[dict]
+    plausibility: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def codes(self) -> list[str]:
+        return [i.code for i in self.items]
+
+    def item(self, code: str) -> Item:
+        return self._by_code[code]
+
+    @property
+    def _by_code(self) -> dict[str, Item]:
+        return {i.code: i for i in self.items}
+
+    @property
+    def blank_lines(self) -> list[Line]:
+        return [line for line in self.layout if line.codes]
+
+    def validate(self) -> None:
+        """The form file must be self-consistent: every item in the layout exactly once."""
+        in_layout = [c for line in self.layout for c in line.codes]
+        problems = []
+        dup = sorted({c for c in in_layout if in_layout.count(c) > 1})
+        if dup:
+            problems.append(f"版式中重复的项目：{'、'.join(dup)}")
+        missing = sorted(set(self.codes) - set(in_layout))
+        if missing:
+            problems.append(f"版式中缺少的项目：{'、'.join(missing)}")
+        unknown = sorted(set(in_layout) - set(self.codes))
+        if unknown:
+            problems.append(f"版式中未定义的项目：{'、'.join(unknown)}")
+        if len(set(self.codes)) != len(self.codes):
+            problems.append("项目代码重复")
+        if problems:
+            raise ValueError(f"表式文件 {self.path} 有误：" + "；".join(problems))
+
+
+def form_path(form_id: str | int) -> Path:
+    return config.FORMS_DIR / f"{form_id}.yaml"
+
+
+@lru_cache(maxsize=16)
+def load_form(form_id: str | int) -> Form:
+    """Read forms/<form_id>.yaml."""
+    path = form_path(form_id)
+    if not path.exists():
+        raise FileNotFoundError(f"找不到表式文件：{path}（请复制上一年的表式文件并修改）")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    form = Form(
+        form=str(data["form"]),
+        version=str(data["version"]),
+        title=data["title"],
+        source=data.get("source", ""),
+        note=data.get("note", ""),
+        items=[Item(str(i["code"]), i["label"], i["unit"], i["kind"]) for i in data["items"]],
+        layout=[Line(str(r["row"]), str(r.get("letter") or ""), r["text"]) for r in data["layout"]],
+        header=[HeaderField(h["key"], h["label"], h["name"]) for h in data["header"]],
+        rules=list(data.get("rules", [])),
+        plausibility=dict(data.get("plausibility", {})),
+        path=path,
+    )
+    form.validate()
+    return form

@@ -1,0 +1,267 @@
+"""The ingest step: the inbox (raw layer) → values as read (intermediate) → values in force (primary).
+
+Writes, under outputs/<year>/data/:
+
+* ingest_log.csv   every file in the inbox: read / summary / superseded / skipped / rejected, reason in Chinese
+* submissions.csv  every form read: unit, layout, header fields, in force or superseded
+* extracted.csv    every blank of every form read, as typed, with file and cell or paragraph
+* summaries.csv    the units' 书面总结材料: unit, file and extracted text (never read for figures)
+* values.csv       one row per unit and item in force
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import config, layouts, readers, store
+from .form import Form, load_form
+from .parse import MISSING, OK, UNREADABLE, parse_blank
+from .readers import ReadError
+from .units import Registry
+
+READ, SUMMARY, SUPERSEDED, SKIPPED, REJECTED = "read", "summary", "superseded", "skipped", "rejected"
+NOT_FOUND = "not_found"
+STATUS_LABELS = {READ: "已读取", SUMMARY: "书面总结", SUPERSEDED: "已被替代", SKIPPED: "已略过", REJECTED: "无法读取"}
+VALUE_LABELS = {OK: "已填", MISSING: "未填", UNREADABLE: "无法识别", NOT_FOUND: "表中未找到"}
+
+LITTER_NAMES = {"thumbs.db", ".ds_store", "desktop.ini"}
+LITTER_SUFFIXES = {".txt": "文本文件，不是报送材料", ".tmp": "临时文件", ".lnk": "快捷方式", ".ini": "系统文件"}
+OTHER_FORMATS = {
+    ".pdf": "PDF文件无法读取数字，请单位报送Word或Excel版本",
+    ".jpg": "图片无法读取数字，请单位报送Word或Excel版本",
+    ".jpeg": "图片无法读取数字，请单位报送Word或Excel版本",
+    ".png": "图片无法读取数字，请单位报送Word或Excel版本",
+    ".wps": "WPS文字格式，请单位另存为Word（.docx）后发送",
+    ".et": "WPS表格格式，请单位另存为Excel（.xlsx）后发送",
+    ".zip": "压缩包，请解压后把其中的文件放入收件箱",
+    ".rar": "压缩包，请解压后把其中的文件放入收件箱",
+    ".7z": "压缩包，请解压后把其中的文件放入收件箱",
+}
+DRAFT_WORDS = ("初稿", "草稿", "旧版")
+FINAL_WORDS = ("修改", "更正", "正式", "终稿", "定稿", "最新")
+
+
+@dataclass
+class Submission:
+    """One file of the inbox and what became of it."""
+
+    file: str  # path relative to the inbox
+    container: str = ""
+    status: str = ""
+    reason: str = ""
+    layout: str = ""
+    written_unit: str = ""
+    unit: str = ""
+    unit_type: str = ""
+    registered: bool = False
+    unit_how: str = ""
+    date: str = ""
+    person: str = ""
+    phone: str = ""
+    form_year: str = ""
+    form_version: str = ""
+    mtime: float = 0.0
+    match: layouts.Match | None = None
+    rows: list[dict] = field(default_factory=list)  # parsed blanks
+
+    @property
+    def is_form(self) -> bool:
+        return self.layout in (layouts.TEMPLATE, layouts.SENTENCE)
+
+
+def litter_reason(path: Path) -> str | None:
+    name = path.name
+    if name.startswith("~$") or name.startswith(".~lock"):
+        return "Office打开文件时留下的锁定文件"
+    if name.lower() in LITTER_NAMES or name.startswith("."):
+        return "系统生成的文件"
+    if path.suffix.lower() in LITTER_SUFFIXES:
+        return LITTER_SUFFIXES[path.suffix.lower()]
+    return None
+
+
+def list_inbox(inbox: Path) -> list[Path]:
+    if not inbox.is_dir():
+        raise FileNotFoundError(f"收件箱不存在：{inbox}")
+    return sorted((p for p in inbox.rglob("*") if p.is_file()), key=lambda p: p.relative_to(inbox).as_posix())
+
+
+def _resolve_unit(sub: Submission, path: Path, registry: Registry) -> None:
+    written = sub.written_unit
+    by_header = registry.resolve(written) if written else None
+    by_file = registry.resolve(path.stem)
+    if by_header:
+        chosen, how = by_header, f"按填报单位（{by_header.how}）"
+    elif by_file:
+        chosen = by_file
+        how = "按文件名" + (f"（填报单位「{written}」不在单位名录中）" if written else "（未填填报单位）")
+    else:
+        sub.unit, sub.registered = (written or path.stem), False
+        sub.unit_how = "未在单位名录中" + ("" if written else "，且未填填报单位，暂以文件名为单位名")
+        return
+    sub.unit, sub.unit_type, sub.registered, sub.unit_how = chosen.name, chosen.type, True, how
+
+
+def _parse_values(sub: Submission, form: Form) -> None:
+    m = sub.match
+    for item in form.items:
+        row = {"item": item.code, "raw_text": "", "location": "", "value": None, "status": NOT_FOUND,
+               "approx": False, "note": "表中未找到这一句，可能被删改"}
+        if item.code in m.values:
+            found = m.values[item.code]
+            parsed = parse_blank(found.raw, item.is_money)
+            raw = found.raw if isinstance(found.raw, str) else readers.cell_text(found.raw)
+            row.update(raw_text=raw.strip("\n"), location=found.loc, value=parsed.value,
+                       status=parsed.status, approx=parsed.approx, note=parsed.note)
+        sub.rows.append(row)
+
+
+def read_submission(path: Path, inbox: Path, form: Form, registry: Registry) -> Submission:
+    sub = Submission(path.relative_to(inbox).as_posix(), container=path.suffix.lower().lstrip("."))
+    sub.mtime = path.stat().st_mtime
+    if (why := litter_reason(path)) is not None:
+        sub.status, sub.reason = SKIPPED, f"已略过：{why}"
+        return sub
+    suffix = path.suffix.lower()
+    if suffix not in readers.CONTAINERS:
+        sub.status = REJECTED
+        sub.reason = OTHER_FORMATS.get(suffix, f"不支持的文件类型（{suffix or '无扩展名'}），请单位报送Word或Excel文件")
+        return sub
+    try:
+        extract = readers.read(path)
+        m = layouts.match(extract, form)
+    except ReadError as exc:
+        sub.status, sub.reason = REJECTED, str(exc)
+        return sub
+    sub.match, sub.layout = m, m.layout
+    sub.form_year, sub.form_version = m.form_year, m.form_version
+    header = {k: f.raw for k, f in m.header.items()}
+    sub.written_unit = str(header.get("unit") or "").strip()
+    sub.date = layouts.parse_date(header.get("date"))
+    sub.person = str(header.get("person") or "").strip()
+    sub.phone = readers.cell_text(header.get("phone")).strip()
+    _resolve_unit(sub, path, registry)
+    if m.layout == layouts.SUMMARY:
+        sub.status, sub.reason = SUMMARY, "书面总结材料（文字材料，不从中读取数字）"
+    elif m.layout == layouts.UNKNOWN:
+        sub.status = REJECTED
+        sub.reason = (f"未识别出统计表：表中的句子只找到{m.lines_found}/{m.lines_total}句，"
+                      "请单位使用下发的统计表模板填报")
+    else:
+        _parse_values(sub, form)
+        sub.status = READ
+        counts = {s: sum(r["status"] == s for r in sub.rows) for s in (OK, MISSING, UNREADABLE, NOT_FOUND)}
+        reason = f"已读取（{layouts.LAYOUT_LABELS[m.layout]}）：{len(form.items)}项中已填{counts[OK]}项"
+        extras = [f"{VALUE_LABELS[s]}{n}项" for s, n in counts.items() if s != OK and n]
+        if m.form_year and m.form_year != form.form:
+            extras.append(f"使用的是{m.form_year}年的模板")
+        sub.reason = reason + ("，" + "，".join(extras) if extras else "")
+    return sub
+
+
+def _match_unregistered(subs: list[Submission]) -> None:
+    """A file of an unregistered unit with no 填报单位 (e.g. its written summary) belongs to
+    that unit when the unit's name, as written on its form, is in the file name or title."""
+    written = {s.unit for s in subs if s.is_form and not s.registered and s.written_unit}
+    for sub in subs:
+        if sub.registered or sub.written_unit or not sub.match:
+            continue
+        title = sub.match.text[:100]
+        hits = [w for w in written if w in Path(sub.file).stem or w in title]
+        if hits:
+            sub.unit = max(hits, key=len)
+            sub.unit_how = "未在单位名录中；按文件名与该单位的统计表对应"
+
+
+def _recency(sub: Submission) -> tuple:
+    """Which of a unit's files is latest: 填报日期, then draft/final words in the name, then file time."""
+    stem = Path(sub.file).stem
+    wording = -1 if any(w in stem for w in DRAFT_WORDS) else (1 if any(w in stem for w in FINAL_WORDS) else 0)
+    return (sub.date or "", wording, sub.mtime, sub.file)
+
+
+def supersede(subs: list[Submission]) -> None:
+    forms: dict[str, list[Submission]] = {}
+    for sub in subs:
+        if sub.status == READ:
+            forms.setdefault(sub.unit, []).append(sub)
+    for group in forms.values():
+        if len(group) < 2:
+            continue
+        group.sort(key=_recency)
+        latest = group[-1]
+        for old in group[:-1]:
+            old.status = SUPERSEDED
+            old.reason = f"已被替代：同一单位另有较新的报送「{latest.file}」，本文件不计入"
+        latest.reason += f"；替代了较早的{len(group) - 1}份报送"
+
+
+def _frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(records, columns=columns)
+
+
+def _fmt(v) -> str:
+    from .parse import format_value
+
+    return format_value(v)
+
+
+LOG_COLUMNS = ["file", "status", "status_label", "reason", "unit", "layout", "container"]
+SUBMISSION_COLUMNS = ["file", "status", "unit", "unit_type", "registered", "written_unit", "unit_how", "layout",
+                      "container", "date", "person", "phone", "form_year", "form_version", "lines_found",
+                      "lines_total"]
+VALUE_COLUMNS = ["unit", "unit_type", "registered", "item", "label", "measure", "value", "status", "approx",
+                 "raw_text", "file", "location", "note"]
+
+
+def run(paths: config.YearPaths) -> dict[str, pd.DataFrame]:
+    """Ingest one year's inbox and write the data files. Returns the frames written."""
+    cfg = config.load_year_config(paths)
+    form = load_form(cfg["form"])
+    registry = Registry.load(paths.registry)
+    subs = [read_submission(p, paths.inbox, form, registry) for p in list_inbox(paths.inbox)]
+    _match_unregistered(subs)
+    supersede(subs)
+
+    def unit_key(sub: Submission) -> tuple:
+        return (*registry.sort_key(sub.unit), sub.file)
+
+    log = _frame([{"file": s.file, "status": s.status, "status_label": STATUS_LABELS[s.status],
+                   "reason": s.reason, "unit": s.unit, "layout": layouts.LAYOUT_LABELS.get(s.layout, ""),
+                   "container": s.container} for s in subs], LOG_COLUMNS)
+    forms = sorted((s for s in subs if s.status in (READ, SUPERSEDED)), key=unit_key)
+    submissions = _frame([{
+        "file": s.file, "status": s.status, "unit": s.unit, "unit_type": s.unit_type, "registered": s.registered,
+        "written_unit": s.written_unit, "unit_how": s.unit_how, "layout": s.layout, "container": s.container,
+        "date": s.date, "person": s.person, "phone": s.phone, "form_year": s.form_year,
+        "form_version": s.form_version, "lines_found": s.match.lines_found, "lines_total": s.match.lines_total,
+    } for s in forms], SUBMISSION_COLUMNS)
+    labels = {i.code: (i.label, i.unit) for i in form.items}
+
+    def value_rows(s: Submission) -> list[dict]:
+        return [{"unit": s.unit, "unit_type": s.unit_type, "registered": s.registered, "item": r["item"],
+                 "label": labels[r["item"]][0], "measure": labels[r["item"]][1], "value": _fmt(r["value"]),
+                 "status": r["status"], "approx": r["approx"], "raw_text": r["raw_text"], "file": s.file,
+                 "location": r["location"], "note": r["note"]} for r in s.rows]
+
+    extracted = _frame([{**row, "in_force": s.status == READ} for s in forms for row in value_rows(s)],
+                       VALUE_COLUMNS + ["in_force"])
+    values = _frame([row for s in forms if s.status == READ for row in value_rows(s)], VALUE_COLUMNS)
+    summaries = _frame([{"unit": s.unit, "unit_type": s.unit_type, "registered": s.registered, "file": s.file,
+                         "written_unit": s.written_unit, "unit_how": s.unit_how, "chars": len(s.match.text),
+                         "text": _clean_text(s.match.text)}
+                        for s in sorted((s for s in subs if s.status == SUMMARY), key=unit_key)],
+                       ["unit", "unit_type", "registered", "file", "written_unit", "unit_how", "chars", "text"])
+    frames = {"ingest_log": log, "submissions": submissions, "extracted": extracted, "values": values,
+              "summaries": summaries}
+    for name, frame in frames.items():
+        store.write_csv(frame, paths.data / f"{name}.csv")
+    return frames
+
+
+def _clean_text(text: str) -> str:
+    return re.sub(r"\n{3,}", "\n\n", text.replace("\t", " ")).strip()

@@ -1,0 +1,167 @@
+"""Reading what a unit typed into one blank of the form, by the table in FORM.md.
+
+Empty is missing (未填), never zero. Text that is not a number is kept verbatim and
+reported as unreadable, never guessed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import cn2an
+
+logging.getLogger("cn2an").setLevel(logging.ERROR)
+
+OK, MISSING, UNREADABLE = "ok", "missing", "unreadable"
+
+ZERO_WORDS = {"0", "无", "没有", "零", "〇", "空"}
+DASHES = "-—–―─/\\"
+APPROX_PREFIXES = ("大约", "约计", "约", "近")
+APPROX_SUFFIXES = ("左右", "以上", "余", "多")
+FILLER_PREFIXES = ("共计", "合计", "总计", "累计", "计", "共", "为", "达", "有")
+# Unit words a unit may type after the number; 万元/元 are handled apart for money blanks.
+UNIT_WORDS = ("人次", "场次", "万元", "元", "人", "户", "家", "个", "对", "名", "列", "节", "辆", "艘", "架", "张", "次", "场")
+CN_NUMERAL = set("〇零一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟点")
+EDGE_PUNCT = "。，,;；、:：.!！?？ "
+
+
+@dataclass(frozen=True)
+class Parsed:
+    value: Decimal | None
+    status: str  # ok / missing / unreadable
+    approx: bool = False
+    note: str = ""
+
+
+def _missing(note: str = "") -> Parsed:
+    return Parsed(None, MISSING, False, note)
+
+
+def _unreadable(note: str) -> Parsed:
+    return Parsed(None, UNREADABLE, False, note)
+
+
+def _from_number(x: int | float, money: bool) -> Parsed:
+    """A value Excel stored as a number."""
+    if isinstance(x, bool):
+        return _unreadable("不是数字")
+    d = Decimal(str(x))
+    return _check(d, money, approx=False, note="")
+
+
+def _check(d: Decimal, money: bool, approx: bool, note: str) -> Parsed:
+    if d < 0:
+        return _unreadable("不能为负数")
+    if not money:
+        if d != d.to_integral_value():
+            return _unreadable("此项应为整数")
+        d = d.quantize(Decimal(1))
+    else:
+        d = d.normalize()
+        if d.as_tuple().exponent < -4:
+            note = (note + "；" if note else "") + "小数超过4位"
+    return Parsed(d, OK, approx, note)
+
+
+def _strip_words(s: str) -> tuple[str, bool, str]:
+    """Remove filler, approximation and unit words around the number."""
+    approx = False
+    unit_word = ""
+    changed = True
+    while changed and s:
+        changed = False
+        for p in APPROX_PREFIXES:
+            if s.startswith(p) and len(s) > len(p):
+                s, approx, changed = s[len(p):], True, True
+        for p in FILLER_PREFIXES:
+            if s.startswith(p) and len(s) > len(p):
+                s, changed = s[len(p):], True
+        for w in UNIT_WORDS:
+            if s.endswith(w) and len(s) > len(w) and not unit_word:
+                s, unit_word, changed = s[: -len(w)], w, True
+        for p in APPROX_SUFFIXES:
+            if s.endswith(p) and len(s) > len(p):
+                s, approx, changed = s[: -len(p)], True, True
+        stripped = s.strip(EDGE_PUNCT)
+        if stripped != s:
+            s, changed = stripped, True
+    return s, approx, unit_word
+
+
+def _number(core: str, money: bool) -> Decimal | None:
+    """The number in `core`, or None when it is not exactly one number."""
+    if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", core):
+        core = core.replace(",", "")
+    if re.fullmatch(r"\d+(\.\d+)?|\.\d+", core):
+        return Decimal(core)
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)万", core)
+    if m:
+        # In a 万元 blank, 万 is the unit itself; in a count blank it multiplies.
+        return Decimal(m.group(1)) if money else Decimal(m.group(1)) * 10000
+    if any(c in CN_NUMERAL for c in core) and re.fullmatch(r"[\d.〇零一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟点]+", core):
+        if money and core.endswith("万") and not core[:-1].endswith(("十", "百", "千")):
+            core = core[:-1]
+        try:
+            x = cn2an.cn2an(core, "smart")
+        except (ValueError, KeyError, IndexError, TypeError):
+            return None
+        return Decimal(str(x)).quantize(Decimal("0.0001")).normalize() if isinstance(x, float) else Decimal(x)
+    return None
+
+
+def parse_blank(raw: object, money: bool = False) -> Parsed:
+    """Parse what was typed in one blank. `money` is True for a 万元 blank."""
+    if raw is None:
+        return _missing()
+    if isinstance(raw, int | float):
+        return _from_number(raw, money)
+    text = unicodedata.normalize("NFKC", str(raw))
+    text = text.replace("_", " ")
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        return _missing()
+    if re.search(r"\d \d", text):
+        return _unreadable("数字中间有空格，无法确定是一个数还是两个数")
+    s = text.replace(" ", "").strip(EDGE_PUNCT)
+    if not s:
+        return _missing()
+    if s in ZERO_WORDS or all(c in DASHES for c in s):
+        return Parsed(Decimal(0), OK)
+    core, approx, unit_word = _strip_words(s)
+    if core in ZERO_WORDS:
+        return Parsed(Decimal(0), OK, approx)
+    if core.startswith("-") and _number(core[1:], money) is not None:
+        return _unreadable("不能为负数")
+    d = _number(core, money)
+    if d is None:
+        if not re.search(r"\d", core) and not any(c in CN_NUMERAL for c in core):
+            return _unreadable("不是数字")
+        return _unreadable("无法识别为一个数")
+    note = ""
+    if money and unit_word == "元":
+        d = d / 10000
+        note = "填的是元，已换算为万元"
+    elif unit_word == "万元" and not money:
+        return _unreadable("此项不是金额，却填了万元")
+    return _check(d, money, approx, note)
+
+
+def format_value(d: Decimal | None) -> str:
+    """A value as written to the data files: plain digits, no exponent, no trailing zeros."""
+    if d is None:
+        return ""
+    d = d.normalize()
+    if d == d.to_integral_value():
+        return str(d.quantize(Decimal(1)))
+    return format(d, "f")
+
+
+def to_decimal(text: str) -> Decimal | None:
+    try:
+        return Decimal(text) if text not in ("", None) else None
+    except InvalidOperation:
+        return None

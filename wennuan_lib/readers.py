@@ -1,0 +1,232 @@
+"""One reader per container (.xlsx/.xlsm, .xls, .docx, .doc): file → text blocks with their places.
+
+A reader knows nothing of the form. It returns every non-empty cell or paragraph with a
+location the analyst can find again (``统计表!D7``, ``表1第5行第4列``, ``第3段``), and for
+workbooks the defined names. Problems raise ReadError with a Chinese reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+WORD_SUFFIXES = {".docx", ".docm"}
+CONTAINERS = EXCEL_SUFFIXES | WORD_SUFFIXES | {".xls", ".doc"}
+
+
+class ReadError(Exception):
+    """A file that cannot be read; the message is Chinese and says what to ask the unit for."""
+
+
+@dataclass
+class Block:
+    loc: str
+    text: str
+    sep: str = "\n"  # what separates this block from the previous one in the flat text
+
+
+@dataclass
+class Extract:
+    path: Path
+    container: str
+    blocks: list[Block] = field(default_factory=list)
+    # defined name -> (location, raw cell value); constants have location ""
+    names: dict[str, tuple[str, object]] = field(default_factory=dict)
+
+    @property
+    def is_word(self) -> bool:
+        return self.container in ("docx", "docm", "doc")
+
+
+def cell_text(value: object) -> str:
+    """A cell's value as the text a person sees."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _sniff(path: Path) -> None:
+    """Reject what is not the container its name says, with the right reason."""
+    size = path.stat().st_size
+    if size == 0:
+        raise ReadError("文件是空的（0字节），请单位重新发送")
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    suffix = path.suffix.lower()
+    if suffix in EXCEL_SUFFIXES | WORD_SUFFIXES:
+        if head == OLE_MAGIC:
+            raise ReadError("文件设置了打开密码（已加密），无法读取；请单位取消密码后重新发送")
+        if not zipfile.is_zipfile(path):
+            raise ReadError("文件已损坏或不是有效的Office文件，请单位重新保存后发送")
+    elif suffix in (".xls", ".doc") and head != OLE_MAGIC:
+        if zipfile.is_zipfile(path):
+            return  # a new-format file with an old name; the caller tries the new reader
+        raise ReadError("文件已损坏或不是有效的Office 97-2003文件，请单位重新保存后发送")
+
+
+def read_xlsx(path: Path) -> Extract:
+    import openpyxl
+
+    try:
+        with path.open("rb") as fh:  # a file object: openpyxl judges by content, not by the name
+            wb = openpyxl.load_workbook(fh, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on broken files
+        raise ReadError(f"Excel文件无法打开（{type(exc).__name__}），请单位重新保存为.xlsx后发送") from exc
+    ex = Extract(path, path.suffix.lower().lstrip("."))
+    for ws in wb.worksheets:
+        first = True
+        for row in ws.iter_rows():
+            row_first = True
+            for cell in row:
+                text = cell_text(cell.value)
+                if text.strip() == "":
+                    continue
+                sep = "\n" if (row_first and not first) else ("\t" if not row_first else "")
+                ex.blocks.append(Block(f"{ws.title}!{cell.coordinate}", text, sep if ex.blocks else ""))
+                row_first = first = False
+    scopes = [(None, wb.defined_names)] + [(ws, ws.defined_names) for ws in wb.worksheets]
+    for _ws, names in scopes:
+        for name, dn in names.items():
+            ex.names[name] = _resolve_name(wb, dn)
+    wb.close()
+    return ex
+
+
+def _resolve_name(wb, dn) -> tuple[str, object]:
+    try:
+        dests = list(dn.destinations)
+    except Exception:
+        dests = []
+    for sheet, coord in dests:
+        if sheet in wb.sheetnames:
+            ref = coord.replace("$", "").split(":")[0]
+            return f"{sheet}!{ref}", wb[sheet][ref].value
+    value = (dn.value or "").strip()
+    if value.startswith('"') and value.endswith('"'):
+        value = value[1:-1]
+    return "", value
+
+
+def read_xls(path: Path) -> Extract:
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(path)
+    except Exception as exc:
+        raise ReadError(f"Excel 97-2003 文件无法打开（{type(exc).__name__}），请单位另存为.xlsx后发送") from exc
+    ex = Extract(path, "xls")
+    for sh in book.sheets():
+        for r in range(sh.nrows):
+            row_first = True
+            for c in range(sh.ncols):
+                cell = sh.cell(r, c)
+                value = cell.value
+                if cell.ctype == xlrd.XL_CELL_DATE:
+                    value = xlrd.xldate_as_datetime(value, book.datemode)
+                text = cell_text(value)
+                if text.strip() == "":
+                    continue
+                ref = f"{sh.name}!{_col_letter(c)}{r + 1}"
+                sep = "\n" if row_first else "\t"
+                ex.blocks.append(Block(ref, text, sep if ex.blocks else ""))
+                row_first = False
+    return ex
+
+
+def _col_letter(c: int) -> str:
+    s = ""
+    c += 1
+    while c:
+        c, rem = divmod(c - 1, 26)
+        s = chr(65 + rem) + s
+    return s
+
+
+def read_docx(path: Path, container: str | None = None) -> Extract:
+    import docx
+    from docx.table import Table
+
+    try:
+        document = docx.Document(str(path))
+    except Exception as exc:
+        raise ReadError(f"Word文件无法打开（{type(exc).__name__}），请单位重新保存为.docx后发送") from exc
+    ex = Extract(path, container or path.suffix.lower().lstrip("."))
+    n_par = n_tab = 0
+    for part in document.iter_inner_content():
+        if isinstance(part, Table):
+            n_tab += 1
+            seen = set()  # holds the elements themselves, so their identity stays stable
+            for r, row in enumerate(part.rows, 1):
+                for c, cell in enumerate(row.cells, 1):
+                    if cell._tc in seen:  # a merged cell repeats in every grid slot
+                        continue
+                    seen.add(cell._tc)
+                    if cell.text.strip():
+                        ex.blocks.append(Block(f"表{n_tab}第{r}行第{c}列", cell.text, "\n"))
+        else:
+            n_par += 1
+            if part.text.strip():
+                ex.blocks.append(Block(f"第{n_par}段", part.text, "\n"))
+    if ex.blocks:
+        ex.blocks[0].sep = ""
+    return ex
+
+
+def soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def read_doc(path: Path) -> Extract:
+    """Legacy Word: LibreOffice converts a copy to .docx in a temporary folder."""
+    exe = soffice()
+    if not exe:
+        raise ReadError(
+            "这是旧版Word（.doc）文件，需要LibreOffice才能读取：请运行 bash setup.sh 安装，"
+            "或在Word中另存为.docx后放回收件箱"
+        )
+    with tempfile.TemporaryDirectory(prefix="wennuan-doc-") as tmp:
+        src = Path(tmp) / ("in" + path.suffix.lower())
+        shutil.copyfile(path, src)  # never let LibreOffice touch the raw file
+        profile = Path(tmp) / "profile"
+        cmd = [exe, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+               "--convert-to", "docx", "--outdir", tmp, str(src)]
+        try:
+            subprocess.run(cmd, capture_output=True, timeout=120, check=False,
+                           env={**os.environ, "HOME": tmp})
+        except subprocess.TimeoutExpired as exc:
+            raise ReadError("旧版Word（.doc）文件转换超时，请单位另存为.docx后发送") from exc
+        out = Path(tmp) / "in.docx"
+        if not out.exists():
+            raise ReadError("旧版Word（.doc）文件无法转换，文件可能已损坏，请单位另存为.docx后发送")
+        return read_docx(out, container="doc")
+
+
+def read(path: Path) -> Extract:
+    """Read any supported container."""
+    suffix = path.suffix.lower()
+    _sniff(path)
+    if suffix in EXCEL_SUFFIXES:
+        return read_xlsx(path)
+    if suffix in WORD_SUFFIXES:
+        return read_docx(path)
+    if suffix == ".xls":
+        return read_xlsx(path) if zipfile.is_zipfile(path) else read_xls(path)
+    if suffix == ".doc":
+        return read_docx(path, container="doc") if zipfile.is_zipfile(path) else read_doc(path)
+    raise ReadError(f"不支持的文件类型：{suffix}")

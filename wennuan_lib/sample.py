@@ -1,0 +1,565 @@
+"""Seeded generator of a synthetic sample year (示例数据).
+
+It writes what a January inbox really holds: the project's template filled in, the
+notice's original table filled in Word, the same table pasted into Excel, legacy .xls and
+.doc, a unit that sent twice, units' written summaries, an unregistered unit, and inbox
+litter; and in the blanks every kind of mess of FORM.md. It also returns the truth: what
+ingest must read from each blank, so tests can check every one.
+
+All of it is invented. Names of units are Suzhou's kinds of unions; figures are random.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import cn2an
+import docx
+import openpyxl
+import pandas as pd
+import xlwt
+import yaml
+from docx.shared import Pt
+
+from . import config, readers, store, template
+from .form import Form, Line, load_form
+from .parse import MISSING, OK, UNREADABLE
+
+SAMPLE_MARK = "示例数据"
+
+# name, aliases, type, size (workers, roughly)
+UNITS = [
+    ("张家港市总工会", "张家港|张家港市", "市、区", 420_000),
+    ("常熟市总工会", "常熟|常熟市", "市、区", 480_000),
+    ("太仓市总工会", "太仓|太仓市", "市、区", 260_000),
+    ("昆山市总工会", "昆山|昆山市", "市、区", 760_000),
+    ("吴江区总工会", "吴江|吴江市总工会|吴江区", "市、区", 390_000),
+    ("吴中区总工会", "吴中|吴中区", "市、区", 350_000),
+    ("相城区总工会", "相城|相城区", "市、区", 210_000),
+    ("姑苏区总工会", "姑苏|姑苏区|平江区总工会|沧浪区总工会|金阊区总工会", "市、区", 240_000),
+    ("苏州工业园区工会工作委员会", "工业园区|园区工委|苏州工业园区总工会", "市、区", 620_000),
+    ("苏州高新区总工会", "高新区|虎丘区总工会|高新区(虎丘区)总工会", "市、区", 330_000),
+    ("市教育工会", "教育局工会|市教育局工会", "局(公司)", 42_000),
+    ("市卫生工会", "卫生局工会|市卫生局工会", "局(公司)", 38_000),
+    ("市建设系统工会", "建设局工会|市住建局工会", "局(公司)", 56_000),
+    ("市交通运输系统工会", "交通局工会|市交通运输局工会", "局(公司)", 31_000),
+    ("市商贸工会", "商务局工会|市商务局工会", "局(公司)", 27_000),
+    ("市农林工会", "农委工会|市农林局工会", "局(公司)", 9_000),
+    ("市水利水务工会", "水利局工会", "局(公司)", 7_500),
+    ("苏州供电公司工会", "供电公司|市供电公司工会", "局(公司)", 8_800),
+    ("苏州移动公司工会", "移动公司|中国移动苏州分公司工会", "局(公司)", 4_600),
+    ("苏州电信公司工会", "电信公司|中国电信苏州分公司工会", "局(公司)", 4_100),
+    ("市邮政局工会", "邮政局|邮政公司工会", "局(公司)", 5_200),
+    ("市烟草公司工会", "烟草公司", "局(公司)", 2_300),
+    ("市文广新局工会", "文广新局|市文广新局工会委员会", "局(公司)", 6_400),
+    ("市国资委工会", "国资委", "局(公司)", 35_000),
+    ("苏州大学工会", "苏大工会", "直属", 5_600),
+    ("苏州日报报业集团工会", "报业集团", "直属", 2_100),
+    ("苏州广播电视总台工会", "广电总台", "直属", 2_600),
+    ("苏州轨道交通集团工会", "轨交集团|轨道交通", "直属", 3_900),
+    ("苏州市公交公司工会", "公交公司", "直属", 6_800),
+    ("市级机关工会工作委员会", "市级机关工委|机关工委", "直属", 11_000),
+    ("苏州科技学院工会", "科技学院", "直属", 2_400),
+    ("市直属企业工会联合会", "市直企业工会", "直属", 7_700),
+]
+UNREGISTERED = "苏州市物流行业工会联合会"
+PEOPLE = ["王建华", "李秀英", "张伟", "刘敏", "陈静", "杨磊", "赵丽", "黄勇", "周洁", "吴斌", "徐芳", "孙涛"]
+
+
+@dataclass
+class Expected:
+    value: Decimal | None
+    status: str = OK
+    approx: bool = False
+
+
+@dataclass
+class SampleFile:
+    name: str
+    status: str  # what ingest must say: read / summary / superseded / skipped / rejected
+    unit: str = ""
+    layout: str = ""
+
+
+@dataclass
+class Truth:
+    """What ingest must find: values in force per unit and item, and every file's fate."""
+
+    year: int
+    values: dict[str, dict[str, Expected]] = field(default_factory=dict)
+    files: list[SampleFile] = field(default_factory=list)
+    not_reported: list[str] = field(default_factory=list)
+
+
+def _d(x, places: int = 0) -> Decimal:
+    q = Decimal(1).scaleb(-places)
+    return Decimal(str(x)).quantize(q, rounding=ROUND_HALF_UP)
+
+
+def unit_values(rng: random.Random, size: int, utype: str) -> dict[str, Decimal]:
+    """One unit's true figures, consistent with every rule of the form."""
+    u = rng.uniform
+    v: dict[str, Decimal] = {}
+    w = int(size * u(0.85, 1.15))
+    v["01A.1"] = _d(w)
+    v["01A.2"] = _d(w * u(0.25, 0.6))
+    v["02A.1"] = _d(w * u(0.004, 0.02))
+    v["02A.2"] = _d(min(v["02A.1"] * Decimal(u(0.2, 0.5)), v["01A.2"]))
+    v["03A.1"] = _d(v["02A.1"] * Decimal(u(0.35, 0.7)))
+    for code, lo, hi in (("03A.2", 0.1, 0.4), ("03B.1", 0.1, 0.3), ("03C.1", 0.05, 0.2),
+                         ("03D.1", 0.05, 0.2), ("03E.1", 0.02, 0.1)):
+        v[code] = _d(v["03A.1"] * Decimal(u(lo, hi)))
+    v["04A.1"] = _d(max(3, w / u(300, 900)))
+    v["04A.2"] = _d(v["03A.1"] * Decimal(u(0.5, 1.1)))
+    v["04B.1"] = _d(v["04A.1"] * Decimal(u(0.05, 0.2)))
+    v["04C.1"] = _d(max(5, float(v["03A.1"]) * u(0.6, 1.1)))
+    v["04C.2"] = _d(v["04C.1"] * Decimal(u(0.7, 0.95)))
+    v["04C.3"] = _d(v["04C.2"] * Decimal(u(0.1, 0.4)))
+    v["04C.4"] = _d(v["04C.1"] * Decimal(u(0.005, 0.03)))
+    # funds in 万元 with two decimals; the total is the exact sum of its sources
+    total_yuan = float(v["04C.1"]) * u(600, 1800)
+    shares = [u(0.1, 0.3), u(0.4, 0.7), u(0.05, 0.25), u(0.0, 0.08)]
+    parts = [_d(total_yuan * s / sum(shares) / 10000, 2) for s in shares]
+    for code, p in zip(("05A.1", "05B.1", "05C.1", "05D.1"), parts, strict=True):
+        v[code] = p
+    v["05.1"] = sum(parts, Decimal(0))
+    v["06.1"] = _d(v["05.1"] * Decimal(u(0.85, 1.0)), 2)
+    v["06A.1"] = _d(v["04C.4"] * Decimal(u(1500, 3000)) / 10000, 2)
+    v["06B.1"] = _d(min(v["04C.3"] * Decimal(u(500, 1200)) / 10000, (v["06.1"] - v["06A.1"]) * Decimal("0.9")), 2)
+    big = utype == "市、区"
+    v["07A.1"] = _d(u(20, 200) if big else u(2, 30))
+    v["07B.1"] = _d(w * u(0.01, 0.05))
+    v["07B.2"] = _d(v["02A.1"] * Decimal(u(0.2, 0.6)))
+    v["07C.1"] = _d(u(100, 2000) if big else u(0, 40))
+    for code in ("07D.1", "07E.1", "07F.1", "07G.1", "07H.1"):
+        v[code] = _d(v["03A.1"] * Decimal(u(0.05, 0.5)))
+    v["07I.1"] = _d(v["03A.1"] * Decimal(u(0.05, 0.3)))
+    v["08A.1"] = _d(u(50, 900) if big else u(0, 40))
+    v["08A.2"] = _d(v["08A.1"] * Decimal(u(0.2, 0.6)))
+    v["08B.1"] = _d(w * u(0.005, 0.03))
+    v["08B.2"] = _d(v["08B.1"] * Decimal(u(0.2, 0.5)))
+    v["08C.1"] = _d(u(50, 1500) if big else u(0, 20))
+    v["08C.2"] = _d(v["08C.1"] * Decimal(u(0.3, 1.2)), 2)
+    v["08C.3"] = _d(v["08C.1"] * Decimal(u(0.5, 0.9)))
+    v["08C.4"] = _d(v["08C.2"] * Decimal(u(0.4, 0.9)), 2)
+    for x in "ABCD":
+        v[f"09{x}.1"] = _d(w * u(0.002, 0.02))
+        v[f"09{x}.2"] = _d(v[f"09{x}.1"] * Decimal(u(0.2, 0.6)))
+    v["09.1"] = sum((v[f"09{x}.1"] for x in "ABCD"), Decimal(0))
+    v["09.2"] = sum((v[f"09{x}.2"] for x in "ABCD"), Decimal(0))
+    home = _d(v["01A.2"] * Decimal(u(0.005, 0.03))) if big else _d(u(0, 300))
+    v["10A.1"] = home
+    left = home
+    for x, per, p_on in (("B", 800, 0.25), ("C", 90, 0.4), ("D", 45, 0.8), ("E", 60, 0.1), ("F", 150, 0.05)):
+        n = int(u(1, 6)) if (big and rng.random() < p_on) else 0
+        carried = _d(min(float(left) * 0.4, n * per * u(0.6, 1.0))) if n else Decimal(0)
+        if carried == 0:
+            n = 0
+        v[f"10{x}.1"], v[f"10{x}.2"] = _d(n), carried
+        left -= carried
+    v["10G.1"] = _d(float(home) * u(0.1, 0.5))
+    v["10H.1"] = _d(u(1, 12) if big else u(0, 2))
+    v["11A.1"] = _d(float(home) * u(20, 80) / 10000, 2) if home else Decimal(0)
+    return v
+
+
+def _fmt_num(d: Decimal) -> str:
+    return format(d.normalize(), "f") if d != d.to_integral_value() else str(int(d))
+
+
+FULLWIDTH = str.maketrans("0123456789.,", "０１２３４５６７８９．，")
+
+
+class Messer:
+    """Writes a true value as a unit might type it, and says what ingest must read."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+
+    def text(self, d: Decimal | None, money: bool, unit_word: str, in_sum: bool = False) -> tuple[str, Expected]:
+        """`in_sum`: the item is part of a sum rule, so it is never rounded (1.2万)."""
+        r = self.rng
+        if d is None:
+            return r.choice(["", "   ", "\u3000\u3000", "______", " _ _ "]), Expected(None, MISSING)
+        if d == 0:
+            return r.choice(["0", "无", "没有", "零", "—", "-", "/", "／", " 0 "]), Expected(Decimal(0))
+        plain = _fmt_num(d)
+        if money:
+            style = r.choice(["plain", "plain", "fullwidth", "trailing0", "unit", "spaces", "wei"])
+            if style == "fullwidth":
+                return plain.translate(FULLWIDTH), Expected(d)
+            if style == "trailing0":
+                return format(d.quantize(Decimal("0.01")), "f"), Expected(d)
+            if style == "unit":
+                return plain + "万元", Expected(d)
+            if style == "spaces":
+                return f"  {plain}  ", Expected(d)
+            if style == "wei":
+                return "共" + plain, Expected(d)
+            return plain, Expected(d)
+        style = r.choice(["plain", "plain", "plain", "comma", "fwcomma", "fullwidth", "spaces", "approx", "cn",
+                          "wan", "unit", "wei"])
+        if style == "comma" and d >= 1000:
+            return f"{int(d):,}", Expected(d)
+        if style == "fwcomma" and d >= 1000:
+            return f"{int(d):,}".replace(",", "，"), Expected(d)
+        if style == "fullwidth":
+            return plain.translate(FULLWIDTH), Expected(d)
+        if style == "spaces":
+            return f" {plain} ", Expected(d)
+        if style == "approx":
+            kind = r.choice(["约{}", "{}余", "{}多"])
+            return kind.format(plain), Expected(d, OK, True)
+        if style == "cn" and d < 1000:
+            return cn2an.an2cn(int(d)), Expected(d)
+        if style == "wan" and d >= 10000 and not in_sum:
+            # a unit that rounds to thousands writes 1.2万
+            rounded = (d / 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP) * 1000
+            return f"{_fmt_num(rounded / 10000)}万", Expected(rounded)
+        if style == "unit":
+            return plain + unit_word, Expected(d)
+        if style == "wei":
+            return r.choice(["为", "共"]) + plain, Expected(d)
+        return plain, Expected(d)
+
+
+def _pad(rng: random.Random, s: str) -> str:
+    return rng.choice(["", " ", "  ", "\u3000", "   "]) + s + rng.choice(["", " ", "  ", "\u3000", "    "])
+
+
+def sentence_lines(form: Form, texts: dict[str, str], rng: random.Random) -> list[tuple[Line, str]]:
+    """Every printed line with the unit's typing in its blanks."""
+    out = []
+    for line in form.layout:
+        parts = line.parts
+        s = parts[0]
+        for k in range(1, len(parts), 2):
+            s += _pad(rng, texts[parts[k]]) + parts[k + 1]
+        out.append((line, s))
+    return out
+
+
+def _header_text(header: dict) -> tuple[str, str]:
+    date = header.get("date_text", "")
+    unit_line = f"填报单位：{header.get('unit', '')}" + " " * 20 + (date or "年     月     日")
+    person_line = f"填报人: {header.get('person', '')}" + " " * 16 + f"联系电话：{header.get('phone', '')}"
+    return unit_line, person_line
+
+
+def _fixed_core(document: docx.Document) -> None:
+    import datetime as dt
+
+    cp = document.core_properties
+    cp.created = cp.modified = cp.last_printed = dt.datetime(2013, 1, 1)
+    cp.author = cp.last_modified_by = SAMPLE_MARK
+
+
+def _save_docx(document, path: Path) -> None:
+    _fixed_core(document)
+    buf = io.BytesIO()
+    document.save(buf)
+    store.atomic_write_bytes(path, template.normalize_zip(buf.getvalue()))
+
+
+def write_sentence_docx(form: Form, path: Path, texts: dict, header: dict, rng: random.Random,
+                        merge_like_seed: bool = True, header_in_table: bool = False) -> None:
+    """The notice's attachment, as a Word table of sentences, filled in."""
+    document = docx.Document()
+    style = document.styles["Normal"]
+    style.font.name = "宋体"
+    style.font.size = Pt(10.5)
+    document.add_paragraph("附件：")
+    document.add_paragraph(form.title)
+    unit_line, person_line = _header_text(header)
+    if not header_in_table:
+        document.add_paragraph(unit_line)
+        document.add_paragraph(person_line)
+    lines = sentence_lines(form, texts, rng)
+    groups: list[list[tuple[Line, str]]] = []
+    for line, text in lines:
+        # the seed merges some letters of a row into one cell with line breaks (03 C–E, 07 G–I, 10 E–H)
+        if (merge_like_seed and groups and groups[-1][-1][0].row == line.row and line.letter
+                and (line.row, line.letter) in {("03", "D"), ("03", "E"), ("04", "B"), ("07", "H"),
+                                                 ("07", "I"), ("10", "F"), ("10", "G"), ("10", "H")}):
+            groups[-1].append((line, text))
+        else:
+            groups.append([(line, text)])
+    table = document.add_table(rows=0, cols=4)
+    table.style = "Table Grid"
+    if header_in_table:
+        cells = table.add_row().cells
+        merged = cells[1].merge(cells[3])
+        merged.text = unit_line + "\n" + person_line
+    prev_row = None
+    for group in groups:
+        cells = table.add_row().cells
+        row = group[0][0].row
+        cells[1].text = row if row != prev_row else ""
+        prev_row = row
+        cells[2].text = "\n".join(f"（{ln.letter}）" for ln, _ in group if ln.letter)
+        cells[3].text = "\n".join(t for _, t in group)
+    cells = table.add_row().cells
+    cells[3].text = form.note
+    document.add_paragraph(f"（{SAMPLE_MARK}）")
+    _save_docx(document, path)
+
+
+def write_sentence_xlsx(form: Form, path: Path, texts: dict, header: dict, rng: random.Random) -> None:
+    """The same table pasted into Excel: whole sentences in cells."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    unit_line, person_line = _header_text(header)
+    ws["B1"] = form.title
+    ws["B2"] = unit_line
+    ws["B3"] = person_line
+    r = 4
+    for line, text in sentence_lines(form, texts, rng):
+        ws.cell(r, 2, line.row)
+        ws.cell(r, 3, f"（{line.letter}）" if line.letter else None)
+        ws.cell(r, 4, text)
+        r += 1
+    ws.cell(r, 4, form.note)
+    ws.cell(r + 1, 4, f"（{SAMPLE_MARK}）")
+    template.save(wb, path)
+
+
+def write_sentence_xls(form: Form, path: Path, texts: dict, header: dict, rng: random.Random) -> None:
+    """The pasted table saved as Excel 97-2003."""
+    book = xlwt.Workbook(encoding="utf-8")
+    sh = book.add_sheet("统计表")
+    unit_line, person_line = _header_text(header)
+    sh.write(0, 1, form.title)
+    sh.write(1, 1, unit_line)
+    sh.write(2, 1, person_line)
+    r = 3
+    for line, text in sentence_lines(form, texts, rng):
+        sh.write(r, 1, line.row)
+        if line.letter:
+            sh.write(r, 2, f"（{line.letter}）")
+        sh.write(r, 3, text)
+        r += 1
+    sh.write(r, 3, form.note)
+    sh.write(r + 1, 3, f"（{SAMPLE_MARK}）")
+    buf = io.BytesIO()
+    book.save(buf)
+    store.atomic_write_bytes(path, buf.getvalue())
+
+
+def docx_to_doc(src: Path, dest: Path) -> bool:
+    """Save a .docx as legacy .doc with LibreOffice; False when LibreOffice is absent."""
+    exe = readers.soffice()
+    if not exe:
+        return False
+    with tempfile.TemporaryDirectory() as tmp:
+        profile = Path(tmp) / "profile"
+        subprocess.run([exe, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+                        "--convert-to", "doc:MS Word 97", "--outdir", tmp, str(src)],
+                       capture_output=True, timeout=180, check=False, env={"HOME": tmp, "PATH": "/usr/bin:/bin"})
+        out = Path(tmp) / (src.stem + ".doc")
+        if not out.exists():
+            return False
+        shutil.copyfile(out, dest)
+    return True
+
+
+def write_summary_docx(path: Path, unit: str, v: dict[str, Decimal], rng: random.Random) -> None:
+    """A unit's own 书面总结材料: prose whose sentences look like the form's."""
+    document = docx.Document()
+    document.add_heading(f"{unit}2013年元旦春节送温暖活动工作总结（{SAMPLE_MARK}）", level=1)
+    visits = int(v["04A.1"]) + rng.randint(1, 30)
+    paras = [
+        f"按照市总工会《关于认真做好2013年元旦春节期间送温暖活动的通知》要求，{unit}高度重视，"
+        "结合“面对面、心贴心、实打实服务职工在基层”活动，精心组织、周密部署，扎实开展送温暖活动。",
+        f"一、深入走访，摸清底数。活动期间，各级工会干部走访企业{visits}家，走访职工家庭{int(v['04A.2']) + 12}户，"
+        f"慰问困难家庭总数{int(v['04C.1'])}户，确保党和政府的关怀送到困难职工身边。",
+        f"二、多方筹资，规范发放。共筹集慰问款物{_fmt_num(v['05.1'])}万元，其中工会投入{_fmt_num(v['05B.1'])}万元，"
+        "坚持依档帮扶、实名制发放，做到专款专用。",
+        "三、典型经验。我们把送温暖与学习宣传党的十八大精神结合起来，工会干部深入车间班组面对面宣讲，"
+        "组织“迎新春、送文化”文艺演出进企业，为坚守岗位的一线职工和农民工送去年货和祝福。",
+        "四、存在问题和下一步打算。困难职工帮扶的长效机制还需完善，部分非公企业工会参与度不高。"
+        "下一步我们将进一步完善困难职工档案，推动帮扶工作常态化。",
+    ]
+    for p in paras:
+        document.add_paragraph(p)
+    _save_docx(document, path)
+
+
+def _lock_file(path: Path, owner: str) -> None:
+    """What Word or Excel leaves beside an open file: ~$name, owner name inside."""
+    data = bytes([len(owner)]) + owner.encode("utf-16-le")[:100]
+    store.atomic_write_bytes(path, data.ljust(162, b"\x00"))
+
+
+@dataclass
+class Plan:
+    unit: str
+    written: str  # what the unit writes in 填报单位 ("" = left empty)
+    container: str  # template-xlsx, template-xlsm, docx, xlsx, xls, doc
+    file: str
+    date: str
+    variant: dict = field(default_factory=dict)
+
+
+def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = False) -> Truth:
+    """Write the sample year into `inputs` (registry, year config, inbox) and return the truth."""
+    inputs = Path(inputs)
+    paths = config.year_paths(year, inputs=inputs)
+    if paths.inbox.exists() and any(paths.inbox.iterdir()):
+        if not force:
+            raise FileExistsError(f"收件箱已有文件：{paths.inbox}。示例数据不会覆盖原始材料（如确需重建请加 --force）")
+        shutil.rmtree(paths.inbox)
+    paths.inbox.mkdir(parents=True, exist_ok=True)
+    form = load_form(str(year))
+    rng = random.Random(seed)
+    messer = Messer(rng)
+    truth = Truth(year)
+
+    registry = pd.DataFrame([{"name": n, "aliases": a, "type": t} for n, a, t, _ in UNITS])
+    store.write_csv(registry, paths.registry)
+    year_cfg = {
+        "year": year, "form": str(year), "deadline": f"{year}-01-21", "city_unit": "苏州市总工会",
+        "campaign": f"{year}年元旦春节期间送温暖活动", "notice": "苏工办〔2012〕104号", "sample": True,
+    }
+    paths.year_config.write_text(
+        f"# {SAMPLE_MARK}：由 python -m wennuan_lib sample 生成\n" + yaml.safe_dump(year_cfg, allow_unicode=True,
+                                                                                 sort_keys=False),
+        encoding="utf-8")
+
+    units = list(UNITS)
+    not_reported = {"市水利水务工会", "苏州科技学院工会"}
+    truth.not_reported = sorted(not_reported)
+    reporting = [u for u in units if u[0] not in not_reported]
+    containers = (["template-xlsx"] * 11 + ["template-xlsm"] + ["docx"] * 7 + ["xlsx"] * 4 + ["xls"] * 2
+                  + ["doc"] * 2 + ["docx-seedhdr"] * 2 + ["template-xlsx"])
+    rng.shuffle(containers)
+    plans: list[Plan] = []
+    for k, (name, aliases, _utype, _size) in enumerate(reporting):
+        kind = containers[k % len(containers)]
+        day = rng.randint(8, 21) if k % 9 else 22 + k % 3  # a few arrive after the deadline
+        date = f"{year}-01-{day:02d}"
+        written = name
+        if k % 5 == 1:
+            written = aliases.split("|")[0] + ("工会" if not aliases.split("|")[0].endswith("工会") else "")
+        if k % 7 == 3:
+            written = name + "（盖章）"
+        ext = {"template-xlsx": "xlsx", "template-xlsm": "xlsm", "docx-seedhdr": "docx"}.get(kind, kind)
+        stem = rng.choice([f"{name}送温暖统计表", f"{year}年送温暖活动统计表（{name}）", f"{name}-统计表"])
+        plans.append(Plan(name, written, kind, f"{stem}.{ext}", date))
+    # no 填报单位 typed: the file name tells who sent it
+    plans[3].written = ""
+    # a template whose rows, columns and sheet name the unit changed
+    for p, variant in zip([p for p in plans if p.container == "template-xlsx"][:3],
+                          [{"inserted_rows": {6: "（本单位说明：困难职工数据截至2012年12月31日）"}},
+                           {"remark_column": True}, {"sheet_title": "Sheet1"}], strict=False):
+        p.variant = variant
+    # a unit that sent twice: a first draft in Word, then the corrected template
+    twice = next(p for p in plans if p.container == "template-xlsx" and not p.variant)
+    draft = Plan(twice.unit, twice.written, "docx", f"{twice.unit}送温暖统计表（初稿）.docx", f"{year}-01-09")
+    twice.file = f"{twice.unit}送温暖统计表（修改稿）.xlsx"
+    twice.date = f"{year}-01-16"
+    plans.append(draft)
+    # a unit that is not in the registry
+    plans.append(Plan(UNREGISTERED, UNREGISTERED, "xlsx", f"{UNREGISTERED}统计表.xlsx", f"{year}-01-17"))
+
+    sizes = {n: (t, s) for n, _, t, s in UNITS}
+    sizes[UNREGISTERED] = ("", 3_000)
+    true_values = {}
+    for p in plans:
+        utype, size = sizes[p.unit]
+        if p.unit not in true_values:
+            true_values[p.unit] = unit_values(rng, size, utype or "直属")
+        values = dict(true_values[p.unit])
+        if p is draft:  # the draft had a figure the unit later corrected
+            values["04A.1"] = values["04A.1"] + 7
+        _write_plan(form, paths.inbox, p, values, messer, rng, truth, is_draft=p is draft)
+
+    for i, s in enumerate([p for p in plans if p is not draft][:: 5]):
+        fname = f"{s.unit}送温暖活动书面总结.docx"
+        write_summary_docx(paths.inbox / fname, s.unit, true_values[s.unit], rng)
+        truth.files.append(SampleFile(fname, "summary", s.unit))
+        if i == 1:  # one summary arrives inside a subfolder the analyst made
+            sub = paths.inbox / "书面材料"
+            sub.mkdir(exist_ok=True)
+            (paths.inbox / fname).rename(sub / fname)
+            truth.files[-1].name = f"书面材料/{fname}"
+    # inbox litter
+    lock = "~$" + plans[0].file[2:]
+    _lock_file(paths.inbox / lock, "王建华")
+    store.atomic_write_bytes(paths.inbox / "Thumbs.db", bytes(rng.randrange(256) for _ in range(512)))
+    store.atomic_write_bytes(paths.inbox / ".DS_Store", b"\x00\x00\x00\x01Bud1" + bytes(64))
+    (paths.inbox / "说明.txt").write_text(f"{SAMPLE_MARK}：各单位报送材料，请勿修改。\n", encoding="utf-8")
+    for name in (lock, "Thumbs.db", ".DS_Store", "说明.txt"):
+        truth.files.append(SampleFile(name, "skipped"))
+    truth.files.sort(key=lambda f: f.name)
+    return truth
+
+
+def _write_plan(form: Form, inbox: Path, p: Plan, values: dict, messer: Messer, rng: random.Random,
+                truth: Truth, is_draft: bool) -> None:
+    # Which blanks this unit leaves empty, and one it answers with words.
+    blanks = {c: values[c] for c in form.codes}
+    for code in rng.sample(form.codes, rng.choice([0, 0, 1, 2, 3])):
+        blanks[code] = None
+    unreadable = rng.choice(form.codes) if rng.random() < 0.15 else None
+    header = {"unit": p.written, "date": p.date, "person": rng.choice(PEOPLE),
+              "phone": f"0512-6{rng.randint(1000000, 9999999)}"}
+    expected: dict[str, Expected] = {}
+    in_sums = {c for rule in form.rules if "==" in rule["check"] for c in re.findall(r"\d\d[A-Z]?\.\d", rule["check"])}
+    path = inbox / p.file
+    if p.container.startswith("template"):
+        cells = {}
+        for code, d in blanks.items():
+            item = form.item(code)
+            if d is None:
+                cells[code], expected[code] = None, Expected(None, MISSING)
+            elif rng.random() < 0.12:  # typed as text (pasted, or validation switched off)
+                text, expected[code] = messer.text(d, item.is_money, item.unit, code in in_sums)
+                cells[code] = text
+            else:
+                cells[code] = float(d) if item.is_money else int(d)
+                expected[code] = Expected(d)
+        if unreadable:
+            cells[unreadable], expected[unreadable] = "见附件", Expected(None, UNREADABLE)
+        import datetime as dt
+
+        hdr = {**header, "date": dt.date.fromisoformat(p.date)}
+        template.write(form, path, values=cells, header=hdr, sample=True, **p.variant)
+        layout = "template"
+    else:
+        texts = {}
+        for code, d in blanks.items():
+            item = form.item(code)
+            texts[code], expected[code] = messer.text(d, item.is_money, item.unit, code in in_sums)
+        if unreadable:
+            texts[unreadable], expected[unreadable] = "见附件", Expected(None, UNREADABLE)
+        y, m, d = p.date.split("-")
+        header["date_text"] = rng.choice([f"{y}年{int(m)}月{int(d)}日", f"{y}年{m}月{d}日", f"{y}.{int(m)}.{int(d)}"])
+        layout = "sentence"
+        if p.container in ("docx", "docx-seedhdr"):
+            write_sentence_docx(form, path, texts, header, rng, merge_like_seed=rng.random() < 0.7,
+                                header_in_table=p.container == "docx-seedhdr")
+        elif p.container == "xlsx":
+            write_sentence_xlsx(form, path, texts, header, rng)
+        elif p.container == "xls":
+            write_sentence_xls(form, path, texts, header, rng)
+        elif p.container == "doc":
+            tmp = path.with_suffix(".docx")
+            write_sentence_docx(form, tmp, texts, header, rng)
+            made = docx_to_doc(tmp, path.with_suffix(".doc"))
+            if made:
+                tmp.unlink()
+            else:  # no LibreOffice here: keep the .docx so the sample stays complete
+                path = tmp
+    truth.files.append(SampleFile(path.relative_to(inbox).as_posix(), "superseded" if is_draft else "read",
+                                  p.unit, layout))
+    if not is_draft:
+        truth.values[p.unit] = expected
