@@ -1,0 +1,164 @@
+"""Round trip: generated data → files of every container and layout → ingest gives the generated values."""
+
+import shutil
+
+import pytest
+
+from wennuan_lib import config, ingest, readers, sample
+from wennuan_lib.parse import format_value
+
+from .conftest import tree_hash
+
+
+def compare(truth, frames):
+    """Every blank of every in-force submission read as the generator wrote it."""
+    values = frames["values"]
+    wrong = []
+    for unit, expected in truth.values.items():
+        rows = values[values["unit"] == unit].set_index("item")
+        assert len(rows) == 67, unit
+        for code, e in expected.items():
+            r = rows.loc[code]
+            if (r["status"], r["value"], bool(r["approx"])) != (e.status, format_value(e.value), e.approx):
+                wrong.append((unit, code, e, r["raw_text"], r["value"], r["status"]))
+    assert not wrong
+
+
+def test_every_blank_of_every_sample_submission_is_read_right(sample_run):
+    truth, _paths, frames, _ = sample_run
+    compare(truth, frames)
+    assert set(frames["values"]["unit"]) == set(truth.values)
+
+
+def test_sample_covers_every_container_and_layout(sample_run):
+    truth, _, frames, _ = sample_run
+    read = frames["submissions"]
+    assert set(read["container"]) >= {"xlsx", "xlsm", "xls", "docx"} | ({"doc"} if readers.soffice() else set())
+    assert set(read["layout"]) == {"template", "sentence"}
+    containers_by_layout = read.groupby("layout")["container"].agg(set)
+    assert {"docx", "xlsx"} <= containers_by_layout["sentence"]
+    statuses = set(frames["ingest_log"]["status"])
+    assert statuses >= {"read", "summary", "superseded", "skipped"}
+
+
+def test_every_file_has_the_expected_fate(sample_run):
+    truth, _, frames, _ = sample_run
+    log = frames["ingest_log"].set_index("file")
+    assert set(log.index) == {f.name for f in truth.files}
+    for f in truth.files:
+        assert log.loc[f.name, "status"] == f.status, f.name
+        assert log.loc[f.name, "reason"], f.name
+        if f.unit:
+            assert log.loc[f.name, "unit"] == f.unit, f.name
+
+
+def test_superseded_draft_is_never_counted(sample_run):
+    truth, _, frames, _ = sample_run
+    draft = next(f for f in truth.files if f.status == "superseded")
+    assert draft.name not in set(frames["values"]["file"])
+    subs = frames["submissions"]
+    unit_rows = subs[subs["unit"] == draft.unit]
+    assert sorted(unit_rows["status"]) == ["read", "superseded"]
+    latest = unit_rows[unit_rows["status"] == "read"].iloc[0]
+    assert latest["date"] > unit_rows[unit_rows["status"] == "superseded"].iloc[0]["date"]
+    extracted = frames["extracted"]
+    assert set(extracted.loc[extracted["file"] == draft.name, "in_force"]) == {False}
+
+
+def test_unregistered_unit_is_ingested_under_its_written_name_and_flagged(sample_run):
+    _, _, frames, _ = sample_run
+    values = frames["values"]
+    rows = values[values["unit"] == sample.UNREGISTERED]
+    assert len(rows) == 67 and set(rows["registered"]) == {False}
+
+
+def test_aliases_and_file_names_resolve_to_canonical_units(sample_run):
+    _, _, frames, _ = sample_run
+    subs = frames["submissions"]
+    assert (subs["written_unit"] != subs["unit"]).any()  # aliases and seals were resolved
+    by_file = subs[subs["written_unit"] == ""]
+    assert len(by_file) >= 1 and by_file["registered"].all()
+    assert by_file["unit_how"].str.contains("文件名").all()
+
+
+def test_provenance_file_and_cell_or_paragraph(sample_run):
+    _, _, frames, _ = sample_run
+    v = frames["values"]
+    filled = v[v["status"] != "not_found"]
+    assert (filled["file"] != "").all() and (filled["location"] != "").all()
+    assert filled["location"].str.contains("!").any() and filled["location"].str.contains("表1第").any()
+
+
+def test_raw_inputs_are_untouched(sample_run):
+    _, paths, _, before = sample_run
+    assert tree_hash(paths.inputs) == before
+
+
+def test_data_files_are_utf8_bom_and_byte_identical_across_runs(sample_run, tmp_path):
+    _, paths, _, _ = sample_run
+    first = {p.name: p.read_bytes() for p in paths.data.glob("*.csv")}
+    again = config.year_paths(2013, paths.inputs, tmp_path / "out2")
+    ingest.run(again)
+    second = {p.name: p.read_bytes() for p in again.data.glob("*.csv")}
+    assert first == second
+    assert all(b.startswith(b"\xef\xbb\xbf") for b in first.values())
+    assert set(first) >= {"values.csv", "ingest_log.csv", "extracted.csv"}
+
+
+def test_another_seed_reads_right_too(tmp_path):
+    truth = sample.generate(tmp_path / "inputs", 2013, seed=7)
+    frames = ingest.run(config.year_paths(2013, tmp_path / "inputs", tmp_path / "outputs"))
+    compare(truth, frames)
+
+
+def test_sample_refuses_to_overwrite_an_inbox(tmp_path):
+    sample.generate(tmp_path, 2013, 1)
+    with pytest.raises(FileExistsError):
+        sample.generate(tmp_path, 2013, 2)
+
+
+@pytest.mark.parametrize("name,data,words", [
+    ("空文件.xlsx", b"", "空"),
+    ("乱码.xlsx", bytes(range(256)) * 4, "损坏"),
+    ("乱码.docx", b"PK\x03\x04" + bytes(200), "损坏"),
+    ("加密.xlsx", readers.OLE_MAGIC + bytes(600), "密码"),
+    ("扫描件.pdf", b"%PDF-1.4", "PDF"),
+    ("材料.zip", b"PK\x05\x06" + bytes(18), "压缩包"),
+])
+def test_bad_files_are_rejected_with_a_chinese_reason_and_lose_nothing_else(year_dir, form, name, data, words):
+    from wennuan_lib import template
+
+    template.write(form, year_dir.inbox / "常熟市总工会.xlsx", values={"01A.1": 5}, header={"unit": "常熟市总工会"})
+    (year_dir.inbox / name).write_bytes(data)
+    frames = ingest.run(year_dir)
+    log = frames["ingest_log"].set_index("file")
+    assert log.loc[name, "status"] == "rejected" and words in log.loc[name, "reason"]
+    assert log.loc["常熟市总工会.xlsx", "status"] == "read"
+    assert frames["values"].set_index("item").loc["01A.1", "value"] == "5"
+
+
+def test_doc_without_libreoffice_says_how_to_read_it(year_dir, monkeypatch):
+    (year_dir.inbox / "旧表.doc").write_bytes(readers.OLE_MAGIC + bytes(600))
+    monkeypatch.setattr(readers, "soffice", lambda: None)
+    log = ingest.run(year_dir)["ingest_log"].iloc[0]
+    assert log["status"] == "rejected" and "LibreOffice" in log["reason"] and ".docx" in log["reason"]
+
+
+@pytest.mark.skipif(not readers.soffice(), reason="LibreOffice 未安装（bash setup.sh 会安装）")
+def test_doc_is_read_through_libreoffice(sample_run):
+    _, _, frames, _ = sample_run
+    subs = frames["submissions"]
+    assert (subs["container"] == "doc").sum() >= 1
+
+
+def test_litter_is_skipped_quietly(year_dir):
+    for name in ["~$统计表.xlsx", "Thumbs.db", ".DS_Store", "说明.txt"]:
+        (year_dir.inbox / name).write_bytes(b"x")
+    log = ingest.run(year_dir)["ingest_log"]
+    assert set(log["status"]) == {"skipped"} and len(log) == 4
+
+
+def test_missing_inbox_is_a_clear_error(tmp_path):
+    shutil.copytree(config.ROOT / "inputs", tmp_path / "inputs", ignore=shutil.ignore_patterns("20*"))
+    with pytest.raises(FileNotFoundError, match="收件箱"):
+        ingest.run(config.year_paths(2013, tmp_path / "inputs", tmp_path / "out"))
