@@ -162,3 +162,25 @@ def test_missing_inbox_is_a_clear_error(tmp_path):
     shutil.copytree(config.ROOT / "inputs", tmp_path / "inputs", ignore=shutil.ignore_patterns("20*"))
     with pytest.raises(FileNotFoundError, match="收件箱"):
         ingest.run(config.year_paths(2013, tmp_path / "inputs", tmp_path / "out"))
+
+
+MESSES = {
+    "千分位逗号": r"^\s*\d{1,3}(?:,\d{3})+\s*$",
+    "全角逗号": r"\d，\d{3}",
+    "全角数字": r"[０-９]",
+    "计数中的万": r"^\s*\d+(?:\.\d+)?万\s*$",
+    "约": r"约\d", "余": r"\d余", "多": r"\d多",
+    "中文数字": r"^[一二三四五六七八九十百千]+$",
+    "零的写法": r"^\s*(?:无|没有|零|—|-|/|／)\s*$",
+    "下划线空白": r"^[\s\u3000]*_{2,}[\s\u3000]*$",
+    "单位词": r"\d(?:人|户|家|人次|万元)\s*$",
+    "为/共": r"^\s*(?:为|共)\d",
+    "无法识别的文字": r"见附件",
+}
+
+
+def test_sample_holds_every_mess_of_form_md(sample_run):
+    _, _, frames, _ = sample_run
+    raw = frames["extracted"]["raw_text"]
+    absent = [name for name, rx in MESSES.items() if not raw.str.contains(rx, regex=True).any()]
+    assert not absent

@@ -18,7 +18,11 @@ class PipelineError(Exception):
 def run_notebook(name: str, paths: config.YearPaths, log_output: bool = False) -> None:
     import papermill as pm
     from jupyter_client.kernelspec import NoSuchKernel
+    from traitlets.config import Config
 
+    # Local IPC sockets: nothing listens on the network, and ipykernel stays quiet about it.
+    kernel_config = Config()
+    kernel_config.KernelManager.transport = "ipc"
     src = config.NOTEBOOKS_DIR / name
     paths.notebooks.mkdir(parents=True, exist_ok=True)
     logging.getLogger("papermill").setLevel(logging.WARNING)
@@ -27,7 +31,7 @@ def run_notebook(name: str, paths: config.YearPaths, log_output: bool = False) -
             str(src), str(paths.notebooks / name),
             parameters={"year": paths.year, "inputs_dir": str(paths.inputs), "outputs_dir": str(paths.outputs)},
             kernel_name=config.KERNEL_NAME, cwd=str(config.NOTEBOOKS_DIR), progress_bar=False,
-            log_output=log_output,
+            log_output=log_output, config=kernel_config,
         )
     except NoSuchKernel as exc:
         raise PipelineError(f"找不到Jupyter内核「{config.KERNEL_NAME}」，请先运行 bash setup.sh") from exc

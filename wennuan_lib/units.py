@@ -67,7 +67,7 @@ class Registry:
             name = self.keys[key]
             return Resolved(name, True, self.types[name], "名称一致" if key == normalize(name) else "别名")
         # A registered name inside a longer written one (…总工会办公室); the longest wins.
-        hits = [k for k in self.keys if len(k) >= 3 and k in key]
+        hits = [k for k in self.keys if len(k) >= 2 and k in key]
         if hits:
             name = self.keys[max(hits, key=len)]
             return Resolved(name, True, self.types[name], "名称包含")
