@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from wennuan_lib import config, ingest, sample
+from wennuan_lib import clean, config, ingest, reconcile, sample
 from wennuan_lib.form import load_form
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,13 +22,27 @@ def form():
 
 
 @pytest.fixture(scope="session")
-def sample_run(tmp_path_factory):
-    """A sample year generated with the default seed, ingested once; with its truth."""
+def sample_years(tmp_path_factory):
+    """The sample's 2012 and 2013, generated with the default seed and run through every step in order."""
     root = tmp_path_factory.mktemp("sample")
-    truth = sample.generate(root / "inputs", 2013, 2013)
-    paths = config.year_paths(2013, root / "inputs", root / "outputs")
+    truths = {y: sample.generate(root / "inputs", y, 2013) for y in (2012, 2013)}
     before = tree_hash(root / "inputs")
-    frames = ingest.run(paths)
+    results = {}
+    for y in (2012, 2013):
+        paths = config.year_paths(y, root / "inputs", root / "outputs")
+        frames = ingest.run(paths)
+        frames["read_values"] = frames.pop("values")  # as read, before corrections
+        frames.update(clean.run(paths))
+        frames.update(reconcile.run(paths))
+        results[y] = (truths[y], paths, frames)
+    return results, before
+
+
+@pytest.fixture(scope="session")
+def sample_run(sample_years):
+    """2013 of the sample: truth, paths, frames of every step, and the inputs' hash before any run."""
+    results, before = sample_years
+    truth, paths, frames = results[2013]
     return truth, paths, frames, before
 
 

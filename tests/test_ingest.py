@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from wennuan_lib import config, ingest, readers, sample
+from wennuan_lib import clean, config, ingest, readers, reconcile, sample
 from wennuan_lib.parse import format_value
 
 from .conftest import tree_hash
@@ -12,7 +12,7 @@ from .conftest import tree_hash
 
 def compare(truth, frames):
     """Every blank of every in-force submission read as the generator wrote it."""
-    values = frames["values"]
+    values = frames["read_values"]
     wrong = []
     for unit, expected in truth.values.items():
         rows = values[values["unit"] == unit].set_index("item")
@@ -27,7 +27,7 @@ def compare(truth, frames):
 def test_every_blank_of_every_sample_submission_is_read_right(sample_run):
     truth, _paths, frames, _ = sample_run
     compare(truth, frames)
-    assert set(frames["values"]["unit"]) == set(truth.values)
+    assert set(frames["read_values"]["unit"]) == set(truth.values)
 
 
 def test_sample_covers_every_container_and_layout(sample_run):
@@ -55,7 +55,7 @@ def test_every_file_has_the_expected_fate(sample_run):
 def test_superseded_draft_is_never_counted(sample_run):
     truth, _, frames, _ = sample_run
     draft = next(f for f in truth.files if f.status == "superseded")
-    assert draft.name not in set(frames["values"]["file"])
+    assert draft.name not in set(frames["read_values"]["file"])
     subs = frames["submissions"]
     unit_rows = subs[subs["unit"] == draft.unit]
     assert sorted(unit_rows["status"]) == ["read", "superseded"]
@@ -67,7 +67,7 @@ def test_superseded_draft_is_never_counted(sample_run):
 
 def test_unregistered_unit_is_ingested_under_its_written_name_and_flagged(sample_run):
     _, _, frames, _ = sample_run
-    values = frames["values"]
+    values = frames["read_values"]
     rows = values[values["unit"] == sample.UNREGISTERED]
     assert len(rows) == 67 and set(rows["registered"]) == {False}
 
@@ -83,7 +83,7 @@ def test_aliases_and_file_names_resolve_to_canonical_units(sample_run):
 
 def test_provenance_file_and_cell_or_paragraph(sample_run):
     _, _, frames, _ = sample_run
-    v = frames["values"]
+    v = frames["read_values"]
     filled = v[v["status"] != "not_found"]
     assert (filled["file"] != "").all() and (filled["location"] != "").all()
     assert filled["location"].str.contains("!").any() and filled["location"].str.contains("表1第").any()
@@ -94,20 +94,31 @@ def test_raw_inputs_are_untouched(sample_run):
     assert tree_hash(paths.inputs) == before
 
 
-def test_data_files_are_utf8_bom_and_byte_identical_across_runs(sample_run, tmp_path):
-    _, paths, _, _ = sample_run
-    first = {p.name: p.read_bytes() for p in paths.data.glob("*.csv")}
-    again = config.year_paths(2013, paths.inputs, tmp_path / "out2")
-    ingest.run(again)
-    second = {p.name: p.read_bytes() for p in again.data.glob("*.csv")}
+def test_data_files_are_utf8_bom_and_byte_identical_across_runs(sample_years, tmp_path):
+    results, _ = sample_years
+    _, paths, _ = results[2013]
+    for year in (2012, 2013):  # the same order as the first run, so that 2013 sees 2012
+        again = config.year_paths(year, paths.inputs, tmp_path / "out2")
+        ingest.run(again)
+        clean.run(again)
+        reconcile.run(again)
+
+    def files(root):
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+                if p.is_file() and p.suffix in (".csv", ".xlsx")}
+
+    first, second = files(paths.year_outputs), files(again.year_outputs)
     assert first == second
-    assert all(b.startswith(b"\xef\xbb\xbf") for b in first.values())
-    assert set(first) >= {"values.csv", "ingest_log.csv", "extracted.csv"}
+    csvs = {k: v for k, v in first.items() if k.endswith(".csv")}
+    assert all(b.startswith(b"\xef\xbb\xbf") for b in csvs.values())
+    assert {"data/values.csv", "data/ingest_log.csv", "data/extracted.csv", "data/issues.csv"} <= set(first)
+    assert any(k.startswith("feedback/") for k in first)
 
 
 def test_another_seed_reads_right_too(tmp_path):
     truth = sample.generate(tmp_path / "inputs", 2013, seed=7)
     frames = ingest.run(config.year_paths(2013, tmp_path / "inputs", tmp_path / "outputs"))
+    frames["read_values"] = frames["values"]
     compare(truth, frames)
 
 

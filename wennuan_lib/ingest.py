@@ -6,7 +6,8 @@ Writes, under outputs/<year>/data/:
 * submissions.csv  every form read: unit, layout, header fields, in force or superseded
 * extracted.csv    every blank of every form read, as typed, with file and cell or paragraph
 * summaries.csv    the units' 书面总结材料: unit, file and extracted text (never read for figures)
-* values.csv       one row per unit and item in force
+
+and returns the values as read from the files in force (step 02 turns them into values.csv).
 """
 
 from __future__ import annotations
@@ -256,10 +257,11 @@ def run(paths: config.YearPaths) -> dict[str, pd.DataFrame]:
                          "text": _clean_text(s.match.text)}
                         for s in sorted((s for s in subs if s.status == SUMMARY), key=unit_key)],
                        ["unit", "unit_type", "registered", "file", "written_unit", "unit_how", "chars", "text"])
-    frames = {"ingest_log": log, "submissions": submissions, "extracted": extracted, "values": values,
-              "summaries": summaries}
+    frames = {"ingest_log": log, "submissions": submissions, "extracted": extracted, "summaries": summaries}
     for name, frame in frames.items():
         store.write_csv(frame, paths.data / f"{name}.csv")
+    # values as read from the files in force; step 02 applies corrections and writes values.csv
+    frames["values"] = values
     return frames
 
 

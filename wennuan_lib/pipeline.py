@@ -45,6 +45,11 @@ def run_notebook(name: str, paths: config.YearPaths, log_output: bool = False) -
 def run_year(paths: config.YearPaths, progress=print) -> None:
     if not paths.inbox.is_dir():
         raise PipelineError(f"找不到{paths.year}年的收件箱：{paths.inbox}")
+    previous = config.year_paths(paths.year - 1, paths.inputs, paths.outputs)
+    if previous.inbox.is_dir() and not (previous.data / "values.csv").exists():
+        progress(f"上年（{previous.year}年）尚未处理：先处理上年，以便做历史审核")
+        run_year(previous, progress)
+        progress(f"继续处理 {paths.year} 年")
     for i, name in enumerate(config.PIPELINE_NOTEBOOKS, 1):
-        progress(f"[{i}/{len(config.PIPELINE_NOTEBOOKS)}] 运行 {name} …")
+        progress(f"[{paths.year}年 {i}/{len(config.PIPELINE_NOTEBOOKS)}] 运行 {name} …")
         run_notebook(name, paths)

@@ -5,9 +5,14 @@ from __future__ import annotations
 from . import config, store
 
 
+def _names(frame, mask, limit: int = 8) -> str:
+    names = list(frame.loc[mask, "unit"])
+    return "、".join(names[:limit]) + (f"等{len(names)}个" if len(names) > limit else "") if names else "无"
+
+
 def run_summary(paths: config.YearPaths) -> str:
-    log = store.read_csv(paths.data / "ingest_log.csv")
-    values = store.read_csv(paths.data / "values.csv")
+    data = paths.data
+    log = store.read_csv(data / "ingest_log.csv")
     counts = log["status"].value_counts()
     lines = [
         f"{paths.year}年处理完成：收件箱共 {len(log)} 个文件",
@@ -16,10 +21,29 @@ def run_summary(paths: config.YearPaths) -> str:
     ]
     for _, row in log[log["status"] == "rejected"].iterrows():
         lines.append(f"  无法读取：{row['file']}（{row['reason']}）")
-    n_units = values["unit"].nunique() if len(values) else 0
-    status = values["status"].value_counts()
-    lines.append(f"  {n_units} 个单位的数据：未填 {status.get('missing', 0)} 项，无法识别 {status.get('unreadable', 0)} 项，"
-                 f"表中未找到 {status.get('not_found', 0)} 项，约数 {(values['approx'] == 'True').sum()} 项")
-    lines.append(f"  数据文件：{paths.data}")
+    if (data / "values.csv").exists():
+        values = store.read_csv(data / "values.csv")
+        status = values["status"].value_counts()
+        lines.append(f"  {values['unit'].nunique()} 个单位的数据：未填 {status.get('missing', 0)} 项，"
+                     f"无法识别 {status.get('unreadable', 0)} 项，表中未找到 {status.get('not_found', 0)} 项，"
+                     f"约数 {(values['approx'] == 'True').sum()} 项，已更正 {(values['corrected'] == 'True').sum()} 项")
+    if (data / "issues.csv").exists():
+        issues = store.read_csv(data / "issues.csv")
+        waived = issues["waived"] == "True"
+        errors = (issues["severity"] == "error") & ~waived
+        lines.append(f"  审核意见：必须修改 {int(errors.sum())} 条，请核实 {int(((issues['severity'] == 'warning') & ~waived).sum())} 条，"
+                     f"已豁免 {int(waived.sum())} 条")
+        audit = store.read_csv(data / "audit.csv")
+        bad = audit[audit["status"] == "unmatched"]
+        for _, row in bad.iterrows():
+            lines.append(f"  登记表有误：{row['kind']}登记表第{row['line']}行（{row['message']}）")
+    if (data / "reporting_status.csv").exists():
+        st = store.read_csv(data / "reporting_status.csv")
+        lines.append(f"  未报统计表：{_names(st, st['form'] == '未报')}")
+        lines.append(f"  逾期报送：{_names(st, st['late'] == '逾期')}")
+        lines.append(f"  不在单位名录中：{_names(st, st['registered'] != 'True')}")
+        feedback = sorted((paths.year_outputs / "feedback").glob("*.xlsx"))
+        lines.append(f"  反馈表 {len(feedback)} 份：{paths.year_outputs / 'feedback'}")
+    lines.append(f"  数据文件：{data}")
     lines.append(f"  已执行的笔记本：{paths.notebooks}")
     return "\n".join(lines)

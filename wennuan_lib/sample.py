@@ -97,6 +97,12 @@ class Truth:
     values: dict[str, dict[str, Expected]] = field(default_factory=dict)
     files: list[SampleFile] = field(default_factory=list)
     not_reported: list[str] = field(default_factory=list)
+    late: list[str] = field(default_factory=list)
+    # (unit, rule id, item code) of every figure broken on purpose
+    broken: list[tuple[str, str, str]] = field(default_factory=list)
+    corrected: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (unit, item) -> value in force
+    waived: list[tuple[str, str]] = field(default_factory=list)  # (unit, rule)
+    unmatched_corrections: int = 0
 
 
 def _d(x, places: int = 0) -> Decimal:
@@ -169,6 +175,97 @@ def unit_values(rng: random.Random, size: int, utype: str) -> dict[str, Decimal]
     v["10H.1"] = _d(u(1, 12) if big else u(0, 2))
     v["11A.1"] = _d(float(home) * u(20, 80) / 10000, 2) if home else Decimal(0)
     return v
+
+
+GROWTH = 1.08  # the sample's figures grow about 8 % a year
+
+
+def yearly_values(seed: int, unit: str, utype: str, size: int, year: int) -> dict[str, Decimal]:
+    """A unit's figures for one year: the same unit draws the same shape every year, scaled by
+    growth, so the sample's years compare like real ones."""
+    jitter = random.Random(f"{seed}:{unit}:{year}").uniform(0.97, 1.03)
+    return unit_values(random.Random(f"{seed}:{unit}"), int(size * GROWTH ** (year - 2013) * jitter), utype)
+
+
+def _set(v: dict, code: str, value) -> None:
+    v[code] = _d(value, 2 if code in MONEY_CODES else 0)
+
+
+MONEY_CODES = {"05.1", "05A.1", "05B.1", "05C.1", "05D.1", "06.1", "06A.1", "06B.1", "08C.2", "08C.4", "11A.1"}
+
+
+def _break_part_whole(v):
+    _set(v, "02A.2", v["02A.1"] + 15)
+
+
+def _break_sum_money(v):
+    _set(v, "05.1", v["05.1"] + 50)
+
+
+def _break_sum_count(v):
+    _set(v, "09.1", v["09.1"] + 120)
+
+
+def _break_pair(v):
+    _set(v, "10D.1", 3)
+    _set(v, "10D.2", 0)
+
+
+def _break_charter_total(v):
+    _set(v, "10D.1", 2)
+    _set(v, "10D.2", 300)
+    _set(v, "10A.1", sum(v[f"10{x}.2"] for x in "BCDEF") - 10)
+
+
+def _break_paid_out(v):
+    _set(v, "06.1", v["05.1"] * Decimal("1.5"))
+
+
+def _break_paid_parts(v):
+    _set(v, "06A.1", v["06.1"] * Decimal("0.6"))
+    _set(v, "06B.1", v["06.1"] * Decimal("0.6"))
+
+
+def _break_lifted(v):
+    _set(v, "03E.1", v["03A.1"] + 5)
+
+
+def _break_per_household(v):
+    _set(v, "04C.1", v["04C.1"] * 30)
+
+
+def _break_yuan(v):
+    _set(v, "11A.1", v["11A.1"] * 10000)
+
+
+def _break_peer(v):
+    _set(v, "02A.1", v["01A.1"] * Decimal("0.3"))
+
+
+def _break_history(v):
+    _set(v, "04A.2", v["04A.2"] * 3 + 200)  # well above the floor, however small the unit
+
+
+# rule id, item the finding names, the change, whether it needs a big unit (市、区), whether it needs last year
+BREAKS = [
+    ("P03", "02A.2", _break_part_whole, False, False),
+    ("S01", "05.1", _break_sum_money, False, False),
+    ("S02", "09.1", _break_sum_count, False, False),
+    ("Q03", "10D.1", _break_pair, False, False),
+    ("W01", "10B.2", _break_charter_total, True, False),
+    ("W02", "06.1", _break_paid_out, False, False),
+    ("W03", "06A.1", _break_paid_parts, False, False),
+    ("W04", "03E.1", _break_lifted, False, False),
+    ("M01", "05.1", _break_per_household, False, False),
+    ("Y01", "11A.1", _break_yuan, True, False),
+    ("O01", "02A.1", _break_peer, False, False),
+    ("H01", "04A.2", _break_history, False, True),
+]
+BREAK_CODES = {"P03": {"02A.1", "02A.2"}, "S01": {"05.1", "05A.1", "05B.1", "05C.1", "05D.1"},
+               "S02": {"09.1", "09A.1", "09B.1", "09C.1", "09D.1"}, "Q03": {"10D.1", "10D.2"},
+               "W01": {"10A.1", "10B.2", "10C.2", "10D.2", "10E.2", "10F.2"}, "W02": {"06.1", "05.1"},
+               "W03": {"06.1", "06A.1", "06B.1"}, "W04": {"03E.1", "03A.1"}, "M01": {"05.1", "04C.1"},
+               "Y01": {"11A.1", "10A.1"}, "O01": {"02A.1", "01A.1"}, "H01": {"04A.2"}}
 
 
 def _fmt_num(d: Decimal) -> str:
@@ -419,7 +516,7 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
         shutil.rmtree(paths.inbox)
     paths.inbox.mkdir(parents=True, exist_ok=True)
     form = load_form(str(year))
-    rng = random.Random(seed)
+    rng = random.Random(f"{seed}:{year}")
     messer = Messer(rng)
     truth = Truth(year)
 
@@ -427,7 +524,9 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
     store.write_csv(registry, paths.registry)
     year_cfg = {
         "year": year, "form": str(year), "deadline": f"{year}-01-21", "city_unit": "苏州市总工会",
-        "campaign": f"{year}年元旦春节期间送温暖活动", "notice": "苏工办〔2012〕104号", "sample": True,
+        "campaign": f"{year}年元旦春节期间送温暖活动",
+        "notice": "苏工办〔2012〕104号" if year == 2013 else f"（{SAMPLE_MARK}，{year}年通知文号）",
+        "contact": "市总工会保障工作部", "phone": "65236564", "email": "shb6564@126.com", "sample": True,
     }
     paths.year_config.write_text(
         f"# {SAMPLE_MARK}：由 python -m wennuan_lib sample 生成\n" + yaml.safe_dump(year_cfg, allow_unicode=True,
@@ -472,15 +571,30 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
 
     sizes = {n: (t, s) for n, _, t, s in UNITS}
     sizes[UNREGISTERED] = ("", 3_000)
-    true_values = {}
+    true_values = {p.unit: yearly_values(seed, p.unit, sizes[p.unit][0] or "直属", sizes[p.unit][1], year)
+                   for p in plans}
+    # figures broken on purpose, one kind per unit, so that every kind of finding shows
+    has_history = config.year_paths(year - 1, inputs=inputs).inbox.is_dir()
+    eligible = [p.unit for p in plans if p.unit not in (twice.unit, UNREGISTERED) and p is not draft]
+    rng.shuffle(eligible)
+    protected: dict[str, set[str]] = {}
+    for rule, code, change, big, needs_history in BREAKS:
+        if needs_history and not has_history:
+            continue
+        unit = next(u for u in eligible if u not in protected and (not big or (
+            sizes[u][0] == "市、区" and true_values[u]["11A.1"] > 0 and true_values[u]["10A.1"] > 0)))
+        change(true_values[unit])
+        protected[unit] = BREAK_CODES[rule]
+        truth.broken.append((unit, rule, code))
     for p in plans:
-        utype, size = sizes[p.unit]
-        if p.unit not in true_values:
-            true_values[p.unit] = unit_values(rng, size, utype or "直属")
         values = dict(true_values[p.unit])
         if p is draft:  # the draft had a figure the unit later corrected
             values["04A.1"] = values["04A.1"] + 7
-        _write_plan(form, paths.inbox, p, values, messer, rng, truth, is_draft=p is draft)
+        _write_plan(form, paths.inbox, p, values, messer, rng, truth, is_draft=p is draft,
+                    protect=protected.get(p.unit, set()))
+    _write_decisions(paths, truth, true_values, registry)
+    truth.late = sorted(p.unit for p in plans if p.date > year_cfg["deadline"] and p is not draft
+                        and p.unit != UNREGISTERED)
 
     for i, s in enumerate([p for p in plans if p is not draft][:: 5]):
         fname = f"{s.unit}送温暖活动书面总结.docx"
@@ -503,13 +617,45 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
     return truth
 
 
+def _write_decisions(paths: config.YearPaths, truth: Truth, true_values: dict, registry: pd.DataFrame) -> None:
+    """The analyst's corrections.csv and waivers.csv for the sample year."""
+    by_rule = {rule: unit for unit, rule, _ in truth.broken}
+    fixes = []
+    if "S01" in by_rule:  # the unit phoned in the right total
+        unit = by_rule["S01"]
+        v = true_values[unit]
+        right = v["05A.1"] + v["05B.1"] + v["05C.1"] + v["05D.1"]
+        alias = registry.loc[registry["name"] == unit, "aliases"].iloc[0].split("|")[0]
+        fixes.append({"unit": alias, "item": "05.1", "value": _fmt_num(right),
+                      "reason": f"{SAMPLE_MARK}：单位电话确认，总额应为各来源之和"})
+        truth.corrected[(unit, "05.1")] = right
+        truth.broken = [b for b in truth.broken if b[1] != "S01"]
+    if "W02" in by_rule:  # the unit confirmed a figure by email
+        unit = by_rule["W02"]
+        fixes.append({"unit": unit, "item": "07A.1", "value": "12",
+                      "reason": f"{SAMPLE_MARK}：单位邮件更正"})
+        truth.corrected[(unit, "07A.1")] = Decimal(12)
+    fixes.append({"unit": "姑苏区总工汇", "item": "04A.1", "value": "100",
+                  "reason": f"{SAMPLE_MARK}：单位名称写错的更正，应在审核记录中报错"})
+    truth.unmatched_corrections = 1
+    store.write_csv(pd.DataFrame(fixes, columns=["unit", "item", "value", "reason"]),
+                    paths.year_inputs / "corrections.csv")
+    waivers = []
+    if "W04" in by_rule:
+        waivers.append({"unit": by_rule["W04"], "rule": "W04",
+                        "reason": f"{SAMPLE_MARK}：已电话核实，本年脱贫家庭含上年建档的家庭"})
+        truth.waived.append((by_rule["W04"], "W04"))
+    store.write_csv(pd.DataFrame(waivers, columns=["unit", "rule", "reason"]), paths.year_inputs / "waivers.csv")
+
+
 def _write_plan(form: Form, inbox: Path, p: Plan, values: dict, messer: Messer, rng: random.Random,
-                truth: Truth, is_draft: bool) -> None:
-    # Which blanks this unit leaves empty, and one it answers with words.
+                truth: Truth, is_draft: bool, protect: set[str] = frozenset()) -> None:
+    # Which blanks this unit leaves empty, and one it answers with words; never the ones broken on purpose.
     blanks = {c: values[c] for c in form.codes}
-    for code in rng.sample(form.codes, rng.choice([0, 0, 1, 2, 3])):
+    free = [c for c in form.codes if c not in protect]
+    for code in rng.sample(free, rng.choice([0, 0, 1, 2, 3])):
         blanks[code] = None
-    unreadable = rng.choice(form.codes) if rng.random() < 0.15 else None
+    unreadable = rng.choice(free) if rng.random() < 0.15 else None
     header = {"unit": p.written, "date": p.date, "person": rng.choice(PEOPLE),
               "phone": f"0512-6{rng.randint(1000000, 9999999)}"}
     expected: dict[str, Expected] = {}
@@ -522,7 +668,7 @@ def _write_plan(form: Form, inbox: Path, p: Plan, values: dict, messer: Messer, 
             if d is None:
                 cells[code], expected[code] = None, Expected(None, MISSING)
             elif rng.random() < 0.12:  # typed as text (pasted, or validation switched off)
-                text, expected[code] = messer.text(d, item.is_money, item.unit, code in in_sums)
+                text, expected[code] = messer.text(d, item.is_money, item.unit, code in in_sums | protect)
                 cells[code] = text
             else:
                 cells[code] = float(d) if item.is_money else int(d)
@@ -538,7 +684,7 @@ def _write_plan(form: Form, inbox: Path, p: Plan, values: dict, messer: Messer, 
         texts = {}
         for code, d in blanks.items():
             item = form.item(code)
-            texts[code], expected[code] = messer.text(d, item.is_money, item.unit, code in in_sums)
+            texts[code], expected[code] = messer.text(d, item.is_money, item.unit, code in in_sums | protect)
         if unreadable:
             texts[unreadable], expected[unreadable] = "见附件", Expected(None, UNREADABLE)
         y, m, d = p.date.split("-")

@@ -22,6 +22,16 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def safe_filename(name: str, fallback: str = "单位") -> str:
+    """A unit's name as part of a file name: no path separators, no characters Windows refuses."""
+    import re
+    import unicodedata
+
+    s = unicodedata.normalize("NFKC", str(name or ""))
+    s = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]+', "_", s).strip(" ._")
+    return s[:60] or fallback
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     text = frame.to_csv(index=False, lineterminator="\n")
     atomic_write_bytes(path, ("\ufeff" + text).encode("utf-8"))

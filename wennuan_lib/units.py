@@ -58,14 +58,17 @@ class Registry:
     def names(self) -> list[str]:
         return list(self.frame["name"])
 
-    def resolve(self, written: str) -> Resolved | None:
-        """The registered unit a written name means, or None."""
+    def resolve(self, written: str, strict: bool = False) -> Resolved | None:
+        """The registered unit a written name means, or None. `strict`: only a name or an alias,
+        never a name found inside a longer text (for the analyst's own tables, where a typo must show)."""
         key = normalize(written)
         if not key:
             return None
         if key in self.keys:
             name = self.keys[key]
             return Resolved(name, True, self.types[name], "名称一致" if key == normalize(name) else "别名")
+        if strict:
+            return None
         # A registered name inside a longer written one (…总工会办公室); the longest wins.
         hits = [k for k in self.keys if len(k) >= 2 and k in key]
         if hits:

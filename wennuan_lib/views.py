@@ -95,3 +95,123 @@ def summaries_table(summaries: pd.DataFrame) -> pd.DataFrame:
     frame = summaries.assign(excerpt=summaries["text"].str.slice(0, 80) + "…")
     headings = {"unit": "单位", "file": "文件", "chars": "字数", "excerpt": "开头"}
     return styled(frame[list(headings)].rename(columns=headings))
+
+
+# --- step 02 / 03: findings, corrections, reporting status -------------------------------------------
+
+SEVERITY_CSS = {"error": "background-color: #f8b4b4", "warning": "background-color: #fff3b0",
+                "waived": "background-color: #e0e0e0"}
+FINDING_HEADINGS = {"unit": "单位", "item": "项目", "rule": "规则", "check_type": "审核类别", "severity": "类别",
+                    "message": "问题", "action": "处理意见", "waived": "已豁免", "waiver_reason": "豁免理由"}
+
+
+def findings_summary(issues: pd.DataFrame):
+    """How many findings of each kind, open and waived."""
+    waived = flag(issues["waived"])
+    frame = issues.assign(状态=waived.map({True: "已豁免", False: "待处理"}),
+                          类别=issues["severity"].map({"error": "必须修改", "warning": "请核实"}))
+    table = frame.pivot_table(index=["check_type", "类别"], columns="状态", values="rule", aggfunc="count",
+                              fill_value=0).reset_index().rename(columns={"check_type": "审核类别"})
+    return styled(table)
+
+
+def findings_table(issues: pd.DataFrame, severity: str | None = None, unit: str | None = None,
+                   rule: str | None = None, include_waived: bool = True):
+    """The findings, filtered: severity 'error'/'warning', a unit's name, a rule id."""
+    mask = pd.Series(True, index=issues.index)
+    if severity:
+        mask &= issues["severity"] == severity
+    if unit:
+        mask &= issues["unit"].str.contains(unit, regex=False)
+    if rule:
+        mask &= issues["rule"] == rule
+    if not include_waived:
+        mask &= ~flag(issues["waived"])
+    frame = issues.loc[mask, list(FINDING_HEADINGS)].copy()
+    frame["severity"] = frame["severity"].map({"error": "必须修改", "warning": "请核实"})
+    frame["waived"] = flag(frame["waived"]).map({True: "是", False: ""})
+    css = [SEVERITY_CSS["waived"] if w else SEVERITY_CSS[s]
+           for s, w in zip(issues.loc[mask, "severity"], flag(issues.loc[mask, "waived"]), strict=True)]
+    frame = frame.rename(columns=FINDING_HEADINGS).reset_index(drop=True)
+    return styled(frame).apply(lambda row: [css[row.name]] * len(row), axis=1)
+
+
+def finding_grid(values: pd.DataFrame, issues: pd.DataFrame):
+    """Units × items, each cell coloured by its worst open finding (red: 必须修改, yellow: 请核实, grey: 已豁免)."""
+    worst: dict[tuple[str, str], str] = {}
+    rank = {"waived": 0, "warning": 1, "error": 2}
+    for unit, items, severity, waived in zip(issues["unit"], issues["items"], issues["severity"],
+                                             flag(issues["waived"]), strict=True):
+        level = "waived" if waived else severity
+        for item in str(items).split("|"):
+            if rank[level] >= rank.get(worst.get((unit, item), "waived"), -1):
+                worst[(unit, item)] = level
+    order = list(dict.fromkeys(values["item"]))
+    units = list(dict.fromkeys(values["unit"]))
+    shown = values["value"].where(values["status"] == "ok", values["status"].map(VALUE_LABELS))
+    shown = shown.where(~(values["corrected"].astype(str) == "True"), shown + "（更正）")
+    grid = pd.DataFrame({"unit": values["unit"], "item": values["item"], "shown": shown}).pivot(
+        index="unit", columns="item", values="shown").reindex(index=units, columns=order)
+    css = pd.DataFrame([[SEVERITY_CSS.get(worst.get((u, i)), "") for i in order] for u in units],
+                       index=units, columns=order)
+    grid.index.name, grid.columns.name = "单位", "项目"
+    return grid.style.apply(lambda _: css.values, axis=None).set_table_styles(LEFT)
+
+
+def audit_table(audit: pd.DataFrame):
+    headings = {"kind": "类型", "line": "登记表行号", "written_unit": "登记的单位", "unit": "对应单位", "item": "项目",
+                "rule": "规则", "original": "原值", "value": "更正值", "reason": "理由", "status": "结果", "message": "说明"}
+    frame = audit[list(headings)].rename(columns=headings)
+    frame["结果"] = frame["结果"].map({"applied": "已应用", "unmatched": "未匹配（错误）"})
+    return styled(frame).apply(
+        lambda row: ["background-color: #f8b4b4" if row["结果"].startswith("未匹配") else ""] * len(row), axis=1)
+
+
+def status_table(status: pd.DataFrame):
+    headings = {"unit": "单位", "unit_type": "类型", "form": "统计表", "form_date": "填报日期", "late": "是否按时",
+                "days_late": "逾期天数", "summary": "书面总结", "errors": "必须修改", "warnings": "请核实",
+                "waived": "已豁免", "registered": "在名录中"}
+    frame = status[list(headings)].rename(columns=headings)
+    frame["在名录中"] = flag(frame["在名录中"]).map({True: "是", False: "否（请核实）"})
+
+    def colour(row):
+        if row["统计表"] == "未报":
+            return ["background-color: #f8b4b4"] * len(row)
+        if row["在名录中"] != "是":
+            return ["background-color: #dbeafe"] * len(row)
+        if row["是否按时"] == "逾期" or row["书面总结"] == "未报":
+            return ["background-color: #fff3b0"] * len(row)
+        return [""] * len(row)
+
+    return styled(frame).apply(colour, axis=1)
+
+
+KEY_ITEMS = ["01A.1", "02A.1", "04A.1", "04A.2", "04C.1", "05.1", "06.1", "10A.1"]
+
+
+def unit_dossiers(values: pd.DataFrame, summaries: pd.DataFrame) -> str:
+    """Each unit's written summary beside its key figures (HTML), for picking 典型经验."""
+    import html
+
+    parts = []
+    for unit, group in summaries.groupby("unit", sort=False):
+        mine = values[(values["unit"] == unit) & values["item"].isin(KEY_ITEMS)]
+        rows = "".join(f"<tr><td>{html.escape(r.item)}</td><td>{html.escape(r.label)}</td>"
+                       f"<td style='text-align:right'>{html.escape(r.value or '未填')} {html.escape(r.measure)}</td></tr>"
+                       for r in mine.itertuples())
+        text = "<br>".join(html.escape(t) for t in "\n\n".join(group["text"]).split("\n") if t.strip())
+        parts.append(
+            f"<h3>{html.escape(unit)}</h3><div style='display:flex;gap:24px;align-items:flex-start'>"
+            f"<table style='flex:0 0 360px'>{rows or '<tr><td>未报统计表</td></tr>'}</table>"
+            f"<div style='flex:1;line-height:1.7'>{text}</div></div>")
+    return "".join(parts) or "<p>本年度没有单位报送书面总结材料。</p>"
+
+
+def by_unit_table(table: pd.DataFrame):
+    return styled(table.rename(columns={"unit": "单位", "errors": "必须修改", "warnings": "请核实"}))
+
+
+def by_rule_table(table: pd.DataFrame):
+    frame = table.assign(severity=table["severity"].map({"error": "必须修改", "warning": "请核实"}))
+    return styled(frame.rename(columns={"rule": "规则", "check_type": "审核类别", "severity": "类别", "findings": "条数",
+                                        "units": "单位数", "example": "示例"}))

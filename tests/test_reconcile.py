@@ -1,0 +1,202 @@
+"""Corrections, waivers, reporting status and feedback, on the sample year and on small cases."""
+
+import shutil
+
+import openpyxl
+import pandas as pd
+
+from wennuan_lib import clean, config, ingest, reconcile, template
+from wennuan_lib.store import read_csv, write_csv
+
+KINDS = {"强制性审核", "提示性审核", "历史审核"}
+
+
+def test_sample_year_shows_every_kind_of_finding(sample_run, form):
+    _, _, frames, _ = sample_run
+    issues = frames["issues"]
+    rule_ids = {r["id"] for r in form.rules}
+    seen = set(issues["rule"])
+    assert set(issues["check_type"]) == KINDS
+    for needed in ["N01", "N02", "N04", "A01", "M01", "Y01", "O01", "H01"]:
+        assert needed in seen, needed
+    assert {r[0] for r in rule_ids if r} <= {r[0] for r in seen}  # part/sum/pair/plausibility all present
+    assert (issues["waived"] == True).any()  # noqa: E712
+
+
+def test_every_broken_figure_is_flagged_with_its_item_and_clean_units_raise_no_error(sample_run):
+    truth, _, frames, _ = sample_run
+    issues = frames["issues"]
+    found = set(zip(issues["unit"], issues["rule"], issues["item"]))
+    for unit, rule, item in truth.broken:
+        assert (unit, rule, item) in found, (unit, rule, item)
+    broken_units = {u for u, *_ in truth.broken}
+    read = frames["read_values"]
+    unreadable = set(read.loc[read["status"] == "unreadable", "unit"])
+    clean_units = set(truth.values) - broken_units - unreadable
+    errors = issues[(issues["severity"] == "error") & issues["unit"].isin(clean_units)]
+    assert errors.empty, errors["message"].tolist()
+
+
+def test_corrections_change_exactly_what_they_should(sample_run):
+    truth, _, frames, _ = sample_run
+    values, read = frames["values"], frames["read_values"]
+    changed = values[values["corrected"] == True]  # noqa: E712
+    assert {(u, i) for u, i in zip(changed["unit"], changed["item"], strict=True)} == set(truth.corrected)
+    for (unit, item), value in truth.corrected.items():
+        row = values[(values["unit"] == unit) & (values["item"] == item)].iloc[0]
+        assert row["value"] == str(value.normalize()) and row["original_value"] != row["value"]
+        before = read[(read["unit"] == unit) & (read["item"] == item)].iloc[0]
+        assert row["original_value"] == before["value"]
+    untouched = values[values["corrected"] != True]  # noqa: E712
+    merged = untouched.merge(read, on=["unit", "item"], suffixes=("", "_read"))
+    assert (merged["value"] == merged["value_read"]).all()
+
+
+def test_a_corrected_figure_no_longer_raises_its_finding(sample_run):
+    truth, _, frames, _ = sample_run
+    unit = next(u for (u, i) in truth.corrected if i == "05.1")
+    issues = frames["issues"]
+    assert issues[(issues["unit"] == unit) & (issues["rule"] == "S01")].empty
+    audit = frames["audit"]
+    line = audit[(audit["unit"] == unit) & (audit["kind"] == "更正")].iloc[0]
+    assert line["status"] == "applied" and line["original"] != line["value"]
+
+
+def test_waiver_marks_the_finding_and_is_audited(sample_run):
+    truth, _, frames, _ = sample_run
+    issues = frames["issues"]
+    for unit, rule in truth.waived:
+        rows = issues[(issues["unit"] == unit) & (issues["rule"] == rule)]
+        assert len(rows) and rows["waived"].all() and (rows["waiver_reason"] != "").all()
+    waived = issues[issues["waived"] == True]  # noqa: E712
+    assert set(zip(waived["unit"], waived["rule"])) == set(truth.waived)
+
+
+def test_unmatched_correction_is_an_error_not_silence(sample_run):
+    truth, _, frames, _ = sample_run
+    audit = frames["audit"]
+    unmatched = audit[audit["status"] == "unmatched"]
+    assert len(unmatched) == truth.unmatched_corrections
+    assert "姑苏区总工汇" in unmatched["message"].iloc[0]
+    a01 = frames["issues"][frames["issues"]["rule"] == "A01"]
+    assert len(a01) == 1 and a01["severity"].iloc[0] == "error" and "第4行" in a01["message"].iloc[0]
+
+
+def test_reporting_status_lists_missing_late_unknown_and_both_parts(sample_run):
+    truth, _, frames, _ = sample_run
+    st = frames["reporting_status"].set_index("unit")
+    assert sorted(st.index[st["form"] == "未报"]) == truth.not_reported
+    assert sorted(st.index[st["late"] == "逾期"]) == truth.late and len(truth.late) >= 1
+    unknown = st[st["registered"] == False]  # noqa: E712
+    assert list(unknown.index) == ["苏州市物流行业工会联合会"]
+    summaries = {f.unit for f in truth.files if f.status == "summary"}
+    assert set(st.index[st["summary"] == "已报"]) == summaries
+    assert set(st["summary"]) == {"已报", "未报"}
+
+
+def test_feedback_files_open_and_name_the_right_cells(sample_run):
+    truth, paths, frames, _ = sample_run
+    folder = paths.year_outputs / "feedback"
+    values = frames["values"]
+    unit, rule, item = next(b for b in truth.broken if b[1] == "P03")
+    wb = openpyxl.load_workbook(folder / f"{unit}.xlsx")
+    ws = wb["审核意见"]
+    head = [c.value for c in ws[7]]
+    rows = [dict(zip(head, [c.value for c in r], strict=True)) for r in ws.iter_rows(min_row=8)]
+    row = next(r for r in rows if r["规则"] == rule)
+    locs = values[(values["unit"] == unit) & values["item"].isin(["02A.2", "02A.1"])].set_index("item")["location"]
+    assert row["位置"].split("\n") == [locs["02A.2"], locs["02A.1"]]
+    assert row["类别"] == "必须修改" and "02A.2" in row["涉及项目"]
+    sheet_text = " ".join(str(c.value) for r in ws.iter_rows(max_row=6) for c in r if c.value)
+    assert unit in sheet_text and "65236564" in sheet_text and "示例数据" in sheet_text
+    data = wb["本单位数据"]
+    codes = [r[0].value for r in data.iter_rows(min_row=4)]
+    assert codes[:3] == ["01A.1", "01A.2", "02A.1"] and len(codes) == 67
+    open_units = set(frames["issues"].loc[frames["issues"]["waived"] == False, "unit"]) & set(values["unit"])  # noqa: E712
+    assert {p.stem for p in folder.glob("*.xlsx")} == open_units
+
+
+def _one_unit_year(year_dir, form, values, corrections=None, waivers=None, header_unit="常熟市总工会"):
+    template.write(form, year_dir.inbox / "a.xlsx", values=values, header={"unit": header_unit})
+    if corrections is not None:
+        write_csv(pd.DataFrame(corrections, columns=["unit", "item", "value", "reason"]),
+                  year_dir.year_inputs / "corrections.csv")
+    if waivers is not None:
+        write_csv(pd.DataFrame(waivers, columns=["unit", "rule", "reason"]), year_dir.year_inputs / "waivers.csv")
+    ingest.run(year_dir)
+    out = clean.run(year_dir)
+    out.update(reconcile.run(year_dir))
+    return out
+
+
+def test_correction_by_alias_and_waiver_by_rule(year_dir, form):
+    vals = {c: 1 for c in form.codes}
+    vals.update({"02A.1": 10, "02A.2": 12, "03E.1": 9, "03A.1": 5})
+    out = _one_unit_year(year_dir, form, vals,
+                         corrections=[{"unit": "常熟", "item": "02A.2", "value": "8", "reason": "电话确认"}],
+                         waivers=[{"unit": "常熟市总工会", "rule": "W04", "reason": "已核实"}])
+    v = out["values"].set_index("item")
+    assert (v.loc["02A.2", "value"], v.loc["02A.2", "original_value"]) == ("8", "12")
+    rules = set(out["issues"]["rule"])
+    assert "P03" not in rules
+    w04 = out["issues"][(out["issues"]["rule"] == "W04") & (out["issues"]["unit"] == "常熟市总工会")]
+    assert w04["waived"].tolist() == [True]
+    assert list(out["audit"]["status"]) == ["applied", "applied"]
+
+
+def test_bad_correction_lines_are_reported(year_dir, form):
+    out = _one_unit_year(year_dir, form, {c: 1 for c in form.codes}, corrections=[
+        {"unit": "常熟市总工会", "item": "99X.1", "value": "1", "reason": ""},
+        {"unit": "常熟市总工会", "item": "01A.1", "value": "见附件", "reason": ""},
+        {"unit": "不存在的工会", "item": "01A.1", "value": "5", "reason": ""}],
+        waivers=[{"unit": "常熟市总工会", "rule": "S09", "reason": ""}])
+    audit = out["audit"]
+    assert list(audit["status"]) == ["unmatched"] * 4
+    assert out["issues"]["rule"].tolist().count("A01") == 4
+    assert (out["values"]["corrected"] == False).all()  # noqa: E712
+
+
+def test_without_previous_year_no_history_check(year_dir, form):
+    out = _one_unit_year(year_dir, form, {c: 1 for c in form.codes})
+    assert out["has_previous"] is False and "H01" not in set(out["issues"]["rule"])
+
+
+def test_wrong_header_in_corrections_file_is_named(year_dir, form):
+    template.write(form, year_dir.inbox / "a.xlsx", values={"01A.1": 1}, header={"unit": "常熟市总工会"})
+    (year_dir.year_inputs / "corrections.csv").write_text("单位,项目,数值\n", encoding="utf-8")
+    ingest.run(year_dir)
+    try:
+        clean.run(year_dir)
+    except ValueError as exc:
+        assert "corrections.csv" in str(exc) and "unit" in str(exc)
+    else:
+        raise AssertionError("a corrections file with a wrong header must be an error")
+
+
+def test_run_over_the_committed_sample_writes_every_output(tmp_path):
+    shutil.copytree(config.ROOT / "inputs", tmp_path / "inputs")
+    for year in (2012, 2013):
+        paths = config.year_paths(year, tmp_path / "inputs", tmp_path / "outputs")
+        ingest.run(paths)
+        clean.run(paths)
+        reconcile.run(paths)
+    for name in ("values", "issues", "audit", "reporting_status", "findings_by_unit", "findings_by_rule"):
+        assert (paths.data / f"{name}.csv").exists()
+    issues = read_csv(paths.data / "issues.csv")
+    assert {"unit", "item", "rule", "severity", "message"} <= set(issues.columns)
+    assert "H01" in set(issues["rule"])
+
+
+def test_another_seed_flags_every_broken_figure_and_no_clean_unit(tmp_path):
+    from wennuan_lib import sample
+
+    truths = {y: sample.generate(tmp_path / "inputs", y, seed=11) for y in (2012, 2013)}
+    for year in (2012, 2013):
+        paths = config.year_paths(year, tmp_path / "inputs", tmp_path / "outputs")
+        read = ingest.run(paths)["values"]
+        out = clean.run(paths)
+    issues, truth = out["issues"], truths[2013]
+    found = set(zip(issues["unit"], issues["rule"], issues["item"]))
+    assert all(b in found for b in truth.broken)
+    clean_units = set(truth.values) - {u for u, *_ in truth.broken} - set(read.loc[read["status"] == "unreadable", "unit"])
+    assert issues[(issues["severity"] == "error") & issues["unit"].isin(clean_units)].empty

@@ -1,0 +1,138 @@
+"""Feedback workbooks (退回修改): one per unit with open findings, ready to email.
+
+Sheet 审核意见: each problem on its own row, with the items concerned, the figures as the unit
+wrote them, and where they are in the unit's own file. Sheet 本单位数据: every item of the form
+with the unit's figure, problems beside the cells concerned.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from . import store, template
+from .form import Form
+from .rules import SEVERITY_LABELS
+
+ERROR_FILL = PatternFill("solid", fgColor="F8B4B4")
+WARN_FILL = PatternFill("solid", fgColor="FFF3B0")
+HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
+BOLD = Font(bold=True)
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def put(ws, row: int, col: int, value, **style):
+    """Write a cell; text is always text, never a live formula (a unit's name may start with '=')."""
+    cell = ws.cell(row, col)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+    for key, v in style.items():
+        setattr(cell, key, v)
+    return cell
+
+
+def _table(ws, top: int, headings: list[str], rows: list[list], widths: list[int], fills: list | None = None) -> None:
+    for c, (h, w) in enumerate(zip(headings, widths, strict=True), 1):
+        put(ws, top, c, h, font=BOLD, fill=HEAD_FILL, alignment=WRAP)
+        ws.column_dimensions[chr(64 + c)].width = w
+    for r, row in enumerate(rows, top + 1):
+        for c, value in enumerate(row, 1):
+            cell = put(ws, r, c, value, alignment=WRAP)
+            if fills and fills[r - top - 1] is not None:
+                cell.fill = fills[r - top - 1]
+        ws.row_dimensions[r].height = 15 * max(_lines(v, w) for v, w in zip(row, widths, strict=True))
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{top}:{top}"
+
+
+def _lines(value, width: int) -> int:
+    """How many lines a wrapped cell needs (a Chinese character is about two widths)."""
+    import math
+
+    text = "" if value is None else str(value)
+    return max(1, sum(max(1, math.ceil(sum(2 if ord(ch) > 0x2E80 else 1 for ch in line) / max(width - 1, 1)))
+                      for line in text.split("\n")))
+
+
+def build(unit: str, findings: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict) -> Workbook:
+    year = cfg["year"]
+    mark = "（示例数据）" if cfg.get("sample") else ""
+    by_item = values.set_index("item")
+    files = sorted(set(values["file"]) - {""})
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "审核意见"
+    put(ws, 1, 1, f"{year}年送温暖活动统计表审核意见{mark}", font=Font(bold=True, size=14))
+    put(ws, 2, 1, f"单位：{unit}")
+    put(ws, 3, 1, f"报送文件：{'、'.join(files)}")
+    errors = int((findings["severity"] == "error").sum())
+    put(ws, 4, 1, f"共 {len(findings)} 条意见，其中必须修改 {errors} 条、请核实 {len(findings) - errors} 条。"
+                  "“位置”是该数字在贵单位报送文件中的位置。")
+    contact = cfg.get("contact", "市总工会")
+    reach = "，".join(x for x in (f"电话 {cfg['phone']}" if cfg.get("phone") else "",
+                                  f"电子信箱 {cfg['email']}" if cfg.get("email") else "") if x)
+    findings = findings.sort_values("severity", kind="stable")  # 必须修改 first
+    put(ws, 5, 1, f"请按“处理意见”修改或核实后，将修改后的统计表（或核实情况）尽快报{contact}" + (f"（{reach}）" if reach else "")
+        + "。", font=BOLD)
+    rows, fills = [], []
+    for n, f in enumerate(findings.itertuples(index=False), 1):
+        codes = [c for c in f.items.split("|") if c in by_item.index]
+        rows.append([n, SEVERITY_LABELS[f.severity], f.rule,
+                     "\n".join(f"{c} {form.item(c).label}" for c in codes),
+                     "\n".join(_shown(by_item.loc[c]) for c in codes),
+                     "\n".join(by_item.loc[c, "location"] or "—" for c in codes),
+                     f.message, f.action])
+        fills.append(ERROR_FILL if f.severity == "error" else WARN_FILL)
+    _table(ws, 7, ["序号", "类别", "规则", "涉及项目", "报送数值", "位置", "问题", "处理意见"], rows,
+           [6, 10, 7, 30, 14, 18, 60, 36], fills)
+    ws.freeze_panes = "A8"
+
+    ws2 = wb.create_sheet("本单位数据")
+    put(ws2, 1, 1, f"{unit} {year}年送温暖活动统计表（系统读取结果）{mark}", font=Font(bold=True, size=12))
+    problems: dict[str, list[str]] = {}
+    worst: dict[str, str] = {}
+    for f in findings.itertuples(index=False):
+        for c in f.items.split("|"):
+            problems.setdefault(c, []).append(f.message)
+            worst[c] = "error" if f.severity == "error" or worst.get(c) == "error" else "warning"
+    rows, fills = [], []
+    for item in form.items:
+        row = by_item.loc[item.code] if item.code in by_item.index else None
+        rows.append([item.code, item.label, item.unit,
+                     "" if row is None else row["raw_text"].strip(),
+                     "" if row is None else _shown(row),
+                     "" if row is None else row["location"], "\n".join(problems.get(item.code, []))])
+        fills.append({"error": ERROR_FILL, "warning": WARN_FILL}.get(worst.get(item.code)))
+    _table(ws2, 3, ["代码", "项目", "计量单位", "报送原文", "读取数值", "位置", "问题"], rows,
+           [8, 34, 8, 16, 12, 18, 70], fills)
+    ws2.freeze_panes = "A4"
+    return wb
+
+
+def _shown(row) -> str:
+    if row["status"] == "ok":
+        return row["value"]
+    return {"missing": "未填", "unreadable": "无法识别", "not_found": "未找到"}.get(row["status"], row["status"])
+
+
+def write_all(issues: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict, folder: Path) -> list[Path]:
+    """One workbook per unit with open findings; the folder holds exactly those."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.xlsx"):
+        old.unlink()
+    open_ = issues[(issues["waived"].astype(str) != "True") & issues["unit"].isin(set(values["unit"]))]
+    written = []
+    for unit, group in open_.groupby("unit", sort=False):
+        wb = build(unit, group, values[values["unit"] == unit], form, cfg)
+        wb.properties.creator = "wennuan"
+        path = folder / f"{store.safe_filename(unit)}.xlsx"
+        template.save(wb, path)
+        written.append(path)
+    return written

@@ -1,0 +1,89 @@
+"""Step 03 (对账与反馈): who reported what and when, findings per unit and per rule, feedback workbooks.
+
+Writes under outputs/<year>/:
+
+* data/reporting_status.csv  every expected unit (and any unknown one): 统计表 and 书面总结材料 已报/未报, late or not
+* data/findings_by_unit.csv, data/findings_by_rule.csv  summaries of the open findings
+* feedback/<unit>.xlsx       one workbook per unit with open findings
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from . import config, feedback, store
+from .form import load_form
+from .units import Registry
+
+STATUS_COLUMNS = ["unit", "unit_type", "registered", "form", "form_file", "form_date", "late", "days_late",
+                  "summary", "summary_files", "errors", "warnings", "waived"]
+
+
+def _days_late(date: str, deadline: str) -> int | None:
+    if not date or not deadline:
+        return None
+    return (dt.date.fromisoformat(date) - dt.date.fromisoformat(str(deadline))).days
+
+
+def reporting_status(registry: Registry, submissions: pd.DataFrame, summaries: pd.DataFrame,
+                     issues: pd.DataFrame, deadline: str) -> pd.DataFrame:
+    in_force = submissions[submissions["status"] == "read"]
+    units = registry.names + sorted((set(in_force["unit"]) | set(summaries["unit"])) - set(registry.names))
+    open_ = issues[issues["waived"].astype(str) != "True"]
+    rows = []
+    for unit in units:
+        form = in_force[in_force["unit"] == unit]
+        summary = summaries[summaries["unit"] == unit]
+        date = form["date"].iloc[0] if len(form) else ""
+        days = _days_late(date, deadline)
+        late = "" if not len(form) else ("未填日期" if days is None else ("逾期" if days > 0 else "按时"))
+        mine = issues[issues["unit"] == unit]
+        rows.append({
+            "unit": unit, "unit_type": registry.types.get(unit, ""), "registered": unit in registry.types,
+            "form": "已报" if len(form) else "未报", "form_file": "、".join(form["file"]), "form_date": date,
+            "late": late, "days_late": days if days and days > 0 else "",
+            "summary": "已报" if len(summary) else "未报", "summary_files": "、".join(summary["file"]),
+            "errors": int(((open_["unit"] == unit) & (open_["severity"] == "error")).sum()),
+            "warnings": int(((open_["unit"] == unit) & (open_["severity"] == "warning")).sum()),
+            "waived": int((mine["waived"].astype(str) == "True").sum()),
+        })
+    return pd.DataFrame(rows, columns=STATUS_COLUMNS)
+
+
+def by_unit(issues: pd.DataFrame) -> pd.DataFrame:
+    open_ = issues[issues["waived"].astype(str) != "True"]
+    table = pd.crosstab(open_["unit"], open_["severity"]).reindex(columns=["error", "warning"], fill_value=0)
+    order = list(dict.fromkeys(issues["unit"]))
+    table = table.reindex([u for u in order if u in table.index]).reset_index()
+    table.columns = ["unit", "errors", "warnings"]
+    return table
+
+
+def by_rule(issues: pd.DataFrame) -> pd.DataFrame:
+    open_ = issues[issues["waived"].astype(str) != "True"]
+    rows = []
+    for (rule, check_type, severity), group in open_.groupby(["rule", "check_type", "severity"], sort=True):
+        rows.append({"rule": rule, "check_type": check_type, "severity": severity, "findings": len(group),
+                     "units": group["unit"].nunique(), "example": group["message"].iloc[0]})
+    return pd.DataFrame(rows, columns=["rule", "check_type", "severity", "findings", "units", "example"])
+
+
+def run(paths: config.YearPaths) -> dict[str, pd.DataFrame]:
+    cfg = config.load_year_config(paths)
+    form = load_form(cfg["form"])
+    registry = Registry.load(paths.registry)
+    submissions = store.read_csv(paths.data / "submissions.csv")
+    summaries = store.read_csv(paths.data / "summaries.csv")
+    issues = store.read_csv(paths.data / "issues.csv")
+    values = store.read_csv(paths.data / "values.csv")
+    frames = {
+        "reporting_status": reporting_status(registry, submissions, summaries, issues, cfg.get("deadline", "")),
+        "findings_by_unit": by_unit(issues),
+        "findings_by_rule": by_rule(issues),
+    }
+    for name, frame in frames.items():
+        store.write_csv(frame, paths.data / f"{name}.csv")
+    frames["feedback_files"] = feedback.write_all(issues, values, form, cfg, paths.year_outputs / "feedback")
+    return frames

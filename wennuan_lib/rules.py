@@ -1,0 +1,306 @@
+"""The rules engine (审核): the form's rules, plausibility, peers and history, per unit and on totals.
+
+Every rule comes from the form file. A rule's ``check`` is a small expression over item
+codes (``05.1 == 05A.1 + 05B.1 + 05C.1 + 05D.1``, ``06.1 <= 1.2 * 05.1``, ``10B.1 ~ 10B.2``).
+A rule with a missing item is not evaluated: the missing item raises its own 未填 warning.
+Each finding quotes the figures in Chinese.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pandas as pd
+
+from .form import Form
+from .parse import format_value, to_decimal
+
+ERROR, WARNING = "error", "warning"
+SEVERITY_LABELS = {ERROR: "必须修改", WARNING: "请核实"}
+CHECK_TYPES = {"hard": "强制性审核", "soft": "提示性审核", "history": "历史审核"}
+MONEY_TOLERANCE = Decimal("0.01")
+TOTALS = "全市合计"
+
+# Checks on single blanks, with their ids.
+MISSING_ID, UNREADABLE_ID, NOT_FOUND_ID, APPROX_ID, AUDIT_ID = "N01", "N02", "N03", "N04", "A01"
+ACTIONS = {
+    "hard": "请核对并修改相关数字，使其符合表内关系后重新报送",
+    "soft": "请核实；如数字无误，请回复确认",
+    "history": "请核实，或说明与上年相比变化较大的原因",
+    MISSING_ID: "请补填；确实没有的请填0",
+    UNREADABLE_ID: "请改填为一个数字",
+    NOT_FOUND_ID: "表中这一句被删改，请按下发的表式补填",
+    APPROX_ID: "请提供准确数字，或回复确认按此数统计",
+    AUDIT_ID: "请检查更正登记表或豁免登记表中的单位名称、项目代码和数值",
+    "yuan": "请核实金额单位：本表金额一律以万元为单位",
+}
+FINDING_COLUMNS = ["unit", "unit_type", "item", "items", "rule", "check_type", "severity", "message", "action"]
+
+TERM = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*\*\s*)?(\d\d[A-Z]?\.\d)\s*$")
+
+
+@dataclass(frozen=True)
+class Check:
+    op: str
+    left: tuple[tuple[Decimal, str], ...]
+    right: tuple[tuple[Decimal, str], ...]
+
+    @property
+    def codes(self) -> list[str]:
+        return [c for _, c in self.left + self.right]
+
+
+def parse_side(text: str) -> tuple[tuple[Decimal, str], ...]:
+    terms = []
+    for part in text.split("+"):
+        m = TERM.match(part)
+        if not m:
+            raise ValueError(f"审核规则写法有误：「{text}」（应为项目代码之和，如 05A.1 + 05B.1）")
+        terms.append((Decimal(m.group(1) or 1), m.group(2)))
+    return tuple(terms)
+
+
+def parse_check(text: str) -> Check:
+    for op in ("<=", ">=", "==", "~"):
+        if op in text:
+            left, right = text.split(op)
+            return Check(op, parse_side(left), parse_side(right))
+    raise ValueError(f"审核规则写法有误：「{text}」（应含 <=、>=、== 或 ~）")
+
+
+class Describer:
+    """Chinese wording of items and figures: `05.1 筹集慰问款物总额 599.19 万元`."""
+
+    def __init__(self, form: Form):
+        self.form = form
+
+    def amount(self, code: str, value: Decimal | None) -> str:
+        return f"{format_value(value)} {self.form.item(code).unit}" if value is not None else "未填"
+
+    def item(self, code: str, value: Decimal | None) -> str:
+        return f"{code} {self.form.item(code).label} {self.amount(code, value)}"
+
+    def side(self, terms, values: dict) -> str:
+        if len(terms) == 1 and terms[0][0] == 1:
+            code = terms[0][1]
+            return self.item(code, values.get(code))
+        expr = "+".join(("" if f == 1 else f"{format_value(f)}×") + c for f, c in terms)
+        return f"{expr} = {self.amount(terms[0][1], _side_value(terms, values))}"
+
+
+def _side_value(terms, values: dict) -> Decimal:
+    return sum((f * values[c] for f, c in terms), Decimal(0))
+
+
+def unit_dicts(values: pd.DataFrame) -> dict[str, dict[str, Decimal | None]]:
+    """{unit: {code: value or None}} from a values table (value in force as text)."""
+    out: dict[str, dict[str, Decimal | None]] = {}
+    for unit, code, value in zip(values["unit"], values["item"], values["value"], strict=True):
+        out.setdefault(unit, {})[code] = to_decimal(value)
+    return out
+
+
+def _finding(unit, unit_type, items, rule, check_type, severity, message, action) -> dict:
+    items = list(items)
+    return {"unit": unit, "unit_type": unit_type, "item": items[0] if items else "", "items": "|".join(items),
+            "rule": rule, "check_type": CHECK_TYPES[check_type], "severity": severity, "message": message,
+            "action": action}
+
+
+def check_form_rules(unit: str, unit_type: str, vals: dict, form: Form) -> list[dict]:
+    """The form's own rules (part ≤ whole, sums, pairs, plausibility) on one set of figures."""
+    say = Describer(form)
+    findings = []
+    for rule in form.rules:
+        check = parse_check(rule["check"])
+        if any(vals.get(c) is None for c in check.codes):
+            continue
+        money = any(form.item(c).is_money for c in check.codes)
+        tol = MONEY_TOLERANCE if money else Decimal(0)
+        if check.op == "~":
+            a, b = vals[check.left[0][1]], vals[check.right[0][1]]
+            ok = (a == 0) == (b == 0)
+        else:
+            lv, rv = _side_value(check.left, vals), _side_value(check.right, vals)
+            ok = {"<=": lv <= rv + tol, ">=": lv + tol >= rv, "==": abs(lv - rv) <= tol}[check.op]
+        if ok:
+            continue
+        message = rule["message"].format(left=say.side(check.left, vals), right=say.side(check.right, vals))
+        kind = "hard" if rule["severity"] == ERROR else "soft"
+        findings.append(_finding(unit, unit_type, check.codes, rule["id"], kind, rule["severity"], message,
+                                 ACTIONS[kind]))
+    mph = form.plausibility.get("money_per_household")
+    if mph:
+        num, den = vals.get(mph["numerator"]), vals.get(mph["denominator"])
+        if num is not None and den:
+            ratio = num * Decimal(mph["factor"]) / den
+            if not (Decimal(mph["low"]) <= ratio <= Decimal(mph["high"])):
+                message = mph["message"].format(ratio=format_value(ratio.quantize(Decimal(1))),
+                                                left=say.item(mph["numerator"], num),
+                                                right=say.item(mph["denominator"], den), low=mph["low"],
+                                                high=mph["high"])
+                findings.append(_finding(unit, unit_type, [mph["numerator"], mph["denominator"]], mph["id"], "soft",
+                                         mph["severity"], message, ACTIONS["soft"]))
+    return findings
+
+
+def check_blanks(values: pd.DataFrame, form: Form) -> list[dict]:
+    """Per blank: 未填, 无法识别, 表中未找到, 约数."""
+    say = Describer(form)
+    findings = []
+    for row in values.itertuples(index=False):
+        code = row.item
+        label = f"{code} {form.item(code).label}"
+        approx = str(row.approx) == "True"
+        if row.status == "missing":
+            findings.append(_finding(row.unit, row.unit_type, [code], MISSING_ID, "soft", WARNING,
+                                     f"{label} 未填", ACTIONS[MISSING_ID]))
+        elif row.status == "unreadable":
+            findings.append(_finding(row.unit, row.unit_type, [code], UNREADABLE_ID, "hard", ERROR,
+                                     f"{label} 填的是「{row.raw_text.strip()}」，无法识别为数字（{row.note}）",
+                                     ACTIONS[UNREADABLE_ID]))
+        elif row.status == "not_found":
+            findings.append(_finding(row.unit, row.unit_type, [code], NOT_FOUND_ID, "hard", ERROR,
+                                     f"{label} 在表中未找到（这一句可能被删改）", ACTIONS[NOT_FOUND_ID]))
+        elif approx:
+            findings.append(_finding(row.unit, row.unit_type, [code], APPROX_ID, "soft", WARNING,
+                                     f"{label} 填的是约数「{row.raw_text.strip()}」，暂按 "
+                                     f"{say.amount(code, to_decimal(row.value))} 统计", ACTIONS[APPROX_ID]))
+    return findings
+
+
+def _median(xs: list[Decimal]) -> Decimal | None:
+    xs = [x for x in xs if x > 0]
+    return statistics.median(xs) if xs else None
+
+
+def _ratios(units: dict, num: str, den: str) -> dict[str, Decimal]:
+    out = {}
+    for unit, vals in units.items():
+        n, d = vals.get(num), vals.get(den)
+        if n is not None and d:
+            out[unit] = n / d
+    return out
+
+
+def _sig(x: Decimal) -> str:
+    return f"{float(x):.4g}"
+
+
+def check_yuan_slips(units: dict, types: dict, form: Form) -> list[dict]:
+    """A 万元 figure ~10000 times what the unit's other figures imply."""
+    spec = form.plausibility.get("yuan_slip")
+    if not spec:
+        return []
+    say = Describer(form)
+    threshold = Decimal(spec["ratio"])
+    findings = []
+    for chk in spec["checks"]:
+        code = chk["item"]
+        if "per" in chk:
+            ratios = _ratios(units, code, chk["per"])
+            for unit, r in ratios.items():
+                others = _median([x for u, x in ratios.items() if u != unit])
+                if others and r >= threshold * others:
+                    times = (r / others).quantize(Decimal(1))
+                    findings.append(_finding(unit, types.get(unit, ""), [code, chk["per"]], spec["id"], "soft",
+                                             spec["severity"], spec["message"].format(
+                                                 left=say.item(code, units[unit][code]), times=times),
+                                             ACTIONS["yuan"]))
+        else:
+            total_code = chk["share_of"]
+            for unit, vals in units.items():
+                v, total = vals.get(code), vals.get(total_code)
+                if v and total and v >= total * threshold / 10:
+                    findings.append(_finding(unit, types.get(unit, ""), [code, total_code], spec["id"], "soft",
+                                             spec["severity"], spec["message"].format(
+                                                 left=say.item(code, v), times=(v / total).quantize(Decimal(1)))
+                                             + f"（{say.item(total_code, total)}）", ACTIONS["yuan"]))
+    return findings
+
+
+def check_peers(units: dict, types: dict, form: Form) -> list[dict]:
+    """Ratios far outside the other units' range."""
+    spec = form.plausibility.get("peers")
+    if not spec:
+        return []
+    factor = Decimal(spec["factor"])
+    findings = []
+    for r in spec["ratios"]:
+        ratios = _ratios(units, r["num"], r["den"])
+        if len(ratios) < spec["min_units"]:
+            continue
+        for unit, x in ratios.items():
+            med = _median([y for u, y in ratios.items() if u != unit])
+            if not med or x <= 0 or med / factor <= x <= med * factor:
+                continue
+            findings.append(_finding(unit, types.get(unit, ""), [r["num"], r["den"]], spec["id"], "soft",
+                                     spec["severity"], spec["message"].format(
+                                         label=r["label"], ratio=_sig(x), median=_sig(med), times=_sig(x / med)),
+                                     ACTIONS["soft"]))
+    return findings
+
+
+def check_history(units: dict, types: dict, previous: dict, form: Form, previous_year: int | None) -> list[dict]:
+    """Change against the unit's own previous year beyond ±max_change, above a floor."""
+    spec = form.plausibility.get("history")
+    if not spec or not previous:
+        return []
+    say = Describer(form)
+    findings = []
+    for unit, vals in units.items():
+        before = previous.get(unit)
+        if not before:
+            continue
+        for code, now in vals.items():
+            then = before.get(code)
+            if now is None or not then or code not in form.codes:
+                continue
+            floor = Decimal(str(spec["money_floor"] if form.item(code).is_money else spec["floor"]))
+            change = (now - then) / then
+            if abs(change) <= Decimal(str(spec["max_change"])) or abs(now - then) < floor:
+                continue
+            message = spec["message"].format(
+                left=say.item(code, now), previous=f"{previous_year}年 {say.amount(code, then)}",
+                direction="增长" if change > 0 else "下降", pct=f"{abs(change) * 100:.1f}%")
+            findings.append(_finding(unit, types.get(unit, ""), [code], spec["id"], "history", spec["severity"],
+                                     message, ACTIONS["history"]))
+    return findings
+
+
+def _explain_total(finding: dict, units: dict) -> dict:
+    """A rule that fails on the city totals often fails because some units left a part blank."""
+    codes = finding["items"].split("|")
+    gaps = [u for u, vals in units.items() if any(vals.get(c) is None for c in codes)
+            and any(vals.get(c) is not None for c in codes)]
+    if gaps:
+        names = "、".join(gaps[:5]) + ("等" if len(gaps) > 5 else "")
+        finding["message"] += f"（{len(gaps)}个单位只填了其中部分项目：{names}，合计数因此不平）"
+    return finding
+
+
+def check_all(values: pd.DataFrame, form: Form, previous: pd.DataFrame | None = None,
+              previous_year: int | None = None, totals: dict | None = None) -> pd.DataFrame:
+    """Every finding for every unit in `values` (and for the city totals when given)."""
+    units = unit_dicts(values)
+    types = dict(zip(values["unit"], values["unit_type"], strict=True))
+    findings = check_blanks(values, form)
+    for unit, vals in units.items():
+        findings += check_form_rules(unit, types.get(unit, ""), vals, form)
+    findings += check_yuan_slips(units, types, form)
+    findings += check_peers(units, types, form)
+    if previous is not None and len(previous):
+        findings += check_history(units, types, unit_dicts(previous), form, previous_year)
+    if totals is not None:
+        findings += [_explain_total(f, units) for f in check_form_rules(TOTALS, "", totals, form)]
+    frame = pd.DataFrame(findings, columns=FINDING_COLUMNS)
+    order = {u: i for i, u in enumerate(dict.fromkeys(values["unit"]))}
+    order[TOTALS] = len(order)
+    codes = {c: i for i, c in enumerate(form.codes)}
+    frame["_u"] = frame["unit"].map(order).fillna(len(order) + 1)
+    frame["_i"] = frame["item"].map(codes).fillna(len(codes))
+    frame = frame.sort_values(["_u", "_i", "rule", "message"], kind="stable").drop(columns=["_u", "_i"])
+    return frame.reset_index(drop=True)
