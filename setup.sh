@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the project needs: a CJK font for charts and PDF,
-# HarfBuzz subsetting for fast PDF, LibreOffice (writer only) to read legacy .doc.
-APT_PACKAGES="fonts-noto-cjk libharfbuzz-subset0 libreoffice-writer-nogui"
+# Debian packages the project needs: CJK fonts (Noto; AR PL UKai for 楷体) for charts and PDF,
+# Pango and HarfBuzz subsetting for WeasyPrint (fast PDF), LibreOffice (writer only) to read legacy .doc.
+APT_PACKAGES="fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 libreoffice-writer-nogui"
 
 missing=""
 for p in $APT_PACKAGES; do

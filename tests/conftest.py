@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from wennuan_lib import clean, config, ingest, reconcile, sample
+from wennuan_lib import clean, config, ingest, reconcile, report, sample
 from wennuan_lib.form import load_form
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +34,7 @@ def sample_years(tmp_path_factory):
         frames["read_values"] = frames.pop("values")  # as read, before corrections
         frames.update(clean.run(paths))
         frames.update(reconcile.run(paths))
+        frames["report"] = report.run(paths)
         results[y] = (truths[y], paths, frames)
     return results, before
 

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from wennuan_lib import clean, config, ingest, readers, reconcile, sample
+from wennuan_lib import clean, config, ingest, readers, reconcile, report, sample
 from wennuan_lib.parse import format_value
 
 from .conftest import tree_hash
@@ -102,10 +102,11 @@ def test_data_files_are_utf8_bom_and_byte_identical_across_runs(sample_years, tm
         ingest.run(again)
         clean.run(again)
         reconcile.run(again)
+        report.run(again)
 
     def files(root):
         return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-                if p.is_file() and p.suffix in (".csv", ".xlsx")}
+                if p.is_file() and p.suffix in (".csv", ".xlsx", ".png")}
 
     first, second = files(paths.year_outputs), files(again.year_outputs)
     assert first == second
@@ -113,6 +114,7 @@ def test_data_files_are_utf8_bom_and_byte_identical_across_runs(sample_years, tm
     assert all(b.startswith(b"\xef\xbb\xbf") for b in csvs.values())
     assert {"data/values.csv", "data/ingest_log.csv", "data/extracted.csv", "data/issues.csv"} <= set(first)
     assert any(k.startswith("feedback/") for k in first)
+    assert {"data/totals.csv", "report/汇总统计表.xlsx", "report/分单位明细表.xlsx", "report/charts/sources.png"} <= set(first)
 
 
 def test_another_seed_reads_right_too(tmp_path):

@@ -1,12 +1,20 @@
-"""City totals from the values in force."""
+"""City totals from the values in force: per item, per unit type, derived figures, leading units.
+
+totals.csv is the reporting layer's single source: every figure the 书面总结 states is a row here.
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
-from .parse import to_decimal
+from .form import Form
+from .parse import format_value, to_decimal
+from .units import UNIT_TYPES
+
+TOTAL_COLUMNS = ["item", "kind", "label", "measure", "value", *UNIT_TYPES, "units_reported", "units_missing",
+                 "previous", "change_pct", "who", "how"]
 
 
 def in_totals(values: pd.DataFrame) -> pd.Series:
@@ -23,3 +31,83 @@ def city_totals(values: pd.DataFrame, codes: list[str]) -> dict[str, Decimal | N
         vals = [d for d in (to_decimal(v) for v in counted.loc[counted["item"] == code, "value"]) if d is not None]
         totals[code] = sum(vals, Decimal(0)) if vals else None
     return totals
+
+
+def _q(d: Decimal, places: int) -> Decimal:
+    return d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _fmt(d: Decimal | None) -> str:
+    return format_value(d) if d is not None else ""
+
+
+def change_pct(now: Decimal | None, before: Decimal | None) -> Decimal | None:
+    if now is None or not before:
+        return None
+    return _q((now - before) / before * 100, 1)
+
+
+def build_totals(values: pd.DataFrame, form: Form, expected_units: list[str], summary_units: set[str],
+                 previous: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every figure of the report, one row each."""
+    counted = values[in_totals(values)].copy()
+    counted["d"] = [to_decimal(v) for v in counted["value"]]
+    prev = {} if previous is None else dict(zip(previous["item"], previous["value"], strict=True))
+    rows = []
+    totals: dict[str, Decimal | None] = {}
+    for item in form.items:
+        mine = counted[counted["item"] == item.code]
+        filled = mine[mine["d"].notna()]
+        total = sum(filled["d"], Decimal(0)) if len(filled) else None
+        totals[item.code] = total
+        by_type = {t: _fmt(sum(filled.loc[filled["unit_type"] == t, "d"], Decimal(0))
+                           if (filled["unit_type"] == t).any() else None) for t in UNIT_TYPES}
+        before = to_decimal(prev.get(item.code, ""))
+        rows.append({"item": item.code, "kind": "item", "label": item.label, "measure": item.unit, "value": _fmt(total),
+                     **by_type, "units_reported": len(filled), "units_missing": len(mine) - len(filled),
+                     "previous": _fmt(before), "change_pct": _fmt(change_pct(total, before)), "who": "",
+                     "how": f"{len(filled)}个单位合计" + (f"，{len(mine) - len(filled)}个单位未填" if len(mine) > len(filled) else "")})
+    reported = sorted(set(counted["unit"]))
+    counts = [("units_expected", "应报单位", len(expected_units), "单位名录中的单位"),
+              ("units_reported", "已报送统计表的单位", len(reported), "名录中已报统计表的单位"),
+              ("units_not_reported", "未报送统计表的单位", len(set(expected_units) - set(reported)), "名录中未报统计表的单位"),
+              ("units_summary", "报送书面总结材料的单位", len(summary_units & set(expected_units)), "名录中已报书面总结的单位")]
+    for key, label, n, how in counts:
+        before = to_decimal(prev.get(key, ""))
+        rows.append({"item": key, "kind": "count", "label": label, "measure": "个", "value": str(n),
+                     "previous": _fmt(before), "change_pct": _fmt(change_pct(Decimal(n), before)), "how": how})
+    for d in form.report.get("derived", []):
+        num_codes = [str(c) for c in d["num"]]
+        parts = [totals.get(c) for c in num_codes]
+        num = sum((p for p in parts if p is not None), Decimal(0)) if any(p is not None for p in parts) else None
+        value = None
+        how = "+".join(num_codes)
+        if d.get("den"):
+            den = totals.get(str(d["den"]))
+            how = f"({how}) ÷ {d['den']}" if len(num_codes) > 1 else f"{how} ÷ {d['den']}"
+            if num is not None and den:
+                ratio = num / den * Decimal(str(d.get("factor", 1)))
+                value = _q(ratio * 100, 1) if d["measure"] == "%" else _q(ratio, 0)
+            if d.get("factor"):
+                how += f" × {d['factor']}"
+            if d["measure"] == "%":
+                how += " × 100%"
+        else:
+            value = num
+        before = to_decimal(prev.get(d["key"], ""))
+        rows.append({"item": d["key"], "kind": "derived", "label": d["label"], "measure": d["measure"],
+                     "value": _fmt(value), "previous": _fmt(before),
+                     "change_pct": _fmt(change_pct(value, before)) if d["measure"] != "%" else "", "how": how})
+    top_n = int(form.report.get("top", 3))
+    for code in form.report.get("rankings", []):
+        code = str(code)
+        mine = counted[(counted["item"] == code) & counted["d"].notna()].sort_values(
+            ["d", "unit"], ascending=[False, True])
+        for rank, row in enumerate(mine.head(top_n).itertuples(), 1):
+            rows.append({"item": f"top.{code}.{rank}", "kind": "rank", "label": f"{form.item(code).label}第{rank}位",
+                         "measure": form.item(code).unit, "value": _fmt(row.d), "who": row.unit,
+                         "how": f"{row.unit} 的 {code}"})
+    frame = pd.DataFrame(rows, columns=TOTAL_COLUMNS)
+    for col in ("units_reported", "units_missing"):
+        frame[col] = [str(int(x)) if pd.notna(x) and x != "" else "" for x in frame[col]]
+    return frame.fillna("")

@@ -13,8 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from . import aggregate, config, corrections, rules, store
-from .form import load_form
-from .units import Registry
+from .form import year_setup
 
 VALUE_COLUMNS = ["unit", "unit_type", "registered", "item", "label", "measure", "value", "status", "approx",
                  "original_value", "original_status", "corrected", "correction_reason", "raw_text", "file",
@@ -30,9 +29,7 @@ def previous_values(paths: config.YearPaths) -> tuple[pd.DataFrame | None, int]:
 
 
 def run(paths: config.YearPaths) -> dict[str, pd.DataFrame]:
-    cfg = config.load_year_config(paths)
-    form = load_form(cfg["form"])
-    registry = Registry.load(paths.registry)
+    _cfg, form, registry = year_setup(paths)
     extracted = store.read_csv(paths.data / "extracted.csv")
     read = extracted[extracted["in_force"] == "True"].drop(columns=["in_force"])
 

@@ -17,7 +17,7 @@ INPUTS_DIR = Path(os.environ.get("WENNUAN_INPUTS", ROOT / "inputs"))
 OUTPUTS_DIR = Path(os.environ.get("WENNUAN_OUTPUTS", ROOT / "outputs"))
 KERNEL_NAME = "wennuan"
 # The notebooks of the pipeline, run in this order by `run`.
-PIPELINE_NOTEBOOKS = ["01_ingest.ipynb", "02_clean.ipynb", "03_reconcile.ipynb"]
+PIPELINE_NOTEBOOKS = ["01_ingest.ipynb", "02_clean.ipynb", "03_reconcile.ipynb", "04_report.ipynb"]
 
 
 @dataclass(frozen=True)

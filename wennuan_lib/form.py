@@ -77,6 +77,7 @@ class Form:
     header: list[HeaderField]
     rules: list[dict]
     plausibility: dict = field(default_factory=dict)
+    report: dict = field(default_factory=dict)
     path: Path | None = None
 
     @property
@@ -135,7 +136,16 @@ def load_form(form_id: str | int) -> Form:
         header=[HeaderField(h["key"], h["label"], h["name"]) for h in data["header"]],
         rules=list(data.get("rules", [])),
         plausibility=dict(data.get("plausibility", {})),
+        report=dict(data.get("report", {})),
         path=path,
     )
     form.validate()
     return form
+
+
+def year_setup(paths: config.YearPaths):
+    """What every step starts from: the year's config, its form and the unit registry."""
+    from .units import Registry
+
+    cfg = config.load_year_config(paths)
+    return cfg, load_form(cfg["form"]), Registry.load(paths.registry)

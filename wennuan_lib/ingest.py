@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import config, layouts, readers, store
-from .form import Form, load_form
+from .form import Form, year_setup
 from .parse import MISSING, OK, UNREADABLE, parse_blank
 from .readers import ReadError
 from .units import Registry
@@ -221,9 +221,7 @@ VALUE_COLUMNS = ["unit", "unit_type", "registered", "item", "label", "measure", 
 
 def run(paths: config.YearPaths) -> dict[str, pd.DataFrame]:
     """Ingest one year's inbox and write the data files. Returns the frames written."""
-    cfg = config.load_year_config(paths)
-    form = load_form(cfg["form"])
-    registry = Registry.load(paths.registry)
+    _cfg, form, registry = year_setup(paths)
     subs = [read_submission(p, paths.inbox, form, registry) for p in list_inbox(paths.inbox)]
     _match_unregistered(subs)
     supersede(subs)

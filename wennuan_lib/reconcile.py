@@ -14,7 +14,7 @@ import datetime as dt
 import pandas as pd
 
 from . import config, feedback, store
-from .form import load_form
+from .form import year_setup
 from .units import Registry
 
 STATUS_COLUMNS = ["unit", "unit_type", "registered", "form", "form_file", "form_date", "late", "days_late",
@@ -71,13 +71,8 @@ def by_rule(issues: pd.DataFrame) -> pd.DataFrame:
 
 
 def run(paths: config.YearPaths) -> dict[str, pd.DataFrame]:
-    cfg = config.load_year_config(paths)
-    form = load_form(cfg["form"])
-    registry = Registry.load(paths.registry)
-    submissions = store.read_csv(paths.data / "submissions.csv")
-    summaries = store.read_csv(paths.data / "summaries.csv")
-    issues = store.read_csv(paths.data / "issues.csv")
-    values = store.read_csv(paths.data / "values.csv")
+    cfg, form, registry = year_setup(paths)
+    submissions, summaries, issues, values = store.read_data(paths, "submissions", "summaries", "issues", "values")
     frames = {
         "reporting_status": reporting_status(registry, submissions, summaries, issues, cfg.get("deadline", "")),
         "findings_by_unit": by_unit(issues),

@@ -44,6 +44,13 @@ def run_summary(paths: config.YearPaths) -> str:
         lines.append(f"  不在单位名录中：{_names(st, st['registered'] != 'True')}")
         feedback = sorted((paths.year_outputs / "feedback").glob("*.xlsx"))
         lines.append(f"  反馈表 {len(feedback)} 份：{paths.year_outputs / 'feedback'}")
+    report_dir = paths.year_outputs / "report"
+    if (report_dir / "书面总结.pdf").exists() and (data / "issues.csv").exists():
+        from .clean import open_errors
+
+        n_open = len(open_errors(store.read_csv(data / "issues.csv")))
+        state = f"草稿（尚有 {n_open} 条必须修改的意见未解决）" if n_open else "定稿"
+        lines.append(f"  书面总结：{state}，{report_dir}")
     lines.append(f"  数据文件：{data}")
     lines.append(f"  已执行的笔记本：{paths.notebooks}")
     return "\n".join(lines)

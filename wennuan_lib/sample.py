@@ -468,19 +468,27 @@ def docx_to_doc(src: Path, dest: Path) -> bool:
     return True
 
 
-def write_summary_docx(path: Path, unit: str, v: dict[str, Decimal], rng: random.Random) -> None:
+def study_theme(year: int) -> str:
+    return "党的十八大精神" if year >= 2013 else "党的十七届六中全会精神"
+
+
+def experience_sentence(year: int) -> str:
+    return f"我们把送温暖与学习宣传{study_theme(year)}结合起来，工会干部深入车间班组面对面宣讲"
+
+
+def write_summary_docx(path: Path, unit: str, v: dict[str, Decimal], rng: random.Random, year: int) -> None:
     """A unit's own 书面总结材料: prose whose sentences look like the form's."""
     document = docx.Document()
-    document.add_heading(f"{unit}2013年元旦春节送温暖活动工作总结（{SAMPLE_MARK}）", level=1)
+    document.add_heading(f"{unit}{year}年元旦春节送温暖活动工作总结（{SAMPLE_MARK}）", level=1)
     visits = int(v["04A.1"]) + rng.randint(1, 30)
     paras = [
-        f"按照市总工会《关于认真做好2013年元旦春节期间送温暖活动的通知》要求，{unit}高度重视，"
+        f"按照市总工会《关于认真做好{year}年元旦春节期间送温暖活动的通知》要求，{unit}高度重视，"
         "结合“面对面、心贴心、实打实服务职工在基层”活动，精心组织、周密部署，扎实开展送温暖活动。",
         f"一、深入走访，摸清底数。活动期间，各级工会干部走访企业{visits}家，走访职工家庭{int(v['04A.2']) + 12}户，"
         f"慰问困难家庭总数{int(v['04C.1'])}户，确保党和政府的关怀送到困难职工身边。",
         f"二、多方筹资，规范发放。共筹集慰问款物{_fmt_num(v['05.1'])}万元，其中工会投入{_fmt_num(v['05B.1'])}万元，"
         "坚持依档帮扶、实名制发放，做到专款专用。",
-        "三、典型经验。我们把送温暖与学习宣传党的十八大精神结合起来，工会干部深入车间班组面对面宣讲，"
+        f"三、典型经验。{experience_sentence(year)}，"
         "组织“迎新春、送文化”文艺演出进企业，为坚守岗位的一线职工和农民工送去年货和祝福。",
         "四、存在问题和下一步打算。困难职工帮扶的长效机制还需完善，部分非公企业工会参与度不高。"
         "下一步我们将进一步完善困难职工档案，推动帮扶工作常态化。",
@@ -488,6 +496,22 @@ def write_summary_docx(path: Path, unit: str, v: dict[str, Decimal], rng: random
     for p in paras:
         document.add_paragraph(p)
     _save_docx(document, path)
+
+
+NARRATIVE = """<!-- 示例数据：分析人员自己撰写的段落。按“## 标题”放入书面总结的相应部分
+     （可用标题：基本情况、典型经验、各地各单位情况、存在问题、下一步打算）；
+     以“> 单位名称：原文”开头的段落引用单位的书面总结材料，系统会核对原文。 -->
+
+## 典型经验
+
+各地各单位把送温暖活动与“面对面、心贴心、实打实服务职工在基层”活动结合起来，涌现出一批好做法。
+
+> {unit}：{quote}
+
+## 存在问题
+
+一是部分基层工会对困难职工档案的动态管理不够及时；二是个别单位统计口径不统一，报送的数字需要反复核实。
+"""
 
 
 def _lock_file(path: Path, owner: str) -> None:
@@ -598,13 +622,16 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
 
     for i, s in enumerate([p for p in plans if p is not draft][:: 5]):
         fname = f"{s.unit}送温暖活动书面总结.docx"
-        write_summary_docx(paths.inbox / fname, s.unit, true_values[s.unit], rng)
+        write_summary_docx(paths.inbox / fname, s.unit, true_values[s.unit], rng, year)
         truth.files.append(SampleFile(fname, "summary", s.unit))
         if i == 1:  # one summary arrives inside a subfolder the analyst made
             sub = paths.inbox / "书面材料"
             sub.mkdir(exist_ok=True)
             (paths.inbox / fname).rename(sub / fname)
             truth.files[-1].name = f"书面材料/{fname}"
+    quoted = [f.unit for f in truth.files if f.status == "summary"][0]
+    (paths.year_inputs / "narrative.md").write_text(NARRATIVE.format(unit=quoted, quote=experience_sentence(year)),
+                                                    encoding="utf-8")
     # inbox litter
     lock = "~$" + plans[0].file[2:]
     _lock_file(paths.inbox / lock, "王建华")

@@ -16,6 +16,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; outputs are for sharing
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -40,3 +43,8 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
 
 def read_csv(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+def read_data(paths, *names: str) -> list[pd.DataFrame]:
+    """Data files of a year, by name (values → outputs/<year>/data/values.csv)."""
+    return [read_csv(paths.data / f"{name}.csv") for name in names]

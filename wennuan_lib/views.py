@@ -215,3 +215,16 @@ def by_rule_table(table: pd.DataFrame):
     frame = table.assign(severity=table["severity"].map({"error": "必须修改", "warning": "请核实"}))
     return styled(frame.rename(columns={"rule": "规则", "check_type": "审核类别", "severity": "类别", "findings": "条数",
                                         "units": "单位数", "example": "示例"}))
+
+
+def draft_table(items: list[str]):
+    if not items:
+        return styled(pd.DataFrame({"说明": ["没有未解决的问题，报告为定稿。"]}))
+    return styled(pd.DataFrame({"序号": range(1, len(items) + 1), "未解决的问题": items}))
+
+
+def totals_table(totals: pd.DataFrame):
+    headings = {"item": "项目", "label": "名称", "measure": "单位", "value": "全市合计", "市、区": "市、区",
+                "局(公司)": "局(公司)", "直属": "直属", "units_reported": "报送单位数", "units_missing": "未填单位数",
+                "previous": "上年", "change_pct": "同比（%）", "who": "单位", "how": "计算方法"}
+    return styled(totals[list(headings)].rename(columns=headings))

@@ -1,0 +1,242 @@
+"""The city-wide 书面总结: totals, summary form, narrative, charts, HTML/PDF/Word, draft or final."""
+
+import re
+import warnings
+from decimal import Decimal
+
+import docx
+import openpyxl
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from wennuan_lib import charts, clean, config, ingest, narrative, reconcile, report, template
+from wennuan_lib.store import read_csv, write_csv
+
+MM = 72 / 25.4
+
+
+def test_run_writes_totals_summary_form_detail_and_three_formats(sample_run):
+    _, paths, _, _ = sample_run
+    folder = paths.year_outputs / "report"
+    for name in ("汇总统计表.xlsx", "分单位明细表.xlsx", "书面总结.html", "书面总结.pdf", "书面总结.docx"):
+        assert (folder / name).stat().st_size > 1000, name
+    totals = read_csv(paths.data / "totals.csv")
+    assert {"item", "value", "市、区", "局(公司)", "直属", "units_reported", "units_missing"} <= set(totals.columns)
+
+
+def test_totals_add_up_the_values_in_force_and_subtotals_add_up_to_totals(sample_run, form):
+    _, paths, frames, _ = sample_run
+    totals = read_csv(paths.data / "totals.csv").set_index("item")
+    values = frames["values"]
+    counted = values[values["registered"] == "True"]
+    for code in form.codes:
+        mine = [Decimal(v) for v in counted.loc[counted["item"] == code, "value"] if v]
+        assert Decimal(totals.loc[code, "value"]) == sum(mine, Decimal(0)), code
+        parts = [Decimal(totals.loc[code, t]) for t in ("市、区", "局(公司)", "直属") if totals.loc[code, t]]
+        assert sum(parts, Decimal(0)) == Decimal(totals.loc[code, "value"]), code
+        n = (counted["item"] == code).sum()
+        assert int(totals.loc[code, "units_reported"]) + int(totals.loc[code, "units_missing"]) == n
+    share = Decimal(totals.loc["05A.1", "value"]) / Decimal(totals.loc["05.1", "value"]) * 100
+    assert Decimal(totals.loc["share_05A.1", "value"]) == share.quantize(Decimal("0.1"))
+
+
+def test_every_figure_in_the_prose_matches_totals_csv(sample_run):
+    _, paths, frames, _ = sample_run
+    totals = read_csv(paths.data / "totals.csv")
+    rows = {r["item"]: r for r in totals.to_dict("records")}
+    text = frames["report"]["report"].narrative
+    seen = 0
+    for section in text.sections:
+        for block in section.blocks:
+            if block.source != "generated":
+                continue
+            for key, shown in narrative.tokens(block.text):
+                base = key.removesuffix("#change")
+                row = rows[base]
+                if key.endswith("#change"):
+                    assert shown == f"{abs(Decimal(row['change_pct'])):.1f}%", key
+                else:
+                    assert shown == narrative.number_text(Decimal(row["value"]), row["measure"]), key
+                seen += 1
+            bare = narrative.TOKEN.sub("", block.text).replace(str(paths.year), "")
+            assert not re.search(r"\d", bare), bare  # no number typed into a template
+    assert seen > 80
+    html = (paths.year_outputs / "report" / "书面总结.html").read_text(encoding="utf-8")
+    assert html.count('class="fig" title="') >= seen
+    assert 'title="05.1 筹集慰问款物总额：' in html and "个单位合计" in html
+
+
+def test_year_on_year_change_against_the_previous_year(sample_years):
+    results, _ = sample_years
+    t12 = read_csv(results[2012][1].data / "totals.csv").set_index("item")
+    t13 = read_csv(results[2013][1].data / "totals.csv").set_index("item")
+    now, before = Decimal(t13.loc["05.1", "value"]), Decimal(t12.loc["05.1", "value"])
+    assert Decimal(t13.loc["05.1", "change_pct"]) == ((now - before) / before * 100).quantize(Decimal("0.1"))
+    prose = " ".join(b.text for s in results[2013][2]["report"]["report"].narrative.sections for b in s.blocks)
+    assert "同比增长" in narrative.TOKEN.sub(lambda m: m.group(2), prose) or "同比下降" in prose
+
+
+def test_summary_form_round_trips_through_ingest(sample_run, tmp_path, form):
+    _, paths, _, _ = sample_run
+    inbox = tmp_path / "inputs" / str(paths.year) / "submissions"
+    inbox.mkdir(parents=True)
+    (inbox / "汇总统计表.xlsx").write_bytes((paths.year_outputs / "report" / "汇总统计表.xlsx").read_bytes())
+    (tmp_path / "inputs" / "units.csv").write_bytes(paths.registry.read_bytes())
+    frames = ingest.run(config.year_paths(paths.year, tmp_path / "inputs", tmp_path / "out"))
+    got = frames["values"].set_index("item")["value"].to_dict()
+    totals = read_csv(paths.data / "totals.csv")
+    want = dict(zip(totals["item"], totals["value"], strict=True))
+    assert {c: got[c] for c in form.codes} == {c: want[c] for c in form.codes}
+    sub = frames["submissions"].iloc[0]
+    assert sub["layout"] == "template" and sub["written_unit"] == "苏州市总工会"
+
+
+def test_detail_workbook_units_as_rows_items_as_columns(sample_run, form):
+    _, paths, frames, _ = sample_run
+    ws = openpyxl.load_workbook(paths.year_outputs / "report" / "分单位明细表.xlsx").active
+    header = [ws.cell(3, c).value for c in range(1, ws.max_column + 1)]
+    assert header[2] == "01A.1\n当地职工总数（人）" and len(header) == 2 + len(form.codes)
+    units = [ws.cell(r, 1).value for r in range(4, ws.max_row + 1)]
+    assert "全市合计" in units and "小计：市、区" in units
+    total_row = 4 + units.index("全市合计")
+    totals = read_csv(paths.data / "totals.csv").set_index("item")
+    assert ws.cell(total_row, 3).value == int(totals.loc["01A.1", "value"])
+
+
+def _pdf_positions(page):
+    """(x, y) in points of every piece of text on a page."""
+    out = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            out.append((x, y, text))
+
+    page.extract_text(visitor_text=visit)
+    return out
+
+
+def test_pdf_has_embedded_cjk_fonts_and_official_page_geometry(sample_run):
+    _, paths, _, _ = sample_run
+    reader = PdfReader(paths.year_outputs / "report" / "书面总结.pdf")
+    page = reader.pages[2]
+    assert abs(float(page.mediabox.width) - 210 * MM) < 1 and abs(float(page.mediabox.height) - 297 * MM) < 1
+    fonts = {}
+    for p in reader.pages:
+        for f in p["/Resources"]["/Font"].values():
+            f = f.get_object()
+            desc = f["/DescendantFonts"][0].get_object()["/FontDescriptor"] if "/DescendantFonts" in f else f.get("/FontDescriptor")
+            fonts[str(f["/BaseFont"])] = any(k in desc for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+    assert any("CJK" in name or "WenKai" in name or "UKai" in name for name in fonts)
+    assert all(fonts.values()), fonts
+    pos = _pdf_positions(page)
+    body = [(x, y) for x, y, t in pos if not t.strip().startswith(("—", "草稿"))]
+    xs, ys = [x for x, _ in body], [y for _, y in body]
+    assert min(xs) >= 28 * MM - 2 and max(xs) <= (210 - 26) * MM
+    assert max(ys) <= (297 - 37) * MM + 2 and min(ys) >= 35 * MM - 2
+    numbers = [(y, t) for x, y, t in pos if re.fullmatch(r"—\s*\d+\s*—", t.strip())]
+    assert numbers and numbers[0][0] < 35 * MM and numbers[0][1].strip() == "— 3 —"
+
+
+def test_unresolved_errors_make_every_format_a_marked_draft(sample_run):
+    _, paths, frames, _ = sample_run
+    assert frames["report"]["draft"] is True
+    folder = paths.year_outputs / "report"
+    reader = PdfReader(folder / "书面总结.pdf")
+    assert all("草稿" in p.extract_text() for p in reader.pages)
+    first = reader.pages[0].extract_text()
+    open_errors = clean.open_errors(frames["issues"])
+    assert "尚未解决" in first and open_errors.iloc[0]["unit"] in first
+    html = (folder / "书面总结.html").read_text(encoding="utf-8")
+    assert 'class="draft-mark"' in html and "draft-list" in html
+    document = docx.Document(folder / "书面总结.docx")
+    assert all("草稿" in s.header.paragraphs[0].text for s in document.sections[:1])
+
+
+def test_narrative_sections_gaps_and_checked_quotes(sample_run):
+    _, paths, frames, _ = sample_run
+    text = frames["report"]["report"].narrative
+    titles = [s.title for s in text.sections]
+    assert titles == ["一、基本情况", "二、主要做法和成效", "三、各地各单位情况", "四、存在问题和下一步打算"]
+    kinds = [b.kind for s in text.sections for b in s.blocks]
+    assert "quote" in kinds and "gap" in kinds  # the sample leaves 下一步打算 to the analyst
+    gap = next(b for s in text.sections for b in s.blocks if b.kind == "gap")
+    assert "下一步打算" in gap.text and "narrative.md" in gap.text
+    assert not text.problems
+    themes = [b.text for b in text.sections[1].blocks if b.kind == "heading"]
+    assert len(themes) == 6 and "十八大" in themes[0]
+
+
+def test_a_quote_that_drifted_from_the_units_text_is_caught(sample_run, tmp_path):
+    _, paths, frames, _ = sample_run
+    summaries = read_csv(paths.data / "summaries.csv")
+    unit = summaries["unit"].iloc[0]
+    md = tmp_path / "narrative.md"
+    md.write_text(f"## 典型经验\n\n> {unit}：我们把送温暖与学习宣传结合起来，效果显著\n", encoding="utf-8")
+    from wennuan_lib.form import load_form
+    from wennuan_lib.units import Registry
+
+    totals = read_csv(paths.data / "totals.csv")
+    text = narrative.build(load_form(2013), totals, {"year": 2013}, md, summaries, Registry.load(paths.registry), "")
+    assert text.problems and "不符" in text.problems[0]
+    assert any(b.kind == "error" for s in text.sections for b in s.blocks)
+
+
+def test_charts_have_cjk_font_and_no_missing_glyphs(sample_run, tmp_path):
+    _, paths, frames, _ = sample_run
+    assert charts.cjk_font() in charts.CJK_FAMILIES
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        made = charts.make_all(read_csv(paths.data / "totals.csv"), frames["values"], {}, 2013, True, tmp_path)
+    assert not [w for w in caught if "missing from" in str(w.message) or "Glyph" in str(w.message)]
+    assert set(made) == {"sources", "transport", "funds_by_unit", "households_by_unit", "trends"}
+    assert all(c.path.stat().st_size > 10_000 for c in made.values())
+
+
+def _final_year(year_dir, form):
+    vals = {c: 1 for c in form.codes}
+    vals.update({"01A.1": 1000, "05.1": 4, "04C.1": 10, "09.1": 4, "09.2": 4, "10A.1": 10})
+    template.write(form, year_dir.inbox / "a.xlsx", values=vals, header={"unit": "常熟市总工会"})
+    ingest.run(year_dir)
+    clean.run(year_dir)
+    reconcile.run(year_dir)
+    return report.run(year_dir)
+
+
+def test_without_unresolved_errors_the_report_is_final(year_dir, form):
+    out = _final_year(year_dir, form)
+    assert out["draft"] is False
+    folder = year_dir.year_outputs / "report"
+    assert not any("草稿" in p.extract_text() for p in PdfReader(folder / "书面总结.pdf").pages)
+    assert "草稿" not in (folder / "书面总结.html").read_text(encoding="utf-8")
+    document = docx.Document(folder / "书面总结.docx")
+    assert "草稿" not in "".join(p.text for p in document.paragraphs)
+    assert "草稿" not in "".join(p.text for s in document.sections for p in s.header.paragraphs)
+
+
+def test_waiving_the_last_error_makes_the_report_final(year_dir, form):
+    vals = {c: 1 for c in form.codes}
+    vals.update({"01A.1": 1000, "05.1": 4, "04C.1": 10, "09.1": 4, "09.2": 4, "10A.1": 10, "02A.2": 3})
+    template.write(form, year_dir.inbox / "a.xlsx", values=vals, header={"unit": "常熟市总工会"})
+    for step in (ingest, clean, reconcile):
+        step.run(year_dir)
+    assert report.run(year_dir)["draft"] is True
+    write_csv(pd.DataFrame([{"unit": "常熟市总工会", "rule": "P03", "reason": "已核实"},
+                            {"unit": "常熟市总工会", "rule": "P04", "reason": "已核实"},
+                            {"unit": "全市合计", "rule": "P03", "reason": "同上"},
+                            {"unit": "全市合计", "rule": "P04", "reason": "同上"}]),
+              year_dir.year_inputs / "waivers.csv")
+    for step in (clean, reconcile):
+        step.run(year_dir)
+    assert report.run(year_dir)["draft"] is False
+
+
+@pytest.mark.parametrize("name", ["书面总结.html"])
+def test_html_is_self_contained(sample_run, name):
+    _, paths, _, _ = sample_run
+    html = (paths.year_outputs / "report" / name).read_text(encoding="utf-8")
+    assert "data:image/png;base64," in html
+    assert not re.search(r"""(src|href)=["']https?:""", html) and "<script" not in html
+    assert "In [" not in html

@@ -1,0 +1,196 @@
+"""The report's charts (matplotlib, a CJK font, no unicode minus), each with a Chinese title,
+axis labels with units and a source note."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+from .parse import to_decimal  # noqa: E402
+
+CJK_FAMILIES = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "SimHei"]
+CJK_FILES = ["/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"]
+COLOURS = ["#c0392b", "#2e86c1", "#e67e22", "#27ae60", "#8e44ad", "#7f8c8d"]
+
+
+class FontMissing(RuntimeError):
+    pass
+
+
+def cjk_font() -> str:
+    """The CJK family matplotlib will use; fonts installed after its cache was built are added."""
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    for fam in CJK_FAMILIES:
+        if fam in names:
+            return fam
+    for path in CJK_FILES:
+        if Path(path).exists():
+            font_manager.fontManager.addfont(path)
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    for fam in CJK_FAMILIES:
+        if fam in names:
+            return fam
+    raise FontMissing("没有找到中文字体（Noto Sans CJK SC），图表中的汉字会显示成方框：请运行 bash setup.sh 安装 fonts-noto-cjk")
+
+
+def setup() -> None:
+    plt.rcParams.update({
+        "font.family": [cjk_font(), "DejaVu Sans"], "axes.unicode_minus": False, "font.size": 11,
+        "axes.titlesize": 14, "axes.titleweight": "bold", "axes.spines.top": False, "axes.spines.right": False,
+        "svg.hashsalt": "wennuan", "figure.dpi": 100,
+    })
+
+
+@dataclass
+class Chart:
+    name: str
+    title: str
+    path: Path
+
+
+def _finish(fig, ax, name: str, title: str, note: str, folder: Path) -> Chart:
+    ax.set_title(title, loc="left", pad=12)
+    fig.text(0.01, 0.005, note, fontsize=9, color="#555555", ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    fig.savefig(path, dpi=200, metadata={"Software": None})
+    plt.close(fig)
+    return Chart(name, title, path)
+
+
+def _f(x) -> float:
+    d = to_decimal(x) if isinstance(x, str) else x
+    return float(d) if d is not None else 0.0
+
+
+def sources(totals: dict, labels: dict, year: int, note: str, folder: Path) -> Chart:
+    codes = ["05A.1", "05B.1", "05C.1", "05D.1"]
+    vals = [_f(totals.get(c)) for c in codes]
+    whole = sum(vals) or 1
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    bars = ax.barh([labels[c] for c in codes][::-1], vals[::-1], color=COLOURS[:4][::-1])
+    for bar, v in zip(bars, vals[::-1], strict=True):
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {v:.2f}万元（{v / whole * 100:.1f}%）",
+                va="center", fontsize=10)
+    ax.set_xlabel("金额（万元）")
+    ax.set_xlim(0, max(vals + [1]) * 1.45)
+    return _finish(fig, ax, "sources", f"{year}年送温暖活动筹集慰问款物来源", note, folder)
+
+
+def by_unit(units: list[str], series: list[tuple[str, list[float]]], name: str, title: str, xlabel: str,
+            note: str, folder: Path) -> Chart:
+    n = len(units)
+    fig, ax = plt.subplots(figsize=(8, max(4.0, 0.32 * n + 1.4)))
+    height = 0.8 / len(series)
+    ys = list(range(n))
+    for k, (label, vals) in enumerate(series):
+        ax.barh([y + (k - (len(series) - 1) / 2) * height for y in ys], vals, height=height, label=label,
+                color=COLOURS[k])
+    ax.set_yticks(ys, units, fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    if len(series) > 1:
+        ax.legend(loc="lower right", frameon=False)
+    return _finish(fig, ax, name, title, note, folder)
+
+
+def transport(totals: dict, labels: dict, year: int, note: str, folder: Path) -> Chart:
+    modes = [("10B.2", "专列"), ("10C.2", "火车车厢"), ("10D.2", "汽车"), ("10E.2", "船"), ("10F.2", "包机")]
+    vals = [_f(totals.get(c)) for c, _ in modes]
+    other = max(_f(totals.get("10A.1")) - sum(vals), 0)
+    names = [m for _, m in modes] + ["其他方式（自行返乡等）"]
+    vals.append(other)
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    bars = ax.bar(names, vals, color=COLOURS[:5] + ["#bbbbbb"])
+    for bar, v in zip(bars, vals, strict=True):
+        ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), f"{int(v)}", ha="center", va="bottom", fontsize=10)
+    ax.set_ylabel("人次")
+    ax.set_ylim(0, max(vals + [1]) * 1.15)
+    ax.tick_params(axis="x", labelsize=10)
+    return _finish(fig, ax, "transport", f"{year}年帮助农民工平安返乡的方式", note, folder)
+
+
+def trends(history: dict[int, dict], note: str, folder: Path) -> Chart:
+    """Key figures over the years present: funds raised and distributed; households visited."""
+    years = sorted(history)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8, 3.6))
+    for code, label, colour, dy in (("05.1", "筹集慰问款物", COLOURS[0], 7), ("06.1", "发放款物", COLOURS[1], -14)):
+        ys = [_f(history[y].get(code)) for y in years]
+        a1.plot(years, ys, marker="o", color=colour, label=label)
+        for x, y in zip(years, ys, strict=True):
+            a1.annotate(f"{y:.0f}", (x, y), textcoords="offset points", xytext=(0, dy), ha="center", fontsize=9,
+                        color=colour)
+    a1.set_ylabel("万元")
+    a1.legend(frameon=False, fontsize=9, loc="lower right")
+    for code, label, colour in (("04A.2", "走访职工家庭", COLOURS[2]), ("04C.1", "慰问困难家庭", COLOURS[3])):
+        ys = [_f(history[y].get(code)) for y in years]
+        a2.plot(years, ys, marker="o", color=colour, label=label)
+    a2.set_ylabel("户")
+    a2.legend(frameon=False, fontsize=9, loc="lower right")
+    for ax in (a1, a2):
+        ax.set_xticks(years, [f"{y}年" for y in years])
+        ax.set_xlabel("年度")
+        ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(0, hi * 1.15)
+    title = f"{years[0]}—{years[-1]}年主要数据变化" if len(years) > 1 else f"{years[0]}年主要数据"
+    a1.set_title(title, loc="left", pad=12)
+    fig.text(0.01, 0.005, note, fontsize=9, color="#555555", ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    path = folder / "trends.png"
+    fig.savefig(path, dpi=200, metadata={"Software": None})
+    plt.close(fig)
+    return Chart("trends", title, path)
+
+
+def make_all(totals_frame, values, history: dict[int, dict], year: int, sample: bool, folder: Path) -> dict[str, Chart]:
+    """Every chart of the report, as PNG files in `folder`."""
+    setup()
+    note = "数据来源：各单位报送" + ("（示例数据）" if sample else "")
+    items = totals_frame[totals_frame["kind"] == "item"]
+    totals = {r["item"]: to_decimal(r["value"]) for r in items.to_dict("records")}
+    labels = dict(zip(items["item"], items["label"], strict=True))
+    counted = values[values["registered"].astype(str) == "True"]
+    units = list(dict.fromkeys(counted["unit"]))
+
+    def unit_series(code: str) -> list[float]:
+        mine = counted[counted["item"] == code].set_index("unit")["value"]
+        return [_f(mine.get(u, "")) for u in units]
+
+    raised, paid = unit_series("05.1"), unit_series("06.1")
+    order = sorted(range(len(units)), key=lambda i: -raised[i])
+    visits = unit_series("04A.2")
+    order_v = sorted(range(len(units)), key=lambda i: -visits[i])
+    charts = {
+        "sources": sources(totals, labels, year, note, folder),
+        "transport": transport(totals, labels, year, note, folder),
+        "funds_by_unit": by_unit([units[i] for i in order],
+                                 [("筹集慰问款物", [raised[i] for i in order]), ("发放款物", [paid[i] for i in order])],
+                                 "funds_by_unit", f"{year}年各单位筹集和发放慰问款物", "金额（万元）", note, folder),
+        "households_by_unit": by_unit([units[i] for i in order_v], [("走访职工家庭", [visits[i] for i in order_v])],
+                                      "households_by_unit", f"{year}年各单位走访职工家庭户数", "户数（户）", note, folder),
+        "trends": trends({**history, year: {k: v for k, v in totals.items()}}, note, folder),
+    }
+    return charts
+
+
+def history_totals(outputs_years: dict[int, Path]) -> dict[int, dict[str, Decimal | None]]:
+    """{year: {code: total}} from earlier years' totals.csv."""
+    from . import store
+
+    out = {}
+    for year, path in sorted(outputs_years.items()):
+        if path.exists():
+            frame = store.read_csv(path)
+            out[year] = {r["item"]: to_decimal(r["value"]) for r in frame.to_dict("records") if r["kind"] == "item"}
+    return out

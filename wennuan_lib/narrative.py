@@ -1,0 +1,247 @@
+"""The 书面总结's text, written from totals.csv by the form file's Jinja2 templates, with the
+analyst's own paragraphs from inputs/<year>/narrative.md in their sections.
+
+Every figure in the generated prose is a token naming its row of totals.csv
+(``\\ue000key\\ue001text\\ue002``); renderers turn tokens into plain text (PDF, Word) or
+into a span whose tooltip says which items and how many units it adds up (HTML).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from .form import Form
+from .parse import to_decimal
+from .units import Registry, normalize
+
+TOKEN = re.compile("\ue000([^\ue001]*)\ue001([^\ue002]*)\ue002")
+CN_NUM = "一二三四五六七八九十"
+GAP = "gap"
+
+# Sections of the analyst's narrative.md, by keywords of its "## " headings.
+ANALYST_SECTIONS = [
+    ("basic", ("基本情况",)),
+    ("experience", ("典型经验", "主要做法", "经验")),
+    ("units", ("各地", "各单位")),
+    ("problems", ("存在问题", "问题")),
+    ("plans", ("下一步", "打算", "计划")),
+]
+
+
+@dataclass
+class Block:
+    kind: str  # para / heading / quote / gap / error / chart
+    text: str = ""
+    source: str = "generated"  # generated / analyst / quote
+    chart: str = ""
+
+
+@dataclass
+class Section:
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+@dataclass
+class Narrative:
+    title: str
+    recipient: str
+    sender: str
+    date: str
+    sections: list[Section]
+    problems: list[str]  # quotes that do not match, unknown headings: the report stays a draft
+
+    def plain(self, text: str) -> str:
+        return TOKEN.sub(lambda m: m.group(2), text)
+
+
+def official_number(value: Decimal, measure: str) -> str:
+    """Official style: 万元 with two decimals, percentages with one decimal, counts whole."""
+    if measure == "万元":
+        return f"{value:.2f}"
+    if measure == "%":
+        return f"{value:.1f}"
+    return str(int(value.to_integral_value()))
+
+
+def number_text(value: Decimal | None, measure: str) -> str:
+    """A figure in the prose, with its measure: 4423.12万元, 22.0%, 34411户."""
+    return "【无数据】" if value is None else official_number(value, measure) + measure
+
+
+class Figures:
+    """The template functions: fig, yoy, top, label — every number from totals.csv."""
+
+    def __init__(self, totals: pd.DataFrame, form: Form):
+        self.rows = {r["item"]: r for r in totals.to_dict("records")}
+        self.form = form
+
+    def _row(self, key: str) -> dict:
+        if key not in self.rows:
+            raise KeyError(f"totals.csv 中没有「{key}」，请检查表式文件 report 部分的模板")
+        return self.rows[key]
+
+    def tip(self, key: str) -> str:
+        row = self._row(key)
+        if row["kind"] == "item":
+            return f"{key} {row['label']}：{row['how']}"
+        return f"{row['label']}：{row['how']}"
+
+    def token(self, key: str, text: str) -> str:
+        return f"\ue000{key}\ue001{text}\ue002"
+
+    def fig(self, key: str) -> str:
+        row = self._row(key)
+        return self.token(key, number_text(to_decimal(row["value"]), row["measure"]))
+
+    def yoy(self, key: str) -> str:
+        row = self._row(key)
+        change = to_decimal(row.get("change_pct", ""))
+        if change is None:
+            return ""
+        word = "增长" if change > 0 else ("下降" if change < 0 else "持平")
+        if change == 0:
+            return "，与上年持平"
+        return f"，同比{word}" + self.token(f"{key}#change", f"{abs(change):.1f}%")
+
+    def top(self, code: str) -> list[dict]:
+        out = []
+        for rank in range(1, 100):
+            key = f"top.{code}.{rank}"
+            if key not in self.rows:
+                break
+            out.append({"name": self.rows[key]["who"], "fig": self.fig(key)})
+        return out
+
+    def top_n(self, code: str) -> str:
+        n = len(self.top(code))
+        return CN_NUM[n - 1] if 0 < n <= 10 else str(n)
+
+    def label(self, code: str) -> str:
+        return self.form.item(code).label
+
+    def value(self, key: str) -> str:
+        """The raw value of a token key (for checks), including the change of `key#change`."""
+        if key.endswith("#change"):
+            return self._row(key[:-7])["change_pct"]
+        return self._row(key)["value"]
+
+
+def parse_analyst(path: Path) -> tuple[dict[str, list[str]], list[str]]:
+    """narrative.md → {section: [paragraph, …]} and problems (unknown headings)."""
+    sections: dict[str, list[str]] = {}
+    problems: list[str] = []
+    if not path.exists():
+        return sections, problems
+    current = None
+    buf: list[str] = []
+
+    def flush():
+        if current and buf and "".join(buf).strip():
+            sections.setdefault(current, []).append("\n".join(buf).strip())
+        buf.clear()
+
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            flush()
+            heading = line.lstrip("#").strip()
+            current = next((key for key, words in ANALYST_SECTIONS if any(w in heading for w in words)), None)
+            if heading and current is None and line.startswith("## "):
+                problems.append(f"narrative.md 中的标题「{heading}」不属于任何一节（可用：基本情况、典型经验、各地各单位情况、存在问题、下一步打算）")
+        elif not line.strip():
+            flush()
+        elif not line.lstrip().startswith("<!--"):
+            buf.append(line.strip())
+    flush()
+    return sections, problems
+
+
+def check_quote(text: str, summaries: pd.DataFrame, registry: Registry | None) -> tuple[Block, str | None]:
+    """'> 单位：原文' — the quote must be in that unit's extracted 书面总结材料."""
+    body = text.lstrip("> ").strip()
+    m = re.match(r"([^：:]{2,40})[：:](.+)", body, re.S)
+    if not m:
+        return Block("error", f"【引文格式有误】{body}（应为“> 单位名称：原文”）", "analyst"), f"引文格式有误：{body[:30]}"
+    written, quote = m.group(1).strip(), m.group(2).strip().strip("“”\"")
+    unit = written
+    if registry is not None:
+        resolved = registry.resolve(written, strict=True)
+        unit = resolved.name if resolved else written
+    texts = summaries.loc[summaries["unit"] == unit, "text"]
+    if texts.empty:
+        return (Block("error", f"【引文无出处】{written}没有报送书面总结材料，无法核对引文：“{quote}”", "analyst"),
+                f"引文无出处：{written}没有书面总结材料")
+    squeeze = normalize
+    if squeeze(quote) not in squeeze("\n".join(texts)):
+        return (Block("error", f"【引文与原文不符】{unit}的书面总结材料中没有这段文字：“{quote}”", "analyst"),
+                f"引文与原文不符：{unit}：{quote[:30]}")
+    return Block("quote", f"{unit}在书面总结中写道：“{quote}”", "quote"), None
+
+
+def _analyst_blocks(paragraphs: list[str], summaries, registry, problems: list[str]) -> list[Block]:
+    blocks = []
+    for p in paragraphs:
+        if p.startswith(">"):
+            block, problem = check_quote(p, summaries, registry)
+            if problem:
+                problems.append(problem)
+            blocks.append(block)
+        else:
+            blocks.append(Block("para", p.replace("\n", ""), "analyst"))
+    return blocks
+
+
+def _gap(what: str, heading: str, narrative_path: Path) -> Block:
+    return Block(GAP, f"【待补充：{what}。请在 {narrative_path} 中“## {heading}”标题下填写，系统不代写。】", "gap")
+
+
+def build(form: Form, totals: pd.DataFrame, cfg: dict, narrative_path: Path, summaries: pd.DataFrame,
+          registry: Registry | None, report_date: str) -> Narrative:
+    spec = form.report
+    figures = Figures(totals, form)
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    context = {"year": cfg["year"], "fig": figures.fig, "yoy": figures.yoy, "top": figures.top,
+               "top_n": figures.top_n, "label": figures.label, "rankings": [str(c) for c in spec.get("rankings", [])]}
+
+    def render(template: str) -> str:
+        # No spaces in Chinese prose: the template's line breaks and indentation are for its writer only.
+        return re.sub(r"\s+", "", env.from_string(template).render(**context))
+
+    analyst, problems = parse_analyst(narrative_path)
+    rel = narrative_path.name if not narrative_path.parent.name else f"inputs/{cfg['year']}/{narrative_path.name}"
+
+    def extra(key):
+        return _analyst_blocks(analyst.get(key, []), summaries, registry, problems)
+
+    s1 = Section("一、基本情况", [Block("para", render(spec["basic"])), Block("chart", chart="sources"),
+                                 Block("chart", chart="trends"), *extra("basic")])
+    s2 = Section("二、主要做法和成效")
+    for k, theme in enumerate(spec.get("themes", [])):
+        s2.blocks.append(Block("heading", f"（{CN_NUM[k]}）{theme['title']}"))
+        s2.blocks.append(Block("para", render(theme["text"])))
+        if "10A.1" in theme["text"]:
+            s2.blocks.append(Block("chart", chart="transport"))
+    s2.blocks.append(Block("heading", f"（{CN_NUM[len(spec.get('themes', []))]}）典型经验"))
+    s2.blocks += extra("experience") or [_gap("各单位的典型经验", "典型经验", Path(rel))]
+    s3 = Section("三、各地各单位情况", [Block("para", render(spec["units"])), Block("chart", chart="funds_by_unit"),
+                                     Block("chart", chart="households_by_unit"), *extra("units")])
+    s4 = Section("四、存在问题和下一步打算", [
+        Block("heading", "（一）存在问题"),
+        *(extra("problems") or [_gap("存在的问题", "存在问题", Path(rel))]),
+        Block("heading", "（二）下一步打算"),
+        *(extra("plans") or [_gap("下一步打算", "下一步打算", Path(rel))]),
+    ])
+    sender = cfg.get("city_unit", "")
+    title = f"{sender}关于{cfg.get('campaign', str(cfg['year']) + '年送温暖活动')}情况的总结"
+    return Narrative(title, cfg.get("recipient", ""), sender, report_date, [s1, s2, s3, s4], problems)
+
+
+def tokens(text: str) -> list[tuple[str, str]]:
+    """(key, shown text) of every figure in a text."""
+    return TOKEN.findall(text)
