@@ -4,11 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from wennuan_lib import clean, config, ingest, reconcile, report, sample
+from wennuan_lib import clean, config, ingest, manifest, reconcile, report, sample, trends
 from wennuan_lib.form import load_form
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+YEARS = (2011, 2012, 2013)
 
 
 def tree_hash(folder: Path) -> dict[str, str]:
@@ -23,19 +24,21 @@ def form():
 
 @pytest.fixture(scope="session")
 def sample_years(tmp_path_factory):
-    """The sample's 2012 and 2013, generated with the default seed and run through every step in order."""
+    """The sample's 2011–2013, generated with the default seed and run through every step in order."""
     root = tmp_path_factory.mktemp("sample")
-    truths = {y: sample.generate(root / "inputs", y, 2013) for y in (2012, 2013)}
+    truths = {y: sample.generate(root / "inputs", y, 2013) for y in YEARS}
     before = tree_hash(root / "inputs")
     results = {}
-    for y in (2012, 2013):
+    for y in YEARS:
         paths = config.year_paths(y, root / "inputs", root / "outputs")
         frames = ingest.run(paths)
         frames["read_values"] = frames.pop("values")  # as read, before corrections
         frames.update(clean.run(paths))
         frames.update(reconcile.run(paths))
         frames["report"] = report.run(paths)
+        manifest.write(paths)
         results[y] = (truths[y], paths, frames)
+    trends.build(root / "inputs", root / "outputs")
     return results, before
 
 

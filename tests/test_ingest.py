@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from wennuan_lib import clean, config, ingest, readers, reconcile, report, sample
+from wennuan_lib import clean, config, ingest, manifest, readers, reconcile, report, sample
 from wennuan_lib.parse import format_value
 
 from .conftest import tree_hash
@@ -97,16 +97,17 @@ def test_raw_inputs_are_untouched(sample_run):
 def test_data_files_are_utf8_bom_and_byte_identical_across_runs(sample_years, tmp_path):
     results, _ = sample_years
     _, paths, _ = results[2013]
-    for year in (2012, 2013):  # the same order as the first run, so that 2013 sees 2012
+    for year in (2011, 2012, 2013):  # the same order as the first run, so that each year sees the one before
         again = config.year_paths(year, paths.inputs, tmp_path / "out2")
         ingest.run(again)
         clean.run(again)
         reconcile.run(again)
         report.run(again)
+        manifest.write(again)
 
     def files(root):
         return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-                if p.is_file() and p.suffix in (".csv", ".xlsx", ".png")}
+                if p.is_file() and p.suffix in (".csv", ".xlsx", ".png", ".json")}
 
     first, second = files(paths.year_outputs), files(again.year_outputs)
     assert first == second
@@ -114,6 +115,7 @@ def test_data_files_are_utf8_bom_and_byte_identical_across_runs(sample_years, tm
     assert all(b.startswith(b"\xef\xbb\xbf") for b in csvs.values())
     assert {"data/values.csv", "data/ingest_log.csv", "data/extracted.csv", "data/issues.csv"} <= set(first)
     assert any(k.startswith("feedback/") for k in first)
+    assert "data/manifest.json" in first
     assert {"data/totals.csv", "report/汇总统计表.xlsx", "report/分单位明细表.xlsx", "report/charts/sources.png"} <= set(first)
 
 

@@ -4,7 +4,6 @@ axis labels with units and a source note."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 import matplotlib
@@ -55,7 +54,7 @@ class Chart:
     path: Path
 
 
-def _finish(fig, ax, name: str, title: str, note: str, folder: Path) -> Chart:
+def finish(fig, ax, name: str, title: str, note: str, folder: Path) -> Chart:
     ax.set_title(title, loc="left", pad=12)
     fig.text(0.01, 0.005, note, fontsize=9, color="#555555", ha="left", va="bottom")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
@@ -64,6 +63,18 @@ def _finish(fig, ax, name: str, title: str, note: str, folder: Path) -> Chart:
     fig.savefig(path, dpi=200, metadata={"Software": None})
     plt.close(fig)
     return Chart(name, title, path)
+
+
+def annotate(ax, xs: list, series: list[list[float | None]]) -> None:
+    """Label each point; at each x the larger value is labelled above, the smaller below."""
+    for k, ys in enumerate(series):
+        for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+            if y is None:
+                continue
+            others = [s[i] for j, s in enumerate(series) if j != k and s[i] is not None]
+            below = any(o > y for o in others)
+            ax.annotate(f"{y:.0f}", (x, y), textcoords="offset points", xytext=(0, -15 if below else 7),
+                        ha="center", fontsize=9, color=COLOURS[k])
 
 
 def _f(x) -> float:
@@ -82,7 +93,7 @@ def sources(totals: dict, labels: dict, year: int, note: str, folder: Path) -> C
                 va="center", fontsize=10)
     ax.set_xlabel("金额（万元）")
     ax.set_xlim(0, max(vals + [1]) * 1.45)
-    return _finish(fig, ax, "sources", f"{year}年送温暖活动筹集慰问款物来源", note, folder)
+    return finish(fig, ax, "sources", f"{year}年送温暖活动筹集慰问款物来源", note, folder)
 
 
 def by_unit(units: list[str], series: list[tuple[str, list[float]]], name: str, title: str, xlabel: str,
@@ -101,7 +112,7 @@ def by_unit(units: list[str], series: list[tuple[str, list[float]]], name: str, 
     ax.set_axisbelow(True)
     if len(series) > 1:
         ax.legend(loc="lower right", frameon=False)
-    return _finish(fig, ax, name, title, note, folder)
+    return finish(fig, ax, name, title, note, folder)
 
 
 def transport(totals: dict, labels: dict, year: int, note: str, folder: Path) -> Chart:
@@ -117,19 +128,17 @@ def transport(totals: dict, labels: dict, year: int, note: str, folder: Path) ->
     ax.set_ylabel("人次")
     ax.set_ylim(0, max(vals + [1]) * 1.15)
     ax.tick_params(axis="x", labelsize=10)
-    return _finish(fig, ax, "transport", f"{year}年帮助农民工平安返乡的方式", note, folder)
+    return finish(fig, ax, "transport", f"{year}年帮助农民工平安返乡的方式", note, folder)
 
 
 def trends(history: dict[int, dict], note: str, folder: Path) -> Chart:
     """Key figures over the years present: funds raised and distributed; households visited."""
     years = sorted(history)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(8, 3.6))
-    for code, label, colour, dy in (("05.1", "筹集慰问款物", COLOURS[0], 7), ("06.1", "发放款物", COLOURS[1], -14)):
-        ys = [_f(history[y].get(code)) for y in years]
-        a1.plot(years, ys, marker="o", color=colour, label=label)
-        for x, y in zip(years, ys, strict=True):
-            a1.annotate(f"{y:.0f}", (x, y), textcoords="offset points", xytext=(0, dy), ha="center", fontsize=9,
-                        color=colour)
+    money = [[_f(history[y].get(code)) for y in years] for code in ("05.1", "06.1")]
+    for k, (ys, label) in enumerate(zip(money, ("筹集慰问款物", "发放款物"), strict=True)):
+        a1.plot(years, ys, marker="o", color=COLOURS[k], label=label)
+    annotate(a1, years, money)
     a1.set_ylabel("万元")
     a1.legend(frameon=False, fontsize=9, loc="lower right")
     for code, label, colour in (("04A.2", "走访职工家庭", COLOURS[2]), ("04C.1", "慰问困难家庭", COLOURS[3])):
@@ -183,14 +192,3 @@ def make_all(totals_frame, values, history: dict[int, dict], year: int, sample: 
     }
     return charts
 
-
-def history_totals(outputs_years: dict[int, Path]) -> dict[int, dict[str, Decimal | None]]:
-    """{year: {code: total}} from earlier years' totals.csv."""
-    from . import store
-
-    out = {}
-    for year, path in sorted(outputs_years.items()):
-        if path.exists():
-            frame = store.read_csv(path)
-            out[year] = {r["item"]: to_decimal(r["value"]) for r in frame.to_dict("records") if r["kind"] == "item"}
-    return out

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from . import aggregate, config, corrections, rules, store
-from .form import year_setup
+from .form import year_data, year_setup
 
 VALUE_COLUMNS = ["unit", "unit_type", "registered", "item", "label", "measure", "value", "status", "approx",
                  "original_value", "original_status", "corrected", "correction_reason", "raw_text", "file",
@@ -21,11 +21,9 @@ VALUE_COLUMNS = ["unit", "unit_type", "registered", "item", "label", "measure", 
 ISSUE_COLUMNS = rules.FINDING_COLUMNS + ["waived", "waiver_reason"]
 
 
-def previous_values(paths: config.YearPaths) -> tuple[pd.DataFrame | None, int]:
-    """The previous year's values in force, when that year has been run."""
-    prev = config.year_paths(paths.year - 1, paths.inputs, paths.outputs)
-    path = prev.data / "values.csv"
-    return (store.read_csv(path) if path.exists() else None), prev.year
+def previous_values(paths: config.YearPaths, form) -> tuple[pd.DataFrame | None, int]:
+    """The previous year's values in force, keyed by this year's codes (joined by concept)."""
+    return year_data(paths, paths.year - 1, "values", form), paths.year - 1
 
 
 def run(paths: config.YearPaths) -> dict[str, pd.DataFrame]:
@@ -37,7 +35,7 @@ def run(paths: config.YearPaths) -> dict[str, pd.DataFrame]:
     values, audit = corrections.apply_corrections(read, fixes, registry, form)
     values = values[VALUE_COLUMNS]
 
-    previous, previous_year = previous_values(paths)
+    previous, previous_year = previous_values(paths, form)
     totals = aggregate.city_totals(values, form.codes)
     findings = rules.check_all(values, form, previous, previous_year, totals)
     waivers = corrections.load_table(paths.year_inputs / "waivers.csv", corrections.WAIVER_COLUMNS)

@@ -18,6 +18,8 @@ OUTPUTS_DIR = Path(os.environ.get("WENNUAN_OUTPUTS", ROOT / "outputs"))
 KERNEL_NAME = "wennuan"
 # The notebooks of the pipeline, run in this order by `run`.
 PIPELINE_NOTEBOOKS = ["01_ingest.ipynb", "02_clean.ipynb", "03_reconcile.ipynb", "04_report.ipynb"]
+STEP_LABELS = {"01_ingest.ipynb": "读取收件箱", "02_clean.ipynb": "更正与审核", "03_reconcile.ipynb": "报送情况与反馈",
+               "04_report.ipynb": "汇总与书面总结"}
 
 
 @dataclass(frozen=True)
@@ -75,3 +77,10 @@ def load_year_config(paths: YearPaths) -> dict:
     if paths.year_config.exists():
         cfg.update(yaml.safe_load(paths.year_config.read_text(encoding="utf-8")) or {})
     return cfg
+
+
+def years_present(inputs: Path | None = None) -> list[int]:
+    """The years with an inbox under inputs/, in order."""
+    root = Path(inputs) if inputs else INPUTS_DIR
+    return sorted(int(p.name) for p in root.iterdir() if p.name.isdigit() and (p / "submissions").is_dir()) \
+        if root.is_dir() else []

@@ -20,6 +20,12 @@ class Item:
     label: str
     unit: str
     kind: str  # "count" or "money"
+    concept: str = ""  # stable across years; defaults to the code
+
+    @property
+    def key(self) -> str:
+        """The concept this item measures: years are compared by it, not by code or wording."""
+        return self.concept or self.code
 
     @property
     def is_money(self) -> bool:
@@ -95,6 +101,10 @@ class Form:
     def blank_lines(self) -> list[Line]:
         return [line for line in self.layout if line.codes]
 
+    def code_of(self, concept: str) -> str | None:
+        """This year's code for a concept, or None when the year's form lacks it."""
+        return next((i.code for i in self.items if i.key == concept), None)
+
     def validate(self) -> None:
         """The form file must be self-consistent: every item in the layout exactly once."""
         in_layout = [c for line in self.layout for c in line.codes]
@@ -110,6 +120,9 @@ class Form:
             problems.append(f"版式中未定义的项目：{'、'.join(unknown)}")
         if len(set(self.codes)) != len(self.codes):
             problems.append("项目代码重复")
+        keys = [i.key for i in self.items]
+        if len(set(keys)) != len(keys):
+            problems.append("概念（concept）重复")
         if problems:
             raise ValueError(f"表式文件 {self.path} 有误：" + "；".join(problems))
 
@@ -131,7 +144,7 @@ def load_form(form_id: str | int) -> Form:
         title=data["title"],
         source=data.get("source", ""),
         note=data.get("note", ""),
-        items=[Item(str(i["code"]), i["label"], i["unit"], i["kind"]) for i in data["items"]],
+        items=[Item(str(i["code"]), i["label"], i["unit"], i["kind"], str(i.get("concept") or "")) for i in data["items"]],
         layout=[Line(str(r["row"]), str(r.get("letter") or ""), r["text"]) for r in data["layout"]],
         header=[HeaderField(h["key"], h["label"], h["name"]) for h in data["header"]],
         rules=list(data.get("rules", [])),
@@ -149,3 +162,23 @@ def year_setup(paths: config.YearPaths):
 
     cfg = config.load_year_config(paths)
     return cfg, load_form(cfg["form"]), Registry.load(paths.registry)
+
+
+def translate(frame, source: Form, target: Form, column: str = "item"):
+    """Rows of another year's data keyed by `target`'s codes, joined by concept. Items the target
+    form lacks are dropped; other rows (totals' derived keys, counts) pass through unchanged."""
+    mapping = {i.code: target.code_of(i.key) for i in source.items}
+    out = frame.copy()
+    out[column] = [mapping.get(c, c) if c in mapping else c for c in out[column]]
+    return out[out[column].notna()]
+
+
+def year_data(paths: config.YearPaths, year: int, name: str, target: Form):
+    """Another year's data file (values, totals) keyed by `target`'s codes via concepts; None if not run."""
+    from . import store
+
+    other = config.year_paths(year, paths.inputs, paths.outputs)
+    path = other.data / f"{name}.csv"
+    if not path.exists():
+        return None
+    return translate(store.read_csv(path), load_form(config.load_year_config(other)["form"]), target)

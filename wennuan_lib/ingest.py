@@ -21,6 +21,7 @@ import pandas as pd
 from . import config, layouts, readers, store
 from .form import Form, year_setup
 from .parse import MISSING, OK, UNREADABLE, parse_blank
+from .pipeline import report_progress
 from .readers import ReadError
 from .units import Registry
 
@@ -222,7 +223,11 @@ VALUE_COLUMNS = ["unit", "unit_type", "registered", "item", "label", "measure", 
 def run(paths: config.YearPaths) -> dict[str, pd.DataFrame]:
     """Ingest one year's inbox and write the data files. Returns the frames written."""
     _cfg, form, registry = year_setup(paths)
-    subs = [read_submission(p, paths.inbox, form, registry) for p in list_inbox(paths.inbox)]
+    files = list_inbox(paths.inbox)
+    subs = []
+    for k, path in enumerate(files, 1):
+        report_progress(f"读取 [{k}/{len(files)}] {path.relative_to(paths.inbox).as_posix()}")
+        subs.append(read_submission(path, paths.inbox, form, registry))
     _match_unregistered(subs)
     supersede(subs)
 

@@ -14,7 +14,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from . import aggregate, charts, clean, config, narrative, render, store, template
 from .feedback import put
-from .form import Form, year_setup
+from .form import Form, year_data, year_setup
 from .parse import to_decimal
 from .units import UNIT_TYPES
 
@@ -135,11 +135,19 @@ def draft_items(issues: pd.DataFrame, problems: list[str]) -> list[str]:
     return [f"{r['unit']}：{r['message']}" for r in errors.to_dict("records")] + problems
 
 
+def history(paths: config.YearPaths, form: Form) -> dict[int, dict]:
+    """City totals of the earlier years present, keyed by this year's codes (absent concepts left out)."""
+    out = {}
+    for year in config.years_present(paths.inputs):
+        if year < paths.year and (frame := year_data(paths, year, "totals", form)) is not None:
+            out[year] = {r["item"]: to_decimal(r["value"]) for r in frame.to_dict("records") if r["kind"] == "item"}
+    return out
+
+
 def run(paths: config.YearPaths) -> dict:
     cfg, form, registry = year_setup(paths)
     values, issues, summaries, status = store.read_data(paths, "values", "issues", "summaries", "reporting_status")
-    previous_path = config.year_paths(paths.year - 1, paths.inputs, paths.outputs).data / "totals.csv"
-    previous = store.read_csv(previous_path) if previous_path.exists() else None
+    previous = year_data(paths, paths.year - 1, "totals", form)
 
     totals = aggregate.build_totals(values, form, registry.names, set(summaries["unit"]), previous)
     store.write_csv(totals, paths.data / "totals.csv")
@@ -149,10 +157,7 @@ def run(paths: config.YearPaths) -> dict:
     detail_workbook(form, values, totals, cfg, out / DETAIL)
 
     text = narrative.build(form, totals, cfg, paths.year_inputs / "narrative.md", summaries, registry, cn_date(when))
-    earlier = {y: config.year_paths(y, paths.inputs, paths.outputs).data / "totals.csv"
-               for y in range(paths.year - 15, paths.year)}
-    made = charts.make_all(totals, values, charts.history_totals(earlier), paths.year, bool(cfg.get("sample")),
-                           out / "charts")
+    made = charts.make_all(totals, values, history(paths, form), paths.year, bool(cfg.get("sample")), out / "charts")
     report = render.Report(text, made, tables(form, totals, values, status, previous is not None),
                            tips(totals, narrative.Figures(totals, form)), draft_items(issues, text.problems),
                            bool(cfg.get("sample")))

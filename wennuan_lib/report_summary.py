@@ -51,6 +51,49 @@ def run_summary(paths: config.YearPaths) -> str:
         n_open = len(open_errors(store.read_csv(data / "issues.csv")))
         state = f"草稿（尚有 {n_open} 条必须修改的意见未解决）" if n_open else "定稿"
         lines.append(f"  书面总结：{state}，{report_dir}")
+    diff = paths.year_outputs / "report" / "与已报送版本的差异.txt"
+    from .freeze import sent_dirs
+
+    if sent_dirs(paths) and diff.exists():
+        lines.append("  " + diff.read_text(encoding="utf-8").rstrip().replace("\n", "\n  "))
     lines.append(f"  数据文件：{data}")
     lines.append(f"  已执行的笔记本：{paths.notebooks}")
+    return "\n".join(lines)
+
+
+def strict_problems(paths: config.YearPaths) -> list[str]:
+    """What makes `run --strict` fail: rejected files and unresolved errors."""
+    from .clean import open_errors
+
+    log = store.read_csv(paths.data / "ingest_log.csv")
+    out = [f"{paths.year}年 无法读取：{r['file']}（{r['reason']}）" for r in log[log["status"] == "rejected"].to_dict("records")]
+    errors = open_errors(store.read_csv(paths.data / "issues.csv"))
+    out += [f"{paths.year}年 必须修改：{r['unit']}：{r['message']}" for r in errors.to_dict("records")]
+    return out
+
+
+def status_text(paths: config.YearPaths) -> str:
+    """`status`: reporting status, open findings, and whether the report is draft, final or frozen."""
+    from . import freeze, manifest
+
+    data = paths.data
+    if not (data / "reporting_status.csv").exists():
+        return f"{paths.year}年尚未运行：请先运行 python -m wennuan_lib run --year {paths.year}"
+    st = store.read_csv(data / "reporting_status.csv")
+    expected = st[st["registered"] == "True"]
+    issues = store.read_csv(data / "issues.csv")
+    open_ = issues[issues["waived"] != "True"]
+    lines = [
+        f"{paths.year}年状态",
+        f"  统计表：应报 {len(expected)} 个单位，已报 {int((expected['form'] == '已报').sum())} 个；"
+        f"书面总结已报 {int((expected['summary'] == '已报').sum())} 个",
+        f"  未报统计表：{_names(st, st['form'] == '未报')}",
+        f"  逾期报送：{_names(st, st['late'] == '逾期')}",
+        f"  不在单位名录中：{_names(st, st['registered'] != 'True')}",
+        f"  未解决的审核意见：必须修改 {int((open_['severity'] == 'error').sum())} 条，请核实 "
+        f"{int((open_['severity'] == 'warning').sum())} 条（已豁免 {int((issues['waived'] == 'True').sum())} 条）",
+        f"  书面总结：{freeze.state(paths)}",
+    ]
+    ok, why = manifest.verify(paths)
+    lines.append("  输入与输出：一致" if ok else f"  输入与输出：不一致（{len(why)} 处，运行 verify --year {paths.year} 查看）")
     return "\n".join(lines)

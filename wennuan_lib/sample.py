@@ -71,6 +71,8 @@ UNITS = [
     ("市直属企业工会联合会", "市直企业工会", "直属", 7_700),
 ]
 UNREGISTERED = "苏州市物流行业工会联合会"
+# Units renamed across the sample's years (the registry's aliases carry the old names): name -> (from year, old name)
+FORMER_NAMES = {"吴江区总工会": (2013, "吴江市总工会"), "姑苏区总工会": (2013, "平江区总工会")}
 PEOPLE = ["王建华", "李秀英", "张伟", "刘敏", "陈静", "杨磊", "赵丽", "黄勇", "周洁", "吴斌", "徐芳", "孙涛"]
 
 
@@ -569,13 +571,16 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
         kind = containers[k % len(containers)]
         day = rng.randint(8, 21) if k % 9 else 22 + k % 3  # a few arrive after the deadline
         date = f"{year}-01-{day:02d}"
-        written = name
-        if k % 5 == 1:
+        shown = name
+        if name in FORMER_NAMES and year < FORMER_NAMES[name][0]:
+            shown = FORMER_NAMES[name][1]  # the unit still had its old name that year
+        written = shown
+        if k % 5 == 1 and shown == name:
             written = aliases.split("|")[0] + ("工会" if not aliases.split("|")[0].endswith("工会") else "")
         if k % 7 == 3:
-            written = name + "（盖章）"
+            written = shown + "（盖章）"
         ext = {"template-xlsx": "xlsx", "template-xlsm": "xlsm", "docx-seedhdr": "docx"}.get(kind, kind)
-        stem = rng.choice([f"{name}送温暖统计表", f"{year}年送温暖活动统计表（{name}）", f"{name}-统计表"])
+        stem = rng.choice([f"{shown}送温暖统计表", f"{year}年送温暖活动统计表（{shown}）", f"{shown}-统计表"])
         plans.append(Plan(name, written, kind, f"{stem}.{ext}", date))
     # no 填报单位 typed: the file name tells who sent it
     plans[3].written = ""
@@ -608,8 +613,8 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
         unit = next(u for u in eligible if u not in protected and (not big or (
             sizes[u][0] == "市、区" and true_values[u]["11A.1"] > 0 and true_values[u]["10A.1"] > 0)))
         change(true_values[unit])
-        protected[unit] = BREAK_CODES[rule]
-        truth.broken.append((unit, rule, code))
+        protected[unit] = {form.code_of(c) for c in BREAK_CODES[rule]} - {None}
+        truth.broken.append((unit, rule, form.code_of(code)))
     for p in plans:
         values = dict(true_values[p.unit])
         if p is draft:  # the draft had a figure the unit later corrected
@@ -678,7 +683,7 @@ def _write_decisions(paths: config.YearPaths, truth: Truth, true_values: dict, r
 def _write_plan(form: Form, inbox: Path, p: Plan, values: dict, messer: Messer, rng: random.Random,
                 truth: Truth, is_draft: bool, protect: set[str] = frozenset()) -> None:
     # Which blanks this unit leaves empty, and one it answers with words; never the ones broken on purpose.
-    blanks = {c: values[c] for c in form.codes}
+    blanks = {i.code: values[i.key] for i in form.items}  # the year's codes, by concept
     free = [c for c in form.codes if c not in protect]
     for code in rng.sample(free, rng.choice([0, 0, 1, 2, 3])):
         blanks[code] = None

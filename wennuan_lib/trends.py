@@ -1,0 +1,108 @@
+"""Across years (outputs/trends/): every concept × year, city totals and per unit, and trend charts.
+
+Years are joined by concept, not by item code or wording; a concept that a year's form lacks is
+absent (无此项), never zero.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from . import charts, config, store
+from .form import Form, load_form
+from .parse import to_decimal
+
+ABSENT = "无此项"
+CITY = "全市合计"
+KEY_CONCEPTS = [("05.1", "筹集慰问款物"), ("06.1", "发放款物"), ("04A.2", "走访职工家庭"), ("04C.1", "慰问困难家庭"),
+                ("10A.1", "帮助农民工平安返乡")]
+
+
+def _forms(inputs, outputs, years) -> dict[int, Form]:
+    return {y: load_form(config.load_year_config(config.year_paths(y, inputs, outputs))["form"]) for y in years}
+
+
+def build(inputs=None, outputs=None) -> dict[str, pd.DataFrame]:
+    """Write outputs/trends/: trends.csv (wide), trends_long.csv and charts, over the years that have been run."""
+    any_year = config.year_paths(2000, inputs, outputs)
+    years = [y for y in config.years_present(any_year.inputs)
+             if (config.year_paths(y, inputs, outputs).data / "totals.csv").exists()]
+    folder = any_year.outputs / "trends"
+    if not years:
+        return {}
+    forms = _forms(inputs, outputs, years)
+    latest = forms[years[-1]]
+    concepts = [i.key for i in latest.items]
+    for y in reversed(years):
+        concepts += [i.key for i in forms[y].items if i.key not in concepts]
+    label = {}
+    for y in years:
+        for i in forms[y].items:
+            label[i.key] = (i.label, i.unit)
+    for i in latest.items:
+        label[i.key] = (i.label, i.unit)
+    long_rows = []
+    for y in years:
+        paths = config.year_paths(y, inputs, outputs)
+        totals = store.read_csv(paths.data / "totals.csv").set_index("item")
+        values = store.read_csv(paths.data / "values.csv")
+        by_unit = {(u, c): v for u, c, v in zip(values["unit"], values["item"], values["value"], strict=True)}
+        units = list(dict.fromkeys(values["unit"]))
+        for concept in concepts:
+            code = forms[y].code_of(concept)
+            if code is None:
+                long_rows.append({"concept": concept, "year": y, "scope": CITY, "code": "", "value": "", "status": "absent"})
+                continue
+            total = totals.loc[code, "value"] if code in totals.index else ""
+            long_rows.append({"concept": concept, "year": y, "scope": CITY, "code": code, "value": total,
+                              "status": "ok" if total != "" else "missing"})
+            for unit in units:
+                v = by_unit.get((unit, code), "")
+                long_rows.append({"concept": concept, "year": y, "scope": unit, "code": code, "value": v,
+                                  "status": "ok" if v != "" else "missing"})
+    long = pd.DataFrame(long_rows, columns=["concept", "year", "scope", "code", "value", "status"])
+    shown = long.assign(cell=long["value"].where(long["status"] != "absent", ABSENT))
+    wide = shown.pivot_table(index=["scope", "concept"], columns="year", values="cell", aggfunc="first").reset_index()
+    wide.columns = [str(c) for c in wide.columns]
+    scope_order = {CITY: 0, **{u: k + 1 for k, u in enumerate(dict.fromkeys(long["scope"]))}}
+    concept_order = {c: k for k, c in enumerate(concepts)}
+    wide = wide.assign(_s=wide["scope"].map(scope_order), _c=wide["concept"].map(concept_order)).sort_values(
+        ["_s", "_c"]).drop(columns=["_s", "_c"])
+    wide.insert(2, "label", [label[c][0] for c in wide["concept"]])
+    wide.insert(3, "measure", [label[c][1] for c in wide["concept"]])
+    wide = wide.fillna("")
+    store.write_csv(wide, folder / "trends.csv")
+    store.write_csv(long, folder / "trends_long.csv")
+    _charts(long, years, any(config.load_year_config(config.year_paths(y, inputs, outputs)).get("sample")
+                             for y in years), folder / "charts")
+    return {"trends": wide, "trends_long": long}
+
+
+def _charts(long: pd.DataFrame, years: list[int], sample: bool, folder) -> None:
+    charts.setup()
+    note = "数据来源：各单位报送" + ("（示例数据）" if sample else "")
+    city = long[long["scope"] == CITY]
+
+    def series(concept):
+        mine = city[city["concept"] == concept].set_index("year")
+        return [float(to_decimal(mine.loc[y, "value"]) or 0) if mine.loc[y, "status"] == "ok" else None for y in years]
+
+    groups = [("funds", "筹集和发放慰问款物", "万元", KEY_CONCEPTS[:2]),
+              ("households", "走访职工家庭和慰问困难家庭", "户", KEY_CONCEPTS[2:4]),
+              ("migrants", "帮助农民工平安返乡", "人次", KEY_CONCEPTS[4:])]
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, title, unit, members in groups:
+        fig, ax = plt.subplots(figsize=(8, 4))
+        data = [series(concept) for concept, _ in members]
+        for k, ((_, label), ys) in enumerate(zip(members, data, strict=True)):
+            pts = [(y, v) for y, v in zip(years, ys, strict=True) if v is not None]
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color=charts.COLOURS[k], label=label)
+        charts.annotate(ax, years, data)
+        ax.set_xticks(years, [f"{y}年" for y in years])
+        ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
+        ax.set_ylim(0, ax.get_ylim()[1] * 1.15)
+        ax.set_xlabel("年度")
+        ax.set_ylabel(unit)
+        ax.legend(frameon=False, loc="lower right")
+        charts.finish(fig, ax, f"trends_{name}", f"{years[0]}—{years[-1]}年{title}", note, folder)
