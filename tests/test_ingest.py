@@ -136,7 +136,7 @@ def test_sample_refuses_to_overwrite_an_inbox(tmp_path):
     ("空文件.xlsx", b"", "空"),
     ("乱码.xlsx", bytes(range(256)) * 4, "损坏"),
     ("乱码.docx", b"PK\x03\x04" + bytes(200), "损坏"),
-    ("加密.xlsx", readers.OLE_MAGIC + bytes(600), "密码"),
+    ("旧格式乱码.xlsx", readers.OLE_MAGIC + bytes(600), "无法打开"),
     ("扫描件.pdf", b"%PDF-1.4", "PDF"),
     ("材料.zip", b"PK\x05\x06" + bytes(18), "压缩包"),
 ])

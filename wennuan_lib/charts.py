@@ -58,11 +58,20 @@ def finish(fig, ax, name: str, title: str, note: str, folder: Path) -> Chart:
     ax.set_title(title, loc="left", pad=12)
     fig.text(0.01, 0.005, note, fontsize=9, color="#555555", ha="left", va="bottom")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.png"
-    fig.savefig(path, dpi=200, metadata={"Software": None})
+    return Chart(name, title, save(fig, folder / f"{name}.png"))
+
+
+def save(fig, path: Path) -> Path:
+    """PNG written atomically, without a software stamp, so equal charts are equal bytes."""
+    import io
+
+    from . import store
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=200, metadata={"Software": None})
     plt.close(fig)
-    return Chart(name, title, path)
+    store.atomic_write_bytes(path, buf.getvalue())
+    return path
 
 
 def annotate(ax, xs: list, series: list[list[float | None]]) -> None:
@@ -156,10 +165,7 @@ def trends(history: dict[int, dict], note: str, folder: Path) -> Chart:
     a1.set_title(title, loc="left", pad=12)
     fig.text(0.01, 0.005, note, fontsize=9, color="#555555", ha="left", va="bottom")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
-    path = folder / "trends.png"
-    fig.savefig(path, dpi=200, metadata={"Software": None})
-    plt.close(fig)
-    return Chart("trends", title, path)
+    return Chart("trends", title, save(fig, folder / "trends.png"))
 
 
 def make_all(totals_frame, values, history: dict[int, dict], year: int, sample: bool, folder: Path) -> dict[str, Chart]:

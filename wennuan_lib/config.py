@@ -16,6 +16,9 @@ NOTEBOOKS_DIR = ROOT / "notebooks"
 INPUTS_DIR = Path(os.environ.get("WENNUAN_INPUTS", ROOT / "inputs"))
 OUTPUTS_DIR = Path(os.environ.get("WENNUAN_OUTPUTS", ROOT / "outputs"))
 KERNEL_NAME = "wennuan"
+# Limits on what a submitted file may be: a form is a few hundred KB; anything near these is hostile.
+MAX_FILE_BYTES = int(os.environ.get("WENNUAN_MAX_FILE_BYTES", 50 * 2**20))
+MAX_INFLATED_BYTES = int(os.environ.get("WENNUAN_MAX_INFLATED_BYTES", 200 * 2**20))
 # The notebooks of the pipeline, run in this order by `run`.
 PIPELINE_NOTEBOOKS = ["01_ingest.ipynb", "02_clean.ipynb", "03_reconcile.ipynb", "04_report.ipynb"]
 STEP_LABELS = {"01_ingest.ipynb": "读取收件箱", "02_clean.ipynb": "更正与审核", "03_reconcile.ipynb": "报送情况与反馈",

@@ -7,6 +7,7 @@ with the unit's figure, problems beside the cells concerned.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -123,16 +124,25 @@ def _shown(row) -> str:
 
 
 def write_all(issues: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict, folder: Path) -> list[Path]:
-    """One workbook per unit with open findings; the folder holds exactly those."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.xlsx"):
-        old.unlink()
+    """One workbook per unit with open findings. They are written to a new folder that then replaces
+    the old one, so an interrupted run leaves the previous feedback intact."""
+    import shutil
+
     open_ = issues[(issues["waived"].astype(str) != "True") & issues["unit"].isin(set(values["unit"]))]
-    written = []
+    tmp = folder.with_name("." + folder.name + ".new")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    names = []
     for unit, group in open_.groupby("unit", sort=False):
         wb = build(unit, group, values[values["unit"] == unit], form, cfg)
         wb.properties.creator = "wennuan"
-        path = folder / f"{store.safe_filename(unit)}.xlsx"
-        template.save(wb, path)
-        written.append(path)
-    return written
+        name = f"{store.safe_filename(unit)}.xlsx"
+        template.save(wb, tmp / name)
+        names.append(name)
+    old = folder.with_name("." + folder.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(tmp, folder)
+    shutil.rmtree(old, ignore_errors=True)
+    return [folder / n for n in names]

@@ -48,6 +48,7 @@ def run_notebook(name: str, paths: config.YearPaths, progress=print) -> None:
     kernel_config.KernelManager.transport = "ipc"
     src = config.NOTEBOOKS_DIR / name
     paths.notebooks.mkdir(parents=True, exist_ok=True)
+    executed = paths.notebooks / f".{name}.running"  # renamed into place when the step has finished
     logger = logging.getLogger("papermill")
     logger.setLevel(logging.INFO)
     logger.propagate = False
@@ -56,7 +57,7 @@ def run_notebook(name: str, paths: config.YearPaths, progress=print) -> None:
     os.environ["WENNUAN_PROGRESS"] = "1"
     try:
         pm.execute_notebook(
-            str(src), str(paths.notebooks / name),
+            str(src), str(executed),
             parameters={"year": paths.year, "inputs_dir": str(paths.inputs), "outputs_dir": str(paths.outputs)},
             kernel_name=config.KERNEL_NAME, cwd=str(config.NOTEBOOKS_DIR), progress_bar=False,
             log_output=True, config=kernel_config,
@@ -64,13 +65,31 @@ def run_notebook(name: str, paths: config.YearPaths, progress=print) -> None:
     except NoSuchKernel as exc:
         raise PipelineError(f"找不到Jupyter内核「{config.KERNEL_NAME}」，请先运行 bash setup.sh") from exc
     except pm.PapermillExecutionError as exc:
+        os.replace(executed, paths.notebooks / name)  # keep the failed notebook for the analyst to read
         raise PipelineError(
             f"步骤 {name} 运行出错：{exc.ename}: {exc.evalue}\n"
             f"详见已执行的笔记本：{paths.notebooks / name}"
         ) from exc
+    else:
+        os.replace(executed, paths.notebooks / name)
     finally:
         logger.removeHandler(handler)
         os.environ.pop("WENNUAN_PROGRESS", None)
+
+
+def clear_leftovers(paths: config.YearPaths) -> None:
+    """Temporary files of a run that was killed: they never replaced anything, so they can go."""
+    import shutil
+
+    if not paths.year_outputs.is_dir():
+        return
+    for p in paths.year_outputs.rglob(".*"):
+        if "sent" in p.relative_to(paths.year_outputs).parts:
+            continue
+        if p.is_dir() and p.name.endswith((".new", ".old", ".tmp")):
+            shutil.rmtree(p, ignore_errors=True)
+        elif p.is_file() and (p.name.endswith(".running") or p.name.count(".") >= 2):
+            p.unlink(missing_ok=True)
 
 
 def run_year(paths: config.YearPaths, progress=print, with_previous: bool = True) -> None:
@@ -86,6 +105,7 @@ def run_year(paths: config.YearPaths, progress=print, with_previous: bool = True
         progress(f"上年（{previous.year}年）尚未处理：先处理上年，以便做历史审核和同比")
         run_year(previous, progress)
         progress(f"继续处理 {paths.year} 年")
+    clear_leftovers(paths)
     n = len(config.PIPELINE_NOTEBOOKS)
     for i, name in enumerate(config.PIPELINE_NOTEBOOKS, 1):
         start = time.perf_counter()

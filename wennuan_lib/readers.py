@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from . import config
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
@@ -61,26 +64,142 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
-def _sniff(path: Path) -> None:
-    """Reject what is not the container its name says, with the right reason."""
+def _encrypted(path: Path) -> bool:
+    """An Office file with an open password (OOXML encrypted files are OLE containers)."""
+    import msoffcrypto
+
+    try:
+        with path.open("rb") as fh:
+            return bool(msoffcrypto.OfficeFile(fh).is_encrypted())
+    except Exception:
+        return False
+
+
+def check_zip(path: Path) -> None:
+    """Before any parser sees an OOXML file: bounded inflated size (declared and actual), and no
+    DTD in any XML part (entity expansion, external entities)."""
+    limit = config.MAX_INFLATED_BYTES
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            declared = sum(i.file_size for i in infos)
+            if declared > limit:
+                raise ReadError(f"文件解压后达 {declared // 2**20} MB，超过上限 {limit // 2**20} MB（疑似“压缩炸弹”），"
+                                "已拒绝读取；请单位重新保存后发送")
+            actual = 0
+            for info in infos:
+                with z.open(info) as fh:
+                    head = True
+                    while chunk := fh.read(1 << 20):
+                        actual += len(chunk)
+                        if actual > limit:
+                            raise ReadError(f"文件解压后超过上限 {limit // 2**20} MB（实际大小与声明不符，疑似“压缩炸弹”），"
+                                            "已拒绝读取；请单位重新保存后发送")
+                        if head and info.filename.endswith((".xml", ".rels", ".vml")) and (
+                                b"<!DOCTYPE" in chunk[:4096].upper() or b"<!ENTITY" in chunk[:4096].upper()):
+                            raise ReadError("文件中含有不安全的XML内容（DTD/实体定义，正常的Office文件不会有），"
+                                            "已拒绝读取；请单位用Office重新保存后发送")
+                        head = False
+    except ReadError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        raise ReadError(f"文件已损坏（{type(exc).__name__}），请单位重新保存后发送") from exc
+
+
+def _sniff(path: Path) -> str:
+    """Reject what cannot be read, with the right reason; return the container to read it as."""
     size = path.stat().st_size
     if size == 0:
         raise ReadError("文件是空的（0字节），请单位重新发送")
+    if size > config.MAX_FILE_BYTES:
+        raise ReadError(f"文件有 {size // 2**20} MB，超过上限 {config.MAX_FILE_BYTES // 2**20} MB，不像是统计表，请核实")
     with path.open("rb") as fh:
         head = fh.read(8)
     suffix = path.suffix.lower()
-    if suffix in EXCEL_SUFFIXES | WORD_SUFFIXES:
-        if head == OLE_MAGIC:
+    if head == OLE_MAGIC:
+        if _encrypted(path):
             raise ReadError("文件设置了打开密码（已加密），无法读取；请单位取消密码后重新发送")
-        if not zipfile.is_zipfile(path):
-            raise ReadError("文件已损坏或不是有效的Office文件，请单位重新保存后发送")
-    elif suffix in (".xls", ".doc") and head != OLE_MAGIC:
-        if zipfile.is_zipfile(path):
-            return  # a new-format file with an old name; the caller tries the new reader
-        raise ReadError("文件已损坏或不是有效的Office 97-2003文件，请单位重新保存后发送")
+        if suffix in EXCEL_SUFFIXES | {".xls"}:
+            return ".xls"  # an Excel 97-2003 file, whatever its name says
+        if suffix in WORD_SUFFIXES | {".doc"}:
+            return ".doc"
+    if zipfile.is_zipfile(path):
+        check_zip(path)
+        if suffix in (".xls",) or suffix in EXCEL_SUFFIXES:
+            return ".xlsx"
+        if suffix in (".doc",) or suffix in WORD_SUFFIXES:
+            return ".docx"
+    if suffix in EXCEL_SUFFIXES | WORD_SUFFIXES:
+        raise ReadError("文件已损坏或不是有效的Office文件，请单位重新保存后发送")
+    raise ReadError("文件已损坏或不是有效的Office 97-2003文件，请单位重新保存后发送")
 
 
 def read_xlsx(path: Path) -> Extract:
+    """Cell values by python-calamine (fast); defined names from the workbook part itself."""
+    try:
+        return _read_xlsx_calamine(path)
+    except ReadError:
+        raise
+    except Exception:
+        return _read_xlsx_openpyxl(path)
+
+
+def _grid_blocks(ex: Extract, sheets: list[tuple[str, list[list]]]) -> None:
+    for title, rows in sheets:
+        for r, row in enumerate(rows, 1):
+            row_first = True
+            for c, value in enumerate(row):
+                text = cell_text(value)
+                if text.strip() == "":
+                    continue
+                sep = "\n" if row_first else "\t"
+                ex.blocks.append(Block(f"{title}!{_col_letter(c)}{r}", text, sep if ex.blocks else ""))
+                row_first = False
+
+
+def _read_xlsx_calamine(path: Path) -> Extract:
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(str(path))
+    grids = {name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wb.sheet_names}
+    ex = Extract(path, path.suffix.lower().lstrip("."))
+    _grid_blocks(ex, list(grids.items()))
+    for name, ref in _defined_names(path).items():
+        ex.names[name] = _lookup(ref, grids)
+    return ex
+
+
+def _defined_names(path: Path) -> dict[str, str]:
+    """{name: reference text} from xl/workbook.xml, parsed with defusedxml."""
+    from defusedxml import ElementTree
+
+    with zipfile.ZipFile(path) as z:
+        part = next((n for n in z.namelist() if n.lower() == "xl/workbook.xml"), None)
+        if part is None:
+            return {}
+        root = ElementTree.fromstring(z.read(part))
+    return {el.get("name"): (el.text or "") for el in root.iter() if el.tag.endswith("}definedName") and el.get("name")}
+
+
+REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Z]{1,3})\$?(\d+)")
+
+
+def _lookup(ref: str, grids: dict[str, list[list]]) -> tuple[str, object]:
+    m = REF.match(ref.strip())
+    if not m:
+        value = ref.strip()
+        return "", value[1:-1] if value.startswith('"') and value.endswith('"') else value
+    sheet = (m.group(1) or m.group(2)).replace("''", "'")
+    col = 0
+    for ch in m.group(3):
+        col = col * 26 + ord(ch) - 64
+    row = int(m.group(4))
+    rows = grids.get(sheet, [])
+    value = rows[row - 1][col - 1] if row <= len(rows) and col <= len(rows[row - 1]) else None
+    return f"{sheet}!{m.group(3)}{row}", (None if value == "" else value)
+
+
+def _read_xlsx_openpyxl(path: Path) -> Extract:
     import openpyxl
 
     try:
@@ -89,19 +208,9 @@ def read_xlsx(path: Path) -> Extract:
     except Exception as exc:  # openpyxl raises many kinds on broken files
         raise ReadError(f"Excel文件无法打开（{type(exc).__name__}），请单位重新保存为.xlsx后发送") from exc
     ex = Extract(path, path.suffix.lower().lstrip("."))
-    for ws in wb.worksheets:
-        first = True
-        for row in ws.iter_rows():
-            row_first = True
-            for cell in row:
-                text = cell_text(cell.value)
-                if text.strip() == "":
-                    continue
-                sep = "\n" if (row_first and not first) else ("\t" if not row_first else "")
-                ex.blocks.append(Block(f"{ws.title}!{cell.coordinate}", text, sep if ex.blocks else ""))
-                row_first = first = False
-    scopes = [(None, wb.defined_names)] + [(ws, ws.defined_names) for ws in wb.worksheets]
-    for _ws, names in scopes:
+    _grid_blocks(ex, [(ws.title, [[c.value for c in row] for row in ws.iter_rows()]) for ws in wb.worksheets])
+    scopes = [wb.defined_names] + [ws.defined_names for ws in wb.worksheets]
+    for names in scopes:
         for name, dn in names.items():
             ex.names[name] = _resolve_name(wb, dn)
     wb.close()
@@ -218,15 +327,18 @@ def read_doc(path: Path) -> Extract:
 
 
 def read(path: Path) -> Extract:
-    """Read any supported container."""
-    suffix = path.suffix.lower()
-    _sniff(path)
-    if suffix in EXCEL_SUFFIXES:
-        return read_xlsx(path)
-    if suffix in WORD_SUFFIXES:
-        return read_docx(path)
-    if suffix == ".xls":
-        return read_xlsx(path) if zipfile.is_zipfile(path) else read_xls(path)
-    if suffix == ".doc":
-        return read_docx(path, container="doc") if zipfile.is_zipfile(path) else read_doc(path)
-    raise ReadError(f"不支持的文件类型：{suffix}")
+    """Read any supported container, judged by its content as well as its name."""
+    if path.suffix.lower() not in CONTAINERS:
+        raise ReadError(f"不支持的文件类型：{path.suffix}")
+    kind = _sniff(path)
+    container = path.suffix.lower().lstrip(".")
+    if kind == ".xlsx":
+        ex = read_xlsx(path)
+    elif kind == ".docx":
+        ex = read_docx(path)
+    elif kind == ".xls":
+        ex = read_xls(path)
+    else:
+        ex = read_doc(path)
+    ex.container = container
+    return ex

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -35,14 +36,32 @@ def safe_filename(name: str, fallback: str = "单位") -> str:
     return s[:60] or fallback
 
 
+# A cell Excel would run as a formula (CSV injection): =…, @…, +… or -… that is not a plain number.
+FORMULA = re.compile(r"^(?:[=@\t\r]|[+\-](?![\d.]+$|$))")
+
+
+def neutralize(value):
+    """Text that would start a formula in Excel gets a leading apostrophe; read_csv takes it off."""
+    if isinstance(value, str) and (FORMULA.match(value) or value.startswith("'")):
+        return "'" + value
+    return value
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    frame = frame.copy()
+    for col in frame.columns:
+        if frame[col].dtype == object or str(frame[col].dtype).startswith(("str", "string")):
+            frame[col] = frame[col].map(neutralize)
     text = frame.to_csv(index=False, lineterminator="\n")
     atomic_write_bytes(path, ("\ufeff" + text).encode("utf-8"))
     return path
 
 
 def read_csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    for col in frame.columns:
+        frame[col] = frame[col].map(lambda v: v[1:] if v.startswith("'") else v)
+    return frame
 
 
 def read_data(paths, *names: str) -> list[pd.DataFrame]:

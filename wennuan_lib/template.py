@@ -39,6 +39,8 @@ def _ref(ws, cell) -> str:
 
 def _input_cell(cell, value=None) -> None:
     cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"  # text stays text, even when it looks like a formula
     cell.fill = INPUT_FILL
     cell.border = BOX
     cell.font = FONT
@@ -48,6 +50,8 @@ def _input_cell(cell, value=None) -> None:
 
 def _label(cell, text, font=FONT, align=WRAP) -> None:
     cell.value = text
+    if isinstance(text, str):
+        cell.data_type = "s"
     cell.font = font
     cell.alignment = align
 

@@ -19,8 +19,12 @@ def flag(series: pd.Series) -> pd.Series:
     return series.astype(str) == "True"
 
 
-def styled(frame: pd.DataFrame):
-    return frame.style.set_table_styles(LEFT).hide(axis="index")
+def styled(frame: pd.DataFrame, limit: int = 500):
+    """A table for the notebook: text escaped (a unit's cell may hold markup), long tables cut."""
+    if len(frame) > limit:
+        frame = frame.head(limit)
+    return frame.style.set_table_styles(LEFT).hide(axis="index").format(escape="html") \
+        .format_index(escape="html", axis=1)
 
 
 def ingest_overview(log: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
@@ -68,7 +72,8 @@ def value_grid(values: pd.DataFrame, form=None):
         index="unit", columns="item", values="css").reindex(index=units, columns=order)
     grid.index.name = "单位"
     grid.columns.name = "项目"
-    return grid.style.apply(lambda _: css.values, axis=None).set_table_styles(LEFT)
+    return grid.style.apply(lambda _: css.values, axis=None).set_table_styles(LEFT).format(escape="html") \
+        .format_index(escape="html", axis=0).format_index(escape="html", axis=1)
 
 
 def _cell_css(row) -> str:
@@ -155,7 +160,8 @@ def finding_grid(values: pd.DataFrame, issues: pd.DataFrame):
     css = pd.DataFrame([[SEVERITY_CSS.get(worst.get((u, i)), "") for i in order] for u in units],
                        index=units, columns=order)
     grid.index.name, grid.columns.name = "单位", "项目"
-    return grid.style.apply(lambda _: css.values, axis=None).set_table_styles(LEFT)
+    return grid.style.apply(lambda _: css.values, axis=None).set_table_styles(LEFT).format(escape="html") \
+        .format_index(escape="html", axis=0).format_index(escape="html", axis=1)
 
 
 def audit_table(audit: pd.DataFrame):

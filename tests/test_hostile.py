@@ -1,0 +1,249 @@
+"""Hostile and broken inboxes: nothing breaks the run, nothing leaks, and the analyst is told what to ask for."""
+
+import io
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+
+import docx
+import openpyxl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from msoffcrypto.format.ooxml import OOXMLFile
+
+from wennuan_lib import clean, config, ingest, reconcile, report, template, views
+from wennuan_lib.parse import CN_NUMERAL, OK, parse_blank
+from wennuan_lib.store import read_csv
+
+from .conftest import tree_hash
+
+GOOD = "常熟市总工会.xlsx"
+
+
+def good_submission(year_dir, form, unit="常熟市总工会", name=GOOD, **values):
+    template.write(form, year_dir.inbox / name, values={"01A.1": 5, **values}, header={"unit": unit})
+
+
+def encrypt(data: bytes) -> bytes:
+    out = io.BytesIO()
+    OOXMLFile(io.BytesIO(data)).encrypt("123456", out)
+    return out.getvalue()
+
+
+def docx_bytes(text="填报单位：吴中区总工会") -> bytes:
+    d = docx.Document()
+    d.add_paragraph(text)
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+def with_part(data: bytes, part: str, body: bytes) -> bytes:
+    """The same OOXML package with one part replaced."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            z.writestr(info.filename, body if info.filename == part else src.read(info.filename))
+    return out.getvalue()
+
+
+def bomb(size: int) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        with z.open("xl/worksheets/sheet1.xml", "w") as fh:
+            chunk = b"\0" * (1 << 20)
+            for _ in range(size // len(chunk)):
+                fh.write(chunk)
+    return out.getvalue()
+
+
+LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">'
+          b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;">]><w:document xmlns:w="http://schemas.openxmlformats.org/'
+          b'wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>&lol3;</w:t></w:r></w:p></w:body></w:document>')
+XXE = (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+       b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">&x;</workbook>')
+
+
+def hostile_files(form, tmp) -> dict[str, tuple[bytes, str]]:
+    """name -> (bytes, a word the Chinese reason must contain)."""
+    template.write(form, tmp / "ok.xlsx", values={"01A.1": 1}, header={"unit": "太仓市总工会"})
+    xlsx = (tmp / "ok.xlsx").read_bytes()
+    return {
+        "随机字节.xlsx": (os.urandom(3000), "损坏"),
+        "随机字节.docx": (os.urandom(3000), "损坏"),
+        "截断.xlsx": (xlsx[: len(xlsx) // 2], "损坏"),
+        "空文件.docx": (b"", "空"),
+        "加密.xlsx": (encrypt(xlsx), "密码"),
+        "加密.docx": (encrypt(docx_bytes()), "密码"),
+        "压缩炸弹.xlsx": (bomb(40 * 2**20), "压缩炸弹"),
+        "实体膨胀.docx": (with_part(docx_bytes(), "word/document.xml", LAUGHS), "不安全的XML"),
+        "外部实体.xlsx": (with_part(xlsx, "xl/workbook.xml", XXE), "不安全的XML"),
+    }
+
+
+@pytest.fixture
+def small_limits(monkeypatch):
+    monkeypatch.setattr(config, "MAX_INFLATED_BYTES", 20 * 2**20)
+
+
+def test_each_bad_file_is_named_with_its_reason_and_the_good_ones_are_read(year_dir, form, small_limits, tmp_path):
+    good_submission(year_dir, form)
+    bad = hostile_files(form, tmp_path)
+    for name, (data, _) in bad.items():
+        (year_dir.inbox / name).write_bytes(data)
+    for name in ("~$常熟市总工会.xlsx", "Thumbs.db", ".DS_Store", "说明.txt"):
+        (year_dir.inbox / name).write_bytes(b"litter")
+    before = tree_hash(year_dir.inputs)
+    frames = ingest.run(year_dir)
+    log = frames["ingest_log"].set_index("file")
+    for name, (_, word) in bad.items():
+        assert log.loc[name, "status"] == "rejected", name
+        assert word in log.loc[name, "reason"], (name, log.loc[name, "reason"])
+    assert (log.loc[["~$常熟市总工会.xlsx", "Thumbs.db", ".DS_Store", "说明.txt"], "status"] == "skipped").all()
+    assert log.loc[GOOD, "status"] == "read"
+    assert frames["values"].set_index("item").loc["01A.1", "value"] == "5"
+    assert tree_hash(year_dir.inputs) == before
+
+
+def test_encrypted_is_never_mistaken_for_corrupt(year_dir, form, tmp_path):
+    (year_dir.inbox / "加密.xlsx").write_bytes(hostile_files(form, tmp_path)["加密.xlsx"][0])
+    reason = ingest.run(year_dir)["ingest_log"].iloc[0]["reason"]
+    assert "密码" in reason and "损坏" not in reason
+
+
+def test_legacy_excel_under_a_new_name_is_still_read(year_dir, form):
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sh = book.add_sheet("统计表")
+    sh.write(0, 0, "填报单位：常熟市总工会")
+    for r, line in enumerate(form.layout, 1):
+        sh.write(r, 0, line.text.replace("{", "").replace("}", "").replace("01A.1", " 77 "))
+    buf = io.BytesIO()
+    book.save(buf)
+    (year_dir.inbox / "旧格式改名.xlsx").write_bytes(buf.getvalue())
+    frames = ingest.run(year_dir)
+    assert frames["ingest_log"].iloc[0]["status"] == "read"
+    assert frames["values"].set_index("item").loc["01A.1", "value"] == "77"
+
+
+HOSTILE_UNIT = '=HYPERLINK("http://evil.example/x","点我")'
+SCRIPT_UNIT = "<script>alert(1)</script>工会"
+
+
+def test_hostile_text_is_text_everywhere(year_dir, form, tmp_path):
+    good_submission(year_dir, form, unit=HOSTILE_UNIT, name="a.xlsx", **{"02A.1": 3, "02A.2": 9})
+    good_submission(year_dir, form, unit=SCRIPT_UNIT, name="b.xlsx", **{"02A.1": 3, "02A.2": 9})
+    good_submission(year_dir, form, unit="../../../etc/工会", name="c.xlsx", **{"02A.1": 3, "02A.2": 9})
+    ingest.run(year_dir)
+    clean.run(year_dir)
+    reconcile.run(year_dir)
+    report.run(year_dir)
+    values = read_csv(year_dir.data / "values.csv")
+    assert {HOSTILE_UNIT, SCRIPT_UNIT, "../../../etc/工会"} <= set(values["unit"])  # ingested as text
+    raw = (year_dir.data / "values.csv").read_text(encoding="utf-8-sig")
+    assert not re.search(r"(^|,)=HYPERLINK", raw, re.M) and "'=HYPERLINK" in raw  # no live formula in CSV
+    feedback = year_dir.year_outputs / "feedback"
+    files = sorted(p.name for p in feedback.iterdir())
+    assert all(p.resolve().parent == feedback.resolve() for p in feedback.iterdir()) and len(files) == 3
+    assert not list(year_dir.outputs.parent.rglob("etc/工会.xlsx"))
+    for path in feedback.iterdir():
+        for ws in openpyxl.load_workbook(path).worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", (path.name, cell.coordinate, cell.value)
+    html = (year_dir.year_outputs / "report" / "书面总结.html").read_text(encoding="utf-8")
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    grid = views.value_grid(values).to_html()
+    assert "<script>" not in grid and "&lt;script&gt;" in grid
+
+
+def test_fuzz_never_raises_never_invents(tmp_path):
+    @settings(max_examples=400, deadline=None)
+    @given(st.text(max_size=24), st.booleans())
+    def never(text, money):
+        p = parse_blank(text, money)  # never raises
+        if p.status == OK and p.value != 0:
+            assert re.search(r"\d", __import__("unicodedata").normalize("NFKC", text)) or any(c in CN_NUMERAL for c in text)
+
+    never()
+
+
+FORMATS = [
+    lambda n: f"{n:,}", lambda n: f"{n:,}".replace(",", "，"), lambda n: str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+    lambda n: f" {n} ", lambda n: f"约{n}", lambda n: f"{n}余", lambda n: f"{n}多", lambda n: f"为{n}", lambda n: f"共{n}人",
+]
+
+
+def test_fuzz_round_trips_every_number_format():
+    import cn2an
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.integers(min_value=0, max_value=10**9), st.sampled_from(range(len(FORMATS))))
+    def counts(n, k):
+        assert parse_blank(FORMATS[k](n)).value == n
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.integers(min_value=1, max_value=99999))
+    def numerals(n):
+        assert parse_blank(cn2an.an2cn(n)).value == n
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.integers(min_value=1, max_value=99999))
+    def wan(n):
+        assert parse_blank(f"{n / 10:g}万").value == n * 1000
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.decimals(min_value=0, max_value=10**6, places=2, allow_nan=False, allow_infinity=False))
+    def money(d):
+        for text in (f"{d}", f"{d}万元", f"{d}".translate(str.maketrans("0123456789.", "０１２３４５６７８９．"))):
+            assert parse_blank(text, money=True).value == d
+
+    counts()
+    numerals()
+    wan()
+    money()
+
+
+def test_killed_run_leaves_previous_outputs_intact(tmp_path):
+    shutil.copytree(config.ROOT / "inputs", tmp_path / "inputs", ignore=shutil.ignore_patterns("2011", "2012"))
+    cmd = [sys.executable, "-m", "wennuan_lib", "run", "--year", "2013", "--inputs", str(tmp_path / "inputs"),
+           "--outputs", str(tmp_path / "outputs")]
+    assert subprocess.run(cmd, capture_output=True, timeout=600).returncode == 0
+    out = tmp_path / "outputs" / "2013"
+    watched = [p for p in out.rglob("*") if p.is_file() and p.suffix in (".csv", ".xlsx", ".png") and "sent" not in p.parts]
+    before = {p: p.read_bytes() for p in watched}
+    for delay in (2.0, 6.0, 10.0):  # in different steps
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        for p, data in before.items():
+            assert p.exists() and p.read_bytes() == data, p
+    rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    assert not [p for p in out.rglob(".*") if "sent" not in p.parts]
+
+
+def test_strict_mode_fails_on_a_rejected_file(tmp_path, form):
+    inputs = tmp_path / "inputs"
+    (inputs / "2013" / "submissions").mkdir(parents=True)
+    shutil.copy(config.ROOT / "inputs" / "units.csv", inputs / "units.csv")
+    vals = {c: 1 for c in form.codes}
+    vals.update({"01A.1": 1000, "05.1": 4, "04C.1": 10, "09.1": 4, "09.2": 4, "10A.1": 10})
+    template.write(form, inputs / "2013" / "submissions" / "a.xlsx", values=vals, header={"unit": "常熟市总工会"})
+    (inputs / "2013" / "submissions" / "坏.docx").write_bytes(b"garbage")
+    base = [sys.executable, "-m", "wennuan_lib", "run", "--year", "2013", "--inputs", str(inputs), "--outputs",
+            str(tmp_path / "out")]
+    plain = subprocess.run(base, capture_output=True, text=True, timeout=600)
+    assert plain.returncode == 0 and "无法读取 1 个" in plain.stdout and "定稿" in plain.stdout
+    strict = subprocess.run(base + ["--strict"], capture_output=True, text=True, timeout=600)
+    assert strict.returncode == 1 and "坏.docx" in strict.stderr
