@@ -247,3 +247,30 @@ def test_strict_mode_fails_on_a_rejected_file(tmp_path, form):
     assert plain.returncode == 0 and "无法读取 1 个" in plain.stdout and "定稿" in plain.stdout
     strict = subprocess.run(base + ["--strict"], capture_output=True, text=True, timeout=600)
     assert strict.returncode == 1 and "坏.docx" in strict.stderr
+
+
+def test_hostile_folder_among_good_ones_runs_clean_in_bounded_memory(tmp_path, form):
+    """The whole run over a real-sized hostile inbox: default limits, a separate process, peak memory measured."""
+    import resource
+
+    shutil.copytree(config.ROOT / "inputs", tmp_path / "inputs", ignore=shutil.ignore_patterns("2011", "2012"))
+    inbox = tmp_path / "inputs" / "2013" / "submissions"
+    good = {p.relative_to(inbox).as_posix() for p in inbox.rglob("*") if p.is_file()}
+    bad = hostile_files(form, tmp_path)
+    bad.pop("压缩炸弹.xlsx")  # 40 MB: a bomb only under the small limit of the test above
+    bad["大炸弹.xlsx"] = (bomb(300 * 2**20), "压缩炸弹")  # over the default limit of 200 MB
+    for name, (data, _) in bad.items():
+        (inbox / name).write_bytes(data)
+    before = tree_hash(tmp_path / "inputs")
+    out = subprocess.run([sys.executable, "-m", "wennuan_lib", "run", "--year", "2013", "--inputs",
+                          str(tmp_path / "inputs"), "--outputs", str(tmp_path / "outputs")],
+                         capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr
+    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert peak_mib < 1024, peak_mib
+    log = read_csv(tmp_path / "outputs" / "2013" / "data" / "ingest_log.csv").set_index("file")
+    for name, (_, word) in bad.items():
+        assert log.loc[name, "status"] == "rejected" and word in log.loc[name, "reason"], name
+        assert name in out.stdout  # the summary names every rejected file
+    assert not log.loc[sorted(good)].query("status == 'rejected'").shape[0]
+    assert tree_hash(tmp_path / "inputs") == before

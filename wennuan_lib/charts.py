@@ -16,6 +16,7 @@ from .parse import to_decimal  # noqa: E402
 
 CJK_FAMILIES = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "SimHei"]
 CJK_FILES = ["/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"]
+MAX_UNITS = 40  # a bar per unit stays readable up to about this many
 COLOURS = ["#c0392b", "#2e86c1", "#e67e22", "#27ae60", "#8e44ad", "#7f8c8d"]
 
 
@@ -183,17 +184,19 @@ def make_all(totals_frame, values, history: dict[int, dict], year: int, sample: 
         return [_f(mine.get(u, "")) for u in units]
 
     raised, paid = unit_series("05.1"), unit_series("06.1")
-    order = sorted(range(len(units)), key=lambda i: -raised[i])
+    order = sorted(range(len(units)), key=lambda i: -raised[i])[:MAX_UNITS]
     visits = unit_series("04A.2")
-    order_v = sorted(range(len(units)), key=lambda i: -visits[i])
+    order_v = sorted(range(len(units)), key=lambda i: -visits[i])[:MAX_UNITS]
+    more = f"（前{MAX_UNITS}个单位）" if len(units) > MAX_UNITS else ""
     charts = {
         "sources": sources(totals, labels, year, note, folder),
         "transport": transport(totals, labels, year, note, folder),
         "funds_by_unit": by_unit([units[i] for i in order],
                                  [("筹集慰问款物", [raised[i] for i in order]), ("发放款物", [paid[i] for i in order])],
-                                 "funds_by_unit", f"{year}年各单位筹集和发放慰问款物", "金额（万元）", note, folder),
+                                 "funds_by_unit", f"{year}年各单位筹集和发放慰问款物{more}", "金额（万元）", note, folder),
         "households_by_unit": by_unit([units[i] for i in order_v], [("走访职工家庭", [visits[i] for i in order_v])],
-                                      "households_by_unit", f"{year}年各单位走访职工家庭户数", "户数（户）", note, folder),
+                                      "households_by_unit", f"{year}年各单位走访职工家庭户数{more}", "户数（户）", note,
+                                      folder),
         "trends": trends({**history, year: {k: v for k, v in totals.items()}}, note, folder),
     }
     return charts

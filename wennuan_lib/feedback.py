@@ -123,22 +123,74 @@ def _shown(row) -> str:
     return {"missing": "未填", "unreadable": "无法识别", "not_found": "未找到"}.get(row["status"], row["status"])
 
 
-def write_all(issues: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict, folder: Path) -> list[Path]:
+def _build_to(job) -> None:
+    unit, findings, values, form_id, cfg, path = job
+    from .form import load_form
+
+    wb = build(unit, findings, values, load_form(form_id), cfg)
+    wb.properties.creator = "wennuan"
+    template.save(wb, path)
+
+
+def _code_hash() -> bytes:
+    import hashlib
+
+    return hashlib.sha256(Path(__file__).read_bytes() + Path(template.__file__).read_bytes()).digest()
+
+
+def _row_hashes(frame: pd.DataFrame):
+    """One 64-bit hash per row (vectorised), so a unit's slice can be hashed without re-hashing it."""
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+def _key(unit: str, rows: list, context: bytes) -> str:
+    """A workbook's content hash: the same findings and figures give the same workbook."""
+    import hashlib
+
+    h = hashlib.sha256(context)
+    h.update(unit.encode("utf-8"))
+    for part in rows:
+        h.update(part.tobytes())
+        h.update(b"|")
+    return h.hexdigest()
+
+
+def write_all(issues: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict, folder: Path,
+              cache: Path | None = None) -> list[Path]:
     """One workbook per unit with open findings. They are written to a new folder that then replaces
-    the old one, so an interrupted run leaves the previous feedback intact."""
+    the old one, so an interrupted run leaves the previous feedback intact. Workbooks whose content
+    did not change since the last run are taken from the cache."""
     import shutil
+
+    from .ingest import _map
 
     open_ = issues[(issues["waived"].astype(str) != "True") & issues["unit"].isin(set(values["unit"]))]
     tmp = folder.with_name("." + folder.name + ".new")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    names = []
-    for unit, group in open_.groupby("unit", sort=False):
-        wb = build(unit, group, values[values["unit"] == unit], form, cfg)
-        wb.properties.creator = "wennuan"
+    cache = cache or tmp / ".cache"
+    values = values.reset_index(drop=True)
+    open_ = open_.reset_index(drop=True)
+    by_unit = values.groupby("unit", sort=False).indices
+    value_hashes, finding_hashes = _row_hashes(values), _row_hashes(open_)
+    context = (_code_hash() + form.version.encode() + repr(sorted(cfg.items())).encode("utf-8")
+               + ",".join(values.columns).encode() + ",".join(open_.columns).encode())
+    names, jobs, copies = [], [], []
+    for unit, index in open_.groupby("unit", sort=False).indices.items():
+        group = open_.iloc[index]
+        mine_index = by_unit[unit]
         name = f"{store.safe_filename(unit)}.xlsx"
-        template.save(wb, tmp / name)
+        cached = cache / f"{_key(unit, [finding_hashes[index], value_hashes[mine_index]], context)}.xlsx"
+        mine = values.iloc[mine_index]
+        if not cached.exists():
+            jobs.append((unit, group, mine, form.form, cfg, cached))
+        copies.append((cached, tmp / name))
         names.append(name)
+    cache.mkdir(parents=True, exist_ok=True)
+    _map(_build_to, jobs)
+    for src, dest in copies:
+        shutil.copyfile(src, dest)
+    shutil.rmtree(tmp / ".cache", ignore_errors=True)
     old = folder.with_name("." + folder.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if folder.exists():

@@ -91,11 +91,9 @@ class Form:
         return [i.code for i in self.items]
 
     def item(self, code: str) -> Item:
+        if not hasattr(self, "_by_code"):
+            self._by_code = {i.code: i for i in self.items}
         return self._by_code[code]
-
-    @property
-    def _by_code(self) -> dict[str, Item]:
-        return {i.code: i for i in self.items}
 
     @property
     def blank_lines(self) -> list[Line]:

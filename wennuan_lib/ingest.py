@@ -12,14 +12,16 @@ and returns the values as read from the files in force (step 02 turns them into 
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from . import config, layouts, readers, store
-from .form import Form, year_setup
+from . import cache, config, layouts, readers, store
+from .form import Form, load_form, year_setup
 from .parse import MISSING, OK, UNREADABLE, parse_blank
 from .pipeline import report_progress
 from .readers import ReadError
@@ -75,6 +77,25 @@ class Submission:
         return self.layout in (layouts.TEMPLATE, layouts.SENTENCE)
 
 
+def new_submission(path: Path, inbox: Path) -> Submission:
+    sub = Submission(path.relative_to(inbox).as_posix(), container=path.suffix.lower().lstrip("."))
+    sub.mtime = path.stat().st_mtime
+    return sub
+
+
+def screen(sub: Submission, path: Path) -> bool:
+    """Litter and formats no reader takes are settled without reading; True when the file needs reading."""
+    if (why := litter_reason(path)) is not None:
+        sub.status, sub.reason = SKIPPED, f"已略过：{why}"
+        return False
+    suffix = path.suffix.lower()
+    if suffix not in readers.CONTAINERS:
+        sub.status = REJECTED
+        sub.reason = OTHER_FORMATS.get(suffix, f"不支持的文件类型（{suffix or '无扩展名'}），请单位报送Word或Excel文件")
+        return False
+    return True
+
+
 def litter_reason(path: Path) -> str | None:
     name = path.name
     if name.startswith("~$") or name.startswith(".~lock"):
@@ -122,23 +143,29 @@ def _parse_values(sub: Submission, form: Form) -> None:
         sub.rows.append(row)
 
 
-def read_submission(path: Path, inbox: Path, form: Form, registry: Registry) -> Submission:
-    sub = Submission(path.relative_to(inbox).as_posix(), container=path.suffix.lower().lstrip("."))
-    sub.mtime = path.stat().st_mtime
-    if (why := litter_reason(path)) is not None:
-        sub.status, sub.reason = SKIPPED, f"已略过：{why}"
+def read_submission(path: Path, inbox: Path, form: Form, registry: Registry,
+                    converted: Path | None = None) -> Submission:
+    sub = new_submission(path, inbox)
+    if not screen(sub, path):
         return sub
-    suffix = path.suffix.lower()
-    if suffix not in readers.CONTAINERS:
-        sub.status = REJECTED
-        sub.reason = OTHER_FORMATS.get(suffix, f"不支持的文件类型（{suffix or '无扩展名'}），请单位报送Word或Excel文件")
+    m, error = read_and_match(path, form, converted)
+    if error is not None:
+        sub.status, sub.reason = REJECTED, error
         return sub
+    return describe(sub, path, m, form, registry)
+
+
+def read_and_match(path: Path, form: Form, converted: Path | None = None) -> tuple[layouts.Match | None, str | None]:
+    """The expensive part of reading a file, which the cache keeps: (match, None) or (None, reason)."""
     try:
-        extract = readers.read(path)
-        m = layouts.match(extract, form)
+        return layouts.match(readers.read(path, converted), form), None
     except ReadError as exc:
-        sub.status, sub.reason = REJECTED, str(exc)
-        return sub
+        return None, str(exc)
+
+
+def describe(sub: Submission, path: Path, m: layouts.Match, form: Form, registry: Registry,
+             rows: list[dict] | None = None) -> Submission:
+    """What a matched file is: whose, which layout, and its blanks parsed."""
     sub.match, sub.layout = m, m.layout
     sub.form_year, sub.form_version = m.form_year, m.form_version
     header = {k: f.raw for k, f in m.header.items()}
@@ -154,7 +181,10 @@ def read_submission(path: Path, inbox: Path, form: Form, registry: Registry) -> 
         sub.reason = (f"未识别出统计表：表中的句子只找到{m.lines_found}/{m.lines_total}句，"
                       "请单位使用下发的统计表模板填报")
     else:
-        _parse_values(sub, form)
+        if rows is not None:
+            sub.rows = [dict(r) for r in rows]
+        else:
+            _parse_values(sub, form)
         sub.status = READ
         counts = {s: sum(r["status"] == s for r in sub.rows) for s in (OK, MISSING, UNREADABLE, NOT_FOUND)}
         reason = f"已读取（{layouts.LAYOUT_LABELS[m.layout]}）：{len(form.items)}项中已填{counts[OK]}项"
@@ -202,6 +232,57 @@ def supersede(subs: list[Submission]) -> None:
         latest.reason += f"；替代了较早的{len(group) - 1}份报送"
 
 
+def read_inbox(paths: config.YearPaths, form: Form, registry: Registry) -> list[Submission]:
+    """Every file of the inbox: from the cache when its bytes were read before, else read on all cores."""
+    files = list_inbox(paths.inbox)
+    subs = [new_submission(p, paths.inbox) for p in files]
+    todo = [(k, p) for k, (sub, p) in enumerate(zip(subs, files, strict=True)) if screen(sub, p)]
+    store_ = cache.Cache(paths.year_outputs / "cache", form)
+    keys = {k: store_.key(p) for k, p in todo}
+    results: dict[int, tuple] = {}
+    for k, _p in todo:
+        hit = store_.get(keys[k])
+        if hit is not None:
+            results[k] = hit
+    misses = [(k, p) for k, p in todo if k not in results]
+    done = len(files) - len(misses)
+    report_progress(f"收件箱 {len(files)} 个文件：{len(todo) - len(misses)} 个已读过（缓存），{len(misses)} 个需要读取")
+    with tempfile.TemporaryDirectory(prefix="wennuan-doc-") as tmp:
+        docs = [p for _, p in misses if p.suffix.lower() == ".doc"]
+        converted = readers.convert_docs(docs, Path(tmp)) if docs else {}
+        jobs = [(str(p), form.form, str(converted[p]) if p in converted else None) for _, p in misses]
+        for (k, p), result in zip(misses, _map(_read_job, jobs), strict=True):
+            results[k] = result
+            store_.put(keys[k], result)
+            done += 1
+            report_progress(f"读取 [{done}/{len(files)}] {p.relative_to(paths.inbox).as_posix()}")
+    for k, p in todo:
+        m, error, *parsed = results[k]
+        if error is not None:
+            subs[k].status, subs[k].reason = REJECTED, error
+            continue
+        describe(subs[k], p, m, form, registry, parsed[0] if parsed else None)
+        if not parsed and subs[k].rows:  # keep the parsed blanks too, so a re-run skips parsing
+            store_.put(keys[k], (m, None, subs[k].rows))
+    return subs
+
+
+def _read_job(job: tuple[str, str, str | None]):
+    path, form_id, converted = job
+    return read_and_match(Path(path), load_form(form_id), Path(converted) if converted else None)
+
+
+def _map(fn, jobs: list):
+    """All cores for many files; in-process for a few (a worker pool costs more than it saves)."""
+    workers = min(os.cpu_count() or 1, max(1, len(jobs) // 8))
+    if workers < 2:
+        return [fn(j) for j in jobs]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(fn, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+
+
 def _frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(records, columns=columns)
 
@@ -223,11 +304,7 @@ VALUE_COLUMNS = ["unit", "unit_type", "registered", "item", "label", "measure", 
 def run(paths: config.YearPaths) -> dict[str, pd.DataFrame]:
     """Ingest one year's inbox and write the data files. Returns the frames written."""
     _cfg, form, registry = year_setup(paths)
-    files = list_inbox(paths.inbox)
-    subs = []
-    for k, path in enumerate(files, 1):
-        report_progress(f"读取 [{k}/{len(files)}] {path.relative_to(paths.inbox).as_posix()}")
-        subs.append(read_submission(path, paths.inbox, form, registry))
+    subs = read_inbox(paths, form, registry)
     _match_unregistered(subs)
     supersede(subs)
 

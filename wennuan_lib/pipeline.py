@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 from . import config
 
@@ -48,7 +49,7 @@ def run_notebook(name: str, paths: config.YearPaths, progress=print) -> None:
     kernel_config.KernelManager.transport = "ipc"
     src = config.NOTEBOOKS_DIR / name
     paths.notebooks.mkdir(parents=True, exist_ok=True)
-    executed = paths.notebooks / f".{name}.running"  # renamed into place when the step has finished
+    executed = paths.notebooks / f".{Path(name).stem}.running.ipynb"  # renamed into place when the step has finished
     logger = logging.getLogger("papermill")
     logger.setLevel(logging.INFO)
     logger.propagate = False
@@ -88,7 +89,7 @@ def clear_leftovers(paths: config.YearPaths) -> None:
             continue
         if p.is_dir() and p.name.endswith((".new", ".old", ".tmp")):
             shutil.rmtree(p, ignore_errors=True)
-        elif p.is_file() and (p.name.endswith(".running") or p.name.count(".") >= 2):
+        elif p.is_file() and p.name.count(".") >= 2:
             p.unlink(missing_ok=True)
 
 

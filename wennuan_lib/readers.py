@@ -301,33 +301,48 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def read_doc(path: Path) -> Extract:
-    """Legacy Word: LibreOffice converts a copy to .docx in a temporary folder."""
+def convert_docs(paths: list[Path], folder: Path) -> dict[Path, Path]:
+    """Legacy Word files converted to .docx by one LibreOffice run (its start-up costs seconds);
+    copies are converted, never the raw files. Returns {original: converted} for those that converted."""
     exe = soffice()
-    if not exe:
-        raise ReadError(
-            "这是旧版Word（.doc）文件，需要LibreOffice才能读取：请运行 bash setup.sh 安装，"
-            "或在Word中另存为.docx后放回收件箱"
-        )
-    with tempfile.TemporaryDirectory(prefix="wennuan-doc-") as tmp:
-        src = Path(tmp) / ("in" + path.suffix.lower())
-        shutil.copyfile(path, src)  # never let LibreOffice touch the raw file
-        profile = Path(tmp) / "profile"
-        cmd = [exe, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-               "--convert-to", "docx", "--outdir", tmp, str(src)]
-        try:
-            subprocess.run(cmd, capture_output=True, timeout=120, check=False,
-                           env={**os.environ, "HOME": tmp})
-        except subprocess.TimeoutExpired as exc:
-            raise ReadError("旧版Word（.doc）文件转换超时，请单位另存为.docx后发送") from exc
-        out = Path(tmp) / "in.docx"
-        if not out.exists():
-            raise ReadError("旧版Word（.doc）文件无法转换，文件可能已损坏，请单位另存为.docx后发送")
-        return read_docx(out, container="doc")
+    if not exe or not paths:
+        return {}
+    folder.mkdir(parents=True, exist_ok=True)
+    copies = {}
+    for k, path in enumerate(paths):
+        src = folder / f"f{k:06d}.doc"
+        shutil.copyfile(path, src)
+        copies[path] = src
+    profile = folder / "profile"
+    cmd = [exe, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore", "--convert-to", "docx",
+           "--outdir", str(folder), *[str(c) for c in copies.values()]]
+    try:
+        subprocess.run(cmd, capture_output=True, timeout=60 + 10 * len(paths), check=False,
+                       env={**os.environ, "HOME": str(folder)})
+    except subprocess.TimeoutExpired:
+        pass
+    return {orig: src.with_suffix(".docx") for orig, src in copies.items() if src.with_suffix(".docx").exists()}
 
 
-def read(path: Path) -> Extract:
-    """Read any supported container, judged by its content as well as its name."""
+def read_doc(path: Path, converted: Path | None = None) -> Extract:
+    """Legacy Word: read through LibreOffice's .docx conversion of a copy."""
+    if converted is None:
+        if not soffice():
+            raise ReadError(
+                "这是旧版Word（.doc）文件，需要LibreOffice才能读取：请运行 bash setup.sh 安装，"
+                "或在Word中另存为.docx后放回收件箱"
+            )
+        with tempfile.TemporaryDirectory(prefix="wennuan-doc-") as tmp:
+            done = convert_docs([path], Path(tmp))
+            if path not in done:
+                raise ReadError("旧版Word（.doc）文件无法转换，文件可能已损坏，请单位另存为.docx后发送")
+            return read_docx(done[path], container="doc")
+    return read_docx(converted, container="doc")
+
+
+def read(path: Path, converted: Path | None = None) -> Extract:
+    """Read any supported container, judged by its content as well as its name. `converted`: a
+    legacy .doc already converted to .docx (see convert_docs)."""
     if path.suffix.lower() not in CONTAINERS:
         raise ReadError(f"不支持的文件类型：{path.suffix}")
     kind = _sniff(path)
@@ -339,6 +354,9 @@ def read(path: Path) -> Extract:
     elif kind == ".xls":
         ex = read_xls(path)
     else:
-        ex = read_doc(path)
+        if converted is None and not soffice():
+            raise ReadError("这是旧版Word（.doc）文件，需要LibreOffice才能读取：请运行 bash setup.sh 安装，"
+                            "或在Word中另存为.docx后放回收件箱")
+        ex = read_doc(path, converted)
     ex.container = container
     return ex

@@ -31,23 +31,25 @@ def reporting_status(registry: Registry, submissions: pd.DataFrame, summaries: p
                      issues: pd.DataFrame, deadline: str) -> pd.DataFrame:
     in_force = submissions[submissions["status"] == "read"]
     units = registry.names + sorted((set(in_force["unit"]) | set(summaries["unit"])) - set(registry.names))
-    open_ = issues[issues["waived"].astype(str) != "True"]
+    forms = {u: g for u, g in in_force.groupby("unit", sort=False)}
+    papers = {u: g for u, g in summaries.groupby("unit", sort=False)}
+    waived = issues["waived"].astype(str) == "True"
+    errors = issues[~waived & (issues["severity"] == "error")]["unit"].value_counts()
+    warnings = issues[~waived & (issues["severity"] == "warning")]["unit"].value_counts()
+    waivers = issues[waived]["unit"].value_counts()
     rows = []
     for unit in units:
-        form = in_force[in_force["unit"] == unit]
-        summary = summaries[summaries["unit"] == unit]
+        form = forms.get(unit, in_force.iloc[0:0])
+        summary = papers.get(unit, summaries.iloc[0:0])
         date = form["date"].iloc[0] if len(form) else ""
         days = _days_late(date, deadline)
         late = "" if not len(form) else ("未填日期" if days is None else ("逾期" if days > 0 else "按时"))
-        mine = issues[issues["unit"] == unit]
         rows.append({
             "unit": unit, "unit_type": registry.types.get(unit, ""), "registered": unit in registry.types,
             "form": "已报" if len(form) else "未报", "form_file": "、".join(form["file"]), "form_date": date,
             "late": late, "days_late": days if days and days > 0 else "",
             "summary": "已报" if len(summary) else "未报", "summary_files": "、".join(summary["file"]),
-            "errors": int(((open_["unit"] == unit) & (open_["severity"] == "error")).sum()),
-            "warnings": int(((open_["unit"] == unit) & (open_["severity"] == "warning")).sum()),
-            "waived": int((mine["waived"].astype(str) == "True").sum()),
+            "errors": int(errors.get(unit, 0)), "warnings": int(warnings.get(unit, 0)), "waived": int(waivers.get(unit, 0)),
         })
     return pd.DataFrame(rows, columns=STATUS_COLUMNS)
 
@@ -80,5 +82,6 @@ def run(paths: config.YearPaths) -> dict[str, pd.DataFrame]:
     }
     for name, frame in frames.items():
         store.write_csv(frame, paths.data / f"{name}.csv")
-    frames["feedback_files"] = feedback.write_all(issues, values, form, cfg, paths.year_outputs / "feedback")
+    frames["feedback_files"] = feedback.write_all(issues, values, form, cfg, paths.year_outputs / "feedback",
+                                                  paths.year_outputs / "cache" / "feedback")
     return frames

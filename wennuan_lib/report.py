@@ -7,6 +7,7 @@ Writes outputs/<year>/data/totals.csv and, under outputs/<year>/report/: 汇总�
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
@@ -22,6 +23,7 @@ SUMMARY_FORM = "汇总统计表.xlsx"
 DETAIL = "分单位明细表.xlsx"
 REPORT = "书面总结"
 KEY_ITEMS = ["05.1", "06.1", "04A.1", "04A.2", "04C.1", "10A.1"]
+MAX_TABLE_UNITS = 100  # units listed in the report's appendix; all of them are in 分单位明细表
 
 
 def report_date(cfg: dict) -> dt.date:
@@ -49,6 +51,24 @@ def summary_form(form: Form, totals: pd.DataFrame, cfg: dict, when: dt.date, pat
     header = {"unit": cfg.get("city_unit", ""), "date": when, "person": cfg.get("reporter", ""),
               "phone": cfg.get("phone", "")}
     template.write(form, path, values=values, header=header, sample=bool(cfg.get("sample")))
+
+
+def cached_copy(cache, frames: list[pd.DataFrame], context: str, dest, make) -> None:
+    """`make(path)` unless a file made from the same frames is in the cache; then it is copied."""
+    import hashlib
+    import shutil
+
+    h = hashlib.sha256((context + __file__).encode("utf-8"))
+    h.update(Path(__file__).read_bytes())
+    for frame in frames:
+        h.update(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
+    cached = Path(cache) / f"{h.hexdigest()}{Path(dest).suffix}"
+    if not cached.exists():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        make(cached)
+    tmp = Path(dest).with_name("." + Path(dest).name + ".copy")
+    shutil.copyfile(cached, tmp)
+    tmp.replace(dest)
 
 
 def detail_workbook(form: Form, values: pd.DataFrame, totals: pd.DataFrame, cfg: dict, path) -> None:
@@ -112,12 +132,27 @@ def tables(form: Form, totals: pd.DataFrame, values: pd.DataFrame, status: pd.Da
         mine = group.set_index("item")
         key_rows.append([unit, group["unit_type"].iloc[0]]
                         + [number(mine.loc[c, "value"], form.item(c).unit) or "未填" for c in KEY_ITEMS])
+    note = ""
+    if len(key_rows) > MAX_TABLE_UNITS:
+        key_rows.sort(key=lambda r: -float(r[2]) if r[2] not in ("", "未填") else 0)
+        note = f"共{len(key_rows)}个单位，此处列出筹集慰问款物总额居前的{MAX_TABLE_UNITS}个，全部单位见分单位明细表。"
+        key_rows = key_rows[:MAX_TABLE_UNITS]
     t2 = render.Table("附表2　各单位主要数据", ["单位", "类型", *(f"{form.item(c).label}（{form.item(c).unit}）" for c in KEY_ITEMS)],
-                      key_rows, [False, False] + [True] * len(KEY_ITEMS))
-    st_rows = [[r["unit"], r["unit_type"] or "不在名录", r["form"], r["form_date"], r["late"], r["summary"]]
-               for r in status.to_dict("records")]
-    t3 = render.Table("附表3　各单位报送统计表和书面总结材料情况",
-                      ["单位", "类型", "统计表", "填报日期", "是否按时", "书面总结材料"], st_rows, [False] * 6)
+                      key_rows, [False, False] + [True] * len(KEY_ITEMS), note)
+    records = status.to_dict("records")
+    if len(records) <= MAX_TABLE_UNITS:
+        st_rows = [[r["unit"], r["unit_type"] or "不在名录", r["form"], r["form_date"], r["late"], r["summary"]]
+                   for r in records]
+        t3 = render.Table("附表3　各单位报送统计表和书面总结材料情况",
+                          ["单位", "类型", "统计表", "填报日期", "是否按时", "书面总结材料"], st_rows, [False] * 6)
+    else:  # a province: names grouped by what they sent, ten to a row
+        groups: dict[str, list[str]] = {}
+        for r in records:
+            groups.setdefault(f"统计表{r['form']}、书面总结{r['summary']}", []).append(r["unit"])
+        st_rows = [[kind if k == 0 else "", str(len(names)) if k == 0 else "", "、".join(names[k:k + 10])]
+                   for kind, names in sorted(groups.items()) for k in range(0, len(names), 10)]
+        t3 = render.Table("附表3　各单位报送统计表和书面总结材料情况", ["报送情况", "单位数", "单位"], st_rows,
+                          [False, True, False], "各单位的填报日期和是否按时见 reporting_status.csv。")
     return [t1, t2, t3]
 
 
@@ -154,7 +189,8 @@ def run(paths: config.YearPaths) -> dict:
     out = paths.year_outputs / "report"
     when = report_date(cfg)
     summary_form(form, totals, cfg, when, out / SUMMARY_FORM)
-    detail_workbook(form, values, totals, cfg, out / DETAIL)
+    cached_copy(paths.year_outputs / "cache" / "detail", [values, totals], repr(sorted(cfg.items())) + form.version,
+                out / DETAIL, lambda path: detail_workbook(form, values, totals, cfg, path))
 
     text = narrative.build(form, totals, cfg, paths.year_inputs / "narrative.md", summaries, registry, cn_date(when))
     made = charts.make_all(totals, values, history(paths, form), paths.year, bool(cfg.get("sample")), out / "charts")

@@ -12,6 +12,7 @@ import re
 import statistics
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 import pandas as pd
 
@@ -63,6 +64,7 @@ def parse_side(text: str) -> tuple[tuple[Decimal, str], ...]:
     return tuple(terms)
 
 
+@lru_cache(maxsize=512)
 def parse_check(text: str) -> Check:
     for op in ("<=", ">=", "==", "~"):
         if op in text:
@@ -151,7 +153,8 @@ def check_blanks(values: pd.DataFrame, form: Form) -> list[dict]:
     """Per blank: 未填, 无法识别, 表中未找到, 约数."""
     say = Describer(form)
     findings = []
-    for row in values.itertuples(index=False):
+    notable = (values["status"] != "ok") | (values["approx"].astype(str) == "True")
+    for row in values[notable].itertuples(index=False):
         code = row.item
         label = f"{code} {form.item(code).label}"
         approx = str(row.approx) == "True"
@@ -175,6 +178,20 @@ def check_blanks(values: pd.DataFrame, form: Form) -> list[dict]:
 def _median(xs: list[Decimal]) -> Decimal | None:
     xs = [x for x in xs if x > 0]
     return statistics.median(xs) if xs else None
+
+
+class PeerMedian:
+    """The other units' median of a ratio; with many units, everyone's median (one unit cannot move
+    it, and recomputing it per unit would cost n² time)."""
+
+    def __init__(self, ratios: dict[str, Decimal]):
+        self.ratios = ratios
+        self.overall = _median(list(ratios.values())) if len(ratios) > 50 else None
+
+    def __call__(self, unit: str) -> Decimal | None:
+        if self.overall is not None:
+            return self.overall
+        return _median([x for u, x in self.ratios.items() if u != unit])
 
 
 def _ratios(units: dict, num: str, den: str) -> dict[str, Decimal]:
@@ -202,8 +219,9 @@ def check_yuan_slips(units: dict, types: dict, form: Form) -> list[dict]:
         code = chk["item"]
         if "per" in chk:
             ratios = _ratios(units, code, chk["per"])
+            peers = PeerMedian(ratios)
             for unit, r in ratios.items():
-                others = _median([x for u, x in ratios.items() if u != unit])
+                others = peers(unit)
                 if others and r >= threshold * others:
                     times = (r / others).quantize(Decimal(1))
                     findings.append(_finding(unit, types.get(unit, ""), [code, chk["per"]], spec["id"], "soft",
@@ -233,8 +251,9 @@ def check_peers(units: dict, types: dict, form: Form) -> list[dict]:
         ratios = _ratios(units, r["num"], r["den"])
         if len(ratios) < spec["min_units"]:
             continue
+        peers = PeerMedian(ratios)
         for unit, x in ratios.items():
-            med = _median([y for u, y in ratios.items() if u != unit])
+            med = peers(unit)
             if not med or x <= 0 or med / factor <= x <= med * factor:
                 continue
             findings.append(_finding(unit, types.get(unit, ""), [r["num"], r["den"]], spec["id"], "soft",

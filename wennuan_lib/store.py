@@ -51,7 +51,11 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     frame = frame.copy()
     for col in frame.columns:
         if frame[col].dtype == object or str(frame[col].dtype).startswith(("str", "string")):
-            frame[col] = frame[col].map(neutralize)
+            text = frame[col].astype(str)
+            first = text.str[:1].isin(["=", "@", "\t", "\r", "+", "-", "'"])
+            if first.any():
+                risky = first & text.map(lambda v: bool(FORMULA.match(v) or v.startswith("'")))
+                frame[col] = frame[col].where(~risky, "'" + text)
     text = frame.to_csv(index=False, lineterminator="\n")
     atomic_write_bytes(path, ("\ufeff" + text).encode("utf-8"))
     return path
@@ -60,7 +64,9 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
 def read_csv(path: Path) -> pd.DataFrame:
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     for col in frame.columns:
-        frame[col] = frame[col].map(lambda v: v[1:] if v.startswith("'") else v)
+        quoted = frame[col].str.startswith("'")
+        if quoted.any():
+            frame.loc[quoted, col] = frame.loc[quoted, col].str.slice(1)
     return frame
 
 

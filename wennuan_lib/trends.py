@@ -63,7 +63,7 @@ def build(inputs=None, outputs=None) -> dict[str, pd.DataFrame]:
                                   "status": "ok" if v != "" else "missing"})
     long = pd.DataFrame(long_rows, columns=["concept", "year", "scope", "code", "value", "status"])
     shown = long.assign(cell=long["value"].where(long["status"] != "absent", ABSENT))
-    wide = shown.pivot_table(index=["scope", "concept"], columns="year", values="cell", aggfunc="first").reset_index()
+    wide = shown.set_index(["scope", "concept", "year"])["cell"].unstack("year").reset_index()
     wide.columns = [str(c) for c in wide.columns]
     scope_order = {CITY: 0, **{u: k + 1 for k, u in enumerate(dict.fromkeys(long["scope"]))}}
     concept_order = {c: k for k, c in enumerate(concepts)}

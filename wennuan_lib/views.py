@@ -57,10 +57,22 @@ def submissions_table(subs: pd.DataFrame) -> pd.DataFrame:
     return styled(frame)
 
 
+MAX_GRID_UNITS = 200  # a unit × item grid beyond this is for the CSV, not the screen
+
+
+def first_units(values: pd.DataFrame) -> pd.DataFrame:
+    units = list(dict.fromkeys(values["unit"]))
+    if len(units) <= MAX_GRID_UNITS:
+        return values
+    print(f"共 {len(units)} 个单位，这里只显示前 {MAX_GRID_UNITS} 个；全部数据见 values.csv")
+    return values[values["unit"].isin(set(units[:MAX_GRID_UNITS]))]
+
+
 def value_grid(values: pd.DataFrame, form=None):
     """Units as rows, items as columns; colour marks missing, unreadable and approximate blanks."""
     if values.empty:
         return values
+    values = first_units(values)
     order = list(dict.fromkeys(values["item"]))
     units = list(dict.fromkeys(values["unit"]))
     shown = values["value"].where(values["status"] == "ok", values["status"].map(VALUE_LABELS))
@@ -151,6 +163,7 @@ def finding_grid(values: pd.DataFrame, issues: pd.DataFrame):
         for item in str(items).split("|"):
             if rank[level] >= rank.get(worst.get((unit, item), "waived"), -1):
                 worst[(unit, item)] = level
+    values = first_units(values)
     order = list(dict.fromkeys(values["item"]))
     units = list(dict.fromkeys(values["unit"]))
     shown = values["value"].where(values["status"] == "ok", values["status"].map(VALUE_LABELS))
@@ -200,7 +213,7 @@ def unit_dossiers(values: pd.DataFrame, summaries: pd.DataFrame) -> str:
     import html
 
     parts = []
-    for unit, group in summaries.groupby("unit", sort=False):
+    for unit, group in list(summaries.groupby("unit", sort=False))[:100]:
         mine = values[(values["unit"] == unit) & values["item"].isin(KEY_ITEMS)]
         rows = "".join(f"<tr><td>{html.escape(r.item)}</td><td>{html.escape(r.label)}</td>"
                        f"<td style='text-align:right'>{html.escape(r.value or '未填')} {html.escape(r.measure)}</td></tr>"
