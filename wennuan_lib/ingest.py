@@ -253,7 +253,8 @@ def read_inbox(paths: config.YearPaths, form: Form, registry: Registry) -> list[
         jobs = [(str(p), form.form, str(converted[p]) if p in converted else None) for _, p in misses]
         for (k, p), result in zip(misses, _map(_read_job, jobs), strict=True):
             results[k] = result
-            store_.put(keys[k], result)
+            if result[1] is not None:  # a rejection is kept as it is; a match once its blanks are parsed
+                store_.put(keys[k], result)
             done += 1
             report_progress(f"读取 [{done}/{len(files)}] {p.relative_to(paths.inbox).as_posix()}")
     for k, p in todo:
