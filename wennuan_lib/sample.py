@@ -552,7 +552,7 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
         "year": year, "form": str(year), "deadline": f"{year}-01-21", "city_unit": "苏州市总工会",
         "campaign": f"{year}年元旦春节期间送温暖活动",
         "notice": "苏工办〔2012〕104号" if year == 2013 else f"（{SAMPLE_MARK}，{year}年通知文号）",
-        "recipient": "江苏省总工会", "reporter": "王建华",
+        "recipient": "江苏省总工会", "reporter": "王建华", "report_date": f"{year}-01-28",
         "contact": "市总工会保障工作部", "phone": "65236564", "email": "shb6564@126.com", "sample": True,
     }
     paths.year_config.write_text(
