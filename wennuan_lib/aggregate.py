@@ -37,10 +37,6 @@ def _q(d: Decimal, places: int) -> Decimal:
     return d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
-def _fmt(d: Decimal | None) -> str:
-    return format_value(d) if d is not None else ""
-
-
 def change_pct(now: Decimal | None, before: Decimal | None) -> Decimal | None:
     if now is None or not before:
         return None
@@ -60,12 +56,12 @@ def build_totals(values: pd.DataFrame, form: Form, expected_units: list[str], su
         filled = mine[mine["d"].notna()]
         total = sum(filled["d"], Decimal(0)) if len(filled) else None
         totals[item.code] = total
-        by_type = {t: _fmt(sum(filled.loc[filled["unit_type"] == t, "d"], Decimal(0))
+        by_type = {t: format_value(sum(filled.loc[filled["unit_type"] == t, "d"], Decimal(0))
                            if (filled["unit_type"] == t).any() else None) for t in UNIT_TYPES}
         before = to_decimal(prev.get(item.code, ""))
-        rows.append({"item": item.code, "kind": "item", "label": item.label, "measure": item.unit, "value": _fmt(total),
+        rows.append({"item": item.code, "kind": "item", "label": item.label, "measure": item.unit, "value": format_value(total),
                      **by_type, "units_reported": len(filled), "units_missing": len(mine) - len(filled),
-                     "previous": _fmt(before), "change_pct": _fmt(change_pct(total, before)), "who": "",
+                     "previous": format_value(before), "change_pct": format_value(change_pct(total, before)), "who": "",
                      "how": f"{len(filled)}个单位合计" + (f"，{len(mine) - len(filled)}个单位未填" if len(mine) > len(filled) else "")})
     reported = sorted(set(counted["unit"]))
     counts = [("units_expected", "应报单位", len(expected_units), "单位名录中的单位"),
@@ -75,7 +71,7 @@ def build_totals(values: pd.DataFrame, form: Form, expected_units: list[str], su
     for key, label, n, how in counts:
         before = to_decimal(prev.get(key, ""))
         rows.append({"item": key, "kind": "count", "label": label, "measure": "个", "value": str(n),
-                     "previous": _fmt(before), "change_pct": _fmt(change_pct(Decimal(n), before)), "how": how})
+                     "previous": format_value(before), "change_pct": format_value(change_pct(Decimal(n), before)), "how": how})
     for d in form.report.get("derived", []):
         num_codes = [str(c) for c in d["num"]]
         parts = [totals.get(c) for c in num_codes]
@@ -96,8 +92,8 @@ def build_totals(values: pd.DataFrame, form: Form, expected_units: list[str], su
             value = num
         before = to_decimal(prev.get(d["key"], ""))
         rows.append({"item": d["key"], "kind": "derived", "label": d["label"], "measure": d["measure"],
-                     "value": _fmt(value), "previous": _fmt(before),
-                     "change_pct": _fmt(change_pct(value, before)) if d["measure"] != "%" else "", "how": how})
+                     "value": format_value(value), "previous": format_value(before),
+                     "change_pct": format_value(change_pct(value, before)) if d["measure"] != "%" else "", "how": how})
     top_n = int(form.report.get("top", 3))
     for code in form.report.get("rankings", []):
         code = str(code)
@@ -105,7 +101,7 @@ def build_totals(values: pd.DataFrame, form: Form, expected_units: list[str], su
             ["d", "unit"], ascending=[False, True])
         for rank, row in enumerate(mine.head(top_n).itertuples(), 1):
             rows.append({"item": f"top.{code}.{rank}", "kind": "rank", "label": f"{form.item(code).label}第{rank}位",
-                         "measure": form.item(code).unit, "value": _fmt(row.d), "who": row.unit,
+                         "measure": form.item(code).unit, "value": format_value(row.d), "who": row.unit,
                          "how": f"{row.unit} 的 {code}"})
     frame = pd.DataFrame(rows, columns=TOTAL_COLUMNS)
     for col in ("units_reported", "units_missing"):

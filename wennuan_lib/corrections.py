@@ -16,7 +16,7 @@ import pandas as pd
 from . import store
 from .form import Form
 from .parse import OK, format_value, parse_blank
-from .rules import ACTIONS, AUDIT_ID, TOTALS
+from .rules import ACTIONS, AUDIT_ID, TOTALS, make_finding
 from .units import Registry
 
 CORRECTION_COLUMNS = ["unit", "item", "value", "reason"]
@@ -109,10 +109,8 @@ def apply_waivers(findings: pd.DataFrame, waivers: pd.DataFrame, registry: Regis
 
 def audit_findings(audit: list[dict]) -> list[dict]:
     """An unmatched correction or waiver is itself an error finding."""
-    return [{"unit": a["written_unit"], "unit_type": "", "item": a["item"], "items": a["item"], "rule": AUDIT_ID,
-             "check_type": "强制性审核", "severity": "error",
-             "message": f"{a['kind']}登记表第{a['line']}行未能应用：{a['message']}",
-             "action": ACTIONS[AUDIT_ID]}
+    return [make_finding(a["written_unit"], "", [a["item"]] if a["item"] else [], AUDIT_ID, "hard", "error",
+                     f"{a['kind']}登记表第{a['line']}行未能应用：{a['message']}", ACTIONS[AUDIT_ID])
             for a in audit if a["status"] == "unmatched"]
 
 

@@ -59,8 +59,9 @@ def _values(frame: pd.DataFrame) -> dict:
     return {(u, i): v for u, i, v in zip(frame["unit"], frame["item"], frame["value"], strict=True)}
 
 
-def compare(paths: config.YearPaths) -> tuple[Path, list[str]] | None:
-    """What differs between the latest sent report and the current run, in Chinese; None if nothing was sent."""
+def differences(paths: config.YearPaths) -> list[str] | None:
+    """What differs between the latest sent report and the current data, in Chinese lines (the first
+    names the sent version); None if nothing was sent. Reads only."""
     sent = sent_dirs(paths)
     if not sent:
         return None
@@ -94,12 +95,20 @@ def compare(paths: config.YearPaths) -> tuple[Path, list[str]] | None:
                 causes.append(f"{unit} 的数值由 {old_values.get((unit, item)) or '未填'} 变为 {value or '未填'}"
                               + ("（新报送或重新报送）" if (unit, item) not in old_values else ""))
         lines += [f"    原因：{c}" for c in causes] or ["    原因：未能确定（请核对收件箱和登记表的变化）"]
-    header = [f"与 {last.name} 报送的版本（{last}）相比："]
-    body = lines or ["全市合计数没有变化。"]
-    text = "\n".join(header + body) + "\n"
+    return [f"与 {last.name} 报送的版本（{last}）相比：", *(lines or [UNCHANGED])]
+
+
+UNCHANGED = "全市合计数没有变化。"
+
+
+def compare(paths: config.YearPaths) -> tuple[Path, list[str]] | None:
+    """After a run: write the differences from the sent report to report/与已报送版本的差异.txt."""
+    lines = differences(paths)
+    if lines is None:
+        return None
     out = paths.year_outputs / "report" / DIFF_TEXT
-    store.atomic_write_bytes(out, text.encode("utf-8"))
-    return out, header + body
+    store.atomic_write_bytes(out, ("\n".join(lines) + "\n").encode("utf-8"))
+    return out, lines
 
 
 def state(paths: config.YearPaths) -> str:
@@ -113,6 +122,7 @@ def state(paths: config.YearPaths) -> str:
     now = f"草稿（{errors} 条必须修改的意见未解决）" if errors else "定稿"
     if not sent:
         return now
-    result = compare(paths)
-    changed = result is not None and result[1][1:] != ["全市合计数没有变化。"]
-    return f"已封存（{sent[-1].name}报送）" + (f"；此后数据有变化，当前版本为{now}，差异见 {result[0]}" if changed else "")
+    lines = differences(paths)  # a status query writes nothing
+    changed = lines is not None and lines[1:] != [UNCHANGED]
+    where = paths.year_outputs / "report" / DIFF_TEXT
+    return f"已封存（{sent[-1].name}报送）" + (f"；此后数据有变化，当前版本为{now}，差异见 {where}" if changed else "")

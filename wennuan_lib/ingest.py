@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import cache, config, layouts, readers, store
 from .form import Form, load_form, year_setup
-from .parse import MISSING, OK, UNREADABLE, parse_blank
+from .parse import MISSING, OK, UNREADABLE, format_value, parse_blank
 from .pipeline import report_progress
 from .readers import ReadError
 from .units import Registry
@@ -141,18 +141,6 @@ def _parse_values(sub: Submission, form: Form) -> None:
             row.update(raw_text=raw.strip("\n"), location=found.loc, value=parsed.value,
                        status=parsed.status, approx=parsed.approx, note=parsed.note)
         sub.rows.append(row)
-
-
-def read_submission(path: Path, inbox: Path, form: Form, registry: Registry,
-                    converted: Path | None = None) -> Submission:
-    sub = new_submission(path, inbox)
-    if not screen(sub, path):
-        return sub
-    m, error = read_and_match(path, form, converted)
-    if error is not None:
-        sub.status, sub.reason = REJECTED, error
-        return sub
-    return describe(sub, path, m, form, registry)
 
 
 def read_and_match(path: Path, form: Form, converted: Path | None = None) -> tuple[layouts.Match | None, str | None]:
@@ -288,12 +276,6 @@ def _frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(records, columns=columns)
 
 
-def _fmt(v) -> str:
-    from .parse import format_value
-
-    return format_value(v)
-
-
 LOG_COLUMNS = ["file", "status", "status_label", "reason", "unit", "layout", "container"]
 SUBMISSION_COLUMNS = ["file", "status", "unit", "unit_type", "registered", "written_unit", "unit_how", "layout",
                       "container", "date", "person", "phone", "form_year", "form_version", "lines_found",
@@ -326,7 +308,7 @@ def run(paths: config.YearPaths) -> dict[str, pd.DataFrame]:
 
     def value_rows(s: Submission) -> list[dict]:
         return [{"unit": s.unit, "unit_type": s.unit_type, "registered": s.registered, "item": r["item"],
-                 "label": labels[r["item"]][0], "measure": labels[r["item"]][1], "value": _fmt(r["value"]),
+                 "label": labels[r["item"]][0], "measure": labels[r["item"]][1], "value": format_value(r["value"]),
                  "status": r["status"], "approx": r["approx"], "raw_text": r["raw_text"], "file": s.file,
                  "location": r["location"], "note": r["note"]} for r in s.rows]
 

@@ -105,7 +105,7 @@ def unit_dicts(values: pd.DataFrame) -> dict[str, dict[str, Decimal | None]]:
     return out
 
 
-def _finding(unit, unit_type, items, rule, check_type, severity, message, action) -> dict:
+def make_finding(unit, unit_type, items, rule, check_type, severity, message, action) -> dict:
     items = list(items)
     return {"unit": unit, "unit_type": unit_type, "item": items[0] if items else "", "items": "|".join(items),
             "rule": rule, "check_type": CHECK_TYPES[check_type], "severity": severity, "message": message,
@@ -132,7 +132,7 @@ def check_form_rules(unit: str, unit_type: str, vals: dict, form: Form) -> list[
             continue
         message = rule["message"].format(left=say.side(check.left, vals), right=say.side(check.right, vals))
         kind = "hard" if rule["severity"] == ERROR else "soft"
-        findings.append(_finding(unit, unit_type, check.codes, rule["id"], kind, rule["severity"], message,
+        findings.append(make_finding(unit, unit_type, check.codes, rule["id"], kind, rule["severity"], message,
                                  ACTIONS[kind]))
     mph = form.plausibility.get("money_per_household")
     if mph:
@@ -144,7 +144,7 @@ def check_form_rules(unit: str, unit_type: str, vals: dict, form: Form) -> list[
                                                 left=say.item(mph["numerator"], num),
                                                 right=say.item(mph["denominator"], den), low=mph["low"],
                                                 high=mph["high"])
-                findings.append(_finding(unit, unit_type, [mph["numerator"], mph["denominator"]], mph["id"], "soft",
+                findings.append(make_finding(unit, unit_type, [mph["numerator"], mph["denominator"]], mph["id"], "soft",
                                          mph["severity"], message, ACTIONS["soft"]))
     return findings
 
@@ -159,17 +159,17 @@ def check_blanks(values: pd.DataFrame, form: Form) -> list[dict]:
         label = f"{code} {form.item(code).label}"
         approx = str(row.approx) == "True"
         if row.status == "missing":
-            findings.append(_finding(row.unit, row.unit_type, [code], MISSING_ID, "soft", WARNING,
+            findings.append(make_finding(row.unit, row.unit_type, [code], MISSING_ID, "soft", WARNING,
                                      f"{label} 未填", ACTIONS[MISSING_ID]))
         elif row.status == "unreadable":
-            findings.append(_finding(row.unit, row.unit_type, [code], UNREADABLE_ID, "hard", ERROR,
+            findings.append(make_finding(row.unit, row.unit_type, [code], UNREADABLE_ID, "hard", ERROR,
                                      f"{label} 填的是「{row.raw_text.strip()}」，无法识别为数字（{row.note}）",
                                      ACTIONS[UNREADABLE_ID]))
         elif row.status == "not_found":
-            findings.append(_finding(row.unit, row.unit_type, [code], NOT_FOUND_ID, "hard", ERROR,
+            findings.append(make_finding(row.unit, row.unit_type, [code], NOT_FOUND_ID, "hard", ERROR,
                                      f"{label} 在表中未找到（这一句可能被删改）", ACTIONS[NOT_FOUND_ID]))
         elif approx:
-            findings.append(_finding(row.unit, row.unit_type, [code], APPROX_ID, "soft", WARNING,
+            findings.append(make_finding(row.unit, row.unit_type, [code], APPROX_ID, "soft", WARNING,
                                      f"{label} 填的是约数「{row.raw_text.strip()}」，暂按 "
                                      f"{say.amount(code, to_decimal(row.value))} 统计", ACTIONS[APPROX_ID]))
     return findings
@@ -224,7 +224,7 @@ def check_yuan_slips(units: dict, types: dict, form: Form) -> list[dict]:
                 others = peers(unit)
                 if others and r >= threshold * others:
                     times = (r / others).quantize(Decimal(1))
-                    findings.append(_finding(unit, types.get(unit, ""), [code, chk["per"]], spec["id"], "soft",
+                    findings.append(make_finding(unit, types.get(unit, ""), [code, chk["per"]], spec["id"], "soft",
                                              spec["severity"], spec["message"].format(
                                                  left=say.item(code, units[unit][code]), times=times),
                                              ACTIONS["yuan"]))
@@ -233,7 +233,7 @@ def check_yuan_slips(units: dict, types: dict, form: Form) -> list[dict]:
             for unit, vals in units.items():
                 v, total = vals.get(code), vals.get(total_code)
                 if v and total and v >= total * threshold / 10:
-                    findings.append(_finding(unit, types.get(unit, ""), [code, total_code], spec["id"], "soft",
+                    findings.append(make_finding(unit, types.get(unit, ""), [code, total_code], spec["id"], "soft",
                                              spec["severity"], spec["message"].format(
                                                  left=say.item(code, v), times=(v / total).quantize(Decimal(1)))
                                              + f"（{say.item(total_code, total)}）", ACTIONS["yuan"]))
@@ -256,7 +256,7 @@ def check_peers(units: dict, types: dict, form: Form) -> list[dict]:
             med = peers(unit)
             if not med or x <= 0 or med / factor <= x <= med * factor:
                 continue
-            findings.append(_finding(unit, types.get(unit, ""), [r["num"], r["den"]], spec["id"], "soft",
+            findings.append(make_finding(unit, types.get(unit, ""), [r["num"], r["den"]], spec["id"], "soft",
                                      spec["severity"], spec["message"].format(
                                          label=r["label"], ratio=_sig(x), median=_sig(med), times=_sig(x / med)),
                                      ACTIONS["soft"]))
@@ -285,7 +285,7 @@ def check_history(units: dict, types: dict, previous: dict, form: Form, previous
             message = spec["message"].format(
                 left=say.item(code, now), previous=f"{previous_year}年 {say.amount(code, then)}",
                 direction="增长" if change > 0 else "下降", pct=f"{abs(change) * 100:.1f}%")
-            findings.append(_finding(unit, types.get(unit, ""), [code], spec["id"], "history", spec["severity"],
+            findings.append(make_finding(unit, types.get(unit, ""), [code], spec["id"], "history", spec["severity"],
                                      message, ACTIONS["history"]))
     return findings
 
