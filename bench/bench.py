@@ -103,8 +103,11 @@ def timed_run(inputs: Path, outputs: Path) -> tuple[float, float]:
 
 
 def split(inputs: Path, root: Path) -> dict:
-    """Where the time goes, step by step, measured in-process (no notebooks)."""
+    """Where the time goes, step by step, measured in-process (no notebooks) and serially (the run
+    makes the detail workbook, the PDF and the trends on other cores; here each is timed alone)."""
     from wennuan_lib import charts, clean, reconcile, render, report
+
+    os.environ["WENNUAN_SERIAL"] = "1"
 
     paths = config.year_paths(YEAR, inputs, root / "split")
     spent = {"charts_s": 0.0, "pdf_s": 0.0}
@@ -131,6 +134,7 @@ def split(inputs: Path, root: Path) -> dict:
             step(paths)
             spent[key] = time.perf_counter() - t
     finally:
+        os.environ.pop("WENNUAN_SERIAL", None)
         for module, name, fn in originals:
             setattr(module, name, fn)
         report.charts.make_all = charts.make_all

@@ -5,7 +5,7 @@ import shutil
 import openpyxl
 import pandas as pd
 
-from wennuan_lib import clean, config, ingest, reconcile, template
+from wennuan_lib import clean, config, feedback, ingest, reconcile, template
 from wennuan_lib.store import read_csv, write_csv
 
 KINDS = {"强制性审核", "提示性审核", "历史审核"}
@@ -200,3 +200,21 @@ def test_another_seed_flags_every_broken_figure_and_no_clean_unit(tmp_path):
     assert all(b in found for b in truth.broken)
     clean_units = set(truth.values) - {u for u, *_ in truth.broken} - set(read.loc[read["status"] == "unreadable", "unit"])
     assert issues[(issues["severity"] == "error") & issues["unit"].isin(clean_units)].empty
+
+
+def test_feedback_workbook_edited_in_place_is_made_again(sample_run, tmp_path, form):
+    """The feedback folder shares files with the cache: a workbook opened and saved in place must
+    not come back from the cache on the next run."""
+    _, paths, _, _ = sample_run
+    issues, values = read_csv(paths.data / "issues.csv"), read_csv(paths.data / "values.csv")
+    cfg = config.load_year_config(paths)
+    folder, cache = tmp_path / "feedback", tmp_path / "cache"
+    first = feedback.write_all(issues, values, form, cfg, folder, cache)
+    pristine = {p.name: p.read_bytes() for p in first}
+    victim = first[0]
+    with victim.open("r+b") as fh:  # what an editor that saves in place does
+        fh.seek(0)
+        fh.write(b"EDITED")
+    again = feedback.write_all(issues, values, form, cfg, folder, cache)
+    assert {p.name: p.read_bytes() for p in again} == pristine
+    openpyxl.load_workbook(folder / victim.name)  # a whole workbook again

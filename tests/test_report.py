@@ -102,6 +102,15 @@ def test_detail_workbook_units_as_rows_items_as_columns(sample_run, form):
     total_row = 4 + units.index("全市合计")
     totals = read_csv(paths.data / "totals.csv").set_index("item")
     assert ws.cell(total_row, 3).value == int(totals.loc["01A.1", "value"])
+    assert ws.freeze_panes == "C4"
+    values = read_csv(paths.data / "values.csv")
+    codes = [ws.cell(3, c).value.split("\n")[0] for c in range(3, ws.max_column + 1)]
+    for unit in list(dict.fromkeys(values["unit"]))[:5]:  # each unit's row holds its values in force
+        row = 4 + next(k for k, name in enumerate(units) if name.startswith(unit))
+        mine = values[values["unit"] == unit].set_index("item")["value"]
+        for col, code in enumerate(codes, 3):
+            cell = ws.cell(row, col).value
+            assert (cell is None) if mine.get(code, "") == "" else Decimal(str(cell)) == Decimal(mine[code]), (unit, code)
 
 
 def _pdf_positions(page):

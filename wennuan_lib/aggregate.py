@@ -25,12 +25,22 @@ def in_totals(values: pd.DataFrame) -> pd.Series:
 
 def city_totals(values: pd.DataFrame, codes: list[str]) -> dict[str, Decimal | None]:
     """{code: sum over the registered units that filled it in}; None where no unit did."""
-    counted = values[in_totals(values)]
-    totals: dict[str, Decimal | None] = {}
-    for code in codes:
-        vals = [d for d in (to_decimal(v) for v in counted.loc[counted["item"] == code, "value"]) if d is not None]
-        totals[code] = sum(vals, Decimal(0)) if vals else None
-    return totals
+    sums = _sums(values[in_totals(values)])
+    return {code: sums[code]["total"] if code in sums else None for code in codes}
+
+
+def _sums(counted: pd.DataFrame) -> dict[str, dict]:
+    """Per item code, in one pass: total, sum per unit type, units filled and units that left it blank."""
+    out: dict[str, dict] = {}
+    for code, unit_type, value in zip(counted["item"].tolist(), counted["unit_type"].tolist(), counted["value"].tolist(), strict=True):
+        acc = out.setdefault(code, {"total": None, "types": {}, "filled": 0, "rows": 0})
+        acc["rows"] += 1
+        d = to_decimal(value)
+        if d is not None:
+            acc["filled"] += 1
+            acc["total"] = d if acc["total"] is None else acc["total"] + d
+            acc["types"][unit_type] = acc["types"].get(unit_type, Decimal(0)) + d
+    return out
 
 
 def _q(d: Decimal, places: int) -> Decimal:
@@ -46,23 +56,21 @@ def change_pct(now: Decimal | None, before: Decimal | None) -> Decimal | None:
 def build_totals(values: pd.DataFrame, form: Form, expected_units: list[str], summary_units: set[str],
                  previous: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every figure of the report, one row each."""
-    counted = values[in_totals(values)].copy()
-    counted["d"] = [to_decimal(v) for v in counted["value"]]
+    counted = values[in_totals(values)]
+    sums = _sums(counted)
     prev = {} if previous is None else dict(zip(previous["item"], previous["value"], strict=True))
     rows = []
     totals: dict[str, Decimal | None] = {}
     for item in form.items:
-        mine = counted[counted["item"] == item.code]
-        filled = mine[mine["d"].notna()]
-        total = sum(filled["d"], Decimal(0)) if len(filled) else None
+        acc = sums.get(item.code, {"total": None, "types": {}, "filled": 0, "rows": 0})
+        total, filled, blank = acc["total"], acc["filled"], acc["rows"] - acc["filled"]
         totals[item.code] = total
-        by_type = {t: format_value(sum(filled.loc[filled["unit_type"] == t, "d"], Decimal(0))
-                           if (filled["unit_type"] == t).any() else None) for t in UNIT_TYPES}
+        by_type = {t: format_value(acc["types"].get(t)) for t in UNIT_TYPES}
         before = to_decimal(prev.get(item.code, ""))
         rows.append({"item": item.code, "kind": "item", "label": item.label, "measure": item.unit, "value": format_value(total),
-                     **by_type, "units_reported": len(filled), "units_missing": len(mine) - len(filled),
+                     **by_type, "units_reported": filled, "units_missing": blank,
                      "previous": format_value(before), "change_pct": format_value(change_pct(total, before)), "who": "",
-                     "how": f"{len(filled)}个单位合计" + (f"，{len(mine) - len(filled)}个单位未填" if len(mine) > len(filled) else "")})
+                     "how": f"{filled}个单位合计" + (f"，{blank}个单位未填" if blank else "")})
     reported = sorted(set(counted["unit"]))
     counts = [("units_expected", "应报单位", len(expected_units), "单位名录中的单位"),
               ("units_reported", "已报送统计表的单位", len(reported), "名录中已报统计表的单位"),
@@ -97,8 +105,9 @@ def build_totals(values: pd.DataFrame, form: Form, expected_units: list[str], su
     top_n = int(form.report.get("top", 3))
     for code in form.report.get("rankings", []):
         code = str(code)
-        mine = counted[(counted["item"] == code) & counted["d"].notna()].sort_values(
-            ["d", "unit"], ascending=[False, True])
+        mine = counted[counted["item"] == code]
+        mine = mine.assign(d=[to_decimal(v) for v in mine["value"]])
+        mine = mine[mine["d"].notna()].sort_values(["d", "unit"], ascending=[False, True])
         for rank, row in enumerate(mine.head(top_n).itertuples(), 1):
             rows.append({"item": f"top.{code}.{rank}", "kind": "rank", "label": f"{form.item(code).label}第{rank}位",
                          "measure": form.item(code).unit, "value": format_value(row.d), "who": row.unit,

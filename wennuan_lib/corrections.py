@@ -53,7 +53,7 @@ def apply_corrections(values: pd.DataFrame, corrections: pd.DataFrame, registry:
     values["corrected"] = False
     values["correction_reason"] = ""
     present = set(values["unit"])
-    index = {(u, i): k for k, (u, i) in enumerate(zip(values["unit"], values["item"], strict=True))}
+    index = {(u, i): k for k, (u, i) in enumerate(zip(values["unit"].tolist(), values["item"].tolist(), strict=True))}
     audit = []
     for n, row in enumerate(corrections.itertuples(index=False), start=2):
         item = row.item.strip()

@@ -155,6 +155,46 @@ def _key(unit: str, rows: list, context: bytes) -> str:
     return h.hexdigest()
 
 
+class _Made:
+    """The cache's record of each workbook's bytes (sha256). The feedback folder shares its files
+    with the cache, so a workbook edited in place there (opened and saved) no longer matches its
+    record; it is then made again, never passed on as the run's output."""
+
+    def __init__(self, cache: Path):
+        import json
+
+        self.path = cache / "made.json"
+        try:
+            self.digests = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.digests = {}
+
+    @staticmethod
+    def _digest(path: Path) -> str:
+        import hashlib
+
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    def intact(self, path: Path) -> bool:
+        expected = self.digests.get(path.name)
+        if not expected or not path.exists():
+            return False
+        if self._digest(path) == expected:
+            return True
+        path.unlink()  # edited through the feedback folder: the old name keeps the edited bytes
+        return False
+
+    def record(self, paths: list[Path]) -> None:
+        import json
+
+        if not paths:
+            return
+        self.digests.update({p.name: self._digest(p) for p in paths})
+        present = {p.name for p in self.path.parent.glob("*.xlsx")}
+        self.digests = {k: v for k, v in sorted(self.digests.items()) if k in present}
+        store.atomic_write_bytes(self.path, json.dumps(self.digests, indent=0).encode("utf-8"))
+
+
 def write_all(issues: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict, folder: Path,
               cache: Path | None = None) -> list[Path]:
     """One workbook per unit with open findings. They are written to a new folder that then replaces
@@ -175,21 +215,24 @@ def write_all(issues: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict,
     value_hashes, finding_hashes = _row_hashes(values), _row_hashes(open_)
     context = (_code_hash() + form.version.encode() + repr(sorted(cfg.items())).encode("utf-8")
                + ",".join(values.columns).encode() + ",".join(open_.columns).encode())
+    made = _Made(cache)
     names, jobs, copies = [], [], []
     for unit, index in open_.groupby("unit", sort=False).indices.items():
-        group = open_.iloc[index]
         mine_index = by_unit[unit]
         name = f"{store.safe_filename(unit)}.xlsx"
         cached = cache / f"{_key(unit, [finding_hashes[index], value_hashes[mine_index]], context)}.xlsx"
-        mine = values.iloc[mine_index]
-        if not cached.exists():
-            jobs.append((unit, group, mine, form.form, cfg, cached))
+        if not made.intact(cached):
+            jobs.append((unit, open_.iloc[index], values.iloc[mine_index], form.form, cfg, cached))
         copies.append((cached, tmp / name))
         names.append(name)
     cache.mkdir(parents=True, exist_ok=True)
     _map(_build_to, jobs)
+    made.record([job[-1] for job in jobs])
     for src, dest in copies:
-        shutil.copyfile(src, dest)
+        try:
+            os.link(src, dest)  # a second name for the cached workbook: nothing copied
+        except OSError:
+            shutil.copyfile(src, dest)
     shutil.rmtree(tmp / ".cache", ignore_errors=True)
     old = folder.with_name("." + folder.name + ".old")
     shutil.rmtree(old, ignore_errors=True)

@@ -56,7 +56,7 @@ def freeze(paths: config.YearPaths, when: dt.date | None = None) -> Path:
 
 
 def _values(frame: pd.DataFrame) -> dict:
-    return {(u, i): v for u, i, v in zip(frame["unit"], frame["item"], frame["value"], strict=True)}
+    return {(u, i): v for u, i, v in zip(frame["unit"].tolist(), frame["item"].tolist(), frame["value"].tolist(), strict=True)}
 
 
 def differences(paths: config.YearPaths) -> list[str] | None:

@@ -18,6 +18,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import cache, config, layouts, readers, store
@@ -169,8 +170,8 @@ def describe(sub: Submission, path: Path, m: layouts.Match, form: Form, registry
         sub.reason = (f"未识别出统计表：表中的句子只找到{m.lines_found}/{m.lines_total}句，"
                       "请单位使用下发的统计表模板填报")
     else:
-        if rows is not None:
-            sub.rows = [dict(r) for r in rows]
+        if rows is not None:  # from the cache: fresh objects, nobody else holds them
+            sub.rows = rows
         else:
             _parse_values(sub, form)
         sub.status = READ
@@ -227,11 +228,8 @@ def read_inbox(paths: config.YearPaths, form: Form, registry: Registry) -> list[
     todo = [(k, p) for k, (sub, p) in enumerate(zip(subs, files, strict=True)) if screen(sub, p)]
     store_ = cache.Cache(paths.year_outputs / "cache", form)
     keys = {k: store_.key(p) for k, p in todo}
-    results: dict[int, tuple] = {}
-    for k, _p in todo:
-        hit = store_.get(keys[k])
-        if hit is not None:
-            results[k] = hit
+    results = {k: hit for (k, _p), hit in zip(todo, store_.get_many([keys[k] for k, _p in todo]), strict=True)
+               if hit is not None}
     misses = [(k, p) for k, p in todo if k not in results]
     done = len(files) - len(misses)
     report_progress(f"收件箱 {len(files)} 个文件：{len(todo) - len(misses)} 个已读过（缓存），{len(misses)} 个需要读取")
@@ -244,7 +242,8 @@ def read_inbox(paths: config.YearPaths, form: Form, registry: Registry) -> list[
             if result[1] is not None:  # a rejection is kept as it is; a match once its blanks are parsed
                 store_.put(keys[k], result)
             done += 1
-            report_progress(f"读取 [{done}/{len(files)}] {p.relative_to(paths.inbox).as_posix()}")
+            if len(misses) <= 100 or done % max(1, len(files) // 20) == 0 or done == len(files):  # a province: every 5 %
+                report_progress(f"读取 [{done}/{len(files)}] {p.relative_to(paths.inbox).as_posix()}")
     for k, p in todo:
         m, error, *parsed = results[k]
         if error is not None:
@@ -312,9 +311,10 @@ def run(paths: config.YearPaths) -> dict[str, pd.DataFrame]:
                  "status": r["status"], "approx": r["approx"], "raw_text": r["raw_text"], "file": s.file,
                  "location": r["location"], "note": r["note"]} for r in s.rows]
 
-    extracted = _frame([{**row, "in_force": s.status == READ} for s in forms for row in value_rows(s)],
-                       VALUE_COLUMNS + ["in_force"])
-    values = _frame([row for s in forms if s.status == READ for row in value_rows(s)], VALUE_COLUMNS)
+    rows = [row for s in forms for row in value_rows(s)]
+    in_force = [s.status == READ for s in forms for _row in s.rows]
+    extracted = _frame(rows, VALUE_COLUMNS).assign(in_force=in_force)
+    values = extracted.loc[np.array(in_force, dtype=bool)].drop(columns="in_force").reset_index(drop=True)
     summaries = _frame([{"unit": s.unit, "unit_type": s.unit_type, "registered": s.registered, "file": s.file,
                          "written_unit": s.written_unit, "unit_how": s.unit_how, "chars": len(s.match.text),
                          "text": _clean_text(s.match.text)}

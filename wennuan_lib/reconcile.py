@@ -31,24 +31,28 @@ def reporting_status(registry: Registry, submissions: pd.DataFrame, summaries: p
                      issues: pd.DataFrame, deadline: str) -> pd.DataFrame:
     in_force = submissions[submissions["status"] == "read"]
     units = registry.names + sorted((set(in_force["unit"]) | set(summaries["unit"])) - set(registry.names))
-    forms = {u: g for u, g in in_force.groupby("unit", sort=False)}
-    papers = {u: g for u, g in summaries.groupby("unit", sort=False)}
+    forms: dict[str, list[dict]] = {}
+    for r in in_force.to_dict("records"):
+        forms.setdefault(r["unit"], []).append(r)
+    papers: dict[str, list[str]] = {}
+    for unit, file in zip(summaries["unit"], summaries["file"], strict=True):
+        papers.setdefault(unit, []).append(file)
     waived = issues["waived"].astype(str) == "True"
-    errors = issues[~waived & (issues["severity"] == "error")]["unit"].value_counts()
-    warnings = issues[~waived & (issues["severity"] == "warning")]["unit"].value_counts()
-    waivers = issues[waived]["unit"].value_counts()
+    errors = issues[~waived & (issues["severity"] == "error")]["unit"].value_counts().to_dict()
+    warnings = issues[~waived & (issues["severity"] == "warning")]["unit"].value_counts().to_dict()
+    waivers = issues[waived]["unit"].value_counts().to_dict()
     rows = []
     for unit in units:
-        form = forms.get(unit, in_force.iloc[0:0])
-        summary = papers.get(unit, summaries.iloc[0:0])
-        date = form["date"].iloc[0] if len(form) else ""
+        form = forms.get(unit, [])
+        summary = papers.get(unit, [])
+        date = form[0]["date"] if form else ""
         days = _days_late(date, deadline)
-        late = "" if not len(form) else ("未填日期" if days is None else ("逾期" if days > 0 else "按时"))
+        late = "" if not form else ("未填日期" if days is None else ("逾期" if days > 0 else "按时"))
         rows.append({
             "unit": unit, "unit_type": registry.types.get(unit, ""), "registered": unit in registry.types,
-            "form": "已报" if len(form) else "未报", "form_file": "、".join(form["file"]), "form_date": date,
+            "form": "已报" if form else "未报", "form_file": "、".join(r["file"] for r in form), "form_date": date,
             "late": late, "days_late": days if days and days > 0 else "",
-            "summary": "已报" if len(summary) else "未报", "summary_files": "、".join(summary["file"]),
+            "summary": "已报" if summary else "未报", "summary_files": "、".join(summary),
             "errors": int(errors.get(unit, 0)), "warnings": int(warnings.get(unit, 0)), "waived": int(waivers.get(unit, 0)),
         })
     return pd.DataFrame(rows, columns=STATUS_COLUMNS)

@@ -22,7 +22,7 @@ def run_summary(paths: config.YearPaths) -> str:
     for _, row in log[log["status"] == "rejected"].iterrows():
         lines.append(f"  无法读取：{row['file']}（{row['reason']}）")
     if (data / "values.csv").exists():
-        values = store.read_csv(data / "values.csv")
+        values = store.read_csv(data / "values.csv", ["unit", "status", "approx", "corrected"])
         status = values["status"].value_counts()
         lines.append(f"  {values['unit'].nunique()} 个单位的数据：未填 {status.get('missing', 0)} 项，"
                      f"无法识别 {status.get('unreadable', 0)} 项，表中未找到 {status.get('not_found', 0)} 项，"

@@ -100,7 +100,7 @@ def _side_value(terms, values: dict) -> Decimal:
 def unit_dicts(values: pd.DataFrame) -> dict[str, dict[str, Decimal | None]]:
     """{unit: {code: value or None}} from a values table (value in force as text)."""
     out: dict[str, dict[str, Decimal | None]] = {}
-    for unit, code, value in zip(values["unit"], values["item"], values["value"], strict=True):
+    for unit, code, value in zip(values["unit"].tolist(), values["item"].tolist(), values["value"].tolist(), strict=True):
         out.setdefault(unit, {})[code] = to_decimal(value)
     return out
 
@@ -112,16 +112,23 @@ def make_finding(unit, unit_type, items, rule, check_type, severity, message, ac
             "action": action}
 
 
-def check_form_rules(unit: str, unit_type: str, vals: dict, form: Form) -> list[dict]:
+def compile_rules(form: Form) -> list[tuple[dict, Check, list[str], Decimal]]:
+    """The form's rules parsed once: (rule, check, codes, tolerance)."""
+    out = []
+    for rule in form.rules:
+        check = parse_check(rule["check"])
+        money = any(form.item(c).is_money for c in check.codes)
+        out.append((rule, check, check.codes, MONEY_TOLERANCE if money else Decimal(0)))
+    return out
+
+
+def check_form_rules(unit: str, unit_type: str, vals: dict, form: Form, compiled: list | None = None) -> list[dict]:
     """The form's own rules (part ≤ whole, sums, pairs, plausibility) on one set of figures."""
     say = Describer(form)
     findings = []
-    for rule in form.rules:
-        check = parse_check(rule["check"])
-        if any(vals.get(c) is None for c in check.codes):
+    for rule, check, codes, tol in compiled or compile_rules(form):
+        if any(vals.get(c) is None for c in codes):
             continue
-        money = any(form.item(c).is_money for c in check.codes)
-        tol = MONEY_TOLERANCE if money else Decimal(0)
         if check.op == "~":
             a, b = vals[check.left[0][1]], vals[check.right[0][1]]
             ok = (a == 0) == (b == 0)
@@ -305,10 +312,11 @@ def check_all(values: pd.DataFrame, form: Form, previous: pd.DataFrame | None = 
               previous_year: int | None = None, totals: dict | None = None) -> pd.DataFrame:
     """Every finding for every unit in `values` (and for the city totals when given)."""
     units = unit_dicts(values)
-    types = dict(zip(values["unit"], values["unit_type"], strict=True))
+    types = dict(zip(values["unit"].tolist(), values["unit_type"].tolist(), strict=True))
     findings = check_blanks(values, form)
+    compiled = compile_rules(form)
     for unit, vals in units.items():
-        findings += check_form_rules(unit, types.get(unit, ""), vals, form)
+        findings += check_form_rules(unit, types.get(unit, ""), vals, form, compiled)
     findings += check_yuan_slips(units, types, form)
     findings += check_peers(units, types, form)
     if previous is not None and len(previous):

@@ -51,22 +51,23 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     frame = frame.copy()
     for col in frame.columns:
         if frame[col].dtype == object or str(frame[col].dtype).startswith(("str", "string")):
-            text = frame[col].astype(str)
-            first = text.str[:1].isin(["=", "@", "\t", "\r", "+", "-", "'"])
-            if first.any():
-                risky = first & text.map(lambda v: bool(FORMULA.match(v) or v.startswith("'")))
-                frame[col] = frame[col].where(~risky, "'" + text)
+            # distinct values are few next to the rows (units, items, files): test each once
+            risky = {v: "'" + v for v in frame[col].dropna().unique()
+                     if isinstance(v, str) and (FORMULA.match(v) or v.startswith("'"))}
+            if risky:
+                frame[col] = frame[col].where(~frame[col].isin(list(risky)), frame[col].map(risky))
     text = frame.to_csv(index=False, lineterminator="\n")
     atomic_write_bytes(path, ("\ufeff" + text).encode("utf-8"))
     return path
 
 
-def read_csv(path: Path) -> pd.DataFrame:
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+def read_csv(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A data file as text columns (all, or only `columns`), with the apostrophe write_csv added taken off."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", usecols=columns)
     for col in frame.columns:
-        quoted = frame[col].str.startswith("'")
-        if quoted.any():
-            frame.loc[quoted, col] = frame.loc[quoted, col].str.slice(1)
+        quoted = {v: v[1:] for v in frame[col].unique() if v.startswith("'")}
+        if quoted:
+            frame[col] = frame[col].where(~frame[col].isin(list(quoted)), frame[col].map(quoted))
     return frame
 
 

@@ -42,26 +42,8 @@ def build(inputs=None, outputs=None) -> dict[str, pd.DataFrame]:
             label[i.key] = (i.label, i.unit)
     for i in latest.items:
         label[i.key] = (i.label, i.unit)
-    long_rows = []
-    for y in years:
-        paths = config.year_paths(y, inputs, outputs)
-        totals = store.read_csv(paths.data / "totals.csv").set_index("item")
-        values = store.read_csv(paths.data / "values.csv")
-        by_unit = {(u, c): v for u, c, v in zip(values["unit"], values["item"], values["value"], strict=True)}
-        units = list(dict.fromkeys(values["unit"]))
-        for concept in concepts:
-            code = forms[y].code_of(concept)
-            if code is None:
-                long_rows.append({"concept": concept, "year": y, "scope": CITY, "code": "", "value": "", "status": "absent"})
-                continue
-            total = totals.loc[code, "value"] if code in totals.index else ""
-            long_rows.append({"concept": concept, "year": y, "scope": CITY, "code": code, "value": total,
-                              "status": "ok" if total != "" else "missing"})
-            for unit in units:
-                v = by_unit.get((unit, code), "")
-                long_rows.append({"concept": concept, "year": y, "scope": unit, "code": code, "value": v,
-                                  "status": "ok" if v != "" else "missing"})
-    long = pd.DataFrame(long_rows, columns=["concept", "year", "scope", "code", "value", "status"])
+    long = pd.concat([_year_rows(config.year_paths(y, inputs, outputs), forms[y], concepts) for y in years],
+                     ignore_index=True)
     shown = long.assign(cell=long["value"].where(long["status"] != "absent", ABSENT))
     wide = shown.set_index(["scope", "concept", "year"])["cell"].unstack("year").reset_index()
     wide.columns = [str(c) for c in wide.columns]
@@ -77,6 +59,35 @@ def build(inputs=None, outputs=None) -> dict[str, pd.DataFrame]:
     _charts(long, years, any(config.load_year_config(config.year_paths(y, inputs, outputs)).get("sample")
                              for y in years), folder / "charts")
     return {"trends": wide, "trends_long": long}
+
+
+LONG_COLUMNS = ["concept", "year", "scope", "code", "value", "status"]
+
+
+def _year_rows(paths: config.YearPaths, form: Form, concepts: list[str]) -> pd.DataFrame:
+    """One year's part of trends_long: per concept, the city total, then every unit (in values.csv order);
+    a concept the year's form lacks has its city row only, marked absent."""
+    totals = store.read_csv(paths.data / "totals.csv").drop_duplicates("item").set_index("item")["value"]
+    values = store.read_csv(paths.data / "values.csv", ["unit", "item", "value"]).drop_duplicates(["item", "unit"])
+    units = list(dict.fromkeys(values["unit"]))
+    codes = [form.code_of(c) for c in concepts]
+    city = pd.DataFrame({"concept": concepts, "year": paths.year, "scope": CITY,
+                         "code": [c or "" for c in codes],
+                         "value": [totals.get(c, "") if c else "" for c in codes]})
+    city["status"] = ["absent" if not c else ("ok" if v != "" else "missing") for c, v in zip(codes, city["value"],
+                                                                                           strict=True)]
+    city["_c"], city["_u"] = range(len(concepts)), -1
+    present = [(k, concept, code) for k, (concept, code) in enumerate(zip(concepts, codes, strict=True)) if code]
+    grid = pd.MultiIndex.from_product([[code for _, _, code in present], units], names=["item", "unit"])
+    cells = values.set_index(["item", "unit"])["value"].reindex(grid).fillna("")
+    n = len(units)
+    per_unit = pd.DataFrame({
+        "concept": [concept for _, concept, _ in present for _u in range(n)], "year": paths.year,
+        "scope": units * len(present), "code": grid.get_level_values("item"), "value": cells.to_numpy(),
+        "_c": [k for k, _, _ in present for _u in range(n)], "_u": list(range(n)) * len(present)})
+    per_unit["status"] = (per_unit["value"] != "").map({True: "ok", False: "missing"})
+    both = pd.concat([city, per_unit], ignore_index=True).sort_values(["_c", "_u"], kind="stable")
+    return both[LONG_COLUMNS].reset_index(drop=True)
 
 
 def _charts(long: pd.DataFrame, years: list[int], sample: bool, folder) -> None:

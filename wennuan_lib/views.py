@@ -157,7 +157,7 @@ def finding_grid(values: pd.DataFrame, issues: pd.DataFrame):
     """Units × items, each cell coloured by its worst open finding (red: 必须修改, yellow: 请核实, grey: 已豁免)."""
     worst: dict[tuple[str, str], str] = {}
     rank = {"waived": 0, "warning": 1, "error": 2}
-    for unit, items, severity, waived in zip(issues["unit"], issues["items"], issues["severity"],
+    for unit, items, severity, waived in zip(issues["unit"].tolist(), issues["items"].tolist(), issues["severity"].tolist(),
                                              flag(issues["waived"]), strict=True):
         level = "waived" if waived else severity
         for item in str(items).split("|"):

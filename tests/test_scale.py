@@ -1,0 +1,105 @@
+"""What makes a province's inbox and its re-runs fast, checked for what the analyst relies on:
+one kernel for the four notebooks without leaking between them, work on other cores that still
+fails loudly, and a report whose appendix stays readable with thousands of units."""
+
+import json
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from wennuan_lib import config, pipeline, report
+from wennuan_lib.form import load_form
+
+
+def _notebook(path: Path, *cells: str) -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    nb.metadata["kernelspec"] = {"name": config.KERNEL_NAME, "language": "python", "display_name": "wennuan"}
+    nbformat.write(nb, path)
+
+
+def test_one_kernel_runs_every_notebook_and_each_starts_clean(tmp_path, monkeypatch):
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    _notebook(books / "a.ipynb", "year = 0\ninputs_dir = None\noutputs_dir = None",
+              "import os\nleft_behind = 'from a'\nprint('pid', os.getpid())")
+    _notebook(books / "b.ipynb", "year = 0\ninputs_dir = None\noutputs_dir = None",
+              "import os\nprint('pid', os.getpid())\nprint('leak' if 'left_behind' in globals() else 'clean')")
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", books)
+    paths = config.year_paths(2013, tmp_path / "inputs", tmp_path / "outputs")
+    with pipeline.Kernel(progress=lambda line: None) as kernel:
+        sockets = Path(kernel.sockets)
+        kernel.run("a.ipynb", paths)
+        kernel.run("b.ipynb", paths)
+    assert not sockets.exists() and not list(books.glob("kernel-*"))  # no socket files left anywhere
+
+    def outputs(name):
+        nb = json.loads((paths.notebooks / name).read_text(encoding="utf-8"))
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        text = "".join("".join(o.get("text", "")) for c in code for o in c["outputs"])
+        return [c["execution_count"] for c in code], text
+
+    counts_a, text_a = outputs("a.ipynb")
+    counts_b, text_b = outputs("b.ipynb")
+    assert counts_a[0] == 1 and counts_b[0] == 1  # each executed notebook numbers its cells from 1
+    pid = [line for line in text_a.splitlines() if line.startswith("pid")]
+    assert pid and pid[0] in text_b  # the same kernel process ran both
+    assert "clean" in text_b and "leak" not in text_b
+
+
+def test_a_failing_step_in_a_shared_kernel_names_the_notebook(tmp_path, monkeypatch):
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    _notebook(books / "bad.ipynb", "year = 0\ninputs_dir = None\noutputs_dir = None", "1 / 0")
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", books)
+    paths = config.year_paths(2013, tmp_path / "inputs", tmp_path / "outputs")
+    with pytest.raises(pipeline.PipelineError, match="bad.ipynb.*ZeroDivisionError"), pipeline.Kernel(lambda s: None) as k:
+        k.run("bad.ipynb", paths)
+    assert (paths.notebooks / "bad.ipynb").exists()  # kept for the analyst to read
+
+
+def test_work_on_another_core_is_done_and_its_failure_is_raised_here(tmp_path):
+    out = tmp_path / "made.txt"
+    wait = pipeline.in_background(lambda: out.write_text("做好了", encoding="utf-8"))
+    wait()
+    assert out.read_text(encoding="utf-8") == "做好了"
+
+    calls = []
+
+    def broken():
+        calls.append(1)
+        raise ValueError("坏了")
+
+    wait = pipeline.in_background(broken)
+    with pytest.raises(ValueError, match="坏了"):
+        wait()  # re-run here, so the real error and its traceback reach the notebook
+
+
+def _status(n_sent: int, n_missing: int) -> pd.DataFrame:
+    rows = [{"unit": f"单位{k:04d}", "unit_type": "直属", "form": "已报", "form_date": "2013-01-10", "late": "按时",
+             "summary": "已报"} for k in range(n_sent)]
+    rows += [{"unit": f"未报单位{k}", "unit_type": "直属", "form": "未报", "form_date": "", "late": "", "summary": "未报"}
+             for k in range(n_missing)]
+    return pd.DataFrame(rows)
+
+
+def test_a_provinces_appendix_counts_large_groups_and_names_small_ones():
+    form = load_form(2013)
+    totals = pd.DataFrame([{"item": i.code, "kind": "item", "label": i.label, "measure": i.unit, "value": "1",
+                            "市、区": "", "局(公司)": "", "直属": "1", "units_reported": "1", "units_missing": "0",
+                            "previous": "", "change_pct": ""} for i in form.items])
+    values = pd.DataFrame([{"unit": "单位0000", "unit_type": "直属", "registered": "True", "item": c, "value": "1"}
+                           for c in form.codes])
+    *_, t3 = report.tables(form, totals, values, _status(report.MAX_TABLE_UNITS + 50, 12), False)
+    by_kind = {r[0]: r for r in t3.rows if r[0]}
+    big = by_kind["统计表已报、书面总结已报"]
+    assert big[1] == str(report.MAX_TABLE_UNITS + 50) and "reporting_status.csv" in big[2]
+    small = by_kind["统计表未报、书面总结未报"]
+    named = "、".join(r[2] for r in t3.rows[t3.rows.index(small):])
+    assert small[1] == "12" and all(f"未报单位{k}" in named for k in range(12))
+    assert "reporting_status.csv" in t3.note
+
+    *_, t3 = report.tables(form, totals, values, _status(5, 1), False)
+    assert [r[0] for r in t3.rows] == [f"单位{k:04d}" for k in range(5)] + ["未报单位0"]  # a city: one row per unit
