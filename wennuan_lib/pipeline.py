@@ -159,22 +159,25 @@ def clear_leftovers(paths: config.YearPaths) -> None:
             p.unlink(missing_ok=True)
 
 
-def run_year(paths: config.YearPaths, progress=print, with_previous: bool = True) -> None:
-    """All steps of one year, from its raw inputs (and the previous year's results, for 同比 and history)."""
+def run_year(paths: config.YearPaths, progress=print, with_previous: bool = True, kernel: Kernel | None = None) -> None:
+    """All steps of one year, from its raw inputs (and the previous year's results, for 同比 and history).
+    `kernel`: one already started (run_all passes its own, so that every year uses the same one)."""
+    import contextlib
     import time
 
     from . import freeze, manifest
 
     if not paths.inbox.is_dir():
         raise PipelineError(f"找不到{paths.year}年的收件箱：{paths.inbox}")
-    previous = config.year_paths(paths.year - 1, paths.inputs, paths.outputs)
-    if with_previous and previous.inbox.is_dir() and not (previous.data / "values.csv").exists():
-        progress(f"上年（{previous.year}年）尚未处理：先处理上年，以便做历史审核和同比")
-        run_year(previous, progress)
-        progress(f"继续处理 {paths.year} 年")
-    clear_leftovers(paths)
-    n = len(config.PIPELINE_NOTEBOOKS)
-    with Kernel(progress) as kernel:
+    with contextlib.ExitStack() as stack:
+        kernel = kernel or stack.enter_context(Kernel(progress))
+        previous = config.year_paths(paths.year - 1, paths.inputs, paths.outputs)
+        if with_previous and previous.inbox.is_dir() and not (previous.data / "values.csv").exists():
+            progress(f"上年（{previous.year}年）尚未处理：先处理上年，以便做历史审核和同比")
+            run_year(previous, progress, kernel=kernel)
+            progress(f"继续处理 {paths.year} 年")
+        clear_leftovers(paths)
+        n = len(config.PIPELINE_NOTEBOOKS)
         for i, name in enumerate(config.PIPELINE_NOTEBOOKS, 1):
             start = time.perf_counter()
             progress(f"[{paths.year}年 {i}/{n}] {config.STEP_LABELS.get(name, name)}（{name}）…")
@@ -189,6 +192,7 @@ def run_all(inputs=None, outputs=None, progress=print) -> list[int]:
     years = config.years_present(config.year_paths(2000, inputs, outputs).inputs)
     if not years:
         raise PipelineError("inputs/ 下没有任何年度的收件箱（inputs/<年度>/submissions/）")
-    for year in years:
-        run_year(config.year_paths(year, inputs, outputs), progress, with_previous=False)
+    with Kernel(progress) as kernel:
+        for year in years:
+            run_year(config.year_paths(year, inputs, outputs), progress, with_previous=False, kernel=kernel)
     return years
