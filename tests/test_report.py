@@ -204,6 +204,25 @@ def test_charts_have_cjk_font_and_no_missing_glyphs(sample_run, tmp_path):
     assert all(c.path.stat().st_size > 10_000 for c in made.values())
 
 
+def test_a_chart_whose_data_did_not_change_is_copied_not_drawn(sample_run, tmp_path, monkeypatch):
+    _, paths, frames, _ = sample_run
+    totals, values, cache = read_csv(paths.data / "totals.csv"), frames["values"], tmp_path / "cache"
+    first = charts.make_all(totals, values, {}, 2013, True, tmp_path / "a", cache)
+    drawn = []
+    real = charts.plt.subplots
+    monkeypatch.setattr(charts.plt, "subplots", lambda *a, **k: drawn.append(1) or real(*a, **k))
+    again = charts.make_all(totals, values, {}, 2013, True, tmp_path / "b", cache)
+    assert not drawn
+    assert {k: (c.title, c.path.read_bytes()) for k, c in again.items()} == \
+        {k: (c.title, c.path.read_bytes()) for k, c in first.items()}
+    changed = totals.copy()
+    changed.loc[changed["item"] == "05A.1", "value"] = "1"  # the sources chart's data, nothing else's
+    third = charts.make_all(changed, values, {}, 2013, True, tmp_path / "c", cache)
+    assert len(drawn) == 1
+    assert third["sources"].path.read_bytes() != first["sources"].path.read_bytes()
+    assert third["transport"].path.read_bytes() == first["transport"].path.read_bytes()
+
+
 def _final_year(year_dir, form):
     vals = {c: 1 for c in form.codes}
     vals.update({"01A.1": 1000, "05.1": 4, "04C.1": 10, "09.1": 4, "09.2": 4, "10A.1": 10})

@@ -18,6 +18,10 @@ CJK_FAMILIES = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "
 CJK_FILES = ["/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"]
 MAX_UNITS = 40  # a bar per unit stays readable up to about this many
 COLOURS = ["#c0392b", "#2e86c1", "#e67e22", "#27ae60", "#8e44ad", "#7f8c8d"]
+SOURCES = ["05A.1", "05B.1", "05C.1", "05D.1"]  # the items each chart draws from the city totals
+TRANSPORT = [("10B.2", "专列"), ("10C.2", "火车车厢"), ("10D.2", "汽车"), ("10E.2", "船"), ("10F.2", "包机")]
+TRANSPORT_ALL = "10A.1"
+TREND_MONEY, TREND_HOUSEHOLDS = ["05.1", "06.1"], ["04A.2", "04C.1"]
 
 
 class FontMissing(RuntimeError):
@@ -93,7 +97,7 @@ def _f(x) -> float:
 
 
 def sources(totals: dict, labels: dict, year: int, note: str, folder: Path) -> Chart:
-    codes = ["05A.1", "05B.1", "05C.1", "05D.1"]
+    codes = SOURCES
     vals = [_f(totals.get(c)) for c in codes]
     whole = sum(vals) or 1
     fig, ax = plt.subplots(figsize=(8, 3.6))
@@ -126,9 +130,9 @@ def by_unit(units: list[str], series: list[tuple[str, list[float]]], name: str, 
 
 
 def transport(totals: dict, labels: dict, year: int, note: str, folder: Path) -> Chart:
-    modes = [("10B.2", "专列"), ("10C.2", "火车车厢"), ("10D.2", "汽车"), ("10E.2", "船"), ("10F.2", "包机")]
+    modes = TRANSPORT
     vals = [_f(totals.get(c)) for c, _ in modes]
-    other = max(_f(totals.get("10A.1")) - sum(vals), 0)
+    other = max(_f(totals.get(TRANSPORT_ALL)) - sum(vals), 0)
     names = [m for _, m in modes] + ["其他方式（自行返乡等）"]
     vals.append(other)
     fig, ax = plt.subplots(figsize=(8, 3.8))
@@ -145,13 +149,13 @@ def trends(history: dict[int, dict], note: str, folder: Path) -> Chart:
     """Key figures over the years present: funds raised and distributed; households visited."""
     years = sorted(history)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(8, 3.6))
-    money = [[_f(history[y].get(code)) for y in years] for code in ("05.1", "06.1")]
+    money = [[_f(history[y].get(code)) for y in years] for code in TREND_MONEY]
     for k, (ys, label) in enumerate(zip(money, ("筹集慰问款物", "发放款物"), strict=True)):
         a1.plot(years, ys, marker="o", color=COLOURS[k], label=label)
     annotate(a1, years, money)
     a1.set_ylabel("万元")
     a1.legend(frameon=False, fontsize=9, loc="lower right")
-    for code, label, colour in (("04A.2", "走访职工家庭", COLOURS[2]), ("04C.1", "慰问困难家庭", COLOURS[3])):
+    for code, label, colour in zip(TREND_HOUSEHOLDS, ("走访职工家庭", "慰问困难家庭"), COLOURS[2:4], strict=True):
         ys = [_f(history[y].get(code)) for y in years]
         a2.plot(years, ys, marker="o", color=colour, label=label)
     a2.set_ylabel("户")
@@ -169,8 +173,35 @@ def trends(history: dict[int, dict], note: str, folder: Path) -> Chart:
     return Chart("trends", title, save(fig, folder / "trends.png"))
 
 
-def make_all(totals_frame, values, history: dict[int, dict], year: int, sample: bool, folder: Path) -> dict[str, Chart]:
-    """Every chart of the report, as PNG files in `folder`."""
+def _kept(cache: Path | None, draw, *args) -> Chart:
+    """`draw(*args, folder)`, or the PNG it drew before from the same arguments (kept in `cache` by a
+    hash of them and of this module; the cache is never a source of truth)."""
+    import hashlib
+    import json
+    import pickle
+
+    from . import store
+
+    folder = args[-1]
+    if cache is None:
+        return draw(*args)
+    h = hashlib.sha256(Path(__file__).read_bytes() + matplotlib.__version__.encode() + draw.__name__.encode())
+    h.update(pickle.dumps(args[:-1], protocol=4))
+    png, meta = cache / f"{h.hexdigest()}.png", cache / f"{h.hexdigest()}.json"
+    if png.exists() and meta.exists():
+        name, title = json.loads(meta.read_text(encoding="utf-8"))
+        store.atomic_write_bytes(folder / f"{name}.png", png.read_bytes())
+        return Chart(name, title, folder / f"{name}.png")
+    chart = draw(*args)
+    store.atomic_write_bytes(png, chart.path.read_bytes())
+    store.atomic_write_bytes(meta, json.dumps([chart.name, chart.title], ensure_ascii=False).encode("utf-8"))
+    return chart
+
+
+def make_all(totals_frame, values, history: dict[int, dict], year: int, sample: bool, folder: Path,
+             cache: Path | None = None) -> dict[str, Chart]:
+    """Every chart of the report, as PNG files in `folder`. With `cache`, a chart whose data did not
+    change since it was last drawn is copied instead of drawn again."""
     setup()
     note = "数据来源：各单位报送" + ("（示例数据）" if sample else "")
     items = totals_frame[totals_frame["kind"] == "item"]
@@ -189,15 +220,17 @@ def make_all(totals_frame, values, history: dict[int, dict], year: int, sample: 
     order_v = sorted(range(len(units)), key=lambda i: -visits[i])[:MAX_UNITS]
     more = f"（前{MAX_UNITS}个单位）" if len(units) > MAX_UNITS else ""
     charts = {
-        "sources": sources(totals, labels, year, note, folder),
-        "transport": transport(totals, labels, year, note, folder),
-        "funds_by_unit": by_unit([units[i] for i in order],
-                                 [("筹集慰问款物", [raised[i] for i in order]), ("发放款物", [paid[i] for i in order])],
-                                 "funds_by_unit", f"{year}年各单位筹集和发放慰问款物{more}", "金额（万元）", note, folder),
-        "households_by_unit": by_unit([units[i] for i in order_v], [("走访职工家庭", [visits[i] for i in order_v])],
-                                      "households_by_unit", f"{year}年各单位走访职工家庭户数{more}", "户数（户）", note,
-                                      folder),
-        "trends": trends({**history, year: {k: v for k, v in totals.items()}}, note, folder),
+        "sources": _kept(cache, sources, {c: totals.get(c) for c in SOURCES}, labels, year, note, folder),
+        "transport": _kept(cache, transport, {c: totals.get(c) for c in [*dict(TRANSPORT), TRANSPORT_ALL]}, labels,
+                           year, note, folder),
+        "funds_by_unit": _kept(cache, by_unit, [units[i] for i in order],
+                               [("筹集慰问款物", [raised[i] for i in order]), ("发放款物", [paid[i] for i in order])],
+                               "funds_by_unit", f"{year}年各单位筹集和发放慰问款物{more}", "金额（万元）", note, folder),
+        "households_by_unit": _kept(cache, by_unit, [units[i] for i in order_v],
+                                    [("走访职工家庭", [visits[i] for i in order_v])], "households_by_unit",
+                                    f"{year}年各单位走访职工家庭户数{more}", "户数（户）", note, folder),
+        "trends": _kept(cache, trends, {y: {c: figures.get(c) for c in TREND_MONEY + TREND_HOUSEHOLDS}
+                                        for y, figures in {**history, year: totals}.items()}, note, folder),
     }
     return charts
 

@@ -48,10 +48,9 @@ class Kernel:
     restarts at 1, so every executed notebook reads as if it had a kernel of its own.
     """
 
-    # Before each notebook: no variables left from the one before, cells numbered from 1, and the
-    # cyclic garbage collector run less often (a province's steps make millions of small objects).
+    # Before each notebook: no variables left from the one before, cells numbered from 1.
     RESET = ("get_ipython().run_line_magic('reset', '-f')\n"
-             "import gc; gc.collect(); gc.set_threshold(100_000, 50, 100)\n"
+             "import gc; gc.collect()\n"
              "get_ipython().execution_count = 1")
 
     def __init__(self, progress=print):

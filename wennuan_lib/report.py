@@ -224,7 +224,8 @@ def run(paths: config.YearPaths) -> dict:
         out / DETAIL, lambda path: detail_workbook(form, values, totals, cfg, path)))
 
     text = narrative.build(form, totals, cfg, paths.year_inputs / "narrative.md", summaries, registry, cn_date(when))
-    made = charts.make_all(totals, values, history(paths, form), paths.year, bool(cfg.get("sample")), out / "charts")
+    made = charts.make_all(totals, values, history(paths, form), paths.year, bool(cfg.get("sample")), out / "charts",
+                           paths.year_outputs / "cache" / "charts")
     report = render.Report(text, made, tables(form, totals, values, status, previous is not None),
                            tips(totals, narrative.Figures(totals, form)), draft_items(issues, text.problems),
                            bool(cfg.get("sample")))
