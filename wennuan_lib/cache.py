@@ -46,16 +46,9 @@ class Cache:
             return None
 
     def get_many(self, keys: list[str]) -> list:
-        """`get` for many keys; the collector pauses meanwhile (thousands of small objects kept)."""
-        import gc
-
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        """`get` for many keys."""
+        with store.gc_paused():
             return [self.get(key) for key in keys]
-        finally:
-            if enabled:
-                gc.enable()
 
     def put(self, key: str, value) -> None:
         store.atomic_write_bytes(self._path(key), pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))

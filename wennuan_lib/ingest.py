@@ -244,6 +244,12 @@ def read_inbox(paths: config.YearPaths, form: Form, registry: Registry) -> list[
             done += 1
             if len(misses) <= 100 or done % max(1, len(files) // 20) == 0 or done == len(files):  # a province: every 5 %
                 report_progress(f"读取 [{done}/{len(files)}] {p.relative_to(paths.inbox).as_posix()}")
+    with store.gc_paused():
+        _describe_all(todo, results, subs, form, registry, store_, keys)
+    return subs
+
+
+def _describe_all(todo, results, subs, form, registry, store_, keys) -> None:
     for k, p in todo:
         m, error, *parsed = results[k]
         if error is not None:
@@ -252,7 +258,6 @@ def read_inbox(paths: config.YearPaths, form: Form, registry: Registry) -> list[
         describe(subs[k], p, m, form, registry, parsed[0] if parsed else None)
         if not parsed and subs[k].rows:  # keep the parsed blanks too, so a re-run skips parsing
             store_.put(keys[k], (m, None, subs[k].rows))
-    return subs
 
 
 def _read_job(job: tuple[str, str, str | None]):
@@ -287,6 +292,11 @@ def run(paths: config.YearPaths) -> dict[str, pd.DataFrame]:
     """Ingest one year's inbox and write the data files. Returns the frames written."""
     _cfg, form, registry = year_setup(paths)
     subs = read_inbox(paths, form, registry)
+    with store.gc_paused():  # not while reading: the readers' workers are forked from here
+        return _frames(paths, form, registry, subs)
+
+
+def _frames(paths: config.YearPaths, form: Form, registry: Registry, subs: list[Submission]) -> dict[str, pd.DataFrame]:
     _match_unregistered(subs)
     supersede(subs)
 

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import re
 import tempfile
 from pathlib import Path
 
 import pandas as pd
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Building a data layer makes hundreds of thousands of small objects that all live on; the cyclic
+    garbage collector would re-scan the growing heap again and again. It is paused meanwhile."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
