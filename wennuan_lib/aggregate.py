@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
+from . import store
 from .form import Form
 from .parse import format_value, to_decimal
 from .units import UNIT_TYPES
@@ -20,7 +21,7 @@ TOTAL_COLUMNS = ["item", "kind", "label", "measure", "value", *UNIT_TYPES, "unit
 def in_totals(values: pd.DataFrame) -> pd.Series:
     """Which rows count towards the city totals: units in the registry (an unregistered unit is
     counted once the analyst adds it to inputs/units.csv)."""
-    return values["registered"].astype(str) == "True"
+    return store.flag(values["registered"])
 
 
 def city_totals(values: pd.DataFrame, codes: list[str]) -> dict[str, Decimal | None]:
@@ -29,11 +30,15 @@ def city_totals(values: pd.DataFrame, codes: list[str]) -> dict[str, Decimal | N
     return {code: sums[code]["total"] if code in sums else None for code in codes}
 
 
+def _nothing() -> dict:
+    return {"total": None, "types": {}, "filled": 0, "rows": 0}
+
+
 def _sums(counted: pd.DataFrame) -> dict[str, dict]:
     """Per item code, in one pass: total, sum per unit type, units filled and units that left it blank."""
     out: dict[str, dict] = {}
     for code, unit_type, value in zip(counted["item"].tolist(), counted["unit_type"].tolist(), counted["value"].tolist(), strict=True):
-        acc = out.setdefault(code, {"total": None, "types": {}, "filled": 0, "rows": 0})
+        acc = out.setdefault(code, _nothing())
         acc["rows"] += 1
         d = to_decimal(value)
         if d is not None:
@@ -62,7 +67,7 @@ def build_totals(values: pd.DataFrame, form: Form, expected_units: list[str], su
     rows = []
     totals: dict[str, Decimal | None] = {}
     for item in form.items:
-        acc = sums.get(item.code, {"total": None, "types": {}, "filled": 0, "rows": 0})
+        acc = sums.get(item.code) or _nothing()
         total, filled, blank = acc["total"], acc["filled"], acc["rows"] - acc["filled"]
         totals[item.code] = total
         by_type = {t: format_value(acc["types"].get(t)) for t in UNIT_TYPES}

@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
+from .aggregate import in_totals  # noqa: E402
 from .parse import to_decimal  # noqa: E402
 
 CJK_FAMILIES = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "SimHei"]
@@ -207,7 +208,7 @@ def make_all(totals_frame, values, history: dict[int, dict], year: int, sample: 
     items = totals_frame[totals_frame["kind"] == "item"]
     totals = {r["item"]: to_decimal(r["value"]) for r in items.to_dict("records")}
     labels = dict(zip(items["item"], items["label"], strict=True))
-    counted = values[values["registered"].astype(str) == "True"]
+    counted = values[in_totals(values)]
     units = list(dict.fromkeys(counted["unit"]))
 
     def unit_series(code: str) -> list[float]:

@@ -29,7 +29,7 @@ def previous_values(paths: config.YearPaths, form) -> tuple[pd.DataFrame | None,
 def run(paths: config.YearPaths) -> dict[str, pd.DataFrame]:
     _cfg, form, registry = year_setup(paths)
     extracted = store.read_csv(paths.data / "extracted.csv")
-    read = extracted[extracted["in_force"] == "True"].drop(columns=["in_force"])
+    read = extracted[store.flag(extracted["in_force"])].drop(columns=["in_force"])
 
     fixes = corrections.load_table(paths.year_inputs / "corrections.csv", corrections.CORRECTION_COLUMNS)
     values, audit = corrections.apply_corrections(read, fixes, registry, form)
@@ -54,4 +54,4 @@ def run(paths: config.YearPaths) -> dict[str, pd.DataFrame]:
 
 def open_errors(issues: pd.DataFrame) -> pd.DataFrame:
     """Errors neither corrected (they would be gone) nor waived: these keep the report a draft."""
-    return issues[(issues["severity"] == rules.ERROR) & (issues["waived"].astype(str) != "True")]
+    return issues[(issues["severity"] == rules.ERROR) & ~store.flag(issues["waived"])]

@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from . import store, template
 from .form import Form
+from .manifest import sha256
 from .rules import SEVERITY_LABELS
 
 ERROR_FILL = PatternFill("solid", fgColor="F8B4B4")
@@ -169,17 +170,11 @@ class _Made:
         except (OSError, ValueError):
             self.digests = {}
 
-    @staticmethod
-    def _digest(path: Path) -> str:
-        import hashlib
-
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-
     def intact(self, path: Path) -> bool:
         expected = self.digests.get(path.name)
         if not expected or not path.exists():
             return False
-        if self._digest(path) == expected:
+        if sha256(path) == expected:
             return True
         path.unlink()  # edited through the feedback folder: the old name keeps the edited bytes
         return False
@@ -189,7 +184,7 @@ class _Made:
 
         if not paths:
             return
-        self.digests.update({p.name: self._digest(p) for p in paths})
+        self.digests.update({p.name: sha256(p) for p in paths})
         present = {p.name for p in self.path.parent.glob("*.xlsx")}
         self.digests = {k: v for k, v in sorted(self.digests.items()) if k in present}
         store.atomic_write_bytes(self.path, json.dumps(self.digests, indent=0).encode("utf-8"))
@@ -204,7 +199,7 @@ def write_all(issues: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict,
 
     from .ingest import _map
 
-    open_ = issues[(issues["waived"].astype(str) != "True") & issues["unit"].isin(set(values["unit"]))]
+    open_ = issues[~store.flag(issues["waived"]) & issues["unit"].isin(set(values["unit"]))]
     tmp = folder.with_name("." + folder.name + ".new")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

@@ -37,7 +37,7 @@ def reporting_status(registry: Registry, submissions: pd.DataFrame, summaries: p
     papers: dict[str, list[str]] = {}
     for unit, file in zip(summaries["unit"], summaries["file"], strict=True):
         papers.setdefault(unit, []).append(file)
-    waived = issues["waived"].astype(str) == "True"
+    waived = store.flag(issues["waived"])
     errors = issues[~waived & (issues["severity"] == "error")]["unit"].value_counts().to_dict()
     warnings = issues[~waived & (issues["severity"] == "warning")]["unit"].value_counts().to_dict()
     waivers = issues[waived]["unit"].value_counts().to_dict()
@@ -59,7 +59,7 @@ def reporting_status(registry: Registry, submissions: pd.DataFrame, summaries: p
 
 
 def by_unit(issues: pd.DataFrame) -> pd.DataFrame:
-    open_ = issues[issues["waived"].astype(str) != "True"]
+    open_ = issues[~store.flag(issues["waived"])]
     table = pd.crosstab(open_["unit"], open_["severity"]).reindex(columns=["error", "warning"], fill_value=0)
     order = list(dict.fromkeys(issues["unit"]))
     table = table.reindex([u for u in order if u in table.index]).reset_index()
@@ -68,7 +68,7 @@ def by_unit(issues: pd.DataFrame) -> pd.DataFrame:
 
 
 def by_rule(issues: pd.DataFrame) -> pd.DataFrame:
-    open_ = issues[issues["waived"].astype(str) != "True"]
+    open_ = issues[~store.flag(issues["waived"])]
     rows = []
     for (rule, check_type, severity), group in open_.groupby(["rule", "check_type", "severity"], sort=True):
         rows.append({"rule": rule, "check_type": check_type, "severity": severity, "findings": len(group),

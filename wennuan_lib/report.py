@@ -81,7 +81,7 @@ def unit_table(values: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     wide = values.pivot(index="unit", columns="item", values="value").reindex(index=first["unit"], columns=codes)
     wide = wide.fillna("")
     wide.attrs = {"types": dict(zip(first["unit"], first["unit_type"], strict=True)),
-                  "registered": set(first.loc[first["registered"].astype(str) == "True", "unit"])}
+                  "registered": set(first.loc[aggregate.in_totals(first), "unit"])}
     return wide
 
 

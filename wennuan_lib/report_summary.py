@@ -26,10 +26,10 @@ def run_summary(paths: config.YearPaths) -> str:
         status = values["status"].value_counts()
         lines.append(f"  {values['unit'].nunique()} 个单位的数据：未填 {status.get('missing', 0)} 项，"
                      f"无法识别 {status.get('unreadable', 0)} 项，表中未找到 {status.get('not_found', 0)} 项，"
-                     f"约数 {(values['approx'] == 'True').sum()} 项，已更正 {(values['corrected'] == 'True').sum()} 项")
+                     f"约数 {store.flag(values['approx']).sum()} 项，已更正 {store.flag(values['corrected']).sum()} 项")
     if (data / "issues.csv").exists():
         issues = store.read_csv(data / "issues.csv")
-        waived = issues["waived"] == "True"
+        waived = store.flag(issues["waived"])
         errors = (issues["severity"] == "error") & ~waived
         lines.append(f"  审核意见：必须修改 {int(errors.sum())} 条，请核实 {int(((issues['severity'] == 'warning') & ~waived).sum())} 条，"
                      f"已豁免 {int(waived.sum())} 条")
@@ -80,9 +80,9 @@ def status_text(paths: config.YearPaths) -> str:
     if not (data / "reporting_status.csv").exists():
         return f"{paths.year}年尚未运行：请先运行 python -m wennuan_lib run --year {paths.year}"
     st = store.read_csv(data / "reporting_status.csv")
-    expected = st[st["registered"] == "True"]
+    expected = st[store.flag(st["registered"])]
     issues = store.read_csv(data / "issues.csv")
-    open_ = issues[issues["waived"] != "True"]
+    open_ = issues[~store.flag(issues["waived"])]
     lines = [
         f"{paths.year}年状态",
         f"  统计表：应报 {len(expected)} 个单位，已报 {int((expected['form'] == '已报').sum())} 个；"

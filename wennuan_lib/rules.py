@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import pandas as pd
 
+from . import store
 from .form import Form
 from .parse import format_value, to_decimal
 
@@ -160,7 +161,7 @@ def check_blanks(values: pd.DataFrame, form: Form) -> list[dict]:
     """Per blank: 未填, 无法识别, 表中未找到, 约数."""
     say = Describer(form)
     findings = []
-    notable = (values["status"] != "ok") | (values["approx"].astype(str) == "True")
+    notable = (values["status"] != "ok") | store.flag(values["approx"])
     for row in values[notable].itertuples(index=False):
         code = row.item
         label = f"{code} {form.item(code).label}"

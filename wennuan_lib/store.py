@@ -55,6 +55,11 @@ def safe_filename(name: str, fallback: str = "单位") -> str:
 FORMULA = re.compile(r"^(?:[=@\t\r]|[+\-](?![\d.]+$|$))")
 
 
+def flag(series: pd.Series) -> pd.Series:
+    """True/False columns, whether read from CSV (text) or fresh from a step (bool)."""
+    return series.astype(str) == "True"
+
+
 def neutralize(value):
     """Text that would start a formula in Excel gets a leading apostrophe; read_csv takes it off."""
     if isinstance(value, str) and (FORMULA.match(value) or value.startswith("'")):
@@ -67,8 +72,7 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     for col in frame.columns:
         if frame[col].dtype == object or str(frame[col].dtype).startswith(("str", "string")):
             # distinct values are few next to the rows (units, items, files): test each once
-            risky = {v: "'" + v for v in frame[col].dropna().unique()
-                     if isinstance(v, str) and (FORMULA.match(v) or v.startswith("'"))}
+            risky = {v: safe for v in frame[col].dropna().unique() if (safe := neutralize(v)) is not v}
             if risky:
                 frame[col] = frame[col].where(~frame[col].isin(list(risky)), frame[col].map(risky))
     text = frame.to_csv(index=False, lineterminator="\n")

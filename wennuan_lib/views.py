@@ -6,17 +6,13 @@ import pandas as pd
 
 from .ingest import STATUS_LABELS, VALUE_LABELS
 from .layouts import LAYOUT_LABELS
+from .store import flag
 
 LOG_HEADINGS = {"file": "文件", "status_label": "处理结果", "reason": "说明", "unit": "单位", "layout": "格式"}
 STATUS_COLOURS = {"missing": "#fde2c8", "unreadable": "#f8b4b4", "not_found": "#f8b4b4"}
 APPROX_COLOUR = "#fff3b0"
 LEFT = [{"selector": "th, td", "props": [("text-align", "left"), ("vertical-align", "top")]},
         {"selector": "th.row_heading", "props": [("white-space", "nowrap")]}]
-
-
-def flag(series: pd.Series) -> pd.Series:
-    """True/False columns, whether read from CSV (text) or fresh from ingest (bool)."""
-    return series.astype(str) == "True"
 
 
 def styled(frame: pd.DataFrame, limit: int = 500):
@@ -167,7 +163,7 @@ def finding_grid(values: pd.DataFrame, issues: pd.DataFrame):
     order = list(dict.fromkeys(values["item"]))
     units = list(dict.fromkeys(values["unit"]))
     shown = values["value"].where(values["status"] == "ok", values["status"].map(VALUE_LABELS))
-    shown = shown.where(~(values["corrected"].astype(str) == "True"), shown + "（更正）")
+    shown = shown.where(~flag(values["corrected"]), shown + "（更正）")
     grid = pd.DataFrame({"unit": values["unit"], "item": values["item"], "shown": shown}).pivot(
         index="unit", columns="item", values="shown").reindex(index=units, columns=order)
     css = pd.DataFrame([[SEVERITY_CSS.get(worst.get((u, i)), "") for i in order] for u in units],
