@@ -197,7 +197,7 @@ def write_all(issues: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict,
     did not change since the last run are taken from the cache."""
     import shutil
 
-    from .ingest import _map
+    from .pipeline import on_all_cores
 
     open_ = issues[~store.flag(issues["waived"]) & issues["unit"].isin(set(values["unit"]))]
     tmp = folder.with_name("." + folder.name + ".new")
@@ -221,7 +221,7 @@ def write_all(issues: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict,
         copies.append((cached, tmp / name))
         names.append(name)
     cache.mkdir(parents=True, exist_ok=True)
-    _map(_build_to, jobs)
+    on_all_cores(_build_to, jobs)
     made.record([job[-1] for job in jobs])
     for src, dest in copies:
         try:

@@ -12,7 +12,6 @@ and returns the values as read from the files in force (step 02 turns them into 
 
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ import pandas as pd
 from . import cache, config, layouts, readers, store
 from .form import Form, load_form, year_setup
 from .parse import MISSING, OK, UNREADABLE, format_value, parse_blank
-from .pipeline import report_progress
+from .pipeline import on_all_cores, report_progress
 from .readers import ReadError
 from .units import Registry
 
@@ -237,7 +236,7 @@ def read_inbox(paths: config.YearPaths, form: Form, registry: Registry) -> list[
         docs = [p for _, p in misses if p.suffix.lower() == ".doc"]
         converted = readers.convert_docs(docs, Path(tmp)) if docs else {}
         jobs = [(str(p), form.form, str(converted[p]) if p in converted else None) for _, p in misses]
-        for (k, p), result in zip(misses, _map(_read_job, jobs), strict=True):
+        for (k, p), result in zip(misses, on_all_cores(_read_job, jobs), strict=True):
             results[k] = result
             if result[1] is not None:  # a rejection is kept as it is; a match once its blanks are parsed
                 store_.put(keys[k], result)
@@ -263,17 +262,6 @@ def _describe_all(todo, results, subs, form, registry, store_, keys) -> None:
 def _read_job(job: tuple[str, str, str | None]):
     path, form_id, converted = job
     return read_and_match(Path(path), load_form(form_id), Path(converted) if converted else None)
-
-
-def _map(fn, jobs: list):
-    """All cores for many files; in-process for a few (a worker pool costs more than it saves)."""
-    workers = min(os.cpu_count() or 1, max(1, len(jobs) // 8))
-    if workers < 2:
-        return [fn(j) for j in jobs]
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(fn, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
 
 
 def _frame(records: list[dict], columns: list[str]) -> pd.DataFrame:

@@ -123,6 +123,17 @@ class Kernel:
             os.replace(executed, paths.notebooks / name)
 
 
+def on_all_cores(fn, jobs: list) -> list:
+    """All cores for many files; in-process for a few (a worker pool costs more than it saves)."""
+    workers = min(os.cpu_count() or 1, max(1, len(jobs) // 8))
+    if workers < 2:
+        return [fn(j) for j in jobs]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(fn, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+
+
 def in_background(fn):
     """Start `fn()` on another core (a forked process) and return `wait()`. If the process failed,
     `wait()` runs `fn()` here, so that the real error is raised where the analyst sees it.
