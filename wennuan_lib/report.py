@@ -59,7 +59,6 @@ def summary_form(form: Form, totals: pd.DataFrame, cfg: dict, when: dt.date, pat
 def cached_copy(cache, frames: list[pd.DataFrame], context: str, dest, make) -> None:
     """`make(path)` unless a file made from the same frames is in the cache; then it is copied."""
     import hashlib
-    import shutil
 
     h = hashlib.sha256((context + __file__).encode("utf-8"))
     h.update(Path(__file__).read_bytes())
@@ -69,9 +68,7 @@ def cached_copy(cache, frames: list[pd.DataFrame], context: str, dest, make) -> 
     if not cached.exists():
         cached.parent.mkdir(parents=True, exist_ok=True)
         make(cached)
-    tmp = Path(dest).with_name("." + Path(dest).name + ".copy")
-    shutil.copyfile(cached, tmp)
-    tmp.replace(dest)
+    store.atomic_write_bytes(Path(dest), cached.read_bytes())  # the same atomic write as every output
 
 
 def unit_table(values: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
