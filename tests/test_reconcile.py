@@ -14,7 +14,7 @@ KINDS = {"强制性审核", "提示性审核", "历史审核"}
 def test_sample_year_shows_every_kind_of_finding(sample_run, form):
     _, _, frames, _ = sample_run
     issues = frames["issues"]
-    rule_ids = {r["id"] for r in form.rules}
+    rule_ids = {r.id for r in form.rules}
     seen = set(issues["rule"])
     assert set(issues["check_type"]) == KINDS
     for needed in ["N01", "N02", "N04", "A01", "M01", "Y01", "O01", "H01"]:

@@ -193,31 +193,32 @@ def test_a_quote_that_drifted_from_the_units_text_is_caught(sample_run, tmp_path
     assert any(b.kind == "error" for s in text.sections for b in s.blocks)
 
 
-def test_charts_have_cjk_font_and_no_missing_glyphs(sample_run, tmp_path):
+def test_charts_have_cjk_font_and_no_missing_glyphs(sample_run, tmp_path, form):
     _, paths, frames, _ = sample_run
     assert charts.cjk_font() in charts.CJK_FAMILIES
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        made = charts.make_all(read_csv(paths.data / "totals.csv"), frames["values"], {}, 2013, True, tmp_path)
+        made = charts.make_all(read_csv(paths.data / "totals.csv"), frames["values"], {}, 2013, True, tmp_path,
+                               form.policy.charts)
     assert not [w for w in caught if "missing from" in str(w.message) or "Glyph" in str(w.message)]
     assert set(made) == {"sources", "transport", "funds_by_unit", "households_by_unit", "trends"}
     assert all(c.path.stat().st_size > 10_000 for c in made.values())
 
 
-def test_a_chart_whose_data_did_not_change_is_copied_not_drawn(sample_run, tmp_path, monkeypatch):
+def test_a_chart_whose_data_did_not_change_is_copied_not_drawn(sample_run, tmp_path, monkeypatch, form):
     _, paths, frames, _ = sample_run
     totals, values, cache = read_csv(paths.data / "totals.csv"), frames["values"], tmp_path / "cache"
-    first = charts.make_all(totals, values, {}, 2013, True, tmp_path / "a", cache)
+    first = charts.make_all(totals, values, {}, 2013, True, tmp_path / "a", form.policy.charts, cache)
     drawn = []
     real = charts.plt.subplots
     monkeypatch.setattr(charts.plt, "subplots", lambda *a, **k: drawn.append(1) or real(*a, **k))
-    again = charts.make_all(totals, values, {}, 2013, True, tmp_path / "b", cache)
+    again = charts.make_all(totals, values, {}, 2013, True, tmp_path / "b", form.policy.charts, cache)
     assert not drawn
     assert {k: (c.title, c.path.read_bytes()) for k, c in again.items()} == \
         {k: (c.title, c.path.read_bytes()) for k, c in first.items()}
     changed = totals.copy()
     changed.loc[changed["item"] == "05A.1", "value"] = "1"  # the sources chart's data, nothing else's
-    third = charts.make_all(changed, values, {}, 2013, True, tmp_path / "c", cache)
+    third = charts.make_all(changed, values, {}, 2013, True, tmp_path / "c", form.policy.charts, cache)
     assert len(drawn) == 1
     assert third["sources"].path.read_bytes() != first["sources"].path.read_bytes()
     assert third["transport"].path.read_bytes() == first["transport"].path.read_bytes()

@@ -43,10 +43,10 @@ def violate(check: rules.Check, vals: dict) -> None:
         vals[code] += Decimal(5)
 
 
-@pytest.mark.parametrize("rule_id", [r["id"] for r in __import__("wennuan_lib.form", fromlist=["x"]).load_form(2013).rules])
+@pytest.mark.parametrize("rule_id", [r.id for r in __import__("wennuan_lib.form", fromlist=["x"]).load_form(2013).rules])
 def test_every_form_rule_fires_on_a_seeded_case(form, rule_id):
-    rule = next(r for r in form.rules if r["id"] == rule_id)
-    check = rules.parse_check(rule["check"])
+    rule = next(r for r in form.rules if r.id == rule_id)
+    check = rules.parse_check(rule.check)
     vals = dict(clean_units(1)["单位0"])
     for _, code in check.left + check.right:  # a pair rule needs a non-zero charter to break
         vals[code] = vals[code] or Decimal(10)
@@ -58,7 +58,7 @@ def test_every_form_rule_fires_on_a_seeded_case(form, rule_id):
     fired = [f for f in rules.check_form_rules("单位0", "", vals, form) if f["rule"] == rule_id]
     assert len(fired) == 1
     f = fired[0]
-    assert f["item"] == check.left[0][1] and f["severity"] == rule["severity"]
+    assert f["item"] == check.left[0][1] and f["severity"] == rule.severity
     assert all(code in f["message"] for _, code in check.left + check.right)
     if len(check.left) == 1:
         assert form.item(check.left[0][1]).label in f["message"]

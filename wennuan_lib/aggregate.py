@@ -85,31 +85,31 @@ def build_totals(values: pd.DataFrame, form: Form, expected_units: list[str], su
         before = to_decimal(prev.get(key, ""))
         rows.append({"item": key, "kind": "count", "label": label, "measure": "个", "value": str(n),
                      "previous": format_value(before), "change_pct": format_value(change_pct(Decimal(n), before)), "how": how})
-    for d in form.report.get("derived", []):
-        num_codes = [str(c) for c in d["num"]]
+    spec = form.policy.report
+    for d in spec.derived:
+        num_codes = list(d.num)
         parts = [totals.get(c) for c in num_codes]
         num = sum((p for p in parts if p is not None), Decimal(0)) if any(p is not None for p in parts) else None
         value = None
         how = "+".join(num_codes)
-        if d.get("den"):
-            den = totals.get(str(d["den"]))
-            how = f"({how}) ÷ {d['den']}" if len(num_codes) > 1 else f"{how} ÷ {d['den']}"
+        if d.den:
+            den = totals.get(d.den)
+            how = f"({how}) ÷ {d.den}" if len(num_codes) > 1 else f"{how} ÷ {d.den}"
             if num is not None and den:
-                ratio = num / den * Decimal(str(d.get("factor", 1)))
-                value = _q(ratio * 100, 1) if d["measure"] == "%" else _q(ratio, 0)
-            if d.get("factor"):
-                how += f" × {d['factor']}"
-            if d["measure"] == "%":
+                ratio = num / den * Decimal(d.factor)
+                value = _q(ratio * 100, 1) if d.measure == "%" else _q(ratio, 0)
+            if d.factor != 1:
+                how += f" × {d.factor}"
+            if d.measure == "%":
                 how += " × 100%"
         else:
             value = num
-        before = to_decimal(prev.get(d["key"], ""))
-        rows.append({"item": d["key"], "kind": "derived", "label": d["label"], "measure": d["measure"],
+        before = to_decimal(prev.get(d.key, ""))
+        rows.append({"item": d.key, "kind": "derived", "label": d.label, "measure": d.measure,
                      "value": format_value(value), "previous": format_value(before),
-                     "change_pct": format_value(change_pct(value, before)) if d["measure"] != "%" else "", "how": how})
-    top_n = int(form.report.get("top", 3))
-    for code in form.report.get("rankings", []):
-        code = str(code)
+                     "change_pct": format_value(change_pct(value, before)) if d.measure != "%" else "", "how": how})
+    top_n = spec.top
+    for code in spec.rankings:
         mine = counted[counted["item"] == code]
         mine = mine.assign(d=[to_decimal(v) for v in mine["value"]])
         mine = mine[mine["d"].notna()].sort_values(["d", "unit"], ascending=[False, True])

@@ -14,15 +14,12 @@ from matplotlib import font_manager  # noqa: E402
 
 from .aggregate import in_totals  # noqa: E402
 from .parse import to_decimal  # noqa: E402
+from .policy import ChartSpec  # noqa: E402
 
 CJK_FAMILIES = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "SimHei"]
 CJK_FILES = ["/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"]
 MAX_UNITS = 40  # a bar per unit stays readable up to about this many
 COLOURS = ["#c0392b", "#2e86c1", "#e67e22", "#27ae60", "#8e44ad", "#7f8c8d"]
-SOURCES = ["05A.1", "05B.1", "05C.1", "05D.1"]  # the items each chart draws from the city totals
-TRANSPORT = [("10B.2", "专列"), ("10C.2", "火车车厢"), ("10D.2", "汽车"), ("10E.2", "船"), ("10F.2", "包机")]
-TRANSPORT_ALL = "10A.1"
-TREND_MONEY, TREND_HOUSEHOLDS = ["05.1", "06.1"], ["04A.2", "04C.1"]
 
 
 class FontMissing(RuntimeError):
@@ -98,7 +95,7 @@ def _f(x) -> float:
 
 
 def sources(totals: dict, labels: dict, year: int, note: str, folder: Path) -> Chart:
-    codes = SOURCES
+    codes = list(totals)
     vals = [_f(totals.get(c)) for c in codes]
     whole = sum(vals) or 1
     fig, ax = plt.subplots(figsize=(8, 3.6))
@@ -130,10 +127,9 @@ def by_unit(units: list[str], series: list[tuple[str, list[float]]], name: str, 
     return finish(fig, ax, name, title, note, folder)
 
 
-def transport(totals: dict, labels: dict, year: int, note: str, folder: Path) -> Chart:
-    modes = TRANSPORT
+def transport(totals: dict, modes: list[tuple[str, str]], everyone: str, year: int, note: str, folder: Path) -> Chart:
     vals = [_f(totals.get(c)) for c, _ in modes]
-    other = max(_f(totals.get(TRANSPORT_ALL)) - sum(vals), 0)
+    other = max(_f(totals.get(everyone)) - sum(vals), 0)
     names = [m for _, m in modes] + ["其他方式（自行返乡等）"]
     vals.append(other)
     fig, ax = plt.subplots(figsize=(8, 3.8))
@@ -146,17 +142,18 @@ def transport(totals: dict, labels: dict, year: int, note: str, folder: Path) ->
     return finish(fig, ax, "transport", f"{year}年帮助农民工平安返乡的方式", note, folder)
 
 
-def trends(history: dict[int, dict], note: str, folder: Path) -> Chart:
+def trends(history: dict[int, dict], money_series: list[tuple[str, str]], household_series: list[tuple[str, str]],
+           note: str, folder: Path) -> Chart:
     """Key figures over the years present: funds raised and distributed; households visited."""
     years = sorted(history)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(8, 3.6))
-    money = [[_f(history[y].get(code)) for y in years] for code in TREND_MONEY]
-    for k, (ys, label) in enumerate(zip(money, ("筹集慰问款物", "发放款物"), strict=True)):
+    money = [[_f(history[y].get(code)) for y in years] for code, _ in money_series]
+    for k, (ys, (_, label)) in enumerate(zip(money, money_series, strict=True)):
         a1.plot(years, ys, marker="o", color=COLOURS[k], label=label)
     annotate(a1, years, money)
     a1.set_ylabel("万元")
     a1.legend(frameon=False, fontsize=9, loc="lower right")
-    for code, label, colour in zip(TREND_HOUSEHOLDS, ("走访职工家庭", "慰问困难家庭"), COLOURS[2:4], strict=True):
+    for (code, label), colour in zip(household_series, COLOURS[2:], strict=False):
         ys = [_f(history[y].get(code)) for y in years]
         a2.plot(years, ys, marker="o", color=colour, label=label)
     a2.set_ylabel("户")
@@ -200,7 +197,7 @@ def _kept(cache: Path | None, draw, *args) -> Chart:
 
 
 def make_all(totals_frame, values, history: dict[int, dict], year: int, sample: bool, folder: Path,
-             cache: Path | None = None) -> dict[str, Chart]:
+             spec: ChartSpec, cache: Path | None = None) -> dict[str, Chart]:
     """Every chart of the report, as PNG files in `folder`. With `cache`, a chart whose data did not
     change since it was last drawn is copied instead of drawn again."""
     setup()
@@ -215,23 +212,28 @@ def make_all(totals_frame, values, history: dict[int, dict], year: int, sample: 
         mine = counted[counted["item"] == code].set_index("unit")["value"]
         return [_f(mine.get(u, "")) for u in units]
 
-    raised, paid = unit_series("05.1"), unit_series("06.1")
-    order = sorted(range(len(units)), key=lambda i: -raised[i])[:MAX_UNITS]
-    visits = unit_series("04A.2")
-    order_v = sorted(range(len(units)), key=lambda i: -visits[i])[:MAX_UNITS]
+    funds = [(s.label, unit_series(s.item)) for s in spec.funds_by_unit]
+    order = sorted(range(len(units)), key=lambda i: -funds[0][1][i])[:MAX_UNITS]
+    visits = [(s.label, unit_series(s.item)) for s in spec.households_by_unit]
+    order_v = sorted(range(len(units)), key=lambda i: -visits[0][1][i])[:MAX_UNITS]
     more = f"（前{MAX_UNITS}个单位）" if len(units) > MAX_UNITS else ""
+    modes = [(s.item, s.label) for s in spec.transport]
+    trend_series = [(s.item, s.label) for s in spec.trend_money], [(s.item, s.label) for s in spec.trend_households]
+    trend_codes = [c for group in trend_series for c, _ in group]
     charts = {
-        "sources": _kept(cache, sources, {c: totals.get(c) for c in SOURCES}, labels, year, note, folder),
-        "transport": _kept(cache, transport, {c: totals.get(c) for c in [*dict(TRANSPORT), TRANSPORT_ALL]}, labels,
-                           year, note, folder),
+        "sources": _kept(cache, sources, {c: totals.get(c) for c in spec.sources}, labels, year, note, folder),
+        "transport": _kept(cache, transport, {c: totals.get(c) for c in [*dict(modes), spec.transport_all]}, modes,
+                           spec.transport_all, year, note, folder),
         "funds_by_unit": _kept(cache, by_unit, [units[i] for i in order],
-                               [("筹集慰问款物", [raised[i] for i in order]), ("发放款物", [paid[i] for i in order])],
+                               [(label, [vals[i] for i in order]) for label, vals in funds],
                                "funds_by_unit", f"{year}年各单位筹集和发放慰问款物{more}", "金额（万元）", note, folder),
         "households_by_unit": _kept(cache, by_unit, [units[i] for i in order_v],
-                                    [("走访职工家庭", [visits[i] for i in order_v])], "households_by_unit",
-                                    f"{year}年各单位走访职工家庭户数{more}", "户数（户）", note, folder),
-        "trends": _kept(cache, trends, {y: {c: figures.get(c) for c in TREND_MONEY + TREND_HOUSEHOLDS}
-                                        for y, figures in {**history, year: totals}.items()}, note, folder),
+                                    [(label, [vals[i] for i in order_v]) for label, vals in visits],
+                                    "households_by_unit", f"{year}年各单位走访职工家庭户数{more}", "户数（户）", note,
+                                    folder),
+        "trends": _kept(cache, trends, {y: {c: figures.get(c) for c in trend_codes}
+                                        for y, figures in {**history, year: totals}.items()}, *trend_series, note,
+                        folder),
     }
     return charts
 

@@ -1,15 +1,17 @@
-"""The year's form (统计表) as data: items, printed layout, header fields and rules."""
+"""The year's form (统计表) as data: what is printed on it (items, sentences, header), with the shared policy
+(policy.yaml: checks, thresholds, report prose, key items) resolved to its codes."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
 from . import config
+from .policy import Policy, PolicyError, apply_overrides, raw_policy, resolve
 
 BLANK = re.compile(r"\{([0-9A-Z.]+)\}")
 
@@ -55,6 +57,15 @@ class Line:
         return self.parts[0::2]
 
     @property
+    def year(self) -> int:
+        """The year whose form this is (its file name)."""
+        return int(self.form)
+
+    @property
+    def rules(self):
+        return self.policy.rules
+
+    @property
     def codes(self) -> list[str]:
         return self.parts[1::2]
 
@@ -81,10 +92,17 @@ class Form:
     items: list[Item]
     layout: list[Line]
     header: list[HeaderField]
-    rules: list[dict]
-    plausibility: dict = field(default_factory=dict)
-    report: dict = field(default_factory=dict)
+    policy: Policy | None = None
     path: Path | None = None
+
+    @property
+    def year(self) -> int:
+        """The year whose form this is (its file name)."""
+        return int(self.form)
+
+    @property
+    def rules(self):
+        return self.policy.rules
 
     @property
     def codes(self) -> list[str]:
@@ -136,21 +154,28 @@ def load_form(form_id: str | int) -> Form:
     if not path.exists():
         raise FileNotFoundError(f"找不到表式文件：{path}（请复制上一年的表式文件并修改）")
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    year = str(data["form"])
+
+    def printed(text: str) -> str:  # the year as printed on that year's form
+        return str(text).replace("{year}", year)
+
     form = Form(
-        form=str(data["form"]),
+        form=year,
         version=str(data["version"]),
-        title=data["title"],
+        title=printed(data["title"]),
         source=data.get("source", ""),
         note=data.get("note", ""),
         items=[Item(str(i["code"]), i["label"], i["unit"], i["kind"], str(i.get("concept") or "")) for i in data["items"]],
-        layout=[Line(str(r["row"]), str(r.get("letter") or ""), r["text"]) for r in data["layout"]],
+        layout=[Line(str(r["row"]), str(r.get("letter") or ""), printed(r["text"])) for r in data["layout"]],
         header=[HeaderField(h["key"], h["label"], h["name"]) for h in data["header"]],
-        rules=list(data.get("rules", [])),
-        plausibility=dict(data.get("plausibility", {})),
-        report=dict(data.get("report", {})),
         path=path,
     )
     form.validate()
+    try:
+        raw = apply_overrides(raw_policy(), data.get("policy"), path)
+        form.policy = resolve(raw, form.code_of, f"policy.yaml（{year}年表式）")
+    except PolicyError as exc:
+        raise ValueError(str(exc)) from exc
     return form
 
 

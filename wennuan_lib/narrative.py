@@ -82,9 +82,16 @@ class Figures:
         self.rows = {r["item"]: r for r in totals.to_dict("records")}
         self.form = form
 
+    def key(self, key: str) -> str:
+        """A template names items by concept (policy.yaml); totals.csv by this year's code."""
+        return self.form.code_of(key) or key
+
+    def has(self, key: str) -> bool:
+        return self.key(key) in self.rows
+
     def _row(self, key: str) -> dict:
         if key not in self.rows:
-            raise KeyError(f"totals.csv 中没有「{key}」，请检查表式文件 report 部分的模板")
+            raise KeyError(f"totals.csv 中没有「{key}」，请检查 policy.yaml 中 report 部分的模板")
         return self.rows[key]
 
     def tip(self, key: str) -> str:
@@ -97,10 +104,12 @@ class Figures:
         return f"\ue000{key}\ue001{text}\ue002"
 
     def fig(self, key: str) -> str:
+        key = self.key(key)
         row = self._row(key)
         return self.token(key, number_text(to_decimal(row["value"]), row["measure"]))
 
     def yoy(self, key: str) -> str:
+        key = self.key(key)
         row = self._row(key)
         change = to_decimal(row.get("change_pct", ""))
         if change is None:
@@ -111,6 +120,7 @@ class Figures:
         return f"，同比{word}" + self.token(f"{key}#change", f"{abs(change):.1f}%")
 
     def top(self, code: str) -> list[dict]:
+        code = self.key(code)
         out = []
         for rank in range(1, 100):
             key = f"top.{code}.{rank}"
@@ -124,7 +134,7 @@ class Figures:
         return CN_NUM[n - 1] if 0 < n <= 10 else str(n)
 
     def label(self, code: str) -> str:
-        return self.form.item(code).label
+        return self.form.item(self.key(code)).label
 
     def value(self, key: str) -> str:
         """The raw value of a token key (for checks), including the change of `key#change`."""
@@ -203,11 +213,12 @@ def _gap(what: str, heading: str, narrative_path: Path) -> Block:
 
 def build(form: Form, totals: pd.DataFrame, cfg: dict, narrative_path: Path, summaries: pd.DataFrame,
           registry: Registry | None, report_date: str) -> Narrative:
-    spec = form.report
+    spec = form.policy.report
     figures = Figures(totals, form)
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
-    context = {"year": cfg["year"], "fig": figures.fig, "yoy": figures.yoy, "top": figures.top,
-               "top_n": figures.top_n, "label": figures.label, "rankings": [str(c) for c in spec.get("rankings", [])]}
+    context = {"year": cfg["year"], "fig": figures.fig, "yoy": figures.yoy, "top": figures.top, "has": figures.has,
+               "top_n": figures.top_n, "label": figures.label,
+               "rankings": [form.item(code).key for code in spec.rankings]}
 
     def render(template: str) -> str:
         # No spaces in Chinese prose: the template's line breaks and indentation are for its writer only.
@@ -219,17 +230,17 @@ def build(form: Form, totals: pd.DataFrame, cfg: dict, narrative_path: Path, sum
     def extra(key):
         return _analyst_blocks(analyst.get(key, []), summaries, registry, problems)
 
-    s1 = Section("一、基本情况", [Block("para", render(spec["basic"])), Block("chart", chart="sources"),
+    s1 = Section("一、基本情况", [Block("para", render(spec.basic)), Block("chart", chart="sources"),
                                  Block("chart", chart="trends"), *extra("basic")])
     s2 = Section("二、主要做法和成效")
-    for k, theme in enumerate(spec.get("themes", [])):
-        s2.blocks.append(Block("heading", f"（{CN_NUM[k]}）{theme['title']}"))
-        s2.blocks.append(Block("para", render(theme["text"])))
-        if "10A.1" in theme["text"]:
-            s2.blocks.append(Block("chart", chart="transport"))
-    s2.blocks.append(Block("heading", f"（{CN_NUM[len(spec.get('themes', []))]}）典型经验"))
+    for k, theme in enumerate(spec.themes):
+        s2.blocks.append(Block("heading", f"（{CN_NUM[k]}）{theme.title}"))
+        s2.blocks.append(Block("para", render(theme.text)))
+        if theme.chart:
+            s2.blocks.append(Block("chart", chart=theme.chart))
+    s2.blocks.append(Block("heading", f"（{CN_NUM[len(spec.themes)]}）典型经验"))
     s2.blocks += extra("experience") or [_gap("各单位的典型经验", "典型经验", Path(rel))]
-    s3 = Section("三、各地各单位情况", [Block("para", render(spec["units"])), Block("chart", chart="funds_by_unit"),
+    s3 = Section("三、各地各单位情况", [Block("para", render(spec.units)), Block("chart", chart="funds_by_unit"),
                                      Block("chart", chart="households_by_unit"), *extra("units")])
     s4 = Section("四、存在问题和下一步打算", [
         Block("heading", "（一）存在问题"),

@@ -24,7 +24,6 @@ from .units import UNIT_TYPES
 SUMMARY_FORM = "汇总统计表.xlsx"
 DETAIL = "分单位明细表.xlsx"
 REPORT = "书面总结"
-KEY_ITEMS = ["05.1", "06.1", "04A.1", "04A.2", "04C.1", "10A.1"]
 VALUE_COLUMNS = ["unit", "unit_type", "registered", "item", "value"]  # what the report reads of values.csv
 MAX_TABLE_UNITS = 100  # units listed in the report's appendix; all of them are in 分单位明细表
 
@@ -145,8 +144,9 @@ def tables(form: Form, totals: pd.DataFrame, values: pd.DataFrame, status: pd.Da
         rows.append(cells)
     t1 = render.Table("附表1　全市送温暖活动统计汇总表", head, rows, [False] * 3 + [True] * (len(head) - 3),
                       "合计为单位名录中各单位有效数值（更正后）之和；未填的单位不计入。")
-    wide = unit_table(values, KEY_ITEMS)
-    measures = [form.item(c).unit for c in KEY_ITEMS]
+    key_items = list(form.policy.key_items["appendix"])
+    wide = unit_table(values, key_items)
+    measures = [form.item(c).unit for c in key_items]
     key_rows = [[unit, wide.attrs["types"][unit], *(number(v, m) or "未填" for v, m in zip(row, measures, strict=True))]
                 for unit, row in zip(wide.index, wide.itertuples(index=False), strict=True)
                 if unit in wide.attrs["registered"]]
@@ -155,8 +155,8 @@ def tables(form: Form, totals: pd.DataFrame, values: pd.DataFrame, status: pd.Da
         key_rows.sort(key=lambda r: -float(r[2]) if r[2] not in ("", "未填") else 0)
         note = f"共{len(key_rows)}个单位，此处列出筹集慰问款物总额居前的{MAX_TABLE_UNITS}个，全部单位见分单位明细表。"
         key_rows = key_rows[:MAX_TABLE_UNITS]
-    t2 = render.Table("附表2　各单位主要数据", ["单位", "类型", *(f"{form.item(c).label}（{form.item(c).unit}）" for c in KEY_ITEMS)],
-                      key_rows, [False, False] + [True] * len(KEY_ITEMS), note)
+    t2 = render.Table("附表2　各单位主要数据", ["单位", "类型", *(f"{form.item(c).label}（{form.item(c).unit}）" for c in key_items)],
+                      key_rows, [False, False] + [True] * len(key_items), note)
     records = status.to_dict("records")
     if len(records) <= MAX_TABLE_UNITS:
         st_rows = [[r["unit"], r["unit_type"] or "不在名录", r["form"], r["form_date"], r["late"], r["summary"]]
@@ -222,7 +222,7 @@ def run(paths: config.YearPaths) -> dict:
 
     text = narrative.build(form, totals, cfg, paths.year_inputs / "narrative.md", summaries, registry, cn_date(when))
     made = charts.make_all(totals, values, history(paths, form), paths.year, bool(cfg.get("sample")), out / "charts",
-                           paths.year_outputs / "cache" / "charts")
+                           form.policy.charts, paths.year_outputs / "cache" / "charts")
     report = render.Report(text, made, tables(form, totals, values, status, previous is not None),
                            tips(totals, narrative.Figures(totals, form)), draft_items(issues, text.problems),
                            bool(cfg.get("sample")))

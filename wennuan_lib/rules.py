@@ -1,6 +1,6 @@
-"""The rules engine (审核): the form's rules, plausibility, peers and history, per unit and on totals.
+"""The rules engine (审核): the policy's rules, plausibility, peers and history, per unit and on totals.
 
-Every rule comes from the form file. A rule's ``check`` is a small expression over item
+Every rule comes from policy.yaml, resolved to the year's codes by its form. A rule's ``check`` is a small expression over item
 codes (``05.1 == 05A.1 + 05B.1 + 05C.1 + 05D.1``, ``06.1 <= 1.2 * 05.1``, ``10B.1 ~ 10B.2``).
 A rule with a missing item is not evaluated: the missing item raises its own 未填 warning.
 Each finding quotes the figures in Chinese.
@@ -19,6 +19,7 @@ import pandas as pd
 from . import store
 from .form import Form
 from .parse import format_value, to_decimal
+from .policy import Rule
 
 ERROR, WARNING = "error", "warning"
 SEVERITY_LABELS = {ERROR: "必须修改", WARNING: "请核实"}
@@ -113,11 +114,11 @@ def make_finding(unit, unit_type, items, rule, check_type, severity, message, ac
             "action": action}
 
 
-def compile_rules(form: Form) -> list[tuple[dict, Check, list[str], Decimal]]:
-    """The form's rules parsed once: (rule, check, codes, tolerance)."""
+def compile_rules(form: Form) -> list[tuple[Rule, Check, list[str], Decimal]]:
+    """The policy's rules for this form, parsed once: (rule, check, codes, tolerance)."""
     out = []
-    for rule in form.rules:
-        check = parse_check(rule["check"])
+    for rule in form.policy.rules:
+        check = parse_check(rule.check)
         money = any(form.item(c).is_money for c in check.codes)
         out.append((rule, check, check.codes, MONEY_TOLERANCE if money else Decimal(0)))
     return out
@@ -138,22 +139,20 @@ def check_form_rules(unit: str, unit_type: str, vals: dict, form: Form, compiled
             ok = {"<=": lv <= rv + tol, ">=": lv + tol >= rv, "==": abs(lv - rv) <= tol}[check.op]
         if ok:
             continue
-        message = rule["message"].format(left=say.side(check.left, vals), right=say.side(check.right, vals))
-        kind = "hard" if rule["severity"] == ERROR else "soft"
-        findings.append(make_finding(unit, unit_type, check.codes, rule["id"], kind, rule["severity"], message,
-                                 ACTIONS[kind]))
-    mph = form.plausibility.get("money_per_household")
+        message = rule.message.format(left=say.side(check.left, vals), right=say.side(check.right, vals))
+        findings.append(make_finding(unit, unit_type, check.codes, rule.id, rule.kind, rule.severity, message,
+                                     ACTIONS[rule.kind]))
+    mph = form.policy.money_per_household
     if mph:
-        num, den = vals.get(mph["numerator"]), vals.get(mph["denominator"])
+        num, den = vals.get(mph.numerator), vals.get(mph.denominator)
         if num is not None and den:
-            ratio = num * Decimal(mph["factor"]) / den
-            if not (Decimal(mph["low"]) <= ratio <= Decimal(mph["high"])):
-                message = mph["message"].format(ratio=format_value(ratio.quantize(Decimal(1))),
-                                                left=say.item(mph["numerator"], num),
-                                                right=say.item(mph["denominator"], den), low=mph["low"],
-                                                high=mph["high"])
-                findings.append(make_finding(unit, unit_type, [mph["numerator"], mph["denominator"]], mph["id"], "soft",
-                                         mph["severity"], message, ACTIONS["soft"]))
+            ratio = num * Decimal(mph.factor) / den
+            if not (Decimal(mph.low) <= ratio <= Decimal(mph.high)):
+                message = mph.message.format(ratio=format_value(ratio.quantize(Decimal(1))),
+                                             left=say.item(mph.numerator, num), right=say.item(mph.denominator, den),
+                                             low=mph.low, high=mph.high)
+                findings.append(make_finding(unit, unit_type, [mph.numerator, mph.denominator], mph.id, "soft",
+                                             mph.severity, message, ACTIONS["soft"]))
     return findings
 
 
@@ -217,63 +216,63 @@ def _sig(x: Decimal) -> str:
 
 def check_yuan_slips(units: dict, types: dict, form: Form) -> list[dict]:
     """A 万元 figure ~10000 times what the unit's other figures imply."""
-    spec = form.plausibility.get("yuan_slip")
+    spec = form.policy.yuan_slip
     if not spec:
         return []
     say = Describer(form)
-    threshold = Decimal(spec["ratio"])
+    threshold = Decimal(spec.ratio)
     findings = []
-    for chk in spec["checks"]:
-        code = chk["item"]
-        if "per" in chk:
-            ratios = _ratios(units, code, chk["per"])
+    for chk in spec.checks:
+        code = chk.item
+        if chk.per:
+            ratios = _ratios(units, code, chk.per)
             peers = PeerMedian(ratios)
             for unit, r in ratios.items():
                 others = peers(unit)
                 if others and r >= threshold * others:
                     times = (r / others).quantize(Decimal(1))
-                    findings.append(make_finding(unit, types.get(unit, ""), [code, chk["per"]], spec["id"], "soft",
-                                             spec["severity"], spec["message"].format(
-                                                 left=say.item(code, units[unit][code]), times=times),
-                                             ACTIONS["yuan"]))
+                    findings.append(make_finding(unit, types.get(unit, ""), [code, chk.per], spec.id, "soft",
+                                                 spec.severity, spec.message.format(
+                                                     left=say.item(code, units[unit][code]), times=times),
+                                                 ACTIONS["yuan"]))
         else:
-            total_code = chk["share_of"]
+            total_code = chk.share_of
             for unit, vals in units.items():
                 v, total = vals.get(code), vals.get(total_code)
                 if v and total and v >= total * threshold / 10:
-                    findings.append(make_finding(unit, types.get(unit, ""), [code, total_code], spec["id"], "soft",
-                                             spec["severity"], spec["message"].format(
-                                                 left=say.item(code, v), times=(v / total).quantize(Decimal(1)))
-                                             + f"（{say.item(total_code, total)}）", ACTIONS["yuan"]))
+                    findings.append(make_finding(unit, types.get(unit, ""), [code, total_code], spec.id, "soft",
+                                                 spec.severity, spec.message.format(
+                                                     left=say.item(code, v), times=(v / total).quantize(Decimal(1)))
+                                                 + f"（{say.item(total_code, total)}）", ACTIONS["yuan"]))
     return findings
 
 
 def check_peers(units: dict, types: dict, form: Form) -> list[dict]:
     """Ratios far outside the other units' range."""
-    spec = form.plausibility.get("peers")
+    spec = form.policy.peers
     if not spec:
         return []
-    factor = Decimal(spec["factor"])
+    factor = Decimal(str(spec.factor))
     findings = []
-    for r in spec["ratios"]:
-        ratios = _ratios(units, r["num"], r["den"])
-        if len(ratios) < spec["min_units"]:
+    for r in spec.ratios:
+        ratios = _ratios(units, r.num, r.den)
+        if len(ratios) < spec.min_units:
             continue
         peers = PeerMedian(ratios)
         for unit, x in ratios.items():
             med = peers(unit)
             if not med or x <= 0 or med / factor <= x <= med * factor:
                 continue
-            findings.append(make_finding(unit, types.get(unit, ""), [r["num"], r["den"]], spec["id"], "soft",
-                                     spec["severity"], spec["message"].format(
-                                         label=r["label"], ratio=_sig(x), median=_sig(med), times=_sig(x / med)),
-                                     ACTIONS["soft"]))
+            findings.append(make_finding(unit, types.get(unit, ""), [r.num, r.den], spec.id, "soft",
+                                         spec.severity, spec.message.format(
+                                             label=r.label, ratio=_sig(x), median=_sig(med), times=_sig(x / med)),
+                                         ACTIONS["soft"]))
     return findings
 
 
 def check_history(units: dict, types: dict, previous: dict, form: Form, previous_year: int | None) -> list[dict]:
     """Change against the unit's own previous year beyond ±max_change, above a floor."""
-    spec = form.plausibility.get("history")
+    spec = form.policy.history
     if not spec or not previous:
         return []
     say = Describer(form)
@@ -286,15 +285,15 @@ def check_history(units: dict, types: dict, previous: dict, form: Form, previous
             then = before.get(code)
             if now is None or not then or code not in form.codes:
                 continue
-            floor = Decimal(str(spec["money_floor"] if form.item(code).is_money else spec["floor"]))
+            floor = Decimal(str(spec.money_floor if form.item(code).is_money else spec.floor))
             change = (now - then) / then
-            if abs(change) <= Decimal(str(spec["max_change"])) or abs(now - then) < floor:
+            if abs(change) <= Decimal(str(spec.max_change)) or abs(now - then) < floor:
                 continue
-            message = spec["message"].format(
+            message = spec.message.format(
                 left=say.item(code, now), previous=f"{previous_year}年 {say.amount(code, then)}",
                 direction="增长" if change > 0 else "下降", pct=f"{abs(change) * 100:.1f}%")
-            findings.append(make_finding(unit, types.get(unit, ""), [code], spec["id"], "history", spec["severity"],
-                                     message, ACTIONS["history"]))
+            findings.append(make_finding(unit, types.get(unit, ""), [code], spec.id, "history", spec.severity,
+                                         message, ACTIONS["history"]))
     return findings
 
 

@@ -692,7 +692,7 @@ def _write_plan(form: Form, inbox: Path, p: Plan, values: dict, messer: Messer, 
     header = {"unit": p.written, "date": p.date, "person": rng.choice(PEOPLE),
               "phone": f"0512-6{rng.randint(1000000, 9999999)}"}
     expected: dict[str, Expected] = {}
-    in_sums = {c for rule in form.rules if "==" in rule["check"] for c in re.findall(r"\d\d[A-Z]?\.\d", rule["check"])}
+    in_sums = {c for rule in form.rules if "==" in rule.check for c in re.findall(r"\d\d[A-Z]?\.\d", rule.check)}
     path = inbox / p.file
     if p.container.startswith("template"):
         cells = {}

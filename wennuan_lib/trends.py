@@ -15,8 +15,6 @@ from .parse import to_decimal
 
 ABSENT = "无此项"
 CITY = "全市合计"
-KEY_CONCEPTS = [("05.1", "筹集慰问款物"), ("06.1", "发放款物"), ("04A.2", "走访职工家庭"), ("04C.1", "慰问困难家庭"),
-                ("10A.1", "帮助农民工平安返乡")]
 
 
 def _forms(inputs, outputs, years) -> dict[int, Form]:
@@ -56,7 +54,7 @@ def build(inputs=None, outputs=None) -> dict[str, pd.DataFrame]:
     wide = wide.fillna("")
     store.write_csv(wide, folder / "trends.csv")
     store.write_csv(long, folder / "trends_long.csv")
-    _charts(long, years, any(config.load_year_config(config.year_paths(y, inputs, outputs)).get("sample")
+    _charts(long, years, latest.policy.trends, any(config.load_year_config(config.year_paths(y, inputs, outputs)).get("sample")
                              for y in years), folder / "charts")
     return {"trends": wide, "trends_long": long}
 
@@ -90,7 +88,7 @@ def _year_rows(paths: config.YearPaths, form: Form, concepts: list[str]) -> pd.D
     return both[LONG_COLUMNS].reset_index(drop=True)
 
 
-def _charts(long: pd.DataFrame, years: list[int], sample: bool, folder) -> None:
+def _charts(long: pd.DataFrame, years: list[int], groups_spec, sample: bool, folder) -> None:
     charts.setup()
     note = "数据来源：各单位报送" + ("（示例数据）" if sample else "")
     city = long[long["scope"] == CITY]
@@ -99,9 +97,7 @@ def _charts(long: pd.DataFrame, years: list[int], sample: bool, folder) -> None:
         mine = city[city["concept"] == concept].set_index("year")
         return [float(to_decimal(mine.loc[y, "value"]) or 0) if mine.loc[y, "status"] == "ok" else None for y in years]
 
-    groups = [("funds", "筹集和发放慰问款物", "万元", KEY_CONCEPTS[:2]),
-              ("households", "走访职工家庭和慰问困难家庭", "户", KEY_CONCEPTS[2:4]),
-              ("migrants", "帮助农民工平安返乡", "人次", KEY_CONCEPTS[4:])]
+    groups = [(g.id, g.title, g.measure, [(s.item, s.label) for s in g.concepts]) for g in groups_spec]
     folder.mkdir(parents=True, exist_ok=True)
     for name, title, unit, members in groups:
         fig, ax = plt.subplots(figsize=(8, 4))

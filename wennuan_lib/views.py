@@ -201,16 +201,13 @@ def status_table(status: pd.DataFrame):
     return styled(frame).apply(colour, axis=1)
 
 
-KEY_ITEMS = ["01A.1", "02A.1", "04A.1", "04A.2", "04C.1", "05.1", "06.1", "10A.1"]
-
-
-def unit_dossiers(values: pd.DataFrame, summaries: pd.DataFrame) -> str:
+def unit_dossiers(values: pd.DataFrame, summaries: pd.DataFrame, key_items: list[str]) -> str:
     """Each unit's written summary beside its key figures (HTML), for picking 典型经验."""
     import html
 
     parts = []
     for unit, group in list(summaries.groupby("unit", sort=False))[:100]:
-        mine = values[(values["unit"] == unit) & values["item"].isin(KEY_ITEMS)]
+        mine = values[(values["unit"] == unit) & values["item"].isin(key_items)]
         rows = "".join(f"<tr><td>{html.escape(r.item)}</td><td>{html.escape(r.label)}</td>"
                        f"<td style='text-align:right'>{html.escape(r.value or '未填')} {html.escape(r.measure)}</td></tr>"
                        for r in mine.itertuples())

@@ -1,0 +1,321 @@
+"""The policy years share (policy.yaml): checks, plausibility thresholds, the report's prose and the key items of
+charts, appendices and trends — parsed into validated dataclasses and resolved to one year's item codes.
+
+policy.yaml names items by concept (their 2013 code). A year's form maps each concept to its own code, or to
+nothing when the item is not on that year's form: a check, figure or chart entry that needs a missing concept is
+left out for that year. A year may override one entry (`policy:` in forms/<year>.yaml, e.g. ``rules.W02`` or
+``report.themes.study``); the override's fields replace the entry's.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from . import config
+
+POLICY_FILE = config.PACKAGE_DIR / "policy.yaml"
+CODE = re.compile(r"\b\d\d[A-Z]?\.\d\b")
+SEVERITIES = ("error", "warning")
+
+
+class PolicyError(ValueError):
+    """policy.yaml or a year's override is inconsistent; the message is Chinese and names the entry."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    check: str  # "<sum of codes> <op> <sum of codes>", op one of <= >= == ~
+    severity: str
+    message: str
+
+    @property
+    def kind(self) -> str:
+        return "hard" if self.severity == "error" else "soft"
+
+
+@dataclass(frozen=True)
+class MoneyPerHousehold:
+    id: str
+    severity: str
+    numerator: str
+    denominator: str
+    factor: int
+    low: int
+    high: int
+    message: str
+
+
+@dataclass(frozen=True)
+class SlipCheck:
+    item: str
+    per: str = ""  # compared per unit of this item against the other units
+    share_of: str = ""  # compared with this total of the same unit
+
+
+@dataclass(frozen=True)
+class YuanSlip:
+    id: str
+    severity: str
+    ratio: int
+    message: str
+    checks: tuple[SlipCheck, ...]
+
+
+@dataclass(frozen=True)
+class PeerRatio:
+    num: str
+    den: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Peers:
+    id: str
+    severity: str
+    factor: float
+    min_units: int
+    message: str
+    ratios: tuple[PeerRatio, ...]
+
+
+@dataclass(frozen=True)
+class History:
+    id: str
+    severity: str
+    max_change: float
+    floor: float
+    money_floor: float
+    message: str
+
+
+@dataclass(frozen=True)
+class Derived:
+    key: str
+    label: str
+    num: tuple[str, ...]
+    den: str = ""
+    factor: int = 1
+    measure: str = ""
+
+
+@dataclass(frozen=True)
+class Theme:
+    id: str
+    title: str
+    text: str
+    chart: str = ""
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    derived: tuple[Derived, ...]
+    rankings: tuple[str, ...]
+    top: int
+    basic: str
+    themes: tuple[Theme, ...]
+    units: str
+
+
+@dataclass(frozen=True)
+class Series:
+    item: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    sources: tuple[str, ...]
+    transport: tuple[Series, ...]
+    transport_all: str
+    funds_by_unit: tuple[Series, ...]
+    households_by_unit: tuple[Series, ...]
+    trend_money: tuple[Series, ...]
+    trend_households: tuple[Series, ...]
+
+
+@dataclass(frozen=True)
+class TrendGroup:
+    id: str
+    title: str
+    measure: str
+    concepts: tuple[Series, ...]  # by concept: trends join the years
+
+
+@dataclass(frozen=True)
+class Policy:
+    version: str
+    rules: tuple[Rule, ...]
+    money_per_household: MoneyPerHousehold | None
+    yuan_slip: YuanSlip | None
+    peers: Peers | None
+    history: History | None
+    report: ReportSpec
+    charts: ChartSpec
+    key_items: dict[str, tuple[str, ...]]
+    trends: tuple[TrendGroup, ...]
+    dropped: tuple[str, ...] = ()  # entries left out for this year (a concept its form lacks), in Chinese
+
+    def rule(self, rule_id: str) -> Rule:
+        return next(r for r in self.rules if r.id == rule_id)
+
+
+def raw_policy() -> dict:
+    return yaml.safe_load(POLICY_FILE.read_text(encoding="utf-8"))
+
+
+def apply_overrides(raw: dict, overrides: dict | None, source: Path | None = None) -> dict:
+    """A copy of `raw` with each `path: fields` of the year's form applied (fields replace the entry's)."""
+    out = copy.deepcopy(raw)
+    for path, fields in (overrides or {}).items():
+        parts = str(path).split(".")
+        node, parent, key = out, None, None
+        for part in parts:
+            parent = node
+            if isinstance(node, dict) and part in node:
+                key, node = part, node[part]
+            elif isinstance(node, list):
+                hits = [k for k, e in enumerate(node) if isinstance(e, dict) and part in (e.get("id"), e.get("key"))]
+                if not hits:
+                    node = None
+                    break
+                key, node = hits[0], node[hits[0]]
+            else:
+                node = None
+                break
+        if node is None:
+            raise PolicyError(f"{source or '表式文件'} 中 policy 的「{path}」在 policy.yaml 中找不到对应条目")
+        parent[key] = {**node, **fields} if isinstance(node, dict) and isinstance(fields, dict) else fields
+    return out
+
+
+def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "policy.yaml") -> Policy:
+    """The policy in one year's codes. `code_of(concept)` gives that year's code, or None when its form lacks it."""
+    dropped: list[str] = []
+
+    def code(concept, where: str) -> str | None:
+        c = code_of(str(concept))
+        if c is None:
+            dropped.append(f"{where}：本年表式中没有 {concept}")
+        return c
+
+    def codes(concepts, where: str) -> tuple[str, ...] | None:
+        out = [code(c, where) for c in concepts]
+        return None if any(c is None for c in out) else tuple(out)
+
+    def series(entries, where: str) -> tuple[Series, ...]:
+        out = []
+        for e in entries or []:
+            c = code(e["item"], where)
+            if c:
+                out.append(Series(c, str(e["label"])))
+        return tuple(out)
+
+    try:
+        rules = []
+        for r in raw.get("rules", []):
+            mapped = codes(CODE.findall(r["check"]), f"规则 {r['id']}")
+            if mapped is None:
+                continue
+            lookup = dict(zip(CODE.findall(r["check"]), mapped, strict=True))
+            check = CODE.sub(lambda m, lookup=lookup: lookup[m.group(0)], r["check"])
+            rules.append(Rule(str(r["id"]), check, str(r["severity"]), str(r["message"])))
+        pl = raw.get("plausibility", {})
+        mph = None
+        if "money_per_household" in pl:
+            m = pl["money_per_household"]
+            pair = codes([m["numerator"], m["denominator"]], f"规则 {m['id']}")
+            if pair:
+                mph = MoneyPerHousehold(str(m["id"]), str(m["severity"]), pair[0], pair[1], int(m["factor"]),
+                                        int(m["low"]), int(m["high"]), str(m["message"]))
+        slip = None
+        if "yuan_slip" in pl:
+            y = pl["yuan_slip"]
+            checks = []
+            for c in y["checks"]:
+                other = c.get("per") or c.get("share_of")
+                pair = codes([c["item"], other], f"规则 {y['id']}")
+                if pair:
+                    checks.append(SlipCheck(pair[0], pair[1] if "per" in c else "", pair[1] if "share_of" in c else ""))
+            slip = YuanSlip(str(y["id"]), str(y["severity"]), int(y["ratio"]), str(y["message"]), tuple(checks))
+        peers = None
+        if "peers" in pl:
+            p = pl["peers"]
+            ratios = []
+            for r in p["ratios"]:
+                pair = codes([r["num"], r["den"]], f"规则 {p['id']}")
+                if pair:
+                    ratios.append(PeerRatio(pair[0], pair[1], str(r["label"])))
+            peers = Peers(str(p["id"]), str(p["severity"]), float(p["factor"]), int(p["min_units"]),
+                          str(p["message"]), tuple(ratios))
+        history = None
+        if "history" in pl:
+            h = pl["history"]
+            history = History(str(h["id"]), str(h["severity"]), float(h["max_change"]), float(h["floor"]),
+                              float(h["money_floor"]), str(h["message"]))
+        rep = raw["report"]
+        derived = []
+        for d in rep.get("derived", []):
+            num = codes(d["num"], f"派生数字 {d['key']}")
+            den = code(d["den"], f"派生数字 {d['key']}") if d.get("den") else ""
+            if num is None or den is None:
+                continue
+            derived.append(Derived(str(d["key"]), str(d["label"]), num, den, int(d.get("factor", 1)),
+                                   str(d["measure"])))
+        rankings = tuple(c for c in (code(x, "排名") for x in rep.get("rankings", [])) if c)
+        themes = tuple(Theme(str(t["id"]), str(t["title"]), str(t["text"]), str(t.get("chart", "")))
+                       for t in rep.get("themes", []))
+        report = ReportSpec(tuple(derived), rankings, int(rep.get("top", 3)), str(rep["basic"]), themes,
+                            str(rep["units"]))
+        ch = raw["charts"]
+        charts = ChartSpec(
+            sources=tuple(c for c in (code(x, "图表 sources") for x in ch["sources"]) if c),
+            transport=series(ch["transport"], "图表 transport"),
+            transport_all=code(ch["transport_all"], "图表 transport") or "",
+            funds_by_unit=series(ch["funds_by_unit"], "图表 funds_by_unit"),
+            households_by_unit=series(ch["households_by_unit"], "图表 households_by_unit"),
+            trend_money=series(ch["trend_money"], "图表 trend_money"),
+            trend_households=series(ch["trend_households"], "图表 trend_households"),
+        )
+        key_items = {name: tuple(c for c in (code(x, f"重点项目 {name}") for x in items) if c)
+                     for name, items in raw.get("key_items", {}).items()}
+        trends = tuple(TrendGroup(str(t["id"]), str(t["title"]), str(t["measure"]),
+                                  tuple(Series(str(c["item"]), str(c["label"])) for c in t["concepts"]))
+                       for t in raw.get("trends", []))
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, PolicyError):
+            raise
+        raise PolicyError(f"{source} 写法有误：缺少或写错了「{exc}」") from exc
+    policy = Policy(str(raw.get("version", "")), tuple(rules), mph, slip, peers, history, report, charts, key_items,
+                    trends, tuple(dropped))
+    _validate(policy, source)
+    return policy
+
+
+def _validate(policy: Policy, source: str) -> None:
+    problems = []
+    ids = [r.id for r in policy.rules]
+    ids += [x.id for x in (policy.money_per_household, policy.yuan_slip, policy.peers, policy.history) if x]
+    if len(set(ids)) != len(ids):
+        problems.append("规则编号重复：" + "、".join(sorted({i for i in ids if ids.count(i) > 1})))
+    severities = [r.severity for r in policy.rules]
+    severities += [x.severity for x in (policy.money_per_household, policy.yuan_slip, policy.peers, policy.history) if x]
+    if set(severities) - set(SEVERITIES):
+        problems.append(f"severity 只能是 {' / '.join(SEVERITIES)}")
+    for r in policy.rules:
+        if not re.fullmatch(r"[^<>=~]+(<=|>=|==|~)[^<>=~]+", r.check):
+            problems.append(f"规则 {r.id} 的 check 写法有误：{r.check}")
+    themes = [t.id for t in policy.report.themes]
+    if len(set(themes)) != len(themes):
+        problems.append("report.themes 的 id 重复")
+    keys = [d.key for d in policy.report.derived]
+    if len(set(keys)) != len(keys):
+        problems.append("report.derived 的 key 重复")
+    if problems:
+        raise PolicyError(f"{source} 有误：" + "；".join(problems))
