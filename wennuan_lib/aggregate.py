@@ -9,7 +9,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
-from . import store
 from .form import Form
 from .parse import format_value, to_decimal
 from .units import UNIT_TYPES
@@ -21,7 +20,7 @@ TOTAL_COLUMNS = ["item", "kind", "label", "measure", "value", *UNIT_TYPES, "unit
 def in_totals(values: pd.DataFrame) -> pd.Series:
     """Which rows count towards the city totals: units in the registry (an unregistered unit is
     counted once the analyst adds it to inputs/units.csv)."""
-    return store.flag(values["registered"])
+    return values["registered"].astype(bool)
 
 
 def city_totals(values: pd.DataFrame, codes: list[str]) -> dict[str, Decimal | None]:

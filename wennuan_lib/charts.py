@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
 from .aggregate import in_totals  # noqa: E402
+from .artifacts import Artifacts, dumps  # noqa: E402
 from .parse import to_decimal  # noqa: E402
 from .policy import ChartSpec  # noqa: E402
 
@@ -171,33 +172,28 @@ def trends(history: dict[int, dict], money_series: list[tuple[str, str]], househ
     return Chart("trends", title, save(fig, folder / "trends.png"))
 
 
-def _kept(cache: Path | None, draw, *args) -> Chart:
-    """`draw(*args, folder)`, or the PNG it drew before from the same arguments (kept in `cache` by a
-    hash of them and of this module; the cache is never a source of truth)."""
-    import hashlib
-    import json
-    import pickle
-
+def _kept(cache: Artifacts | None, draw, *args) -> Chart:
+    """`draw(*args, folder)`, or the PNG it drew before from the same arguments (kept in `cache` by a hash of
+    them; the cache is never a source of truth)."""
     from . import store
 
     folder = args[-1]
     if cache is None:
         return draw(*args)
-    h = hashlib.sha256(Path(__file__).read_bytes() + matplotlib.__version__.encode() + draw.__name__.encode())
-    h.update(pickle.dumps(args[:-1], protocol=4))
-    png, meta = cache / f"{h.hexdigest()}.png", cache / f"{h.hexdigest()}.json"
-    if png.exists() and meta.exists():
-        name, title = json.loads(meta.read_text(encoding="utf-8"))
-        store.atomic_write_bytes(folder / f"{name}.png", png.read_bytes())
+    key = cache.key(matplotlib.__version__, draw.__name__, dumps(list(args[:-1])))
+    png, meta = cache.get(key + ".png"), cache.get_json(key + ".json")
+    if png is not None and isinstance(meta, list) and len(meta) == 2:
+        name, title = meta
+        store.atomic_write_bytes(folder / f"{name}.png", png)
         return Chart(name, title, folder / f"{name}.png")
     chart = draw(*args)
-    store.atomic_write_bytes(png, chart.path.read_bytes())
-    store.atomic_write_bytes(meta, json.dumps([chart.name, chart.title], ensure_ascii=False).encode("utf-8"))
+    cache.put(key + ".png", chart.path.read_bytes())
+    cache.put_json(key + ".json", [chart.name, chart.title])
     return chart
 
 
 def make_all(totals_frame, values, history: dict[int, dict], year: int, sample: bool, folder: Path,
-             spec: ChartSpec, cache: Path | None = None) -> dict[str, Chart]:
+             spec: ChartSpec, cache: Artifacts | None = None) -> dict[str, Chart]:
     """Every chart of the report, as PNG files in `folder`. With `cache`, a chart whose data did not
     change since it was last drawn is copied instead of drawn again."""
     setup()

@@ -1,4 +1,4 @@
-"""Command line: python -m wennuan_lib <command> …  (messages in Chinese)."""
+"""Command line: python -m wennuan_lib <command> …  (messages in Chinese; never a Python traceback)."""
 
 from __future__ import annotations
 
@@ -6,34 +6,39 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import config
+from . import catalog, config, errors
+from .workspace import Workspace
 
 
-def _paths(args) -> config.YearPaths:
-    return config.year_paths(args.year, args.inputs, args.outputs)
+def _workspace(args) -> Workspace:
+    return Workspace(args.inputs, args.outputs if hasattr(args, "outputs") else None)
 
 
 def cmd_run(args) -> int:
     from . import pipeline, report_summary
+    from .kernel import Kernel
+    from .progress import Console
 
-    if args.all:
-        years = pipeline.run_all(args.inputs, args.outputs)
-        for year in years:
-            print(report_summary.run_summary(config.year_paths(year, args.inputs, args.outputs)))
-        print(f"历年对比：{config.year_paths(years[-1], args.inputs, args.outputs).outputs / 'trends'}")
-        strict_years = years
-    else:
-        if args.year is None:
-            print("错误：请用 --year 指定年度，或用 --all 处理全部年度", file=sys.stderr)
-            return 2
-        paths = _paths(args)
-        print(f"开始处理 {paths.year} 年：收件箱 {paths.inbox}")
-        pipeline.run_year(paths)
-        print(report_summary.run_summary(paths))
-        strict_years = [paths.year]
+    workspace = _workspace(args)
+    console = Console()
+    if not args.all and args.year is None:
+        print("错误：请用 --year 指定年度，或用 --all 处理全部年度", file=sys.stderr)
+        return 2
+    with Kernel() as kernel:
+        if args.all:
+            outcomes = pipeline.run_all(workspace, console, kernel, args.force)
+        else:
+            console(f"开始处理 {args.year} 年：收件箱 {workspace.raw('inbox', args.year)}")
+            outcomes = pipeline.run_year(workspace, args.year, console, kernel, args.force)
+    years = [o.scope.key for o in outcomes if o.scope.kind == catalog.YEAR]
+    for outcome in outcomes:
+        if outcome.scope.kind == catalog.YEAR and (outcome.made_new or outcome.scope.key == years[-1]):
+            print(report_summary.run_summary(workspace, outcome.scope.key))
+    trends = workspace.trends()
+    if trends.current() is not None:
+        print(f"历年对比：{trends.root}")
     if args.strict:
-        problems = [p for y in strict_years for p in report_summary.strict_problems(
-            config.year_paths(y, args.inputs, args.outputs))]
+        problems = [p for y in dict.fromkeys(years) for p in report_summary.strict_problems(workspace, y)]
         if problems:
             print("严格模式：以下问题未解决，退出码为 1", file=sys.stderr)
             for p in problems:
@@ -45,11 +50,12 @@ def cmd_run(args) -> int:
 def cmd_verify(args) -> int:
     from . import manifest
 
-    ok, lines = manifest.verify(_paths(args))
+    workspace = _workspace(args)
+    ok, lines = manifest.verify(workspace, workspace.scope(args.year))
     if ok:
-        print(f"{args.year}年的输出与输入一致：自上次运行以来，输入文件和输出文件都没有变化。")
+        print(f"{args.year}年的输出与输入一致：自上次运行以来，输入文件和输出文件都没有变化，已报送的版本完好。")
         return 0
-    print(f"{args.year}年的输出与输入不一致（需要重新运行 run --year {args.year}）：")
+    print(f"{args.year}年的输出与输入不一致（重新运行 run --year {args.year} 可以更新；已报送版本的问题请核查）：")
     for line in lines:
         print(f"  {line}")
     return 1
@@ -60,22 +66,23 @@ def cmd_freeze(args) -> int:
 
     from . import freeze, report_summary
 
-    paths = _paths(args)
+    workspace = _workspace(args)
     when = dt.date.fromisoformat(args.date) if args.date else None
-    state = freeze.state(paths)
-    target = freeze.freeze(paths, when)
+    state = freeze.state(workspace.scope(args.year))
+    target = freeze.freeze(workspace, args.year, when)
     print(f"已封存{args.year}年报送的版本：{target}")
-    print("  封存的文件为只读，以后的运行不会覆盖它们；数据再有变化时，运行结果会说明与封存版本的差异。")
+    print("  封存的文件为只读，并记录了每个文件的校验码（SHA256SUMS）；以后的运行不会覆盖它们，"
+          "verify 和 status 会核对它们是否被改动。数据再有变化时，运行结果会说明与封存版本的差异。")
     if state.startswith("草稿"):
         print(f"  注意：封存的是{state}，不是定稿")
-    print(report_summary.status_text(paths))
+    print(report_summary.status_text(workspace, args.year))
     return 0
 
 
 def cmd_status(args) -> int:
     from . import report_summary
 
-    print(report_summary.status_text(_paths(args)))
+    print(report_summary.status_text(_workspace(args), args.year))
     return 0
 
 
@@ -83,9 +90,9 @@ def cmd_template(args) -> int:
     from . import template
     from .form import load_form
 
-    cfg = config.load_year_config(config.year_paths(args.year, args.inputs))
-    form = load_form(cfg.get("form", args.year))
-    out = Path(args.out) if args.out else config.OUTPUTS_DIR / str(args.year) / f"{form.title}.xlsx"
+    workspace = Workspace(args.inputs)
+    form = load_form(workspace.year_config(args.year).get("form", args.year))
+    out = Path(args.out) if args.out else Path(f"{form.title}.xlsx")
     template.write(form, out)
     print(f"已生成空白统计表模板：{out}")
     print(f"表式：{form.title}（版本 {form.version}），共 {len(form.items)} 项")
@@ -115,9 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="处理一个年度（或全部年度）：读取、审核、反馈、汇总与书面总结")
     common(p, required=False)
     p.add_argument("--all", action="store_true", help="按年份顺序处理 inputs/ 中的全部年度，并生成历年对比")
+    p.add_argument("--force", action="store_true", help="全部步骤重新运行（默认只重新运行输入有变化的步骤）")
     p.add_argument("--strict", action="store_true", help="严格模式：有无法读取的文件或未解决的必须修改意见时，退出码为 1")
     p.set_defaults(func=cmd_run)
-    p = sub.add_parser("verify", help="核对一个年度的输出是否仍与输入一致")
+    p = sub.add_parser("verify", help="核对一个年度的输出是否仍与输入一致，已报送的版本是否完好")
     common(p)
     p.set_defaults(func=cmd_verify)
     p = sub.add_parser("freeze", help="封存已报送的书面总结（以后的运行不会覆盖）")
@@ -139,19 +147,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _log_folder(args) -> Path | None:
+    """Where an unexpected fault's traceback is written: outputs/<year>/logs/ (or outputs/logs/)."""
+    try:
+        workspace = _workspace(args)
+        scope = workspace.scope(args.year) if getattr(args, "year", None) else None
+        return scope.folder("logs") if scope else workspace.outputs / catalog.layout().logs
+    except Exception:  # noqa: BLE001 - only a place to write a log; never a new failure
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (FileNotFoundError, FileExistsError, ValueError) as exc:
-        print(f"错误：{exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:
-        from .freeze import FreezeError
-        from .pipeline import PipelineError
-
-        if isinstance(exc, PipelineError | FreezeError):
-            print(f"错误：{exc}", file=sys.stderr)
-            return 1
-        raise
+    except BaseException as exc:  # noqa: BLE001 - the analyst gets a Chinese message, never a traceback
+        if isinstance(exc, SystemExit):
+            raise
+        print(f"错误：{errors.explain(exc, _log_folder(args))}", file=sys.stderr)
+        return 130 if isinstance(exc, KeyboardInterrupt) else 1

@@ -47,7 +47,7 @@ def _unit(written: str, registry: Registry, present: set[str]) -> str | None:
 def apply_corrections(values: pd.DataFrame, corrections: pd.DataFrame, registry: Registry,
                       form: Form) -> tuple[pd.DataFrame, list[dict]]:
     """Values in force after corrections, with the original beside each; and the audit lines."""
-    values = values.reset_index(drop=True).astype({"approx": str})
+    values = values.reset_index(drop=True)
     values["original_value"] = values["value"]
     values["original_status"] = values["status"]
     values["corrected"] = False
@@ -76,7 +76,7 @@ def apply_corrections(values: pd.DataFrame, corrections: pd.DataFrame, registry:
         new = format_value(parsed.value)
         original = values.at[k, "original_value"]
         values.loc[k, ["value", "status", "approx", "corrected", "correction_reason"]] = [
-            new, OK, "False", True, row.reason]
+            new, OK, False, True, row.reason]
         audit.append({**line, "unit": unit, "original": original, "value": new, "status": "applied",
                       "message": f"{unit} {item} {form.item(item).label}：{original or '未填'} → {new} "
                                  f"{form.item(item).unit}"})

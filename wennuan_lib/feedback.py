@@ -7,7 +7,7 @@ with the unit's figure, problems beside the cells concerned.
 
 from __future__ import annotations
 
-import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -15,9 +15,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from . import store, template
+from .artifacts import Artifacts
 from .form import Form
-from .manifest import sha256
-from .rules import SEVERITY_LABELS
+from .parallel import on_all_cores
+from .rules import SEVERITY_LABELS, is_open
 
 ERROR_FILL = PatternFill("solid", fgColor="F8B4B4")
 WARN_FILL = PatternFill("solid", fgColor="FFF3B0")
@@ -124,19 +125,13 @@ def _shown(row) -> str:
     return {"missing": "未填", "unreadable": "无法识别", "not_found": "未找到"}.get(row["status"], row["status"])
 
 
-def _build_to(job) -> None:
-    unit, findings, values, form_id, cfg, path = job
+def _build(job) -> bytes:
+    unit, findings, values, form_id, cfg = job
     from .form import load_form
 
     wb = build(unit, findings, values, load_form(form_id), cfg)
     wb.properties.creator = "wennuan"
-    template.save(wb, path)
-
-
-def _code_hash() -> bytes:
-    import hashlib
-
-    return hashlib.sha256(Path(__file__).read_bytes() + Path(template.__file__).read_bytes()).digest()
+    return template.workbook_bytes(wb)
 
 
 def _row_hashes(frame: pd.DataFrame):
@@ -144,95 +139,32 @@ def _row_hashes(frame: pd.DataFrame):
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
 
 
-def _key(unit: str, rows: list, context: bytes) -> str:
-    """A workbook's content hash: the same findings and figures give the same workbook."""
-    import hashlib
-
-    h = hashlib.sha256(context)
-    h.update(unit.encode("utf-8"))
-    for part in rows:
-        h.update(part.tobytes())
-        h.update(b"|")
-    return h.hexdigest()
-
-
-class _Made:
-    """The cache's record of each workbook's bytes (sha256). The feedback folder shares its files
-    with the cache, so a workbook edited in place there (opened and saved) no longer matches its
-    record; it is then made again, never passed on as the run's output."""
-
-    def __init__(self, cache: Path):
-        import json
-
-        self.path = cache / "made.json"
-        try:
-            self.digests = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            self.digests = {}
-
-    def intact(self, path: Path) -> bool:
-        expected = self.digests.get(path.name)
-        if not expected or not path.exists():
-            return False
-        if sha256(path) == expected:
-            return True
-        path.unlink()  # edited through the feedback folder: the old name keeps the edited bytes
-        return False
-
-    def record(self, paths: list[Path]) -> None:
-        import json
-
-        if not paths:
-            return
-        self.digests.update({p.name: sha256(p) for p in paths})
-        present = {p.name for p in self.path.parent.glob("*.xlsx")}
-        self.digests = {k: v for k, v in sorted(self.digests.items()) if k in present}
-        store.atomic_write_bytes(self.path, json.dumps(self.digests, indent=0).encode("utf-8"))
-
-
 def write_all(issues: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict, folder: Path,
-              cache: Path | None = None) -> list[Path]:
-    """One workbook per unit with open findings. They are written to a new folder that then replaces
-    the old one, so an interrupted run leaves the previous feedback intact. Workbooks whose content
-    did not change since the last run are taken from the cache."""
-    import shutil
-
-    from .pipeline import on_all_cores
-
-    open_ = issues[~store.flag(issues["waived"]) & issues["unit"].isin(set(values["unit"]))]
-    tmp = folder.with_name("." + folder.name + ".new")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    cache = cache or tmp / ".cache"
+              cache: Artifacts) -> list[Path]:
+    """One workbook per unit with open findings, in `folder` (a folder of the run being made). A workbook whose
+    findings and figures did not change since it was last made is taken from the cache; the others are made on
+    all cores."""
+    open_ = issues[is_open(issues) & issues["unit"].isin(set(values["unit"]))]
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
     values = values.reset_index(drop=True)
     open_ = open_.reset_index(drop=True)
     by_unit = values.groupby("unit", sort=False).indices
     value_hashes, finding_hashes = _row_hashes(values), _row_hashes(open_)
-    context = (_code_hash() + form.version.encode() + repr(sorted(cfg.items())).encode("utf-8")
-               + ",".join(values.columns).encode() + ",".join(open_.columns).encode())
-    made = _Made(cache)
-    names, jobs, copies = [], [], []
+    context = form.version + repr(sorted(cfg.items())) + ",".join(values.columns) + ",".join(open_.columns)
+    names, jobs, keys = [], [], []
     for unit, index in open_.groupby("unit", sort=False).indices.items():
-        mine_index = by_unit[unit]
+        mine = by_unit[unit]
         name = f"{store.safe_filename(unit)}.xlsx"
-        cached = cache / f"{_key(unit, [finding_hashes[index], value_hashes[mine_index]], context)}.xlsx"
-        if not made.intact(cached):
-            jobs.append((unit, open_.iloc[index], values.iloc[mine_index], form.form, cfg, cached))
-        copies.append((cached, tmp / name))
         names.append(name)
-    cache.mkdir(parents=True, exist_ok=True)
-    on_all_cores(_build_to, jobs)
-    made.record([job[-1] for job in jobs])
-    for src, dest in copies:
-        try:
-            os.link(src, dest)  # a second name for the cached workbook: nothing copied
-        except OSError:
-            shutil.copyfile(src, dest)
-    shutil.rmtree(tmp / ".cache", ignore_errors=True)
-    old = folder.with_name("." + folder.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if folder.exists():
-        os.replace(folder, old)
-    os.replace(tmp, folder)
-    shutil.rmtree(old, ignore_errors=True)
+        key = cache.key(context, unit, finding_hashes[index].tobytes(), value_hashes[mine].tobytes())
+        data = cache.get(key)
+        if data is None:
+            jobs.append((unit, open_.iloc[index], values.iloc[mine], form.form, cfg))
+            keys.append((key, name))
+        else:
+            store.atomic_write_bytes(folder / name, data)
+    for (key, name), data in zip(keys, on_all_cores(_build, jobs), strict=True):
+        cache.put(key, data)
+        store.atomic_write_bytes(folder / name, data)
     return [folder / n for n in names]

@@ -179,14 +179,6 @@ def load_form(form_id: str | int) -> Form:
     return form
 
 
-def year_setup(paths: config.YearPaths):
-    """What every step starts from: the year's config, its form and the unit registry."""
-    from .units import Registry
-
-    cfg = config.load_year_config(paths)
-    return cfg, load_form(cfg["form"]), Registry.load(paths.registry)
-
-
 def translate(frame, source: Form, target: Form, column: str = "item"):
     """Rows of another year's data keyed by `target`'s codes, joined by concept. Items the target
     form lacks are dropped; other rows (totals' derived keys, counts) pass through unchanged."""
@@ -194,14 +186,3 @@ def translate(frame, source: Form, target: Form, column: str = "item"):
     out = frame.copy()
     out[column] = [mapping.get(c, c) if c in mapping else c for c in out[column]]
     return out[out[column].notna()]
-
-
-def year_data(paths: config.YearPaths, year: int, name: str, target: Form):
-    """Another year's data file (values, totals) keyed by `target`'s codes via concepts; None if not run."""
-    from . import store
-
-    other = config.year_paths(year, paths.inputs, paths.outputs)
-    path = other.data / f"{name}.csv"
-    if not path.exists():
-        return None
-    return translate(store.read_csv(path), load_form(config.load_year_config(other)["form"]), target)

@@ -1,77 +1,142 @@
-"""Nothing sent is lost: `freeze` keeps the report that was sent, and later runs say what differs from it.
+"""Nothing sent is lost: `freeze` keeps what was sent, sealed, and later runs say what differs from it.
 
-outputs/<year>/sent/<date>/ holds a read-only copy of the report, the summary form, the data it was
-made from (totals, values, audit) and the manifest. No run writes there.
+outputs/<year>/sent/<date>/ holds a read-only copy of the report, the summary form, the detail workbook and the
+data they were made from (the catalog marks them `sent: true`), with SHA256SUMS — every file's sha256 — signed
+with the user's secret (SHA256SUMS.sig). `verify` and `status` check every sent file against it and name any
+that changed, appeared or disappeared. No run writes there.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import os
 import shutil
 import stat
 from decimal import Decimal
 from pathlib import Path
 
-import pandas as pd
-
-from . import config, store
+from . import catalog, store
+from .manifest import sha256
 from .parse import to_decimal
 
-KEPT_DATA = ["manifest.json", "totals.csv", "values.csv", "audit.csv", "issues.csv"]
-DIFF_TEXT = "与已报送版本的差异.txt"
+SUMS, SIGNATURE = "SHA256SUMS", "SHA256SUMS.sig"
+UNCHANGED = "全市合计数没有变化。"
 
 
 class FreezeError(Exception):
     """Chinese message."""
 
 
-def sent_dirs(paths: config.YearPaths) -> list[Path]:
-    root = paths.year_outputs / "sent"
-    return sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+def sent_dirs(scope) -> list[Path]:
+    root = scope.folder("sent")
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
 
 
-def freeze(paths: config.YearPaths, when: dt.date | None = None) -> Path:
-    report = paths.year_outputs / "report"
-    if not (report / "书面总结.pdf").exists() or not (paths.data / "manifest.json").exists():
-        raise FreezeError(f"{paths.year}年还没有生成书面总结，请先运行 run --year {paths.year}")
-    stamp = (when or dt.date.today()).isoformat()
-    target = paths.year_outputs / "sent" / stamp
-    n = 2
-    while target.exists():  # a second sending on the same day gets its own folder
-        target = paths.year_outputs / "sent" / f"{stamp}-{n}"
-        n += 1
-    tmp = target.with_name("." + target.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(report, tmp / "report", ignore=shutil.ignore_patterns(DIFF_TEXT, ".*"))
-    (tmp / "data").mkdir()
-    for name in KEPT_DATA:
-        if (paths.data / name).exists():
-            shutil.copy2(paths.data / name, tmp / "data" / name)
-    for p in tmp.rglob("*"):
-        if p.is_file():
-            p.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-    os.replace(tmp, target)
-    return target
+def _sums_text(folder: Path) -> bytes:
+    lines = [f"{sha256(p)}  {p.relative_to(folder).as_posix()}" for p in sorted(folder.rglob("*"))
+             if p.is_file() and p.name not in (SUMS, SIGNATURE)]
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _values(frame: pd.DataFrame) -> dict:
-    return {(u, i): v for u, i, v in zip(frame["unit"].tolist(), frame["item"].tolist(), frame["value"].tolist(), strict=True)}
+def freeze(workspace, year: int, when: dt.date | None = None, console=print) -> Path:
+    """Copy what is being sent into sent/<date>/, read-only, with its checksums."""
+    from .artifacts import sign
+
+    scope = workspace.scope(year)
+    with scope.locked(console):
+        current = scope.current()
+        if current is None or not (current / catalog.dataset("report_pdf").path).exists():
+            raise FreezeError(f"{year}年还没有生成书面总结，请先运行 python -m wennuan_lib run --year {year}")
+        stamp = (when or dt.date.today()).isoformat()
+        root = scope.folder("sent")
+        target = root / stamp
+        n = 2
+        while target.exists():  # a second sending on the same day gets its own folder
+            target = root / f"{stamp}-{n}"
+            n += 1
+        tmp = root / f".{target.name}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        for ds in catalog.datasets(catalog.YEAR):
+            if not ds.sent:
+                continue
+            for path in catalog.files_in(current, ds):
+                dest = tmp / path.relative_to(current)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, dest)
+        sums = _sums_text(tmp)
+        (tmp / SUMS).write_bytes(sums)
+        (tmp / SIGNATURE).write_text(sign(sums).hex() + "\n", encoding="ascii")
+        for p in tmp.rglob("*"):
+            p.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH | (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
+                                                                   if p.is_dir() else 0))
+        os.replace(tmp, target)
+        target.chmod(0o555)
+        return target
 
 
-def differences(paths: config.YearPaths) -> list[str] | None:
-    """What differs between the latest sent report and the current data, in Chinese lines (the first
-    names the sent version); None if nothing was sent. Reads only."""
-    sent = sent_dirs(paths)
-    if not sent:
+def check_sent(scope) -> list[str]:
+    """Every sent copy against its checksums: Chinese lines naming each file that changed, appeared or went."""
+    from .artifacts import sign
+
+    lines = []
+    for folder in sent_dirs(scope):
+        where = f"已报送版本 {folder.name}"
+        sums_path = folder / SUMS
+        if not sums_path.exists():
+            lines.append(f"{where}：没有校验记录（{SUMS}），无法核对是否被改动（旧版本程序封存的，可重新封存）")
+            continue
+        recorded = sums_path.read_bytes()
+        try:
+            mac = bytes.fromhex((folder / SIGNATURE).read_text(encoding="ascii").strip())
+        except (OSError, ValueError):
+            mac = b""
+        if not hmac.compare_digest(mac, sign(recorded)):
+            lines.append(f"{where}：校验记录 {SUMS} 的签名不符（记录被改动过，或是在另一台电脑上封存的）")
+        expected = {}
+        for line in recorded.decode("utf-8", "replace").splitlines():
+            digest, _, rel = line.partition("  ")
+            if rel:
+                expected[rel] = digest
+        present = {p.relative_to(folder).as_posix(): p for p in folder.rglob("*")
+                   if p.is_file() and p.name not in (SUMS, SIGNATURE)}
+        for rel, digest in sorted(expected.items()):
+            if rel not in present:
+                lines.append(f"{where}：文件缺失：{rel}")
+            elif sha256(present[rel]) != digest:
+                lines.append(f"{where}：文件在封存后被改动过：{rel}")
+        lines += [f"{where}：封存后新增的文件：{rel}" for rel in sorted(present.keys() - expected.keys())]
+    return lines
+
+
+def _values(frame) -> dict:
+    return {(u, i): v for u, i, v in zip(frame["unit"].tolist(), frame["item"].tolist(), frame["value"].tolist(),
+                                         strict=True)}
+
+
+def _table(folder: Path, name: str):
+    ds = catalog.dataset(name)
+    path = folder / ds.path
+    if not path.exists():
+        legacy = folder / "data" / Path(ds.path).name  # sent by an older version: one flat data/ folder
+        path = legacy if legacy.exists() else path
+    return store.load_table(ds, path) if path.exists() else None
+
+
+def differences(scope, run_dir: Path | None = None) -> list[str] | None:
+    """What differs between the latest sent report and a run's data, in Chinese lines (the first names the sent
+    version); None if nothing was sent. Reads only."""
+    sent = sent_dirs(scope)
+    run_dir = run_dir or scope.current()
+    if not sent or run_dir is None:
         return None
     last = sent[-1]
-    old_totals = store.read_csv(last / "data" / "totals.csv").set_index("item")
-    new_totals = store.read_csv(paths.data / "totals.csv").set_index("item")
-    old_values = _values(store.read_csv(last / "data" / "values.csv"))
-    new_values = _values(store.read_csv(paths.data / "values.csv"))
-    old_audit = store.read_csv(last / "data" / "audit.csv") if (last / "data" / "audit.csv").exists() else None
-    new_audit = store.read_csv(paths.data / "audit.csv")
+    old_totals, new_totals = _table(last, "totals"), _table(run_dir, "totals")
+    if old_totals is None or new_totals is None:
+        return [f"与 {last.name} 报送的版本（{last}）相比：", "无法比较（缺少合计数据）"]
+    old_totals, new_totals = old_totals.set_index("item"), new_totals.set_index("item")
+    old_values, new_values = _values(_table(last, "values")), _values(_table(run_dir, "values"))
+    old_audit, new_audit = _table(last, "audit"), _table(run_dir, "audit")
     seen = set() if old_audit is None else set(zip(old_audit["kind"], old_audit["unit"], old_audit["item"],
                                                    old_audit["value"], old_audit["status"], strict=True))
     fresh = new_audit[[(k, u, i, v, s) not in seen for k, u, i, v, s in zip(
@@ -98,31 +163,36 @@ def differences(paths: config.YearPaths) -> list[str] | None:
     return [f"与 {last.name} 报送的版本（{last}）相比：", *(lines or [UNCHANGED])]
 
 
-UNCHANGED = "全市合计数没有变化。"
-
-
-def compare(paths: config.YearPaths) -> tuple[Path, list[str]] | None:
-    """After a run: write the differences from the sent report to report/与已报送版本的差异.txt."""
-    lines = differences(paths)
+def compare(scope, run_dir: Path) -> Path | None:
+    """After a run's steps: the differences from the sent report, in report/与已报送版本的差异.txt."""
+    lines = differences(scope, run_dir)
     if lines is None:
         return None
-    out = paths.year_outputs / "report" / DIFF_TEXT
+    out = run_dir / catalog.dataset("sent_diff").path
     store.atomic_write_bytes(out, ("\n".join(lines) + "\n").encode("utf-8"))
-    return out, lines
+    return out
 
 
-def state(paths: config.YearPaths) -> str:
+def draft_reasons(run_dir: Path | None):
+    """Why the report of a run is still a draft (a table; empty when final), or None if it has no report yet."""
+    if run_dir is None:
+        return None
+    ds = catalog.dataset("draft_reasons")
+    path = run_dir / ds.path
+    return store.load_table(ds, path) if path.exists() else None
+
+
+def state(scope) -> str:
     """草稿 / 定稿 / 已封存, in Chinese."""
-    from .clean import open_errors
-
-    sent = sent_dirs(paths)
-    if not (paths.data / "issues.csv").exists():
+    current = scope.current()
+    reasons = draft_reasons(current)
+    if reasons is None:
         return "尚未运行"
-    errors = len(open_errors(store.read_csv(paths.data / "issues.csv")))
-    now = f"草稿（{errors} 条必须修改的意见未解决）" if errors else "定稿"
+    now = f"草稿（{len(reasons)} 个问题未解决）" if len(reasons) else "定稿"
+    sent = sent_dirs(scope)
     if not sent:
         return now
-    lines = differences(paths)  # a status query writes nothing
+    lines = differences(scope)
     changed = lines is not None and lines[1:] != [UNCHANGED]
-    where = paths.year_outputs / "report" / DIFF_TEXT
+    where = current / catalog.dataset("sent_diff").path
     return f"已封存（{sent[-1].name}报送）" + (f"；此后数据有变化，当前版本为{now}，差异见 {where}" if changed else "")

@@ -1,13 +1,10 @@
-"""The ingest step: the inbox (raw layer) → values as read (intermediate) → values in force (primary).
+"""The ingest step (01): the inbox (raw layer) → what every file holds (the 01_extracted layer).
 
-Writes, under outputs/<year>/data/:
-
-* ingest_log.csv   every file in the inbox: read / summary / superseded / skipped / rejected, reason in Chinese
-* submissions.csv  every form read: unit, layout, header fields, in force or superseded
-* extracted.csv    every blank of every form read, as typed, with file and cell or paragraph
-* summaries.csv    the units' 书面总结材料: unit, file and extracted text (never read for figures)
-
-and returns the values as read from the files in force (step 02 turns them into values.csv).
+Writes (see the catalog): ingest_log (every file of the inbox: read / summary / superseded / skipped /
+rejected, reason in Chinese), submissions (every form read: unit, layout, header fields, in force or
+superseded), extracted (every blank of every form read, as typed, with file and cell or paragraph) and
+summaries (the units' 书面总结材料, never read for figures); returns them, and the values as read from the
+files in force (step 02 turns them into the values in force).
 """
 
 from __future__ import annotations
@@ -20,11 +17,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import cache, config, layouts, readers, store
-from .form import Form, load_form, year_setup
+from . import cache, catalog, layouts, readers, store
+from .form import Form, load_form
+from .parallel import on_all_cores
 from .parse import MISSING, OK, UNREADABLE, format_value, parse_blank
-from .pipeline import on_all_cores, report_progress
+from .progress import report as report_progress
 from .readers import ReadError
+from .steps import StepContext
 from .units import Registry
 
 READ, SUMMARY, SUPERSEDED, SKIPPED, REJECTED = "read", "summary", "superseded", "skipped", "rejected"
@@ -220,12 +219,13 @@ def supersede(subs: list[Submission]) -> None:
         latest.reason += f"；替代了较早的{len(group) - 1}份报送"
 
 
-def read_inbox(paths: config.YearPaths, form: Form, registry: Registry) -> list[Submission]:
+def read_inbox(ctx: StepContext, form: Form, registry: Registry) -> list[Submission]:
     """Every file of the inbox: from the cache when its bytes were read before, else read on all cores."""
-    files = list_inbox(paths.inbox)
-    subs = [new_submission(p, paths.inbox) for p in files]
+    inbox = ctx.raw("inbox")
+    files = list_inbox(inbox)
+    subs = [new_submission(p, inbox) for p in files]
     todo = [(k, p) for k, (sub, p) in enumerate(zip(subs, files, strict=True)) if screen(sub, p)]
-    store_ = cache.Cache(paths.year_outputs / "cache", form)
+    store_ = cache.Cache(ctx.scope.folder("cache"), form)
     keys = {k: store_.key(p) for k, p in todo}
     results = {k: hit for (k, _p), hit in zip(todo, store_.get_many([keys[k] for k, _p in todo]), strict=True)
                if hit is not None}
@@ -238,11 +238,10 @@ def read_inbox(paths: config.YearPaths, form: Form, registry: Registry) -> list[
         jobs = [(str(p), form.form, str(converted[p]) if p in converted else None) for _, p in misses]
         for (k, p), result in zip(misses, on_all_cores(_read_job, jobs), strict=True):
             results[k] = result
-            if result[1] is not None:  # a rejection is kept as it is; a match once its blanks are parsed
-                store_.put(keys[k], result)
+            if result[1] is not None or result[0].layout not in (layouts.TEMPLATE, layouts.SENTENCE):
+                store_.put(keys[k], result)  # rejections and summaries as they are; a form once its blanks are parsed
             done += 1
-            if len(misses) <= 100 or done % max(1, len(files) // 20) == 0 or done == len(files):  # a province: every 5 %
-                report_progress(f"读取 [{done}/{len(files)}] {p.relative_to(paths.inbox).as_posix()}")
+            report_progress(f"读取 {{n}} {p.relative_to(inbox).as_posix()}", done, len(files))
     with store.gc_paused():
         _describe_all(todo, results, subs, form, registry, store_, keys)
     return subs
@@ -264,27 +263,19 @@ def _read_job(job: tuple[str, str, str | None]):
     return read_and_match(Path(path), load_form(form_id), Path(converted) if converted else None)
 
 
-def _frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(records, columns=columns)
+def _frame(records: list[dict], name: str) -> pd.DataFrame:
+    return pd.DataFrame(records, columns=catalog.dataset(name).column_names)
 
 
-LOG_COLUMNS = ["file", "status", "status_label", "reason", "unit", "layout", "container"]
-SUBMISSION_COLUMNS = ["file", "status", "unit", "unit_type", "registered", "written_unit", "unit_how", "layout",
-                      "container", "date", "person", "phone", "form_year", "form_version", "lines_found",
-                      "lines_total"]
-VALUE_COLUMNS = ["unit", "unit_type", "registered", "item", "label", "measure", "value", "status", "approx",
-                 "raw_text", "file", "location", "note"]
-
-
-def run(paths: config.YearPaths) -> dict[str, pd.DataFrame]:
-    """Ingest one year's inbox and write the data files. Returns the frames written."""
-    _cfg, form, registry = year_setup(paths)
-    subs = read_inbox(paths, form, registry)
+def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
+    """Ingest one year's inbox and write the 01_extracted layer. Returns the frames written."""
+    form, registry = ctx.form, ctx.registry
+    subs = read_inbox(ctx, form, registry)
     with store.gc_paused():  # not while reading: the readers' workers are forked from here
-        return _frames(paths, form, registry, subs)
+        return _frames(ctx, form, registry, subs)
 
 
-def _frames(paths: config.YearPaths, form: Form, registry: Registry, subs: list[Submission]) -> dict[str, pd.DataFrame]:
+def _frames(ctx: StepContext, form: Form, registry: Registry, subs: list[Submission]) -> dict[str, pd.DataFrame]:
     _match_unregistered(subs)
     supersede(subs)
 
@@ -293,14 +284,14 @@ def _frames(paths: config.YearPaths, form: Form, registry: Registry, subs: list[
 
     log = _frame([{"file": s.file, "status": s.status, "status_label": STATUS_LABELS[s.status],
                    "reason": s.reason, "unit": s.unit, "layout": layouts.LAYOUT_LABELS.get(s.layout, ""),
-                   "container": s.container} for s in subs], LOG_COLUMNS)
+                   "container": s.container} for s in subs], "ingest_log")
     forms = sorted((s for s in subs if s.status in (READ, SUPERSEDED)), key=unit_key)
     submissions = _frame([{
         "file": s.file, "status": s.status, "unit": s.unit, "unit_type": s.unit_type, "registered": s.registered,
         "written_unit": s.written_unit, "unit_how": s.unit_how, "layout": s.layout, "container": s.container,
         "date": s.date, "person": s.person, "phone": s.phone, "form_year": s.form_year,
         "form_version": s.form_version, "lines_found": s.match.lines_found, "lines_total": s.match.lines_total,
-    } for s in forms], SUBMISSION_COLUMNS)
+    } for s in forms], "submissions")
     labels = {i.code: (i.label, i.unit) for i in form.items}
 
     def value_rows(s: Submission) -> list[dict]:
@@ -311,16 +302,16 @@ def _frames(paths: config.YearPaths, form: Form, registry: Registry, subs: list[
 
     rows = [row for s in forms for row in value_rows(s)]
     in_force = [s.status == READ for s in forms for _row in s.rows]
-    extracted = _frame(rows, VALUE_COLUMNS).assign(in_force=in_force)
+    extracted = _frame(rows, "extracted").assign(in_force=in_force)
     values = extracted.loc[np.array(in_force, dtype=bool)].drop(columns="in_force").reset_index(drop=True)
     summaries = _frame([{"unit": s.unit, "unit_type": s.unit_type, "registered": s.registered, "file": s.file,
                          "written_unit": s.written_unit, "unit_how": s.unit_how, "chars": len(s.match.text),
                          "text": _clean_text(s.match.text)}
                         for s in sorted((s for s in subs if s.status == SUMMARY), key=unit_key)],
-                       ["unit", "unit_type", "registered", "file", "written_unit", "unit_how", "chars", "text"])
+                       "summaries")
     frames = {"ingest_log": log, "submissions": submissions, "extracted": extracted, "summaries": summaries}
     for name, frame in frames.items():
-        store.write_csv(frame, paths.data / f"{name}.csv")
+        ctx.save(name, frame)
     # values as read from the files in force; step 02 applies corrections and writes values.csv
     frames["values"] = values
     return frames

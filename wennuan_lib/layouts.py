@@ -20,6 +20,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .artifacts import register
 from .form import Form, Line
 from .readers import Extract
 
@@ -53,6 +54,9 @@ class Match:
     lines_found: int = 0
     lines_total: int = 0
     text: str = ""  # the full extracted text (kept for summaries)
+
+
+register(Found, Match)  # kept in the extraction cache as data
 
 
 class FlatText:

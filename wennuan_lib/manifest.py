@@ -1,94 +1,203 @@
-"""outputs/<year>/data/manifest.json: what a run read and what it produced, by sha256.
+"""What a run read and what it made, by sha256 (data/manifest.json), and `verify`: do the outputs still match?
 
-`verify` recomputes it and names every input that changed, appeared or disappeared since the
-run, and every output that no longer matches.
+Also the fingerprints the pipeline uses to skip a step: a step is done again only when something it reads —
+a raw file, a dataset of an earlier step, the previous year's results — or the program itself changed.
+Nothing here imports pandas: deciding that nothing changed must stay fast.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
+import stat
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
-from . import config, store
-from .form import form_path
+from . import catalog, config
 
 PACKAGES = ["wennuan", "pandas", "openpyxl", "python-docx", "xlrd", "cn2an", "matplotlib", "Jinja2", "weasyprint",
-            "papermill", "defusedxml"]
-# Outputs whose bytes depend only on the inputs (reports carry a generation date and are listed by name).
-HASHED = ["data/*.csv", "feedback/*.xlsx", "report/*.xlsx", "report/charts/*.png"]
-LISTED = ["report/书面总结.html", "report/书面总结.pdf", "report/书面总结.docx", "notebooks/*.ipynb"]
+            "papermill", "defusedxml", "python-calamine"]
+FORMAT = 2  # the manifest's own format; an older one is reported as such
+
+
+class ManifestError(ValueError):
+    """A manifest that is missing, damaged or from an older version; Chinese message."""
 
 
 def sha256(path: Path) -> str:
     h = hashlib.sha256()
-    with path.open("rb") as fh:
+    with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
 
 
-def inputs_of(paths: config.YearPaths) -> dict[str, str]:
-    """Every file the year's outputs depend on: the inbox, the analyst's files, the registry, the
-    form file, and the previous year's results that the history checks and 同比 read."""
-    cfg = config.load_year_config(paths)
-    files: dict[str, Path] = {}
-    if paths.inbox.is_dir():
-        for p in sorted(paths.inbox.rglob("*")):
-            if p.is_file():
-                files[f"{paths.year}/submissions/{p.relative_to(paths.inbox).as_posix()}"] = p
-    for name in ("year.yaml", "corrections.csv", "waivers.csv", "narrative.md"):
-        if (paths.year_inputs / name).exists():
-            files[f"{paths.year}/{name}"] = paths.year_inputs / name
-    if paths.registry.exists():
-        files["units.csv"] = paths.registry
-    form_file = form_path(cfg["form"])
-    if form_file.exists():
-        files[f"forms/{form_file.name}"] = form_file
-    previous = config.year_paths(paths.year - 1, paths.inputs, paths.outputs)
-    for name in ("values.csv", "totals.csv"):
-        if (previous.data / name).exists():
-            files[f"上年结果/{previous.year}/{name}"] = previous.data / name
-    return {k: sha256(v) for k, v in sorted(files.items())}
+def tree(folder: Path, prefix: str) -> dict[str, str]:
+    """Every entry under `folder`, by its path: regular files by content; links, pipes and devices by what they
+    are (never followed, never opened)."""
+    out: dict[str, str] = {}
+    if not folder.is_dir():
+        return out
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        dirs.sort()
+        for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(top, d))]:
+            path = os.path.join(top, name)
+            rel = prefix + Path(path).relative_to(folder).as_posix().encode("utf-8", "surrogateescape").decode(
+                "utf-8", "backslashreplace")
+            try:
+                st = os.lstat(path)
+                if stat.S_ISREG(st.st_mode):
+                    out[rel] = sha256(Path(path))
+                elif stat.S_ISLNK(st.st_mode):
+                    out[rel] = "link:" + os.readlink(path)
+                else:
+                    out[rel] = f"special:{stat.S_IFMT(st.st_mode)}"
+            except OSError as exc:
+                out[rel] = f"unreadable:{exc.errno}"
+    return out
 
 
-def outputs_of(paths: config.YearPaths) -> tuple[dict[str, str], list[str]]:
-    root = paths.year_outputs
-    hashed = {p.relative_to(root).as_posix(): sha256(p) for pattern in HASHED for p in sorted(root.glob(pattern))
-              if p.name != "manifest.json"}
-    listed = [p.relative_to(root).as_posix() for pattern in LISTED for p in sorted(root.glob(pattern))]
-    return dict(sorted(hashed.items())), listed
+@cache
+def code_fingerprint() -> str:
+    """The program itself: the package's code, forms, policy and templates, the notebooks, Python and libraries."""
+    h = hashlib.sha256(platform.python_version().encode())
+    for root in (config.PACKAGE_DIR, config.NOTEBOOKS_DIR):
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".yaml", ".j2", ".ipynb", ".css") \
+                    and "__pycache__" not in path.parts:
+                h.update(path.relative_to(root).as_posix().encode())
+                h.update(path.read_bytes())
+    for name, version in package_versions().items():
+        h.update(f"{name}={version}".encode())
+    return h.hexdigest()[:20]
 
 
-def build(paths: config.YearPaths) -> dict:
-    from .form import load_form
-
-    cfg = config.load_year_config(paths)
-    form = load_form(cfg["form"])
-    versions = {}
+@cache
+def package_versions() -> dict[str, str]:
+    out = {}
     for name in PACKAGES:
         try:
-            versions[name] = metadata.version(name)
+            out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
-            versions[name] = ""
-    hashed, listed = outputs_of(paths)
-    return {"year": paths.year, "form": form.form, "form_version": form.version,
-            "python": platform.python_version(), "packages": versions,
-            "inputs": inputs_of(paths), "outputs": hashed, "reports": listed}
+            out[name] = ""
+    return out
 
 
-def write(paths: config.YearPaths) -> Path:
-    path = paths.data / "manifest.json"
-    text = json.dumps(build(paths), ensure_ascii=False, indent=1, sort_keys=False) + "\n"
-    store.atomic_write_bytes(path, text.encode("utf-8"))
+def dataset_hashes(run_dir: Path, ds: catalog.Dataset) -> dict[str, str]:
+    return {p.relative_to(run_dir).as_posix(): (sha256(p) if ds.hashed else "") for p in catalog.files_in(run_dir, ds)}
+
+
+def raw_hashes(workspace, name: str, year: int | None) -> dict[str, str]:
+    path = workspace.raw(name, year)
+    rel = path.relative_to(workspace.inputs).as_posix()
+    if catalog.raw(name).kind == "folder":
+        return tree(path, rel + "/")
+    return {rel: sha256(path)} if path.is_file() else {}
+
+
+def other_year_hashes(workspace, year: int, name: str, label: str) -> dict[str, str]:
+    current = workspace.scope(year).current()
+    ds = catalog.dataset(name) if name in catalog.load().datasets else None
+    if ds is None:  # a raw file of that year (years:year_config)
+        return {f"{label}/{k}": v for k, v in raw_hashes(workspace, name, year).items()}
+    if current is None:
+        return {}
+    return {f"{label}/{k}": v for k, v in dataset_hashes(current, ds).items()}
+
+
+def step_inputs(step: catalog.Step, workspace, year: int | None, made: dict[str, str]) -> dict[str, str]:
+    """Everything `step` reads, each with its hash: raw files, datasets of this run (`made`: path → hash), and
+    other years' results."""
+    out: dict[str, str] = {}
+    for read in step.reads:
+        kind, _, name = read.rpartition(":")
+        if kind == "previous":
+            out.update(other_year_hashes(workspace, year - 1, name, f"上年结果/{year - 1}"))
+        elif kind == "years":
+            for y in workspace.years():
+                if year is None or y < year:
+                    out.update(other_year_hashes(workspace, y, name, f"{y}年结果"))
+        elif name in catalog.load().raw:
+            out.update(raw_hashes(workspace, name, year))
+        else:
+            ds = catalog.dataset(name)
+            prefix = ds.path + ("/" if ds.kind == "folder" else "")
+            out.update({k: v for k, v in made.items() if k == ds.path or k.startswith(prefix)})
+    return dict(sorted(out.items()))
+
+
+def fingerprint(step: catalog.Step, inputs: dict[str, str], year: int | None) -> str:
+    h = hashlib.sha256(f"{step.name}\0{year}\0{code_fingerprint()}\0".encode())
+    h.update(json.dumps(inputs, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    return h.hexdigest()
+
+
+def form_files(workspace, years: list[int]) -> dict[str, str]:
+    """The form and policy files the outputs were made by (listed among the inputs, for `verify`)."""
+    from .form import form_path
+    from .policy import POLICY_FILE
+
+    out = {"policy.yaml": sha256(POLICY_FILE)}
+    for y in years:
+        path = form_path(workspace.year_config(y)["form"])
+        if path.exists():
+            out[f"forms/{path.name}"] = sha256(path)
+    return out
+
+
+def build(scope, run_dir: Path, inputs: dict[str, str], form=None) -> dict:
+    outputs = {}
+    listed = []
+    for ds in catalog.datasets(scope.kind):
+        if ds.name in ("manifest", "trend_manifest"):
+            continue
+        for rel, digest in dataset_hashes(run_dir, ds).items():
+            if ds.hashed:
+                outputs[rel] = digest
+            else:
+                listed.append(rel)
+    data = {"format": FORMAT, "scope": str(scope.key)}
+    if form is not None:
+        data.update({"form": form.form, "form_version": form.version, "policy_version": form.policy.version})
+    data.update({"python": platform.python_version(), "packages": package_versions(),
+                 "inputs": dict(sorted(inputs.items())), "outputs": dict(sorted(outputs.items())),
+                 "listed": sorted(listed)})
+    return data
+
+
+def manifest_dataset(scope) -> catalog.Dataset:
+    return catalog.dataset("manifest" if scope.kind == catalog.YEAR else "trend_manifest")
+
+
+def write(scope, run_dir: Path, inputs: dict[str, str], form=None) -> Path:
+    from .store import atomic_write_bytes
+
+    path = run_dir / manifest_dataset(scope).path
+    text = json.dumps(build(scope, run_dir, inputs, form), ensure_ascii=False, indent=1) + "\n"
+    atomic_write_bytes(path, text.encode("utf-8"))
     return path
 
 
-def load(paths: config.YearPaths) -> dict | None:
-    path = paths.data / "manifest.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+def load(scope, run_dir: Path | None = None) -> dict:
+    """The manifest of a run (the current one by default), or a Chinese ManifestError saying what to do."""
+    run_dir = run_dir or scope.current()
+    again = f"请重新运行 python -m wennuan_lib run {'--all' if scope.kind == catalog.TRENDS else f'--year {scope.key}'}"
+    if run_dir is None:
+        raise ManifestError(f"{scope.label}还没有运行过（{scope.root} 中没有完整的运行结果）。{again}")
+    path = run_dir / manifest_dataset(scope).path
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ManifestError(f"找不到运行记录 {path}。{again}") from None
+    except (OSError, ValueError, UnicodeDecodeError):
+        raise ManifestError(f"运行记录 {path} 已损坏（可能被截断或改动过）。{again}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not all(
+            isinstance(data.get(k), dict) for k in ("inputs", "outputs")):
+        raise ManifestError(f"运行记录 {path} 是旧版本程序写的，或内容不完整。{again}")
+    return data
 
 
 def _diff(old: dict[str, str], new: dict[str, str]) -> tuple[list[str], list[str], list[str]]:
@@ -96,19 +205,36 @@ def _diff(old: dict[str, str], new: dict[str, str]) -> tuple[list[str], list[str
     return changed, sorted(new.keys() - old.keys()), sorted(old.keys() - new.keys())
 
 
-def verify(paths: config.YearPaths) -> tuple[bool, list[str]]:
-    """Whether the outputs still match the inputs they were made from; Chinese lines saying why not."""
-    saved = load(paths)
-    if saved is None:
-        return False, [f"{paths.year}年还没有运行过（没有 {paths.data / 'manifest.json'}），请先运行 run --year {paths.year}"]
+def current_inputs(workspace, scope, saved: dict) -> dict[str, str]:
+    """The inputs the saved manifest lists, hashed again now (with any new raw file of the same kinds)."""
+    from . import pipeline
+
+    return pipeline.all_inputs(workspace, scope)
+
+
+def verify(workspace, scope) -> tuple[bool, list[str]]:
+    """Whether the current outputs still match the inputs they were made from, and the sent copies their
+    checksums; Chinese lines saying what differs."""
+    from . import freeze
+
+    try:
+        saved = load(scope)
+    except ManifestError as exc:
+        return False, [str(exc)]
     lines = []
-    changed, added, removed = _diff(saved["inputs"], inputs_of(paths))
+    changed, added, removed = _diff(saved["inputs"], current_inputs(workspace, scope, saved))
     lines += [f"输入文件已修改：{k}" for k in changed]
     lines += [f"输入文件是新增的：{k}" for k in added]
     lines += [f"输入文件已删除：{k}" for k in removed]
-    hashed, _ = outputs_of(paths)
-    o_changed, o_added, o_removed = _diff(saved["outputs"], hashed)
+    run_dir = scope.current()
+    now = {}
+    for ds in catalog.datasets(scope.kind):
+        if ds.hashed and ds.name not in ("manifest", "trend_manifest"):
+            now.update(dataset_hashes(run_dir, ds))
+    o_changed, o_added, o_removed = _diff(saved["outputs"], now)
     lines += [f"输出文件与运行时不同：{k}" for k in o_changed]
     lines += [f"输出文件是运行后新增的：{k}" for k in o_added]
     lines += [f"输出文件缺失：{k}" for k in o_removed]
+    if scope.kind == catalog.YEAR:
+        lines += freeze.check_sent(scope)
     return not lines, lines

@@ -1,208 +1,235 @@
-"""Run a year's pipeline: each step is a notebook, executed by papermill with the year's paths.
+"""Running the pipeline: a year's steps in order, then the trends across years.
 
-The notebooks call the library (ingest, clean, reconcile, report) and show the analyst what came
-out; the executed copies are kept under outputs/<year>/notebooks/. The four notebooks share one
-kernel (started once, its variables cleared between notebooks). After the steps, the run writes its
-manifest and compares with any report already sent (step 04 has rebuilt outputs/trends/).
+Each step is done again only when something it reads changed (a raw file, a dataset an earlier step made, the
+previous year's results, or the program itself) or its outputs are no longer whole; otherwise its outputs — and
+its executed notebook — are carried over from the last run. A run is made in a new folder and switched to when
+whole (see `runs`). When nothing changed, nothing is made: the kernel does not even start.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import config
+from . import catalog, manifest, progress
+from .kernel import Kernel, StepFailed
+from .runs import Scope
+from .workspace import Workspace
 
-PROGRESS_MARK = "进度｜"
+STOP_ENV = "WENNUAN_STOP_AT"  # tests: stop the run (kill -9 itself) at a named point, e.g. "after:02_clean"
 
 
 class PipelineError(Exception):
-    """A step failed; the message is Chinese."""
+    """The run cannot go on; the message is Chinese."""
 
 
-class _Progress:
-    """The kernel's stdout, as papermill passes it on: progress lines reach the analyst's terminal."""
-
-    def __init__(self, progress):
-        self.progress = progress
-
-    def write(self, text: str) -> None:
-        for line in str(text).splitlines():
-            if PROGRESS_MARK in line:
-                self.progress("    " + line.split(PROGRESS_MARK, 1)[1])
-
-    def flush(self) -> None:
-        pass
+@dataclass
+class Outcome:
+    scope: Scope
+    ran: list[str] = field(default_factory=list)
+    carried: list[str] = field(default_factory=list)
+    made_new: bool = False  # a new run folder became current
 
 
-def report_progress(message: str) -> None:
-    """Called from library code inside a notebook: shown in the terminal when `run` is executing."""
-    if os.environ.get("WENNUAN_PROGRESS"):
-        print(PROGRESS_MARK + message, flush=True)
-
-
-class Kernel:
-    """One Jupyter kernel for all the notebooks of a run: it starts, and imports the library, once.
-
-    Before each notebook the kernel's variables are cleared (`%reset -f`) and its cell counter
-    restarts at 1, so every executed notebook reads as if it had a kernel of its own.
-    """
-
-    # Before each notebook: no variables left from the one before, cells numbered from 1.
-    RESET = ("get_ipython().run_line_magic('reset', '-f')\n"
-             "import gc; gc.collect()\n"
-             "get_ipython().execution_count = 1")
-
-    def __init__(self, progress=print):
-        self.progress = progress
-        self.km = None
-        self.sockets = None
-
-    def __enter__(self) -> Kernel:
-        import tempfile
-
-        from jupyter_client.kernelspec import NoSuchKernel
-        from jupyter_client.manager import AsyncKernelManager
-        from traitlets.config import Config
-
-        # Local IPC sockets in a private temporary folder: nothing listens on the network, and the
-        # socket files never land in the project (they would be relative to the working directory).
-        self.sockets = tempfile.mkdtemp(prefix="wennuan-kernel-")
-        kernel_config = Config()
-        kernel_config.KernelManager.transport = "ipc"
-        kernel_config.KernelManager.ip = os.path.join(self.sockets, "ipc")
-        self.km = AsyncKernelManager(kernel_name=config.KERNEL_NAME, config=kernel_config)
-        try:
-            self.km.kernel_spec  # noqa: B018 - raises NoSuchKernel before anything starts
-        except NoSuchKernel as exc:
-            self.__exit__()
-            raise PipelineError(f"找不到Jupyter内核「{config.KERNEL_NAME}」，请先运行 bash setup.sh") from exc
-        os.environ["WENNUAN_PROGRESS"] = "1"  # inherited by the kernel: per-file progress lines
-        return self
-
-    def __exit__(self, *exc) -> None:
-        import shutil
-
-        from jupyter_core.utils import run_sync
-
-        os.environ.pop("WENNUAN_PROGRESS", None)
-        if self.km is not None and self.km.has_kernel:
-            run_sync(self.km.shutdown_kernel)(now=True)
-        self.km = None
-        if self.sockets:
-            shutil.rmtree(self.sockets, ignore_errors=True)
-
-    def _fresh(self) -> None:
-        import nbformat
-        from nbclient import NotebookClient
-
-        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(self.RESET)])
-        NotebookClient(nb, km=self.km, startup_timeout=60).execute()
-
-    def run(self, name: str, paths: config.YearPaths) -> None:
-        import papermill as pm
-
-        self._fresh()
-        src = config.NOTEBOOKS_DIR / name
-        paths.notebooks.mkdir(parents=True, exist_ok=True)
-        executed = paths.notebooks / f".{Path(name).stem}.running.ipynb"  # renamed into place when the step has finished
-        try:
-            pm.execute_notebook(
-                str(src), str(executed),
-                parameters={"year": paths.year, "inputs_dir": str(paths.inputs), "outputs_dir": str(paths.outputs)},
-                kernel_name=config.KERNEL_NAME, cwd=str(config.NOTEBOOKS_DIR), progress_bar=False,
-                stdout_file=_Progress(self.progress), km=self.km, request_save_on_cell_execute=False,
-            )
-        except pm.PapermillExecutionError as exc:
-            os.replace(executed, paths.notebooks / name)  # keep the failed notebook for the analyst to read
-            raise PipelineError(
-                f"步骤 {name} 运行出错：{exc.ename}: {exc.evalue}\n"
-                f"详见已执行的笔记本：{paths.notebooks / name}"
-            ) from exc
-        else:
-            os.replace(executed, paths.notebooks / name)
-
-
-def on_all_cores(fn, jobs: list) -> list:
-    """All cores for many files; in-process for a few (a worker pool costs more than it saves)."""
-    workers = min(os.cpu_count() or 1, max(1, len(jobs) // 8))
-    if workers < 2:
-        return [fn(j) for j in jobs]
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(fn, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
-
-
-def in_background(fn):
-    """Start `fn()` on another core (a forked process) and return `wait()`. If the process failed,
-    `wait()` runs `fn()` here, so that the real error is raised where the analyst sees it.
-    WENNUAN_SERIAL=1 runs everything here, in order (for profiling)."""
-    import multiprocessing as mp
-
-    if (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods() or os.environ.get("WENNUAN_SERIAL"):
-        fn()
-        return lambda: None
-    proc = mp.get_context("fork").Process(target=fn)
-    proc.start()
-
-    def wait() -> None:
-        proc.join()
-        if proc.exitcode != 0:
-            fn()
-
-    return wait
-
-
-def clear_leftovers(paths: config.YearPaths) -> None:
-    """Temporary files of a run that was killed: they never replaced anything, so they can go."""
-    import shutil
-
-    if not paths.year_outputs.is_dir():
+def stop_point(name: str) -> None:
+    """A deterministic place to die, for the tests of a killed run: WENNUAN_STOP_AT=<name> kills the run there
+    with SIGKILL. Inside the kernel (WENNUAN_IN_KERNEL) the run is the kernel's parent: it is killed first."""
+    if os.environ.get(STOP_ENV) != name:
         return
-    for p in paths.year_outputs.rglob(".*"):
-        if "sent" in p.relative_to(paths.year_outputs).parts:
-            continue
-        if p.is_dir() and p.name.endswith((".new", ".old", ".tmp")):
-            shutil.rmtree(p, ignore_errors=True)
-        elif p.is_file() and p.name.count(".") >= 2:
-            p.unlink(missing_ok=True)
+    if os.environ.get("WENNUAN_IN_KERNEL"):
+        os.kill(os.getppid(), signal.SIGKILL)
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
-def run_year(paths: config.YearPaths, progress=print, with_previous: bool = True, kernel: Kernel | None = None) -> None:
-    """All steps of one year, from its raw inputs (and the previous year's results, for 同比 and history).
-    `kernel`: one already started (run_all passes its own, so that every year uses the same one)."""
-    import contextlib
-    import time
-
-    from . import freeze, manifest
-
-    if not paths.inbox.is_dir():
-        raise PipelineError(f"找不到{paths.year}年的收件箱：{paths.inbox}")
-    with contextlib.ExitStack() as stack:
-        kernel = kernel or stack.enter_context(Kernel(progress))
-        previous = config.year_paths(paths.year - 1, paths.inputs, paths.outputs)
-        if with_previous and previous.inbox.is_dir() and not (previous.data / "values.csv").exists():
-            progress(f"上年（{previous.year}年）尚未处理：先处理上年，以便做历史审核和同比")
-            run_year(previous, progress, kernel=kernel)
-            progress(f"继续处理 {paths.year} 年")
-        clear_leftovers(paths)
-        n = len(config.PIPELINE_NOTEBOOKS)
-        for i, name in enumerate(config.PIPELINE_NOTEBOOKS, 1):
-            start = time.perf_counter()
-            progress(f"[{paths.year}年 {i}/{n}] {config.STEP_LABELS.get(name, name)}（{name}）…")
-            kernel.run(name, paths)
-            progress(f"    完成，用时 {time.perf_counter() - start:.1f} 秒")
-    freeze.compare(paths)
-    manifest.write(paths)
+def read_record(run_dir: Path | None, scope: Scope) -> dict:
+    if run_dir is None:
+        return {}
+    ds = catalog.dataset("run_record" if scope.kind == catalog.YEAR else "trend_run_record")
+    try:
+        data = json.loads((run_dir / ds.path).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) and isinstance(data.get("steps"), dict) else {}
+    except (OSError, ValueError):
+        return {}
 
 
-def run_all(inputs=None, outputs=None, progress=print) -> list[int]:
-    """Every year present under inputs/, in order, so that each year's history checks see the year before."""
-    years = config.years_present(config.year_paths(2000, inputs, outputs).inputs)
+def _owned(step: catalog.Step, rel: str) -> bool:
+    """Whether a file of a run (its path in the run folder) is an output of `step`, its notebook included."""
+    if rel == f"{catalog.dataset('notebooks').path}/{step.notebook}":
+        return True
+    for ds in step.outputs:
+        if rel == ds.path or rel.startswith(ds.path + "/"):
+            return True
+    return False
+
+
+def _carry_files(step: catalog.Step, saved: dict | None, current: Path | None) -> dict[str, str] | None:
+    """The outputs of `step` in the current run, if they are whole (every file there, hashes as recorded)."""
+    if saved is None or current is None:
+        return None
+    files = {k: v for k, v in saved["outputs"].items() if _owned(step, k)}
+    files.update({k: "" for k in saved.get("listed", []) if _owned(step, k)})
+    notebook = f"{catalog.dataset('notebooks').path}/{step.notebook}"
+    if notebook not in files:
+        return None
+    for rel, digest in files.items():
+        path = current / rel
+        if not path.is_file() or (digest and manifest.sha256(path) != digest):
+            return None
+    return files
+
+
+def all_inputs(workspace: Workspace, scope: Scope) -> dict[str, str]:
+    """Every raw file and other year's result the scope's steps read, and the form and policy files."""
+    year = scope.key if scope.kind == catalog.YEAR else None
+    out: dict[str, str] = {}
+    for step in catalog.steps(scope.kind):
+        out.update(manifest.step_inputs(step, workspace, year, {}))
+    years = [year] if year is not None else workspace.years()
+    out.update(manifest.form_files(workspace, years))
+    return dict(sorted(out.items()))
+
+
+def _sent_state(scope: Scope) -> str:
+    from . import freeze
+
+    sent = freeze.sent_dirs(scope)
+    return sent[-1].name if sent else ""
+
+
+def seal(workspace: Workspace, scope: Scope, run_dir: Path, steps: dict, console: progress.Console | None) -> None:
+    """The run's own files, once its steps are done: the difference from the report that was sent, the
+    manifest, the run record and the log."""
+    from . import freeze
+
+    form = None
+    if scope.kind == catalog.YEAR:
+        from .form import load_form
+
+        form = load_form(workspace.year_config(scope.key)["form"])
+        freeze.compare(scope, run_dir)
+    manifest.write(scope, run_dir, all_inputs(workspace, scope), form)
+    record = {"run": run_dir.name, "code": manifest.code_fingerprint(), "sent": _sent_state(scope), "steps": steps}
+    ds = catalog.dataset("run_record" if scope.kind == catalog.YEAR else "trend_run_record")
+    from .store import atomic_write_bytes
+
+    atomic_write_bytes(run_dir / ds.path, (json.dumps(record, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+    if console is not None:
+        log = catalog.dataset("run_log" if scope.kind == catalog.YEAR else "trend_run_log")
+        console.write_log(run_dir / log.path)
+
+
+def finish_standalone(ctx) -> None:
+    """After a notebook ran its step by itself: record the step in the run's manifest and run record."""
+    scope, run_dir = ctx.scope, ctx.run_dir
+    steps = read_record(run_dir, scope).get("steps", {})
+    made = {}
+    for ds in catalog.datasets(scope.kind):
+        made.update(manifest.dataset_hashes(run_dir, ds))
+    inputs = manifest.step_inputs(ctx.step, ctx.workspace, ctx.year, made)
+    steps[ctx.step.name] = {"fingerprint": manifest.fingerprint(ctx.step, inputs, ctx.year), "ran": True,
+                            "how": "单独运行笔记本"}
+    seal(ctx.workspace, scope, run_dir, steps, None)
+
+
+def run_scope(workspace: Workspace, scope: Scope, console: progress.Console, kernel: Kernel,
+              force: bool = False) -> Outcome:
+    """Every step of one scope (a year, or the trends), each only if it needs to run."""
+    year = scope.key if scope.kind == catalog.YEAR else None
+    steps = catalog.steps(scope.kind)
+    outcome = Outcome(scope)
+    with scope.locked(console):
+        scope.clear_abandoned()
+        current = scope.current()
+        old = read_record(current, scope)
+        try:
+            saved = manifest.load(scope)
+        except manifest.ManifestError:
+            saved = None
+        made: dict[str, str] = {}
+        pending: list[str] = []
+        staging: Path | None = None
+        records: dict[str, dict] = {}
+        try:
+            for i, step in enumerate(steps, 1):
+                head = f"[{scope.label} {i}/{len(steps)}] {step.label}"
+                inputs = manifest.step_inputs(step, workspace, year, made)
+                fp = manifest.fingerprint(step, inputs, year)
+                files = None
+                if not force and old.get("steps", {}).get(step.name, {}).get("fingerprint") == fp:
+                    files = _carry_files(step, saved, current)
+                if files is not None:
+                    made.update(files)
+                    records[step.name] = {"fingerprint": fp, "ran": False}
+                    outcome.carried.append(step.name)
+                    if staging is None:
+                        pending += list(files)
+                    else:
+                        scope.copy_from_current(staging, list(files))
+                    console(f"{head}：输入没有变化，沿用上次的结果")
+                    continue
+                if staging is None:
+                    staging = scope.new_run()
+                    scope.copy_from_current(staging, pending)
+                console(f"{head}（{step.notebook}）…")
+                start = time.perf_counter()
+                params = {"year": year, "inputs_dir": str(workspace.inputs), "outputs_dir": str(workspace.outputs),
+                          "run_dir": str(staging)}
+                with progress.Follow(staging / ".progress", console):
+                    kernel.run(step, params, staging)
+                seconds = time.perf_counter() - start
+                for ds in step.outputs:
+                    made.update(manifest.dataset_hashes(staging, ds))
+                nb = f"{catalog.dataset('notebooks').path}/{step.notebook}"
+                made[nb] = ""
+                records[step.name] = {"fingerprint": fp, "ran": True, "seconds": round(seconds, 1)}
+                outcome.ran.append(step.name)
+                console(f"    完成，用时 {seconds:.1f} 秒")
+                stop_point(f"after:{step.name}")
+            if staging is None:
+                if not (scope.kind == catalog.YEAR and old.get("sent", "") != _sent_state(scope)):
+                    console(f"{scope.label}：全部步骤都是最新的（输入与上次运行相同，结果完好），没有重新生成")
+                    return outcome
+                staging = scope.new_run()  # only what was sent changed: a new difference file, nothing else
+                scope.copy_from_current(staging, pending)
+            outcome.made_new = True
+            (staging / ".progress").unlink(missing_ok=True)
+            seal(workspace, scope, staging, records, console)
+            stop_point("before:promote")
+            scope.promote(staging)
+        except BaseException as exc:
+            if staging is not None:
+                kept = scope.abandon(staging)
+                if isinstance(exc, StepFailed):
+                    raise StepFailed(str(exc).replace(str(staging), str(kept))) from None
+            raise
+    return outcome
+
+
+def run_year(workspace: Workspace, year: int, console: progress.Console, kernel: Kernel, force: bool = False,
+             with_previous: bool = True) -> list[Outcome]:
+    """One year (and the previous year first, if it has an inbox and was never run), then the trends."""
+    inbox = workspace.raw("inbox", year)
+    if not inbox.is_dir():
+        raise PipelineError(f"找不到{year}年的收件箱：{inbox}（请把各单位报送的文件放在这里）")
+    outcomes = []
+    if with_previous and workspace.raw("inbox", year - 1).is_dir() and workspace.scope(year - 1).current() is None:
+        console(f"上年（{year - 1}年）尚未处理：先处理上年，以便做历史审核和同比")
+        outcomes.append(run_scope(workspace, workspace.scope(year - 1), console, kernel, force))
+        console(f"继续处理 {year} 年")
+    outcomes.append(run_scope(workspace, workspace.scope(year), console, kernel, force))
+    outcomes.append(run_scope(workspace, workspace.trends(), console, kernel, force))
+    return outcomes
+
+
+def run_all(workspace: Workspace, console: progress.Console, kernel: Kernel, force: bool = False) -> list[Outcome]:
+    """Every year under inputs/, in order (each year's history checks see the year before), then the trends."""
+    years = workspace.years()
     if not years:
-        raise PipelineError("inputs/ 下没有任何年度的收件箱（inputs/<年度>/submissions/）")
-    with Kernel(progress) as kernel:
-        for year in years:
-            run_year(config.year_paths(year, inputs, outputs), progress, with_previous=False, kernel=kernel)
-    return years
+        raise PipelineError(f"{workspace.inputs} 下没有任何年度的收件箱（inputs/<年度>/submissions/）")
+    outcomes = [run_scope(workspace, workspace.scope(y), console, kernel, force) for y in years]
+    outcomes.append(run_scope(workspace, workspace.trends(), console, kernel, force))
+    return outcomes

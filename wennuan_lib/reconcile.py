@@ -1,10 +1,10 @@
 """Step 03 (对账与反馈): who reported what and when, findings per unit and per rule, feedback workbooks.
 
-Writes under outputs/<year>/:
+Writes (see the catalog):
 
-* data/reporting_status.csv  every expected unit (and any unknown one): 统计表 and 书面总结材料 已报/未报, late or not
-* data/findings_by_unit.csv, data/findings_by_rule.csv  summaries of the open findings
-* feedback/<unit>.xlsx       one workbook per unit with open findings
+* reporting_status  every expected unit (and any unknown one): 统计表 and 书面总结材料 已报/未报, late or not
+* findings_by_unit, findings_by_rule  summaries of the open findings
+* feedback          one workbook per unit with open findings (feedback/<unit>.xlsx)
 """
 
 from __future__ import annotations
@@ -13,12 +13,10 @@ import datetime as dt
 
 import pandas as pd
 
-from . import config, feedback, store
-from .form import year_setup
+from . import catalog, feedback
+from .rules import is_open
+from .steps import StepContext
 from .units import Registry
-
-STATUS_COLUMNS = ["unit", "unit_type", "registered", "form", "form_file", "form_date", "late", "days_late",
-                  "summary", "summary_files", "errors", "warnings", "waived"]
 
 
 def _days_late(date: str, deadline: str) -> int | None:
@@ -37,7 +35,7 @@ def reporting_status(registry: Registry, submissions: pd.DataFrame, summaries: p
     papers: dict[str, list[str]] = {}
     for unit, file in zip(summaries["unit"], summaries["file"], strict=True):
         papers.setdefault(unit, []).append(file)
-    waived = store.flag(issues["waived"])
+    waived = ~is_open(issues)
     errors = issues[~waived & (issues["severity"] == "error")]["unit"].value_counts().to_dict()
     warnings = issues[~waived & (issues["severity"] == "warning")]["unit"].value_counts().to_dict()
     waivers = issues[waived]["unit"].value_counts().to_dict()
@@ -55,11 +53,11 @@ def reporting_status(registry: Registry, submissions: pd.DataFrame, summaries: p
             "summary": "已报" if summary else "未报", "summary_files": "、".join(summary),
             "errors": int(errors.get(unit, 0)), "warnings": int(warnings.get(unit, 0)), "waived": int(waivers.get(unit, 0)),
         })
-    return pd.DataFrame(rows, columns=STATUS_COLUMNS)
+    return pd.DataFrame(rows, columns=catalog.dataset("reporting_status").column_names)
 
 
 def by_unit(issues: pd.DataFrame) -> pd.DataFrame:
-    open_ = issues[~store.flag(issues["waived"])]
+    open_ = issues[is_open(issues)]
     table = pd.crosstab(open_["unit"], open_["severity"]).reindex(columns=["error", "warning"], fill_value=0)
     order = list(dict.fromkeys(issues["unit"]))
     table = table.reindex([u for u in order if u in table.index]).reset_index()
@@ -68,7 +66,7 @@ def by_unit(issues: pd.DataFrame) -> pd.DataFrame:
 
 
 def by_rule(issues: pd.DataFrame) -> pd.DataFrame:
-    open_ = issues[~store.flag(issues["waived"])]
+    open_ = issues[is_open(issues)]
     rows = []
     for (rule, check_type, severity), group in open_.groupby(["rule", "check_type", "severity"], sort=True):
         rows.append({"rule": rule, "check_type": check_type, "severity": severity, "findings": len(group),
@@ -76,16 +74,15 @@ def by_rule(issues: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["rule", "check_type", "severity", "findings", "units", "example"])
 
 
-def run(paths: config.YearPaths) -> dict[str, pd.DataFrame]:
-    cfg, form, registry = year_setup(paths)
-    submissions, summaries, issues, values = store.read_data(paths, "submissions", "summaries", "issues", "values")
+def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
+    submissions, summaries, issues, values = (ctx.load(n) for n in ("submissions", "summaries", "issues", "values"))
     frames = {
-        "reporting_status": reporting_status(registry, submissions, summaries, issues, cfg.get("deadline", "")),
+        "reporting_status": reporting_status(ctx.registry, submissions, summaries, issues, ctx.cfg.get("deadline", "")),
         "findings_by_unit": by_unit(issues),
         "findings_by_rule": by_rule(issues),
     }
     for name, frame in frames.items():
-        store.write_csv(frame, paths.data / f"{name}.csv")
-    frames["feedback_files"] = feedback.write_all(issues, values, form, cfg, paths.year_outputs / "feedback",
-                                                  paths.year_outputs / "cache" / "feedback")
+        ctx.save(name, frame)
+    frames["feedback_files"] = feedback.write_all(issues, values, ctx.form, ctx.cfg, ctx.path("feedback"),
+                                                  ctx.cache("feedback", "feedback.py", "template.py"))
     return frames

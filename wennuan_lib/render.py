@@ -7,11 +7,10 @@ import datetime as dt
 import html
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import jinja2
 
-from . import config, store
+from . import config
 from .charts import Chart
 from .narrative import TOKEN, Narrative
 
@@ -77,21 +76,18 @@ def to_html(report: Report, for_print: bool = False) -> str:
         print=for_print, title=html.escape(n.title), recipient=html.escape(n.recipient), sender=html.escape(n.sender),
         date=html.escape(n.date), sections=sections, charts=charts, tables=tables, draft=report.draft,
         draft_items=[html.escape(x) for x in report.draft_items[:DRAFT_LIST_MAX]],
-        draft_more=max(0, len(report.draft_items) - DRAFT_LIST_MAX), sample=report.sample,
-        generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"))
+        draft_more=max(0, len(report.draft_items) - DRAFT_LIST_MAX), sample=report.sample)
 
 
-def to_pdf(report: Report, path: Path) -> Path:
-    import weasyprint
+def pdf_bytes(report: Report) -> bytes:
+    import weasyprint  # about half a second to import: only in the process that makes the PDF
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    pdf = weasyprint.HTML(string=to_html(report, for_print=True), base_url=str(TEMPLATES)).write_pdf()
-    store.atomic_write_bytes(path, pdf)
-    return path
+    return weasyprint.HTML(string=to_html(report, for_print=True), base_url=str(TEMPLATES)).write_pdf()
 
 
-def to_docx(report: Report, path: Path) -> Path:
+def docx_bytes(report: Report) -> bytes:
     """An editable Word version: same text, tables and charts; GB/T 9704 page and fonts by name."""
     import io
 
@@ -197,10 +193,14 @@ def to_docx(report: Report, path: Path) -> Path:
                     cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     cp = document.core_properties
     cp.title, cp.author = n.title, n.sender
+    cp.created = cp.modified = cp.last_printed = dt.datetime(2000, 1, 1)
+    cp.last_modified_by = n.sender
+    cp.revision = 1
     buf = io.BytesIO()
     document.save(buf)
-    store.atomic_write_bytes(path, buf.getvalue())
-    return path
+    from .template import normalize_zip
+
+    return normalize_zip(buf.getvalue())  # equal content, equal bytes
 
 
 def _footer_page_number(section, set_font) -> None:

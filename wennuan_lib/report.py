@@ -1,29 +1,30 @@
-"""Step 04 (书面总结): totals, the summary form, the detail workbook, charts and the report in three formats.
+"""Step 04 (书面总结): the summary form, the detail workbook, charts and the report in three formats, from the
+totals step 02 added up.
 
-Writes outputs/<year>/data/totals.csv and, under outputs/<year>/report/: 汇总统计表.xlsx,
-分单位明细表.xlsx, 书面总结.html, 书面总结.pdf, 书面总结.docx and charts/*.png; and, with this year's
-totals in place, rebuilds outputs/trends/ across the years. The detail workbook, the PDF and the
-trends are made on other cores while the rest goes on.
+Writes (see the catalog): summary_form (汇总统计表.xlsx), detail_workbook (分单位明细表.xlsx), charts,
+report_html, report_pdf, report_docx and draft_reasons (why the report is still a draft). The detail workbook and
+the PDF are made on another core while the rest goes on; every product is kept by the hash of what it was made
+from, so an unchanged one is not made again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 
-from . import aggregate, charts, clean, config, narrative, render, store, template, trends
-from .form import Form, year_data, year_setup
+from . import aggregate, catalog, charts, narrative, pipeline, render, store, template
+from .form import Form
+from .parallel import in_background
 from .parse import to_decimal
-from .pipeline import in_background
+from .rules import open_errors
+from .steps import StepContext
 from .units import UNIT_TYPES
 
-SUMMARY_FORM = "汇总统计表.xlsx"
-DETAIL = "分单位明细表.xlsx"
-REPORT = "书面总结"
 VALUE_COLUMNS = ["unit", "unit_type", "registered", "item", "value"]  # what the report reads of values.csv
 MAX_TABLE_UNITS = 100  # units listed in the report's appendix; all of them are in 分单位明细表
 
@@ -55,21 +56,6 @@ def summary_form(form: Form, totals: pd.DataFrame, cfg: dict, when: dt.date, pat
     template.write(form, path, values=values, header=header, sample=bool(cfg.get("sample")))
 
 
-def cached_copy(cache, frames: list[pd.DataFrame], context: str, dest, make) -> None:
-    """`make(path)` unless a file made from the same frames is in the cache; then it is copied."""
-    import hashlib
-
-    h = hashlib.sha256((context + __file__).encode("utf-8"))
-    h.update(Path(__file__).read_bytes())
-    for frame in frames:
-        h.update(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
-    cached = Path(cache) / f"{h.hexdigest()}{Path(dest).suffix}"
-    if not cached.exists():
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        make(cached)
-    store.atomic_write_bytes(Path(dest), cached.read_bytes())  # the same atomic write as every output
-
-
 def unit_table(values: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     """Units as rows (in the order of values.csv), item codes as columns, the values as written in
     values.csv ("" where none). attrs: "types" unit → unit type, "registered" the registered units."""
@@ -81,12 +67,9 @@ def unit_table(values: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     return wide
 
 
-def detail_workbook(form: Form, values: pd.DataFrame, totals: pd.DataFrame, cfg: dict, path) -> None:
+def detail_workbook(form: Form, values: pd.DataFrame, totals: pd.DataFrame, cfg: dict) -> bytes:
     """分单位明细表: units as rows, items as columns, subtotals by unit type and the city total.
     Written row by row (openpyxl's write-only mode): a province has thousands of units."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.utils import get_column_letter
-
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("分单位明细")
     bold, head = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
@@ -126,7 +109,7 @@ def detail_workbook(form: Form, values: pd.DataFrame, totals: pd.DataFrame, cfg:
             d = to_decimal(items.loc[item.code, column])
             row.append(None if d is None else cell(float(d) if item.is_money else int(d), font=bold))
         ws.append(row)
-    template.save(wb, path)
+    return template.workbook_bytes(wb)
 
 
 def tables(form: Form, totals: pd.DataFrame, values: pd.DataFrame, status: pd.DataFrame, has_previous: bool):
@@ -190,47 +173,50 @@ def tips(totals: pd.DataFrame, figures: narrative.Figures) -> dict[str, str]:
     return out
 
 
-def draft_items(issues: pd.DataFrame, problems: list[str]) -> list[str]:
-    errors = clean.open_errors(issues)
-    return [f"{r['unit']}：{r['message']}" for r in errors.to_dict("records")] + problems
+def draft_reasons(issues: pd.DataFrame, problems: list[str]) -> pd.DataFrame:
+    """Why the report is still a draft, one row each; no rows when it is final."""
+    rows = [{"kind": "必须修改", "unit": r["unit"], "item": r["item"], "message": r["message"]}
+            for r in open_errors(issues).to_dict("records")]
+    rows += [{"kind": "书面总结", "unit": "", "item": "", "message": p} for p in problems]
+    return pd.DataFrame(rows, columns=catalog.dataset("draft_reasons").column_names)
 
 
-def history(paths: config.YearPaths, form: Form) -> dict[int, dict]:
+def history(ctx: StepContext) -> dict[int, dict]:
     """City totals of the earlier years present, keyed by this year's codes (absent concepts left out)."""
-    out = {}
-    for year in config.years_present(paths.inputs):
-        if year < paths.year and (frame := year_data(paths, year, "totals", form)) is not None:
-            out[year] = {r["item"]: to_decimal(r["value"]) for r in frame.to_dict("records") if r["kind"] == "item"}
-    return out
+    return {year: {r["item"]: to_decimal(r["value"]) for r in frame.to_dict("records") if r["kind"] == "item"}
+            for year, frame in ctx.earlier_years("totals").items()}
 
 
-def run(paths: config.YearPaths) -> dict:
-    cfg, form, registry = year_setup(paths)
-    issues, summaries, status = store.read_data(paths, "issues", "summaries", "reporting_status")
-    values = store.read_csv(paths.data / "values.csv", VALUE_COLUMNS)
-    previous = year_data(paths, paths.year - 1, "totals", form)
-
-    totals = aggregate.build_totals(values, form, registry.names, set(summaries["unit"]), previous)
-    store.write_csv(totals, paths.data / "totals.csv")
-    trends_done = in_background(lambda: trends.build(paths.inputs, paths.outputs))  # across years, on another core
-    out = paths.year_outputs / "report"
+def run(ctx: StepContext) -> dict:
+    cfg, form, registry = ctx.cfg, ctx.form, ctx.registry
+    issues, summaries, status, totals = (ctx.load(n) for n in ("issues", "summaries", "reporting_status", "totals"))
+    values = ctx.load("values", VALUE_COLUMNS)
+    has_previous = ctx.previous("totals") is not None
     when = report_date(cfg)
-    summary_form(form, totals, cfg, when, out / SUMMARY_FORM)
-    detail_done = in_background(lambda: cached_copy(
-        paths.year_outputs / "cache" / "detail", [values, totals], repr(sorted(cfg.items())) + form.version,
-        out / DETAIL, lambda path: detail_workbook(form, values, totals, cfg, path)))
+    sample = bool(cfg.get("sample"))
+    summary_form(form, totals, cfg, when, ctx.path("summary_form"))
+    detail = ctx.cache("detail_workbook", "report.py", "template.py")
+    key = detail.key(repr(sorted(cfg.items())), form.version, *(pd.util.hash_pandas_object(f, index=False).to_numpy()
+                                                                   .tobytes() for f in (values, totals)))
+    detail_done = in_background(lambda: store.atomic_write_bytes(ctx.path("detail_workbook"), detail.make(
+        key, lambda: detail_workbook(form, values, totals, cfg))))
 
-    text = narrative.build(form, totals, cfg, paths.year_inputs / "narrative.md", summaries, registry, cn_date(when))
-    made = charts.make_all(totals, values, history(paths, form), paths.year, bool(cfg.get("sample")), out / "charts",
-                           form.policy.charts, paths.year_outputs / "cache" / "charts")
-    report = render.Report(text, made, tables(form, totals, values, status, previous is not None),
-                           tips(totals, narrative.Figures(totals, form)), draft_items(issues, text.problems),
-                           bool(cfg.get("sample")))
-    store.atomic_write_bytes(out / f"{REPORT}.html", render.to_html(report).encode("utf-8"))
-    pdf_done = in_background(lambda: render.to_pdf(report, out / f"{REPORT}.pdf"))
-    render.to_docx(report, out / f"{REPORT}.docx")
+    text = narrative.build(form, totals, cfg, ctx.raw("narrative"), summaries, registry, cn_date(when))
+    made = charts.make_all(totals, values, history(ctx), ctx.year, sample, ctx.path("charts"), form.policy.charts,
+                           ctx.cache("charts", "charts.py"))
+    reasons = draft_reasons(issues, text.problems)
+    report = render.Report(text, made, tables(form, totals, values, status, has_previous),
+                           tips(totals, narrative.Figures(totals, form)),
+                           [f"{r['unit']}：{r['message']}" if r["unit"] else r["message"]
+                            for r in reasons.to_dict("records")], sample)
+    ctx.save("draft_reasons", reasons)
+    store.atomic_write_bytes(ctx.path("report_html"), render.to_html(report).encode("utf-8"))
+    formats = ctx.cache("report_formats", "render.py", "templates/report.html.j2")
+    content = formats.key(render.to_html(report, for_print=True), *(c.path.read_bytes() for c in made.values()))
+    pdf_done = in_background(lambda: store.atomic_write_bytes(ctx.path("report_pdf"), formats.make(
+        content + ".pdf", lambda: render.pdf_bytes(report))))
+    store.atomic_write_bytes(ctx.path("report_docx"), formats.make(content + ".docx", lambda: render.docx_bytes(report)))
+    pipeline.stop_point("in:04_report")
     detail_done()
     pdf_done()
-    trends_done()
-    return {"totals": totals, "report": report, "folder": out, "draft": report.draft}
-
+    return {"totals": totals, "report": report, "folder": ctx.path("report_pdf").parent, "draft": report.draft}

@@ -1,8 +1,10 @@
-"""The Chinese summary printed at the end of a run, read back from the data files."""
+"""The Chinese summaries the analyst reads in the terminal: at the end of a run, and `status` — read back from
+the current run's datasets."""
 
 from __future__ import annotations
 
-from . import config, store
+from . import catalog, freeze, manifest, store
+from .rules import is_open, open_errors
 
 
 def _names(frame, mask, limit: int = 8) -> str:
@@ -10,90 +12,92 @@ def _names(frame, mask, limit: int = 8) -> str:
     return "、".join(names[:limit]) + (f"等{len(names)}个" if len(names) > limit else "") if names else "无"
 
 
-def run_summary(paths: config.YearPaths) -> str:
-    data = paths.data
-    log = store.read_csv(data / "ingest_log.csv")
+def _load(run_dir, name, columns=None):
+    ds = catalog.dataset(name)
+    path = run_dir / ds.path
+    return store.load_table(ds, path, columns) if path.exists() else None
+
+
+def run_summary(workspace, year: int) -> str:
+    scope = workspace.scope(year)
+    run = scope.current()
+    if run is None:
+        return f"{year}年没有完整的运行结果"
+    log = _load(run, "ingest_log")
     counts = log["status"].value_counts()
     lines = [
-        f"{paths.year}年处理完成：收件箱共 {len(log)} 个文件",
+        f"{year}年处理完成：收件箱共 {len(log)} 个文件",
         f"  统计表已读取 {counts.get('read', 0)} 份，书面总结 {counts.get('summary', 0)} 份，"
         f"被替代 {counts.get('superseded', 0)} 份，略过 {counts.get('skipped', 0)} 个，无法读取 {counts.get('rejected', 0)} 个",
     ]
-    for _, row in log[log["status"] == "rejected"].iterrows():
+    for row in log[log["status"] == "rejected"].to_dict("records"):
         lines.append(f"  无法读取：{row['file']}（{row['reason']}）")
-    if (data / "values.csv").exists():
-        values = store.read_csv(data / "values.csv", ["unit", "status", "approx", "corrected"])
+    values = _load(run, "values", ["unit", "status", "approx", "corrected"])
+    if values is not None:
         status = values["status"].value_counts()
         lines.append(f"  {values['unit'].nunique()} 个单位的数据：未填 {status.get('missing', 0)} 项，"
                      f"无法识别 {status.get('unreadable', 0)} 项，表中未找到 {status.get('not_found', 0)} 项，"
-                     f"约数 {store.flag(values['approx']).sum()} 项，已更正 {store.flag(values['corrected']).sum()} 项")
-    if (data / "issues.csv").exists():
-        issues = store.read_csv(data / "issues.csv")
-        waived = store.flag(issues["waived"])
-        errors = (issues["severity"] == "error") & ~waived
-        lines.append(f"  审核意见：必须修改 {int(errors.sum())} 条，请核实 {int(((issues['severity'] == 'warning') & ~waived).sum())} 条，"
-                     f"已豁免 {int(waived.sum())} 条")
-        audit = store.read_csv(data / "audit.csv")
-        bad = audit[audit["status"] == "unmatched"]
-        for _, row in bad.iterrows():
+                     f"约数 {int(values['approx'].sum())} 项，已更正 {int(values['corrected'].sum())} 项")
+    issues = _load(run, "issues")
+    if issues is not None:
+        open_ = is_open(issues)
+        lines.append(f"  审核意见：必须修改 {int(((issues['severity'] == 'error') & open_).sum())} 条，请核实 "
+                     f"{int(((issues['severity'] == 'warning') & open_).sum())} 条，已豁免 {int((~open_).sum())} 条")
+        audit = _load(run, "audit")
+        for row in audit[audit["status"] == "unmatched"].to_dict("records"):
             lines.append(f"  登记表有误：{row['kind']}登记表第{row['line']}行（{row['message']}）")
-    if (data / "reporting_status.csv").exists():
-        st = store.read_csv(data / "reporting_status.csv")
+    st = _load(run, "reporting_status")
+    if st is not None:
         lines.append(f"  未报统计表：{_names(st, st['form'] == '未报')}")
         lines.append(f"  逾期报送：{_names(st, st['late'] == '逾期')}")
-        lines.append(f"  不在单位名录中：{_names(st, st['registered'] != 'True')}")
-        feedback = sorted((paths.year_outputs / "feedback").glob("*.xlsx"))
-        lines.append(f"  反馈表 {len(feedback)} 份：{paths.year_outputs / 'feedback'}")
-    report_dir = paths.year_outputs / "report"
-    if (report_dir / "书面总结.pdf").exists() and (data / "issues.csv").exists():
-        from .clean import open_errors
-
-        n_open = len(open_errors(store.read_csv(data / "issues.csv")))
-        state = f"草稿（尚有 {n_open} 条必须修改的意见未解决）" if n_open else "定稿"
-        lines.append(f"  书面总结：{state}，{report_dir}")
-    diff = paths.year_outputs / "report" / "与已报送版本的差异.txt"
-    from .freeze import sent_dirs
-
-    if sent_dirs(paths) and diff.exists():
+        lines.append(f"  不在单位名录中：{_names(st, ~st['registered'])}")
+        feedback = catalog.files_in(run, catalog.dataset("feedback"))
+        lines.append(f"  反馈表 {len(feedback)} 份：{scope.root / catalog.dataset('feedback').path}")
+    reasons = freeze.draft_reasons(run)
+    if reasons is not None:
+        state = f"草稿（尚有 {len(reasons)} 个问题未解决）" if len(reasons) else "定稿"
+        lines.append(f"  书面总结：{state}，{scope.root / 'report'}")
+    diff = run / catalog.dataset("sent_diff").path
+    if freeze.sent_dirs(scope) and diff.exists():
         lines.append("  " + diff.read_text(encoding="utf-8").rstrip().replace("\n", "\n  "))
-    lines.append(f"  数据文件：{data}")
-    lines.append(f"  已执行的笔记本：{paths.notebooks}")
+    lines.append(f"  数据文件：{scope.root / 'data'}")
+    lines.append(f"  已执行的笔记本：{scope.root / 'notebooks'}")
     return "\n".join(lines)
 
 
-def strict_problems(paths: config.YearPaths) -> list[str]:
+def strict_problems(workspace, year: int) -> list[str]:
     """What makes `run --strict` fail: rejected files and unresolved errors."""
-    from .clean import open_errors
-
-    log = store.read_csv(paths.data / "ingest_log.csv")
-    out = [f"{paths.year}年 无法读取：{r['file']}（{r['reason']}）" for r in log[log["status"] == "rejected"].to_dict("records")]
-    errors = open_errors(store.read_csv(paths.data / "issues.csv"))
-    out += [f"{paths.year}年 必须修改：{r['unit']}：{r['message']}" for r in errors.to_dict("records")]
+    run = workspace.scope(year).current()
+    if run is None:
+        return [f"{year}年没有完整的运行结果"]
+    log = _load(run, "ingest_log")
+    out = [f"{year}年 无法读取：{r['file']}（{r['reason']}）" for r in log[log["status"] == "rejected"].to_dict("records")]
+    errors = open_errors(_load(run, "issues"))
+    out += [f"{year}年 必须修改：{r['unit']}：{r['message']}" for r in errors.to_dict("records")]
     return out
 
 
-def status_text(paths: config.YearPaths) -> str:
+def status_text(workspace, year: int) -> str:
     """`status`: reporting status, open findings, and whether the report is draft, final or frozen."""
-    from . import freeze, manifest
-
-    data = paths.data
-    if not (data / "reporting_status.csv").exists():
-        return f"{paths.year}年尚未运行：请先运行 python -m wennuan_lib run --year {paths.year}"
-    st = store.read_csv(data / "reporting_status.csv")
-    expected = st[store.flag(st["registered"])]
-    issues = store.read_csv(data / "issues.csv")
-    open_ = issues[~store.flag(issues["waived"])]
+    scope = workspace.scope(year)
+    run = scope.current()
+    st = _load(run, "reporting_status") if run else None
+    if st is None:
+        return f"{year}年尚未运行：请先运行 python -m wennuan_lib run --year {year}"
+    expected = st[st["registered"]]
+    issues = _load(run, "issues")
+    open_ = issues[is_open(issues)]
     lines = [
-        f"{paths.year}年状态",
+        f"{year}年状态",
         f"  统计表：应报 {len(expected)} 个单位，已报 {int((expected['form'] == '已报').sum())} 个；"
         f"书面总结已报 {int((expected['summary'] == '已报').sum())} 个",
         f"  未报统计表：{_names(st, st['form'] == '未报')}",
         f"  逾期报送：{_names(st, st['late'] == '逾期')}",
-        f"  不在单位名录中：{_names(st, st['registered'] != 'True')}",
+        f"  不在单位名录中：{_names(st, ~st['registered'])}",
         f"  未解决的审核意见：必须修改 {int((open_['severity'] == 'error').sum())} 条，请核实 "
-        f"{int((open_['severity'] == 'warning').sum())} 条（已豁免 {int((issues['waived'] == 'True').sum())} 条）",
-        f"  书面总结：{freeze.state(paths)}",
+        f"{int((open_['severity'] == 'warning').sum())} 条（已豁免 {int(issues['waived'].sum())} 条）",
+        f"  书面总结：{freeze.state(scope)}",
     ]
-    ok, why = manifest.verify(paths)
-    lines.append("  输入与输出：一致" if ok else f"  输入与输出：不一致（{len(why)} 处，运行 verify --year {paths.year} 查看）")
+    ok, why = manifest.verify(workspace, scope)
+    lines.append("  输入与输出：一致" if ok else f"  输入与输出：不一致（{len(why)} 处，运行 verify --year {year} 查看）")
     return "\n".join(lines)

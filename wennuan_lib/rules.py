@@ -16,7 +16,6 @@ from functools import lru_cache
 
 import pandas as pd
 
-from . import store
 from .form import Form
 from .parse import format_value, to_decimal
 from .policy import Rule
@@ -107,6 +106,16 @@ def unit_dicts(values: pd.DataFrame) -> dict[str, dict[str, Decimal | None]]:
     return out
 
 
+def is_open(issues: pd.DataFrame) -> pd.Series:
+    """Which findings are still open: every finding not waived (a corrected figure no longer raises its own)."""
+    return ~issues["waived"].astype(bool)
+
+
+def open_errors(issues: pd.DataFrame) -> pd.DataFrame:
+    """Open errors (必须修改): neither corrected nor waived. They keep the report a draft."""
+    return issues[(issues["severity"] == ERROR) & is_open(issues)]
+
+
 def make_finding(unit, unit_type, items, rule, check_type, severity, message, action) -> dict:
     items = list(items)
     return {"unit": unit, "unit_type": unit_type, "item": items[0] if items else "", "items": "|".join(items),
@@ -160,11 +169,11 @@ def check_blanks(values: pd.DataFrame, form: Form) -> list[dict]:
     """Per blank: 未填, 无法识别, 表中未找到, 约数."""
     say = Describer(form)
     findings = []
-    notable = (values["status"] != "ok") | store.flag(values["approx"])
+    notable = (values["status"] != "ok") | values["approx"].astype(bool)
     for row in values[notable].itertuples(index=False):
         code = row.item
         label = f"{code} {form.item(code).label}"
-        approx = str(row.approx) == "True"
+        approx = bool(row.approx)
         if row.status == "missing":
             findings.append(make_finding(row.unit, row.unit_type, [code], MISSING_ID, "soft", WARNING,
                                      f"{label} 未填", ACTIONS[MISSING_ID]))

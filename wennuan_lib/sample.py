@@ -29,7 +29,7 @@ import xlwt
 import yaml
 from docx.shared import Pt
 
-from . import config, readers, store, template
+from . import catalog, readers, store, template
 from .form import Form, Line, load_form
 from .parse import MISSING, OK, UNREADABLE
 
@@ -522,6 +522,16 @@ def _lock_file(path: Path, owner: str) -> None:
     store.atomic_write_bytes(path, data.ljust(162, b"\x00"))
 
 
+class SamplePaths:
+    """Where the sample year's raw files go (inputs/ as the catalog lays it out)."""
+
+    def __init__(self, inputs: Path, year: int):
+        self.inbox = catalog.raw_path(inputs, "inbox", year)
+        self.registry = catalog.raw_path(inputs, "registry")
+        self.year_config = catalog.raw_path(inputs, "year_config", year)
+        self.year_inputs = self.year_config.parent
+
+
 @dataclass
 class Plan:
     unit: str
@@ -535,7 +545,7 @@ class Plan:
 def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = False) -> Truth:
     """Write the sample year into `inputs` (registry, year config, inbox) and return the truth."""
     inputs = Path(inputs)
-    paths = config.year_paths(year, inputs=inputs)
+    paths = SamplePaths(inputs, year)
     if paths.inbox.exists() and any(paths.inbox.iterdir()):
         if not force:
             raise FileExistsError(f"收件箱已有文件：{paths.inbox}。示例数据不会覆盖原始材料（如确需重建请加 --force）")
@@ -604,7 +614,7 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
     true_values = {p.unit: yearly_values(seed, p.unit, sizes[p.unit][0] or "直属", sizes[p.unit][1], year)
                    for p in plans}
     # figures broken on purpose, one kind per unit, so that every kind of finding shows
-    has_history = config.year_paths(year - 1, inputs=inputs).inbox.is_dir()
+    has_history = SamplePaths(inputs, year - 1).inbox.is_dir()
     eligible = [p.unit for p in plans if p.unit not in (twice.unit, UNREGISTERED) and p is not draft]
     rng.shuffle(eligible)
     protected: dict[str, set[str]] = {}
@@ -650,7 +660,7 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
     return truth
 
 
-def _write_decisions(paths: config.YearPaths, truth: Truth, true_values: dict, registry: pd.DataFrame) -> None:
+def _write_decisions(paths: SamplePaths, truth: Truth, true_values: dict, registry: pd.DataFrame) -> None:
     """The analyst's corrections.csv and waivers.csv for the sample year."""
     by_rule = {rule: unit for unit, rule, _ in truth.broken}
     fixes = []

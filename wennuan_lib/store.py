@@ -1,4 +1,5 @@
-"""Writing the data layers: UTF-8 with BOM (so Excel opens them right), atomically, byte-stable."""
+"""Reading and writing the data layers: UTF-8 with BOM (so Excel opens them right), atomically, byte-stable,
+and typed by the catalog (booleans stay booleans, whole numbers whole, codes and exact numbers text)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import gc
 import os
 import re
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import pandas as pd
+
+from .catalog import CatalogError, Dataset
 
 
 @contextlib.contextmanager
@@ -43,9 +47,6 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def safe_filename(name: str, fallback: str = "单位") -> str:
     """A unit's name as part of a file name: no path separators, no characters Windows refuses."""
-    import re
-    import unicodedata
-
     s = unicodedata.normalize("NFKC", str(name or ""))
     s = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]+', "_", s).strip(" ._")
     return s[:60] or fallback
@@ -53,11 +54,6 @@ def safe_filename(name: str, fallback: str = "单位") -> str:
 
 # A cell Excel would run as a formula (CSV injection): =…, @…, +… or -… that is not a plain number.
 FORMULA = re.compile(r"^(?:[=@\t\r]|[+\-](?![\d.]+$|$))")
-
-
-def flag(series: pd.Series) -> pd.Series:
-    """True/False columns, whether read from CSV (text) or fresh from a step (bool)."""
-    return series.astype(str) == "True"
 
 
 def neutralize(value):
@@ -90,6 +86,44 @@ def read_csv(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     return frame
 
 
-def read_data(paths, *names: str) -> list[pd.DataFrame]:
-    """Data files of a year, by name (values → outputs/<year>/data/values.csv)."""
-    return [read_csv(paths.data / f"{name}.csv") for name in names]
+def _as_text(value, kind: str) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if kind == "bool":
+        if isinstance(value, str):
+            return value if value in ("True", "False") else str(value.strip().lower() in ("true", "1", "是"))
+        return str(bool(value))
+    if kind == "int":
+        return value if isinstance(value, str) else str(int(value))
+    return value if isinstance(value, str) else str(value)
+
+
+def save_table(frame: pd.DataFrame, ds: Dataset, path: Path) -> Path:
+    """A table as its catalog entry declares it: exactly its columns, in order; booleans as True/False."""
+    expected = ds.column_names
+    got = [str(c) for c in frame.columns]
+    if got[: len(expected)] != expected or (len(got) > len(expected) and not ds.more_columns):
+        raise CatalogError(f"{ds.name} 的列与数据目录（catalog.yaml）不符：应为 {expected}，实为 {got}")
+    out = frame.copy()
+    types = dict(ds.columns)
+    for col in out.columns:
+        kind = types.get(str(col), ds.more_columns or "str")
+        if kind in ("bool", "int") or out[col].dtype != object:
+            out[col] = [_as_text(v, kind) for v in out[col].tolist()]
+    return write_csv(out, path)
+
+
+def load_table(ds: Dataset, path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A table typed by its catalog entry: bool columns as bool, int columns as nullable integers, the rest text."""
+    frame = read_csv(path, columns)
+    for col in ds.typed("bool"):
+        if col in frame.columns:
+            frame[col] = frame[col] == "True"
+    for col in ds.typed("int"):
+        if col in frame.columns:
+            frame[col] = pd.array([int(v) if v != "" else None for v in frame[col].tolist()], dtype="Int64")
+    return frame
+
+
+def empty_table(ds: Dataset) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=bool if t == "bool" else object) for c, t in ds.columns})

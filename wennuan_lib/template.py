@@ -168,18 +168,20 @@ def build(form: Form, *, values: dict | None = None, header: dict | None = None,
     return wb
 
 
-def save(wb: Workbook, path: Path) -> Path:
-    """Save atomically, with fixed document times so that equal content gives equal bytes."""
+def workbook_bytes(wb: Workbook, macro_enabled: bool = False) -> bytes:
+    """The workbook's bytes, with fixed document times so that equal content gives equal bytes."""
     import datetime as dt
 
     stamp = dt.datetime(2000, 1, 1)
     wb.properties.created = wb.properties.modified = stamp
     buf = io.BytesIO()
     wb.save(buf)
-    data = normalize_zip(buf.getvalue())
-    if Path(path).suffix.lower() == ".xlsm":
-        data = normalize_zip(data, macro_enabled=True)
-    store.atomic_write_bytes(Path(path), data)
+    return normalize_zip(buf.getvalue(), macro_enabled=macro_enabled)
+
+
+def save(wb: Workbook, path: Path) -> Path:
+    """Save atomically (see workbook_bytes)."""
+    store.atomic_write_bytes(Path(path), workbook_bytes(wb, Path(path).suffix.lower() == ".xlsm"))
     return Path(path)
 
 

@@ -9,27 +9,22 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from . import charts, config, store
+from . import catalog, charts
 from .form import Form, load_form
 from .parse import to_decimal
+from .steps import StepContext
 
 ABSENT = "无此项"
 CITY = "全市合计"
 
 
-def _forms(inputs, outputs, years) -> dict[int, Form]:
-    return {y: load_form(config.load_year_config(config.year_paths(y, inputs, outputs))["form"]) for y in years}
-
-
-def build(inputs=None, outputs=None) -> dict[str, pd.DataFrame]:
-    """Write outputs/trends/: trends.csv (wide), trends_long.csv and charts, over the years that have been run."""
-    any_year = config.year_paths(2000, inputs, outputs)
-    years = [y for y in config.years_present(any_year.inputs)
-             if (config.year_paths(y, inputs, outputs).data / "totals.csv").exists()]
-    folder = any_year.outputs / "trends"
+def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
+    """The trends across every year that has been run: trends (wide), trends_long and charts."""
+    workspace = ctx.workspace
+    years = [y for y in workspace.years() if ctx.other_year(y, "totals", ["item"]) is not None]
     if not years:
         return {}
-    forms = _forms(inputs, outputs, years)
+    forms = {y: load_form(workspace.year_config(y)["form"]) for y in years}
     latest = forms[years[-1]]
     concepts = [i.key for i in latest.items]
     for y in reversed(years):
@@ -40,8 +35,7 @@ def build(inputs=None, outputs=None) -> dict[str, pd.DataFrame]:
             label[i.key] = (i.label, i.unit)
     for i in latest.items:
         label[i.key] = (i.label, i.unit)
-    long = pd.concat([_year_rows(config.year_paths(y, inputs, outputs), forms[y], concepts) for y in years],
-                     ignore_index=True)
+    long = pd.concat([_year_rows(ctx, y, forms[y], concepts) for y in years], ignore_index=True)
     shown = long.assign(cell=long["value"].where(long["status"] != "absent", ABSENT))
     wide = shown.set_index(["scope", "concept", "year"])["cell"].unstack("year").reset_index()
     wide.columns = [str(c) for c in wide.columns]
@@ -52,24 +46,21 @@ def build(inputs=None, outputs=None) -> dict[str, pd.DataFrame]:
     wide.insert(2, "label", [label[c][0] for c in wide["concept"]])
     wide.insert(3, "measure", [label[c][1] for c in wide["concept"]])
     wide = wide.fillna("")
-    store.write_csv(wide, folder / "trends.csv")
-    store.write_csv(long, folder / "trends_long.csv")
-    _charts(long, years, latest.policy.trends, any(config.load_year_config(config.year_paths(y, inputs, outputs)).get("sample")
-                             for y in years), folder / "charts")
+    ctx.save("trends", wide)
+    ctx.save("trends_long", long)
+    _charts(long, years, latest.policy.trends, any(workspace.year_config(y).get("sample") for y in years),
+            ctx.path("trend_charts"))
     return {"trends": wide, "trends_long": long}
 
 
-LONG_COLUMNS = ["concept", "year", "scope", "code", "value", "status"]
-
-
-def _year_rows(paths: config.YearPaths, form: Form, concepts: list[str]) -> pd.DataFrame:
+def _year_rows(ctx: StepContext, year: int, form: Form, concepts: list[str]) -> pd.DataFrame:
     """One year's part of trends_long: per concept, the city total, then every unit (in values.csv order);
     a concept the year's form lacks has its city row only, marked absent."""
-    totals = store.read_csv(paths.data / "totals.csv").drop_duplicates("item").set_index("item")["value"]
-    values = store.read_csv(paths.data / "values.csv", ["unit", "item", "value"]).drop_duplicates(["item", "unit"])
+    totals = ctx.other_year(year, "totals", ["item", "value"]).drop_duplicates("item").set_index("item")["value"]
+    values = ctx.other_year(year, "values", ["unit", "item", "value"]).drop_duplicates(["item", "unit"])
     units = list(dict.fromkeys(values["unit"]))
     codes = [form.code_of(c) for c in concepts]
-    city = pd.DataFrame({"concept": concepts, "year": paths.year, "scope": CITY,
+    city = pd.DataFrame({"concept": concepts, "year": year, "scope": CITY,
                          "code": [c or "" for c in codes],
                          "value": [totals.get(c, "") if c else "" for c in codes]})
     city["status"] = ["absent" if not c else ("ok" if v != "" else "missing") for c, v in zip(codes, city["value"],
@@ -80,12 +71,12 @@ def _year_rows(paths: config.YearPaths, form: Form, concepts: list[str]) -> pd.D
     cells = values.set_index(["item", "unit"])["value"].reindex(grid).fillna("")
     n = len(units)
     per_unit = pd.DataFrame({
-        "concept": [concept for _, concept, _ in present for _u in range(n)], "year": paths.year,
+        "concept": [concept for _, concept, _ in present for _u in range(n)], "year": year,
         "scope": units * len(present), "code": grid.get_level_values("item"), "value": cells.to_numpy(),
         "_c": [k for k, _, _ in present for _u in range(n)], "_u": list(range(n)) * len(present)})
     per_unit["status"] = (per_unit["value"] != "").map({True: "ok", False: "missing"})
     both = pd.concat([city, per_unit], ignore_index=True).sort_values(["_c", "_u"], kind="stable")
-    return both[LONG_COLUMNS].reset_index(drop=True)
+    return both[catalog.dataset("trends_long").column_names].reset_index(drop=True)
 
 
 def _charts(long: pd.DataFrame, years: list[int], groups_spec, sample: bool, folder) -> None:

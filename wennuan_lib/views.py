@@ -6,7 +6,7 @@ import pandas as pd
 
 from .ingest import STATUS_LABELS, VALUE_LABELS
 from .layouts import LAYOUT_LABELS
-from .store import flag
+from .rules import is_open
 
 LOG_HEADINGS = {"file": "文件", "status_label": "处理结果", "reason": "说明", "unit": "单位", "layout": "格式"}
 STATUS_COLOURS = {"missing": "#fde2c8", "unreadable": "#f8b4b4", "not_found": "#f8b4b4"}
@@ -29,7 +29,7 @@ def ingest_overview(log: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     rows = [{"项目": "收件箱文件数", "数量": len(log)}]
     rows += [{"项目": label, "数量": int(counts.get(label, 0))} for label in STATUS_LABELS.values()]
     rows.append({"项目": "已读取统计表的单位", "数量": values["unit"].nunique() if len(values) else 0})
-    unregistered = values.loc[~flag(values["registered"]), "unit"].unique() if len(values) else []
+    unregistered = values.loc[~values["registered"], "unit"].unique() if len(values) else []
     rows.append({"项目": "不在单位名录中的单位", "数量": len(unregistered)})
     return styled(pd.DataFrame(rows))
 
@@ -72,7 +72,7 @@ def value_grid(values: pd.DataFrame, form=None):
     order = list(dict.fromkeys(values["item"]))
     units = list(dict.fromkeys(values["unit"]))
     shown = values["value"].where(values["status"] == "ok", values["status"].map(VALUE_LABELS))
-    shown = shown.where(~flag(values["approx"]), "约" + values["value"])
+    shown = shown.where(~values["approx"], "约" + values["value"])
     grid = pd.DataFrame({"unit": values["unit"], "item": values["item"], "shown": shown}).pivot(
         index="unit", columns="item", values="shown").reindex(index=units, columns=order)
     css = pd.DataFrame({"unit": values["unit"], "item": values["item"],
@@ -87,19 +87,19 @@ def value_grid(values: pd.DataFrame, form=None):
 def _cell_css(row) -> str:
     if row["status"] in STATUS_COLOURS:
         return f"background-color: {STATUS_COLOURS[row['status']]}"
-    if str(row["approx"]) == "True":
+    if row["approx"]:
         return f"background-color: {APPROX_COLOUR}"
     return ""
 
 
 def problems(values: pd.DataFrame) -> pd.DataFrame:
     """Every blank that needs a second look: not filled in, unreadable, approximate or with a note."""
-    mask = (values["status"] != "ok") | flag(values["approx"]) | (values["note"] != "")
+    mask = (values["status"] != "ok") | values["approx"] | (values["note"] != "")
     headings = {"unit": "单位", "item": "项目代码", "label": "项目", "status": "情况", "raw_text": "原文",
                 "value": "读取值", "note": "说明", "file": "文件", "location": "位置"}
     frame = values.loc[mask, list(headings)].rename(columns=headings)
     frame["情况"] = frame["情况"].map(VALUE_LABELS)
-    approx = flag(values.loc[mask, "approx"])
+    approx = values.loc[mask, "approx"]
     frame.loc[approx & (frame["情况"] == "已填"), "情况"] = "约数，待确认"
     return styled(frame)
 
@@ -120,7 +120,7 @@ FINDING_HEADINGS = {"unit": "单位", "item": "项目", "rule": "规则", "check
 
 def findings_summary(issues: pd.DataFrame):
     """How many findings of each kind, open and waived."""
-    waived = flag(issues["waived"])
+    waived = ~is_open(issues)
     frame = issues.assign(状态=waived.map({True: "已豁免", False: "待处理"}),
                           类别=issues["severity"].map({"error": "必须修改", "warning": "请核实"}))
     table = frame.pivot_table(index=["check_type", "类别"], columns="状态", values="rule", aggfunc="count",
@@ -139,12 +139,12 @@ def findings_table(issues: pd.DataFrame, severity: str | None = None, unit: str 
     if rule:
         mask &= issues["rule"] == rule
     if not include_waived:
-        mask &= ~flag(issues["waived"])
+        mask &= is_open(issues)
     frame = issues.loc[mask, list(FINDING_HEADINGS)].copy()
     frame["severity"] = frame["severity"].map({"error": "必须修改", "warning": "请核实"})
-    frame["waived"] = flag(frame["waived"]).map({True: "是", False: ""})
+    frame["waived"] = frame["waived"].map({True: "是", False: ""})
     css = [SEVERITY_CSS["waived"] if w else SEVERITY_CSS[s]
-           for s, w in zip(issues.loc[mask, "severity"], flag(issues.loc[mask, "waived"]), strict=True)]
+           for s, w in zip(issues.loc[mask, "severity"], issues.loc[mask, "waived"], strict=True)]
     frame = frame.rename(columns=FINDING_HEADINGS).reset_index(drop=True)
     return styled(frame).apply(lambda row: [css[row.name]] * len(row), axis=1)
 
@@ -154,7 +154,7 @@ def finding_grid(values: pd.DataFrame, issues: pd.DataFrame):
     worst: dict[tuple[str, str], str] = {}
     rank = {"waived": 0, "warning": 1, "error": 2}
     for unit, items, severity, waived in zip(issues["unit"].tolist(), issues["items"].tolist(), issues["severity"].tolist(),
-                                             flag(issues["waived"]), strict=True):
+                                             issues["waived"], strict=True):
         level = "waived" if waived else severity
         for item in str(items).split("|"):
             if rank[level] >= rank.get(worst.get((unit, item), "waived"), -1):
@@ -163,7 +163,7 @@ def finding_grid(values: pd.DataFrame, issues: pd.DataFrame):
     order = list(dict.fromkeys(values["item"]))
     units = list(dict.fromkeys(values["unit"]))
     shown = values["value"].where(values["status"] == "ok", values["status"].map(VALUE_LABELS))
-    shown = shown.where(~flag(values["corrected"]), shown + "（更正）")
+    shown = shown.where(~values["corrected"], shown + "（更正）")
     grid = pd.DataFrame({"unit": values["unit"], "item": values["item"], "shown": shown}).pivot(
         index="unit", columns="item", values="shown").reindex(index=units, columns=order)
     css = pd.DataFrame([[SEVERITY_CSS.get(worst.get((u, i)), "") for i in order] for u in units],
@@ -187,7 +187,7 @@ def status_table(status: pd.DataFrame):
                 "days_late": "逾期天数", "summary": "书面总结", "errors": "必须修改", "warnings": "请核实",
                 "waived": "已豁免", "registered": "在名录中"}
     frame = status[list(headings)].rename(columns=headings)
-    frame["在名录中"] = flag(frame["在名录中"]).map({True: "是", False: "否（请核实）"})
+    frame["在名录中"] = frame["在名录中"].map({True: "是", False: "否（请核实）"})
 
     def colour(row):
         if row["统计表"] == "未报":

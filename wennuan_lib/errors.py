@@ -1,0 +1,57 @@
+"""Every failure the analyst can meet, as one Chinese message naming the file and what to do — never a Python
+traceback. The traceback of an unexpected fault goes into a log file (under outputs/<year>/logs/ when it can be
+written, else the system's temporary folder), and the message says where."""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import os
+import tempfile
+import traceback
+from pathlib import Path
+
+# The program's own errors: their messages are Chinese already and say what to do.
+EXPECTED = ("PipelineError", "StepFailed", "FreezeError", "ManifestError", "WorkspaceError", "CatalogError",
+            "PolicyError", "LockTimeout", "TextFileError", "RegistryError")
+
+
+def _log(exc: BaseException, folder: Path | None) -> Path | None:
+    text = "".join(traceback.format_exception(exc))
+    name = f"错误-{dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
+    for where in ([folder] if folder else []) + [Path(tempfile.gettempdir())]:
+        try:
+            where.mkdir(parents=True, exist_ok=True)
+            path = where / name
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return None
+
+
+def _chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def explain(exc: BaseException, log_folder: Path | None = None) -> str:
+    """The analyst's message for `exc` (the traceback, when it helps a maintainer, is logged)."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "已中断：本次运行没有完成，上一次的结果保持不变。"
+    if type(exc).__name__ in EXPECTED or (isinstance(exc, ValueError | FileNotFoundError) and _chinese(str(exc))):
+        return str(exc)
+    log = _log(exc, log_folder)
+    detail = f"（详细信息：{log}）" if log else ""
+    if isinstance(exc, OSError):
+        where = exc.filename or ""
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            return (f"无法写入 {where}：这个文件夹是只读的，或者当前用户没有写入权限。"
+                    "请检查输出文件夹的权限（或用 --outputs 指定一个可以写入的文件夹）后重新运行；"
+                    f"上一次的结果保持不变。{detail}")
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return (f"磁盘空间不足，写入 {where} 时失败。请清理磁盘空间后重新运行；上一次的结果保持不变"
+                    f"（未完成的运行不会替换已有结果）。{detail}")
+        if exc.errno == errno.ENOENT:
+            return f"找不到文件或文件夹：{where}。请检查路径是否正确。{detail}"
+    where = f"详细信息已写入 {log}，请把这个文件发给维护人员" if log else "请把出错时的屏幕内容发给维护人员"
+    return f"程序出错了（{type(exc).__name__}: {exc}）。{where}。上一次的结果保持不变。"

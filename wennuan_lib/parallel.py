@@ -1,0 +1,56 @@
+"""Work on every core: a pool for many files, one forked process for one big job — and every such process dies
+with the process that started it, so a killed run leaves nothing behind that keeps writing."""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing as mp
+import os
+import signal
+from concurrent.futures import ProcessPoolExecutor
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Linux: this process gets SIGKILL when its parent dies (kill -9 included). Elsewhere: nothing."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        parent = os.getppid()
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before we asked
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass
+
+
+def on_all_cores(fn, jobs: list) -> list:
+    """All cores for many jobs; in-process for a few (a worker pool costs more than it saves)."""
+    workers = min(os.cpu_count() or 1, max(1, len(jobs) // 8))
+    if workers < 2:
+        return [fn(j) for j in jobs]
+    with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
+        return list(pool.map(fn, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+
+
+def _child(fn) -> None:
+    die_with_parent()
+    fn()
+
+
+def in_background(fn):
+    """Start `fn()` on another core (a forked process) and return `wait()`. If the process failed,
+    `wait()` runs `fn()` here, so that the real error is raised where the analyst sees it.
+    WENNUAN_SERIAL=1 runs everything here, in order (for profiling)."""
+    if (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods() or os.environ.get("WENNUAN_SERIAL"):
+        fn()
+        return lambda: None
+    proc = mp.get_context("fork").Process(target=_child, args=(fn,))
+    proc.start()
+
+    def wait() -> None:
+        proc.join()
+        if proc.exitcode != 0:
+            fn()
+
+    return wait

@@ -1,0 +1,197 @@
+"""A scope's run folders: outputs/<year>/ (or outputs/trends/) holds one folder per run under runs/, and
+`current` points at the last complete one. A run is made in a new folder and switched to in one step when it is
+whole, so a kill, a full disk or a failed step leaves the previous set as it was. A lock keeps two runs (or a run
+and a freeze) from working on one scope at the same time.
+
+    outputs/2013/
+      .lock
+      runs/20130128-101500-4711/   data/…  report/…  feedback/…  notebooks/…  run.json
+      current -> runs/20130128-101500-4711
+      data -> current/data, report -> current/report, …   (shortcuts the analyst opens)
+      cache/  sent/  logs/
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import os
+import shutil
+import time
+from pathlib import Path
+
+from . import catalog
+
+STAGING_MARK = ".staging"
+FAILED_SUFFIX = "-未完成"
+
+
+class LockTimeout(RuntimeError):
+    pass
+
+
+class Scope:
+    """outputs/<year>/ or outputs/trends/."""
+
+    def __init__(self, outputs: Path, key: int | str):
+        self.key = key
+        self.root = Path(outputs) / str(key)
+        self.layout = catalog.layout()
+
+    @property
+    def kind(self) -> str:
+        return catalog.TRENDS if self.key == catalog.TRENDS else catalog.YEAR
+
+    @property
+    def label(self) -> str:
+        return "历年对比" if self.kind == catalog.TRENDS else f"{self.key}年"
+
+    def folder(self, what: str) -> Path:
+        """One of the scope's own folders: runs, cache, sent, logs."""
+        return self.root / getattr(self.layout, what)
+
+    @property
+    def current_link(self) -> Path:
+        return self.root / self.layout.current
+
+    def current(self) -> Path | None:
+        """The folder of the last complete run, or None."""
+        link = self.current_link
+        if link.is_symlink() or link.is_dir():
+            target = link.resolve()
+            if target.is_dir() and not (target / STAGING_MARK).exists():
+                return target
+        return None
+
+    # --- lock -----------------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def locked(self, progress=print, timeout: float | None = None):
+        """Hold the scope's lock. If another run holds it, say so in Chinese and wait for it."""
+        import fcntl
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / self.layout.lock
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "另一个进程"
+                progress(f"{self.label}正由另一个运行处理（{holder}），等待它结束后再继续……")
+                if timeout is None:
+                    fcntl.flock(fd, fcntl.LOCK_EX)  # blocks until the other run ends (or dies)
+                else:
+                    start = time.monotonic()
+                    while True:
+                        try:
+                            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                            break
+                        except OSError:
+                            if time.monotonic() - start > timeout:
+                                raise LockTimeout(f"{self.label}正由另一个运行处理（{holder}），等待超时") from None
+                            time.sleep(0.2)
+                progress(f"另一个运行已结束，继续处理{self.label}")
+            note = f"进程 {os.getpid()}，开始于 {dt.datetime.now():%Y-%m-%d %H:%M:%S}"
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, note.encode("utf-8"), 0)
+            yield self
+        finally:
+            os.close(fd)  # closing releases the lock; so does the death of the process
+
+    # --- run folders ----------------------------------------------------------------------------------------
+
+    def new_run(self) -> Path:
+        """A new, empty run folder, marked as being made."""
+        runs = self.folder("runs")
+        runs.mkdir(parents=True, exist_ok=True)
+        stamp = f"{dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
+        path = runs / stamp
+        n = 2
+        while path.exists():
+            path = runs / f"{stamp}-{n}"
+            n += 1
+        path.mkdir()
+        (path / STAGING_MARK).write_text("正在生成，尚未完成\n", encoding="utf-8")
+        return path
+
+    @staticmethod
+    def is_staging(run_dir: Path | None) -> bool:
+        return run_dir is not None and (Path(run_dir) / STAGING_MARK).exists()
+
+    def promote(self, run_dir: Path) -> None:
+        """Make `run_dir` current in one step (a symlink replaced by rename), then tidy up."""
+        previous = self.current()
+        (run_dir / STAGING_MARK).unlink()
+        tmp = self.root / f".{self.layout.current}.{os.getpid()}"
+        tmp.unlink(missing_ok=True)
+        os.symlink(os.path.relpath(run_dir, self.root), tmp)
+        os.replace(tmp, self.current_link)
+        self._links()
+        self._tidy(keep={run_dir.name} | ({previous.name} if previous else set()))
+
+    def abandon(self, run_dir: Path) -> Path:
+        """A run that failed: its folder is kept (renamed) for the analyst to look at; it never becomes current."""
+        target = run_dir.with_name(run_dir.name + FAILED_SUFFIX)
+        with contextlib.suppress(OSError):
+            (run_dir / STAGING_MARK).unlink(missing_ok=True)
+            os.replace(run_dir, target)
+            return target
+        return run_dir
+
+    def clear_abandoned(self) -> None:
+        """Folders of runs that were killed before they finished (only called under the lock)."""
+        runs = self.folder("runs")
+        if not runs.is_dir():
+            return
+        current = self.current()
+        for p in runs.iterdir():
+            if p.is_dir() and (p / STAGING_MARK).exists() and p != current:
+                shutil.rmtree(p, ignore_errors=True)
+        for p in self.root.glob(f".{self.layout.current}.*"):
+            p.unlink(missing_ok=True)
+
+    def _tidy(self, keep: set[str]) -> None:
+        """Keep the current run and the one before it (a reader may still be on it); and the last failed run."""
+        runs = self.folder("runs")
+        failed = sorted(p.name for p in runs.iterdir() if p.name.endswith(FAILED_SUFFIX))
+        keep = keep | set(failed[-1:])
+        for p in runs.iterdir():
+            if p.name not in keep and p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+
+    def _links(self) -> None:
+        """Shortcuts the analyst opens: outputs/2013/report → current/report, and so on. Folders an older
+        version of the program wrote here are moved into a run folder of their own (then tidied away)."""
+        current = self.current()
+        legacy = None
+        for name in self.layout.links:
+            link = self.root / name
+            target = Path(self.layout.current) / name
+            if link.exists() and not link.is_symlink():
+                if legacy is None:
+                    legacy = self.folder("runs") / f"旧版-{dt.datetime.now():%Y%m%d-%H%M%S}"
+                    legacy.mkdir(parents=True, exist_ok=True)
+                os.replace(link, legacy / name)
+            if current is not None and (current / name).exists():
+                if not link.is_symlink() or os.readlink(link) != str(target):
+                    tmp = self.root / f".{name}.link.{os.getpid()}"
+                    tmp.unlink(missing_ok=True)
+                    os.symlink(target, tmp)
+                    os.replace(tmp, link)
+            elif link.is_symlink():
+                link.unlink()
+
+    def copy_from_current(self, run_dir: Path, paths: list[str]) -> None:
+        """Carry files of the current run into a new run (a step that did not need to run again)."""
+        current = self.current()
+        for rel in paths:
+            src, dest = current / rel, run_dir / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if src.is_dir():
+                shutil.copytree(src, dest, dirs_exist_ok=True)
+            else:
+                shutil.copy2(src, dest)
