@@ -1,20 +1,171 @@
-import hashlib
+"""Shared test fixtures. No test writes inside the checkout: before anything of the project is imported, the
+default inputs and outputs (and the cache's signing secret) point into a temporary folder, so that nbval — which
+runs the committed notebooks with their default parameters — and any default path land there too."""
+
+import os
 import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
-import pytest
-
-from wennuan_lib import clean, config, ingest, manifest, reconcile, report, sample, trends
-from wennuan_lib.form import load_form
-
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def checkout_outputs() -> dict[str, tuple[int, int]]:
+    """Every file under the checkout's outputs/ (git ignores it; the analyst's real results may be there)."""
+    folder = ROOT / "outputs"
+    return {p.relative_to(folder).as_posix(): (p.lstat().st_size, p.lstat().st_mtime_ns)
+            for p in sorted(folder.rglob("*"))} if folder.is_dir() else {}
+
+
+def checkout_status() -> str:
+    """`git status` of the checkout ('' outside a git checkout)."""
+    if not (ROOT / ".git").exists() or not shutil.which("git"):
+        return ""
+    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT, capture_output=True,
+                          text=True).stdout
+
+
+OUTPUTS_BEFORE, STATUS_BEFORE = checkout_outputs(), checkout_status()
+SESSION = Path(tempfile.mkdtemp(prefix="wennuan-tests-"))
+shutil.copytree(ROOT / "inputs", SESSION / "default" / "inputs")
+os.environ["WENNUAN_INPUTS"] = str(SESSION / "default" / "inputs")
+os.environ["WENNUAN_OUTPUTS"] = str(SESSION / "default" / "outputs")
+os.environ["WENNUAN_SECRET_FILE"] = str(SESSION / "secret.key")
+
+import hashlib  # noqa: E402
+
+import pytest  # noqa: E402
+
+from wennuan_lib import catalog, clean, ingest, narrative, reconcile, report, sample, store, trends  # noqa: E402
+from wennuan_lib.form import load_form  # noqa: E402
+from wennuan_lib.steps import open_step  # noqa: E402
+from wennuan_lib.workspace import Workspace  # noqa: E402
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 YEARS = (2011, 2012, 2013)
+STEPS = {"01_ingest": ingest.run, "02_clean": clean.run, "03_reconcile": reconcile.run, "04_report": report.run}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(SESSION, ignore_errors=True)
 
 
 def tree_hash(folder: Path) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def cli(*words, timeout=600, env=None):
+    """python -m wennuan_lib … as the analyst types it."""
+    return subprocess.run([sys.executable, "-m", "wennuan_lib", *map(str, words)], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+class Year:
+    """One year of a workspace in a temporary folder: its raw files, its current run's datasets, and its steps
+    run in this process (each as a notebook run by itself would: a new run folder, switched to when done)."""
+
+    def __init__(self, inputs: Path, outputs: Path, year: int = 2013):
+        self.workspace = Workspace(inputs, outputs)
+        self.year = year
+        self.inputs, self.outputs = self.workspace.inputs, self.workspace.outputs
+
+    @property
+    def scope(self):
+        return self.workspace.scope(self.year)
+
+    @property
+    def inbox(self) -> Path:
+        return self.workspace.raw("inbox", self.year)
+
+    @property
+    def year_inputs(self) -> Path:
+        return self.workspace.raw("year_config", self.year).parent
+
+    @property
+    def registry(self) -> Path:
+        return self.workspace.raw("registry")
+
+    @property
+    def run(self) -> Path:
+        return self.scope.current()
+
+    @property
+    def root(self) -> Path:
+        """outputs/<year>/ (the analyst's shortcuts report/, feedback/ … lead into the current run)."""
+        return self.scope.root
+
+    def path(self, name: str) -> Path:
+        return self.run / catalog.dataset(name).path
+
+    def load(self, name: str, columns=None):
+        return store.load_table(catalog.dataset(name), self.path(name), columns)
+
+    def step(self, name: str):
+        with open_step(name, self.year, self.inputs, self.outputs) as ctx:
+            return STEPS[name](ctx)
+
+    def ingest(self):
+        return self.step("01_ingest")
+
+    def clean(self):
+        return self.step("02_clean")
+
+    def reconcile(self):
+        return self.step("03_reconcile")
+
+    def report(self):
+        return self.step("04_report")
+
+    def all(self) -> dict:
+        frames = {}
+        for name in STEPS:
+            out = self.step(name)
+            frames.update(out if name != "04_report" else {"report": out})
+        return frames
+
+
+def trends_step(workspace: Workspace):
+    with open_step("05_trends", None, workspace.inputs, workspace.outputs) as ctx:
+        return trends.run(ctx)
+
+
+class Frames(dict):
+    """A run's datasets by name, loaded when first asked for; "read_values" are the values as read (before
+    corrections) and "report" the report as step 04 made it (its narrative rebuilt from the data)."""
+
+    def __init__(self, year: Year):
+        super().__init__()
+        self.year = year
+
+    def __missing__(self, name):
+        y = self.year
+        if name == "read_values":
+            extracted = y.load("extracted")
+            value = extracted[extracted["in_force"]].drop(columns=["in_force"]).reset_index(drop=True)
+        elif name == "report":
+            value = {"draft": len(y.load("draft_reasons")) > 0, "report": _Rebuilt(y)}
+        elif name == "has_previous":
+            value = y.workspace.scope(y.year - 1).current() is not None
+        else:
+            value = y.load(name)
+        self[name] = value
+        return value
+
+
+class _Rebuilt:
+    """The report's narrative, built again from the run's data exactly as step 04 builds it."""
+
+    def __init__(self, y: Year):
+        from wennuan_lib.units import Registry
+
+        cfg = y.workspace.year_config(y.year)
+        form = load_form(cfg["form"])
+        self.narrative = narrative.build(form, y.load("totals"), cfg, y.workspace.raw("narrative", y.year),
+                                         y.load("summaries"), Registry.load(y.registry),
+                                         report.cn_date(report.report_date(cfg)))
 
 
 @pytest.fixture(scope="session")
@@ -24,30 +175,23 @@ def form():
 
 @pytest.fixture(scope="session")
 def sample_years(tmp_path_factory):
-    """The sample's 2011–2013, generated with the default seed and run through every step in order."""
+    """The sample's 2011–2013, generated with the default seed, then run as the analyst runs them:
+    `python -m wennuan_lib run --all` (every notebook, in one kernel). Tests only read it (copy it to change it)."""
     root = tmp_path_factory.mktemp("sample")
     truths = {y: sample.generate(root / "inputs", y, 2013) for y in YEARS}
     before = tree_hash(root / "inputs")
-    results = {}
-    for y in YEARS:
-        paths = config.year_paths(y, root / "inputs", root / "outputs")
-        frames = ingest.run(paths)
-        frames["read_values"] = frames.pop("values")  # as read, before corrections
-        frames.update(clean.run(paths))
-        frames.update(reconcile.run(paths))
-        frames["report"] = report.run(paths)
-        manifest.write(paths)
-        results[y] = (truths[y], paths, frames)
-    trends.build(root / "inputs", root / "outputs")
-    return results, before
+    out = cli("run", "--all", "--inputs", root / "inputs", "--outputs", root / "outputs")
+    assert out.returncode == 0, out.stdout + out.stderr
+    results = {y: (truths[y], Year(root / "inputs", root / "outputs", y)) for y in YEARS}
+    return results, before, out
 
 
 @pytest.fixture(scope="session")
 def sample_run(sample_years):
-    """2013 of the sample: truth, paths, frames of every step, and the inputs' hash before any run."""
-    results, before = sample_years
-    truth, paths, frames = results[2013]
-    return truth, paths, frames, before
+    """2013 of the sample: truth, the year, its datasets (loaded on demand), and the inputs' hash before any run."""
+    results, before, _ = sample_years
+    truth, year = results[2013]
+    return truth, year, Frames(year), before
 
 
 @pytest.fixture
@@ -56,4 +200,4 @@ def year_dir(tmp_path):
     inputs = tmp_path / "inputs"
     (inputs / "2013" / "submissions").mkdir(parents=True)
     shutil.copy(ROOT / "inputs" / "units.csv", inputs / "units.csv")
-    return config.year_paths(2013, inputs, tmp_path / "outputs")
+    return Year(inputs, tmp_path / "outputs")

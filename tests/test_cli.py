@@ -1,30 +1,45 @@
-"""The analyst's commands, end to end."""
+"""The analyst's commands, end to end, and the sample they run on."""
 
-import shutil
-import subprocess
-import sys
+from pathlib import Path
 
-from wennuan_lib import config
+from wennuan_lib import catalog
 
-from .conftest import tree_hash
+from .conftest import ROOT, cli, tree_hash
 
 
-def test_run_executes_the_notebooks_and_writes_the_data(tmp_path):
-    shutil.copytree(config.ROOT / "inputs", tmp_path / "inputs")
-    before = tree_hash(tmp_path / "inputs")
-    out = subprocess.run([sys.executable, "-m", "wennuan_lib", "run", "--year", "2013", "--inputs",
-                          str(tmp_path / "inputs"), "--outputs", str(tmp_path / "outputs")],
-                         capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    assert "处理完成" in out.stdout and "统计表已读取" in out.stdout
-    data = tmp_path / "outputs" / "2013" / "data"
-    for name in ("values.csv", "ingest_log.csv", "extracted.csv", "submissions.csv", "summaries.csv"):
-        assert (data / name).exists()
-    assert (tmp_path / "outputs" / "2013" / "notebooks" / "01_ingest.ipynb").exists()
-    assert tree_hash(tmp_path / "inputs") == before
+def test_committed_sample_is_what_the_seeded_generator_makes(sample_years):
+    """inputs/ in the repository is the generator's output for seed 2013 (the shared fixture generates it
+    afresh and runs it), so what the README's first command runs is what the tests check."""
+    results, _, _ = sample_years
+    fresh = tree_hash(results[2013][1].inputs)
+    committed = tree_hash(ROOT / "inputs")
+    assert set(fresh) == set(committed)
+    # LibreOffice stamps each .doc it saves; every other file is byte for byte the same
+    assert {k for k in fresh if fresh[k] != committed[k]} <= {k for k in fresh if k.endswith(".doc")}
+
+
+def test_run_all_executes_every_notebook_and_leaves_the_inputs_as_they_were(sample_years):
+    results, before, out = sample_years
+    assert "处理完成" in out.stdout and "统计表已读取" in out.stdout and "Traceback" not in out.stdout + out.stderr
+    for year in (2011, 2012, 2013):
+        run = results[year][1].run
+        names = {p.name for p in (run / catalog.dataset("notebooks").path).glob("*.ipynb")}
+        assert names == {s.notebook for s in catalog.steps(catalog.YEAR)}
+        for ds in catalog.datasets(catalog.YEAR):
+            assert (run / ds.path).exists() or ds.name == "sent_diff", ds.name
+    trends = results[2013][1].workspace.trends().current()
+    assert (trends / "notebooks" / "05_trends.ipynb").exists()
+    assert tree_hash(results[2013][1].inputs) == before
 
 
 def test_missing_year_is_a_chinese_error(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "wennuan_lib", "run", "--year", "1999", "--outputs", str(tmp_path)],
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode != 0 and "收件箱" in out.stderr
+    out = cli("run", "--year", "1999", "--outputs", tmp_path)
+    assert out.returncode != 0 and "收件箱" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_nothing_is_written_inside_the_checkout_by_default_paths():
+    """conftest points the default inputs and outputs into a temporary folder before anything is imported."""
+    from wennuan_lib import config
+
+    assert not Path(config.OUTPUTS_DIR).resolve().is_relative_to(ROOT)
+    assert not Path(config.INPUTS_DIR).resolve().is_relative_to(ROOT)

@@ -4,10 +4,8 @@ import io
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import time
 import zipfile
 
 import docx
@@ -17,11 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from wennuan_lib import clean, config, ingest, reconcile, report, template, views
+from wennuan_lib import config, template, views
 from wennuan_lib.parse import CN_NUMERAL, OK, parse_blank
-from wennuan_lib.store import read_csv
 
-from .conftest import tree_hash
+from .conftest import ROOT, Year, tree_hash
 
 GOOD = "常熟市总工会.xlsx"
 
@@ -102,7 +99,7 @@ def test_each_bad_file_is_named_with_its_reason_and_the_good_ones_are_read(year_
     for name in ("~$常熟市总工会.xlsx", "Thumbs.db", ".DS_Store", "说明.txt"):
         (year_dir.inbox / name).write_bytes(b"litter")
     before = tree_hash(year_dir.inputs)
-    frames = ingest.run(year_dir)
+    frames = year_dir.ingest()
     log = frames["ingest_log"].set_index("file")
     for name, (_, word) in bad.items():
         assert log.loc[name, "status"] == "rejected", name
@@ -115,7 +112,7 @@ def test_each_bad_file_is_named_with_its_reason_and_the_good_ones_are_read(year_
 
 def test_encrypted_is_never_mistaken_for_corrupt(year_dir, form, tmp_path):
     (year_dir.inbox / "加密.xlsx").write_bytes(hostile_files(form, tmp_path)["加密.xlsx"][0])
-    reason = ingest.run(year_dir)["ingest_log"].iloc[0]["reason"]
+    reason = year_dir.ingest()["ingest_log"].iloc[0]["reason"]
     assert "密码" in reason and "损坏" not in reason
 
 
@@ -130,7 +127,7 @@ def test_legacy_excel_under_a_new_name_is_still_read(year_dir, form):
     buf = io.BytesIO()
     book.save(buf)
     (year_dir.inbox / "旧格式改名.xlsx").write_bytes(buf.getvalue())
-    frames = ingest.run(year_dir)
+    frames = year_dir.ingest()
     assert frames["ingest_log"].iloc[0]["status"] == "read"
     assert frames["values"].set_index("item").loc["01A.1", "value"] == "77"
 
@@ -143,15 +140,12 @@ def test_hostile_text_is_text_everywhere(year_dir, form, tmp_path):
     good_submission(year_dir, form, unit=HOSTILE_UNIT, name="a.xlsx", **{"02A.1": 3, "02A.2": 9})
     good_submission(year_dir, form, unit=SCRIPT_UNIT, name="b.xlsx", **{"02A.1": 3, "02A.2": 9})
     good_submission(year_dir, form, unit="../../../etc/工会", name="c.xlsx", **{"02A.1": 3, "02A.2": 9})
-    ingest.run(year_dir)
-    clean.run(year_dir)
-    reconcile.run(year_dir)
-    report.run(year_dir)
-    values = read_csv(year_dir.data / "values.csv")
+    year_dir.all()
+    values = year_dir.load("values")
     assert {HOSTILE_UNIT, SCRIPT_UNIT, "../../../etc/工会"} <= set(values["unit"])  # ingested as text
-    raw = (year_dir.data / "values.csv").read_text(encoding="utf-8-sig")
+    raw = (year_dir.path("values")).read_text(encoding="utf-8-sig")
     assert not re.search(r"(^|,)=HYPERLINK", raw, re.M) and "'=HYPERLINK" in raw  # no live formula in CSV
-    feedback = year_dir.year_outputs / "feedback"
+    feedback = year_dir.root / "feedback"
     files = sorted(p.name for p in feedback.iterdir())
     assert all(p.resolve().parent == feedback.resolve() for p in feedback.iterdir()) and len(files) == 3
     assert not list(year_dir.outputs.parent.rglob("etc/工会.xlsx"))
@@ -160,7 +154,7 @@ def test_hostile_text_is_text_everywhere(year_dir, form, tmp_path):
             for row in ws.iter_rows():
                 for cell in row:
                     assert cell.data_type != "f", (path.name, cell.coordinate, cell.value)
-    html = (year_dir.year_outputs / "report" / "书面总结.html").read_text(encoding="utf-8")
+    html = (year_dir.root / "report" / "书面总结.html").read_text(encoding="utf-8")
     assert "<script>" not in html and "&lt;script&gt;" in html
     grid = views.value_grid(values).to_html()
     assert "<script>" not in grid and "&lt;script&gt;" in grid
@@ -213,30 +207,10 @@ def test_fuzz_round_trips_every_number_format():
     money()
 
 
-def test_killed_run_leaves_previous_outputs_intact(tmp_path):
-    shutil.copytree(config.ROOT / "inputs", tmp_path / "inputs", ignore=shutil.ignore_patterns("2011", "2012"))
-    cmd = [sys.executable, "-m", "wennuan_lib", "run", "--year", "2013", "--inputs", str(tmp_path / "inputs"),
-           "--outputs", str(tmp_path / "outputs")]
-    assert subprocess.run(cmd, capture_output=True, timeout=600).returncode == 0
-    out = tmp_path / "outputs" / "2013"
-    watched = [p for p in out.rglob("*") if p.is_file() and p.suffix in (".csv", ".xlsx", ".png") and "sent" not in p.parts]
-    before = {p: p.read_bytes() for p in watched}
-    for delay in (2.0, 6.0, 10.0):  # in different steps
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(delay)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        for p, data in before.items():
-            assert p.exists() and p.read_bytes() == data, p
-    rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    assert rerun.returncode == 0, rerun.stderr
-    assert not [p for p in out.rglob(".*") if "sent" not in p.parts]
-
-
 def test_strict_mode_fails_on_a_rejected_file(tmp_path, form):
     inputs = tmp_path / "inputs"
     (inputs / "2013" / "submissions").mkdir(parents=True)
-    shutil.copy(config.ROOT / "inputs" / "units.csv", inputs / "units.csv")
+    shutil.copy(ROOT / "inputs" / "units.csv", inputs / "units.csv")
     vals = {c: 1 for c in form.codes}
     vals.update({"01A.1": 1000, "05.1": 4, "04C.1": 10, "09.1": 4, "09.2": 4, "10A.1": 10})
     template.write(form, inputs / "2013" / "submissions" / "a.xlsx", values=vals, header={"unit": "常熟市总工会"})
@@ -253,7 +227,7 @@ def test_hostile_folder_among_good_ones_runs_clean_in_bounded_memory(tmp_path, f
     """The whole run over a real-sized hostile inbox: default limits, a separate process, peak memory measured."""
     import resource
 
-    shutil.copytree(config.ROOT / "inputs", tmp_path / "inputs", ignore=shutil.ignore_patterns("2011", "2012"))
+    shutil.copytree(ROOT / "inputs", tmp_path / "inputs", ignore=shutil.ignore_patterns("2011", "2012"))
     inbox = tmp_path / "inputs" / "2013" / "submissions"
     good = {p.relative_to(inbox).as_posix() for p in inbox.rglob("*") if p.is_file()}
     bad = hostile_files(form, tmp_path)
@@ -268,7 +242,7 @@ def test_hostile_folder_among_good_ones_runs_clean_in_bounded_memory(tmp_path, f
     assert out.returncode == 0, out.stderr
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     assert peak_mib < 1024, peak_mib
-    log = read_csv(tmp_path / "outputs" / "2013" / "data" / "ingest_log.csv").set_index("file")
+    log = Year(tmp_path / "inputs", tmp_path / "outputs").load("ingest_log").set_index("file")
     for name, (_, word) in bad.items():
         assert log.loc[name, "status"] == "rejected" and word in log.loc[name, "reason"], name
         assert name in out.stdout  # the summary names every rejected file

@@ -4,10 +4,10 @@ import shutil
 
 import pytest
 
-from wennuan_lib import clean, config, ingest, manifest, readers, reconcile, report, sample
+from wennuan_lib import config, readers, sample
 from wennuan_lib.parse import format_value
 
-from .conftest import tree_hash
+from .conftest import Year, tree_hash
 
 
 def compare(truth, frames):
@@ -95,33 +95,33 @@ def test_raw_inputs_are_untouched(sample_run):
 
 
 def test_data_files_are_utf8_bom_and_byte_identical_across_runs(sample_years, tmp_path):
-    results, _ = sample_years
-    _, paths, _ = results[2013]
-    for year in (2011, 2012, 2013):  # the same order as the first run, so that each year sees the one before
-        again = config.year_paths(year, paths.inputs, tmp_path / "out2")
-        ingest.run(again)
-        clean.run(again)
-        reconcile.run(again)
-        report.run(again)
-        manifest.write(again)
+    results, _, _ = sample_years
+    _, first_run = results[2013]
+    # the same year again, in a fresh outputs folder that holds the same earlier years
+    for year in (2011, 2012):
+        shutil.copytree(first_run.outputs / str(year), tmp_path / "out2" / str(year), symlinks=True)
+    again = Year(first_run.inputs, tmp_path / "out2", 2013)
+    again.all()
 
-    def files(root):
-        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-                if p.is_file() and p.suffix in (".csv", ".xlsx", ".png", ".json")}
+    def files(run):
+        return {p.relative_to(run).as_posix(): p.read_bytes() for p in sorted(run.rglob("*"))
+                if p.is_file() and p.suffix in (".csv", ".xlsx", ".png", ".json", ".pdf", ".docx", ".html")
+                and p.parent.name != "logs" and p.name != "run.json"}
 
-    first, second = files(paths.year_outputs), files(again.year_outputs)
+    first, second = files(first_run.run), files(again.run)
     assert first == second
     csvs = {k: v for k, v in first.items() if k.endswith(".csv")}
     assert all(b.startswith(b"\xef\xbb\xbf") for b in csvs.values())
-    assert {"data/values.csv", "data/ingest_log.csv", "data/extracted.csv", "data/issues.csv"} <= set(first)
-    assert any(k.startswith("feedback/") for k in first)
-    assert "data/manifest.json" in first
-    assert {"data/totals.csv", "report/汇总统计表.xlsx", "report/分单位明细表.xlsx", "report/charts/sources.png"} <= set(first)
+    layers = {k.split("/")[1] for k in csvs}
+    assert layers == {"01_extracted", "02_values", "03_findings", "04_totals"}
+    assert any(k.startswith("feedback/") for k in first) and "data/manifest.json" in first
+    assert {"report/汇总统计表.xlsx", "report/分单位明细表.xlsx", "report/charts/sources.png",
+            "report/书面总结.pdf", "report/书面总结.docx"} <= set(first)
 
 
 def test_another_seed_reads_right_too(tmp_path):
     truth = sample.generate(tmp_path / "inputs", 2013, seed=7)
-    frames = ingest.run(config.year_paths(2013, tmp_path / "inputs", tmp_path / "outputs"))
+    frames = Year(tmp_path / "inputs", tmp_path / "outputs", 2013).ingest()
     frames["read_values"] = frames["values"]
     compare(truth, frames)
 
@@ -145,7 +145,7 @@ def test_bad_files_are_rejected_with_a_chinese_reason_and_lose_nothing_else(year
 
     template.write(form, year_dir.inbox / "常熟市总工会.xlsx", values={"01A.1": 5}, header={"unit": "常熟市总工会"})
     (year_dir.inbox / name).write_bytes(data)
-    frames = ingest.run(year_dir)
+    frames = year_dir.ingest()
     log = frames["ingest_log"].set_index("file")
     assert log.loc[name, "status"] == "rejected" and words in log.loc[name, "reason"]
     assert log.loc["常熟市总工会.xlsx", "status"] == "read"
@@ -155,7 +155,7 @@ def test_bad_files_are_rejected_with_a_chinese_reason_and_lose_nothing_else(year
 def test_doc_without_libreoffice_says_how_to_read_it(year_dir, monkeypatch):
     (year_dir.inbox / "旧表.doc").write_bytes(readers.OLE_MAGIC + bytes(600))
     monkeypatch.setattr(readers, "soffice", lambda: None)
-    log = ingest.run(year_dir)["ingest_log"].iloc[0]
+    log = year_dir.ingest()["ingest_log"].iloc[0]
     assert log["status"] == "rejected" and "LibreOffice" in log["reason"] and ".docx" in log["reason"]
 
 
@@ -169,14 +169,14 @@ def test_doc_is_read_through_libreoffice(sample_run):
 def test_litter_is_skipped_quietly(year_dir):
     for name in ["~$统计表.xlsx", "Thumbs.db", ".DS_Store", "说明.txt"]:
         (year_dir.inbox / name).write_bytes(b"x")
-    log = ingest.run(year_dir)["ingest_log"]
+    log = year_dir.ingest()["ingest_log"]
     assert set(log["status"]) == {"skipped"} and len(log) == 4
 
 
 def test_missing_inbox_is_a_clear_error(tmp_path):
     shutil.copytree(config.ROOT / "inputs", tmp_path / "inputs", ignore=shutil.ignore_patterns("20*"))
     with pytest.raises(FileNotFoundError, match="收件箱"):
-        ingest.run(config.year_paths(2013, tmp_path / "inputs", tmp_path / "out"))
+        Year(tmp_path / "inputs", tmp_path / "out", 2013).ingest()
 
 
 MESSES = {

@@ -3,6 +3,7 @@
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from wennuan_lib import config
 
@@ -36,3 +37,34 @@ def test_notebooks_are_committed_without_outputs():
         for cell in nb.cells:
             if cell.cell_type == "code":
                 assert not cell.outputs and cell.execution_count is None, path.name
+
+
+def test_every_step_is_a_notebook_with_the_same_parameters():
+    import nbformat
+
+    from wennuan_lib import catalog
+
+    for step in catalog.steps():
+        nb = nbformat.read(config.NOTEBOOKS_DIR / step.notebook, as_version=4)
+        params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        for name in ("year", "inputs_dir", "outputs_dir", "run_dir"):
+            assert re.search(rf"^{name} = ", params.source, re.M), (step.notebook, name)
+        assert f'open_step("{step.name}"' in "".join(c.source for c in nb.cells), step.notebook
+
+
+def _python_sources():
+    return [p for p in (config.ROOT / "wennuan_lib").rglob("*.py") if p.name != "sample.py"]
+
+
+def test_no_output_file_name_outside_the_catalog():
+    from wennuan_lib import catalog
+
+    names = {Path(d.path).name for d in catalog.datasets() if d.kind == "file"}
+    found = [(p.name, n) for p in _python_sources() for n in names if n in p.read_text(encoding="utf-8")]
+    assert not found
+
+
+def test_no_item_code_in_python_outside_the_form_policy_and_tests():
+    code = re.compile(r"""["'](\d\d[A-Z]?\.\d)["']""")
+    found = [(p.name, m.group(1)) for p in _python_sources() for m in code.finditer(p.read_text(encoding="utf-8"))]
+    assert not found

@@ -5,8 +5,11 @@ import shutil
 import openpyxl
 import pandas as pd
 
-from wennuan_lib import clean, config, feedback, ingest, reconcile, template
-from wennuan_lib.store import read_csv, write_csv
+from wennuan_lib import feedback, template
+from wennuan_lib.artifacts import Artifacts
+from wennuan_lib.store import write_csv
+
+from .conftest import ROOT, Year
 
 KINDS = {"强制性审核", "提示性审核", "历史审核"}
 
@@ -96,7 +99,7 @@ def test_reporting_status_lists_missing_late_unknown_and_both_parts(sample_run):
 
 def test_feedback_files_open_and_name_the_right_cells(sample_run):
     truth, paths, frames, _ = sample_run
-    folder = paths.year_outputs / "feedback"
+    folder = paths.root / "feedback"
     values = frames["values"]
     unit, rule, item = next(b for b in truth.broken if b[1] == "P03")
     wb = openpyxl.load_workbook(folder / f"{unit}.xlsx")
@@ -123,9 +126,9 @@ def _one_unit_year(year_dir, form, values, corrections=None, waivers=None, heade
                   year_dir.year_inputs / "corrections.csv")
     if waivers is not None:
         write_csv(pd.DataFrame(waivers, columns=["unit", "rule", "reason"]), year_dir.year_inputs / "waivers.csv")
-    ingest.run(year_dir)
-    out = clean.run(year_dir)
-    out.update(reconcile.run(year_dir))
+    year_dir.ingest()
+    out = year_dir.clean()
+    out.update(year_dir.reconcile())
     return out
 
 
@@ -164,9 +167,9 @@ def test_without_previous_year_no_history_check(year_dir, form):
 def test_wrong_header_in_corrections_file_is_named(year_dir, form):
     template.write(form, year_dir.inbox / "a.xlsx", values={"01A.1": 1}, header={"unit": "常熟市总工会"})
     (year_dir.year_inputs / "corrections.csv").write_text("单位,项目,数值\n", encoding="utf-8")
-    ingest.run(year_dir)
+    year_dir.ingest()
     try:
-        clean.run(year_dir)
+        year_dir.clean()
     except ValueError as exc:
         assert "corrections.csv" in str(exc) and "unit" in str(exc)
     else:
@@ -174,15 +177,15 @@ def test_wrong_header_in_corrections_file_is_named(year_dir, form):
 
 
 def test_run_over_the_committed_sample_writes_every_output(tmp_path):
-    shutil.copytree(config.ROOT / "inputs", tmp_path / "inputs")
+    shutil.copytree(ROOT / "inputs", tmp_path / "inputs")
     for year in (2012, 2013):
-        paths = config.year_paths(year, tmp_path / "inputs", tmp_path / "outputs")
-        ingest.run(paths)
-        clean.run(paths)
-        reconcile.run(paths)
-    for name in ("values", "issues", "audit", "reporting_status", "findings_by_unit", "findings_by_rule"):
-        assert (paths.data / f"{name}.csv").exists()
-    issues = read_csv(paths.data / "issues.csv")
+        paths = Year(tmp_path / "inputs", tmp_path / "outputs", year)
+        paths.ingest()
+        paths.clean()
+        paths.reconcile()
+    for name in ("values", "issues", "audit", "totals", "reporting_status", "findings_by_unit", "findings_by_rule"):
+        assert paths.path(name).exists()
+    issues = paths.load("issues")
     assert {"unit", "item", "rule", "severity", "message"} <= set(issues.columns)
     assert "H01" in set(issues["rule"])
 
@@ -192,9 +195,9 @@ def test_another_seed_flags_every_broken_figure_and_no_clean_unit(tmp_path):
 
     truths = {y: sample.generate(tmp_path / "inputs", y, seed=11) for y in (2012, 2013)}
     for year in (2012, 2013):
-        paths = config.year_paths(year, tmp_path / "inputs", tmp_path / "outputs")
-        read = ingest.run(paths)["values"]
-        out = clean.run(paths)
+        paths = Year(tmp_path / "inputs", tmp_path / "outputs", year)
+        read = paths.ingest()["values"]
+        out = paths.clean()
     issues, truth = out["issues"], truths[2013]
     found = set(zip(issues["unit"], issues["rule"], issues["item"]))
     assert all(b in found for b in truth.broken)
@@ -202,19 +205,29 @@ def test_another_seed_flags_every_broken_figure_and_no_clean_unit(tmp_path):
     assert issues[(issues["severity"] == "error") & issues["unit"].isin(clean_units)].empty
 
 
-def test_feedback_workbook_edited_in_place_is_made_again(sample_run, tmp_path, form):
-    """The feedback folder shares files with the cache: a workbook opened and saved in place must
-    not come back from the cache on the next run."""
+def test_a_feedback_workbook_comes_from_the_cache_only_when_its_unit_did_not_change(sample_run, tmp_path, form,
+                                                                                  monkeypatch):
+    """Workbooks are kept by the hash of their unit's findings and figures: unchanged units are copied, a changed
+    unit's workbook is made again, and a damaged or planted cache entry is never passed on."""
     _, paths, _, _ = sample_run
-    issues, values = read_csv(paths.data / "issues.csv"), read_csv(paths.data / "values.csv")
-    cfg = config.load_year_config(paths)
-    folder, cache = tmp_path / "feedback", tmp_path / "cache"
-    first = feedback.write_all(issues, values, form, cfg, folder, cache)
+    issues, values = paths.load("issues"), paths.load("values")
+    cfg = paths.workspace.year_config(2013)
+    cache = Artifacts(tmp_path / "cache", "feedback")
+    first = feedback.write_all(issues, values, form, cfg, tmp_path / "a", cache)
     pristine = {p.name: p.read_bytes() for p in first}
-    victim = first[0]
-    with victim.open("r+b") as fh:  # what an editor that saves in place does
-        fh.seek(0)
-        fh.write(b"EDITED")
-    again = feedback.write_all(issues, values, form, cfg, folder, cache)
-    assert {p.name: p.read_bytes() for p in again} == pristine
-    openpyxl.load_workbook(folder / victim.name)  # a whole workbook again
+    made = []
+    real = feedback._build
+    monkeypatch.setattr(feedback, "_build", lambda job: made.append(job[0]) or real(job))
+    again = feedback.write_all(issues, values, form, cfg, tmp_path / "b", cache)
+    assert not made and {p.name: p.read_bytes() for p in again} == pristine
+    victim = sorted(cache.folder.rglob("*"))[-1]
+    victim.write_bytes(victim.read_bytes()[:-10] + b"PLANTED!!!")  # a damaged or planted entry
+    unit = issues.loc[issues["severity"] == "error", "unit"].iloc[0]
+    changed = values.copy()
+    changed.loc[(changed["unit"] == unit) & (changed["item"] == "01A.1"), "value"] = "1"
+    third = feedback.write_all(issues, changed, form, cfg, tmp_path / "c", cache)
+    assert unit in made and len(made) <= 2
+    assert {p.name: p.read_bytes() for p in third if unit not in p.name} == \
+        {k: v for k, v in pristine.items() if unit not in k}
+    for p in third:
+        openpyxl.load_workbook(p)  # whole workbooks

@@ -10,26 +10,30 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from wennuan_lib import charts, clean, config, ingest, narrative, reconcile, report, template
-from wennuan_lib.store import read_csv, write_csv
+from wennuan_lib import charts, narrative, template
+from wennuan_lib.artifacts import Artifacts
+from wennuan_lib.rules import open_errors
+from wennuan_lib.store import write_csv
+
+from .conftest import Year
 
 MM = 72 / 25.4
 
 
 def test_run_writes_totals_summary_form_detail_and_three_formats(sample_run):
     _, paths, _, _ = sample_run
-    folder = paths.year_outputs / "report"
+    folder = paths.root / "report"
     for name in ("汇总统计表.xlsx", "分单位明细表.xlsx", "书面总结.html", "书面总结.pdf", "书面总结.docx"):
         assert (folder / name).stat().st_size > 1000, name
-    totals = read_csv(paths.data / "totals.csv")
+    totals = paths.load("totals")
     assert {"item", "value", "市、区", "局(公司)", "直属", "units_reported", "units_missing"} <= set(totals.columns)
 
 
 def test_totals_add_up_the_values_in_force_and_subtotals_add_up_to_totals(sample_run, form):
     _, paths, frames, _ = sample_run
-    totals = read_csv(paths.data / "totals.csv").set_index("item")
+    totals = paths.load("totals").set_index("item")
     values = frames["values"]
-    counted = values[values["registered"] == "True"]
+    counted = values[values["registered"]]
     for code in form.codes:
         mine = [Decimal(v) for v in counted.loc[counted["item"] == code, "value"] if v]
         assert Decimal(totals.loc[code, "value"]) == sum(mine, Decimal(0)), code
@@ -43,7 +47,7 @@ def test_totals_add_up_the_values_in_force_and_subtotals_add_up_to_totals(sample
 
 def test_every_figure_in_the_prose_matches_totals_csv(sample_run):
     _, paths, frames, _ = sample_run
-    totals = read_csv(paths.data / "totals.csv")
+    totals = paths.load("totals")
     rows = {r["item"]: r for r in totals.to_dict("records")}
     text = frames["report"]["report"].narrative
     seen = 0
@@ -62,18 +66,20 @@ def test_every_figure_in_the_prose_matches_totals_csv(sample_run):
             bare = narrative.TOKEN.sub("", block.text).replace(str(paths.year), "")
             assert not re.search(r"\d", bare), bare  # no number typed into a template
     assert seen > 80
-    html = (paths.year_outputs / "report" / "书面总结.html").read_text(encoding="utf-8")
+    html = (paths.root / "report" / "书面总结.html").read_text(encoding="utf-8")
     assert html.count('class="fig" title="') >= seen
     assert 'title="05.1 筹集慰问款物总额：' in html and "个单位合计" in html
 
 
 def test_year_on_year_change_against_the_previous_year(sample_years):
-    results, _ = sample_years
-    t12 = read_csv(results[2012][1].data / "totals.csv").set_index("item")
-    t13 = read_csv(results[2013][1].data / "totals.csv").set_index("item")
+    results, _, _ = sample_years
+    t12 = results[2012][1].load("totals").set_index("item")
+    t13 = results[2013][1].load("totals").set_index("item")
     now, before = Decimal(t13.loc["05.1", "value"]), Decimal(t12.loc["05.1", "value"])
     assert Decimal(t13.loc["05.1", "change_pct"]) == ((now - before) / before * 100).quantize(Decimal("0.1"))
-    prose = " ".join(b.text for s in results[2013][2]["report"]["report"].narrative.sections for b in s.blocks)
+    from .conftest import Frames
+
+    prose = " ".join(b.text for s in Frames(results[2013][1])["report"]["report"].narrative.sections for b in s.blocks)
     assert "同比增长" in narrative.TOKEN.sub(lambda m: m.group(2), prose) or "同比下降" in prose
 
 
@@ -81,11 +87,11 @@ def test_summary_form_round_trips_through_ingest(sample_run, tmp_path, form):
     _, paths, _, _ = sample_run
     inbox = tmp_path / "inputs" / str(paths.year) / "submissions"
     inbox.mkdir(parents=True)
-    (inbox / "汇总统计表.xlsx").write_bytes((paths.year_outputs / "report" / "汇总统计表.xlsx").read_bytes())
+    (inbox / "汇总统计表.xlsx").write_bytes((paths.root / "report" / "汇总统计表.xlsx").read_bytes())
     (tmp_path / "inputs" / "units.csv").write_bytes(paths.registry.read_bytes())
-    frames = ingest.run(config.year_paths(paths.year, tmp_path / "inputs", tmp_path / "out"))
+    frames = Year(tmp_path / "inputs", tmp_path / "out", paths.year).ingest()
     got = frames["values"].set_index("item")["value"].to_dict()
-    totals = read_csv(paths.data / "totals.csv")
+    totals = paths.load("totals")
     want = dict(zip(totals["item"], totals["value"], strict=True))
     assert {c: got[c] for c in form.codes} == {c: want[c] for c in form.codes}
     sub = frames["submissions"].iloc[0]
@@ -94,16 +100,16 @@ def test_summary_form_round_trips_through_ingest(sample_run, tmp_path, form):
 
 def test_detail_workbook_units_as_rows_items_as_columns(sample_run, form):
     _, paths, frames, _ = sample_run
-    ws = openpyxl.load_workbook(paths.year_outputs / "report" / "分单位明细表.xlsx").active
+    ws = openpyxl.load_workbook(paths.root / "report" / "分单位明细表.xlsx").active
     header = [ws.cell(3, c).value for c in range(1, ws.max_column + 1)]
     assert header[2] == "01A.1\n当地职工总数（人）" and len(header) == 2 + len(form.codes)
     units = [ws.cell(r, 1).value for r in range(4, ws.max_row + 1)]
     assert "全市合计" in units and "小计：市、区" in units
     total_row = 4 + units.index("全市合计")
-    totals = read_csv(paths.data / "totals.csv").set_index("item")
+    totals = paths.load("totals").set_index("item")
     assert ws.cell(total_row, 3).value == int(totals.loc["01A.1", "value"])
     assert ws.freeze_panes == "C4"
-    values = read_csv(paths.data / "values.csv")
+    values = paths.load("values")
     codes = [ws.cell(3, c).value.split("\n")[0] for c in range(3, ws.max_column + 1)]
     for unit in list(dict.fromkeys(values["unit"]))[:5]:  # each unit's row holds its values in force
         row = 4 + next(k for k, name in enumerate(units) if name.startswith(unit))
@@ -129,7 +135,7 @@ def _pdf_positions(page):
 
 def test_pdf_has_embedded_cjk_fonts_and_official_page_geometry(sample_run):
     _, paths, _, _ = sample_run
-    reader = PdfReader(paths.year_outputs / "report" / "书面总结.pdf")
+    reader = PdfReader(paths.root / "report" / "书面总结.pdf")
     page = reader.pages[2]
     assert abs(float(page.mediabox.width) - 210 * MM) < 1 and abs(float(page.mediabox.height) - 297 * MM) < 1
     fonts = {}
@@ -152,12 +158,12 @@ def test_pdf_has_embedded_cjk_fonts_and_official_page_geometry(sample_run):
 def test_unresolved_errors_make_every_format_a_marked_draft(sample_run):
     _, paths, frames, _ = sample_run
     assert frames["report"]["draft"] is True
-    folder = paths.year_outputs / "report"
+    folder = paths.root / "report"
     reader = PdfReader(folder / "书面总结.pdf")
     assert all("草稿" in p.extract_text() for p in reader.pages)
     first = reader.pages[0].extract_text()
-    open_errors = clean.open_errors(frames["issues"])
-    assert "尚未解决" in first and open_errors.iloc[0]["unit"] in first
+    errors = open_errors(frames["issues"])
+    assert "尚未解决" in first and errors.iloc[0]["unit"] in first
     html = (folder / "书面总结.html").read_text(encoding="utf-8")
     assert 'class="draft-mark"' in html and "draft-list" in html
     document = docx.Document(folder / "书面总结.docx")
@@ -180,14 +186,14 @@ def test_narrative_sections_gaps_and_checked_quotes(sample_run):
 
 def test_a_quote_that_drifted_from_the_units_text_is_caught(sample_run, tmp_path):
     _, paths, frames, _ = sample_run
-    summaries = read_csv(paths.data / "summaries.csv")
+    summaries = paths.load("summaries")
     unit = summaries["unit"].iloc[0]
     md = tmp_path / "narrative.md"
     md.write_text(f"## 典型经验\n\n> {unit}：我们把送温暖与学习宣传结合起来，效果显著\n", encoding="utf-8")
     from wennuan_lib.form import load_form
     from wennuan_lib.units import Registry
 
-    totals = read_csv(paths.data / "totals.csv")
+    totals = paths.load("totals")
     text = narrative.build(load_form(2013), totals, {"year": 2013}, md, summaries, Registry.load(paths.registry), "")
     assert text.problems and "不符" in text.problems[0]
     assert any(b.kind == "error" for s in text.sections for b in s.blocks)
@@ -198,7 +204,7 @@ def test_charts_have_cjk_font_and_no_missing_glyphs(sample_run, tmp_path, form):
     assert charts.cjk_font() in charts.CJK_FAMILIES
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        made = charts.make_all(read_csv(paths.data / "totals.csv"), frames["values"], {}, 2013, True, tmp_path,
+        made = charts.make_all(paths.load("totals"), frames["values"], {}, 2013, True, tmp_path,
                                form.policy.charts)
     assert not [w for w in caught if "missing from" in str(w.message) or "Glyph" in str(w.message)]
     assert set(made) == {"sources", "transport", "funds_by_unit", "households_by_unit", "trends"}
@@ -207,7 +213,7 @@ def test_charts_have_cjk_font_and_no_missing_glyphs(sample_run, tmp_path, form):
 
 def test_a_chart_whose_data_did_not_change_is_copied_not_drawn(sample_run, tmp_path, monkeypatch, form):
     _, paths, frames, _ = sample_run
-    totals, values, cache = read_csv(paths.data / "totals.csv"), frames["values"], tmp_path / "cache"
+    totals, values, cache = paths.load("totals"), frames["values"], Artifacts(tmp_path / "cache", "charts")
     first = charts.make_all(totals, values, {}, 2013, True, tmp_path / "a", form.policy.charts, cache)
     drawn = []
     real = charts.plt.subplots
@@ -228,16 +234,16 @@ def _final_year(year_dir, form):
     vals = {c: 1 for c in form.codes}
     vals.update({"01A.1": 1000, "05.1": 4, "04C.1": 10, "09.1": 4, "09.2": 4, "10A.1": 10})
     template.write(form, year_dir.inbox / "a.xlsx", values=vals, header={"unit": "常熟市总工会"})
-    ingest.run(year_dir)
-    clean.run(year_dir)
-    reconcile.run(year_dir)
-    return report.run(year_dir)
+    year_dir.ingest()
+    year_dir.clean()
+    year_dir.reconcile()
+    return year_dir.report()
 
 
 def test_without_unresolved_errors_the_report_is_final(year_dir, form):
     out = _final_year(year_dir, form)
     assert out["draft"] is False
-    folder = year_dir.year_outputs / "report"
+    folder = year_dir.root / "report"
     assert not any("草稿" in p.extract_text() for p in PdfReader(folder / "书面总结.pdf").pages)
     assert "草稿" not in (folder / "书面总结.html").read_text(encoding="utf-8")
     document = docx.Document(folder / "书面总结.docx")
@@ -249,23 +255,24 @@ def test_waiving_the_last_error_makes_the_report_final(year_dir, form):
     vals = {c: 1 for c in form.codes}
     vals.update({"01A.1": 1000, "05.1": 4, "04C.1": 10, "09.1": 4, "09.2": 4, "10A.1": 10, "02A.2": 3})
     template.write(form, year_dir.inbox / "a.xlsx", values=vals, header={"unit": "常熟市总工会"})
-    for step in (ingest, clean, reconcile):
-        step.run(year_dir)
-    assert report.run(year_dir)["draft"] is True
+    year_dir.ingest()
+    year_dir.clean()
+    year_dir.reconcile()
+    assert year_dir.report()["draft"] is True
     write_csv(pd.DataFrame([{"unit": "常熟市总工会", "rule": "P03", "reason": "已核实"},
                             {"unit": "常熟市总工会", "rule": "P04", "reason": "已核实"},
                             {"unit": "全市合计", "rule": "P03", "reason": "同上"},
                             {"unit": "全市合计", "rule": "P04", "reason": "同上"}]),
               year_dir.year_inputs / "waivers.csv")
-    for step in (clean, reconcile):
-        step.run(year_dir)
-    assert report.run(year_dir)["draft"] is False
+    year_dir.clean()
+    year_dir.reconcile()
+    assert year_dir.report()["draft"] is False
 
 
 @pytest.mark.parametrize("name", ["书面总结.html"])
 def test_html_is_self_contained(sample_run, name):
     _, paths, _, _ = sample_run
-    html = (paths.year_outputs / "report" / name).read_text(encoding="utf-8")
+    html = (paths.root / "report" / name).read_text(encoding="utf-8")
     assert "data:image/png;base64," in html
     assert not re.search(r"""(src|href)=["']https?:""", html) and "<script" not in html
     assert "In [" not in html

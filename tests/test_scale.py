@@ -9,8 +9,10 @@ import nbformat
 import pandas as pd
 import pytest
 
-from wennuan_lib import config, pipeline, report
+from wennuan_lib import catalog, config, report
 from wennuan_lib.form import load_form
+from wennuan_lib.kernel import Kernel, StepFailed
+from wennuan_lib.parallel import in_background
 
 
 def _notebook(path: Path, *cells: str) -> None:
@@ -20,23 +22,30 @@ def _notebook(path: Path, *cells: str) -> None:
     nbformat.write(nb, path)
 
 
+def _step(name: str) -> catalog.Step:
+    return catalog.Step(name, name, catalog.YEAR, ())
+
+
+PARAMS = {"year": 0, "inputs_dir": None, "outputs_dir": None, "run_dir": None}
+
+
 def test_one_kernel_runs_every_notebook_and_each_starts_clean(tmp_path, monkeypatch):
     books = tmp_path / "notebooks"
     books.mkdir()
-    _notebook(books / "a.ipynb", "year = 0\ninputs_dir = None\noutputs_dir = None",
+    _notebook(books / "a.ipynb", "year = 0\ninputs_dir = None\noutputs_dir = None\nrun_dir = None",
               "import os\nleft_behind = 'from a'\nprint('pid', os.getpid())")
-    _notebook(books / "b.ipynb", "year = 0\ninputs_dir = None\noutputs_dir = None",
+    _notebook(books / "b.ipynb", "year = 0\ninputs_dir = None\noutputs_dir = None\nrun_dir = None",
               "import os\nprint('pid', os.getpid())\nprint('leak' if 'left_behind' in globals() else 'clean')")
     monkeypatch.setattr(config, "NOTEBOOKS_DIR", books)
-    paths = config.year_paths(2013, tmp_path / "inputs", tmp_path / "outputs")
-    with pipeline.Kernel(progress=lambda line: None) as kernel:
+    run = tmp_path / "run"
+    with Kernel() as kernel:
+        kernel.run(_step("a"), PARAMS, run)
         sockets = Path(kernel.sockets)
-        kernel.run("a.ipynb", paths)
-        kernel.run("b.ipynb", paths)
+        kernel.run(_step("b"), PARAMS, run)
     assert not sockets.exists() and not list(books.glob("kernel-*"))  # no socket files left anywhere
 
     def outputs(name):
-        nb = json.loads((paths.notebooks / name).read_text(encoding="utf-8"))
+        nb = json.loads((run / "notebooks" / name).read_text(encoding="utf-8"))
         code = [c for c in nb["cells"] if c["cell_type"] == "code"]
         text = "".join("".join(o.get("text", "")) for c in code for o in c["outputs"])
         return [c["execution_count"] for c in code], text
@@ -49,20 +58,32 @@ def test_one_kernel_runs_every_notebook_and_each_starts_clean(tmp_path, monkeypa
     assert "clean" in text_b and "leak" not in text_b
 
 
-def test_a_failing_step_in_a_shared_kernel_names_the_notebook(tmp_path, monkeypatch):
+def test_no_kernel_starts_when_no_step_has_anything_to_do():
+    with Kernel() as kernel:
+        pass
+    assert not kernel.started and kernel.km is None
+
+
+def test_a_failing_step_names_the_step_and_its_notebook_in_chinese(tmp_path, monkeypatch):
     books = tmp_path / "notebooks"
     books.mkdir()
-    _notebook(books / "bad.ipynb", "year = 0\ninputs_dir = None\noutputs_dir = None", "1 / 0")
+    _notebook(books / "bad.ipynb", "year = 0\ninputs_dir = None\noutputs_dir = None\nrun_dir = None", "1 / 0")
+    _notebook(books / "said.ipynb", "year = 0\ninputs_dir = None\noutputs_dir = None\nrun_dir = None",
+              "raise ValueError('单位名录 units.csv 第3行有误')")
     monkeypatch.setattr(config, "NOTEBOOKS_DIR", books)
-    paths = config.year_paths(2013, tmp_path / "inputs", tmp_path / "outputs")
-    with pytest.raises(pipeline.PipelineError, match="bad.ipynb.*ZeroDivisionError"), pipeline.Kernel(lambda s: None) as k:
-        k.run("bad.ipynb", paths)
-    assert (paths.notebooks / "bad.ipynb").exists()  # kept for the analyst to read
+    with Kernel() as kernel:
+        with pytest.raises(StepFailed, match="bad.ipynb") as caught:
+            kernel.run(_step("bad"), PARAMS, tmp_path / "run")
+        assert "程序内部错误" in str(caught.value) and "ZeroDivisionError" in str(caught.value)
+        with pytest.raises(StepFailed, match="单位名录 units.csv 第3行有误") as caught:
+            kernel.run(_step("said"), PARAMS, tmp_path / "run")
+        assert "程序内部错误" not in str(caught.value)
+    assert (tmp_path / "run" / "notebooks" / "bad.ipynb").exists()  # kept for the analyst to read
 
 
 def test_work_on_another_core_is_done_and_its_failure_is_raised_here(tmp_path):
     out = tmp_path / "made.txt"
-    wait = pipeline.in_background(lambda: out.write_text("做好了", encoding="utf-8"))
+    wait = in_background(lambda: out.write_text("做好了", encoding="utf-8"))
     wait()
     assert out.read_text(encoding="utf-8") == "做好了"
 
@@ -72,7 +93,7 @@ def test_work_on_another_core_is_done_and_its_failure_is_raised_here(tmp_path):
         calls.append(1)
         raise ValueError("坏了")
 
-    wait = pipeline.in_background(broken)
+    wait = in_background(broken)
     with pytest.raises(ValueError, match="坏了"):
         wait()  # re-run here, so the real error and its traceback reach the notebook
 
@@ -90,7 +111,7 @@ def test_a_provinces_appendix_counts_large_groups_and_names_small_ones():
     totals = pd.DataFrame([{"item": i.code, "kind": "item", "label": i.label, "measure": i.unit, "value": "1",
                             "市、区": "", "局(公司)": "", "直属": "1", "units_reported": "1", "units_missing": "0",
                             "previous": "", "change_pct": ""} for i in form.items])
-    values = pd.DataFrame([{"unit": "单位0000", "unit_type": "直属", "registered": "True", "item": c, "value": "1"}
+    values = pd.DataFrame([{"unit": "单位0000", "unit_type": "直属", "registered": True, "item": c, "value": "1"}
                            for c in form.codes])
     *_, t3 = report.tables(form, totals, values, _status(report.MAX_TABLE_UNITS + 50, 12), False)
     by_kind = {r[0]: r for r in t3.rows if r[0]}

@@ -6,7 +6,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from wennuan_lib import cli, ingest, layouts, readers, template
+from wennuan_lib import cli, layouts, readers, template
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_filled_template_is_read_by_names_wherever_cells_moved(tmp_path, form, v
 def test_xlsm_template_reads_the_same(tmp_path, form, year_dir):
     template.write(form, year_dir.inbox / "常熟市总工会.xlsm", values={"01A.1": 100, "05.1": 2.5},
                    header={"unit": "常熟市总工会"})
-    frames = ingest.run(year_dir)
+    frames = year_dir.ingest()
     v = frames["values"].set_index("item")
     assert v.loc["01A.1", "value"] == "100" and v.loc["05.1", "value"] == "2.5"
     assert Decimal(v.loc["05.1", "value"]) == Decimal("2.5")

@@ -1,6 +1,6 @@
 """City totals from the values in force: per item, per unit type, derived figures, leading units.
 
-totals.csv is the reporting layer's single source: every figure the 书面总结 states is a row here.
+The totals table is the reporting layer's single source: every figure the 书面总结 states is a row here.
 """
 
 from __future__ import annotations

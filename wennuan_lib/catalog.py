@@ -40,7 +40,7 @@ class Dataset:
     kind: str = "file"  # file / folder
     scope: str = YEAR
     columns: tuple[tuple[str, str], ...] = ()  # (column, type) for tables
-    more_columns: str = ""  # type of further columns (one per year in trends.csv)
+    more_columns: str = ""  # type of further columns (one per year in the trends table)
     hashed: bool = True
     sent: bool = False  # copied into sent/<date>/ by freeze
 
@@ -80,7 +80,6 @@ class ScopeLayout:
     cache: str
     sent: str
     logs: str
-    links: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,7 @@ class CatalogError(ValueError):
 def load() -> Catalog:
     data = yaml.safe_load(CATALOG_FILE.read_text(encoding="utf-8"))
     s = data["scope"]
-    layout = ScopeLayout(s["runs"], s["current"], s["lock"], s["cache"], s["sent"], s["logs"], tuple(s["links"]))
+    layout = ScopeLayout(s["runs"], s["current"], s["lock"], s["cache"], s["sent"], s["logs"])
     raw = {name: Raw(name, str(r["path"]), r.get("kind", "file"), r["description"]) for name, r in data["raw"].items()}
     sets = {}
     for name, d in data["datasets"].items():
@@ -158,6 +157,11 @@ def step(name: str) -> Step:
 
 def layout() -> ScopeLayout:
     return load().scope
+
+
+def file_name(name: str) -> str:
+    """A dataset's file name, as the analyst sees it (for messages that point at it)."""
+    return Path(dataset(name).path).name
 
 
 def raw_path(inputs: Path, name: str, year: int | None = None) -> Path:

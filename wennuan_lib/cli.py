@@ -14,8 +14,24 @@ def _workspace(args) -> Workspace:
     return Workspace(args.inputs, args.outputs if hasattr(args, "outputs") else None)
 
 
+def _brief(workspace: Workspace, year: int) -> str:
+    """After a run that found nothing to do: whether the report is final and where the results are. It reads no
+    table (importing pandas alone would double the time of a run that has nothing to do)."""
+    import csv
+
+    scope = workspace.scope(year)
+    run = scope.current()
+    reasons = run / catalog.dataset("draft_reasons").path if run else None
+    if reasons is None or not reasons.exists():
+        return f"{year}年：结果在 {scope.root}"
+    with open(reasons, encoding="utf-8-sig", newline="") as fh:
+        n = sum(1 for _ in csv.reader(fh)) - 1
+    state = f"草稿（尚有 {n} 个问题未解决，详见 status --year {year}）" if n else "定稿"
+    return f"{year}年：书面总结为{state}；结果在 {scope.root}"
+
+
 def cmd_run(args) -> int:
-    from . import pipeline, report_summary
+    from . import pipeline
     from .kernel import Kernel
     from .progress import Console
 
@@ -32,12 +48,18 @@ def cmd_run(args) -> int:
             outcomes = pipeline.run_year(workspace, args.year, console, kernel, args.force)
     years = [o.scope.key for o in outcomes if o.scope.kind == catalog.YEAR]
     for outcome in outcomes:
-        if outcome.scope.kind == catalog.YEAR and (outcome.made_new or outcome.scope.key == years[-1]):
+        if outcome.scope.kind == catalog.YEAR and outcome.made_new:
+            from . import report_summary
+
             print(report_summary.run_summary(workspace, outcome.scope.key))
+        elif outcome.scope.kind == catalog.YEAR:
+            print(_brief(workspace, outcome.scope.key))
     trends = workspace.trends()
     if trends.current() is not None:
         print(f"历年对比：{trends.root}")
     if args.strict:
+        from . import report_summary
+
         problems = [p for y in dict.fromkeys(years) for p in report_summary.strict_problems(workspace, y)]
         if problems:
             print("严格模式：以下问题未解决，退出码为 1", file=sys.stderr)
@@ -165,5 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException as exc:  # noqa: BLE001 - the analyst gets a Chinese message, never a traceback
         if isinstance(exc, SystemExit):
             raise
+        if isinstance(exc, BrokenPipeError):  # the output was piped into `head` or a pager that closed
+            sys.stderr.close()
+            return 0
         print(f"错误：{errors.explain(exc, _log_folder(args))}", file=sys.stderr)
         return 130 if isinstance(exc, KeyboardInterrupt) else 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import os
+import re
 import tempfile
 import traceback
 from pathlib import Path
@@ -42,16 +43,28 @@ def explain(exc: BaseException, log_folder: Path | None = None) -> str:
         return str(exc)
     log = _log(exc, log_folder)
     detail = f"（详细信息：{log}）" if log else ""
-    if isinstance(exc, OSError):
-        where = exc.filename or ""
-        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            return (f"无法写入 {where}：这个文件夹是只读的，或者当前用户没有写入权限。"
-                    "请检查输出文件夹的权限（或用 --outputs 指定一个可以写入的文件夹）后重新运行；"
-                    f"上一次的结果保持不变。{detail}")
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            return (f"磁盘空间不足，写入 {where} 时失败。请清理磁盘空间后重新运行；上一次的结果保持不变"
-                    f"（未完成的运行不会替换已有结果）。{detail}")
-        if exc.errno == errno.ENOENT:
-            return f"找不到文件或文件夹：{where}。请检查路径是否正确。{detail}"
+    if isinstance(exc, OSError) and (said := os_message(exc.errno, exc.filename or "")):
+        return said + detail
     where = f"详细信息已写入 {log}，请把这个文件发给维护人员" if log else "请把出错时的屏幕内容发给维护人员"
     return f"程序出错了（{type(exc).__name__}: {exc}）。{where}。上一次的结果保持不变。"
+
+
+def os_message(number: int | None, where: str) -> str | None:
+    """What a failed write or read means for the analyst, by its error number (None if it is none of these)."""
+    if number in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return (f"无法写入 {where}：这个文件夹是只读的，或者当前用户没有写入权限。"
+                "请检查输出文件夹的权限（或用 --outputs 指定一个可以写入的文件夹）后重新运行；上一次的结果保持不变。")
+    if number in (errno.ENOSPC, errno.EDQUOT):
+        return (f"磁盘空间不足，写入 {where} 时失败。请清理磁盘空间后重新运行；上一次的结果保持不变"
+                "（未完成的运行不会替换已有结果）。")
+    if number == errno.ENOENT:
+        return f"找不到文件或文件夹：{where}。请检查路径是否正确。"
+    return None
+
+
+def from_text(ename: str, evalue: str) -> str | None:
+    """The analyst's message for an error reported as text (a notebook's `OSError: [Errno 28] …: '/path'`)."""
+    m = re.search(r"\[Errno (\d+)\][^:']*(?::\s*'([^']*)')?", evalue)
+    if ename.endswith("Error") and m:
+        return os_message(int(m.group(1)), m.group(2) or "")
+    return None

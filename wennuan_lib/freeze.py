@@ -28,11 +28,6 @@ class FreezeError(Exception):
     """Chinese message."""
 
 
-def sent_dirs(scope) -> list[Path]:
-    root = scope.folder("sent")
-    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
-
-
 def _sums_text(folder: Path) -> bytes:
     lines = [f"{sha256(p)}  {p.relative_to(folder).as_posix()}" for p in sorted(folder.rglob("*"))
              if p.is_file() and p.name not in (SUMS, SIGNATURE)]
@@ -80,7 +75,7 @@ def check_sent(scope) -> list[str]:
     from .artifacts import sign
 
     lines = []
-    for folder in sent_dirs(scope):
+    for folder in scope.sent_dirs():
         where = f"已报送版本 {folder.name}"
         sums_path = folder / SUMS
         if not sums_path.exists():
@@ -126,7 +121,7 @@ def _table(folder: Path, name: str):
 def differences(scope, run_dir: Path | None = None) -> list[str] | None:
     """What differs between the latest sent report and a run's data, in Chinese lines (the first names the sent
     version); None if nothing was sent. Reads only."""
-    sent = sent_dirs(scope)
+    sent = scope.sent_dirs()
     run_dir = run_dir or scope.current()
     if not sent or run_dir is None:
         return None
@@ -164,7 +159,7 @@ def differences(scope, run_dir: Path | None = None) -> list[str] | None:
 
 
 def compare(scope, run_dir: Path) -> Path | None:
-    """After a run's steps: the differences from the sent report, in report/与已报送版本的差异.txt."""
+    """After a run's steps: the differences from the sent report (the sent_diff dataset)."""
     lines = differences(scope, run_dir)
     if lines is None:
         return None
@@ -189,7 +184,7 @@ def state(scope) -> str:
     if reasons is None:
         return "尚未运行"
     now = f"草稿（{len(reasons)} 个问题未解决）" if len(reasons) else "定稿"
-    sent = sent_dirs(scope)
+    sent = scope.sent_dirs()
     if not sent:
         return now
     lines = differences(scope)

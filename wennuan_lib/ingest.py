@@ -312,7 +312,7 @@ def _frames(ctx: StepContext, form: Form, registry: Registry, subs: list[Submiss
     frames = {"ingest_log": log, "submissions": submissions, "extracted": extracted, "summaries": summaries}
     for name, frame in frames.items():
         ctx.save(name, frame)
-    # values as read from the files in force; step 02 applies corrections and writes values.csv
+    # values as read from the files in force; step 02 applies corrections and writes the values in force
     frames["values"] = values
     return frames
 

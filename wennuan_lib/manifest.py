@@ -1,4 +1,4 @@
-"""What a run read and what it made, by sha256 (data/manifest.json), and `verify`: do the outputs still match?
+"""What a run read and what it made, by sha256 (the manifest dataset), and `verify`: do the outputs still match?
 
 Also the fingerprints the pipeline uses to skip a step: a step is done again only when something it reads —
 a raw file, a dataset of an earlier step, the previous year's results — or the program itself changed.
@@ -150,21 +150,14 @@ def form_files(workspace, years: list[int]) -> dict[str, str]:
 
 def build(scope, run_dir: Path, inputs: dict[str, str], form=None) -> dict:
     outputs = {}
-    listed = []
     for ds in catalog.datasets(scope.kind):
-        if ds.name in ("manifest", "trend_manifest"):
-            continue
-        for rel, digest in dataset_hashes(run_dir, ds).items():
-            if ds.hashed:
-                outputs[rel] = digest
-            else:
-                listed.append(rel)
+        if ds.hashed and ds.name not in ("manifest", "trend_manifest"):
+            outputs.update(dataset_hashes(run_dir, ds))
     data = {"format": FORMAT, "scope": str(scope.key)}
     if form is not None:
         data.update({"form": form.form, "form_version": form.version, "policy_version": form.policy.version})
     data.update({"python": platform.python_version(), "packages": package_versions(),
-                 "inputs": dict(sorted(inputs.items())), "outputs": dict(sorted(outputs.items())),
-                 "listed": sorted(listed)})
+                 "inputs": dict(sorted(inputs.items())), "outputs": dict(sorted(outputs.items()))})
     return data
 
 

@@ -1,7 +1,7 @@
-"""The 书面总结's text, written from totals.csv by the form file's Jinja2 templates, with the
+"""The 书面总结's text, written from the city totals by the form file's Jinja2 templates, with the
 analyst's own paragraphs from inputs/<year>/narrative.md in their sections.
 
-Every figure in the generated prose is a token naming its row of totals.csv
+Every figure in the generated prose is a token naming its row of the totals table
 (``\\ue000key\\ue001text\\ue002``); renderers turn tokens into plain text (PDF, Word) or
 into a span whose tooltip says which items and how many units it adds up (HTML).
 """
@@ -16,6 +16,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from . import catalog
 from .form import Form
 from .parse import to_decimal
 from .units import Registry, normalize
@@ -76,14 +77,14 @@ def number_text(value: Decimal | None, measure: str) -> str:
 
 
 class Figures:
-    """The template functions: fig, yoy, top, label — every number from totals.csv."""
+    """The template functions: fig, yoy, top, label — every number from the totals table."""
 
     def __init__(self, totals: pd.DataFrame, form: Form):
         self.rows = {r["item"]: r for r in totals.to_dict("records")}
         self.form = form
 
     def key(self, key: str) -> str:
-        """A template names items by concept (policy.yaml); totals.csv by this year's code."""
+        """A template names items by concept (policy.yaml); the totals table by this year's code."""
         return self.form.code_of(key) or key
 
     def has(self, key: str) -> bool:
@@ -91,7 +92,7 @@ class Figures:
 
     def _row(self, key: str) -> dict:
         if key not in self.rows:
-            raise KeyError(f"totals.csv 中没有「{key}」，请检查 policy.yaml 中 report 部分的模板")
+            raise KeyError(f"全市合计（{catalog.file_name('totals')}）中没有「{key}」，请检查 policy.yaml 中 report 部分的模板")
         return self.rows[key]
 
     def tip(self, key: str) -> str:

@@ -21,6 +21,7 @@ from .runs import Scope
 from .workspace import Workspace
 
 STOP_ENV = "WENNUAN_STOP_AT"  # tests: stop the run (kill -9 itself) at a named point, e.g. "after:02_clean"
+PAUSE_ENV = "WENNUAN_PAUSE_AT"  # tests: hold the run at a named point until a file appears
 
 
 class PipelineError(Exception):
@@ -36,13 +37,19 @@ class Outcome:
 
 
 def stop_point(name: str) -> None:
-    """A deterministic place to die, for the tests of a killed run: WENNUAN_STOP_AT=<name> kills the run there
-    with SIGKILL. Inside the kernel (WENNUAN_IN_KERNEL) the run is the kernel's parent: it is killed first."""
-    if os.environ.get(STOP_ENV) != name:
-        return
-    if os.environ.get("WENNUAN_IN_KERNEL"):
-        os.kill(os.getppid(), signal.SIGKILL)
-    os.kill(os.getpid(), signal.SIGKILL)
+    """Deterministic places to stop, for the tests of a killed or a concurrent run:
+    WENNUAN_STOP_AT=<name> kills the run there with SIGKILL (inside the kernel — WENNUAN_IN_KERNEL — the run is the
+    kernel's parent: it is killed first); WENNUAN_PAUSE_AT=<name>:<file> waits there until <file> exists."""
+    if os.environ.get(STOP_ENV) == name:
+        if os.environ.get("WENNUAN_IN_KERNEL"):
+            os.kill(os.getppid(), signal.SIGKILL)
+        os.kill(os.getpid(), signal.SIGKILL)
+    pause = os.environ.get(PAUSE_ENV, "")
+    if pause.startswith(name + ":"):
+        release = Path(pause[len(name) + 1:])
+        Path(str(release) + ".waiting").write_text(str(os.getpid()), encoding="utf-8")
+        while not release.exists():
+            time.sleep(0.05)
 
 
 def read_record(run_dir: Path | None, scope: Scope) -> dict:
@@ -56,24 +63,21 @@ def read_record(run_dir: Path | None, scope: Scope) -> dict:
         return {}
 
 
-def _owned(step: catalog.Step, rel: str) -> bool:
-    """Whether a file of a run (its path in the run folder) is an output of `step`, its notebook included."""
-    if rel == f"{catalog.dataset('notebooks').path}/{step.notebook}":
-        return True
+def step_files(step: catalog.Step, run_dir: Path) -> dict[str, str]:
+    """The files `step` made in a run folder, by path: datasets with their sha256, its executed notebook by name."""
+    files: dict[str, str] = {}
     for ds in step.outputs:
-        if rel == ds.path or rel.startswith(ds.path + "/"):
-            return True
-    return False
-
-
-def _carry_files(step: catalog.Step, saved: dict | None, current: Path | None) -> dict[str, str] | None:
-    """The outputs of `step` in the current run, if they are whole (every file there, hashes as recorded)."""
-    if saved is None or current is None:
-        return None
-    files = {k: v for k, v in saved["outputs"].items() if _owned(step, k)}
-    files.update({k: "" for k in saved.get("listed", []) if _owned(step, k)})
+        files.update(manifest.dataset_hashes(run_dir, ds))
     notebook = f"{catalog.dataset('notebooks').path}/{step.notebook}"
-    if notebook not in files:
+    if (run_dir / notebook).is_file():
+        files[notebook] = ""
+    return files
+
+
+def _carry_files(recorded: dict, current: Path | None) -> dict[str, str] | None:
+    """A step's files in the current run, if they are whole (every file there, hashes as recorded)."""
+    files = recorded.get("files")
+    if current is None or not isinstance(files, dict) or not any(k.endswith(".ipynb") for k in files):
         return None
     for rel, digest in files.items():
         path = current / rel
@@ -94,9 +98,7 @@ def all_inputs(workspace: Workspace, scope: Scope) -> dict[str, str]:
 
 
 def _sent_state(scope: Scope) -> str:
-    from . import freeze
-
-    sent = freeze.sent_dirs(scope)
+    sent = scope.sent_dirs()
     return sent[-1].name if sent else ""
 
 
@@ -131,7 +133,7 @@ def finish_standalone(ctx) -> None:
         made.update(manifest.dataset_hashes(run_dir, ds))
     inputs = manifest.step_inputs(ctx.step, ctx.workspace, ctx.year, made)
     steps[ctx.step.name] = {"fingerprint": manifest.fingerprint(ctx.step, inputs, ctx.year), "ran": True,
-                            "how": "单独运行笔记本"}
+                            "how": "单独运行笔记本", "files": step_files(ctx.step, run_dir)}
     seal(ctx.workspace, scope, run_dir, steps, None)
 
 
@@ -145,10 +147,6 @@ def run_scope(workspace: Workspace, scope: Scope, console: progress.Console, ker
         scope.clear_abandoned()
         current = scope.current()
         old = read_record(current, scope)
-        try:
-            saved = manifest.load(scope)
-        except manifest.ManifestError:
-            saved = None
         made: dict[str, str] = {}
         pending: list[str] = []
         staging: Path | None = None
@@ -159,11 +157,12 @@ def run_scope(workspace: Workspace, scope: Scope, console: progress.Console, ker
                 inputs = manifest.step_inputs(step, workspace, year, made)
                 fp = manifest.fingerprint(step, inputs, year)
                 files = None
-                if not force and old.get("steps", {}).get(step.name, {}).get("fingerprint") == fp:
-                    files = _carry_files(step, saved, current)
+                recorded = old.get("steps", {}).get(step.name, {})
+                if not force and recorded.get("fingerprint") == fp:
+                    files = _carry_files(recorded, current)
                 if files is not None:
                     made.update(files)
-                    records[step.name] = {"fingerprint": fp, "ran": False}
+                    records[step.name] = {"fingerprint": fp, "ran": False, "files": files}
                     outcome.carried.append(step.name)
                     if staging is None:
                         pending += list(files)
@@ -181,19 +180,22 @@ def run_scope(workspace: Workspace, scope: Scope, console: progress.Console, ker
                 with progress.Follow(staging / ".progress", console):
                     kernel.run(step, params, staging)
                 seconds = time.perf_counter() - start
-                for ds in step.outputs:
-                    made.update(manifest.dataset_hashes(staging, ds))
-                nb = f"{catalog.dataset('notebooks').path}/{step.notebook}"
-                made[nb] = ""
-                records[step.name] = {"fingerprint": fp, "ran": True, "seconds": round(seconds, 1)}
+                files = step_files(step, staging)
+                made.update(files)
+                records[step.name] = {"fingerprint": fp, "ran": True, "seconds": round(seconds, 1), "files": files}
                 outcome.ran.append(step.name)
                 console(f"    完成，用时 {seconds:.1f} 秒")
                 stop_point(f"after:{step.name}")
             if staging is None:
-                if not (scope.kind == catalog.YEAR and old.get("sent", "") != _sent_state(scope)):
+                try:
+                    manifest.load(scope)
+                    whole = True
+                except manifest.ManifestError:
+                    whole = False  # the run's own record was damaged: made again, with every step carried
+                if whole and not (scope.kind == catalog.YEAR and old.get("sent", "") != _sent_state(scope)):
                     console(f"{scope.label}：全部步骤都是最新的（输入与上次运行相同，结果完好），没有重新生成")
                     return outcome
-                staging = scope.new_run()  # only what was sent changed: a new difference file, nothing else
+                staging = scope.new_run()  # only what was sent (or the run's record) changed: nothing is recomputed
                 scope.copy_from_current(staging, pending)
             outcome.made_new = True
             (staging / ".progress").unlink(missing_ok=True)

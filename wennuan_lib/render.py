@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import jinja2
 
-from . import config
+from . import catalog, config
 from .charts import Chart
 from .narrative import TOKEN, Narrative
 
@@ -142,7 +142,7 @@ def docx_bytes(report: Report) -> bytes:
         for k, item in enumerate(report.draft_items[:DRAFT_LIST_MAX], 1):
             para(f"{k}. {item}", "仿宋_GB2312", 10.5, False)
         if len(report.draft_items) > DRAFT_LIST_MAX:
-            para(f"……另有 {len(report.draft_items) - DRAFT_LIST_MAX} 条，详见 issues.csv。", "仿宋_GB2312", 10.5, False)
+            para(f"……另有 {len(report.draft_items) - DRAFT_LIST_MAX} 条，详见 {catalog.file_name('issues')}。", "仿宋_GB2312", 10.5, False)
     n = report.narrative
     if report.sample:
         para("（示例数据：本报告由合成数据生成，仅供演示）", "仿宋_GB2312", 12, False, WD_ALIGN_PARAGRAPH.CENTER)

@@ -1,7 +1,7 @@
 """Step 04 (书面总结): the summary form, the detail workbook, charts and the report in three formats, from the
 totals step 02 added up.
 
-Writes (see the catalog): summary_form (汇总统计表.xlsx), detail_workbook (分单位明细表.xlsx), charts,
+Writes (see the catalog): summary_form, detail_workbook, charts,
 report_html, report_pdf, report_docx and draft_reasons (why the report is still a draft). The detail workbook and
 the PDF are made on another core while the rest goes on; every product is kept by the hash of what it was made
 from, so an unchanged one is not made again.
@@ -25,7 +25,7 @@ from .rules import open_errors
 from .steps import StepContext
 from .units import UNIT_TYPES
 
-VALUE_COLUMNS = ["unit", "unit_type", "registered", "item", "value"]  # what the report reads of values.csv
+VALUE_COLUMNS = ["unit", "unit_type", "registered", "item", "value"]  # what the report reads of the values
 MAX_TABLE_UNITS = 100  # units listed in the report's appendix; all of them are in 分单位明细表
 
 
@@ -57,8 +57,8 @@ def summary_form(form: Form, totals: pd.DataFrame, cfg: dict, when: dt.date, pat
 
 
 def unit_table(values: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
-    """Units as rows (in the order of values.csv), item codes as columns, the values as written in
-    values.csv ("" where none). attrs: "types" unit → unit type, "registered" the registered units."""
+    """Units as rows (in the order of the values table), item codes as columns, the values as written there
+    ("" where none). attrs: "types" unit → unit type, "registered" the registered units."""
     first = values.drop_duplicates("unit")
     wide = values.pivot(index="unit", columns="item", values="value").reindex(index=first["unit"], columns=codes)
     wide = wide.fillna("")
@@ -153,14 +153,14 @@ def tables(form: Form, totals: pd.DataFrame, values: pd.DataFrame, status: pd.Da
         st_rows = []
         for kind, names in sorted(groups.items()):
             if len(names) > MAX_TABLE_UNITS:
-                st_rows.append([kind, str(len(names)), "单位较多，名单见 reporting_status.csv"])
+                st_rows.append([kind, str(len(names)), f"单位较多，名单见 {catalog.file_name('reporting_status')}"])
                 continue
             st_rows += [[kind if k == 0 else "", str(len(names)) if k == 0 else "", "、".join(names[k:k + 10])]
                         for k in range(0, len(names), 10)]
         t3 = render.Table("附表3　各单位报送统计表和书面总结材料情况", ["报送情况", "单位数", "单位"], st_rows,
                           [False, True, False],
                           f"超过{MAX_TABLE_UNITS}个单位的情况只列单位数；各单位的报送情况、填报日期和是否按时见 "
-                          "reporting_status.csv。")
+                          f"{catalog.file_name('reporting_status')}。")
     return [t1, t2, t3]
 
 

@@ -58,7 +58,7 @@ def run_summary(workspace, year: int) -> str:
         state = f"草稿（尚有 {len(reasons)} 个问题未解决）" if len(reasons) else "定稿"
         lines.append(f"  书面总结：{state}，{scope.root / 'report'}")
     diff = run / catalog.dataset("sent_diff").path
-    if freeze.sent_dirs(scope) and diff.exists():
+    if scope.sent_dirs() and diff.exists():
         lines.append("  " + diff.read_text(encoding="utf-8").rstrip().replace("\n", "\n  "))
     lines.append(f"  数据文件：{scope.root / 'data'}")
     lines.append(f"  已执行的笔记本：{scope.root / 'notebooks'}")
@@ -98,6 +98,12 @@ def status_text(workspace, year: int) -> str:
         f"{int((open_['severity'] == 'warning').sum())} 条（已豁免 {int(issues['waived'].sum())} 条）",
         f"  书面总结：{freeze.state(scope)}",
     ]
+    sent = freeze.check_sent(scope)
     ok, why = manifest.verify(workspace, scope)
-    lines.append("  输入与输出：一致" if ok else f"  输入与输出：不一致（{len(why)} 处，运行 verify --year {year} 查看）")
+    why = [w for w in why if w not in sent]
+    lines.append("  输入与输出：一致" if not why else f"  输入与输出：不一致（{len(why)} 处，运行 verify --year {year} 查看）")
+    lines += [f"    {line}" for line in why[:3]] + (["    ……"] if len(why) > 3 else [])
+    if scope.sent_dirs():
+        lines.append("  已报送的版本：完好" if not sent else "  已报送的版本有问题：")
+        lines += [f"    {line}" for line in sent]
     return "\n".join(lines)

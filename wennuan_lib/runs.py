@@ -5,7 +5,7 @@ and a freeze) from working on one scope at the same time.
 
     outputs/2013/
       .lock
-      runs/20130128-101500-4711/   data/…  report/…  feedback/…  notebooks/…  run.json
+      runs/20130128-101500-4711/   data/…  report/…  feedback/…  notebooks/…  (and the run's record)
       current -> runs/20130128-101500-4711
       data -> current/data, report -> current/report, …   (shortcuts the analyst opens)
       cache/  sent/  logs/
@@ -24,6 +24,8 @@ from pathlib import Path
 from . import catalog
 
 STAGING_MARK = ".staging"
+RUN_OWN = tuple(catalog.dataset(n).path.split("/")[0] for n in ("run_record", "run_log"))  # inside the run only
+LEGACY = ("data", "report", "feedback", "notebooks")  # what an older version wrote straight into outputs/<year>/
 FAILED_SUFFIX = "-未完成"
 
 
@@ -63,6 +65,11 @@ class Scope:
             if target.is_dir() and not (target / STAGING_MARK).exists():
                 return target
         return None
+
+    def sent_dirs(self) -> list[Path]:
+        """The copies `freeze` kept of what was sent, oldest first."""
+        root = self.folder("sent")
+        return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
 
     # --- lock -----------------------------------------------------------------------------------------------
 
@@ -164,11 +171,13 @@ class Scope:
                 shutil.rmtree(p, ignore_errors=True)
 
     def _links(self) -> None:
-        """Shortcuts the analyst opens: outputs/2013/report → current/report, and so on. Folders an older
-        version of the program wrote here are moved into a run folder of their own (then tidied away)."""
+        """Shortcuts the analyst opens: outputs/2013/report → current/report, and so on for every top-level entry of
+        the current run (but its own record and log). Folders an older version of the program wrote here are moved
+        into a run folder of their own (then tidied away like any old run)."""
         current = self.current()
+        names = {p.name for p in current.iterdir() if not p.name.startswith(".") and p.name not in RUN_OWN}
         legacy = None
-        for name in self.layout.links:
+        for name in sorted(names | set(LEGACY)):
             link = self.root / name
             target = Path(self.layout.current) / name
             if link.exists() and not link.is_symlink():
@@ -176,13 +185,14 @@ class Scope:
                     legacy = self.folder("runs") / f"旧版-{dt.datetime.now():%Y%m%d-%H%M%S}"
                     legacy.mkdir(parents=True, exist_ok=True)
                 os.replace(link, legacy / name)
-            if current is not None and (current / name).exists():
-                if not link.is_symlink() or os.readlink(link) != str(target):
-                    tmp = self.root / f".{name}.link.{os.getpid()}"
-                    tmp.unlink(missing_ok=True)
-                    os.symlink(target, tmp)
-                    os.replace(tmp, link)
-            elif link.is_symlink():
+            if name in names and (not link.is_symlink() or os.readlink(link) != str(target)):
+                tmp = self.root / f".{name}.link.{os.getpid()}"
+                tmp.unlink(missing_ok=True)
+                os.symlink(target, tmp)
+                os.replace(tmp, link)
+        for link in self.root.iterdir():  # shortcuts to what the current run no longer has
+            if link.is_symlink() and link.name not in names and link.name != self.layout.current \
+                    and os.readlink(link).startswith(self.layout.current + os.sep):
                 link.unlink()
 
     def copy_from_current(self, run_dir: Path, paths: list[str]) -> None:

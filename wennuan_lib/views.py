@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from . import catalog
 from .ingest import STATUS_LABELS, VALUE_LABELS
 from .layouts import LAYOUT_LABELS
 from .rules import is_open
@@ -60,7 +61,7 @@ def first_units(values: pd.DataFrame) -> pd.DataFrame:
     units = list(dict.fromkeys(values["unit"]))
     if len(units) <= MAX_GRID_UNITS:
         return values
-    print(f"共 {len(units)} 个单位，这里只显示前 {MAX_GRID_UNITS} 个；全部数据见 values.csv")
+    print(f"共 {len(units)} 个单位，这里只显示前 {MAX_GRID_UNITS} 个；全部数据见 {catalog.file_name('values')}")
     return values[values["unit"].isin(set(units[:MAX_GRID_UNITS]))]
 
 

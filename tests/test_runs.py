@@ -1,0 +1,274 @@
+"""A run is all or nothing, skips what did not change, and fails in Chinese: killed at any point, run twice at
+once, on a read-only or full disk, with a damaged record, a planted cache or an older version's outputs."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from wennuan_lib import catalog, freeze, manifest, template
+from wennuan_lib.form import load_form
+
+from .conftest import ROOT, Year, cli, tree_hash
+
+UNITS = ["常熟市总工会", "太仓市总工会"]
+
+
+def _form_values(k: int) -> dict:
+    form = load_form(2013)
+    vals = {c: k + 1 for c in form.codes}
+    vals.update({"01A.1": 1000 * (k + 1), "05.1": 4 * (k + 1), "04C.1": 10 * (k + 1), "09.1": 4 * (k + 1),
+                 "09.2": 4 * (k + 1), "10A.1": 10 * (k + 1)})
+    return vals
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory):
+    """A small year run once by the command line: two units' forms, the sample's registry and year settings."""
+    root = tmp_path_factory.mktemp("tiny")
+    inbox = root / "inputs" / "2013" / "submissions"
+    inbox.mkdir(parents=True)
+    shutil.copy(ROOT / "inputs" / "units.csv", root / "inputs" / "units.csv")
+    shutil.copy(ROOT / "inputs" / "2013" / "year.yaml", root / "inputs" / "2013" / "year.yaml")
+    for k, unit in enumerate(UNITS):
+        template.write(load_form(2013), inbox / f"{unit}.xlsx", values=_form_values(k), header={"unit": unit})
+    out = cli("run", "--year", 2013, "--inputs", root / "inputs", "--outputs", root / "outputs")
+    assert out.returncode == 0, out.stdout + out.stderr
+    return root
+
+
+def _copy(tiny: Path, tmp_path: Path) -> Year:
+    shutil.copytree(tiny / "inputs", tmp_path / "inputs")
+    shutil.copytree(tiny / "outputs", tmp_path / "outputs", symlinks=True)
+    return Year(tmp_path / "inputs", tmp_path / "outputs", 2013)
+
+
+def _run(y: Year, *extra, env=None, **kw):
+    return cli("run", "--year", 2013, "--inputs", y.inputs, "--outputs", y.outputs, *extra, env=env, **kw)
+
+
+def _snapshot(y: Year) -> tuple:
+    """What the analyst has: where `current` points and every byte of it."""
+    return os.readlink(y.scope.current_link), tree_hash(y.run)
+
+
+def _add_a_unit(y: Year) -> None:
+    template.write(load_form(2013), y.inbox / "苏州大学工会.xlsx", values=_form_values(2), header={"unit": "苏州大学工会"})
+
+
+def _wait_gone(token: str, timeout: float = 20) -> list[int]:
+    """Processes whose environment carries `token` (the run and everything it started); waits for them to end."""
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = []
+        for pid in os.listdir("/proc"):
+            if pid.isdigit():
+                try:
+                    if token.encode() in Path(f"/proc/{pid}/environ").read_bytes():
+                        alive.append(int(pid))
+                except OSError:
+                    pass
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.1)
+
+
+def test_a_rerun_with_nothing_changed_does_nothing(tiny, tmp_path):
+    y = _copy(tiny, tmp_path)
+    before = _snapshot(y)
+    out = _run(y)
+    assert out.returncode == 0
+    assert "2013年：全部步骤都是最新的" in out.stdout and "历年对比：全部步骤都是最新的" in out.stdout
+    assert "书面总结为" in out.stdout
+    assert _snapshot(y) == before  # no new run folder, nothing rewritten
+
+
+def test_a_changed_correction_reruns_only_the_steps_that_read_it(tiny, tmp_path):
+    y = _copy(tiny, tmp_path)
+    notebook = y.path("notebooks") / "01_ingest.ipynb"
+    first = notebook.read_bytes()
+    (y.year_inputs / "corrections.csv").write_text("unit,item,value,reason\n常熟市总工会,04A.1,77,电话确认\n",
+                                                   encoding="utf-8")
+    out = _run(y)
+    assert out.returncode == 0, out.stderr
+    assert "[2013年 1/4] 读取收件箱：输入没有变化，沿用上次的结果" in out.stdout
+    assert "[2013年 2/4] 更正与审核（02_clean.ipynb）" in out.stdout
+    assert (y.path("notebooks") / "01_ingest.ipynb").read_bytes() == first  # the notebook that made the outputs
+    values = y.load("values").set_index(["unit", "item"])
+    assert values.loc[("常熟市总工会", "04A.1"), "value"] == "77"
+    forced = _run(y, "--force")
+    assert forced.returncode == 0 and "沿用" not in forced.stdout
+
+
+def test_a_run_killed_anywhere_leaves_the_previous_results_whole_and_nothing_running(tiny, tmp_path):
+    y = _copy(tiny, tmp_path)
+    before = _snapshot(y)
+    _add_a_unit(y)  # every step has something to do
+    for point in ("after:01_ingest", "after:02_clean", "after:03_reconcile", "in:04_report", "before:promote"):
+        token = uuid.uuid4().hex
+        out = _run(y, env={**os.environ, "WENNUAN_STOP_AT": point, "WENNUAN_TEST_TOKEN": token})
+        assert out.returncode == -9, point  # killed, as by kill -9
+        assert not _wait_gone(token), f"{point}: a process of the killed run is still running"
+        assert _snapshot(y) == before, point
+    again = _run(y)
+    assert again.returncode == 0, again.stderr
+    assert "苏州大学工会" in set(y.load("values")["unit"])
+    assert [p for p in y.scope.folder("runs").iterdir() if (p / ".staging").exists()] == []
+
+
+def test_two_runs_at_once_take_turns(tiny, tmp_path):
+    y = _copy(tiny, tmp_path)
+    _add_a_unit(y)
+    release = tmp_path / "release"
+    cmd = [sys.executable, "-m", "wennuan_lib", "run", "--year", "2013", "--inputs", str(y.inputs),
+           "--outputs", str(y.outputs)]
+    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, "WENNUAN_PAUSE_AT": f"after:01_ingest:{release}"})
+    waiting = Path(str(release) + ".waiting")
+    deadline = time.monotonic() + 120
+    while not waiting.exists() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # the first run has taken the lock and holds after step 01
+    assert waiting.exists()
+    second = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = second.stdout.readline()
+    while line and "另一个运行" not in line:
+        line = second.stdout.readline()
+    assert "等待它结束" in line  # the second says why it waits
+    release.write_text("go", encoding="utf-8")
+    out1, err1 = first.communicate(timeout=300)
+    out2, err2 = second.communicate(timeout=300)
+    assert first.returncode == 0 and second.returncode == 0, err1 + err2
+    assert "全部步骤都是最新的" in out2  # the first did the work; the second found nothing left to do
+    assert "苏州大学工会" in set(y.load("values")["unit"])
+
+
+def _unshare(args: list[str], setup: str) -> list[str] | None:
+    """`args` run in a private mount namespace after `setup` (root only), or None where that is not possible."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        return None
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
+    if probe.returncode != 0:
+        return None
+    return ["unshare", "-m", "sh", "-c", f"{setup} && exec \"$@\"", "sh", *args]
+
+
+def test_a_read_only_outputs_folder_is_a_chinese_message(tiny, tmp_path):
+    y = _copy(tiny, tmp_path)
+    before = _snapshot(y)
+    _add_a_unit(y)
+    args = [sys.executable, "-m", "wennuan_lib", "run", "--year", "2013", "--inputs", str(y.inputs),
+            "--outputs", str(y.outputs)]
+    target = str(y.outputs)
+    cmd = _unshare(args, f"mount --bind '{target}' '{target}' && mount -o remount,bind,ro '{target}'")
+    if cmd is None:  # not root: a folder without write permission
+        os.chmod(y.root, 0o555)
+        cmd = args
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    finally:
+        os.chmod(y.root, 0o755)
+    assert out.returncode == 1
+    assert "只读" in out.stderr and str(y.outputs) in out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    assert _snapshot(y) == before
+
+
+def test_a_full_disk_during_a_run_leaves_the_previous_results(tiny, tmp_path):
+    y = _copy(tiny, tmp_path)
+    size = sum(p.stat().st_size for p in y.outputs.rglob("*") if p.is_file() and not p.is_symlink())
+    _add_a_unit(y)
+    snapshot = tmp_path / "snap"
+    shutil.copytree(y.outputs, snapshot, symlinks=True)
+    args = [sys.executable, "-m", "wennuan_lib", "run", "--year", "2013", "--inputs", str(y.inputs),
+            "--outputs", str(y.outputs)]
+    kb = size // 1024 + 600  # the last run fits; a second whole run does not
+    cmd = _unshare(args, f"mount -t tmpfs -o size={kb}k tmpfs '{y.outputs}' && cp -a '{snapshot}/.' '{y.outputs}/'")
+    if cmd is None:
+        pytest.skip("需要 root 权限挂载一个小的临时文件系统来模拟磁盘已满")
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "磁盘空间不足" in out.stderr and "Traceback" not in out.stdout + out.stderr
+    # (the tmpfs is gone with its namespace: the run never touched the real folder)
+    assert tree_hash(y.outputs) == tree_hash(snapshot)
+
+
+def test_a_damaged_or_old_record_is_a_chinese_message_and_the_next_run_mends_it(tiny, tmp_path):
+    y = _copy(tiny, tmp_path)
+    record = y.path("manifest")
+    record.write_text(record.read_text(encoding="utf-8")[:200], encoding="utf-8")  # truncated
+    for command in ("verify", "status"):
+        out = cli(command, "--year", 2013, "--inputs", y.inputs, "--outputs", y.outputs)
+        assert "已损坏" in out.stdout + out.stderr and "Traceback" not in out.stdout + out.stderr
+    record.write_text('{"inputs": {}}', encoding="utf-8")  # an older version's format
+    out = cli("verify", "--year", 2013, "--inputs", y.inputs, "--outputs", y.outputs)
+    assert out.returncode == 1 and "旧版本" in out.stdout
+    assert _run(y).returncode == 0
+    assert manifest.verify(y.workspace, y.scope)[0]
+
+
+def test_a_year_folder_with_stray_spaces_is_named(tiny, tmp_path):
+    y = _copy(tiny, tmp_path)
+    (y.inputs / "2014 " / "submissions").mkdir(parents=True)
+    out = cli("run", "--all", "--inputs", y.inputs, "--outputs", y.outputs)
+    assert out.returncode == 1 and "「2014 」" in out.stderr and "改名" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_a_planted_cache_entry_is_never_executed_and_changes_no_figure(tiny, tmp_path):
+    import pickle
+
+    y = _copy(tiny, tmp_path)
+    figures = y.path("totals").read_bytes()
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    planted = pickle.dumps(Evil())
+    entries = [p for p in y.scope.folder("cache").rglob("*") if p.is_file()]
+    assert entries
+    for p in entries:  # every entry replaced by a crafted pickle
+        p.write_bytes(planted)
+    (y.inbox / "说明.txt").write_text("x", encoding="utf-8")  # something changed: every file is looked up
+    out = _run(y, "--force")
+    assert out.returncode == 0, out.stderr
+    assert not marker.exists()
+    assert y.path("totals").read_bytes() == figures
+
+
+def test_stale_files_of_an_older_version_are_never_carried_or_sent(tiny, tmp_path):
+    y = _copy(tiny, tmp_path)
+    shutil.rmtree(y.outputs / "2013")
+    legacy = y.outputs / "2013"
+    (legacy / "data").mkdir(parents=True)
+    (legacy / "data" / "values.csv").write_text("stale", encoding="utf-8")
+    (legacy / "report" / "charts").mkdir(parents=True)
+    (legacy / "report" / "书面总结.pdf").write_bytes(b"%PDF stale")
+    (legacy / "report" / "charts" / "old.png").write_bytes(b"stale")
+    out = _run(y)
+    assert out.returncode == 0, out.stderr
+    assert (legacy / "data").is_symlink() and (legacy / "report").is_symlink()
+    saved = manifest.load(y.scope)
+    assert not any("old.png" in k or k == "data/values.csv" for k in saved["outputs"])
+    assert (legacy / "report" / "书面总结.pdf").read_bytes() != b"%PDF stale"
+    sent = freeze.freeze(y.workspace, 2013, console=lambda line: None)
+    assert not (sent / "report" / "charts" / "old.png").exists()
+    assert {p.relative_to(sent).parts[0] for p in sent.rglob("*") if p.is_file()} == \
+        {"data", "report", "SHA256SUMS", "SHA256SUMS.sig"}
+    assert freeze.check_sent(y.scope) == []
+
+
+def test_the_catalog_is_the_one_list_of_outputs(tiny):
+    """Every file a run makes is declared in the catalog (no module joins an output path by hand)."""
+    run = Year(tiny / "inputs", tiny / "outputs", 2013).run
+    declared = set()
+    for ds in catalog.datasets(catalog.YEAR):
+        declared |= {p.relative_to(run).as_posix() for p in catalog.files_in(run, ds)}
+    made = {p.relative_to(run).as_posix() for p in run.rglob("*") if p.is_file()}
+    assert made == declared
