@@ -40,6 +40,7 @@ MAX_BLANK = 30
 class Found:
     raw: object  # the text (or number) in the blank
     loc: str
+    revised: bool = False  # some of the blank's text came from a Word revision (w:ins / w:moveTo)
 
 
 @dataclass
@@ -56,19 +57,30 @@ class Match:
 
 
 class FlatText:
-    """The blocks joined into one string, with a map back from offset to location."""
+    """The blocks joined into one string, with a map back from offset to location, and the
+    character ranges that came from Word revisions (precise to the character)."""
 
     def __init__(self, extract: Extract):
         parts, self.starts, self.locs = [], [], []
+        self.revised: list[tuple[int, int]] = []  # sorted, disjoint [start, end) offsets in `text`
         pos = 0
         for block in extract.blocks:
             sep = block.sep if parts else ""
             pos += len(sep)
             self.starts.append(pos)
             self.locs.append(block.loc)
+            self.revised.extend((pos + a, pos + b) for a, b in block.revised_spans)
             parts.append(sep + block.text)
             pos += len(block.text)
         self.text = "".join(parts)
+        self._revised_starts = [a for a, _ in self.revised]
+
+    def is_revised(self, start: int, end: int) -> bool:
+        """Whether any character of text[start:end] came from a revision."""
+        if start >= end or not self.revised:
+            return False
+        i = bisect.bisect_left(self._revised_starts, end) - 1  # the last span starting before `end`
+        return i >= 0 and self.revised[i][1] > start
 
     def loc_at(self, offset: int) -> str:
         if not self.starts:
@@ -260,7 +272,9 @@ def match_sentences(extract: Extract, form: Form) -> Match:
         whole += complete
         for code, (raw, offset) in found.items():
             lead = len(raw) - len(raw.lstrip(" \t\n\u3000_"))
-            located[code] = Found(raw, flat.loc_at(offset + (lead if lead < len(raw) else 0)))
+            core_end = offset + len(raw.rstrip(" \t\n\u3000_"))
+            located[code] = Found(raw, flat.loc_at(offset + (lead if lead < len(raw) else 0)),
+                                  flat.is_revised(offset + lead, core_end))
     is_form = lines and whole / len(lines) >= FORM_THRESHOLD
     match = Match(SENTENCE if is_form else UNKNOWN, lines_found=whole, lines_total=len(lines), text=flat.text)
     if is_form:
