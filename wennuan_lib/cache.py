@@ -11,7 +11,8 @@ from . import __version__, config, store
 from .form import Form, form_path
 
 # The code whose behaviour the cached results depend on: a change in any of these starts afresh.
-CODE = ["readers.py", "layouts.py", "form.py", "parse.py", "ingest.py"]
+CODE = ["readers.py", "layouts.py", "form.py", "parse.py", "ingest.py", "sniff.py", "word.py", "pdf.py",
+        "extract.py", "dates.py"]
 
 
 def _fingerprint(form: Form) -> str:

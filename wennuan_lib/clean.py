@@ -17,7 +17,7 @@ from .form import year_data, year_setup
 
 VALUE_COLUMNS = ["unit", "unit_type", "registered", "item", "label", "measure", "value", "status", "approx",
                  "original_value", "original_status", "corrected", "correction_reason", "raw_text", "file",
-                 "location", "note"]
+                 "location", "note", "revised"]
 ISSUE_COLUMNS = rules.FINDING_COLUMNS + ["waived", "waiver_reason"]
 
 
