@@ -28,6 +28,7 @@ TOTALS = "全市合计"
 
 # Checks on single blanks, with their ids.
 MISSING_ID, UNREADABLE_ID, NOT_FOUND_ID, APPROX_ID, AUDIT_ID = "N01", "N02", "N03", "N04", "A01"
+REVISED_ID, DATE_ID = "R01", "D01"  # a blank read from a Word revision; a form's 填报日期 unreadable or out of range
 ACTIONS = {
     "hard": "请核对并修改相关数字，使其符合表内关系后重新报送",
     "soft": "请核实；如数字无误，请回复确认",
@@ -37,6 +38,8 @@ ACTIONS = {
     NOT_FOUND_ID: "表中这一句被删改，请按下发的表式补填",
     APPROX_ID: "请提供准确数字，或回复确认按此数统计",
     AUDIT_ID: "请检查更正登记表或豁免登记表中的单位名称、项目代码和数值",
+    REVISED_ID: "请确认修订后的数字是否为最终数字",
+    DATE_ID: "请核实填报日期（如有修改稿，请注明日期后重新报送）",
     "yuan": "请核实金额单位：本表金额一律以万元为单位",
 }
 FINDING_COLUMNS = ["unit", "unit_type", "item", "items", "rule", "check_type", "severity", "message", "action"]
@@ -158,14 +161,22 @@ def check_form_rules(unit: str, unit_type: str, vals: dict, form: Form, compiled
 
 
 def check_blanks(values: pd.DataFrame, form: Form) -> list[dict]:
-    """Per blank: 未填, 无法识别, 表中未找到, 约数."""
+    """Per blank: 未填, 无法识别, 表中未找到, 约数, and a figure read from a Word revision."""
     say = Describer(form)
     findings = []
-    notable = (values["status"] != "ok") | store.flag(values["approx"])
-    for row in values[notable].itertuples(index=False):
+    revised = store.flag(values["revised"]) if "revised" in values else pd.Series(False, index=values.index)
+    if "corrected" in values:  # the analyst's correction settles what the revision said
+        revised &= ~store.flag(values["corrected"])
+    notable = (values["status"] != "ok") | store.flag(values["approx"]) | revised
+    for row, was_revised in zip(values[notable].itertuples(index=False), revised[notable].tolist(), strict=True):
         code = row.item
         label = f"{code} {form.item(code).label}"
         approx = str(row.approx) == "True"
+        if was_revised:
+            shown = row.raw_text.strip() or "（空白）"
+            findings.append(make_finding(row.unit, row.unit_type, [code], REVISED_ID, "soft", WARNING,
+                                         f"{label} 填的「{shown}」来自Word修订（报送的文件中修订未接受），"
+                                         "已按修订后的文字读取", ACTIONS[REVISED_ID]))
         if row.status == "missing":
             findings.append(make_finding(row.unit, row.unit_type, [code], MISSING_ID, "soft", WARNING,
                                      f"{label} 未填", ACTIONS[MISSING_ID]))
