@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import archives, cache, config, inbox, layouts, readers, sniff, store
+from . import archives, cache, config, dates, inbox, layouts, readers, sniff, store, versions
 from .form import Form, load_form, year_setup
 from .parse import MISSING, OK, UNREADABLE, format_value, parse_blank
 from .pipeline import on_all_cores, report_progress
@@ -39,8 +39,6 @@ LITTER_SUFFIXES = {".txt": "文本文件，不是报送材料", ".tmp": "临时�
 # Archives are opened one level deep inside another archive (a.zip/b.zip/x.docx); deeper ones are refused.
 MAX_ARCHIVE_DEPTH = 2
 REVISED_NOTE = "该数字来自Word修订（未接受的修订按修订后文字读取）"
-DRAFT_WORDS = ("初稿", "草稿", "旧版")
-FINAL_WORDS = ("修改", "更正", "正式", "终稿", "定稿", "最新")
 
 
 @dataclass
@@ -57,7 +55,10 @@ class Submission:
     unit_type: str = ""
     registered: bool = False
     unit_how: str = ""
-    date: str = ""
+    date: str = ""  # 填报日期 (ISO) when it was read and can be trusted
+    date_written: str = ""  # 填报日期 as written
+    date_note: str = ""  # how the date was read (completed year, Excel serial number)
+    date_problem: str = ""  # why the date cannot be trusted: unreadable, after the report date, before the notice
     person: str = ""
     phone: str = ""
     form_year: str = ""
@@ -209,13 +210,19 @@ def read_and_match(path: Path, form: Form, converted: Path | None = None,
 
 
 def describe(sub: Submission, path: Path, m: layouts.Match, form: Form, registry: Registry,
-             rows: list[dict] | None = None) -> Submission:
-    """What a matched file is: whose, which layout, and its blanks parsed."""
+             rows: list[dict] | None = None, year: int | None = None) -> Submission:
+    """What a matched file is: whose, which layout, and its blanks parsed. `year`: the form's year,
+    for a 填报日期 written without one."""
     sub.match, sub.layout = m, m.layout
     sub.form_year, sub.form_version = m.form_year, m.form_version
     header = {k: f.raw for k, f in m.header.items()}
     sub.written_unit = str(header.get("unit") or "").strip()
-    sub.date = layouts.parse_date(header.get("date"))
+    written = header.get("date")
+    sub.date_written = written.strip() if isinstance(written, str) else readers.cell_text(written)
+    date, sub.date_note = dates.parse(written, year)
+    sub.date = date or ""
+    if date is None and sub.date_written:
+        sub.date_problem = sub.date_note
     sub.person = str(header.get("person") or "").strip()
     sub.phone = readers.cell_text(header.get("phone")).strip()
     _resolve_unit(sub, path, registry)
@@ -254,27 +261,9 @@ def _match_unregistered(subs: list[Submission]) -> None:
             sub.unit_how = "未在单位名录中；按文件名与该单位的统计表对应"
 
 
-def _recency(sub: Submission) -> tuple:
-    """Which of a unit's files is latest: 填报日期, then draft/final words in the name, then file time."""
-    stem = Path(sub.file).stem
-    wording = -1 if any(w in stem for w in DRAFT_WORDS) else (1 if any(w in stem for w in FINAL_WORDS) else 0)
-    return (sub.date or "", wording, sub.mtime, sub.file)
-
-
 def supersede(subs: list[Submission]) -> None:
-    forms: dict[str, list[Submission]] = {}
-    for sub in subs:
-        if sub.status == READ:
-            forms.setdefault(sub.unit, []).append(sub)
-    for group in forms.values():
-        if len(group) < 2:
-            continue
-        group.sort(key=_recency)
-        latest = group[-1]
-        for old in group[:-1]:
-            old.status = SUPERSEDED
-            old.reason = f"已被替代：同一单位另有较新的报送「{latest.file}」，本文件不计入"
-        latest.reason += f"；替代了较早的{len(group) - 1}份报送"
+    """Of each unit's forms, the latest stays in force (see versions.py for the rule and its reasons)."""
+    versions.supersede(subs, READ, SUPERSEDED)
 
 
 def read_inbox(paths: config.YearPaths, form: Form, registry: Registry) -> list[Submission]:
@@ -304,7 +293,7 @@ def read_inbox(paths: config.YearPaths, form: Form, registry: Registry) -> list[
             if len(misses) <= 100 or done % max(1, total // 20) == 0 or done == total:  # a province: every 5 %
                 report_progress(f"读取 [{done}/{total}] {subs[k].file}")
     with store.gc_paused():
-        _describe_all(todo, results, subs, form, registry, store_, keys)
+        _describe_all(todo, results, subs, form, registry, store_, keys, paths.year)
     return subs
 
 
@@ -312,18 +301,19 @@ def _add_notes(subs: list[Submission]) -> None:
     """What the reason must also say: a name that was not UTF-8, content other than the extension says."""
     for sub in subs:
         read = sub.status in (READ, SUMMARY, SUPERSEDED)
-        notes = [n for n in (sub.name_note, sniff.unexpected(sub.kind, Path(sub.file)) if read else "") if n]
+        notes = [n for n in (sub.name_note, sniff.unexpected(sub.kind, Path(sub.file)) if read else "",
+                             f"{sub.date_problem}，请核实" if read and sub.date_problem else "") if n]
         if notes:
             sub.reason += "（" + "；".join(notes) + "）"
 
 
-def _describe_all(todo, results, subs, form, registry, store_, keys) -> None:
+def _describe_all(todo, results, subs, form, registry, store_, keys, year) -> None:
     for k, _p in todo:
         m, error, *parsed = results[k]
         if error is not None:
             subs[k].status, subs[k].reason = REJECTED, error
             continue
-        describe(subs[k], Path(subs[k].file), m, form, registry, parsed[0] if parsed else None)
+        describe(subs[k], Path(subs[k].file), m, form, registry, parsed[0] if parsed else None, year)
         if not parsed and subs[k].rows:  # keep the parsed blanks too, so a re-run skips parsing
             store_.put(keys[k], (m, None, subs[k].rows))
 
@@ -339,7 +329,7 @@ def _frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
 
 LOG_COLUMNS = ["file", "status", "status_label", "reason", "unit", "layout", "container"]
 SUBMISSION_COLUMNS = ["file", "status", "unit", "unit_type", "registered", "written_unit", "unit_how", "layout",
-                      "container", "date", "person", "phone", "form_year", "form_version", "lines_found",
+                      "container", "date", "date_written", "date_note", "date_problem", "person", "phone", "form_year", "form_version", "lines_found",
                       "lines_total"]
 VALUE_COLUMNS = ["unit", "unit_type", "registered", "item", "label", "measure", "value", "status", "approx",
                  "raw_text", "file", "location", "note", "revised"]
@@ -347,14 +337,16 @@ VALUE_COLUMNS = ["unit", "unit_type", "registered", "item", "label", "measure", 
 
 def run(paths: config.YearPaths) -> dict[str, pd.DataFrame]:
     """Ingest one year's inbox and write the data files. Returns the frames written."""
-    _cfg, form, registry = year_setup(paths)
+    cfg, form, registry = year_setup(paths)
     subs = read_inbox(paths, form, registry)
     with store.gc_paused():  # not while reading: the readers' workers are forked from here
-        return _frames(paths, form, registry, subs)
+        return _frames(paths, form, registry, subs, cfg)
 
 
-def _frames(paths: config.YearPaths, form: Form, registry: Registry, subs: list[Submission]) -> dict[str, pd.DataFrame]:
+def _frames(paths: config.YearPaths, form: Form, registry: Registry, subs: list[Submission],
+            cfg: dict | None = None) -> dict[str, pd.DataFrame]:
     _match_unregistered(subs)
+    versions.check_dates(subs, cfg or {})
     supersede(subs)
     _add_notes(subs)
 
@@ -368,7 +360,8 @@ def _frames(paths: config.YearPaths, form: Form, registry: Registry, subs: list[
     submissions = _frame([{
         "file": s.file, "status": s.status, "unit": s.unit, "unit_type": s.unit_type, "registered": s.registered,
         "written_unit": s.written_unit, "unit_how": s.unit_how, "layout": s.layout, "container": s.container,
-        "date": s.date, "person": s.person, "phone": s.phone, "form_year": s.form_year,
+        "date": s.date, "date_written": s.date_written, "date_note": s.date_note, "date_problem": s.date_problem,
+        "person": s.person, "phone": s.phone, "form_year": s.form_year,
         "form_version": s.form_version, "lines_found": s.match.lines_found, "lines_total": s.match.lines_total,
     } for s in forms], SUBMISSION_COLUMNS)
     labels = {i.code: (i.label, i.unit) for i in form.items}

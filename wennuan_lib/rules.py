@@ -194,6 +194,20 @@ def check_blanks(values: pd.DataFrame, form: Form) -> list[dict]:
     return findings
 
 
+def check_dates(submissions: pd.DataFrame) -> list[dict]:
+    """Per form: a 填报日期 that could not be read, or lies after the report date or before the notice
+    (ingest's `date_problem`). Such a date does not decide which of a unit's forms is in force."""
+    if "date_problem" not in submissions:
+        return []
+    findings = []
+    for row in submissions[submissions["date_problem"].astype(str) != ""].itertuples(index=False):
+        fate = "（该文件已被替代）" if row.status == "superseded" else ""
+        findings.append(make_finding(row.unit, row.unit_type, [], DATE_ID, "soft", WARNING,
+                                     f"报送文件「{row.file}」{fate}的{row.date_problem}，未作为判断哪份报送最新的依据",
+                                     ACTIONS[DATE_ID]))
+    return findings
+
+
 def _median(xs: list[Decimal]) -> Decimal | None:
     xs = [x for x in xs if x > 0]
     return statistics.median(xs) if xs else None
@@ -321,11 +335,15 @@ def _explain_total(finding: dict, units: dict) -> dict:
 
 
 def check_all(values: pd.DataFrame, form: Form, previous: pd.DataFrame | None = None,
-              previous_year: int | None = None, totals: dict | None = None) -> pd.DataFrame:
-    """Every finding for every unit in `values` (and for the city totals when given)."""
+              previous_year: int | None = None, totals: dict | None = None,
+              submissions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every finding for every unit in `values` (and for the city totals when given; and on the forms'
+    填报日期 when ingest's `submissions` are given)."""
     units = unit_dicts(values)
     types = dict(zip(values["unit"].tolist(), values["unit_type"].tolist(), strict=True))
     findings = check_blanks(values, form)
+    if submissions is not None:
+        findings += check_dates(submissions[submissions["unit"].isin(units)])
     compiled = compile_rules(form)
     for unit, vals in units.items():
         findings += check_form_rules(unit, types.get(unit, ""), vals, form, compiled)
