@@ -302,7 +302,7 @@ def _add_notes(subs: list[Submission]) -> None:
     for sub in subs:
         read = sub.status in (READ, SUMMARY, SUPERSEDED)
         notes = [n for n in (sub.name_note, sniff.unexpected(sub.kind, Path(sub.file)) if read else "",
-                             f"{sub.date_problem}，请核实" if read and sub.date_problem else "") if n]
+                             f"{sub.date_problem}，请核实" if sub.is_form and sub.date_problem else "") if n]
         if notes:
             sub.reason += "（" + "；".join(notes) + "）"
 
