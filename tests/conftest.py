@@ -89,6 +89,10 @@ class Year:
         return self.workspace.raw("registry")
 
     @property
+    def year_config(self) -> Path:
+        return self.workspace.raw("year_config", self.year)
+
+    @property
     def run(self) -> Path:
         return self.scope.current()
 

@@ -199,3 +199,24 @@ def test_sample_holds_every_mess_of_form_md(sample_run):
     raw = frames["extracted"]["raw_text"]
     absent = [name for name, rx in MESSES.items() if not raw.str.contains(rx, regex=True).any()]
     assert not absent
+
+
+def test_sample_inbox_shapes_are_read_as_they_are(sample_run):
+    """Track Changes, .wps/.et, a Windows zip, a PDF from Word and a scan, as the sample holds them."""
+    truth, _, frames, _ = sample_run
+    values = frames["read_values"]
+    revised = values[values["revised"].astype(str) == "True"]
+    assert set(zip(revised["unit"], revised["item"])) == set(truth.revised) and truth.revised
+    issues = frames["issues"]
+    r01 = issues[issues["rule"] == "R01"]
+    assert set(zip(r01["unit"], r01["item"])) == set(truth.revised)
+    containers = set(frames["submissions"]["container"])
+    assert {"et", "docx"} <= containers and (not readers.soffice() or {"wps", "pdf", "doc"} <= containers)
+    log = frames["ingest_log"].set_index("file")
+    members = [f for f in truth.files if ".zip/" in f.name]
+    assert members and all(log.loc[f.name, "status"] == f.status for f in members)
+    assert all(f.name.count("/") == 2 for f in members)  # archive.zip/folder/member
+    scans = [f.name for f in truth.files if f.name.endswith(".png")]
+    assert scans and all("可以复制文字的PDF" in log.loc[n, "reason"] for n in scans)
+    resubmitted = log[log["reason"].str.contains("填报日期2013-01-19晚于", regex=False)]
+    assert sorted(resubmitted["status"]) == ["read", "superseded"]

@@ -27,7 +27,8 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
 
     previous = ctx.previous("values")
     city = aggregate.city_totals(values, form.codes)
-    findings = rules.check_all(values, form, previous, ctx.year - 1, city)
+    submissions = ctx.load("submissions")
+    findings = rules.check_all(values, form, previous, ctx.year - 1, city, submissions)
     waivers = corrections.load_table(ctx.raw("waivers"), corrections.WAIVER_COLUMNS)
     findings, waiver_audit = corrections.apply_waivers(findings, waivers, registry)
     audit += waiver_audit

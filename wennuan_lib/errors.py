@@ -12,6 +12,11 @@ import tempfile
 import traceback
 from pathlib import Path
 
+
+class ReadError(Exception):
+    """A unit's file that cannot be read; the message is Chinese and says what to ask the unit for."""
+
+
 # The program's own errors: their messages are Chinese already and say what to do.
 EXPECTED = ("PipelineError", "StepFailed", "FreezeError", "ManifestError", "WorkspaceError", "CatalogError",
             "PolicyError", "LockTimeout", "TextFileError", "RegistryError")

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import cache, catalog, layouts, readers, store
+from . import archives, cache, catalog, dates, inbox, layouts, readers, sniff, store, versions
 from .form import Form, load_form
 from .parallel import on_all_cores
 from .parse import MISSING, OK, UNREADABLE, format_value, parse_blank
@@ -27,25 +27,17 @@ from .steps import StepContext
 from .units import Registry
 
 READ, SUMMARY, SUPERSEDED, SKIPPED, REJECTED = "read", "summary", "superseded", "skipped", "rejected"
+UNPACKED = "unpacked"  # an archive: its members are listed (and read) one by one
 NOT_FOUND = "not_found"
-STATUS_LABELS = {READ: "已读取", SUMMARY: "书面总结", SUPERSEDED: "已被替代", SKIPPED: "已略过", REJECTED: "无法读取"}
+STATUS_LABELS = {READ: "已读取", SUMMARY: "书面总结", SUPERSEDED: "已被替代", SKIPPED: "已略过", REJECTED: "无法读取",
+                 UNPACKED: "已解压"}
 VALUE_LABELS = {OK: "已填", MISSING: "未填", UNREADABLE: "无法识别", NOT_FOUND: "表中未找到"}
 
 LITTER_NAMES = {"thumbs.db", ".ds_store", "desktop.ini"}
 LITTER_SUFFIXES = {".txt": "文本文件，不是报送材料", ".tmp": "临时文件", ".lnk": "快捷方式", ".ini": "系统文件"}
-OTHER_FORMATS = {
-    ".pdf": "PDF文件无法读取数字，请单位报送Word或Excel版本",
-    ".jpg": "图片无法读取数字，请单位报送Word或Excel版本",
-    ".jpeg": "图片无法读取数字，请单位报送Word或Excel版本",
-    ".png": "图片无法读取数字，请单位报送Word或Excel版本",
-    ".wps": "WPS文字格式，请单位另存为Word（.docx）后发送",
-    ".et": "WPS表格格式，请单位另存为Excel（.xlsx）后发送",
-    ".zip": "压缩包，请解压后把其中的文件放入收件箱",
-    ".rar": "压缩包，请解压后把其中的文件放入收件箱",
-    ".7z": "压缩包，请解压后把其中的文件放入收件箱",
-}
-DRAFT_WORDS = ("初稿", "草稿", "旧版")
-FINAL_WORDS = ("修改", "更正", "正式", "终稿", "定稿", "最新")
+# Archives are opened one level deep inside another archive (a.zip/b.zip/x.docx); deeper ones are refused.
+MAX_ARCHIVE_DEPTH = 2
+REVISED_NOTE = "该数字来自Word修订（未接受的修订按修订后文字读取）"
 
 
 @dataclass
@@ -62,12 +54,18 @@ class Submission:
     unit_type: str = ""
     registered: bool = False
     unit_how: str = ""
-    date: str = ""
+    date: str = ""  # 填报日期 (ISO) when it was read and can be trusted
+    date_written: str = ""  # 填报日期 as written
+    date_note: str = ""  # how the date was read (completed year, Excel serial number)
+    date_problem: str = ""  # why the date cannot be trusted: unreadable, after the report date, before the notice
     person: str = ""
     phone: str = ""
     form_year: str = ""
     form_version: str = ""
     mtime: float = 0.0
+    kind: str = ""  # what the file is by content (sniff.kind)
+    archive: str = ""  # the archive it came in, as listed (a.zip, or a.zip/b.zip); "" for a loose file
+    name_note: str = ""  # how a name that was not UTF-8 is shown
     match: layouts.Match | None = None
     rows: list[dict] = field(default_factory=list)  # parsed blanks
 
@@ -75,22 +73,33 @@ class Submission:
     def is_form(self) -> bool:
         return self.layout in (layouts.TEMPLATE, layouts.SENTENCE)
 
+    @property
+    def containers(self) -> list[str]:
+        """The folders and archives the file came in, innermost first, without extensions
+        (a.zip/太仓市总工会送温暖材料/总结.docx → 太仓市总工会送温暖材料, a): for attributing it to a unit."""
+        return [Path(part).stem if part.lower().endswith((".zip", ".rar", ".7z")) else part
+                for part in reversed(Path(self.file).parts[:-1])]
 
-def new_submission(path: Path, inbox: Path) -> Submission:
-    sub = Submission(path.relative_to(inbox).as_posix(), container=path.suffix.lower().lstrip("."))
-    sub.mtime = path.stat().st_mtime
+
+def new_submission(name: str, path: Path | None = None, mtime: float | None = None, **fields) -> Submission:
+    sub = Submission(name, container=Path(name).suffix.lower().lstrip("."), **fields)
+    if mtime is not None:
+        sub.mtime = mtime
+    elif path is not None:
+        sub.mtime = path.stat().st_mtime
     return sub
 
 
 def screen(sub: Submission, path: Path) -> bool:
-    """Litter and formats no reader takes are settled without reading; True when the file needs reading."""
-    if (why := litter_reason(path)) is not None:
+    """Litter and what is not worth reading are settled by name and first bytes; True when the file
+    needs reading. Sets the file's kind (what it is by content)."""
+    if (why := litter_reason(Path(sub.file))) is not None:
         sub.status, sub.reason = SKIPPED, f"已略过：{why}"
         return False
-    suffix = path.suffix.lower()
-    if suffix not in readers.CONTAINERS:
-        sub.status = REJECTED
-        sub.reason = OTHER_FORMATS.get(suffix, f"不支持的文件类型（{suffix or '无扩展名'}），请单位报送Word或Excel文件")
+    try:
+        sub.kind = sniff.kind(path)
+    except ReadError as exc:
+        sub.status, sub.reason = REJECTED, str(exc)
         return False
     return True
 
@@ -99,6 +108,8 @@ def litter_reason(path: Path) -> str | None:
     name = path.name
     if name.startswith("~$") or name.startswith(".~lock"):
         return "Office打开文件时留下的锁定文件"
+    if "__MACOSX" in path.parts:
+        return "苹果电脑压缩时附带的系统文件"
     if name.lower() in LITTER_NAMES or name.startswith("."):
         return "系统生成的文件"
     if path.suffix.lower() in LITTER_SUFFIXES:
@@ -106,21 +117,66 @@ def litter_reason(path: Path) -> str | None:
     return None
 
 
-def list_inbox(inbox: Path) -> list[Path]:
-    if not inbox.is_dir():
-        raise FileNotFoundError(f"收件箱不存在：{inbox}")
-    return sorted((p for p in inbox.rglob("*") if p.is_file()), key=lambda p: p.relative_to(inbox).as_posix())
+def list_inbox(folder: Path, scratch: Path) -> list[tuple[Submission, Path | None]]:
+    """Every entry of the inbox as a submission, with the file to read (None when settled already).
+    Archives are opened into `scratch` (a private temporary folder) and their members listed after them."""
+    out: list[tuple[Submission, Path | None]] = []
+    for entry in inbox.walk(folder):
+        if entry.skip:
+            sub = new_submission(entry.name, mtime=0.0, name_note=entry.name_note)
+            sub.status, sub.reason = SKIPPED, f"已略过：{entry.skip}"
+            out.append((sub, None))
+            continue
+        sub = new_submission(entry.name, entry.path, name_note=entry.name_note)
+        _add(out, sub, entry.path, scratch, depth=0)
+    return out
+
+
+def _add(out: list, sub: Submission, path: Path, scratch: Path, depth: int) -> None:
+    """A file, and when it is an archive, its members after it (opened up to MAX_ARCHIVE_DEPTH deep)."""
+    out.append((sub, path))
+    if not screen(sub, path) or sub.kind not in (sniff.ARCHIVE, sniff.RAR, sniff.SEVENZ):
+        return
+    out[-1] = (sub, None)
+    if depth >= MAX_ARCHIVE_DEPTH:
+        sub.status = REJECTED
+        sub.reason = "压缩包里的压缩包里又有压缩包（系统只解开两层），未解开；请单位把文件直接发送"
+        return
+    try:
+        members = archives.unpack(path, Path(tempfile.mkdtemp(prefix="a", dir=scratch)))
+    except ReadError as exc:
+        sub.status, sub.reason = REJECTED, str(exc)
+        return
+    files = [m for m in members if not litter_reason(Path(m.name))]
+    if not files:
+        sub.status = REJECTED
+        sub.reason = "压缩包是空的，其中没有报送材料；请单位重新发送" + (
+            f"（只有{len(members)}个系统文件）" if members else "")
+    else:
+        sub.status = UNPACKED
+        sub.reason = f"压缩包，已解开：其中{len(members)}个文件逐个列在「{sub.file}/…」下"
+    for m in members:
+        member = new_submission(f"{sub.file}/{m.name}", mtime=m.mtime, archive=sub.file)
+        if m.path is None:
+            member.status, member.reason = REJECTED, m.reason
+            out.append((member, None))
+        else:
+            _add(out, member, m.path, scratch, depth + 1)
 
 
 def _resolve_unit(sub: Submission, path: Path, registry: Registry) -> None:
     written = sub.written_unit
     by_header = registry.resolve(written) if written else None
     by_file = registry.resolve(path.stem)
+    by_folder = next(((name, r) for name in sub.containers if (r := registry.resolve(name))), None)
     if by_header:
         chosen, how = by_header, f"按填报单位（{by_header.how}）"
     elif by_file:
         chosen = by_file
         how = "按文件名" + (f"（填报单位「{written}」不在单位名录中）" if written else "（未填填报单位）")
+    elif by_folder:
+        chosen = by_folder[1]
+        how = f"按所在压缩包或文件夹「{by_folder[0]}」" + (f"（填报单位「{written}」不在单位名录中）" if written else "")
     else:
         sub.unit, sub.registered = (written or path.stem), False
         sub.unit_how = "未在单位名录中" + ("" if written else "，且未填填报单位，暂以文件名为单位名")
@@ -132,32 +188,40 @@ def _parse_values(sub: Submission, form: Form) -> None:
     m = sub.match
     for item in form.items:
         row = {"item": item.code, "raw_text": "", "location": "", "value": None, "status": NOT_FOUND,
-               "approx": False, "note": "表中未找到这一句，可能被删改"}
+               "approx": False, "note": "表中未找到这一句，可能被删改", "revised": False}
         if item.code in m.values:
             found = m.values[item.code]
             parsed = parse_blank(found.raw, item.is_money)
             raw = found.raw if isinstance(found.raw, str) else readers.cell_text(found.raw)
+            note = "；".join(x for x in (parsed.note, REVISED_NOTE if found.revised else "") if x)
             row.update(raw_text=raw.strip("\n"), location=found.loc, value=parsed.value,
-                       status=parsed.status, approx=parsed.approx, note=parsed.note)
+                       status=parsed.status, approx=parsed.approx, note=note, revised=found.revised)
         sub.rows.append(row)
 
 
-def read_and_match(path: Path, form: Form, converted: Path | None = None) -> tuple[layouts.Match | None, str | None]:
+def read_and_match(path: Path, form: Form, converted: Path | None = None,
+                   kind: str | None = None) -> tuple[layouts.Match | None, str | None]:
     """The expensive part of reading a file, which the cache keeps: (match, None) or (None, reason)."""
     try:
-        return layouts.match(readers.read(path, converted), form), None
+        return layouts.match(readers.read(path, converted, kind), form), None
     except ReadError as exc:
         return None, str(exc)
 
 
 def describe(sub: Submission, path: Path, m: layouts.Match, form: Form, registry: Registry,
-             rows: list[dict] | None = None) -> Submission:
-    """What a matched file is: whose, which layout, and its blanks parsed."""
+             rows: list[dict] | None = None, year: int | None = None) -> Submission:
+    """What a matched file is: whose, which layout, and its blanks parsed. `year`: the form's year,
+    for a 填报日期 written without one."""
     sub.match, sub.layout = m, m.layout
     sub.form_year, sub.form_version = m.form_year, m.form_version
     header = {k: f.raw for k, f in m.header.items()}
     sub.written_unit = str(header.get("unit") or "").strip()
-    sub.date = layouts.parse_date(header.get("date"))
+    written = header.get("date")
+    sub.date_written = written.strip() if isinstance(written, str) else readers.cell_text(written)
+    date, sub.date_note = dates.parse(written, year)
+    sub.date = date or ""
+    if date is None and sub.date_written:
+        sub.date_problem = sub.date_note
     sub.person = str(header.get("person") or "").strip()
     sub.phone = readers.cell_text(header.get("phone")).strip()
     _resolve_unit(sub, path, registry)
@@ -196,71 +260,65 @@ def _match_unregistered(subs: list[Submission]) -> None:
             sub.unit_how = "未在单位名录中；按文件名与该单位的统计表对应"
 
 
-def _recency(sub: Submission) -> tuple:
-    """Which of a unit's files is latest: 填报日期, then draft/final words in the name, then file time."""
-    stem = Path(sub.file).stem
-    wording = -1 if any(w in stem for w in DRAFT_WORDS) else (1 if any(w in stem for w in FINAL_WORDS) else 0)
-    return (sub.date or "", wording, sub.mtime, sub.file)
-
-
 def supersede(subs: list[Submission]) -> None:
-    forms: dict[str, list[Submission]] = {}
-    for sub in subs:
-        if sub.status == READ:
-            forms.setdefault(sub.unit, []).append(sub)
-    for group in forms.values():
-        if len(group) < 2:
-            continue
-        group.sort(key=_recency)
-        latest = group[-1]
-        for old in group[:-1]:
-            old.status = SUPERSEDED
-            old.reason = f"已被替代：同一单位另有较新的报送「{latest.file}」，本文件不计入"
-        latest.reason += f"；替代了较早的{len(group) - 1}份报送"
+    """Of each unit's forms, the latest stays in force (see versions.py for the rule and its reasons)."""
+    versions.supersede(subs, READ, SUPERSEDED)
 
 
 def read_inbox(ctx: StepContext, form: Form, registry: Registry) -> list[Submission]:
-    """Every file of the inbox: from the cache when its bytes were read before, else read on all cores."""
-    inbox = ctx.raw("inbox")
-    files = list_inbox(inbox)
-    subs = [new_submission(p, inbox) for p in files]
-    todo = [(k, p) for k, (sub, p) in enumerate(zip(subs, files, strict=True)) if screen(sub, p)]
-    store_ = cache.Cache(ctx.scope.folder("cache"), form)
-    keys = {k: store_.key(p) for k, p in todo}
-    results = {k: hit for (k, _p), hit in zip(todo, store_.get_many([keys[k] for k, _p in todo]), strict=True)
-               if hit is not None}
-    misses = [(k, p) for k, p in todo if k not in results]
-    done = len(files) - len(misses)
-    report_progress(f"收件箱 {len(files)} 个文件：{len(todo) - len(misses)} 个已读过（缓存），{len(misses)} 个需要读取")
-    with tempfile.TemporaryDirectory(prefix="wennuan-doc-") as tmp:
-        docs = [p for _, p in misses if p.suffix.lower() == ".doc"]
-        converted = readers.convert_docs(docs, Path(tmp)) if docs else {}
-        jobs = [(str(p), form.form, str(converted[p]) if p in converted else None) for _, p in misses]
-        for (k, p), result in zip(misses, on_all_cores(_read_job, jobs), strict=True):
+    """Every entry of the inbox (and of its archives): from the cache when its bytes were read before,
+    else read on all cores. Archive members live in a private temporary folder meanwhile."""
+    with tempfile.TemporaryDirectory(prefix="wennuan-inbox-") as scratch:
+        listed = list_inbox(ctx.raw("inbox"), Path(scratch))
+        subs = [sub for sub, _ in listed]
+        todo = [(k, p) for k, (sub, p) in enumerate(listed) if p is not None and not sub.status]
+        store_ = cache.Cache(ctx.scope.folder("cache"), form)
+        keys = {k: store_.key(p) for k, p in todo}
+        results = {k: hit for (k, _p), hit in zip(todo, store_.get_many([keys[k] for k, _p in todo]), strict=True)
+                   if hit is not None}
+        misses = [(k, p) for k, p in todo if k not in results]
+        total = len(subs)
+        done = total - len(misses)
+        report_progress(f"收件箱 {total} 个文件：{len(todo) - len(misses)} 个已读过（缓存），{len(misses)} 个需要读取")
+        docs = [(k, p) for k, p in misses if subs[k].kind in readers.CONVERTED_KINDS]
+        converted = readers.convert_docs([p for _, p in docs], Path(scratch) / "doc",
+                                         {p: subs[k].kind for k, p in docs}) if docs else {}
+        jobs = [(str(p), form.form, str(converted[p]) if p in converted else None, subs[k].kind) for k, p in misses]
+        for (k, _p), result in zip(misses, on_all_cores(_read_job, jobs), strict=True):
             results[k] = result
             if result[1] is not None or result[0].layout not in (layouts.TEMPLATE, layouts.SENTENCE):
                 store_.put(keys[k], result)  # rejections and summaries as they are; a form once its blanks are parsed
             done += 1
-            report_progress(f"读取 {{n}} {p.relative_to(inbox).as_posix()}", done, len(files))
+            report_progress(f"读取 {{n}} {subs[k].file}", done, total)
     with store.gc_paused():
-        _describe_all(todo, results, subs, form, registry, store_, keys)
+        _describe_all(todo, results, subs, form, registry, store_, keys, ctx.year)
     return subs
 
 
-def _describe_all(todo, results, subs, form, registry, store_, keys) -> None:
-    for k, p in todo:
+def _add_notes(subs: list[Submission]) -> None:
+    """What the reason must also say: a name that was not UTF-8, content other than the extension says."""
+    for sub in subs:
+        read = sub.status in (READ, SUMMARY, SUPERSEDED)
+        notes = [n for n in (sub.name_note, sniff.unexpected(sub.kind, Path(sub.file)) if read else "",
+                             f"{sub.date_problem}，请核实" if sub.is_form and sub.date_problem else "") if n]
+        if notes:
+            sub.reason += "（" + "；".join(notes) + "）"
+
+
+def _describe_all(todo, results, subs, form, registry, store_, keys, year) -> None:
+    for k, _p in todo:
         m, error, *parsed = results[k]
         if error is not None:
             subs[k].status, subs[k].reason = REJECTED, error
             continue
-        describe(subs[k], p, m, form, registry, parsed[0] if parsed else None)
+        describe(subs[k], Path(subs[k].file), m, form, registry, parsed[0] if parsed else None, year)
         if not parsed and subs[k].rows:  # keep the parsed blanks too, so a re-run skips parsing
             store_.put(keys[k], (m, None, subs[k].rows))
 
 
-def _read_job(job: tuple[str, str, str | None]):
-    path, form_id, converted = job
-    return read_and_match(Path(path), load_form(form_id), Path(converted) if converted else None)
+def _read_job(job: tuple[str, str, str | None, str]):
+    path, form_id, converted, kind = job
+    return read_and_match(Path(path), load_form(form_id), Path(converted) if converted else None, kind or None)
 
 
 def _frame(records: list[dict], name: str) -> pd.DataFrame:
@@ -277,7 +335,9 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
 
 def _frames(ctx: StepContext, form: Form, registry: Registry, subs: list[Submission]) -> dict[str, pd.DataFrame]:
     _match_unregistered(subs)
+    versions.check_dates(subs, ctx.cfg)
     supersede(subs)
+    _add_notes(subs)
 
     def unit_key(sub: Submission) -> tuple:
         return (*registry.sort_key(sub.unit), sub.file)
@@ -289,7 +349,8 @@ def _frames(ctx: StepContext, form: Form, registry: Registry, subs: list[Submiss
     submissions = _frame([{
         "file": s.file, "status": s.status, "unit": s.unit, "unit_type": s.unit_type, "registered": s.registered,
         "written_unit": s.written_unit, "unit_how": s.unit_how, "layout": s.layout, "container": s.container,
-        "date": s.date, "person": s.person, "phone": s.phone, "form_year": s.form_year,
+        "date": s.date, "date_written": s.date_written, "date_note": s.date_note, "date_problem": s.date_problem,
+        "person": s.person, "phone": s.phone, "form_year": s.form_year,
         "form_version": s.form_version, "lines_found": s.match.lines_found, "lines_total": s.match.lines_total,
     } for s in forms], "submissions")
     labels = {i.code: (i.label, i.unit) for i in form.items}
@@ -298,7 +359,7 @@ def _frames(ctx: StepContext, form: Form, registry: Registry, subs: list[Submiss
         return [{"unit": s.unit, "unit_type": s.unit_type, "registered": s.registered, "item": r["item"],
                  "label": labels[r["item"]][0], "measure": labels[r["item"]][1], "value": format_value(r["value"]),
                  "status": r["status"], "approx": r["approx"], "raw_text": r["raw_text"], "file": s.file,
-                 "location": r["location"], "note": r["note"]} for r in s.rows]
+                 "location": r["location"], "note": r["note"], "revised": bool(r.get("revised"))} for r in s.rows]
 
     rows = [row for s in forms for row in value_rows(s)]
     in_force = [s.status == READ for s in forms for _row in s.rows]

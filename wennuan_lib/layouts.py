@@ -20,6 +20,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from . import dates
 from .artifacts import register
 from .form import Form, Line
 from .readers import Extract
@@ -41,6 +42,7 @@ MAX_BLANK = 30
 class Found:
     raw: object  # the text (or number) in the blank
     loc: str
+    revised: bool = False  # some of the blank's text came from a Word revision (w:ins / w:moveTo)
 
 
 @dataclass
@@ -60,19 +62,30 @@ register(Found, Match)  # kept in the extraction cache as data
 
 
 class FlatText:
-    """The blocks joined into one string, with a map back from offset to location."""
+    """The blocks joined into one string, with a map back from offset to location, and the
+    character ranges that came from Word revisions (precise to the character)."""
 
     def __init__(self, extract: Extract):
         parts, self.starts, self.locs = [], [], []
+        self.revised: list[tuple[int, int]] = []  # sorted, disjoint [start, end) offsets in `text`
         pos = 0
         for block in extract.blocks:
             sep = block.sep if parts else ""
             pos += len(sep)
             self.starts.append(pos)
             self.locs.append(block.loc)
+            self.revised.extend((pos + a, pos + b) for a, b in block.revised_spans)
             parts.append(sep + block.text)
             pos += len(block.text)
         self.text = "".join(parts)
+        self._revised_starts = [a for a, _ in self.revised]
+
+    def is_revised(self, start: int, end: int) -> bool:
+        """Whether any character of text[start:end] came from a revision."""
+        if start >= end or not self.revised:
+            return False
+        i = bisect.bisect_left(self._revised_starts, end) - 1  # the last span starting before `end`
+        return i >= 0 and self.revised[i][1] > start
 
     def loc_at(self, offset: int) -> str:
         if not self.starts:
@@ -172,7 +185,6 @@ def _locate_line(line: Line, flat: FlatText) -> tuple[dict[str, tuple[str, int]]
     return found, False
 
 
-DATE_RX = re.compile(r"([12][0-9０-９]{3})\s*(?:年|[-./／－])\s*([0-9０-９]{1,2})\s*(?:月|[-./／－])\s*([0-9０-９]{1,2})")
 SEAL_RX = re.compile(r"[(（][^()（）]{0,6}(?:盖章|公章|章)[)）]")
 
 
@@ -188,16 +200,14 @@ def header_from_text(flat: FlatText) -> dict[str, Found]:
     if anchor:
         rest = text[anchor.end():]
         m = re.match(r"[\s:：_\u3000]*(.*?)(?=[\s_\u3000]*(?:[12][0-9０-９]{3}\s*年|[12][0-9０-９]{3}[-./]|年[\s_\u3000]*月|填\s*报|联系电话|电话|[\t\n]|$))", rest)
-        name = SEAL_RX.sub("", m.group(1) if m else "").strip(" _\u3000:：")
+        name = m.group(1) if m else ""
+        cut = dates.start(name)  # a date in a shape the pattern above does not know (二〇一三年…, 1月25日)
+        name = SEAL_RX.sub("", name[:cut] if cut is not None else name).strip(" _\u3000:：")
         if name:
             out["unit"] = Found(name, flat.loc_at(anchor.start()))
-    date_zone = text[anchor.start(): anchor.start() + 200] if anchor else ""
-    dm = re.search(r"填\s*报\s*日\s*期[\s:：_]*", text)
-    if dm:
-        date_zone = text[dm.end(): dm.end() + 40] + date_zone
-    d = DATE_RX.search(date_zone)
-    if d:
-        out["date"] = Found(_nfkc(d.group(0)), flat.loc_at(anchor.start() if anchor else dm.start()))
+    date = _header_date(text, anchor)
+    if date:
+        out["date"] = Found(date[0], flat.loc_at(date[1]))
     # 填报人 and 联系电话 sit next to 填报单位; the notice's own body may carry another phone.
     zone_start = anchor.start() if anchor else 0
     zone = text[zone_start: zone_start + 300]
@@ -210,20 +220,39 @@ def header_from_text(flat: FlatText) -> dict[str, Found]:
     return out
 
 
-def parse_date(text: object) -> str:
-    """An ISO date from a header date cell or text; '' when there is none."""
-    import datetime as dt
+DATE_LABEL = re.compile(r"填\s*报\s*日\s*期[\s:：_\u3000]*")
+# Something written where a date belongs that is not a date we can read (2013年1月, 春节前): kept, so the
+# analyst is told, rather than read as no date at all.
+DATE_LIKE = re.compile(r"[0-9０-９〇零○一二两三四五六七八九十元]+[\s_\u3000]*[年月][^\t\n]{0,16}")
 
-    if isinstance(text, dt.datetime | dt.date):
-        return (text.date() if isinstance(text, dt.datetime) else text).isoformat()
-    m = DATE_RX.search(str(text or ""))
-    if not m:
-        return ""
-    y, mo, d = (int(_nfkc(g)) for g in m.groups())
-    try:
-        return dt.date(y, mo, d).isoformat()
-    except ValueError:
-        return ""
+
+def _header_date(text: str, anchor: re.Match | None) -> tuple[str, int] | None:
+    """The 填报日期 as written, and where: after the label 填报日期, or near 填报单位."""
+    zones = []  # (offset, text, whether it follows the label 填报日期)
+    label = DATE_LABEL.search(text)
+    if label:
+        zones.append((label.end(), text[label.end(): label.end() + 40], True))
+    if anchor:
+        zones.append((anchor.start(), text[anchor.start(): anchor.start() + 200], False))
+    for where, zone, _ in zones:
+        d = dates.find(zone)
+        if d:
+            return d.group(0), where
+    for where, zone, labelled in zones:
+        first_line = re.split(r"[\t\n]|填\s*报\s*人|联系电话", zone)[0]
+        if labelled:
+            written = first_line.strip(" _\u3000:：")
+        else:  # after the unit's name on its line
+            like = DATE_LIKE.search(first_line.split("：", 1)[-1])
+            written = like.group(0).strip() if like else ""
+        if written and re.search(r"[0-9０-９〇零一二三四五六七八九十]", written):
+            return written, where
+    return None
+
+
+def parse_date(value: object, year: int | None = None) -> str:
+    """An ISO date from a header date cell or text; '' when there is none (see dates.parse for the note)."""
+    return dates.parse(value, year)[0] or ""
 
 
 def match_template(extract: Extract, form: Form) -> Match | None:
@@ -264,7 +293,9 @@ def match_sentences(extract: Extract, form: Form) -> Match:
         whole += complete
         for code, (raw, offset) in found.items():
             lead = len(raw) - len(raw.lstrip(" \t\n\u3000_"))
-            located[code] = Found(raw, flat.loc_at(offset + (lead if lead < len(raw) else 0)))
+            core_end = offset + len(raw.rstrip(" \t\n\u3000_"))
+            located[code] = Found(raw, flat.loc_at(offset + (lead if lead < len(raw) else 0)),
+                                  flat.is_revised(offset + lead, core_end))
     is_form = lines and whole / len(lines) >= FORM_THRESHOLD
     match = Match(SENTENCE if is_form else UNKNOWN, lines_found=whole, lines_total=len(lines), text=flat.text)
     if is_form:

@@ -14,39 +14,19 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import config
+from . import config, pdf, sniff, word
+from .errors import ReadError
+from .extract import Block, Extract
+from .sniff import OLE_MAGIC
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+__all__ = ["Block", "Extract", "ReadError", "OLE_MAGIC", "read", "convert_docs", "soffice", "cell_text", "check_zip"]
+
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 WORD_SUFFIXES = {".docx", ".docm"}
-CONTAINERS = EXCEL_SUFFIXES | WORD_SUFFIXES | {".xls", ".doc"}
-
-
-class ReadError(Exception):
-    """A file that cannot be read; the message is Chinese and says what to ask the unit for."""
-
-
-@dataclass
-class Block:
-    loc: str
-    text: str
-    sep: str = "\n"  # what separates this block from the previous one in the flat text
-
-
-@dataclass
-class Extract:
-    path: Path
-    container: str
-    blocks: list[Block] = field(default_factory=list)
-    # defined name -> (location, raw cell value); constants have location ""
-    names: dict[str, tuple[str, object]] = field(default_factory=dict)
-
-    @property
-    def is_word(self) -> bool:
-        return self.container in ("docx", "docm", "doc")
+# Needing LibreOffice's conversion to .docx first (one batched run, see convert_docs).
+CONVERTED_KINDS = {sniff.WORD97: ".doc", sniff.RTF: ".rtf"}
 
 
 def cell_text(value: object) -> str:
@@ -104,34 +84,6 @@ def check_zip(path: Path) -> None:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise ReadError(f"文件已损坏（{type(exc).__name__}），请单位重新保存后发送") from exc
-
-
-def _sniff(path: Path) -> str:
-    """Reject what cannot be read, with the right reason; return the container to read it as."""
-    size = path.stat().st_size
-    if size == 0:
-        raise ReadError("文件是空的（0字节），请单位重新发送")
-    if size > config.MAX_FILE_BYTES:
-        raise ReadError(f"文件有 {size // 2**20} MB，超过上限 {config.MAX_FILE_BYTES // 2**20} MB，不像是统计表，请核实")
-    with path.open("rb") as fh:
-        head = fh.read(8)
-    suffix = path.suffix.lower()
-    if head == OLE_MAGIC:
-        if _encrypted(path):
-            raise ReadError("文件设置了打开密码（已加密），无法读取；请单位取消密码后重新发送")
-        if suffix in EXCEL_SUFFIXES | {".xls"}:
-            return ".xls"  # an Excel 97-2003 file, whatever its name says
-        if suffix in WORD_SUFFIXES | {".doc"}:
-            return ".doc"
-    if zipfile.is_zipfile(path):
-        check_zip(path)
-        if suffix in (".xls",) or suffix in EXCEL_SUFFIXES:
-            return ".xlsx"
-        if suffix in (".doc",) or suffix in WORD_SUFFIXES:
-            return ".docx"
-    if suffix in EXCEL_SUFFIXES | WORD_SUFFIXES:
-        raise ReadError("文件已损坏或不是有效的Office文件，请单位重新保存后发送")
-    raise ReadError("文件已损坏或不是有效的Office 97-2003文件，请单位重新保存后发送")
 
 
 def read_xlsx(path: Path) -> Extract:
@@ -267,50 +219,22 @@ def _col_letter(c: int) -> str:
     return s
 
 
-def read_docx(path: Path, container: str | None = None) -> Extract:
-    import docx
-    from docx.table import Table
-
-    try:
-        document = docx.Document(str(path))
-    except Exception as exc:
-        raise ReadError(f"Word文件无法打开（{type(exc).__name__}），请单位重新保存为.docx后发送") from exc
-    ex = Extract(path, container or path.suffix.lower().lstrip("."))
-    n_par = n_tab = 0
-    for part in document.iter_inner_content():
-        if isinstance(part, Table):
-            n_tab += 1
-            seen = set()  # holds the elements themselves, so their identity stays stable
-            for r, row in enumerate(part.rows, 1):
-                for c, cell in enumerate(row.cells, 1):
-                    if cell._tc in seen:  # a merged cell repeats in every grid slot
-                        continue
-                    seen.add(cell._tc)
-                    if cell.text.strip():
-                        ex.blocks.append(Block(f"表{n_tab}第{r}行第{c}列", cell.text, "\n"))
-        else:
-            n_par += 1
-            if part.text.strip():
-                ex.blocks.append(Block(f"第{n_par}段", part.text, "\n"))
-    if ex.blocks:
-        ex.blocks[0].sep = ""
-    return ex
-
-
 def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def convert_docs(paths: list[Path], folder: Path) -> dict[Path, Path]:
-    """Legacy Word files converted to .docx by one LibreOffice run (its start-up costs seconds);
-    copies are converted, never the raw files. Returns {original: converted} for those that converted."""
+def convert_docs(paths: list[Path], folder: Path, kinds: dict[Path, str] | None = None) -> dict[Path, Path]:
+    """Legacy Word and RTF files converted to .docx by one LibreOffice run (its start-up costs seconds);
+    copies are converted, never the raw files. `kinds`: each path's sniffed kind (default Word 97).
+    Returns {original: converted} for those that converted."""
     exe = soffice()
     if not exe or not paths:
         return {}
     folder.mkdir(parents=True, exist_ok=True)
     copies = {}
     for k, path in enumerate(paths):
-        src = folder / f"f{k:06d}.doc"
+        suffix = CONVERTED_KINDS.get((kinds or {}).get(path, sniff.WORD97), ".doc")
+        src = folder / f"f{k:06d}{suffix}"
         shutil.copyfile(path, src)
         copies[path] = src
     profile = folder / "profile"
@@ -324,39 +248,73 @@ def convert_docs(paths: list[Path], folder: Path) -> dict[Path, Path]:
     return {orig: src.with_suffix(".docx") for orig, src in copies.items() if src.with_suffix(".docx").exists()}
 
 
-def read_doc(path: Path, converted: Path | None = None) -> Extract:
-    """Legacy Word: read through LibreOffice's .docx conversion of a copy."""
+NEEDS_LIBREOFFICE = ("这是旧版Word（.doc/.wps）或RTF文件，需要LibreOffice才能读取：请运行 bash setup.sh 安装，"
+                     "或在Word中另存为.docx后放回收件箱")
+
+
+def read_doc(path: Path, converted: Path | None = None, kind: str = sniff.WORD97) -> Extract:
+    """Legacy Word (and RTF): read through LibreOffice's .docx conversion of a copy."""
     if converted is None:
         if not soffice():
-            raise ReadError(
-                "这是旧版Word（.doc）文件，需要LibreOffice才能读取：请运行 bash setup.sh 安装，"
-                "或在Word中另存为.docx后放回收件箱"
-            )
+            raise ReadError(NEEDS_LIBREOFFICE)
         with tempfile.TemporaryDirectory(prefix="wennuan-doc-") as tmp:
-            done = convert_docs([path], Path(tmp))
+            done = convert_docs([path], Path(tmp), {path: kind})
             if path not in done:
-                raise ReadError("旧版Word（.doc）文件无法转换，文件可能已损坏，请单位另存为.docx后发送")
-            return read_docx(done[path], container="doc")
-    return read_docx(converted, container="doc")
+                raise ReadError("旧版Word（.doc）或RTF文件无法转换，文件可能已损坏，请单位另存为.docx后发送")
+            return word.read_docx(done[path])
+    return word.read_docx(converted)
 
 
-def read(path: Path, converted: Path | None = None) -> Extract:
-    """Read any supported container, judged by its content as well as its name. `converted`: a
-    legacy .doc already converted to .docx (see convert_docs)."""
-    if path.suffix.lower() not in CONTAINERS:
-        raise ReadError(f"不支持的文件类型：{path.suffix}")
-    kind = _sniff(path)
-    container = path.suffix.lower().lstrip(".")
-    if kind == ".xlsx":
+IMAGE_REASON = ("这是图片（扫描件或照片），无法读取其中的数字；请单位报送Word或Excel版本，"
+                "或可以复制文字的PDF（在Word中“另存为PDF”）")
+
+
+def _encrypted_reason() -> str:
+    return "文件设置了打开密码（已加密），无法读取；请单位取消密码后重新发送"
+
+
+def rejection(kind: str, path: Path) -> str:
+    """Why a file of this kind is not read (the kinds no reader takes)."""
+    suffix = path.suffix.lower()
+    if kind == sniff.IMAGE:
+        return IMAGE_REASON
+    if kind == sniff.OOXML_OTHER:
+        return "这是Office文件，但不是Word或Excel（可能是PowerPoint），请单位报送Word或Excel文件"
+    if kind in (sniff.RAR, sniff.SEVENZ):
+        return ARCHIVE_REASON
+    if suffix in sniff.OFFICE_SUFFIXES:
+        if suffix in (".xls", ".doc", ".wps", ".et"):
+            return "文件已损坏或不是有效的Office 97-2003文件，请单位重新保存后发送"
+        return "文件已损坏或不是有效的Office文件，请单位重新保存后发送"
+    return f"不支持的文件类型（{suffix or '无扩展名'}），请单位报送Word或Excel文件"
+
+
+ARCHIVE_REASON = ("rar/7z压缩包无法自动解开（系统只解开zip压缩包）；请单位改用zip压缩，"
+                  "或把其中的文件直接发送")
+
+
+def read(path: Path, converted: Path | None = None, kind: str | None = None) -> Extract:
+    """Read any supported file, judged by its content, not its name. `converted`: a legacy Word or RTF
+    file already converted to .docx (see convert_docs); `kind`: the file's kind if already sniffed."""
+    kind = kind or sniff.kind(path)
+    if kind == sniff.ENCRYPTED or (kind in (sniff.WORD97, sniff.EXCEL97) and _encrypted(path)):
+        raise ReadError(_encrypted_reason())
+    if kind in (sniff.DOCX, sniff.XLSX, sniff.OOXML_OTHER):
+        check_zip(path)  # bounded inflated size, no DTD: before any parser sees a part
+    if kind == sniff.XLSX:
         ex = read_xlsx(path)
-    elif kind == ".docx":
-        ex = read_docx(path)
-    elif kind == ".xls":
+    elif kind == sniff.DOCX:
+        ex = word.read_docx(path)
+    elif kind == sniff.EXCEL97:
         ex = read_xls(path)
-    else:
+    elif kind in CONVERTED_KINDS:
         if converted is None and not soffice():
-            raise ReadError("这是旧版Word（.doc）文件，需要LibreOffice才能读取：请运行 bash setup.sh 安装，"
-                            "或在Word中另存为.docx后放回收件箱")
-        ex = read_doc(path, converted)
-    ex.container = container
+            raise ReadError(NEEDS_LIBREOFFICE)
+        ex = read_doc(path, converted, kind)
+    elif kind == sniff.PDF:
+        ex = pdf.read_pdf(path)
+    else:
+        raise ReadError(rejection(kind, path))
+    ex.path, ex.kind = path, kind
+    ex.container = path.suffix.lower().lstrip(".")
     return ex

@@ -28,6 +28,7 @@ TOTALS = "全市合计"
 
 # Checks on single blanks, with their ids.
 MISSING_ID, UNREADABLE_ID, NOT_FOUND_ID, APPROX_ID, AUDIT_ID = "N01", "N02", "N03", "N04", "A01"
+REVISED_ID, DATE_ID = "R01", "D01"  # a blank read from a Word revision; a form's 填报日期 unreadable or out of range
 ACTIONS = {
     "hard": "请核对并修改相关数字，使其符合表内关系后重新报送",
     "soft": "请核实；如数字无误，请回复确认",
@@ -37,6 +38,8 @@ ACTIONS = {
     NOT_FOUND_ID: "表中这一句被删改，请按下发的表式补填",
     APPROX_ID: "请提供准确数字，或回复确认按此数统计",
     AUDIT_ID: "请检查更正登记表或豁免登记表中的单位名称、项目代码和数值",
+    REVISED_ID: "请确认修订后的数字是否为最终数字",
+    DATE_ID: "请核实填报日期（如有修改稿，请注明日期后重新报送）",
     "yuan": "请核实金额单位：本表金额一律以万元为单位",
 }
 FINDING_COLUMNS = ["unit", "unit_type", "item", "items", "rule", "check_type", "severity", "message", "action"]
@@ -166,14 +169,22 @@ def check_form_rules(unit: str, unit_type: str, vals: dict, form: Form, compiled
 
 
 def check_blanks(values: pd.DataFrame, form: Form) -> list[dict]:
-    """Per blank: 未填, 无法识别, 表中未找到, 约数."""
+    """Per blank: 未填, 无法识别, 表中未找到, 约数, and a figure read from a Word revision."""
     say = Describer(form)
     findings = []
-    notable = (values["status"] != "ok") | values["approx"].astype(bool)
-    for row in values[notable].itertuples(index=False):
+    revised = values["revised"].astype(bool) if "revised" in values else pd.Series(False, index=values.index)
+    if "corrected" in values:  # the analyst's correction settles what the revision said
+        revised &= ~values["corrected"].astype(bool)
+    notable = (values["status"] != "ok") | values["approx"].astype(bool) | revised
+    for row, was_revised in zip(values[notable].itertuples(index=False), revised[notable].tolist(), strict=True):
         code = row.item
         label = f"{code} {form.item(code).label}"
         approx = bool(row.approx)
+        if was_revised:
+            shown = row.raw_text.strip() or "（空白）"
+            findings.append(make_finding(row.unit, row.unit_type, [code], REVISED_ID, "soft", WARNING,
+                                         f"{label} 填的「{shown}」来自Word修订（报送的文件中修订未接受），"
+                                         "已按修订后的文字读取", ACTIONS[REVISED_ID]))
         if row.status == "missing":
             findings.append(make_finding(row.unit, row.unit_type, [code], MISSING_ID, "soft", WARNING,
                                      f"{label} 未填", ACTIONS[MISSING_ID]))
@@ -188,6 +199,20 @@ def check_blanks(values: pd.DataFrame, form: Form) -> list[dict]:
             findings.append(make_finding(row.unit, row.unit_type, [code], APPROX_ID, "soft", WARNING,
                                      f"{label} 填的是约数「{row.raw_text.strip()}」，暂按 "
                                      f"{say.amount(code, to_decimal(row.value))} 统计", ACTIONS[APPROX_ID]))
+    return findings
+
+
+def check_dates(submissions: pd.DataFrame) -> list[dict]:
+    """Per form: a 填报日期 that could not be read, or lies after the report date or before the notice
+    (ingest's `date_problem`). Such a date does not decide which of a unit's forms is in force."""
+    if "date_problem" not in submissions:
+        return []
+    findings = []
+    for row in submissions[submissions["date_problem"].astype(str) != ""].itertuples(index=False):
+        fate = "（该文件已被替代）" if row.status == "superseded" else ""
+        findings.append(make_finding(row.unit, row.unit_type, [], DATE_ID, "soft", WARNING,
+                                     f"报送文件「{row.file}」{fate}的{row.date_problem}，未作为判断哪份报送最新的依据",
+                                     ACTIONS[DATE_ID]))
     return findings
 
 
@@ -318,11 +343,15 @@ def _explain_total(finding: dict, units: dict) -> dict:
 
 
 def check_all(values: pd.DataFrame, form: Form, previous: pd.DataFrame | None = None,
-              previous_year: int | None = None, totals: dict | None = None) -> pd.DataFrame:
-    """Every finding for every unit in `values` (and for the city totals when given)."""
+              previous_year: int | None = None, totals: dict | None = None,
+              submissions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every finding for every unit in `values` (and for the city totals when given; and on the forms'
+    填报日期 when ingest's `submissions` are given)."""
     units = unit_dicts(values)
     types = dict(zip(values["unit"].tolist(), values["unit_type"].tolist(), strict=True))
     findings = check_blanks(values, form)
+    if submissions is not None:
+        findings += check_dates(submissions[submissions["unit"].isin(units)])
     compiled = compile_rules(form)
     for unit, vals in units.items():
         findings += check_form_rules(unit, types.get(unit, ""), vals, form, compiled)

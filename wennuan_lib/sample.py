@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -105,6 +106,8 @@ class Truth:
     corrected: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (unit, item) -> value in force
     waived: list[tuple[str, str]] = field(default_factory=list)  # (unit, rule)
     unmatched_corrections: int = 0
+    revised: list[tuple[str, str]] = field(default_factory=list)  # (unit, item) typed as a Word revision
+    sent_unreadable: list[str] = field(default_factory=list)  # units that sent only what cannot be read
 
 
 def _d(x, places: int = 0) -> Decimal:
@@ -455,19 +458,7 @@ def write_sentence_xls(form: Form, path: Path, texts: dict, header: dict, rng: r
 
 def docx_to_doc(src: Path, dest: Path) -> bool:
     """Save a .docx as legacy .doc with LibreOffice; False when LibreOffice is absent."""
-    exe = readers.soffice()
-    if not exe:
-        return False
-    with tempfile.TemporaryDirectory() as tmp:
-        profile = Path(tmp) / "profile"
-        subprocess.run([exe, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-                        "--convert-to", "doc:MS Word 97", "--outdir", tmp, str(src)],
-                       capture_output=True, timeout=180, check=False, env={"HOME": tmp, "PATH": "/usr/bin:/bin"})
-        out = Path(tmp) / (src.stem + ".doc")
-        if not out.exists():
-            return False
-        shutil.copyfile(out, dest)
-    return True
+    return convert_with_libreoffice(src, dest, "doc:MS Word 97")
 
 
 def study_theme(year: int) -> str:
@@ -542,6 +533,118 @@ class Plan:
     variant: dict = field(default_factory=dict)
 
 
+# From this year on the sample holds the inbox's odd shapes too: Track Changes left on, .wps/.et, a zip made
+# by Windows' built-in zipper, a PDF saved from Word, a scan, and a 修改稿 dated in Chinese numerals.
+INBOX_MESS_FROM = 2013
+CN_DIGITS = "〇一二三四五六七八九"
+
+
+def chinese_date(iso: str) -> str:
+    """2013-01-19 → 二〇一三年一月十九日, as some units type it."""
+    y, m, d = iso.split("-")
+    return "".join(CN_DIGITS[int(c)] for c in y) + "年" + cn2an.an2cn(int(m)) + "月" + cn2an.an2cn(int(d)) + "日"
+
+
+def _inbox_mess(plans: list[Plan], year: int, keep: set[str]) -> Plan:
+    """Give some units' plans the inbox's odd shapes; returns the earlier form of the unit that resubmits."""
+    words = [p for p in plans if p.container == "docx" and p.unit not in keep]
+    revised, as_pdf, zipped, resubmits = words[:4]
+    revised.variant["revisions"] = 3
+    as_pdf.container, as_pdf.file = "pdf", str(Path(as_pdf.file).with_suffix(".pdf"))
+    zipped.variant["zip_folder"] = f"{zipped.unit}送温暖材料"
+    wps = next(p for p in plans if p.container == "doc")
+    wps.container, wps.file = "wps", str(Path(wps.file).with_suffix(".wps"))
+    et = next(p for p in plans if p.container == "xls")
+    et.container, et.file = "et", str(Path(et.file).with_suffix(".et"))
+    # the unit sends its form, then a 修改稿 dated in Chinese numerals
+    earlier = Plan(resubmits.unit, resubmits.written, "docx", f"{resubmits.unit}送温暖统计表.docx", f"{year}-01-12")
+    resubmits.file = f"{resubmits.unit}送温暖统计表（修改稿）.docx"
+    resubmits.date = f"{year}-01-19"
+    resubmits.variant["date_text"] = chinese_date(resubmits.date)
+    plans.append(earlier)
+    return earlier
+
+
+class _LegacyZipInfo(zipfile.ZipInfo):
+    """A member name stored as Windows' built-in zipper on Chinese Windows stores it: GBK bytes, no UTF-8
+    flag. (zipfile itself would write UTF-8 with the flag set.)"""
+
+    def _encodeFilenameFlags(self):
+        return self.filename.encode("gbk"), self.flag_bits & ~0x800
+
+
+def windows_zip(path: Path, members: dict[str, bytes]) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            info = _LegacyZipInfo(name, date_time=(2013, 1, 20, 9, 30, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, data)
+    store.atomic_write_bytes(path, buf.getvalue())
+
+
+REVISION = 'w:id="{n}" w:author="{SAMPLE_MARK}" w:date="2013-01-20T09:00:00Z"'
+
+
+def revise_docx(path: Path, marks: dict[str, tuple[str, str]]) -> None:
+    """Each placeholder in the document becomes a tracked change: the old text deleted, the new inserted
+    (what Word writes when a unit corrects a figure with 修订 on and sends the file without accepting)."""
+    from xml.sax.saxutils import escape
+
+    src = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "word/document.xml":
+                xml = data.decode("utf-8")
+                for n, (mark, (old, new)) in enumerate(marks.items()):
+                    attrs = REVISION.format(n=2 * n + 1, SAMPLE_MARK=SAMPLE_MARK)
+                    attrs_ins = REVISION.format(n=2 * n + 2, SAMPLE_MARK=SAMPLE_MARK)
+                    xml = xml.replace(mark, f'</w:t></w:r><w:del {attrs}><w:r><w:delText xml:space="preserve">'
+                                            f'{escape(old)}</w:delText></w:r></w:del><w:ins {attrs_ins}><w:r>'
+                                            f'<w:t xml:space="preserve">{escape(new)}</w:t></w:r></w:ins>'
+                                            '<w:r><w:t xml:space="preserve">')
+                data = xml.encode("utf-8")
+            z.writestr(info, data)
+    store.atomic_write_bytes(path, template.normalize_zip(out.getvalue()))
+
+
+def convert_with_libreoffice(src: Path, dest: Path, to: str) -> bool:
+    """A copy of `src` saved by LibreOffice as `to` ("doc:MS Word 97", "pdf"); False when LibreOffice is absent."""
+    exe = readers.soffice()
+    if not exe:
+        return False
+    with tempfile.TemporaryDirectory() as tmp:
+        profile = Path(tmp) / "profile"
+        subprocess.run([exe, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+                        "--convert-to", to, "--outdir", tmp, str(src)],
+                       capture_output=True, timeout=180, check=False, env={"HOME": tmp, "PATH": "/usr/bin:/bin"})
+        out = Path(tmp) / f"{src.stem}.{to.split(':')[0]}"
+        if not out.exists():
+            return False
+        shutil.copyfile(out, dest)
+    return True
+
+
+def scanned_form(form: Form, unit: str) -> bytes:
+    """A 'scan' of a filled form: its text drawn into a PNG, with no text layer (must be refused)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font_file = next((p for p in ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+                                  "/usr/share/fonts/truetype/arphic/ukai.ttc") if Path(p).exists()), None)
+    font = ImageFont.truetype(font_file, 18) if font_file else ImageFont.load_default()
+    lines = [form.title, f"填报单位：{unit}（{SAMPLE_MARK}）"] + [ln.text.replace("{", "").replace("}", "")
+                                                                 for ln in form.layout[:40]]
+    img = Image.new("L", (1000, 60 + 28 * len(lines)), 255)
+    draw = ImageDraw.Draw(img)
+    for k, line in enumerate(lines):
+        draw.text((30, 30 + 28 * k), re.sub(r"\d\d[A-Z]?\.\d", "____", line)[:52], fill=0, font=font)
+    buf = io.BytesIO()
+    img.save(buf, "PNG", optimize=True)
+    return buf.getvalue()
+
+
 def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = False) -> Truth:
     """Write the sample year into `inputs` (registry, year config, inbox) and return the truth."""
     inputs = Path(inputs)
@@ -563,6 +666,7 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
         "campaign": f"{year}年元旦春节期间送温暖活动",
         "notice": "苏工办〔2012〕104号" if year == 2013 else f"（{SAMPLE_MARK}，{year}年通知文号）",
         "recipient": "江苏省总工会", "reporter": "王建华", "report_date": f"{year}-01-28",
+        "notice_date": f"{year - 1}-12-27",
         "contact": "市总工会保障工作部", "phone": "65236564", "email": "shb6564@126.com", "sample": True,
     }
     paths.year_config.write_text(
@@ -608,6 +712,10 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
     plans.append(draft)
     # a unit that is not in the registry
     plans.append(Plan(UNREGISTERED, UNREGISTERED, "xlsx", f"{UNREGISTERED}统计表.xlsx", f"{year}-01-17"))
+    summary_plans = [p for p in plans if p is not draft][:: 5]
+    earlier = _inbox_mess(plans, year, {twice.unit, UNREGISTERED} | {p.unit for p in summary_plans}) \
+        if year >= INBOX_MESS_FROM else None
+    drafts = [p for p in (draft, earlier) if p is not None]
 
     sizes = {n: (t, s) for n, _, t, s in UNITS}
     sizes[UNREGISTERED] = ("", 3_000)
@@ -615,7 +723,7 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
                    for p in plans}
     # figures broken on purpose, one kind per unit, so that every kind of finding shows
     has_history = SamplePaths(inputs, year - 1).inbox.is_dir()
-    eligible = [p.unit for p in plans if p.unit not in (twice.unit, UNREGISTERED) and p is not draft]
+    eligible = [p.unit for p in plans if p.unit not in (twice.unit, UNREGISTERED) and p not in drafts]
     rng.shuffle(eligible)
     protected: dict[str, set[str]] = {}
     for rule, code, change, big, needs_history in BREAKS:
@@ -628,15 +736,15 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
         truth.broken.append((unit, rule, form.code_of(code)))
     for p in plans:
         values = dict(true_values[p.unit])
-        if p is draft:  # the draft had a figure the unit later corrected
+        if p in drafts:  # the draft had a figure the unit later corrected
             values["04A.1"] = values["04A.1"] + 7
-        _write_plan(form, paths.inbox, p, values, messer, rng, truth, is_draft=p is draft,
+        _write_plan(form, paths.inbox, p, values, messer, rng, truth, is_draft=p in drafts,
                     protect=protected.get(p.unit, set()))
     _write_decisions(paths, truth, true_values, registry)
-    truth.late = sorted(p.unit for p in plans if p.date > year_cfg["deadline"] and p is not draft
+    truth.late = sorted(p.unit for p in plans if p.date > year_cfg["deadline"] and p not in drafts
                         and p.unit != UNREGISTERED)
 
-    for i, s in enumerate([p for p in plans if p is not draft][:: 5]):
+    for i, s in enumerate(summary_plans):
         fname = f"{s.unit}送温暖活动书面总结.docx"
         write_summary_docx(paths.inbox / fname, s.unit, true_values[s.unit], rng, year)
         truth.files.append(SampleFile(fname, "summary", s.unit))
@@ -656,6 +764,12 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
     (paths.inbox / "说明.txt").write_text(f"{SAMPLE_MARK}：各单位报送材料，请勿修改。\n", encoding="utf-8")
     for name in (lock, "Thumbs.db", ".DS_Store", "说明.txt"):
         truth.files.append(SampleFile(name, "skipped"))
+    if year >= INBOX_MESS_FROM:  # a unit that sent only a scan of its form
+        unit = sorted(not_reported)[0]
+        name = f"{unit}送温暖统计表（扫描件）.png"
+        store.atomic_write_bytes(paths.inbox / name, scanned_form(form, unit))
+        truth.files.append(SampleFile(name, "rejected"))
+        truth.sent_unreadable.append(unit)
     truth.files.sort(key=lambda f: f.name)
     return truth
 
@@ -689,6 +803,37 @@ def _write_decisions(paths: SamplePaths, truth: Truth, true_values: dict, regist
                         "reason": f"{SAMPLE_MARK}：已电话核实，本年脱贫家庭含上年建档的家庭"})
         truth.waived.append((by_rule["W04"], "W04"))
     store.write_csv(pd.DataFrame(waivers, columns=["unit", "rule", "reason"]), paths.year_inputs / "waivers.csv")
+
+
+def _revisions(form: Form, p: Plan, texts: dict, expected: dict, protect: set, truth: Truth) -> dict:
+    """For a plan with revisions: some filled blanks become placeholders that revise_docx turns into
+    tracked changes (an old figure deleted, the typed text inserted). Returns {placeholder: (old, new)}."""
+    if not p.variant.get("revisions"):
+        return {}
+    pick = random.Random(p.file)
+    filled = [c for c in form.codes if expected[c].status == OK and c not in protect and texts[c].strip()]
+    marks = {}
+    for n, code in enumerate(sorted(pick.sample(filled, p.variant["revisions"]))):
+        mark = f"⟦修订{n}⟧"
+        marks[mark] = (str(pick.randint(1, 999)), texts[code])
+        texts[code] = mark
+        truth.revised.append((p.unit, code))
+    return marks
+
+
+def _write_zipped(form: Form, inbox: Path, p: Plan, texts: dict, header: dict, rng: random.Random,
+                  values: dict, truth: Truth) -> str:
+    """The unit's form and its summary (generic name) in a folder, zipped by Windows' built-in zipper."""
+    folder = p.variant["zip_folder"]
+    with tempfile.TemporaryDirectory() as tmp:
+        form_file, summary = Path(tmp) / p.file, Path(tmp) / "送温暖工作总结.docx"
+        write_sentence_docx(form, form_file, texts, header, rng)
+        write_summary_docx(summary, p.unit, values, random.Random(p.file), int(p.date[:4]))
+        windows_zip(inbox / f"{folder}.zip", {f"{folder}/{p.file}": form_file.read_bytes(),
+                                              f"{folder}/{summary.name}": summary.read_bytes()})
+    truth.files += [SampleFile(f"{folder}.zip", "unpacked"),
+                    SampleFile(f"{folder}.zip/{folder}/{summary.name}", "summary", p.unit)]
+    return f"{folder}.zip/{folder}/{p.file}"
 
 
 def _write_plan(form: Form, inbox: Path, p: Plan, values: dict, messer: Messer, rng: random.Random,
@@ -732,23 +877,29 @@ def _write_plan(form: Form, inbox: Path, p: Plan, values: dict, messer: Messer, 
             texts[unreadable], expected[unreadable] = "见附件", Expected(None, UNREADABLE)
         y, m, d = p.date.split("-")
         header["date_text"] = rng.choice([f"{y}年{int(m)}月{int(d)}日", f"{y}年{m}月{d}日", f"{y}.{int(m)}.{int(d)}"])
+        header["date_text"] = p.variant.get("date_text", header["date_text"])
+        marks = _revisions(form, p, texts, expected, protect, truth)
         layout = "sentence"
-        if p.container in ("docx", "docx-seedhdr"):
+        if p.container in ("docx", "docx-seedhdr") and p.variant.get("zip_folder"):
+            path = _write_zipped(form, inbox, p, texts, header, rng, values, truth)
+        elif p.container in ("docx", "docx-seedhdr"):
             write_sentence_docx(form, path, texts, header, rng, merge_like_seed=rng.random() < 0.7,
                                 header_in_table=p.container == "docx-seedhdr")
+            if marks:
+                revise_docx(path, marks)
         elif p.container == "xlsx":
             write_sentence_xlsx(form, path, texts, header, rng)
-        elif p.container == "xls":
+        elif p.container in ("xls", "et"):  # an .et is what WPS calls an Excel 97 workbook
             write_sentence_xls(form, path, texts, header, rng)
-        elif p.container == "doc":
+        elif p.container in ("doc", "wps", "pdf"):  # a .wps is what WPS calls a Word 97 document
             tmp = path.with_suffix(".docx")
             write_sentence_docx(form, tmp, texts, header, rng)
-            made = docx_to_doc(tmp, path.with_suffix(".doc"))
+            made = convert_with_libreoffice(tmp, path, "pdf" if p.container == "pdf" else "doc:MS Word 97")
             if made:
                 tmp.unlink()
             else:  # no LibreOffice here: keep the .docx so the sample stays complete
                 path = tmp
-    truth.files.append(SampleFile(path.relative_to(inbox).as_posix(), "superseded" if is_draft else "read",
-                                  p.unit, layout))
+    shown = path if isinstance(path, str) else path.relative_to(inbox).as_posix()
+    truth.files.append(SampleFile(shown, "superseded" if is_draft else "read", p.unit, layout))
     if not is_draft:
         truth.values[p.unit] = expected

@@ -1,0 +1,36 @@
+"""What a reader gives: a file's text as blocks, each with the place the analyst can find it again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Block:
+    loc: str
+    text: str
+    sep: str = "\n"  # what separates this block from the previous one in the flat text
+    # character ranges of `text` that came from a tracked revision (Word's w:ins / w:moveTo)
+    revised_spans: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def revised(self) -> bool:
+        return bool(self.revised_spans)
+
+
+@dataclass
+class Extract:
+    path: Path
+    container: str  # the file's extension, as the unit named it
+    blocks: list[Block] = field(default_factory=list)
+    # defined name -> (location, raw cell value); constants have location ""
+    names: dict[str, tuple[str, object]] = field(default_factory=dict)
+    kind: str = ""  # what the file is by content (see sniff.kind)
+
+    @property
+    def is_word(self) -> bool:
+        """Running text (Word, RTF, PDF): prose there is a unit's written summary."""
+        if self.kind:
+            return self.kind in ("docx", "word97", "rtf", "pdf")
+        return self.container in ("docx", "docm", "doc")

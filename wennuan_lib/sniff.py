@@ -1,0 +1,115 @@
+"""What a file is, told from its bytes: the extension only names it.
+
+A unit's `.wps` is a Word 97 document, its `.et` an Excel 97 workbook, a `.docx` may really be
+a `.doc`, a file may have no extension at all. `kind(path)` looks at the first bytes and, for
+the two container formats, inside: an OLE2 compound file's stream names, a ZIP's part names.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from . import config
+from .errors import ReadError
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+# The kinds a file can be; readers.read dispatches on them.
+DOCX, XLSX, WORD97, EXCEL97, RTF, PDF, ARCHIVE, RAR, SEVENZ, IMAGE, ENCRYPTED, OOXML_OTHER, UNKNOWN = (
+    "docx", "xlsx", "word97", "excel97", "rtf", "pdf", "zip", "rar", "7z", "image", "encrypted", "ooxml", "unknown")
+KIND_LABELS = {DOCX: "Word文档（.docx）", XLSX: "Excel工作簿（.xlsx）", WORD97: "Word 97-2003文档（.doc）",
+               EXCEL97: "Excel 97-2003工作簿（.xls）", RTF: "RTF文档", PDF: "PDF文件", ARCHIVE: "zip压缩包",
+               RAR: "rar压缩包", SEVENZ: "7z压缩包", IMAGE: "图片"}
+# The extensions under which each kind is expected; another extension is worth a word in the log.
+USUAL_SUFFIXES = {DOCX: {".docx", ".docm", ".dotx", ".wps"}, XLSX: {".xlsx", ".xlsm", ".xltx", ".et"},
+                  WORD97: {".doc", ".wps", ".dot"}, EXCEL97: {".xls", ".et", ".xlt"}, RTF: {".rtf", ".doc"},
+                  PDF: {".pdf"}, ARCHIVE: {".zip"}, RAR: {".rar"}, SEVENZ: {".7z"}}
+OFFICE_SUFFIXES = {".docx", ".docm", ".doc", ".wps", ".xlsx", ".xlsm", ".xls", ".et", ".rtf"}
+WORD_SUFFIXES = {".doc", ".docx", ".docm", ".wps", ".rtf", ".dot", ".dotx"}
+EXCEL_SUFFIXES = {".xls", ".xlsx", ".xlsm", ".et", ".xlt", ".xltx"}
+
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
+RAR_MAGIC = b"Rar!\x1a\x07"
+SEVENZ_MAGIC = b"7z\xbc\xaf\x27\x1c"
+
+
+def kind(path: Path) -> str:
+    """The kind of file by content. Raises ReadError for what is not worth looking into (empty, huge)."""
+    size = path.stat().st_size
+    if size == 0:
+        raise ReadError("文件是空的（0字节），请单位重新发送")
+    if size > config.MAX_FILE_BYTES:
+        raise ReadError(f"文件有 {size // 2**20} MB，超过上限 {config.MAX_FILE_BYTES // 2**20} MB，不像是统计表，请核实")
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    if head.startswith(OLE_MAGIC):
+        return _ole_kind(path)
+    if head.startswith(b"PK"):
+        return _zip_kind(path)
+    if head.startswith(b"%PDF") or b"%PDF-" in _first(path, 1024):
+        return PDF
+    if head.startswith(b"{\\rtf"):
+        return RTF
+    if head.startswith(RAR_MAGIC):
+        return RAR
+    if head.startswith(SEVENZ_MAGIC):
+        return SEVENZ
+    if head.startswith(IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
+        return IMAGE
+    return UNKNOWN
+
+
+def _first(path: Path, n: int) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(n)
+
+
+def _ole_kind(path: Path) -> str:
+    """An OLE2 compound file: Word 97 (WordDocument), Excel 97 (Workbook/Book), or an encrypted OOXML
+    package (EncryptedPackage). A damaged one is judged by its extension, so the reader says why."""
+    import olefile
+
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            streams = {"/".join(s).lower() for s in ole.listdir(streams=True, storages=False)}
+    except Exception:
+        streams = set()
+    if "encryptedpackage" in streams:
+        return ENCRYPTED
+    if "worddocument" in streams:
+        return WORD97
+    if "workbook" in streams or "book" in streams:
+        return EXCEL97
+    suffix = path.suffix.lower()
+    if not streams and suffix in WORD_SUFFIXES:
+        return WORD97
+    if not streams and suffix in EXCEL_SUFFIXES:
+        return EXCEL97
+    return UNKNOWN
+
+
+def _zip_kind(path: Path) -> str:
+    """A ZIP: a Word or Excel package by its main part, else an archive of files."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = {n.lower() for n in z.namelist()}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return UNKNOWN
+    if "word/document.xml" in names:
+        return DOCX
+    if "xl/workbook.xml" in names:
+        return XLSX
+    if "[content_types].xml" in names:
+        return OOXML_OTHER  # a PowerPoint file or another Office package
+    return ARCHIVE
+
+
+def unexpected(kind_: str, path: Path) -> str:
+    """A word for the log when the content is not what the extension says (e.g. a .docx that is a .doc)."""
+    usual = USUAL_SUFFIXES.get(kind_)
+    suffix = path.suffix.lower()
+    if usual is None or suffix in usual:
+        return ""
+    named = f"扩展名为{suffix}" if suffix else "没有扩展名"
+    return f"文件{named}，按内容是{KIND_LABELS[kind_]}，已按内容读取"
