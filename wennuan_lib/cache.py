@@ -11,7 +11,7 @@ from . import __version__, config, store
 from .form import Form, form_path
 
 # The code whose behaviour the cached results depend on: a change in any of these starts afresh.
-CODE = ["readers.py", "layouts.py", "form.py", "parse.py", "ingest.py"]
+CODE = ["readers.py", "layouts.py", "label_layout.py", "form.py", "parse.py", "ingest.py"]
 
 
 def _fingerprint(form: Form) -> str:
@@ -19,6 +19,8 @@ def _fingerprint(form: Form) -> str:
     for name in CODE:
         h.update((config.PACKAGE_DIR / name).read_bytes())
     h.update(form_path(form.form).read_bytes())
+    for other in sorted(config.FORMS_DIR.glob("*.yaml")):  # a unit may have used another year's form
+        h.update(other.read_bytes())
     return h.hexdigest()[:16]
 
 
