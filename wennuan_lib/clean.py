@@ -37,7 +37,8 @@ def run(paths: config.YearPaths) -> dict[str, pd.DataFrame]:
 
     previous, previous_year = previous_values(paths, form)
     totals = aggregate.city_totals(values, form.codes)
-    findings = rules.check_all(values, form, previous, previous_year, totals)
+    submissions = store.read_csv(paths.data / "submissions.csv")
+    findings = rules.check_all(values, form, previous, previous_year, totals, submissions)
     waivers = corrections.load_table(paths.year_inputs / "waivers.csv", corrections.WAIVER_COLUMNS)
     findings, waiver_audit = corrections.apply_waivers(findings, waivers, registry)
     audit += waiver_audit

@@ -167,8 +167,8 @@ def _resolve_unit(sub: Submission, registry: Registry) -> None:
     sources += [(how, registry.resolve(name)) for name, how in _folders(sub.file)]
     how, chosen = next(((how, found) for how, found in sources if found), ("", None))
     if chosen is None:
-        if sub.match is None:  # nothing names the sender of a file that could not be read
-            sub.unit, sub.registered, sub.unit_how = "", False, "无法从文件名或所在文件夹判断报送单位"
+        if sub.match is None or (sub.status == REJECTED and not written):  # nothing names the sender
+            sub.unit, sub.registered, sub.unit_how = "", False, "无法从文件名、标题或所在文件夹判断报送单位"
             return
         sub.unit, sub.registered = (written or Path(sub.file).stem), False
         sub.unit_how = "未在单位名录中" + ("" if written else "，且未填填报单位，暂以文件名为单位名")

@@ -10,13 +10,23 @@ def _names(frame, mask, limit: int = 8) -> str:
     return "、".join(names[:limit]) + (f"等{len(names)}个" if len(names) > limit else "") if names else "无"
 
 
+def _unreadable(st) -> list[str]:
+    """Units that sent something that could not be read: the files and why, to ask for another format."""
+    rows = st[st["form"] == "已报但无法读取"]
+    problems = rows["form_problem"] if "form_problem" in rows else [""] * len(rows)
+    return [f"  已报但无法读取（请单位换一种格式重新报送）：{unit}：{problem}"
+            for unit, problem in zip(rows["unit"], problems, strict=True)]
+
+
 def run_summary(paths: config.YearPaths) -> str:
     data = paths.data
     log = store.read_csv(data / "ingest_log.csv")
     counts = log["status"].value_counts()
+    empty = int(((log["status"] == "read") & (log["status_label"] != "已读取")).sum())
     lines = [
         f"{paths.year}年处理完成：收件箱共 {len(log)} 个文件",
-        f"  统计表已读取 {counts.get('read', 0)} 份，书面总结 {counts.get('summary', 0)} 份，"
+        f"  统计表已读取 {counts.get('read', 0)} 份" + (f"（其中 {empty} 份没有读到任何数字）" if empty else "")
+        + f"，书面总结 {counts.get('summary', 0)} 份，"
         f"被替代 {counts.get('superseded', 0)} 份，略过 {counts.get('skipped', 0)} 个，无法读取 {counts.get('rejected', 0)} 个",
     ]
     for _, row in log[log["status"] == "rejected"].iterrows():
@@ -40,6 +50,7 @@ def run_summary(paths: config.YearPaths) -> str:
     if (data / "reporting_status.csv").exists():
         st = store.read_csv(data / "reporting_status.csv")
         lines.append(f"  未报统计表：{_names(st, st['form'] == '未报')}")
+        lines += _unreadable(st)
         lines.append(f"  逾期报送：{_names(st, st['late'] == '逾期')}")
         lines.append(f"  不在单位名录中：{_names(st, st['registered'] != 'True')}")
         feedback = sorted((paths.year_outputs / "feedback").glob("*.xlsx"))
@@ -85,9 +96,11 @@ def status_text(paths: config.YearPaths) -> str:
     open_ = issues[~store.flag(issues["waived"])]
     lines = [
         f"{paths.year}年状态",
-        f"  统计表：应报 {len(expected)} 个单位，已报 {int((expected['form'] == '已报').sum())} 个；"
+        f"  统计表：应报 {len(expected)} 个单位，已报 {int((expected['form'] == '已报').sum())} 个，"
+        f"已报但无法读取 {int((expected['form'] == '已报但无法读取').sum())} 个；"
         f"书面总结已报 {int((expected['summary'] == '已报').sum())} 个",
         f"  未报统计表：{_names(st, st['form'] == '未报')}",
+        *_unreadable(st),
         f"  逾期报送：{_names(st, st['late'] == '逾期')}",
         f"  不在单位名录中：{_names(st, st['registered'] != 'True')}",
         f"  未解决的审核意见：必须修改 {int((open_['severity'] == 'error').sum())} 条，请核实 "

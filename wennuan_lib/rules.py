@@ -17,7 +17,7 @@ from functools import lru_cache
 import pandas as pd
 
 from . import store
-from .form import Form
+from .form import ABSENT_NOTE, Form
 from .parse import format_value, to_decimal
 from .policy import Rule
 
@@ -29,6 +29,8 @@ TOTALS = "全市合计"
 
 # Checks on single blanks, with their ids.
 MISSING_ID, UNREADABLE_ID, NOT_FOUND_ID, APPROX_ID, AUDIT_ID = "N01", "N02", "N03", "N04", "A01"
+EMPTY_ID, FORM_YEAR_ID = "E01", "F01"  # per unit: nothing filled at all; another year's form
+ABSENT_RX = re.compile("^" + re.escape(ABSENT_NOTE).replace(re.escape("{year}"), r"\d{4}") + "$")
 ACTIONS = {
     "hard": "请核对并修改相关数字，使其符合表内关系后重新报送",
     "soft": "请核实；如数字无误，请回复确认",
@@ -39,6 +41,8 @@ ACTIONS = {
     APPROX_ID: "请提供准确数字，或回复确认按此数统计",
     AUDIT_ID: "请检查更正登记表或豁免登记表中的单位名称、项目代码和数值",
     "yuan": "请核实金额单位：本表金额一律以万元为单位",
+    EMPTY_ID: "请填写统计表后重新报送（确实没有的项目请填0）",
+    FORM_YEAR_ID: "请用本年度下发的表式重新填报",
 }
 FINDING_COLUMNS = ["unit", "unit_type", "item", "items", "rule", "check_type", "severity", "message", "action"]
 
@@ -157,10 +161,20 @@ def check_form_rules(unit: str, unit_type: str, vals: dict, form: Form, compiled
 
 
 def check_blanks(values: pd.DataFrame, form: Form) -> list[dict]:
-    """Per blank: 未填, 无法识别, 表中未找到, 约数."""
+    """Per blank: 未填, 无法识别, 表中未找到, 约数; a unit that filled nothing at all is one finding (E01).
+    An item another year's form lacks is not a blank of its own: F01 names it."""
     say = Describer(form)
     findings = []
-    notable = (values["status"] != "ok") | store.flag(values["approx"])
+    filled = values["status"].isin(["ok", "unreadable"]).groupby(values["unit"]).any()
+    empty = set(filled.index[~filled])
+    for unit in dict.fromkeys(values["unit"]):
+        if unit in empty:
+            rows = values[values["unit"] == unit]
+            findings.append(make_finding(unit, rows["unit_type"].iloc[0], [], EMPTY_ID, "hard", ERROR,
+                                         f"统计表全部未填：{len(rows)}项中没有一项填了数字", ACTIONS[EMPTY_ID]))
+    notable = ((values["status"] != "ok") | store.flag(values["approx"])) & ~values["unit"].isin(empty)
+    if "note" in values:
+        notable &= ~values["note"].fillna("").str.match(ABSENT_RX)
     for row in values[notable].itertuples(index=False):
         code = row.item
         label = f"{code} {form.item(code).label}"
@@ -173,12 +187,32 @@ def check_blanks(values: pd.DataFrame, form: Form) -> list[dict]:
                                      f"{label} 填的是「{row.raw_text.strip()}」，无法识别为数字（{row.note}）",
                                      ACTIONS[UNREADABLE_ID]))
         elif row.status == "not_found":
+            why = row.note if row.note and row.note != "表中未找到这一句，可能被删改" else "这一句可能被删改"
             findings.append(make_finding(row.unit, row.unit_type, [code], NOT_FOUND_ID, "hard", ERROR,
-                                     f"{label} 在表中未找到（这一句可能被删改）", ACTIONS[NOT_FOUND_ID]))
+                                     f"{label} 在表中未找到（{why}）", ACTIONS[NOT_FOUND_ID]))
         elif approx:
             findings.append(make_finding(row.unit, row.unit_type, [code], APPROX_ID, "soft", WARNING,
                                      f"{label} 填的是约数「{row.raw_text.strip()}」，暂按 "
                                      f"{say.amount(code, to_decimal(row.value))} 统计", ACTIONS[APPROX_ID]))
+    return findings
+
+
+def check_form_year(submissions: pd.DataFrame, values: pd.DataFrame, form: Form) -> list[dict]:
+    """A unit whose form in force is another year's (read through that year's form file): must fix (F01)."""
+    findings = []
+    in_force = submissions[(submissions["status"] == "read") & ~submissions["form_year"].astype(str).isin(
+        ["", form.form])]
+    for row in in_force.itertuples(index=False):
+        year = str(row.form_year)
+        mine = values[values["unit"] == row.unit]
+        notes = mine["note"].fillna("") if "note" in mine else [""] * len(mine)
+        absent = [c for c, note in zip(mine["item"], notes, strict=True) if ABSENT_RX.match(note)]
+        message = (f"使用了{year}年的表式（文件「{row.file}」），已按{year}年的表式读取并按项目对应到{form.form}年")
+        if absent:
+            message += "；" + ABSENT_NOTE.format(year=year).removesuffix("此项") + "：" + "、".join(
+                f"{c} {form.item(c).label}" for c in absent) + "，请补报"
+        findings.append(make_finding(row.unit, row.unit_type, absent, FORM_YEAR_ID, "hard", ERROR, message,
+                                     ACTIONS[FORM_YEAR_ID]))
     return findings
 
 
@@ -309,11 +343,15 @@ def _explain_total(finding: dict, units: dict) -> dict:
 
 
 def check_all(values: pd.DataFrame, form: Form, previous: pd.DataFrame | None = None,
-              previous_year: int | None = None, totals: dict | None = None) -> pd.DataFrame:
-    """Every finding for every unit in `values` (and for the city totals when given)."""
+              previous_year: int | None = None, totals: dict | None = None,
+              submissions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every finding for every unit in `values` (and for the city totals when given; and the form each unit
+    used, when its `submissions` are given)."""
     units = unit_dicts(values)
     types = dict(zip(values["unit"].tolist(), values["unit_type"].tolist(), strict=True))
     findings = check_blanks(values, form)
+    if submissions is not None:
+        findings += check_form_year(submissions, values, form)
     compiled = compile_rules(form)
     for unit, vals in units.items():
         findings += check_form_rules(unit, types.get(unit, ""), vals, form, compiled)
