@@ -4,14 +4,18 @@ form read through its own form file with a must-fix finding, and every file attr
 Every file is built here, in the test, the way units make them."""
 
 import random
+from pathlib import Path
 
 import docx
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from wennuan_lib import clean, ingest, reconcile, report_summary, sample, template
+from wennuan_lib import clean, ingest, layouts, reconcile, report_summary, sample, template
 from wennuan_lib.form import load_form
 from wennuan_lib.parse import format_value
+from wennuan_lib.readers import Block, Extract
 from wennuan_lib.store import read_csv
 
 UNIT = "常熟市总工会"
@@ -168,6 +172,52 @@ def test_measure_in_its_own_column_and_rows_left_out(form, year_dir, figures):
             assert values.loc[code, "value"] == format_value(figures[code]), code
     n03 = frames["issues"][frames["issues"]["rule"] == "N03"]
     assert set(n03["item"]) == left_out and n03["message"].str.contains("自制表中没有找到").all()
+
+
+def _pairs_extract(rows) -> Extract:
+    blocks = []
+    for r, (label, value) in enumerate(rows, 1):
+        blocks.append(Block(f"Sheet1!A{r}", label, "\n" if blocks else ""))
+        if value is not None:
+            blocks.append(Block(f"Sheet1!B{r}", value, "\t"))
+    return Extract(Path("x.xlsx"), "xlsx", blocks)
+
+
+def test_sheet_in_another_order_reads_unique_words_and_never_guesses_repeated_ones(form, figures):
+    items = list(form.items)
+    random.Random(5).shuffle(items)
+    m = layouts.match(_pairs_extract([(f"{i.label}（{i.unit}）", format_value(figures[i.code])) for i in items]), form)
+    assert m.layout == "labelled" and any("顺序与下发的表式不同" in r for r in m.remarks)
+    wrong = [c for c, f in m.values.items() if f.raw != format_value(figures[c])]
+    assert not wrong
+    assert {"09A.2", "09B.2", "03A.2", "04C.3"} <= set(m.not_found)  # 「其中新生代农民工」「其中困难农民工」 by order alone
+    assert any("无法对应到表中项目" in r for r in m.remarks)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_a_reorganised_sheet_is_read_right_or_not_at_all(form, figures, data):
+    """Any subset of the items, in the form's order or shuffled, in the item's words or the sentence's, with or
+    without measure: every figure read is the right one; the rest are named as not found."""
+    rng = random.Random(data.draw(st.integers(0, 10**6)))
+    share = data.draw(st.sampled_from([0.6, 0.9, 1.0]))
+    keep = [c for c in form.codes if rng.random() < share]
+    lines = {c: (line, k) for line in form.blank_lines for k, c in enumerate(line.codes)}
+    rows = []
+    for code in keep:
+        label = sample.pair_label(form, *lines[code], rng)
+        if rng.random() < 0.2:
+            label = label.rsplit("（", 1)[0]  # no measure
+        rows.append((label, format_value(figures[code])))
+    if data.draw(st.booleans()):
+        rng.shuffle(rows)
+    m = layouts.match(_pairs_extract([("项目", "数量"), *rows]), form)
+    if m.layout != "labelled":
+        assert m.layout == "unknown" and "表式无法识别" in m.problem
+        return
+    wrong = {c: f.raw for c, f in m.values.items() if f.raw != format_value(figures[c])}
+    assert not wrong
+    assert set(m.values) | set(m.not_found) | set(m.refused) == set(form.codes)
 
 
 def test_reorganised_sheet_that_cannot_be_matched_is_rejected_with_what_was_found(form, year_dir, figures):

@@ -39,6 +39,11 @@ CONFIDENT_SHARE = 0.5
 # Lines of the form one Word cell may hold (the notice merges some letters of a row into one cell).
 MAX_MERGED_LINES = 4
 MEASURE_BONUS, MEASURE_PENALTY = 0.05, 0.25
+# A row aligned to a span although another fits it this much better is out of the form's order: it is matched
+# again on its own, only where its best span is at least UNIQUE_MATCH and this much better than any other.
+OUT_OF_ORDER_MARGIN, UNIQUE_MATCH = 0.15, 0.9
+# A sheet with more rows than this out of the form's order places no such row at all.
+ORDER_TOLERANCE, ORDER_TOLERANCE_SHARE = 2, 0.05
 COUNT_BONUS, COUNT_PENALTY = 0.1, 0.15
 
 LOC_CELL = re.compile(r"^(?P<sheet>.+)!(?P<col>[A-Z]{1,3})(?P<row>\d+)$")
@@ -86,6 +91,7 @@ class Labelled:
     number_rows: int = 0  # rows with words and at least one number
     unmatched: list[Row] = field(default_factory=list)  # rows with numbers that matched no item
     total: int = 0  # the form's items
+    reordered: int = 0  # rows matched by their words alone, out of the form's order
 
     @property
     def identified(self) -> int:
@@ -302,6 +308,60 @@ def _align(rows: list[Row], codes: list[str], spans, scores) -> list[tuple[int, 
     return out
 
 
+def _ranked(scores: dict, spans) -> dict[int, list[tuple[float, int]]]:
+    """Each row's spans, best first."""
+    out: dict[int, list[tuple[float, int]]] = {}
+    for (i, j), s in scores.items():
+        out.setdefault(i, []).append((s, j))
+    for ranked in out.values():
+        ranked.sort(key=lambda x: (-x[0], x[1]))
+    return out
+
+
+def _in_order(pairs, rows, spans, scores) -> tuple[list[tuple[int, int]], list[tuple[int, int]], int]:
+    """The aligned pairs split into (plain, placed, out of order). Plain rows fit one span. Placed rows have words
+    the form prints more than once (「其中新生代农民工」): each is kept only where exactly one of the spans its words
+    fit lies between the spans of the nearest plain rows before and after it. Out of order: rows aligned although
+    another span fits them clearly better (a sheet in another order), left for _by_words_alone."""
+    ranked = _ranked(scores, spans)
+    kept = [(i, j) for i, j in pairs if scores[(i, j)] >= ranked[i][0][0] - OUT_OF_ORDER_MARGIN]
+
+    def fitting(i, j) -> list[int]:
+        """Span j and the spans elsewhere on the form (no blank in common with j) that row i fits as well."""
+        mine = set(spans[j][2].codes)
+        return [j] + [k for s, k in ranked[i] if s >= scores[(i, j)] - OUT_OF_ORDER_MARGIN
+                      and not mine & set(spans[k][2].codes)]
+
+    plain = [(i, j) for i, j in kept if len(fitting(i, j)) == 1]
+    end_of_form = max(b for _a, b, _s in spans)
+    placed = []
+    for i, j in kept:
+        if len(fitting(i, j)) == 1:
+            continue
+        lo = max((spans[k][1] for r, k in plain if r < i), default=0)
+        hi = min((spans[k][0] for r, k in plain if r > i), default=end_of_form)
+        if [k for k in fitting(i, j) if lo <= spans[k][0] and spans[k][1] <= hi] == [j]:
+            placed.append((i, j))
+    return plain, placed, len(pairs) - len(kept)
+
+
+def _by_words_alone(pairs, rows, spans, scores) -> list[tuple[int, int]]:
+    """Rows left over, matched by their words alone where exactly one free span fits them clearly best."""
+    taken = {c for _i, j in pairs for c in spans[j][2].codes}
+    used = {i for i, _j in pairs}
+    out = []
+    for i, ranked in sorted(_ranked(scores, spans).items()):
+        if i in used or not rows[i].values:
+            continue
+        best, j = ranked[0]
+        codes = set(spans[j][2].codes)
+        others = [s for s, k in ranked[1:] if set(spans[k][2].codes) != codes]
+        if best >= UNIQUE_MATCH and not codes & taken and (not others or others[0] <= best - OUT_OF_ORDER_MARGIN):
+            out.append((i, j))
+            taken |= codes
+    return out
+
+
 def read(extract: Extract, form: Form) -> Labelled:
     """Read a self-made table by its labels."""
     rows = rows_of(extract, form)
@@ -310,8 +370,15 @@ def read(extract: Extract, form: Form) -> Labelled:
     if not rows:
         return result
     codes, spans = spans_of(form)
+    scores = _scores(rows, spans)
+    plain, placed, out_of_order = _in_order(_align(rows, codes, spans, scores), rows, spans, scores)
+    by_words = _by_words_alone(plain + placed, rows, spans, scores)
+    result.reordered = out_of_order + len(by_words)
+    if result.reordered > max(ORDER_TOLERANCE, ORDER_TOLERANCE_SHARE * len(plain)):
+        placed = []  # in another order, a row with repeated words cannot be placed by its order
+    pairs = plain + placed + by_words
     matched = set()
-    for i, j in _align(rows, codes, spans, _scores(rows, spans)):
+    for i, j in sorted(pairs):
         row, span = rows[i], spans[j][2]
         matched.add(i)
         k, n = len(span.codes), len(row.values)

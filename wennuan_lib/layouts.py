@@ -318,6 +318,8 @@ def _labelled_match(lab: label_layout.Labelled, extract: Extract, form: Form, se
         if code not in m.values and code not in m.refused:
             m.not_found.append(code)
             m.notes[code] = "自制表中没有找到这一项"
+    if lab.reordered:
+        m.remarks.append(f"表中有{lab.reordered}行的顺序与下发的表式不同，已按项目名称逐行对应，请核对")
     if lab.unmatched:
         rows = "、".join(f"{r.loc}「{r.label[:16]}」" for r in lab.unmatched[:3])
         m.remarks.append(f"另有{len(lab.unmatched)}行数字无法对应到表中项目，未计入（{rows}"
@@ -334,7 +336,7 @@ def _match_with(extract: Extract, form: Form) -> Match:
         return m
     m = match_sentences(extract, form)
     filled = _filled(m, form) if m.layout == SENTENCE else 0
-    if m.layout == SENTENCE and filled and filled >= FILLED_SHARE * len(m.values):
+    if m.layout == SENTENCE and filled and filled >= FILLED_SHARE * len(m.values) and m.lines_found == m.lines_total:
         return m
     lab = label_layout.read(extract, form)
     if lab.confident and lab.filled > filled:
