@@ -174,6 +174,21 @@ def test_measure_in_its_own_column_and_rows_left_out(form, year_dir, figures):
     assert set(n03["item"]) == left_out and n03["message"].str.contains("自制表中没有找到").all()
 
 
+def test_money_given_in_yuan_is_converted_and_says_so(form, year_dir, figures):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for item in form.items:
+        yuan = item.is_money
+        ws.append([f"{item.label}（{'元' if yuan else item.unit}）",
+                   float(figures[item.code] * 10000) if yuan else float(figures[item.code])])
+    ws.append([f"填报单位：{UNIT}"])
+    wb.save(year_dir.inbox / "表.xlsx")
+    values = _values(ingest.run(year_dir), "表.xlsx")
+    for item in form.items:
+        assert values.loc[item.code, "value"] == format_value(figures[item.code]), item.code
+        assert ("已换算为万元" in values.loc[item.code, "note"]) == item.is_money, item.code
+
+
 def _pairs_extract(rows) -> Extract:
     blocks = []
     for r, (label, value) in enumerate(rows, 1):

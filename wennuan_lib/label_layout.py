@@ -15,13 +15,18 @@ blank) or one or more whole sentences (all their blanks). What is read or refuse
 its cell.
 
 Refused, never guessed: a row whose count of figures differs from its blanks (one cell ``12,345``
-for a sentence with two blanks). A table where too few rows match is not read at all.
+for a sentence with two blanks); a row with words the form prints more than once that its neighbours
+do not place (rows left out around it, or a sheet in another order, where such rows are not placed at
+all). A row out of the form's order is matched by its words alone, where they fit one item clearly
+best. A table where too few rows match is not read at all. A 万元 item whose row says 元 is read as 元
+(parse converts it and says so).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
@@ -87,7 +92,6 @@ class Labelled:
 
     values: dict[str, tuple[str, str]] = field(default_factory=dict)
     refused: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # code -> (text, cell, why)
-    matched_rows: int = 0
     number_rows: int = 0  # rows with words and at least one number
     unmatched: list[Row] = field(default_factory=list)  # rows with numbers that matched no item
     total: int = 0  # the form's items
@@ -122,15 +126,19 @@ def normalise(text: str) -> str:
     return "".join(ch for ch in s if ch.isalnum())
 
 
-def _numbers(text: str) -> list[str] | None:
-    """The numbers a cell holds (one or several), or None when it is not just numbers."""
+def _is_number(text: str) -> bool:
     s = unicodedata.normalize("NFKC", text).strip()
-    if not s:
+    return bool(NUMBER.match(s.replace(" ", ""))) and parse_blank(s, True).status == OK
+
+
+def _numbers(text: str) -> list[str] | None:
+    """The numbers a cell holds (one or several, as typed), or None when it is not just numbers."""
+    if not text.strip():
         return None
-    if NUMBER.match(s.replace(" ", "")) and parse_blank(s, True).status == OK:
-        return [s]
-    parts = [p for p in SEPARATORS.split(s) if p]
-    if len(parts) > 1 and all(NUMBER.match(p) and parse_blank(p, True).status == OK for p in parts):
+    if _is_number(text):
+        return [text]
+    parts = [p for p in SEPARATORS.split(text.strip()) if p]
+    if len(parts) > 1 and all(_is_number(p) for p in parts):
         return parts
     return None
 
@@ -153,30 +161,50 @@ def _grid(extract: Extract) -> list[list[list[Cell]]]:
     return [[sorted(cells, key=lambda c: c.col) for _r, cells in sorted(rows.items())] for rows in tables.values()]
 
 
-def _value_columns(rows: list[list[Cell]]) -> set[int]:
-    """Columns most of whose cells are numbers."""
+def _serial(texts: list[str]) -> bool:
+    """A 序号 or row-number column: whole numbers that never go down, no larger than the rows."""
+    xs = [parse_blank(t, True).value for t in texts]
+    return all(x is not None and x == x.to_integral_value() for x in xs) and \
+        all(a <= b for a, b in zip(xs, xs[1:], strict=False)) and xs[-1] <= len(xs) + 5
+
+
+def _columns(rows: list[list[Cell]]) -> tuple[set[int], set[int]]:
+    """(columns most of whose cells are numbers, the ones of them that hold the figures): to the right of the
+    words if any is, else to their left; never a 序号 column."""
     seen: dict[int, list[int]] = {}
+    numbers: dict[int, list[str]] = {}
     for cells in rows:
         for c in cells:
             counts = seen.setdefault(c.col, [0, 0])
             counts[0] += 1
-            counts[1] += _numbers(c.text) is not None
-    return {col for col, (n, numeric) in seen.items() if numeric >= 2 and numeric * 2 >= n}
+            if _numbers(c.text) is not None:
+                counts[1] += 1
+                numbers.setdefault(c.col, []).append(c.text)
+    numeric = {col for col, (n, k) in seen.items() if k >= 2 and k * 2 >= n}
+    figures = numeric - {col for col in numeric if _serial(numbers[col])}
+    firsts = Counter(next((c.col for c in cells if c.col not in numeric and CJK.search(c.text)), None)
+                     for cells in rows)
+    firsts.pop(None, None)
+    if not firsts:
+        return numeric, figures
+    words = firsts.most_common(1)[0][0]
+    right = {col for col in figures if col > words}
+    return numeric, right or {col for col in figures if col < words}
 
 
-def _row(cells: list[Cell], value_cols: set[int], measures: set[str]) -> Row | None:
+def _row(cells: list[Cell], columns: tuple[set[int], set[int]], measures: set[str]) -> Row | None:
+    value_cols, figure_cols = columns
     words = [c for c in cells if c.col not in value_cols and CJK.search(c.text)]
     if not words:
         return None
-    first = words[0].col
-    values = [c for c in cells if c.col in value_cols and c.col > first]
+    values = [c for c in cells if c.col in figure_cols]
     measure = ""
     if len(words) > 1 and normalise(words[-1].text) in measures:  # 项目 | 单位 | 数量
         measure = normalise(words[-1].text)
         words = words[:-1]
     label = "".join(c.text for c in words)
     out: list[tuple[str, str]] = []
-    if not value_cols:  # a line of text: "走访企业（家）：35"
+    if not figure_cols:  # a line of text: "走访企业（家）：35"
         m = TRAILING_VALUE.match(label.strip())
         if m and CJK.search(m.group("label")) and _numbers(m.group("value")):
             label = m.group("label")
@@ -205,7 +233,7 @@ def rows_of(extract: Extract, form: Form) -> list[Row]:
     measures = {normalise(i.unit) for i in form.items} | {"元"}
     out = []
     for table in _grid(extract):
-        value_cols = _value_columns(table)
+        value_cols = _columns(table)
         for cells in table:
             if (row := _row(cells, value_cols, measures)) is not None:
                 out.append(row)
@@ -320,9 +348,10 @@ def _ranked(scores: dict, spans) -> dict[int, list[tuple[float, int]]]:
 
 def _in_order(pairs, rows, spans, scores) -> tuple[list[tuple[int, int]], list[tuple[int, int]], int]:
     """The aligned pairs split into (plain, placed, out of order). Plain rows fit one span. Placed rows have words
-    the form prints more than once (「其中新生代农民工」): each is kept only where exactly one of the spans its words
-    fit lies between the spans of the nearest plain rows before and after it. Out of order: rows aligned although
-    another span fits them clearly better (a sheet in another order), left for _by_words_alone."""
+    the form prints more than once (「其中新生代农民工」): the rows between two plain rows are kept only where the spans
+    their words fit between those plain rows' spans are exactly the ones they were aligned to (one place each,
+    in order). Out of order: rows aligned although another span fits them clearly better (a sheet in another
+    order), left for _by_words_alone."""
     ranked = _ranked(scores, spans)
     kept = [(i, j) for i, j in pairs if scores[(i, j)] >= ranked[i][0][0] - OUT_OF_ORDER_MARGIN]
 
@@ -334,15 +363,19 @@ def _in_order(pairs, rows, spans, scores) -> tuple[list[tuple[int, int]], list[t
 
     plain = [(i, j) for i, j in kept if len(fitting(i, j)) == 1]
     end_of_form = max(b for _a, b, _s in spans)
-    placed = []
+    windows: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for i, j in kept:
-        if len(fitting(i, j)) == 1:
-            continue
-        lo = max((spans[k][1] for r, k in plain if r < i), default=0)
-        hi = min((spans[k][0] for r, k in plain if r > i), default=end_of_form)
-        if [k for k in fitting(i, j) if lo <= spans[k][0] and spans[k][1] <= hi] == [j]:
-            placed.append((i, j))
-    return plain, placed, len(pairs) - len(kept)
+        if len(fitting(i, j)) > 1:
+            lo = max((spans[k][1] for r, k in plain if r < i), default=0)
+            hi = min((spans[k][0] for r, k in plain if r > i), default=end_of_form)
+            windows.setdefault((lo, hi), []).append((i, j))
+    placed = []
+    for (lo, hi), group in windows.items():
+        room = {tuple(spans[k][2].codes) for i, j in group for k in fitting(i, j)
+                if lo <= spans[k][0] and spans[k][1] <= hi}
+        if room == {tuple(spans[j][2].codes) for _i, j in group}:
+            placed += group
+    return plain, sorted(placed), len(pairs) - len(kept)
 
 
 def _by_words_alone(pairs, rows, spans, scores) -> list[tuple[int, int]]:
@@ -386,13 +419,13 @@ def read(extract: Extract, form: Form) -> Labelled:
             for code in span.codes:
                 result.values[code] = ("", row.loc)
         elif n == k:
-            for code, value in zip(span.codes, row.values, strict=True):
-                result.values[code] = value
+            for code, (text, loc) in zip(span.codes, row.values, strict=True):
+                in_yuan = row.measure == "元" and form.item(code).is_money and not text.strip().endswith("元")
+                result.values[code] = (text.strip() + "元" if in_yuan else text, loc)
         else:
             text = "、".join(v for v, _ in row.values)
             why = f"这一行有{n}个数字，表中这一句有{k}个空格，无法确定哪个数字填在哪个空格"
             for code in span.codes:
                 result.refused[code] = (text, row.values[0][1], why)
-    result.matched_rows = len(matched)
     result.unmatched = [r for k, r in enumerate(rows) if r.numeric and k not in matched]
     return result
