@@ -849,6 +849,7 @@ def write_label_pairs_xlsx(form: Form, path: Path, texts: dict, header: dict, rn
     ws["A2"] = f"填报单位：{header.get('unit', '')}"
     ws["A3"] = f"填报日期：{header.get('date_text', '')}"
     ws["A4"], ws["B4"] = "项目", "数量"
+    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 60, 14
     r = 5
     for line in form.blank_lines:
         for k, code in enumerate(line.codes):
