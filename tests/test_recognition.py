@@ -265,7 +265,7 @@ def test_empty_form_is_one_error_finding_and_not_read(form, year_dir):
     document.save(year_dir.inbox / "统计表.docx")
     frames = _run(year_dir)
     log = frames["ingest_log"].iloc[0]
-    assert log["status_label"] == "全部未填" and "没有读到任何数字" in log["reason"]
+    assert log["status_label"] == "全部未填" and log["reason"].startswith("全部未填") and "已读取" not in log["reason"]
     issues = frames["issues"]
     assert list(issues["rule"]) == ["E01"]
     assert issues.iloc[0]["severity"] == "error" and "统计表全部未填" in issues.iloc[0]["message"]

@@ -232,7 +232,7 @@ def describe(sub: Submission, path: Path, m: layouts.Match, form: Form, registry
             _parse_values(sub, form)
         sub.status = READ
         counts = {s: sum(r["status"] == s for r in sub.rows) for s in (OK, MISSING, UNREADABLE, NOT_FOUND)}
-        reason = f"已读取（{layouts.LAYOUT_LABELS[m.layout]}）：{len(form.items)}项中已填{counts[OK]}项"
+        reason = f"{sub.status_label}（{layouts.LAYOUT_LABELS[m.layout]}）：{len(form.items)}项中已填{counts[OK]}项"
         extras = [f"{VALUE_LABELS[s]}{n}项" for s, n in counts.items() if s != OK and n]
         if m.form_year and m.form_year != form.form:
             extras.append(f"使用的是{m.form_year}年的表式，已按{m.form_year}年表式读取并按项目对应到本年度")
