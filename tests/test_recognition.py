@@ -350,6 +350,22 @@ def _summary(path, title, first):
     document.save(str(path))
 
 
+def test_summary_with_a_table_of_figures_stays_a_summary(year_dir):
+    document = docx.Document()
+    document.add_heading("太仓市总工会2013年元旦春节送温暖活动工作总结", 1)
+    for _ in range(4):
+        document.add_paragraph("按照市总工会的统一部署，我们精心组织、周密部署，深入基层走访慰问困难职工，"
+                               "把党和政府的温暖送到职工心坎上，全市各级工会共同努力，取得了明显成效。")
+    table = document.add_table(rows=0, cols=2)
+    for words, n in [("走访企业（家）", "35"), ("走访职工家庭（户）", "120"), ("慰问困难企业（家）", "6"),
+                     ("慰问困难家庭总数（户）", "88"), ("其中困难职工（户）", "70"), ("政府拨款（万元）", "12")]:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = words, n
+    document.save(year_dir.inbox / "总结.docx")
+    frames = _run(year_dir)
+    assert frames["ingest_log"].iloc[0]["status"] == "summary" and frames["values"].empty
+
+
 def test_summary_with_a_generic_name_is_attributed_by_its_title(year_dir):
     _summary(year_dir.inbox / "新建 Microsoft Word 文档.docx", "太仓市总工会2013年元旦春节送温暖活动工作总结",
              "按照市总工会通知要求，我们高度重视。")

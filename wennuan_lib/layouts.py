@@ -290,6 +290,14 @@ FILLED_SHARE = 0.5
 # Rows of figures beside the words that make "numbers are plainly present" (a table, not a stray number).
 PLAIN_NUMBER_ROWS = 3
 TABLE_NUMBER_ROWS = 5
+# A Word document with this much prose outside its tables is a written summary, whatever tables it has.
+PROSE_CHARS = 300
+PARAGRAPH_LOC = re.compile(r"^第\d+段$")
+
+
+def _prose(extract: Extract) -> bool:
+    return extract.is_word and sum(len(b.text.strip()) for b in extract.blocks
+                                   if PARAGRAPH_LOC.match(b.loc)) >= PROSE_CHARS
 
 
 def _filled(m: Match, form: Form) -> int:
@@ -343,7 +351,8 @@ def _match_with(extract: Extract, form: Form) -> Match:
         return _labelled_match(lab, extract, form, m, filled)
     unread = lab.number_rows > filled and (
         lab.number_rows >= PLAIN_NUMBER_ROWS if m.layout == SENTENCE
-        else lab.number_rows >= TABLE_NUMBER_ROWS and (lab.identified >= PLAIN_NUMBER_ROWS or not extract.is_word))
+        else lab.number_rows >= TABLE_NUMBER_ROWS and (lab.identified >= PLAIN_NUMBER_ROWS or not extract.is_word)
+        and not _prose(extract))
     if unread:
         m.layout, m.values, m.not_found = UNKNOWN, {}, []
         m.problem = f"表式无法识别：{lab.summary()}，其余无法对应；请单位使用下发的统计表模板填报"
