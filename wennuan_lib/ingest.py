@@ -235,7 +235,7 @@ def describe(sub: Submission, path: Path, m: layouts.Match, form: Form, registry
         reason = f"{sub.status_label}（{layouts.LAYOUT_LABELS[m.layout]}）：{len(form.items)}项中已填{counts[OK]}项"
         extras = [f"{VALUE_LABELS[s]}{n}项" for s, n in counts.items() if s != OK and n]
         if m.form_year and m.form_year != form.form:
-            extras.append(f"使用的是{m.form_year}年的表式，已按{m.form_year}年表式读取并按项目对应到本年度")
+            extras.append(f"使用的是{m.form_year}年的表式")
         if not counts[OK]:
             extras.append("没有读到任何数字")
         sub.reason = reason + ("，" + "，".join(extras) if extras else "") + "".join(f"；{r}" for r in m.remarks)

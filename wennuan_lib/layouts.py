@@ -402,7 +402,8 @@ def detect_form_year(text: str, form: Form) -> tuple[str, bool]:
 def translate_match(m: Match, source: Form, target: Form) -> Match:
     """A match made with another year's form, keyed by `target`'s codes through concepts."""
     out = Match(m.layout, header=m.header, form_year=source.form, form_version=m.form_version or source.version,
-                lines_found=m.lines_found, lines_total=m.lines_total, text=m.text, remarks=list(m.remarks))
+                lines_found=m.lines_found, lines_total=m.lines_total, text=m.text,
+                remarks=[f"已按{source.form}年的表式读取并按项目对应到本年度", *m.remarks])
     mapped = set()
     for item in source.items:
         code = target.code_of(item.key)
@@ -444,10 +445,17 @@ def _with_year(extract: Extract, form: Form, m: Match) -> Match:
         return Match(UNKNOWN, header=m.header, form_year=year, text=m.text, problem=(
             f"使用的是{year}年的表式，系统中没有{year}年的表式文件（forms/{year}.yaml），无法对应到本年度的项目；"
             "请单位用本年度下发的表式重新填报"))
-    other = load_form(year)
+    try:
+        other = load_form(year)
+    except (ValueError, KeyError, TypeError) as exc:
+        return Match(UNKNOWN, header=m.header, form_year=year, text=m.text, problem=(
+            f"使用的是{year}年的表式，但{year}年的表式文件有误（{exc}），无法读取；请单位用本年度下发的表式重新填报"))
     theirs = _match_with(extract, other)
     if theirs.layout in FORM_LAYOUTS:
         return translate_match(theirs, other, form)
+    if m.layout in FORM_LAYOUTS:  # never this year's in silence: F01 names the year
+        m.form_year = year
+        m.remarks.append(f"标题或句子显示是{year}年的表式，但按{year}年的表式未能读取，已按本年度表式读取，请核对")
     return m
 
 

@@ -207,7 +207,7 @@ def check_form_year(submissions: pd.DataFrame, values: pd.DataFrame, form: Form)
         mine = values[values["unit"] == row.unit]
         notes = mine["note"].fillna("") if "note" in mine else [""] * len(mine)
         absent = [c for c, note in zip(mine["item"], notes, strict=True) if ABSENT_RX.match(note)]
-        message = (f"使用了{year}年的表式（文件「{row.file}」），已按{year}年的表式读取并按项目对应到{form.form}年")
+        message = f"使用了{year}年的表式（文件「{row.file}」），已按项目对应到{form.form}年的表式"
         if absent:
             message += "；" + ABSENT_NOTE.format(year=year).removesuffix("此项") + "：" + "、".join(
                 f"{c} {form.item(c).label}" for c in absent) + "，请补报"
