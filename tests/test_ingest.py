@@ -34,7 +34,7 @@ def test_sample_covers_every_container_and_layout(sample_run):
     truth, _, frames, _ = sample_run
     read = frames["submissions"]
     assert set(read["container"]) >= {"xlsx", "xlsm", "xls", "docx"} | ({"doc"} if readers.soffice() else set())
-    assert set(read["layout"]) == {"template", "sentence"}
+    assert set(read["layout"]) == {"template", "sentence", "labelled"}
     containers_by_layout = read.groupby("layout")["container"].agg(set)
     assert {"docx", "xlsx"} <= containers_by_layout["sentence"]
     statuses = set(frames["ingest_log"]["status"])

@@ -14,6 +14,8 @@ from . import config
 from .policy import Policy, PolicyError, apply_overrides, raw_policy, resolve
 
 BLANK = re.compile(r"\{([0-9A-Z.]+)\}")
+# The note on an item that another year's form, used by a unit, does not have.
+ABSENT_NOTE = "{year}年表式中没有此项"
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,16 @@ class HeaderField:
     name: str
 
 
+@dataclass(frozen=True)
+class Identity:
+    """What tells this year's form from another year's on paper: `title` and `phrases` are printed with the
+    year ({year}); `texts` are words only this year's form prints (its notice number, a reworded sentence)."""
+
+    title: str = ""
+    phrases: tuple[str, ...] = ()
+    texts: tuple[str, ...] = ()
+
+
 @dataclass
 class Form:
     form: str
@@ -94,6 +106,7 @@ class Form:
     header: list[HeaderField]
     policy: Policy | None = None
     path: Path | None = None
+    identity: Identity = Identity()
 
     @property
     def year(self) -> int:
@@ -169,6 +182,7 @@ def load_form(form_id: str | int) -> Form:
         layout=[Line(str(r["row"]), str(r.get("letter") or ""), printed(r["text"])) for r in data["layout"]],
         header=[HeaderField(h["key"], h["label"], h["name"]) for h in data["header"]],
         path=path,
+        identity=_identity(data.get("identity") or {}, year),
     )
     form.validate()
     try:
@@ -177,6 +191,11 @@ def load_form(form_id: str | int) -> Form:
     except PolicyError as exc:
         raise ValueError(str(exc)) from exc
     return form
+
+
+def _identity(data: dict, year: str) -> Identity:
+    texts = tuple(str(t).replace("{year}", year) for t in data.get("texts") or ())
+    return Identity(str(data.get("title") or ""), tuple(str(p) for p in data.get("phrases") or ()), texts)
 
 
 def translate(frame, source: Form, target: Form, column: str = "item"):

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import archives, cache, catalog, dates, inbox, layouts, readers, sniff, store, versions
+from . import archives, cache, catalog, dates, inbox, layouts, readers, sniff, store, units, versions
 from .form import Form, load_form
 from .parallel import on_all_cores
 from .parse import MISSING, OK, UNREADABLE, format_value, parse_blank
@@ -31,6 +31,9 @@ UNPACKED = "unpacked"  # an archive: its members are listed (and read) one by on
 NOT_FOUND = "not_found"
 STATUS_LABELS = {READ: "已读取", SUMMARY: "书面总结", SUPERSEDED: "已被替代", SKIPPED: "已略过", REJECTED: "无法读取",
                  UNPACKED: "已解压"}
+# A form recognised but without a single figure is not 已读取 (status stays `read`: it is the unit's report).
+EMPTY_LABEL, NO_FIGURES_LABEL = "全部未填", "未读到数字"
+ARCHIVE_SUFFIXES = (".zip", ".rar", ".7z")
 VALUE_LABELS = {OK: "已填", MISSING: "未填", UNREADABLE: "无法识别", NOT_FOUND: "表中未找到"}
 
 LITTER_NAMES = {"thumbs.db", ".ds_store", "desktop.ini"}
@@ -71,7 +74,13 @@ class Submission:
 
     @property
     def is_form(self) -> bool:
-        return self.layout in (layouts.TEMPLATE, layouts.SENTENCE)
+        return self.layout in layouts.FORM_LAYOUTS
+
+    @property
+    def status_label(self) -> str:
+        if self.status == READ and not any(r["status"] == OK for r in self.rows):
+            return NO_FIGURES_LABEL if any(r["status"] == UNREADABLE for r in self.rows) else EMPTY_LABEL
+        return STATUS_LABELS[self.status]
 
     @property
     def containers(self) -> list[str]:
@@ -164,38 +173,84 @@ def _add(out: list, sub: Submission, path: Path, scratch: Path, depth: int) -> N
             _add(out, member, m.path, scratch, depth + 1)
 
 
-def _resolve_unit(sub: Submission, path: Path, registry: Registry) -> None:
+def _named_in(registry: Registry, text: str) -> units.Resolved | None:
+    """The registered unit whose name or alias comes first in a text (the longest at the same place)."""
+    key = units.normalize(text)
+    if not key:
+        return None
+    hits = [(key.find(k), -len(k), name) for k, name in registry.keys.items() if len(k) >= 2 and k in key]
+    if not hits:
+        return None
+    name = min(hits)[2]
+    return units.Resolved(name, True, registry.types[name], "名称包含")
+
+
+def _title_and_lines(text: str) -> tuple[str, str]:
+    """A document's first line (its title) and the few lines after it."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()][:6]
+    return (lines[0] if lines else ""), "\n".join(lines[1:])[:300]
+
+
+def _folders(file: str) -> list[tuple[str, str]]:
+    """(name, how) of the folders and archives a file came in, the innermost first."""
+    out = []
+    for part in reversed(Path(file).parts[:-1]):
+        suffix = Path(part).suffix.lower()
+        if suffix in ARCHIVE_SUFFIXES:
+            out.append((part[: -len(suffix)], f"按所在压缩包（{part}）"))
+        else:
+            out.append((part, f"按所在文件夹（{part}）"))
+    return out
+
+
+def _resolve_unit(sub: Submission, registry: Registry) -> None:
+    """Who sent a file. A form (or a file rejected as one): 填报单位, file name, title, first lines, folders.
+    A written summary: file name, title, first lines, 填报单位, folders. A file that could not be read: its
+    file name, then its folders."""
     written = sub.written_unit
-    by_header = registry.resolve(written) if written else None
-    by_file = registry.resolve(path.stem)
-    by_folder = next(((name, r) for name in sub.containers if (r := registry.resolve(name))), None)
-    if by_header:
-        chosen, how = by_header, f"按填报单位（{by_header.how}）"
-    elif by_file:
-        chosen = by_file
-        how = "按文件名" + (f"（填报单位「{written}」不在单位名录中）" if written else "（未填填报单位）")
-    elif by_folder:
-        chosen = by_folder[1]
-        how = f"按所在压缩包或文件夹「{by_folder[0]}」" + (f"（填报单位「{written}」不在单位名录中）" if written else "")
-    else:
-        sub.unit, sub.registered = (written or path.stem), False
+    by_header = ("按填报单位", registry.resolve(written) if written else None)
+    by_file = ("按文件名", registry.resolve(Path(sub.file).stem))
+    sources = [by_file]
+    if sub.match is not None:
+        title, lines = _title_and_lines(sub.match.text)
+        by_text = [("按标题", _named_in(registry, title)), ("按开头文字", _named_in(registry, lines))]
+        sources = [by_file, *by_text, by_header] if sub.status == SUMMARY else [by_header, by_file, *by_text]
+    sources += [(how, registry.resolve(name)) for name, how in _folders(sub.file)]
+    how, chosen = next(((how, found) for how, found in sources if found), ("", None))
+    if chosen is None:
+        if sub.match is None or (sub.status == REJECTED and not written):  # nothing names the sender
+            sub.unit, sub.registered, sub.unit_how = "", False, "无法从文件名、标题或所在文件夹判断报送单位"
+            return
+        sub.unit, sub.registered = (written or Path(sub.file).stem), False
         sub.unit_how = "未在单位名录中" + ("" if written else "，且未填填报单位，暂以文件名为单位名")
         return
+    if how == "按填报单位":
+        how = f"按填报单位（{chosen.how}）"
+    elif how == "按文件名" and sub.match is not None and sub.is_form:
+        how += f"（填报单位「{written}」不在单位名录中）" if written else "（未填填报单位）"
+    elif written and not by_header[1]:
+        how += f"（填报单位「{written}」不在单位名录中）"
     sub.unit, sub.unit_type, sub.registered, sub.unit_how = chosen.name, chosen.type, True, how
 
 
 def _parse_values(sub: Submission, form: Form) -> None:
     m = sub.match
     for item in form.items:
+        note = m.notes.get(item.code, "")
         row = {"item": item.code, "raw_text": "", "location": "", "value": None, "status": NOT_FOUND,
-               "approx": False, "note": "表中未找到这一句，可能被删改", "revised": False}
-        if item.code in m.values:
+               "approx": False, "note": note or "表中未找到这一句，可能被删改", "revised": False}
+        if item.code in m.refused:  # the matcher saw something there but cannot tell it is this blank's figure
+            found, why = m.refused[item.code]
+            raw = found.raw if isinstance(found.raw, str) else readers.cell_text(found.raw)
+            row.update(raw_text=raw.strip("\n"), location=found.loc, status=UNREADABLE, note=why)
+        elif item.code in m.values:
             found = m.values[item.code]
             parsed = parse_blank(found.raw, item.is_money)
             raw = found.raw if isinstance(found.raw, str) else readers.cell_text(found.raw)
-            note = "；".join(x for x in (parsed.note, REVISED_NOTE if found.revised else "") if x)
+            notes = (parsed.note, note, REVISED_NOTE if found.revised else "")
             row.update(raw_text=raw.strip("\n"), location=found.loc, value=parsed.value,
-                       status=parsed.status, approx=parsed.approx, note=note, revised=found.revised)
+                       status=parsed.status, approx=parsed.approx, note="；".join(x for x in notes if x),
+                       revised=found.revised)
         sub.rows.append(row)
 
 
@@ -224,13 +279,12 @@ def describe(sub: Submission, path: Path, m: layouts.Match, form: Form, registry
         sub.date_problem = sub.date_note
     sub.person = str(header.get("person") or "").strip()
     sub.phone = readers.cell_text(header.get("phone")).strip()
-    _resolve_unit(sub, path, registry)
     if m.layout == layouts.SUMMARY:
         sub.status, sub.reason = SUMMARY, "书面总结材料（文字材料，不从中读取数字）"
     elif m.layout == layouts.UNKNOWN:
         sub.status = REJECTED
-        sub.reason = (f"未识别出统计表：表中的句子只找到{m.lines_found}/{m.lines_total}句，"
-                      "请单位使用下发的统计表模板填报")
+        sub.reason = m.problem or (f"未识别出统计表：表中的句子只找到{m.lines_found}/{m.lines_total}句，"
+                                   "请单位使用下发的统计表模板填报")
     else:
         if rows is not None:  # from the cache: fresh objects, nobody else holds them
             sub.rows = rows
@@ -238,11 +292,14 @@ def describe(sub: Submission, path: Path, m: layouts.Match, form: Form, registry
             _parse_values(sub, form)
         sub.status = READ
         counts = {s: sum(r["status"] == s for r in sub.rows) for s in (OK, MISSING, UNREADABLE, NOT_FOUND)}
-        reason = f"已读取（{layouts.LAYOUT_LABELS[m.layout]}）：{len(form.items)}项中已填{counts[OK]}项"
+        reason = f"{sub.status_label}（{layouts.LAYOUT_LABELS[m.layout]}）：{len(form.items)}项中已填{counts[OK]}项"
         extras = [f"{VALUE_LABELS[s]}{n}项" for s, n in counts.items() if s != OK and n]
         if m.form_year and m.form_year != form.form:
-            extras.append(f"使用的是{m.form_year}年的模板")
-        sub.reason = reason + ("，" + "，".join(extras) if extras else "")
+            extras.append(f"使用的是{m.form_year}年的表式")
+        if not counts[OK]:
+            extras.append("没有读到任何数字")
+        sub.reason = reason + ("，" + "，".join(extras) if extras else "") + "".join(f"；{r}" for r in m.remarks)
+    _resolve_unit(sub, registry)
     return sub
 
 
@@ -334,6 +391,9 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
 
 
 def _frames(ctx: StepContext, form: Form, registry: Registry, subs: list[Submission]) -> dict[str, pd.DataFrame]:
+    for sub in subs:
+        if sub.status == REJECTED and sub.match is None:  # never read: its name and folders may still say whose
+            _resolve_unit(sub, registry)
     _match_unregistered(subs)
     versions.check_dates(subs, ctx.cfg)
     supersede(subs)
@@ -342,9 +402,9 @@ def _frames(ctx: StepContext, form: Form, registry: Registry, subs: list[Submiss
     def unit_key(sub: Submission) -> tuple:
         return (*registry.sort_key(sub.unit), sub.file)
 
-    log = _frame([{"file": s.file, "status": s.status, "status_label": STATUS_LABELS[s.status],
+    log = _frame([{"file": s.file, "status": s.status, "status_label": s.status_label,
                    "reason": s.reason, "unit": s.unit, "layout": layouts.LAYOUT_LABELS.get(s.layout, ""),
-                   "container": s.container} for s in subs], "ingest_log")
+                   "container": s.container, "unit_how": s.unit_how} for s in subs], "ingest_log")
     forms = sorted((s for s in subs if s.status in (READ, SUPERSEDED)), key=unit_key)
     submissions = _frame([{
         "file": s.file, "status": s.status, "unit": s.unit, "unit_type": s.unit_type, "registered": s.registered,

@@ -8,8 +8,13 @@ Two layouts:
   Excel: the form's literal text around each blank is located (tolerating spaces,
   full-width forms, underscores and merged lines) and what lies between is the blank.
 
-A document that matches neither is classified: prose in Word is the unit's 书面总结材料
-and is never read for figures.
+* ``labelled`` — a table the unit made itself: the form's words in one column, the figures in
+  another (see label_layout).
+
+A document that matches none is classified: prose in Word is the unit's 书面总结材料
+and is never read for figures; a table of figures whose rows cannot be matched is rejected as
+表式无法识别. A document on another year's form is read through that year's form file and its
+values are mapped by concept to this year's codes.
 """
 
 from __future__ import annotations
@@ -17,16 +22,21 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from . import dates
+from . import config, dates, label_layout
 from .artifacts import register
-from .form import Form, Line
+from .form import ABSENT_NOTE, Form, Line, form_path, load_form
+from .parse import OK, parse_blank
 from .readers import Extract
 
 TEMPLATE, SENTENCE, SUMMARY, UNKNOWN = "template", "sentence", "summary", "unknown"
-LAYOUT_LABELS = {TEMPLATE: "本系统模板", SENTENCE: "原通知表式（文字句式）", SUMMARY: "书面总结材料", UNKNOWN: "无法识别"}
+LABELLED = "labelled"
+LAYOUT_LABELS = {TEMPLATE: "本系统模板", SENTENCE: "原通知表式（文字句式）", LABELLED: "自制表式（项目与数字分列）",
+                 SUMMARY: "书面总结材料", UNKNOWN: "无法识别"}
+FORM_LAYOUTS = (TEMPLATE, SENTENCE, LABELLED)
 
 GAP = r"[\s_\u3000]*"
 PUNCT = ",，;；。.:：、"
@@ -56,6 +66,10 @@ class Match:
     lines_found: int = 0
     lines_total: int = 0
     text: str = ""  # the full extracted text (kept for summaries)
+    notes: dict[str, str] = field(default_factory=dict)  # item code -> note for extracted.csv
+    refused: dict[str, tuple[Found, str]] = field(default_factory=dict)  # code -> (what is there, why not read)
+    remarks: list[str] = field(default_factory=list)  # about the whole file, for its reason in ingest_log
+    problem: str = ""  # why a document that looks like a form cannot be read (layout UNKNOWN)
 
 
 register(Found, Match)  # kept in the extraction cache as data
@@ -305,12 +319,184 @@ def match_sentences(extract: Extract, form: Form) -> Match:
     return match
 
 
-def match(extract: Extract, form: Form) -> Match:
-    """Template by names first, then the sentence layout, then prose (书面总结材料)."""
+# A sentence layout whose blanks hold at least this share of numbers is read as it is.
+FILLED_SHARE = 0.5
+# Rows of figures beside the words that make "numbers are plainly present" (a table, not a stray number).
+PLAIN_NUMBER_ROWS = 3
+TABLE_NUMBER_ROWS = 5
+# A Word document with this much prose outside its tables is a written summary, whatever tables it has.
+PROSE_CHARS = 300
+PARAGRAPH_LOC = re.compile(r"^第\d+段$")
+
+
+def _prose(extract: Extract) -> bool:
+    return extract.is_word and sum(len(b.text.strip()) for b in extract.blocks
+                                   if PARAGRAPH_LOC.match(b.loc)) >= PROSE_CHARS
+
+
+def _filled(m: Match, form: Form) -> int:
+    """Blanks that hold a number."""
+    return sum(parse_blank(f.raw, form.item(c).is_money).status == OK for c, f in m.values.items())
+
+
+def _labelled_match(lab: label_layout.Labelled, extract: Extract, form: Form, sentence: Match, filled: int) -> Match:
+    m = Match(LABELLED, lines_found=lab.identified, lines_total=lab.total, text=sentence.text)
+    for code, (raw, loc) in lab.values.items():
+        m.values[code] = Found(raw, loc)
+    for code, (raw, loc, why) in lab.refused.items():
+        m.refused[code] = (Found(raw, loc), why)
+    if sentence.layout == SENTENCE and filled:  # figures typed in the sentences too: keep both, never choose
+        for code, found in sentence.values.items():
+            if parse_blank(found.raw, form.item(code).is_money).status != OK:
+                continue
+            mine = m.values.get(code)
+            if mine is None or parse_blank(mine.raw, form.item(code).is_money).status != OK:
+                m.values[code] = found
+                m.refused.pop(code, None)
+            elif parse_blank(mine.raw, True).value != parse_blank(found.raw, True).value:
+                m.refused[code] = (mine, f"句中空格填的是「{str(found.raw).strip()}」（{found.loc}），"
+                                         f"旁边一列填的是「{str(mine.raw).strip()}」，两处不一致")
+    for code in form.codes:
+        if code not in m.values and code not in m.refused:
+            m.not_found.append(code)
+            m.notes[code] = "自制表中没有找到这一项"
+    if lab.reordered:
+        m.remarks.append(f"表中有{lab.reordered}行的顺序与下发的表式不同，已按项目名称逐行对应，请核对")
+    if lab.unmatched:
+        rows = "、".join(f"{r.loc}「{r.label[:16]}」" for r in lab.unmatched[:3])
+        m.remarks.append(f"另有{len(lab.unmatched)}行数字无法对应到表中项目，未计入（{rows}"
+                         + ("等" if len(lab.unmatched) > 3 else "") + "）")
+    m.header = header_from_text(FlatText(extract))
+    return m
+
+
+def _match_with(extract: Extract, form: Form) -> Match:
+    """Template by names, then the sentence layout, then the labelled layout; UNKNOWN with a problem when
+    figures are plainly present but cannot be matched."""
     m = match_template(extract, form)
     if m is not None:
         return m
     m = match_sentences(extract, form)
-    if m.layout == UNKNOWN and extract.is_word and len(re.sub(r"\s", "", m.text)) >= 20:
+    filled = _filled(m, form) if m.layout == SENTENCE else 0
+    if m.layout == SENTENCE and filled and filled >= FILLED_SHARE * len(m.values) and m.lines_found == m.lines_total:
+        return m
+    lab = label_layout.read(extract, form)
+    if lab.confident and lab.filled > filled:
+        return _labelled_match(lab, extract, form, m, filled)
+    unread = lab.number_rows > filled and (
+        lab.number_rows >= PLAIN_NUMBER_ROWS if m.layout == SENTENCE
+        else lab.number_rows >= TABLE_NUMBER_ROWS and (lab.identified >= PLAIN_NUMBER_ROWS or not extract.is_word)
+        and not _prose(extract))
+    if unread:
+        m.layout, m.values, m.not_found = UNKNOWN, {}, []
+        m.problem = f"表式无法识别：{lab.summary()}，其余无法对应；请单位使用下发的统计表模板填报"
+    return m
+
+
+def _year_rx(pattern: str) -> re.Pattern:
+    """A printed phrase with {year} as a regex capturing the year."""
+    before, _, after = pattern.partition("{year}")
+    return re.compile(fuzzy(before) + GAP + r"([12][0-9]{3})" + GAP + fuzzy(after))
+
+
+def other_forms() -> list[Form]:
+    """Every form file that loads (a broken one is that year's problem, not this file's)."""
+    out = []
+    for path in sorted(config.FORMS_DIR.glob("*.yaml")):
+        try:
+            out.append(load_form(path.stem))
+        except (ValueError, KeyError, TypeError, OSError):
+            continue
+    return out
+
+
+def detect_form_year(text: str, form: Form) -> tuple[str, bool]:
+    """The year whose form a document is, by its printed words, and whether its title names a form.
+
+    Each 「XXXX年元旦、春节期间」 is one vote for XXXX, the title's year one, and each year's own words
+    (its identity texts, e.g. 2012's 十七届六中全会精神) two; '' when nothing tells."""
+    votes: Counter = Counter()
+    for phrase in form.identity.phrases:
+        for m in _year_rx(phrase).finditer(text):
+            votes[m.group(1)] += 1
+    titled = False
+    if form.identity.title and (t := _year_rx(form.identity.title).search(text[:2000])):
+        votes[t.group(1)] += 1
+        titled = True
+    for other in other_forms():
+        if any(re.search(fuzzy(words), text) for words in other.identity.texts):
+            votes[other.form] += 2
+    if not votes:
+        return "", titled
+    top = max(votes.values())
+    winners = sorted(y for y, n in votes.items() if n == top)
+    return (form.form if form.form in winners else winners[-1]), titled
+
+
+def translate_match(m: Match, source: Form, target: Form) -> Match:
+    """A match made with another year's form, keyed by `target`'s codes through concepts."""
+    out = Match(m.layout, header=m.header, form_year=source.form, form_version=m.form_version or source.version,
+                lines_found=m.lines_found, lines_total=m.lines_total, text=m.text,
+                remarks=[f"已按{source.form}年的表式读取并按项目对应到本年度", *m.remarks])
+    mapped = set()
+    for item in source.items:
+        code = target.code_of(item.key)
+        if code is None:
+            if item.code in m.values:
+                out.remarks.append(f"{source.form}年表式中的「{item.code} {item.label}」在本年度表式中没有对应项目，未计入")
+            continue
+        mapped.add(code)
+        moved = f"（{source.form}年表式的{item.code}）" if code != item.code else ""
+        if item.code in m.values:
+            out.values[code] = m.values[item.code]
+        if item.code in m.refused:
+            out.refused[code] = m.refused[item.code]
+        if item.code in m.not_found:
+            out.not_found.append(code)
+        out.notes[code] = "；".join(x for x in (f"按{source.form}年表式读取{moved}", m.notes.get(item.code, "")) if x)
+    for code in target.codes:
+        if code not in mapped:
+            out.not_found.append(code)
+            out.notes[code] = ABSENT_NOTE.format(year=source.form)
+    order = {c: k for k, c in enumerate(target.codes)}
+    out.not_found.sort(key=order.__getitem__)
+    return out
+
+
+def _with_year(extract: Extract, form: Form, m: Match) -> Match:
+    """The match through the form of the year the document was made for; this year's otherwise."""
+    if m.layout == TEMPLATE:
+        year, titled = m.form_year or form.form, True
+    else:
+        year, titled = detect_form_year(m.text, form)
+    form_like = m.layout in FORM_LAYOUTS or titled or bool(m.problem) or (
+        m.lines_total and m.lines_found * 4 >= m.lines_total)
+    if m.layout in FORM_LAYOUTS:
+        m.form_year = m.form_year or form.form
+    if not year or year == form.form or not form_like:
+        return m
+    if not form_path(year).exists():
+        return Match(UNKNOWN, header=m.header, form_year=year, text=m.text, problem=(
+            f"使用的是{year}年的表式，系统中没有{year}年的表式文件（forms/{year}.yaml），无法对应到本年度的项目；"
+            "请单位用本年度下发的表式重新填报"))
+    try:
+        other = load_form(year)
+    except (ValueError, KeyError, TypeError) as exc:
+        return Match(UNKNOWN, header=m.header, form_year=year, text=m.text, problem=(
+            f"使用的是{year}年的表式，但{year}年的表式文件有误（{exc}），无法读取；请单位用本年度下发的表式重新填报"))
+    theirs = _match_with(extract, other)
+    if theirs.layout in FORM_LAYOUTS:
+        return translate_match(theirs, other, form)
+    if m.layout in FORM_LAYOUTS:  # never this year's in silence: F01 names the year
+        m.form_year = year
+        m.remarks.append(f"标题或句子显示是{year}年的表式，但按{year}年的表式未能读取，已按本年度表式读取，请核对")
+    return m
+
+
+def match(extract: Extract, form: Form) -> Match:
+    """Template by names, then the sentence layout, then the labelled layout, each through the form of the
+    year the document was made for; then prose (书面总结材料)."""
+    m = _with_year(extract, form, _match_with(extract, form))
+    if m.layout == UNKNOWN and not m.problem and extract.is_word and len(re.sub(r"\s", "", m.text)) >= 20:
         m.layout = SUMMARY
     return m

@@ -2,7 +2,8 @@
 
 Writes (see the catalog):
 
-* reporting_status  every expected unit (and any unknown one): 统计表 and 书面总结材料 已报/未报, late or not
+* reporting_status  every expected unit (and any unknown one): 统计表 已报 / 已报但无法读取 / 未报 (with the files
+  that could not be read and why, to ask for another format), 书面总结材料 已报/未报, late or not
 * findings_by_unit, findings_by_rule  summaries of the open findings
 * feedback          one workbook per unit with open findings (feedback/<unit>.xlsx)
 """
@@ -18,6 +19,9 @@ from .rules import is_open
 from .steps import StepContext
 from .units import Registry
 
+# What a unit's 统计表 is: read, sent but unreadable (ask for another format), or not sent at all.
+REPORTED, UNREADABLE, NOT_REPORTED = "已报", "已报但无法读取", "未报"
+
 
 def _days_late(date: str, deadline: str) -> int | None:
     if not date or not deadline:
@@ -26,9 +30,15 @@ def _days_late(date: str, deadline: str) -> int | None:
 
 
 def reporting_status(registry: Registry, submissions: pd.DataFrame, summaries: pd.DataFrame,
-                     issues: pd.DataFrame, deadline: str) -> pd.DataFrame:
+                     issues: pd.DataFrame, deadline: str, log: pd.DataFrame | None = None) -> pd.DataFrame:
+    """`log` (ingest_log): files that could not be read, by the unit they were attributed to."""
     in_force = submissions[submissions["status"] == "read"]
-    units = registry.names + sorted((set(in_force["unit"]) | set(summaries["unit"])) - set(registry.names))
+    rejected = log[(log["status"] == "rejected") & (log["unit"] != "")] if log is not None else log
+    problems: dict[str, list[str]] = {}
+    for r in ([] if rejected is None else rejected.to_dict("records")):
+        problems.setdefault(r["unit"], []).append(f"「{r['file']}」{r['reason']}")
+    units = registry.names + sorted((set(in_force["unit"]) | set(summaries["unit"]) | set(problems))
+                                    - set(registry.names))
     forms: dict[str, list[dict]] = {}
     for r in in_force.to_dict("records"):
         forms.setdefault(r["unit"], []).append(r)
@@ -48,10 +58,12 @@ def reporting_status(registry: Registry, submissions: pd.DataFrame, summaries: p
         late = "" if not form else ("未填日期" if days is None else ("逾期" if days > 0 else "按时"))
         rows.append({
             "unit": unit, "unit_type": registry.types.get(unit, ""), "registered": unit in registry.types,
-            "form": "已报" if form else "未报", "form_file": "、".join(r["file"] for r in form), "form_date": date,
+            "form": REPORTED if form else (UNREADABLE if unit in problems else NOT_REPORTED),
+            "form_file": "、".join(r["file"] for r in form), "form_date": date,
             "late": late, "days_late": days if days and days > 0 else "",
             "summary": "已报" if summary else "未报", "summary_files": "、".join(summary),
             "errors": int(errors.get(unit, 0)), "warnings": int(warnings.get(unit, 0)), "waived": int(waivers.get(unit, 0)),
+            "form_problem": "；".join(problems.get(unit, [])),
         })
     return pd.DataFrame(rows, columns=catalog.dataset("reporting_status").column_names)
 
@@ -75,9 +87,11 @@ def by_rule(issues: pd.DataFrame) -> pd.DataFrame:
 
 
 def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
-    submissions, summaries, issues, values = (ctx.load(n) for n in ("submissions", "summaries", "issues", "values"))
+    submissions, summaries, issues, values, log = (ctx.load(n) for n in ("submissions", "summaries", "issues",
+                                                                         "values", "ingest_log"))
     frames = {
-        "reporting_status": reporting_status(ctx.registry, submissions, summaries, issues, ctx.cfg.get("deadline", "")),
+        "reporting_status": reporting_status(ctx.registry, submissions, summaries, issues, ctx.cfg.get("deadline", ""),
+                                             log),
         "findings_by_unit": by_unit(issues),
         "findings_by_rule": by_rule(issues),
     }

@@ -18,6 +18,13 @@ def _load(run_dir, name, columns=None):
     return store.load_table(ds, path, columns) if path.exists() else None
 
 
+def _unreadable(st) -> list[str]:
+    """Units that sent something that could not be read: the files and why, to ask for another format."""
+    rows = st[st["form"] == "已报但无法读取"]
+    return [f"  已报但无法读取（请单位换一种格式重新报送）：{unit}：{problem}"
+            for unit, problem in zip(rows["unit"], rows["form_problem"], strict=True)]
+
+
 def run_summary(workspace, year: int) -> str:
     scope = workspace.scope(year)
     run = scope.current()
@@ -25,9 +32,11 @@ def run_summary(workspace, year: int) -> str:
         return f"{year}年没有完整的运行结果"
     log = _load(run, "ingest_log")
     counts = log["status"].value_counts()
+    empty = int(((log["status"] == "read") & (log["status_label"] != "已读取")).sum())
     lines = [
         f"{year}年处理完成：收件箱共 {len(log)} 个文件",
-        f"  统计表已读取 {counts.get('read', 0)} 份，书面总结 {counts.get('summary', 0)} 份，"
+        f"  统计表已读取 {counts.get('read', 0)} 份" + (f"（其中 {empty} 份没有读到任何数字）" if empty else "")
+        + f"，书面总结 {counts.get('summary', 0)} 份，"
         f"被替代 {counts.get('superseded', 0)} 份，略过 {counts.get('skipped', 0)} 个，无法读取 {counts.get('rejected', 0)} 个",
     ]
     for row in log[log["status"] == "rejected"].to_dict("records"):
@@ -49,6 +58,7 @@ def run_summary(workspace, year: int) -> str:
     st = _load(run, "reporting_status")
     if st is not None:
         lines.append(f"  未报统计表：{_names(st, st['form'] == '未报')}")
+        lines += _unreadable(st)
         lines.append(f"  逾期报送：{_names(st, st['late'] == '逾期')}")
         lines.append(f"  不在单位名录中：{_names(st, ~st['registered'])}")
         feedback = catalog.files_in(run, catalog.dataset("feedback"))
@@ -89,9 +99,11 @@ def status_text(workspace, year: int) -> str:
     open_ = issues[is_open(issues)]
     lines = [
         f"{year}年状态",
-        f"  统计表：应报 {len(expected)} 个单位，已报 {int((expected['form'] == '已报').sum())} 个；"
+        f"  统计表：应报 {len(expected)} 个单位，已报 {int((expected['form'] == '已报').sum())} 个，"
+        f"已报但无法读取 {int((expected['form'] == '已报但无法读取').sum())} 个；"
         f"书面总结已报 {int((expected['summary'] == '已报').sum())} 个",
         f"  未报统计表：{_names(st, st['form'] == '未报')}",
+        *_unreadable(st),
         f"  逾期报送：{_names(st, st['late'] == '逾期')}",
         f"  不在单位名录中：{_names(st, ~st['registered'])}",
         f"  未解决的审核意见：必须修改 {int((open_['severity'] == 'error').sum())} 条，请核实 "

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from .form import Form
+from .form import ABSENT_NOTE, Form
 from .parse import format_value, to_decimal
 from .policy import Rule
 
@@ -29,6 +29,8 @@ TOTALS = "全市合计"
 # Checks on single blanks, with their ids.
 MISSING_ID, UNREADABLE_ID, NOT_FOUND_ID, APPROX_ID, AUDIT_ID = "N01", "N02", "N03", "N04", "A01"
 REVISED_ID, DATE_ID = "R01", "D01"  # a blank read from a Word revision; a form's 填报日期 unreadable or out of range
+EMPTY_ID, FORM_YEAR_ID = "E01", "F01"  # per unit: nothing filled at all; another year's form
+ABSENT_RX = re.compile("^" + re.escape(ABSENT_NOTE).replace(re.escape("{year}"), r"\d{4}") + "$")
 ACTIONS = {
     "hard": "请核对并修改相关数字，使其符合表内关系后重新报送",
     "soft": "请核实；如数字无误，请回复确认",
@@ -41,6 +43,8 @@ ACTIONS = {
     REVISED_ID: "请确认修订后的数字是否为最终数字",
     DATE_ID: "请核实填报日期（如有修改稿，请注明日期后重新报送）",
     "yuan": "请核实金额单位：本表金额一律以万元为单位",
+    EMPTY_ID: "请填写统计表后重新报送（确实没有的项目请填0）",
+    FORM_YEAR_ID: "请用本年度下发的表式重新填报",
 }
 FINDING_COLUMNS = ["unit", "unit_type", "item", "items", "rule", "check_type", "severity", "message", "action"]
 
@@ -169,13 +173,23 @@ def check_form_rules(unit: str, unit_type: str, vals: dict, form: Form, compiled
 
 
 def check_blanks(values: pd.DataFrame, form: Form) -> list[dict]:
-    """Per blank: 未填, 无法识别, 表中未找到, 约数, and a figure read from a Word revision."""
+    """Per blank: 未填, 无法识别, 表中未找到, 约数, and a figure read from a Word revision; a unit that filled
+    nothing at all is one finding (E01). An item another year's form lacks is not a blank of its own: F01 names it."""
     say = Describer(form)
     findings = []
+    filled = values["status"].isin(["ok", "unreadable"]).groupby(values["unit"]).any()
+    empty = set(filled.index[~filled])
+    for unit in dict.fromkeys(values["unit"]):
+        if unit in empty:
+            rows = values[values["unit"] == unit]
+            findings.append(make_finding(unit, rows["unit_type"].iloc[0], [], EMPTY_ID, "hard", ERROR,
+                                         f"统计表全部未填：{len(rows)}项中没有一项填了数字", ACTIONS[EMPTY_ID]))
     revised = values["revised"].astype(bool) if "revised" in values else pd.Series(False, index=values.index)
     if "corrected" in values:  # the analyst's correction settles what the revision said
         revised &= ~values["corrected"].astype(bool)
-    notable = (values["status"] != "ok") | values["approx"].astype(bool) | revised
+    notable = ((values["status"] != "ok") | values["approx"].astype(bool) | revised) & ~values["unit"].isin(empty)
+    if "note" in values:
+        notable &= ~values["note"].fillna("").str.match(ABSENT_RX)
     for row, was_revised in zip(values[notable].itertuples(index=False), revised[notable].tolist(), strict=True):
         code = row.item
         label = f"{code} {form.item(code).label}"
@@ -193,8 +207,9 @@ def check_blanks(values: pd.DataFrame, form: Form) -> list[dict]:
                                      f"{label} 填的是「{row.raw_text.strip()}」，无法识别为数字（{row.note}）",
                                      ACTIONS[UNREADABLE_ID]))
         elif row.status == "not_found":
+            why = row.note if row.note and row.note != "表中未找到这一句，可能被删改" else "这一句可能被删改"
             findings.append(make_finding(row.unit, row.unit_type, [code], NOT_FOUND_ID, "hard", ERROR,
-                                     f"{label} 在表中未找到（这一句可能被删改）", ACTIONS[NOT_FOUND_ID]))
+                                     f"{label} 在表中未找到（{why}）", ACTIONS[NOT_FOUND_ID]))
         elif approx:
             findings.append(make_finding(row.unit, row.unit_type, [code], APPROX_ID, "soft", WARNING,
                                      f"{label} 填的是约数「{row.raw_text.strip()}」，暂按 "
@@ -213,6 +228,25 @@ def check_dates(submissions: pd.DataFrame) -> list[dict]:
         findings.append(make_finding(row.unit, row.unit_type, [], DATE_ID, "soft", WARNING,
                                      f"报送文件「{row.file}」{fate}的{row.date_problem}，未作为判断哪份报送最新的依据",
                                      ACTIONS[DATE_ID]))
+    return findings
+
+
+def check_form_year(submissions: pd.DataFrame, values: pd.DataFrame, form: Form) -> list[dict]:
+    """A unit whose form in force is another year's (read through that year's form file): must fix (F01)."""
+    findings = []
+    in_force = submissions[(submissions["status"] == "read") & ~submissions["form_year"].astype(str).isin(
+        ["", form.form])]
+    for row in in_force.itertuples(index=False):
+        year = str(row.form_year)
+        mine = values[values["unit"] == row.unit]
+        notes = mine["note"].fillna("") if "note" in mine else [""] * len(mine)
+        absent = [c for c, note in zip(mine["item"], notes, strict=True) if ABSENT_RX.match(note)]
+        message = f"使用了{year}年的表式（文件「{row.file}」），已按项目对应到{form.form}年的表式"
+        if absent:
+            message += "；" + ABSENT_NOTE.format(year=year).removesuffix("此项") + "：" + "、".join(
+                f"{c} {form.item(c).label}" for c in absent) + "，请补报"
+        findings.append(make_finding(row.unit, row.unit_type, absent, FORM_YEAR_ID, "hard", ERROR, message,
+                                     ACTIONS[FORM_YEAR_ID]))
     return findings
 
 
@@ -345,13 +379,14 @@ def _explain_total(finding: dict, units: dict) -> dict:
 def check_all(values: pd.DataFrame, form: Form, previous: pd.DataFrame | None = None,
               previous_year: int | None = None, totals: dict | None = None,
               submissions: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every finding for every unit in `values` (and for the city totals when given; and on the forms'
-    填报日期 when ingest's `submissions` are given)."""
+    """Every finding for every unit in `values` (and for the city totals when given; and, when ingest's
+    `submissions` are given, the form each unit used and its 填报日期)."""
     units = unit_dicts(values)
     types = dict(zip(values["unit"].tolist(), values["unit_type"].tolist(), strict=True))
     findings = check_blanks(values, form)
     if submissions is not None:
         findings += check_dates(submissions[submissions["unit"].isin(units)])
+        findings += check_form_year(submissions, values, form)
     compiled = compile_rules(form)
     for unit, vals in units.items():
         findings += check_form_rules(unit, types.get(unit, ""), vals, form, compiled)

@@ -30,7 +30,7 @@ import xlwt
 import yaml
 from docx.shared import Pt
 
-from . import catalog, readers, store, template
+from . import catalog, config, readers, store, template
 from .form import Form, Line, load_form
 from .parse import MISSING, OK, UNREADABLE
 
@@ -90,6 +90,7 @@ class SampleFile:
     status: str  # what ingest must say: read / summary / superseded / skipped / rejected
     unit: str = ""
     layout: str = ""
+    unit_how: str = ""  # a word ingest's unit_how must contain (按标题 …), when it matters
 
 
 @dataclass
@@ -103,6 +104,7 @@ class Truth:
     late: list[str] = field(default_factory=list)
     # (unit, rule id, item code) of every figure broken on purpose
     broken: list[tuple[str, str, str]] = field(default_factory=list)
+    wrong_year: dict[str, str] = field(default_factory=dict)  # unit -> the year whose form it used
     corrected: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (unit, item) -> value in force
     waived: list[tuple[str, str]] = field(default_factory=list)  # (unit, rule)
     unmatched_corrections: int = 0
@@ -716,6 +718,7 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
     earlier = _inbox_mess(plans, year, {twice.unit, UNREGISTERED} | {p.unit for p in summary_plans}) \
         if year >= INBOX_MESS_FROM else None
     drafts = [p for p in (draft, earlier) if p is not None]
+    _reorganised_plans(plans, year, exclude=(twice, *drafts))
 
     sizes = {n: (t, s) for n, _, t, s in UNITS}
     sizes[UNREGISTERED] = ("", 3_000)
@@ -753,6 +756,7 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
             sub.mkdir(exist_ok=True)
             (paths.inbox / fname).rename(sub / fname)
             truth.files[-1].name = f"书面材料/{fname}"
+    _generic_summary(paths.inbox, [p for p in plans if p is not draft], true_values, truth, rng, year)
     quoted = [f.unit for f in truth.files if f.status == "summary"][0]
     (paths.year_inputs / "narrative.md").write_text(NARRATIVE.format(unit=quoted, quote=experience_sentence(year)),
                                                     encoding="utf-8")
@@ -880,7 +884,9 @@ def _write_plan(form: Form, inbox: Path, p: Plan, values: dict, messer: Messer, 
         header["date_text"] = p.variant.get("date_text", header["date_text"])
         marks = _revisions(form, p, texts, expected, protect, truth)
         layout = "sentence"
-        if p.container in ("docx", "docx-seedhdr") and p.variant.get("zip_folder"):
+        if p.container in REORGANISED:
+            layout = _write_reorganised(form, path, p, values, texts, expected, header, rng, truth)
+        elif p.container in ("docx", "docx-seedhdr") and p.variant.get("zip_folder"):
             path = _write_zipped(form, inbox, p, texts, header, rng, values, truth)
         elif p.container in ("docx", "docx-seedhdr"):
             write_sentence_docx(form, path, texts, header, rng, merge_like_seed=rng.random() < 0.7,
@@ -903,3 +909,128 @@ def _write_plan(form: Form, inbox: Path, p: Plan, values: dict, messer: Messer, 
     truth.files.append(SampleFile(shown, "superseded" if is_draft else "read", p.unit, layout))
     if not is_draft:
         truth.values[p.unit] = expected
+
+
+# ---- forms units reorganised, last year's form, a summary named by its title (issue 10, items 5–7) ----
+
+VALUE_COLUMN, LABEL_PAIRS, LAST_YEAR = "docx-valuecol", "xlsx-pairs", "docx-lastyear"
+REORGANISED = (VALUE_COLUMN, LABEL_PAIRS, LAST_YEAR)
+
+
+def _reorganised_plans(plans: list[Plan], year: int, exclude=()) -> None:
+    """Three units of the year send their form reorganised: the notice's table with an added column of figures,
+    a two-column 项目/数量 sheet, and last year's form (when the sample has that year's form file)."""
+    if year != 2013:
+        return
+    mine = [p for p in plans if p not in exclude and p.written and p.unit != UNREGISTERED and not p.variant]
+    docx_plans = [p for p in mine if p.container == "docx"]
+    xlsx_plans = [p for p in mine if p.container == "xlsx"]
+    docx_plans[0].container = VALUE_COLUMN
+    xlsx_plans[0].container = LABEL_PAIRS
+    if (config.FORMS_DIR / f"{year - 1}.yaml").exists():
+        docx_plans[1].container = LAST_YEAR
+
+
+def _write_reorganised(form: Form, path: Path, p: Plan, values: dict, texts: dict, expected: dict, header: dict,
+                       rng: random.Random, truth: Truth) -> str:
+    """Write one reorganised form; `expected` is updated where the shape changes what ingest must read."""
+    if p.container == VALUE_COLUMN:
+        write_value_column_docx(form, path, values, texts, expected, header, rng)
+        return "labelled"
+    if p.container == LABEL_PAIRS:
+        write_label_pairs_xlsx(form, path, texts, header, rng)
+        return "labelled"
+    old = load_form(str(form.year - 1))
+    old_texts = {}
+    for item in old.items:  # the unit types this year's figures into last year's blanks, by concept
+        code = form.code_of(item.key)
+        old_texts[item.code] = texts[code] if code else ""
+    for item in form.items:
+        if old.code_of(item.key) is None:
+            expected[item.code] = Expected(None, "not_found")
+    write_sentence_docx(old, path, old_texts, header, rng, merge_like_seed=False)
+    truth.wrong_year[p.unit] = old.form
+    return "sentence"
+
+
+def write_value_column_docx(form: Form, path: Path, values: dict, texts: dict, expected: dict, header: dict,
+                            rng: random.Random) -> None:
+    """The notice's table with the blanks left empty and a column 填报数 added on the right. A line with one
+    blank holds the unit's typing; a line with several holds their numbers in one cell, joined by 、."""
+    document = docx.Document()
+    document.add_paragraph("附件：")
+    document.add_paragraph(form.title)
+    unit_line, person_line = _header_text(header)
+    document.add_paragraph(unit_line)
+    document.add_paragraph(person_line)
+    table = document.add_table(rows=0, cols=5)
+    table.style = "Table Grid"
+    for cell, text in zip(table.add_row().cells, ["序号", "", "", "项目内容", "填报数"], strict=True):
+        cell.text = text
+    for k, line in enumerate(form.layout, 1):
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = str(k), line.row
+        cells[2].text = f"（{line.letter}）" if line.letter else ""
+        cells[3].text = BLANK_RX.sub(lambda _m: rng.choice(["", "    ", "______"]), line.text)
+        if len(line.codes) == 1:
+            cells[4].text = texts[line.codes[0]]
+        elif line.codes:
+            plain = []
+            for code in line.codes:
+                d = values[form.item(code).key]
+                plain.append(_fmt_num(d))
+                expected[code] = Expected(d)
+            cells[4].text = rng.choice(["、", "；", " / "]).join(plain)
+    document.add_paragraph(form.note + f"（{SAMPLE_MARK}）")
+    _save_docx(document, path)
+
+
+BLANK_RX = re.compile(r"\{[0-9A-Z.]+\}")
+
+
+def pair_label(form: Form, line: Line, k: int, rng: random.Random) -> str:
+    """What a unit writes in 项目 for a blank: the item's name or the sentence's words before the blank."""
+    code = line.codes[k]
+    item = form.item(code)
+    before = line.literals[k].strip()
+    if k:
+        before = before.removeprefix(form.item(line.codes[k - 1]).unit)
+    before = before.strip("，,；;。：: ")
+    own = item.label.rstrip("）)")[-2:] in before  # the words before the blank describe it (not 「共协助…帮助」)
+    words = before if own and rng.random() < 0.5 else item.label
+    return f"{words}（{item.unit}）"
+
+
+def write_label_pairs_xlsx(form: Form, path: Path, texts: dict, header: dict, rng: random.Random) -> None:
+    """A sheet the unit made itself: 项目 (an item's words and measure) | 数量, one row per blank."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    ws["A1"] = form.title
+    ws["A2"] = f"填报单位：{header.get('unit', '')}"
+    ws["A3"] = f"填报日期：{header.get('date_text', '')}"
+    ws["A4"], ws["B4"] = "项目", "数量"
+    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 60, 14
+    r = 5
+    for line in form.blank_lines:
+        for k, code in enumerate(line.codes):
+            ws.cell(r, 1, pair_label(form, line, k, rng))
+            if texts[code].strip(" \u3000_"):
+                ws.cell(r, 2, texts[code])
+            r += 1
+    ws.cell(r + 1, 1, f"填报人：{header.get('person', '')}  联系电话：{header.get('phone', '')}（{SAMPLE_MARK}）")
+    template.save(wb, path)
+
+
+GENERIC_NAME = "新建 Microsoft Word 文档.docx"
+
+
+def _generic_summary(inbox: Path, plans: list[Plan], true_values: dict, truth: Truth, rng: random.Random,
+                     year: int) -> None:
+    """One written summary under the name Word gives a new document: its title names the unit."""
+    if year != 2013:
+        return
+    has = {f.unit for f in truth.files if f.status == "summary"}
+    unit = next(p.unit for p in plans if p.unit not in has and p.unit != UNREGISTERED)
+    write_summary_docx(inbox / GENERIC_NAME, unit, true_values[unit], rng, year)
+    truth.files.append(SampleFile(GENERIC_NAME, "summary", unit, unit_how="按标题"))

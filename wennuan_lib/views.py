@@ -186,13 +186,16 @@ def audit_table(audit: pd.DataFrame):
 def status_table(status: pd.DataFrame):
     headings = {"unit": "单位", "unit_type": "类型", "form": "统计表", "form_date": "填报日期", "late": "是否按时",
                 "days_late": "逾期天数", "summary": "书面总结", "errors": "必须修改", "warnings": "请核实",
-                "waived": "已豁免", "registered": "在名录中"}
+                "waived": "已豁免", "registered": "在名录中", "form_problem": "无法读取的文件及原因"}
+    headings = {k: v for k, v in headings.items() if k in status}
     frame = status[list(headings)].rename(columns=headings)
     frame["在名录中"] = frame["在名录中"].map({True: "是", False: "否（请核实）"})
 
     def colour(row):
         if row["统计表"] == "未报":
             return ["background-color: #f8b4b4"] * len(row)
+        if row["统计表"] == "已报但无法读取":
+            return ["background-color: #fdba74"] * len(row)
         if row["在名录中"] != "是":
             return ["background-color: #dbeafe"] * len(row)
         if row["是否按时"] == "逾期" or row["书面总结"] == "未报":
