@@ -8,7 +8,7 @@ import sys
 
 import pandas as pd
 
-from wennuan_lib import clean, config, freeze, ingest, manifest, reconcile, report, trends
+from wennuan_lib import clean, config, corrections, freeze, ingest, manifest, reconcile, report, trends
 from wennuan_lib.form import load_form
 from wennuan_lib.store import read_csv, write_csv
 
@@ -108,7 +108,7 @@ def test_freeze_protects_the_sent_copy_and_reports_the_difference(sample_years, 
     sent = freeze.freeze(paths)
     hashes = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in sent.rglob("*") if p.is_file()}
     assert (sent / "report" / "书面总结.pdf") in hashes and (sent / "data" / "manifest.json") in hashes
-    fixes = read_csv(paths.year_inputs / "corrections.csv")
+    fixes = corrections.load_table(paths.year_inputs / "corrections.csv", corrections.CORRECTION_COLUMNS)
     fixes = pd.concat([fixes, pd.DataFrame([{"unit": "吴中区总工会", "item": "04A.1", "value": "999",
                                              "reason": "电话确认"}])])
     write_csv(fixes, paths.year_inputs / "corrections.csv")

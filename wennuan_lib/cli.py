@@ -13,10 +13,21 @@ def _paths(args) -> config.YearPaths:
     return config.year_paths(args.year, args.inputs, args.outputs)
 
 
+def check_analyst_files(years: list[config.YearPaths]) -> None:
+    """The analyst's own files of the years a run will process, read before any submission is: a registry
+    clash or an unreadable file stops the run here with a Chinese message naming the file."""
+    from . import analyst_files
+
+    for paths in years:
+        print(f"{paths.year}年" + analyst_files.describe(analyst_files.check(paths)))
+
+
 def cmd_run(args) -> int:
     from . import pipeline, report_summary
 
     if args.all:
+        present = config.years_present(config.year_paths(2000, args.inputs, args.outputs).inputs)
+        check_analyst_files([config.year_paths(y, args.inputs, args.outputs) for y in present])
         years = pipeline.run_all(args.inputs, args.outputs)
         for year in years:
             print(report_summary.run_summary(config.year_paths(year, args.inputs, args.outputs)))
@@ -27,6 +38,10 @@ def cmd_run(args) -> int:
             print("错误：请用 --year 指定年度，或用 --all 处理全部年度", file=sys.stderr)
             return 2
         paths = _paths(args)
+        previous = config.year_paths(paths.year - 1, args.inputs, args.outputs)
+        # the previous year is run first when it has an inbox and no results (pipeline.run_year)
+        first = previous.inbox.is_dir() and not (previous.data / "values.csv").exists()
+        check_analyst_files([previous, paths] if first else [paths])
         print(f"开始处理 {paths.year} 年：收件箱 {paths.inbox}")
         pipeline.run_year(paths)
         print(report_summary.run_summary(paths))

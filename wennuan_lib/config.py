@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from .textfiles import read_yaml_mapping
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,10 +75,11 @@ def year_paths(year: int, inputs: str | Path | None = None, outputs: str | Path 
 
 
 def load_year_config(paths: YearPaths) -> dict:
-    """The year's settings (deadline, form, city unit, campaign title); defaults when absent."""
+    """The year's settings (deadline, form, city unit, campaign title); defaults when absent. year.yaml
+    may be saved in any encoding Notepad saves; a syntax error is a Chinese message naming its line."""
     cfg = {"year": paths.year, "form": str(paths.year), "sample": False}
     if paths.year_config.exists():
-        cfg.update(yaml.safe_load(paths.year_config.read_text(encoding="utf-8")) or {})
+        cfg.update(read_yaml_mapping(paths.year_config)[0])
     return cfg
 
 

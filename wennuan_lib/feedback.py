@@ -23,6 +23,7 @@ ERROR_FILL = PatternFill("solid", fgColor="F8B4B4")
 WARN_FILL = PatternFill("solid", fgColor="FFF3B0")
 HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 BOLD = Font(bold=True)
+WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 WRAP = Alignment(wrap_text=True, vertical="top")
 
 
@@ -190,6 +191,32 @@ class _Made:
         store.atomic_write_bytes(self.path, json.dumps(self.digests, indent=0).encode("utf-8"))
 
 
+def file_names(units: list[str]) -> dict[str, str]:
+    """Each unit's feedback file name (without .xlsx): its name made safe for a file name, plus a short
+    stable hash of the full name whenever making it safe changed or cut it, or when two units would get
+    the same file name (compared as Windows does, ignoring case). The same unit keeps its file name from
+    run to run, and no two units share one."""
+    import hashlib
+    import unicodedata
+
+    def tagged(unit: str, base: str) -> str:
+        return f"{base}_{hashlib.sha256(unit.encode('utf-8')).hexdigest()[:8]}"
+
+    names = {}
+    for unit in units:
+        base = store.safe_filename(unit)
+        changed = base != unicodedata.normalize("NFKC", unit) or base.split(".")[0].upper() in WINDOWS_RESERVED
+        names[unit] = tagged(unit, base) if changed else base
+    taken: dict[str, list[str]] = {}
+    for unit, name in names.items():
+        taken.setdefault(name.casefold(), []).append(unit)
+    for same in taken.values():
+        if len(same) > 1:
+            for unit in same:
+                names[unit] = tagged(unit, store.safe_filename(unit))
+    return names
+
+
 def write_all(issues: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict, folder: Path,
               cache: Path | None = None) -> list[Path]:
     """One workbook per unit with open findings. They are written to a new folder that then replaces
@@ -212,9 +239,11 @@ def write_all(issues: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict,
                + ",".join(values.columns).encode() + ",".join(open_.columns).encode())
     made = _Made(cache)
     names, jobs, copies = [], [], []
-    for unit, index in open_.groupby("unit", sort=False).indices.items():
+    groups = open_.groupby("unit", sort=False).indices
+    stems = file_names(list(groups))
+    for unit, index in groups.items():
         mine_index = by_unit[unit]
-        name = f"{store.safe_filename(unit)}.xlsx"
+        name = f"{stems[unit]}.xlsx"
         cached = cache / f"{_key(unit, [finding_hashes[index], value_hashes[mine_index]], context)}.xlsx"
         if not made.intact(cached):
             jobs.append((unit, open_.iloc[index], values.iloc[mine_index], form.form, cfg, cached))

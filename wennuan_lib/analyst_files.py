@@ -1,0 +1,35 @@
+"""The analyst's own files of a year, read and checked before a run reads any submission.
+
+inputs/units.csv (the registry: clashes are errors), inputs/<year>/year.yaml, corrections.csv,
+waivers.csv (their headers) and narrative.md, each in whatever encoding Excel or Notepad saved it.
+`check` says which encoding each file was read in (a line for the run's log); a file that cannot be
+used raises textfiles.InputFileError, a Chinese message naming the file (and line) and what to do.
+"""
+
+from __future__ import annotations
+
+from . import config
+from .corrections import CORRECTION_COLUMNS, WAIVER_COLUMNS, load_table
+from .textfiles import ENCODING_LABELS, read_text, read_yaml_mapping
+from .units import Registry
+
+
+def check(paths: config.YearPaths) -> list[tuple[str, str]]:
+    """(file, encoding label) of every analyst's file present for the year, read as a run would read it."""
+    used = [("units.csv", ENCODING_LABELS[Registry.load(paths.registry).encoding])]
+    year = str(paths.year)
+    if paths.year_config.exists():
+        used.append((f"{year}/year.yaml", ENCODING_LABELS[read_yaml_mapping(paths.year_config)[1]]))
+    for name, columns in (("corrections.csv", CORRECTION_COLUMNS), ("waivers.csv", WAIVER_COLUMNS)):
+        path = paths.year_inputs / name
+        if path.exists():
+            used.append((f"{year}/{name}", ENCODING_LABELS[load_table(path, columns).attrs["encoding"]]))
+    narrative = paths.year_inputs / "narrative.md"
+    if narrative.exists():
+        used.append((f"{year}/narrative.md", read_text(narrative).encoding_label))
+    return used
+
+
+def describe(used: list[tuple[str, str]]) -> str:
+    """One progress line: which encoding each file was read in."""
+    return "分析人员的文件（编码）：" + "；".join(f"{name} {label}" for name, label in used)
