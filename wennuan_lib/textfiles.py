@@ -128,10 +128,13 @@ def read_yaml_mapping(path: Path) -> tuple[dict, str]:
         data = yaml.safe_load(source.text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        start = getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
-        column = f"第{mark.column + 1}列" if mark is not None else ""
-        raise InputFileError(path, f"{column}格式有误。每行应为「名称: 值」，冒号后要有空格；缩进请用空格，不要用Tab；"
-                                   "引号要成对。请用记事本打开改正后再运行", line) from None
+        where = f"（第{mark.column + 1}列附近" if mark is not None else "（"
+        if start is not None and mark is not None and start.line != mark.line:
+            where += f"，问题从第{start.line + 1}行开始"
+        raise InputFileError(path, f"格式有误{where}）。每行应为「名称: 值」，冒号后要有空格；缩进请用空格，不要用Tab；"
+                                   "引号和括号要成对。请用记事本打开改正后再运行", line) from None
     if data is None:
         return {}, source.encoding
     if not isinstance(data, dict):

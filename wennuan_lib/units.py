@@ -67,8 +67,9 @@ def check(frame: pd.DataFrame, lines: list[int]) -> list[str]:
                                 "请删去这个别名")
             elif key in aliases_seen and aliases_seen[key][1] != name:
                 other_line, other, written = aliases_seen[key]
-                problems.append(f"别名「{alias}」同时属于第{other_line}行单位「{other}」和第{line}行单位「{name}」"
-                                f"（第{other_line}行写作「{written}」），请只留在其中一个单位")
+                spelt = f"（第{other_line}行写作「{written}」）" if written != alias else ""
+                problems.append(f"别名「{alias}」同时属于第{other_line}行单位「{other}」和第{line}行单位「{name}」{spelt}，"
+                                "请只留在其中一个单位")
             else:
                 aliases_seen.setdefault(key, (line, name, alias))
     return problems
