@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from wennuan_lib import (
+    analyst_files,
     clean,
     config,
     corrections,
@@ -121,6 +122,16 @@ def test_narrative_in_any_encoding_fills_its_sections(tmp_path, encoding):
     sections, problems = narrative.parse_analyst(md)
     assert sections == {"experience": ["各地把送温暖与基层服务结合起来。"], "problems": ["档案管理不够及时。"]}
     assert problems == []
+
+
+def test_sample_years_hold_the_analysts_files_as_windows_saves_them(sample_years):
+    """So that every test on the sample reads them as the analyst's machine saves them."""
+    paths = sample_years[0][2013][1]
+    used = dict(analyst_files.check(paths))
+    assert used == {"units.csv": "UTF-8（带BOM）", "2013/year.yaml": "GBK/GB18030", "2013/corrections.csv": "GBK/GB18030",
+                    "2013/waivers.csv": "UTF-16（Unicode 文本）", "2013/narrative.md": "GBK/GB18030"}
+    assert (paths.year_inputs / "corrections.csv").read_bytes().endswith(b"\r\n,,,\r\n")
+    assert b"\r\n,,\r\n" in paths.registry.read_bytes()
 
 
 # --- the registry ------------------------------------------------------------------------------------------
