@@ -181,13 +181,13 @@ def read_table(path: Path, required: list[str], empty_ok: bool = True) -> Table:
     """A CSV or tab-separated table (Excel's "Unicode 文本"). `required`: columns the header must have
     (others are allowed). A file with no bytes or only empty rows has no rows when `empty_ok`."""
     source = read_text(path)
-    lines = source.text.splitlines()
-    header_index = next((i for i, line in enumerate(lines) if line.strip(" \t,;")), None)
-    if header_index is None:
+    header_line = next((line for line in source.text.splitlines() if line.strip(" \t,;")), None)
+    if header_line is None:
         if empty_ok:
             return Table(Path(path), source.encoding, ",", list(required))
         raise InputFileError(path, f"文件是空的。第一行应为表头：{','.join(required)}")
-    header_line = lines[header_index]
+    # Tab or comma, whichever the header has more of (csv.Sniffer chose the comma for a tab-separated
+    # header whose one cell held a comma).
     delimiter = "\t" if header_line.count("\t") > header_line.count(",") else ","
     reader = csv.reader(io.StringIO(source.text, newline=""), delimiter=delimiter)
     table = None
