@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import yaml
+from .textfiles import read_yaml_mapping
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,8 +22,9 @@ MAX_INFLATED_BYTES = int(os.environ.get("WENNUAN_MAX_INFLATED_BYTES", 200 * 2**2
 
 
 def read_year_config(path: Path, year: int) -> dict:
-    """A year's settings (inputs/<year>/year.yaml: form, deadline, city unit, campaign title…); defaults when absent."""
+    """A year's settings (inputs/<year>/year.yaml: form, deadline, city unit, campaign title…); defaults when absent.
+    year.yaml may be saved in any encoding Notepad saves; a syntax error is a Chinese message naming its line."""
     cfg = {"year": year, "form": str(year), "sample": False}
     if path.exists():
-        cfg.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+        cfg.update(read_yaml_mapping(path)[0])
     return cfg

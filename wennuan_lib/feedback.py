@@ -24,6 +24,7 @@ ERROR_FILL = PatternFill("solid", fgColor="F8B4B4")
 WARN_FILL = PatternFill("solid", fgColor="FFF3B0")
 HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 BOLD = Font(bold=True)
+WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 WRAP = Alignment(wrap_text=True, vertical="top")
 
 
@@ -139,6 +140,32 @@ def _row_hashes(frame: pd.DataFrame):
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
 
 
+def file_names(units: list[str]) -> dict[str, str]:
+    """Each unit's feedback file name (without .xlsx): its name made safe for a file name, plus a short
+    stable hash of the full name whenever making it safe changed or cut it, or when two units would get
+    the same file name (compared as Windows does, ignoring case). The same unit keeps its file name from
+    run to run, and no two units share one."""
+    import hashlib
+    import unicodedata
+
+    def tagged(unit: str, base: str) -> str:
+        return f"{base}_{hashlib.sha256(unit.encode('utf-8')).hexdigest()[:8]}"
+
+    names = {}
+    for unit in units:
+        base = store.safe_filename(unit)
+        changed = base != unicodedata.normalize("NFKC", unit) or base.split(".")[0].upper() in WINDOWS_RESERVED
+        names[unit] = tagged(unit, base) if changed else base
+    taken: dict[str, list[str]] = {}
+    for unit, name in names.items():
+        taken.setdefault(name.casefold(), []).append(unit)
+    for same in taken.values():
+        if len(same) > 1:
+            for unit in same:
+                names[unit] = tagged(unit, store.safe_filename(unit))
+    return names
+
+
 def write_all(issues: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict, folder: Path,
               cache: Artifacts) -> list[Path]:
     """One workbook per unit with open findings, in `folder` (a folder of the run being made). A workbook whose
@@ -153,9 +180,11 @@ def write_all(issues: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict,
     value_hashes, finding_hashes = _row_hashes(values), _row_hashes(open_)
     context = form.version + repr(sorted(cfg.items())) + ",".join(values.columns) + ",".join(open_.columns)
     names, jobs, keys = [], [], []
-    for unit, index in open_.groupby("unit", sort=False).indices.items():
+    groups = open_.groupby("unit", sort=False).indices
+    stems = file_names(list(groups))
+    for unit, index in groups.items():
         mine = by_unit[unit]
-        name = f"{store.safe_filename(unit)}.xlsx"
+        name = f"{stems[unit]}.xlsx"
         names.append(name)
         key = cache.key(context, unit, finding_hashes[index].tobytes(), value_hashes[mine].tobytes())
         data = cache.get(key)

@@ -19,6 +19,7 @@ import pandas as pd
 from . import catalog
 from .form import Form
 from .parse import to_decimal
+from .textfiles import read_text
 from .units import Registry, normalize
 
 TOKEN = re.compile("\ue000([^\ue001]*)\ue001([^\ue002]*)\ue002")
@@ -158,7 +159,7 @@ def parse_analyst(path: Path) -> tuple[dict[str, list[str]], list[str]]:
             sections.setdefault(current, []).append("\n".join(buf).strip())
         buf.clear()
 
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in read_text(path).text.splitlines():
         if line.startswith("#"):
             flush()
             heading = line.lstrip("#").strip()

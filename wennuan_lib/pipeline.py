@@ -171,6 +171,10 @@ def run_scope(workspace: Workspace, scope: Scope, console: progress.Console, ker
                     console(f"{head}：输入没有变化，沿用上次的结果")
                     continue
                 if staging is None:
+                    if year is not None:  # the analyst's own files, before any submission is read
+                        from . import analyst_files
+
+                        console(f"{year}年" + analyst_files.describe(analyst_files.check(workspace, year)))
                     staging = scope.new_run()
                     scope.copy_from_current(staging, pending)
                 console(f"{head}（{step.notebook}）…")

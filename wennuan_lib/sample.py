@@ -662,7 +662,9 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
     truth = Truth(year)
 
     registry = pd.DataFrame([{"name": n, "aliases": a, "type": t} for n, a, t, _ in UNITS])
-    store.write_csv(registry, paths.registry)
+    # Excel's "CSV UTF-8" with an empty row between the 市、区 and the others (where a row was cleared)
+    split = sum(1 for u in UNITS if u[2] == "市、区")
+    _excel_table(registry, paths.registry, "csv-utf8", empty_rows_at=[split])
     year_cfg = {
         "year": year, "form": str(year), "deadline": f"{year}-01-21", "city_unit": "苏州市总工会",
         "campaign": f"{year}年元旦春节期间送温暖活动",
@@ -671,10 +673,9 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
         "notice_date": f"{year - 1}-12-27",
         "contact": "市总工会保障工作部", "phone": "65236564", "email": "shb6564@126.com", "sample": True,
     }
-    paths.year_config.write_text(
-        f"# {SAMPLE_MARK}：由 python -m wennuan_lib sample 生成\n" + yaml.safe_dump(year_cfg, allow_unicode=True,
-                                                                                 sort_keys=False),
-        encoding="utf-8")
+    style = ANALYST_FILE_STYLES.get(year, ANALYST_FILE_STYLES[None])
+    _notepad_text(paths.year_config, f"# {SAMPLE_MARK}：由 python -m wennuan_lib sample 生成\n"
+                  + yaml.safe_dump(year_cfg, allow_unicode=True, sort_keys=False), style["year.yaml"])
 
     units = list(UNITS)
     not_reported = {"市水利水务工会", "苏州科技学院工会"}
@@ -743,7 +744,7 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
             values["04A.1"] = values["04A.1"] + 7
         _write_plan(form, paths.inbox, p, values, messer, rng, truth, is_draft=p in drafts,
                     protect=protected.get(p.unit, set()))
-    _write_decisions(paths, truth, true_values, registry)
+    _write_decisions(paths, truth, true_values, registry, style)
     truth.late = sorted(p.unit for p in plans if p.date > year_cfg["deadline"] and p not in drafts
                         and p.unit != UNREGISTERED)
 
@@ -758,8 +759,8 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
             truth.files[-1].name = f"书面材料/{fname}"
     _generic_summary(paths.inbox, [p for p in plans if p is not draft], true_values, truth, rng, year)
     quoted = [f.unit for f in truth.files if f.status == "summary"][0]
-    (paths.year_inputs / "narrative.md").write_text(NARRATIVE.format(unit=quoted, quote=experience_sentence(year)),
-                                                    encoding="utf-8")
+    _notepad_text(paths.year_inputs / "narrative.md", NARRATIVE.format(unit=quoted, quote=experience_sentence(year)),
+                  style["narrative.md"])
     # inbox litter
     lock = "~$" + plans[0].file[2:]
     _lock_file(paths.inbox / lock, "王建华")
@@ -778,8 +779,49 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
     return truth
 
 
-def _write_decisions(paths: SamplePaths, truth: Truth, true_values: dict, registry: pd.DataFrame) -> None:
-    """The analyst's corrections.csv and waivers.csv for the sample year."""
+# How each sample year's analyst's files were saved (Excel and Notepad on Chinese Windows):
+# csv-gbk: Excel's "CSV（逗号分隔）" (GBK, CRLF); csv-utf8: Excel's "CSV UTF-8（逗号分隔）" (BOM, CRLF);
+# unicode-text: Excel's "Unicode 文本" (UTF-16LE with BOM, tab-separated, CRLF);
+# gbk: Notepad's "ANSI" (GBK, CRLF); utf-8-bom: Notepad's "带有 BOM 的 UTF-8" (CRLF); utf-8: plain UTF-8 (LF).
+ANALYST_FILE_STYLES = {
+    2013: {"corrections.csv": "csv-gbk", "waivers.csv": "unicode-text", "narrative.md": "gbk", "year.yaml": "gbk"},
+    2012: {"corrections.csv": "unicode-text", "waivers.csv": "csv-gbk", "narrative.md": "utf-8-bom",
+           "year.yaml": "utf-8-bom"},
+    None: {"corrections.csv": "csv-utf8", "waivers.csv": "csv-utf8", "narrative.md": "utf-8", "year.yaml": "utf-8"},
+}
+EXCEL_TABLES = {"csv-gbk": (",", "gbk", b""), "csv-utf8": (",", "utf-8", b"\xef\xbb\xbf"),
+                "unicode-text": ("\t", "utf-16-le", b"\xff\xfe")}
+NOTEPAD_TEXTS = {"gbk": ("gbk", b"", "\r\n"), "utf-8-bom": ("utf-8", b"\xef\xbb\xbf", "\r\n"),
+                 "utf-8": ("utf-8", b"", "\n")}
+
+
+def _excel_table(frame: pd.DataFrame, path: Path, style: str, empty_rows_at: list[int] = ()) -> None:
+    """A table as Excel on Chinese Windows saves it, with its empty rows (,,,) before the given row positions."""
+    import csv
+
+    delimiter, encoding, bom = EXCEL_TABLES[style]
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(frame.columns)
+    empty = [""] * len(frame.columns)
+    for k, row in enumerate(frame.itertuples(index=False)):
+        if k in empty_rows_at:
+            writer.writerow(empty)
+        writer.writerow(row)
+    if len(frame) in empty_rows_at:
+        writer.writerow(empty)
+    store.atomic_write_bytes(path, bom + buf.getvalue().encode(encoding))
+
+
+def _notepad_text(path: Path, text: str, style: str) -> None:
+    """A text as Notepad on Chinese Windows saves it."""
+    encoding, bom, newline = NOTEPAD_TEXTS[style]
+    store.atomic_write_bytes(path, bom + text.replace("\n", newline).encode(encoding))
+
+
+def _write_decisions(paths: SamplePaths, truth: Truth, true_values: dict, registry: pd.DataFrame,
+                     style: dict) -> None:
+    """The analyst's corrections.csv and waivers.csv for the sample year, saved as Excel saves them."""
     by_rule = {rule: unit for unit, rule, _ in truth.broken}
     fixes = []
     if "S01" in by_rule:  # the unit phoned in the right total
@@ -799,14 +841,15 @@ def _write_decisions(paths: SamplePaths, truth: Truth, true_values: dict, regist
     fixes.append({"unit": "姑苏区总工汇", "item": "04A.1", "value": "100",
                   "reason": f"{SAMPLE_MARK}：单位名称写错的更正，应在审核记录中报错"})
     truth.unmatched_corrections = 1
-    store.write_csv(pd.DataFrame(fixes, columns=["unit", "item", "value", "reason"]),
-                    paths.year_inputs / "corrections.csv")
+    _excel_table(pd.DataFrame(fixes, columns=["unit", "item", "value", "reason"]),
+                 paths.year_inputs / "corrections.csv", style["corrections.csv"], empty_rows_at=[len(fixes)])
     waivers = []
     if "W04" in by_rule:
         waivers.append({"unit": by_rule["W04"], "rule": "W04",
                         "reason": f"{SAMPLE_MARK}：已电话核实，本年脱贫家庭含上年建档的家庭"})
         truth.waived.append((by_rule["W04"], "W04"))
-    store.write_csv(pd.DataFrame(waivers, columns=["unit", "rule", "reason"]), paths.year_inputs / "waivers.csv")
+    _excel_table(pd.DataFrame(waivers, columns=["unit", "rule", "reason"]), paths.year_inputs / "waivers.csv",
+                 style["waivers.csv"], empty_rows_at=[len(waivers)] if style["waivers.csv"] == "csv-gbk" else [])
 
 
 def _revisions(form: Form, p: Plan, texts: dict, expected: dict, protect: set, truth: Truth) -> dict:

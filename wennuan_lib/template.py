@@ -31,6 +31,32 @@ BOLD = Font(name="宋体", size=11, bold=True)
 TITLE = Font(name="黑体", size=16, bold=True)
 MAX_BLANKS = 4  # most blanks on one printed line (row 04C, 08C)
 META_NAMES = ("WN_FORM_YEAR", "WN_FORM_VERSION")
+# The notice prints Chinese punctuation; the form file keeps the seed's text (人,其中…) for the sentence
+# matcher, which reads both. The template prints the Chinese form.
+CHINESE_PUNCTUATION = str.maketrans({",": "，", ";": "；", ":": "：", "?": "？", "!": "！"})
+
+
+def printed(text: str) -> str:
+    """A label of the form as the template prints it: ASCII punctuation as the notice's Chinese punctuation."""
+    return text.translate(CHINESE_PUNCTUATION)
+
+
+def date_validation(form: Form) -> DataValidation:
+    """填报日期 must be a date (it decides which of two versions is in force and whether a unit was late):
+    within the year before and the year of the form when the form is a year's, else after 2000."""
+    example = f"{form.form}-01-15" if form.form.isdigit() else "2013-01-15"
+    if form.form.isdigit():
+        year = int(form.form)
+        dv = DataValidation(type="date", operator="between", formula1=f"DATE({year - 1},1,1)",
+                            formula2=f"DATE({year},12,31)", allow_blank=True)
+    else:
+        dv = DataValidation(type="date", operator="greaterThan", formula1="DATE(2000,1,1)", allow_blank=True)
+    dv.showInputMessage = dv.showErrorMessage = True
+    dv.promptTitle = "填报日期"
+    dv.prompt = f"请填写填报日期，例如 {example}"
+    dv.errorTitle = "日期有误"
+    dv.error = f"这里只能填写日期，例如 {example}（年-月-日）。"
+    return dv
 
 
 def _ref(ws, cell) -> str:
@@ -101,6 +127,9 @@ def build(form: Form, *, values: dict | None = None, header: dict | None = None,
         cell.alignment = Alignment(horizontal="left", vertical="center")
         if key == "date":
             cell.number_format = "yyyy-mm-dd"
+            dv = date_validation(form)
+            ws.add_data_validation(dv)
+            dv.add(cell)
         name(h.name, cell)
 
     r = 4
@@ -138,7 +167,7 @@ def build(form: Form, *, values: dict | None = None, header: dict | None = None,
         for k, part in enumerate(parts):
             cell = ws.cell(r, c0 + k)
             if k % 2 == 0:
-                _label(cell, part)
+                _label(cell, printed(part))
             else:
                 item = form.item(part)
                 _input_cell(cell, values.get(part))

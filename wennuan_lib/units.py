@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from .textfiles import InputFileError, read_table
+
 UNIT_TYPES = ("市、区", "局(公司)", "直属")
+COLUMNS = ["name", "aliases", "type"]
 SEAL_RX = re.compile(r"[(（][^()（）]{0,6}(?:盖章|公章|章)[)）]")
 
 
@@ -20,6 +23,58 @@ def normalize(name: str) -> str:
     return re.sub(r"[\s_]+", "", s)
 
 
+def split_aliases(aliases) -> list[str]:
+    return [a.strip() for a in str(aliases or "").split("|") if a.strip()]
+
+
+def canonical_type(written) -> str:
+    """The registered spelling of a unit type typed with full-width brackets or spaces (局（公司）)."""
+    key = normalize(written)
+    return next((t for t in UNIT_TYPES if normalize(t) == key), str(written or "").strip())
+
+
+def check(frame: pd.DataFrame, lines: list[int]) -> list[str]:
+    """Every problem of the registry, in Chinese, each naming the line(s) concerned: a missing name, an
+    unknown type, two units with the same name, an alias that is another unit's name or that two units share
+    (names compared after `normalize`: spaces, full-width forms and seal remarks do not count)."""
+    problems = []
+    names: dict[str, tuple[int, str]] = {}  # normalised name -> (line, name)
+    for line, name, aliases, utype in zip(lines, frame["name"], frame["aliases"], frame["type"], strict=True):
+        if not normalize(name):
+            problems.append(f"第{line}行没有单位名称（name 列为空；别名「{aliases}」、类型「{utype}」）")
+            continue
+        if utype not in UNIT_TYPES:
+            problems.append(f"第{line}行单位「{name}」的类型「{utype}」有误，应为 {' / '.join(UNIT_TYPES)} 之一")
+        key = normalize(name)
+        if key in names:
+            first, other = names[key]
+            problems.append(f"第{first}行「{other}」与第{line}行「{name}」是同一个单位名称"
+                            "（不计空格和全角/半角），请删去或改正其中一行")
+        else:
+            names[key] = (line, name)
+    aliases_seen: dict[str, tuple[int, str, str]] = {}  # normalised alias -> (line, unit, alias as written)
+    for line, name, aliases in zip(lines, frame["name"], frame["aliases"], strict=True):
+        key_name = normalize(name)
+        if not key_name:
+            continue
+        for alias in split_aliases(aliases):
+            key = normalize(alias)
+            if not key or key == key_name:
+                continue
+            if key in names and names[key][1] != name:
+                other_line, other = names[key]
+                problems.append(f"第{line}行单位「{name}」的别名「{alias}」是第{other_line}行单位「{other}」的名称，"
+                                "请删去这个别名")
+            elif key in aliases_seen and aliases_seen[key][1] != name:
+                other_line, other, written = aliases_seen[key]
+                spelt = f"（第{other_line}行写作「{written}」）" if written != alias else ""
+                problems.append(f"别名「{alias}」同时属于第{other_line}行单位「{other}」和第{line}行单位「{name}」{spelt}，"
+                                "请只留在其中一个单位")
+            else:
+                aliases_seen.setdefault(key, (line, name, alias))
+    return problems
+
+
 @dataclass(frozen=True)
 class Resolved:
     name: str  # canonical when registered, else the written name
@@ -28,31 +83,41 @@ class Resolved:
     how: str = ""  # Chinese: how the name was matched
 
 
+class RegistryError(InputFileError):
+    """units.csv has clashes or wrong entries; the message lists every one, naming both lines."""
+
+
 class Registry:
-    def __init__(self, frame: pd.DataFrame, path: Path | None = None):
+    """`frame`: columns name, aliases (separated by |), type; its index is each row's line in units.csv
+    when read from the file. A clash (two entries meaning the same written name) is an error, never
+    resolved by taking one of them."""
+
+    def __init__(self, frame: pd.DataFrame, path: Path | None = None, encoding: str = ""):
         self.path = path
-        self.frame = frame
-        self.order = {name: i for i, name in enumerate(frame["name"])}
-        self.types = dict(zip(frame["name"], frame["type"], strict=True))
+        self.encoding = encoding
+        lines = list(frame.index) if frame.index.name == "line" else [n + 2 for n in range(len(frame))]
+        frame = frame.assign(type=[canonical_type(t) for t in frame["type"]])
+        problems = check(frame, lines)
+        if problems:
+            raise RegistryError(path or "units.csv", f"单位名录有 {len(problems)} 处问题，请改正后再运行"
+                                                     "（改正之前不读取任何报送文件）：\n"
+                                + "\n".join(f"  {p}" for p in problems))
+        self.frame = frame.reset_index(drop=True)
+        self.order = {name: i for i, name in enumerate(self.frame["name"])}
+        self.types = dict(zip(self.frame["name"], self.frame["type"], strict=True))
         self.keys: dict[str, str] = {}
-        for name, aliases in zip(frame["name"], frame["aliases"], strict=True):
-            for written in [name, *[a for a in str(aliases or "").split("|") if a.strip()]]:
+        for name, aliases in zip(self.frame["name"], self.frame["aliases"], strict=True):
+            for written in [name, *split_aliases(aliases)]:
                 self.keys[normalize(written)] = name
 
     @classmethod
     def load(cls, path: Path) -> Registry:
         if not path.exists():
-            raise FileNotFoundError(f"找不到单位名录：{path}（列：name,aliases,type）")
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        missing = {"name", "aliases", "type"} - set(frame.columns)
-        if missing:
-            raise ValueError(f"单位名录 {path} 缺少列：{'、'.join(sorted(missing))}")
-        bad = frame[~frame["type"].isin(UNIT_TYPES)]
-        if len(bad):
-            raise ValueError(
-                f"单位名录 {path} 中单位类型有误：{'、'.join(bad['name'])}（应为 {' / '.join(UNIT_TYPES)}）"
-            )
-        return cls(frame, path)
+            raise FileNotFoundError(f"找不到单位名录：{path}（第一行为表头 name,aliases,type，以下每行一个单位）")
+        table = read_table(path, COLUMNS, empty_ok=False)
+        if not table.rows:
+            raise RegistryError(path, f"单位名录中没有任何单位。表头 {','.join(COLUMNS)} 之下每行写一个单位")
+        return cls(table.frame(), path, table.encoding)
 
     @property
     def names(self) -> list[str]:
