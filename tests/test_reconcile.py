@@ -35,7 +35,10 @@ def test_every_broken_figure_is_flagged_with_its_item_and_clean_units_raise_no_e
     broken_units = {u for u, *_ in truth.broken}
     read = frames["read_values"]
     unreadable = set(read.loc[read["status"] == "unreadable", "unit"])
-    clean_units = set(truth.values) - broken_units - unreadable
+    for unit, year in truth.wrong_year.items():  # a unit on another year's form: one must-fix finding
+        f01 = issues[(issues["unit"] == unit) & (issues["rule"] == "F01")]
+        assert len(f01) == 1 and f"使用了{year}年的表式" in f01["message"].iloc[0]
+    clean_units = set(truth.values) - broken_units - unreadable - set(truth.wrong_year)
     errors = issues[(issues["severity"] == "error") & issues["unit"].isin(clean_units)]
     assert errors.empty, errors["message"].tolist()
 
@@ -88,7 +91,9 @@ def test_unmatched_correction_is_an_error_not_silence(sample_run):
 def test_reporting_status_lists_missing_late_unknown_and_both_parts(sample_run):
     truth, _, frames, _ = sample_run
     st = frames["reporting_status"].set_index("unit")
-    assert sorted(st.index[st["form"] == "未报"]) == truth.not_reported
+    assert sorted(st.index[st["form"] == "未报"]) == sorted(set(truth.not_reported) - set(truth.sent_unreadable))
+    assert sorted(st.index[st["form"] == "已报但无法读取"]) == sorted(truth.sent_unreadable)  # sent a scan
+    assert all(st.loc[u, "form_problem"] for u in truth.sent_unreadable)
     assert sorted(st.index[st["late"] == "逾期"]) == truth.late and len(truth.late) >= 1
     unknown = st[st["registered"] == False]  # noqa: E712
     assert list(unknown.index) == ["苏州市物流行业工会联合会"]
@@ -202,6 +207,7 @@ def test_another_seed_flags_every_broken_figure_and_no_clean_unit(tmp_path):
     found = set(zip(issues["unit"], issues["rule"], issues["item"]))
     assert all(b in found for b in truth.broken)
     clean_units = set(truth.values) - {u for u, *_ in truth.broken} - set(read.loc[read["status"] == "unreadable", "unit"])
+    clean_units -= set(truth.wrong_year)
     assert issues[(issues["severity"] == "error") & issues["unit"].isin(clean_units)].empty
 
 

@@ -66,7 +66,7 @@ class Match:
     lines_found: int = 0
     lines_total: int = 0
     text: str = ""  # the full extracted text (kept for summaries)
-    notes: dict[str, str] = field(default_factory=dict)  # item code -> note for extracted.csv
+    notes: dict[str, str] = field(default_factory=dict)  # item code -> note for the extracted table
     refused: dict[str, tuple[Found, str]] = field(default_factory=dict)  # code -> (what is there, why not read)
     remarks: list[str] = field(default_factory=list)  # about the whole file, for its reason in ingest_log
     problem: str = ""  # why a document that looks like a form cannot be read (layout UNKNOWN)
