@@ -9,7 +9,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from wennuan_lib import catalog, config, report
+from wennuan_lib import appendix, catalog, config
 from wennuan_lib.form import load_form
 from wennuan_lib.kernel import Kernel, StepFailed
 from wennuan_lib.parallel import in_background
@@ -113,14 +113,14 @@ def test_a_provinces_appendix_counts_large_groups_and_names_small_ones():
                             "previous": "", "change_pct": ""} for i in form.items])
     values = pd.DataFrame([{"unit": "单位0000", "unit_type": "直属", "registered": True, "item": c, "value": "1"}
                            for c in form.codes])
-    *_, t3 = report.tables(form, totals, values, _status(report.MAX_TABLE_UNITS + 50, 12), False)
+    *_, t3 = appendix.tables(form, totals, values, _status(appendix.MAX_TABLE_UNITS + 50, 12), False)
     by_kind = {r[0]: r for r in t3.rows if r[0]}
     big = by_kind["统计表已报、书面总结已报"]
-    assert big[1] == str(report.MAX_TABLE_UNITS + 50) and "reporting_status.csv" in big[2]
+    assert big[1] == str(appendix.MAX_TABLE_UNITS + 50) and "reporting_status.csv" in big[2]
     small = by_kind["统计表未报、书面总结未报"]
     named = "、".join(r[2] for r in t3.rows[t3.rows.index(small):])
     assert small[1] == "12" and all(f"未报单位{k}" in named for k in range(12))
     assert "reporting_status.csv" in t3.note
 
-    *_, t3 = report.tables(form, totals, values, _status(5, 1), False)
+    *_, t3 = appendix.tables(form, totals, values, _status(5, 1), False)
     assert [r[0] for r in t3.rows] == [f"单位{k:04d}" for k in range(5)] + ["未报单位0"]  # a city: one row per unit
