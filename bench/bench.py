@@ -1,19 +1,24 @@
-"""Benchmark: N synthetic units (mixed containers and layouts) through ingest and the whole run.
+"""Benchmark: N synthetic units (mixed containers and layouts) through the whole run, against the targets.
 
     .venv/bin/python bench/bench.py --units 30 300 3000
 
-For each N it generates a registry and an inbox under a temporary folder, then times:
-  * bare read:  the fastest reader for each container, single process (python-calamine for .xlsx and
-                .xls, python-docx for .docx, LibreOffice once for all .doc) — the physical floor;
-  * ingest:     wennuan's ingest step alone, cold cache (all cores);
-  * run:        `python -m wennuan_lib run` end to end (four notebooks, PDF included), cold cache;
-  * re-run:     the same run after one file changed (warm cache);
-and the peak memory of the run. Results are printed as a Markdown table and written to bench/results.md.
+For each N it generates a registry and an inbox under a temporary folder, then measures, in one go:
+  * run:        `python -m wennuan_lib run` end to end (every notebook, PDF included), cold cache;
+  * floor:      the same outputs made in one process by the fastest means, no notebooks: the fastest reader for
+                each container (python-calamine for .xlsx/.xls, python-docx for .docx, LibreOffice once for all
+                .doc), one matplotlib render of the same charts, one WeasyPrint render of the same report, one
+                Word save — timed as a whole process, its imports included;
+  * nothing:    the run again with nothing changed;
+  * one file:   the run again after one unit's form changed;
+and the peak memory of the run: the sum of PSS (proportional set size, from /proc/<pid>/smaps_rollup) over the
+whole process tree (the run, its kernel, the kernel's workers, LibreOffice), sampled every 50 ms.
+Results are printed beside the targets and written to bench/results.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -28,11 +33,15 @@ sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
 
-from wennuan_lib import config, ingest, readers, sample, store, template  # noqa: E402
+from wennuan_lib import readers, sample, store, template  # noqa: E402
 from wennuan_lib.form import load_form  # noqa: E402
 
 YEAR = 2013
-KINDS = ["template"] * 40 + ["docx"] * 30 + ["xlsx"] * 20 + ["xls"] * 9 + ["doc"]
+# what a January inbox holds, interleaved so that every size has each kind: 4 templates, 3 Word, 2 Excel, 1 .xls in 10;
+# every 15th unit sends a legacy .doc (LibreOffice converts them all in one go)
+KINDS = ["template", "docx", "xlsx", "template", "docx", "xls", "template", "docx", "xlsx", "template"]
+TARGETS = {"nothing_s": 1.0, "floor_ratio_30": 1.4, "one_share_300": 1 / 3, "one_share_3000": 1 / 5, "run_s_3000": 45,
+           "pss_mib_3000": 800}
 
 
 def generate(root: Path, n: int, seed: int = 1) -> Path:
@@ -47,10 +56,11 @@ def generate(root: Path, n: int, seed: int = 1) -> Path:
     store.write_csv(pd.DataFrame([{"name": u, "aliases": "", "type": t} for u, t in units]), inputs / "units.csv")
     (inputs / str(YEAR) / "year.yaml").write_text(
         f"year: {YEAR}\nform: '{YEAR}'\ndeadline: '{YEAR}-01-21'\ncity_unit: 基准测试市总工会\n"
-        f"campaign: {YEAR}年送温暖活动（基准测试）\nsample: true\n", encoding="utf-8")
+        f"campaign: {YEAR}年送温暖活动（基准测试）\nsample: true\nreport_date: '{YEAR}-01-28'\n"
+        f"feedback_deadline: '{YEAR}-01-25'\n", encoding="utf-8")
     for k, (unit, utype) in enumerate(units):
         values = sample.unit_values(rng, rng.randint(2_000, 400_000), utype)
-        kind = KINDS[k % len(KINDS)] if (k % len(KINDS) != len(KINDS) - 1 or readers.soffice()) else "docx"
+        kind = "doc" if k % 15 == 14 and readers.soffice() else KINDS[k % len(KINDS)]
         header = {"unit": unit, "date": f"{YEAR}-01-{rng.randint(5, 20):02d}", "person": "张伟", "phone": "0512-65230000"}
         if kind == "template":
             template.write(form, inbox / f"{unit}.xlsx", values={c: (float(v) if form.item(c).is_money else int(v))
@@ -60,7 +70,8 @@ def generate(root: Path, n: int, seed: int = 1) -> Path:
         header["date_text"] = f"{YEAR}年1月{rng.randint(5, 20)}日"
         if kind in ("docx", "doc"):
             sample.write_sentence_docx(form, inbox / f"{unit}.docx", texts, header, rng)
-            if kind == "doc" and sample.docx_to_doc(inbox / f"{unit}.docx", inbox / f"{unit}.doc"):
+            if kind == "doc" and sample.convert_with_libreoffice(inbox / f"{unit}.docx", inbox / f"{unit}.doc",
+                                                                 "doc:MS Word 97"):
                 (inbox / f"{unit}.docx").unlink()
         elif kind == "xlsx":
             sample.write_sentence_xlsx(form, inbox / f"{unit}.xlsx", texts, header, rng)
@@ -69,148 +80,174 @@ def generate(root: Path, n: int, seed: int = 1) -> Path:
     return inputs
 
 
-def bare_read(inbox: Path) -> float:
-    import docx
-    from python_calamine import CalamineWorkbook
-
-    start = time.perf_counter()
-    files = sorted(p for p in inbox.rglob("*") if p.is_file())
-    docs = [p for p in files if p.suffix == ".doc"]
-    with tempfile.TemporaryDirectory() as tmp:
-        converted = readers.convert_docs(docs, Path(tmp))
-        for p in files:
-            if p.suffix in (".xlsx", ".xls"):
-                wb = CalamineWorkbook.from_path(str(p))
-                for name in wb.sheet_names:
-                    wb.get_sheet_by_name(name).to_python()
-            elif p.suffix in (".docx", ".doc"):
-                d = docx.Document(str(converted.get(p, p)))
-                [par.text for par in d.paragraphs]
-                [c.text for t in d.tables for row in t.rows for c in row.cells]
-    return time.perf_counter() - start
+def _tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo += [int(c) for c in fh.read().split()]
+        except OSError:
+            pass
+    return out
 
 
-# Runs a command and reports the peak resident memory of its whole process tree (the run, its kernel,
-# the kernel's workers), apart from anything this benchmark process started before.
-PEAK = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)")
-
-
-def timed_run(inputs: Path, outputs: Path) -> tuple[float, float]:
-    start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", PEAK, sys.executable, "-m", "wennuan_lib", "run", "--year", str(YEAR),
-                          "--inputs", str(inputs), "--outputs", str(outputs)], capture_output=True, text=True)
-    if out.returncode != 0:
-        raise SystemExit(out.stderr)
-    peak = int(out.stderr.strip().splitlines()[-1]) / 1024
-    return time.perf_counter() - start, peak
-
-
-def split(inputs: Path, root: Path) -> dict:
-    """Where the time goes, step by step, measured in-process (no notebooks) and serially (the run
-    makes the detail workbook, the PDF and the trends on other cores; here each is timed alone)."""
-    from wennuan_lib import charts, clean, reconcile, render, report
-
-    os.environ["WENNUAN_SERIAL"] = "1"
-
-    paths = config.year_paths(YEAR, inputs, root / "split")
-    spent = {"charts_s": 0.0, "pdf_s": 0.0}
-
-    def timing(module, name, key):
-        fn = getattr(module, name)
-
-        def wrapped(*a, **k):
-            t = time.perf_counter()
-            try:
-                return fn(*a, **k)
-            finally:
-                spent[key] += time.perf_counter() - t
-        setattr(module, name, wrapped)
-        return fn
-
-    originals = [(charts, "make_all", timing(charts, "make_all", "charts_s")),
-                 (render, "to_pdf", timing(render, "to_pdf", "pdf_s"))]
-    report.charts.make_all = charts.make_all
+def _pss_kib(pid: int) -> int:
     try:
-        for key, step in (("ingest_s", ingest.run), ("rules_s", clean.run), ("feedback_s", reconcile.run),
-                          ("report_s", report.run)):
-            t = time.perf_counter()
-            step(paths)
-            spent[key] = time.perf_counter() - t
-    finally:
-        os.environ.pop("WENNUAN_SERIAL", None)
-        for module, name, fn in originals:
-            setattr(module, name, fn)
-        report.charts.make_all = charts.make_all
-    spent["report_other_s"] = spent["report_s"] - spent["charts_s"] - spent["pdf_s"]
-    return spent
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
+    """Wall seconds, peak summed PSS of the process tree (MiB), and what it printed."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    peak = 0
+    out = []
+    import threading
+
+    reader = threading.Thread(target=lambda: out.append(proc.stdout.read()))
+    reader.start()
+    while proc.poll() is None:
+        peak = max(peak, sum(_pss_kib(p) for p in _tree(proc.pid)))
+        time.sleep(0.05)
+    reader.join()
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{''.join(out)}")
+    return seconds, peak / 1024, "".join(out)
+
+
+def run_cmd(inputs: Path, outputs: Path) -> list[str]:
+    return [sys.executable, "-m", "wennuan_lib", "run", "--year", str(YEAR), "--inputs", str(inputs),
+            "--outputs", str(outputs)]
+
+
+FLOOR = r'''
+import sys, tempfile, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+start = time.perf_counter()
+import docx
+from python_calamine import CalamineWorkbook
+from wennuan_lib import appendix, catalog, charts, narrative, readers, render, report, store
+from wennuan_lib.form import load_form
+from wennuan_lib.units import Registry
+from wennuan_lib.workspace import Workspace
+inputs, outputs, year = Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+ws = Workspace(inputs, outputs)
+inbox = ws.raw("inbox", year)
+files = sorted(p for p in inbox.rglob("*") if p.is_file())
+with tempfile.TemporaryDirectory() as tmp:
+    converted = readers.convert_docs([p for p in files if p.suffix == ".doc"], Path(tmp))
+    for p in files:
+        if p.suffix in (".xlsx", ".xls"):
+            wb = CalamineWorkbook.from_path(str(p))
+            for name in wb.sheet_names:
+                wb.get_sheet_by_name(name).to_python()
+        elif p.suffix in (".docx", ".doc"):
+            d = docx.Document(str(converted.get(p, p)))
+            [par.text for par in d.paragraphs]
+            [c.text for t in d.tables for row in t.rows for c in row.cells]
+read = time.perf_counter() - start
+run = ws.scope(year).current()
+load = lambda name: store.load_table(catalog.dataset(name), run / catalog.dataset(name).path)
+cfg = ws.year_config(year)
+form = load_form(cfg["form"])
+totals, values, status, summaries = load("totals"), load("values"), load("reporting_status"), load("summaries")
+with tempfile.TemporaryDirectory() as tmp:
+    t = time.perf_counter()
+    made = charts.make_all(totals, values, {}, year, True, Path(tmp), form.policy.charts)
+    draw = time.perf_counter() - t
+    text = narrative.build(form, totals, cfg, ws.raw("narrative", year), summaries, Registry.load(ws.raw("registry")),
+                           "")
+    rep = render.Report(text, made, appendix.tables(form, totals, values, status, False), {}, [], True)
+    t = time.perf_counter()
+    render.pdf_bytes(rep)
+    pdf = time.perf_counter() - t
+    t = time.perf_counter()
+    render.docx_bytes(rep)
+    word = time.perf_counter() - t
+print(json.dumps({"read": read, "charts": draw, "pdf": pdf, "word": word}))
+'''.replace("import sys,", "import json, sys,")
 
 
 def bench(n: int, keep: Path | None) -> dict:
     root = Path(tempfile.mkdtemp(prefix=f"wennuan-bench-{n}-"))
+    env = {**os.environ, "WENNUAN_SECRET_FILE": str(root / "secret.key")}
     try:
         t0 = time.perf_counter()
         inputs = generate(root, n)
         gen = time.perf_counter() - t0
         inbox = inputs / str(YEAR) / "submissions"
-        floor = bare_read(inbox)
-        paths = config.year_paths(YEAR, inputs, root / "ingest-only")
-        t0 = time.perf_counter()
-        ingest.run(paths)
-        ingest_s = time.perf_counter() - t0
-        run_s, peak = timed_run(inputs, root / "outputs")
+        run_s, pss, _ = timed(run_cmd(inputs, root / "outputs"), env)
+        floor_s, _, printed = timed([sys.executable, "-c", FLOOR, str(ROOT), str(inputs), str(root / "outputs"),
+                                     str(YEAR)], env)
+        parts = json.loads(printed.strip().splitlines()[-1])
+        nothing_s, _, said = timed(run_cmd(inputs, root / "outputs"), env)
+        assert "全部步骤都是最新的" in said, said
         changed = sorted(inbox.glob("*.xlsx"))[0]
         template.write(load_form(YEAR), changed, values={"01A.1": 1234}, header={"unit": changed.stem})
-        rerun_s, rerun_peak = timed_run(inputs, root / "outputs")
-        peak = max(peak, rerun_peak)
-        parts = split(inputs, root)
-        steps = sum(parts[k] for k in ("ingest_s", "rules_s", "feedback_s", "report_s"))
-        return {"units": n, "files": len(list(inbox.iterdir())), "generate_s": gen, "bare_read_s": floor,
-                "ingest_s": ingest_s, "ratio": ingest_s / floor, "run_s": run_s, "rerun_s": rerun_s,
-                "rerun_share": rerun_s / run_s, "peak_mib": peak, **{f"split_{k}": v for k, v in parts.items()},
-                "split_kernels_s": max(run_s - steps, 0)}
+        one_s, one_pss, _ = timed(run_cmd(inputs, root / "outputs"), env)
+        return {"units": n, "files": len(list(inbox.iterdir())), "generate_s": gen, "run_s": run_s,
+                "floor_s": floor_s, "floor_ratio": run_s / floor_s, "nothing_s": nothing_s, "one_s": one_s,
+                "one_share": one_s / run_s, "pss_mib": max(pss, one_pss), **{f"floor_{k}_s": v for k, v in parts.items()}}
     finally:
         if keep:
-            shutil.copytree(root, keep / f"bench-{n}", dirs_exist_ok=True)
+            shutil.copytree(root, keep / f"bench-{n}", dirs_exist_ok=True, symlinks=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def table(rows: list[dict]) -> str:
+    lines = [f"机器：{os.cpu_count()} 核；{time.strftime('%Y-%m-%d')}；每行是同一次运行中测得的", "",
+             "| 单位数 | 全流程（秒） | 同样产出的下限（秒） | 全流程/下限 | 无变化重跑（秒） | 改一个文件后重跑（秒） | 重跑/全流程 "
+             "| 峰值内存，整个进程树 PSS 之和（MiB） |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['units']} | {r['run_s']:.1f} | {r['floor_s']:.1f} | {r['floor_ratio']:.2f}× | "
+                     f"{r['nothing_s']:.2f} | {r['one_s']:.1f} | {r['one_share']:.2f} | {r['pss_mib']:.0f} |")
+    lines += ["", "下限的组成（秒，同一进程内）：", "",
+              "| 单位数 | 读取（最快的读取库） | 图表（matplotlib） | PDF（WeasyPrint） | Word |", "|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['units']} | {r['floor_read_s']:.1f} | {r['floor_charts_s']:.1f} | {r['floor_pdf_s']:.1f} | "
+                     f"{r['floor_word_s']:.1f} |")
+    by = {r["units"]: r for r in rows}
+    checks = [("无变化重跑", "≤ 1 秒（任何规模）", max(r["nothing_s"] for r in rows), TARGETS["nothing_s"], "{:.2f} 秒")]
+    if 30 in by:
+        checks.append(("30 个单位全流程/下限", "≤ 1.4×", by[30]["floor_ratio"], TARGETS["floor_ratio_30"], "{:.2f}×"))
+    if 300 in by:
+        checks.append(("300 个单位改一个文件后重跑/全流程", "≤ 1/3", by[300]["one_share"], TARGETS["one_share_300"],
+                       "{:.2f}"))
+    if 3000 in by:
+        checks += [("3000 个单位改一个文件后重跑/全流程", "≤ 1/5", by[3000]["one_share"], TARGETS["one_share_3000"],
+                    "{:.2f}"),
+                   ("3000 个单位全流程", "≤ 45 秒", by[3000]["run_s"], TARGETS["run_s_3000"], "{:.1f} 秒"),
+                   ("3000 个单位峰值内存（PSS 之和）", "≤ 800 MiB", by[3000]["pss_mib"], TARGETS["pss_mib_3000"],
+                    "{:.0f} MiB")]
+    lines += ["", "| 目标 | 要求 | 结果 | 达到 |", "|---|---|---:|---|"]
+    for name, want, got, limit, fmt in checks:
+        lines.append(f"| {name} | {want} | {fmt.format(got)} | {'是' if got <= limit else '否'} |")
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--units", type=int, nargs="+", default=[30, 300, 3000])
     parser.add_argument("--keep", type=Path, help="keep the generated folders here")
-    parser.add_argument("--profile", type=int, metavar="N",
-                        help="only profile the steps for N units with pyinstrument (bench/profile-N.txt)")
     args = parser.parse_args()
-    if args.profile:
-        from pyinstrument import Profiler
-
-        root = Path(tempfile.mkdtemp(prefix="wennuan-profile-"))
-        inputs = generate(root, args.profile)
-        profiler = Profiler()
-        profiler.start()
-        parts = split(inputs, root)
-        profiler.stop()
-        out = ROOT / "bench" / f"profile-{args.profile}.txt"
-        out.write_text(profiler.output_text(unicode=True, color=False), encoding="utf-8")
-        print({k: round(v, 2) for k, v in parts.items()}, "->", out)
-        shutil.rmtree(root, ignore_errors=True)
-        return
-    rows = [bench(n, args.keep) for n in args.units]
-    lines = [f"机器：{os.cpu_count()} 核；{time.strftime('%Y-%m-%d')}", "",
-             "| 单位数 | 文件数 | 裸读取（秒） | 读取步骤（秒） | 读取/裸读取 | 全流程（秒） | 改一个文件后重跑（秒） | 重跑/全流程 | 峰值内存（MiB） |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        lines.append(f"| {r['units']} | {r['files']} | {r['bare_read_s']:.1f} | {r['ingest_s']:.1f} | {r['ratio']:.2f}× | "
-                     f"{r['run_s']:.1f} | {r['rerun_s']:.1f} | {r['rerun_share']:.2f} | {r['peak_mib']:.0f} |")
-    lines += ["", "时间花在哪里（秒；步骤在同一进程内单独计时，“内核与其他”= 全流程 − 各步骤之和）：", "",
-              "| 单位数 | 内核启动与其他 | 读取 | 审核 | 反馈表 | 图表 | PDF | 报告其余（Word、明细表等） |",
-              "|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        lines.append(f"| {r['units']} | {r['split_kernels_s']:.1f} | {r['split_ingest_s']:.1f} | {r['split_rules_s']:.1f} | "
-                     f"{r['split_feedback_s']:.1f} | {r['split_charts_s']:.1f} | {r['split_pdf_s']:.1f} | "
-                     f"{r['split_report_other_s']:.1f} |")
-    text = "\n".join(lines)
+    rows = []
+    for n in args.units:
+        rows.append(bench(n, args.keep))
+        print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in rows[-1].items()},
+                         ensure_ascii=False), flush=True)
+    text = table(rows)
     print(text)
     (ROOT / "bench" / "results.md").write_text(text + "\n", encoding="utf-8")
 

@@ -171,6 +171,7 @@ def run_scope(workspace: Workspace, scope: Scope, console: progress.Console, ker
                     console(f"{head}：输入没有变化，沿用上次的结果")
                     continue
                 if staging is None:
+                    kernel.start()  # it boots on the other core while this process goes on
                     if year is not None:  # the analyst's own files, before any submission is read
                         from . import analyst_files
 
@@ -181,8 +182,8 @@ def run_scope(workspace: Workspace, scope: Scope, console: progress.Console, ker
                 start = time.perf_counter()
                 params = {"year": year, "inputs_dir": str(workspace.inputs), "outputs_dir": str(workspace.outputs),
                           "run_dir": str(staging)}
-                with progress.Follow(staging / ".progress", console):
-                    kernel.run(step, params, staging)
+                with progress.Follow(staging / ".progress", console) as follow:
+                    kernel.run(step, params, staging, follow.path)
                 seconds = time.perf_counter() - start
                 files = step_files(step, staging)
                 made.update(files)
@@ -227,8 +228,17 @@ def run_year(workspace: Workspace, year: int, console: progress.Console, kernel:
         outcomes.append(run_scope(workspace, workspace.scope(year - 1), console, kernel, force))
         console(f"继续处理 {year} 年")
     outcomes.append(run_scope(workspace, workspace.scope(year), console, kernel, force))
-    outcomes.append(run_scope(workspace, workspace.trends(), console, kernel, force))
+    outcomes += run_trends(workspace, console, kernel, force)
     return outcomes
+
+
+def run_trends(workspace: Workspace, console: progress.Console, kernel: Kernel, force: bool = False) -> list[Outcome]:
+    """The trends across years, when at least two years have results (one year has no trend to show)."""
+    done = [y for y in workspace.years() if workspace.scope(y).current() is not None]
+    if len(done) < 2:
+        console("历年对比：处理过的年度不足两个，暂不生成（处理了上年或往年后会自动生成）")
+        return []
+    return [run_scope(workspace, workspace.trends(), console, kernel, force)]
 
 
 def run_all(workspace: Workspace, console: progress.Console, kernel: Kernel, force: bool = False) -> list[Outcome]:
@@ -237,5 +247,4 @@ def run_all(workspace: Workspace, console: progress.Console, kernel: Kernel, for
     if not years:
         raise PipelineError(f"{workspace.inputs} 下没有任何年度的收件箱（inputs/<年度>/submissions/）")
     outcomes = [run_scope(workspace, workspace.scope(y), console, kernel, force) for y in years]
-    outcomes.append(run_scope(workspace, workspace.trends(), console, kernel, force))
-    return outcomes
+    return outcomes + run_trends(workspace, console, kernel, force)

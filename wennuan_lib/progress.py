@@ -1,7 +1,8 @@
 """Progress of a run: library code reports what it is doing; the console shows it and the run's log keeps it.
 
 Inside a step (a notebook in the kernel), `report` appends one JSON line to the file named by
-WENNUAN_PROGRESS_FILE, which `run` follows and prints — so progress never lands in the executed notebook.
+WENNUAN_PROGRESS_FILE (set in the kernel for each step), which `run` follows and prints — so progress never lands
+in the executed notebook.
 A notebook run by itself (in JupyterLab) has no such file and reports nothing.
 """
 
@@ -48,7 +49,7 @@ class Console:
 
     def item(self, message: str, done: int, total: int) -> None:
         """Item `done` of `total`: every item for a small inbox, every 5 % (or a bar on a terminal) for a big one."""
-        self._keep(f"    {message} [{done}/{total}]")
+        self._keep(f"    {message.replace('{n}', f'[{done}/{total}]')}")
         if total <= EVERY:
             print(f"    {message.replace('{n}', f'[{done}/{total}]')}", file=self.stream, flush=True)
             return
@@ -85,14 +86,12 @@ class Follow:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> Follow:
-        os.environ[ENV] = str(self.path)
         self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
-        os.environ.pop(ENV, None)
 
     def _run(self) -> None:
         pos = 0
