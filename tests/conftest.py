@@ -198,6 +198,19 @@ def sample_run(sample_years):
     return truth, year, Frames(year), before
 
 
+@pytest.fixture(scope="session")
+def other_seed(tmp_path_factory):
+    """The sample's 2012 and 2013 with another seed (no numbers tuned to it), read and checked in-process:
+    (truths by year, the 2013 Year, the values as read, the 2013 findings)."""
+    root = tmp_path_factory.mktemp("seed7")
+    truths = {y: sample.generate(root / "inputs", y, seed=7) for y in (2012, 2013)}
+    for year in (2012, 2013):
+        y = Year(root / "inputs", root / "outputs", year)
+        read = y.ingest()["values"]
+        out = y.clean()
+    return truths, y, read, out["issues"]
+
+
 @pytest.fixture
 def year_dir(tmp_path):
     """An empty year: registry copied from the sample, empty inbox."""

@@ -287,7 +287,8 @@ def test_an_exact_duplicate_is_a_warning_and_applied_once(year):
 
 @pytest.fixture
 def inputs_copy(tmp_path):
-    shutil.copytree(ROOT / "inputs", tmp_path / "inputs")
+    """The sample's 2013 alone (no earlier year to process first): the check must stop the run at once."""
+    shutil.copytree(ROOT / "inputs", tmp_path / "inputs", ignore=shutil.ignore_patterns("2011", "2012"))
     return tmp_path / "inputs"
 
 

@@ -195,15 +195,9 @@ def test_run_over_the_committed_sample_writes_every_output(tmp_path):
     assert "H01" in set(issues["rule"])
 
 
-def test_another_seed_flags_every_broken_figure_and_no_clean_unit(tmp_path):
-    from wennuan_lib import sample
-
-    truths = {y: sample.generate(tmp_path / "inputs", y, seed=11) for y in (2012, 2013)}
-    for year in (2012, 2013):
-        paths = Year(tmp_path / "inputs", tmp_path / "outputs", year)
-        read = paths.ingest()["values"]
-        out = paths.clean()
-    issues, truth = out["issues"], truths[2013]
+def test_another_seed_flags_every_broken_figure_and_no_clean_unit(other_seed):
+    truths, _, read, issues = other_seed
+    truth = truths[2013]
     found = set(zip(issues["unit"], issues["rule"], issues["item"]))
     assert all(b in found for b in truth.broken)
     clean_units = set(truth.values) - {u for u, *_ in truth.broken} - set(read.loc[read["status"] == "unreadable", "unit"])
