@@ -22,7 +22,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from . import config
+from . import __version__, config
+from .files import atomic_write_bytes
 
 SECRET_ENV = "WENNUAN_SECRET_FILE"
 DIGEST = 32
@@ -120,8 +121,6 @@ def loads(data: bytes):
 
 def code_hash(*modules: str) -> str:
     """A hash of the package files that make an artifact (names relative to the package)."""
-    from . import __version__
-
     h = hashlib.sha256(__version__.encode())
     for name in modules:
         h.update((config.PACKAGE_DIR / name).read_bytes())
@@ -156,8 +155,6 @@ class Artifacts:
         return data
 
     def put(self, key: str, data: bytes) -> None:
-        from .store import atomic_write_bytes
-
         try:
             atomic_write_bytes(self._path(key), sign(key.encode() + data) + data)
         except OSError:

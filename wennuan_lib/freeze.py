@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from . import catalog, store
+from .artifacts import sign
 from .manifest import sha256
 from .parse import to_decimal
 
@@ -36,8 +37,6 @@ def _sums_text(folder: Path) -> bytes:
 
 def freeze(workspace, year: int, when: dt.date | None = None, console=print) -> Path:
     """Copy what is being sent into sent/<date>/, read-only, with its checksums."""
-    from .artifacts import sign
-
     scope = workspace.scope(year)
     with scope.locked(console):
         current = scope.current()
@@ -72,8 +71,6 @@ def freeze(workspace, year: int, when: dt.date | None = None, console=print) -> 
 
 def check_sent(scope) -> list[str]:
     """Every sent copy against its checksums: Chinese lines naming each file that changed, appeared or went."""
-    from .artifacts import sign
-
     lines = []
     for folder in scope.sent_dirs():
         where = f"已报送版本 {folder.name}"

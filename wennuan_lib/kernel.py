@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from . import catalog, config
+from .errors import from_text
 from .progress import ENV
 
 # jsonschema (imported by nbformat) builds an IRI grammar from rfc3987_syntax at import — about 1.3 s — for a
@@ -133,8 +134,6 @@ class Kernel:
 def _failure(step: catalog.Step, ename: str, evalue: str, notebook: Path) -> str:
     """A step's error in Chinese: the program's own errors are Chinese already; a failed write (a full disk, a
     read-only folder) says so; any other is named as a fault."""
-    from .errors import from_text
-
     chinese = any("\u4e00" <= ch <= "\u9fff" for ch in str(evalue))
     what = str(evalue) if chinese else (from_text(ename, str(evalue))
                                         or f"程序内部错误（{ename}: {evalue}），请把下面的笔记本发给维护人员")

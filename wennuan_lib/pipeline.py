@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import catalog, manifest, progress
+from .files import atomic_write_bytes
+from .form import load_form
 from .kernel import Kernel, StepFailed
 from .runs import Scope
 from .workspace import Workspace
@@ -86,17 +88,6 @@ def _carry_files(recorded: dict, current: Path | None) -> dict[str, str] | None:
     return files
 
 
-def all_inputs(workspace: Workspace, scope: Scope) -> dict[str, str]:
-    """Every raw file and other year's result the scope's steps read, and the form and policy files."""
-    year = scope.key if scope.kind == catalog.YEAR else None
-    out: dict[str, str] = {}
-    for step in catalog.steps(scope.kind):
-        out.update(manifest.step_inputs(step, workspace, year, {}))
-    years = [year] if year is not None else workspace.years()
-    out.update(manifest.form_files(workspace, years))
-    return dict(sorted(out.items()))
-
-
 def _sent_state(scope: Scope) -> str:
     sent = scope.sent_dirs()
     return sent[-1].name if sent else ""
@@ -105,19 +96,15 @@ def _sent_state(scope: Scope) -> str:
 def seal(workspace: Workspace, scope: Scope, run_dir: Path, steps: dict, console: progress.Console | None) -> None:
     """The run's own files, once its steps are done: the difference from the report that was sent, the
     manifest, the run record and the log."""
-    from . import freeze
+    from . import freeze  # pandas (0.3 s): only when a run is sealed, never when nothing changed
 
     form = None
     if scope.kind == catalog.YEAR:
-        from .form import load_form
-
         form = load_form(workspace.year_config(scope.key)["form"])
         freeze.compare(scope, run_dir)
-    manifest.write(scope, run_dir, all_inputs(workspace, scope), form)
+    manifest.write(scope, run_dir, manifest.all_inputs(workspace, scope), form)
     record = {"run": run_dir.name, "code": manifest.code_fingerprint(), "sent": _sent_state(scope), "steps": steps}
     ds = catalog.dataset("run_record" if scope.kind == catalog.YEAR else "trend_run_record")
-    from .store import atomic_write_bytes
-
     atomic_write_bytes(run_dir / ds.path, (json.dumps(record, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
     if console is not None:
         log = catalog.dataset("run_log" if scope.kind == catalog.YEAR else "trend_run_log")
@@ -173,7 +160,7 @@ def run_scope(workspace: Workspace, scope: Scope, console: progress.Console, ker
                 if staging is None:
                     kernel.start()  # it boots on the other core while this process goes on
                     if year is not None:  # the analyst's own files, before any submission is read
-                        from . import analyst_files
+                        from . import analyst_files  # pandas: only when a step will run
 
                         console(f"{year}年" + analyst_files.describe(analyst_files.check(workspace, year)))
                     staging = scope.new_run()

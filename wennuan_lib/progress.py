@@ -8,11 +8,16 @@ A notebook run by itself (in JupyterLab) has no such file and reports nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
 import threading
 from pathlib import Path
+
+from tqdm import tqdm
+
+from .files import atomic_write_bytes
 
 ENV = "WENNUAN_PROGRESS_FILE"
 EVERY = 100  # above this many files, a line at every 5 % (and a bar on a terminal)
@@ -43,8 +48,6 @@ class Console:
         self._keep(line)
 
     def _keep(self, line: str) -> None:
-        import datetime as dt
-
         self.log_lines.append(f"{dt.datetime.now():%H:%M:%S} {line}")
 
     def item(self, message: str, done: int, total: int) -> None:
@@ -54,8 +57,6 @@ class Console:
             print(f"    {message.replace('{n}', f'[{done}/{total}]')}", file=self.stream, flush=True)
             return
         if self.stream.isatty():
-            from tqdm import tqdm
-
             if self._bar is None:
                 self._bar = tqdm(total=total, desc="    读取", unit="个文件", file=self.stream, leave=False)
             self._bar.n = done
@@ -71,8 +72,6 @@ class Console:
             self._bar = None
 
     def write_log(self, path: Path) -> None:
-        from .store import atomic_write_bytes
-
         atomic_write_bytes(path, ("\n".join(self.log_lines) + "\n").encode("utf-8"))
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import fcntl
 import os
 import shutil
 import time
@@ -76,8 +77,6 @@ class Scope:
     @contextlib.contextmanager
     def locked(self, progress=print, timeout: float | None = None):
         """Hold the scope's lock. If another run holds it, say so in Chinese and wait for it."""
-        import fcntl
-
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / self.layout.lock
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)

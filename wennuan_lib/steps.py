@@ -13,8 +13,11 @@ import shutil
 from functools import cached_property
 from pathlib import Path
 
-from . import catalog, progress, store
+from . import catalog, pipeline, progress, store
+from .artifacts import Artifacts, code_hash
+from .form import load_form, translate
 from .runs import STAGING_MARK, Scope
+from .units import Registry
 from .workspace import Workspace
 
 
@@ -36,14 +39,10 @@ class StepContext:
 
     @cached_property
     def form(self):
-        from .form import load_form
-
         return load_form(self.cfg["form"])
 
     @cached_property
     def registry(self):
-        from .units import Registry
-
         return Registry.load(self.raw("registry"))
 
     # --- files ----------------------------------------------------------------------------------------------
@@ -78,8 +77,6 @@ class StepContext:
         return self.translated(self.year - 1, name)
 
     def translated(self, year: int, name: str):
-        from .form import load_form, translate
-
         frame = self.other_year(year, name)
         if frame is None:
             return None
@@ -94,8 +91,6 @@ class StepContext:
         return out
 
     def cache(self, namespace: str, *code_modules: str):
-        from .artifacts import Artifacts, code_hash
-
         return Artifacts(self.scope.folder("cache"), namespace, code_hash(*code_modules) if code_modules else "")
 
     def progress(self, message: str, done: int | None = None, total: int | None = None) -> None:
@@ -110,8 +105,6 @@ def open_step(step: str, year: int | None = None, inputs_dir=None, outputs_dir=N
     if run_dir is not None and Scope.is_staging(Path(run_dir)):
         yield StepContext(st, workspace, Path(run_dir), year)
         return
-    from . import pipeline
-
     scope = workspace.scope(int(year) if st.scope == catalog.YEAR else catalog.TRENDS)
     with scope.locked(print):
         scope.clear_abandoned()

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import os
 import re
-import tempfile
 import unicodedata
 from pathlib import Path
 
 import pandas as pd
 
 from .catalog import CatalogError, Dataset
+from .files import atomic_write_bytes  # noqa: F401 - the writers of every layer use it through here too
 
 
 @contextlib.contextmanager
@@ -27,22 +26,6 @@ def gc_paused():
     finally:
         if enabled:
             gc.enable()
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; outputs are for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def safe_filename(name: str, fallback: str = "单位") -> str:
