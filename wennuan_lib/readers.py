@@ -19,6 +19,7 @@ from pathlib import Path
 from . import config, pdf, sniff, word
 from .errors import ReadError
 from .extract import Block, Extract
+from .parallel import die_with_parent
 from .sniff import OLE_MAGIC
 
 __all__ = ["Block", "Extract", "ReadError", "OLE_MAGIC", "read", "convert_docs", "soffice", "cell_text", "check_zip"]
@@ -241,8 +242,10 @@ def convert_docs(paths: list[Path], folder: Path, kinds: dict[Path, str] | None 
     cmd = [exe, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore", "--convert-to", "docx",
            "--outdir", str(folder), *[str(c) for c in copies.values()]]
     try:
+        # LibreOffice dies with the process that started it (a killed run leaves no converter behind; the
+        # program it spawns may finish its one conversion, into this private folder, and exit)
         subprocess.run(cmd, capture_output=True, timeout=60 + 10 * len(paths), check=False,
-                       env={**os.environ, "HOME": str(folder)})
+                       env={**os.environ, "HOME": str(folder)}, preexec_fn=die_with_parent)
     except subprocess.TimeoutExpired:
         pass
     return {orig: src.with_suffix(".docx") for orig, src in copies.items() if src.with_suffix(".docx").exists()}
