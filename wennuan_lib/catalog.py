@@ -174,3 +174,23 @@ def files_in(run_dir: Path, ds: Dataset) -> list[Path]:
     if ds.kind == "folder":
         return sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")) if path.is_dir() else []
     return [path] if path.is_file() else []
+
+
+LAYER_LABELS = {"01_extracted": "读取结果", "02_values": "有效数值", "03_findings": "审核与报送情况", "04_totals": "合计",
+                "05_reporting": "给人看的文件"}
+
+
+def markdown() -> str:
+    """The README's tables of what is read and what a run makes, from this catalog (python -m wennuan_lib catalog)."""
+    lines = ["| 读取的文件（inputs/，只读不改） | 内容 |", "|---|---|"]
+    lines += [f"| `{r.path.replace('{year}', '<年度>')}{'/' if r.kind == 'folder' else ''}` | {r.description} |"
+              for r in load().raw.values()]
+    for scope, root in ((YEAR, "outputs/<年度>/"), (TRENDS, "outputs/trends/")):
+        lines += ["", f"| 生成的文件（{root}） | 层 | 由哪一步生成 | 内容 |", "|---|---|---|---|"]
+        for d in datasets(scope):
+            if d.producer == "pipeline" and not d.hashed:
+                continue  # the run's own record and log
+            step = next((s.label for s in load().steps if s.name == d.producer), "每次运行")
+            lines.append(f"| `{d.path}{'/' if d.kind == 'folder' else ''}` | {LAYER_LABELS.get(d.layer, d.layer)} | "
+                         f"{step} | {d.description} |")
+    return "\n".join(lines)

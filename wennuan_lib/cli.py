@@ -131,6 +131,11 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def cmd_catalog(args) -> int:
+    print(catalog.markdown())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m wennuan_lib", description="送温暖活动统计表：收集、审核、汇总与书面总结")
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
@@ -166,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=2013, help="随机种子（默认 2013）")
     p.add_argument("--force", action="store_true", help="收件箱已有文件时仍然重建（会删除原有文件）")
     p.set_defaults(func=cmd_sample)
+    p = sub.add_parser("catalog", help="列出读取的文件和生成的每一个文件（数据目录）")
+    p.set_defaults(func=cmd_catalog)
     return parser
 
 
