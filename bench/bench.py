@@ -38,7 +38,7 @@ from wennuan_lib.form import load_form  # noqa: E402
 
 YEAR = 2013
 # what a January inbox holds, interleaved so that every size has each kind: 4 templates, 3 Word, 2 Excel, 1 .xls in 10;
-# every 15th unit sends a legacy .doc (LibreOffice converts them all in one go)
+# one unit in a hundred sends a legacy .doc (LibreOffice converts them all in one go), and one of the first 30
 KINDS = ["template", "docx", "xlsx", "template", "docx", "xls", "template", "docx", "xlsx", "template"]
 TARGETS = {"nothing_s": 1.0, "floor_ratio_30": 1.4, "one_share_300": 1 / 3, "one_share_3000": 1 / 5, "run_s_3000": 45,
            "pss_mib_3000": 800}
@@ -60,7 +60,7 @@ def generate(root: Path, n: int, seed: int = 1) -> Path:
         f"feedback_deadline: '{YEAR}-01-25'\n", encoding="utf-8")
     for k, (unit, utype) in enumerate(units):
         values = sample.unit_values(rng, rng.randint(2_000, 400_000), utype)
-        kind = "doc" if k % 15 == 14 and readers.soffice() else KINDS[k % len(KINDS)]
+        kind = "doc" if k % 100 == 29 and readers.soffice() else KINDS[k % len(KINDS)]
         header = {"unit": unit, "date": f"{YEAR}-01-{rng.randint(5, 20):02d}", "person": "张伟", "phone": "0512-65230000"}
         if kind == "template":
             template.write(form, inbox / f"{unit}.xlsx", values={c: (float(v) if form.item(c).is_money else int(v))
