@@ -79,11 +79,11 @@ def test_problem_text_first_codes_last_one_row_per_cell(tmp_path, form):
     # the two findings on 11A.1 in one row
     assert [r["项目"] for r in rows] == ["02A.2 其中困难农民工", "整份统计表", "11A.1 为农民工返乡争取经济补贴"]
     must, whole, slip = rows
-    assert must["类别"] == "必须修改" and must["在贵单位文件中的位置"] == "02A.2：统计表!D8\n02A.1：统计表!D7"
+    assert must["类别"] == "必须修改" and must["位置"] == "02A.2：统计表!D8\n02A.1：统计表!D7"
     assert slip["问题"].startswith("①11A.1") and "\n②11A.1" in slip["问题"] and slip["规则"] == "H01\nY01"
     assert slip["处理意见"].startswith("①请核实") and "\n②请核实金额单位" in slip["处理意见"]
     place = f"统计表!D{form.codes.index('11A.1') + 5}"
-    assert slip["填报的数字"] == "78300 万元" and slip["在贵单位文件中的位置"] == place  # 10A.1 is not named
+    assert slip["填报的数字"] == "78300 万元" and slip["位置"] == place  # 10A.1 is not named
     assert whole["填报的数字"] in ("", None) and whole["规则"] == "D01"
     intro = " ".join(str(c.value) for r in ws.iter_rows(max_row=6) for c in r if c.value)
     assert "共 3 处需要处理" in intro and "必须修改 1 处" in intro

@@ -5,8 +5,9 @@ words first, what to do, the item, the figure as the unit wrote it and where it 
 rule codes only in a narrow last column, for when the clerk phones the analyst. Above the table: the date by which
 corrections are due (year.yaml ``feedback_deadline``, else 3 working days after the run) and where to send them.
 Sheet 本单位数据: every item of the form with the unit's figure, problems beside the cells concerned.
-Each row is given a height for its wrapped text, counted generously (a Chinese character as 2.2 widths, 16 points a
-line): LibreOffice does not fit rows to their text when it opens a workbook, and a row too low clips its text.
+Each row is given a height for its wrapped text, counted generously (a Chinese character as 2.2 widths, a digit as
+1.3, 16 points a line): LibreOffice does not fit rows to their text when it opens a workbook, and a row too low
+clips its text.
 """
 
 from __future__ import annotations
@@ -37,13 +38,13 @@ CODE_FONT = Font(size=9, color="808080")
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 WRAP = Alignment(wrap_text=True, vertical="top")
 LINE_POINTS, PAD_POINTS = 16, 4  # a wrapped line of 11-point text, with room for CJK fonts' line gap
-WIDE, NARROW = 2.2, 1.1  # column-width units a character takes (Chinese, Latin), rounded up
+WIDE, NARROW = 2.2, 1.3  # column-width units a character takes (Chinese, Latin), rounded up
 WORKING_DAYS = 3  # the default time for corrections: working days (Mon–Fri) after the run
 WEEKDAYS = "一二三四五六日"
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 WHOLE_FORM = "整份统计表"
 # 审核意见: (heading, width); the problem first, the rule codes last and narrow.
-COLUMNS = [("序号", 5), ("问题", 58), ("处理意见", 34), ("项目", 24), ("填报的数字", 12), ("在贵单位文件中的位置", 20),
+COLUMNS = [("序号", 5), ("问题", 58), ("处理意见", 34), ("项目", 24), ("填报的数字", 12), ("位置", 20),
            ("类别", 9), ("规则", 6)]
 
 
