@@ -197,7 +197,7 @@ def check(summaries: pd.DataFrame, values: pd.DataFrame, form: Form) -> tuple[pd
     for each clear disagreement. Units without a form in force, and items left blank, are not compared."""
     columns = catalog.dataset("summary_checks").column_names
     say, index = Describer(form), cues(form)
-    in_force = values[values["status"] == OK]
+    in_force = values[(values["status"] == OK) & values["unit"].isin(set(summaries["unit"]))]
     by_unit = {unit: frame.set_index("item") for unit, frame in in_force.groupby("unit", sort=False)}
     rows, findings, seen = [], [], set()
     for unit, file, text in zip(summaries["unit"], summaries["file"], summaries["text"], strict=True):
