@@ -111,10 +111,11 @@ def test_feedback_files_open_and_name_the_right_cells(sample_run):
     ws = wb["审核意见"]
     head = [c.value for c in ws[7]]
     rows = [dict(zip(head, [c.value for c in r], strict=True)) for r in ws.iter_rows(min_row=8)]
-    row = next(r for r in rows if r["规则"] == rule)
+    row = next(r for r in rows if rule in r["规则"].split("\n"))  # one row per cell, its problems merged
     locs = values[(values["unit"] == unit) & values["item"].isin(["02A.2", "02A.1"])].set_index("item")["location"]
-    assert row["位置"].split("\n") == [locs["02A.2"], locs["02A.1"]]
-    assert row["类别"] == "必须修改" and "02A.2" in row["涉及项目"]
+    assert row["位置"].split("\n") == [f"02A.2：{locs['02A.2']}", f"02A.1：{locs['02A.1']}"]
+    assert row["类别"] == "必须修改" and row["项目"].startswith("02A.2 ") and "大于 02A.1" in row["问题"]
+    assert [r["项目"] for r in rows].count(row["项目"]) == 1
     sheet_text = " ".join(str(c.value) for r in ws.iter_rows(max_row=6) for c in r if c.value)
     assert unit in sheet_text and "65236564" in sheet_text and "示例数据" in sheet_text
     data = wb["本单位数据"]

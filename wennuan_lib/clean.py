@@ -5,6 +5,7 @@ Reads the 01_extracted layer and the analyst's corrections.csv and waivers.csv; 
 * values  the values in force after corrections (02_values), the original beside each
 * audit   every correction and waiver applied, and every one that matched nothing
 * issues  one row per finding: unit, item, rule, severity, Chinese message quoting the figures (03_findings)
+* summary_checks  each figure a unit's 书面总结 states against its form (03_findings); a disagreement is a finding
 * totals  the city totals, subtotals, derived figures and leading units (04_totals): every figure the report states
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import aggregate, catalog, corrections, rules
+from . import aggregate, catalog, corrections, rules, summary_check
 from .steps import StepContext
 
 
@@ -28,7 +29,9 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
     previous = ctx.previous("values")
     city = aggregate.city_totals(values, form.codes)
     submissions = ctx.load("submissions")
-    findings = rules.check_all(values, form, previous, ctx.year - 1, city, submissions)
+    summaries = ctx.load("summaries", ["unit", "file", "text"])
+    summary_checks, said = summary_check.check(summaries, values, form)
+    findings = rules.check_all(values, form, previous, ctx.year - 1, city, submissions, more=said)
     waivers = corrections.load_table(ctx.raw("waivers"), corrections.WAIVER_COLUMNS)
     findings, waiver_audit = corrections.apply_waivers(findings, waivers, registry)
     audit += waiver_audit
@@ -37,9 +40,9 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
     columns = catalog.dataset("issues").column_names
     issues = pd.concat([findings, extra], ignore_index=True)[columns] if len(extra) else findings[columns]
 
-    summaries = ctx.load("summaries", ["unit"])
     totals = aggregate.build_totals(values, form, registry.names, set(summaries["unit"]), ctx.previous("totals"))
-    frames = {"values": values, "issues": issues, "audit": corrections.audit_frame(audit), "totals": totals}
+    frames = {"values": values, "issues": issues, "audit": corrections.audit_frame(audit), "totals": totals,
+              "summary_checks": summary_checks}
     for name, frame in frames.items():
         ctx.save(name, frame)
     frames["has_previous"] = previous is not None

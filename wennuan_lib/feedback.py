@@ -1,31 +1,77 @@
-"""Feedback workbooks (退回修改): one per unit with open findings, ready to email.
+"""Feedback workbooks (退回修改): one per unit with open findings, ready to email to the unit's clerk.
 
-Sheet 审核意见: each problem on its own row, with the items concerned, the figures as the unit
-wrote them, and where they are in the unit's own file. Sheet 本单位数据: every item of the form
-with the unit's figure, problems beside the cells concerned.
+Sheet 审核意见: one row per cell of the unit's form (item) with all its problems merged — the problem in plain
+words first, what to do, the item, the figure as the unit wrote it and where it is in the unit's own file; the
+rule codes only in a narrow last column, for when the clerk phones the analyst. Above the table: the date by which
+corrections are due (year.yaml ``feedback_deadline``, else 3 working days after the run) and where to send them.
+Sheet 本单位数据: every item of the form with the unit's figure, problems beside the cells concerned.
+Each row is given a height for its wrapped text, counted generously (a Chinese character as 2.2 widths, a digit as
+1.3, 16 points a line): LibreOffice does not fit rows to their text when it opens a workbook, and a row too low
+clips its text.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import shutil
+import unicodedata
 from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 
-from . import store, template
+from . import dates, store, template
 from .artifacts import Artifacts
 from .form import Form
 from .parallel import on_all_cores
-from .rules import SEVERITY_LABELS, is_open
+from .rules import ERROR, SEVERITY_LABELS, is_open
+from .textfiles import InputFileError
 
 ERROR_FILL = PatternFill("solid", fgColor="F8B4B4")
 WARN_FILL = PatternFill("solid", fgColor="FFF3B0")
 HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 BOLD = Font(bold=True)
+CODE_FONT = Font(size=9, color="808080")
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 WRAP = Alignment(wrap_text=True, vertical="top")
+LINE_POINTS, PAD_POINTS = 16, 4  # a wrapped line of 11-point text, with room for CJK fonts' line gap
+WIDE, NARROW = 2.2, 1.3  # column-width units a character takes (Chinese, Latin), rounded up
+WORKING_DAYS = 3  # the default time for corrections: working days (Mon–Fri) after the run
+WEEKDAYS = "一二三四五六日"
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+WHOLE_FORM = "整份统计表"
+# 审核意见: (heading, width); the problem first, the rule codes last and narrow.
+COLUMNS = [("序号", 5), ("问题", 58), ("处理意见", 34), ("项目", 24), ("填报的数字", 12), ("位置", 20),
+           ("类别", 9), ("规则", 6)]
+
+
+def working_days_after(day: dt.date, n: int) -> dt.date:
+    """The n-th working day (Monday to Friday) after `day`; holidays are not known here."""
+    while n:
+        day += dt.timedelta(days=1)
+        n -= day.weekday() < 5
+    return day
+
+
+def deadline(cfg: dict, run_date: dt.date, source: Path | str = "year.yaml") -> dt.date:
+    """The date corrections are due: year.yaml's ``feedback_deadline`` (2013-01-25, 2013年1月25日), else
+    WORKING_DAYS working days after `run_date`. A value that is not a date is a Chinese error naming the file."""
+    given = cfg.get("feedback_deadline")
+    if given in (None, ""):
+        return working_days_after(run_date, WORKING_DAYS)
+    iso, _ = dates.parse(given, int(cfg["year"]) if cfg.get("year") else None)
+    if iso is None:
+        raise InputFileError(source, f"feedback_deadline（反馈表中的修改期限）「{given}」不是日期。请写成 "
+                                     f"{cfg.get('year', 2013)}-01-25 这样的日期，或删去这一行"
+                                     f"（删去后为运行当天之后的第{WORKING_DAYS}个工作日）")
+    return dt.date.fromisoformat(iso)
+
+
+def cn_date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日（星期{WEEKDAYS[day.weekday()]}）"
 
 
 def put(ws, row: int, col: int, value, **style):
@@ -39,16 +85,36 @@ def put(ws, row: int, col: int, value, **style):
     return cell
 
 
-def _table(ws, top: int, headings: list[str], rows: list[list], widths: list[int], fills: list | None = None) -> None:
-    for c, (h, w) in enumerate(zip(headings, widths, strict=True), 1):
-        put(ws, top, c, h, font=BOLD, fill=HEAD_FILL, alignment=WRAP)
-        ws.column_dimensions[chr(64 + c)].width = w
+def lines_needed(value, width: int) -> int:
+    """How many lines a wrapped cell of `width` column units needs, counted generously."""
+    count = 0
+    for line in ("" if value is None else str(value)).split("\n"):
+        units = sum(WIDE if unicodedata.east_asian_width(ch) in "WF" else NARROW for ch in line)
+        count += max(1, math.ceil(units / max(width - 1.5, 1)))
+    return count
+
+
+def row_height(values: list, widths: list[int]) -> float:
+    """Points for a row whose wrapped cells must all show in full."""
+    return LINE_POINTS * max(lines_needed(v, w) for v, w in zip(values, widths, strict=True)) + PAD_POINTS
+
+
+def _table(ws, top: int, columns: list[tuple[str, int]], rows: list[list], fills: list | None = None,
+           small_last: bool = False) -> None:
+    """A table with wrapped cells, each row as high as its longest cell needs."""
+    widths = [w for _, w in columns]
+    for c, (heading, width) in enumerate(columns, 1):
+        put(ws, top, c, heading, font=BOLD, fill=HEAD_FILL, alignment=WRAP)
+        ws.column_dimensions[get_column_letter(c)].width = width
+    ws.row_dimensions[top].height = row_height([h for h, _ in columns], widths)
     for r, row in enumerate(rows, top + 1):
         for c, value in enumerate(row, 1):
             cell = put(ws, r, c, value, alignment=WRAP)
             if fills and fills[r - top - 1] is not None:
                 cell.fill = fills[r - top - 1]
-        ws.row_dimensions[r].height = 15 * max(_lines(v, w) for v, w in zip(row, widths, strict=True))
+            if small_last and c == len(row):
+                cell.font = CODE_FONT
+        ws.row_dimensions[r].height = row_height(row, widths)
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
@@ -56,66 +122,94 @@ def _table(ws, top: int, headings: list[str], rows: list[list], widths: list[int
     ws.print_title_rows = f"{top}:{top}"
 
 
-def _lines(value, width: int) -> int:
-    """How many lines a wrapped cell needs (a Chinese character is about two widths)."""
-    import math
+def _numbered(texts: list[str]) -> str:
+    if len(texts) == 1:
+        return texts[0]
+    return "\n".join(f"{CIRCLED[k] if k < len(CIRCLED) else f'{k + 1}.'}{t}" for k, t in enumerate(texts))
 
-    text = "" if value is None else str(value)
-    return max(1, sum(max(1, math.ceil(sum(2 if ord(ch) > 0x2E80 else 1 for ch in line) / max(width - 1, 1)))
-                      for line in text.split("\n")))
+
+def problem_rows(findings: pd.DataFrame, values: pd.DataFrame, form: Form) -> list[dict]:
+    """One row per cell (item) of the unit's form with its open findings merged, must-fix rows first, then in the
+    form's order; findings on the whole form (its date, its year) share a row of their own."""
+    by_item = values.set_index("item")
+    order = {c: k for k, c in enumerate(form.codes)}
+    groups: dict[str, list] = {}
+    for f in findings.itertuples(index=False):
+        groups.setdefault(f.item if f.item in by_item.index else "", []).append(f)
+    rows = []
+    for item, group in groups.items():
+        group.sort(key=lambda f: f.severity != ERROR)  # stable: must-fix first
+        worst = ERROR if any(f.severity == ERROR for f in group) else group[0].severity
+        mixed = len({f.severity for f in group}) > 1
+        problems = [(f"（{SEVERITY_LABELS[f.severity]}）" if mixed else "") + f.message for f in group]
+        actions = list(dict.fromkeys(f.action for f in group))
+        if len(actions) > 1:
+            actions = [f.action for f in group]
+        others = [c for f in group for c in f.items.split("|")  # the other cells a problem names
+                  if c != item and c in by_item.index and c in f.message]
+        codes = list(dict.fromkeys(([item] if item else []) + sorted(others, key=order.get)))
+        if item:
+            row = by_item.loc[item]
+            shown = _shown(row) + (f" {form.item(item).unit}" if row["status"] == "ok" else "")
+            label = f"{item} {form.item(item).label}"
+        else:
+            shown, label = "", WHOLE_FORM
+        places = [by_item.loc[c, "location"] or "—" for c in codes]
+        where = places[0] if len(codes) == 1 else "\n".join(f"{c}：{p}" for c, p in zip(codes, places, strict=True))
+        rows.append({"item": item, "severity": worst, "problem": _numbered(problems),
+                     "action": _numbered(actions) if len(actions) == len(problems) else actions[0],
+                     "label": label, "shown": shown, "where": where,
+                     "rules": "\n".join(dict.fromkeys(f.rule for f in group))})
+    rows.sort(key=lambda r: (r["severity"] != ERROR, order.get(r["item"], -1)))
+    return rows
 
 
 def build(unit: str, findings: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict) -> Workbook:
     year = cfg["year"]
     mark = "（示例数据）" if cfg.get("sample") else ""
-    by_item = values.set_index("item")
     files = sorted(set(values["file"]) - {""})
+    due = deadline(cfg, dt.date.today())
+    rows = problem_rows(findings, values, form)
     wb = Workbook()
     ws = wb.active
     ws.title = "审核意见"
     put(ws, 1, 1, f"{year}年送温暖活动统计表审核意见{mark}", font=Font(bold=True, size=14))
     put(ws, 2, 1, f"单位：{unit}")
     put(ws, 3, 1, f"报送文件：{'、'.join(files)}")
-    errors = int((findings["severity"] == "error").sum())
-    put(ws, 4, 1, f"共 {len(findings)} 条意见，其中必须修改 {errors} 条、请核实 {len(findings) - errors} 条。"
+    errors = sum(r["severity"] == ERROR for r in rows)
+    put(ws, 4, 1, f"共 {len(rows)} 处需要处理，其中必须修改 {errors} 处、请核实 {len(rows) - errors} 处。"
                   "“位置”是该数字在贵单位报送文件中的位置。")
     contact = cfg.get("contact", "市总工会")
     reach = "，".join(x for x in (f"电话 {cfg['phone']}" if cfg.get("phone") else "",
                                   f"电子信箱 {cfg['email']}" if cfg.get("email") else "") if x)
-    findings = findings.sort_values("severity", kind="stable")  # 必须修改 first
-    put(ws, 5, 1, f"请按“处理意见”修改或核实后，将修改后的统计表（或核实情况）尽快报{contact}" + (f"（{reach}）" if reach else "")
-        + "。", font=BOLD)
-    rows, fills = [], []
-    for n, f in enumerate(findings.itertuples(index=False), 1):
-        codes = [c for c in f.items.split("|") if c in by_item.index]
-        rows.append([n, SEVERITY_LABELS[f.severity], f.rule,
-                     "\n".join(f"{c} {form.item(c).label}" for c in codes),
-                     "\n".join(_shown(by_item.loc[c]) for c in codes),
-                     "\n".join(by_item.loc[c, "location"] or "—" for c in codes),
-                     f.message, f.action])
-        fills.append(ERROR_FILL if f.severity == "error" else WARN_FILL)
-    _table(ws, 7, ["序号", "类别", "规则", "涉及项目", "报送数值", "位置", "问题", "处理意见"], rows,
-           [6, 10, 7, 30, 14, 18, 60, 36], fills)
+    put(ws, 5, 1, f"请于{cn_date(due)}前，按“处理意见”修改或核实，将修改后的统计表（或核实情况）报{contact}"
+        + (f"（{reach}）" if reach else "") + "。", font=BOLD)
+    table = [[n, r["problem"], r["action"], r["label"], r["shown"], r["where"], SEVERITY_LABELS[r["severity"]],
+              r["rules"]] for n, r in enumerate(rows, 1)]
+    fills = [ERROR_FILL if r["severity"] == ERROR else WARN_FILL for r in rows]
+    _table(ws, 7, COLUMNS, table, fills, small_last=True)
     ws.freeze_panes = "A8"
 
     ws2 = wb.create_sheet("本单位数据")
     put(ws2, 1, 1, f"{unit} {year}年送温暖活动统计表（系统读取结果）{mark}", font=Font(bold=True, size=12))
+    by_item = values.set_index("item")
     problems: dict[str, list[str]] = {}
     worst: dict[str, str] = {}
     for f in findings.itertuples(index=False):
         for c in f.items.split("|"):
             problems.setdefault(c, []).append(f.message)
-            worst[c] = "error" if f.severity == "error" or worst.get(c) == "error" else "warning"
-    rows, fills = [], []
+            worst[c] = ERROR if f.severity == ERROR or worst.get(c) == ERROR else "warning"
+    data, fills = [], []
     for item in form.items:
         row = by_item.loc[item.code] if item.code in by_item.index else None
-        rows.append([item.code, item.label, item.unit,
+        data.append([item.code, item.label, item.unit,
                      "" if row is None else row["raw_text"].strip(),
                      "" if row is None else _shown(row),
-                     "" if row is None else row["location"], "\n".join(problems.get(item.code, []))])
-        fills.append({"error": ERROR_FILL, "warning": WARN_FILL}.get(worst.get(item.code)))
-    _table(ws2, 3, ["代码", "项目", "计量单位", "报送原文", "读取数值", "位置", "问题"], rows,
-           [8, 34, 8, 16, 12, 18, 70], fills)
+                     "" if row is None else row["location"],
+                     _numbered(list(dict.fromkeys(problems[item.code]))) if item.code in problems else ""])
+        fills.append({ERROR: ERROR_FILL, "warning": WARN_FILL}.get(worst.get(item.code)))
+    _table(ws2, 3, [("代码", 8), ("项目", 34), ("计量单位", 8), ("报送原文", 16), ("读取数值", 12), ("位置", 18),
+                    ("问题", 70)], data, fills)
     ws2.freeze_panes = "A4"
     return wb
 
@@ -170,7 +264,9 @@ def write_all(issues: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict,
               cache: Artifacts) -> list[Path]:
     """One workbook per unit with open findings, in `folder` (a folder of the run being made). A workbook whose
     findings and figures did not change since it was last made is taken from the cache; the others are made on
-    all cores."""
+    all cores. `cfg` is the year's settings; step 03 sets its ``feedback_deadline`` (see `deadline`)."""
+    if not cfg.get("feedback_deadline"):  # called without step 03's ctx: the deadline counts from today
+        cfg = {**cfg, "feedback_deadline": deadline(cfg, dt.date.today()).isoformat()}
     open_ = issues[is_open(issues) & issues["unit"].isin(set(values["unit"]))]
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)

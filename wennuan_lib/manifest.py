@@ -7,6 +7,7 @@ Nothing here imports pandas: deciding that nothing changed must stay fast.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -24,6 +25,9 @@ from .policy import POLICY_FILE
 PACKAGES = ["wennuan", "pandas", "openpyxl", "python-docx", "xlrd", "cn2an", "matplotlib", "Jinja2", "weasyprint",
             "papermill", "defusedxml", "python-calamine"]
 FORMAT = 2  # the manifest's own format; an older one is reported as such
+# A step that reads `run_date:year_config` depends on the day it runs unless year.yaml sets this (step 03: the
+# feedback workbooks' deadline counts from the run's date when year.yaml gives none).
+RUN_DATE_UNLESS = "feedback_deadline"
 
 
 class ManifestError(ValueError):
@@ -111,13 +115,21 @@ def other_year_hashes(workspace, year: int, name: str, label: str) -> dict[str, 
     return {f"{label}/{k}": v for k, v in dataset_hashes(current, ds).items()}
 
 
+def run_date() -> dt.date:
+    """The day of the run (StepContext.run_date)."""
+    return dt.date.today()
+
+
 def step_inputs(step: catalog.Step, workspace, year: int | None, made: dict[str, str]) -> dict[str, str]:
-    """Everything `step` reads, each with its hash: raw files, datasets of this run (`made`: path → hash), and
-    other years' results."""
+    """Everything `step` reads, each with its hash: raw files, datasets of this run (`made`: path → hash), other
+    years' results, and the run's date when the step depends on it (`run_date:year_config`)."""
     out: dict[str, str] = {}
     for read in step.reads:
         kind, _, name = read.rpartition(":")
-        if kind == "previous":
+        if kind == "run_date":
+            if not workspace.year_config(year).get(RUN_DATE_UNLESS):
+                out["运行日期"] = run_date().isoformat()
+        elif kind == "previous":
             out.update(other_year_hashes(workspace, year - 1, name, f"上年结果/{year - 1}"))
         elif kind == "years":
             for y in workspace.years():

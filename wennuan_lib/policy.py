@@ -93,6 +93,8 @@ class History:
     floor: float
     money_floor: float
     message: str
+    far: float = 0  # one year more than this many times the other: no percentage, `far_message` instead
+    far_message: str = ""
 
 
 @dataclass(frozen=True)
@@ -258,7 +260,8 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
         if "history" in pl:
             h = pl["history"]
             history = History(str(h["id"]), str(h["severity"]), float(h["max_change"]), float(h["floor"]),
-                              float(h["money_floor"]), str(h["message"]))
+                              float(h["money_floor"]), str(h["message"]), float(h.get("far", 0)),
+                              str(h.get("far_message", "")))
         rep = raw["report"]
         derived = []
         for d in rep.get("derived", []):

@@ -5,7 +5,8 @@ Writes (see the catalog):
 * reporting_status  every expected unit (and any unknown one): 统计表 已报 / 已报但无法读取 / 未报 (with the files
   that could not be read and why, to ask for another format), 书面总结材料 已报/未报, late or not
 * findings_by_unit, findings_by_rule  summaries of the open findings
-* feedback          one workbook per unit with open findings (feedback/<unit>.xlsx)
+* feedback          one workbook per unit with open findings (feedback/<unit>.xlsx), corrections due by year.yaml's
+  feedback_deadline or, when it gives none, 3 working days after the run's date (`ctx.run_date`)
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
     }
     for name, frame in frames.items():
         ctx.save(name, frame)
-    frames["feedback_files"] = feedback.write_all(issues, values, ctx.form, ctx.cfg, ctx.path("feedback"),
-                                                  ctx.cache("feedback", "feedback.py", "template.py"))
+    due = feedback.deadline(ctx.cfg, ctx.run_date, ctx.raw("year_config"))  # year.yaml's, or from the run's date
+    frames["feedback_files"] = feedback.write_all(issues, values, ctx.form, {**ctx.cfg, "feedback_deadline": due.isoformat()},
+                                                  ctx.path("feedback"), ctx.cache("feedback", "feedback.py", "template.py"))
     return frames

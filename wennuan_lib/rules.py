@@ -30,6 +30,7 @@ TOTALS = "全市合计"
 MISSING_ID, UNREADABLE_ID, NOT_FOUND_ID, APPROX_ID, AUDIT_ID = "N01", "N02", "N03", "N04", "A01"
 REVISED_ID, DATE_ID = "R01", "D01"  # a blank read from a Word revision; a form's 填报日期 unreadable or out of range
 EMPTY_ID, FORM_YEAR_ID = "E01", "F01"  # per unit: nothing filled at all; another year's form
+SUMMARY_ID = "T01"  # a figure the unit's 书面总结 states differs from its form (summary_check)
 ABSENT_RX = re.compile("^" + re.escape(ABSENT_NOTE).replace(re.escape("{year}"), r"\d{4}") + "$")
 ACTIONS = {
     "hard": "请核对并修改相关数字，使其符合表内关系后重新报送",
@@ -45,6 +46,7 @@ ACTIONS = {
     "yuan": "请核实金额单位：本表金额一律以万元为单位",
     EMPTY_ID: "请填写统计表后重新报送（确实没有的项目请填0）",
     FORM_YEAR_ID: "请用本年度下发的表式重新填报",
+    SUMMARY_ID: "请核实哪个数字正确：统计表有误的，请修改后重新报送；书面总结有误的，请更正书面总结",
 }
 FINDING_COLUMNS = ["unit", "unit_type", "item", "items", "rule", "check_type", "severity", "message", "action"]
 
@@ -282,8 +284,20 @@ def _sig(x: Decimal) -> str:
     return f"{float(x):.4g}"
 
 
+def _as_wan(typed: Decimal) -> str:
+    """What a figure typed in 元 is in 万元, as the slip message states it (about: two decimals when ≥ 1)."""
+    wan = typed / 10000
+    return format_value(wan.quantize(Decimal("0.01")) if wan >= 1 else wan.quantize(Decimal("0.0001")))
+
+
+def _slip_message(spec, say: Describer, code: str, typed: Decimal, times: Decimal) -> str:
+    label = f"{code} {say.form.item(code).label}"
+    return spec.message.format(item=label, typed=format_value(typed), wan=_as_wan(typed),
+                               left=say.item(code, typed), times=times)
+
+
 def check_yuan_slips(units: dict, types: dict, form: Form) -> list[dict]:
-    """A 万元 figure ~10000 times what the unit's other figures imply."""
+    """A 万元 figure ~10000 times what the unit's other figures imply: 「疑似按元填写：填了78300，按万元应约为7.83」."""
     spec = form.policy.yuan_slip
     if not spec:
         return []
@@ -300,18 +314,17 @@ def check_yuan_slips(units: dict, types: dict, form: Form) -> list[dict]:
                 if others and r >= threshold * others:
                     times = (r / others).quantize(Decimal(1))
                     findings.append(make_finding(unit, types.get(unit, ""), [code, chk.per], spec.id, "soft",
-                                                 spec.severity, spec.message.format(
-                                                     left=say.item(code, units[unit][code]), times=times),
-                                                 ACTIONS["yuan"]))
+                                                 spec.severity, _slip_message(spec, say, code, units[unit][code],
+                                                                              times), ACTIONS["yuan"]))
         else:
             total_code = chk.share_of
             for unit, vals in units.items():
                 v, total = vals.get(code), vals.get(total_code)
                 if v and total and v >= total * threshold / 10:
+                    message = _slip_message(spec, say, code, v, (v / total).quantize(Decimal(1)))
                     findings.append(make_finding(unit, types.get(unit, ""), [code, total_code], spec.id, "soft",
-                                                 spec.severity, spec.message.format(
-                                                     left=say.item(code, v), times=(v / total).quantize(Decimal(1)))
-                                                 + f"（{say.item(total_code, total)}）", ACTIONS["yuan"]))
+                                                 spec.severity, message + f"（同表 {say.item(total_code, total)}）",
+                                                 ACTIONS["yuan"]))
     return findings
 
 
@@ -339,11 +352,14 @@ def check_peers(units: dict, types: dict, form: Form) -> list[dict]:
 
 
 def check_history(units: dict, types: dict, previous: dict, form: Form, previous_year: int | None) -> list[dict]:
-    """Change against the unit's own previous year beyond ±max_change, above a floor."""
+    """Change against the unit's own previous year beyond ±max_change, above a floor. A percentage only when
+    both years are plausible beside each other: when one is more than `far` times the other (a figure typed in
+    元, this year or last), the message says they differ widely and asks about the measure instead."""
     spec = form.policy.history
     if not spec or not previous:
         return []
     say = Describer(form)
+    far = Decimal(str(spec.far)) if spec.far and spec.far_message else None
     findings = []
     for unit, vals in units.items():
         before = previous.get(unit)
@@ -357,9 +373,12 @@ def check_history(units: dict, types: dict, previous: dict, form: Form, previous
             change = (now - then) / then
             if abs(change) <= Decimal(str(spec.max_change)) or abs(now - then) < floor:
                 continue
-            message = spec.message.format(
-                left=say.item(code, now), previous=f"{previous_year}年 {say.amount(code, then)}",
-                direction="增长" if change > 0 else "下降", pct=f"{abs(change) * 100:.1f}%")
+            left, earlier = say.item(code, now), f"{previous_year}年 {say.amount(code, then)}"
+            if far is not None and now > 0 and (now >= far * then or then >= far * now):
+                message = spec.far_message.format(left=left, previous=earlier)
+            else:
+                message = spec.message.format(left=left, previous=earlier, direction="增长" if change > 0 else "下降",
+                                              pct=f"{abs(change) * 100:.1f}%")
             findings.append(make_finding(unit, types.get(unit, ""), [code], spec.id, "history", spec.severity,
                                          message, ACTIONS["history"]))
     return findings
@@ -378,9 +397,10 @@ def _explain_total(finding: dict, units: dict) -> dict:
 
 def check_all(values: pd.DataFrame, form: Form, previous: pd.DataFrame | None = None,
               previous_year: int | None = None, totals: dict | None = None,
-              submissions: pd.DataFrame | None = None) -> pd.DataFrame:
+              submissions: pd.DataFrame | None = None, more: list[dict] | None = None) -> pd.DataFrame:
     """Every finding for every unit in `values` (and for the city totals when given; and, when ingest's
-    `submissions` are given, the form each unit used and its 填报日期)."""
+    `submissions` are given, the form each unit used and its 填报日期), with `more` findings made elsewhere
+    (summary_check) sorted in among them."""
     units = unit_dicts(values)
     types = dict(zip(values["unit"].tolist(), values["unit_type"].tolist(), strict=True))
     findings = check_blanks(values, form)
@@ -396,6 +416,7 @@ def check_all(values: pd.DataFrame, form: Form, previous: pd.DataFrame | None = 
         findings += check_history(units, types, unit_dicts(previous), form, previous_year)
     if totals is not None:
         findings += [_explain_total(f, units) for f in check_form_rules(TOTALS, "", totals, form)]
+    findings += more or []
     frame = pd.DataFrame(findings, columns=FINDING_COLUMNS)
     order = {u: i for i, u in enumerate(dict.fromkeys(values["unit"]))}
     order[TOTALS] = len(order)

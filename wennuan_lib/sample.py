@@ -110,6 +110,9 @@ class Truth:
     unmatched_corrections: int = 0
     revised: list[tuple[str, str]] = field(default_factory=list)  # (unit, item) typed as a Word revision
     sent_unreadable: list[str] = field(default_factory=list)  # units that sent only what cannot be read
+    # (unit, item) of every figure a 书面总结材料 states: disagreeing with the form on purpose, or agreeing
+    summary_disagree: list[tuple[str, str]] = field(default_factory=list)
+    summary_agree: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _d(x, places: int = 0) -> Decimal:
@@ -471,17 +474,67 @@ def experience_sentence(year: int) -> str:
     return f"我们把送温暖与学习宣传{study_theme(year)}结合起来，工会干部深入车间班组面对面宣讲"
 
 
-def write_summary_docx(path: Path, unit: str, v: dict[str, Decimal], rng: random.Random, year: int) -> None:
-    """A unit's own 书面总结材料: prose whose sentences look like the form's."""
+# What a unit's 书面总结材料 states, by concept, in the form's own words: (concept, words before, measure).
+SUMMARY_FIGURES = (("04A.1", "走访企业", "家"), ("04A.2", "走访职工家庭", "户"), ("04C.1", "慰问困难家庭总数", "户"),
+                   ("05.1", "共筹集慰问款物", "万元"), ("05B.1", "其中工会投入", "万元"))
+
+# Summaries that disagree with their form as issue 12 saw them (市教育工会 77 户 for 65, 吴中 496 家 for 479).
+SUMMARY_SLIPS = {"市教育工会": ("04A.2", 12), "吴中区总工会": ("04A.1", 17)}
+
+
+def summary_statements(form: Form, unit: str, expected: dict[str, Expected], protect: set[str], year: int,
+                       truth: Truth) -> dict[str, str]:
+    """The figures a unit's summary states, as it writes them (concept -> 「走访企业479家」 …): the form's figure in
+    force, as written or rounded (约1800户, 约380万元), and in about half the summaries one figure that disagrees on
+    purpose (recorded in the truth). A blank left empty, unreadable or broken on purpose is not stated."""
+    pick = random.Random(f"summary:{year}:{unit}")
+    stated: dict[str, tuple[str, Decimal, bool]] = {}
+    for concept, _words, measure in SUMMARY_FIGURES:
+        code = form.code_of(concept)
+        exp = expected.get(code) if code else None
+        if exp is None or exp.status != OK or not exp.value or code in protect:
+            continue
+        stated[concept] = (code, exp.value, measure == "万元")
+    wrong, offset = SUMMARY_SLIPS.get(unit, (None, 0))
+    if wrong not in stated:
+        wrong, offset = (pick.choice(sorted(stated)) if stated and pick.random() < 0.5 else None), 0
+    out = {}
+    for concept, words, measure in SUMMARY_FIGURES:
+        if concept not in stated:
+            continue
+        code, value, money = stated[concept]
+        if concept == wrong:  # a clear disagreement: 15 % or more off, never a round number
+            if money:
+                shown = _fmt_num((value * Decimal("1.2") + 1).quantize(Decimal("0.01")))
+            else:
+                off = value + (offset or max(7, int(value * Decimal("0.15"))))
+                shown = str(off + 1 if off % 10 == 0 else off)
+            truth.summary_disagree.append((unit, code))
+        else:
+            style = pick.random()
+            if money and value >= 10 and style < 0.3:
+                shown = f"约{value.quantize(Decimal(1), rounding=ROUND_HALF_UP)}"
+            elif not money and value >= 1000 and style < 0.3:
+                shown = f"约{int((value / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)) * 100}"
+            else:
+                shown = _fmt_num(value)
+            truth.summary_agree.append((unit, code))
+        out[concept] = f"{words}{shown}{measure}"
+    return out
+
+
+def write_summary_docx(path: Path, unit: str, stated: dict[str, str], year: int) -> None:
+    """A unit's own 书面总结材料: prose whose sentences state some of the form's figures (`summary_statements`)."""
     document = docx.Document()
     document.add_heading(f"{unit}{year}年元旦春节送温暖活动工作总结（{SAMPLE_MARK}）", level=1)
-    visits = int(v["04A.1"]) + rng.randint(1, 30)
+    visits = "，".join(stated[c] for c in ("04A.1", "04A.2", "04C.1") if c in stated)
+    funds = "，".join(stated[c] for c in ("05.1", "05B.1") if c in stated)
     paras = [
         f"按照市总工会《关于认真做好{year}年元旦春节期间送温暖活动的通知》要求，{unit}高度重视，"
         "结合“面对面、心贴心、实打实服务职工在基层”活动，精心组织、周密部署，扎实开展送温暖活动。",
-        f"一、深入走访，摸清底数。活动期间，各级工会干部走访企业{visits}家，走访职工家庭{int(v['04A.2']) + 12}户，"
-        f"慰问困难家庭总数{int(v['04C.1'])}户，确保党和政府的关怀送到困难职工身边。",
-        f"二、多方筹资，规范发放。共筹集慰问款物{_fmt_num(v['05.1'])}万元，其中工会投入{_fmt_num(v['05B.1'])}万元，"
+        f"一、深入走访，摸清底数。活动期间，各级工会干部深入基层{('，' + visits) if visits else ''}，"
+        "确保党和政府的关怀送到困难职工身边。",
+        f"二、多方筹资，规范发放。{(funds + '，') if funds else ''}"
         "坚持依档帮扶、实名制发放，做到专款专用。",
         f"三、典型经验。{experience_sentence(year)}，"
         "组织“迎新春、送文化”文艺演出进企业，为坚守岗位的一线职工和农民工送去年货和祝福。",
@@ -670,7 +723,7 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
         "campaign": f"{year}年元旦春节期间送温暖活动",
         "notice": "苏工办〔2012〕104号" if year == 2013 else f"（{SAMPLE_MARK}，{year}年通知文号）",
         "recipient": "江苏省总工会", "reporter": "王建华", "report_date": f"{year}-01-28",
-        "notice_date": f"{year - 1}-12-27",
+        "notice_date": f"{year - 1}-12-27", "feedback_deadline": f"{year}-01-25",
         "contact": "市总工会保障工作部", "phone": "65236564", "email": "shb6564@126.com", "sample": True,
     }
     style = ANALYST_FILE_STYLES.get(year, ANALYST_FILE_STYLES[None])
@@ -750,14 +803,15 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
 
     for i, s in enumerate(summary_plans):
         fname = f"{s.unit}送温暖活动书面总结.docx"
-        write_summary_docx(paths.inbox / fname, s.unit, true_values[s.unit], rng, year)
+        write_summary_docx(paths.inbox / fname, s.unit, summary_statements(
+            form, s.unit, truth.values.get(s.unit, {}), protected.get(s.unit, set()), year, truth), year)
         truth.files.append(SampleFile(fname, "summary", s.unit))
         if i == 1:  # one summary arrives inside a subfolder the analyst made
             sub = paths.inbox / "书面材料"
             sub.mkdir(exist_ok=True)
             (paths.inbox / fname).rename(sub / fname)
             truth.files[-1].name = f"书面材料/{fname}"
-    _generic_summary(paths.inbox, [p for p in plans if p is not draft], true_values, truth, rng, year)
+    _generic_summary(form, paths.inbox, [p for p in plans if p is not draft], protected, truth, year)
     quoted = [f.unit for f in truth.files if f.status == "summary"][0]
     _notepad_text(paths.year_inputs / "narrative.md", NARRATIVE.format(unit=quoted, quote=experience_sentence(year)),
                   style["narrative.md"])
@@ -869,13 +923,14 @@ def _revisions(form: Form, p: Plan, texts: dict, expected: dict, protect: set, t
 
 
 def _write_zipped(form: Form, inbox: Path, p: Plan, texts: dict, header: dict, rng: random.Random,
-                  values: dict, truth: Truth) -> str:
+                  expected: dict, protect: set[str], truth: Truth) -> str:
     """The unit's form and its summary (generic name) in a folder, zipped by Windows' built-in zipper."""
     folder = p.variant["zip_folder"]
     with tempfile.TemporaryDirectory() as tmp:
         form_file, summary = Path(tmp) / p.file, Path(tmp) / "送温暖工作总结.docx"
         write_sentence_docx(form, form_file, texts, header, rng)
-        write_summary_docx(summary, p.unit, values, random.Random(p.file), int(p.date[:4]))
+        year = int(p.date[:4])
+        write_summary_docx(summary, p.unit, summary_statements(form, p.unit, expected, protect, year, truth), year)
         windows_zip(inbox / f"{folder}.zip", {f"{folder}/{p.file}": form_file.read_bytes(),
                                               f"{folder}/{summary.name}": summary.read_bytes()})
     truth.files += [SampleFile(f"{folder}.zip", "unpacked"),
@@ -930,7 +985,7 @@ def _write_plan(form: Form, inbox: Path, p: Plan, values: dict, messer: Messer, 
         if p.container in REORGANISED:
             layout = _write_reorganised(form, path, p, values, texts, expected, header, rng, truth)
         elif p.container in ("docx", "docx-seedhdr") and p.variant.get("zip_folder"):
-            path = _write_zipped(form, inbox, p, texts, header, rng, values, truth)
+            path = _write_zipped(form, inbox, p, texts, header, rng, expected, protect, truth)
         elif p.container in ("docx", "docx-seedhdr"):
             write_sentence_docx(form, path, texts, header, rng, merge_like_seed=rng.random() < 0.7,
                                 header_in_table=p.container == "docx-seedhdr")
@@ -1068,12 +1123,12 @@ def write_label_pairs_xlsx(form: Form, path: Path, texts: dict, header: dict, rn
 GENERIC_NAME = "新建 Microsoft Word 文档.docx"
 
 
-def _generic_summary(inbox: Path, plans: list[Plan], true_values: dict, truth: Truth, rng: random.Random,
-                     year: int) -> None:
+def _generic_summary(form: Form, inbox: Path, plans: list[Plan], protected: dict, truth: Truth, year: int) -> None:
     """One written summary under the name Word gives a new document: its title names the unit."""
     if year != 2013:
         return
     has = {f.unit for f in truth.files if f.status == "summary"}
     unit = next(p.unit for p in plans if p.unit not in has and p.unit != UNREGISTERED)
-    write_summary_docx(inbox / GENERIC_NAME, unit, true_values[unit], rng, year)
+    write_summary_docx(inbox / GENERIC_NAME, unit, summary_statements(
+        form, unit, truth.values.get(unit, {}), protected.get(unit, set()), year, truth), year)
     truth.files.append(SampleFile(GENERIC_NAME, "summary", unit, unit_how="按标题"))

@@ -9,11 +9,12 @@ results, this step done again in it, then switched to — so the current results
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import shutil
 from functools import cached_property
 from pathlib import Path
 
-from . import catalog, pipeline, progress, store
+from . import catalog, manifest, pipeline, progress, store
 from .artifacts import Artifacts, code_hash
 from .form import load_form, translate
 from .runs import STAGING_MARK, Scope
@@ -40,6 +41,11 @@ class StepContext:
     @cached_property
     def form(self):
         return load_form(self.cfg["form"])
+
+    @cached_property
+    def run_date(self) -> dt.date:
+        """The day this step runs (step 03 counts the feedback deadline from it when year.yaml gives none)."""
+        return manifest.run_date()
 
     @cached_property
     def registry(self):

@@ -1,0 +1,196 @@
+"""Feedback workbooks as a unit's clerk reads them: one row per cell with its problems merged, the problem in
+plain words first and rule codes last, a dated deadline, rows that show all their text; and the wording of the
+findings a clerk is most often sent (a change from last year, a figure typed in 元)."""
+
+import datetime as dt
+import math
+import re
+import shutil
+import subprocess
+from decimal import Decimal
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from wennuan_lib import catalog, feedback, manifest, rules, sample, template
+from wennuan_lib.artifacts import Artifacts
+from wennuan_lib.readers import soffice
+from wennuan_lib.textfiles import InputFileError
+
+from .test_rules import clean_units, frame
+
+UNIT = "常熟市总工会"
+
+
+def _values(form, unit=UNIT, figures=None):
+    figures = figures or {}
+    rows = []
+    for k, item in enumerate(form.items):
+        value = figures.get(item.code, "1")
+        rows.append({"unit": unit, "item": item.code, "value": "" if value is None else value,
+                     "status": "missing" if value is None else "ok", "raw_text": value or "",
+                     "location": f"统计表!D{k + 5}", "file": f"{unit}统计表.xlsx"})
+    return pd.DataFrame(rows)
+
+
+def _finding(items, rule, severity, message, action="请核实"):
+    return {"unit": UNIT, "item": items[0] if items else "", "items": "|".join(items), "rule": rule,
+            "severity": severity, "message": message, "action": action, "waived": False}
+
+
+def _issues():
+    return pd.DataFrame([
+        _finding(["11A.1"], "H01", "warning", "11A.1 为农民工返乡争取经济补贴 78300 万元 与上年（2012年 6.87 万元）相差很大，"
+                                              "请核实是否填错单位", "请核实，或说明与上年相比变化较大的原因"),
+        _finding(["11A.1", "10A.1"], "Y01", "warning", "11A.1 为农民工返乡争取经济补贴 疑似按元填写：填了78300，"
+                                                       "按万元应约为7.83（本表金额单位为万元），请核实",
+                 "请核实金额单位：本表金额一律以万元为单位"),
+        _finding(["02A.2", "02A.1"], "P03", "error", "02A.2 其中困难农民工 12 人 大于 02A.1 当地困难职工总数 10 人：其中数不能大于总数",
+                 "请核对并修改相关数字"),
+        _finding([], "D01", "warning", "报送文件「常熟市总工会统计表.xlsx」的填报日期「2月30日」无法识别", "请核实填报日期"),
+    ])
+
+
+def _rows(path):
+    ws = openpyxl.load_workbook(path)["审核意见"]
+    head = [c.value for c in ws[7]]
+    return ws, head, [dict(zip(head, [c.value for c in r], strict=True)) for r in ws.iter_rows(min_row=8)]
+
+
+def _write(tmp_path, form, cfg=None, issues=None, values=None):
+    cfg = {"year": 2013, "contact": "市总工会保障工作部", "phone": "65236564", "feedback_deadline": "2013-01-25",
+           **(cfg or {})}
+    figures = {"11A.1": "78300", "02A.2": "12", "02A.1": "10"}
+    return feedback.write_all(_issues() if issues is None else issues,
+                              _values(form, figures=figures) if values is None else values, form, cfg,
+                              tmp_path / "feedback", Artifacts(tmp_path / "cache", "feedback"))
+
+
+def test_problem_text_first_codes_last_one_row_per_cell(tmp_path, form):
+    (path,) = _write(tmp_path, form)
+    ws, head, rows = _rows(path)
+    assert head[:3] == ["序号", "问题", "处理意见"] and head[-1] == "规则"
+    widths = {h: ws.column_dimensions[chr(65 + k)].width for k, h in enumerate(head)}
+    assert widths["规则"] <= 8 < widths["问题"]
+    for r in rows:  # rule codes only in the last column
+        assert not any(rule in str(r[h] or "") for rule in ("H01", "Y01", "P03", "D01") for h in head[:-1]), r
+    # must-fix rows first, then the whole form's finding in a row of its own, then the cells in the form's order;
+    # the two findings on 11A.1 in one row
+    assert [r["项目"] for r in rows] == ["02A.2 其中困难农民工", "整份统计表", "11A.1 为农民工返乡争取经济补贴"]
+    must, whole, slip = rows
+    assert must["类别"] == "必须修改" and must["位置"] == "02A.2：统计表!D8\n02A.1：统计表!D7"
+    assert slip["问题"].startswith("①11A.1") and "\n②11A.1" in slip["问题"] and slip["规则"] == "H01\nY01"
+    assert slip["处理意见"].startswith("①请核实") and "\n②请核实金额单位" in slip["处理意见"]
+    place = f"统计表!D{form.codes.index('11A.1') + 5}"
+    assert slip["填报的数字"] == "78300 万元" and slip["位置"] == place  # 10A.1 is not named
+    assert whole["填报的数字"] in ("", None) and whole["规则"] == "D01"
+    intro = " ".join(str(c.value) for r in ws.iter_rows(max_row=6) for c in r if c.value)
+    assert "共 3 处需要处理" in intro and "必须修改 1 处" in intro
+
+
+def test_the_deadline_is_a_date(tmp_path, form):
+    (path,) = _write(tmp_path, form)
+    ws, _, _ = _rows(path)
+    line = ws["A5"].value
+    assert "请于2013年1月25日（星期五）前" in line and "尽快" not in line and "65236564" in line
+
+
+def test_deadline_defaults_to_three_working_days_and_reads_what_the_analyst_types(tmp_path):
+    friday, wednesday = dt.date(2013, 1, 25), dt.date(2013, 1, 23)
+    assert feedback.deadline({"year": 2013}, friday) == dt.date(2013, 1, 30)  # Mon, Tue, Wed
+    assert feedback.deadline({"year": 2013}, wednesday) == dt.date(2013, 1, 28)  # Thu, Fri, Mon
+    assert feedback.deadline({"year": 2013, "feedback_deadline": ""}, friday) == dt.date(2013, 1, 30)
+    for typed in ("2013-02-01", dt.date(2013, 2, 1), "2013年2月1日", "2013.2.1"):
+        assert feedback.deadline({"year": 2013, "feedback_deadline": typed}, friday) == dt.date(2013, 2, 1)
+    with pytest.raises(InputFileError) as err:
+        feedback.deadline({"year": 2013, "feedback_deadline": "下周五"}, friday, tmp_path / "year.yaml")
+    assert "year.yaml" in str(err.value) and "feedback_deadline" in str(err.value) and "下周五" in str(err.value)
+
+
+def _needed_lines(text: str, width: float) -> int:
+    """Lines a wrapped cell needs at the least: each typed line, a Chinese character two widths."""
+    return sum(max(1, math.ceil(sum(2 if ord(ch) > 0x2E80 else 1 for ch in line) / width))
+               for line in str(text).split("\n"))
+
+
+def test_rows_are_high_enough_for_their_text(tmp_path, form):
+    (path,) = _write(tmp_path, form)
+    for ws in openpyxl.load_workbook(path).worksheets:
+        top = 7 if ws.title == "审核意见" else 3
+        for row in ws.iter_rows(min_row=top):
+            height = ws.row_dimensions[row[0].row].height
+            lines = max(_needed_lines(c.value or "", ws.column_dimensions[c.column_letter].width) for c in row)
+            assert height is None or height >= 15 * lines, (ws.title, row[0].row, height, lines)
+
+
+@pytest.mark.skipif(not soffice(), reason="LibreOffice is not installed")
+def test_libreoffice_shows_every_line_of_every_cell(tmp_path, form):
+    """As the clerk sees it: LibreOffice's PDF of the workbook holds the end of every line of every cell (a row
+    too low for its text is clipped, and what is clipped is not in the PDF)."""
+    (path,) = _write(tmp_path, form)
+    pdf = tmp_path / "feedback.pdf"
+    assert sample.convert_with_libreoffice(path, pdf, "pdf")
+    shown = re.sub(r"\s+", "", subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                                              check=True).stdout) if shutil.which("pdftotext") else ""
+    assert shown
+    for ws in openpyxl.load_workbook(path).worksheets:
+        for row in ws.iter_rows(min_row=4):
+            for cell in row:
+                for line in str(cell.value or "").split("\n"):
+                    tail = re.sub(r"\s+", "", line)[-8:]
+                    assert tail in shown, (ws.title, cell.coordinate, line)
+
+
+def test_history_gives_a_percentage_only_for_a_plausible_pair(form):
+    before = clean_units()
+    now = {u: dict(v) for u, v in before.items()}
+    before["单位1"]["11A.1"], now["单位1"]["11A.1"] = Decimal("52600"), Decimal("5.58")  # last year's slip
+    before["单位2"]["04A.2"], now["单位2"]["04A.2"] = Decimal("12056"), Decimal("4125")  # a real fall
+    before["单位3"]["11A.1"], now["单位3"]["11A.1"] = Decimal("6.87"), Decimal("78300")  # this year's slip
+    out = rules.check_all(frame(now), form, previous=frame(before), previous_year=2012)
+    hist = out[out["rule"] == "H01"].set_index(["unit", "item"])["message"]
+    far = "与上年（2012年 52600 万元）相差很大，请核实是否填错单位"
+    assert hist[("单位1", "11A.1")] == f"11A.1 为农民工返乡争取经济补贴 5.58 万元 {far}"
+    assert "%" not in hist[("单位3", "11A.1")] and "相差很大，请核实是否填错单位" in hist[("单位3", "11A.1")]
+    assert "比上年（2012年 12056 户）下降 65.8%" in hist[("单位2", "04A.2")]
+
+
+def test_yuan_slip_says_what_was_typed_and_what_it_is_in_wan(form):
+    units = clean_units()
+    units["单位3"]["11A.1"] = Decimal("78300")
+    slip = rules.check_all(frame(units), form)
+    slip = slip[(slip["rule"] == "Y01") & (slip["item"] == "11A.1")]
+    assert len(slip) == 1
+    assert "疑似按元填写：填了78300，按万元应约为7.83" in slip["message"].iloc[0]
+    assert "倍" not in slip["message"].iloc[0]
+
+
+def test_the_run_date_is_an_input_of_step_03_only_when_year_yaml_has_no_deadline(year_dir, monkeypatch):
+    step = catalog.step("03_reconcile")
+    monkeypatch.setattr(manifest, "run_date", lambda: dt.date(2013, 1, 23))
+    first = manifest.step_inputs(step, year_dir.workspace, 2013, {})
+    monkeypatch.setattr(manifest, "run_date", lambda: dt.date(2013, 1, 24))
+    second = manifest.step_inputs(step, year_dir.workspace, 2013, {})
+    assert first != second and manifest.fingerprint(step, first, 2013) != manifest.fingerprint(step, second, 2013)
+    year_dir.year_config.write_text("feedback_deadline: 2013-01-30\n", encoding="utf-8")
+    fixed = manifest.step_inputs(step, year_dir.workspace, 2013, {})
+    monkeypatch.setattr(manifest, "run_date", lambda: dt.date(2013, 1, 23))
+    assert fixed == manifest.step_inputs(step, year_dir.workspace, 2013, {})
+    assert not any("2013-01-2" in v for v in fixed.values())
+    other = catalog.step("02_clean")
+    assert manifest.step_inputs(other, year_dir.workspace, 2013, {}) == manifest.step_inputs(
+        other, year_dir.workspace, 2013, {})
+
+
+def test_step_03_counts_the_default_deadline_from_the_run_date(year_dir, form, monkeypatch):
+    monkeypatch.setattr(manifest, "run_date", lambda: dt.date(2013, 1, 23))  # a Wednesday
+    figures = {c: 1 for c in form.codes}
+    figures.update({"02A.1": 10, "02A.2": 12})
+    template.write(form, year_dir.inbox / "a.xlsx", values=figures, header={"unit": UNIT})
+    year_dir.ingest()
+    year_dir.clean()
+    year_dir.reconcile()
+    ws, _, rows = _rows(year_dir.root / "feedback" / f"{UNIT}.xlsx")
+    assert "请于2013年1月28日（星期一）前" in ws["A5"].value
+    assert any(r["项目"] == "02A.2 其中困难农民工" and "P03" in r["规则"] for r in rows)
