@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
 
-from wennuan_lib import readers, sample, store, template  # noqa: E402
+from tests import sample_data as sample  # noqa: E402
+from wennuan_lib import readers, store, template  # noqa: E402
 from wennuan_lib.form import load_form  # noqa: E402
 
 YEAR = 2013

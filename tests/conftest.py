@@ -38,10 +38,12 @@ import hashlib  # noqa: E402
 
 import pytest  # noqa: E402
 
-from wennuan_lib import catalog, clean, ingest, narrative, reconcile, report, sample, store, trends  # noqa: E402
+from wennuan_lib import catalog, clean, ingest, narrative, reconcile, report, store, trends  # noqa: E402
 from wennuan_lib.form import load_form  # noqa: E402
 from wennuan_lib.steps import open_step  # noqa: E402
 from wennuan_lib.workspace import Workspace  # noqa: E402
+
+from . import sample_data as sample  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 YEARS = (2011, 2012, 2013)

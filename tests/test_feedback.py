@@ -13,11 +13,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from wennuan_lib import catalog, feedback, manifest, rules, sample, template
+from wennuan_lib import catalog, feedback, manifest, rules, template
 from wennuan_lib.artifacts import Artifacts
 from wennuan_lib.readers import soffice
 from wennuan_lib.textfiles import InputFileError
 
+from . import sample_data as sample
 from .test_rules import clean_units, frame
 
 UNIT = "常熟市总工会"

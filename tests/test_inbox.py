@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from wennuan_lib import archives, config, dates, readers, rules, sample, sniff, template
+from wennuan_lib import archives, config, dates, readers, rules, sniff, template
 from wennuan_lib.parse import format_value
+
+from . import sample_data as sample
 
 needs_soffice = pytest.mark.skipif(not readers.soffice(), reason="LibreOffice 未安装（bash setup.sh 会安装）")
 HEADER = {"unit": "常熟市总工会", "date_text": "2013年1月18日", "person": "张伟", "phone": "0512-52345678"}

@@ -4,9 +4,10 @@ import shutil
 
 import pytest
 
-from wennuan_lib import config, readers, sample
+from wennuan_lib import config, readers
 from wennuan_lib.parse import format_value
 
+from . import sample_data as sample
 from .conftest import Year, tree_hash
 
 

@@ -12,10 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wennuan_lib import ingest, layouts, report_summary, sample, template
+from wennuan_lib import ingest, layouts, report_summary, template
 from wennuan_lib.form import load_form
 from wennuan_lib.parse import format_value
 from wennuan_lib.readers import Block, Extract
+
+from . import sample_data as sample
 
 UNIT = "常熟市总工会"
 

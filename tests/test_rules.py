@@ -6,8 +6,10 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from wennuan_lib import rules, sample
+from wennuan_lib import rules
 from wennuan_lib.parse import format_value
+
+from . import sample_data as sample
 
 
 def clean_units(n: int = 8) -> dict[str, dict]:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import catalog, config, errors
+from . import catalog, errors
 from .workspace import Workspace
 
 
@@ -121,16 +121,6 @@ def cmd_template(args) -> int:
     return 0
 
 
-def cmd_sample(args) -> int:
-    from . import sample
-
-    inputs = Path(args.inputs) if args.inputs else config.INPUTS_DIR
-    truth = sample.generate(inputs, args.year, args.seed, force=args.force)
-    print(f"已生成{args.year}年示例数据（随机种子 {args.seed}）：{inputs / str(args.year) / 'submissions'}")
-    print(f"共 {len(truth.files)} 个文件，{len(truth.values)} 个单位的统计表")
-    return 0
-
-
 def cmd_catalog(args) -> int:
     print(catalog.markdown())
     return 0
@@ -166,11 +156,6 @@ def build_parser() -> argparse.ArgumentParser:
     common(p, outputs=False)
     p.add_argument("--out", help="输出文件，例如 统计表.xlsx")
     p.set_defaults(func=cmd_template)
-    p = sub.add_parser("sample", help="生成示例数据（合成数据，仅供演示和测试）")
-    common(p, outputs=False)
-    p.add_argument("--seed", type=int, default=2013, help="随机种子（默认 2013）")
-    p.add_argument("--force", action="store_true", help="收件箱已有文件时仍然重建（会删除原有文件）")
-    p.set_defaults(func=cmd_sample)
     p = sub.add_parser("catalog", help="列出读取的文件和生成的每一个文件（数据目录）")
     p.set_defaults(func=cmd_catalog)
     return parser

@@ -30,9 +30,9 @@ import xlwt
 import yaml
 from docx.shared import Pt
 
-from . import catalog, config, readers, store, template
-from .form import Form, Line, load_form
-from .parse import MISSING, OK, UNREADABLE
+from wennuan_lib import catalog, config, readers, store, template
+from wennuan_lib.form import Form, Line, load_form
+from wennuan_lib.parse import MISSING, OK, UNREADABLE
 
 SAMPLE_MARK = "示例数据"
 
@@ -727,7 +727,7 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
         "contact": "市总工会保障工作部", "phone": "65236564", "email": "shb6564@126.com", "sample": True,
     }
     style = ANALYST_FILE_STYLES.get(year, ANALYST_FILE_STYLES[None])
-    _notepad_text(paths.year_config, f"# {SAMPLE_MARK}：由 python -m wennuan_lib sample 生成\n"
+    _notepad_text(paths.year_config, f"# {SAMPLE_MARK}：由 python -m tests.sample_data 生成\n"
                   + yaml.safe_dump(year_cfg, allow_unicode=True, sort_keys=False), style["year.yaml"])
 
     units = list(UNITS)
@@ -1132,3 +1132,23 @@ def _generic_summary(form: Form, inbox: Path, plans: list[Plan], protected: dict
     write_summary_docx(inbox / GENERIC_NAME, unit, summary_statements(
         form, unit, truth.values.get(unit, {}), protected.get(unit, set()), year, truth), year)
     truth.files.append(SampleFile(GENERIC_NAME, "summary", unit, unit_how="按标题"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m tests.sample_data --year 2013 [--seed 2013] [--force]: the committed sample, made again."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tests.sample_data", description="生成示例数据（合成数据，仅供演示和测试）")
+    parser.add_argument("--year", type=int, required=True, help="年度；按 2011、2012、2013 的顺序生成")
+    parser.add_argument("--seed", type=int, default=2013, help="随机种子（默认 2013，即仓库中的示例数据）")
+    parser.add_argument("--inputs", type=Path, default=config.INPUTS_DIR, help="输入目录（默认：项目的 inputs/）")
+    parser.add_argument("--force", action="store_true", help="收件箱已有文件时仍然重建（会删除原有文件）")
+    args = parser.parse_args(argv)
+    truth = generate(args.inputs, args.year, args.seed, force=args.force)
+    print(f"已生成{args.year}年示例数据（随机种子 {args.seed}）：{args.inputs / str(args.year) / 'submissions'}")
+    print(f"共 {len(truth.files)} 个文件，{len(truth.values)} 个单位的统计表")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
