@@ -6,6 +6,8 @@ Writes (see the catalog):
   that could not be read and why, to ask for another format), 书面总结材料 已报/未报, late or not
 * findings_by_unit, findings_by_rule  summaries of the open findings
 * feedback          one workbook per unit with open findings (feedback/<unit>.xlsx)
+* review_workbook   the run's data for people: values, findings, reporting status and audit in one workbook with
+  Chinese headers (see review_workbook)
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import datetime as dt
 
 import pandas as pd
 
-from . import catalog, feedback
+from . import catalog, feedback, review_workbook
 from .rules import is_open
 from .steps import StepContext
 from .units import Registry
@@ -97,6 +99,7 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
     }
     for name, frame in frames.items():
         ctx.save(name, frame)
+    review_workbook.write(ctx, values, issues, frames["reporting_status"])
     frames["feedback_files"] = feedback.write_all(issues, values, ctx.form, ctx.cfg, ctx.path("feedback"),
                                                   ctx.cache("feedback", "feedback.py", "template.py"))
     return frames

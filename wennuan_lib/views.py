@@ -5,7 +5,7 @@ The tables are itables (DataTables embedded in the notebook's output: sort, sear
 JupyterLab and in the notebook saved as HTML with neither a server nor the internet: `interactive()` embeds the
 library once per notebook (about 1 MB). Every table is bounded — at most ROW_LIMIT rows, a grid at most GRID_UNITS
 units, the units that need attention first — so a province's 3,000 units still make a notebook of a few MB; a note
-then says where the whole table is (the CSV and 审核数据.xlsx).
+then says where the whole table is (the CSV and the review workbook).
 
 Text from the units' files is escaped here (cells are HTML so that colours and hover text can be added).
 """
@@ -25,13 +25,13 @@ from .narrative import official_number
 from .parse import to_decimal
 from .rules import AUDIT_ID, CHECK_TYPES, ERROR, SEVERITY_LABELS, TOTALS, is_open
 
-ROW_LIMIT = 2000  # rows of one interactive table; the rest are in the CSV and 审核数据.xlsx
+ROW_LIMIT = 2000  # rows of one interactive table; the rest are in the CSV and the review workbook
 GRID_UNITS = 200  # units of a unit × item grid
 LIST_LIMIT = 12  # names in one line of an answer
 WAIVED = "已豁免"
 REPORTED, UNREADABLE, NOT_REPORTED = "已报", "已报但无法读取", "未报"
 
-# Colours the analyst learns once: they mean the same in every notebook (and in 审核数据.xlsx).
+# Colours the analyst learns once: they mean the same in every notebook (and in the review workbook).
 COLOURS = {
     "error": "#f8b4b4", "warning": "#fde68a", "waived": "#e5e7eb",
     "missing": "#fed7aa", "unreadable": "#f8b4b4", "not_found": "#f8b4b4", "approx": "#fef9c3",
@@ -258,7 +258,7 @@ def _grid_units(values: pd.DataFrame, attention: pd.Series) -> tuple[pd.DataFram
     shown = values[values["unit"].isin(rank)]
     shown = shown.iloc[shown["unit"].map(rank).argsort(kind="stable")]
     note = (f"<p class='wn-note'>共 {len(units)} 个单位，这里显示 {GRID_UNITS} 个（有问题的单位在前）；"
-            f"全部数据见 {catalog.file_name('values')} 和审核数据.xlsx。</p>")
+            f"全部数据见 {catalog.file_name('values')} 和 {catalog.file_name('review_workbook')}。</p>")
     return shown, note
 
 
@@ -402,7 +402,7 @@ def findings_table(issues: pd.DataFrame, form=None, name: str = "findings") -> H
     })
     return table(frame, name, html=("类别",), panes=("类别", "审核类别", "规则", "单位", "项目"), wide=True,
                  nowrap=("类别", "审核类别", "规则"), mid=("单位", "项目"), long=("问题", "处理意见"),
-                 whole=f"{catalog.file_name('issues')} 和审核数据.xlsx")
+                 whole=f"{catalog.file_name('issues')} 和 {catalog.file_name('review_workbook')}")
 
 
 def finding_grid(values: pd.DataFrame, issues: pd.DataFrame, form=None) -> HTML:
