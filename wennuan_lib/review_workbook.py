@@ -47,6 +47,11 @@ def _width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
+def _blank(value) -> bool:
+    """No value: None, "", NaN or pandas' NA (a whole-number column with a gap)."""
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value) or value == ""
+
+
 def _flag(value) -> str:
     return "是" if bool(value) else "否"
 
@@ -114,7 +119,7 @@ def checks_sheet(checks: pd.DataFrame) -> tuple[list[tuple[str, str]], pd.DataFr
 def _number(text, money: bool):
     d = to_decimal(text) if isinstance(text, str) else None
     if d is None:
-        return text if text else None
+        return None if _blank(text) else str(text)
     if money:
         return float(d)
     return int(d) if d == d.to_integral_value() else float(d)
@@ -126,7 +131,7 @@ def _write_sheet(wb: Workbook, title: str, columns: list[tuple[str, str]], frame
     names = [c for c, _ in columns]
     widths = []
     for name, _ in columns:
-        texts = frame[name].astype(str).drop_duplicates()
+        texts = frame[name].map(lambda v: "" if _blank(v) else str(v)).drop_duplicates()
         widest = max([_width(name) + 2] + [_width(t) for t in texts.head(20000)])
         widths.append(min(MAX_WIDTH, max(MIN_WIDTH, widest + 2)))
     for k, width in enumerate(widths, 1):
@@ -158,9 +163,9 @@ def _write_sheet(wb: Workbook, title: str, columns: list[tuple[str, str]], frame
                 elif v is not None:
                     c.number_format = MONEY_FORMAT if is_money else ("0.##" if isinstance(v, float) else COUNT_FORMAT)
             elif kind == INT:
-                c = WriteOnlyCell(ws, value=None if value in ("", None) else int(value))
+                c = WriteOnlyCell(ws, value=None if _blank(value) else int(value))
             else:
-                text = "" if value is None else str(value)
+                text = "" if _blank(value) else str(value)
                 c = WriteOnlyCell(ws, value=text or None)
                 if text:
                     c.data_type = "s"  # text stays text: 05.1 is not 5.1, =… is not a formula
