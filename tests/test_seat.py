@@ -241,20 +241,31 @@ def test_review_workbook_keeps_codes_as_text_and_speaks_chinese(sample_run, form
     _, year, frames, _ = sample_run
     wb = openpyxl.load_workbook(year.path("review_workbook"))
     assert (year.root / catalog.file_name("review_workbook")).exists()  # outputs/<year>/审核数据.xlsx
-    ws = wb["数值"]
-    header = [c.value for c in ws[1]]
-    assert header[:7] == ["单位", "类型", "在名录中", "项目代码", "项目", "计量单位", "数值"]
     money = next(i for i in form.items if i.is_money and re.fullmatch(r"\d\d\.\d", i.code))  # 05.1: Excel's 5.1
-    rows = [r for r in ws.iter_rows(min_row=2) if r[3].value == money.code]
-    assert rows and all(r[3].data_type == "s" for r in rows)
-    assert {r[2].value for r in rows} <= {"是", "否"}
-    filled = [r for r in rows if isinstance(r[6].value, float)]
-    assert filled and all(r[6].number_format == "0.00" for r in filled)
-    for sheet in ("审核意见", "报送情况", "数值", "更正与豁免"):
-        assert wb[sheet].freeze_panes == "B2" and wb[sheet].auto_filter.ref.startswith("A1:")
-        assert wb[sheet].column_dimensions["A"].width >= 8
-    assert [c.value for c in wb["审核意见"][1]][:4] == ["类别", "状态", "审核类别", "规则"]
-    assert wb["审核意见"]["A2"].value == "必须修改"  # most serious first
+    grid = wb["数值"]
+    codes = {c.value: c for c in grid[2]}
+    assert codes[money.code].data_type == "s"
+    column = codes[money.code].column
+    assert grid.cell(1, column).value == f"{money.label}（{money.unit}）"
+    figures = [grid.cell(r, column) for r in range(3, grid.max_row + 1)]
+    assert any(isinstance(c.value, float) for c in figures)
+    assert all(c.number_format == "0.00" for c in figures if isinstance(c.value, float))
+    assert "未填" in {c.value for row in grid.iter_rows(min_row=3) for c in row}
+    assert {grid.cell(r, 3).value for r in range(3, grid.max_row + 1)} <= {"是", "否"}
+    assert grid.freeze_panes == "D3" and grid.auto_filter.ref.startswith("A2:")
+    for sheet in ("审核意见", "报送情况", "需核实的数值", "更正与豁免"):
+        ws = wb[sheet]
+        assert ws.freeze_panes == "B2" and ws.auto_filter.ref.startswith("A1:"), sheet
+        assert ws.column_dimensions["A"].width >= 8
+        header = [c.value for c in ws[1]]
+        assert all(re.search(r"[\u4e00-\u9fff]", h) for h in header), header
+        if "项目代码" in header:
+            k = header.index("项目代码")
+            assert all(r[k].data_type == "s" for r in ws.iter_rows(min_row=2) if r[k].value), sheet
+    findings = wb["审核意见"]
+    assert [c.value for c in findings[1]][:4] == ["类别", "状态", "审核类别", "规则"]
+    assert findings["A2"].value == "必须修改"  # most serious first
+    assert {c.value for c in findings["L"][1:]} <= {"是", "否"}
     issues = year.path("issues").read_text(encoding="utf-8-sig").splitlines()[0]
     assert issues.startswith("unit,unit_type,item")  # the CSVs stay as they are
     again = review_workbook.build(frames["values"], frames["issues"], frames["reporting_status"], frames["audit"], form)

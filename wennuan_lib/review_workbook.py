@@ -1,10 +1,12 @@
 """The review workbook (审核数据, see the catalog): the run's data for people, beside the CSVs for programs (which
 stay English-keyed and unchanged).
 
-One sheet per table — 数值, 审核意见, 报送情况, 更正与豁免 (and 书面总结对照 when that dataset exists) — with Chinese
-headers, item codes as text (05.1 stays 05.1 in Excel and Calc), 是/否 for flags, figures as numbers (money in
-0.00), the header row frozen, filters on and column widths fitted to the content. Written row by row (openpyxl's
-write-only mode: a province has 200,000 values); the same data give the same bytes.
+Sheets: 审核意见 (most serious first), 报送情况, 数值 (units × items, the item's name over its code), 需核实的数值 (the
+blanks not filled in, unreadable, approximate, corrected or with a note, with what the unit wrote and where), 更正与豁免
+(and 书面总结对照 when that dataset exists). Chinese headers, item codes as text (05.1 stays 05.1 in Excel and Calc),
+是/否 for flags, figures as numbers (money in 0.00), header rows frozen, filters on, column widths fitted to the
+content. Written row by row (openpyxl's write-only mode; measured at 3,000 units: a long sheet of every value, 3.6
+million cells, took a minute — the units × items sheet is 200,000); the same data give the same bytes.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ def _fill(kind: str) -> PatternFill:
 
 
 FILLS = {text: _fill(kind) for text, kind in MARKS.items()}
+APPROX, CORRECTED = _fill("approx"), _fill("corrected")
 
 
 def _width(text: str) -> int:
@@ -56,18 +59,20 @@ def _flag(value) -> str:
     return "是" if bool(value) else "否"
 
 
-def values_sheet(values: pd.DataFrame) -> tuple[list[tuple[str, str]], pd.DataFrame]:
-    money = values["measure"] == "万元"
+def attention_sheet(values: pd.DataFrame) -> tuple[list[tuple[str, str]], pd.DataFrame]:
+    """The blanks that need a second look — not filled in, unreadable, approximate, corrected or with a note — with
+    what the unit wrote and where."""
+    rows = values[(values["status"] != "ok") | values["approx"] | values["corrected"] | (values["note"] != "")]
+    what = rows["status"].map(VALUE_LABELS).fillna(rows["status"])
+    what = what.where(~(rows["approx"] & (rows["status"] == "ok")), "约数")
     frame = pd.DataFrame({
-        "单位": values["unit"], "类型": values["unit_type"], "在名录中": values["registered"].map(_flag),
-        "项目代码": values["item"], "项目": values["label"], "计量单位": values["measure"], "数值": values["value"],
-        "情况": values["status"].map(VALUE_LABELS).fillna(values["status"]), "约数": values["approx"].map(_flag),
-        "已更正": values["corrected"].map(_flag), "原值": values["original_value"],
-        "原情况": values["original_status"].map(VALUE_LABELS).fillna(values["original_status"]),
-        "更正理由": values["correction_reason"], "原文": values["raw_text"], "文件": values["file"],
-        "位置": values["location"], "说明": values["note"], "来自Word修订": values["revised"].map(_flag),
+        "单位": rows["unit"], "项目代码": rows["item"], "项目": rows["label"], "计量单位": rows["measure"],
+        "情况": what, "数值": rows["value"], "约数": rows["approx"].map(_flag), "已更正": rows["corrected"].map(_flag),
+        "原值": rows["original_value"], "更正理由": rows["correction_reason"], "原文": rows["raw_text"],
+        "文件": rows["file"], "位置": rows["location"], "说明": rows["note"],
+        "来自Word修订": rows["revised"].map(_flag),
     })
-    frame.attrs["money"] = money.to_numpy()
+    frame.attrs["money"] = (rows["measure"] == "万元").to_numpy()
     kinds = {"项目代码": CODE, "数值": NUMBER, "原值": NUMBER}
     return [(c, kinds.get(c, TEXT)) for c in frame.columns], frame
 
@@ -175,12 +180,70 @@ def _write_sheet(wb: Workbook, title: str, columns: list[tuple[str, str]], frame
         ws.append(cells)
 
 
+def _values_grid(wb: Workbook, values: pd.DataFrame, form) -> None:
+    """数值: one row per unit, one column per item — the item's name over its code (text), money in 0.00; a blank
+    written out (未填 …), approximate figures and corrected ones coloured as in the notebooks."""
+    ws = wb.create_sheet("数值")
+    codes = [c for c in form.codes if c in set(values["item"])]
+    units = values.drop_duplicates("unit")
+    ws.column_dimensions["A"].width = min(MAX_WIDTH, max([10] + [_width(u) + 2 for u in units["unit"]]))
+    ws.column_dimensions["B"].width, ws.column_dimensions["C"].width = 10, 8
+    for k, code in enumerate(codes, 4):
+        ws.column_dimensions[get_column_letter(k)].width = min(16, max(9, _width(form.item(code).label) // 2 + 2))
+    ws.freeze_panes = "D3"
+    ws.auto_filter.ref = f"A2:{get_column_letter(len(codes) + 3)}{len(units) + 2}"
+    ws.print_title_rows = "1:2"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = PAPER_A4
+
+    def header(text, wrap=True):
+        c = WriteOnlyCell(ws, value=text)
+        c.data_type = "s"
+        c.font, c.fill = HEADER_FONT, HEADER_FILL
+        if wrap:
+            c.alignment = HEADER_ALIGN
+        return c
+
+    ws.row_dimensions[1].height = 60
+    ws.append([header("单位"), header("类型"), header("在名录中"),
+               *(header(f"{form.item(c).label}（{form.item(c).unit}）") for c in codes)])
+    ws.append([header("代码"), header(""), header(""), *(header(c, wrap=False) for c in codes)])
+    money = [form.item(c).is_money for c in codes]
+    cells = {(u, i): r for u, i, r in zip(values["unit"], values["item"],
+                                          values[["value", "status", "approx", "corrected"]].itertuples(index=False),
+                                          strict=True)}
+    for unit, utype, registered in zip(units["unit"], units["unit_type"], units["registered"], strict=True):
+        name = WriteOnlyCell(ws, value=unit)
+        name.data_type = "s"
+        row = [name, utype or None, _flag(registered)]
+        for code, is_money in zip(codes, money, strict=True):
+            r = cells.get((unit, code))
+            if r is None:
+                row.append(None)
+                continue
+            if r.status != "ok":
+                c = WriteOnlyCell(ws, value=VALUE_LABELS.get(r.status, r.status))
+                c.data_type = "s"
+                c.fill = FILLS.get(c.value, FILLS["未填"])
+            else:
+                c = WriteOnlyCell(ws, value=_number(r.value, is_money))
+                c.number_format = MONEY_FORMAT if is_money else COUNT_FORMAT
+                if r.corrected:
+                    c.fill = CORRECTED
+                elif r.approx:
+                    c.fill = APPROX
+            row.append(c)
+        ws.append(row)
+
+
 def build(values: pd.DataFrame, issues: pd.DataFrame, status: pd.DataFrame, audit: pd.DataFrame, form,
           checks: pd.DataFrame | None = None) -> bytes:
     """The workbook's bytes."""
     wb = Workbook(write_only=True)
-    sheets = [("审核意见", findings_sheet(issues, form)), ("报送情况", status_sheet(status)),
-              ("数值", values_sheet(values)), ("更正与豁免", audit_sheet(audit))]
+    for title, (columns, frame) in [("审核意见", findings_sheet(issues, form)), ("报送情况", status_sheet(status))]:
+        _write_sheet(wb, title, columns, frame)
+    _values_grid(wb, values, form)
+    sheets = [("需核实的数值", attention_sheet(values)), ("更正与豁免", audit_sheet(audit))]
     if checks is not None:
         sheets.append(("书面总结对照", checks_sheet(checks)))
     for title, (columns, frame) in sheets:

@@ -48,7 +48,6 @@ CSS = """
 .wn-answer ul { margin: 2px 0 2px 1.2em; padding: 0; }
 .wn-note { color: #555; font-size: 13px; }
 .wn-b { display: inline-block; padding: 0 6px; border-radius: 3px; white-space: nowrap; }
-.wn-k { display: none; }
 .wn-legend .wn-b { margin-right: 10px; }
 table.dataTable td, table.dataTable th { vertical-align: top; text-align: left !important; }
 table.dataTable thead th { white-space: normal; }
@@ -91,8 +90,14 @@ def interactive() -> None:
 
 def badge(text: str, kind: str, key: int | None = None) -> str:
     """A coloured mark (`kind` a key of COLOURS); `key` makes a column sort by it rather than by its words."""
-    hidden = f"<span class='wn-k'>{key}</span>" if key is not None else ""
-    return f"{hidden}<span class='wn-b wn-{kind}'>{escape(text)}</span>"
+    order = f" data-k='{key}'" if key is not None else ""
+    return f"<span class='wn-b wn-{kind}'{order}>{escape(text)}</span>"
+
+
+# A column of marks sorts by their keys (必须修改 before 请核实 before 已豁免), not by the words.
+SORT_BY_KEY = itables.JavascriptFunction(
+    "function (data, type) { if (type === 'sort' || type === 'type') { var m = /data-k='(\\d+)'/.exec(data);"
+    " return m ? Number(m[1]) : data; } return data; }")
 
 
 def legend(*pairs: tuple[str, str]) -> HTML:
@@ -144,6 +149,9 @@ def table(frame: pd.DataFrame, name: str, *, html: tuple[str, ...] = (), panes: 
                        for group, css in ((numeric, "wn-num"), (nowrap, "wn-nowrap"), (long, "wn-long"),
                                           (mid, "wn-mid")) if group],
     }
+    keyed = [k for k, c in enumerate(columns) if c in html and body.iloc[:, k].str.contains("data-k=", regex=False).any()]
+    if keyed:
+        options["columnDefs"].append({"targets": keyed, "render": SORT_BY_KEY})
     if grid or fixed:
         options.update(scrollX=True, fixedColumns={"left": max(fixed, 1)})
     if panes:
@@ -401,7 +409,7 @@ def findings_table(issues: pd.DataFrame, form=None, name: str = "findings") -> H
         "豁免理由": issues["waiver_reason"],
     })
     return table(frame, name, html=("类别",), panes=("类别", "审核类别", "规则", "单位", "项目"), wide=True,
-                 nowrap=("类别", "审核类别", "规则"), mid=("单位", "项目"), long=("问题", "处理意见"),
+                 nowrap=("类别", "审核类别", "规则"), mid=("单位", "项目", "豁免理由"), long=("问题", "处理意见"),
                  whole=f"{catalog.file_name('issues')} 和 {catalog.file_name('review_workbook')}")
 
 
