@@ -345,3 +345,18 @@ def test_status_of_a_final_report_says_freeze(tmp_path, monkeypatch):
 
     lines = report_summary.next_steps(Workspace(), 2013, run)
     assert any("freeze --year 2013" in line for line in lines)
+
+
+def test_a_summary_that_disagrees_with_its_form_is_marked_beside_the_figures(form):
+    code = form.codes[0]
+    values = pd.DataFrame({"unit": ["甲工会"], "item": [code], "label": [form.item(code).label], "value": ["500"],
+                           "measure": [form.item(code).unit]})
+    summaries = pd.DataFrame({"unit": ["甲工会"], "text": ["全年走访职工五百五十人。"], "file": ["总结.docx"]})
+    checks = pd.DataFrame({"unit": ["甲工会"], "item": [code], "label": [form.item(code).label], "form_value": ["500"],
+                           "summary_value": ["550"], "approx": [False], "summary_text": ["走访职工五百五十人"],
+                           "summary_file": ["总结.docx"], "form_location": ["统计表!D5"], "verdict": ["不一致"]})
+    html = views.unit_dossiers(values, summaries, [code], checks).data
+    assert "书面总结与统计表有 1 处不一致" in html and "wn-disagree" in html and "550" in html
+    assert "wn-disagree" not in views.unit_dossiers(values, summaries, [code], checks.assign(verdict="一致")).data
+    assert "书面总结中" not in views.unit_dossiers(values, summaries, [code]).data  # before the comparison exists
+    assert "不一致" in views.summary_check_table(checks).data
