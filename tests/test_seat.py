@@ -360,3 +360,9 @@ def test_a_summary_that_disagrees_with_its_form_is_marked_beside_the_figures(for
     assert "wn-disagree" not in views.unit_dossiers(values, summaries, [code], checks.assign(verdict="一致")).data
     assert "书面总结中" not in views.unit_dossiers(values, summaries, [code]).data  # before the comparison exists
     assert "不一致" in views.summary_check_table(checks).data
+
+
+def test_a_gap_in_a_whole_number_column_shows_as_empty():
+    frame = pd.DataFrame({"n": pd.array([1, None], dtype="Int64")})
+    shown = views.table(frame, "gap").data
+    assert "&lt;NA&gt;" not in shown and "<NA>" not in shown

@@ -118,7 +118,7 @@ def answer(title: str, lines: list[str]) -> HTML:
 
 
 def _text(value) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return ""
     if isinstance(value, bool):
         return "是" if value else "否"
@@ -683,5 +683,5 @@ def totals_table(totals: pd.DataFrame) -> HTML:
     kinds = {"item": "项目合计", "count": "报送单位数", "derived": "派生数字", "rank": "居前的单位"}
     frame.insert(0, "类别", totals["kind"].map(kinds).fillna(totals["kind"]))
     numeric = ("全市合计", "市、区", "局(公司)", "直属", "报送单位数", "未填单位数", "上年", "同比（%）")
-    return table(frame, "totals", numeric=numeric, page=100, fixed=2, nowrap=("类别", "计量单位"), mid=("项目",),
+    return table(frame, "totals", numeric=numeric, page=100, fixed=2, nowrap=("类别", "计量单位"), mid=("项目", "单位"),
                  whole=catalog.file_name("totals"))
