@@ -16,6 +16,8 @@ test: setup
 	$(PY) -m pytest
 
 lab: setup
+	# the executed notebooks were made by this program: trust them, so that their tables are interactive
+	-.venv/bin/jupyter trust $(wildcard outputs/*/notebooks/*.ipynb) >/dev/null 2>&1
 	.venv/bin/jupyter lab notebooks/
 
 bench: setup

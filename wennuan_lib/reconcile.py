@@ -7,6 +7,8 @@ Writes (see the catalog):
 * findings_by_unit, findings_by_rule  summaries of the open findings
 * feedback          one workbook per unit with open findings (feedback/<unit>.xlsx), corrections due by year.yaml's
   feedback_deadline or, when it gives none, 3 working days after the run's date (`ctx.run_date`)
+* review_workbook   the run's data for people: values, findings, reporting status and audit in one workbook with
+  Chinese headers (see review_workbook)
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import datetime as dt
 
 import pandas as pd
 
-from . import catalog, feedback
+from . import catalog, feedback, review_workbook
 from .rules import is_open
 from .steps import StepContext
 from .units import Registry
@@ -98,6 +100,7 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
     }
     for name, frame in frames.items():
         ctx.save(name, frame)
+    review_workbook.write(ctx, values, issues, frames["reporting_status"])
     due = feedback.deadline(ctx.cfg, ctx.run_date, ctx.raw("year_config"))  # year.yaml's, or from the run's date
     frames["feedback_files"] = feedback.write_all(issues, values, ctx.form, {**ctx.cfg, "feedback_deadline": due.isoformat()},
                                                   ctx.path("feedback"), ctx.cache("feedback", "feedback.py", "template.py"))

@@ -75,7 +75,7 @@ def run(ctx: StepContext) -> dict:
     when = report_date(cfg)
     sample = bool(cfg.get("sample"))
     summary_form(form, totals, cfg, when, ctx.path("summary_form"))
-    detail = ctx.cache("detail_workbook", "report.py", "template.py")
+    detail = ctx.cache("detail_workbook", "report.py", "template.py", "detail_workbook.py")
     key = detail.key(repr(sorted(cfg.items())), form.version, *(pd.util.hash_pandas_object(f, index=False).to_numpy()
                                                                    .tobytes() for f in (values, totals)))
     detail_done = in_background(lambda: store.atomic_write_bytes(ctx.path("detail_workbook"), detail.make(

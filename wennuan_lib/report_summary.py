@@ -4,7 +4,9 @@ the current run's datasets."""
 from __future__ import annotations
 
 from . import catalog, freeze, manifest, store
-from .rules import is_open, open_errors
+from .rules import AUDIT_ID, TOTALS, is_open, open_errors
+
+MUST_FIX = "必须修改"  # the kind of draft reason an open error is (report.draft_reasons)
 
 
 def _names(frame, mask, limit: int = 8) -> str:
@@ -23,6 +25,67 @@ def _unreadable(st) -> list[str]:
     rows = st[st["form"] == "已报但无法读取"]
     return [f"  已报但无法读取（请单位换一种格式重新报送）：{unit}：{problem}"
             for unit, problem in zip(rows["unit"], rows["form_problem"], strict=True)]
+
+
+def _raw(workspace, name: str, year: int) -> str:
+    """An analyst's file as she finds it: inputs/<年度>/corrections.csv."""
+    path = workspace.raw(name, year)
+    try:
+        return str(path.relative_to(workspace.inputs.parent))
+    except ValueError:
+        return str(path)
+
+
+def next_steps(workspace, year: int, run) -> list[str]:
+    """What to do next, from the current run: the units holding open must-fix findings (and how many each), the
+    lines of the registers that are wrong, the report's other blockers (draft_reasons: sections still to write …),
+    the units to chase, and the command to run then."""
+    issues = _load(run, "issues")
+    reasons = freeze.draft_reasons(run)
+    st = _load(run, "reporting_status")
+    corrections, waivers = _raw(workspace, "corrections", year), _raw(workspace, "waivers", year)
+    lines, fix = [], False
+    if issues is not None:
+        errors = open_errors(issues)
+        registers = errors[errors["rule"] == AUDIT_ID]
+        totals = errors[(errors["unit"] == TOTALS) & (errors["rule"] != AUDIT_ID)]
+        units = errors[(errors["unit"] != TOTALS) & (errors["rule"] != AUDIT_ID)]
+        if len(units):
+            counts = units["unit"].value_counts(sort=False)
+            counts = counts.iloc[(-counts.to_numpy()).argsort(kind="stable")]
+            shown = "、".join(f"{u} {n} 条" for u, n in counts.head(12).items())
+            more = f" 等 {len(counts)} 个单位" if len(counts) > 12 else ""
+            lines.append(f"  · 必须修改的意见 {len(units)} 条在 {len(counts)} 个单位：{shown}{more}——"
+                         f"发反馈表请单位改正后重新报送，或电话核实后记入 {corrections}（更正）或 {waivers}（豁免）")
+            fix = True
+        if len(totals):
+            lines.append(f"  · {TOTALS} {len(totals)} 条必须修改的意见由各单位的数字推出：有关单位的数字改正后自动消失")
+            fix = True
+        for message in registers["message"]:
+            lines.append(f"  · 登记表有误：{message}——请改正后再运行")
+            fix = True
+    if reasons is not None:
+        for kind, group in reasons[reasons["kind"] != MUST_FIX].groupby("kind", sort=False):
+            shown = "；".join(group["message"].head(5)) + (f" 等 {len(group)} 条" if len(group) > 5 else "")
+            lines.append(f"  · {kind}：{shown}")
+            fix = True
+    if st is not None:
+        chase = [f"未报 {_names(st, st['form'] == '未报')}" if (st["form"] == "未报").any() else "",
+                 f"已报但无法读取 {_names(st, st['form'] == '已报但无法读取')}（请换一种格式重新报送）"
+                 if (st["form"] == "已报但无法读取").any() else "",
+                 f"逾期 {_names(st, st['late'] == '逾期')}（已收到，核实原因）" if (st["late"] == "逾期").any() else ""]
+        chase = [c for c in chase if c]
+        if chase:
+            lines.append("  · 催报：" + "；".join(chase))
+    scope = workspace.scope(year)
+    if fix:
+        lines.append(f"  然后运行：python -m wennuan_lib run --year {year}")
+    elif reasons is not None and not scope.sent_dirs():
+        lines.append(f"  书面总结已是定稿：报送后运行 python -m wennuan_lib freeze --year {year}"
+                     " --date <报送日期> 封存")
+    elif scope.sent_dirs():
+        lines.append("  已封存；数据再有变化时重新运行，结果会说明与封存版本的差异")
+    return ["下一步："] + lines if lines else []
 
 
 def run_summary(workspace, year: int) -> str:
@@ -70,8 +133,9 @@ def run_summary(workspace, year: int) -> str:
     diff = run / catalog.dataset("sent_diff").path
     if scope.sent_dirs() and diff.exists():
         lines.append("  " + diff.read_text(encoding="utf-8").rstrip().replace("\n", "\n  "))
-    lines.append(f"  数据文件：{scope.root / 'data'}")
+    lines.append(f"  数据文件：{scope.root / 'data'}；给人看的：{scope.root / catalog.file_name('review_workbook')}")
     lines.append(f"  已执行的笔记本：{scope.root / 'notebooks'}")
+    lines += next_steps(workspace, year, run)
     return "\n".join(lines)
 
 
@@ -118,4 +182,8 @@ def status_text(workspace, year: int) -> str:
     if scope.sent_dirs():
         lines.append("  已报送的版本：完好" if not sent else "  已报送的版本有问题：")
         lines += [f"    {line}" for line in sent]
+    steps = next_steps(workspace, year, run)
+    if why:  # the inputs changed since the run: its findings are out of date until it runs again
+        steps = ["下一步：", f"  输入文件自上次运行以来有变化：先运行 python -m wennuan_lib run --year {year}"]
+    lines += steps
     return "\n".join(lines)
