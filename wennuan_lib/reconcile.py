@@ -103,5 +103,5 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
     review_workbook.write(ctx, values, issues, frames["reporting_status"])
     due = feedback.deadline(ctx.cfg, ctx.run_date, ctx.raw("year_config"))  # year.yaml's, or from the run's date
     frames["feedback_files"] = feedback.write_all(issues, values, ctx.form, {**ctx.cfg, "feedback_deadline": due.isoformat()},
-                                                  ctx.path("feedback"), ctx.cache("feedback", "feedback.py", "template.py"))
+                                                  ctx.path("feedback"), ctx.cache("feedback", "feedback.py", "xlsx.py"))
     return frames

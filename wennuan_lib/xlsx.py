@@ -1,0 +1,57 @@
+"""Workbooks the program only writes (feedback to the units, 审核数据, 分单位明细表), made with XlsxWriter.
+
+Measured on the feedback workbook (two sheets, about 80 styled rows): openpyxl 57 ms, XlsxWriter 5 ms — at a
+province's 1,800 units with findings, 100 s of one core against 9 s. openpyxl stays for what the program reads
+back (the template and the summary form, with their defined names). Text is always written as text, never as a
+formula (a unit's name may start with '='), and equal content gives equal bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import xlsxwriter
+
+STAMP = dt.datetime(2000, 1, 1)  # the documents' own dates: fixed, so that equal content gives equal bytes
+
+
+class Book:
+    """An in-memory workbook with its cell formats made once each."""
+
+    def __init__(self, author: str = "wennuan"):
+        self._buffer = io.BytesIO()
+        self.wb = xlsxwriter.Workbook(self._buffer, {"in_memory": True, "strings_to_formulas": False,
+                                                     "strings_to_urls": False, "strings_to_numbers": False})
+        self.wb.set_properties({"created": STAMP, "author": author})
+        self._formats: dict[tuple, object] = {}
+
+    def style(self, **spec):
+        """A cell format (XlsxWriter's names: bold, font_size, font_color, bg_color, text_wrap, valign, align,
+        num_format, border); the same spec gives the same format object."""
+        key = tuple(sorted(spec.items()))
+        if key not in self._formats:
+            fmt = dict(spec)
+            if "bg_color" in fmt:
+                fmt.setdefault("pattern", 1)
+            self._formats[key] = self.wb.add_format(fmt)
+        return self._formats[key]
+
+    def sheet(self, name: str):
+        return self.wb.add_worksheet(name)
+
+    def bytes(self) -> bytes:
+        self.wb.close()
+        return self._buffer.getvalue()
+
+
+def cell(ws, row: int, col: int, value, fmt=None) -> None:
+    """One cell (0-based row and column): text as text, numbers as numbers, None as an empty (formatted) cell."""
+    if value is None or value == "":
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, str):
+        ws.write_string(row, col, value, fmt)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, fmt)
+    else:
+        ws.write_number(row, col, value, fmt)
