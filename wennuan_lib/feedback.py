@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import dates, store, xlsx
 from .artifacts import Artifacts
-from .form import Form, load_form
+from .form import Form
 from .parallel import on_all_cores
 from .rules import ERROR, SEVERITY_LABELS, is_open
 from .textfiles import InputFileError
@@ -112,10 +112,10 @@ def _numbered(texts: list[str]) -> str:
     return "\n".join(f"{CIRCLED[k] if k < len(CIRCLED) else f'{k + 1}.'}{t}" for k, t in enumerate(texts))
 
 
-def problem_rows(findings: pd.DataFrame, values: pd.DataFrame, form: Form) -> list[dict]:
+def problem_rows(findings: pd.DataFrame, values: pd.DataFrame, form: Form, by_item: dict | None = None) -> list[dict]:
     """One row per cell (item) of the unit's form with its open findings merged, must-fix rows first, then in the
     form's order; findings on the whole form (its date, its year) share a row of their own."""
-    by_item = _by_item(values)
+    by_item = _by_item(values) if by_item is None else by_item
     order = {c: k for k, c in enumerate(form.codes)}
     groups: dict[str, list] = {}
     for f in findings.itertuples(index=False):
@@ -154,7 +154,8 @@ def build(unit: str, findings: pd.DataFrame, values: pd.DataFrame, form: Form, c
     mark = "（示例数据）" if cfg.get("sample") else ""
     files = sorted(set(values["file"]) - {""})
     due = deadline(cfg, dt.date.today())
-    rows = problem_rows(findings, values, form)
+    by_item = _by_item(values)
+    rows = problem_rows(findings, values, form, by_item)
     book = xlsx.Book()
     ws = book.sheet("审核意见")
     bold = book.style(bold=True)
@@ -177,7 +178,6 @@ def build(unit: str, findings: pd.DataFrame, values: pd.DataFrame, form: Form, c
 
     ws2 = book.sheet("本单位数据")
     xlsx.cell(ws2, 0, 0, f"{unit} {year}年送温暖活动统计表（系统读取结果）{mark}", book.style(bold=True, font_size=12))
-    by_item = _by_item(values)
     problems: dict[str, list[str]] = {}
     worst: dict[str, str] = {}
     for f in findings.itertuples(index=False):
@@ -200,8 +200,11 @@ def build(unit: str, findings: pd.DataFrame, values: pd.DataFrame, form: Form, c
 
 
 def _by_item(values: pd.DataFrame) -> dict[str, dict]:
-    """A unit's values as plain records by item (67 of them: a dict is far quicker than .loc)."""
-    return {r["item"]: r for r in values.to_dict("records")}
+    """A unit's values as plain records by item (67 of them: a dict is far quicker than .loc; built from the columns'
+    lists, 10 times quicker than to_dict("records"))."""
+    columns = list(values.columns)
+    records = (dict(zip(columns, row, strict=True)) for row in zip(*(values[c].tolist() for c in columns)))
+    return {r["item"]: r for r in records}
 
 
 def _shown(row) -> str:
@@ -210,9 +213,10 @@ def _shown(row) -> str:
     return {"missing": "未填", "unreadable": "无法识别", "not_found": "未找到"}.get(row["status"], row["status"])
 
 
-def _build(job) -> bytes:
-    unit, findings, values, form_id, cfg = job
-    return build(unit, findings, values, load_form(form_id), cfg)
+def _build(shared, job) -> bytes:
+    findings, values, form, cfg = shared
+    unit, mine, index = job
+    return build(unit, findings.iloc[index], values.iloc[mine], form, cfg)
 
 
 def _row_hashes(frame: pd.DataFrame):
@@ -271,11 +275,11 @@ def write_all(issues: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict,
         key = cache.key(context, unit, finding_hashes[index].tobytes(), value_hashes[mine].tobytes())
         data = cache.get(key)
         if data is None:
-            jobs.append((unit, open_.iloc[index], values.iloc[mine], form.form, cfg))
+            jobs.append((unit, mine, index))
             keys.append((key, name))
         else:
             store.atomic_write_bytes(folder / name, data)
-    for (key, name), data in zip(keys, on_all_cores(_build, jobs), strict=True):
+    for (key, name), data in zip(keys, on_all_cores(_build, jobs, shared=(open_, values, form, cfg)), strict=True):
         cache.put(key, data)
         store.atomic_write_bytes(folder / name, data)
     return [folder / n for n in names]

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import archives, cache, catalog, dates, inbox, layouts, readers, sniff, store, units, versions
-from .form import Form, load_form
+from .form import Form
 from .parallel import on_all_cores
 from .parse import MISSING, OK, UNREADABLE, format_value, parse_blank
 from .progress import report as report_progress
@@ -340,8 +340,8 @@ def read_inbox(ctx: StepContext, form: Form, registry: Registry) -> list[Submiss
         docs = [(k, p) for k, p in misses if subs[k].kind in readers.CONVERTED_KINDS]
         converted = readers.convert_docs([p for _, p in docs], Path(scratch) / "doc",
                                          {p: subs[k].kind for k, p in docs}) if docs else {}
-        jobs = [(str(p), form.form, str(converted[p]) if p in converted else None, subs[k].kind) for k, p in misses]
-        for (k, _p), result in zip(misses, on_all_cores(_read_job, jobs), strict=True):
+        jobs = [(str(p), str(converted[p]) if p in converted else None, subs[k].kind) for k, p in misses]
+        for (k, _p), result in zip(misses, on_all_cores(_read_job, jobs, shared=form), strict=True):
             results[k] = result
             if result[1] is not None or result[0].layout not in (layouts.TEMPLATE, layouts.SENTENCE):
                 store_.put(keys[k], result)  # rejections and summaries as they are; a form once its blanks are parsed
@@ -373,9 +373,9 @@ def _describe_all(todo, results, subs, form, registry, store_, keys, year) -> No
             store_.put(keys[k], (m, None, subs[k].rows))
 
 
-def _read_job(job: tuple[str, str, str | None, str]):
-    path, form_id, converted, kind = job
-    return read_and_match(Path(path), load_form(form_id), Path(converted) if converted else None, kind or None)
+def _read_job(form: Form, job: tuple[str, str | None, str]):
+    path, converted, kind = job
+    return read_and_match(Path(path), form, Path(converted) if converted else None, kind or None)
 
 
 def _frame(records: list[dict], name: str) -> pd.DataFrame:

@@ -4,6 +4,7 @@ with the process that started it, so a killed run leaves nothing behind that kee
 from __future__ import annotations
 
 import ctypes
+import functools
 import multiprocessing as mp
 import os
 import signal
@@ -24,13 +25,32 @@ def die_with_parent() -> None:
         pass
 
 
-def on_all_cores(fn, jobs: list) -> list:
-    """All cores for many jobs; in-process for a few (a worker pool costs more than it saves)."""
+_SHARED = None  # what every job of the pool being started reads: inherited by the forked workers, never pickled
+
+
+def _with_shared(fn, job):
+    return fn(_SHARED, job)
+
+
+def on_all_cores(fn, jobs: list, shared=None) -> list:
+    """`fn(shared, job)` for every job: all cores for many jobs, in-process for a few (a worker pool costs more than
+    it saves). `shared` (the tables the jobs slice) reaches forked workers without being copied through a pipe:
+    measured with 1,800 feedback workbooks, sending each job its slices of two tables cost more than making the
+    workbooks."""
+    global _SHARED
     workers = min(os.cpu_count() or 1, max(1, len(jobs) // 8))
     if workers < 2:
-        return [fn(j) for j in jobs]
-    with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
-        return list(pool.map(fn, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+        return [fn(shared, j) for j in jobs]
+    chunk = max(1, len(jobs) // (workers * 8))
+    if "fork" in mp.get_all_start_methods():
+        _SHARED = shared
+        try:
+            with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"), initializer=die_with_parent) as pool:
+                return list(pool.map(functools.partial(_with_shared, fn), jobs, chunksize=chunk))
+        finally:
+            _SHARED = None
+    with ProcessPoolExecutor(workers, initializer=die_with_parent) as pool:
+        return list(pool.map(functools.partial(fn, shared), jobs, chunksize=chunk))
 
 
 def _child(fn) -> None:
