@@ -218,7 +218,7 @@ def test_a_feedback_workbook_comes_from_the_cache_only_when_its_unit_did_not_cha
     pristine = {p.name: p.read_bytes() for p in first}
     made = []
     real = feedback._build
-    monkeypatch.setattr(feedback, "_build", lambda job: made.append(job[0]) or real(job))
+    monkeypatch.setattr(feedback, "_build", lambda shared, job: made.append(job[0]) or real(shared, job))
     again = feedback.write_all(issues, values, form, cfg, tmp_path / "b", cache)
     assert not made and {p.name: p.read_bytes() for p in again} == pristine
     victim = sorted(cache.folder.rglob("*"))[-1]

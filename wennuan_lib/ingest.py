@@ -9,6 +9,7 @@ files in force (step 02 turns them into the values in force).
 
 from __future__ import annotations
 
+import functools
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -208,15 +209,17 @@ def _resolve_unit(sub: Submission, registry: Registry) -> None:
     A written summary: file name, title, first lines, 填报单位, folders. A file that could not be read: its
     file name, then its folders."""
     written = sub.written_unit
-    by_header = ("按填报单位", registry.resolve(written) if written else None)
-    by_file = ("按文件名", registry.resolve(Path(sub.file).stem))
+    header = registry.resolve(written) if written else None
+    by_header = ("按填报单位", lambda: header)
+    by_file = ("按文件名", lambda: registry.resolve(Path(sub.file).stem))
     sources = [by_file]
     if sub.match is not None:
         title, lines = _title_and_lines(sub.match.text)
-        by_text = [("按标题", _named_in(registry, title)), ("按开头文字", _named_in(registry, lines))]
+        by_text = [("按标题", lambda: _named_in(registry, title)), ("按开头文字", lambda: _named_in(registry, lines))]
         sources = [by_file, *by_text, by_header] if sub.status == SUMMARY else [by_header, by_file, *by_text]
-    sources += [(how, registry.resolve(name)) for name, how in _folders(sub.file)]
-    how, chosen = next(((how, found) for how, found in sources if found), ("", None))
+    sources += [(how, functools.partial(registry.resolve, name)) for name, how in _folders(sub.file)]
+    # each source is asked only when those before it found no one: searching a text for 3,000 names is not free
+    how, chosen = next(((how, found) for how, find in sources if (found := find())), ("", None))
     if chosen is None:
         if sub.match is None or (sub.status == REJECTED and not written):  # nothing names the sender
             sub.unit, sub.registered, sub.unit_how = "", False, "无法从文件名、标题或所在文件夹判断报送单位"
@@ -228,7 +231,7 @@ def _resolve_unit(sub: Submission, registry: Registry) -> None:
         how = f"按填报单位（{chosen.how}）"
     elif how == "按文件名" and sub.match is not None and sub.is_form:
         how += f"（填报单位「{written}」不在单位名录中）" if written else "（未填填报单位）"
-    elif written and not by_header[1]:
+    elif written and not header:
         how += f"（填报单位「{written}」不在单位名录中）"
     sub.unit, sub.unit_type, sub.registered, sub.unit_how = chosen.name, chosen.type, True, how
 

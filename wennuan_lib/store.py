@@ -9,6 +9,7 @@ import re
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .catalog import CatalogError, Dataset
@@ -92,7 +93,10 @@ def save_table(frame: pd.DataFrame, ds: Dataset, path: Path) -> Path:
     for col in out.columns:
         kind = types.get(str(col), ds.more_columns or "str")
         if kind in ("bool", "int") or out[col].dtype != object:
-            out[col] = [_as_text(v, kind) for v in out[col].tolist()]
+            # each distinct value converted once (a column of 200,000 flags has two); missing values (code -1) → ""
+            codes, distinct = pd.factorize(out[col], use_na_sentinel=True)
+            texts = np.array([_as_text(v, kind) for v in distinct] + [""], dtype=object)
+            out[col] = texts[codes]
     return write_csv(out, path)
 
 
