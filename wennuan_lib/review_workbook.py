@@ -13,6 +13,7 @@ same data give the same bytes.
 from __future__ import annotations
 
 import pandas as pd
+
 from . import catalog, xlsx
 from .ingest import VALUE_LABELS
 from .parse import to_decimal
