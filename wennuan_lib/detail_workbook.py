@@ -26,9 +26,10 @@ def unit_table(values: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     return wide
 
 
-def detail_workbook(form: Form, values: pd.DataFrame, totals: pd.DataFrame, cfg: dict) -> bytes:
+def detail_workbook(form: Form, values: pd.DataFrame, totals: pd.DataFrame, cfg: dict, draft: bool = False) -> bytes:
     """分单位明细表: units as rows, items as columns, subtotals by unit type and the city total.
-    Written row by row (openpyxl's write-only mode): a province has thousands of units."""
+    Written row by row (openpyxl's write-only mode): a province has thousands of units. `draft`: （草稿） in the
+    title row and 草稿 in the printed pages' header, while the report is a draft."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("分单位明细")
     bold, head = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
@@ -45,7 +46,9 @@ def detail_workbook(form: Form, values: pd.DataFrame, totals: pd.DataFrame, cfg:
     for k in range(3, len(form.items) + 3):
         ws.column_dimensions[get_column_letter(k)].width = 14
     ws.freeze_panes = "C4"
-    mark = "（示例数据）" if cfg.get("sample") else ""
+    mark = ("（示例数据）" if cfg.get("sample") else "") + ("（草稿）" if draft else "")
+    if draft:
+        template.mark_draft(ws)
     ws.append([cell(f"{cfg['year']}年送温暖活动统计表分单位明细{mark}", font=Font(bold=True, size=14))])
     ws.append([])
     ws.row_dimensions[3].height = 75
