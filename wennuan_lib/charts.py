@@ -110,7 +110,7 @@ def _f(x) -> float | None:
 
 
 def _label(v: float, money: bool) -> str:
-    return f"{v:,.2f}" if money else f"{v:,.0f}"
+    return f"{v:.2f}" if money else f"{v:.0f}"
 
 
 def sources(totals: dict, labels: dict, year: int, note: str, whole: float | None, folder: Path) -> Chart:
@@ -161,7 +161,7 @@ def by_unit(data: UnitBars, name: str, title: str, measure: str, money: bool, no
                                                 for (label, _), s in zip(data.series, data.rest_sums, strict=True))
             if data.rest else "")
     blanks = "；".join(f"{label}有{b}个单位未填" for (label, _), b in zip(data.series, data.blanks, strict=True) if b)
-    fig, ax = plt.subplots(figsize=(8, 1.5 + (0.36 + 0.12 * k_series) * max(n, 3)))
+    fig, ax = plt.subplots(figsize=(8, 1.3 + (0.22 + 0.12 * k_series) * max(n, 3)))
     height = 0.8 / k_series
     ys = list(range(n))
     top = max([v for _, vals in data.series for v in vals if v is not None] + [1])
@@ -181,9 +181,11 @@ def by_unit(data: UnitBars, name: str, title: str, measure: str, money: bool, no
         ax.legend(loc="lower right", frameon=False)
     lines = [x for x in (rest, blanks) if x]
     if lines:
-        fig.text(0.01, 0.03, "\n".join(lines), fontsize=9, color="#333333", ha="left", va="bottom")
+        fig.text(0.01, 0.2 / fig.get_size_inches()[1], "\n".join(lines), fontsize=9, color="#333333", ha="left",
+                 va="bottom")
     fig.text(0.01, 0.005, note, fontsize=9, color="#555555", ha="left", va="bottom")
-    fig.tight_layout(rect=(0, 0.03 + 0.04 * len(lines) * 4 / (1.5 + 0.5 * max(n, 3)), 1, 1))
+    inches = fig.get_size_inches()[1]
+    fig.tight_layout(rect=(0, (0.2 + 0.18 * len(lines)) / inches, 1, 1))
     return Chart(name, title, save(fig, folder / f"{name}.png"))
 
 
@@ -196,7 +198,7 @@ def transport(totals: dict, modes: list[tuple[str, str]], everyone: str, year: i
     shown = [v or 0.0 for v in vals]
     bars = ax.bar(names, shown, color=COLOURS[:len(names)])
     for bar, v in zip(bars, vals, strict=True):
-        ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), "未填" if v is None else f"{int(v):,}",
+        ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), "未填" if v is None else f"{int(v)}",
                 ha="center", va="bottom", fontsize=10, color="#c00000" if v is None else "#333333")
     unit_label(ax, "人次")
     ax.set_ylim(0, max(shown + [1]) * 1.18)
@@ -204,7 +206,7 @@ def transport(totals: dict, modes: list[tuple[str, str]], everyone: str, year: i
     whole = _f(totals.get(everyone)) if everyone else None
     if whole is not None:
         carried = sum(v for v in vals if v)
-        note = f"帮助农民工平安返乡共{int(whole):,}人次，其中包车（船、机）运送{int(carried):,}人次。" + note
+        note = f"帮助农民工平安返乡共{int(whole)}人次，其中包车（船、机）运送{int(carried)}人次。" + note
     return finish(fig, ax, "transport", f"{year}年包车（船、机）运送农民工返乡人次", note, folder, title_inside=False)
 
 

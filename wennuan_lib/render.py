@@ -17,6 +17,7 @@ from .narrative import TOKEN, Narrative, em_width
 
 TEMPLATES = config.PACKAGE_DIR / "templates"
 DRAFT_LIST_MAX = 30  # per kind of problem on page 1; all of them are in draft_reasons
+log = logging.getLogger(__name__)
 HEADING_NOWRAP_EM = 6  # a table heading this short never wraps (局(公司), 报送单位数)
 
 
@@ -91,17 +92,52 @@ def _html_text(text: str, tips: dict[str, str], hover: bool, suspect: set[str] =
     return "".join(out)
 
 
-def to_html(report: Report, for_print: bool = False) -> str:
+def placed(blocks: list, placement: dict[str, tuple[str, float]]) -> list:
+    """The blocks of a section with each deferred figure moved past as many text blocks as `placement` says (and
+    an advanced one before the text block it followed)."""
+    out = list(blocks)
+    for name, (how, amount) in placement.items():
+        at = next((k for k, b in enumerate(out) if b.kind == "chart" and b.chart == name), None)
+        if at is None or how not in ("defer", "advance"):
+            continue
+        block = out.pop(at)
+        k, passed = at, 0
+        if how == "defer":
+            while k < len(out) and passed < amount:
+                passed += out[k].kind != "chart"
+                k += 1
+        else:
+            while k > 0 and out[k - 1].kind == "chart":  # before the figures that precede it, then the text
+                k -= 1
+            k = max(0, k - 1) if k > 0 and out[k - 1].kind not in ("heading",) else k
+        out.insert(k, block)
+    return out
+
+
+MEASURE = re.compile(r"（[^（）]{1,6}）")  # a heading's measure, 「（万元）」: never broken inside
+
+
+def _heading_html(text: str) -> str:
+    return MEASURE.sub(lambda m: f'<span class="nowrap">{html.escape(m.group())}</span>',
+                       html.escape(text)) if MEASURE.search(text) else html.escape(text)
+
+
+def to_html(report: Report, for_print: bool = False, placement: dict[str, tuple[str, float]] | None = None) -> str:
+    """The report as HTML: for the screen (hover on every figure) or for print (WeasyPrint). `placement` (print
+    only) moves a figure past the next text block ("defer", n) or caps its picture's height ("shrink", points)."""
+    placement = placement or {}
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=False)
     numbers = chart_numbers(report)
     charts = {name: {"src": "data:image/png;base64," + base64.b64encode(c.path.read_bytes()).decode("ascii"),
-                     "title": html.escape(c.title), "number": numbers.get(name, 0)} for name, c in report.charts.items()}
+                     "title": html.escape(c.title), "number": numbers.get(name, 0),
+                     "height": placement[name][1] * 0.75 if placement.get(name, ("",))[0] == "shrink" else None}
+              for name, c in report.charts.items()}
     sections = [{"title": html.escape(s.title),
                  "blocks": [{"kind": b.kind, "chart": b.chart,
                              "html": _html_text(b.text, report.tips, not for_print, report.suspect)}
-                            for b in s.blocks]} for s in report.narrative.sections]
+                            for b in placed(s.blocks, placement)]} for s in report.narrative.sections]
     tables = [{"title": html.escape(t.title), "note": html.escape(t.note),
-               "headings": [(html.escape(h), em_width(h) <= HEADING_NOWRAP_EM or t.keeps(k))
+               "headings": [(_heading_html(h), em_width(h) <= HEADING_NOWRAP_EM or bool(t.nowrap and t.nowrap[k]))
                             for k, h in enumerate(t.headings)],
                "rows": [[html.escape(str(c)) for c in row] for row in t.rows], "numeric": t.numeric,
                "nowrap": [t.keeps(k) for k in range(len(t.headings))]}
@@ -116,13 +152,81 @@ def to_html(report: Report, for_print: bool = False) -> str:
         sample=report.sample)
 
 
+MM_PX = 96 / 25.4  # WeasyPrint lays out in CSS pixels
+TEXT_BOTTOM_PX = (297 - 35) * MM_PX  # the text block's bottom edge on a portrait page
+GAP_LIMIT_PX = 0.15 * 225 * MM_PX  # a page may end this much short of its text block before a figure
+SHRINK_AT_LEAST = 0.6  # a picture may shrink to this share of its height to fit the page it follows
+PLACEMENT_PASSES = 6
+
+
+def _page_blocks(page) -> list:
+    """The top-level blocks of the body on a rendered page (WeasyPrint's page box → html → body)."""
+    for html_box in page._page_box.children:
+        if html_box.element_tag == "html":
+            for body in html_box.children:
+                if body.element_tag == "body":
+                    return [b for b in body.children if b.is_in_normal_flow()]
+    return []
+
+
+def _figure_gap(document) -> tuple[str, float, float, float] | None:
+    """The first page that ends far short of its text block because the figure that follows did not fit:
+    (chart name, the space left, the height the figure needs, its picture's height), in CSS pixels."""
+    pages = [_page_blocks(p) for p in document.pages]
+    for here, after in zip(pages, pages[1:], strict=False):
+        if not here or not after or after[0].element_tag != "figure":
+            continue
+        bottom = max(b.position_y + b.margin_height() for b in here)
+        if bottom > TEXT_BOTTOM_PX - GAP_LIMIT_PX:
+            continue
+        figure = after[0]
+        pictures = [b for b in figure.descendants() if b.element_tag == "img"]
+        if not pictures or not figure.element.get("data-chart"):
+            continue
+        return (figure.element.get("data-chart"), TEXT_BOTTOM_PX - bottom, figure.margin_height(),
+                pictures[0].height)
+    return None
+
+
 def pdf_bytes(report: Report) -> bytes:
+    """The PDF, laid out until no figure leaves a large gap: a figure that does not fit the rest of a page is
+    made smaller (down to 60%) when that is enough, else moved past the next paragraph, or (the last thing in its
+    section) before the paragraph it followed — never out of its section."""
     import weasyprint  # about half a second to import: only in the process that makes the PDF
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
+    placement: dict[str, tuple[str, float]] = {}
     with cjk_justify.inter_character():
-        return weasyprint.HTML(string=to_html(report, for_print=True), base_url=str(TEMPLATES)).write_pdf()
+        for _ in range(PLACEMENT_PASSES):
+            document = weasyprint.HTML(string=to_html(report, True, placement), base_url=str(TEMPLATES)).render()
+            gap = _figure_gap(document)
+            if gap is None:
+                break
+            name, room, need, picture = gap
+            log.debug("图 %s：页末余 %.0f px，图需 %.0f px（图片 %.0f px），已有安排 %s", name, room, need, picture,
+                      placement.get(name))
+            how, amount = placement.get(name, ("", 0))
+            smaller = picture - (need - room) - 2
+            if how != "defer" and smaller >= SHRINK_AT_LEAST * picture:
+                placement[name] = ("shrink", smaller)
+            elif how in ("", "shrink", "defer") and _can_defer(report, name, amount + 1 if how == "defer" else 1):
+                placement[name] = ("defer", amount + 1 if how == "defer" else 1)
+            elif how in ("", "shrink"):  # the last thing in its section: before the text it followed instead
+                placement[name] = ("advance", 1)
+            else:
+                break
+        return document.write_pdf()
+
+
+def _can_defer(report: Report, name: str, amount: int) -> bool:
+    """Whether a figure's section has `amount` text blocks after it to move past."""
+    for s in report.narrative.sections:
+        names = [b.chart for b in s.blocks if b.kind == "chart"]
+        if name in names:
+            at = next(k for k, b in enumerate(s.blocks) if b.kind == "chart" and b.chart == name)
+            return sum(b.kind != "chart" for b in s.blocks[at + 1:]) >= amount
+    return False
 
 
 def docx_bytes(report: Report) -> bytes:
@@ -331,7 +435,7 @@ def _docx_table(document, t: Table, available, set_font) -> None:
 
     row_flags(table.rows[0], header=True)
     for k, (cell, h) in enumerate(zip(table.rows[0].cells, t.headings, strict=True)):
-        fill(cell, h, "黑体", k, True)
+        fill(cell, MEASURE.sub(lambda m: WORD_JOINER.join(m.group()), h), "黑体", k, True)
     for values in t.rows:
         row = table.add_row()
         row_flags(row, header=False)
