@@ -49,6 +49,37 @@ if ! fc-list : file 2>/dev/null | grep -F "/$FANG" >/dev/null; then
   fi
   rm -rf "$tmp"
 fi
+# The Word file names the official faces (仿宋_GB2312, 黑体, 楷体_GB2312, 方正小标宋简体), as Windows has them. Here
+# they are aliased to the free stand-ins, so that LibreOffice (and any CSS naming them) sets them alike.
+if [ "$(id -u)" = "0" ]; then CONF_DIR=/etc/fonts/conf.d; else CONF_DIR="$HOME/.config/fontconfig/conf.d"; fi
+CONF="$CONF_DIR/65-wennuan-official-faces.conf"
+conf_text() {
+  echo '<?xml version="1.0"?>'
+  echo '<!DOCTYPE fontconfig SYSTEM "fonts.dtd">'
+  echo '<!-- wennuan (setup.sh): the official faces of GB/T 9704 set in their free stand-ins -->'
+  echo '<fontconfig>'
+  for pair in "FandolFang,Noto Serif CJK SC:仿宋_GB2312 仿宋 FangSong STFangsong" \
+              "Noto Sans CJK SC:黑体 SimHei" \
+              "AR PL UKai CN:楷体_GB2312 楷体 KaiTi STKaiti" \
+              "Noto Serif CJK SC:方正小标宋简体 小标宋 FZXiaoBiaoSong-B05S"; do
+    faces="${pair%%:*}"
+    for name in ${pair#*:}; do
+      printf '  <alias binding="same"><family>%s</family><prefer>' "$name"
+      IFS=, ; for f in $faces; do printf '<family>%s</family>' "$f"; done; unset IFS
+      printf '</prefer></alias>\n'
+    done
+  done
+  for name in 方正小标宋简体 小标宋 FZXiaoBiaoSong-B05S; do  # 小标宋 is a heavy face: its stand-in is bold
+    printf '  <match target="pattern"><test name="family"><string>%s</string></test>' "$name"
+    printf '<edit name="weight" mode="assign"><const>bold</const></edit></match>\n'
+  done
+  echo '</fontconfig>'
+}
+if [ "$(conf_text)" != "$(cat "$CONF" 2>/dev/null)" ]; then
+  mkdir -p "$CONF_DIR"
+  conf_text > "$CONF"
+  fc-cache -f >/dev/null 2>&1 || true
+fi
 
 if [ ! -x .venv/bin/python ]; then
   echo "【安装】创建虚拟环境 .venv/"

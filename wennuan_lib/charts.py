@@ -189,11 +189,16 @@ def by_unit(data: UnitBars, name: str, title: str, measure: str, money: bool, no
     return Chart(name, title, save(fig, folder / f"{name}.png"))
 
 
+def transport_bars(totals: dict, modes: list[tuple[str, str]]) -> list[tuple[str, float | None]]:
+    """The bars of the transport chart: each charter's people carried, the form's own categories only. Those who went
+    home otherwise are not a category of the form (a remainder of the total): never a bar."""
+    return [(label, _f(totals.get(code))) for code, label in modes]
+
+
 def transport(totals: dict, modes: list[tuple[str, str]], everyone: str, year: int, note: str, folder: Path) -> Chart:
-    """Each charter's people carried — the form's own categories only. Those who went home otherwise are not a
-    category of the form: they are not drawn (the note gives the whole)."""
-    vals = [_f(totals.get(c)) for c, _ in modes]
-    names = [m for _, m in modes]
+    """The transport chart; the note gives everyone helped home and how many of them the charters carried."""
+    bars_data = transport_bars(totals, modes)
+    names, vals = [n for n, _ in bars_data], [v for _, v in bars_data]
     fig, ax = plt.subplots(figsize=(8, 3.2))
     shown = [v or 0.0 for v in vals]
     bars = ax.bar(names, shown, color=COLOURS[:len(names)])

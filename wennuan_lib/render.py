@@ -118,8 +118,11 @@ MEASURE = re.compile(r"（[^（）]{1,6}）")  # a heading's measure, 「（万�
 
 
 def _heading_html(text: str) -> str:
-    return MEASURE.sub(lambda m: f'<span class="nowrap">{html.escape(m.group())}</span>',
-                       html.escape(text)) if MEASURE.search(text) else html.escape(text)
+    out, pos = [], 0
+    for m in MEASURE.finditer(text):
+        out += [html.escape(text[pos:m.start()]), f'<span class="nowrap">{html.escape(m.group())}</span>']
+        pos = m.end()
+    return "".join(out) + html.escape(text[pos:])
 
 
 def to_html(report: Report, for_print: bool = False, placement: dict[str, tuple[str, float]] | None = None) -> str:
