@@ -329,7 +329,9 @@ def docx_bytes(report: Report) -> bytes:
                 para(text, shade="FFF3B0" if b.kind == "gap" else "F8D0D0")
             else:
                 para(text)
-    para("", indent=False)  # a blank line before the signature
+    if document.paragraphs:
+        document.paragraphs[-1].paragraph_format.keep_with_next = True  # the signature never on a page alone
+    para("", indent=False, keep=True)  # a blank line before the signature
     para(n.sender, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT, keep=True).paragraph_format.right_indent = Pt(32)
     para(n.date, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT).paragraph_format.right_indent = Pt(32)
     for t in report.tables:
