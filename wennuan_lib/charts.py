@@ -172,7 +172,7 @@ def by_unit(data: UnitBars, name: str, title: str, measure: str, money: bool, no
             text, colour = ("未填", "#c00000") if v is None else (_label(v, money), "#333333")
             ax.text((v or 0) + top * 0.01, y, text, va="center", fontsize=8, color=colour)
     ax.set_yticks(ys, data.units, fontsize=9)
-    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_ylim(max(n, 1) - 0.5, -0.5)
     ax.set_xlim(0, top * 1.18)
     unit_label(ax, measure, "x")
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)

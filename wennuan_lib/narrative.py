@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import combinations
 from pathlib import Path
 
 import jinja2
@@ -77,8 +78,8 @@ class Narrative:
 
 # The title's break points (GB/T 9704-2012 7.3.3: a title of two or more lines breaks where the meaning allows, in a
 # trapezoid or diamond): after the issuing unit, after 关于, after the period, before 的总结. A period ends in one of
-# these words; the subject (送温暖活动) is never split.
-PERIOD_ENDS = ("期间", "前后", "年度", "年")
+# these words (the first of them present), else at its last 年; the subject (送温暖活动) is never split.
+PERIOD_ENDS = ("期间", "前后", "年度")
 TITLE_LINE_EM = 20  # 22 pt characters in the 156 mm text block
 
 
@@ -89,9 +90,8 @@ def em_width(text: str) -> float:
 
 def title_parts(sender: str, campaign: str) -> list[str]:
     """The title's words between which it may break: 苏州市总工会 | 关于 | 2013年元旦春节期间 | 送温暖活动情况 | 的总结."""
-    cut = max((campaign.find(w) + len(w) for w in PERIOD_ENDS if w in campaign), default=0)
-    first = min((campaign.find(w) + len(w) for w in PERIOD_ENDS[:3] if w in campaign), default=0)
-    cut = first or cut  # the period: up to its first 期间 / 前后 / 年度, else its last 年
+    ends = [campaign.find(w) + len(w) for w in PERIOD_ENDS if w in campaign]
+    cut = min(ends) if ends else campaign.rfind("年") + 1
     parts = [sender, "关于", campaign[:cut], campaign[cut:] + "情况", "的总结"]
     return [p for p in parts if p]
 
@@ -102,7 +102,7 @@ def break_title(parts: list[str], max_em: float = TITLE_LINE_EM) -> list[str]:
     n = len(parts)
     best: tuple | None = None
     for lines in range(1, n + 1):
-        for cuts in _combinations(range(1, n), lines - 1):
+        for cuts in combinations(range(1, n), lines - 1):
             bounds = [0, *cuts, n]
             text = ["".join(parts[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
             widths = [em_width(t) for t in text]
@@ -120,12 +120,6 @@ def break_title(parts: list[str], max_em: float = TITLE_LINE_EM) -> list[str]:
     longest = max(range(n), key=lambda k: em_width(parts[k]))  # a word longer than a line: split in the middle
     half = len(parts[longest]) // 2
     return break_title([*parts[:longest], parts[longest][:half], parts[longest][half:], *parts[longest + 1:]], max_em)
-
-
-def _combinations(pool, k):
-    from itertools import combinations
-
-    return combinations(pool, k)
 
 
 def official_number(value: Decimal, measure: str) -> str:
