@@ -375,35 +375,34 @@ def docx_text(text: str) -> str:
 
 
 TABLE_FONT_PT = 9
-CELL_PADDING_PT = 11  # Word's default cell margins, 0.19 cm each side
+CELL_PADDING_PT = 14  # Word's default cell margins, 0.19 cm each side, and a little air
+
+
+def cell_em(text: str) -> float:
+    """A cell's width in characters of its size, generously: ASCII letters and digits take about 0.62 of a Chinese
+    character in the faces Word and LibreOffice fall back to (DejaVu's digits 0.64)."""
+    return sum(1.0 if ord(ch) >= 0x2E80 else 0.62 for ch in text)
 
 
 def column_widths(t: Table, available_pt: float, font_pt: float = TABLE_FONT_PT) -> list[float]:
-    """Each column's width in points, fitted to its content: codes, unit types, numbers and short headings on one
-    line; the wrapping columns (item names, unit names) share what is left, never narrower than six characters."""
+    """Each column's width in points, fitted to its content. At least: codes, unit types and figures on one line,
+    headings of up to six characters too, longer headings in three lines, names wrapping at six characters. What is
+    left goes to the columns that would still wrap (item and unit names, long headings), up to one line each."""
     n = len(t.headings)
-    cells = [max([em_width(str(row[k])) for row in t.rows] or [0]) for k in range(n)]
-    heads = [em_width(h) for h in t.headings]
+    cells = [max([cell_em(str(row[k])) for row in t.rows] or [0]) for k in range(n)]
+    heads = [cell_em(h) for h in t.headings]
     need, natural = [], []
     for k in range(n):
         head = heads[k] if heads[k] <= HEADING_NOWRAP_EM else max(4.0, heads[k] / 3)
-        if t.keeps(k):
-            need.append(max(cells[k], head))
-            natural.append(need[-1])
-        else:
-            need.append(max(6.0, min(cells[k], head)))
-            natural.append(max(cells[k], heads[k], need[-1]))
-    width = [w * font_pt + CELL_PADDING_PT for w in natural]
-    fixed = sum(w * font_pt + CELL_PADDING_PT for k, w in enumerate(need) if t.keeps(k))
-    flexible = [k for k in range(n) if not t.keeps(k)]
-    if sum(width) > available_pt and flexible:
-        room = max(available_pt - fixed, sum(need[k] * font_pt + CELL_PADDING_PT for k in flexible))
-        wanted = sum(width[k] for k in flexible)
-        for k in flexible:
-            width[k] = max(need[k] * font_pt + CELL_PADDING_PT, width[k] * room / wanted)
-    if sum(width) > available_pt:  # too many columns even at their narrowest: all shrink alike
-        width = [w * available_pt / sum(width) for w in width]
-    return width
+        need.append(max(cells[k], head) if t.keeps(k) else max(6.0, head))
+        natural.append(max(cells[k], heads[k], need[k]))
+    width = [w * font_pt + CELL_PADDING_PT for w in need]
+    room = available_pt - sum(width)
+    if room < 0:  # too many columns even at their narrowest: all shrink alike
+        return [w * available_pt / sum(width) for w in width]
+    wanted = [(natural[k] - need[k]) * font_pt for k in range(n)]
+    share = min(1.0, room / sum(wanted)) if sum(wanted) else 0
+    return [w + x * share for w, x in zip(width, wanted, strict=True)]
 
 
 def _docx_table(document, t: Table, available, set_font) -> None:
