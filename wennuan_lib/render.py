@@ -172,10 +172,11 @@ def _page_blocks(page) -> list:
     return []
 
 
-def _figure_gap(document) -> tuple[str, float, float, float] | None:
-    """The first page that ends far short of its text block because the figure that follows did not fit:
+def _figure_gaps(document) -> list[tuple[str, float, float, float]]:
+    """The pages that end far short of their text block because the figure that follows did not fit:
     (chart name, the space left, the height the figure needs, its picture's height), in CSS pixels."""
     pages = [_page_blocks(p) for p in document.pages]
+    gaps = []
     for here, after in zip(pages, pages[1:], strict=False):
         if not here or not after or after[0].element_tag != "figure":
             continue
@@ -186,9 +187,9 @@ def _figure_gap(document) -> tuple[str, float, float, float] | None:
         pictures = [b for b in figure.descendants() if b.element_tag == "img"]
         if not pictures or not figure.element.get("data-chart"):
             continue
-        return (figure.element.get("data-chart"), TEXT_BOTTOM_PX - bottom, figure.margin_height(),
-                pictures[0].height)
-    return None
+        gaps.append((figure.element.get("data-chart"), TEXT_BOTTOM_PX - bottom, figure.margin_height(),
+                     pictures[0].height))
+    return gaps
 
 
 def pdf_bytes(report: Report) -> bytes:
@@ -203,21 +204,19 @@ def pdf_bytes(report: Report) -> bytes:
     with cjk_justify.inter_character():
         for _ in range(PLACEMENT_PASSES):
             document = weasyprint.HTML(string=to_html(report, True, placement), base_url=str(TEMPLATES)).render()
-            gap = _figure_gap(document)
-            if gap is None:
-                break
-            name, room, need, picture = gap
-            log.debug("图 %s：页末余 %.0f px，图需 %.0f px（图片 %.0f px），已有安排 %s", name, room, need, picture,
-                      placement.get(name))
-            how, amount = placement.get(name, ("", 0))
-            smaller = picture - (need - room) - 2
-            if how != "defer" and smaller >= SHRINK_AT_LEAST * picture:
-                placement[name] = ("shrink", smaller)
-            elif how in ("", "shrink", "defer") and _can_defer(report, name, amount + 1 if how == "defer" else 1):
-                placement[name] = ("defer", amount + 1 if how == "defer" else 1)
-            elif how in ("", "shrink"):  # the last thing in its section: before the text it followed instead
-                placement[name] = ("advance", 1)
-            else:
+            before = dict(placement)
+            for name, room, need, picture in _figure_gaps(document):  # every gap of this layout at once
+                how, amount = placement.get(name, ("", 0))
+                log.debug("图 %s：页末余 %.0f px，图需 %.0f px（图片 %.0f px），已有安排 %s", name, room, need, picture,
+                          placement.get(name))
+                smaller = picture - (need - room) - 2
+                if how != "defer" and smaller >= SHRINK_AT_LEAST * picture:
+                    placement[name] = ("shrink", smaller)
+                elif how in ("", "shrink", "defer") and _can_defer(report, name, amount + 1 if how == "defer" else 1):
+                    placement[name] = ("defer", amount + 1 if how == "defer" else 1)
+                elif how in ("", "shrink"):  # the last thing in its section: before the text it followed instead
+                    placement[name] = ("advance", 1)
+            if placement == before:
                 break
         return document.write_pdf()
 
