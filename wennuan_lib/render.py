@@ -125,9 +125,11 @@ def _heading_html(text: str) -> str:
     return "".join(out) + html.escape(text[pos:])
 
 
-def to_html(report: Report, for_print: bool = False, placement: dict[str, tuple[str, float]] | None = None) -> str:
+def to_html(report: Report, for_print: bool = False, placement: dict[str, tuple[str, float]] | None = None,
+            body_only: bool = False) -> str:
     """The report as HTML: for the screen (hover on every figure) or for print (WeasyPrint). `placement` (print
-    only) moves a figure past the next text block ("defer", n) or caps its picture's height ("shrink", points)."""
+    only) moves a figure past the next text block ("defer", n) or caps its picture's height ("shrink", points);
+    `body_only` leaves out the appendices (to place the figures quickly)."""
     placement = placement or {}
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=False)
     numbers = chart_numbers(report)
@@ -144,7 +146,7 @@ def to_html(report: Report, for_print: bool = False, placement: dict[str, tuple[
                             for k, h in enumerate(t.headings)],
                "rows": [[html.escape(str(c)) for c in row] for row in t.rows], "numeric": t.numeric,
                "nowrap": [t.keeps(k) for k in range(len(t.headings))]}
-              for t in report.tables]
+              for t in ([] if body_only else report.tables)]
     n = report.narrative
     groups = [(html.escape(kind), [html.escape(x) for x in items], more) for kind, items, more in report.draft_groups()]
     return env.get_template("report.html.j2").render(
@@ -202,10 +204,10 @@ def pdf_bytes(report: Report) -> bytes:
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     placement: dict[str, tuple[str, float]] = {}
     with cjk_justify.inter_character():
-        for _ in range(PLACEMENT_PASSES):
-            document = weasyprint.HTML(string=to_html(report, True, placement), base_url=str(TEMPLATES)).render()
+        for _ in range(PLACEMENT_PASSES):  # the body alone (the appendices start on a page of their own)
+            body = weasyprint.HTML(string=to_html(report, True, placement, body_only=True), base_url=str(TEMPLATES))
             before = dict(placement)
-            for name, room, need, picture in _figure_gaps(document):  # every gap of this layout at once
+            for name, room, need, picture in _figure_gaps(body.render()):  # every gap of this layout at once
                 how, amount = placement.get(name, ("", 0))
                 log.debug("图 %s：页末余 %.0f px，图需 %.0f px（图片 %.0f px），已有安排 %s", name, room, need, picture,
                           placement.get(name))
@@ -218,7 +220,7 @@ def pdf_bytes(report: Report) -> bytes:
                     placement[name] = ("advance", 1)
             if placement == before:
                 break
-        return document.write_pdf()
+        return weasyprint.HTML(string=to_html(report, True, placement), base_url=str(TEMPLATES)).write_pdf()
 
 
 def _can_defer(report: Report, name: str, amount: int) -> bool:
