@@ -305,6 +305,16 @@ def test_suspects_are_open_slip_findings_on_counted_units(form):
     assert [(s.unit, s.item, s.rules, s.yuan) for s in found] == [("甲", "11A.1", ["Y01", "O02"], True)]
 
 
+def test_last_years_suspect_is_keyed_by_this_years_code_and_worded_in_its_own(form):
+    """2011's 11B.1 (经济补贴) is 2013's 11A.1: the 同比 of 11A.1 is withheld; the analyst corrects 11B.1 in 2011."""
+    then = load_form(2011)
+    issues = pd.DataFrame([{"unit": "太仓市总工会", "item": "11B.1", "rule": "Y01", "waived": False}])
+    values = pd.DataFrame([{"unit": "太仓市总工会", "registered": True, "item": "11B.1", "value": "34400"}])
+    found = draft.carried(draft.suspects(issues, values, then, 2011), then, form)
+    assert [(s.item, s.year) for s in found] == [("11A.1", 2011)]
+    assert found[0].what.startswith("太仓市总工会 11B.1 为农民工返乡争取经济补贴 填的 34400 万元，疑似按“元”填写")
+
+
 @pytest.mark.parametrize("n", [30, 300, 3000])
 def test_unit_charts_draw_the_leading_units_and_sum_up_the_rest(n, tmp_path, monkeypatch):
     units = [f"单位{k:04d}" for k in range(n)]

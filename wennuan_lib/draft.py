@@ -36,30 +36,33 @@ CLAUSE = re.compile(r"[，。；：、（）“”]")
 class Suspect:
     """A unit's figure that the checks suspect of a slip, still open, counted in the totals."""
     unit: str
-    item: str
+    item: str  # the item's code in the report's year (last year's suspect: translated by concept)
     value: Decimal | None
     rules: list[str]
     year: int
     yuan: bool  # suspected of 元 typed for 万元
+    what: str = ""  # 「单位 代码 项目 填的 78300 万元，疑似按“元”填写（按万元应约为 7.83）」, in its own year's codes
     stated: list[str] = field(default_factory=list)  # where the report states a figure it feeds
 
-    def what(self, form: Form) -> str:
+    def describe(self, form: Form) -> Suspect:
+        """Word the suspect in `form`'s codes and labels (its own year's form)."""
         item = form.item(self.item)
         shown = "（空白）" if self.value is None else f"{format_value(self.value)} {item.unit}"
         if self.yuan and self.value is not None:
             why = f"疑似按“元”填写（按万元应约为 {format_value((self.value / 10000).quantize(Decimal('0.01')))}）"
         else:
             why = "比其他单位的数字大或小一个数量级以上，疑似填错"
-        return f"{self.unit} {self.item} {item.label} 填的 {shown}，{why}"
+        self.what = f"{self.unit} {self.item} {item.label} 填的 {shown}，{why}"
+        return self
 
-    def note(self, form: Form) -> str:
+    def note(self) -> str:
         """The hover's warning on a figure this slip feeds."""
-        return f"⚠ 疑似填错：{self.what(form)}；{self.year}年尚未更正或豁免（规则 {'、'.join(self.rules)}）"
+        return f"⚠ 疑似填错：{self.what}；{self.year}年尚未更正或豁免（规则 {'、'.join(self.rules)}）"
 
 
 def suspects(issues: pd.DataFrame | None, values: pd.DataFrame | None, form: Form, year: int) -> list[Suspect]:
-    """Open slip findings (the policy's slip checks) on units counted in the totals, one per unit and item.
-    `issues` and `values` keyed by `form`'s codes (another year's translated)."""
+    """Open slip findings (the policy's slip checks) on units counted in the totals, one per unit and item, worded
+    in `form`'s codes (the year's own form: `issues` and `values` are that year's)."""
     rules = set(form.policy.slip_rules)
     if issues is None or values is None or not rules or not len(issues):
         return []
@@ -77,7 +80,19 @@ def suspects(issues: pd.DataFrame | None, values: pd.DataFrame | None, form: For
             s.rules.append(row["rule"])
         s.yuan = s.yuan or row["rule"] == yuan
     order = {c: k for k, c in enumerate(form.codes)}
-    return sorted(out.values(), key=lambda s: (order.get(s.item, len(order)), s.unit))
+    return [s.describe(form) for s in sorted(out.values(), key=lambda s: (order.get(s.item, len(order)), s.unit))]
+
+
+def carried(found: list[Suspect], then: Form, now: Form) -> list[Suspect]:
+    """Another year's suspects keyed by `now`'s codes (joined by concept; an item `now` lacks is left out). Their
+    wording keeps their own year's codes, where the analyst corrects them."""
+    out = []
+    for s in found:
+        code = now.code_of(then.item(s.item).key)
+        if code:
+            s.item = code
+            out.append(s)
+    return out
 
 
 def fed_items(key: str, rows: dict[str, dict], form: Form) -> list[tuple[str, str]]:
@@ -142,12 +157,12 @@ def reasons(issues: pd.DataFrame, narrative: Narrative, found: list[Suspect], be
         where = "、".join(s.stated[:3]) + ("等" if len(s.stated) > 3 else "")
         where = f"书面总结中的{where}和附表1" if where else "书面总结附表1的全市合计"
         rows.append({"kind": SLIP, "unit": s.unit, "item": s.item, "message": (
-            f"{s.what(form)}；这个数字计入了{where}。请向单位核实：有误的在{fix}中更正（金额以万元为单位），"
+            f"{s.what}；这个数字计入了{where}。请向单位核实：有误的在{fix}中更正（金额以万元为单位），"
             f"确实无误的在{waive}中豁免规则 {'、'.join(s.rules)}")})
     fix, waive = (f"更正登记表 {raw_file('corrections', year - 1)} ", f"豁免登记表 {raw_file('waivers', year - 1)} ")
     for s in before:
         rows.append({"kind": SLIP, "unit": s.unit, "item": s.item, "message": (
-            f"{s.year}年：{s.what(form)}，{s.year}年未更正也未豁免；附表1的“上年”合计含这个数字，本年{s.item}的同比因此"
+            f"{s.year}年：{s.what}，{s.year}年未更正也未豁免；附表1的“上年”合计含这个数字，本年{s.item}的同比因此"
             f"没有写入书面总结。请在{fix}中更正或在{waive}中豁免规则 {'、'.join(s.rules)}，"
             f"再依次运行{s.year}年和{year}年")})
     for gap in narrative.gaps:

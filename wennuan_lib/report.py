@@ -14,7 +14,7 @@ import datetime as dt
 import pandas as pd
 
 from . import appendix, charts, detail_workbook, draft, narrative, pipeline, render, store, template
-from .form import Form
+from .form import Form, load_form
 from .parallel import in_background
 from .parse import to_decimal
 from .steps import StepContext
@@ -52,7 +52,7 @@ def tips(totals: pd.DataFrame, figures: narrative.Figures, found: list[draft.Sus
     for row in rows.values():
         key = row["item"]
         out[key] = figures.tip(key)
-        notes = [s.note(form) for s in found
+        notes = [s.note() for s in found
                  if any(item == s.item and who in ("", s.unit) for item, who in draft.fed_items(key, rows, form))]
         if notes:
             out[key] += "\n" + "\n".join(notes)
@@ -69,9 +69,14 @@ def history(ctx: StepContext) -> dict[int, dict]:
 
 
 def last_years_suspects(ctx: StepContext) -> list[draft.Suspect]:
-    """Suspected slips still open in last year's totals (keyed by this year's codes): its 同比 is not stated."""
-    issues, values = ctx.translated(ctx.year - 1, "issues"), ctx.translated(ctx.year - 1, "values")
-    return draft.suspects(issues, values, ctx.form, ctx.year - 1)
+    """Suspected slips still open in last year's totals (keyed by this year's codes, worded in last year's): its
+    同比 is not stated."""
+    year = ctx.year - 1
+    issues, values = ctx.other_year(year, "issues"), ctx.other_year(year, "values")
+    if issues is None or values is None:
+        return []
+    then = load_form(ctx.workspace.year_config(year)["form"])
+    return draft.carried(draft.suspects(issues, values, then, year), then, ctx.form)
 
 
 def no_yoy(totals: pd.DataFrame, before: list[draft.Suspect], form: Form) -> dict[str, str]:
