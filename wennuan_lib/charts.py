@@ -119,7 +119,7 @@ def sources(totals: dict, labels: dict, year: int, note: str, whole: float | Non
     codes = list(totals)
     vals = [_f(totals.get(c)) for c in codes]
     whole = whole or sum(v for v in vals if v) or 1
-    fig, ax = plt.subplots(figsize=(8, 3.2))
+    fig, ax = plt.subplots(figsize=(8, 2.7))
     shown = [v or 0.0 for v in vals]
     bars = ax.barh([labels[c] for c in codes][::-1], shown[::-1], color=COLOURS[:4][::-1])
     for bar, v in zip(bars, vals[::-1], strict=True):
@@ -199,7 +199,7 @@ def transport(totals: dict, modes: list[tuple[str, str]], everyone: str, year: i
     """The transport chart; the note gives everyone helped home and how many of them the charters carried."""
     bars_data = transport_bars(totals, modes)
     names, vals = [n for n, _ in bars_data], [v for _, v in bars_data]
-    fig, ax = plt.subplots(figsize=(8, 3.2))
+    fig, ax = plt.subplots(figsize=(8, 2.7))
     shown = [v or 0.0 for v in vals]
     bars = ax.bar(names, shown, color=COLOURS[:len(names)])
     for bar, v in zip(bars, vals, strict=True):
@@ -220,7 +220,7 @@ def trends(history: dict[int, dict], money_series: list[tuple[str, str]], househ
     """Key figures over the years present: funds raised and distributed; households visited. A year without a
     figure has no point."""
     years = sorted(history)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8, 3.3))
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8, 3.0))
     for ax, group, measure, colours in ((a1, money_series, "万元", COLOURS), (a2, household_series, "户", COLOURS[2:])):
         data = [[_f(history[y].get(code)) for y in years] for code, _ in group]
         for ys, (_, label), colour in zip(data, group, colours, strict=False):
