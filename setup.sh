@@ -6,8 +6,9 @@ cd "$(dirname "$0")"
 
 # Debian packages the project needs: CJK fonts (Noto; AR PL UKai for 楷体) for charts and PDF,
 # Pango and HarfBuzz subsetting for WeasyPrint (fast PDF), LibreOffice (writer only) to read legacy .doc,
-# libarchive (a 0.9 MB library, no program) for the rar and 7z archives units send.
-APT_PACKAGES="fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 libreoffice-writer-nogui libarchive13"
+# libarchive (a 0.9 MB library, no program) for the rar and 7z archives units send; fontconfig (fc-cache) to
+# register the 仿宋 font below.
+APT_PACKAGES="fontconfig fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 libreoffice-writer-nogui libarchive13"
 
 missing=""
 for p in $APT_PACKAGES; do
@@ -25,6 +26,59 @@ if [ -n "$missing" ]; then
     echo "然后再次运行 bash setup.sh。" >&2
     exit 1
   fi
+fi
+
+# 仿宋 for the body text (GB/T 9704): Debian has no FangSong package, but FandolFang (GPL with font exception,
+# full GB2312) ships inside texlive-lang-chinese. Only that one font is taken from the .deb (apt-get download +
+# dpkg-deb, no TeX installed): a 49 MB download, 7 MB on disk. Root installs it for everyone, anyone else for
+# themselves; without it the body falls back to Noto Serif CJK SC.
+FANG=FandolFang-Regular.otf
+if [ "$(id -u)" = "0" ]; then FONT_DIR=/usr/local/share/fonts/wennuan; else FONT_DIR="$HOME/.local/share/fonts/wennuan"; fi
+if ! fc-list : file 2>/dev/null | grep -F "/$FANG" >/dev/null; then
+  echo "【安装】仿宋字体 FandolFang（取自 texlive-lang-chinese，约 49 MB 下载）"
+  tmp="$(mktemp -d)"
+  chmod 755 "$tmp"
+  if { apt-cache show texlive-lang-chinese >/dev/null 2>&1 || { [ "$(id -u)" = "0" ] && apt-get update -qq; }; } \
+     && (cd "$tmp" && apt-get download -qq texlive-lang-chinese 2>/dev/null) \
+     && dpkg-deb --fsys-tarfile "$tmp"/texlive-lang-chinese_*.deb | tar -x -C "$tmp" --wildcards "*/fandol/$FANG"; then
+    mkdir -p "$FONT_DIR"
+    install -m 644 "$(find "$tmp" -name "$FANG" | head -n 1)" "$FONT_DIR/$FANG"
+    fc-cache -f "$FONT_DIR" >/dev/null
+  else
+    echo "【提示】未能取得仿宋字体 FandolFang，正文将用 Noto Serif CJK SC 代替（不影响运行）。" >&2
+  fi
+  rm -rf "$tmp"
+fi
+# The Word file names the official faces (仿宋_GB2312, 黑体, 楷体_GB2312, 方正小标宋简体), as Windows has them. Here
+# they are aliased to the free stand-ins, so that LibreOffice (and any CSS naming them) sets them alike.
+if [ "$(id -u)" = "0" ]; then CONF_DIR=/etc/fonts/conf.d; else CONF_DIR="$HOME/.config/fontconfig/conf.d"; fi
+CONF="$CONF_DIR/65-wennuan-official-faces.conf"
+conf_text() {
+  echo '<?xml version="1.0"?>'
+  echo '<!DOCTYPE fontconfig SYSTEM "fonts.dtd">'
+  echo '<!-- wennuan (setup.sh): the official faces of GB/T 9704 set in their free stand-ins -->'
+  echo '<fontconfig>'
+  for pair in "FandolFang,Noto Serif CJK SC:仿宋_GB2312 仿宋 FangSong STFangsong" \
+              "Noto Sans CJK SC:黑体 SimHei" \
+              "AR PL UKai CN:楷体_GB2312 楷体 KaiTi STKaiti" \
+              "Noto Serif CJK SC:方正小标宋简体 小标宋 FZXiaoBiaoSong-B05S"; do
+    faces="${pair%%:*}"
+    for name in ${pair#*:}; do
+      printf '  <alias binding="same"><family>%s</family><prefer>' "$name"
+      IFS=, ; for f in $faces; do printf '<family>%s</family>' "$f"; done; unset IFS
+      printf '</prefer></alias>\n'
+    done
+  done
+  for name in 方正小标宋简体 小标宋 FZXiaoBiaoSong-B05S; do  # 小标宋 is a heavy face: its stand-in is bold
+    printf '  <match target="pattern"><test name="family"><string>%s</string></test>' "$name"
+    printf '<edit name="weight" mode="assign"><const>bold</const></edit></match>\n'
+  done
+  echo '</fontconfig>'
+}
+if [ "$(conf_text)" != "$(cat "$CONF" 2>/dev/null)" ]; then
+  mkdir -p "$CONF_DIR"
+  conf_text > "$CONF"
+  fc-cache -f >/dev/null 2>&1 || true
 fi
 
 if [ ! -x .venv/bin/python ]; then

@@ -218,6 +218,8 @@ def test_strict_mode_fails_on_a_rejected_file(tmp_path, form):
     vals.update({"01A.1": 1000, "05.1": 4, "04C.1": 10, "09.1": 4, "09.2": 4, "10A.1": 10})
     template.write(form, inputs / "2013" / "submissions" / "a.xlsx", values=vals, header={"unit": "常熟市总工会"})
     (inputs / "2013" / "submissions" / "坏.docx").write_bytes(b"garbage")
+    (inputs / "2013" / "narrative.md").write_text("## 典型经验\n\n好。\n\n## 存在问题\n\n无。\n\n## 下一步打算\n\n继续。\n",
+                                                  encoding="utf-8")  # every section written: 定稿 is possible
     base = [sys.executable, "-m", "wennuan_lib", "run", "--year", "2013", "--inputs", str(inputs), "--outputs",
             str(tmp_path / "out")]
     plain = subprocess.run(base, capture_output=True, text=True, timeout=600)

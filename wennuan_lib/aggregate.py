@@ -57,6 +57,23 @@ def change_pct(now: Decimal | None, before: Decimal | None) -> Decimal | None:
     return _q((now - before) / before * 100, 1)
 
 
+def definition(d, form: Form) -> str:
+    """A derived figure's definition in words: 发放款物（06.1）÷ 慰问困难家庭总数（04C.1）× 10000（万元折合为元）."""
+    def name(code: str) -> str:
+        return f"{form.item(code).label.removeprefix('其中')}（{code}）"
+
+    text = " + ".join(name(c) for c in d.num)
+    if not d.den:
+        return text
+    text = (f"（{text}）" if len(d.num) > 1 else text) + f" ÷ {name(d.den)}"
+    if d.factor != 1:
+        money = [form.item(c).is_money for c in d.num]
+        text += f" × {d.factor}" + ("（万元折合为元）" if all(money) and d.factor == 10000 else "")
+    if d.measure == "%":
+        text += " × 100%"
+    return text
+
+
 def build_totals(values: pd.DataFrame, form: Form, expected_units: list[str], summary_units: set[str],
                  previous: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every figure of the report, one row each."""
@@ -86,27 +103,21 @@ def build_totals(values: pd.DataFrame, form: Form, expected_units: list[str], su
                      "previous": format_value(before), "change_pct": format_value(change_pct(Decimal(n), before)), "how": how})
     spec = form.policy.report
     for d in spec.derived:
-        num_codes = list(d.num)
-        parts = [totals.get(c) for c in num_codes]
+        parts = [totals.get(c) for c in d.num]
         num = sum((p for p in parts if p is not None), Decimal(0)) if any(p is not None for p in parts) else None
         value = None
-        how = "+".join(num_codes)
         if d.den:
             den = totals.get(d.den)
-            how = f"({how}) ÷ {d.den}" if len(num_codes) > 1 else f"{how} ÷ {d.den}"
             if num is not None and den:
                 ratio = num / den * Decimal(d.factor)
                 value = _q(ratio * 100, 1) if d.measure == "%" else _q(ratio, 0)
-            if d.factor != 1:
-                how += f" × {d.factor}"
-            if d.measure == "%":
-                how += " × 100%"
         else:
             value = num
         before = to_decimal(prev.get(d.key, ""))
         rows.append({"item": d.key, "kind": "derived", "label": d.label, "measure": d.measure,
                      "value": format_value(value), "previous": format_value(before),
-                     "change_pct": format_value(change_pct(value, before)) if d.measure != "%" else "", "how": how})
+                     "change_pct": format_value(change_pct(value, before)) if d.measure != "%" else "",
+                     "how": definition(d, form)})
     top_n = spec.top
     for code in spec.rankings:
         mine = counted[counted["item"] == code]
@@ -120,3 +131,14 @@ def build_totals(values: pd.DataFrame, form: Form, expected_units: list[str], su
     for col in ("units_reported", "units_missing"):
         frame[col] = [str(int(x)) if pd.notna(x) and x != "" else "" for x in frame[col]]
     return frame.fillna("")
+
+
+def unit_table(values: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
+    """Units as rows (in the order of the values table), item codes as columns, the values as written there
+    ("" where none). attrs: "types" unit → unit type, "registered" the registered units."""
+    first = values.drop_duplicates("unit")
+    wide = values.pivot(index="unit", columns="item", values="value").reindex(index=first["unit"], columns=codes)
+    wide = wide.fillna("")
+    wide.attrs = {"types": dict(zip(first["unit"], first["unit_type"], strict=True)),
+                  "registered": set(first.loc[in_totals(first), "unit"])}
+    return wide

@@ -1,5 +1,6 @@
-"""The report's charts (matplotlib, a CJK font, no unicode minus), each with a Chinese title,
-axis labels with units and a source note."""
+"""The report's charts (matplotlib, a CJK font, no unicode minus): the form's own categories only (no invented
+remainder), unit charts with the leading units and one line for the rest (legible at 30, 300 or 3,000 units), a
+blank marked 未填 and never drawn as zero, measures set horizontally, a source note; the title is the caption's."""
 
 from __future__ import annotations
 
@@ -13,13 +14,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
 from .aggregate import in_totals  # noqa: E402
-from .artifacts import Artifacts, dumps  # noqa: E402
+from .artifacts import Artifacts, dumps, register  # noqa: E402
 from .parse import to_decimal  # noqa: E402
 from .policy import ChartSpec  # noqa: E402
 
 CJK_FAMILIES = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "SimHei"]
 CJK_FILES = ["/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"]
-MAX_UNITS = 40  # a bar per unit stays readable up to about this many
 COLOURS = ["#c0392b", "#2e86c1", "#e67e22", "#27ae60", "#8e44ad", "#7f8c8d"]
 
 
@@ -54,15 +54,28 @@ def setup() -> None:
 @dataclass
 class Chart:
     name: str
-    title: str
+    title: str  # the caption's text (图1　…): a report chart draws no title of its own
     path: Path
 
 
-def finish(fig, ax, name: str, title: str, note: str, folder: Path) -> Chart:
-    ax.set_title(title, loc="left", pad=12)
+def finish(fig, ax, name: str, title: str, note: str, folder: Path, title_inside: bool = True) -> Chart:
+    """Save a chart. A chart of the report leaves its title to the caption (`title_inside=False`); a chart that
+    stands alone (outputs/trends/) carries it."""
+    if title_inside:
+        ax.set_title(title, loc="left", pad=12)
     fig.text(0.01, 0.005, note, fontsize=9, color="#555555", ha="left", va="bottom")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     return Chart(name, title, save(fig, folder / f"{name}.png"))
+
+
+def unit_label(ax, text: str, axis: str = "y") -> None:
+    """An axis's measure, set horizontally: above the top of the y axis, or at the right end of the x axis."""
+    if axis == "y":
+        ax.set_ylabel("")
+        ax.annotate(text, xy=(0, 1), xycoords="axes fraction", xytext=(-4, 8), textcoords="offset points",
+                    ha="right", va="bottom", fontsize=10)
+    else:
+        ax.set_xlabel(text, loc="right", fontsize=10)
 
 
 def save(fig, path: Path) -> Path:
@@ -90,86 +103,139 @@ def annotate(ax, xs: list, series: list[list[float | None]]) -> None:
                         ha="center", fontsize=9, color=COLOURS[k])
 
 
-def _f(x) -> float:
+def _f(x) -> float | None:
+    """A figure as a float; None for a blank (未填), which is never drawn as zero."""
     d = to_decimal(x) if isinstance(x, str) else x
-    return float(d) if d is not None else 0.0
+    return float(d) if d is not None else None
 
 
-def sources(totals: dict, labels: dict, year: int, note: str, folder: Path) -> Chart:
+def _label(v: float, money: bool) -> str:
+    return f"{v:.2f}" if money else f"{v:.0f}"
+
+
+def sources(totals: dict, labels: dict, year: int, note: str, whole: float | None, folder: Path) -> Chart:
+    """The parts of the total raised, each with its share of `whole` (the total the prose divides by; else their
+    sum)."""
     codes = list(totals)
     vals = [_f(totals.get(c)) for c in codes]
-    whole = sum(vals) or 1
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    bars = ax.barh([labels[c] for c in codes][::-1], vals[::-1], color=COLOURS[:4][::-1])
+    whole = whole or sum(v for v in vals if v) or 1
+    fig, ax = plt.subplots(figsize=(8, 2.7))
+    shown = [v or 0.0 for v in vals]
+    bars = ax.barh([labels[c] for c in codes][::-1], shown[::-1], color=COLOURS[:4][::-1])
     for bar, v in zip(bars, vals[::-1], strict=True):
-        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {v:.2f}万元（{v / whole * 100:.1f}%）",
-                va="center", fontsize=10)
-    ax.set_xlabel("金额（万元）")
-    ax.set_xlim(0, max(vals + [1]) * 1.45)
-    return finish(fig, ax, "sources", f"{year}年送温暖活动筹集慰问款物来源", note, folder)
+        text = " 未填" if v is None else f" {v:.2f}万元（{v / whole * 100:.1f}%）"
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, text, va="center", fontsize=10)
+    unit_label(ax, "万元", "x")
+    ax.set_xlim(0, max(shown + [1]) * 1.45)
+    return finish(fig, ax, "sources", f"{year}年送温暖活动筹集慰问款物来源", note, folder, title_inside=False)
 
 
-def by_unit(units: list[str], series: list[tuple[str, list[float]]], name: str, title: str, xlabel: str,
-            note: str, folder: Path) -> Chart:
-    n = len(units)
-    fig, ax = plt.subplots(figsize=(8, max(4.0, 0.32 * n + 1.4)))
-    height = 0.8 / len(series)
+@dataclass
+class UnitBars:
+    """What a unit chart draws: the leading units (largest first), and one line for the rest."""
+    units: list[str]
+    series: list[tuple[str, list[float | None]]]  # (label, value per unit shown; None = 未填)
+    rest: int  # units not drawn
+    rest_sums: list[float]  # per series, what the rest add up to
+    blanks: list[int]  # per series, units (of all) that left it blank
+
+
+register(UnitBars)  # a chart's arguments are hashed for the cache
+
+
+def unit_bars(units: list[str], series: list[tuple[str, list[float | None]]], top: int) -> UnitBars:
+    """The `top` units by the first series (blanks last), and the sums of the rest: at 30, 300 or 3,000 units the
+    chart draws at most `top` of them."""
+    first = series[0][1]
+    order = sorted(range(len(units)), key=lambda i: (first[i] is None, -(first[i] or 0), units[i]))
+    shown, rest = order[:top], order[top:]
+    return UnitBars([units[i] for i in shown], [(label, [vals[i] for i in shown]) for label, vals in series],
+                    len(rest), [sum(vals[i] or 0 for i in rest) for _, vals in series],
+                    [sum(v is None for v in vals) for _, vals in series])
+
+
+def by_unit(data: UnitBars, name: str, title: str, measure: str, money: bool, note: str, folder: Path) -> Chart:
+    n = len(data.units)
+    k_series = len(data.series)
+    rest = (f"其余{data.rest}个单位：" + "，".join(f"{label}合计{_label(s, money)}{measure}"
+                                                for (label, _), s in zip(data.series, data.rest_sums, strict=True))
+            if data.rest else "")
+    blanks = "；".join(f"{label}有{b}个单位未填" for (label, _), b in zip(data.series, data.blanks, strict=True) if b)
+    fig, ax = plt.subplots(figsize=(8, 1.3 + (0.22 + 0.12 * k_series) * max(n, 3)))
+    height = 0.8 / k_series
     ys = list(range(n))
-    for k, (label, vals) in enumerate(series):
-        ax.barh([y + (k - (len(series) - 1) / 2) * height for y in ys], vals, height=height, label=label,
-                color=COLOURS[k])
-    ax.set_yticks(ys, units, fontsize=9)
-    ax.invert_yaxis()
-    ax.set_xlabel(xlabel)
+    top = max([v for _, vals in data.series for v in vals if v is not None] + [1])
+    for k, (label, vals) in enumerate(data.series):
+        pos = [y + (k - (k_series - 1) / 2) * height for y in ys]
+        ax.barh(pos, [v or 0 for v in vals], height=height, label=label, color=COLOURS[k])
+        for y, v in zip(pos, vals, strict=True):
+            text, colour = ("未填", "#c00000") if v is None else (_label(v, money), "#333333")
+            ax.text((v or 0) + top * 0.01, y, text, va="center", fontsize=8, color=colour)
+    ax.set_yticks(ys, data.units, fontsize=9)
+    ax.set_ylim(max(n, 1) - 0.5, -0.5)
+    ax.set_xlim(0, top * 1.18)
+    unit_label(ax, measure, "x")
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
-    if len(series) > 1:
+    if k_series > 1:
         ax.legend(loc="lower right", frameon=False)
-    return finish(fig, ax, name, title, note, folder)
+    lines = [x for x in (rest, blanks) if x]
+    if lines:
+        fig.text(0.01, 0.2 / fig.get_size_inches()[1], "\n".join(lines), fontsize=9, color="#333333", ha="left",
+                 va="bottom")
+    fig.text(0.01, 0.005, note, fontsize=9, color="#555555", ha="left", va="bottom")
+    inches = fig.get_size_inches()[1]
+    fig.tight_layout(rect=(0, (0.2 + 0.18 * len(lines)) / inches, 1, 1))
+    return Chart(name, title, save(fig, folder / f"{name}.png"))
+
+
+def transport_bars(totals: dict, modes: list[tuple[str, str]]) -> list[tuple[str, float | None]]:
+    """The bars of the transport chart: each charter's people carried, the form's own categories only. Those who went
+    home otherwise are not a category of the form (a remainder of the total): never a bar."""
+    return [(label, _f(totals.get(code))) for code, label in modes]
 
 
 def transport(totals: dict, modes: list[tuple[str, str]], everyone: str, year: int, note: str, folder: Path) -> Chart:
-    vals = [_f(totals.get(c)) for c, _ in modes]
-    other = max(_f(totals.get(everyone)) - sum(vals), 0)
-    names = [m for _, m in modes] + ["其他方式（自行返乡等）"]
-    vals.append(other)
-    fig, ax = plt.subplots(figsize=(8, 3.8))
-    bars = ax.bar(names, vals, color=COLOURS[:5] + ["#bbbbbb"])
+    """The transport chart; the note gives everyone helped home and how many of them the charters carried."""
+    bars_data = transport_bars(totals, modes)
+    names, vals = [n for n, _ in bars_data], [v for _, v in bars_data]
+    fig, ax = plt.subplots(figsize=(8, 2.7))
+    shown = [v or 0.0 for v in vals]
+    bars = ax.bar(names, shown, color=COLOURS[:len(names)])
     for bar, v in zip(bars, vals, strict=True):
-        ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), f"{int(v)}", ha="center", va="bottom", fontsize=10)
-    ax.set_ylabel("人次")
-    ax.set_ylim(0, max(vals + [1]) * 1.15)
+        ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), "未填" if v is None else f"{int(v)}",
+                ha="center", va="bottom", fontsize=10, color="#c00000" if v is None else "#333333")
+    unit_label(ax, "人次")
+    ax.set_ylim(0, max(shown + [1]) * 1.18)
     ax.tick_params(axis="x", labelsize=10)
-    return finish(fig, ax, "transport", f"{year}年帮助农民工平安返乡的方式", note, folder)
+    whole = _f(totals.get(everyone)) if everyone else None
+    if whole is not None:
+        carried = sum(v for v in vals if v)
+        note = f"帮助农民工平安返乡共{int(whole)}人次，其中包车（船、机）运送{int(carried)}人次。" + note
+    return finish(fig, ax, "transport", f"{year}年包车（船、机）运送农民工返乡人次", note, folder, title_inside=False)
 
 
 def trends(history: dict[int, dict], money_series: list[tuple[str, str]], household_series: list[tuple[str, str]],
            note: str, folder: Path) -> Chart:
-    """Key figures over the years present: funds raised and distributed; households visited."""
+    """Key figures over the years present: funds raised and distributed; households visited. A year without a
+    figure has no point."""
     years = sorted(history)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8, 3.6))
-    money = [[_f(history[y].get(code)) for y in years] for code, _ in money_series]
-    for k, (ys, (_, label)) in enumerate(zip(money, money_series, strict=True)):
-        a1.plot(years, ys, marker="o", color=COLOURS[k], label=label)
-    annotate(a1, years, money)
-    a1.set_ylabel("万元")
-    a1.legend(frameon=False, fontsize=9, loc="lower right")
-    for (code, label), colour in zip(household_series, COLOURS[2:], strict=False):
-        ys = [_f(history[y].get(code)) for y in years]
-        a2.plot(years, ys, marker="o", color=colour, label=label)
-    a2.set_ylabel("户")
-    a2.legend(frameon=False, fontsize=9, loc="lower right")
-    for ax in (a1, a2):
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8, 3.0))
+    for ax, group, measure, colours in ((a1, money_series, "万元", COLOURS), (a2, household_series, "户", COLOURS[2:])):
+        data = [[_f(history[y].get(code)) for y in years] for code, _ in group]
+        for ys, (_, label), colour in zip(data, group, colours, strict=False):
+            pts = [(x, v) for x, v in zip(years, ys, strict=True) if v is not None]
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color=colour, label=label)
+        if ax is a1:
+            annotate(a1, years, data)
+        unit_label(ax, measure)
+        ax.legend(frameon=False, fontsize=9, loc="lower right")
         ax.set_xticks(years, [f"{y}年" for y in years])
-        ax.set_xlabel("年度")
         ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
         lo, hi = ax.get_ylim()
         ax.set_ylim(0, hi * 1.15)
     title = f"{years[0]}—{years[-1]}年主要数据变化" if len(years) > 1 else f"{years[0]}年主要数据"
-    a1.set_title(title, loc="left", pad=12)
-    fig.text(0.01, 0.005, note, fontsize=9, color="#555555", ha="left", va="bottom")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return Chart("trends", title, save(fig, folder / "trends.png"))
+    return finish(fig, a1, "trends", title, note, folder, title_inside=False)
 
 
 def _kept(cache: Artifacts | None, draw, *args) -> Chart:
@@ -201,35 +267,32 @@ def make_all(totals_frame, values, history: dict[int, dict], year: int, sample: 
     items = totals_frame[totals_frame["kind"] == "item"]
     totals = {r["item"]: to_decimal(r["value"]) for r in items.to_dict("records")}
     labels = dict(zip(items["item"], items["label"], strict=True))
+    measures = dict(zip(items["item"], items["measure"], strict=True))
     counted = values[in_totals(values)]
     units = list(dict.fromkeys(counted["unit"]))
 
-    def unit_series(code: str) -> list[float]:
+    def unit_series(code: str) -> list[float | None]:
         mine = counted[counted["item"] == code].set_index("unit")["value"]
         return [_f(mine.get(u, "")) for u in units]
 
-    funds = [(s.label, unit_series(s.item)) for s in spec.funds_by_unit]
-    order = sorted(range(len(units)), key=lambda i: -funds[0][1][i])[:MAX_UNITS]
-    visits = [(s.label, unit_series(s.item)) for s in spec.households_by_unit]
-    order_v = sorted(range(len(units)), key=lambda i: -visits[0][1][i])[:MAX_UNITS]
-    more = f"（前{MAX_UNITS}个单位）" if len(units) > MAX_UNITS else ""
+    def unit_chart(name: str, series, title: str) -> Chart:
+        data = unit_bars(units, [(s.label, unit_series(s.item)) for s in series], spec.top_units)
+        more = f"（居前{len(data.units)}位）" if data.rest else ""
+        measure = measures.get(series[0].item, "")
+        return _kept(cache, by_unit, data, name, f"{year}年{title}{more}", measure, measure == "万元", note, folder)
+
     modes = [(s.item, s.label) for s in spec.transport]
     trend_series = [(s.item, s.label) for s in spec.trend_money], [(s.item, s.label) for s in spec.trend_households]
     trend_codes = [c for group in trend_series for c, _ in group]
     charts = {
-        "sources": _kept(cache, sources, {c: totals.get(c) for c in spec.sources}, labels, year, note, folder),
+        "sources": _kept(cache, sources, {c: totals.get(c) for c in spec.sources}, labels, year, note,
+                         _f(totals.get(spec.sources_total)) if spec.sources_total else None, folder),
         "transport": _kept(cache, transport, {c: totals.get(c) for c in [*dict(modes), spec.transport_all]}, modes,
                            spec.transport_all, year, note, folder),
-        "funds_by_unit": _kept(cache, by_unit, [units[i] for i in order],
-                               [(label, [vals[i] for i in order]) for label, vals in funds],
-                               "funds_by_unit", f"{year}年各单位筹集和发放慰问款物{more}", "金额（万元）", note, folder),
-        "households_by_unit": _kept(cache, by_unit, [units[i] for i in order_v],
-                                    [(label, [vals[i] for i in order_v]) for label, vals in visits],
-                                    "households_by_unit", f"{year}年各单位走访职工家庭户数{more}", "户数（户）", note,
-                                    folder),
+        "funds_by_unit": unit_chart("funds_by_unit", spec.funds_by_unit, "各单位筹集和发放慰问款物"),
+        "households_by_unit": unit_chart("households_by_unit", spec.households_by_unit, "各单位走访职工家庭户数"),
         "trends": _kept(cache, trends, {y: {c: figures.get(c) for c in trend_codes}
                                         for y, figures in {**history, year: totals}.items()}, *trend_series, note,
                         folder),
     }
     return charts
-

@@ -1,102 +1,77 @@
 """分单位明细表 (the detail workbook): every unit's figures, units as rows and items as columns, with the subtotals by
-unit type and the city total — for the province and for printing."""
+unit type and the city total — for the province and for printing. Written with XlsxWriter (see xlsx.py): a province
+has thousands of units."""
 
 from __future__ import annotations
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
-from . import aggregate, template
+from . import aggregate, xlsx
+from .appendix import NOT_LISTED
 from .form import Form
 from .parse import to_decimal
 from .units import UNIT_TYPES
 
-
-def unit_table(values: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
-    """Units as rows (in the order of the values table), item codes as columns, the values as written there
-    ("" where none). attrs: "types" unit → unit type, "registered" the registered units."""
-    first = values.drop_duplicates("unit")
-    wide = values.pivot(index="unit", columns="item", values="value").reindex(index=first["unit"], columns=codes)
-    wide = wide.fillna("")
-    wide.attrs = {"types": dict(zip(first["unit"], first["unit_type"], strict=True)),
-                  "registered": set(first.loc[aggregate.in_totals(first), "unit"])}
-    return wide
-
-
-PAPER_A4 = "9"  # openpyxl Worksheet.PAPERSIZE_A4
+PAPER_A4 = 9  # XlsxWriter's paper code for A4
 MONEY_FORMAT, COUNT_FORMAT = "0.00", "0"
 UNIT_WIDTH, TYPE_WIDTH, ITEM_WIDTH = 26, 9, 11
 ITEMS_PER_PAGE = 9  # item columns on one landscape A4 page beside the repeated unit column, still readable
 ROWS_PER_PAGE = 40  # rows on one page at that size
 BLANKS = {"missing": "未填", "unreadable": "无法识别", "not_found": "表中未找到"}  # as the report writes them
+DRAFT_FOOTER = "草稿：书面总结尚未定稿，本表不能报送"
+RED = "C00000"
+
+
+def _header_text(text: str) -> str:
+    return text.replace("&", "&&")  # '&' starts a code in a page header
 
 
 def print_setup(ws, title: str, draft: bool, items: int, rows: int) -> None:
     """Landscape A4, fitted to as many pages wide as readable columns need and as many tall as the rows need; the
     unit and type columns and the header row on every printed page; title, page numbers and 草稿 in the page
-    header and footer."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = PAPER_A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = max(1, -(-items // ITEMS_PER_PAGE))
-    ws.page_setup.fitToHeight = max(1, -(-rows // ROWS_PER_PAGE))
-    ws.print_title_cols = "A:B"
-    ws.print_title_rows = "3:3"
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.75
-    ws.page_margins.header = ws.page_margins.footer = 0.3
-    ws.oddHeader.center.text = title
-    ws.oddHeader.center.size = 12
-    if draft:
-        ws.oddHeader.right.text = "草稿"
-        ws.oddHeader.right.size = 14
-        ws.oddHeader.right.color = "C00000"
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    header and footer. `rows`: the sheet's rows, the title's included."""
+    ws.set_landscape()
+    ws.set_paper(PAPER_A4)
+    ws.fit_to_pages(max(1, -(-items // ITEMS_PER_PAGE)), max(1, -(-rows // ROWS_PER_PAGE)))
+    ws.repeat_columns(0, 1)
+    ws.repeat_rows(2)
+    ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.75)
+    header = f"&C&12{_header_text(title)}" + (f"&R&14&K{RED}草稿" if draft else "")
+    footer = "&C第 &P 页，共 &N 页" + (f"&L&K{RED}{DRAFT_FOOTER}" if draft else "")
+    ws.set_header(header, {"margin": 0.3})
+    ws.set_footer(footer, {"margin": 0.3})
     # the title is in every page's header: the printout starts at the table's header row
-    ws.print_area = f"A3:{get_column_letter(items + 2)}{rows}"
+    ws.print_area(2, 0, rows - 1, items + 1)
 
 
 def detail_workbook(form: Form, values: pd.DataFrame, totals: pd.DataFrame, cfg: dict, draft: bool = False) -> bytes:
     """分单位明细表: units as rows, items as columns, subtotals by unit type and the city total; set up for printing
-    (see print_setup); money in 0.00, a blank the unit left written out as the report writes it (未填).
-    `draft`: the report is still a draft — （草稿） in the title row and 草稿 in the page header.
-    Written row by row (openpyxl's write-only mode): a province has thousands of units."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("分单位明细")
-    bold, head = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
-    blank_font, right = Font(color="808080"), Alignment(horizontal="right")
-
-    def cell(value, **style):
-        c = WriteOnlyCell(ws, value=value)
-        if isinstance(value, str):
-            c.data_type = "s"  # text is text, never a live formula (a unit's name may start with '=')
-        for key, v in style.items():
-            setattr(c, key, v)
-        return c
-
-    def figure(value, money: bool, **style):
-        return cell(value, number_format=MONEY_FORMAT if money else COUNT_FORMAT, **style)
-
-    ws.column_dimensions["A"].width = UNIT_WIDTH
-    ws.column_dimensions["B"].width = TYPE_WIDTH
-    for k in range(3, len(form.items) + 3):
-        ws.column_dimensions[get_column_letter(k)].width = ITEM_WIDTH
-    ws.freeze_panes = "C4"
-    mark = "（示例数据）" if cfg.get("sample") else ""
-    title = f"{cfg['year']}年送温暖活动统计表分单位明细"
-    print_setup(ws, title + mark + ("（草稿）" if draft else ""), draft, len(form.items),
-                3 + values["unit"].nunique() + len(UNIT_TYPES) + 1)
-    ws.append([cell(title + mark + ("（草稿）" if draft else ""), font=Font(bold=True, size=14))])
-    ws.append([])
-    ws.row_dimensions[3].height = 90
-    wrap = Alignment(wrap_text=True, vertical="top")
-    ws.append([cell("单位", font=bold, fill=head, alignment=wrap), cell("类型", font=bold, fill=head, alignment=wrap),
-               *(cell(f"{i.code}\n{i.label}（{i.unit}）", font=bold, fill=head, alignment=wrap) for i in form.items)])
+    (see print_setup); money in 0.00, a blank the unit left written out as the report writes it (未填); a unit not
+    in the registry named as the report's appendix names it.
+    `draft`: the report is still a draft — （草稿） in the title row, 草稿 in the page header and a footer saying the
+    table is not to be sent."""
+    book = xlsx.Book()
+    ws = book.sheet("分单位明细")
+    bold = book.style(bold=True)
+    head = book.style(bold=True, bg_color="#DDEBF7", text_wrap=True, valign="top")
+    blank = book.style(font_color="#808080", align="right")
+    formats = {(money, strong): book.style(num_format=MONEY_FORMAT if money else COUNT_FORMAT, **({"bold": True}
+                                                                                              if strong else {}))
+               for money in (True, False) for strong in (True, False)}
+    ws.set_column(0, 0, UNIT_WIDTH)
+    ws.set_column(1, 1, TYPE_WIDTH)
+    ws.set_column(2, len(form.items) + 1, ITEM_WIDTH)
+    ws.freeze_panes(3, 2)
+    title = f"{cfg['year']}年送温暖活动统计表分单位明细" + ("（示例数据）" if cfg.get("sample") else "")
+    title += "（草稿）" if draft else ""
+    rows = 3 + values["unit"].nunique() + len(UNIT_TYPES) + 1
+    print_setup(ws, title, draft, len(form.items), rows)
+    xlsx.cell(ws, 0, 0, title, book.style(bold=True, font_size=14, **({"font_color": f"#{RED}"} if draft else {})))
+    ws.set_row(2, 90)
+    for c, text in enumerate(["单位", "类型", *(f"{i.code}\n{i.label}（{i.unit}）" for i in form.items)]):
+        xlsx.cell(ws, 2, c, text, head)
     codes = [i.code for i in form.items]
-    wide = unit_table(values, codes)
+    wide = aggregate.unit_table(values, codes)
     numbers = pd.to_numeric(values["value"], errors="coerce")
     numbers = (values.assign(value=numbers).pivot(index="unit", columns="item", values="value")
                .reindex(index=wide.index, columns=wide.columns))
@@ -106,17 +81,23 @@ def detail_workbook(form: Form, values: pd.DataFrame, totals: pd.DataFrame, cfg:
     else:
         blanks = [["missing"] * len(codes)] * len(wide.index)
     kinds = [item.is_money for item in form.items]
+    r = 3
     for unit, row, states in zip(wide.index, numbers.to_numpy().tolist(), blanks, strict=True):
-        registered = unit in wide.attrs["registered"]
-        ws.append([cell(unit + ("" if registered else "（不在名录，未计入合计）")), cell(wide.attrs["types"][unit]),
-                   *(cell(BLANKS.get(state, "未填"), font=blank_font, alignment=right) if v != v
-                     else figure(v if money else int(v), money)
-                     for v, money, state in zip(row, kinds, states, strict=True))])
+        listed = unit in wide.attrs["registered"]
+        xlsx.cell(ws, r, 0, unit + ("" if listed else f"（{NOT_LISTED}，未计入合计）"))
+        xlsx.cell(ws, r, 1, wide.attrs["types"][unit])
+        for c, (v, money, state) in enumerate(zip(row, kinds, states, strict=True), 2):
+            if v != v:  # NaN: nothing readable there
+                xlsx.cell(ws, r, c, BLANKS.get(state, "未填"), blank)
+            else:
+                xlsx.cell(ws, r, c, v if money else int(v), formats[money, False])
+        r += 1
     items = totals[totals["kind"] == "item"].set_index("item")
     for label, column in [*((f"小计：{t}", t) for t in UNIT_TYPES), ("全市合计", "value")]:
-        row = [cell(label, font=bold), None]
-        for item in form.items:
+        xlsx.cell(ws, r, 0, label, bold)
+        for c, item in enumerate(form.items, 2):
             d = to_decimal(items.loc[item.code, column])
-            row.append(None if d is None else figure(float(d) if item.is_money else int(d), item.is_money, font=bold))
-        ws.append(row)
-    return template.workbook_bytes(wb)
+            if d is not None:
+                xlsx.cell(ws, r, c, float(d) if item.is_money else int(d), formats[item.is_money, True])
+        r += 1
+    return book.bytes()

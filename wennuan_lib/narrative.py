@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from itertools import combinations
 from pathlib import Path
 
 import jinja2
@@ -19,6 +20,7 @@ import pandas as pd
 from . import catalog
 from .form import Form
 from .parse import to_decimal
+from .policy import NumberStyle
 from .textfiles import read_text
 from .units import Registry, normalize
 
@@ -42,6 +44,7 @@ class Block:
     text: str = ""
     source: str = "generated"  # generated / analyst / quote
     chart: str = ""
+    heading: str = ""  # a gap: the "## " heading of narrative.md it waits for
 
 
 @dataclass
@@ -58,9 +61,65 @@ class Narrative:
     date: str
     sections: list[Section]
     problems: list[str]  # quotes that do not match, unknown headings: the report stays a draft
+    title_lines: list[str] = field(default_factory=list)  # the title broken where its meaning allows
 
     def plain(self, text: str) -> str:
         return TOKEN.sub(lambda m: m.group(2), text)
+
+    @property
+    def gaps(self) -> list[Block]:
+        """The sections still waiting for the analyst's text (待补充)."""
+        return [b for s in self.sections for b in s.blocks if b.kind == GAP]
+
+    @property
+    def blocks(self) -> list[Block]:
+        return [b for s in self.sections for b in s.blocks]
+
+
+# The title's break points (GB/T 9704-2012 7.3.3: a title of two or more lines breaks where the meaning allows, in a
+# trapezoid or diamond): after the issuing unit, after 关于, after the period, before 的总结. A period ends in one of
+# these words (the first of them present), else at its last 年; the subject (送温暖活动) is never split.
+PERIOD_ENDS = ("期间", "前后", "年度")
+TITLE_LINE_EM = 20  # 22 pt characters in the 156 mm text block
+
+
+def em_width(text: str) -> float:
+    """Width in characters of the title's size: CJK and full-width signs 1, ASCII letters and digits ½."""
+    return sum(0.5 if ord(ch) < 0x2E80 else 1.0 for ch in text)
+
+
+def title_parts(sender: str, campaign: str) -> list[str]:
+    """The title's words between which it may break: 苏州市总工会 | 关于 | 2013年元旦春节期间 | 送温暖活动情况 | 的总结."""
+    ends = [campaign.find(w) + len(w) for w in PERIOD_ENDS if w in campaign]
+    cut = min(ends) if ends else campaign.rfind("年") + 1
+    parts = [sender, "关于", campaign[:cut], campaign[cut:] + "情况", "的总结"]
+    return [p for p in parts if p]
+
+
+def break_title(parts: list[str], max_em: float = TITLE_LINE_EM) -> list[str]:
+    """The title in as few lines as fit `max_em`, broken only between `parts`; of those breaks, the one whose longest
+    line is shortest (a balanced trapezoid or diamond), a longer line above a shorter one on a tie."""
+    n = len(parts)
+    best: tuple | None = None
+    for lines in range(1, n + 1):
+        for cuts in combinations(range(1, n), lines - 1):
+            bounds = [0, *cuts, n]
+            text = ["".join(parts[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+            widths = [em_width(t) for t in text]
+            if max(widths) > max_em:
+                continue
+            # a diamond or trapezoid: widths rise then fall (never a waist)
+            peak = widths.index(max(widths))
+            shaped = all(widths[k] <= widths[k + 1] for k in range(peak)) and all(
+                widths[k] >= widths[k + 1] for k in range(peak, len(widths) - 1))
+            score = (not shaped, max(widths), [-w for w in widths])
+            if best is None or score < best[0]:
+                best = (score, text)
+        if best is not None:
+            return best[1]
+    longest = max(range(n), key=lambda k: em_width(parts[k]))  # a word longer than a line: split in the middle
+    half = len(parts[longest]) // 2
+    return break_title([*parts[:longest], parts[longest][:half], parts[longest][half:], *parts[longest + 1:]], max_em)
 
 
 def official_number(value: Decimal, measure: str) -> str:
@@ -72,17 +131,32 @@ def official_number(value: Decimal, measure: str) -> str:
     return str(int(value.to_integral_value()))
 
 
-def number_text(value: Decimal | None, measure: str) -> str:
-    """A figure in the prose, with its measure: 4423.12万元, 22.0%, 34411户."""
-    return "【无数据】" if value is None else official_number(value, measure) + measure
+def is_count(measure: str) -> bool:
+    return measure not in ("万元", "元", "%")
+
+
+def number_text(value: Decimal | None, measure: str, style: NumberStyle | None = None) -> str:
+    """A figure in the prose, with its measure: 4423.12万元, 22.0%, 3441户; with `style`, large counts in 万
+    with a fixed number of decimals, as money is written (28996户 → 2.90万户)."""
+    if value is None:
+        return "【无数据】"
+    if style and style.wan_from and is_count(measure) and value >= style.wan_from:
+        wan = (value / 10000).quantize(Decimal(1).scaleb(-style.wan_places), rounding=ROUND_HALF_UP)
+        return f"{wan:f}万{measure}"
+    return official_number(value, measure) + measure
 
 
 class Figures:
     """The template functions: fig, yoy, top, label — every number from the totals table."""
 
-    def __init__(self, totals: pd.DataFrame, form: Form):
+    def __init__(self, totals: pd.DataFrame, form: Form, no_yoy: dict[str, str] | None = None):
+        """`no_yoy`: items whose change on last year is not stated (key → why), e.g. last year's total holds a
+        suspected slip."""
         self.rows = {r["item"]: r for r in totals.to_dict("records")}
         self.form = form
+        self.style = form.policy.report.numbers
+        self.no_yoy = no_yoy or {}
+        self.derived = {d.key: d for d in form.policy.report.derived}
 
     def key(self, key: str) -> str:
         """A template names items by concept (policy.yaml); the totals table by this year's code."""
@@ -96,10 +170,27 @@ class Figures:
             raise KeyError(f"全市合计（{catalog.file_name('totals')}）中没有「{key}」，请检查 policy.yaml 中 report 部分的模板")
         return self.rows[key]
 
-    def tip(self, key: str) -> str:
+    def full(self, key: str) -> str:
+        """A row's value in full, with its measure (28996户, 4083.27万元)."""
         row = self._row(key)
+        return number_text(to_decimal(row["value"]), row["measure"])
+
+    def tip(self, key: str) -> str:
+        """What a figure is, for the HTML hover: the item, the full figure, how it was added up or defined."""
+        row = self._row(key)
+        shown = number_text(to_decimal(row["value"]), row["measure"], self.style)
+        full = self.full(key)
+        written = f"（文中写作{shown}）" if shown != full else ""
         if row["kind"] == "item":
-            return f"{key} {row['label']}：{row['how']}"
+            tip = f"{key} {row['label']}：{full}{written}，{row['how']}"
+            return tip + (f"；未写同比：{self.no_yoy[key]}" if key in self.no_yoy else "")
+        if row["kind"] == "derived" and key in self.derived:
+            d = self.derived[key]
+            codes = [*d.num, *([d.den] if d.den else [])]
+            figures = "，".join(f"{c} {self.full(c)}" for c in codes if c in self.rows)
+            return f"{row['label']} = {row['how']}；本年 {figures}，得 {full}{written}"
+        if row["kind"] == "rank":
+            return f"{row['label']}：{row['who']}填报 {full}{written}"
         return f"{row['label']}：{row['how']}"
 
     def token(self, key: str, text: str) -> str:
@@ -108,13 +199,13 @@ class Figures:
     def fig(self, key: str) -> str:
         key = self.key(key)
         row = self._row(key)
-        return self.token(key, number_text(to_decimal(row["value"]), row["measure"]))
+        return self.token(key, number_text(to_decimal(row["value"]), row["measure"], self.style))
 
     def yoy(self, key: str) -> str:
         key = self.key(key)
         row = self._row(key)
         change = to_decimal(row.get("change_pct", ""))
-        if change is None:
+        if change is None or key in self.no_yoy:
             return ""
         word = "增长" if change > 0 else ("下降" if change < 0 else "持平")
         if change == 0:
@@ -210,13 +301,14 @@ def _analyst_blocks(paragraphs: list[str], summaries, registry, problems: list[s
 
 
 def _gap(what: str, heading: str, narrative_path: Path) -> Block:
-    return Block(GAP, f"【待补充：{what}。请在 {narrative_path} 中“## {heading}”标题下填写，系统不代写。】", "gap")
+    return Block(GAP, f"【待补充：{what}。请在 {narrative_path} 中“## {heading}”标题下填写，系统不代写。】", "gap",
+                 heading=heading)
 
 
 def build(form: Form, totals: pd.DataFrame, cfg: dict, narrative_path: Path, summaries: pd.DataFrame,
-          registry: Registry | None, report_date: str) -> Narrative:
+          registry: Registry | None, report_date: str, no_yoy: dict[str, str] | None = None) -> Narrative:
     spec = form.policy.report
-    figures = Figures(totals, form)
+    figures = Figures(totals, form, no_yoy)
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
     context = {"year": cfg["year"], "fig": figures.fig, "yoy": figures.yoy, "top": figures.top, "has": figures.has,
                "top_n": figures.top_n, "label": figures.label,
@@ -251,8 +343,9 @@ def build(form: Form, totals: pd.DataFrame, cfg: dict, narrative_path: Path, sum
         *(extra("plans") or [_gap("下一步打算", "下一步打算", Path(rel))]),
     ])
     sender = cfg.get("city_unit", "")
-    title = f"{sender}关于{cfg.get('campaign', str(cfg['year']) + '年送温暖活动')}情况的总结"
-    return Narrative(title, cfg.get("recipient", ""), sender, report_date, [s1, s2, s3, s4], problems)
+    parts = title_parts(sender, cfg.get("campaign", str(cfg["year"]) + "年送温暖活动"))
+    return Narrative("".join(parts), cfg.get("recipient", ""), sender, report_date, [s1, s2, s3, s4], problems,
+                     break_title(parts))
 
 
 def tokens(text: str) -> list[tuple[str, str]]:

@@ -86,6 +86,16 @@ class Peers:
 
 
 @dataclass(frozen=True)
+class Magnitude:
+    id: str
+    severity: str
+    factor: float
+    min_units: int
+    message: str
+    items: tuple[str, ...] | None  # None: every item of the form
+
+
+@dataclass(frozen=True)
 class History:
     id: str
     severity: str
@@ -116,6 +126,14 @@ class Theme:
 
 
 @dataclass(frozen=True)
+class NumberStyle:
+    """How the prose writes a count: whole (28996户), or in 万 from `wan_from` on with `wan_places` decimals
+    (2.90万户); 0 writes every count whole."""
+    wan_from: int = 0
+    wan_places: int = 2
+
+
+@dataclass(frozen=True)
 class ReportSpec:
     derived: tuple[Derived, ...]
     rankings: tuple[str, ...]
@@ -123,6 +141,7 @@ class ReportSpec:
     basic: str
     themes: tuple[Theme, ...]
     units: str
+    numbers: NumberStyle = NumberStyle()
 
 
 @dataclass(frozen=True)
@@ -140,6 +159,8 @@ class ChartSpec:
     households_by_unit: tuple[Series, ...]
     trend_money: tuple[Series, ...]
     trend_households: tuple[Series, ...]
+    top_units: int = 15  # a unit chart draws this many units; the rest are summed up in one line
+    sources_total: str = ""  # the sources' shares are of this total (as in the prose), else of their sum
 
 
 @dataclass(frozen=True)
@@ -163,6 +184,12 @@ class Policy:
     key_items: dict[str, tuple[str, ...]]
     trends: tuple[TrendGroup, ...]
     dropped: tuple[str, ...] = ()  # entries left out for this year (a concept its form lacks), in Chinese
+    magnitude: Magnitude | None = None
+
+    @property
+    def slip_rules(self) -> tuple[str, ...]:
+        """The ids of the checks that suspect a unit's slip (元 for 万元, a figure an order of magnitude off)."""
+        return tuple(x.id for x in (self.yuan_slip, self.magnitude) if x)
 
     def rule(self, rule_id: str) -> Rule:
         return next(r for r in self.rules if r.id == rule_id)
@@ -256,6 +283,14 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
                     ratios.append(PeerRatio(pair[0], pair[1], str(r["label"])))
             peers = Peers(str(p["id"]), str(p["severity"]), float(p["factor"]), int(p["min_units"]),
                           str(p["message"]), tuple(ratios))
+        magnitude = None
+        if "magnitude" in pl:
+            g = pl["magnitude"]
+            items = None
+            if g.get("items", "all") != "all":
+                items = tuple(c for c in (code(x, f"规则 {g['id']}") for x in g["items"]) if c)
+            magnitude = Magnitude(str(g["id"]), str(g["severity"]), float(g["factor"]), int(g["min_units"]),
+                                  str(g["message"]), items)
         history = None
         if "history" in pl:
             h = pl["history"]
@@ -274,8 +309,10 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
         rankings = tuple(c for c in (code(x, "排名") for x in rep.get("rankings", [])) if c)
         themes = tuple(Theme(str(t["id"]), str(t["title"]), str(t["text"]), str(t.get("chart", "")))
                        for t in rep.get("themes", []))
+        nums = rep.get("numbers") or {}
+        numbers = NumberStyle(int(nums.get("wan_from", 0)), int(nums.get("wan_places", 2)))
         report = ReportSpec(tuple(derived), rankings, int(rep.get("top", 3)), str(rep["basic"]), themes,
-                            str(rep["units"]))
+                            str(rep["units"]), numbers)
         ch = raw["charts"]
         charts = ChartSpec(
             sources=tuple(c for c in (code(x, "图表 sources") for x in ch["sources"]) if c),
@@ -285,6 +322,8 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
             households_by_unit=series(ch["households_by_unit"], "图表 households_by_unit"),
             trend_money=series(ch["trend_money"], "图表 trend_money"),
             trend_households=series(ch["trend_households"], "图表 trend_households"),
+            top_units=int(ch.get("top_units", 15)),
+            sources_total=code(ch["sources_total"], "图表 sources") or "" if ch.get("sources_total") else "",
         )
         key_items = {name: tuple(c for c in (code(x, f"重点项目 {name}") for x in items) if c)
                      for name, items in raw.get("key_items", {}).items()}
@@ -296,7 +335,7 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
             raise
         raise PolicyError(f"{source} 写法有误：缺少或写错了「{exc}」") from exc
     policy = Policy(str(raw.get("version", "")), tuple(rules), mph, slip, peers, history, report, charts, key_items,
-                    trends, tuple(dropped))
+                    trends, tuple(dropped), magnitude)
     _validate(policy, source)
     return policy
 
@@ -304,11 +343,12 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
 def _validate(policy: Policy, source: str) -> None:
     problems = []
     ids = [r.id for r in policy.rules]
-    ids += [x.id for x in (policy.money_per_household, policy.yuan_slip, policy.peers, policy.history) if x]
+    checks = (policy.money_per_household, policy.yuan_slip, policy.peers, policy.history, policy.magnitude)
+    ids += [x.id for x in checks if x]
     if len(set(ids)) != len(ids):
         problems.append("规则编号重复：" + "、".join(sorted({i for i in ids if ids.count(i) > 1})))
     severities = [r.severity for r in policy.rules]
-    severities += [x.severity for x in (policy.money_per_household, policy.yuan_slip, policy.peers, policy.history) if x]
+    severities += [x.severity for x in checks if x]
     if set(severities) - set(SEVERITIES):
         problems.append(f"severity 只能是 {' / '.join(SEVERITIES)}")
     for r in policy.rules:

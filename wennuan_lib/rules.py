@@ -1,4 +1,4 @@
-"""The rules engine (审核): the policy's rules, plausibility, peers and history, per unit and on totals.
+"""The rules engine (审核): the policy's rules, plausibility, slips, peers and history, per unit and on totals.
 
 Every rule comes from policy.yaml, resolved to the year's codes by its form. A rule's ``check`` is a small expression over item
 codes (``05.1 == 05A.1 + 05B.1 + 05C.1 + 05D.1``, ``06.1 <= 1.2 * 05.1``, ``10B.1 ~ 10B.2``).
@@ -328,6 +328,36 @@ def check_yuan_slips(units: dict, types: dict, form: Form) -> list[dict]:
     return findings
 
 
+def check_magnitude(units: dict, types: dict, form: Form) -> list[dict]:
+    """A figure more than `factor` times above the other units' largest, or below their smallest, of the same item
+    (positive figures only): an order of magnitude outside its peers' range."""
+    spec = form.policy.magnitude
+    if not spec:
+        return []
+    say = Describer(form)
+    factor = Decimal(str(spec.factor))
+    findings = []
+    for code in spec.items if spec.items is not None else form.codes:
+        filled = sorted((v, u) for u, vals in units.items() if (v := vals.get(code)) is not None and v > 0)
+        if len(filled) < max(2, spec.min_units + 1):
+            continue
+        (low1, low_unit), (low2, _), (high2, _), (high1, high_unit) = filled[0], filled[1], filled[-2], filled[-1]
+        for v, unit in filled:
+            top = high2 if unit == high_unit else high1
+            bottom = low2 if unit == low_unit else low1
+            if v > top * factor:
+                bound, peer, times = "最大值", top, f"{_sig(v / top)} 倍"
+            elif v * factor < bottom:
+                bound, peer, times = "最小值", bottom, f"1/{_sig(bottom / v)}"
+            else:
+                continue
+            findings.append(make_finding(unit, types.get(unit, ""), [code], spec.id, "soft", spec.severity,
+                                         spec.message.format(left=say.item(code, v), bound=bound,
+                                                             peer=say.amount(code, peer), times=times),
+                                         ACTIONS["soft"]))
+    return findings
+
+
 def check_peers(units: dict, types: dict, form: Form) -> list[dict]:
     """Ratios far outside the other units' range."""
     spec = form.policy.peers
@@ -411,6 +441,7 @@ def check_all(values: pd.DataFrame, form: Form, previous: pd.DataFrame | None = 
     for unit, vals in units.items():
         findings += check_form_rules(unit, types.get(unit, ""), vals, form, compiled)
     findings += check_yuan_slips(units, types, form)
+    findings += check_magnitude(units, types, form)
     findings += check_peers(units, types, form)
     if previous is not None and len(previous):
         findings += check_history(units, types, unit_dicts(previous), form, previous_year)

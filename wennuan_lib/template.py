@@ -83,9 +83,11 @@ def _label(cell, text, font=FONT, align=WRAP) -> None:
 
 
 def build(form: Form, *, values: dict | None = None, header: dict | None = None, sheet_title: str = "统计表",
-          inserted_rows: dict[int, str] | None = None, remark_column: bool = False, sample: bool = False) -> Workbook:
+          inserted_rows: dict[int, str] | None = None, remark_column: bool = False, sample: bool = False,
+          draft: bool = False) -> Workbook:
     """The workbook of `form`, with `values` (code → number or text) and `header`
-    (unit/date/person/phone) filled in when given.
+    (unit/date/person/phone) filled in when given. `draft`: the city's summary form while the report is a draft —
+    （草稿） in the title row and 草稿 in every printed page's header and footer.
 
     `inserted_rows` (line index → text) and `remark_column` reproduce what Excel does when a
     unit inserts rows or a column: the defined names follow the moved cells.
@@ -104,7 +106,7 @@ def build(form: Form, *, values: dict | None = None, header: dict | None = None,
     for k, w in enumerate(widths):
         ws.column_dimensions[get_column_letter(c0 + k)].width = w
 
-    title = form.title + ("（示例数据）" if sample else "")
+    title = form.title + ("（示例数据）" if sample else "") + ("（草稿）" if draft else "")
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last_col)
     _label(ws.cell(1, 1), title, TITLE, CENTER)
     ws.row_dimensions[1].height = 30
@@ -194,7 +196,18 @@ def build(form: Form, *, values: dict | None = None, header: dict | None = None,
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = "4:4"
     ws.freeze_panes = "A5"
+    if draft:
+        mark_draft(ws)
     return wb
+
+
+def mark_draft(ws) -> None:
+    """草稿 in red in the printed page's header, and a line in its footer saying it is not to be sent yet."""
+    ws.oddHeader.right.text = "草稿"
+    ws.oddHeader.right.color = "C00000"
+    ws.oddHeader.right.size = 16
+    ws.oddFooter.center.text = "草稿：书面总结尚未定稿，本表不能报送"
+    ws.oddFooter.center.color = "C00000"
 
 
 def workbook_bytes(wb: Workbook, macro_enabled: bool = False) -> bytes:
