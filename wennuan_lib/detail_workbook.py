@@ -14,7 +14,7 @@ from .units import UNIT_TYPES
 
 PAPER_A4 = 9  # XlsxWriter's paper code for A4
 MONEY_FORMAT, COUNT_FORMAT = "0.00", "0"
-UNIT_WIDTH, TYPE_WIDTH, ITEM_WIDTH = 26, 9, 11
+UNIT_WIDTH, TYPE_WIDTH, ITEM_WIDTH = 30, 9, 11
 ITEMS_PER_PAGE = 9  # item columns on one landscape A4 page beside the repeated unit column, still readable
 ROWS_PER_PAGE = 40  # rows on one page at that size
 BLANKS = {"missing": "未填", "unreadable": "无法识别", "not_found": "表中未找到"}  # as the report writes them
@@ -36,7 +36,8 @@ def print_setup(ws, title: str, draft: bool, items: int, rows: int) -> None:
     ws.repeat_columns(0, 1)
     ws.repeat_rows(2)
     ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.75)
-    header = f"&C&12{_header_text(title)}" + (f"&R&14&K{RED}草稿" if draft else "")
+    # no size code before the title: '&12' followed by the year's digits would read as a font size of 122013
+    header = f"&C{_header_text(title)}" + (f"&R&14&K{RED}草稿" if draft else "")
     footer = "&C第 &P 页，共 &N 页" + (f"&L&K{RED}{DRAFT_FOOTER}" if draft else "")
     ws.set_header(header, {"margin": 0.3})
     ws.set_footer(footer, {"margin": 0.3})
@@ -59,6 +60,7 @@ def detail_workbook(form: Form, values: pd.DataFrame, totals: pd.DataFrame, cfg:
                                                                                               if strong else {}))
                for money in (True, False) for strong in (True, False)}
     ws.set_column(0, 0, UNIT_WIDTH)
+    wrapped = book.style(text_wrap=True)  # at the bottom, beside the figures
     ws.set_column(1, 1, TYPE_WIDTH)
     ws.set_column(2, len(form.items) + 1, ITEM_WIDTH)
     ws.freeze_panes(3, 2)
@@ -84,7 +86,11 @@ def detail_workbook(form: Form, values: pd.DataFrame, totals: pd.DataFrame, cfg:
     r = 3
     for unit, row, states in zip(wide.index, numbers.to_numpy().tolist(), blanks, strict=True):
         listed = unit in wide.attrs["registered"]
-        xlsx.cell(ws, r, 0, unit + ("" if listed else f"（{NOT_LISTED}，未计入合计）"))
+        name = unit + ("" if listed else f"（{NOT_LISTED}，未计入合计）")
+        lines = -(-xlsx.display_width(name) // (UNIT_WIDTH - 1))
+        xlsx.cell(ws, r, 0, name, wrapped if lines > 1 else None)
+        if lines > 1:  # LibreOffice does not fit a row to its text when it opens a workbook
+            ws.set_row(r, 15 * lines)
         xlsx.cell(ws, r, 1, wide.attrs["types"][unit])
         for c, (v, money, state) in enumerate(zip(row, kinds, states, strict=True), 2):
             if v != v:  # NaN: nothing readable there

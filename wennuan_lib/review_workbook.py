@@ -37,11 +37,6 @@ FILLS = {text: COLOURS[kind].upper() for text, kind in MARKS.items()}
 APPROX, CORRECTED = COLOURS["approx"].upper(), COLOURS["corrected"].upper()
 
 
-def _width(text: str) -> int:
-    """Display width of a cell's text: a Chinese character is two columns wide."""
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
 def _blank(value) -> bool:
     """No value: None, "", NaN or pandas' NA (a whole-number column with a gap)."""
     return value is None or value is pd.NA or (isinstance(value, float) and value != value) or value == ""
@@ -134,7 +129,7 @@ def _write_sheet(book: xlsx.Book, title: str, columns: list[tuple[str, str]], fr
     money = frame.attrs.get("money")
     for k, (name, _) in enumerate(columns):
         texts = frame[name].map(lambda v: "" if _blank(v) else str(v)).drop_duplicates()
-        widest = max([_width(name) + 2] + [_width(t) for t in texts.head(20000)])
+        widest = max([xlsx.display_width(name) + 2] + [xlsx.display_width(t) for t in texts.head(20000)])
         ws.set_column(k, k, min(MAX_WIDTH, max(MIN_WIDTH, widest + 2)))
     ws.freeze_panes(1, 1)
     ws.autofilter(0, 0, len(frame), len(columns) - 1)
@@ -167,11 +162,11 @@ def _values_grid(book: xlsx.Book, values: pd.DataFrame, form) -> None:
     present = set(values["item"].unique())
     codes = [c for c in form.codes if c in present]
     units = values.drop_duplicates("unit")
-    ws.set_column(0, 0, min(MAX_WIDTH, max([10] + [_width(u) + 2 for u in units["unit"]])))
+    ws.set_column(0, 0, min(MAX_WIDTH, max([10] + [xlsx.display_width(u) + 2 for u in units["unit"]])))
     ws.set_column(1, 1, 10)
     ws.set_column(2, 2, 8)
     for k, code in enumerate(codes, 3):
-        ws.set_column(k, k, min(16, max(9, _width(form.item(code).label) // 2 + 2)))
+        ws.set_column(k, k, min(16, max(9, xlsx.display_width(form.item(code).label) // 2 + 2)))
     ws.freeze_panes(2, 3)
     ws.autofilter(1, 0, len(units) + 1, len(codes) + 2)
     _print_setup(ws, 2)

@@ -55,3 +55,8 @@ def cell(ws, row: int, col: int, value, fmt=None) -> None:
         ws.write_boolean(row, col, value, fmt)
     else:
         ws.write_number(row, col, value, fmt)
+
+
+def display_width(text: str) -> int:
+    """Columns a text takes in a cell: a Chinese character two, others one."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
