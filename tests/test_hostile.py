@@ -226,6 +226,11 @@ def test_strict_mode_fails_on_a_rejected_file(tmp_path, form):
     assert plain.returncode == 0 and "无法读取 1 个" in plain.stdout and "定稿" in plain.stdout
     strict = subprocess.run(base + ["--strict"], capture_output=True, text=True, timeout=600)
     assert strict.returncode == 1 and "坏.docx" in strict.stderr
+    # every file read, but a section of the summary not written: still not 定稿, and strict says which
+    (inputs / "2013" / "submissions" / "坏.docx").unlink()
+    (inputs / "2013" / "narrative.md").unlink()
+    strict = subprocess.run(base + ["--strict"], capture_output=True, text=True, timeout=600)
+    assert strict.returncode == 1 and "待补充" in strict.stderr and "坏.docx" not in strict.stderr
 
 
 def test_hostile_folder_among_good_ones_runs_clean_in_bounded_memory(tmp_path, form):

@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(p, required=False)
     p.add_argument("--all", action="store_true", help="按年份顺序处理 inputs/ 中的全部年度，并生成历年对比")
     p.add_argument("--force", action="store_true", help="全部步骤重新运行（默认只重新运行输入有变化的步骤）")
-    p.add_argument("--strict", action="store_true", help="严格模式：有无法读取的文件或未解决的必须修改意见时，退出码为 1")
+    p.add_argument("--strict", action="store_true", help="严格模式：有无法读取的文件、或书面总结还不是定稿（未解决的必须修改意见、疑似填错、待补充的段落等）时，退出码为 1")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("verify", help="核对一个年度的输出是否仍与输入一致，已报送的版本是否完好")
     common(p)

@@ -140,7 +140,8 @@ def run_summary(workspace, year: int) -> str:
 
 
 def strict_problems(workspace, year: int) -> list[str]:
-    """What makes `run --strict` fail: rejected files and unresolved errors."""
+    """What makes `run --strict` fail: rejected files, unresolved errors and whatever else keeps the report a draft
+    (draft_reasons of the other kinds: suspected slips, sections still to write, quotes that do not match)."""
     run = workspace.scope(year).current()
     if run is None:
         return [f"{year}年没有完整的运行结果"]
@@ -148,6 +149,11 @@ def strict_problems(workspace, year: int) -> list[str]:
     out = [f"{year}年 无法读取：{r['file']}（{r['reason']}）" for r in log[log["status"] == "rejected"].to_dict("records")]
     errors = open_errors(_load(run, "issues"))
     out += [f"{year}年 必须修改：{r['unit']}：{r['message']}" for r in errors.to_dict("records")]
+    reasons = freeze.draft_reasons(run)
+    if reasons is not None:
+        others = reasons[reasons["kind"] != MUST_FIX]
+        out += [f"{year}年 {r['kind']}：" + (f"{r['unit']}：" if r["unit"] else "") + r["message"]
+                for r in others.to_dict("records")]
     return out
 
 

@@ -630,7 +630,7 @@ def report_answer(reasons: pd.DataFrame, year, units=None) -> HTML:
     `units`: the reporting units (a name outside them is the city total or a name mistyped in a register)."""
     if reasons.empty:
         return answer("书面总结为<span class='wn-b wn-ok'>定稿</span>", [
-            "没有未解决的“必须修改”意见，书面总结各部分都已写好。",
+            "没有未解决的“必须修改”意见和疑似填错的数字，书面总结各部分都已写好，引用的单位材料与原文一致。",
             f"报送后请封存：<code>python -m wennuan_lib freeze --year {year}</code>"])
     lines = [f"还有 {len(reasons)} 个问题未解决，报告每页标“草稿”："]
     known = set(units) if units is not None else None
