@@ -21,6 +21,18 @@ def test_readme_leads_with_two_commands_and_ci_runs_the_test_one():
     assert test_cmd.strip() in ci
 
 
+def test_readme_tables_of_what_is_read_and_made_are_the_catalog():
+    """The analyst's guide lists exactly what the catalog declares: a dataset added or renamed shows up there."""
+    from wennuan_lib import catalog
+
+    text = (config.ROOT / "README.md").read_text(encoding="utf-8")
+    listed = re.search(r"<!-- catalog:begin -->\n(.*?)\n<!-- catalog:end -->", text, re.S)
+    assert listed, "README.md has no catalog tables"
+    assert listed.group(1).strip() == catalog.markdown().strip(), "README 的表与 catalog.yaml 不符：运行 python -m wennuan_lib catalog"
+    for ds in catalog.load().datasets.values():
+        assert f"`{ds.path}" in listed.group(1), ds.name
+
+
 def test_ruff_is_clean():
     out = subprocess.run([sys.executable, "-m", "ruff", "check", str(config.ROOT)], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout

@@ -188,8 +188,6 @@ def markdown() -> str:
     for scope, root in ((YEAR, "outputs/<年度>/"), (TRENDS, "outputs/trends/")):
         lines += ["", f"| 生成的文件（{root}） | 层 | 由哪一步生成 | 内容 |", "|---|---|---|---|"]
         for d in datasets(scope):
-            if d.producer == "pipeline" and not d.hashed:
-                continue  # the run's own record and log
             step = next((s.label for s in load().steps if s.name == d.producer), "每次运行")
             lines.append(f"| `{d.path}{'/' if d.kind == 'folder' else ''}` | {LAYER_LABELS.get(d.layer, d.layer)} | "
                          f"{step} | {d.description} |")

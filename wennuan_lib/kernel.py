@@ -39,7 +39,11 @@ class Kernel:
              "_ip.user_ns.update({'_': '', '__': '', '___': ''})\n"
              "_ip.execution_count = 1\n"
              "_ip.user_ns.pop('_k', None)\n"
-             "del _ip")
+             "del _ip\n"
+             # the step before left its tables' memory free but held by the allocator: give it back, so that the
+             # PDF's worker forked from this kernel does not start from the ingest step's high-water mark
+             "import gc as _gc; _gc.collect(); del _gc\n"
+             "from wennuan_lib.parallel import give_back_memory as _g; _g(); del _g")
     START = ("import os; os.environ['WENNUAN_IN_KERNEL'] = '1'; del os\n"
              "from wennuan_lib.parallel import die_with_parent; die_with_parent(); del die_with_parent")
     # What the steps import, loaded while the run is still hashing its inputs (the kernel is another process,
