@@ -218,8 +218,8 @@ def test_a_chart_whose_data_did_not_change_is_copied_not_drawn(sample_run, tmp_p
     totals, values, cache = paths.load("totals"), frames["values"], Artifacts(tmp_path / "cache", "charts")
     first = charts.make_all(totals, values, {}, 2013, True, tmp_path / "a", form.policy.charts, cache)
     drawn = []
-    real = charts.plt.subplots
-    monkeypatch.setattr(charts.plt, "subplots", lambda *a, **k: drawn.append(1) or real(*a, **k))
+    real = charts.subplots
+    monkeypatch.setattr(charts, "subplots", lambda *a, **k: drawn.append(1) or real(*a, **k))
     again = charts.make_all(totals, values, {}, 2013, True, tmp_path / "b", form.policy.charts, cache)
     assert not drawn
     assert {k: (c.title, c.path.read_bytes()) for k, c in again.items()} == \

@@ -8,15 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
+from matplotlib import font_manager
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-
-from .aggregate import in_totals  # noqa: E402
-from .artifacts import Artifacts, dumps, register  # noqa: E402
-from .parse import to_decimal  # noqa: E402
-from .policy import ChartSpec  # noqa: E402
+from .aggregate import in_totals
+from .artifacts import Artifacts, dumps, register
+from .parse import to_decimal
+from .policy import ChartSpec
 
 CJK_FAMILIES = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "SimHei"]
 CJK_FILES = ["/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"]
@@ -43,8 +41,15 @@ def cjk_font() -> str:
     raise FontMissing("没有找到中文字体（Noto Sans CJK SC），图表中的汉字会显示成方框：请运行 bash setup.sh 安装 fonts-noto-cjk")
 
 
+def subplots(*grid, figsize):
+    """A figure and its axes, without pyplot: the figures are only saved, never shown (matplotlib's advice for
+    programs that make files; pyplot and its GUI backends are not even imported)."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*grid)
+
+
 def setup() -> None:
-    plt.rcParams.update({
+    matplotlib.rcParams.update({
         "font.family": [cjk_font(), "DejaVu Sans"], "axes.unicode_minus": False, "font.size": 11,
         "axes.titlesize": 14, "axes.titleweight": "bold", "axes.spines.top": False, "axes.spines.right": False,
         "svg.hashsalt": "wennuan", "figure.dpi": 100,
@@ -86,7 +91,6 @@ def save(fig, path: Path) -> Path:
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=200, metadata={"Software": None})
-    plt.close(fig)
     store.atomic_write_bytes(path, buf.getvalue())
     return path
 
@@ -119,7 +123,7 @@ def sources(totals: dict, labels: dict, year: int, note: str, whole: float | Non
     codes = list(totals)
     vals = [_f(totals.get(c)) for c in codes]
     whole = whole or sum(v for v in vals if v) or 1
-    fig, ax = plt.subplots(figsize=(8, 2.7))
+    fig, ax = subplots(figsize=(8, 2.7))
     shown = [v or 0.0 for v in vals]
     bars = ax.barh([labels[c] for c in codes][::-1], shown[::-1], color=COLOURS[:4][::-1])
     for bar, v in zip(bars, vals[::-1], strict=True):
@@ -161,7 +165,7 @@ def by_unit(data: UnitBars, name: str, title: str, measure: str, money: bool, no
                                                 for (label, _), s in zip(data.series, data.rest_sums, strict=True))
             if data.rest else "")
     blanks = "；".join(f"{label}有{b}个单位未填" for (label, _), b in zip(data.series, data.blanks, strict=True) if b)
-    fig, ax = plt.subplots(figsize=(8, 1.3 + (0.22 + 0.12 * k_series) * max(n, 3)))
+    fig, ax = subplots(figsize=(8, 1.3 + (0.22 + 0.12 * k_series) * max(n, 3)))
     height = 0.8 / k_series
     ys = list(range(n))
     top = max([v for _, vals in data.series for v in vals if v is not None] + [1])
@@ -199,7 +203,7 @@ def transport(totals: dict, modes: list[tuple[str, str]], everyone: str, year: i
     """The transport chart; the note gives everyone helped home and how many of them the charters carried."""
     bars_data = transport_bars(totals, modes)
     names, vals = [n for n, _ in bars_data], [v for _, v in bars_data]
-    fig, ax = plt.subplots(figsize=(8, 2.7))
+    fig, ax = subplots(figsize=(8, 2.7))
     shown = [v or 0.0 for v in vals]
     bars = ax.bar(names, shown, color=COLOURS[:len(names)])
     for bar, v in zip(bars, vals, strict=True):
@@ -220,7 +224,7 @@ def trends(history: dict[int, dict], money_series: list[tuple[str, str]], househ
     """Key figures over the years present: funds raised and distributed; households visited. A year without a
     figure has no point."""
     years = sorted(history)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8, 3.0))
+    fig, (a1, a2) = subplots(1, 2, figsize=(8, 3.0))
     for ax, group, measure, colours in ((a1, money_series, "万元", COLOURS), (a2, household_series, "户", COLOURS[2:])):
         data = [[_f(history[y].get(code)) for y in years] for code, _ in group]
         for ys, (_, label), colour in zip(data, group, colours, strict=False):

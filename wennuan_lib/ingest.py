@@ -341,15 +341,18 @@ def read_inbox(ctx: StepContext, form: Form, registry: Registry) -> list[Submiss
         done = total - len(misses)
         report_progress(f"收件箱 {total} 个文件：{len(todo) - len(misses)} 个已读过（缓存），{len(misses)} 个需要读取")
         docs = [(k, p) for k, p in misses if subs[k].kind in readers.CONVERTED_KINDS]
-        converted = readers.convert_docs([p for _, p in docs], Path(scratch) / "doc",
-                                         {p: subs[k].kind for k, p in docs}) if docs else {}
-        jobs = [(str(p), str(converted[p]) if p in converted else None, subs[k].kind) for k, p in misses]
-        for (k, _p), result in zip(misses, on_all_cores(_read_job, jobs, shared=form), strict=True):
-            results[k] = result
-            if result[1] is not None or result[0].layout not in (layouts.TEMPLATE, layouts.SENTENCE):
-                store_.put(keys[k], result)  # rejections and summaries as they are; a form once its blanks are parsed
-            done += 1
-            report_progress(f"读取 {{n}} {subs[k].file}", done, total)
+        others = [(k, p) for k, p in misses if subs[k].kind not in readers.CONVERTED_KINDS]
+        # LibreOffice converts the legacy Word files while the others are read
+        conversion = readers.Conversion([p for _, p in docs], Path(scratch) / "doc", {p: subs[k].kind for k, p in docs})
+        for batch in (others, docs):
+            converted = conversion.wait() if batch is docs else {}
+            jobs = [(str(p), str(converted[p]) if p in converted else None, subs[k].kind) for k, p in batch]
+            for (k, _p), result in zip(batch, on_all_cores(_read_job, jobs, shared=form), strict=True):
+                results[k] = result
+                if result[1] is not None or result[0].layout not in (layouts.TEMPLATE, layouts.SENTENCE):
+                    store_.put(keys[k], result)  # rejections and summaries as they are; a form once parsed
+                done += 1
+                report_progress(f"读取 {{n}} {subs[k].file}", done, total)
     with store.gc_paused():
         _describe_all(todo, results, subs, form, registry, store_, keys, ctx.year)
     return subs

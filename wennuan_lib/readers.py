@@ -224,31 +224,48 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+class Conversion:
+    """One LibreOffice run converting legacy Word and RTF copies to .docx, started and not yet waited for: the
+    other files of the inbox are read meanwhile (LibreOffice's start-up costs seconds)."""
+
+    def __init__(self, paths: list[Path], folder: Path, kinds: dict[Path, str] | None = None):
+        self.proc = None
+        self.copies: dict[Path, Path] = {}
+        exe = soffice()
+        if not exe or not paths:
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        for k, path in enumerate(paths):
+            suffix = CONVERTED_KINDS.get((kinds or {}).get(path, sniff.WORD97), ".doc")
+            src = folder / f"f{k:06d}{suffix}"
+            shutil.copyfile(path, src)
+            self.copies[path] = src
+        profile = folder / "profile"
+        cmd = [exe, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore", "--convert-to", "docx",
+               "--outdir", str(folder), *[str(c) for c in self.copies.values()]]
+        self.timeout = 60 + 10 * len(paths)
+        # LibreOffice dies with the process that started it (a killed run leaves no converter behind; the
+        # program it spawns may finish its one conversion, into this private folder, and exit)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     env={**os.environ, "HOME": str(folder)}, preexec_fn=die_with_parent)
+
+    def wait(self) -> dict[Path, Path]:
+        """{original: converted} for the files that converted."""
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return {orig: src.with_suffix(".docx") for orig, src in self.copies.items()
+                if src.with_suffix(".docx").exists()}
+
+
 def convert_docs(paths: list[Path], folder: Path, kinds: dict[Path, str] | None = None) -> dict[Path, Path]:
     """Legacy Word and RTF files converted to .docx by one LibreOffice run (its start-up costs seconds);
     copies are converted, never the raw files. `kinds`: each path's sniffed kind (default Word 97).
     Returns {original: converted} for those that converted."""
-    exe = soffice()
-    if not exe or not paths:
-        return {}
-    folder.mkdir(parents=True, exist_ok=True)
-    copies = {}
-    for k, path in enumerate(paths):
-        suffix = CONVERTED_KINDS.get((kinds or {}).get(path, sniff.WORD97), ".doc")
-        src = folder / f"f{k:06d}{suffix}"
-        shutil.copyfile(path, src)
-        copies[path] = src
-    profile = folder / "profile"
-    cmd = [exe, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore", "--convert-to", "docx",
-           "--outdir", str(folder), *[str(c) for c in copies.values()]]
-    try:
-        # LibreOffice dies with the process that started it (a killed run leaves no converter behind; the
-        # program it spawns may finish its one conversion, into this private folder, and exit)
-        subprocess.run(cmd, capture_output=True, timeout=60 + 10 * len(paths), check=False,
-                       env={**os.environ, "HOME": str(folder)}, preexec_fn=die_with_parent)
-    except subprocess.TimeoutExpired:
-        pass
-    return {orig: src.with_suffix(".docx") for orig, src in copies.items() if src.with_suffix(".docx").exists()}
+    return Conversion(paths, folder, kinds).wait()
 
 
 NEEDS_LIBREOFFICE = ("这是旧版Word（.doc/.wps）或RTF文件，需要LibreOffice才能读取：请运行 bash setup.sh 安装，"

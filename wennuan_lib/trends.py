@@ -6,7 +6,6 @@ absent (无此项), never zero.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from . import catalog, charts
@@ -91,7 +90,7 @@ def _charts(long: pd.DataFrame, years: list[int], groups_spec, sample: bool, fol
     groups = [(g.id, g.title, g.measure, [(s.item, s.label) for s in g.concepts]) for g in groups_spec]
     folder.mkdir(parents=True, exist_ok=True)
     for name, title, unit, members in groups:
-        fig, ax = plt.subplots(figsize=(8, 4))
+        fig, ax = charts.subplots(figsize=(8, 4))
         data = [series(concept) for concept, _ in members]
         for k, ((_, label), ys) in enumerate(zip(members, data, strict=True)):
             pts = [(y, v) for y, v in zip(years, ys, strict=True) if v is not None]
