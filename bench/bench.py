@@ -41,8 +41,14 @@ YEAR = 2013
 # what a January inbox holds, interleaved so that every size has each kind: 4 templates, 3 Word, 2 Excel, 1 .xls in 10;
 # one unit in a hundred sends a legacy .doc (LibreOffice converts them all in one go), and one of the first 30
 KINDS = ["template", "docx", "xlsx", "template", "docx", "xls", "template", "docx", "xlsx", "template"]
-TARGETS = {"nothing_s": 1.0, "floor_ratio_30": 1.4, "one_share_300": 1 / 3, "one_share_3000": 1 / 5, "run_s_3000": 45,
-           "pss_mib_3000": 800}
+TARGETS = {
+    "nothing_s": 1.0,
+    "floor_ratio_30": 1.4,
+    "one_share_300": 1 / 3,
+    "one_share_3000": 1 / 5,
+    "run_s_3000": 45,
+    "pss_mib_3000": 800,
+}
 
 
 def generate(root: Path, n: int, seed: int = 1) -> Path:
@@ -54,25 +60,41 @@ def generate(root: Path, n: int, seed: int = 1) -> Path:
     messer = sample.Messer(rng)
     types = ["市、区", "局(公司)", "直属"]
     units = [(f"基准测试单位{k:04d}", types[k % 3]) for k in range(n)]
-    store.write_csv(pd.DataFrame([{"name": u, "aliases": "", "type": t} for u, t in units]), inputs / "units.csv")
+    store.write_csv(
+        pd.DataFrame([{"name": u, "aliases": "", "type": t} for u, t in units]), inputs / "units.csv"
+    )
     (inputs / str(YEAR) / "year.yaml").write_text(
         f"year: {YEAR}\nform: '{YEAR}'\ndeadline: '{YEAR}-01-21'\ncity_unit: 基准测试市总工会\n"
         f"campaign: {YEAR}年送温暖活动（基准测试）\nsample: true\nreport_date: '{YEAR}-01-28'\n"
-        f"feedback_deadline: '{YEAR}-01-25'\n", encoding="utf-8")
+        f"feedback_deadline: '{YEAR}-01-25'\n",
+        encoding="utf-8",
+    )
     for k, (unit, utype) in enumerate(units):
         values = sample.unit_values(rng, rng.randint(2_000, 400_000), utype)
         kind = "doc" if k % 100 == 29 and readers.soffice() else KINDS[k % len(KINDS)]
-        header = {"unit": unit, "date": f"{YEAR}-01-{rng.randint(5, 20):02d}", "person": "张伟", "phone": "0512-65230000"}
+        header = {
+            "unit": unit,
+            "date": f"{YEAR}-01-{rng.randint(5, 20):02d}",
+            "person": "张伟",
+            "phone": "0512-65230000",
+        }
         if kind == "template":
-            template.write(form, inbox / f"{unit}.xlsx", values={c: (float(v) if form.item(c).is_money else int(v))
-                                                                 for c, v in values.items()}, header=header)
+            template.write(
+                form,
+                inbox / f"{unit}.xlsx",
+                values={c: (float(v) if form.item(c).is_money else int(v)) for c, v in values.items()},
+                header=header,
+            )
             continue
-        texts = {c: messer.text(values[i.key], i.is_money, i.unit, True)[0] for i in form.items for c in [i.code]}
+        texts = {
+            c: messer.text(values[i.key], i.is_money, i.unit, True)[0] for i in form.items for c in [i.code]
+        }
         header["date_text"] = f"{YEAR}年1月{rng.randint(5, 20)}日"
         if kind in ("docx", "doc"):
             sample.write_sentence_docx(form, inbox / f"{unit}.docx", texts, header, rng)
-            if kind == "doc" and sample.convert_with_libreoffice(inbox / f"{unit}.docx", inbox / f"{unit}.doc",
-                                                                 "doc:MS Word 97"):
+            if kind == "doc" and sample.convert_with_libreoffice(
+                inbox / f"{unit}.docx", inbox / f"{unit}.doc", "doc:MS Word 97"
+            ):
                 (inbox / f"{unit}.docx").unlink()
         elif kind == "xlsx":
             sample.write_sentence_xlsx(form, inbox / f"{unit}.xlsx", texts, header, rng)
@@ -127,11 +149,21 @@ def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
 
 
 def run_cmd(inputs: Path, outputs: Path) -> list[str]:
-    return [sys.executable, "-m", "wennuan_lib", "run", "--year", str(YEAR), "--inputs", str(inputs),
-            "--outputs", str(outputs)]
+    return [
+        sys.executable,
+        "-m",
+        "wennuan_lib",
+        "run",
+        "--year",
+        str(YEAR),
+        "--inputs",
+        str(inputs),
+        "--outputs",
+        str(outputs),
+    ]
 
 
-FLOOR = r'''
+FLOOR = r"""
 import sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
@@ -177,7 +209,7 @@ with tempfile.TemporaryDirectory() as tmp:
     render.docx_bytes(rep)
     word = time.perf_counter() - t
 print(json.dumps({"read": read, "charts": draw, "pdf": pdf, "word": word}))
-'''.replace("import sys,", "import json, sys,")
+""".replace("import sys,", "import json, sys,")
 
 
 def bench(n: int, keep: Path | None) -> dict:
@@ -189,17 +221,28 @@ def bench(n: int, keep: Path | None) -> dict:
         gen = time.perf_counter() - t0
         inbox = inputs / str(YEAR) / "submissions"
         run_s, pss, _ = timed(run_cmd(inputs, root / "outputs"), env)
-        floor_s, _, printed = timed([sys.executable, "-c", FLOOR, str(ROOT), str(inputs), str(root / "outputs"),
-                                     str(YEAR)], env)
+        floor_s, _, printed = timed(
+            [sys.executable, "-c", FLOOR, str(ROOT), str(inputs), str(root / "outputs"), str(YEAR)], env
+        )
         parts = json.loads(printed.strip().splitlines()[-1])
         nothing_s, _, said = timed(run_cmd(inputs, root / "outputs"), env)
         assert "全部步骤都是最新的" in said, said
         changed = sorted(inbox.glob("*.xlsx"))[0]
         template.write(load_form(YEAR), changed, values={"01A.1": 1234}, header={"unit": changed.stem})
         one_s, one_pss, _ = timed(run_cmd(inputs, root / "outputs"), env)
-        return {"units": n, "files": len(list(inbox.iterdir())), "generate_s": gen, "run_s": run_s,
-                "floor_s": floor_s, "floor_ratio": run_s / floor_s, "nothing_s": nothing_s, "one_s": one_s,
-                "one_share": one_s / run_s, "pss_mib": max(pss, one_pss), **{f"floor_{k}_s": v for k, v in parts.items()}}
+        return {
+            "units": n,
+            "files": len(list(inbox.iterdir())),
+            "generate_s": gen,
+            "run_s": run_s,
+            "floor_s": floor_s,
+            "floor_ratio": run_s / floor_s,
+            "nothing_s": nothing_s,
+            "one_s": one_s,
+            "one_share": one_s / run_s,
+            "pss_mib": max(pss, one_pss),
+            **{f"floor_{k}_s": v for k, v in parts.items()},
+        }
     finally:
         if keep:
             shutil.copytree(root, keep / f"bench-{n}", dirs_exist_ok=True, symlinks=True)
@@ -207,31 +250,72 @@ def bench(n: int, keep: Path | None) -> dict:
 
 
 def table(rows: list[dict]) -> str:
-    lines = [f"机器：{os.cpu_count()} 核；{time.strftime('%Y-%m-%d')}；每行是同一次运行中测得的", "",
-             "| 单位数 | 全流程（秒） | 同样产出的下限（秒） | 全流程/下限 | 无变化重跑（秒） | 改一个文件后重跑（秒） | 重跑/全流程 "
-             "| 峰值内存，整个进程树 PSS 之和（MiB） |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"机器：{os.cpu_count()} 核；{time.strftime('%Y-%m-%d')}；每行是同一次运行中测得的",
+        "",
+        "| 单位数 | 全流程（秒） | 同样产出的下限（秒） | 全流程/下限 | 无变化重跑（秒） | 改一个文件后重跑（秒） | 重跑/全流程 "
+        "| 峰值内存，整个进程树 PSS 之和（MiB） |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r['units']} | {r['run_s']:.1f} | {r['floor_s']:.1f} | {r['floor_ratio']:.2f}× | "
-                     f"{r['nothing_s']:.2f} | {r['one_s']:.1f} | {r['one_share']:.2f} | {r['pss_mib']:.0f} |")
-    lines += ["", "下限的组成（秒，同一进程内）：", "",
-              "| 单位数 | 读取（最快的读取库） | 图表（matplotlib） | PDF（WeasyPrint） | Word |", "|---:|---:|---:|---:|---:|"]
+        lines.append(
+            f"| {r['units']} | {r['run_s']:.1f} | {r['floor_s']:.1f} | {r['floor_ratio']:.2f}× | "
+            f"{r['nothing_s']:.2f} | {r['one_s']:.1f} | {r['one_share']:.2f} | {r['pss_mib']:.0f} |"
+        )
+    lines += [
+        "",
+        "下限的组成（秒，同一进程内）：",
+        "",
+        "| 单位数 | 读取（最快的读取库） | 图表（matplotlib） | PDF（WeasyPrint） | Word |",
+        "|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r['units']} | {r['floor_read_s']:.1f} | {r['floor_charts_s']:.1f} | {r['floor_pdf_s']:.1f} | "
-                     f"{r['floor_word_s']:.1f} |")
+        lines.append(
+            f"| {r['units']} | {r['floor_read_s']:.1f} | {r['floor_charts_s']:.1f} | {r['floor_pdf_s']:.1f} | "
+            f"{r['floor_word_s']:.1f} |"
+        )
     by = {r["units"]: r for r in rows}
-    checks = [("无变化重跑", "≤ 1 秒（任何规模）", max(r["nothing_s"] for r in rows), TARGETS["nothing_s"], "{:.2f} 秒")]
+    checks = [
+        (
+            "无变化重跑",
+            "≤ 1 秒（任何规模）",
+            max(r["nothing_s"] for r in rows),
+            TARGETS["nothing_s"],
+            "{:.2f} 秒",
+        )
+    ]
     if 30 in by:
-        checks.append(("30 个单位全流程/下限", "≤ 1.4×", by[30]["floor_ratio"], TARGETS["floor_ratio_30"], "{:.2f}×"))
+        checks.append(
+            ("30 个单位全流程/下限", "≤ 1.4×", by[30]["floor_ratio"], TARGETS["floor_ratio_30"], "{:.2f}×")
+        )
     if 300 in by:
-        checks.append(("300 个单位改一个文件后重跑/全流程", "≤ 1/3", by[300]["one_share"], TARGETS["one_share_300"],
-                       "{:.2f}"))
+        checks.append(
+            (
+                "300 个单位改一个文件后重跑/全流程",
+                "≤ 1/3",
+                by[300]["one_share"],
+                TARGETS["one_share_300"],
+                "{:.2f}",
+            )
+        )
     if 3000 in by:
-        checks += [("3000 个单位改一个文件后重跑/全流程", "≤ 1/5", by[3000]["one_share"], TARGETS["one_share_3000"],
-                    "{:.2f}"),
-                   ("3000 个单位全流程", "≤ 45 秒", by[3000]["run_s"], TARGETS["run_s_3000"], "{:.1f} 秒"),
-                   ("3000 个单位峰值内存（PSS 之和）", "≤ 800 MiB", by[3000]["pss_mib"], TARGETS["pss_mib_3000"],
-                    "{:.0f} MiB")]
+        checks += [
+            (
+                "3000 个单位改一个文件后重跑/全流程",
+                "≤ 1/5",
+                by[3000]["one_share"],
+                TARGETS["one_share_3000"],
+                "{:.2f}",
+            ),
+            ("3000 个单位全流程", "≤ 45 秒", by[3000]["run_s"], TARGETS["run_s_3000"], "{:.1f} 秒"),
+            (
+                "3000 个单位峰值内存（PSS 之和）",
+                "≤ 800 MiB",
+                by[3000]["pss_mib"],
+                TARGETS["pss_mib_3000"],
+                "{:.0f} MiB",
+            ),
+        ]
     lines += ["", "| 目标 | 要求 | 结果 | 达到 |", "|---|---|---:|---|"]
     for name, want, got, limit, fmt in checks:
         lines.append(f"| {name} | {want} | {fmt.format(got)} | {'是' if got <= limit else '否'} |")
@@ -239,15 +323,22 @@ def table(rows: list[dict]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--units", type=int, nargs="+", default=[30, 300, 3000])
     parser.add_argument("--keep", type=Path, help="keep the generated folders here")
     args = parser.parse_args()
     rows = []
     for n in args.units:
         rows.append(bench(n, args.keep))
-        print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in rows[-1].items()},
-                         ensure_ascii=False), flush=True)
+        print(
+            json.dumps(
+                {k: round(v, 3) if isinstance(v, float) else v for k, v in rows[-1].items()},
+                ensure_ascii=False,
+            ),
+            flush=True,
+        )
     text = table(rows)
     print(text)
     (ROOT / "bench" / "results.md").write_text(text + "\n", encoding="utf-8")

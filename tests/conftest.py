@@ -15,16 +15,23 @@ ROOT = Path(__file__).resolve().parents[1]
 def checkout_outputs() -> dict[str, tuple[int, int]]:
     """Every file under the checkout's outputs/ (git ignores it; the analyst's real results may be there)."""
     folder = ROOT / "outputs"
-    return {p.relative_to(folder).as_posix(): (p.lstat().st_size, p.lstat().st_mtime_ns)
-            for p in sorted(folder.rglob("*"))} if folder.is_dir() else {}
+    return (
+        {
+            p.relative_to(folder).as_posix(): (p.lstat().st_size, p.lstat().st_mtime_ns)
+            for p in sorted(folder.rglob("*"))
+        }
+        if folder.is_dir()
+        else {}
+    )
 
 
 def checkout_status() -> str:
     """`git status` of the checkout ('' outside a git checkout)."""
     if not (ROOT / ".git").exists() or not shutil.which("git"):
         return ""
-    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
 
 
 OUTPUTS_BEFORE, STATUS_BEFORE = checkout_outputs(), checkout_status()
@@ -47,7 +54,12 @@ from . import sample_data as sample  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 YEARS = (2011, 2012, 2013)
-STEPS = {"01_ingest": ingest.run, "02_clean": clean.run, "03_reconcile": reconcile.run, "04_report": report.run}
+STEPS = {
+    "01_ingest": ingest.run,
+    "02_clean": clean.run,
+    "03_reconcile": reconcile.run,
+    "04_report": report.run,
+}
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -55,14 +67,22 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def tree_hash(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def cli(*words, timeout=600, env=None):
     """python -m wennuan_lib … as the analyst types it."""
-    return subprocess.run([sys.executable, "-m", "wennuan_lib", *map(str, words)], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "wennuan_lib", *map(str, words)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 class Year:
@@ -169,9 +189,15 @@ class _Rebuilt:
 
         cfg = y.workspace.year_config(y.year)
         form = load_form(cfg["form"])
-        self.narrative = narrative.build(form, y.load("totals"), cfg, y.workspace.raw("narrative", y.year),
-                                         y.load("summaries"), Registry.load(y.registry),
-                                         report.cn_date(report.report_date(cfg)))
+        self.narrative = narrative.build(
+            form,
+            y.load("totals"),
+            cfg,
+            y.workspace.raw("narrative", y.year),
+            y.load("summaries"),
+            Registry.load(y.registry),
+            report.cn_date(report.report_date(cfg)),
+        )
 
 
 @pytest.fixture(scope="session")

@@ -130,8 +130,13 @@ def unit_values(rng: random.Random, size: int, utype: str) -> dict[str, Decimal]
     v["02A.1"] = _d(w * u(0.004, 0.02))
     v["02A.2"] = _d(min(v["02A.1"] * Decimal(u(0.2, 0.5)), v["01A.2"]))
     v["03A.1"] = _d(v["02A.1"] * Decimal(u(0.35, 0.7)))
-    for code, lo, hi in (("03A.2", 0.1, 0.4), ("03B.1", 0.1, 0.3), ("03C.1", 0.05, 0.2),
-                         ("03D.1", 0.05, 0.2), ("03E.1", 0.02, 0.1)):
+    for code, lo, hi in (
+        ("03A.2", 0.1, 0.4),
+        ("03B.1", 0.1, 0.3),
+        ("03C.1", 0.05, 0.2),
+        ("03D.1", 0.05, 0.2),
+        ("03E.1", 0.02, 0.1),
+    ):
         v[code] = _d(v["03A.1"] * Decimal(u(lo, hi)))
     v["04A.1"] = _d(max(3, w / u(300, 900)))
     v["04A.2"] = _d(v["03A.1"] * Decimal(u(0.5, 1.1)))
@@ -149,7 +154,9 @@ def unit_values(rng: random.Random, size: int, utype: str) -> dict[str, Decimal]
     v["05.1"] = sum(parts, Decimal(0))
     v["06.1"] = _d(v["05.1"] * Decimal(u(0.85, 1.0)), 2)
     v["06A.1"] = _d(v["04C.4"] * Decimal(u(1500, 3000)) / 10000, 2)
-    v["06B.1"] = _d(min(v["04C.3"] * Decimal(u(500, 1200)) / 10000, (v["06.1"] - v["06A.1"]) * Decimal("0.9")), 2)
+    v["06B.1"] = _d(
+        min(v["04C.3"] * Decimal(u(500, 1200)) / 10000, (v["06.1"] - v["06A.1"]) * Decimal("0.9")), 2
+    )
     big = utype == "市、区"
     v["07A.1"] = _d(u(20, 200) if big else u(2, 30))
     v["07B.1"] = _d(w * u(0.01, 0.05))
@@ -201,7 +208,19 @@ def _set(v: dict, code: str, value) -> None:
     v[code] = _d(value, 2 if code in MONEY_CODES else 0)
 
 
-MONEY_CODES = {"05.1", "05A.1", "05B.1", "05C.1", "05D.1", "06.1", "06A.1", "06B.1", "08C.2", "08C.4", "11A.1"}
+MONEY_CODES = {
+    "05.1",
+    "05A.1",
+    "05B.1",
+    "05C.1",
+    "05D.1",
+    "06.1",
+    "06A.1",
+    "06B.1",
+    "08C.2",
+    "08C.4",
+    "11A.1",
+}
 
 
 def _break_part_whole(v):
@@ -271,11 +290,20 @@ BREAKS = [
     ("O01", "02A.1", _break_peer, False, False),
     ("H01", "04A.2", _break_history, False, True),
 ]
-BREAK_CODES = {"P03": {"02A.1", "02A.2"}, "S01": {"05.1", "05A.1", "05B.1", "05C.1", "05D.1"},
-               "S02": {"09.1", "09A.1", "09B.1", "09C.1", "09D.1"}, "Q03": {"10D.1", "10D.2"},
-               "W01": {"10A.1", "10B.2", "10C.2", "10D.2", "10E.2", "10F.2"}, "W02": {"06.1", "05.1"},
-               "W03": {"06.1", "06A.1", "06B.1"}, "W04": {"03E.1", "03A.1"}, "M01": {"05.1", "04C.1"},
-               "Y01": {"11A.1", "10A.1"}, "O01": {"02A.1", "01A.1"}, "H01": {"04A.2"}}
+BREAK_CODES = {
+    "P03": {"02A.1", "02A.2"},
+    "S01": {"05.1", "05A.1", "05B.1", "05C.1", "05D.1"},
+    "S02": {"09.1", "09A.1", "09B.1", "09C.1", "09D.1"},
+    "Q03": {"10D.1", "10D.2"},
+    "W01": {"10A.1", "10B.2", "10C.2", "10D.2", "10E.2", "10F.2"},
+    "W02": {"06.1", "05.1"},
+    "W03": {"06.1", "06A.1", "06B.1"},
+    "W04": {"03E.1", "03A.1"},
+    "M01": {"05.1", "04C.1"},
+    "Y01": {"11A.1", "10A.1"},
+    "O01": {"02A.1", "01A.1"},
+    "H01": {"04A.2"},
+}
 
 
 def _fmt_num(d: Decimal) -> str:
@@ -291,7 +319,9 @@ class Messer:
     def __init__(self, rng: random.Random):
         self.rng = rng
 
-    def text(self, d: Decimal | None, money: bool, unit_word: str, in_sum: bool = False) -> tuple[str, Expected]:
+    def text(
+        self, d: Decimal | None, money: bool, unit_word: str, in_sum: bool = False
+    ) -> tuple[str, Expected]:
         """`in_sum`: the item is part of a sum rule, so it is never rounded (1.2万)."""
         r = self.rng
         if d is None:
@@ -312,8 +342,22 @@ class Messer:
             if style == "wei":
                 return "共" + plain, Expected(d)
             return plain, Expected(d)
-        style = r.choice(["plain", "plain", "plain", "comma", "fwcomma", "fullwidth", "spaces", "approx", "cn",
-                          "wan", "unit", "wei"])
+        style = r.choice(
+            [
+                "plain",
+                "plain",
+                "plain",
+                "comma",
+                "fwcomma",
+                "fullwidth",
+                "spaces",
+                "approx",
+                "cn",
+                "wan",
+                "unit",
+                "wei",
+            ]
+        )
         if style == "comma" and d >= 1000:
             return f"{int(d):,}", Expected(d)
         if style == "fwcomma" and d >= 1000:
@@ -376,8 +420,15 @@ def _save_docx(document, path: Path) -> None:
     store.atomic_write_bytes(path, template.normalize_zip(buf.getvalue()))
 
 
-def write_sentence_docx(form: Form, path: Path, texts: dict, header: dict, rng: random.Random,
-                        merge_like_seed: bool = True, header_in_table: bool = False) -> None:
+def write_sentence_docx(
+    form: Form,
+    path: Path,
+    texts: dict,
+    header: dict,
+    rng: random.Random,
+    merge_like_seed: bool = True,
+    header_in_table: bool = False,
+) -> None:
     """The notice's attachment, as a Word table of sentences, filled in."""
     document = docx.Document()
     style = document.styles["Normal"]
@@ -393,9 +444,23 @@ def write_sentence_docx(form: Form, path: Path, texts: dict, header: dict, rng: 
     groups: list[list[tuple[Line, str]]] = []
     for line, text in lines:
         # the seed merges some letters of a row into one cell with line breaks (03 C–E, 07 G–I, 10 E–H)
-        if (merge_like_seed and groups and groups[-1][-1][0].row == line.row and line.letter
-                and (line.row, line.letter) in {("03", "D"), ("03", "E"), ("04", "B"), ("07", "H"),
-                                                 ("07", "I"), ("10", "F"), ("10", "G"), ("10", "H")}):
+        if (
+            merge_like_seed
+            and groups
+            and groups[-1][-1][0].row == line.row
+            and line.letter
+            and (line.row, line.letter)
+            in {
+                ("03", "D"),
+                ("03", "E"),
+                ("04", "B"),
+                ("07", "H"),
+                ("07", "I"),
+                ("10", "F"),
+                ("10", "G"),
+                ("10", "H"),
+            }
+        ):
             groups[-1].append((line, text))
         else:
             groups.append([(line, text)])
@@ -475,15 +540,21 @@ def experience_sentence(year: int) -> str:
 
 
 # What a unit's 书面总结材料 states, by concept, in the form's own words: (concept, words before, measure).
-SUMMARY_FIGURES = (("04A.1", "走访企业", "家"), ("04A.2", "走访职工家庭", "户"), ("04C.1", "慰问困难家庭总数", "户"),
-                   ("05.1", "共筹集慰问款物", "万元"), ("05B.1", "其中工会投入", "万元"))
+SUMMARY_FIGURES = (
+    ("04A.1", "走访企业", "家"),
+    ("04A.2", "走访职工家庭", "户"),
+    ("04C.1", "慰问困难家庭总数", "户"),
+    ("05.1", "共筹集慰问款物", "万元"),
+    ("05B.1", "其中工会投入", "万元"),
+)
 
 # Summaries that disagree with their form as issue 12 saw them (市教育工会 77 户 for 65, 吴中 496 家 for 479).
 SUMMARY_SLIPS = {"市教育工会": ("04A.2", 12), "吴中区总工会": ("04A.1", 17)}
 
 
-def summary_statements(form: Form, unit: str, expected: dict[str, Expected], protect: set[str], year: int,
-                       truth: Truth) -> dict[str, str]:
+def summary_statements(
+    form: Form, unit: str, expected: dict[str, Expected], protect: set[str], year: int, truth: Truth
+) -> dict[str, str]:
     """The figures a unit's summary states, as it writes them (concept -> 「走访企业479家」 …): the form's figure in
     force, as written or rounded (约1800户, 约380万元), and in about half the summaries one figure that disagrees on
     purpose (recorded in the truth). A blank left empty, unreadable or broken on purpose is not stated."""
@@ -534,8 +605,7 @@ def write_summary_docx(path: Path, unit: str, stated: dict[str, str], year: int)
         "结合“面对面、心贴心、实打实服务职工在基层”活动，精心组织、周密部署，扎实开展送温暖活动。",
         f"一、深入走访，摸清底数。活动期间，各级工会干部深入基层{('，' + visits) if visits else ''}，"
         "确保党和政府的关怀送到困难职工身边。",
-        f"二、多方筹资，规范发放。{(funds + '，') if funds else ''}"
-        "坚持依档帮扶、实名制发放，做到专款专用。",
+        f"二、多方筹资，规范发放。{(funds + '，') if funds else ''}坚持依档帮扶、实名制发放，做到专款专用。",
         f"三、典型经验。{experience_sentence(year)}，"
         "组织“迎新春、送文化”文艺演出进企业，为坚守岗位的一线职工和农民工送去年货和祝福。",
         "四、存在问题和下一步打算。困难职工帮扶的长效机制还需完善，部分非公企业工会参与度不高。"
@@ -597,7 +667,9 @@ CN_DIGITS = "〇一二三四五六七八九"
 def chinese_date(iso: str) -> str:
     """2013-01-19 → 二〇一三年一月十九日, as some units type it."""
     y, m, d = iso.split("-")
-    return "".join(CN_DIGITS[int(c)] for c in y) + "年" + cn2an.an2cn(int(m)) + "月" + cn2an.an2cn(int(d)) + "日"
+    return (
+        "".join(CN_DIGITS[int(c)] for c in y) + "年" + cn2an.an2cn(int(m)) + "月" + cn2an.an2cn(int(d)) + "日"
+    )
 
 
 def _inbox_mess(plans: list[Plan], year: int, keep: set[str]) -> Plan:
@@ -612,7 +684,9 @@ def _inbox_mess(plans: list[Plan], year: int, keep: set[str]) -> Plan:
     et = next(p for p in plans if p.container == "xls")
     et.container, et.file = "et", str(Path(et.file).with_suffix(".et"))
     # the unit sends its form, then a 修改稿 dated in Chinese numerals
-    earlier = Plan(resubmits.unit, resubmits.written, "docx", f"{resubmits.unit}送温暖统计表.docx", f"{year}-01-12")
+    earlier = Plan(
+        resubmits.unit, resubmits.written, "docx", f"{resubmits.unit}送温暖统计表.docx", f"{year}-01-12"
+    )
     resubmits.file = f"{resubmits.unit}送温暖统计表（修改稿）.docx"
     resubmits.date = f"{year}-01-19"
     resubmits.variant["date_text"] = chinese_date(resubmits.date)
@@ -656,10 +730,13 @@ def revise_docx(path: Path, marks: dict[str, tuple[str, str]]) -> None:
                 for n, (mark, (old, new)) in enumerate(marks.items()):
                     attrs = REVISION.format(n=2 * n + 1, SAMPLE_MARK=SAMPLE_MARK)
                     attrs_ins = REVISION.format(n=2 * n + 2, SAMPLE_MARK=SAMPLE_MARK)
-                    xml = xml.replace(mark, f'</w:t></w:r><w:del {attrs}><w:r><w:delText xml:space="preserve">'
-                                            f'{escape(old)}</w:delText></w:r></w:del><w:ins {attrs_ins}><w:r>'
-                                            f'<w:t xml:space="preserve">{escape(new)}</w:t></w:r></w:ins>'
-                                            '<w:r><w:t xml:space="preserve">')
+                    xml = xml.replace(
+                        mark,
+                        f'</w:t></w:r><w:del {attrs}><w:r><w:delText xml:space="preserve">'
+                        f"{escape(old)}</w:delText></w:r></w:del><w:ins {attrs_ins}><w:r>"
+                        f'<w:t xml:space="preserve">{escape(new)}</w:t></w:r></w:ins>'
+                        '<w:r><w:t xml:space="preserve">',
+                    )
                 data = xml.encode("utf-8")
             z.writestr(info, data)
     store.atomic_write_bytes(path, template.normalize_zip(out.getvalue()))
@@ -672,9 +749,23 @@ def convert_with_libreoffice(src: Path, dest: Path, to: str) -> bool:
         return False
     with tempfile.TemporaryDirectory() as tmp:
         profile = Path(tmp) / "profile"
-        subprocess.run([exe, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-                        "--convert-to", to, "--outdir", tmp, str(src)],
-                       capture_output=True, timeout=180, check=False, env={"HOME": tmp, "PATH": "/usr/bin:/bin"})
+        subprocess.run(
+            [
+                exe,
+                f"-env:UserInstallation=file://{profile}",
+                "--headless",
+                "--norestore",
+                "--convert-to",
+                to,
+                "--outdir",
+                tmp,
+                str(src),
+            ],
+            capture_output=True,
+            timeout=180,
+            check=False,
+            env={"HOME": tmp, "PATH": "/usr/bin:/bin"},
+        )
         out = Path(tmp) / f"{src.stem}.{to.split(':')[0]}"
         if not out.exists():
             return False
@@ -686,11 +777,21 @@ def scanned_form(form: Form, unit: str) -> bytes:
     """A 'scan' of a filled form: its text drawn into a PNG, with no text layer (must be refused)."""
     from PIL import Image, ImageDraw, ImageFont
 
-    font_file = next((p for p in ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-                                  "/usr/share/fonts/truetype/arphic/ukai.ttc") if Path(p).exists()), None)
+    font_file = next(
+        (
+            p
+            for p in (
+                "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+                "/usr/share/fonts/truetype/arphic/ukai.ttc",
+            )
+            if Path(p).exists()
+        ),
+        None,
+    )
     font = ImageFont.truetype(font_file, 18) if font_file else ImageFont.load_default()
-    lines = [form.title, f"填报单位：{unit}（{SAMPLE_MARK}）"] + [ln.text.replace("{", "").replace("}", "")
-                                                                 for ln in form.layout[:40]]
+    lines = [form.title, f"填报单位：{unit}（{SAMPLE_MARK}）"] + [
+        ln.text.replace("{", "").replace("}", "") for ln in form.layout[:40]
+    ]
     img = Image.new("L", (1000, 60 + 28 * len(lines)), 255)
     draw = ImageDraw.Draw(img)
     for k, line in enumerate(lines):
@@ -706,7 +807,9 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
     paths = SamplePaths(inputs, year)
     if paths.inbox.exists() and any(paths.inbox.iterdir()):
         if not force:
-            raise FileExistsError(f"收件箱已有文件：{paths.inbox}。示例数据不会覆盖原始材料（如确需重建请加 --force）")
+            raise FileExistsError(
+                f"收件箱已有文件：{paths.inbox}。示例数据不会覆盖原始材料（如确需重建请加 --force）"
+            )
         shutil.rmtree(paths.inbox)
     paths.inbox.mkdir(parents=True, exist_ok=True)
     form = load_form(str(year))
@@ -719,23 +822,44 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
     split = sum(1 for u in UNITS if u[2] == "市、区")
     _excel_table(registry, paths.registry, "csv-utf8", empty_rows_at=[split])
     year_cfg = {
-        "year": year, "form": str(year), "deadline": f"{year}-01-21", "city_unit": "苏州市总工会",
+        "year": year,
+        "form": str(year),
+        "deadline": f"{year}-01-21",
+        "city_unit": "苏州市总工会",
         "campaign": f"{year}年元旦春节期间送温暖活动",
         "notice": "苏工办〔2012〕104号" if year == 2013 else f"（{SAMPLE_MARK}，{year}年通知文号）",
-        "recipient": "江苏省总工会", "reporter": "王建华", "report_date": f"{year}-01-28",
-        "notice_date": f"{year - 1}-12-27", "feedback_deadline": f"{year}-01-25",
-        "contact": "市总工会保障工作部", "phone": "65236564", "email": "shb6564@126.com", "sample": True,
+        "recipient": "江苏省总工会",
+        "reporter": "王建华",
+        "report_date": f"{year}-01-28",
+        "notice_date": f"{year - 1}-12-27",
+        "feedback_deadline": f"{year}-01-25",
+        "contact": "市总工会保障工作部",
+        "phone": "65236564",
+        "email": "shb6564@126.com",
+        "sample": True,
     }
     style = ANALYST_FILE_STYLES.get(year, ANALYST_FILE_STYLES[None])
-    _notepad_text(paths.year_config, f"# {SAMPLE_MARK}：由 python -m tests.sample_data 生成\n"
-                  + yaml.safe_dump(year_cfg, allow_unicode=True, sort_keys=False), style["year.yaml"])
+    _notepad_text(
+        paths.year_config,
+        f"# {SAMPLE_MARK}：由 python -m tests.sample_data 生成\n"
+        + yaml.safe_dump(year_cfg, allow_unicode=True, sort_keys=False),
+        style["year.yaml"],
+    )
 
     units = list(UNITS)
     not_reported = {"市水利水务工会", "苏州科技学院工会"}
     truth.not_reported = sorted(not_reported)
     reporting = [u for u in units if u[0] not in not_reported]
-    containers = (["template-xlsx"] * 11 + ["template-xlsm"] + ["docx"] * 7 + ["xlsx"] * 4 + ["xls"] * 2
-                  + ["doc"] * 2 + ["docx-seedhdr"] * 2 + ["template-xlsx"])
+    containers = (
+        ["template-xlsx"] * 11
+        + ["template-xlsm"]
+        + ["docx"] * 7
+        + ["xlsx"] * 4
+        + ["xls"] * 2
+        + ["doc"] * 2
+        + ["docx-seedhdr"] * 2
+        + ["template-xlsx"]
+    )
     rng.shuffle(containers)
     plans: list[Plan] = []
     for k, (name, aliases, _utype, _size) in enumerate(reporting):
@@ -756,9 +880,15 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
     # no 填报单位 typed: the file name tells who sent it
     plans[3].written = ""
     # a template whose rows, columns and sheet name the unit changed
-    for p, variant in zip([p for p in plans if p.container == "template-xlsx"][:3],
-                          [{"inserted_rows": {6: "（本单位说明：困难职工数据截至2012年12月31日）"}},
-                           {"remark_column": True}, {"sheet_title": "Sheet1"}], strict=False):
+    for p, variant in zip(
+        [p for p in plans if p.container == "template-xlsx"][:3],
+        [
+            {"inserted_rows": {6: "（本单位说明：困难职工数据截至2012年12月31日）"}},
+            {"remark_column": True},
+            {"sheet_title": "Sheet1"},
+        ],
+        strict=False,
+    ):
         p.variant = variant
     # a unit that sent twice: a first draft in Word, then the corrected template
     twice = next(p for p in plans if p.container == "template-xlsx" and not p.variant)
@@ -768,16 +898,20 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
     plans.append(draft)
     # a unit that is not in the registry
     plans.append(Plan(UNREGISTERED, UNREGISTERED, "xlsx", f"{UNREGISTERED}统计表.xlsx", f"{year}-01-17"))
-    summary_plans = [p for p in plans if p is not draft][:: 5]
-    earlier = _inbox_mess(plans, year, {twice.unit, UNREGISTERED} | {p.unit for p in summary_plans}) \
-        if year >= INBOX_MESS_FROM else None
+    summary_plans = [p for p in plans if p is not draft][::5]
+    earlier = (
+        _inbox_mess(plans, year, {twice.unit, UNREGISTERED} | {p.unit for p in summary_plans})
+        if year >= INBOX_MESS_FROM
+        else None
+    )
     drafts = [p for p in (draft, earlier) if p is not None]
     _reorganised_plans(plans, year, exclude=(twice, *drafts))
 
     sizes = {n: (t, s) for n, _, t, s in UNITS}
     sizes[UNREGISTERED] = ("", 3_000)
-    true_values = {p.unit: yearly_values(seed, p.unit, sizes[p.unit][0] or "直属", sizes[p.unit][1], year)
-                   for p in plans}
+    true_values = {
+        p.unit: yearly_values(seed, p.unit, sizes[p.unit][0] or "直属", sizes[p.unit][1], year) for p in plans
+    }
     # figures broken on purpose, one kind per unit, so that every kind of finding shows
     has_history = SamplePaths(inputs, year - 1).inbox.is_dir()
     eligible = [p.unit for p in plans if p.unit not in (twice.unit, UNREGISTERED) and p not in drafts]
@@ -786,8 +920,15 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
     for rule, code, change, big, needs_history in BREAKS:
         if needs_history and not has_history:
             continue
-        unit = next(u for u in eligible if u not in protected and (not big or (
-            sizes[u][0] == "市、区" and true_values[u]["11A.1"] > 0 and true_values[u]["10A.1"] > 0)))
+        unit = next(
+            u
+            for u in eligible
+            if u not in protected
+            and (
+                not big
+                or (sizes[u][0] == "市、区" and true_values[u]["11A.1"] > 0 and true_values[u]["10A.1"] > 0)
+            )
+        )
         change(true_values[unit])
         protected[unit] = {form.code_of(c) for c in BREAK_CODES[rule]} - {None}
         truth.broken.append((unit, rule, form.code_of(code)))
@@ -795,16 +936,32 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
         values = dict(true_values[p.unit])
         if p in drafts:  # the draft had a figure the unit later corrected
             values["04A.1"] = values["04A.1"] + 7
-        _write_plan(form, paths.inbox, p, values, messer, rng, truth, is_draft=p in drafts,
-                    protect=protected.get(p.unit, set()))
+        _write_plan(
+            form,
+            paths.inbox,
+            p,
+            values,
+            messer,
+            rng,
+            truth,
+            is_draft=p in drafts,
+            protect=protected.get(p.unit, set()),
+        )
     _write_decisions(paths, truth, true_values, registry, style)
-    truth.late = sorted(p.unit for p in plans if p.date > year_cfg["deadline"] and p not in drafts
-                        and p.unit != UNREGISTERED)
+    truth.late = sorted(
+        p.unit for p in plans if p.date > year_cfg["deadline"] and p not in drafts and p.unit != UNREGISTERED
+    )
 
     for i, s in enumerate(summary_plans):
         fname = f"{s.unit}送温暖活动书面总结.docx"
-        write_summary_docx(paths.inbox / fname, s.unit, summary_statements(
-            form, s.unit, truth.values.get(s.unit, {}), protected.get(s.unit, set()), year, truth), year)
+        write_summary_docx(
+            paths.inbox / fname,
+            s.unit,
+            summary_statements(
+                form, s.unit, truth.values.get(s.unit, {}), protected.get(s.unit, set()), year, truth
+            ),
+            year,
+        )
         truth.files.append(SampleFile(fname, "summary", s.unit))
         if i == 1:  # one summary arrives inside a subfolder the analyst made
             sub = paths.inbox / "书面材料"
@@ -813,8 +970,11 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
             truth.files[-1].name = f"书面材料/{fname}"
     _generic_summary(form, paths.inbox, [p for p in plans if p is not draft], protected, truth, year)
     quoted = [f.unit for f in truth.files if f.status == "summary"][0]
-    _notepad_text(paths.year_inputs / "narrative.md", NARRATIVE.format(unit=quoted, quote=experience_sentence(year)),
-                  style["narrative.md"])
+    _notepad_text(
+        paths.year_inputs / "narrative.md",
+        NARRATIVE.format(unit=quoted, quote=experience_sentence(year)),
+        style["narrative.md"],
+    )
     # inbox litter
     lock = "~$" + plans[0].file[2:]
     _lock_file(paths.inbox / lock, "王建华")
@@ -838,15 +998,35 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
 # unicode-text: Excel's "Unicode 文本" (UTF-16LE with BOM, tab-separated, CRLF);
 # gbk: Notepad's "ANSI" (GBK, CRLF); utf-8-bom: Notepad's "带有 BOM 的 UTF-8" (CRLF); utf-8: plain UTF-8 (LF).
 ANALYST_FILE_STYLES = {
-    2013: {"corrections.csv": "csv-gbk", "waivers.csv": "unicode-text", "narrative.md": "gbk", "year.yaml": "gbk"},
-    2012: {"corrections.csv": "unicode-text", "waivers.csv": "csv-gbk", "narrative.md": "utf-8-bom",
-           "year.yaml": "utf-8-bom"},
-    None: {"corrections.csv": "csv-utf8", "waivers.csv": "csv-utf8", "narrative.md": "utf-8", "year.yaml": "utf-8"},
+    2013: {
+        "corrections.csv": "csv-gbk",
+        "waivers.csv": "unicode-text",
+        "narrative.md": "gbk",
+        "year.yaml": "gbk",
+    },
+    2012: {
+        "corrections.csv": "unicode-text",
+        "waivers.csv": "csv-gbk",
+        "narrative.md": "utf-8-bom",
+        "year.yaml": "utf-8-bom",
+    },
+    None: {
+        "corrections.csv": "csv-utf8",
+        "waivers.csv": "csv-utf8",
+        "narrative.md": "utf-8",
+        "year.yaml": "utf-8",
+    },
 }
-EXCEL_TABLES = {"csv-gbk": (",", "gbk", b""), "csv-utf8": (",", "utf-8", b"\xef\xbb\xbf"),
-                "unicode-text": ("\t", "utf-16-le", b"\xff\xfe")}
-NOTEPAD_TEXTS = {"gbk": ("gbk", b"", "\r\n"), "utf-8-bom": ("utf-8", b"\xef\xbb\xbf", "\r\n"),
-                 "utf-8": ("utf-8", b"", "\n")}
+EXCEL_TABLES = {
+    "csv-gbk": (",", "gbk", b""),
+    "csv-utf8": (",", "utf-8", b"\xef\xbb\xbf"),
+    "unicode-text": ("\t", "utf-16-le", b"\xff\xfe"),
+}
+NOTEPAD_TEXTS = {
+    "gbk": ("gbk", b"", "\r\n"),
+    "utf-8-bom": ("utf-8", b"\xef\xbb\xbf", "\r\n"),
+    "utf-8": ("utf-8", b"", "\n"),
+}
 
 
 def _excel_table(frame: pd.DataFrame, path: Path, style: str, empty_rows_at: list[int] = ()) -> None:
@@ -873,8 +1053,9 @@ def _notepad_text(path: Path, text: str, style: str) -> None:
     store.atomic_write_bytes(path, bom + text.replace("\n", newline).encode(encoding))
 
 
-def _write_decisions(paths: SamplePaths, truth: Truth, true_values: dict, registry: pd.DataFrame,
-                     style: dict) -> None:
+def _write_decisions(
+    paths: SamplePaths, truth: Truth, true_values: dict, registry: pd.DataFrame, style: dict
+) -> None:
     """The analyst's corrections.csv and waivers.csv for the sample year, saved as Excel saves them."""
     by_rule = {rule: unit for unit, rule, _ in truth.broken}
     fixes = []
@@ -883,27 +1064,51 @@ def _write_decisions(paths: SamplePaths, truth: Truth, true_values: dict, regist
         v = true_values[unit]
         right = v["05A.1"] + v["05B.1"] + v["05C.1"] + v["05D.1"]
         alias = registry.loc[registry["name"] == unit, "aliases"].iloc[0].split("|")[0]
-        fixes.append({"unit": alias, "item": "05.1", "value": _fmt_num(right),
-                      "reason": f"{SAMPLE_MARK}：单位电话确认，总额应为各来源之和"})
+        fixes.append(
+            {
+                "unit": alias,
+                "item": "05.1",
+                "value": _fmt_num(right),
+                "reason": f"{SAMPLE_MARK}：单位电话确认，总额应为各来源之和",
+            }
+        )
         truth.corrected[(unit, "05.1")] = right
         truth.broken = [b for b in truth.broken if b[1] != "S01"]
     if "W02" in by_rule:  # the unit confirmed a figure by email
         unit = by_rule["W02"]
-        fixes.append({"unit": unit, "item": "07A.1", "value": "12",
-                      "reason": f"{SAMPLE_MARK}：单位邮件更正"})
+        fixes.append({"unit": unit, "item": "07A.1", "value": "12", "reason": f"{SAMPLE_MARK}：单位邮件更正"})
         truth.corrected[(unit, "07A.1")] = Decimal(12)
-    fixes.append({"unit": "姑苏区总工汇", "item": "04A.1", "value": "100",
-                  "reason": f"{SAMPLE_MARK}：单位名称写错的更正，应在审核记录中报错"})
+    fixes.append(
+        {
+            "unit": "姑苏区总工汇",
+            "item": "04A.1",
+            "value": "100",
+            "reason": f"{SAMPLE_MARK}：单位名称写错的更正，应在审核记录中报错",
+        }
+    )
     truth.unmatched_corrections = 1
-    _excel_table(pd.DataFrame(fixes, columns=["unit", "item", "value", "reason"]),
-                 paths.year_inputs / "corrections.csv", style["corrections.csv"], empty_rows_at=[len(fixes)])
+    _excel_table(
+        pd.DataFrame(fixes, columns=["unit", "item", "value", "reason"]),
+        paths.year_inputs / "corrections.csv",
+        style["corrections.csv"],
+        empty_rows_at=[len(fixes)],
+    )
     waivers = []
     if "W04" in by_rule:
-        waivers.append({"unit": by_rule["W04"], "rule": "W04",
-                        "reason": f"{SAMPLE_MARK}：已电话核实，本年脱贫家庭含上年建档的家庭"})
+        waivers.append(
+            {
+                "unit": by_rule["W04"],
+                "rule": "W04",
+                "reason": f"{SAMPLE_MARK}：已电话核实，本年脱贫家庭含上年建档的家庭",
+            }
+        )
         truth.waived.append((by_rule["W04"], "W04"))
-    _excel_table(pd.DataFrame(waivers, columns=["unit", "rule", "reason"]), paths.year_inputs / "waivers.csv",
-                 style["waivers.csv"], empty_rows_at=[len(waivers)] if style["waivers.csv"] == "csv-gbk" else [])
+    _excel_table(
+        pd.DataFrame(waivers, columns=["unit", "rule", "reason"]),
+        paths.year_inputs / "waivers.csv",
+        style["waivers.csv"],
+        empty_rows_at=[len(waivers)] if style["waivers.csv"] == "csv-gbk" else [],
+    )
 
 
 def _revisions(form: Form, p: Plan, texts: dict, expected: dict, protect: set, truth: Truth) -> dict:
@@ -922,34 +1127,64 @@ def _revisions(form: Form, p: Plan, texts: dict, expected: dict, protect: set, t
     return marks
 
 
-def _write_zipped(form: Form, inbox: Path, p: Plan, texts: dict, header: dict, rng: random.Random,
-                  expected: dict, protect: set[str], truth: Truth) -> str:
+def _write_zipped(
+    form: Form,
+    inbox: Path,
+    p: Plan,
+    texts: dict,
+    header: dict,
+    rng: random.Random,
+    expected: dict,
+    protect: set[str],
+    truth: Truth,
+) -> str:
     """The unit's form and its summary (generic name) in a folder, zipped by Windows' built-in zipper."""
     folder = p.variant["zip_folder"]
     with tempfile.TemporaryDirectory() as tmp:
         form_file, summary = Path(tmp) / p.file, Path(tmp) / "送温暖工作总结.docx"
         write_sentence_docx(form, form_file, texts, header, rng)
         year = int(p.date[:4])
-        write_summary_docx(summary, p.unit, summary_statements(form, p.unit, expected, protect, year, truth), year)
-        windows_zip(inbox / f"{folder}.zip", {f"{folder}/{p.file}": form_file.read_bytes(),
-                                              f"{folder}/{summary.name}": summary.read_bytes()})
-    truth.files += [SampleFile(f"{folder}.zip", "unpacked"),
-                    SampleFile(f"{folder}.zip/{folder}/{summary.name}", "summary", p.unit)]
+        write_summary_docx(
+            summary, p.unit, summary_statements(form, p.unit, expected, protect, year, truth), year
+        )
+        windows_zip(
+            inbox / f"{folder}.zip",
+            {f"{folder}/{p.file}": form_file.read_bytes(), f"{folder}/{summary.name}": summary.read_bytes()},
+        )
+    truth.files += [
+        SampleFile(f"{folder}.zip", "unpacked"),
+        SampleFile(f"{folder}.zip/{folder}/{summary.name}", "summary", p.unit),
+    ]
     return f"{folder}.zip/{folder}/{p.file}"
 
 
-def _write_plan(form: Form, inbox: Path, p: Plan, values: dict, messer: Messer, rng: random.Random,
-                truth: Truth, is_draft: bool, protect: set[str] = frozenset()) -> None:
+def _write_plan(
+    form: Form,
+    inbox: Path,
+    p: Plan,
+    values: dict,
+    messer: Messer,
+    rng: random.Random,
+    truth: Truth,
+    is_draft: bool,
+    protect: set[str] = frozenset(),
+) -> None:
     # Which blanks this unit leaves empty, and one it answers with words; never the ones broken on purpose.
     blanks = {i.code: values[i.key] for i in form.items}  # the year's codes, by concept
     free = [c for c in form.codes if c not in protect]
     for code in rng.sample(free, rng.choice([0, 0, 1, 2, 3])):
         blanks[code] = None
     unreadable = rng.choice(free) if rng.random() < 0.15 else None
-    header = {"unit": p.written, "date": p.date, "person": rng.choice(PEOPLE),
-              "phone": f"0512-6{rng.randint(1000000, 9999999)}"}
+    header = {
+        "unit": p.written,
+        "date": p.date,
+        "person": rng.choice(PEOPLE),
+        "phone": f"0512-6{rng.randint(1000000, 9999999)}",
+    }
     expected: dict[str, Expected] = {}
-    in_sums = {c for rule in form.rules if "==" in rule.check for c in re.findall(r"\d\d[A-Z]?\.\d", rule.check)}
+    in_sums = {
+        c for rule in form.rules if "==" in rule.check for c in re.findall(r"\d\d[A-Z]?\.\d", rule.check)
+    }
     path = inbox / p.file
     if p.container.startswith("template"):
         cells = {}
@@ -978,7 +1213,9 @@ def _write_plan(form: Form, inbox: Path, p: Plan, values: dict, messer: Messer, 
         if unreadable:
             texts[unreadable], expected[unreadable] = "见附件", Expected(None, UNREADABLE)
         y, m, d = p.date.split("-")
-        header["date_text"] = rng.choice([f"{y}年{int(m)}月{int(d)}日", f"{y}年{m}月{d}日", f"{y}.{int(m)}.{int(d)}"])
+        header["date_text"] = rng.choice(
+            [f"{y}年{int(m)}月{int(d)}日", f"{y}年{m}月{d}日", f"{y}.{int(m)}.{int(d)}"]
+        )
         header["date_text"] = p.variant.get("date_text", header["date_text"])
         marks = _revisions(form, p, texts, expected, protect, truth)
         layout = "sentence"
@@ -987,8 +1224,15 @@ def _write_plan(form: Form, inbox: Path, p: Plan, values: dict, messer: Messer, 
         elif p.container in ("docx", "docx-seedhdr") and p.variant.get("zip_folder"):
             path = _write_zipped(form, inbox, p, texts, header, rng, expected, protect, truth)
         elif p.container in ("docx", "docx-seedhdr"):
-            write_sentence_docx(form, path, texts, header, rng, merge_like_seed=rng.random() < 0.7,
-                                header_in_table=p.container == "docx-seedhdr")
+            write_sentence_docx(
+                form,
+                path,
+                texts,
+                header,
+                rng,
+                merge_like_seed=rng.random() < 0.7,
+                header_in_table=p.container == "docx-seedhdr",
+            )
             if marks:
                 revise_docx(path, marks)
         elif p.container == "xlsx":
@@ -1029,8 +1273,17 @@ def _reorganised_plans(plans: list[Plan], year: int, exclude=()) -> None:
         docx_plans[1].container = LAST_YEAR
 
 
-def _write_reorganised(form: Form, path: Path, p: Plan, values: dict, texts: dict, expected: dict, header: dict,
-                       rng: random.Random, truth: Truth) -> str:
+def _write_reorganised(
+    form: Form,
+    path: Path,
+    p: Plan,
+    values: dict,
+    texts: dict,
+    expected: dict,
+    header: dict,
+    rng: random.Random,
+    truth: Truth,
+) -> str:
     """Write one reorganised form; `expected` is updated where the shape changes what ingest must read."""
     if p.container == VALUE_COLUMN:
         write_value_column_docx(form, path, values, texts, expected, header, rng)
@@ -1051,8 +1304,9 @@ def _write_reorganised(form: Form, path: Path, p: Plan, values: dict, texts: dic
     return "sentence"
 
 
-def write_value_column_docx(form: Form, path: Path, values: dict, texts: dict, expected: dict, header: dict,
-                            rng: random.Random) -> None:
+def write_value_column_docx(
+    form: Form, path: Path, values: dict, texts: dict, expected: dict, header: dict, rng: random.Random
+) -> None:
     """The notice's table with the blanks left empty and a column 填报数 added on the right. A line with one
     blank holds the unit's typing; a line with several holds their numbers in one cell, joined by 、."""
     document = docx.Document()
@@ -1094,7 +1348,9 @@ def pair_label(form: Form, line: Line, k: int, rng: random.Random) -> str:
     if k:
         before = before.removeprefix(form.item(line.codes[k - 1]).unit)
     before = before.strip("，,；;。：: ")
-    own = item.label.rstrip("）)")[-2:] in before  # the words before the blank describe it (not 「共协助…帮助」)
+    own = (
+        item.label.rstrip("）)")[-2:] in before
+    )  # the words before the blank describe it (not 「共协助…帮助」)
     words = before if own and rng.random() < 0.5 else item.label
     return f"{words}（{item.unit}）"
 
@@ -1116,21 +1372,29 @@ def write_label_pairs_xlsx(form: Form, path: Path, texts: dict, header: dict, rn
             if texts[code].strip(" \u3000_"):
                 ws.cell(r, 2, texts[code])
             r += 1
-    ws.cell(r + 1, 1, f"填报人：{header.get('person', '')}  联系电话：{header.get('phone', '')}（{SAMPLE_MARK}）")
+    ws.cell(
+        r + 1, 1, f"填报人：{header.get('person', '')}  联系电话：{header.get('phone', '')}（{SAMPLE_MARK}）"
+    )
     template.save(wb, path)
 
 
 GENERIC_NAME = "新建 Microsoft Word 文档.docx"
 
 
-def _generic_summary(form: Form, inbox: Path, plans: list[Plan], protected: dict, truth: Truth, year: int) -> None:
+def _generic_summary(
+    form: Form, inbox: Path, plans: list[Plan], protected: dict, truth: Truth, year: int
+) -> None:
     """One written summary under the name Word gives a new document: its title names the unit."""
     if year != 2013:
         return
     has = {f.unit for f in truth.files if f.status == "summary"}
     unit = next(p.unit for p in plans if p.unit not in has and p.unit != UNREGISTERED)
-    write_summary_docx(inbox / GENERIC_NAME, unit, summary_statements(
-        form, unit, truth.values.get(unit, {}), protected.get(unit, set()), year, truth), year)
+    write_summary_docx(
+        inbox / GENERIC_NAME,
+        unit,
+        summary_statements(form, unit, truth.values.get(unit, {}), protected.get(unit, set()), year, truth),
+        year,
+    )
     truth.files.append(SampleFile(GENERIC_NAME, "summary", unit, unit_how="按标题"))
 
 
@@ -1138,14 +1402,20 @@ def main(argv: list[str] | None = None) -> int:
     """python -m tests.sample_data --year 2013 [--seed 2013] [--force]: the committed sample, made again."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m tests.sample_data", description="生成示例数据（合成数据，仅供演示和测试）")
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.sample_data", description="生成示例数据（合成数据，仅供演示和测试）"
+    )
     parser.add_argument("--year", type=int, required=True, help="年度；按 2011、2012、2013 的顺序生成")
     parser.add_argument("--seed", type=int, default=2013, help="随机种子（默认 2013，即仓库中的示例数据）")
-    parser.add_argument("--inputs", type=Path, default=config.INPUTS_DIR, help="输入目录（默认：项目的 inputs/）")
+    parser.add_argument(
+        "--inputs", type=Path, default=config.INPUTS_DIR, help="输入目录（默认：项目的 inputs/）"
+    )
     parser.add_argument("--force", action="store_true", help="收件箱已有文件时仍然重建（会删除原有文件）")
     args = parser.parse_args(argv)
     truth = generate(args.inputs, args.year, args.seed, force=args.force)
-    print(f"已生成{args.year}年示例数据（随机种子 {args.seed}）：{args.inputs / str(args.year) / 'submissions'}")
+    print(
+        f"已生成{args.year}年示例数据（随机种子 {args.seed}）：{args.inputs / str(args.year) / 'submissions'}"
+    )
     print(f"共 {len(truth.files)} 个文件，{len(truth.values)} 个单位的统计表")
     return 0
 

@@ -40,8 +40,12 @@ def excel(rows: list[list[str]], how: str, after: tuple[int, ...] = ()) -> bytes
         if k in after:
             lines.append(sep * (len(rows[0]) - 1))
     text = "\r\n".join(lines) + "\r\n"
-    return {"csv-gbk": lambda: text.encode("gbk"), "csv-utf8": lambda: text.encode("utf-8-sig"),
-            "csv-plain": lambda: text.encode("utf-8"), "unicode-text": lambda: text.encode("utf-16")}[how]()
+    return {
+        "csv-gbk": lambda: text.encode("gbk"),
+        "csv-utf8": lambda: text.encode("utf-8-sig"),
+        "csv-plain": lambda: text.encode("utf-8"),
+        "unicode-text": lambda: text.encode("utf-16"),
+    }[how]()
 
 
 def no_python_in(text: str) -> None:
@@ -54,8 +58,15 @@ def no_python_in(text: str) -> None:
 ROWS = [HEADER, ["常熟", "05.1", "12.5", "电话确认"], ["吴江区总工会", "02A.2", "8", "邮件更正"]]
 
 
-@pytest.mark.parametrize("how,encoding", [("csv-gbk", "gb18030"), ("csv-utf8", "utf-8-sig"), ("csv-plain", "utf-8"),
-                                          ("unicode-text", "utf-16-le")])
+@pytest.mark.parametrize(
+    "how,encoding",
+    [
+        ("csv-gbk", "gb18030"),
+        ("csv-utf8", "utf-8-sig"),
+        ("csv-plain", "utf-8"),
+        ("unicode-text", "utf-16-le"),
+    ],
+)
 def test_every_encoding_excel_saves_reads_the_same_rows_with_their_lines(tmp_path, how, encoding):
     path = tmp_path / "corrections.csv"
     path.write_bytes(excel(ROWS, how, after=(1, 2)))
@@ -79,12 +90,19 @@ def test_cells_are_trimmed_and_extra_columns_allowed(tmp_path):
     assert table.rows == [{"unit": "常熟市总工会", "rule": "W04", "reason": "已核实", "备注": "x"}]
 
 
-@pytest.mark.parametrize("data,line,words", [
-    (b"unit,item,value,reason\r\n" + "常熟,05.1,1,确认\r\n".encode("gbk") + b"\x80\x80,05.1,2,\r\n", 3, "无法识别的字符"),
-    (b"PK\x03\x04" + bytes(40), None, "不是文本文件"),
-    ("单位,项目,数值\n".encode("gbk"), 1, "表头缺少列：unit"),
-    ("unit,item,value,reason\n常熟,05.1,1,确认,另一句\n".encode(), 2, "比表头（4 列）多"),
-])
+@pytest.mark.parametrize(
+    "data,line,words",
+    [
+        (
+            b"unit,item,value,reason\r\n" + "常熟,05.1,1,确认\r\n".encode("gbk") + b"\x80\x80,05.1,2,\r\n",
+            3,
+            "无法识别的字符",
+        ),
+        (b"PK\x03\x04" + bytes(40), None, "不是文本文件"),
+        ("单位,项目,数值\n".encode("gbk"), 1, "表头缺少列：unit"),
+        ("unit,item,value,reason\n常熟,05.1,1,确认,另一句\n".encode(), 2, "比表头（4 列）多"),
+    ],
+)
 def test_what_cannot_be_read_is_named_in_chinese(tmp_path, data, line, words):
     path = tmp_path / "corrections.csv"
     path.write_bytes(data)
@@ -106,9 +124,13 @@ def test_zero_byte_and_header_only_tables_have_no_entries(tmp_path):
 def test_year_yaml_in_gbk_is_read_and_a_syntax_error_names_the_line(tmp_path):
     paths = Year(tmp_path / "inputs", tmp_path / "outputs", 2013)
     paths.year_inputs.mkdir(parents=True)
-    paths.year_config.write_bytes("# 年度设置\r\ncity_unit: 苏州市总工会\r\ndeadline: 2013-01-21\r\n".encode("gbk"))
+    paths.year_config.write_bytes(
+        "# 年度设置\r\ncity_unit: 苏州市总工会\r\ndeadline: 2013-01-21\r\n".encode("gbk")
+    )
     assert paths.workspace.year_config(paths.year)["city_unit"] == "苏州市总工会"
-    paths.year_config.write_bytes("city_unit: 苏州市总工会\r\ndeadline: [2013-01-21\r\nform: '2013'\r\n".encode("gbk"))
+    paths.year_config.write_bytes(
+        "city_unit: 苏州市总工会\r\ndeadline: [2013-01-21\r\nform: '2013'\r\n".encode("gbk")
+    )
     with pytest.raises(textfiles.InputFileError) as err:
         paths.workspace.year_config(paths.year)
     assert "year.yaml" in str(err.value) and "第3行" in str(err.value) and "格式有误" in str(err.value)
@@ -118,10 +140,16 @@ def test_year_yaml_in_gbk_is_read_and_a_syntax_error_names_the_line(tmp_path):
 @pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig", "utf-16"])
 def test_narrative_in_any_encoding_fills_its_sections(tmp_path, encoding):
     md = tmp_path / "narrative.md"
-    md.write_bytes("## 典型经验\r\n\r\n各地把送温暖与基层服务结合起来。\r\n\r\n## 存在问题\r\n\r\n档案管理不够及时。\r\n"
-                   .encode(encoding))
+    md.write_bytes(
+        "## 典型经验\r\n\r\n各地把送温暖与基层服务结合起来。\r\n\r\n## 存在问题\r\n\r\n档案管理不够及时。\r\n".encode(
+            encoding
+        )
+    )
     sections, problems = narrative.parse_analyst(md)
-    assert sections == {"experience": ["各地把送温暖与基层服务结合起来。"], "problems": ["档案管理不够及时。"]}
+    assert sections == {
+        "experience": ["各地把送温暖与基层服务结合起来。"],
+        "problems": ["档案管理不够及时。"],
+    }
     assert problems == []
 
 
@@ -129,16 +157,25 @@ def test_sample_years_hold_the_analysts_files_as_windows_saves_them(sample_years
     """So that every test on the sample reads them as the analyst's machine saves them."""
     paths = sample_years[0][2013][1]
     used = dict(analyst_files.check(paths.workspace, paths.year))
-    assert used == {"units.csv": "UTF-8（带BOM）", "2013/year.yaml": "GBK/GB18030", "2013/corrections.csv": "GBK/GB18030",
-                    "2013/waivers.csv": "UTF-16（Unicode 文本）", "2013/narrative.md": "GBK/GB18030"}
+    assert used == {
+        "units.csv": "UTF-8（带BOM）",
+        "2013/year.yaml": "GBK/GB18030",
+        "2013/corrections.csv": "GBK/GB18030",
+        "2013/waivers.csv": "UTF-16（Unicode 文本）",
+        "2013/narrative.md": "GBK/GB18030",
+    }
     assert (paths.year_inputs / "corrections.csv").read_bytes().endswith(b"\r\n,,,\r\n")
     assert b"\r\n,,\r\n" in paths.registry.read_bytes()
 
 
 # --- the registry ------------------------------------------------------------------------------------------
 
-REGISTRY = [["name", "aliases", "type"], ["常熟市总工会", "常熟|常熟市", "市、区"], ["吴江区总工会", "吴江|吴江市总工会", "市、区"],
-            ["市教育工会", "教育局工会", "局（公司）"]]
+REGISTRY = [
+    ["name", "aliases", "type"],
+    ["常熟市总工会", "常熟|常熟市", "市、区"],
+    ["吴江区总工会", "吴江|吴江市总工会", "市、区"],
+    ["市教育工会", "教育局工会", "局（公司）"],
+]
 
 
 @pytest.mark.parametrize("how", ["csv-gbk", "unicode-text", "csv-utf8"])
@@ -147,16 +184,31 @@ def test_registry_saved_by_excel_is_read_and_applied(tmp_path, how):
     path.write_bytes(excel(REGISTRY, how, after=(1, 3)))
     registry = Registry.load(path)
     assert registry.names == ["常熟市总工会", "吴江区总工会", "市教育工会"]
-    assert registry.resolve("吴江市总工会").name == "吴江区总工会" and registry.resolve("常熟").name == "常熟市总工会"
+    assert (
+        registry.resolve("吴江市总工会").name == "吴江区总工会"
+        and registry.resolve("常熟").name == "常熟市总工会"
+    )
     assert registry.types["市教育工会"] == "局(公司)"  # typed with full-width brackets
 
 
-@pytest.mark.parametrize("line,words", [
-    (["常熟市 总工会", "", "市、区"], ["第2行「常熟市总工会」", "第6行「常熟市 总工会」", "同一个单位名称"]),
-    (["ＡＢ工会", "吴江市总工会", "直属"], ["第3行单位「吴江区总工会」", "第6行单位「ＡＢ工会」", "吴江市总工会"]),
-    (["太仓市总工会", "吴江区总工会", "市、区"], ["第6行单位「太仓市总工会」的别名「吴江区总工会」", "第3行单位「吴江区总工会」的名称"]),
-    (["某工会", "", "区"], ["第6行单位「某工会」的类型「区」有误", "市、区 / 局(公司) / 直属"]),
-])
+@pytest.mark.parametrize(
+    "line,words",
+    [
+        (
+            ["常熟市 总工会", "", "市、区"],
+            ["第2行「常熟市总工会」", "第6行「常熟市 总工会」", "同一个单位名称"],
+        ),
+        (
+            ["ＡＢ工会", "吴江市总工会", "直属"],
+            ["第3行单位「吴江区总工会」", "第6行单位「ＡＢ工会」", "吴江市总工会"],
+        ),
+        (
+            ["太仓市总工会", "吴江区总工会", "市、区"],
+            ["第6行单位「太仓市总工会」的别名「吴江区总工会」", "第3行单位「吴江区总工会」的名称"],
+        ),
+        (["某工会", "", "区"], ["第6行单位「某工会」的类型「区」有误", "市、区 / 局(公司) / 直属"]),
+    ],
+)
 def test_registry_clash_names_both_entries_and_units_csv(tmp_path, line, words):
     path = tmp_path / "units.csv"
     path.write_bytes(excel(REGISTRY + [line], "csv-gbk", after=(2,)))
@@ -169,8 +221,11 @@ def test_registry_clash_names_both_entries_and_units_csv(tmp_path, line, words):
 
 
 def test_every_clash_is_listed_at_once():
-    frame = pd.DataFrame(REGISTRY[1:] + [["常熟市总工会", "", "市、区"], ["太仓", "常熟", "市、区"],
-                                         ["昆山", "教育局工会", "市"]], columns=REGISTRY[0])
+    frame = pd.DataFrame(
+        REGISTRY[1:]
+        + [["常熟市总工会", "", "市、区"], ["太仓", "常熟", "市、区"], ["昆山", "教育局工会", "市"]],
+        columns=REGISTRY[0],
+    )
     with pytest.raises(RegistryError) as err:
         Registry(frame)
     assert str(err.value).count("\n  ") == 4  # a name twice, a wrong type, two aliases another unit has
@@ -234,7 +289,9 @@ WAIVERS = [["unit", "rule", "reason"], ["吴江", "W04", "已核实"]]
 def test_corrections_and_waivers_saved_by_excel_are_applied(year, how):
     out = _clean(year, excel(FIXES, how, after=(0, 1)), excel(WAIVERS, how, after=(0,)))
     v = out["values"].set_index(["unit", "item"])
-    assert v.loc[("常熟市总工会", "02A.2"), "value"] == "8" and v.loc[("吴江区总工会", "04A.1"), "value"] == "3"
+    assert (
+        v.loc[("常熟市总工会", "02A.2"), "value"] == "8" and v.loc[("吴江区总工会", "04A.1"), "value"] == "3"
+    )
     assert out["audit"]["status"].tolist() == ["applied"] * 3
     assert out["audit"]["line"].tolist() == [3, 5, 3]  # lines in the files, the empty rows counted
     assert "A01" not in set(out["issues"]["rule"])
@@ -262,7 +319,10 @@ def test_two_values_for_one_item_are_an_error_naming_both(year):
     audit = out["audit"].set_index("line")
     assert audit.loc[2, "status"] == audit.loc[5, "status"] == "unmatched"  # neither applied
     values = out["values"].set_index(["unit", "item"])
-    assert values.loc[("常熟市总工会", "02A.2"), "value"] == "12" and values.loc[("吴江区总工会", "04A.1"), "value"] == "3"
+    assert (
+        values.loc[("常熟市总工会", "02A.2"), "value"] == "12"
+        and values.loc[("吴江区总工会", "04A.1"), "value"] == "3"
+    )
     errors = out["issues"][(out["issues"]["rule"] == "A01") & (out["issues"]["severity"] == "error")]
     assert len(errors) == 2
     for message in errors["message"]:
@@ -285,6 +345,7 @@ def test_an_exact_duplicate_is_a_warning_and_applied_once(year):
 
 # --- through the command line ------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def inputs_copy(tmp_path):
     """The sample's 2013 alone (no earlier year to process first): the check must stop the run at once."""
@@ -293,17 +354,51 @@ def inputs_copy(tmp_path):
 
 
 def _run(inputs, tmp_path):
-    return subprocess.run([sys.executable, "-m", "wennuan_lib", "run", "--year", "2013", "--inputs", str(inputs),
-                           "--outputs", str(tmp_path / "outputs")], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wennuan_lib",
+            "run",
+            "--year",
+            "2013",
+            "--inputs",
+            str(inputs),
+            "--outputs",
+            str(tmp_path / "outputs"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
-@pytest.mark.parametrize("name,data,words", [
-    ("2013/corrections.csv", b"unit,item,value,reason\r\n" + "常熟,05.1,1,确认\r\n".encode("gbk") + b"\xff\x80,05.1,2,\r\n",
-     ["corrections.csv 第3行", "无法识别的字符", "另存为"]),
-    ("2013/year.yaml", "form: '2013'\r\ndeadline: 2013-01-21\r\ncity_unit: [苏州市总工会\r\n".encode("gbk"),
-     ["year.yaml 第4行", "格式有误"]),
-    ("units.csv", None, ["units.csv", "别名「常熟」同时属于", "「常熟市总工会」", "「吴江市工会」", "改正之前不读取任何报送文件"]),
-])
+@pytest.mark.parametrize(
+    "name,data,words",
+    [
+        (
+            "2013/corrections.csv",
+            b"unit,item,value,reason\r\n" + "常熟,05.1,1,确认\r\n".encode("gbk") + b"\xff\x80,05.1,2,\r\n",
+            ["corrections.csv 第3行", "无法识别的字符", "另存为"],
+        ),
+        (
+            "2013/year.yaml",
+            "form: '2013'\r\ndeadline: 2013-01-21\r\ncity_unit: [苏州市总工会\r\n".encode("gbk"),
+            ["year.yaml 第4行", "格式有误"],
+        ),
+        (
+            "units.csv",
+            None,
+            [
+                "units.csv",
+                "别名「常熟」同时属于",
+                "「常熟市总工会」",
+                "「吴江市工会」",
+                "改正之前不读取任何报送文件",
+            ],
+        ),
+    ],
+)
 def test_cli_stops_with_a_chinese_message_naming_the_file(inputs_copy, tmp_path, name, data, words):
     path = inputs_copy / name
     if data is None:  # a registry clash: an alias another unit already has
@@ -321,21 +416,43 @@ def test_cli_stops_with_a_chinese_message_naming_the_file(inputs_copy, tmp_path,
 
 # --- feedback file names --------------------------------------------------------------------------------------
 
+
 def _feedback(units: list[str], form, folder):
     values, issues = [], []
     for unit in units:
         for code in form.codes:
-            values.append({"unit": unit, "item": code, "value": "1", "status": "ok", "raw_text": "1",
-                           "location": "统计表!D5", "file": f"{unit[:10]}.xlsx"})
-        issues.append({"unit": unit, "item": "01A.1", "items": "01A.1", "rule": "N01", "severity": "error",
-                       "message": f"{unit} 的问题", "action": "请补填", "waived": False})
+            values.append(
+                {
+                    "unit": unit,
+                    "item": code,
+                    "value": "1",
+                    "status": "ok",
+                    "raw_text": "1",
+                    "location": "统计表!D5",
+                    "file": f"{unit[:10]}.xlsx",
+                }
+            )
+        issues.append(
+            {
+                "unit": unit,
+                "item": "01A.1",
+                "items": "01A.1",
+                "rule": "N01",
+                "severity": "error",
+                "message": f"{unit} 的问题",
+                "action": "请补填",
+                "waived": False,
+            }
+        )
     cfg = {"year": 2013}
     cache = Artifacts(folder.parent / "cache", "feedback")
     return feedback.write_all(pd.DataFrame(issues), pd.DataFrame(values), form, cfg, folder, cache)
 
 
 def test_colliding_unit_names_get_a_feedback_file_each(tmp_path, form):
-    long = "苏州市某某行业协会所属各基层企业工会联合会暨职工服务中心送温暖活动领导小组办公室及其下属各分支机构"
+    long = (
+        "苏州市某某行业协会所属各基层企业工会联合会暨职工服务中心送温暖活动领导小组办公室及其下属各分支机构"
+    )
     units = ["苏州A?工会", "苏州A:工会", long + "甲", long + "乙", "常熟市总工会"]
     written = _feedback(units, form, tmp_path / "feedback")
     assert len({p.name for p in written}) == len(units) == len(list((tmp_path / "feedback").glob("*.xlsx")))
@@ -348,13 +465,19 @@ def test_colliding_unit_names_get_a_feedback_file_each(tmp_path, form):
 
 # --- the template --------------------------------------------------------------------------------------------
 
+
 def test_template_date_cell_is_validated_and_labels_use_chinese_punctuation(tmp_path, form):
     wb = openpyxl.load_workbook(template.write(form, tmp_path / "t.xlsx"))
     ws = wb.active
     date_name = next(h.name for h in form.header if h.key == "date")
     coord = next(wb.defined_names[date_name].destinations)[1].replace("$", "")
     dv = next(dv for dv in ws.data_validations.dataValidation if coord in dv.sqref)
-    assert dv.type == "date" and "请填写填报日期，例如 2013-01-15" in dv.prompt and dv.error and dv.showErrorMessage
+    assert (
+        dv.type == "date"
+        and "请填写填报日期，例如 2013-01-15" in dv.prompt
+        and dv.error
+        and dv.showErrorMessage
+    )
     labels = [str(c.value) for row in ws.iter_rows(min_row=5) for c in row if isinstance(c.value, str)]
     assert "人，其中农民工总数" in labels and not [t for t in labels if "," in t or ";" in t]
 

@@ -15,12 +15,18 @@ def test_committed_sample_is_what_the_seeded_generator_makes(sample_years):
     committed = tree_hash(ROOT / "inputs")
     assert set(fresh) == set(committed)
     # LibreOffice stamps each file it saves (.doc, .wps, .pdf); every other file is byte for byte the same
-    assert {k for k in fresh if fresh[k] != committed[k]} <= {k for k in fresh if k.endswith((".doc", ".wps", ".pdf"))}
+    assert {k for k in fresh if fresh[k] != committed[k]} <= {
+        k for k in fresh if k.endswith((".doc", ".wps", ".pdf"))
+    }
 
 
 def test_run_all_executes_every_notebook_and_leaves_the_inputs_as_they_were(sample_years):
     results, before, out = sample_years
-    assert "处理完成" in out.stdout and "统计表已读取" in out.stdout and "Traceback" not in out.stdout + out.stderr
+    assert (
+        "处理完成" in out.stdout
+        and "统计表已读取" in out.stdout
+        and "Traceback" not in out.stdout + out.stderr
+    )
     for year in (2011, 2012, 2013):
         run = results[year][1].run
         names = {p.name for p in (run / catalog.dataset("notebooks").path).glob("*.ipynb")}

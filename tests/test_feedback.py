@@ -29,28 +29,68 @@ def _values(form, unit=UNIT, figures=None):
     rows = []
     for k, item in enumerate(form.items):
         value = figures.get(item.code, "1")
-        rows.append({"unit": unit, "item": item.code, "value": "" if value is None else value,
-                     "status": "missing" if value is None else "ok", "raw_text": value or "",
-                     "location": f"统计表!D{k + 5}", "file": f"{unit}统计表.xlsx"})
+        rows.append(
+            {
+                "unit": unit,
+                "item": item.code,
+                "value": "" if value is None else value,
+                "status": "missing" if value is None else "ok",
+                "raw_text": value or "",
+                "location": f"统计表!D{k + 5}",
+                "file": f"{unit}统计表.xlsx",
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def _finding(items, rule, severity, message, action="请核实"):
-    return {"unit": UNIT, "item": items[0] if items else "", "items": "|".join(items), "rule": rule,
-            "severity": severity, "message": message, "action": action, "waived": False}
+    return {
+        "unit": UNIT,
+        "item": items[0] if items else "",
+        "items": "|".join(items),
+        "rule": rule,
+        "severity": severity,
+        "message": message,
+        "action": action,
+        "waived": False,
+    }
 
 
 def _issues():
-    return pd.DataFrame([
-        _finding(["11A.1"], "H01", "warning", "11A.1 为农民工返乡争取经济补贴 78300 万元 与上年（2012年 6.87 万元）相差很大，"
-                                              "请核实是否填错单位", "请核实，或说明与上年相比变化较大的原因"),
-        _finding(["11A.1", "10A.1"], "Y01", "warning", "11A.1 为农民工返乡争取经济补贴 疑似按元填写：填了78300，"
-                                                       "按万元应约为7.83（本表金额单位为万元），请核实",
-                 "请核实金额单位：本表金额一律以万元为单位"),
-        _finding(["02A.2", "02A.1"], "P03", "error", "02A.2 其中困难农民工 12 人 大于 02A.1 当地困难职工总数 10 人：其中数不能大于总数",
-                 "请核对并修改相关数字"),
-        _finding([], "D01", "warning", "报送文件「常熟市总工会统计表.xlsx」的填报日期「2月30日」无法识别", "请核实填报日期"),
-    ])
+    return pd.DataFrame(
+        [
+            _finding(
+                ["11A.1"],
+                "H01",
+                "warning",
+                "11A.1 为农民工返乡争取经济补贴 78300 万元 与上年（2012年 6.87 万元）相差很大，"
+                "请核实是否填错单位",
+                "请核实，或说明与上年相比变化较大的原因",
+            ),
+            _finding(
+                ["11A.1", "10A.1"],
+                "Y01",
+                "warning",
+                "11A.1 为农民工返乡争取经济补贴 疑似按元填写：填了78300，"
+                "按万元应约为7.83（本表金额单位为万元），请核实",
+                "请核实金额单位：本表金额一律以万元为单位",
+            ),
+            _finding(
+                ["02A.2", "02A.1"],
+                "P03",
+                "error",
+                "02A.2 其中困难农民工 12 人 大于 02A.1 当地困难职工总数 10 人：其中数不能大于总数",
+                "请核对并修改相关数字",
+            ),
+            _finding(
+                [],
+                "D01",
+                "warning",
+                "报送文件「常熟市总工会统计表.xlsx」的填报日期「2月30日」无法识别",
+                "请核实填报日期",
+            ),
+        ]
+    )
 
 
 def _rows(path):
@@ -60,12 +100,22 @@ def _rows(path):
 
 
 def _write(tmp_path, form, cfg=None, issues=None, values=None):
-    cfg = {"year": 2013, "contact": "市总工会保障工作部", "phone": "65236564", "feedback_deadline": "2013-01-25",
-           **(cfg or {})}
+    cfg = {
+        "year": 2013,
+        "contact": "市总工会保障工作部",
+        "phone": "65236564",
+        "feedback_deadline": "2013-01-25",
+        **(cfg or {}),
+    }
     figures = {"11A.1": "78300", "02A.2": "12", "02A.1": "10"}
-    return feedback.write_all(_issues() if issues is None else issues,
-                              _values(form, figures=figures) if values is None else values, form, cfg,
-                              tmp_path / "feedback", Artifacts(tmp_path / "cache", "feedback"))
+    return feedback.write_all(
+        _issues() if issues is None else issues,
+        _values(form, figures=figures) if values is None else values,
+        form,
+        cfg,
+        tmp_path / "feedback",
+        Artifacts(tmp_path / "cache", "feedback"),
+    )
 
 
 def test_problem_text_first_codes_last_one_row_per_cell(tmp_path, form):
@@ -78,7 +128,11 @@ def test_problem_text_first_codes_last_one_row_per_cell(tmp_path, form):
         assert not any(rule in str(r[h] or "") for rule in ("H01", "Y01", "P03", "D01") for h in head[:-1]), r
     # must-fix rows first, then the whole form's finding in a row of its own, then the cells in the form's order;
     # the two findings on 11A.1 in one row
-    assert [r["项目"] for r in rows] == ["02A.2 其中困难农民工", "整份统计表", "11A.1 为农民工返乡争取经济补贴"]
+    assert [r["项目"] for r in rows] == [
+        "02A.2 其中困难农民工",
+        "整份统计表",
+        "11A.1 为农民工返乡争取经济补贴",
+    ]
     must, whole, slip = rows
     assert must["类别"] == "必须修改" and must["位置"] == "02A.2：统计表!D8\n02A.1：统计表!D7"
     assert slip["问题"].startswith("①11A.1") and "\n②11A.1" in slip["问题"] and slip["规则"] == "H01\nY01"
@@ -106,13 +160,17 @@ def test_deadline_defaults_to_three_working_days_and_reads_what_the_analyst_type
         assert feedback.deadline({"year": 2013, "feedback_deadline": typed}, friday) == dt.date(2013, 2, 1)
     with pytest.raises(InputFileError) as err:
         feedback.deadline({"year": 2013, "feedback_deadline": "下周五"}, friday, tmp_path / "year.yaml")
-    assert "year.yaml" in str(err.value) and "feedback_deadline" in str(err.value) and "下周五" in str(err.value)
+    assert (
+        "year.yaml" in str(err.value) and "feedback_deadline" in str(err.value) and "下周五" in str(err.value)
+    )
 
 
 def _needed_lines(text: str, width: float) -> int:
     """Lines a wrapped cell needs at the least: each typed line, a Chinese character two widths."""
-    return sum(max(1, math.ceil(sum(2 if ord(ch) > 0x2E80 else 1 for ch in line) / width))
-               for line in str(text).split("\n"))
+    return sum(
+        max(1, math.ceil(sum(2 if ord(ch) > 0x2E80 else 1 for ch in line) / width))
+        for line in str(text).split("\n")
+    )
 
 
 def test_rows_are_high_enough_for_their_text(tmp_path, form):
@@ -121,7 +179,9 @@ def test_rows_are_high_enough_for_their_text(tmp_path, form):
         top = 7 if ws.title == "审核意见" else 3
         for row in ws.iter_rows(min_row=top):
             height = ws.row_dimensions[row[0].row].height
-            lines = max(_needed_lines(c.value or "", ws.column_dimensions[c.column_letter].width) for c in row)
+            lines = max(
+                _needed_lines(c.value or "", ws.column_dimensions[c.column_letter].width) for c in row
+            )
             assert height is None or height >= 15 * lines, (ws.title, row[0].row, height, lines)
 
 
@@ -132,8 +192,15 @@ def test_libreoffice_shows_every_line_of_every_cell(tmp_path, form):
     (path,) = _write(tmp_path, form)
     pdf = tmp_path / "feedback.pdf"
     assert sample.convert_with_libreoffice(path, pdf, "pdf")
-    shown = re.sub(r"\s+", "", subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
-                                              check=True).stdout) if shutil.which("pdftotext") else ""
+    shown = (
+        re.sub(
+            r"\s+",
+            "",
+            subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout,
+        )
+        if shutil.which("pdftotext")
+        else ""
+    )
     assert shown
     for ws in openpyxl.load_workbook(path).worksheets:
         for row in ws.iter_rows(min_row=4):
@@ -173,7 +240,9 @@ def test_the_run_date_is_an_input_of_step_03_only_when_year_yaml_has_no_deadline
     first = manifest.step_inputs(step, year_dir.workspace, 2013, {})
     monkeypatch.setattr(manifest, "run_date", lambda: dt.date(2013, 1, 24))
     second = manifest.step_inputs(step, year_dir.workspace, 2013, {})
-    assert first != second and manifest.fingerprint(step, first, 2013) != manifest.fingerprint(step, second, 2013)
+    assert first != second and manifest.fingerprint(step, first, 2013) != manifest.fingerprint(
+        step, second, 2013
+    )
     year_dir.year_config.write_text("feedback_deadline: 2013-01-30\n", encoding="utf-8")
     fixed = manifest.step_inputs(step, year_dir.workspace, 2013, {})
     monkeypatch.setattr(manifest, "run_date", lambda: dt.date(2013, 1, 23))
@@ -181,7 +250,8 @@ def test_the_run_date_is_an_input_of_step_03_only_when_year_yaml_has_no_deadline
     assert not any("2013-01-2" in v for v in fixed.values())
     other = catalog.step("02_clean")
     assert manifest.step_inputs(other, year_dir.workspace, 2013, {}) == manifest.step_inputs(
-        other, year_dir.workspace, 2013, {})
+        other, year_dir.workspace, 2013, {}
+    )
 
 
 def test_step_03_counts_the_default_deadline_from_the_run_date(year_dir, form, monkeypatch):

@@ -25,18 +25,33 @@ from .conftest import ROOT, Year
 MM = 72 / 25.4
 UNITS = ["张家港市总工会", "常熟市总工会", "太仓市总工会", "昆山市总工会", "吴中区总工会", "相城区总工会"]
 SLIP_UNIT = UNITS[1]
-YEAR_YAML = ("year: 2013\nform: '2013'\ncity_unit: 苏州市总工会\ncampaign: 2013年元旦春节期间送温暖活动\n"
-             "recipient: 江苏省总工会\nreport_date: '2013-01-28'\n")
-ALL_SECTIONS = ("## 典型经验\n\n各地创新方式方法，把温暖送到职工心坎上。\n\n## 存在问题\n\n个别单位报送不够及时。\n\n"
-                "## 下一步打算\n\n进一步做好统计和帮扶工作。\n")
+YEAR_YAML = (
+    "year: 2013\nform: '2013'\ncity_unit: 苏州市总工会\ncampaign: 2013年元旦春节期间送温暖活动\n"
+    "recipient: 江苏省总工会\nreport_date: '2013-01-28'\n"
+)
+ALL_SECTIONS = (
+    "## 典型经验\n\n各地创新方式方法，把温暖送到职工心坎上。\n\n## 存在问题\n\n个别单位报送不够及时。\n\n"
+    "## 下一步打算\n\n进一步做好统计和帮扶工作。\n"
+)
 REPORT_FILES = ("书面总结.pdf", "书面总结.html", "书面总结.docx", "汇总统计表.xlsx", "分单位明细表.xlsx")
 
 
 def figures(form, k: int, **changes) -> dict:
     """A unit's form that breaks no rule: every part adds up to its whole; units differ a little."""
     vals = {c: 1 + k % 3 for c in form.codes}
-    vals.update({"01A.1": 1000 + k, "04C.1": 10 + k, "04A.2": 20 + k, "05.1": 4 * (1 + k % 3), "06.1": 3,
-                 "09.1": 4 * (1 + k % 3), "09.2": 4 * (1 + k % 3), "10A.1": 50 + k, "11A.1": 3})
+    vals.update(
+        {
+            "01A.1": 1000 + k,
+            "04C.1": 10 + k,
+            "04A.2": 20 + k,
+            "05.1": 4 * (1 + k % 3),
+            "06.1": 3,
+            "09.1": 4 * (1 + k % 3),
+            "09.2": 4 * (1 + k % 3),
+            "10A.1": 50 + k,
+            "11A.1": 3,
+        }
+    )
     vals.update(changes)
     return vals
 
@@ -45,8 +60,12 @@ def inbox(y: Year, form, slips: dict | None = None) -> None:
     """Six registered units' template forms; `slips`: unit → {code: value} typed wrong."""
     y.year_config.write_text(YEAR_YAML.replace("2013", str(y.year)), encoding="utf-8")
     for k, unit in enumerate(UNITS):
-        template.write(form, y.inbox / f"{unit}.xlsx", values=figures(form, k, **(slips or {}).get(unit, {})),
-                       header={"unit": unit})
+        template.write(
+            form,
+            y.inbox / f"{unit}.xlsx",
+            values=figures(form, k, **(slips or {}).get(unit, {})),
+            header={"unit": unit},
+        )
 
 
 def after_ingest(y: Year) -> dict:
@@ -92,8 +111,17 @@ def docx_text(path) -> tuple[str, list[str]]:
 def workbook_marks(path) -> tuple[str, str]:
     """(title row, printed header and footer) of a workbook's first sheet."""
     ws = openpyxl.load_workbook(path).worksheets[0]
-    head = "".join(filter(None, (ws.oddHeader.left.text, ws.oddHeader.center.text, ws.oddHeader.right.text,
-                                  ws.oddFooter.center.text)))
+    head = "".join(
+        filter(
+            None,
+            (
+                ws.oddHeader.left.text,
+                ws.oddHeader.center.text,
+                ws.oddHeader.right.text,
+                ws.oddFooter.center.text,
+            ),
+        )
+    )
     return str(ws.cell(1, 1).value), head
 
 
@@ -102,13 +130,18 @@ def workbook_marks(path) -> tuple[str, str]:
 
 def test_an_empty_section_keeps_a_draft_and_every_report_file_says_so(year_dir, form):
     inbox(year_dir, form)
-    (year_dir.year_inputs / "narrative.md").write_text("## 典型经验\n\n各地创新方式方法。\n", encoding="utf-8")
+    (year_dir.year_inputs / "narrative.md").write_text(
+        "## 典型经验\n\n各地创新方式方法。\n", encoding="utf-8"
+    )
     year_dir.ingest()
     out = after_ingest(year_dir)
     reasons = year_dir.load("draft_reasons")
     assert out["draft"] is True
     assert list(reasons["kind"]) == ["待补充", "待补充"]  # nothing else blocks: no error, no slip
-    assert "“存在问题”一节尚未撰写" in reasons["message"].iloc[0] and "narrative.md" in reasons["message"].iloc[0]
+    assert (
+        "“存在问题”一节尚未撰写" in reasons["message"].iloc[0]
+        and "narrative.md" in reasons["message"].iloc[0]
+    )
     assert "## 下一步打算" in reasons["message"].iloc[1]
     folder = year_dir.root / "report"
     pages = pdf_text(folder / "书面总结.pdf")
@@ -139,8 +172,10 @@ def slip_years(tmp_path_factory):
     kept = {}
     for stage, value in stages.items():
         if value:
-            write_csv(pd.DataFrame([{"unit": SLIP_UNIT, "item": "11A.1", "value": value, "reason": "电话确认"}]),
-                      y.year_inputs / "corrections.csv")
+            write_csv(
+                pd.DataFrame([{"unit": SLIP_UNIT, "item": "11A.1", "value": value, "reason": "电话确认"}]),
+                y.year_inputs / "corrections.csv",
+            )
         out = after_ingest(y)
         kept[stage] = {**keep(y, root / stage), "draft": out["draft"], "totals": y.load("totals")}
     return kept
@@ -153,7 +188,11 @@ def test_an_open_slip_in_a_stated_figure_keeps_a_draft_and_is_marked(slip_years)
     assert list(reasons["kind"]) == ["疑似填错"]
     row = reasons.iloc[0]
     assert (row["unit"], row["item"]) == (SLIP_UNIT, "11A.1")
-    assert "78300 万元" in row["message"] and "疑似按“元”填写" in row["message"] and "约为 7.83" in row["message"]
+    assert (
+        "78300 万元" in row["message"]
+        and "疑似按“元”填写" in row["message"]
+        and "约为 7.83" in row["message"]
+    )
     assert "为农民工返乡争取经济补贴" in row["message"] and "corrections.csv" in row["message"]
     assert "Y01" in row["message"] and "O02" in row["message"]  # which rules to waive if the figure is right
     html = (stage["folder"] / "书面总结.html").read_text(encoding="utf-8")
@@ -175,8 +214,12 @@ def test_with_every_section_written_and_the_slip_corrected_the_report_is_final(s
     stage = slip_years["corrected"]
     assert stage["draft"] is False and stage["reasons"].empty
     folder = stage["folder"]
-    texts = {"pdf": "".join(pdf_text(folder / "书面总结.pdf")), "html": (folder / "书面总结.html").read_text("utf-8"),
-             "docx": "".join(docx_text(folder / "书面总结.docx")[0]) + "".join(docx_text(folder / "书面总结.docx")[1])}
+    texts = {
+        "pdf": "".join(pdf_text(folder / "书面总结.pdf")),
+        "html": (folder / "书面总结.html").read_text("utf-8"),
+        "docx": "".join(docx_text(folder / "书面总结.docx")[0])
+        + "".join(docx_text(folder / "书面总结.docx")[1]),
+    }
     for name in ("汇总统计表.xlsx", "分单位明细表.xlsx"):
         texts[name] = "".join(workbook_marks(folder / name))
     for name, text in texts.items():
@@ -191,8 +234,10 @@ def test_the_title_breaks_at_a_word_boundary_in_every_format(slip_years):
     at = lines.index("苏州市总工会关于2013年元旦春节期间")
     assert lines[at + 1] == "送温暖活动情况的总结"
     html = (folder / "书面总结.html").read_text(encoding="utf-8")
-    assert ('<span class="line">苏州市总工会关于2013年元旦春节期间</span><br>'
-            '<span class="line">送温暖活动情况的总结</span>') in html
+    assert (
+        '<span class="line">苏州市总工会关于2013年元旦春节期间</span><br>'
+        '<span class="line">送温暖活动情况的总结</span>'
+    ) in html
     title = next(p for p in docx.Document(folder / "书面总结.docx").paragraphs if "总结" in p.text)
     assert title.text == "苏州市总工会关于2013年元旦春节期间\n送温暖活动情况的总结"
 
@@ -216,17 +261,27 @@ def test_prose_reads_as_the_office_writes(slip_years):
     stage = slip_years["corrected"]
     lines = body_lines(stage["folder"] / "书面总结.pdf")
     for before, after in zip(lines, lines[1:], strict=False):
-        assert not (before[-1:].isdigit() and re.match(r"[\u4e00-\u9fff%]", after)), (before, after)  # 「32 / 个」
+        assert not (before[-1:].isdigit() and re.match(r"[\u4e00-\u9fff%]", after)), (
+            before,
+            after,
+        )  # 「32 / 个」
         year = re.match(r"\d{4}年", after)  # a paragraph opening with the year, the date under the signature
-        assert not (re.search(r"[\u4e00-\u9fff]$", before) and after[:1].isdigit() and not year), (before, after)
+        assert not (re.search(r"[\u4e00-\u9fff]$", before) and after[:1].isdigit() and not year), (
+            before,
+            after,
+        )
     prose = "".join(lines)
     sentences = re.split("。", prose)
     for first, second in zip(sentences, sentences[1:], strict=False):
         assert not ("其中" in first and second.startswith("其中")), second
     html = (stage["folder"] / "书面总结.html").read_text(encoding="utf-8")
-    assert "平均每户发放慰问款物 = 发放款物（06.1） ÷ 慰问困难家庭总数（04C.1） × 10000" in html  # the definition
+    assert (
+        "平均每户发放慰问款物 = 发放款物（06.1） ÷ 慰问困难家庭总数（04C.1） × 10000" in html
+    )  # the definition
     figures = html.count('<span class="fig')
-    assert figures > 50 and len(re.findall(r'<span class="nb">[^<]?<span class="fig', html)) == figures  # unbroken
+    assert (
+        figures > 50 and len(re.findall(r'<span class="nb">[^<]?<span class="fig', html)) == figures
+    )  # unbroken
 
 
 def test_a_slip_in_last_years_total_is_not_compared_with(tmp_path, form):
@@ -246,7 +301,10 @@ def test_a_slip_in_last_years_total_is_not_compared_with(tmp_path, form):
     out = after_ingest(this)
     reasons = this.load("draft_reasons")
     assert out["draft"] is True and list(reasons["kind"]) == ["疑似填错"]
-    assert reasons["message"].iloc[0].startswith("2012年：") and "inputs/2012/corrections.csv" in reasons["message"].iloc[0]
+    assert (
+        reasons["message"].iloc[0].startswith("2012年：")
+        and "inputs/2012/corrections.csv" in reasons["message"].iloc[0]
+    )
     text = out["report"].narrative
     basic = text.plain(text.sections[0].blocks[0].text)
     assert re.search(r"走访职工家庭\d+户，慰问困难企业", basic)  # no 同比 after it
@@ -260,11 +318,18 @@ def test_a_slip_in_last_years_total_is_not_compared_with(tmp_path, form):
 # --- the parts ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("sender", "campaign", "lines"), [
-    ("苏州市总工会", "2013年元旦春节期间送温暖活动", ["苏州市总工会关于2013年元旦春节期间", "送温暖活动情况的总结"]),
-    ("苏州市总工会", "2011年送温暖活动", ["苏州市总工会关于2011年", "送温暖活动情况的总结"]),
-    ("苏州市总工会", "2013年送温暖", ["苏州市总工会关于2013年送温暖情况的总结"]),
-])
+@pytest.mark.parametrize(
+    ("sender", "campaign", "lines"),
+    [
+        (
+            "苏州市总工会",
+            "2013年元旦春节期间送温暖活动",
+            ["苏州市总工会关于2013年元旦春节期间", "送温暖活动情况的总结"],
+        ),
+        ("苏州市总工会", "2011年送温暖活动", ["苏州市总工会关于2011年", "送温暖活动情况的总结"]),
+        ("苏州市总工会", "2013年送温暖", ["苏州市总工会关于2013年送温暖情况的总结"]),
+    ],
+)
 def test_title_breaks_only_between_its_words_in_a_trapezoid(sender, campaign, lines):
     parts = narrative.title_parts(sender, campaign)
     assert narrative.break_title(parts) == lines
@@ -293,14 +358,27 @@ def test_a_figure_an_order_of_magnitude_outside_its_peers_is_suspected(form):
 
 
 def test_suspects_are_open_slip_findings_on_counted_units(form):
-    issues = pd.DataFrame([
-        {"unit": "甲", "item": "11A.1", "rule": "Y01", "waived": False},
-        {"unit": "甲", "item": "11A.1", "rule": "O02", "waived": False},
-        {"unit": "乙", "item": "11A.1", "rule": "Y01", "waived": True},  # waived: settled
-        {"unit": "丙", "item": "11A.1", "rule": "O02", "waived": False},  # not in the registry: not counted
-        {"unit": "丁", "item": "05.1", "rule": "W02", "waived": False}])  # not a slip check
-    values = pd.DataFrame([{"unit": u, "registered": u != "丙", "item": i, "value": "78300"}
-                           for u in "甲乙丙丁" for i in ("11A.1", "05.1")])
+    issues = pd.DataFrame(
+        [
+            {"unit": "甲", "item": "11A.1", "rule": "Y01", "waived": False},
+            {"unit": "甲", "item": "11A.1", "rule": "O02", "waived": False},
+            {"unit": "乙", "item": "11A.1", "rule": "Y01", "waived": True},  # waived: settled
+            {
+                "unit": "丙",
+                "item": "11A.1",
+                "rule": "O02",
+                "waived": False,
+            },  # not in the registry: not counted
+            {"unit": "丁", "item": "05.1", "rule": "W02", "waived": False},
+        ]
+    )  # not a slip check
+    values = pd.DataFrame(
+        [
+            {"unit": u, "registered": u != "丙", "item": i, "value": "78300"}
+            for u in "甲乙丙丁"
+            for i in ("11A.1", "05.1")
+        ]
+    )
     found = draft.suspects(issues, values, form, 2013)
     assert [(s.unit, s.item, s.rules, s.yuan) for s in found] == [("甲", "11A.1", ["Y01", "O02"], True)]
 
@@ -312,7 +390,9 @@ def test_last_years_suspect_is_keyed_by_this_years_code_and_worded_in_its_own(fo
     values = pd.DataFrame([{"unit": "太仓市总工会", "registered": True, "item": "11B.1", "value": "34400"}])
     found = draft.carried(draft.suspects(issues, values, then, 2011), then, form)
     assert [(s.item, s.year) for s in found] == [("11A.1", 2011)]
-    assert found[0].what.startswith("太仓市总工会 11B.1 为农民工返乡争取经济补贴 填的 34400 万元，疑似按“元”填写")
+    assert found[0].what.startswith(
+        "太仓市总工会 11B.1 为农民工返乡争取经济补贴 填的 34400 万元，疑似按“元”填写"
+    )
 
 
 @pytest.mark.parametrize("n", [30, 300, 3000])
@@ -326,16 +406,33 @@ def test_unit_charts_draw_the_leading_units_and_sum_up_the_rest(n, tmp_path, mon
     assert data.series[1][1][0] is None  # a blank stays a blank (未填), never 0
     drawn = {}
     real = charts.save
-    monkeypatch.setattr(charts, "save", lambda fig, path: drawn.update(
-        texts=[t.get_text() for ax in fig.axes for t in ax.texts], title=fig.axes[0].get_title(),
-        rotations={t.get_rotation() for ax in fig.axes for t in [*ax.texts, ax.xaxis.label, ax.yaxis.label]
-                   if t.get_text()},
-        labels=[t.get_text() for t in fig.axes[0].get_yticklabels()], extra=[t.get_text() for t in fig.texts])
-        or real(fig, path))
+    monkeypatch.setattr(
+        charts,
+        "save",
+        lambda fig, path: (
+            drawn.update(
+                texts=[t.get_text() for ax in fig.axes for t in ax.texts],
+                title=fig.axes[0].get_title(),
+                rotations={
+                    t.get_rotation()
+                    for ax in fig.axes
+                    for t in [*ax.texts, ax.xaxis.label, ax.yaxis.label]
+                    if t.get_text()
+                },
+                labels=[t.get_text() for t in fig.axes[0].get_yticklabels()],
+                extra=[t.get_text() for t in fig.texts],
+            )
+            or real(fig, path)
+        ),
+    )
     charts.setup()
-    chart = charts.by_unit(data, "funds_by_unit", "各单位筹集和发放慰问款物", "万元", True, "数据来源", tmp_path)
+    chart = charts.by_unit(
+        data, "funds_by_unit", "各单位筹集和发放慰问款物", "万元", True, "数据来源", tmp_path
+    )
     assert drawn["labels"] == data.units and "未填" in drawn["texts"]
-    assert drawn["title"] == "" and drawn["rotations"] == {0.0}  # the caption has the title; measures horizontal
+    assert drawn["title"] == "" and drawn["rotations"] == {
+        0.0
+    }  # the caption has the title; measures horizontal
     assert any(f"其余{n - 10}个单位" in t for t in drawn["extra"])
     width, height = Image.open(chart.path).size
     assert height <= width  # the same size at 30, 300 and 3,000 units
@@ -348,15 +445,53 @@ def test_no_remainder_bar_is_invented():
 
 
 def test_appendix_says_plain_words_and_word_columns_keep_codes_whole(form):
-    totals = pd.DataFrame([{"item": i.code, "kind": "item", "label": i.label, "measure": i.unit, "value": "1",
-                            "市、区": "1", "局(公司)": "", "直属": "", "units_reported": "1", "units_missing": "0",
-                            "previous": "", "change_pct": ""} for i in form.items])
-    values = pd.DataFrame([{"unit": "常熟市总工会", "unit_type": "市、区", "registered": True, "item": c, "value": "1"}
-                           for c in form.codes])
-    status = pd.DataFrame([{"unit": "常熟市总工会", "unit_type": "市、区", "registered": True, "form": "已报",
-                            "form_date": "2013-01-10", "late": "按时", "summary": "已报"},
-                           {"unit": "物流工会", "unit_type": "", "registered": False, "form": "已报",
-                            "form_date": "2013-01-10", "late": "按时", "summary": "未报"}])
+    totals = pd.DataFrame(
+        [
+            {
+                "item": i.code,
+                "kind": "item",
+                "label": i.label,
+                "measure": i.unit,
+                "value": "1",
+                "市、区": "1",
+                "局(公司)": "",
+                "直属": "",
+                "units_reported": "1",
+                "units_missing": "0",
+                "previous": "",
+                "change_pct": "",
+            }
+            for i in form.items
+        ]
+    )
+    values = pd.DataFrame(
+        [
+            {"unit": "常熟市总工会", "unit_type": "市、区", "registered": True, "item": c, "value": "1"}
+            for c in form.codes
+        ]
+    )
+    status = pd.DataFrame(
+        [
+            {
+                "unit": "常熟市总工会",
+                "unit_type": "市、区",
+                "registered": True,
+                "form": "已报",
+                "form_date": "2013-01-10",
+                "late": "按时",
+                "summary": "已报",
+            },
+            {
+                "unit": "物流工会",
+                "unit_type": "",
+                "registered": False,
+                "form": "已报",
+                "form_date": "2013-01-10",
+                "late": "按时",
+                "summary": "未报",
+            },
+        ]
+    )
     t1, _, t3 = appendix.tables(form, totals, values, status, False)
     assert t3.rows[1][0] == "物流工会（未列入报送单位名单，未计入合计）" and "不在名录" not in str(t3.rows)
     widths = render.column_widths(t1, (297 - 37 - 35) * MM)

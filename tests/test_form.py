@@ -52,8 +52,9 @@ def test_a_new_year_is_a_copy_and_edit(tmp_path, monkeypatch):
     from wennuan_lib import form as form_mod
 
     src = (config.FORMS_DIR / "2013.yaml").read_text(encoding="utf-8")
-    (tmp_path / "2014.yaml").write_text(src.replace('form: "2013"', 'form: "2014"')
-                                        .replace("2013年元旦", "2014年元旦"), encoding="utf-8")
+    (tmp_path / "2014.yaml").write_text(
+        src.replace('form: "2013"', 'form: "2014"').replace("2013年元旦", "2014年元旦"), encoding="utf-8"
+    )
     monkeypatch.setattr(config, "FORMS_DIR", tmp_path)
     form_mod.load_form.cache_clear()
     try:
@@ -82,9 +83,13 @@ def test_a_year_overrides_one_policy_entry(tmp_path, monkeypatch):
     src = (config.FORMS_DIR / "2013.yaml").read_text(encoding="utf-8")
     message = form_mod.load_form(2013).policy.rule("W02").message
     override = '\npolicy:\n  rules.W02: {check: "06.1 <= 1.5 * 05.1"}\n'
-    (tmp_path / "2014.yaml").write_text(src.replace('form: "2013"', 'form: "2014"') + override, encoding="utf-8")
-    (tmp_path / "2015.yaml").write_text(src.replace('form: "2013"', 'form: "2015"')
-                                        + '\npolicy:\n  rules.W99: {check: "06.1 <= 05.1"}\n', encoding="utf-8")
+    (tmp_path / "2014.yaml").write_text(
+        src.replace('form: "2013"', 'form: "2014"') + override, encoding="utf-8"
+    )
+    (tmp_path / "2015.yaml").write_text(
+        src.replace('form: "2013"', 'form: "2015"') + '\npolicy:\n  rules.W99: {check: "06.1 <= 05.1"}\n',
+        encoding="utf-8",
+    )
     monkeypatch.setattr(config, "FORMS_DIR", tmp_path)
     form_mod.load_form.cache_clear()
     try:

@@ -62,11 +62,15 @@ def bomb(size: int) -> bytes:
     return out.getvalue()
 
 
-LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">'
-          b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;">]><w:document xmlns:w="http://schemas.openxmlformats.org/'
-          b'wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>&lol3;</w:t></w:r></w:p></w:body></w:document>')
-XXE = (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-       b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">&x;</workbook>')
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">'
+    b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;">]><w:document xmlns:w="http://schemas.openxmlformats.org/'
+    b'wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>&lol3;</w:t></w:r></w:p></w:body></w:document>'
+)
+XXE = (
+    b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">&x;</workbook>'
+)
 
 
 def hostile_files(form, tmp) -> dict[str, tuple[bytes, str]]:
@@ -91,7 +95,9 @@ def small_limits(monkeypatch):
     monkeypatch.setattr(config, "MAX_INFLATED_BYTES", 20 * 2**20)
 
 
-def test_each_bad_file_is_named_with_its_reason_and_the_good_ones_are_read(year_dir, form, small_limits, tmp_path):
+def test_each_bad_file_is_named_with_its_reason_and_the_good_ones_are_read(
+    year_dir, form, small_limits, tmp_path
+):
     good_submission(year_dir, form)
     bad = hostile_files(form, tmp_path)
     for name, (data, _) in bad.items():
@@ -104,7 +110,9 @@ def test_each_bad_file_is_named_with_its_reason_and_the_good_ones_are_read(year_
     for name, (_, word) in bad.items():
         assert log.loc[name, "status"] == "rejected", name
         assert word in log.loc[name, "reason"], (name, log.loc[name, "reason"])
-    assert (log.loc[["~$常熟市总工会.xlsx", "Thumbs.db", ".DS_Store", "说明.txt"], "status"] == "skipped").all()
+    assert (
+        log.loc[["~$常熟市总工会.xlsx", "Thumbs.db", ".DS_Store", "说明.txt"], "status"] == "skipped"
+    ).all()
     assert log.loc[GOOD, "status"] == "read"
     assert frames["values"].set_index("item").loc["01A.1", "value"] == "5"
     assert tree_hash(year_dir.inputs) == before
@@ -169,14 +177,23 @@ def test_fuzz_never_raises_never_invents(tmp_path):
     def never(text, money):
         p = parse_blank(text, money)  # never raises
         if p.status == OK and p.value != 0:
-            assert re.search(r"\d", __import__("unicodedata").normalize("NFKC", text)) or any(c in CN_NUMERAL for c in text)
+            assert re.search(r"\d", __import__("unicodedata").normalize("NFKC", text)) or any(
+                c in CN_NUMERAL for c in text
+            )
 
     never()
 
 
 FORMATS = [
-    lambda n: f"{n:,}", lambda n: f"{n:,}".replace(",", "，"), lambda n: str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９")),
-    lambda n: f" {n} ", lambda n: f"约{n}", lambda n: f"{n}余", lambda n: f"{n}多", lambda n: f"为{n}", lambda n: f"共{n}人",
+    lambda n: f"{n:,}",
+    lambda n: f"{n:,}".replace(",", "，"),
+    lambda n: str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+    lambda n: f" {n} ",
+    lambda n: f"约{n}",
+    lambda n: f"{n}余",
+    lambda n: f"{n}多",
+    lambda n: f"为{n}",
+    lambda n: f"共{n}人",
 ]
 
 
@@ -201,7 +218,11 @@ def test_fuzz_round_trips_every_number_format():
     @settings(max_examples=300, deadline=None)
     @given(st.decimals(min_value=0, max_value=10**6, places=2, allow_nan=False, allow_infinity=False))
     def money(d):
-        for text in (f"{d}", f"{d}万元", f"{d}".translate(str.maketrans("0123456789.", "０１２３４５６７８９．"))):
+        for text in (
+            f"{d}",
+            f"{d}万元",
+            f"{d}".translate(str.maketrans("0123456789.", "０１２３４５６７８９．")),
+        ):
             assert parse_blank(text, money=True).value == d
 
     counts()
@@ -216,12 +237,25 @@ def test_strict_mode_fails_on_a_rejected_file(tmp_path, form):
     shutil.copy(ROOT / "inputs" / "units.csv", inputs / "units.csv")
     vals = {c: 1 for c in form.codes}
     vals.update({"01A.1": 1000, "05.1": 4, "04C.1": 10, "09.1": 4, "09.2": 4, "10A.1": 10})
-    template.write(form, inputs / "2013" / "submissions" / "a.xlsx", values=vals, header={"unit": "常熟市总工会"})
+    template.write(
+        form, inputs / "2013" / "submissions" / "a.xlsx", values=vals, header={"unit": "常熟市总工会"}
+    )
     (inputs / "2013" / "submissions" / "坏.docx").write_bytes(b"garbage")
-    (inputs / "2013" / "narrative.md").write_text("## 典型经验\n\n好。\n\n## 存在问题\n\n无。\n\n## 下一步打算\n\n继续。\n",
-                                                  encoding="utf-8")  # every section written: 定稿 is possible
-    base = [sys.executable, "-m", "wennuan_lib", "run", "--year", "2013", "--inputs", str(inputs), "--outputs",
-            str(tmp_path / "out")]
+    (inputs / "2013" / "narrative.md").write_text(
+        "## 典型经验\n\n好。\n\n## 存在问题\n\n无。\n\n## 下一步打算\n\n继续。\n", encoding="utf-8"
+    )  # every section written: 定稿 is possible
+    base = [
+        sys.executable,
+        "-m",
+        "wennuan_lib",
+        "run",
+        "--year",
+        "2013",
+        "--inputs",
+        str(inputs),
+        "--outputs",
+        str(tmp_path / "out"),
+    ]
     plain = subprocess.run(base, capture_output=True, text=True, timeout=600)
     assert plain.returncode == 0 and "无法读取 1 个" in plain.stdout and "定稿" in plain.stdout
     strict = subprocess.run(base + ["--strict"], capture_output=True, text=True, timeout=600)
@@ -246,9 +280,23 @@ def test_hostile_folder_among_good_ones_runs_clean_in_bounded_memory(tmp_path, f
     for name, (data, _) in bad.items():
         (inbox / name).write_bytes(data)
     before = tree_hash(tmp_path / "inputs")
-    out = subprocess.run([sys.executable, "-m", "wennuan_lib", "run", "--year", "2013", "--inputs",
-                          str(tmp_path / "inputs"), "--outputs", str(tmp_path / "outputs")],
-                         capture_output=True, text=True, timeout=900)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wennuan_lib",
+            "run",
+            "--year",
+            "2013",
+            "--inputs",
+            str(tmp_path / "inputs"),
+            "--outputs",
+            str(tmp_path / "outputs"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert out.returncode == 0, out.stderr
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     assert peak_mib < 1024, peak_mib
@@ -257,5 +305,7 @@ def test_hostile_folder_among_good_ones_runs_clean_in_bounded_memory(tmp_path, f
         assert log.loc[name, "status"] == "rejected" and word in log.loc[name, "reason"], name
         assert name in out.stdout  # the summary names every rejected file
     rejected = log.loc[sorted(good)].query("status == 'rejected'")
-    assert list(rejected.index) == [n for n in sorted(good) if n.endswith(".png")]  # only the sample's own scan
+    assert list(rejected.index) == [
+        n for n in sorted(good) if n.endswith(".png")
+    ]  # only the sample's own scan
     assert tree_hash(tmp_path / "inputs") == before

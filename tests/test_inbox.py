@@ -47,9 +47,12 @@ def sentence_xls(form, path: Path, header=None, seed: int = 1) -> dict:
 def check_values(frames, expected, file: str) -> None:
     rows = frames["extracted"][frames["extracted"]["file"] == file].set_index("item")
     assert len(rows) == 67, file
-    wrong = [(c, rows.loc[c, "raw_text"], rows.loc[c, "value"]) for c, e in expected.items()
-             if (rows.loc[c, "status"], rows.loc[c, "value"], bool(rows.loc[c, "approx"]))
-             != (e.status, format_value(e.value), e.approx)]
+    wrong = [
+        (c, rows.loc[c, "raw_text"], rows.loc[c, "value"])
+        for c, e in expected.items()
+        if (rows.loc[c, "status"], rows.loc[c, "value"], bool(rows.loc[c, "approx"]))
+        != (e.status, format_value(e.value), e.approx)
+    ]
     assert not wrong, wrong
 
 
@@ -61,17 +64,34 @@ def convert(src: Path, to: str) -> Path:
     """A copy converted by LibreOffice (to = "doc:MS Word 97" or "pdf")."""
     out = src.parent / "converted"
     out.mkdir(exist_ok=True)
-    subprocess.run([readers.soffice(), f"-env:UserInstallation=file://{src.parent / 'lo-profile'}", "--headless",
-                    "--convert-to", to, "--outdir", str(out), str(src)], capture_output=True, timeout=180,
-                   env={**os.environ, "HOME": str(src.parent)})
+    subprocess.run(
+        [
+            readers.soffice(),
+            f"-env:UserInstallation=file://{src.parent / 'lo-profile'}",
+            "--headless",
+            "--convert-to",
+            to,
+            "--outdir",
+            str(out),
+            str(src),
+        ],
+        capture_output=True,
+        timeout=180,
+        env={**os.environ, "HOME": str(src.parent)},
+    )
     return out / f"{src.stem}.{to.split(':')[0]}"
 
 
 # --- the container by content -----------------------------------------------------------------------
 
+
 def test_et_and_extensionless_and_misnamed_excel_are_read_by_content(form, year_dir, tmp_path):
     expected = sentence_xls(form, tmp_path / "x.xls")
-    names = {"常熟市总工会.et": "常熟市总工会", "吴中区总工会.xlsx": "吴中区总工会", "太仓市总工会统计表": "太仓市总工会"}
+    names = {
+        "常熟市总工会.et": "常熟市总工会",
+        "吴中区总工会.xlsx": "吴中区总工会",
+        "太仓市总工会统计表": "太仓市总工会",
+    }
     for name, unit in names.items():
         header = {**HEADER, "unit": unit}
         sentence_xls(form, tmp_path / "y.xls", header)
@@ -87,7 +107,9 @@ def test_et_and_extensionless_and_misnamed_excel_are_read_by_content(form, year_
 
 def test_docx_named_doc_and_xlsx_named_et_are_read_by_content(form, year_dir):
     expected = sentence_docx(form, year_dir.inbox / "常熟市总工会.doc")
-    template.write(form, year_dir.inbox / "吴中区总工会.et", values={"01A.1": 7}, header={"unit": "吴中区总工会"})
+    template.write(
+        form, year_dir.inbox / "吴中区总工会.et", values={"01A.1": 7}, header={"unit": "吴中区总工会"}
+    )
     frames = year_dir.ingest()
     log = log_of(frames)
     assert log.loc["常熟市总工会.doc", "status"] == "read" and log.loc["吴中区总工会.et", "status"] == "read"
@@ -130,6 +152,7 @@ def test_powerpoint_is_named_not_read(year_dir):
 
 
 # --- images and PDFs -----------------------------------------------------------------------------------
+
 
 def scan_png(form) -> bytes:
     """A 'scanned' form: the form's text drawn into a picture (no text layer)."""
@@ -174,6 +197,7 @@ def test_pdf_saved_from_a_filled_word_form_is_read_blank_by_blank(form, year_dir
 
 # --- archives -----------------------------------------------------------------------------------------
 
+
 class LegacyInfo(zipfile.ZipInfo):
     """A member whose name is stored in GBK with the UTF-8 flag cleared (zipfile would write UTF-8)."""
 
@@ -200,7 +224,9 @@ def summary_docx(unit: str) -> bytes:
 
     d = docx.Document()
     d.add_heading(f"{unit}2013年元旦春节送温暖活动工作总结", 1)
-    d.add_paragraph("按照市总工会通知要求，我们高度重视，精心组织，扎实开展送温暖活动，走访慰问困难职工家庭。")
+    d.add_paragraph(
+        "按照市总工会通知要求，我们高度重视，精心组织，扎实开展送温暖活动，走访慰问困难职工家庭。"
+    )
     buf = io.BytesIO()
     d.save(buf)
     return buf.getvalue()
@@ -209,9 +235,13 @@ def summary_docx(unit: str) -> bytes:
 def test_gbk_named_zip_with_folder_form_and_summary(form, year_dir, tmp_path):
     expected = sentence_docx(form, tmp_path / "f.docx", {**HEADER, "unit": ""})
     folder = "常熟市总工会送温暖材料/"
-    data = legacy_zip({folder + "统计表.docx": (tmp_path / "f.docx").read_bytes(),
-                       folder + "送温暖工作总结.docx": summary_docx("常熟市总工会"),
-                       folder + "说明.txt": "材料".encode("gbk")})
+    data = legacy_zip(
+        {
+            folder + "统计表.docx": (tmp_path / "f.docx").read_bytes(),
+            folder + "送温暖工作总结.docx": summary_docx("常熟市总工会"),
+            folder + "说明.txt": "材料".encode("gbk"),
+        }
+    )
     (year_dir.inbox / "常熟材料.zip").write_bytes(data)
     frames = year_dir.ingest()
     log = log_of(frames)
@@ -249,8 +279,14 @@ def test_unsafe_members_refused_and_nothing_written_outside(form, year_dir, tmp_
     frames = year_dir.ingest()
     log = log_of(frames)
     assert log.loc["a.zip/../../逃逸.xlsx", "status"] == "rejected"
-    assert "“..”" in log.loc["a.zip/../../逃逸.xlsx", "reason"] and "绝对路径" in log.loc["a.zip//etc/绝对.xlsx", "reason"]
-    assert log.loc["a.zip/炸弹.bin", "status"] == "rejected" and "压缩炸弹" in log.loc["a.zip/炸弹.bin", "reason"]
+    assert (
+        "“..”" in log.loc["a.zip/../../逃逸.xlsx", "reason"]
+        and "绝对路径" in log.loc["a.zip//etc/绝对.xlsx", "reason"]
+    )
+    assert (
+        log.loc["a.zip/炸弹.bin", "status"] == "rejected"
+        and "压缩炸弹" in log.loc["a.zip/炸弹.bin", "reason"]
+    )
     assert log.loc["a.zip/常熟市总工会.xlsx", "status"] == "read"
     after = {p for p in tmp_path.rglob("*") if "outputs" not in p.parts}
     assert after - before <= set()  # nothing appeared beside the inbox (or anywhere in the test's folder)
@@ -283,12 +319,17 @@ def test_zip_inside_zip_is_opened_one_level_deeper_and_no_further(form, year_dir
     log = log_of(year_dir.ingest())
     assert log.loc["外层.zip/内层.zip", "status"] == "unpacked"
     assert log.loc["外层.zip/内层.zip/常熟市总工会.xlsx", "status"] == "read"
-    assert log.loc["三层.zip/二.zip/三.zip", "status"] == "rejected" and "两层" in log.loc["三层.zip/二.zip/三.zip", "reason"]
+    assert (
+        log.loc["三层.zip/二.zip/三.zip", "status"] == "rejected"
+        and "两层" in log.loc["三层.zip/二.zip/三.zip", "reason"]
+    )
 
 
 def test_7z_is_read_through_libarchive(form, year_dir, tmp_path):
     libarchive = pytest.importorskip("libarchive")
-    template.write(form, tmp_path / "常熟市总工会.xlsx", values={"01A.1": 11}, header={"unit": "常熟市总工会"})
+    template.write(
+        form, tmp_path / "常熟市总工会.xlsx", values={"01A.1": 11}, header={"unit": "常熟市总工会"}
+    )
     os.chdir(tmp_path)
     with libarchive.file_writer(str(tmp_path / "材料.7z"), "7zip") as w:
         w.add_files("常熟市总工会.xlsx")
@@ -306,6 +347,7 @@ def test_broken_rar_says_what_to_do(year_dir):
 
 
 # --- names, links and special files --------------------------------------------------------------------
+
 
 def test_non_utf8_file_name_is_listed_decoded_and_read(form, year_dir):
     inbox = os.fsencode(year_dir.inbox)
@@ -344,24 +386,51 @@ def test_links_special_files_and_hard_links(form, year_dir, tmp_path):
     os.link(tmp_path / "太仓.xlsx", inbox / "太仓市总工会.xlsx")
     frames = year_dir.ingest()  # never blocks on the FIFO
     log = log_of(frames)
-    assert log.loc["常熟市总工会.xlsx", "status"] == "read" and log.loc["太仓市总工会.xlsx", "status"] == "read"
-    for name, words in {"指向外面.xlsx": "收件箱以外", "外面的文件夹": "收件箱以外", "指向里面.xlsx": "原文件已直接读取",
-                        "断了.xlsx": "不存在", "循环": "循环", "管道.xlsx": "管道"}.items():
-        assert log.loc[name, "status"] == "skipped" and words in log.loc[name, "reason"], (name, log.loc[name, "reason"])
+    assert (
+        log.loc["常熟市总工会.xlsx", "status"] == "read" and log.loc["太仓市总工会.xlsx", "status"] == "read"
+    )
+    for name, words in {
+        "指向外面.xlsx": "收件箱以外",
+        "外面的文件夹": "收件箱以外",
+        "指向里面.xlsx": "原文件已直接读取",
+        "断了.xlsx": "不存在",
+        "循环": "循环",
+        "管道.xlsx": "管道",
+    }.items():
+        assert log.loc[name, "status"] == "skipped" and words in log.loc[name, "reason"], (
+            name,
+            log.loc[name, "reason"],
+        )
     assert set(frames["values"]["unit"]) == {"常熟市总工会", "太仓市总工会"}  # nothing from outside counted
 
 
 # --- dates and versions ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("written,iso", [
-    ("2013年1月25日", "2013-01-25"), ("二〇一三年一月二十五日", "2013-01-25"), ("二零一三年一月二十五日", "2013-01-25"),
-    ("2013年元月25日", "2013-01-25"), ("13年1月25日", "2013-01-25"), ("２０１３年１月２５日", "2013-01-25"),
-    ("2013.1.25", "2013-01-25"), ("2013/1/25", "2013-01-25"), ("2013-01-25", "2013-01-25"),
-    ("2013 年 01 月 25 日", "2013-01-25"), ("二〇一三年元月十日", "2013-01-10"), ("2013年1月25号", "2013-01-25"),
-    ("1月25日", "2013-01-25"), ("12月28日", "2012-12-28"), (41299, "2013-01-25"), (41299.0, "2013-01-25"),
-    ("41299", "2013-01-25"), (__import__("datetime").date(2013, 1, 25), "2013-01-25"),
-    (__import__("datetime").datetime(2013, 1, 25, 0, 0), "2013-01-25"),
-])
+
+@pytest.mark.parametrize(
+    "written,iso",
+    [
+        ("2013年1月25日", "2013-01-25"),
+        ("二〇一三年一月二十五日", "2013-01-25"),
+        ("二零一三年一月二十五日", "2013-01-25"),
+        ("2013年元月25日", "2013-01-25"),
+        ("13年1月25日", "2013-01-25"),
+        ("２０１３年１月２５日", "2013-01-25"),
+        ("2013.1.25", "2013-01-25"),
+        ("2013/1/25", "2013-01-25"),
+        ("2013-01-25", "2013-01-25"),
+        ("2013 年 01 月 25 日", "2013-01-25"),
+        ("二〇一三年元月十日", "2013-01-10"),
+        ("2013年1月25号", "2013-01-25"),
+        ("1月25日", "2013-01-25"),
+        ("12月28日", "2012-12-28"),
+        (41299, "2013-01-25"),
+        (41299.0, "2013-01-25"),
+        ("41299", "2013-01-25"),
+        (__import__("datetime").date(2013, 1, 25), "2013-01-25"),
+        (__import__("datetime").datetime(2013, 1, 25, 0, 0), "2013-01-25"),
+    ],
+)
 def test_dates_as_people_type_them(written, iso):
     assert dates.parse(written, 2013)[0] == iso
 
@@ -372,10 +441,16 @@ def test_unreadable_dates_say_why(written):
     assert iso is None and note
 
 
-def two_versions(form, year_dir, first_date: str, second_date: str, second_name: str = "常熟市总工会统计表（修改稿）.docx"):
-    sentence_docx(form, year_dir.inbox / "常熟市总工会统计表.docx", {**HEADER, "date_text": first_date}, seed=1)
+def two_versions(
+    form, year_dir, first_date: str, second_date: str, second_name: str = "常熟市总工会统计表（修改稿）.docx"
+):
+    sentence_docx(
+        form, year_dir.inbox / "常熟市总工会统计表.docx", {**HEADER, "date_text": first_date}, seed=1
+    )
     later = sentence_docx(form, year_dir.inbox / second_name, {**HEADER, "date_text": second_date}, seed=2)
-    os.utime(year_dir.inbox / "常熟市总工会统计表.docx", (2_000_000_000, 2_000_000_000))  # the older one touched last
+    os.utime(
+        year_dir.inbox / "常熟市总工会统计表.docx", (2_000_000_000, 2_000_000_000)
+    )  # the older one touched last
     (year_dir.year_config).write_text("report_date: 2013-01-28\nnotice_date: 2012-12-27\n", encoding="utf-8")
     return later
 
@@ -396,14 +471,18 @@ def test_future_date_does_not_win_and_is_a_warning(form, year_dir):
     frames = year_dir.ingest()
     log = log_of(frames)
     future = "常熟市总工会统计表（初稿）.docx"
-    assert log.loc[future, "status"] == "superseded" and log.loc["常熟市总工会统计表.docx", "status"] == "read"
+    assert (
+        log.loc[future, "status"] == "superseded" and log.loc["常熟市总工会统计表.docx", "status"] == "read"
+    )
     assert "填报日期2031-01-05晚于报告日期2013-01-28，不作为取舍依据" in log.loc[future, "reason"]
     subs = frames["submissions"].set_index("file")
     assert subs.loc[future, "date"] == "" and subs.loc[future, "date_written"] == "2031-01-05"
     year_dir.clean()
     issues = year_dir.load("issues")
     d01 = issues[issues["rule"] == rules.DATE_ID]
-    assert len(d01) == 1 and "2031-01-05" in d01.iloc[0]["message"] and d01.iloc[0]["severity"] == rules.WARNING
+    assert (
+        len(d01) == 1 and "2031-01-05" in d01.iloc[0]["message"] and d01.iloc[0]["severity"] == rules.WARNING
+    )
 
 
 def test_date_before_the_notice_or_unreadable_is_a_warning(form, year_dir):
@@ -419,8 +498,11 @@ def test_date_before_the_notice_or_unreadable_is_a_warning(form, year_dir):
 
 
 def test_excel_serial_date_in_the_template(form, year_dir):
-    template.write(form, year_dir.inbox / "常熟市总工会.xlsx", values={"01A.1": 5},
-                   header={"unit": "常熟市总工会", "date": 41299})
+    template.write(
+        form,
+        year_dir.inbox / "常熟市总工会.xlsx",
+        values={"01A.1": 5},
+        header={"unit": "常熟市总工会", "date": 41299},
+    )
     sub = year_dir.ingest()["submissions"].iloc[0]
     assert sub["date"] == "2013-01-25"
-

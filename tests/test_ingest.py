@@ -34,7 +34,9 @@ def test_every_blank_of_every_sample_submission_is_read_right(sample_run):
 def test_sample_covers_every_container_and_layout(sample_run):
     truth, _, frames, _ = sample_run
     read = frames["submissions"]
-    assert set(read["container"]) >= {"xlsx", "xlsm", "xls", "docx"} | ({"doc"} if readers.soffice() else set())
+    assert set(read["container"]) >= {"xlsx", "xlsm", "xls", "docx"} | (
+        {"doc"} if readers.soffice() else set()
+    )
     assert set(read["layout"]) == {"template", "sentence", "labelled"}
     containers_by_layout = read.groupby("layout")["container"].agg(set)
     assert {"docx", "xlsx"} <= containers_by_layout["sentence"]
@@ -105,9 +107,14 @@ def test_data_files_are_utf8_bom_and_byte_identical_across_runs(sample_years, tm
     again.all()
 
     def files(run):
-        return {p.relative_to(run).as_posix(): p.read_bytes() for p in sorted(run.rglob("*"))
-                if p.is_file() and p.suffix in (".csv", ".xlsx", ".png", ".json", ".pdf", ".docx", ".html")
-                and p.parent.name != "logs" and p.name != "run.json"}
+        return {
+            p.relative_to(run).as_posix(): p.read_bytes()
+            for p in sorted(run.rglob("*"))
+            if p.is_file()
+            and p.suffix in (".csv", ".xlsx", ".png", ".json", ".pdf", ".docx", ".html")
+            and p.parent.name != "logs"
+            and p.name != "run.json"
+        }
 
     first, second = files(first_run.run), files(again.run)
     assert first == second
@@ -116,8 +123,13 @@ def test_data_files_are_utf8_bom_and_byte_identical_across_runs(sample_years, tm
     layers = {k.split("/")[1] for k in csvs}
     assert layers == {"01_extracted", "02_values", "03_findings", "04_totals"}
     assert any(k.startswith("feedback/") for k in first) and "data/manifest.json" in first
-    assert {"report/汇总统计表.xlsx", "report/分单位明细表.xlsx", "report/charts/sources.png",
-            "report/书面总结.pdf", "report/书面总结.docx"} <= set(first)
+    assert {
+        "report/汇总统计表.xlsx",
+        "report/分单位明细表.xlsx",
+        "report/charts/sources.png",
+        "report/书面总结.pdf",
+        "report/书面总结.docx",
+    } <= set(first)
 
 
 def test_another_seed_reads_right_too(other_seed):
@@ -131,18 +143,25 @@ def test_sample_refuses_to_overwrite_an_inbox(tmp_path):
         sample.generate(tmp_path, 2013, 2)
 
 
-@pytest.mark.parametrize("name,data,words", [
-    ("空文件.xlsx", b"", "空"),
-    ("乱码.xlsx", bytes(range(256)) * 4, "损坏"),
-    ("乱码.docx", b"PK\x03\x04" + bytes(200), "损坏"),
-    ("旧格式乱码.xlsx", readers.OLE_MAGIC + bytes(600), "无法打开"),
-    ("扫描件.pdf", b"%PDF-1.4", "PDF"),
-    ("材料.zip", b"PK\x05\x06" + bytes(18), "压缩包"),
-])
-def test_bad_files_are_rejected_with_a_chinese_reason_and_lose_nothing_else(year_dir, form, name, data, words):
+@pytest.mark.parametrize(
+    "name,data,words",
+    [
+        ("空文件.xlsx", b"", "空"),
+        ("乱码.xlsx", bytes(range(256)) * 4, "损坏"),
+        ("乱码.docx", b"PK\x03\x04" + bytes(200), "损坏"),
+        ("旧格式乱码.xlsx", readers.OLE_MAGIC + bytes(600), "无法打开"),
+        ("扫描件.pdf", b"%PDF-1.4", "PDF"),
+        ("材料.zip", b"PK\x05\x06" + bytes(18), "压缩包"),
+    ],
+)
+def test_bad_files_are_rejected_with_a_chinese_reason_and_lose_nothing_else(
+    year_dir, form, name, data, words
+):
     from wennuan_lib import template
 
-    template.write(form, year_dir.inbox / "常熟市总工会.xlsx", values={"01A.1": 5}, header={"unit": "常熟市总工会"})
+    template.write(
+        form, year_dir.inbox / "常熟市总工会.xlsx", values={"01A.1": 5}, header={"unit": "常熟市总工会"}
+    )
     (year_dir.inbox / name).write_bytes(data)
     frames = year_dir.ingest()
     log = frames["ingest_log"].set_index("file")
@@ -183,7 +202,9 @@ MESSES = {
     "全角逗号": r"\d，\d{3}",
     "全角数字": r"[０-９]",
     "计数中的万": r"^\s*\d+(?:\.\d+)?万\s*$",
-    "约": r"约\d", "余": r"\d余", "多": r"\d多",
+    "约": r"约\d",
+    "余": r"\d余",
+    "多": r"\d多",
     "中文数字": r"^[一二三四五六七八九十百千]+$",
     "零的写法": r"^\s*(?:无|没有|零|—|-|/|／)\s*$",
     "下划线空白": r"^[\s\u3000]*_{2,}[\s\u3000]*$",

@@ -19,14 +19,41 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SLOT = re.compile(r"(?<=[^\s；;。：:])([ \u3000_\n]*[ \u3000_][ \u3000_\n]*)(?=\S)")
 
 # (typed, expected value, approximate) by FORM.md's table, for count and for 万元 blanks
-COUNT_MESS = [("12,345", 12345, False), ("12，345", 12345, False), ("１２３４５", 12345, False),
-              (" 12345 ", 12345, False), ("1.2万", 12000, False), ("约500", 500, True), ("500余", 500, True),
-              ("500多", 500, True), ("一百二十", 120, False), ("四十", 40, False), ("0", 0, False),
-              ("无", 0, False), ("没有", 0, False), ("零", 0, False), ("—", 0, False), ("-", 0, False),
-              ("/", 0, False), ("／", 0, False), ("为320", 320, False), ("共88", 88, False), ("77人", 77, False),
-              ("", None, False), ("____", None, False), ("215", 215, False)]
-MONEY_MESS = [("3.5", "3.5", False), ("３．５", "3.5", False), ("3.50", "3.5", False), ("12.25万元", "12.25", False),
-              ("共6.8", "6.8", False), ("", None, False), ("0", "0", False)]
+COUNT_MESS = [
+    ("12,345", 12345, False),
+    ("12，345", 12345, False),
+    ("１２３４５", 12345, False),
+    (" 12345 ", 12345, False),
+    ("1.2万", 12000, False),
+    ("约500", 500, True),
+    ("500余", 500, True),
+    ("500多", 500, True),
+    ("一百二十", 120, False),
+    ("四十", 40, False),
+    ("0", 0, False),
+    ("无", 0, False),
+    ("没有", 0, False),
+    ("零", 0, False),
+    ("—", 0, False),
+    ("-", 0, False),
+    ("/", 0, False),
+    ("／", 0, False),
+    ("为320", 320, False),
+    ("共88", 88, False),
+    ("77人", 77, False),
+    ("", None, False),
+    ("____", None, False),
+    ("215", 215, False),
+]
+MONEY_MESS = [
+    ("3.5", "3.5", False),
+    ("３．５", "3.5", False),
+    ("3.50", "3.5", False),
+    ("12.25万元", "12.25", False),
+    ("共6.8", "6.8", False),
+    ("", None, False),
+    ("0", "0", False),
+]
 
 
 def seed_cells() -> list[str]:
@@ -35,7 +62,11 @@ def seed_cells() -> list[str]:
 
 
 def is_sentence(cell: str) -> bool:
-    return bool(re.search(r"[\u4e00-\u9fff]{4}", cell)) and "填报单位" not in cell and not cell.startswith("附件")
+    return (
+        bool(re.search(r"[\u4e00-\u9fff]{4}", cell))
+        and "填报单位" not in cell
+        and not cell.startswith("附件")
+    )
 
 
 def fill_seed(form, header: str) -> tuple[list[str], dict]:
@@ -50,6 +81,7 @@ def fill_seed(form, header: str) -> tuple[list[str], dict]:
         if "填报单位" in cell:
             cell = header
         elif is_sentence(cell):
+
             def typed(m):
                 nonlocal k
                 code = codes[k]
@@ -59,6 +91,7 @@ def fill_seed(form, header: str) -> tuple[list[str], dict]:
                 run = m.group(1)
                 cut = run.rfind("\n") + 1 if "\n" in run else len(run) // 2
                 return run[:cut] + text + run[cut:]
+
             cell = SLOT.sub(typed, cell)
         cells.append(cell)
     assert k == 67, "the seed attachment has 67 blanks"
@@ -75,7 +108,7 @@ def write_docx(cells: list[str], path: Path) -> Path:
     table = document.add_table(rows=0, cols=4)
     for i in range(0, len(cells), 4):
         row = table.add_row().cells
-        for j, text in enumerate(cells[i:i + 4]):
+        for j, text in enumerate(cells[i : i + 4]):
             row[j].text = text
     document.save(path)
     return path
@@ -106,7 +139,9 @@ def check(frames, expected):
         assert row["location"], code
 
 
-@pytest.mark.parametrize("writer,name", [(write_docx, "某某工会统计表.docx"), (write_pasted_xlsx, "某某工会统计表.xlsx")])
+@pytest.mark.parametrize(
+    "writer,name", [(write_docx, "某某工会统计表.docx"), (write_pasted_xlsx, "某某工会统计表.xlsx")]
+)
 def test_unseen_seed_layout_read_blank_by_blank(form, year_dir, writer, name):
     cells, expected = fill_seed(form, HEADER)
     writer(cells, year_dir.inbox / name)
@@ -131,14 +166,17 @@ def read_lines(form, *texts):
     return out
 
 
-@pytest.mark.parametrize("text", [
-    "当地职工总数 12345 人,其中农民工总数 3000 人。",
-    "当地职工总数12345人，其中农民工总数3000人",          # spaces deleted, punctuation changed
-    "当 地 职工总数　12345　人 , 其中 农民工 总数　3000　人。",  # spaces inserted, full-width spaces
-    "当地职工总数__12345__人,其中农民工总数___3000___人。",  # underscores kept around the number
-    "当地职工总数为12345人,其中农民工总数共3000人。",       # 为/共 added
-    "（A）当地职工总数 12345人,其中农民工总数\n3000 人。",   # letter in the cell, a line break in a blank
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "当地职工总数 12345 人,其中农民工总数 3000 人。",
+        "当地职工总数12345人，其中农民工总数3000人",  # spaces deleted, punctuation changed
+        "当 地 职工总数　12345　人 , 其中 农民工 总数　3000　人。",  # spaces inserted, full-width spaces
+        "当地职工总数__12345__人,其中农民工总数___3000___人。",  # underscores kept around the number
+        "当地职工总数为12345人,其中农民工总数共3000人。",  # 为/共 added
+        "（A）当地职工总数 12345人,其中农民工总数\n3000 人。",  # letter in the cell, a line break in a blank
+    ],
+)
 def test_tolerant_sentence_matching(form, text):
     found = read_lines(form, text)
     assert found["01A.1"].strip(" _\u3000") in ("12345", "为12345")
@@ -146,24 +184,32 @@ def test_tolerant_sentence_matching(form, text):
 
 
 def test_rows_merged_into_one_cell_with_line_breaks(form):
-    cell = ("其中市县工会认定的特困职工家庭  31 户；\n其中因意外事件、重大疾病、自然灾害等造成生活困难的困难职工家庭 12 户；\n"
-            "本年度经过工会帮扶实现脱贫的困难职工家庭  约9 户。")
+    cell = (
+        "其中市县工会认定的特困职工家庭  31 户；\n其中因意外事件、重大疾病、自然灾害等造成生活困难的困难职工家庭 12 户；\n"
+        "本年度经过工会帮扶实现脱贫的困难职工家庭  约9 户。"
+    )
     found = read_lines(form, cell)
     assert (found["03C.1"].strip(), found["03D.1"].strip(), found["03E.1"].strip()) == ("31", "12", "约9")
 
 
 def test_short_first_literal_is_anchored_by_the_rest(form):
-    found = read_lines(form, "为困难职工提供法律援助 5 人次；", "与困难职工结对帮扶 6 对。",
-                       "为 18 名权益受损的职工开展维权工作，其中涉及新生代农民工 7 人；")
+    found = read_lines(
+        form,
+        "为困难职工提供法律援助 5 人次；",
+        "与困难职工结对帮扶 6 对。",
+        "为 18 名权益受损的职工开展维权工作，其中涉及新生代农民工 7 人；",
+    )
     assert found["08A.1"].strip() == "18" and found["08A.2"].strip() == "7"
 
 
 def test_prose_summary_is_not_a_form_and_its_numbers_are_not_values(form, year_dir):
     document = docx.Document()
     document.add_heading("吴中区总工会2013年送温暖活动总结", 1)
-    for text in ["活动期间走访企业100家，走访职工家庭2000户，慰问困难家庭总数800户。",
-                 "筹集慰问款物总额150万元，其中：政府拨款30万元；工会投入100万元。",
-                 "帮助农民工平安返乡3000人次；共包汽车12辆，运送600人次。"]:
+    for text in [
+        "活动期间走访企业100家，走访职工家庭2000户，慰问困难家庭总数800户。",
+        "筹集慰问款物总额150万元，其中：政府拨款30万元；工会投入100万元。",
+        "帮助农民工平安返乡3000人次；共包汽车12辆，运送600人次。",
+    ]:
         document.add_paragraph(text)
     document.save(year_dir.inbox / "吴中区总工会总结.docx")
     frames = year_dir.ingest()
@@ -175,7 +221,9 @@ def test_prose_summary_is_not_a_form_and_its_numbers_are_not_values(form, year_d
 
 
 def test_header_read_from_text_around_the_table(form):
-    flat = layouts.FlatText(extract("填报单位：常熟市总工会（盖章）   2013年01月15日", "填报人：张伟  联系电话：0512-52345678"))
+    flat = layouts.FlatText(
+        extract("填报单位：常熟市总工会（盖章）   2013年01月15日", "填报人：张伟  联系电话：0512-52345678")
+    )
     h = layouts.header_from_text(flat)
     assert h["unit"].raw == "常熟市总工会"
     assert layouts.parse_date(h["date"].raw) == "2013-01-15"
@@ -183,7 +231,9 @@ def test_header_read_from_text_around_the_table(form):
 
 
 def test_empty_header_gives_no_unit(form):
-    flat = layouts.FlatText(extract("填报单位：                年     月     日", "填报人: 　　   联系电话：   "))
+    flat = layouts.FlatText(
+        extract("填报单位：                年     月     日", "填报人: 　　   联系电话：   ")
+    )
     assert layouts.header_from_text(flat) == {}
 
 

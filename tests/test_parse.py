@@ -54,8 +54,17 @@ def test_money_decimals(text):
     assert parse_blank(text, money=True).value == Decimal("3.5")
 
 
-@pytest.mark.parametrize("text,value", [("120人", 120), ("共120人", 120), ("为120", 120), ("120 户", 120),
-                                        ("约1.2万人", 12000), ("500余人次", 500)])
+@pytest.mark.parametrize(
+    "text,value",
+    [
+        ("120人", 120),
+        ("共120人", 120),
+        ("为120", 120),
+        ("120 户", 120),
+        ("约1.2万人", 12000),
+        ("500余人次", 500),
+    ],
+)
 def test_unit_word_and_filler_words(text, value):
     assert parse_blank(text).value == Decimal(value)
 

@@ -28,14 +28,22 @@ def test_readme_tables_of_what_is_read_and_made_are_the_catalog():
     text = (config.ROOT / "README.md").read_text(encoding="utf-8")
     listed = re.search(r"<!-- catalog:begin -->\n(.*?)\n<!-- catalog:end -->", text, re.S)
     assert listed, "README.md has no catalog tables"
-    assert listed.group(1).strip() == catalog.markdown().strip(), "README 的表与 catalog.yaml 不符：运行 python -m wennuan_lib catalog"
+    assert listed.group(1).strip() == catalog.markdown().strip(), (
+        "README 的表与 catalog.yaml 不符：运行 python -m wennuan_lib catalog"
+    )
     for ds in catalog.load().datasets.values():
         assert f"`{ds.path}" in listed.group(1), ds.name
 
 
 def test_ruff_is_clean():
-    out = subprocess.run([sys.executable, "-m", "ruff", "check", str(config.ROOT)], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", str(config.ROOT)], capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stdout
+    laid_out = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", str(config.ROOT)], capture_output=True, text=True
+    )
+    assert laid_out.returncode == 0, laid_out.stdout
 
 
 def test_notebooks_are_committed_without_outputs():
@@ -78,5 +86,7 @@ def test_no_output_file_name_outside_the_catalog():
 
 def test_no_item_code_in_python_outside_the_form_policy_and_tests():
     code = re.compile(r"""["'](\d\d[A-Z]?\.\d)["']""")
-    found = [(p.name, m.group(1)) for p in _python_sources() for m in code.finditer(p.read_text(encoding="utf-8"))]
+    found = [
+        (p.name, m.group(1)) for p in _python_sources() for m in code.finditer(p.read_text(encoding="utf-8"))
+    ]
     assert not found

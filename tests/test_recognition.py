@@ -48,6 +48,7 @@ def _empty_sentence(line) -> str:
 
 # ---- 5a: the notice's table with an added column of figures ----
 
+
 def write_value_column_xlsx(form, path, figures, multi_cell: bool):
     """序号 | 项目 | 内容 (blanks left empty) | 填报数 …; a line with several blanks: several number cells, or
     one cell with its numbers joined by 、."""
@@ -117,7 +118,9 @@ def test_a_cell_whose_numbers_do_not_fit_the_blanks_is_refused_not_guessed(form,
     write_value_column_xlsx(form, year_dir.inbox / "统计表.xlsx", figures, multi_cell=False)
     wb = openpyxl.load_workbook(year_dir.inbox / "统计表.xlsx")
     ws = wb.active
-    row = next(r for r in range(1, ws.max_row + 1) if str(ws.cell(r, 3).value or "").startswith("当地职工总数"))
+    row = next(
+        r for r in range(1, ws.max_row + 1) if str(ws.cell(r, 3).value or "").startswith("当地职工总数")
+    )
     ws.cell(row, 4).value = "12,345"  # one number (or two?) for a sentence with two blanks
     wb.save(year_dir.inbox / "统计表.xlsx")
     frames = _run(year_dir)
@@ -130,6 +133,7 @@ def test_a_cell_whose_numbers_do_not_fit_the_blanks_is_refused_not_guessed(form,
 
 
 # ---- 5b: a two-column sheet 项目 / 数量 ----
+
 
 def test_two_column_sheet_reads_every_value_and_repeated_labels_in_order(form, year_dir, figures):
     wb = openpyxl.Workbook()
@@ -168,7 +172,9 @@ def test_measure_in_its_own_column_and_rows_left_out(form, year_dir, figures):
     values = _values(frames, "表.xlsx")
     for code in form.codes:
         if code in left_out:
-            assert values.loc[code, "status"] == "not_found" and "自制表中没有找到" in values.loc[code, "note"]
+            assert (
+                values.loc[code, "status"] == "not_found" and "自制表中没有找到" in values.loc[code, "note"]
+            )
         else:
             assert values.loc[code, "value"] == format_value(figures[code]), code
     n03 = frames["issues"][frames["issues"]["rule"] == "N03"]
@@ -180,8 +186,12 @@ def test_money_given_in_yuan_is_converted_and_says_so(form, year_dir, figures):
     ws = wb.active
     for item in form.items:
         yuan = item.is_money
-        ws.append([f"{item.label}（{'元' if yuan else item.unit}）",
-                   float(figures[item.code] * 10000) if yuan else float(figures[item.code])])
+        ws.append(
+            [
+                f"{item.label}（{'元' if yuan else item.unit}）",
+                float(figures[item.code] * 10000) if yuan else float(figures[item.code]),
+            ]
+        )
     ws.append([f"填报单位：{UNIT}"])
     wb.save(year_dir.inbox / "表.xlsx")
     values = _values(year_dir.ingest(), "表.xlsx")
@@ -202,11 +212,15 @@ def _pairs_extract(rows) -> Extract:
 def test_sheet_in_another_order_reads_unique_words_and_never_guesses_repeated_ones(form, figures):
     items = list(form.items)
     random.Random(5).shuffle(items)
-    m = layouts.match(_pairs_extract([(f"{i.label}（{i.unit}）", format_value(figures[i.code])) for i in items]), form)
+    m = layouts.match(
+        _pairs_extract([(f"{i.label}（{i.unit}）", format_value(figures[i.code])) for i in items]), form
+    )
     assert m.layout == "labelled" and any("顺序与下发的表式不同" in r for r in m.remarks)
     wrong = [c for c, f in m.values.items() if f.raw != format_value(figures[c])]
     assert not wrong
-    assert {"09A.2", "09B.2", "03A.2", "04C.3"} <= set(m.not_found)  # 「其中新生代农民工」「其中困难农民工」 by order alone
+    assert {"09A.2", "09B.2", "03A.2", "04C.3"} <= set(
+        m.not_found
+    )  # 「其中新生代农民工」「其中困难农民工」 by order alone
     assert any("无法对应到表中项目" in r for r in m.remarks)
 
 
@@ -266,7 +280,11 @@ def test_empty_form_is_one_error_finding_and_not_read(form, year_dir):
     document.save(year_dir.inbox / "统计表.docx")
     frames = _run(year_dir)
     log = frames["ingest_log"].iloc[0]
-    assert log["status_label"] == "全部未填" and log["reason"].startswith("全部未填") and "已读取" not in log["reason"]
+    assert (
+        log["status_label"] == "全部未填"
+        and log["reason"].startswith("全部未填")
+        and "已读取" not in log["reason"]
+    )
     issues = frames["issues"]
     assert list(issues["rule"]) == ["E01"]
     assert issues.iloc[0]["severity"] == "error" and "统计表全部未填" in issues.iloc[0]["message"]
@@ -274,11 +292,13 @@ def test_empty_form_is_one_error_finding_and_not_read(form, year_dir):
 
 # ---- 6: another year's form ----
 
+
 def _write_old_form(year, year_dir, figures, name=f"{UNIT}统计表.docx"):
     old, this = load_form(year), load_form(2013)
     texts = {i.code: format_value(figures[this.code_of(i.key)]) for i in old.items}
-    sample.write_sentence_docx(old, year_dir.inbox / name, texts, {"unit": UNIT, "date_text": "2013年1月8日"},
-                               random.Random(1))
+    sample.write_sentence_docx(
+        old, year_dir.inbox / name, texts, {"unit": UNIT, "date_text": "2013年1月8日"}, random.Random(1)
+    )
     return name
 
 
@@ -303,7 +323,9 @@ def test_an_older_form_maps_moved_items_and_names_what_it_lacks(form, year_dir, 
     values = _values(frames, name)
     assert values.loc["10G.1", "value"] == format_value(figures["10G.1"])  # 11A.1 on the 2011 form
     assert values.loc["11A.1", "value"] == format_value(figures["11A.1"])  # 11B.1 on the 2011 form
-    assert values.loc["10H.1", "status"] == "not_found" and values.loc["10H.1", "note"] == "2011年表式中没有此项"
+    assert (
+        values.loc["10H.1", "status"] == "not_found" and values.loc["10H.1", "note"] == "2011年表式中没有此项"
+    )
     issues = frames["issues"]
     assert not (issues["rule"] == "N03").any()
     f01 = issues[issues["rule"] == "F01"].iloc[0]
@@ -313,8 +335,12 @@ def test_an_older_form_maps_moved_items_and_names_what_it_lacks(form, year_dir, 
 def test_another_years_template_is_read_through_that_years_form(year_dir, figures):
     f11 = load_form(2011)
     this = load_form(2013)
-    template.write(f11, year_dir.inbox / "模板.xlsx", values={i.code: float(figures[this.code_of(i.key)])
-                                                              for i in f11.items}, header={"unit": UNIT})
+    template.write(
+        f11,
+        year_dir.inbox / "模板.xlsx",
+        values={i.code: float(figures[this.code_of(i.key)]) for i in f11.items},
+        header={"unit": UNIT},
+    )
     frames = _run(year_dir)
     values = _values(frames, "模板.xlsx")
     assert values.loc["10G.1", "value"] == format_value(figures["10G.1"])
@@ -336,11 +362,16 @@ def test_a_year_without_a_form_file_is_rejected_with_that_reason(form, year_dir,
     document.save(str(path))
     frames = _run(year_dir)
     log = frames["ingest_log"].iloc[0]
-    assert log["status"] == "rejected" and "使用的是2010年的表式" in log["reason"] and "forms/2010.yaml" in log["reason"]
+    assert (
+        log["status"] == "rejected"
+        and "使用的是2010年的表式" in log["reason"]
+        and "forms/2010.yaml" in log["reason"]
+    )
     assert log["unit"] == UNIT
 
 
 # ---- 7: who sent it ----
+
 
 def _summary(path, title, first):
     document = docx.Document()
@@ -355,11 +386,19 @@ def test_summary_with_a_table_of_figures_stays_a_summary(year_dir):
     document = docx.Document()
     document.add_heading("太仓市总工会2013年元旦春节送温暖活动工作总结", 1)
     for _ in range(4):
-        document.add_paragraph("按照市总工会的统一部署，我们精心组织、周密部署，深入基层走访慰问困难职工，"
-                               "把党和政府的温暖送到职工心坎上，全市各级工会共同努力，取得了明显成效。")
+        document.add_paragraph(
+            "按照市总工会的统一部署，我们精心组织、周密部署，深入基层走访慰问困难职工，"
+            "把党和政府的温暖送到职工心坎上，全市各级工会共同努力，取得了明显成效。"
+        )
     table = document.add_table(rows=0, cols=2)
-    for words, n in [("走访企业（家）", "35"), ("走访职工家庭（户）", "120"), ("慰问困难企业（家）", "6"),
-                     ("慰问困难家庭总数（户）", "88"), ("其中困难职工（户）", "70"), ("政府拨款（万元）", "12")]:
+    for words, n in [
+        ("走访企业（家）", "35"),
+        ("走访职工家庭（户）", "120"),
+        ("慰问困难企业（家）", "6"),
+        ("慰问困难家庭总数（户）", "88"),
+        ("其中困难职工（户）", "70"),
+        ("政府拨款（万元）", "12"),
+    ]:
         cells = table.add_row().cells
         cells[0].text, cells[1].text = words, n
     document.save(year_dir.inbox / "总结.docx")
@@ -368,8 +407,11 @@ def test_summary_with_a_table_of_figures_stays_a_summary(year_dir):
 
 
 def test_summary_with_a_generic_name_is_attributed_by_its_title(year_dir):
-    _summary(year_dir.inbox / "新建 Microsoft Word 文档.docx", "太仓市总工会2013年元旦春节送温暖活动工作总结",
-             "按照市总工会通知要求，我们高度重视。")
+    _summary(
+        year_dir.inbox / "新建 Microsoft Word 文档.docx",
+        "太仓市总工会2013年元旦春节送温暖活动工作总结",
+        "按照市总工会通知要求，我们高度重视。",
+    )
     frames = _run(year_dir)
     row = frames["summaries"].iloc[0]
     assert row["unit"] == "太仓市总工会" and row["unit_how"] == "按标题" and row["registered"]
@@ -378,10 +420,16 @@ def test_summary_with_a_generic_name_is_attributed_by_its_title(year_dir):
 
 
 def test_summary_attributed_by_its_first_lines_then_by_its_folder(year_dir):
-    _summary(year_dir.inbox / "材料" / "总结.docx", "2013年元旦春节送温暖活动工作总结",
-             "按照通知要求，昆山市总工会高度重视，精心组织。")
-    _summary(year_dir.inbox / "太仓市总工会送温暖材料" / "送温暖工作总结.docx", "2013年元旦春节送温暖活动工作总结",
-             "按照通知要求，我们高度重视，精心组织。")
+    _summary(
+        year_dir.inbox / "材料" / "总结.docx",
+        "2013年元旦春节送温暖活动工作总结",
+        "按照通知要求，昆山市总工会高度重视，精心组织。",
+    )
+    _summary(
+        year_dir.inbox / "太仓市总工会送温暖材料" / "送温暖工作总结.docx",
+        "2013年元旦春节送温暖活动工作总结",
+        "按照通知要求，我们高度重视，精心组织。",
+    )
     frames = _run(year_dir)
     rows = frames["summaries"].set_index("file")
     assert rows.loc["材料/总结.docx", "unit"] == "昆山市总工会"
@@ -396,8 +444,12 @@ def test_folder_names_of_archive_members_are_read_too():
 
 
 def test_form_keeps_its_filled_in_unit_first(form, year_dir):
-    template.write(form, year_dir.inbox / "太仓市总工会" / "昆山统计表.xlsx", values={"01A.1": 5},
-                   header={"unit": "常熟"})
+    template.write(
+        form,
+        year_dir.inbox / "太仓市总工会" / "昆山统计表.xlsx",
+        values={"01A.1": 5},
+        header={"unit": "常熟"},
+    )
     log = _run(year_dir, ())["ingest_log"].iloc[0]
     assert log["unit"] == UNIT and log["unit_how"].startswith("按填报单位")
 
@@ -423,6 +475,7 @@ def test_rejected_file_is_attributed_and_shown_as_sent_but_unreadable(form, year
 
 
 # ---- the sample year holds every case ----
+
 
 def test_sample_holds_the_reorganised_forms_and_reads_them(sample_run):
     truth, _, frames, _ = sample_run

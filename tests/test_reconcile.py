@@ -91,7 +91,9 @@ def test_unmatched_correction_is_an_error_not_silence(sample_run):
 def test_reporting_status_lists_missing_late_unknown_and_both_parts(sample_run):
     truth, _, frames, _ = sample_run
     st = frames["reporting_status"].set_index("unit")
-    assert sorted(st.index[st["form"] == "未报"]) == sorted(set(truth.not_reported) - set(truth.sent_unreadable))
+    assert sorted(st.index[st["form"] == "未报"]) == sorted(
+        set(truth.not_reported) - set(truth.sent_unreadable)
+    )
     assert sorted(st.index[st["form"] == "已报但无法读取"]) == sorted(truth.sent_unreadable)  # sent a scan
     assert all(st.loc[u, "form_problem"] for u in truth.sent_unreadable)
     assert sorted(st.index[st["late"] == "逾期"]) == truth.late and len(truth.late) >= 1
@@ -112,7 +114,9 @@ def test_feedback_files_open_and_name_the_right_cells(sample_run):
     head = [c.value for c in ws[7]]
     rows = [dict(zip(head, [c.value for c in r], strict=True)) for r in ws.iter_rows(min_row=8)]
     row = next(r for r in rows if rule in r["规则"].split("\n"))  # one row per cell, its problems merged
-    locs = values[(values["unit"] == unit) & values["item"].isin(["02A.2", "02A.1"])].set_index("item")["location"]
+    locs = values[(values["unit"] == unit) & values["item"].isin(["02A.2", "02A.1"])].set_index("item")[
+        "location"
+    ]
     assert row["位置"].split("\n") == [f"02A.2：{locs['02A.2']}", f"02A.1：{locs['02A.1']}"]
     assert row["类别"] == "必须修改" and row["项目"].startswith("02A.2 ") and "大于 02A.1" in row["问题"]
     assert [r["项目"] for r in rows].count(row["项目"]) == 1
@@ -128,10 +132,14 @@ def test_feedback_files_open_and_name_the_right_cells(sample_run):
 def _one_unit_year(year_dir, form, values, corrections=None, waivers=None, header_unit="常熟市总工会"):
     template.write(form, year_dir.inbox / "a.xlsx", values=values, header={"unit": header_unit})
     if corrections is not None:
-        write_csv(pd.DataFrame(corrections, columns=["unit", "item", "value", "reason"]),
-                  year_dir.year_inputs / "corrections.csv")
+        write_csv(
+            pd.DataFrame(corrections, columns=["unit", "item", "value", "reason"]),
+            year_dir.year_inputs / "corrections.csv",
+        )
     if waivers is not None:
-        write_csv(pd.DataFrame(waivers, columns=["unit", "rule", "reason"]), year_dir.year_inputs / "waivers.csv")
+        write_csv(
+            pd.DataFrame(waivers, columns=["unit", "rule", "reason"]), year_dir.year_inputs / "waivers.csv"
+        )
     year_dir.ingest()
     out = year_dir.clean()
     out.update(year_dir.reconcile())
@@ -141,9 +149,13 @@ def _one_unit_year(year_dir, form, values, corrections=None, waivers=None, heade
 def test_correction_by_alias_and_waiver_by_rule(year_dir, form):
     vals = {c: 1 for c in form.codes}
     vals.update({"02A.1": 10, "02A.2": 12, "03E.1": 9, "03A.1": 5})
-    out = _one_unit_year(year_dir, form, vals,
-                         corrections=[{"unit": "常熟", "item": "02A.2", "value": "8", "reason": "电话确认"}],
-                         waivers=[{"unit": "常熟市总工会", "rule": "W04", "reason": "已核实"}])
+    out = _one_unit_year(
+        year_dir,
+        form,
+        vals,
+        corrections=[{"unit": "常熟", "item": "02A.2", "value": "8", "reason": "电话确认"}],
+        waivers=[{"unit": "常熟市总工会", "rule": "W04", "reason": "已核实"}],
+    )
     v = out["values"].set_index("item")
     assert (v.loc["02A.2", "value"], v.loc["02A.2", "original_value"]) == ("8", "12")
     rules = set(out["issues"]["rule"])
@@ -154,11 +166,17 @@ def test_correction_by_alias_and_waiver_by_rule(year_dir, form):
 
 
 def test_bad_correction_lines_are_reported(year_dir, form):
-    out = _one_unit_year(year_dir, form, {c: 1 for c in form.codes}, corrections=[
-        {"unit": "常熟市总工会", "item": "99X.1", "value": "1", "reason": ""},
-        {"unit": "常熟市总工会", "item": "01A.1", "value": "见附件", "reason": ""},
-        {"unit": "不存在的工会", "item": "01A.1", "value": "5", "reason": ""}],
-        waivers=[{"unit": "常熟市总工会", "rule": "S09", "reason": ""}])
+    out = _one_unit_year(
+        year_dir,
+        form,
+        {c: 1 for c in form.codes},
+        corrections=[
+            {"unit": "常熟市总工会", "item": "99X.1", "value": "1", "reason": ""},
+            {"unit": "常熟市总工会", "item": "01A.1", "value": "见附件", "reason": ""},
+            {"unit": "不存在的工会", "item": "01A.1", "value": "5", "reason": ""},
+        ],
+        waivers=[{"unit": "常熟市总工会", "rule": "S09", "reason": ""}],
+    )
     audit = out["audit"]
     assert list(audit["status"]) == ["unmatched"] * 4
     assert out["issues"]["rule"].tolist().count("A01") == 4
@@ -189,7 +207,15 @@ def test_run_over_the_committed_sample_writes_every_output(tmp_path):
         paths.ingest()
         paths.clean()
         paths.reconcile()
-    for name in ("values", "issues", "audit", "totals", "reporting_status", "findings_by_unit", "findings_by_rule"):
+    for name in (
+        "values",
+        "issues",
+        "audit",
+        "totals",
+        "reporting_status",
+        "findings_by_unit",
+        "findings_by_rule",
+    ):
         assert paths.path(name).exists()
     issues = paths.load("issues")
     assert {"unit", "item", "rule", "severity", "message"} <= set(issues.columns)
@@ -201,13 +227,18 @@ def test_another_seed_flags_every_broken_figure_and_no_clean_unit(other_seed):
     truth = truths[2013]
     found = set(zip(issues["unit"], issues["rule"], issues["item"]))
     assert all(b in found for b in truth.broken)
-    clean_units = set(truth.values) - {u for u, *_ in truth.broken} - set(read.loc[read["status"] == "unreadable", "unit"])
+    clean_units = (
+        set(truth.values)
+        - {u for u, *_ in truth.broken}
+        - set(read.loc[read["status"] == "unreadable", "unit"])
+    )
     clean_units -= set(truth.wrong_year)
     assert issues[(issues["severity"] == "error") & issues["unit"].isin(clean_units)].empty
 
 
-def test_a_feedback_workbook_comes_from_the_cache_only_when_its_unit_did_not_change(sample_run, tmp_path, form,
-                                                                                  monkeypatch):
+def test_a_feedback_workbook_comes_from_the_cache_only_when_its_unit_did_not_change(
+    sample_run, tmp_path, form, monkeypatch
+):
     """Workbooks are kept by the hash of their unit's findings and figures: unchanged units are copied, a changed
     unit's workbook is made again, and a damaged or planted cache entry is never passed on."""
     _, paths, _, _ = sample_run
@@ -228,7 +259,8 @@ def test_a_feedback_workbook_comes_from_the_cache_only_when_its_unit_did_not_cha
     changed.loc[(changed["unit"] == unit) & (changed["item"] == "01A.1"), "value"] = "1"
     third = feedback.write_all(issues, changed, form, cfg, tmp_path / "c", cache)
     assert unit in made and len(made) <= 2
-    assert {p.name: p.read_bytes() for p in third if unit not in p.name} == \
-        {k: v for k, v in pristine.items() if unit not in k}
+    assert {p.name: p.read_bytes() for p in third if unit not in p.name} == {
+        k: v for k, v in pristine.items() if unit not in k
+    }
     for p in third:
         openpyxl.load_workbook(p)  # whole workbooks

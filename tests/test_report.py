@@ -26,7 +26,9 @@ def test_run_writes_totals_summary_form_detail_and_three_formats(sample_run):
     for name in ("汇总统计表.xlsx", "分单位明细表.xlsx", "书面总结.html", "书面总结.pdf", "书面总结.docx"):
         assert (folder / name).stat().st_size > 1000, name
     totals = paths.load("totals")
-    assert {"item", "value", "市、区", "局(公司)", "直属", "units_reported", "units_missing"} <= set(totals.columns)
+    assert {"item", "value", "市、区", "局(公司)", "直属", "units_reported", "units_missing"} <= set(
+        totals.columns
+    )
 
 
 def test_totals_add_up_the_values_in_force_and_subtotals_add_up_to_totals(sample_run, form):
@@ -80,7 +82,9 @@ def test_year_on_year_change_against_the_previous_year(sample_years):
     assert Decimal(t13.loc["05.1", "change_pct"]) == ((now - before) / before * 100).quantize(Decimal("0.1"))
     from .conftest import Frames
 
-    prose = " ".join(b.text for s in Frames(results[2013][1])["report"]["report"].narrative.sections for b in s.blocks)
+    prose = " ".join(
+        b.text for s in Frames(results[2013][1])["report"]["report"].narrative.sections for b in s.blocks
+    )
     assert "同比增长" in narrative.TOKEN.sub(lambda m: m.group(2), prose) or "同比下降" in prose
 
 
@@ -118,7 +122,10 @@ def test_detail_workbook_units_as_rows_items_as_columns(sample_run, form):
         for col, code in enumerate(codes, 3):
             cell = ws.cell(row, col).value
             blank = cell in ("未填", "无法识别", "表中未找到")  # written out, as the report writes a blank
-            assert blank if mine.get(code, "") == "" else Decimal(str(cell)) == Decimal(mine[code]), (unit, code)
+            assert blank if mine.get(code, "") == "" else Decimal(str(cell)) == Decimal(mine[code]), (
+                unit,
+                code,
+            )
 
 
 def _pdf_positions(page):
@@ -144,7 +151,11 @@ def test_pdf_has_embedded_cjk_fonts_and_official_page_geometry(sample_run):
     for p in reader.pages:
         for f in p["/Resources"]["/Font"].values():
             f = f.get_object()
-            desc = f["/DescendantFonts"][0].get_object()["/FontDescriptor"] if "/DescendantFonts" in f else f.get("/FontDescriptor")
+            desc = (
+                f["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+                if "/DescendantFonts" in f
+                else f.get("/FontDescriptor")
+            )
             fonts[str(f["/BaseFont"])] = any(k in desc for k in ("/FontFile", "/FontFile2", "/FontFile3"))
     assert any("CJK" in name or "WenKai" in name or "UKai" in name for name in fonts)
     assert all(fonts.values()), fonts
@@ -196,7 +207,9 @@ def test_a_quote_that_drifted_from_the_units_text_is_caught(sample_run, tmp_path
     from wennuan_lib.units import Registry
 
     totals = paths.load("totals")
-    text = narrative.build(load_form(2013), totals, {"year": 2013}, md, summaries, Registry.load(paths.registry), "")
+    text = narrative.build(
+        load_form(2013), totals, {"year": 2013}, md, summaries, Registry.load(paths.registry), ""
+    )
     assert text.problems and "不符" in text.problems[0]
     assert any(b.kind == "error" for s in text.sections for b in s.blocks)
 
@@ -206,8 +219,9 @@ def test_charts_have_cjk_font_and_no_missing_glyphs(sample_run, tmp_path, form):
     assert charts.cjk_font() in charts.CJK_FAMILIES
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        made = charts.make_all(paths.load("totals"), frames["values"], {}, 2013, True, tmp_path,
-                               form.policy.charts)
+        made = charts.make_all(
+            paths.load("totals"), frames["values"], {}, 2013, True, tmp_path, form.policy.charts
+        )
     assert not [w for w in caught if "missing from" in str(w.message) or "Glyph" in str(w.message)]
     assert set(made) == {"sources", "transport", "funds_by_unit", "households_by_unit", "trends"}
     assert all(c.path.stat().st_size > 10_000 for c in made.values())
@@ -222,8 +236,9 @@ def test_a_chart_whose_data_did_not_change_is_copied_not_drawn(sample_run, tmp_p
     monkeypatch.setattr(charts, "subplots", lambda *a, **k: drawn.append(1) or real(*a, **k))
     again = charts.make_all(totals, values, {}, 2013, True, tmp_path / "b", form.policy.charts, cache)
     assert not drawn
-    assert {k: (c.title, c.path.read_bytes()) for k, c in again.items()} == \
-        {k: (c.title, c.path.read_bytes()) for k, c in first.items()}
+    assert {k: (c.title, c.path.read_bytes()) for k, c in again.items()} == {
+        k: (c.title, c.path.read_bytes()) for k, c in first.items()
+    }
     changed = totals.copy()
     changed.loc[changed["item"] == "05A.1", "value"] = "1"  # the sources chart's data, nothing else's
     third = charts.make_all(changed, values, {}, 2013, True, tmp_path / "c", form.policy.charts, cache)
@@ -266,11 +281,17 @@ def test_waiving_the_last_error_makes_the_report_final(year_dir, form):
     year_dir.clean()
     year_dir.reconcile()
     assert year_dir.report()["draft"] is True
-    write_csv(pd.DataFrame([{"unit": "常熟市总工会", "rule": "P03", "reason": "已核实"},
-                            {"unit": "常熟市总工会", "rule": "P04", "reason": "已核实"},
-                            {"unit": "全市合计", "rule": "P03", "reason": "同上"},
-                            {"unit": "全市合计", "rule": "P04", "reason": "同上"}]),
-              year_dir.year_inputs / "waivers.csv")
+    write_csv(
+        pd.DataFrame(
+            [
+                {"unit": "常熟市总工会", "rule": "P03", "reason": "已核实"},
+                {"unit": "常熟市总工会", "rule": "P04", "reason": "已核实"},
+                {"unit": "全市合计", "rule": "P03", "reason": "同上"},
+                {"unit": "全市合计", "rule": "P04", "reason": "同上"},
+            ]
+        ),
+        year_dir.year_inputs / "waivers.csv",
+    )
     year_dir.clean()
     year_dir.reconcile()
     assert year_dir.report()["draft"] is False

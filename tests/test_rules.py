@@ -20,9 +20,18 @@ def frame(units: dict, types: str = "市、区") -> pd.DataFrame:
     rows = []
     for unit, vals in units.items():
         for code, v in vals.items():
-            rows.append({"unit": unit, "unit_type": types, "item": code, "value": format_value(v),
-                         "status": "ok" if v is not None else "missing", "approx": False, "raw_text": "",
-                         "note": ""})
+            rows.append(
+                {
+                    "unit": unit,
+                    "unit_type": types,
+                    "item": code,
+                    "value": format_value(v),
+                    "status": "ok" if v is not None else "missing",
+                    "approx": False,
+                    "raw_text": "",
+                    "note": "",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -45,7 +54,9 @@ def violate(check: rules.Check, vals: dict) -> None:
         vals[code] += Decimal(5)
 
 
-@pytest.mark.parametrize("rule_id", [r.id for r in __import__("wennuan_lib.form", fromlist=["x"]).load_form(2013).rules])
+@pytest.mark.parametrize(
+    "rule_id", [r.id for r in __import__("wennuan_lib.form", fromlist=["x"]).load_form(2013).rules]
+)
 def test_every_form_rule_fires_on_a_seeded_case(form, rule_id):
     rule = next(r for r in form.rules if r.id == rule_id)
     check = rules.parse_check(rule.check)
@@ -68,10 +79,19 @@ def test_every_form_rule_fires_on_a_seeded_case(form, rule_id):
 
 def test_sum_message_quotes_the_figures(form):
     vals = dict(clean_units(1)["单位0"])
-    vals.update({"05A.1": Decimal("100"), "05B.1": Decimal("400"), "05C.1": Decimal("40"), "05D.1": Decimal("9.19"),
-                 "05.1": Decimal("599.19")})
+    vals.update(
+        {
+            "05A.1": Decimal("100"),
+            "05B.1": Decimal("400"),
+            "05C.1": Decimal("40"),
+            "05D.1": Decimal("9.19"),
+            "05.1": Decimal("599.19"),
+        }
+    )
     f = next(f for f in rules.check_form_rules("u", "", vals, form) if f["rule"] == "S01")
-    assert f["message"].startswith("05.1 筹集慰问款物总额 599.19 万元 ≠ 05A.1+05B.1+05C.1+05D.1 = 549.19 万元")
+    assert f["message"].startswith(
+        "05.1 筹集慰问款物总额 599.19 万元 ≠ 05A.1+05B.1+05C.1+05D.1 = 549.19 万元"
+    )
 
 
 def test_sums_tolerate_wan_yuan_rounding(form):
@@ -124,7 +144,9 @@ def test_money_per_household_range(form):
     units["单位1"]["04C.1"] = units["单位1"]["04C.1"] * 40
     units["单位1"]["04C.2"] = units["单位1"]["04C.3"] = units["单位1"]["04C.4"] = Decimal(0)
     out = rules.check_all(frame(units), form)
-    assert ("单位1", "05.1") in set(zip(out.loc[out["rule"] == "M01", "unit"], out.loc[out["rule"] == "M01", "item"]))
+    assert ("单位1", "05.1") in set(
+        zip(out.loc[out["rule"] == "M01", "unit"], out.loc[out["rule"] == "M01", "item"])
+    )
 
 
 def test_history_change_beyond_half_with_a_floor(form):

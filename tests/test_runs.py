@@ -22,8 +22,16 @@ UNITS = ["常熟市总工会", "太仓市总工会"]
 def _form_values(k: int) -> dict:
     form = load_form(2013)
     vals = {c: k + 1 for c in form.codes}
-    vals.update({"01A.1": 1000 * (k + 1), "05.1": 4 * (k + 1), "04C.1": 10 * (k + 1), "09.1": 4 * (k + 1),
-                 "09.2": 4 * (k + 1), "10A.1": 10 * (k + 1)})
+    vals.update(
+        {
+            "01A.1": 1000 * (k + 1),
+            "05.1": 4 * (k + 1),
+            "04C.1": 10 * (k + 1),
+            "09.1": 4 * (k + 1),
+            "09.2": 4 * (k + 1),
+            "10A.1": 10 * (k + 1),
+        }
+    )
     return vals
 
 
@@ -35,7 +43,9 @@ def tiny(tmp_path_factory):
     inbox.mkdir(parents=True)
     (root / "inputs" / "units.csv").write_text(  # a small registry: a small report, so each run here is quick
         "name,aliases,type\n常熟市总工会,常熟,市、区\n太仓市总工会,太仓,市、区\n苏州大学工会,苏大工会,直属\n"
-        "市教育工会,,局(公司)\n", encoding="utf-8")
+        "市教育工会,,局(公司)\n",
+        encoding="utf-8",
+    )
     shutil.copy(ROOT / "inputs" / "2013" / "year.yaml", root / "inputs" / "2013" / "year.yaml")
     for k, unit in enumerate(UNITS):
         template.write(load_form(2013), inbox / f"{unit}.xlsx", values=_form_values(k), header={"unit": unit})
@@ -60,7 +70,12 @@ def _snapshot(y: Year) -> tuple:
 
 
 def _add_a_unit(y: Year) -> None:
-    template.write(load_form(2013), y.inbox / "苏州大学工会.xlsx", values=_form_values(2), header={"unit": "苏州大学工会"})
+    template.write(
+        load_form(2013),
+        y.inbox / "苏州大学工会.xlsx",
+        values=_form_values(2),
+        header={"unit": "苏州大学工会"},
+    )
 
 
 def _wait_gone(token: str, timeout: float = 20) -> list[int]:
@@ -94,13 +109,16 @@ def test_a_changed_correction_reruns_only_the_steps_that_read_it(tiny, tmp_path)
     y = _copy(tiny, tmp_path)
     notebook = y.path("notebooks") / "01_ingest.ipynb"
     first = notebook.read_bytes()
-    (y.year_inputs / "corrections.csv").write_text("unit,item,value,reason\n常熟市总工会,04A.1,77,电话确认\n",
-                                                   encoding="utf-8")
+    (y.year_inputs / "corrections.csv").write_text(
+        "unit,item,value,reason\n常熟市总工会,04A.1,77,电话确认\n", encoding="utf-8"
+    )
     out = _run(y)
     assert out.returncode == 0, out.stderr
     assert "[2013年 1/4] 读取收件箱：输入没有变化，沿用上次的结果" in out.stdout
     assert "[2013年 2/4] 更正与审核（02_clean.ipynb）" in out.stdout
-    assert (y.path("notebooks") / "01_ingest.ipynb").read_bytes() == first  # the notebook that made the outputs
+    assert (
+        y.path("notebooks") / "01_ingest.ipynb"
+    ).read_bytes() == first  # the notebook that made the outputs
     values = y.load("values").set_index(["unit", "item"])
     assert values.loc[("常熟市总工会", "04A.1"), "value"] == "77"
     forced = _run(y, "--force")
@@ -111,7 +129,13 @@ def test_a_run_killed_anywhere_leaves_the_previous_results_whole_and_nothing_run
     y = _copy(tiny, tmp_path)
     before = _snapshot(y)
     _add_a_unit(y)  # every step has something to do
-    for point in ("after:01_ingest", "after:02_clean", "after:03_reconcile", "in:04_report", "before:promote"):
+    for point in (
+        "after:01_ingest",
+        "after:02_clean",
+        "after:03_reconcile",
+        "in:04_report",
+        "before:promote",
+    ):
         token = uuid.uuid4().hex
         out = _run(y, env={**os.environ, "WENNUAN_STOP_AT": point, "WENNUAN_TEST_TOKEN": token})
         assert out.returncode == -9, point  # killed, as by kill -9
@@ -127,10 +151,25 @@ def test_two_runs_at_once_take_turns(tiny, tmp_path):
     y = _copy(tiny, tmp_path)
     _add_a_unit(y)
     release = tmp_path / "release"
-    cmd = [sys.executable, "-m", "wennuan_lib", "run", "--year", "2013", "--inputs", str(y.inputs),
-           "--outputs", str(y.outputs)]
-    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             env={**os.environ, "WENNUAN_PAUSE_AT": f"after:01_ingest:{release}"})
+    cmd = [
+        sys.executable,
+        "-m",
+        "wennuan_lib",
+        "run",
+        "--year",
+        "2013",
+        "--inputs",
+        str(y.inputs),
+        "--outputs",
+        str(y.outputs),
+    ]
+    first = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "WENNUAN_PAUSE_AT": f"after:01_ingest:{release}"},
+    )
     waiting = Path(str(release) + ".waiting")
     deadline = time.monotonic() + 120
     while not waiting.exists() and first.poll() is None and time.monotonic() < deadline:
@@ -156,15 +195,25 @@ def _unshare(args: list[str], setup: str) -> list[str] | None:
     probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
     if probe.returncode != 0:
         return None
-    return ["unshare", "-m", "sh", "-c", f"{setup} && exec \"$@\"", "sh", *args]
+    return ["unshare", "-m", "sh", "-c", f'{setup} && exec "$@"', "sh", *args]
 
 
 def test_a_read_only_outputs_folder_is_a_chinese_message(tiny, tmp_path):
     y = _copy(tiny, tmp_path)
     before = _snapshot(y)
     _add_a_unit(y)
-    args = [sys.executable, "-m", "wennuan_lib", "run", "--year", "2013", "--inputs", str(y.inputs),
-            "--outputs", str(y.outputs)]
+    args = [
+        sys.executable,
+        "-m",
+        "wennuan_lib",
+        "run",
+        "--year",
+        "2013",
+        "--inputs",
+        str(y.inputs),
+        "--outputs",
+        str(y.outputs),
+    ]
     target = str(y.outputs)
     cmd = _unshare(args, f"mount --bind '{target}' '{target}' && mount -o remount,bind,ro '{target}'")
     if cmd is None:  # not root: a folder without write permission
@@ -186,10 +235,22 @@ def test_a_full_disk_during_a_run_leaves_the_previous_results(tiny, tmp_path):
     _add_a_unit(y)
     snapshot = tmp_path / "snap"
     shutil.copytree(y.outputs, snapshot, symlinks=True)
-    args = [sys.executable, "-m", "wennuan_lib", "run", "--year", "2013", "--inputs", str(y.inputs),
-            "--outputs", str(y.outputs)]
+    args = [
+        sys.executable,
+        "-m",
+        "wennuan_lib",
+        "run",
+        "--year",
+        "2013",
+        "--inputs",
+        str(y.inputs),
+        "--outputs",
+        str(y.outputs),
+    ]
     kb = size // 1024 + 600  # the last run fits; a second whole run does not
-    cmd = _unshare(args, f"mount -t tmpfs -o size={kb}k tmpfs '{y.outputs}' && cp -a '{snapshot}/.' '{y.outputs}/'")
+    cmd = _unshare(
+        args, f"mount -t tmpfs -o size={kb}k tmpfs '{y.outputs}' && cp -a '{snapshot}/.' '{y.outputs}/'"
+    )
     if cmd is None:
         pytest.skip("需要 root 权限挂载一个小的临时文件系统来模拟磁盘已满")
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
@@ -261,8 +322,12 @@ def test_stale_files_of_an_older_version_are_never_carried_or_sent(tiny, tmp_pat
     assert (legacy / "report" / "书面总结.pdf").read_bytes() != b"%PDF stale"
     sent = freeze.freeze(y.workspace, 2013, console=lambda line: None)
     assert not (sent / "report" / "charts" / "old.png").exists()
-    assert {p.relative_to(sent).parts[0] for p in sent.rglob("*") if p.is_file()} == \
-        {"data", "report", "SHA256SUMS", "SHA256SUMS.sig"}
+    assert {p.relative_to(sent).parts[0] for p in sent.rglob("*") if p.is_file()} == {
+        "data",
+        "report",
+        "SHA256SUMS",
+        "SHA256SUMS.sig",
+    }
     assert freeze.check_sent(y.scope) == []
 
 

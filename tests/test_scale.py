@@ -32,10 +32,16 @@ PARAMS = {"year": 0, "inputs_dir": None, "outputs_dir": None, "run_dir": None}
 def test_one_kernel_runs_every_notebook_and_each_starts_clean(tmp_path, monkeypatch):
     books = tmp_path / "notebooks"
     books.mkdir()
-    _notebook(books / "a.ipynb", "year = 0\ninputs_dir = None\noutputs_dir = None\nrun_dir = None",
-              "import os\nleft_behind = 'from a'\nprint('pid', os.getpid())")
-    _notebook(books / "b.ipynb", "year = 0\ninputs_dir = None\noutputs_dir = None\nrun_dir = None",
-              "import os\nprint('pid', os.getpid())\nprint('leak' if 'left_behind' in globals() else 'clean')")
+    _notebook(
+        books / "a.ipynb",
+        "year = 0\ninputs_dir = None\noutputs_dir = None\nrun_dir = None",
+        "import os\nleft_behind = 'from a'\nprint('pid', os.getpid())",
+    )
+    _notebook(
+        books / "b.ipynb",
+        "year = 0\ninputs_dir = None\noutputs_dir = None\nrun_dir = None",
+        "import os\nprint('pid', os.getpid())\nprint('leak' if 'left_behind' in globals() else 'clean')",
+    )
     monkeypatch.setattr(config, "NOTEBOOKS_DIR", books)
     run = tmp_path / "run"
     with Kernel() as kernel:
@@ -68,8 +74,11 @@ def test_a_failing_step_names_the_step_and_its_notebook_in_chinese(tmp_path, mon
     books = tmp_path / "notebooks"
     books.mkdir()
     _notebook(books / "bad.ipynb", "year = 0\ninputs_dir = None\noutputs_dir = None\nrun_dir = None", "1 / 0")
-    _notebook(books / "said.ipynb", "year = 0\ninputs_dir = None\noutputs_dir = None\nrun_dir = None",
-              "raise ValueError('单位名录 units.csv 第3行有误')")
+    _notebook(
+        books / "said.ipynb",
+        "year = 0\ninputs_dir = None\noutputs_dir = None\nrun_dir = None",
+        "raise ValueError('单位名录 units.csv 第3行有误')",
+    )
     monkeypatch.setattr(config, "NOTEBOOKS_DIR", books)
     with Kernel() as kernel:
         with pytest.raises(StepFailed, match="bad.ipynb") as caught:
@@ -99,28 +108,68 @@ def test_work_on_another_core_is_done_and_its_failure_is_raised_here(tmp_path):
 
 
 def _status(n_sent: int, n_missing: int) -> pd.DataFrame:
-    rows = [{"unit": f"单位{k:04d}", "unit_type": "直属", "form": "已报", "form_date": "2013-01-10", "late": "按时",
-             "summary": "已报"} for k in range(n_sent)]
-    rows += [{"unit": f"未报单位{k}", "unit_type": "直属", "form": "未报", "form_date": "", "late": "", "summary": "未报"}
-             for k in range(n_missing)]
+    rows = [
+        {
+            "unit": f"单位{k:04d}",
+            "unit_type": "直属",
+            "form": "已报",
+            "form_date": "2013-01-10",
+            "late": "按时",
+            "summary": "已报",
+        }
+        for k in range(n_sent)
+    ]
+    rows += [
+        {
+            "unit": f"未报单位{k}",
+            "unit_type": "直属",
+            "form": "未报",
+            "form_date": "",
+            "late": "",
+            "summary": "未报",
+        }
+        for k in range(n_missing)
+    ]
     return pd.DataFrame(rows)
 
 
 def test_a_provinces_appendix_counts_large_groups_and_names_small_ones():
     form = load_form(2013)
-    totals = pd.DataFrame([{"item": i.code, "kind": "item", "label": i.label, "measure": i.unit, "value": "1",
-                            "市、区": "", "局(公司)": "", "直属": "1", "units_reported": "1", "units_missing": "0",
-                            "previous": "", "change_pct": ""} for i in form.items])
-    values = pd.DataFrame([{"unit": "单位0000", "unit_type": "直属", "registered": True, "item": c, "value": "1"}
-                           for c in form.codes])
+    totals = pd.DataFrame(
+        [
+            {
+                "item": i.code,
+                "kind": "item",
+                "label": i.label,
+                "measure": i.unit,
+                "value": "1",
+                "市、区": "",
+                "局(公司)": "",
+                "直属": "1",
+                "units_reported": "1",
+                "units_missing": "0",
+                "previous": "",
+                "change_pct": "",
+            }
+            for i in form.items
+        ]
+    )
+    values = pd.DataFrame(
+        [
+            {"unit": "单位0000", "unit_type": "直属", "registered": True, "item": c, "value": "1"}
+            for c in form.codes
+        ]
+    )
     *_, t3 = appendix.tables(form, totals, values, _status(appendix.MAX_TABLE_UNITS + 50, 12), False)
     by_kind = {r[0]: r for r in t3.rows if r[0]}
     big = by_kind["统计表已报、书面总结已报"]
     assert big[1] == str(appendix.MAX_TABLE_UNITS + 50) and "reporting_status.csv" in big[2]
     small = by_kind["统计表未报、书面总结未报"]
-    named = "、".join(r[2] for r in t3.rows[t3.rows.index(small):])
+    named = "、".join(r[2] for r in t3.rows[t3.rows.index(small) :])
     assert small[1] == "12" and all(f"未报单位{k}" in named for k in range(12))
     assert "reporting_status.csv" in t3.note
 
     *_, t3 = appendix.tables(form, totals, values, _status(5, 1), False)
-    assert [r[0] for r in t3.rows] == [f"单位{k:04d}" for k in range(5)] + ["未报单位0"]  # a city: one row per unit
+    assert [r[0] for r in t3.rows] == [f"单位{k:04d}" for k in range(5)] + [
+        "未报单位0"
+    ]  # a city: one row per unit

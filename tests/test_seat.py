@@ -51,15 +51,24 @@ def executed(sample_run):
 
 # --- notebooks ---------------------------------------------------------------------------------------------
 
+
 def test_each_notebook_answers_its_question_first_and_prints_no_progress(executed):
-    questions = {"01_ingest": "读到了什么，哪些读不了", "02_clean": "哪里有问题，是哪些单位",
-                 "03_reconcile": "谁没报、谁逾期，什么要发回给谁", "04_report": "书面总结为"}
+    questions = {
+        "01_ingest": "读到了什么，哪些读不了",
+        "02_clean": "哪里有问题，是哪些单位",
+        "03_reconcile": "谁没报、谁逾期，什么要发回给谁",
+        "04_report": "书面总结为",
+    }
     for name, question in questions.items():
         nb = executed[name]
         step = next(k for k, c in enumerate(nb.cells) if c.cell_type == "code" and "open_step(" in c.source)
         assert question in outputs(nbformat.v4.new_notebook(cells=[nb.cells[step]])), name
-        streams = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", [])
-                          if o.get("output_type") == "stream")
+        streams = "".join(
+            o.get("text", "")
+            for c in nb.cells
+            for o in c.get("outputs", [])
+            if o.get("output_type") == "stream"
+        )
         assert "个文件" not in streams and "[1/" not in streams, (name, streams[:200])
 
 
@@ -103,7 +112,9 @@ def test_report_notebook_prints_figures_as_the_report_does(executed, sample_run)
 
 
 def test_city_total_findings_are_never_to_be_resubmitted():
-    issues = pd.DataFrame({"unit": [TOTALS, "甲工会"], "action": ["请核对……后重新报送", "请核对……后重新报送"]})
+    issues = pd.DataFrame(
+        {"unit": [TOTALS, "甲工会"], "action": ["请核对……后重新报送", "请核对……后重新报送"]}
+    )
     actions = views.actions(issues)
     assert "不需要、也不能重新报送" in actions.iloc[0] and actions.iloc[1] == "请核对……后重新报送"
 
@@ -111,19 +122,51 @@ def test_city_total_findings_are_never_to_be_resubmitted():
 def test_tables_stay_bounded_for_3000_units(form):
     units = [f"单位{k:04d}" for k in range(3000)]
     n = len(form.codes)
-    values = pd.DataFrame({
-        "unit": [u for u in units for _ in range(n)], "unit_type": "直属", "registered": True,
-        "item": form.codes * len(units), "label": [i.label for i in form.items] * len(units),
-        "measure": [i.unit for i in form.items] * len(units), "value": "12", "status": "ok", "approx": False,
-        "original_value": "12", "original_status": "ok", "corrected": False, "correction_reason": "",
-        "raw_text": "12", "file": "x.xlsx", "location": "统计表!D5", "note": "", "revised": False})
+    values = pd.DataFrame(
+        {
+            "unit": [u for u in units for _ in range(n)],
+            "unit_type": "直属",
+            "registered": True,
+            "item": form.codes * len(units),
+            "label": [i.label for i in form.items] * len(units),
+            "measure": [i.unit for i in form.items] * len(units),
+            "value": "12",
+            "status": "ok",
+            "approx": False,
+            "original_value": "12",
+            "original_status": "ok",
+            "corrected": False,
+            "correction_reason": "",
+            "raw_text": "12",
+            "file": "x.xlsx",
+            "location": "统计表!D5",
+            "note": "",
+            "revised": False,
+        }
+    )
     values.loc[values.index % 97 == 0, ["value", "status"]] = ["", "missing"]
     missing = values[values["status"] == "missing"]
-    issues = pd.DataFrame({"unit": missing["unit"], "unit_type": "直属", "item": missing["item"],
-                           "items": missing["item"], "rule": "N01", "check_type": "提示性审核", "severity": "warning",
-                           "message": missing["item"] + " 未填", "action": "请补填", "waived": False, "waiver_reason": ""})
-    html = [views.value_grid(values, form).data, views.finding_grid(values, issues, form).data,
-            views.findings_table(issues, form).data, views.problems(values).data]
+    issues = pd.DataFrame(
+        {
+            "unit": missing["unit"],
+            "unit_type": "直属",
+            "item": missing["item"],
+            "items": missing["item"],
+            "rule": "N01",
+            "check_type": "提示性审核",
+            "severity": "warning",
+            "message": missing["item"] + " 未填",
+            "action": "请补填",
+            "waived": False,
+            "waiver_reason": "",
+        }
+    )
+    html = [
+        views.value_grid(values, form).data,
+        views.finding_grid(values, issues, form).data,
+        views.findings_table(issues, form).data,
+        views.problems(values).data,
+    ]
     size = sum(len(h.encode("utf-8")) for h in html)
     assert size < 12_000_000, size
     assert f"共 {len(units)} 个单位，这里显示 {views.GRID_UNITS} 个" in html[0]
@@ -132,21 +175,35 @@ def test_tables_stay_bounded_for_3000_units(form):
 
 # --- decisions ---------------------------------------------------------------------------------------------
 
+
 def saved(rows: list[list[str]], how: str) -> bytes:
     sep = "\t" if how == "unicode-text" else ","
     eol = "\n" if how == "lf-no-final" else "\r\n"
     text = eol.join(sep.join(r) for r in rows) + ("" if how == "lf-no-final" else eol)
-    return {"csv-gbk": lambda: text.encode("gbk"), "unicode-text": lambda: text.encode("utf-16"),
-            "csv-utf8": lambda: text.encode("utf-8-sig"), "lf-no-final": lambda: text.encode("utf-8")}[how]()
+    return {
+        "csv-gbk": lambda: text.encode("gbk"),
+        "unicode-text": lambda: text.encode("utf-16"),
+        "csv-utf8": lambda: text.encode("utf-8-sig"),
+        "lf-no-final": lambda: text.encode("utf-8"),
+    }[how]()
 
 
-@pytest.mark.parametrize("how,encoding,delimiter,eol", [
-    ("csv-gbk", "gb18030", ",", "\r\n"), ("unicode-text", "utf-16-le", "\t", "\r\n"),
-    ("csv-utf8", "utf-8-sig", ",", "\r\n"), ("lf-no-final", "utf-8", ",", "\n")])
-def test_a_decision_is_appended_in_the_files_own_encoding_without_touching_its_lines(tmp_path, how, encoding,
-                                                                                     delimiter, eol):
+@pytest.mark.parametrize(
+    "how,encoding,delimiter,eol",
+    [
+        ("csv-gbk", "gb18030", ",", "\r\n"),
+        ("unicode-text", "utf-16-le", "\t", "\r\n"),
+        ("csv-utf8", "utf-8-sig", ",", "\r\n"),
+        ("lf-no-final", "utf-8", ",", "\n"),
+    ],
+)
+def test_a_decision_is_appended_in_the_files_own_encoding_without_touching_its_lines(
+    tmp_path, how, encoding, delimiter, eol
+):
     path = tmp_path / "waivers.csv"
-    old = saved([["unit", "rule", "reason", "备注"], ["吴江区总工会", "W04", "已核实，含上年建档家庭", "张三"]], how)
+    old = saved(
+        [["unit", "rule", "reason", "备注"], ["吴江区总工会", "W04", "已核实，含上年建档家庭", "张三"]], how
+    )
     path.write_bytes(old)
     recorded = decisions.record_waiver(path, "常熟市总工会", "N01", "电话核实：确实没有开展，按0处理, 见记录")
     new = path.read_bytes()
@@ -154,12 +211,16 @@ def test_a_decision_is_appended_in_the_files_own_encoding_without_touching_its_l
     table = textfiles.read_table(path, WAIVER_COLUMNS)
     assert (table.encoding, table.delimiter) == (encoding, delimiter)
     assert table.rows[0]["reason"] == "已核实，含上年建档家庭"
-    assert table.rows[-1] == {"unit": "常熟市总工会", "rule": "N01", "reason": "电话核实：确实没有开展，按0处理, 见记录",
-                              "备注": ""}
+    assert table.rows[-1] == {
+        "unit": "常熟市总工会",
+        "rule": "N01",
+        "reason": "电话核实：确实没有开展，按0处理, 见记录",
+        "备注": "",
+    }
     assert recorded.line == table.lines[-1] == 3
     codec = {"utf-16-le": "utf-16-le", "utf-8-sig": "utf-8"}.get(encoding, encoding)
     assert new.endswith(eol.encode(codec))
-    assert eol.encode(codec) * 2 not in new[len(old) - 4:]  # no empty line slipped in
+    assert eol.encode(codec) * 2 not in new[len(old) - 4 :]  # no empty line slipped in
 
 
 def test_a_missing_register_is_made_with_its_header(tmp_path, form):
@@ -168,15 +229,25 @@ def test_a_missing_register_is_made_with_its_header(tmp_path, form):
     decisions.record_correction(path, "常熟市总工会", form.codes[0], "1,234", "邮件确认", form)
     assert path.read_bytes().startswith(b"\xef\xbb\xbfunit,item,value,reason\r\n")
     assert textfiles.read_table(path, CORRECTION_COLUMNS).rows == [
-        {"unit": "常熟市总工会", "item": form.codes[0], "value": "1234", "reason": "邮件确认"}]
+        {"unit": "常熟市总工会", "item": form.codes[0], "value": "1234", "reason": "邮件确认"}
+    ]
 
 
-@pytest.mark.parametrize("call,words", [
-    (lambda p, f: decisions.record_correction(p, TOTALS, f.codes[0], "1", "理由", f), "不能直接更正"),
-    (lambda p, f: decisions.record_correction(p, "常熟市总工会", f.codes[0], "见附件", "理由", f), "不是一个数字"),
-    (lambda p, f: decisions.record_waiver(p, "常熟市总工会", "N01", "  "), "请写明理由"),
-    (lambda p, f: decisions.record_waiver(p, "常熟市总工会", AUDIT_ID, "理由"), "不能豁免")])
-def test_a_decision_that_cannot_be_right_is_refused_in_chinese_and_nothing_is_written(tmp_path, form, call, words):
+@pytest.mark.parametrize(
+    "call,words",
+    [
+        (lambda p, f: decisions.record_correction(p, TOTALS, f.codes[0], "1", "理由", f), "不能直接更正"),
+        (
+            lambda p, f: decisions.record_correction(p, "常熟市总工会", f.codes[0], "见附件", "理由", f),
+            "不是一个数字",
+        ),
+        (lambda p, f: decisions.record_waiver(p, "常熟市总工会", "N01", "  "), "请写明理由"),
+        (lambda p, f: decisions.record_waiver(p, "常熟市总工会", AUDIT_ID, "理由"), "不能豁免"),
+    ],
+)
+def test_a_decision_that_cannot_be_right_is_refused_in_chinese_and_nothing_is_written(
+    tmp_path, form, call, words
+):
     path = tmp_path / "x.csv"
     with pytest.raises(decisions.DecisionError, match=words):
         call(path, form)
@@ -184,12 +255,24 @@ def test_a_decision_that_cannot_be_right_is_refused_in_chinese_and_nothing_is_wr
 
 
 def test_decisions_recorded_in_the_notebook_form_are_applied_by_the_next_run(year_dir, form):
-    total, part, rough = form.codes[2], form.codes[3], form.codes[4]  # a part above its total; an approximate figure
-    template.write(form, year_dir.inbox / "常熟.xlsx", values={form.codes[0]: 500, total: 10, part: 12, rough: "约20"},
-                   header={"unit": "常熟市总工会"})
+    total, part, rough = (
+        form.codes[2],
+        form.codes[3],
+        form.codes[4],
+    )  # a part above its total; an approximate figure
+    template.write(
+        form,
+        year_dir.inbox / "常熟.xlsx",
+        values={form.codes[0]: 500, total: 10, part: 12, rough: "约20"},
+        header={"unit": "常熟市总工会"},
+    )
     waivers, corrections = year_dir.year_inputs / "waivers.csv", year_dir.year_inputs / "corrections.csv"
-    waivers.write_bytes(saved([WAIVER_COLUMNS, ["常熟市总工会", "N01", "电话核实：其余项目没有开展"]], "csv-gbk"))
-    corrections.write_bytes(saved([CORRECTION_COLUMNS, ["常熟", form.codes[1], "300", "邮件确认"]], "unicode-text"))
+    waivers.write_bytes(
+        saved([WAIVER_COLUMNS, ["常熟市总工会", "N01", "电话核实：其余项目没有开展"]], "csv-gbk")
+    )
+    corrections.write_bytes(
+        saved([CORRECTION_COLUMNS, ["常熟", form.codes[1], "300", "邮件确认"]], "unicode-text")
+    )
     old = {p: p.read_bytes() for p in (waivers, corrections)}
     year_dir.ingest()
     issues = year_dir.clean()["issues"]
@@ -220,7 +303,9 @@ def test_decisions_recorded_in_the_notebook_form_are_applied_by_the_next_run(yea
 
     frames = year_dir.clean()
     issues, values = frames["issues"], frames["values"].set_index("item")
-    assert open_errors(issues).empty, open_errors(issues)["message"].tolist()  # the unit's and the city total's
+    assert open_errors(issues).empty, open_errors(issues)[
+        "message"
+    ].tolist()  # the unit's and the city total's
     assert issues.loc[(issues["rule"] == approx["rule"]) & (issues["item"] == rough), "waived"].all()
     assert values.loc[total, "value"] == "15" and values.loc[total, "corrected"]
     assert values.loc[form.codes[1], "value"] == "300"
@@ -237,11 +322,14 @@ def test_ready_to_paste_lines_are_what_the_registers_read():
 
 # --- workbooks ---------------------------------------------------------------------------------------------
 
+
 def test_review_workbook_keeps_codes_as_text_and_speaks_chinese(sample_run, form):
     _, year, frames, _ = sample_run
     wb = openpyxl.load_workbook(year.path("review_workbook"))
     assert (year.root / catalog.file_name("review_workbook")).exists()  # outputs/<year>/审核数据.xlsx
-    money = next(i for i in form.items if i.is_money and re.fullmatch(r"\d\d\.\d", i.code))  # 05.1: Excel's 5.1
+    money = next(
+        i for i in form.items if i.is_money and re.fullmatch(r"\d\d\.\d", i.code)
+    )  # 05.1: Excel's 5.1
     grid = wb["数值"]
     codes = {c.value: c for c in grid[2]}
     assert codes[money.code].data_type == "s"
@@ -268,9 +356,12 @@ def test_review_workbook_keeps_codes_as_text_and_speaks_chinese(sample_run, form
     assert {c.value for c in findings["L"][1:]} <= {"是", "否"}
     issues = year.path("issues").read_text(encoding="utf-8-sig").splitlines()[0]
     assert issues.startswith("unit,unit_type,item")  # the CSVs stay as they are
-    again = review_workbook.build(frames["values"], frames["issues"], frames["reporting_status"], frames["audit"], form)
-    assert again == review_workbook.build(frames["values"], frames["issues"], frames["reporting_status"],
-                                          frames["audit"], form)
+    again = review_workbook.build(
+        frames["values"], frames["issues"], frames["reporting_status"], frames["audit"], form
+    )
+    assert again == review_workbook.build(
+        frames["values"], frames["issues"], frames["reporting_status"], frames["audit"], form
+    )
 
 
 def test_detail_workbook_is_set_up_for_printing(sample_run, form):
@@ -286,19 +377,35 @@ def test_detail_workbook_is_set_up_for_printing(sample_run, form):
     texts = {c.value for row in ws.iter_rows(min_row=4) for c in row[2:]}
     assert "未填" in texts
     cfg = {"year": 2013}
-    draft = openpyxl.load_workbook(io.BytesIO(detail_workbook.detail_workbook(
-        form, frames["values"], frames["totals"], cfg, draft=True))).active
+    draft = openpyxl.load_workbook(
+        io.BytesIO(detail_workbook.detail_workbook(form, frames["values"], frames["totals"], cfg, draft=True))
+    ).active
     assert "（草稿）" in draft["A1"].value and "草稿" in draft.oddHeader.right.text
 
 
-@pytest.mark.skipif(not shutil.which("soffice") or not shutil.which("pdftotext"), reason="LibreOffice not installed")
+@pytest.mark.skipif(
+    not shutil.which("soffice") or not shutil.which("pdftotext"), reason="LibreOffice not installed"
+)
 def test_every_printed_page_of_the_detail_workbook_names_its_units(sample_run, tmp_path):
     _, year, frames, _ = sample_run
     shutil.copy(year.path("detail_workbook"), tmp_path / "detail.xlsx")
-    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",
-                    "--outdir", str(tmp_path), str(tmp_path / "detail.xlsx")], capture_output=True, timeout=180)
-    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "detail.pdf"), "-"], capture_output=True,
-                          text=True).stdout
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(tmp_path / "detail.xlsx"),
+        ],
+        capture_output=True,
+        timeout=180,
+    )
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "detail.pdf"), "-"], capture_output=True, text=True
+    ).stdout
     pages = [p for p in text.split("\f") if p.strip()]
     first = frames["values"]["unit"].iloc[0]
     assert len(pages) >= 2
@@ -307,6 +414,7 @@ def test_every_printed_page_of_the_detail_workbook_names_its_units(sample_run, t
 
 
 # --- status ------------------------------------------------------------------------------------------------
+
 
 def test_status_names_the_units_with_open_errors_and_the_next_command(sample_run):
     _, year, frames, _ = sample_run
@@ -327,7 +435,9 @@ def test_status_of_a_final_report_says_freeze(tmp_path, monkeypatch):
     from wennuan_lib import freeze
 
     run = tmp_path / "run"
-    monkeypatch.setattr(freeze, "draft_reasons", lambda _: pd.DataFrame(columns=["kind", "unit", "item", "message"]))
+    monkeypatch.setattr(
+        freeze, "draft_reasons", lambda _: pd.DataFrame(columns=["kind", "unit", "item", "message"])
+    )
     monkeypatch.setattr(report_summary, "_load", lambda *_a, **_k: None)
 
     class Scope:
@@ -349,16 +459,41 @@ def test_status_of_a_final_report_says_freeze(tmp_path, monkeypatch):
 
 def test_a_summary_that_disagrees_with_its_form_is_marked_beside_the_figures(form):
     code = form.codes[0]
-    values = pd.DataFrame({"unit": ["甲工会"], "item": [code], "label": [form.item(code).label], "value": ["500"],
-                           "measure": [form.item(code).unit]})
-    summaries = pd.DataFrame({"unit": ["甲工会"], "text": ["全年走访职工五百五十人。"], "file": ["总结.docx"]})
-    checks = pd.DataFrame({"unit": ["甲工会"], "item": [code], "label": [form.item(code).label], "form_value": ["500"],
-                           "summary_value": ["550"], "approx": [False], "summary_text": ["走访职工五百五十人"],
-                           "summary_file": ["总结.docx"], "form_location": ["统计表!D5"], "verdict": ["不一致"]})
+    values = pd.DataFrame(
+        {
+            "unit": ["甲工会"],
+            "item": [code],
+            "label": [form.item(code).label],
+            "value": ["500"],
+            "measure": [form.item(code).unit],
+        }
+    )
+    summaries = pd.DataFrame(
+        {"unit": ["甲工会"], "text": ["全年走访职工五百五十人。"], "file": ["总结.docx"]}
+    )
+    checks = pd.DataFrame(
+        {
+            "unit": ["甲工会"],
+            "item": [code],
+            "label": [form.item(code).label],
+            "form_value": ["500"],
+            "summary_value": ["550"],
+            "approx": [False],
+            "summary_text": ["走访职工五百五十人"],
+            "summary_file": ["总结.docx"],
+            "form_location": ["统计表!D5"],
+            "verdict": ["不一致"],
+        }
+    )
     html = views.unit_dossiers(values, summaries, [code], checks).data
     assert "书面总结与统计表有 1 处不一致" in html and "wn-disagree" in html and "550" in html
-    assert "wn-disagree" not in views.unit_dossiers(values, summaries, [code], checks.assign(verdict="一致")).data
-    assert "书面总结中" not in views.unit_dossiers(values, summaries, [code]).data  # before the comparison exists
+    assert (
+        "wn-disagree"
+        not in views.unit_dossiers(values, summaries, [code], checks.assign(verdict="一致")).data
+    )
+    assert (
+        "书面总结中" not in views.unit_dossiers(values, summaries, [code]).data
+    )  # before the comparison exists
     assert "不一致" in views.summary_check_table(checks).data
 
 

@@ -14,9 +14,18 @@ def _values(form, figures: dict):
     rows = []
     for k, item in enumerate(form.items):
         value = figures.get(item.code, "1")
-        rows.append({"unit": UNIT, "unit_type": "局(公司)", "item": item.code, "value": value or "",
-                     "status": "ok" if value else "missing", "corrected": False,
-                     "file": "市教育工会送温暖统计表.docx", "location": f"表1第{k + 2}行第5列"})
+        rows.append(
+            {
+                "unit": UNIT,
+                "unit_type": "局(公司)",
+                "item": item.code,
+                "value": value or "",
+                "status": "ok" if value else "missing",
+                "corrected": False,
+                "file": "市教育工会送温暖统计表.docx",
+                "location": f"表1第{k + 2}行第5列",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -29,26 +38,52 @@ def test_a_clear_disagreement_is_a_warning_naming_both_numbers_and_where_they_ar
     checks, findings = _check(form, "活动期间，各级工会干部走访职工家庭77户，确保关怀送到。", {"04A.2": "65"})
     assert checks.columns.tolist() == catalog.dataset("summary_checks").column_names
     row = checks.iloc[0]
-    assert (row["item"], row["form_value"], row["summary_value"], row["verdict"]) == ("04A.2", "65", "77", "不一致")
+    assert (row["item"], row["form_value"], row["summary_value"], row["verdict"]) == (
+        "04A.2",
+        "65",
+        "77",
+        "不一致",
+    )
     assert row["summary_text"].endswith("走访职工家庭77户") and row["summary_file"] == SUMMARY
-    assert row["form_location"] == f"「市教育工会送温暖统计表.docx」表1第{form.codes.index('04A.2') + 2}行第5列"
+    assert (
+        row["form_location"] == f"「市教育工会送温暖统计表.docx」表1第{form.codes.index('04A.2') + 2}行第5列"
+    )
     (f,) = findings
-    assert (f["unit"], f["item"], f["rule"], f["severity"]) == (UNIT, "04A.2", rules.SUMMARY_ID, rules.WARNING)
+    assert (f["unit"], f["item"], f["rule"], f["severity"]) == (
+        UNIT,
+        "04A.2",
+        rules.SUMMARY_ID,
+        rules.WARNING,
+    )
     for part in ("65 户", "走访职工家庭77户", SUMMARY, "市教育工会送温暖统计表.docx", row["form_location"]):
         assert part in f["message"], part
     assert f["check_type"] == "提示性审核" and f["action"]
 
 
 def test_agreeing_rounded_and_approximate_figures_are_silent(form):
-    text = ("走访企业约500家，慰问困难家庭总数2.85万户。共筹集慰问款物4423万元，其中工会投入120万元；"
-            "为农民工返乡争取经济补贴78300元。走访职工家庭500余户。")
-    figures = {"04A.1": "498", "04C.1": "28476", "05.1": "4423.12", "05B.1": "120", "11A.1": "7.83", "04A.2": "540"}
+    text = (
+        "走访企业约500家，慰问困难家庭总数2.85万户。共筹集慰问款物4423万元，其中工会投入120万元；"
+        "为农民工返乡争取经济补贴78300元。走访职工家庭500余户。"
+    )
+    figures = {
+        "04A.1": "498",
+        "04C.1": "28476",
+        "05.1": "4423.12",
+        "05B.1": "120",
+        "11A.1": "7.83",
+        "04A.2": "540",
+    }
     checks, findings = _check(form, text, figures)
     assert not findings
     got = {r.item: (r.summary_value, r.approx, r.verdict) for r in checks.itertuples()}
-    assert got == {"04A.1": ("500", True, "约数相符"), "04C.1": ("28500", False, "约数相符"),
-                   "05.1": ("4423", False, "约数相符"), "05B.1": ("120", False, "一致"),
-                   "11A.1": ("7.83", False, "一致"), "04A.2": ("500", True, "约数相符")}
+    assert got == {
+        "04A.1": ("500", True, "约数相符"),
+        "04C.1": ("28500", False, "约数相符"),
+        "05.1": ("4423", False, "约数相符"),
+        "05B.1": ("120", False, "一致"),
+        "11A.1": ("7.83", False, "一致"),
+        "04A.2": ("500", True, "约数相符"),
+    }
 
 
 def test_approximate_words_do_not_excuse_a_wide_gap_nor_rounding_an_exact_number(form):
@@ -58,8 +93,10 @@ def test_approximate_words_do_not_excuse_a_wide_gap_nor_rounding_an_exact_number
 
 
 def test_figures_that_cannot_be_told_apart_or_compared_are_left_alone(form):
-    text = ("建档困难职工家庭3000户，其中困难农民工800户。去年走访企业450家，比上年增加20家。"
-            "慰问困难劳模12户。全年帮扶5000人次。")
+    text = (
+        "建档困难职工家庭3000户，其中困难农民工800户。去年走访企业450家，比上年增加20家。"
+        "慰问困难劳模12户。全年帮扶5000人次。"
+    )
     checks, findings = _check(form, text, {"03A.2": "700", "04C.3": "700", "04A.1": "498", "04C.4": None})
     assert checks.empty and not findings  # 其中困难农民工…户 is on two rows; last year; a blank; no cue
 
@@ -76,9 +113,14 @@ def test_a_unit_whose_summary_disagrees_gets_a_warning_in_its_feedback_and_keeps
     figures = {c: 1 for c in form.codes}
     figures.update({"04A.1": 479, "04A.2": 65})
     template.write(form, year_dir.inbox / "统计表.xlsx", values=figures, header={"unit": "吴中区总工会"})
-    _summary_docx(year_dir.inbox / "吴中区总工会送温暖工作总结.docx", "吴中区总工会",
-                  ["按照市总工会通知要求，吴中区总工会扎实开展送温暖活动。",
-                   "一、深入走访。活动期间，各级工会干部走访企业496家，走访职工家庭65户，确保关怀送到困难职工身边。"])
+    _summary_docx(
+        year_dir.inbox / "吴中区总工会送温暖工作总结.docx",
+        "吴中区总工会",
+        [
+            "按照市总工会通知要求，吴中区总工会扎实开展送温暖活动。",
+            "一、深入走访。活动期间，各级工会干部走访企业496家，走访职工家庭65户，确保关怀送到困难职工身边。",
+        ],
+    )
     year_dir.ingest()
     year_dir.clean()
     year_dir.reconcile()

@@ -55,13 +55,24 @@ def test_inputs_are_validated_and_unlocked_labels_locked(blank, form):
     assert label.value == "当地职工总数" and label.protection.locked is True
 
 
-@pytest.mark.parametrize("variant", [{}, {"inserted_rows": {3: "本单位补充说明"}}, {"remark_column": True},
-                                     {"sheet_title": "我的表"}])
+@pytest.mark.parametrize(
+    "variant",
+    [{}, {"inserted_rows": {3: "本单位补充说明"}}, {"remark_column": True}, {"sheet_title": "我的表"}],
+)
 def test_filled_template_is_read_by_names_wherever_cells_moved(tmp_path, form, variant):
     values = {c: (3.25 if form.item(c).is_money else i) for i, c in enumerate(form.codes)}
-    path = template.write(form, tmp_path / "x.xlsx", values=values,
-                          header={"unit": "常熟市总工会", "date": dt.date(2013, 1, 15), "person": "张伟",
-                                  "phone": "0512-52345678"}, **variant)
+    path = template.write(
+        form,
+        tmp_path / "x.xlsx",
+        values=values,
+        header={
+            "unit": "常熟市总工会",
+            "date": dt.date(2013, 1, 15),
+            "person": "张伟",
+            "phone": "0512-52345678",
+        },
+        **variant,
+    )
     m = layouts.match(readers.read(path), form)
     assert m.layout == layouts.TEMPLATE
     assert m.form_year == "2013"
@@ -71,8 +82,12 @@ def test_filled_template_is_read_by_names_wherever_cells_moved(tmp_path, form, v
 
 
 def test_xlsm_template_reads_the_same(tmp_path, form, year_dir):
-    template.write(form, year_dir.inbox / "常熟市总工会.xlsm", values={"01A.1": 100, "05.1": 2.5},
-                   header={"unit": "常熟市总工会"})
+    template.write(
+        form,
+        year_dir.inbox / "常熟市总工会.xlsm",
+        values={"01A.1": 100, "05.1": 2.5},
+        header={"unit": "常熟市总工会"},
+    )
     frames = year_dir.ingest()
     v = frames["values"].set_index("item")
     assert v.loc["01A.1", "value"] == "100" and v.loc["05.1", "value"] == "2.5"

@@ -6,14 +6,26 @@ from wennuan_lib.units import Registry
 
 @pytest.fixture
 def registry():
-    return Registry(pd.DataFrame([
-        {"name": "姑苏区总工会", "aliases": "姑苏区|平江区总工会", "type": "市、区"},
-        {"name": "市教育工会", "aliases": "市教育局工会", "type": "局(公司)"},
-    ]))
+    return Registry(
+        pd.DataFrame(
+            [
+                {"name": "姑苏区总工会", "aliases": "姑苏区|平江区总工会", "type": "市、区"},
+                {"name": "市教育工会", "aliases": "市教育局工会", "type": "局(公司)"},
+            ]
+        )
+    )
 
 
-@pytest.mark.parametrize("written,how", [("姑苏区总工会", "名称一致"), ("平江区总工会", "别名"), ("姑 苏 区", "别名"),
-                                         ("姑苏区总工会（盖章）", "名称一致"), ("市教育局工会办公室", "名称包含")])
+@pytest.mark.parametrize(
+    "written,how",
+    [
+        ("姑苏区总工会", "名称一致"),
+        ("平江区总工会", "别名"),
+        ("姑 苏 区", "别名"),
+        ("姑苏区总工会（盖章）", "名称一致"),
+        ("市教育局工会办公室", "名称包含"),
+    ],
+)
 def test_written_names_resolve(registry, written, how):
     r = registry.resolve(written)
     assert r.registered and r.how == how

@@ -22,23 +22,28 @@ from wennuan_lib import layouts, readers, rules, word
 from . import sample_data as sample
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-NS = (f'xmlns:w="{W}" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
-      'xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
-      'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
-      'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
-      'xmlns:v="urn:schemas-microsoft-com:vml" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"')
+NS = (
+    f'xmlns:w="{W}" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+    'xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
+    'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+    'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
+    'xmlns:v="urn:schemas-microsoft-com:vml" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+)
 REV = 'w:id="{n}" w:author="张伟" w:date="2013-01-20T10:00:00Z"'
 
 
 def run(text: str) -> str:
     """A run; line breaks and tabs in `text` become w:br and w:tab as Word writes them."""
-    inner = "".join({"\n": "<w:br/>", "\t": "<w:tab/>"}.get(part) or f'<w:t xml:space="preserve">{part}</w:t>'
-                    for part in re.split(r"([\n\t])", text) if part)
+    inner = "".join(
+        {"\n": "<w:br/>", "\t": "<w:tab/>"}.get(part) or f'<w:t xml:space="preserve">{part}</w:t>'
+        for part in re.split(r"([\n\t])", text)
+        if part
+    )
     return f"<w:r>{inner}</w:r>"
 
 
 def ins(text: str, n: int = 1) -> str:
-    return f'<w:ins {REV.format(n=n)}>{run(text)}</w:ins>'
+    return f"<w:ins {REV.format(n=n)}>{run(text)}</w:ins>"
 
 
 def dele(text: str, n: int = 2) -> str:
@@ -46,25 +51,32 @@ def dele(text: str, n: int = 2) -> str:
 
 
 def move_from(text: str, n: int = 3) -> str:
-    return (f'<w:moveFrom {REV.format(n=n)}><w:r><w:delText>{text}</w:delText></w:r></w:moveFrom>'
-            if n % 2 else f'<w:moveFrom {REV.format(n=n)}><w:r><w:t>{text}</w:t></w:r></w:moveFrom>')
+    return (
+        f"<w:moveFrom {REV.format(n=n)}><w:r><w:delText>{text}</w:delText></w:r></w:moveFrom>"
+        if n % 2
+        else f"<w:moveFrom {REV.format(n=n)}><w:r><w:t>{text}</w:t></w:r></w:moveFrom>"
+    )
 
 
 def move_to(text: str, n: int = 4) -> str:
-    return f'<w:moveTo {REV.format(n=n)}>{run(text)}</w:moveTo>'
+    return f"<w:moveTo {REV.format(n=n)}>{run(text)}</w:moveTo>"
 
 
 def inline_sdt(text: str) -> str:
-    return f'<w:sdt><w:sdtPr><w:alias w:val="数字"/></w:sdtPr><w:sdtContent>{run(text)}</w:sdtContent></w:sdt>'
+    return (
+        f'<w:sdt><w:sdtPr><w:alias w:val="数字"/></w:sdtPr><w:sdtContent>{run(text)}</w:sdtContent></w:sdt>'
+    )
 
 
 def text_box(text: str) -> str:
     """A text box as Word 2010+ saves it: DrawingML in mc:Choice, the same text again as VML in mc:Fallback."""
     body = f"<w:txbxContent><w:p>{run(text)}</w:p></w:txbxContent>"
-    return ('<w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wp:anchor><a:graphic><a:graphicData>'
-            f'<wps:wsp><wps:txbx>{body}</wps:txbx></wps:wsp></a:graphicData></a:graphic></wp:anchor></w:drawing>'
-            f'</mc:Choice><mc:Fallback><w:pict><v:shape><v:textbox>{body}</v:textbox></v:shape></w:pict>'
-            '</mc:Fallback></mc:AlternateContent></w:r>')
+    return (
+        '<w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wp:anchor><a:graphic><a:graphicData>'
+        f"<wps:wsp><wps:txbx>{body}</wps:txbx></wps:wsp></a:graphicData></a:graphic></wp:anchor></w:drawing>"
+        f"</mc:Choice><mc:Fallback><w:pict><v:shape><v:textbox>{body}</v:textbox></v:shape></w:pict>"
+        "</mc:Fallback></mc:AlternateContent></w:r>"
+    )
 
 
 def with_document_xml(data: bytes, edit) -> bytes:
@@ -91,7 +103,7 @@ def body_docx(path: Path, body: str) -> Path:
         return xml[:start] + body + xml[end:]
 
     def declare(xml: str) -> str:
-        root = xml[xml.index("<w:document"):xml.index(">", xml.index("<w:document"))]
+        root = xml[xml.index("<w:document") : xml.index(">", xml.index("<w:document"))]
         missing = " ".join(d for d in NS.split(" ") if d.split("=")[0] not in root)
         return xml.replace("<w:document ", f"<w:document {missing} ", 1)
 
@@ -105,8 +117,11 @@ def texts_of(path: Path) -> dict[str, tuple[str, bool]]:
 
 # --- the reader on hand-made XML -----------------------------------------------------------------
 
+
 def test_inserted_text_counts_and_deleted_text_does_not(tmp_path):
-    path = body_docx(tmp_path / "a.docx", f"<w:p>{run('走访企业 ')}{dele('352')}{ins('252')}{run(' 家')}</w:p>")
+    path = body_docx(
+        tmp_path / "a.docx", f"<w:p>{run('走访企业 ')}{dele('352')}{ins('252')}{run(' 家')}</w:p>"
+    )
     assert texts_of(path) == {"第1段": ("走访企业 252 家", True)}
     block = readers.read(path).blocks[0]
     assert [block.text[a:b] for a, b in block.revised_spans] == ["252"]  # precise to the character
@@ -120,39 +135,55 @@ def test_python_docx_would_have_lost_the_inserted_digits(tmp_path):
 
 
 def test_moves_count_at_their_destination_only(tmp_path):
-    path = body_docx(tmp_path / "a.docx", f"<w:p>{run('慰问')}{move_from('999', 3)}{move_from('888', 2)}{run('户')}</w:p>"
-                                         f"<w:p>{run('走访')}{move_to('777')}{run('家')}</w:p>")
+    path = body_docx(
+        tmp_path / "a.docx",
+        f"<w:p>{run('慰问')}{move_from('999', 3)}{move_from('888', 2)}{run('户')}</w:p>"
+        f"<w:p>{run('走访')}{move_to('777')}{run('家')}</w:p>",
+    )
     assert texts_of(path) == {"第1段": ("慰问户", False), "第2段": ("走访777家", True)}
 
 
 def test_insert_then_deleted_by_another_reviewer_does_not_count(tmp_path):
-    path = body_docx(tmp_path / "a.docx", f"<w:p>{run('共')}<w:ins {REV.format(n=5)}>{dele('12', 6)}</w:ins>{run('3人')}</w:p>")
+    path = body_docx(
+        tmp_path / "a.docx",
+        f"<w:p>{run('共')}<w:ins {REV.format(n=5)}>{dele('12', 6)}</w:ins>{run('3人')}</w:p>",
+    )
     assert texts_of(path)["第1段"] == ("共3人", False)
 
 
 def test_content_controls_block_and_inline(tmp_path):
-    body = (f"<w:sdt><w:sdtPr/><w:sdtContent><w:p>{run('填报单位：常熟市总工会')}</w:p></w:sdtContent></w:sdt>"
-            f"<w:p>{run('走访企业')}{inline_sdt('55')}{run('家')}</w:p>")
+    body = (
+        f"<w:sdt><w:sdtPr/><w:sdtContent><w:p>{run('填报单位：常熟市总工会')}</w:p></w:sdtContent></w:sdt>"
+        f"<w:p>{run('走访企业')}{inline_sdt('55')}{run('家')}</w:p>"
+    )
     assert texts_of(tmp_path and body_docx(tmp_path / "a.docx", body)) == {
-        "第1段": ("填报单位：常熟市总工会", False), "第2段": ("走访企业55家", False)}
+        "第1段": ("填报单位：常熟市总工会", False),
+        "第2段": ("走访企业55家", False),
+    }
 
 
 def test_text_box_is_read_once_with_its_own_label(tmp_path):
     body = f"<w:p>{run('附件：')}</w:p><w:p>{run('统计表')}{text_box('填报单位：吴中区总工会')}</w:p>"
     assert texts_of(body_docx(tmp_path / "a.docx", body)) == {
-        "第1段": ("附件：", False), "第2段": ("统计表", False), "第2段（文本框）": ("填报单位：吴中区总工会", False)}
+        "第1段": ("附件：", False),
+        "第2段": ("统计表", False),
+        "第2段（文本框）": ("填报单位：吴中区总工会", False),
+    }
 
 
 def test_hyperlinks_smart_tags_fields_tabs_and_breaks(tmp_path):
-    body = ("<w:p>"
-            f'<w:hyperlink r:id="rId99">{run("联系")}</w:hyperlink>'
-            f'<w:smartTag w:uri="x" w:element="y">{run("电话")}</w:smartTag>'
-            '<w:r><w:tab/></w:r>'
-            '<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> PAGE </w:instrText></w:r>'
-            '<w:r><w:fldChar w:fldCharType="separate"/></w:r>' + run("0512") + '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
-            f'<w:fldSimple w:instr=" NUMPAGES ">{run("-1234")}</w:fldSimple>'
-            '<w:r><w:br/></w:r>' + run("第二行") + '<w:r><w:cr/></w:r>' + run("第三行") +
-            "</w:p>")
+    body = (
+        "<w:p>"
+        f'<w:hyperlink r:id="rId99">{run("联系")}</w:hyperlink>'
+        f'<w:smartTag w:uri="x" w:element="y">{run("电话")}</w:smartTag>'
+        "<w:r><w:tab/></w:r>"
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> PAGE </w:instrText></w:r>'
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+        + run("0512")
+        + '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+        f'<w:fldSimple w:instr=" NUMPAGES ">{run("-1234")}</w:fldSimple>'
+        "<w:r><w:br/></w:r>" + run("第二行") + "<w:r><w:cr/></w:r>" + run("第三行") + "</w:p>"
+    )
     assert texts_of(body_docx(tmp_path / "a.docx", body))["第1段"][0] == "联系电话\t0512-1234\n第二行\n第三行"
 
 
@@ -162,18 +193,26 @@ def test_tables_merged_nested_and_deleted_rows(tmp_path):
 
     nested = f"<w:tbl><w:tr>{tc('内1')}{tc('内2')}</w:tr></w:tbl>"
     span, restart = '<w:gridSpan w:val="2"/>', '<w:vMerge w:val="restart"/>'
-    body = ("<w:tbl>"
-            f"<w:tr>{tc('甲', span)}{tc('乙', restart)}</w:tr>"
-            f"<w:tr>{tc('丙')}{tc('丁')}{tc('', '<w:vMerge/>')}</w:tr>"
-            f"<w:tr><w:trPr><w:del {REV.format(n=7)}/></w:trPr>{tc('删掉的行')}</w:tr>"
-            f"<w:tr><w:tc><w:p>{run('外')}</w:p>{nested}<w:p/></w:tc>"
-            f"<w:sdt><w:sdtContent>{tc('控件中的格')}</w:sdtContent></w:sdt></w:tr>"
-            "</w:tbl>")
+    body = (
+        "<w:tbl>"
+        f"<w:tr>{tc('甲', span)}{tc('乙', restart)}</w:tr>"
+        f"<w:tr>{tc('丙')}{tc('丁')}{tc('', '<w:vMerge/>')}</w:tr>"
+        f"<w:tr><w:trPr><w:del {REV.format(n=7)}/></w:trPr>{tc('删掉的行')}</w:tr>"
+        f"<w:tr><w:tc><w:p>{run('外')}</w:p>{nested}<w:p/></w:tc>"
+        f"<w:sdt><w:sdtContent>{tc('控件中的格')}</w:sdtContent></w:sdt></w:tr>"
+        "</w:tbl>"
+    )
     got = texts_of(body_docx(tmp_path / "a.docx", body))
-    assert got == {"表1第1行第1列": ("甲", False), "表1第1行第3列": ("乙", False), "表1第2行第1列": ("丙", False),
-                   "表1第2行第2列": ("丁", False), "表1第4行第1列": ("外\n", False),
-                   "表1第4行第1列（嵌套表1第1行第1列）": ("内1", False),
-                   "表1第4行第1列（嵌套表1第1行第2列）": ("内2", False), "表1第4行第2列": ("控件中的格", False)}
+    assert got == {
+        "表1第1行第1列": ("甲", False),
+        "表1第1行第3列": ("乙", False),
+        "表1第2行第1列": ("丙", False),
+        "表1第2行第2列": ("丁", False),
+        "表1第4行第1列": ("外\n", False),
+        "表1第4行第1列（嵌套表1第1行第1列）": ("内1", False),
+        "表1第4行第1列（嵌套表1第1行第2列）": ("内2", False),
+        "表1第4行第2列": ("控件中的格", False),
+    }
 
 
 # --- a whole filled form with revisions, through ingest and the checks ------------------------------
@@ -201,8 +240,12 @@ def test_revised_form_reads_final_text_and_flags_each_revised_blank(form, year_d
     path = year_dir.inbox / "常熟市总工会送温暖统计表.docx"
     final = filled_form(form, path, {"01A.1": "⟦1⟧", "04A.1": "⟦2⟧", "05.1": "⟦3⟧", "02A.1": "⟦4⟧"})
     final.update({"01A.1": "252", "04A.1": "777", "05.1": "557.78", "02A.1": "55"})
-    edits = {"⟦1⟧": dele("352") + ins("252"), "⟦2⟧": move_from("111") + move_to("777"),
-             "⟦3⟧": run("55") + ins("7.78"), "⟦4⟧": inline_sdt("55")}
+    edits = {
+        "⟦1⟧": dele("352") + ins("252"),
+        "⟦2⟧": move_from("111") + move_to("777"),
+        "⟦3⟧": run("55") + ins("7.78"),
+        "⟦4⟧": inline_sdt("55"),
+    }
 
     def edit(xml):
         for mark, rep in edits.items():
@@ -223,26 +266,36 @@ def test_revised_form_reads_final_text_and_flags_each_revised_blank(form, year_d
     r01 = issues[issues["rule"] == rules.REVISED_ID]
     assert sorted(r01["item"]) == ["01A.1", "04A.1", "05.1"]
     assert set(r01["severity"]) == {rules.WARNING}
-    assert r01["message"].str.contains("「252」").any() and (r01["action"] == "请确认修订后的数字是否为最终数字").all()
+    assert (
+        r01["message"].str.contains("「252」").any()
+        and (r01["action"] == "请确认修订后的数字是否为最终数字").all()
+    )
 
 
 def test_revised_blank_flag_is_per_character_not_per_cell(form, tmp_path):
     """A revision elsewhere in the same cell does not flag the blank; one inside the blank does."""
     path = tmp_path / "a.docx"
     filled_form(form, path, {"01A.1": "⟦1⟧", "01A.2": "⟦2⟧"})
-    path.write_bytes(with_document_xml(path.read_bytes(), lambda x: split_run(split_run(x, "⟦1⟧", run("300") + ins(" ")),
-                                                                              "⟦2⟧", run("40"))))
+    path.write_bytes(
+        with_document_xml(
+            path.read_bytes(),
+            lambda x: split_run(split_run(x, "⟦1⟧", run("300") + ins(" ")), "⟦2⟧", run("40")),
+        )
+    )
     m = layouts.match(readers.read(path), form)
     assert m.values["01A.1"].raw.strip() == "300" and m.values["01A.1"].revised is False
     path2 = tmp_path / "b.docx"
     filled_form(form, path2, {"01A.1": "⟦1⟧"})
-    path2.write_bytes(with_document_xml(path2.read_bytes(), lambda x: split_run(x, "⟦1⟧", run("3") + ins("0") + run("0"))))
+    path2.write_bytes(
+        with_document_xml(path2.read_bytes(), lambda x: split_run(x, "⟦1⟧", run("3") + ins("0") + run("0")))
+    )
     m2 = layouts.match(readers.read(path2), form)
     assert m2.values["01A.1"].raw.strip() == "300" and m2.values["01A.1"].revised is True
     assert m2.values["01A.2"].revised is False
 
 
 # --- hypothesis: random revisions never change which text counts --------------------------------------
+
 
 @pytest.fixture(scope="module")
 def filled_body(tmp_path_factory, form):
@@ -264,8 +317,12 @@ def _rewrite(paragraph, pieces) -> None:
     """Replace a paragraph's runs by `pieces`: (kind, text) with kind plain / ins / del / movefrom / moveto."""
     for r in [c for c in paragraph if c.tag != f"{{{W}}}pPr"]:
         paragraph.remove(r)
-    xml = "".join({"plain": run, "ins": ins, "del": dele, "movefrom": move_from, "moveto": move_to,
-                   "sdt": inline_sdt}[kind](text) for kind, text in pieces)
+    xml = "".join(
+        {"plain": run, "ins": ins, "del": dele, "movefrom": move_from, "moveto": move_to, "sdt": inline_sdt}[
+            kind
+        ](text)
+        for kind, text in pieces
+    )
     for el in etree.fromstring(f'<w:p xmlns:w="{W}">{xml}</w:p>'):
         paragraph.append(el)
 
@@ -276,7 +333,9 @@ def test_random_revisions_never_change_which_text_counts(filled_body, form, data
     element, blocks = filled_body
     body = copy.deepcopy(element)
     paragraphs = [p for p in body.iter(f"{{{W}}}p") if paragraph_text(p).strip()]
-    chosen = sorted(data.draw(st.lists(st.sampled_from(range(len(paragraphs))), min_size=1, max_size=6, unique=True)))
+    chosen = sorted(
+        data.draw(st.lists(st.sampled_from(range(len(paragraphs))), min_size=1, max_size=6, unique=True))
+    )
     junk = st.text(alphabet="0123456789一二三万元户人，。 ", min_size=1, max_size=6)
     inserted = []
     for i in chosen:

@@ -48,7 +48,9 @@ def test_renamed_unit_joins_across_years(sample_years):
 
 def test_history_checks_and_year_on_year_use_the_previous_year_by_concept(sample_years):
     results, _, _ = sample_years
-    assert Frames(results[2011][1])["has_previous"] is False and Frames(results[2013][1])["has_previous"] is True
+    assert (
+        Frames(results[2011][1])["has_previous"] is False and Frames(results[2013][1])["has_previous"] is True
+    )
     t13 = results[2013][1].load("totals").set_index("item")
     t12 = results[2012][1].load("totals").set_index("item")
     assert t13.loc["05.1", "previous"] == t12.loc["05.1", "value"]
@@ -102,12 +104,18 @@ def test_freeze_seals_the_sent_copy_and_a_later_run_reports_the_difference(sampl
     assert {"SHA256SUMS", "SHA256SUMS.sig"} <= {p.name for p in hashes}
     assert not any(p.stat().st_mode & 0o222 for p in hashes)  # read-only
     fixes = corrections.load_table(paths.year_inputs / "corrections.csv", corrections.CORRECTION_COLUMNS)
-    fixes = pd.concat([fixes, pd.DataFrame([{"unit": "吴中区总工会", "item": "04A.1", "value": "999",
-                                             "reason": "电话确认"}])])
+    fixes = pd.concat(
+        [
+            fixes,
+            pd.DataFrame([{"unit": "吴中区总工会", "item": "04A.1", "value": "999", "reason": "电话确认"}]),
+        ]
+    )
     write_csv(fixes, paths.year_inputs / "corrections.csv")
     out = cli("run", "--year", 2013, "--inputs", paths.inputs, "--outputs", paths.outputs)
     assert out.returncode == 0, out.stderr
-    assert "[2013年 1/4] 读取收件箱：输入没有变化，沿用上次的结果" in out.stdout  # only what reads the corrections runs
+    assert (
+        "[2013年 1/4] 读取收件箱：输入没有变化，沿用上次的结果" in out.stdout
+    )  # only what reads the corrections runs
     assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in sent.rglob("*") if p.is_file()} == hashes
     diff = paths.path("sent_diff").read_text(encoding="utf-8")
     assert "04A.1 走访企业：已报送" in diff and "吴中区总工会 04A.1 走访企业" in diff and "电话确认" in diff
@@ -138,7 +146,11 @@ def test_a_byte_changed_in_what_was_sent_is_named_by_verify_and_status(sample_ye
 def test_the_analysts_commands_on_the_sample(sample_years, tmp_path):
     """run --all (the shared fixture) then status, verify, freeze and run --strict, as the analyst types them."""
     _, _, out = sample_years
-    assert "[2011年 1/4]" in out.stdout and re.search(r"读取 \[\d+/\d+\]", out.stdout) and "历年对比" in out.stdout
+    assert (
+        "[2011年 1/4]" in out.stdout
+        and re.search(r"读取 \[\d+/\d+\]", out.stdout)
+        and "历年对比" in out.stdout
+    )
     paths = _copy_year_run(sample_years, tmp_path)
     args = ["--inputs", paths.inputs, "--outputs", paths.outputs]
     for year in (2011, 2012, 2013):

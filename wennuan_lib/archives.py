@@ -148,9 +148,18 @@ def _unpack_zip(path: Path, folder: Path) -> list[Member]:
                 try:
                     with z.open(info) as fh:
                         ok = _copy(iter(lambda fh=fh: fh.read(CHUNK), b""), dest, budget)
-                except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
+                except (
+                    zipfile.BadZipFile,
+                    OSError,
+                    ValueError,
+                    EOFError,
+                    NotImplementedError,
+                    RuntimeError,
+                ) as exc:
                     dest.unlink(missing_ok=True)
-                    m.reason = f"压缩包中的这个文件已损坏，无法解压（{type(exc).__name__}）；请单位重新压缩后发送"
+                    m.reason = (
+                        f"压缩包中的这个文件已损坏，无法解压（{type(exc).__name__}）；请单位重新压缩后发送"
+                    )
                     continue
                 if ok:
                     m.path = dest
@@ -163,8 +172,10 @@ def _unpack_libarchive(path: Path, folder: Path) -> list[Member]:
     try:
         import libarchive  # needs the system library libarchive13 (setup.sh installs it)
     except (ImportError, OSError) as exc:
-        raise ReadError("rar/7z压缩包需要系统库libarchive才能解开：请运行 bash setup.sh 安装；"
-                        "或请单位改用zip压缩，或把文件直接发送") from exc
+        raise ReadError(
+            "rar/7z压缩包需要系统库libarchive才能解开：请运行 bash setup.sh 安装；"
+            "或请单位改用zip压缩，或把文件直接发送"
+        ) from exc
     members: list[Member] = []
     budget = _Budget()
     try:
@@ -194,6 +205,8 @@ def _unpack_libarchive(path: Path, folder: Path) -> list[Member]:
     except Exception as exc:  # libarchive.ArchiveError and friends: damaged, encrypted, unsupported
         if "encrypt" in str(exc).lower() or "passphrase" in str(exc).lower():
             raise ReadError("压缩包设置了密码，无法解开；请单位取消密码后重新发送") from exc
-        raise ReadError(f"压缩包已损坏或格式不受支持，无法解开（{type(exc).__name__}）；请单位改用zip压缩，"
-                        "或把文件直接发送") from exc
+        raise ReadError(
+            f"压缩包已损坏或格式不受支持，无法解开（{type(exc).__name__}）；请单位改用zip压缩，"
+            "或把文件直接发送"
+        ) from exc
     return members

@@ -12,8 +12,23 @@ from .artifacts import Artifacts, code_hash
 from .form import Form, form_path
 
 # The code whose behaviour the cached results depend on: a change in any of these starts afresh.
-CODE = ["readers.py", "layouts.py", "label_layout.py", "form.py", "parse.py", "ingest.py", "artifacts.py", "sniff.py",
-        "word.py", "pdf.py", "extract.py", "dates.py", "archives.py", "inbox.py", "versions.py"]
+CODE = [
+    "readers.py",
+    "layouts.py",
+    "label_layout.py",
+    "form.py",
+    "parse.py",
+    "ingest.py",
+    "artifacts.py",
+    "sniff.py",
+    "word.py",
+    "pdf.py",
+    "extract.py",
+    "dates.py",
+    "archives.py",
+    "inbox.py",
+    "versions.py",
+]
 
 
 class Cache:

@@ -99,18 +99,33 @@ def load() -> Catalog:
     data = yaml.safe_load(CATALOG_FILE.read_text(encoding="utf-8"))
     s = data["scope"]
     layout = ScopeLayout(s["runs"], s["current"], s["lock"], s["cache"], s["sent"], s["logs"])
-    raw = {name: Raw(name, str(r["path"]), r.get("kind", "file"), r["description"]) for name, r in data["raw"].items()}
+    raw = {
+        name: Raw(name, str(r["path"]), r.get("kind", "file"), r["description"])
+        for name, r in data["raw"].items()
+    }
     sets = {}
     for name, d in data["datasets"].items():
         columns = tuple((str(c), str(t)) for c, t in (d.get("columns") or {}).items())
         bad = [c for c, t in columns if t not in TYPES]
         if bad:
             raise CatalogError(f"catalog.yaml：{name} 的列类型有误：{'、'.join(bad)}")
-        sets[name] = Dataset(name, d["layer"], d["path"], d["producer"], d["description"], d.get("kind", "file"),
-                             d.get("scope", YEAR), columns, str(d.get("more_columns", "")), bool(d.get("hashed", True)),
-                             bool(d.get("sent", False)))
-    steps = tuple(Step(name, st["label"], st.get("scope", YEAR), tuple(st.get("reads", [])))
-                  for name, st in data["steps"].items())
+        sets[name] = Dataset(
+            name,
+            d["layer"],
+            d["path"],
+            d["producer"],
+            d["description"],
+            d.get("kind", "file"),
+            d.get("scope", YEAR),
+            columns,
+            str(d.get("more_columns", "")),
+            bool(d.get("hashed", True)),
+            bool(d.get("sent", False)),
+        )
+    steps = tuple(
+        Step(name, st["label"], st.get("scope", YEAR), tuple(st.get("reads", [])))
+        for name, st in data["steps"].items()
+    )
     catalog = Catalog(layout, raw, sets, steps)
     _validate(catalog)
     return catalog
@@ -118,8 +133,11 @@ def load() -> Catalog:
 
 def _validate(catalog: Catalog) -> None:
     names = {s.name for s in catalog.steps} | {"pipeline"}
-    problems = [f"{d.name} 的 producer「{d.producer}」不是一个步骤" for d in catalog.datasets.values()
-                if d.producer not in names]
+    problems = [
+        f"{d.name} 的 producer「{d.producer}」不是一个步骤"
+        for d in catalog.datasets.values()
+        if d.producer not in names
+    ]
     for st in catalog.steps:
         for read in st.reads:
             base = read.split(":", 1)[-1]
@@ -172,23 +190,36 @@ def files_in(run_dir: Path, ds: Dataset) -> list[Path]:
     """The files a dataset holds in a run's folder: the file, or every file under the folder."""
     path = run_dir / ds.path
     if ds.kind == "folder":
-        return sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")) if path.is_dir() else []
+        return (
+            sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            if path.is_dir()
+            else []
+        )
     return [path] if path.is_file() else []
 
 
-LAYER_LABELS = {"01_extracted": "读取结果", "02_values": "有效数值", "03_findings": "审核与报送情况", "04_totals": "合计",
-                "05_reporting": "给人看的文件"}
+LAYER_LABELS = {
+    "01_extracted": "读取结果",
+    "02_values": "有效数值",
+    "03_findings": "审核与报送情况",
+    "04_totals": "合计",
+    "05_reporting": "给人看的文件",
+}
 
 
 def markdown() -> str:
     """The README's tables of what is read and what a run makes, from this catalog (python -m wennuan_lib catalog)."""
     lines = ["| 读取的文件（inputs/，只读不改） | 内容 |", "|---|---|"]
-    lines += [f"| `{r.path.replace('{year}', '<年度>')}{'/' if r.kind == 'folder' else ''}` | {r.description} |"
-              for r in load().raw.values()]
+    lines += [
+        f"| `{r.path.replace('{year}', '<年度>')}{'/' if r.kind == 'folder' else ''}` | {r.description} |"
+        for r in load().raw.values()
+    ]
     for scope, root in ((YEAR, "outputs/<年度>/"), (TRENDS, "outputs/trends/")):
         lines += ["", f"| 生成的文件（{root}） | 层 | 由哪一步生成 | 内容 |", "|---|---|---|---|"]
         for d in datasets(scope):
             step = next((s.label for s in load().steps if s.name == d.producer), "每次运行")
-            lines.append(f"| `{d.path}{'/' if d.kind == 'folder' else ''}` | {LAYER_LABELS.get(d.layer, d.layer)} | "
-                         f"{step} | {d.description} |")
+            lines.append(
+                f"| `{d.path}{'/' if d.kind == 'folder' else ''}` | {LAYER_LABELS.get(d.layer, d.layer)} | "
+                f"{step} | {d.description} |"
+            )
     return "\n".join(lines)

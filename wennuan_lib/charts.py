@@ -17,7 +17,10 @@ from .parse import to_decimal
 from .policy import ChartSpec
 
 CJK_FAMILIES = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "SimHei"]
-CJK_FILES = ["/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"]
+CJK_FILES = [
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+]
 COLOURS = ["#c0392b", "#2e86c1", "#e67e22", "#27ae60", "#8e44ad", "#7f8c8d"]
 
 
@@ -38,7 +41,9 @@ def cjk_font() -> str:
     for fam in CJK_FAMILIES:
         if fam in names:
             return fam
-    raise FontMissing("没有找到中文字体（Noto Sans CJK SC），图表中的汉字会显示成方框：请运行 bash setup.sh 安装 fonts-noto-cjk")
+    raise FontMissing(
+        "没有找到中文字体（Noto Sans CJK SC），图表中的汉字会显示成方框：请运行 bash setup.sh 安装 fonts-noto-cjk"
+    )
 
 
 def subplots(*grid, figsize):
@@ -49,11 +54,19 @@ def subplots(*grid, figsize):
 
 
 def setup() -> None:
-    matplotlib.rcParams.update({
-        "font.family": [cjk_font(), "DejaVu Sans"], "axes.unicode_minus": False, "font.size": 11,
-        "axes.titlesize": 14, "axes.titleweight": "bold", "axes.spines.top": False, "axes.spines.right": False,
-        "svg.hashsalt": "wennuan", "figure.dpi": 100,
-    })
+    matplotlib.rcParams.update(
+        {
+            "font.family": [cjk_font(), "DejaVu Sans"],
+            "axes.unicode_minus": False,
+            "font.size": 11,
+            "axes.titlesize": 14,
+            "axes.titleweight": "bold",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "svg.hashsalt": "wennuan",
+            "figure.dpi": 100,
+        }
+    )
 
 
 @dataclass
@@ -77,8 +90,16 @@ def unit_label(ax, text: str, axis: str = "y") -> None:
     """An axis's measure, set horizontally: above the top of the y axis, or at the right end of the x axis."""
     if axis == "y":
         ax.set_ylabel("")
-        ax.annotate(text, xy=(0, 1), xycoords="axes fraction", xytext=(-4, 8), textcoords="offset points",
-                    ha="right", va="bottom", fontsize=10)
+        ax.annotate(
+            text,
+            xy=(0, 1),
+            xycoords="axes fraction",
+            xytext=(-4, 8),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=10,
+        )
     else:
         ax.set_xlabel(text, loc="right", fontsize=10)
 
@@ -103,8 +124,15 @@ def annotate(ax, xs: list, series: list[list[float | None]]) -> None:
                 continue
             others = [s[i] for j, s in enumerate(series) if j != k and s[i] is not None]
             below = any(o > y for o in others)
-            ax.annotate(f"{y:.0f}", (x, y), textcoords="offset points", xytext=(0, -15 if below else 7),
-                        ha="center", fontsize=9, color=COLOURS[k])
+            ax.annotate(
+                f"{y:.0f}",
+                (x, y),
+                textcoords="offset points",
+                xytext=(0, -15 if below else 7),
+                ha="center",
+                fontsize=9,
+                color=COLOURS[k],
+            )
 
 
 def _f(x) -> float | None:
@@ -137,6 +165,7 @@ def sources(totals: dict, labels: dict, year: int, note: str, whole: float | Non
 @dataclass
 class UnitBars:
     """What a unit chart draws: the leading units (largest first), and one line for the rest."""
+
     units: list[str]
     series: list[tuple[str, list[float | None]]]  # (label, value per unit shown; None = 未填)
     rest: int  # units not drawn
@@ -153,18 +182,32 @@ def unit_bars(units: list[str], series: list[tuple[str, list[float | None]]], to
     first = series[0][1]
     order = sorted(range(len(units)), key=lambda i: (first[i] is None, -(first[i] or 0), units[i]))
     shown, rest = order[:top], order[top:]
-    return UnitBars([units[i] for i in shown], [(label, [vals[i] for i in shown]) for label, vals in series],
-                    len(rest), [sum(vals[i] or 0 for i in rest) for _, vals in series],
-                    [sum(v is None for v in vals) for _, vals in series])
+    return UnitBars(
+        [units[i] for i in shown],
+        [(label, [vals[i] for i in shown]) for label, vals in series],
+        len(rest),
+        [sum(vals[i] or 0 for i in rest) for _, vals in series],
+        [sum(v is None for v in vals) for _, vals in series],
+    )
 
 
-def by_unit(data: UnitBars, name: str, title: str, measure: str, money: bool, note: str, folder: Path) -> Chart:
+def by_unit(
+    data: UnitBars, name: str, title: str, measure: str, money: bool, note: str, folder: Path
+) -> Chart:
     n = len(data.units)
     k_series = len(data.series)
-    rest = (f"其余{data.rest}个单位：" + "，".join(f"{label}合计{_label(s, money)}{measure}"
-                                                for (label, _), s in zip(data.series, data.rest_sums, strict=True))
-            if data.rest else "")
-    blanks = "；".join(f"{label}有{b}个单位未填" for (label, _), b in zip(data.series, data.blanks, strict=True) if b)
+    rest = (
+        f"其余{data.rest}个单位："
+        + "，".join(
+            f"{label}合计{_label(s, money)}{measure}"
+            for (label, _), s in zip(data.series, data.rest_sums, strict=True)
+        )
+        if data.rest
+        else ""
+    )
+    blanks = "；".join(
+        f"{label}有{b}个单位未填" for (label, _), b in zip(data.series, data.blanks, strict=True) if b
+    )
     fig, ax = subplots(figsize=(8, 1.3 + (0.22 + 0.12 * k_series) * max(n, 3)))
     height = 0.8 / k_series
     ys = list(range(n))
@@ -185,8 +228,15 @@ def by_unit(data: UnitBars, name: str, title: str, measure: str, money: bool, no
         ax.legend(loc="lower right", frameon=False)
     lines = [x for x in (rest, blanks) if x]
     if lines:
-        fig.text(0.01, 0.2 / fig.get_size_inches()[1], "\n".join(lines), fontsize=9, color="#333333", ha="left",
-                 va="bottom")
+        fig.text(
+            0.01,
+            0.2 / fig.get_size_inches()[1],
+            "\n".join(lines),
+            fontsize=9,
+            color="#333333",
+            ha="left",
+            va="bottom",
+        )
     fig.text(0.01, 0.005, note, fontsize=9, color="#555555", ha="left", va="bottom")
     inches = fig.get_size_inches()[1]
     fig.tight_layout(rect=(0, (0.2 + 0.18 * len(lines)) / inches, 1, 1))
@@ -199,16 +249,25 @@ def transport_bars(totals: dict, modes: list[tuple[str, str]]) -> list[tuple[str
     return [(label, _f(totals.get(code))) for code, label in modes]
 
 
-def transport(totals: dict, modes: list[tuple[str, str]], everyone: str, year: int, note: str, folder: Path) -> Chart:
+def transport(
+    totals: dict, modes: list[tuple[str, str]], everyone: str, year: int, note: str, folder: Path
+) -> Chart:
     """The transport chart; the note gives everyone helped home and how many of them the charters carried."""
     bars_data = transport_bars(totals, modes)
     names, vals = [n for n, _ in bars_data], [v for _, v in bars_data]
     fig, ax = subplots(figsize=(8, 2.7))
     shown = [v or 0.0 for v in vals]
-    bars = ax.bar(names, shown, color=COLOURS[:len(names)])
+    bars = ax.bar(names, shown, color=COLOURS[: len(names)])
     for bar, v in zip(bars, vals, strict=True):
-        ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), "未填" if v is None else f"{int(v)}",
-                ha="center", va="bottom", fontsize=10, color="#c00000" if v is None else "#333333")
+        ax.text(
+            bar.get_x() + bar.get_width() / 2,
+            bar.get_height(),
+            "未填" if v is None else f"{int(v)}",
+            ha="center",
+            va="bottom",
+            fontsize=10,
+            color="#c00000" if v is None else "#333333",
+        )
     unit_label(ax, "人次")
     ax.set_ylim(0, max(shown + [1]) * 1.18)
     ax.tick_params(axis="x", labelsize=10)
@@ -216,16 +275,26 @@ def transport(totals: dict, modes: list[tuple[str, str]], everyone: str, year: i
     if whole is not None:
         carried = sum(v for v in vals if v)
         note = f"帮助农民工平安返乡共{int(whole)}人次，其中包车（船、机）运送{int(carried)}人次。" + note
-    return finish(fig, ax, "transport", f"{year}年包车（船、机）运送农民工返乡人次", note, folder, title_inside=False)
+    return finish(
+        fig, ax, "transport", f"{year}年包车（船、机）运送农民工返乡人次", note, folder, title_inside=False
+    )
 
 
-def trends(history: dict[int, dict], money_series: list[tuple[str, str]], household_series: list[tuple[str, str]],
-           note: str, folder: Path) -> Chart:
+def trends(
+    history: dict[int, dict],
+    money_series: list[tuple[str, str]],
+    household_series: list[tuple[str, str]],
+    note: str,
+    folder: Path,
+) -> Chart:
     """Key figures over the years present: funds raised and distributed; households visited. A year without a
     figure has no point."""
     years = sorted(history)
     fig, (a1, a2) = subplots(1, 2, figsize=(8, 3.0))
-    for ax, group, measure, colours in ((a1, money_series, "万元", COLOURS), (a2, household_series, "户", COLOURS[2:])):
+    for ax, group, measure, colours in (
+        (a1, money_series, "万元", COLOURS),
+        (a2, household_series, "户", COLOURS[2:]),
+    ):
         data = [[_f(history[y].get(code)) for y in years] for code, _ in group]
         for ys, (_, label), colour in zip(data, group, colours, strict=False):
             pts = [(x, v) for x, v in zip(years, ys, strict=True) if v is not None]
@@ -262,8 +331,16 @@ def _kept(cache: Artifacts | None, draw, *args) -> Chart:
     return chart
 
 
-def make_all(totals_frame, values, history: dict[int, dict], year: int, sample: bool, folder: Path,
-             spec: ChartSpec, cache: Artifacts | None = None) -> dict[str, Chart]:
+def make_all(
+    totals_frame,
+    values,
+    history: dict[int, dict],
+    year: int,
+    sample: bool,
+    folder: Path,
+    spec: ChartSpec,
+    cache: Artifacts | None = None,
+) -> dict[str, Chart]:
     """Every chart of the report, as PNG files in `folder`. With `cache`, a chart whose data did not
     change since it was last drawn is copied instead of drawn again."""
     setup()
@@ -283,20 +360,48 @@ def make_all(totals_frame, values, history: dict[int, dict], year: int, sample: 
         data = unit_bars(units, [(s.label, unit_series(s.item)) for s in series], spec.top_units)
         more = f"（居前{len(data.units)}位）" if data.rest else ""
         measure = measures.get(series[0].item, "")
-        return _kept(cache, by_unit, data, name, f"{year}年{title}{more}", measure, measure == "万元", note, folder)
+        return _kept(
+            cache, by_unit, data, name, f"{year}年{title}{more}", measure, measure == "万元", note, folder
+        )
 
     modes = [(s.item, s.label) for s in spec.transport]
-    trend_series = [(s.item, s.label) for s in spec.trend_money], [(s.item, s.label) for s in spec.trend_households]
+    trend_series = (
+        [(s.item, s.label) for s in spec.trend_money],
+        [(s.item, s.label) for s in spec.trend_households],
+    )
     trend_codes = [c for group in trend_series for c, _ in group]
     charts = {
-        "sources": _kept(cache, sources, {c: totals.get(c) for c in spec.sources}, labels, year, note,
-                         _f(totals.get(spec.sources_total)) if spec.sources_total else None, folder),
-        "transport": _kept(cache, transport, {c: totals.get(c) for c in [*dict(modes), spec.transport_all]}, modes,
-                           spec.transport_all, year, note, folder),
+        "sources": _kept(
+            cache,
+            sources,
+            {c: totals.get(c) for c in spec.sources},
+            labels,
+            year,
+            note,
+            _f(totals.get(spec.sources_total)) if spec.sources_total else None,
+            folder,
+        ),
+        "transport": _kept(
+            cache,
+            transport,
+            {c: totals.get(c) for c in [*dict(modes), spec.transport_all]},
+            modes,
+            spec.transport_all,
+            year,
+            note,
+            folder,
+        ),
         "funds_by_unit": unit_chart("funds_by_unit", spec.funds_by_unit, "各单位筹集和发放慰问款物"),
-        "households_by_unit": unit_chart("households_by_unit", spec.households_by_unit, "各单位走访职工家庭户数"),
-        "trends": _kept(cache, trends, {y: {c: figures.get(c) for c in trend_codes}
-                                        for y, figures in {**history, year: totals}.items()}, *trend_series, note,
-                        folder),
+        "households_by_unit": unit_chart(
+            "households_by_unit", spec.households_by_unit, "各单位走访职工家庭户数"
+        ),
+        "trends": _kept(
+            cache,
+            trends,
+            {y: {c: figures.get(c) for c in trend_codes} for y, figures in {**history, year: totals}.items()},
+            *trend_series,
+            note,
+            folder,
+        ),
     }
     return charts

@@ -49,6 +49,7 @@ def inter_character():
 
     class Spaced(Layout):
         """A text box's layout with `spacing` after each wide character (kept when the box is drawn)."""
+
         spacing = 0.0
 
         def set_text(self, text, justify=False):
@@ -60,7 +61,7 @@ def inter_character():
                 attrs = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
             for m in WIDE.finditer(self.text):
                 attr = pango.pango_attr_letter_spacing_new(int(self.spacing * TO_UNITS))
-                attr.start_index = len(self.text[:m.start()].encode())
+                attr.start_index = len(self.text[: m.start()].encode())
                 attr.end_index = attr.start_index + len(m.group().encode())
                 pango.pango_attr_list_change(attrs, attr)
             pango.pango_layout_set_attributes(self.layout, attrs)

@@ -40,9 +40,16 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
     columns = catalog.dataset("issues").column_names
     issues = pd.concat([findings, extra], ignore_index=True)[columns] if len(extra) else findings[columns]
 
-    totals = aggregate.build_totals(values, form, registry.names, set(summaries["unit"]), ctx.previous("totals"))
-    frames = {"values": values, "issues": issues, "audit": corrections.audit_frame(audit), "totals": totals,
-              "summary_checks": summary_checks}
+    totals = aggregate.build_totals(
+        values, form, registry.names, set(summaries["unit"]), ctx.previous("totals")
+    )
+    frames = {
+        "values": values,
+        "issues": issues,
+        "audit": corrections.audit_frame(audit),
+        "totals": totals,
+        "summary_checks": summary_checks,
+    }
     for name, frame in frames.items():
         ctx.save(name, frame)
     frames["has_previous"] = previous is not None

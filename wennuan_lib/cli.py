@@ -75,9 +75,13 @@ def cmd_verify(args) -> int:
     workspace = _workspace(args)
     ok, lines = manifest.verify(workspace, workspace.scope(args.year))
     if ok:
-        print(f"{args.year}年的输出与输入一致：自上次运行以来，输入文件和输出文件都没有变化，已报送的版本完好。")
+        print(
+            f"{args.year}年的输出与输入一致：自上次运行以来，输入文件和输出文件都没有变化，已报送的版本完好。"
+        )
         return 0
-    print(f"{args.year}年的输出与输入不一致（重新运行 run --year {args.year} 可以更新；已报送版本的问题请核查）：")
+    print(
+        f"{args.year}年的输出与输入不一致（重新运行 run --year {args.year} 可以更新；已报送版本的问题请核查）："
+    )
     for line in lines:
         print(f"  {line}")
     return 1
@@ -93,8 +97,10 @@ def cmd_freeze(args) -> int:
     state = freeze.state(workspace.scope(args.year))
     target = freeze.freeze(workspace, args.year, when)
     print(f"已封存{args.year}年报送的版本：{target}")
-    print("  封存的文件为只读，并记录了每个文件的校验码（SHA256SUMS）；以后的运行不会覆盖它们，"
-          "verify 和 status 会核对它们是否被改动。数据再有变化时，运行结果会说明与封存版本的差异。")
+    print(
+        "  封存的文件为只读，并记录了每个文件的校验码（SHA256SUMS）；以后的运行不会覆盖它们，"
+        "verify 和 status 会核对它们是否被改动。数据再有变化时，运行结果会说明与封存版本的差异。"
+    )
     if state.startswith("草稿"):
         print(f"  注意：封存的是{state}，不是定稿")
     print(report_summary.status_text(workspace, args.year))
@@ -127,7 +133,9 @@ def cmd_catalog(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m wennuan_lib", description="送温暖活动统计表：收集、审核、汇总与书面总结")
+    parser = argparse.ArgumentParser(
+        prog="python -m wennuan_lib", description="送温暖活动统计表：收集、审核、汇总与书面总结"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
 
     def common(p, outputs=True, required=True):
@@ -140,7 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     common(p, required=False)
     p.add_argument("--all", action="store_true", help="按年份顺序处理 inputs/ 中的全部年度，并生成历年对比")
     p.add_argument("--force", action="store_true", help="全部步骤重新运行（默认只重新运行输入有变化的步骤）")
-    p.add_argument("--strict", action="store_true", help="严格模式：有无法读取的文件、或书面总结还不是定稿（未解决的必须修改意见、疑似填错、待补充的段落等）时，退出码为 1")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="严格模式：有无法读取的文件、或书面总结还不是定稿（未解决的必须修改意见、疑似填错、待补充的段落等）时，退出码为 1",
+    )
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("verify", help="核对一个年度的输出是否仍与输入一致，已报送的版本是否完好")
     common(p)

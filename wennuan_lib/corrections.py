@@ -24,8 +24,19 @@ from .units import Registry
 CORRECTION_COLUMNS = ["unit", "item", "value", "reason"]
 WAIVER_COLUMNS = ["unit", "rule", "reason"]
 DUPLICATE = "duplicate"  # audit status of a line that repeats an earlier one (applied once)
-AUDIT_COLUMNS = ["kind", "line", "unit", "written_unit", "item", "rule", "original", "value", "reason", "status",
-                 "message"]
+AUDIT_COLUMNS = [
+    "kind",
+    "line",
+    "unit",
+    "written_unit",
+    "item",
+    "rule",
+    "original",
+    "value",
+    "reason",
+    "status",
+    "message",
+]
 
 
 def load_table(path: Path, columns: list[str]) -> pd.DataFrame:
@@ -62,8 +73,9 @@ def _lines(group: list[dict]) -> str:
     return "、".join(f"第{a['line']}行" for a in group)
 
 
-def apply_corrections(values: pd.DataFrame, corrections: pd.DataFrame, registry: Registry,
-                      form: Form) -> tuple[pd.DataFrame, list[dict]]:
+def apply_corrections(
+    values: pd.DataFrame, corrections: pd.DataFrame, registry: Registry, form: Form
+) -> tuple[pd.DataFrame, list[dict]]:
     """Values in force after corrections, with the original beside each; and the audit lines.
 
     Two lines for one unit and item with different values are both left unapplied (status unmatched, an
@@ -75,12 +87,23 @@ def apply_corrections(values: pd.DataFrame, corrections: pd.DataFrame, registry:
     values["corrected"] = False
     values["correction_reason"] = ""
     present = set(values["unit"]) - {TOTALS}
-    index = {(u, i): k for k, (u, i) in enumerate(zip(values["unit"].tolist(), values["item"].tolist(), strict=True))}
+    index = {
+        (u, i): k
+        for k, (u, i) in enumerate(zip(values["unit"].tolist(), values["item"].tolist(), strict=True))
+    }
     audit, wanted = [], {}
     for n, row in _rows(corrections):
         item = str(row["item"]).strip()
-        line = {"kind": "更正", "line": n, "written_unit": row["unit"], "item": item, "rule": "",
-                "original": "", "value": row["value"], "reason": row["reason"]}
+        line = {
+            "kind": "更正",
+            "line": n,
+            "written_unit": row["unit"],
+            "item": item,
+            "rule": "",
+            "original": "",
+            "value": row["value"],
+            "reason": row["reason"],
+        }
         unit = _unit(row["unit"], registry, present | {TOTALS})
         problem = None
         if not str(row["unit"]).strip():
@@ -98,31 +121,57 @@ def apply_corrections(values: pd.DataFrame, corrections: pd.DataFrame, registry:
         if problem:
             audit.append({**line, "unit": unit or "", "status": "unmatched", "message": problem})
             continue
-        wanted.setdefault((unit, item), []).append({**line, "unit": unit, "value": format_value(parsed.value)})
+        wanted.setdefault((unit, item), []).append(
+            {**line, "unit": unit, "value": format_value(parsed.value)}
+        )
     for (unit, item), group in wanted.items():
         label = f"{unit} {item} {form.item(item).label}"
         shown = {a["value"] for a in group}
         if len(shown) > 1:
             listing = "；".join(f"第{a['line']}行为 {a['value']}" for a in group)
             for a in group:
-                audit.append({**a, "status": "unmatched",
-                              "message": f"{label} 有 {len(group)} 条数值不同的更正（{listing}），都未应用："
-                                         "请核实后只保留正确的一行"})
+                audit.append(
+                    {
+                        **a,
+                        "status": "unmatched",
+                        "message": f"{label} 有 {len(group)} 条数值不同的更正（{listing}），都未应用："
+                        "请核实后只保留正确的一行",
+                    }
+                )
             continue
         first, *again = group
         k = index[(unit, item)]
         original = values.at[k, "original_value"]
         values.loc[k, ["value", "status", "approx", "corrected", "correction_reason"]] = [
-            first["value"], OK, False, True, first["reason"]]
-        audit.append({**first, "original": original, "status": "applied",
-                      "message": f"{label}：{original or '未填'} → {first['value']} {form.item(item).unit}"})
+            first["value"],
+            OK,
+            False,
+            True,
+            first["reason"],
+        ]
+        audit.append(
+            {
+                **first,
+                "original": original,
+                "status": "applied",
+                "message": f"{label}：{original or '未填'} → {first['value']} {form.item(item).unit}",
+            }
+        )
         for a in again:
-            audit.append({**a, "original": original, "status": DUPLICATE,
-                          "message": f"与第{first['line']}行重复（{label} → {a['value']}），只应用一次：请删去这一行"})
+            audit.append(
+                {
+                    **a,
+                    "original": original,
+                    "status": DUPLICATE,
+                    "message": f"与第{first['line']}行重复（{label} → {a['value']}），只应用一次：请删去这一行",
+                }
+            )
     return values, sorted(audit, key=lambda a: a["line"])
 
 
-def apply_waivers(findings: pd.DataFrame, waivers: pd.DataFrame, registry: Registry) -> tuple[pd.DataFrame, list[dict]]:
+def apply_waivers(
+    findings: pd.DataFrame, waivers: pd.DataFrame, registry: Registry
+) -> tuple[pd.DataFrame, list[dict]]:
     """Mark the findings the analyst accepted; a waiver that matches no finding is reported, and a second
     waiver of the same unit and rule is audited as a duplicate (a warning)."""
     findings = findings.copy()
@@ -132,26 +181,59 @@ def apply_waivers(findings: pd.DataFrame, waivers: pd.DataFrame, registry: Regis
     audit, first_line = [], {}
     for n, row in _rows(waivers):
         rule = str(row["rule"]).strip()
-        line = {"kind": "豁免", "line": n, "written_unit": row["unit"], "item": "", "rule": rule,
-                "original": "", "value": "", "reason": row["reason"]}
+        line = {
+            "kind": "豁免",
+            "line": n,
+            "written_unit": row["unit"],
+            "item": "",
+            "rule": rule,
+            "original": "",
+            "value": "",
+            "reason": row["reason"],
+        }
         unit = _unit(row["unit"], registry, present)
         mask = (findings["unit"] == unit) & (findings["rule"] == rule)
         if unit is None or not rule or not mask.any():
-            where = (f"单位「{row['unit']}」" if unit is None else "没有填写规则编号" if not rule
-                     else f"{unit} 没有规则 {rule} 的审核意见")
-            audit.append({**line, "unit": unit or "", "status": "unmatched",
-                          "message": f"豁免未匹配：{where}（名称或规则编号是否写错？）"})
+            where = (
+                f"单位「{row['unit']}」"
+                if unit is None
+                else "没有填写规则编号"
+                if not rule
+                else f"{unit} 没有规则 {rule} 的审核意见"
+            )
+            audit.append(
+                {
+                    **line,
+                    "unit": unit or "",
+                    "status": "unmatched",
+                    "message": f"豁免未匹配：{where}（名称或规则编号是否写错？）",
+                }
+            )
             continue
         items = "|".join(findings.loc[mask, "item"])
         if (unit, rule) in first_line:
-            audit.append({**line, "unit": unit, "item": items, "status": DUPLICATE,
-                          "message": f"与第{first_line[(unit, rule)]}行重复（{unit} 规则 {rule}），只应用一次：请删去这一行"})
+            audit.append(
+                {
+                    **line,
+                    "unit": unit,
+                    "item": items,
+                    "status": DUPLICATE,
+                    "message": f"与第{first_line[(unit, rule)]}行重复（{unit} 规则 {rule}），只应用一次：请删去这一行",
+                }
+            )
             continue
         first_line[(unit, rule)] = n
         findings.loc[mask, "waived"] = True
         findings.loc[mask, "waiver_reason"] = row["reason"]
-        audit.append({**line, "unit": unit, "item": items, "status": "applied",
-                      "message": f"{unit} 规则 {rule} 的 {int(mask.sum())} 条审核意见已豁免"})
+        audit.append(
+            {
+                **line,
+                "unit": unit,
+                "item": items,
+                "status": "applied",
+                "message": f"{unit} 规则 {rule} 的 {int(mask.sum())} 条审核意见已豁免",
+            }
+        )
     return findings, audit
 
 
@@ -163,9 +245,18 @@ def audit_findings(audit: list[dict]) -> list[dict]:
             continue
         error = a["status"] == "unmatched"
         what = "未能应用" if error else "重复"
-        out.append(make_finding(a["written_unit"], "", [a["item"]] if a["item"] else [], AUDIT_ID, "hard",
-                                ERROR if error else WARNING, f"{a['kind']}登记表第{a['line']}行{what}：{a['message']}",
-                                ACTIONS[AUDIT_ID]))
+        out.append(
+            make_finding(
+                a["written_unit"],
+                "",
+                [a["item"]] if a["item"] else [],
+                AUDIT_ID,
+                "hard",
+                ERROR if error else WARNING,
+                f"{a['kind']}登记表第{a['line']}行{what}：{a['message']}",
+                ACTIONS[AUDIT_ID],
+            )
+        )
     return out
 
 

@@ -13,19 +13,37 @@ import datetime as dt
 import re
 import unicodedata
 
-CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "Ｏ": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
-             "八": 8, "九": 9}
+CN_DIGITS = {
+    "〇": 0,
+    "零": 0,
+    "○": 0,
+    "Ｏ": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 CN = "〇零○Ｏ一二两三四五六七八九十"
 NUM = rf"[0-9]{{1,2}}|[{CN}]{{1,3}}"
 YEAR = rf"[0-9]{{4}}|[0-9]{{2}}|[{CN}]{{4}}|[{CN}]{{2}}"
 GAP = r"[\s_]*"
 # The shapes of a date, on NFKC-normalised text (full-width digits and slashes are ASCII by then).
 FULL_RX = re.compile(rf"({YEAR}){GAP}年{GAP}(元|{NUM}){GAP}月{GAP}({NUM}){GAP}[日号]?")
-NUMERIC_RX = re.compile(r"(?<![0-9])([12][0-9]{3}|[0-9]{2})\s*[./\-]\s*([0-9]{1,2})\s*[./\-]\s*([0-9]{1,2})(?![0-9])")
+NUMERIC_RX = re.compile(
+    r"(?<![0-9])([12][0-9]{3}|[0-9]{2})\s*[./\-]\s*([0-9]{1,2})\s*[./\-]\s*([0-9]{1,2})(?![0-9])"
+)
 MONTH_DAY_RX = re.compile(rf"(?<![0-9年{CN}])(元|{NUM}){GAP}月{GAP}({NUM}){GAP}[日号]")
 # Where a date starts, for cutting the text before it (e.g. the unit's name on the same line).
-START_RX = re.compile(rf"(?:[0-9]{{4}}|[0-9]{{2}}|[{CN}]{{2,4}}){GAP}年{GAP}(?:元|{NUM}){GAP}月|[12][0-9]{{3}}\s*[./\-]"
-                      rf"|(?:元|{NUM}){GAP}月{GAP}(?:{NUM}){GAP}[日号]|(?:[0-9]{{4}}|[{CN}]{{4}}){GAP}年")
+START_RX = re.compile(
+    rf"(?:[0-9]{{4}}|[0-9]{{2}}|[{CN}]{{2,4}}){GAP}年{GAP}(?:元|{NUM}){GAP}月|[12][0-9]{{3}}\s*[./\-]"
+    rf"|(?:元|{NUM}){GAP}月{GAP}(?:{NUM}){GAP}[日号]|(?:[0-9]{{4}}|[{CN}]{{4}}){GAP}年"
+)
 # Excel's serial numbers for 1954-10-… to 2119-…; a form's date is never outside.
 SERIAL_RANGE = (20000, 80000)
 EXCEL_EPOCH = dt.date(1899, 12, 30)

@@ -48,8 +48,10 @@ class Recorded:
     encoding: str
 
     def message(self, year) -> str:
-        return (f"已写入 {self.path} 第{self.line}行（{textfiles.ENCODING_LABELS[self.encoding]}）：{self.text}\n"
-                f"重新运行后生效：python -m wennuan_lib run --year {year}（或在 JupyterLab 中从 02 步起依次运行笔记本）")
+        return (
+            f"已写入 {self.path} 第{self.line}行（{textfiles.ENCODING_LABELS[self.encoding]}）：{self.text}\n"
+            f"重新运行后生效：python -m wennuan_lib run --year {year}（或在 JupyterLab 中从 02 步起依次运行笔记本）"
+        )
 
 
 def _eol(text: str) -> str:
@@ -101,7 +103,9 @@ def append_row(path: Path, columns: list[str], row: dict[str, str]) -> Recorded:
             store.atomic_write_bytes(path, old)
         else:
             path.unlink(missing_ok=True)
-        raise DecisionError(f"{path}：写入后无法按原样读回，已恢复原文件。请用 Excel 或记事本直接添加这一行：{text}")
+        raise DecisionError(
+            f"{path}：写入后无法按原样读回，已恢复原文件。请用 Excel 或记事本直接添加这一行：{text}"
+        )
     return Recorded(path, back.lines[-1], text, encoding)
 
 
@@ -117,6 +121,7 @@ def _codec(encoding: str) -> str:
 
 # --- what a decision is ----------------------------------------------------------------------------------------
 
+
 def _required(reason: str, unit: str) -> None:
     if not str(unit or "").strip():
         raise DecisionError("请选择单位")
@@ -129,19 +134,25 @@ def waiver_row(unit: str, rule: str, reason: str) -> dict[str, str]:
     if not str(rule or "").strip():
         raise DecisionError("请选择要豁免的审核意见（规则编号）")
     if rule == AUDIT_ID:
-        raise DecisionError("登记表本身的错误不能豁免：请直接改正 corrections.csv / waivers.csv 中写错的那一行")
+        raise DecisionError(
+            "登记表本身的错误不能豁免：请直接改正 corrections.csv / waivers.csv 中写错的那一行"
+        )
     return {"unit": unit, "rule": rule, "reason": reason}
 
 
 def correction_row(unit: str, item: str, value: str, reason: str, form) -> dict[str, str]:
     _required(reason, unit)
     if unit == TOTALS:
-        raise DecisionError(f"{TOTALS}是各单位数字之和，不能直接更正：请更正有关单位的数字（见这条意见中点名的单位）")
+        raise DecisionError(
+            f"{TOTALS}是各单位数字之和，不能直接更正：请更正有关单位的数字（见这条意见中点名的单位）"
+        )
     if item not in form.codes:
         raise DecisionError(f"请选择要更正的项目（{form.codes[0]} … {form.codes[-1]}）")
     parsed = parse_blank(str(value or ""), form.item(item).is_money)
     if parsed.status != OK:
-        raise DecisionError(f"更正值「{value}」不是一个数字，请填写单位确认的正确数字（{form.item(item).unit}）")
+        raise DecisionError(
+            f"更正值「{value}」不是一个数字，请填写单位确认的正确数字（{form.item(item).unit}）"
+        )
     return {"unit": unit, "item": item, "value": format_value(parsed.value), "reason": reason}
 
 
@@ -155,13 +166,16 @@ def record_correction(path: Path, unit: str, item: str, value: str, reason: str,
 
 # --- ready-to-paste lines (the saved HTML has no widgets) -----------------------------------------------------
 
+
 def paste_lines(finding: dict) -> tuple[str, str]:
     """A finding's waiver line and correction line, to paste into waivers.csv / corrections.csv (the placeholders
     must be replaced: left as they are, the run reports the line as an error, never applies it in silence)."""
     waiver = _row_text([finding["unit"], finding["rule"], REASON_PLACEHOLDER], ",")
     if finding["unit"] == TOTALS:
         return waiver, "（合计不能更正，请更正有关单位的数字）"
-    items = [i for i in str(finding["items"]).split("|") if i] or ([finding["item"]] if finding["item"] else [])
+    items = [i for i in str(finding["items"]).split("|") if i] or (
+        [finding["item"]] if finding["item"] else []
+    )
     if not items:
         return waiver, "（这是整份表的问题，不能用更正解决：请单位重新报送）"
     return waiver, _row_text([finding["unit"], items[0], VALUE_PLACEHOLDER, REASON_PLACEHOLDER], ",")
@@ -169,19 +183,27 @@ def paste_lines(finding: dict) -> tuple[str, str]:
 
 def paste_table(issues: pd.DataFrame, form=None) -> HTML:
     """The open must-fix findings with their ready-to-paste lines (any other finding's lines are written alike)."""
-    open_ = views.sort_findings(issues[is_open(issues) & (issues["severity"] == "error") & (issues["rule"] != AUDIT_ID)])
+    open_ = views.sort_findings(
+        issues[is_open(issues) & (issues["severity"] == "error") & (issues["rule"] != AUDIT_ID)]
+    )
     if open_.empty:
         return HTML("<p class='wn-note'>没有未解决的“必须修改”意见。</p>")
     lines = [paste_lines(f) for f in open_.to_dict("records")]
-    frame = pd.DataFrame({"单位": open_["unit"], "规则": open_["rule"],
-                          "项目": [views.item_name(form, c) for c in open_["item"]],
-                          "问题": open_["message"],
-                          "豁免：粘贴到 waivers.csv": [w for w, _ in lines],
-                          "更正：粘贴到 corrections.csv": [c for _, c in lines]})
+    frame = pd.DataFrame(
+        {
+            "单位": open_["unit"],
+            "规则": open_["rule"],
+            "项目": [views.item_name(form, c) for c in open_["item"]],
+            "问题": open_["message"],
+            "豁免：粘贴到 waivers.csv": [w for w, _ in lines],
+            "更正：粘贴到 corrections.csv": [c for _, c in lines],
+        }
+    )
     return views.table(frame, "paste", wide=True, limit=PASTE_LIMIT, whole="上面的审核意见清单")
 
 
 # --- the form in JupyterLab ----------------------------------------------------------------------------------
+
 
 class Recorder:
     """A small form under the findings: pick a unit and one of its open findings, choose 豁免 or 更正, write the
@@ -190,18 +212,31 @@ class Recorder:
     def __init__(self, issues: pd.DataFrame, form, waivers: Path, corrections: Path, year):
         self.form, self.year = form, year
         self.paths = {WAIVER: Path(waivers), CORRECTION: Path(corrections)}
-        self.findings = views.sort_findings(issues[is_open(issues) & (issues["rule"] != AUDIT_ID)]).reset_index(drop=True)
+        self.findings = views.sort_findings(
+            issues[is_open(issues) & (issues["rule"] != AUDIT_ID)]
+        ).reset_index(drop=True)
         wide = widgets.Layout(width="95%")
         label = {"description_width": "6em"}
         units = list(dict.fromkeys(self.findings["unit"]))
-        self.unit = widgets.Dropdown(options=units, description="单位", style=label, layout=widgets.Layout(width="60%"))
+        self.unit = widgets.Dropdown(
+            options=units, description="单位", style=label, layout=widgets.Layout(width="60%")
+        )
         self.finding = widgets.Dropdown(options=[], description="审核意见", style=label, layout=wide)
-        self.kind = widgets.ToggleButtons(options=[("豁免（认可这条意见）", WAIVER), ("更正（单位确认了正确数字）", CORRECTION)],
-                                          description="决定", style=label)
-        self.item = widgets.Dropdown(options=[], description="更正项目", style=label, layout=widgets.Layout(width="60%"))
+        self.kind = widgets.ToggleButtons(
+            options=[("豁免（认可这条意见）", WAIVER), ("更正（单位确认了正确数字）", CORRECTION)],
+            description="决定",
+            style=label,
+        )
+        self.item = widgets.Dropdown(
+            options=[], description="更正项目", style=label, layout=widgets.Layout(width="60%")
+        )
         self.value = widgets.Text(description="正确数值", placeholder="单位确认的数字", style=label)
-        self.reason = widgets.Textarea(description="理由", placeholder="例如：1月23日电话确认，总额应为各来源之和",
-                                       style=label, layout=wide)
+        self.reason = widgets.Textarea(
+            description="理由",
+            placeholder="例如：1月23日电话确认，总额应为各来源之和",
+            style=label,
+            layout=wide,
+        )
         self.preview = widgets.HTML()
         self.button = widgets.Button(description="写入登记表", button_style="primary", icon="check")
         self.output = widgets.Output()
@@ -210,8 +245,19 @@ class Recorder:
         for w in (self.finding, self.kind, self.item, self.value, self.reason):
             w.observe(lambda _: self._refresh(), "value")
         self.button.on_click(lambda _: self.submit())
-        self.box = widgets.VBox([self.unit, self.finding, self.kind, self.item, self.value, self.reason, self.preview,
-                                 self.button, self.result])
+        self.box = widgets.VBox(
+            [
+                self.unit,
+                self.finding,
+                self.kind,
+                self.item,
+                self.value,
+                self.reason,
+                self.preview,
+                self.button,
+                self.result,
+            ]
+        )
         self._unit_changed()
 
     def _ipython_display_(self):
@@ -221,9 +267,14 @@ class Recorder:
 
     def _unit_changed(self) -> None:
         mine = self.findings[self.findings["unit"] == self.unit.value]
-        self.finding.options = [(f"{views.SEVERITY_LABELS.get(r['severity'], r['severity'])} · {r['rule']} · "
-                                 f"{r['message'][:60]}", k) for k, r in zip(mine.index, mine.to_dict("records"),
-                                                                             strict=True)]
+        self.finding.options = [
+            (
+                f"{views.SEVERITY_LABELS.get(r['severity'], r['severity'])} · {r['rule']} · "
+                f"{r['message'][:60]}",
+                k,
+            )
+            for k, r in zip(mine.index, mine.to_dict("records"), strict=True)
+        ]
         self._refresh()
 
     def _current(self) -> dict | None:
@@ -242,14 +293,18 @@ class Recorder:
         try:
             row = self._row(finding)
             text = _row_text([row[c] for c in COLUMNS[self.kind.value]], ",")
-            self.preview.value = (f"将写入 <code>{escape(str(self.paths[self.kind.value]))}</code>：<code>{escape(text)}</code>")
+            self.preview.value = (
+                f"将写入 <code>{escape(str(self.paths[self.kind.value]))}</code>：<code>{escape(text)}</code>"
+            )
         except DecisionError as exc:
             self.preview.value = f"<span style='color:#b91c1c'>{escape(str(exc))}</span>"
 
     def _row(self, finding: dict) -> dict:
         if self.kind.value == WAIVER:
             return waiver_row(finding["unit"], finding["rule"], self.reason.value)
-        return correction_row(finding["unit"], self.item.value or "", self.value.value, self.reason.value, self.form)
+        return correction_row(
+            finding["unit"], self.item.value or "", self.value.value, self.reason.value, self.form
+        )
 
     def submit(self) -> Recorded | None:
         """Write the decision (the button does this); the result is shown under the form."""
@@ -261,8 +316,11 @@ class Recorder:
         except (DecisionError, textfiles.InputFileError, OSError) as exc:
             self.result.value = f"<span style='color:#b91c1c'>未写入：{escape(str(exc))}</span>"
             return None
-        self.result.value = "<span style='color:#166534'>" + escape(recorded.message(self.year)).replace("\n", "<br>") \
+        self.result.value = (
+            "<span style='color:#166534'>"
+            + escape(recorded.message(self.year)).replace("\n", "<br>")
             + "</span>"
+        )
         self.reason.value = ""
         self.value.value = ""
         return recorded

@@ -45,7 +45,9 @@ def print_setup(ws, title: str, draft: bool, items: int, rows: int) -> None:
     ws.print_area(2, 0, rows - 1, items + 1)
 
 
-def detail_workbook(form: Form, values: pd.DataFrame, totals: pd.DataFrame, cfg: dict, draft: bool = False) -> bytes:
+def detail_workbook(
+    form: Form, values: pd.DataFrame, totals: pd.DataFrame, cfg: dict, draft: bool = False
+) -> bytes:
     """分单位明细表: units as rows, items as columns, subtotals by unit type and the city total; set up for printing
     (see print_setup); money in 0.00, a blank the unit left written out as the report writes it (未填); a unit not
     in the registry named as the report's appendix names it.
@@ -56,9 +58,13 @@ def detail_workbook(form: Form, values: pd.DataFrame, totals: pd.DataFrame, cfg:
     bold = book.style(bold=True)
     head = book.style(bold=True, bg_color="#DDEBF7", text_wrap=True, valign="top")
     blank = book.style(font_color="#808080", align="right")
-    formats = {(money, strong): book.style(num_format=MONEY_FORMAT if money else COUNT_FORMAT, **({"bold": True}
-                                                                                              if strong else {}))
-               for money in (True, False) for strong in (True, False)}
+    formats = {
+        (money, strong): book.style(
+            num_format=MONEY_FORMAT if money else COUNT_FORMAT, **({"bold": True} if strong else {})
+        )
+        for money in (True, False)
+        for strong in (True, False)
+    }
     ws.set_column(0, 0, UNIT_WIDTH)
     wrapped = book.style(text_wrap=True)  # at the bottom, beside the figures
     ws.set_column(1, 1, TYPE_WIDTH)
@@ -68,17 +74,24 @@ def detail_workbook(form: Form, values: pd.DataFrame, totals: pd.DataFrame, cfg:
     title += "（草稿）" if draft else ""
     rows = 3 + values["unit"].nunique() + len(UNIT_TYPES) + 1
     print_setup(ws, title, draft, len(form.items), rows)
-    xlsx.cell(ws, 0, 0, title, book.style(bold=True, font_size=14, **({"font_color": f"#{RED}"} if draft else {})))
+    xlsx.cell(
+        ws, 0, 0, title, book.style(bold=True, font_size=14, **({"font_color": f"#{RED}"} if draft else {}))
+    )
     ws.set_row(2, 90)
     for c, text in enumerate(["单位", "类型", *(f"{i.code}\n{i.label}（{i.unit}）" for i in form.items)]):
         xlsx.cell(ws, 2, c, text, head)
     codes = [i.code for i in form.items]
     wide = aggregate.unit_table(values, codes)
     numbers = pd.to_numeric(values["value"], errors="coerce")
-    numbers = (values.assign(value=numbers).pivot(index="unit", columns="item", values="value")
-               .reindex(index=wide.index, columns=wide.columns))
+    numbers = (
+        values.assign(value=numbers)
+        .pivot(index="unit", columns="item", values="value")
+        .reindex(index=wide.index, columns=wide.columns)
+    )
     if "status" in values:
-        blanks = values.pivot(index="unit", columns="item", values="status").reindex(index=wide.index, columns=codes)
+        blanks = values.pivot(index="unit", columns="item", values="status").reindex(
+            index=wide.index, columns=codes
+        )
         blanks = blanks.fillna("missing").to_numpy().tolist()
     else:
         blanks = [["missing"] * len(codes)] * len(wide.index)

@@ -35,13 +35,16 @@ CLAUSE = re.compile(r"[，。；：、（）“”]")
 @dataclass
 class Suspect:
     """A unit's figure that the checks suspect of a slip, still open, counted in the totals."""
+
     unit: str
     item: str  # the item's code in the report's year (last year's suspect: translated by concept)
     value: Decimal | None
     rules: list[str]
     year: int
     yuan: bool  # suspected of 元 typed for 万元
-    what: str = ""  # 「单位 代码 项目 填的 78300 万元，疑似按“元”填写（按万元应约为 7.83）」, in its own year's codes
+    what: str = (
+        ""  # 「单位 代码 项目 填的 78300 万元，疑似按“元”填写（按万元应约为 7.83）」, in its own year's codes
+    )
     stated: list[str] = field(default_factory=list)  # where the report states a figure it feeds
 
     def describe(self, form: Form) -> Suspect:
@@ -60,14 +63,19 @@ class Suspect:
         return f"⚠ 疑似填错：{self.what}；{self.year}年尚未更正或豁免（规则 {'、'.join(self.rules)}）"
 
 
-def suspects(issues: pd.DataFrame | None, values: pd.DataFrame | None, form: Form, year: int) -> list[Suspect]:
+def suspects(
+    issues: pd.DataFrame | None, values: pd.DataFrame | None, form: Form, year: int
+) -> list[Suspect]:
     """Open slip findings (the policy's slip checks) on units counted in the totals, one per unit and item, worded
     in `form`'s codes (the year's own form: `issues` and `values` are that year's)."""
     rules = set(form.policy.slip_rules)
     if issues is None or values is None or not rules or not len(issues):
         return []
     counted = values[values["registered"].astype(bool)]
-    figure = {(u, i): to_decimal(v) for u, i, v in zip(counted["unit"], counted["item"], counted["value"], strict=True)}
+    figure = {
+        (u, i): to_decimal(v)
+        for u, i, v in zip(counted["unit"], counted["item"], counted["value"], strict=True)
+    }
     found = issues[issues["rule"].isin(rules) & is_open(issues)]
     yuan = form.policy.yuan_slip.id if form.policy.yuan_slip else ""
     out: dict[tuple[str, str], Suspect] = {}
@@ -80,7 +88,9 @@ def suspects(issues: pd.DataFrame | None, values: pd.DataFrame | None, form: For
             s.rules.append(row["rule"])
         s.yuan = s.yuan or row["rule"] == yuan
     order = {c: k for k, c in enumerate(form.codes)}
-    return [s.describe(form) for s in sorted(out.values(), key=lambda s: (order.get(s.item, len(order)), s.unit))]
+    return [
+        s.describe(form) for s in sorted(out.values(), key=lambda s: (order.get(s.item, len(order)), s.unit))
+    ]
 
 
 def carried(found: list[Suspect], then: Form, now: Form) -> list[Suspect]:
@@ -147,32 +157,74 @@ def raw_file(name: str, year: int) -> str:
     return "inputs/" + catalog.raw(name).path.replace("{year}", str(year))
 
 
-def reasons(issues: pd.DataFrame, narrative: Narrative, found: list[Suspect], before: list[Suspect], form: Form,
-            year: int) -> pd.DataFrame:
+def reasons(
+    issues: pd.DataFrame,
+    narrative: Narrative,
+    found: list[Suspect],
+    before: list[Suspect],
+    form: Form,
+    year: int,
+) -> pd.DataFrame:
     """draft_reasons: every blocker, one row each; no rows when the report is final."""
     fix, waive = f"更正登记表 {raw_file('corrections', year)} ", f"豁免登记表 {raw_file('waivers', year)} "
-    rows = [{"kind": MUST_FIX, "unit": r["unit"], "item": r["item"], "message": f"{r['message']}（规则 {r['rule']}）"}
-            for r in open_errors(issues).to_dict("records")]
+    rows = [
+        {
+            "kind": MUST_FIX,
+            "unit": r["unit"],
+            "item": r["item"],
+            "message": f"{r['message']}（规则 {r['rule']}）",
+        }
+        for r in open_errors(issues).to_dict("records")
+    ]
     for s in found:
         where = "、".join(s.stated[:3]) + ("等" if len(s.stated) > 3 else "")
         where = f"书面总结中的{where}和附表1" if where else "书面总结附表1的全市合计"
-        rows.append({"kind": SLIP, "unit": s.unit, "item": s.item, "message": (
-            f"{s.what}；这个数字计入了{where}。请向单位核实：有误的在{fix}中更正（金额以万元为单位），"
-            f"确实无误的在{waive}中豁免规则 {'、'.join(s.rules)}")})
-    fix, waive = (f"更正登记表 {raw_file('corrections', year - 1)} ", f"豁免登记表 {raw_file('waivers', year - 1)} ")
+        rows.append(
+            {
+                "kind": SLIP,
+                "unit": s.unit,
+                "item": s.item,
+                "message": (
+                    f"{s.what}；这个数字计入了{where}。请向单位核实：有误的在{fix}中更正（金额以万元为单位），"
+                    f"确实无误的在{waive}中豁免规则 {'、'.join(s.rules)}"
+                ),
+            }
+        )
+    fix, waive = (
+        f"更正登记表 {raw_file('corrections', year - 1)} ",
+        f"豁免登记表 {raw_file('waivers', year - 1)} ",
+    )
     for s in before:
-        rows.append({"kind": SLIP, "unit": s.unit, "item": s.item, "message": (
-            f"{s.year}年：{s.what}，{s.year}年未更正也未豁免；附表1的“上年”合计含这个数字，本年{s.item}的同比因此"
-            f"没有写入书面总结。请在{fix}中更正或在{waive}中豁免规则 {'、'.join(s.rules)}，"
-            f"再依次运行{s.year}年和{year}年")})
+        rows.append(
+            {
+                "kind": SLIP,
+                "unit": s.unit,
+                "item": s.item,
+                "message": (
+                    f"{s.year}年：{s.what}，{s.year}年未更正也未豁免；附表1的“上年”合计含这个数字，本年{s.item}的同比因此"
+                    f"没有写入书面总结。请在{fix}中更正或在{waive}中豁免规则 {'、'.join(s.rules)}，"
+                    f"再依次运行{s.year}年和{year}年"
+                ),
+            }
+        )
     for gap in narrative.gaps:
-        rows.append({"kind": GAP, "unit": "", "item": "", "message": (
-            f"“{gap.heading}”一节尚未撰写：请在 {raw_file('narrative', year)} 中“## {gap.heading}”标题下填写")})
+        rows.append(
+            {
+                "kind": GAP,
+                "unit": "",
+                "item": "",
+                "message": (
+                    f"“{gap.heading}”一节尚未撰写：请在 {raw_file('narrative', year)} 中“## {gap.heading}”标题下填写"
+                ),
+            }
+        )
     rows += [{"kind": TEXT, "unit": "", "item": "", "message": p} for p in narrative.problems]
     return pd.DataFrame(rows, columns=catalog.dataset("draft_reasons").column_names)
 
 
 def listed(reasons_frame: pd.DataFrame) -> list[tuple[str, str]]:
     """(kind, text) for the list on page 1 of a draft: 「单位：问题」."""
-    return [(r["kind"], f"{r['unit']}：{r['message']}" if r["unit"] and r["kind"] == MUST_FIX else r["message"])
-            for r in reasons_frame.to_dict("records")]
+    return [
+        (r["kind"], f"{r['unit']}：{r['message']}" if r["unit"] and r["kind"] == MUST_FIX else r["message"])
+        for r in reasons_frame.to_dict("records")
+    ]

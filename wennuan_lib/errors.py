@@ -18,8 +18,18 @@ class ReadError(Exception):
 
 
 # The program's own errors: their messages are Chinese already and say what to do.
-EXPECTED = ("PipelineError", "StepFailed", "FreezeError", "ManifestError", "WorkspaceError", "CatalogError",
-            "PolicyError", "LockTimeout", "TextFileError", "RegistryError")
+EXPECTED = (
+    "PipelineError",
+    "StepFailed",
+    "FreezeError",
+    "ManifestError",
+    "WorkspaceError",
+    "CatalogError",
+    "PolicyError",
+    "LockTimeout",
+    "TextFileError",
+    "RegistryError",
+)
 
 
 def _log(exc: BaseException, folder: Path | None) -> Path | None:
@@ -44,7 +54,9 @@ def explain(exc: BaseException, log_folder: Path | None = None) -> str:
     """The analyst's message for `exc` (the traceback, when it helps a maintainer, is logged)."""
     if isinstance(exc, KeyboardInterrupt):
         return "已中断：本次运行没有完成，上一次的结果保持不变。"
-    if type(exc).__name__ in EXPECTED or (isinstance(exc, ValueError | FileNotFoundError) and _chinese(str(exc))):
+    if type(exc).__name__ in EXPECTED or (
+        isinstance(exc, ValueError | FileNotFoundError) and _chinese(str(exc))
+    ):
         return str(exc)
     log = _log(exc, log_folder)
     detail = f"（详细信息：{log}）" if log else ""
@@ -57,11 +69,15 @@ def explain(exc: BaseException, log_folder: Path | None = None) -> str:
 def os_message(number: int | None, where: str) -> str | None:
     """What a failed write or read means for the analyst, by its error number (None if it is none of these)."""
     if number in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return (f"无法写入 {where}：这个文件夹是只读的，或者当前用户没有写入权限。"
-                "请检查输出文件夹的权限（或用 --outputs 指定一个可以写入的文件夹）后重新运行；上一次的结果保持不变。")
+        return (
+            f"无法写入 {where}：这个文件夹是只读的，或者当前用户没有写入权限。"
+            "请检查输出文件夹的权限（或用 --outputs 指定一个可以写入的文件夹）后重新运行；上一次的结果保持不变。"
+        )
     if number in (errno.ENOSPC, errno.EDQUOT):
-        return (f"磁盘空间不足，写入 {where} 时失败。请清理磁盘空间后重新运行；上一次的结果保持不变"
-                "（未完成的运行不会替换已有结果）。")
+        return (
+            f"磁盘空间不足，写入 {where} 时失败。请清理磁盘空间后重新运行；上一次的结果保持不变"
+            "（未完成的运行不会替换已有结果）。"
+        )
     if number == errno.ENOENT:
         return f"找不到文件或文件夹：{where}。请检查路径是否正确。"
     return None

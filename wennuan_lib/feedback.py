@@ -29,7 +29,14 @@ from .textfiles import InputFileError
 
 ERROR_FILL, WARN_FILL, HEAD_FILL = "#F8B4B4", "#FFF3B0", "#DDEBF7"
 CODE_COLOUR = "#808080"
-WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+WINDOWS_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
 LINE_POINTS, PAD_POINTS = 16, 4  # a wrapped line of 11-point text, with room for CJK fonts' line gap
 WIDE, NARROW = 2.2, 1.3  # column-width units a character takes (Chinese, Latin), rounded up
 WORKING_DAYS = 3  # the default time for corrections: working days (Mon–Fri) after the run
@@ -37,8 +44,16 @@ WEEKDAYS = "一二三四五六日"
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 WHOLE_FORM = "整份统计表"
 # 审核意见: (heading, width); the problem first, the rule codes last and narrow.
-COLUMNS = [("序号", 5), ("问题", 58), ("处理意见", 34), ("项目", 24), ("填报的数字", 12), ("位置", 20),
-           ("类别", 9), ("规则", 6)]
+COLUMNS = [
+    ("序号", 5),
+    ("问题", 58),
+    ("处理意见", 34),
+    ("项目", 24),
+    ("填报的数字", 12),
+    ("位置", 20),
+    ("类别", 9),
+    ("规则", 6),
+]
 
 
 def working_days_after(day: dt.date, n: int) -> dt.date:
@@ -57,9 +72,12 @@ def deadline(cfg: dict, run_date: dt.date, source: Path | str = "year.yaml") -> 
         return working_days_after(run_date, WORKING_DAYS)
     iso, _ = dates.parse(given, int(cfg["year"]) if cfg.get("year") else None)
     if iso is None:
-        raise InputFileError(source, f"feedback_deadline（反馈表中的修改期限）「{given}」不是日期。请写成 "
-                                     f"{cfg.get('year', 2013)}-01-25 这样的日期，或删去这一行"
-                                     f"（删去后为运行当天之后的第{WORKING_DAYS}个工作日）")
+        raise InputFileError(
+            source,
+            f"feedback_deadline（反馈表中的修改期限）「{given}」不是日期。请写成 "
+            f"{cfg.get('year', 2013)}-01-25 这样的日期，或删去这一行"
+            f"（删去后为运行当天之后的第{WORKING_DAYS}个工作日）",
+        )
     return dt.date.fromisoformat(iso)
 
 
@@ -81,8 +99,15 @@ def row_height(values: list, widths: list[int]) -> float:
     return LINE_POINTS * max(lines_needed(v, w) for v, w in zip(values, widths, strict=True)) + PAD_POINTS
 
 
-def _table(book: xlsx.Book, ws, top: int, columns: list[tuple[str, int]], rows: list[list],
-           fills: list | None = None, small_last: bool = False) -> None:
+def _table(
+    book: xlsx.Book,
+    ws,
+    top: int,
+    columns: list[tuple[str, int]],
+    rows: list[list],
+    fills: list | None = None,
+    small_last: bool = False,
+) -> None:
     """A table with wrapped cells (`top` is the 0-based heading row), each row as high as its longest cell needs."""
     widths = [w for _, w in columns]
     head = book.style(bold=True, bg_color=HEAD_FILL, text_wrap=True, valign="top")
@@ -112,7 +137,9 @@ def _numbered(texts: list[str]) -> str:
     return "\n".join(f"{CIRCLED[k] if k < len(CIRCLED) else f'{k + 1}.'}{t}" for k, t in enumerate(texts))
 
 
-def problem_rows(findings: pd.DataFrame, values: pd.DataFrame, form: Form, by_item: dict | None = None) -> list[dict]:
+def problem_rows(
+    findings: pd.DataFrame, values: pd.DataFrame, form: Form, by_item: dict | None = None
+) -> list[dict]:
     """One row per cell (item) of the unit's form with its open findings merged, must-fix rows first, then in the
     form's order; findings on the whole form (its date, its year) share a row of their own."""
     by_item = _by_item(values) if by_item is None else by_item
@@ -129,8 +156,12 @@ def problem_rows(findings: pd.DataFrame, values: pd.DataFrame, form: Form, by_it
         actions = list(dict.fromkeys(f.action for f in group))
         if len(actions) > 1:
             actions = [f.action for f in group]
-        others = [c for f in group for c in f.items.split("|")  # the other cells a problem names
-                  if c != item and c in by_item and c in f.message]
+        others = [
+            c
+            for f in group
+            for c in f.items.split("|")  # the other cells a problem names
+            if c != item and c in by_item and c in f.message
+        ]
         codes = list(dict.fromkeys(([item] if item else []) + sorted(others, key=order.get)))
         if item:
             row = by_item[item]
@@ -139,11 +170,23 @@ def problem_rows(findings: pd.DataFrame, values: pd.DataFrame, form: Form, by_it
         else:
             shown, label = "", WHOLE_FORM
         places = [by_item[c]["location"] or "—" for c in codes]
-        where = places[0] if len(codes) == 1 else "\n".join(f"{c}：{p}" for c, p in zip(codes, places, strict=True))
-        rows.append({"item": item, "severity": worst, "problem": _numbered(problems),
-                     "action": _numbered(actions) if len(actions) == len(problems) else actions[0],
-                     "label": label, "shown": shown, "where": where,
-                     "rules": "\n".join(dict.fromkeys(f.rule for f in group))})
+        where = (
+            places[0]
+            if len(codes) == 1
+            else "\n".join(f"{c}：{p}" for c, p in zip(codes, places, strict=True))
+        )
+        rows.append(
+            {
+                "item": item,
+                "severity": worst,
+                "problem": _numbered(problems),
+                "action": _numbered(actions) if len(actions) == len(problems) else actions[0],
+                "label": label,
+                "shown": shown,
+                "where": where,
+                "rules": "\n".join(dict.fromkeys(f.rule for f in group)),
+            }
+        )
     rows.sort(key=lambda r: (r["severity"] != ERROR, order.get(r["item"], -1)))
     return rows
 
@@ -163,21 +206,56 @@ def build(unit: str, findings: pd.DataFrame, values: pd.DataFrame, form: Form, c
     xlsx.cell(ws, 1, 0, f"单位：{unit}")
     xlsx.cell(ws, 2, 0, f"报送文件：{'、'.join(files)}")
     errors = sum(r["severity"] == ERROR for r in rows)
-    xlsx.cell(ws, 3, 0, f"共 {len(rows)} 处需要处理，其中必须修改 {errors} 处、请核实 {len(rows) - errors} 处。"
-                        "“位置”是该数字在贵单位报送文件中的位置。")
+    xlsx.cell(
+        ws,
+        3,
+        0,
+        f"共 {len(rows)} 处需要处理，其中必须修改 {errors} 处、请核实 {len(rows) - errors} 处。"
+        "“位置”是该数字在贵单位报送文件中的位置。",
+    )
     contact = cfg.get("contact", "市总工会")
-    reach = "，".join(x for x in (f"电话 {cfg['phone']}" if cfg.get("phone") else "",
-                                  f"电子信箱 {cfg['email']}" if cfg.get("email") else "") if x)
-    xlsx.cell(ws, 4, 0, f"请于{cn_date(due)}前，按“处理意见”修改或核实，将修改后的统计表（或核实情况）报{contact}"
-              + (f"（{reach}）" if reach else "") + "。", bold)
-    table = [[n, r["problem"], r["action"], r["label"], r["shown"], r["where"], SEVERITY_LABELS[r["severity"]],
-              r["rules"]] for n, r in enumerate(rows, 1)]
+    reach = "，".join(
+        x
+        for x in (
+            f"电话 {cfg['phone']}" if cfg.get("phone") else "",
+            f"电子信箱 {cfg['email']}" if cfg.get("email") else "",
+        )
+        if x
+    )
+    xlsx.cell(
+        ws,
+        4,
+        0,
+        f"请于{cn_date(due)}前，按“处理意见”修改或核实，将修改后的统计表（或核实情况）报{contact}"
+        + (f"（{reach}）" if reach else "")
+        + "。",
+        bold,
+    )
+    table = [
+        [
+            n,
+            r["problem"],
+            r["action"],
+            r["label"],
+            r["shown"],
+            r["where"],
+            SEVERITY_LABELS[r["severity"]],
+            r["rules"],
+        ]
+        for n, r in enumerate(rows, 1)
+    ]
     fills = [ERROR_FILL if r["severity"] == ERROR else WARN_FILL for r in rows]
     _table(book, ws, 6, COLUMNS, table, fills, small_last=True)
     ws.freeze_panes(7, 0)
 
     ws2 = book.sheet("本单位数据")
-    xlsx.cell(ws2, 0, 0, f"{unit} {year}年送温暖活动统计表（系统读取结果）{mark}", book.style(bold=True, font_size=12))
+    xlsx.cell(
+        ws2,
+        0,
+        0,
+        f"{unit} {year}年送温暖活动统计表（系统读取结果）{mark}",
+        book.style(bold=True, font_size=12),
+    )
     problems: dict[str, list[str]] = {}
     worst: dict[str, str] = {}
     for f in findings.itertuples(index=False):
@@ -187,14 +265,34 @@ def build(unit: str, findings: pd.DataFrame, values: pd.DataFrame, form: Form, c
     data, fills = [], []
     for item in form.items:
         row = by_item.get(item.code)
-        data.append([item.code, item.label, item.unit,
-                     "" if row is None else row["raw_text"].strip(),
-                     "" if row is None else _shown(row),
-                     "" if row is None else row["location"],
-                     _numbered(list(dict.fromkeys(problems[item.code]))) if item.code in problems else ""])
+        data.append(
+            [
+                item.code,
+                item.label,
+                item.unit,
+                "" if row is None else row["raw_text"].strip(),
+                "" if row is None else _shown(row),
+                "" if row is None else row["location"],
+                _numbered(list(dict.fromkeys(problems[item.code]))) if item.code in problems else "",
+            ]
+        )
         fills.append({ERROR: ERROR_FILL, "warning": WARN_FILL}.get(worst.get(item.code)))
-    _table(book, ws2, 2, [("代码", 8), ("项目", 34), ("计量单位", 8), ("报送原文", 16), ("读取数值", 12), ("位置", 18),
-                          ("问题", 70)], data, fills)
+    _table(
+        book,
+        ws2,
+        2,
+        [
+            ("代码", 8),
+            ("项目", 34),
+            ("计量单位", 8),
+            ("报送原文", 16),
+            ("读取数值", 12),
+            ("位置", 18),
+            ("问题", 70),
+        ],
+        data,
+        fills,
+    )
     ws2.freeze_panes(3, 0)
     return book.bytes()
 
@@ -203,14 +301,19 @@ def _by_item(values: pd.DataFrame) -> dict[str, dict]:
     """A unit's values as plain records by item (67 of them: a dict is far quicker than .loc; built from the columns'
     lists, 10 times quicker than to_dict("records"))."""
     columns = list(values.columns)
-    records = (dict(zip(columns, row, strict=True)) for row in zip(*(values[c].tolist() for c in columns), strict=True))
+    records = (
+        dict(zip(columns, row, strict=True))
+        for row in zip(*(values[c].tolist() for c in columns), strict=True)
+    )
     return {r["item"]: r for r in records}
 
 
 def _shown(row) -> str:
     if row["status"] == "ok":
         return row["value"]
-    return {"missing": "未填", "unreadable": "无法识别", "not_found": "未找到"}.get(row["status"], row["status"])
+    return {"missing": "未填", "unreadable": "无法识别", "not_found": "未找到"}.get(
+        row["status"], row["status"]
+    )
 
 
 def _build(shared, job) -> bytes:
@@ -238,7 +341,9 @@ def file_names(units: list[str]) -> dict[str, str]:
     names = {}
     for unit in units:
         base = store.safe_filename(unit)
-        changed = base != unicodedata.normalize("NFKC", unit) or base.split(".")[0].upper() in WINDOWS_RESERVED
+        changed = (
+            base != unicodedata.normalize("NFKC", unit) or base.split(".")[0].upper() in WINDOWS_RESERVED
+        )
         names[unit] = tagged(unit, base) if changed else base
     taken: dict[str, list[str]] = {}
     for unit, name in names.items():
@@ -250,8 +355,9 @@ def file_names(units: list[str]) -> dict[str, str]:
     return names
 
 
-def write_all(issues: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict, folder: Path,
-              cache: Artifacts) -> list[Path]:
+def write_all(
+    issues: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict, folder: Path, cache: Artifacts
+) -> list[Path]:
     """One workbook per unit with open findings, in `folder` (a folder of the run being made). A workbook whose
     findings and figures did not change since it was last made is taken from the cache; the others are made on
     all cores. `cfg` is the year's settings; step 03 sets its ``feedback_deadline`` (see `deadline`)."""
@@ -279,7 +385,9 @@ def write_all(issues: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict,
             keys.append((key, name))
         else:
             store.atomic_write_bytes(folder / name, data)
-    for (key, name), data in zip(keys, on_all_cores(_build, jobs, shared=(open_, values, form, cfg)), strict=True):
+    for (key, name), data in zip(
+        keys, on_all_cores(_build, jobs, shared=(open_, values, form, cfg)), strict=True
+    ):
         cache.put(key, data)
         store.atomic_write_bytes(folder / name, data)
     return [folder / n for n in names]

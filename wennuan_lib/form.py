@@ -178,7 +178,10 @@ def load_form(form_id: str | int) -> Form:
         title=printed(data["title"]),
         source=data.get("source", ""),
         note=data.get("note", ""),
-        items=[Item(str(i["code"]), i["label"], i["unit"], i["kind"], str(i.get("concept") or "")) for i in data["items"]],
+        items=[
+            Item(str(i["code"]), i["label"], i["unit"], i["kind"], str(i.get("concept") or ""))
+            for i in data["items"]
+        ],
         layout=[Line(str(r["row"]), str(r.get("letter") or ""), printed(r["text"])) for r in data["layout"]],
         header=[HeaderField(h["key"], h["label"], h["name"]) for h in data["header"]],
         path=path,

@@ -30,8 +30,11 @@ class FreezeError(Exception):
 
 
 def _sums_text(folder: Path) -> bytes:
-    lines = [f"{sha256(p)}  {p.relative_to(folder).as_posix()}" for p in sorted(folder.rglob("*"))
-             if p.is_file() and p.name not in (SUMS, SIGNATURE)]
+    lines = [
+        f"{sha256(p)}  {p.relative_to(folder).as_posix()}"
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name not in (SUMS, SIGNATURE)
+    ]
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -62,8 +65,12 @@ def freeze(workspace, year: int, when: dt.date | None = None, console=print) -> 
         (tmp / SUMS).write_bytes(sums)
         (tmp / SIGNATURE).write_text(sign(sums).hex() + "\n", encoding="ascii")
         for p in tmp.rglob("*"):
-            p.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH | (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
-                                                                   if p.is_dir() else 0))
+            p.chmod(
+                stat.S_IRUSR
+                | stat.S_IRGRP
+                | stat.S_IROTH
+                | (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH if p.is_dir() else 0)
+            )
         os.replace(tmp, target)
         target.chmod(0o555)
         return target
@@ -76,7 +83,9 @@ def check_sent(scope) -> list[str]:
         where = f"已报送版本 {folder.name}"
         sums_path = folder / SUMS
         if not sums_path.exists():
-            lines.append(f"{where}：没有校验记录（{SUMS}），无法核对是否被改动（旧版本程序封存的，可重新封存）")
+            lines.append(
+                f"{where}：没有校验记录（{SUMS}），无法核对是否被改动（旧版本程序封存的，可重新封存）"
+            )
             continue
         recorded = sums_path.read_bytes()
         try:
@@ -90,8 +99,11 @@ def check_sent(scope) -> list[str]:
             digest, _, rel = line.partition("  ")
             if rel:
                 expected[rel] = digest
-        present = {p.relative_to(folder).as_posix(): p for p in folder.rglob("*")
-                   if p.is_file() and p.name not in (SUMS, SIGNATURE)}
+        present = {
+            p.relative_to(folder).as_posix(): p
+            for p in folder.rglob("*")
+            if p.is_file() and p.name not in (SUMS, SIGNATURE)
+        }
         for rel, digest in sorted(expected.items()):
             if rel not in present:
                 lines.append(f"{where}：文件缺失：{rel}")
@@ -102,8 +114,12 @@ def check_sent(scope) -> list[str]:
 
 
 def _values(frame) -> dict:
-    return {(u, i): v for u, i, v in zip(frame["unit"].tolist(), frame["item"].tolist(), frame["value"].tolist(),
-                                         strict=True)}
+    return {
+        (u, i): v
+        for u, i, v in zip(
+            frame["unit"].tolist(), frame["item"].tolist(), frame["value"].tolist(), strict=True
+        )
+    }
 
 
 def _table(folder: Path, name: str):
@@ -129,10 +145,33 @@ def differences(scope, run_dir: Path | None = None) -> list[str] | None:
     old_totals, new_totals = old_totals.set_index("item"), new_totals.set_index("item")
     old_values, new_values = _values(_table(last, "values")), _values(_table(run_dir, "values"))
     old_audit, new_audit = _table(last, "audit"), _table(run_dir, "audit")
-    seen = set() if old_audit is None else set(zip(old_audit["kind"], old_audit["unit"], old_audit["item"],
-                                                   old_audit["value"], old_audit["status"], strict=True))
-    fresh = new_audit[[(k, u, i, v, s) not in seen for k, u, i, v, s in zip(
-        new_audit["kind"], new_audit["unit"], new_audit["item"], new_audit["value"], new_audit["status"], strict=True)]]
+    seen = (
+        set()
+        if old_audit is None
+        else set(
+            zip(
+                old_audit["kind"],
+                old_audit["unit"],
+                old_audit["item"],
+                old_audit["value"],
+                old_audit["status"],
+                strict=True,
+            )
+        )
+    )
+    fresh = new_audit[
+        [
+            (k, u, i, v, s) not in seen
+            for k, u, i, v, s in zip(
+                new_audit["kind"],
+                new_audit["unit"],
+                new_audit["item"],
+                new_audit["value"],
+                new_audit["status"],
+                strict=True,
+            )
+        ]
+    ]
     lines = []
     items = new_totals[new_totals["kind"] == "item"]
     for code, row in items.iterrows():
@@ -142,15 +181,19 @@ def differences(scope, run_dir: Path | None = None) -> list[str] | None:
             continue
         delta = (now or Decimal(0)) - (before or Decimal(0))
         sign = "+" if delta > 0 else ""
-        lines.append(f"{code} {row['label']}：已报送 {before if before is not None else '无'} {row['measure']} → "
-                     f"现在 {now if now is not None else '无'} {row['measure']}（{sign}{delta} {row['measure']}）")
+        lines.append(
+            f"{code} {row['label']}：已报送 {before if before is not None else '无'} {row['measure']} → "
+            f"现在 {now if now is not None else '无'} {row['measure']}（{sign}{delta} {row['measure']}）"
+        )
         causes = []
         for rec in fresh[(fresh["item"] == code) & (fresh["status"] == "applied")].to_dict("records"):
             causes.append(f"更正登记第{rec['line']}行：{rec['message']}（{rec['reason']}）")
         for (unit, item), value in sorted(new_values.items()):
             if item == code and old_values.get((unit, item)) != value and not any(unit in c for c in causes):
-                causes.append(f"{unit} 的数值由 {old_values.get((unit, item)) or '未填'} 变为 {value or '未填'}"
-                              + ("（新报送或重新报送）" if (unit, item) not in old_values else ""))
+                causes.append(
+                    f"{unit} 的数值由 {old_values.get((unit, item)) or '未填'} 变为 {value or '未填'}"
+                    + ("（新报送或重新报送）" if (unit, item) not in old_values else "")
+                )
         lines += [f"    原因：{c}" for c in causes] or ["    原因：未能确定（请核对收件箱和登记表的变化）"]
     return [f"与 {last.name} 报送的版本（{last}）相比：", *(lines or [UNCHANGED])]
 
@@ -187,4 +230,6 @@ def state(scope) -> str:
     lines = differences(scope)
     changed = lines is not None and lines[1:] != [UNCHANGED]
     where = current / catalog.dataset("sent_diff").path
-    return f"已封存（{sent[-1].name}报送）" + (f"；此后数据有变化，当前版本为{now}，差异见 {where}" if changed else "")
+    return f"已封存（{sent[-1].name}报送）" + (
+        f"；此后数据有变化，当前版本为{now}，差异见 {where}" if changed else ""
+    )

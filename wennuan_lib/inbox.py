@@ -35,8 +35,10 @@ def shown_name(name: str) -> tuple[str, str]:
     try:
         return raw.decode("gb18030"), "文件名不是UTF-8编码，已按GBK（GB18030）解读显示"
     except UnicodeDecodeError:
-        return (raw.decode("utf-8", "backslashreplace"),
-                "文件名不是UTF-8编码，也不是GBK编码，无法解读的字节以\\xNN形式显示")
+        return (
+            raw.decode("utf-8", "backslashreplace"),
+            "文件名不是UTF-8编码，也不是GBK编码，无法解读的字节以\\xNN形式显示",
+        )
 
 
 def _special(mode: int) -> str | None:
@@ -61,7 +63,9 @@ def _link_reason(link: Path, inbox: Path) -> str:
         what = "文件夹" if target.is_dir() else "文件"
         rel = shown_name(target.relative_to(root).as_posix())[0] or "."
         return f"符号链接，指向收件箱中的{what}「{rel}」，原{what}已直接读取，链接本身略过（不重复计入）"
-    return f"符号链接，指向收件箱以外（{shown_name(str(target))[0]}），为安全起见不读取；请把文件本身放入收件箱"
+    return (
+        f"符号链接，指向收件箱以外（{shown_name(str(target))[0]}），为安全起见不读取；请把文件本身放入收件箱"
+    )
 
 
 def walk(inbox: Path) -> list[Entry]:
@@ -74,8 +78,13 @@ def walk(inbox: Path) -> list[Entry]:
         try:
             entries = list(os.scandir(folder))
         except OSError as exc:
-            out.append(Entry(prefix.rstrip("/") or ".", folder,
-                             f"文件夹无法打开（{exc.strerror or type(exc).__name__}），其中的文件未读取；请检查权限"))
+            out.append(
+                Entry(
+                    prefix.rstrip("/") or ".",
+                    folder,
+                    f"文件夹无法打开（{exc.strerror or type(exc).__name__}），其中的文件未读取；请检查权限",
+                )
+            )
             return
         for e in entries:
             name, name_note = shown_name(e.name)
@@ -93,7 +102,9 @@ def walk(inbox: Path) -> list[Entry]:
                     why = _special(e.stat(follow_symlinks=False).st_mode) or "不是普通文件，未打开"
                     out.append(Entry(shown, path, why, notes))
             except OSError as exc:
-                out.append(Entry(shown, path, f"无法查看（{exc.strerror or type(exc).__name__}），已略过", notes))
+                out.append(
+                    Entry(shown, path, f"无法查看（{exc.strerror or type(exc).__name__}），已略过", notes)
+                )
 
     visit(inbox, "", "")
     return sorted(out, key=lambda e: e.name)

@@ -30,15 +30,26 @@ from .units import Registry
 READ, SUMMARY, SUPERSEDED, SKIPPED, REJECTED = "read", "summary", "superseded", "skipped", "rejected"
 UNPACKED = "unpacked"  # an archive: its members are listed (and read) one by one
 NOT_FOUND = "not_found"
-STATUS_LABELS = {READ: "已读取", SUMMARY: "书面总结", SUPERSEDED: "已被替代", SKIPPED: "已略过", REJECTED: "无法读取",
-                 UNPACKED: "已解压"}
+STATUS_LABELS = {
+    READ: "已读取",
+    SUMMARY: "书面总结",
+    SUPERSEDED: "已被替代",
+    SKIPPED: "已略过",
+    REJECTED: "无法读取",
+    UNPACKED: "已解压",
+}
 # A form recognised but without a single figure is not 已读取 (status stays `read`: it is the unit's report).
 EMPTY_LABEL, NO_FIGURES_LABEL = "全部未填", "未读到数字"
 ARCHIVE_SUFFIXES = (".zip", ".rar", ".7z")
 VALUE_LABELS = {OK: "已填", MISSING: "未填", UNREADABLE: "无法识别", NOT_FOUND: "表中未找到"}
 
 LITTER_NAMES = {"thumbs.db", ".ds_store", "desktop.ini"}
-LITTER_SUFFIXES = {".txt": "文本文件，不是报送材料", ".tmp": "临时文件", ".lnk": "快捷方式", ".ini": "系统文件"}
+LITTER_SUFFIXES = {
+    ".txt": "文本文件，不是报送材料",
+    ".tmp": "临时文件",
+    ".lnk": "快捷方式",
+    ".ini": "系统文件",
+}
 # Archives are opened one level deep inside another archive (a.zip/b.zip/x.docx); deeper ones are refused.
 MAX_ARCHIVE_DEPTH = 2
 REVISED_NOTE = "该数字来自Word修订（未接受的修订按修订后文字读取）"
@@ -61,7 +72,9 @@ class Submission:
     date: str = ""  # 填报日期 (ISO) when it was read and can be trusted
     date_written: str = ""  # 填报日期 as written
     date_note: str = ""  # how the date was read (completed year, Excel serial number)
-    date_problem: str = ""  # why the date cannot be trusted: unreadable, after the report date, before the notice
+    date_problem: str = (
+        ""  # why the date cannot be trusted: unreadable, after the report date, before the notice
+    )
     person: str = ""
     phone: str = ""
     form_year: str = ""
@@ -87,8 +100,10 @@ class Submission:
     def containers(self) -> list[str]:
         """The folders and archives the file came in, innermost first, without extensions
         (a.zip/太仓市总工会送温暖材料/总结.docx → 太仓市总工会送温暖材料, a): for attributing it to a unit."""
-        return [Path(part).stem if part.lower().endswith((".zip", ".rar", ".7z")) else part
-                for part in reversed(Path(self.file).parts[:-1])]
+        return [
+            Path(part).stem if part.lower().endswith((".zip", ".rar", ".7z")) else part
+            for part in reversed(Path(self.file).parts[:-1])
+        ]
 
 
 def new_submission(name: str, path: Path | None = None, mtime: float | None = None, **fields) -> Submission:
@@ -161,7 +176,8 @@ def _add(out: list, sub: Submission, path: Path, scratch: Path, depth: int) -> N
     if not files:
         sub.status = REJECTED
         sub.reason = "压缩包是空的，其中没有报送材料；请单位重新发送" + (
-            f"（只有{len(members)}个系统文件）" if members else "")
+            f"（只有{len(members)}个系统文件）" if members else ""
+        )
     else:
         sub.status = UNPACKED
         sub.reason = f"压缩包，已解开：其中{len(members)}个文件逐个列在「{sub.file}/…」下"
@@ -215,7 +231,10 @@ def _resolve_unit(sub: Submission, registry: Registry) -> None:
     sources = [by_file]
     if sub.match is not None:
         title, lines = _title_and_lines(sub.match.text)
-        by_text = [("按标题", lambda: _named_in(registry, title)), ("按开头文字", lambda: _named_in(registry, lines))]
+        by_text = [
+            ("按标题", lambda: _named_in(registry, title)),
+            ("按开头文字", lambda: _named_in(registry, lines)),
+        ]
         sources = [by_file, *by_text, by_header] if sub.status == SUMMARY else [by_header, by_file, *by_text]
     sources += [(how, functools.partial(registry.resolve, name)) for name, how in _folders(sub.file)]
     # each source is asked only when those before it found no one: searching a text for 3,000 names is not free
@@ -240,9 +259,19 @@ def _parse_values(sub: Submission, form: Form) -> None:
     m = sub.match
     for item in form.items:
         note = m.notes.get(item.code, "")
-        row = {"item": item.code, "raw_text": "", "location": "", "value": None, "status": NOT_FOUND,
-               "approx": False, "note": note or "表中未找到这一句，可能被删改", "revised": False}
-        if item.code in m.refused:  # the matcher saw something there but cannot tell it is this blank's figure
+        row = {
+            "item": item.code,
+            "raw_text": "",
+            "location": "",
+            "value": None,
+            "status": NOT_FOUND,
+            "approx": False,
+            "note": note or "表中未找到这一句，可能被删改",
+            "revised": False,
+        }
+        if (
+            item.code in m.refused
+        ):  # the matcher saw something there but cannot tell it is this blank's figure
             found, why = m.refused[item.code]
             raw = found.raw if isinstance(found.raw, str) else readers.cell_text(found.raw)
             row.update(raw_text=raw.strip("\n"), location=found.loc, status=UNREADABLE, note=why)
@@ -251,14 +280,21 @@ def _parse_values(sub: Submission, form: Form) -> None:
             parsed = parse_blank(found.raw, item.is_money)
             raw = found.raw if isinstance(found.raw, str) else readers.cell_text(found.raw)
             notes = (parsed.note, note, REVISED_NOTE if found.revised else "")
-            row.update(raw_text=raw.strip("\n"), location=found.loc, value=parsed.value,
-                       status=parsed.status, approx=parsed.approx, note="；".join(x for x in notes if x),
-                       revised=found.revised)
+            row.update(
+                raw_text=raw.strip("\n"),
+                location=found.loc,
+                value=parsed.value,
+                status=parsed.status,
+                approx=parsed.approx,
+                note="；".join(x for x in notes if x),
+                revised=found.revised,
+            )
         sub.rows.append(row)
 
 
-def read_and_match(path: Path, form: Form, converted: Path | None = None,
-                   kind: str | None = None) -> tuple[layouts.Match | None, str | None]:
+def read_and_match(
+    path: Path, form: Form, converted: Path | None = None, kind: str | None = None
+) -> tuple[layouts.Match | None, str | None]:
     """The expensive part of reading a file, which the cache keeps: (match, None) or (None, reason)."""
     try:
         return layouts.match(readers.read(path, converted, kind), form), None
@@ -266,8 +302,15 @@ def read_and_match(path: Path, form: Form, converted: Path | None = None,
         return None, str(exc)
 
 
-def describe(sub: Submission, path: Path, m: layouts.Match, form: Form, registry: Registry,
-             rows: list[dict] | None = None, year: int | None = None) -> Submission:
+def describe(
+    sub: Submission,
+    path: Path,
+    m: layouts.Match,
+    form: Form,
+    registry: Registry,
+    rows: list[dict] | None = None,
+    year: int | None = None,
+) -> Submission:
     """What a matched file is: whose, which layout, and its blanks parsed. `year`: the form's year,
     for a 填报日期 written without one."""
     sub.match, sub.layout = m, m.layout
@@ -286,8 +329,10 @@ def describe(sub: Submission, path: Path, m: layouts.Match, form: Form, registry
         sub.status, sub.reason = SUMMARY, "书面总结材料（文字材料，不从中读取数字）"
     elif m.layout == layouts.UNKNOWN:
         sub.status = REJECTED
-        sub.reason = m.problem or (f"未识别出统计表：表中的句子只找到{m.lines_found}/{m.lines_total}句，"
-                                   "请单位使用下发的统计表模板填报")
+        sub.reason = m.problem or (
+            f"未识别出统计表：表中的句子只找到{m.lines_found}/{m.lines_total}句，"
+            "请单位使用下发的统计表模板填报"
+        )
     else:
         if rows is not None:  # from the cache: fresh objects, nobody else holds them
             sub.rows = rows
@@ -301,7 +346,9 @@ def describe(sub: Submission, path: Path, m: layouts.Match, form: Form, registry
             extras.append(f"使用的是{m.form_year}年的表式")
         if not counts[OK]:
             extras.append("没有读到任何数字")
-        sub.reason = reason + ("，" + "，".join(extras) if extras else "") + "".join(f"；{r}" for r in m.remarks)
+        sub.reason = (
+            reason + ("，" + "，".join(extras) if extras else "") + "".join(f"；{r}" for r in m.remarks)
+        )
     _resolve_unit(sub, registry)
     return sub
 
@@ -334,16 +381,23 @@ def read_inbox(ctx: StepContext, form: Form, registry: Registry) -> list[Submiss
         todo = [(k, p) for k, (sub, p) in enumerate(listed) if p is not None and not sub.status]
         store_ = cache.Cache(ctx.scope.folder("cache"), form)
         keys = {k: store_.key(p) for k, p in todo}
-        results = {k: hit for (k, _p), hit in zip(todo, store_.get_many([keys[k] for k, _p in todo]), strict=True)
-                   if hit is not None}
+        results = {
+            k: hit
+            for (k, _p), hit in zip(todo, store_.get_many([keys[k] for k, _p in todo]), strict=True)
+            if hit is not None
+        }
         misses = [(k, p) for k, p in todo if k not in results]
         total = len(subs)
         done = total - len(misses)
-        report_progress(f"收件箱 {total} 个文件：{len(todo) - len(misses)} 个已读过（缓存），{len(misses)} 个需要读取")
+        report_progress(
+            f"收件箱 {total} 个文件：{len(todo) - len(misses)} 个已读过（缓存），{len(misses)} 个需要读取"
+        )
         docs = [(k, p) for k, p in misses if subs[k].kind in readers.CONVERTED_KINDS]
         others = [(k, p) for k, p in misses if subs[k].kind not in readers.CONVERTED_KINDS]
         # LibreOffice converts the legacy Word files while the others are read
-        conversion = readers.Conversion([p for _, p in docs], Path(scratch) / "doc", {p: subs[k].kind for k, p in docs})
+        conversion = readers.Conversion(
+            [p for _, p in docs], Path(scratch) / "doc", {p: subs[k].kind for k, p in docs}
+        )
         for batch in (others, docs):
             converted = conversion.wait() if batch is docs else {}
             jobs = [(str(p), str(converted[p]) if p in converted else None, subs[k].kind) for k, p in batch]
@@ -362,8 +416,15 @@ def _add_notes(subs: list[Submission]) -> None:
     """What the reason must also say: a name that was not UTF-8, content other than the extension says."""
     for sub in subs:
         read = sub.status in (READ, SUMMARY, SUPERSEDED)
-        notes = [n for n in (sub.name_note, sniff.unexpected(sub.kind, Path(sub.file)) if read else "",
-                             f"{sub.date_problem}，请核实" if sub.is_form and sub.date_problem else "") if n]
+        notes = [
+            n
+            for n in (
+                sub.name_note,
+                sniff.unexpected(sub.kind, Path(sub.file)) if read else "",
+                f"{sub.date_problem}，请核实" if sub.is_form and sub.date_problem else "",
+            )
+            if n
+        ]
         if notes:
             sub.reason += "（" + "；".join(notes) + "）"
 
@@ -396,9 +457,13 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
         return _frames(ctx, form, registry, subs)
 
 
-def _frames(ctx: StepContext, form: Form, registry: Registry, subs: list[Submission]) -> dict[str, pd.DataFrame]:
+def _frames(
+    ctx: StepContext, form: Form, registry: Registry, subs: list[Submission]
+) -> dict[str, pd.DataFrame]:
     for sub in subs:
-        if sub.status == REJECTED and sub.match is None:  # never read: its name and folders may still say whose
+        if (
+            sub.status == REJECTED and sub.match is None
+        ):  # never read: its name and folders may still say whose
             _resolve_unit(sub, registry)
     _match_unregistered(subs)
     versions.check_dates(subs, ctx.cfg)
@@ -408,34 +473,93 @@ def _frames(ctx: StepContext, form: Form, registry: Registry, subs: list[Submiss
     def unit_key(sub: Submission) -> tuple:
         return (*registry.sort_key(sub.unit), sub.file)
 
-    log = _frame([{"file": s.file, "status": s.status, "status_label": s.status_label,
-                   "reason": s.reason, "unit": s.unit, "layout": layouts.LAYOUT_LABELS.get(s.layout, ""),
-                   "container": s.container, "unit_how": s.unit_how} for s in subs], "ingest_log")
+    log = _frame(
+        [
+            {
+                "file": s.file,
+                "status": s.status,
+                "status_label": s.status_label,
+                "reason": s.reason,
+                "unit": s.unit,
+                "layout": layouts.LAYOUT_LABELS.get(s.layout, ""),
+                "container": s.container,
+                "unit_how": s.unit_how,
+            }
+            for s in subs
+        ],
+        "ingest_log",
+    )
     forms = sorted((s for s in subs if s.status in (READ, SUPERSEDED)), key=unit_key)
-    submissions = _frame([{
-        "file": s.file, "status": s.status, "unit": s.unit, "unit_type": s.unit_type, "registered": s.registered,
-        "written_unit": s.written_unit, "unit_how": s.unit_how, "layout": s.layout, "container": s.container,
-        "date": s.date, "date_written": s.date_written, "date_note": s.date_note, "date_problem": s.date_problem,
-        "person": s.person, "phone": s.phone, "form_year": s.form_year,
-        "form_version": s.form_version, "lines_found": s.match.lines_found, "lines_total": s.match.lines_total,
-    } for s in forms], "submissions")
+    submissions = _frame(
+        [
+            {
+                "file": s.file,
+                "status": s.status,
+                "unit": s.unit,
+                "unit_type": s.unit_type,
+                "registered": s.registered,
+                "written_unit": s.written_unit,
+                "unit_how": s.unit_how,
+                "layout": s.layout,
+                "container": s.container,
+                "date": s.date,
+                "date_written": s.date_written,
+                "date_note": s.date_note,
+                "date_problem": s.date_problem,
+                "person": s.person,
+                "phone": s.phone,
+                "form_year": s.form_year,
+                "form_version": s.form_version,
+                "lines_found": s.match.lines_found,
+                "lines_total": s.match.lines_total,
+            }
+            for s in forms
+        ],
+        "submissions",
+    )
     labels = {i.code: (i.label, i.unit) for i in form.items}
 
     def value_rows(s: Submission) -> list[dict]:
-        return [{"unit": s.unit, "unit_type": s.unit_type, "registered": s.registered, "item": r["item"],
-                 "label": labels[r["item"]][0], "measure": labels[r["item"]][1], "value": format_value(r["value"]),
-                 "status": r["status"], "approx": r["approx"], "raw_text": r["raw_text"], "file": s.file,
-                 "location": r["location"], "note": r["note"], "revised": bool(r.get("revised"))} for r in s.rows]
+        return [
+            {
+                "unit": s.unit,
+                "unit_type": s.unit_type,
+                "registered": s.registered,
+                "item": r["item"],
+                "label": labels[r["item"]][0],
+                "measure": labels[r["item"]][1],
+                "value": format_value(r["value"]),
+                "status": r["status"],
+                "approx": r["approx"],
+                "raw_text": r["raw_text"],
+                "file": s.file,
+                "location": r["location"],
+                "note": r["note"],
+                "revised": bool(r.get("revised")),
+            }
+            for r in s.rows
+        ]
 
     rows = [row for s in forms for row in value_rows(s)]
     in_force = [s.status == READ for s in forms for _row in s.rows]
     extracted = _frame(rows, "extracted").assign(in_force=in_force)
     values = extracted.loc[np.array(in_force, dtype=bool)].drop(columns="in_force").reset_index(drop=True)
-    summaries = _frame([{"unit": s.unit, "unit_type": s.unit_type, "registered": s.registered, "file": s.file,
-                         "written_unit": s.written_unit, "unit_how": s.unit_how, "chars": len(s.match.text),
-                         "text": _clean_text(s.match.text)}
-                        for s in sorted((s for s in subs if s.status == SUMMARY), key=unit_key)],
-                       "summaries")
+    summaries = _frame(
+        [
+            {
+                "unit": s.unit,
+                "unit_type": s.unit_type,
+                "registered": s.registered,
+                "file": s.file,
+                "written_unit": s.written_unit,
+                "unit_how": s.unit_how,
+                "chars": len(s.match.text),
+                "text": _clean_text(s.match.text),
+            }
+            for s in sorted((s for s in subs if s.status == SUMMARY), key=unit_key)
+        ],
+        "summaries",
+    )
     frames = {"ingest_log": log, "submissions": submissions, "extracted": extracted, "summaries": summaries}
     for name, frame in frames.items():
         ctx.save(name, frame)

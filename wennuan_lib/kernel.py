@@ -32,25 +32,31 @@ class StepFailed(Exception):
 class Kernel:
     # Before each notebook: no variable left from the one before (not even in the output cache), cells numbered
     # from 1. Not %reset: it collects garbage twice, 0.3 s a notebook; the frames go when their names do.
-    RESET = ("_ip = get_ipython()\n"
-             "for _k in [k for k in _ip.user_ns if not k.startswith('_') and k not in _ip.user_ns_hidden]:\n"
-             "    _ip.user_ns.pop(_k)\n"
-             "_ip.history_manager.reset(new_session=True)\n"
-             "_ip.user_ns.update({'_': '', '__': '', '___': ''})\n"
-             "_ip.execution_count = 1\n"
-             "_ip.user_ns.pop('_k', None)\n"
-             "del _ip\n"
-             # the step before left its tables' memory free but held by the allocator: give it back, so that the
-             # PDF's worker forked from this kernel does not start from the ingest step's high-water mark
-             "import gc as _gc; _gc.collect(); del _gc\n"
-             "from wennuan_lib.parallel import give_back_memory as _g; _g(); del _g")
-    START = ("import os; os.environ['WENNUAN_IN_KERNEL'] = '1'; del os\n"
-             "from wennuan_lib.parallel import die_with_parent; die_with_parent(); del die_with_parent")
+    RESET = (
+        "_ip = get_ipython()\n"
+        "for _k in [k for k in _ip.user_ns if not k.startswith('_') and k not in _ip.user_ns_hidden]:\n"
+        "    _ip.user_ns.pop(_k)\n"
+        "_ip.history_manager.reset(new_session=True)\n"
+        "_ip.user_ns.update({'_': '', '__': '', '___': ''})\n"
+        "_ip.execution_count = 1\n"
+        "_ip.user_ns.pop('_k', None)\n"
+        "del _ip\n"
+        # the step before left its tables' memory free but held by the allocator: give it back, so that the
+        # PDF's worker forked from this kernel does not start from the ingest step's high-water mark
+        "import gc as _gc; _gc.collect(); del _gc\n"
+        "from wennuan_lib.parallel import give_back_memory as _g; _g(); del _g"
+    )
+    START = (
+        "import os; os.environ['WENNUAN_IN_KERNEL'] = '1'; del os\n"
+        "from wennuan_lib.parallel import die_with_parent; die_with_parent(); del die_with_parent"
+    )
     # What the steps import, loaded while the run is still hashing its inputs (the kernel is another process,
     # so this overlaps); the PDF's worker is forked from the kernel and finds WeasyPrint loaded too.
-    WARM = ("import weasyprint, docx, openpyxl, pandas\n"
-            "from wennuan_lib import clean, ingest, reconcile, report, trends, views\n"
-            "del weasyprint, docx, openpyxl, pandas, clean, ingest, reconcile, report, trends, views")
+    WARM = (
+        "import weasyprint, docx, openpyxl, pandas\n"
+        "from wennuan_lib import clean, ingest, reconcile, report, trends, views\n"
+        "del weasyprint, docx, openpyxl, pandas, clean, ingest, reconcile, report, trends, views"
+    )
 
     def __init__(self):
         self.km = None
@@ -119,7 +125,11 @@ class Kernel:
 
             run_sync(self.kc.wait_for_ready)(timeout=60)
             self.ready = True
-        where = f"os.environ[{ENV!r}] = {str(progress_file)!r}" if progress_file else f"os.environ.pop({ENV!r}, None)"
+        where = (
+            f"os.environ[{ENV!r}] = {str(progress_file)!r}"
+            if progress_file
+            else f"os.environ.pop({ENV!r}, None)"
+        )
         self._cell(self.RESET + f"\nimport os; {where}; del os")
         src = config.NOTEBOOKS_DIR / step.notebook
         folder = run_dir / catalog.dataset("notebooks").path
@@ -127,9 +137,18 @@ class Kernel:
         executed = folder / step.notebook
         try:
             _SharedClientEngine.client = self.kc
-            pm.execute_notebook(str(src), str(executed), parameters=params, kernel_name=config.KERNEL_NAME,
-                                engine_name=_engine(), cwd=str(config.NOTEBOOKS_DIR), progress_bar=False,
-                                km=self.km, request_save_on_cell_execute=False, log_output=False)
+            pm.execute_notebook(
+                str(src),
+                str(executed),
+                parameters=params,
+                kernel_name=config.KERNEL_NAME,
+                engine_name=_engine(),
+                cwd=str(config.NOTEBOOKS_DIR),
+                progress_bar=False,
+                km=self.km,
+                request_save_on_cell_execute=False,
+                log_output=False,
+            )
         except pm.PapermillExecutionError as exc:
             raise StepFailed(_failure(step, exc.ename, exc.evalue, executed)) from None
         return executed
@@ -139,8 +158,14 @@ def _failure(step: catalog.Step, ename: str, evalue: str, notebook: Path) -> str
     """A step's error in Chinese: the program's own errors are Chinese already; a failed write (a full disk, a
     read-only folder) says so; any other is named as a fault."""
     chinese = any("\u4e00" <= ch <= "\u9fff" for ch in str(evalue))
-    what = str(evalue) if chinese else (from_text(ename, str(evalue))
-                                        or f"程序内部错误（{ename}: {evalue}），请把下面的笔记本发给维护人员")
+    what = (
+        str(evalue)
+        if chinese
+        else (
+            from_text(ename, str(evalue))
+            or f"程序内部错误（{ename}: {evalue}），请把下面的笔记本发给维护人员"
+        )
+    )
     return f"第{step.name[:2].lstrip('0')}步（{step.label}）出错：{what}\n出错的笔记本：{notebook}"
 
 
@@ -163,12 +188,31 @@ def _engine() -> str:
 
         class Engine(NBClientEngine):
             @classmethod
-            def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
-                                         stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
-                kwargs = {k: v for k, v in kwargs.items() if k not in ("input_path", "timeout", "startup_timeout")}
-                client = PapermillNotebookClient(nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
-                                                 kernel_name=kernel_name, log=logger, log_output=log_output,
-                                                 stdout_file=stdout_file, stderr_file=stderr_file, **kwargs)
+            def execute_managed_notebook(
+                cls,
+                nb_man,
+                kernel_name,
+                log_output=False,
+                stdout_file=None,
+                stderr_file=None,
+                start_timeout=60,
+                execution_timeout=None,
+                **kwargs,
+            ):
+                kwargs = {
+                    k: v for k, v in kwargs.items() if k not in ("input_path", "timeout", "startup_timeout")
+                }
+                client = PapermillNotebookClient(
+                    nb_man,
+                    timeout=execution_timeout,
+                    startup_timeout=start_timeout,
+                    kernel_name=kernel_name,
+                    log=logger,
+                    log_output=log_output,
+                    stdout_file=stdout_file,
+                    stderr_file=stderr_file,
+                    **kwargs,
+                )
                 client.kc = _SharedClientEngine.client
                 return client.execute()
 

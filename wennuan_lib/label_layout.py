@@ -158,14 +158,19 @@ def _grid(extract: Extract) -> list[list[list[Cell]]]:
         else:
             key, row, col = ("text",), k, 1
         tables.setdefault(key, {}).setdefault(row, []).append(Cell(col, block.text, block.loc))
-    return [[sorted(cells, key=lambda c: c.col) for _r, cells in sorted(rows.items())] for rows in tables.values()]
+    return [
+        [sorted(cells, key=lambda c: c.col) for _r, cells in sorted(rows.items())] for rows in tables.values()
+    ]
 
 
 def _serial(texts: list[str]) -> bool:
     """A 序号 or row-number column: whole numbers that never go down, no larger than the rows."""
     xs = [parse_blank(t, True).value for t in texts]
-    return all(x is not None and x == x.to_integral_value() for x in xs) and \
-        all(a <= b for a, b in zip(xs, xs[1:], strict=False)) and xs[-1] <= len(xs) + 5
+    return (
+        all(x is not None and x == x.to_integral_value() for x in xs)
+        and all(a <= b for a, b in zip(xs, xs[1:], strict=False))
+        and xs[-1] <= len(xs) + 5
+    )
 
 
 def _columns(rows: list[list[Cell]]) -> tuple[set[int], set[int]]:
@@ -182,8 +187,9 @@ def _columns(rows: list[list[Cell]]) -> tuple[set[int], set[int]]:
                 numbers.setdefault(c.col, []).append(c.text)
     numeric = {col for col, (n, k) in seen.items() if k >= 2 and k * 2 >= n}
     figures = numeric - {col for col in numeric if _serial(numbers[col])}
-    firsts = Counter(next((c.col for c in cells if c.col not in numeric and CJK.search(c.text)), None)
-                     for cells in rows)
+    firsts = Counter(
+        next((c.col for c in cells if c.col not in numeric and CJK.search(c.text)), None) for cells in rows
+    )
     firsts.pop(None, None)
     if not firsts:
         return numeric, figures
@@ -266,18 +272,22 @@ def spans_of(form: Form) -> tuple[list[str], list[tuple[int, int, Span]]]:
         start += len(line.codes)
     for i in range(len(lines)):
         for m in range(1, MAX_MERGED_LINES + 1):
-            group = lines[i:i + m]
+            group = lines[i : i + m]
             if len(group) < m:
                 break
             n = sum(len(g.codes) for g in group)
             sentence = normalise("".join("".join(g.literals) for g in group))
-            spans.append((starts[i], starts[i] + n, Span([c for g in group for c in g.codes], [], "", sentence)))
+            spans.append(
+                (starts[i], starts[i] + n, Span([c for g in group for c in g.codes], [], "", sentence))
+            )
     return codes, spans
 
 
 def _scores(rows: list[Row], spans: list[tuple[int, int, Span]]) -> dict[tuple[int, int], float]:
     """{(row, span): score} for every pair that may match."""
-    names = sorted({n for _, _, s in spans for n in s.names} | {s.sentence for _, _, s in spans if s.sentence})
+    names = sorted(
+        {n for _, _, s in spans for n in s.names} | {s.sentence for _, _, s in spans if s.sentence}
+    )
     index = {n: k for k, n in enumerate(names)}
     by_name = process.cdist([r.name for r in rows], names, scorer=fuzz.ratio, dtype=None)
     by_full = process.cdist([r.full for r in rows], names, scorer=fuzz.ratio, dtype=None)
@@ -289,8 +299,13 @@ def _scores(rows: list[Row], spans: list[tuple[int, int, Span]]) -> dict[tuple[i
                 sim = by_full[i][index[span.sentence]] / 100
                 bonus = 0.0
             else:
-                sim = max(max(by_name[i][index[x]], by_full[i][index[x]] if not row.measure else 0)
-                          for x in span.names) / 100
+                sim = (
+                    max(
+                        max(by_name[i][index[x]], by_full[i][index[x]] if not row.measure else 0)
+                        for x in span.names
+                    )
+                    / 100
+                )
                 bonus = 0.0
                 if row.measure:
                     bonus = MEASURE_BONUS if row.measure == span.measure else -MEASURE_PENALTY
@@ -329,7 +344,9 @@ def _align(rows: list[Row], codes: list[str], spans, scores) -> list[tuple[int, 
         if choice is not None:
             out.append((i, choice))
             i, a = i + 1, spans[choice][1]
-        elif a < C and abs(best[i][a + 1] - best[i][a]) < eps and not (abs(best[i + 1][a] - best[i][a]) < eps):
+        elif (
+            a < C and abs(best[i][a + 1] - best[i][a]) < eps and not (abs(best[i + 1][a] - best[i][a]) < eps)
+        ):
             a += 1
         else:
             i += 1
@@ -358,8 +375,11 @@ def _in_order(pairs, rows, spans, scores) -> tuple[list[tuple[int, int]], list[t
     def fitting(i, j) -> list[int]:
         """Span j and the spans elsewhere on the form (no blank in common with j) that row i fits as well."""
         mine = set(spans[j][2].codes)
-        return [j] + [k for s, k in ranked[i] if s >= scores[(i, j)] - OUT_OF_ORDER_MARGIN
-                      and not mine & set(spans[k][2].codes)]
+        return [j] + [
+            k
+            for s, k in ranked[i]
+            if s >= scores[(i, j)] - OUT_OF_ORDER_MARGIN and not mine & set(spans[k][2].codes)
+        ]
 
     plain = [(i, j) for i, j in kept if len(fitting(i, j)) == 1]
     end_of_form = max(b for _a, b, _s in spans)
@@ -371,8 +391,12 @@ def _in_order(pairs, rows, spans, scores) -> tuple[list[tuple[int, int]], list[t
             windows.setdefault((lo, hi), []).append((i, j))
     placed = []
     for (lo, hi), group in windows.items():
-        room = {tuple(spans[k][2].codes) for i, j in group for k in fitting(i, j)
-                if lo <= spans[k][0] and spans[k][1] <= hi}
+        room = {
+            tuple(spans[k][2].codes)
+            for i, j in group
+            for k in fitting(i, j)
+            if lo <= spans[k][0] and spans[k][1] <= hi
+        }
         if room == {tuple(spans[j][2].codes) for _i, j in group}:
             placed += group
     return plain, sorted(placed), len(pairs) - len(kept)
@@ -389,7 +413,11 @@ def _by_words_alone(pairs, rows, spans, scores) -> list[tuple[int, int]]:
         best, j = ranked[0]
         codes = set(spans[j][2].codes)
         others = [s for s, k in ranked[1:] if set(spans[k][2].codes) != codes]
-        if best >= UNIQUE_MATCH and not codes & taken and (not others or others[0] <= best - OUT_OF_ORDER_MARGIN):
+        if (
+            best >= UNIQUE_MATCH
+            and not codes & taken
+            and (not others or others[0] <= best - OUT_OF_ORDER_MARGIN)
+        ):
             out.append((i, j))
             taken |= codes
     return out

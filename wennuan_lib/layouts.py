@@ -34,8 +34,13 @@ from .readers import Extract
 
 TEMPLATE, SENTENCE, SUMMARY, UNKNOWN = "template", "sentence", "summary", "unknown"
 LABELLED = "labelled"
-LAYOUT_LABELS = {TEMPLATE: "本系统模板", SENTENCE: "原通知表式（文字句式）", LABELLED: "自制表式（项目与数字分列）",
-                 SUMMARY: "书面总结材料", UNKNOWN: "无法识别"}
+LAYOUT_LABELS = {
+    TEMPLATE: "本系统模板",
+    SENTENCE: "原通知表式（文字句式）",
+    LABELLED: "自制表式（项目与数字分列）",
+    SUMMARY: "书面总结材料",
+    UNKNOWN: "无法识别",
+}
 FORM_LAYOUTS = (TEMPLATE, SENTENCE, LABELLED)
 
 GAP = r"[\s_\u3000]*"
@@ -67,7 +72,9 @@ class Match:
     lines_total: int = 0
     text: str = ""  # the full extracted text (kept for summaries)
     notes: dict[str, str] = field(default_factory=dict)  # item code -> note for the extracted table
-    refused: dict[str, tuple[Found, str]] = field(default_factory=dict)  # code -> (what is there, why not read)
+    refused: dict[str, tuple[Found, str]] = field(
+        default_factory=dict
+    )  # code -> (what is there, why not read)
     remarks: list[str] = field(default_factory=list)  # about the whole file, for its reason in ingest_log
     problem: str = ""  # why a document that looks like a form cannot be read (layout UNKNOWN)
 
@@ -212,8 +219,11 @@ def header_from_text(flat: FlatText) -> dict[str, Found]:
     out: dict[str, Found] = {}
     anchor = re.search(r"填\s*报\s*单\s*位", text)
     if anchor:
-        rest = text[anchor.end():]
-        m = re.match(r"[\s:：_\u3000]*(.*?)(?=[\s_\u3000]*(?:[12][0-9０-９]{3}\s*年|[12][0-9０-９]{3}[-./]|年[\s_\u3000]*月|填\s*报|联系电话|电话|[\t\n]|$))", rest)
+        rest = text[anchor.end() :]
+        m = re.match(
+            r"[\s:：_\u3000]*(.*?)(?=[\s_\u3000]*(?:[12][0-9０-９]{3}\s*年|[12][0-9０-９]{3}[-./]|年[\s_\u3000]*月|填\s*报|联系电话|电话|[\t\n]|$))",
+            rest,
+        )
         name = m.group(1) if m else ""
         cut = dates.start(name)  # a date in a shape the pattern above does not know (二〇一三年…, 1月25日)
         name = SEAL_RX.sub("", name[:cut] if cut is not None else name).strip(" _\u3000:：")
@@ -224,7 +234,7 @@ def header_from_text(flat: FlatText) -> dict[str, Found]:
         out["date"] = Found(date[0], flat.loc_at(date[1]))
     # 填报人 and 联系电话 sit next to 填报单位; the notice's own body may carry another phone.
     zone_start = anchor.start() if anchor else 0
-    zone = text[zone_start: zone_start + 300]
+    zone = text[zone_start : zone_start + 300]
     p = re.search(r"填\s*报\s*人[\s:：_\u3000]*([^\s:：_\u3000\t]{1,12})", zone)
     if p and not re.match(r"(?:联系)?电话", p.group(1)):
         out["person"] = Found(p.group(1), flat.loc_at(zone_start + p.start()))
@@ -245,9 +255,9 @@ def _header_date(text: str, anchor: re.Match | None) -> tuple[str, int] | None:
     zones = []  # (offset, text, whether it follows the label 填报日期)
     label = DATE_LABEL.search(text)
     if label:
-        zones.append((label.end(), text[label.end(): label.end() + 40], True))
+        zones.append((label.end(), text[label.end() : label.end() + 40], True))
     if anchor:
-        zones.append((anchor.start(), text[anchor.start(): anchor.start() + 200], False))
+        zones.append((anchor.start(), text[anchor.start() : anchor.start() + 200], False))
     for where, zone, _ in zones:
         d = dates.find(zone)
         if d:
@@ -308,8 +318,11 @@ def match_sentences(extract: Extract, form: Form) -> Match:
         for code, (raw, offset) in found.items():
             lead = len(raw) - len(raw.lstrip(" \t\n\u3000_"))
             core_end = offset + len(raw.rstrip(" \t\n\u3000_"))
-            located[code] = Found(raw, flat.loc_at(offset + (lead if lead < len(raw) else 0)),
-                                  flat.is_revised(offset + lead, core_end))
+            located[code] = Found(
+                raw,
+                flat.loc_at(offset + (lead if lead < len(raw) else 0)),
+                flat.is_revised(offset + lead, core_end),
+            )
     is_form = lines and whole / len(lines) >= FORM_THRESHOLD
     match = Match(SENTENCE if is_form else UNKNOWN, lines_found=whole, lines_total=len(lines), text=flat.text)
     if is_form:
@@ -330,8 +343,10 @@ PARAGRAPH_LOC = re.compile(r"^第\d+段$")
 
 
 def _prose(extract: Extract) -> bool:
-    return extract.is_word and sum(len(b.text.strip()) for b in extract.blocks
-                                   if PARAGRAPH_LOC.match(b.loc)) >= PROSE_CHARS
+    return (
+        extract.is_word
+        and sum(len(b.text.strip()) for b in extract.blocks if PARAGRAPH_LOC.match(b.loc)) >= PROSE_CHARS
+    )
 
 
 def _filled(m: Match, form: Form) -> int:
@@ -339,7 +354,9 @@ def _filled(m: Match, form: Form) -> int:
     return sum(parse_blank(f.raw, form.item(c).is_money).status == OK for c, f in m.values.items())
 
 
-def _labelled_match(lab: label_layout.Labelled, extract: Extract, form: Form, sentence: Match, filled: int) -> Match:
+def _labelled_match(
+    lab: label_layout.Labelled, extract: Extract, form: Form, sentence: Match, filled: int
+) -> Match:
     m = Match(LABELLED, lines_found=lab.identified, lines_total=lab.total, text=sentence.text)
     for code, (raw, loc) in lab.values.items():
         m.values[code] = Found(raw, loc)
@@ -354,8 +371,11 @@ def _labelled_match(lab: label_layout.Labelled, extract: Extract, form: Form, se
                 m.values[code] = found
                 m.refused.pop(code, None)
             elif parse_blank(mine.raw, True).value != parse_blank(found.raw, True).value:
-                m.refused[code] = (mine, f"句中空格填的是「{str(found.raw).strip()}」（{found.loc}），"
-                                         f"旁边一列填的是「{str(mine.raw).strip()}」，两处不一致")
+                m.refused[code] = (
+                    mine,
+                    f"句中空格填的是「{str(found.raw).strip()}」（{found.loc}），"
+                    f"旁边一列填的是「{str(mine.raw).strip()}」，两处不一致",
+                )
     for code in form.codes:
         if code not in m.values and code not in m.refused:
             m.not_found.append(code)
@@ -364,8 +384,11 @@ def _labelled_match(lab: label_layout.Labelled, extract: Extract, form: Form, se
         m.remarks.append(f"表中有{lab.reordered}行的顺序与下发的表式不同，已按项目名称逐行对应，请核对")
     if lab.unmatched:
         rows = "、".join(f"{r.loc}「{r.label[:16]}」" for r in lab.unmatched[:3])
-        m.remarks.append(f"另有{len(lab.unmatched)}行数字无法对应到表中项目，未计入（{rows}"
-                         + ("等" if len(lab.unmatched) > 3 else "") + "）")
+        m.remarks.append(
+            f"另有{len(lab.unmatched)}行数字无法对应到表中项目，未计入（{rows}"
+            + ("等" if len(lab.unmatched) > 3 else "")
+            + "）"
+        )
     m.header = header_from_text(FlatText(extract))
     return m
 
@@ -378,15 +401,23 @@ def _match_with(extract: Extract, form: Form) -> Match:
         return m
     m = match_sentences(extract, form)
     filled = _filled(m, form) if m.layout == SENTENCE else 0
-    if m.layout == SENTENCE and filled and filled >= FILLED_SHARE * len(m.values) and m.lines_found == m.lines_total:
+    if (
+        m.layout == SENTENCE
+        and filled
+        and filled >= FILLED_SHARE * len(m.values)
+        and m.lines_found == m.lines_total
+    ):
         return m
     lab = label_layout.read(extract, form)
     if lab.confident and lab.filled > filled:
         return _labelled_match(lab, extract, form, m, filled)
     unread = lab.number_rows > filled and (
-        lab.number_rows >= PLAIN_NUMBER_ROWS if m.layout == SENTENCE
-        else lab.number_rows >= TABLE_NUMBER_ROWS and (lab.identified >= PLAIN_NUMBER_ROWS or not extract.is_word)
-        and not _prose(extract))
+        lab.number_rows >= PLAIN_NUMBER_ROWS
+        if m.layout == SENTENCE
+        else lab.number_rows >= TABLE_NUMBER_ROWS
+        and (lab.identified >= PLAIN_NUMBER_ROWS or not extract.is_word)
+        and not _prose(extract)
+    )
     if unread:
         m.layout, m.values, m.not_found = UNKNOWN, {}, []
         m.problem = f"表式无法识别：{lab.summary()}，其余无法对应；请单位使用下发的统计表模板填报"
@@ -435,15 +466,24 @@ def detect_form_year(text: str, form: Form) -> tuple[str, bool]:
 
 def translate_match(m: Match, source: Form, target: Form) -> Match:
     """A match made with another year's form, keyed by `target`'s codes through concepts."""
-    out = Match(m.layout, header=m.header, form_year=source.form, form_version=m.form_version or source.version,
-                lines_found=m.lines_found, lines_total=m.lines_total, text=m.text,
-                remarks=[f"已按{source.form}年的表式读取并按项目对应到本年度", *m.remarks])
+    out = Match(
+        m.layout,
+        header=m.header,
+        form_year=source.form,
+        form_version=m.form_version or source.version,
+        lines_found=m.lines_found,
+        lines_total=m.lines_total,
+        text=m.text,
+        remarks=[f"已按{source.form}年的表式读取并按项目对应到本年度", *m.remarks],
+    )
     mapped = set()
     for item in source.items:
         code = target.code_of(item.key)
         if code is None:
             if item.code in m.values:
-                out.remarks.append(f"{source.form}年表式中的「{item.code} {item.label}」在本年度表式中没有对应项目，未计入")
+                out.remarks.append(
+                    f"{source.form}年表式中的「{item.code} {item.label}」在本年度表式中没有对应项目，未计入"
+                )
             continue
         mapped.add(code)
         moved = f"（{source.form}年表式的{item.code}）" if code != item.code else ""
@@ -453,7 +493,9 @@ def translate_match(m: Match, source: Form, target: Form) -> Match:
             out.refused[code] = m.refused[item.code]
         if item.code in m.not_found:
             out.not_found.append(code)
-        out.notes[code] = "；".join(x for x in (f"按{source.form}年表式读取{moved}", m.notes.get(item.code, "")) if x)
+        out.notes[code] = "；".join(
+            x for x in (f"按{source.form}年表式读取{moved}", m.notes.get(item.code, "")) if x
+        )
     for code in target.codes:
         if code not in mapped:
             out.not_found.append(code)
@@ -469,27 +511,47 @@ def _with_year(extract: Extract, form: Form, m: Match) -> Match:
         year, titled = m.form_year or form.form, True
     else:
         year, titled = detect_form_year(m.text, form)
-    form_like = m.layout in FORM_LAYOUTS or titled or bool(m.problem) or (
-        m.lines_total and m.lines_found * 4 >= m.lines_total)
+    form_like = (
+        m.layout in FORM_LAYOUTS
+        or titled
+        or bool(m.problem)
+        or (m.lines_total and m.lines_found * 4 >= m.lines_total)
+    )
     if m.layout in FORM_LAYOUTS:
         m.form_year = m.form_year or form.form
     if not year or year == form.form or not form_like:
         return m
     if not form_path(year).exists():
-        return Match(UNKNOWN, header=m.header, form_year=year, text=m.text, problem=(
-            f"使用的是{year}年的表式，系统中没有{year}年的表式文件（forms/{year}.yaml），无法对应到本年度的项目；"
-            "请单位用本年度下发的表式重新填报"))
+        return Match(
+            UNKNOWN,
+            header=m.header,
+            form_year=year,
+            text=m.text,
+            problem=(
+                f"使用的是{year}年的表式，系统中没有{year}年的表式文件（forms/{year}.yaml），无法对应到本年度的项目；"
+                "请单位用本年度下发的表式重新填报"
+            ),
+        )
     try:
         other = load_form(year)
     except (ValueError, KeyError, TypeError) as exc:
-        return Match(UNKNOWN, header=m.header, form_year=year, text=m.text, problem=(
-            f"使用的是{year}年的表式，但{year}年的表式文件有误（{exc}），无法读取；请单位用本年度下发的表式重新填报"))
+        return Match(
+            UNKNOWN,
+            header=m.header,
+            form_year=year,
+            text=m.text,
+            problem=(
+                f"使用的是{year}年的表式，但{year}年的表式文件有误（{exc}），无法读取；请单位用本年度下发的表式重新填报"
+            ),
+        )
     theirs = _match_with(extract, other)
     if theirs.layout in FORM_LAYOUTS:
         return translate_match(theirs, other, form)
     if m.layout in FORM_LAYOUTS:  # never this year's in silence: F01 names the year
         m.form_year = year
-        m.remarks.append(f"标题或句子显示是{year}年的表式，但按{year}年的表式未能读取，已按本年度表式读取，请核对")
+        m.remarks.append(
+            f"标题或句子显示是{year}年的表式，但按{year}年的表式未能读取，已按本年度表式读取，请核对"
+        )
     return m
 
 

@@ -22,8 +22,20 @@ from .files import atomic_write_bytes
 from .form import form_path
 from .policy import POLICY_FILE
 
-PACKAGES = ["wennuan", "pandas", "openpyxl", "python-docx", "xlrd", "cn2an", "matplotlib", "Jinja2", "weasyprint",
-            "papermill", "defusedxml", "python-calamine"]
+PACKAGES = [
+    "wennuan",
+    "pandas",
+    "openpyxl",
+    "python-docx",
+    "xlrd",
+    "cn2an",
+    "matplotlib",
+    "Jinja2",
+    "weasyprint",
+    "papermill",
+    "defusedxml",
+    "python-calamine",
+]
 FORMAT = 2  # the manifest's own format; an older one is reported as such
 # A step that reads `run_date:year_config` depends on the day it runs unless year.yaml sets this (step 03: the
 # feedback workbooks' deadline counts from the run's date when year.yaml gives none).
@@ -52,8 +64,9 @@ def tree(folder: Path, prefix: str) -> dict[str, str]:
         dirs.sort()
         for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(top, d))]:
             path = os.path.join(top, name)
-            rel = prefix + Path(path).relative_to(folder).as_posix().encode("utf-8", "surrogateescape").decode(
-                "utf-8", "backslashreplace")
+            rel = prefix + Path(path).relative_to(folder).as_posix().encode(
+                "utf-8", "surrogateescape"
+            ).decode("utf-8", "backslashreplace")
             try:
                 st = os.lstat(path)
                 if stat.S_ISREG(st.st_mode):
@@ -73,8 +86,11 @@ def code_fingerprint() -> str:
     h = hashlib.sha256(platform.python_version().encode())
     for root in (config.PACKAGE_DIR, config.NOTEBOOKS_DIR):
         for path in sorted(root.rglob("*")):
-            if path.is_file() and path.suffix in (".py", ".yaml", ".j2", ".ipynb", ".css") \
-                    and "__pycache__" not in path.parts:
+            if (
+                path.is_file()
+                and path.suffix in (".py", ".yaml", ".j2", ".ipynb", ".css")
+                and "__pycache__" not in path.parts
+            ):
                 h.update(path.relative_to(root).as_posix().encode())
                 h.update(path.read_bytes())
     for name, version in package_versions().items():
@@ -94,7 +110,10 @@ def package_versions() -> dict[str, str]:
 
 
 def dataset_hashes(run_dir: Path, ds: catalog.Dataset) -> dict[str, str]:
-    return {p.relative_to(run_dir).as_posix(): (sha256(p) if ds.hashed else "") for p in catalog.files_in(run_dir, ds)}
+    return {
+        p.relative_to(run_dir).as_posix(): (sha256(p) if ds.hashed else "")
+        for p in catalog.files_in(run_dir, ds)
+    }
 
 
 def raw_hashes(workspace, name: str, year: int | None) -> dict[str, str]:
@@ -168,8 +187,14 @@ def build(scope, run_dir: Path, inputs: dict[str, str], form=None) -> dict:
     data = {"format": FORMAT, "scope": str(scope.key)}
     if form is not None:
         data.update({"form": form.form, "form_version": form.version, "policy_version": form.policy.version})
-    data.update({"python": platform.python_version(), "packages": package_versions(),
-                 "inputs": dict(sorted(inputs.items())), "outputs": dict(sorted(outputs.items()))})
+    data.update(
+        {
+            "python": platform.python_version(),
+            "packages": package_versions(),
+            "inputs": dict(sorted(inputs.items())),
+            "outputs": dict(sorted(outputs.items())),
+        }
+    )
     return data
 
 
@@ -197,8 +222,11 @@ def load(scope, run_dir: Path | None = None) -> dict:
         raise ManifestError(f"找不到运行记录 {path}。{again}") from None
     except (OSError, ValueError, UnicodeDecodeError):
         raise ManifestError(f"运行记录 {path} 已损坏（可能被截断或改动过）。{again}") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT or not all(
-            isinstance(data.get(k), dict) for k in ("inputs", "outputs")):
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != FORMAT
+        or not all(isinstance(data.get(k), dict) for k in ("inputs", "outputs"))
+    ):
         raise ManifestError(f"运行记录 {path} 是旧版本程序写的，或内容不完整。{again}")
     return data
 

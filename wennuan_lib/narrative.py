@@ -111,15 +111,20 @@ def break_title(parts: list[str], max_em: float = TITLE_LINE_EM) -> list[str]:
             # a diamond or trapezoid: widths rise then fall (never a waist)
             peak = widths.index(max(widths))
             shaped = all(widths[k] <= widths[k + 1] for k in range(peak)) and all(
-                widths[k] >= widths[k + 1] for k in range(peak, len(widths) - 1))
+                widths[k] >= widths[k + 1] for k in range(peak, len(widths) - 1)
+            )
             score = (not shaped, max(widths), [-w for w in widths])
             if best is None or score < best[0]:
                 best = (score, text)
         if best is not None:
             return best[1]
-    longest = max(range(n), key=lambda k: em_width(parts[k]))  # a word longer than a line: split in the middle
+    longest = max(
+        range(n), key=lambda k: em_width(parts[k])
+    )  # a word longer than a line: split in the middle
     half = len(parts[longest]) // 2
-    return break_title([*parts[:longest], parts[longest][:half], parts[longest][half:], *parts[longest + 1:]], max_em)
+    return break_title(
+        [*parts[:longest], parts[longest][:half], parts[longest][half:], *parts[longest + 1 :]], max_em
+    )
 
 
 def official_number(value: Decimal, measure: str) -> str:
@@ -167,7 +172,9 @@ class Figures:
 
     def _row(self, key: str) -> dict:
         if key not in self.rows:
-            raise KeyError(f"全市合计（{catalog.file_name('totals')}）中没有「{key}」，请检查 policy.yaml 中 report 部分的模板")
+            raise KeyError(
+                f"全市合计（{catalog.file_name('totals')}）中没有「{key}」，请检查 policy.yaml 中 report 部分的模板"
+            )
         return self.rows[key]
 
     def full(self, key: str) -> str:
@@ -256,7 +263,9 @@ def parse_analyst(path: Path) -> tuple[dict[str, list[str]], list[str]]:
             heading = line.lstrip("#").strip()
             current = next((key for key, words in ANALYST_SECTIONS if any(w in heading for w in words)), None)
             if heading and current is None and line.startswith("## "):
-                problems.append(f"narrative.md 中的标题「{heading}」不属于任何一节（可用：基本情况、典型经验、各地各单位情况、存在问题、下一步打算）")
+                problems.append(
+                    f"narrative.md 中的标题「{heading}」不属于任何一节（可用：基本情况、典型经验、各地各单位情况、存在问题、下一步打算）"
+                )
         elif not line.strip():
             flush()
         elif not line.lstrip().startswith("<!--"):
@@ -270,20 +279,28 @@ def check_quote(text: str, summaries: pd.DataFrame, registry: Registry | None) -
     body = text.lstrip("> ").strip()
     m = re.match(r"([^：:]{2,40})[：:](.+)", body, re.S)
     if not m:
-        return Block("error", f"【引文格式有误】{body}（应为“> 单位名称：原文”）", "analyst"), f"引文格式有误：{body[:30]}"
-    written, quote = m.group(1).strip(), m.group(2).strip().strip("“”\"")
+        return Block(
+            "error", f"【引文格式有误】{body}（应为“> 单位名称：原文”）", "analyst"
+        ), f"引文格式有误：{body[:30]}"
+    written, quote = m.group(1).strip(), m.group(2).strip().strip('“”"')
     unit = written
     if registry is not None:
         resolved = registry.resolve(written, strict=True)
         unit = resolved.name if resolved else written
     texts = summaries.loc[summaries["unit"] == unit, "text"]
     if texts.empty:
-        return (Block("error", f"【引文无出处】{written}没有报送书面总结材料，无法核对引文：“{quote}”", "analyst"),
-                f"引文无出处：{written}没有书面总结材料")
+        return (
+            Block(
+                "error", f"【引文无出处】{written}没有报送书面总结材料，无法核对引文：“{quote}”", "analyst"
+            ),
+            f"引文无出处：{written}没有书面总结材料",
+        )
     squeeze = normalize
     if squeeze(quote) not in squeeze("\n".join(texts)):
-        return (Block("error", f"【引文与原文不符】{unit}的书面总结材料中没有这段文字：“{quote}”", "analyst"),
-                f"引文与原文不符：{unit}：{quote[:30]}")
+        return (
+            Block("error", f"【引文与原文不符】{unit}的书面总结材料中没有这段文字：“{quote}”", "analyst"),
+            f"引文与原文不符：{unit}：{quote[:30]}",
+        )
     return Block("quote", f"{unit}在书面总结中写道：“{quote}”", "quote"), None
 
 
@@ -301,31 +318,61 @@ def _analyst_blocks(paragraphs: list[str], summaries, registry, problems: list[s
 
 
 def _gap(what: str, heading: str, narrative_path: Path) -> Block:
-    return Block(GAP, f"【待补充：{what}。请在 {narrative_path} 中“## {heading}”标题下填写，系统不代写。】", "gap",
-                 heading=heading)
+    return Block(
+        GAP,
+        f"【待补充：{what}。请在 {narrative_path} 中“## {heading}”标题下填写，系统不代写。】",
+        "gap",
+        heading=heading,
+    )
 
 
-def build(form: Form, totals: pd.DataFrame, cfg: dict, narrative_path: Path, summaries: pd.DataFrame,
-          registry: Registry | None, report_date: str, no_yoy: dict[str, str] | None = None) -> Narrative:
+def build(
+    form: Form,
+    totals: pd.DataFrame,
+    cfg: dict,
+    narrative_path: Path,
+    summaries: pd.DataFrame,
+    registry: Registry | None,
+    report_date: str,
+    no_yoy: dict[str, str] | None = None,
+) -> Narrative:
     spec = form.policy.report
     figures = Figures(totals, form, no_yoy)
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
-    context = {"year": cfg["year"], "fig": figures.fig, "yoy": figures.yoy, "top": figures.top, "has": figures.has,
-               "top_n": figures.top_n, "label": figures.label,
-               "rankings": [form.item(code).key for code in spec.rankings]}
+    context = {
+        "year": cfg["year"],
+        "fig": figures.fig,
+        "yoy": figures.yoy,
+        "top": figures.top,
+        "has": figures.has,
+        "top_n": figures.top_n,
+        "label": figures.label,
+        "rankings": [form.item(code).key for code in spec.rankings],
+    }
 
     def render(template: str) -> str:
         # No spaces in Chinese prose: the template's line breaks and indentation are for its writer only.
         return re.sub(r"\s+", "", env.from_string(template).render(**context))
 
     analyst, problems = parse_analyst(narrative_path)
-    rel = narrative_path.name if not narrative_path.parent.name else f"inputs/{cfg['year']}/{narrative_path.name}"
+    rel = (
+        narrative_path.name
+        if not narrative_path.parent.name
+        else f"inputs/{cfg['year']}/{narrative_path.name}"
+    )
 
     def extra(key):
         return _analyst_blocks(analyst.get(key, []), summaries, registry, problems)
 
-    s1 = Section("一、基本情况", [Block("para", render(spec.basic)), Block("chart", chart="sources"),
-                                 Block("chart", chart="trends"), *extra("basic")])
+    s1 = Section(
+        "一、基本情况",
+        [
+            Block("para", render(spec.basic)),
+            Block("chart", chart="sources"),
+            Block("chart", chart="trends"),
+            *extra("basic"),
+        ],
+    )
     s2 = Section("二、主要做法和成效")
     for k, theme in enumerate(spec.themes):
         s2.blocks.append(Block("heading", f"（{CN_NUM[k]}）{theme.title}"))
@@ -334,18 +381,35 @@ def build(form: Form, totals: pd.DataFrame, cfg: dict, narrative_path: Path, sum
             s2.blocks.append(Block("chart", chart=theme.chart))
     s2.blocks.append(Block("heading", f"（{CN_NUM[len(spec.themes)]}）典型经验"))
     s2.blocks += extra("experience") or [_gap("各单位的典型经验", "典型经验", Path(rel))]
-    s3 = Section("三、各地各单位情况", [Block("para", render(spec.units)), Block("chart", chart="funds_by_unit"),
-                                     Block("chart", chart="households_by_unit"), *extra("units")])
-    s4 = Section("四、存在问题和下一步打算", [
-        Block("heading", "（一）存在问题"),
-        *(extra("problems") or [_gap("存在的问题", "存在问题", Path(rel))]),
-        Block("heading", "（二）下一步打算"),
-        *(extra("plans") or [_gap("下一步打算", "下一步打算", Path(rel))]),
-    ])
+    s3 = Section(
+        "三、各地各单位情况",
+        [
+            Block("para", render(spec.units)),
+            Block("chart", chart="funds_by_unit"),
+            Block("chart", chart="households_by_unit"),
+            *extra("units"),
+        ],
+    )
+    s4 = Section(
+        "四、存在问题和下一步打算",
+        [
+            Block("heading", "（一）存在问题"),
+            *(extra("problems") or [_gap("存在的问题", "存在问题", Path(rel))]),
+            Block("heading", "（二）下一步打算"),
+            *(extra("plans") or [_gap("下一步打算", "下一步打算", Path(rel))]),
+        ],
+    )
     sender = cfg.get("city_unit", "")
     parts = title_parts(sender, cfg.get("campaign", str(cfg["year"]) + "年送温暖活动"))
-    return Narrative("".join(parts), cfg.get("recipient", ""), sender, report_date, [s1, s2, s3, s4], problems,
-                     break_title(parts))
+    return Narrative(
+        "".join(parts),
+        cfg.get("recipient", ""),
+        sender,
+        report_date,
+        [s1, s2, s3, s4],
+        problems,
+        break_title(parts),
+    )
 
 
 def tokens(text: str) -> list[tuple[str, str]]:

@@ -26,7 +26,9 @@ def die_with_parent() -> None:
         pass
 
 
-_SHARED = None  # what every job of the pool being started reads: inherited by the forked workers, never pickled
+_SHARED = (
+    None  # what every job of the pool being started reads: inherited by the forked workers, never pickled
+)
 
 
 _done = 0
@@ -77,7 +79,9 @@ def on_all_cores(fn, jobs: list, shared=None) -> list:
     if "fork" in mp.get_all_start_methods():
         _SHARED = shared
         try:
-            with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"), initializer=_worker_start) as pool:
+            with ProcessPoolExecutor(
+                workers, mp_context=mp.get_context("fork"), initializer=_worker_start
+            ) as pool:
                 return list(pool.map(functools.partial(_with_shared, fn), jobs, chunksize=chunk))
         finally:
             _SHARED = None
@@ -94,7 +98,11 @@ def in_background(fn):
     """Start `fn()` on another core (a forked process) and return `wait()`. If the process failed,
     `wait()` runs `fn()` here, so that the real error is raised where the analyst sees it.
     WENNUAN_SERIAL=1 runs everything here, in order (for profiling)."""
-    if (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods() or os.environ.get("WENNUAN_SERIAL"):
+    if (
+        (os.cpu_count() or 1) < 2
+        or "fork" not in mp.get_all_start_methods()
+        or os.environ.get("WENNUAN_SERIAL")
+    ):
         fn()
         return lambda: None
     proc = mp.get_context("fork").Process(target=_child, args=(fn,))

@@ -24,7 +24,26 @@ APPROX_PREFIXES = ("大约", "约计", "约", "近")
 APPROX_SUFFIXES = ("左右", "以上", "余", "多")
 FILLER_PREFIXES = ("共计", "合计", "总计", "累计", "计", "共", "为", "达", "有")
 # Unit words a unit may type after the number; 万元/元 are handled apart for money blanks.
-UNIT_WORDS = ("人次", "场次", "万元", "元", "人", "户", "家", "个", "对", "名", "列", "节", "辆", "艘", "架", "张", "次", "场")
+UNIT_WORDS = (
+    "人次",
+    "场次",
+    "万元",
+    "元",
+    "人",
+    "户",
+    "家",
+    "个",
+    "对",
+    "名",
+    "列",
+    "节",
+    "辆",
+    "艘",
+    "架",
+    "张",
+    "次",
+    "场",
+)
 CN_NUMERAL = set("〇零一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟点")
 EDGE_PUNCT = "。，,;；、:：.!！?？ "
 
@@ -76,10 +95,10 @@ def _strip_words(s: str) -> tuple[str, bool, str]:
         changed = False
         for p in APPROX_PREFIXES:
             if s.startswith(p) and len(s) > len(p):
-                s, approx, changed = s[len(p):], True, True
+                s, approx, changed = s[len(p) :], True, True
         for p in FILLER_PREFIXES:
             if s.startswith(p) and len(s) > len(p):
-                s, changed = s[len(p):], True
+                s, changed = s[len(p) :], True
         for w in UNIT_WORDS:
             if s.endswith(w) and len(s) > len(w) and not unit_word:
                 s, unit_word, changed = s[: -len(w)], w, True
@@ -102,7 +121,9 @@ def _number(core: str, money: bool) -> Decimal | None:
     if m:
         # In a 万元 blank, 万 is the unit itself; in a count blank it multiplies.
         return Decimal(m.group(1)) if money else Decimal(m.group(1)) * 10000
-    if any(c in CN_NUMERAL for c in core) and re.fullmatch(r"[\d.〇零一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟点]+", core):
+    if any(c in CN_NUMERAL for c in core) and re.fullmatch(
+        r"[\d.〇零一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟点]+", core
+    ):
         if money and core.endswith("万") and not core[:-1].endswith(("十", "百", "千")):
             core = core[:-1]
         try:

@@ -18,8 +18,10 @@ from .extract import Block, Extract
 # A page of a form carries hundreds of characters; a scan carries none (or a stray page number).
 MIN_CHARS = 20
 MAX_PAGES = 50
-NO_TEXT = ("PDF文件中没有文字（是扫描件或图片），无法读取其中的数字；请单位报送Word或Excel版本，"
-           "或在Word中“另存为PDF”得到可以复制文字的PDF")
+NO_TEXT = (
+    "PDF文件中没有文字（是扫描件或图片），无法读取其中的数字；请单位报送Word或Excel版本，"
+    "或在Word中“另存为PDF”得到可以复制文字的PDF"
+)
 
 
 def _inside(obj: dict, box: tuple) -> bool:
@@ -47,12 +49,17 @@ def read_pdf(path: Path) -> Extract:
     except ReadError:
         raise
     except PDFPasswordIncorrect as exc:
-        raise ReadError("PDF文件设置了密码，无法读取；请单位取消密码后重新发送，或报送Word或Excel版本") from exc
+        raise ReadError(
+            "PDF文件设置了密码，无法读取；请单位取消密码后重新发送，或报送Word或Excel版本"
+        ) from exc
     except Exception as exc:  # pdfminer raises many kinds on broken files
         if "password" in str(exc).lower() or "encrypt" in type(exc).__name__.lower():
-            raise ReadError("PDF文件设置了密码，无法读取；请单位取消密码后重新发送，或报送Word或Excel版本") from exc
-        raise ReadError(f"PDF文件已损坏，无法读取（{type(exc).__name__}）；请单位重新导出PDF，"
-                        "或报送Word或Excel版本") from exc
+            raise ReadError(
+                "PDF文件设置了密码，无法读取；请单位取消密码后重新发送，或报送Word或Excel版本"
+            ) from exc
+        raise ReadError(
+            f"PDF文件已损坏，无法读取（{type(exc).__name__}）；请单位重新导出PDF，或报送Word或Excel版本"
+        ) from exc
     if sum(len("".join(b.text.split())) for b in ex.blocks) < MIN_CHARS:
         raise ReadError(NO_TEXT)
     if ex.blocks:

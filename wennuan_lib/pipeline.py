@@ -48,7 +48,7 @@ def stop_point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
     pause = os.environ.get(PAUSE_ENV, "")
     if pause.startswith(name + ":"):
-        release = Path(pause[len(name) + 1:])
+        release = Path(pause[len(name) + 1 :])
         Path(str(release) + ".waiting").write_text(str(os.getpid()), encoding="utf-8")
         while not release.exists():
             time.sleep(0.05)
@@ -93,7 +93,9 @@ def _sent_state(scope: Scope) -> str:
     return sent[-1].name if sent else ""
 
 
-def seal(workspace: Workspace, scope: Scope, run_dir: Path, steps: dict, console: progress.Console | None) -> None:
+def seal(
+    workspace: Workspace, scope: Scope, run_dir: Path, steps: dict, console: progress.Console | None
+) -> None:
     """The run's own files, once its steps are done: the difference from the report that was sent, the
     manifest, the run record and the log."""
     from . import freeze  # pandas (0.3 s): only when a run is sealed, never when nothing changed
@@ -103,9 +105,16 @@ def seal(workspace: Workspace, scope: Scope, run_dir: Path, steps: dict, console
         form = load_form(workspace.year_config(scope.key)["form"])
         freeze.compare(scope, run_dir)
     manifest.write(scope, run_dir, manifest.all_inputs(workspace, scope), form)
-    record = {"run": run_dir.name, "code": manifest.code_fingerprint(), "sent": _sent_state(scope), "steps": steps}
+    record = {
+        "run": run_dir.name,
+        "code": manifest.code_fingerprint(),
+        "sent": _sent_state(scope),
+        "steps": steps,
+    }
     ds = catalog.dataset("run_record" if scope.kind == catalog.YEAR else "trend_run_record")
-    atomic_write_bytes(run_dir / ds.path, (json.dumps(record, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+    atomic_write_bytes(
+        run_dir / ds.path, (json.dumps(record, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    )
     if console is not None:
         log = catalog.dataset("run_log" if scope.kind == catalog.YEAR else "trend_run_log")
         console.write_log(run_dir / log.path)
@@ -119,13 +128,18 @@ def finish_standalone(ctx) -> None:
     for ds in catalog.datasets(scope.kind):
         made.update(manifest.dataset_hashes(run_dir, ds))
     inputs = manifest.step_inputs(ctx.step, ctx.workspace, ctx.year, made)
-    steps[ctx.step.name] = {"fingerprint": manifest.fingerprint(ctx.step, inputs, ctx.year), "ran": True,
-                            "how": "单独运行笔记本", "files": step_files(ctx.step, run_dir)}
+    steps[ctx.step.name] = {
+        "fingerprint": manifest.fingerprint(ctx.step, inputs, ctx.year),
+        "ran": True,
+        "how": "单独运行笔记本",
+        "files": step_files(ctx.step, run_dir),
+    }
     seal(ctx.workspace, scope, run_dir, steps, None)
 
 
-def run_scope(workspace: Workspace, scope: Scope, console: progress.Console, kernel: Kernel,
-              force: bool = False) -> Outcome:
+def run_scope(
+    workspace: Workspace, scope: Scope, console: progress.Console, kernel: Kernel, force: bool = False
+) -> Outcome:
     """Every step of one scope (a year, or the trends), each only if it needs to run."""
     year = scope.key if scope.kind == catalog.YEAR else None
     steps = catalog.steps(scope.kind)
@@ -167,14 +181,23 @@ def run_scope(workspace: Workspace, scope: Scope, console: progress.Console, ker
                     scope.copy_from_current(staging, pending)
                 console(f"{head}（{step.notebook}）…")
                 start = time.perf_counter()
-                params = {"year": year, "inputs_dir": str(workspace.inputs), "outputs_dir": str(workspace.outputs),
-                          "run_dir": str(staging)}
+                params = {
+                    "year": year,
+                    "inputs_dir": str(workspace.inputs),
+                    "outputs_dir": str(workspace.outputs),
+                    "run_dir": str(staging),
+                }
                 with progress.Follow(staging / ".progress", console) as follow:
                     kernel.run(step, params, staging, follow.path)
                 seconds = time.perf_counter() - start
                 files = step_files(step, staging)
                 made.update(files)
-                records[step.name] = {"fingerprint": fp, "ran": True, "seconds": round(seconds, 1), "files": files}
+                records[step.name] = {
+                    "fingerprint": fp,
+                    "ran": True,
+                    "seconds": round(seconds, 1),
+                    "files": files,
+                }
                 outcome.ran.append(step.name)
                 console(f"    完成，用时 {seconds:.1f} 秒")
                 stop_point(f"after:{step.name}")
@@ -185,9 +208,13 @@ def run_scope(workspace: Workspace, scope: Scope, console: progress.Console, ker
                 except manifest.ManifestError:
                     whole = False  # the run's own record was damaged: made again, with every step carried
                 if whole and not (scope.kind == catalog.YEAR and old.get("sent", "") != _sent_state(scope)):
-                    console(f"{scope.label}：全部步骤都是最新的（输入与上次运行相同，结果完好），没有重新生成")
+                    console(
+                        f"{scope.label}：全部步骤都是最新的（输入与上次运行相同，结果完好），没有重新生成"
+                    )
                     return outcome
-                staging = scope.new_run()  # only what was sent (or the run's record) changed: nothing is recomputed
+                staging = (
+                    scope.new_run()
+                )  # only what was sent (or the run's record) changed: nothing is recomputed
                 scope.copy_from_current(staging, pending)
             outcome.made_new = True
             (staging / ".progress").unlink(missing_ok=True)
@@ -203,14 +230,24 @@ def run_scope(workspace: Workspace, scope: Scope, console: progress.Console, ker
     return outcome
 
 
-def run_year(workspace: Workspace, year: int, console: progress.Console, kernel: Kernel, force: bool = False,
-             with_previous: bool = True) -> list[Outcome]:
+def run_year(
+    workspace: Workspace,
+    year: int,
+    console: progress.Console,
+    kernel: Kernel,
+    force: bool = False,
+    with_previous: bool = True,
+) -> list[Outcome]:
     """One year (and the previous year first, if it has an inbox and was never run), then the trends."""
     inbox = workspace.raw("inbox", year)
     if not inbox.is_dir():
         raise PipelineError(f"找不到{year}年的收件箱：{inbox}（请把各单位报送的文件放在这里）")
     outcomes = []
-    if with_previous and workspace.raw("inbox", year - 1).is_dir() and workspace.scope(year - 1).current() is None:
+    if (
+        with_previous
+        and workspace.raw("inbox", year - 1).is_dir()
+        and workspace.scope(year - 1).current() is None
+    ):
         console(f"上年（{year - 1}年）尚未处理：先处理上年，以便做历史审核和同比")
         outcomes.append(run_scope(workspace, workspace.scope(year - 1), console, kernel, force))
         console(f"继续处理 {year} 年")
@@ -219,7 +256,9 @@ def run_year(workspace: Workspace, year: int, console: progress.Console, kernel:
     return outcomes
 
 
-def run_trends(workspace: Workspace, console: progress.Console, kernel: Kernel, force: bool = False) -> list[Outcome]:
+def run_trends(
+    workspace: Workspace, console: progress.Console, kernel: Kernel, force: bool = False
+) -> list[Outcome]:
     """The trends across years, when at least two years have results (one year has no trend to show)."""
     done = [y for y in workspace.years() if workspace.scope(y).current() is not None]
     if len(done) < 2:
@@ -228,7 +267,9 @@ def run_trends(workspace: Workspace, console: progress.Console, kernel: Kernel, 
     return [run_scope(workspace, workspace.trends(), console, kernel, force)]
 
 
-def run_all(workspace: Workspace, console: progress.Console, kernel: Kernel, force: bool = False) -> list[Outcome]:
+def run_all(
+    workspace: Workspace, console: progress.Console, kernel: Kernel, force: bool = False
+) -> list[Outcome]:
     """Every year under inputs/, in order (each year's history checks see the year before), then the trends."""
     years = workspace.years()
     if not years:

@@ -129,6 +129,7 @@ class Theme:
 class NumberStyle:
     """How the prose writes a count: whole (28996户), or in 万 from `wan_from` on with `wan_places` decimals
     (2.90万户); 0 writes every count whole."""
+
     wan_from: int = 0
     wan_places: int = 2
 
@@ -210,7 +211,11 @@ def apply_overrides(raw: dict, overrides: dict | None, source: Path | None = Non
             if isinstance(node, dict) and part in node:
                 key, node = part, node[part]
             elif isinstance(node, list):
-                hits = [k for k, e in enumerate(node) if isinstance(e, dict) and part in (e.get("id"), e.get("key"))]
+                hits = [
+                    k
+                    for k, e in enumerate(node)
+                    if isinstance(e, dict) and part in (e.get("id"), e.get("key"))
+                ]
                 if not hits:
                     node = None
                     break
@@ -261,8 +266,16 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
             m = pl["money_per_household"]
             pair = codes([m["numerator"], m["denominator"]], f"规则 {m['id']}")
             if pair:
-                mph = MoneyPerHousehold(str(m["id"]), str(m["severity"]), pair[0], pair[1], int(m["factor"]),
-                                        int(m["low"]), int(m["high"]), str(m["message"]))
+                mph = MoneyPerHousehold(
+                    str(m["id"]),
+                    str(m["severity"]),
+                    pair[0],
+                    pair[1],
+                    int(m["factor"]),
+                    int(m["low"]),
+                    int(m["high"]),
+                    str(m["message"]),
+                )
         slip = None
         if "yuan_slip" in pl:
             y = pl["yuan_slip"]
@@ -271,8 +284,12 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
                 other = c.get("per") or c.get("share_of")
                 pair = codes([c["item"], other], f"规则 {y['id']}")
                 if pair:
-                    checks.append(SlipCheck(pair[0], pair[1] if "per" in c else "", pair[1] if "share_of" in c else ""))
-            slip = YuanSlip(str(y["id"]), str(y["severity"]), int(y["ratio"]), str(y["message"]), tuple(checks))
+                    checks.append(
+                        SlipCheck(pair[0], pair[1] if "per" in c else "", pair[1] if "share_of" in c else "")
+                    )
+            slip = YuanSlip(
+                str(y["id"]), str(y["severity"]), int(y["ratio"]), str(y["message"]), tuple(checks)
+            )
         peers = None
         if "peers" in pl:
             p = pl["peers"]
@@ -281,22 +298,41 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
                 pair = codes([r["num"], r["den"]], f"规则 {p['id']}")
                 if pair:
                     ratios.append(PeerRatio(pair[0], pair[1], str(r["label"])))
-            peers = Peers(str(p["id"]), str(p["severity"]), float(p["factor"]), int(p["min_units"]),
-                          str(p["message"]), tuple(ratios))
+            peers = Peers(
+                str(p["id"]),
+                str(p["severity"]),
+                float(p["factor"]),
+                int(p["min_units"]),
+                str(p["message"]),
+                tuple(ratios),
+            )
         magnitude = None
         if "magnitude" in pl:
             g = pl["magnitude"]
             items = None
             if g.get("items", "all") != "all":
                 items = tuple(c for c in (code(x, f"规则 {g['id']}") for x in g["items"]) if c)
-            magnitude = Magnitude(str(g["id"]), str(g["severity"]), float(g["factor"]), int(g["min_units"]),
-                                  str(g["message"]), items)
+            magnitude = Magnitude(
+                str(g["id"]),
+                str(g["severity"]),
+                float(g["factor"]),
+                int(g["min_units"]),
+                str(g["message"]),
+                items,
+            )
         history = None
         if "history" in pl:
             h = pl["history"]
-            history = History(str(h["id"]), str(h["severity"]), float(h["max_change"]), float(h["floor"]),
-                              float(h["money_floor"]), str(h["message"]), float(h.get("far", 0)),
-                              str(h.get("far_message", "")))
+            history = History(
+                str(h["id"]),
+                str(h["severity"]),
+                float(h["max_change"]),
+                float(h["floor"]),
+                float(h["money_floor"]),
+                str(h["message"]),
+                float(h.get("far", 0)),
+                str(h.get("far_message", "")),
+            )
         rep = raw["report"]
         derived = []
         for d in rep.get("derived", []):
@@ -304,15 +340,25 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
             den = code(d["den"], f"派生数字 {d['key']}") if d.get("den") else ""
             if num is None or den is None:
                 continue
-            derived.append(Derived(str(d["key"]), str(d["label"]), num, den, int(d.get("factor", 1)),
-                                   str(d["measure"])))
+            derived.append(
+                Derived(str(d["key"]), str(d["label"]), num, den, int(d.get("factor", 1)), str(d["measure"]))
+            )
         rankings = tuple(c for c in (code(x, "排名") for x in rep.get("rankings", [])) if c)
-        themes = tuple(Theme(str(t["id"]), str(t["title"]), str(t["text"]), str(t.get("chart", "")))
-                       for t in rep.get("themes", []))
+        themes = tuple(
+            Theme(str(t["id"]), str(t["title"]), str(t["text"]), str(t.get("chart", "")))
+            for t in rep.get("themes", [])
+        )
         nums = rep.get("numbers") or {}
         numbers = NumberStyle(int(nums.get("wan_from", 0)), int(nums.get("wan_places", 2)))
-        report = ReportSpec(tuple(derived), rankings, int(rep.get("top", 3)), str(rep["basic"]), themes,
-                            str(rep["units"]), numbers)
+        report = ReportSpec(
+            tuple(derived),
+            rankings,
+            int(rep.get("top", 3)),
+            str(rep["basic"]),
+            themes,
+            str(rep["units"]),
+            numbers,
+        )
         ch = raw["charts"]
         charts = ChartSpec(
             sources=tuple(c for c in (code(x, "图表 sources") for x in ch["sources"]) if c),
@@ -325,17 +371,37 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
             top_units=int(ch.get("top_units", 15)),
             sources_total=code(ch["sources_total"], "图表 sources") or "" if ch.get("sources_total") else "",
         )
-        key_items = {name: tuple(c for c in (code(x, f"重点项目 {name}") for x in items) if c)
-                     for name, items in raw.get("key_items", {}).items()}
-        trends = tuple(TrendGroup(str(t["id"]), str(t["title"]), str(t["measure"]),
-                                  tuple(Series(str(c["item"]), str(c["label"])) for c in t["concepts"]))
-                       for t in raw.get("trends", []))
+        key_items = {
+            name: tuple(c for c in (code(x, f"重点项目 {name}") for x in items) if c)
+            for name, items in raw.get("key_items", {}).items()
+        }
+        trends = tuple(
+            TrendGroup(
+                str(t["id"]),
+                str(t["title"]),
+                str(t["measure"]),
+                tuple(Series(str(c["item"]), str(c["label"])) for c in t["concepts"]),
+            )
+            for t in raw.get("trends", [])
+        )
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, PolicyError):
             raise
         raise PolicyError(f"{source} 写法有误：缺少或写错了「{exc}」") from exc
-    policy = Policy(str(raw.get("version", "")), tuple(rules), mph, slip, peers, history, report, charts, key_items,
-                    trends, tuple(dropped), magnitude)
+    policy = Policy(
+        str(raw.get("version", "")),
+        tuple(rules),
+        mph,
+        slip,
+        peers,
+        history,
+        report,
+        charts,
+        key_items,
+        trends,
+        tuple(dropped),
+        magnitude,
+    )
     _validate(policy, source)
     return policy
 

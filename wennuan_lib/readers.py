@@ -22,7 +22,17 @@ from .extract import Block, Extract
 from .parallel import die_with_parent
 from .sniff import OLE_MAGIC
 
-__all__ = ["Block", "Extract", "ReadError", "OLE_MAGIC", "read", "convert_docs", "soffice", "cell_text", "check_zip"]
+__all__ = [
+    "Block",
+    "Extract",
+    "ReadError",
+    "OLE_MAGIC",
+    "read",
+    "convert_docs",
+    "soffice",
+    "cell_text",
+    "check_zip",
+]
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 WORD_SUFFIXES = {".docx", ".docm"}
@@ -65,8 +75,10 @@ def check_zip(path: Path) -> None:
             infos = z.infolist()
             declared = sum(i.file_size for i in infos)
             if declared > limit:
-                raise ReadError(f"文件解压后达 {declared // 2**20} MB，超过上限 {limit // 2**20} MB（疑似“压缩炸弹”），"
-                                "已拒绝读取；请单位重新保存后发送")
+                raise ReadError(
+                    f"文件解压后达 {declared // 2**20} MB，超过上限 {limit // 2**20} MB（疑似“压缩炸弹”），"
+                    "已拒绝读取；请单位重新保存后发送"
+                )
             actual = 0
             for info in infos:
                 with z.open(info) as fh:
@@ -74,16 +86,30 @@ def check_zip(path: Path) -> None:
                     while chunk := fh.read(1 << 20):
                         actual += len(chunk)
                         if actual > limit:
-                            raise ReadError(f"文件解压后超过上限 {limit // 2**20} MB（实际大小与声明不符，疑似“压缩炸弹”），"
-                                            "已拒绝读取；请单位重新保存后发送")
-                        if head and info.filename.endswith((".xml", ".rels", ".vml")) and (
-                                b"<!DOCTYPE" in chunk[:4096].upper() or b"<!ENTITY" in chunk[:4096].upper()):
-                            raise ReadError("文件中含有不安全的XML内容（DTD/实体定义，正常的Office文件不会有），"
-                                            "已拒绝读取；请单位用Office重新保存后发送")
+                            raise ReadError(
+                                f"文件解压后超过上限 {limit // 2**20} MB（实际大小与声明不符，疑似“压缩炸弹”），"
+                                "已拒绝读取；请单位重新保存后发送"
+                            )
+                        if (
+                            head
+                            and info.filename.endswith((".xml", ".rels", ".vml"))
+                            and (b"<!DOCTYPE" in chunk[:4096].upper() or b"<!ENTITY" in chunk[:4096].upper())
+                        ):
+                            raise ReadError(
+                                "文件中含有不安全的XML内容（DTD/实体定义，正常的Office文件不会有），"
+                                "已拒绝读取；请单位用Office重新保存后发送"
+                            )
                         head = False
     except ReadError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+    ) as exc:
         raise ReadError(f"文件已损坏（{type(exc).__name__}），请单位重新保存后发送") from exc
 
 
@@ -131,7 +157,11 @@ def _defined_names(path: Path) -> dict[str, str]:
         if part is None:
             return {}
         root = ElementTree.fromstring(z.read(part))
-    return {el.get("name"): (el.text or "") for el in root.iter() if el.tag.endswith("}definedName") and el.get("name")}
+    return {
+        el.get("name"): (el.text or "")
+        for el in root.iter()
+        if el.tag.endswith("}definedName") and el.get("name")
+    }
 
 
 REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Z]{1,3})\$?(\d+)")
@@ -191,7 +221,9 @@ def read_xls(path: Path) -> Extract:
     try:
         book = xlrd.open_workbook(path)
     except Exception as exc:
-        raise ReadError(f"Excel 97-2003 文件无法打开（{type(exc).__name__}），请单位另存为.xlsx后发送") from exc
+        raise ReadError(
+            f"Excel 97-2003 文件无法打开（{type(exc).__name__}），请单位另存为.xlsx后发送"
+        ) from exc
     ex = Extract(path, "xls")
     for sh in book.sheets():
         for r in range(sh.nrows):
@@ -241,13 +273,27 @@ class Conversion:
             shutil.copyfile(path, src)
             self.copies[path] = src
         profile = folder / "profile"
-        cmd = [exe, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore", "--convert-to", "docx",
-               "--outdir", str(folder), *[str(c) for c in self.copies.values()]]
+        cmd = [
+            exe,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "docx",
+            "--outdir",
+            str(folder),
+            *[str(c) for c in self.copies.values()],
+        ]
         self.timeout = 60 + 10 * len(paths)
         # LibreOffice dies with the process that started it (a killed run leaves no converter behind; the
         # program it spawns may finish its one conversion, into this private folder, and exit)
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     env={**os.environ, "HOME": str(folder)}, preexec_fn=die_with_parent)
+        self.proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "HOME": str(folder)},
+            preexec_fn=die_with_parent,
+        )
 
     def wait(self) -> dict[Path, Path]:
         """{original: converted} for the files that converted."""
@@ -257,8 +303,11 @@ class Conversion:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        return {orig: src.with_suffix(".docx") for orig, src in self.copies.items()
-                if src.with_suffix(".docx").exists()}
+        return {
+            orig: src.with_suffix(".docx")
+            for orig, src in self.copies.items()
+            if src.with_suffix(".docx").exists()
+        }
 
 
 def convert_docs(paths: list[Path], folder: Path, kinds: dict[Path, str] | None = None) -> dict[Path, Path]:
@@ -268,8 +317,10 @@ def convert_docs(paths: list[Path], folder: Path, kinds: dict[Path, str] | None 
     return Conversion(paths, folder, kinds).wait()
 
 
-NEEDS_LIBREOFFICE = ("这是旧版Word（.doc/.wps）或RTF文件，需要LibreOffice才能读取：请运行 bash setup.sh 安装，"
-                     "或在Word中另存为.docx后放回收件箱")
+NEEDS_LIBREOFFICE = (
+    "这是旧版Word（.doc/.wps）或RTF文件，需要LibreOffice才能读取：请运行 bash setup.sh 安装，"
+    "或在Word中另存为.docx后放回收件箱"
+)
 
 
 def read_doc(path: Path, converted: Path | None = None, kind: str = sniff.WORD97) -> Extract:
@@ -285,8 +336,10 @@ def read_doc(path: Path, converted: Path | None = None, kind: str = sniff.WORD97
     return word.read_docx(converted)
 
 
-IMAGE_REASON = ("这是图片（扫描件或照片），无法读取其中的数字；请单位报送Word或Excel版本，"
-                "或可以复制文字的PDF（在Word中“另存为PDF”）")
+IMAGE_REASON = (
+    "这是图片（扫描件或照片），无法读取其中的数字；请单位报送Word或Excel版本，"
+    "或可以复制文字的PDF（在Word中“另存为PDF”）"
+)
 
 
 def _encrypted_reason() -> str:
@@ -309,8 +362,7 @@ def rejection(kind: str, path: Path) -> str:
     return f"不支持的文件类型（{suffix or '无扩展名'}），请单位报送Word或Excel文件"
 
 
-ARCHIVE_REASON = ("rar/7z压缩包无法自动解开（系统只解开zip压缩包）；请单位改用zip压缩，"
-                  "或把其中的文件直接发送")
+ARCHIVE_REASON = "rar/7z压缩包无法自动解开（系统只解开zip压缩包）；请单位改用zip压缩，或把其中的文件直接发送"
 
 
 def read(path: Path, converted: Path | None = None, kind: str | None = None) -> Extract:

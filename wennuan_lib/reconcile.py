@@ -32,16 +32,23 @@ def _days_late(date: str, deadline: str) -> int | None:
     return (dt.date.fromisoformat(date) - dt.date.fromisoformat(str(deadline))).days
 
 
-def reporting_status(registry: Registry, submissions: pd.DataFrame, summaries: pd.DataFrame,
-                     issues: pd.DataFrame, deadline: str, log: pd.DataFrame | None = None) -> pd.DataFrame:
+def reporting_status(
+    registry: Registry,
+    submissions: pd.DataFrame,
+    summaries: pd.DataFrame,
+    issues: pd.DataFrame,
+    deadline: str,
+    log: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """`log` (ingest_log): files that could not be read, by the unit they were attributed to."""
     in_force = submissions[submissions["status"] == "read"]
     rejected = log[(log["status"] == "rejected") & (log["unit"] != "")] if log is not None else log
     problems: dict[str, list[str]] = {}
-    for r in ([] if rejected is None else rejected.to_dict("records")):
+    for r in [] if rejected is None else rejected.to_dict("records"):
         problems.setdefault(r["unit"], []).append(f"「{r['file']}」{r['reason']}")
-    units = registry.names + sorted((set(in_force["unit"]) | set(summaries["unit"]) | set(problems))
-                                    - set(registry.names))
+    units = registry.names + sorted(
+        (set(in_force["unit"]) | set(summaries["unit"]) | set(problems)) - set(registry.names)
+    )
     forms: dict[str, list[dict]] = {}
     for r in in_force.to_dict("records"):
         forms.setdefault(r["unit"], []).append(r)
@@ -59,15 +66,24 @@ def reporting_status(registry: Registry, submissions: pd.DataFrame, summaries: p
         date = form[0]["date"] if form else ""
         days = _days_late(date, deadline)
         late = "" if not form else ("未填日期" if days is None else ("逾期" if days > 0 else "按时"))
-        rows.append({
-            "unit": unit, "unit_type": registry.types.get(unit, ""), "registered": unit in registry.types,
-            "form": REPORTED if form else (UNREADABLE if unit in problems else NOT_REPORTED),
-            "form_file": "、".join(r["file"] for r in form), "form_date": date,
-            "late": late, "days_late": days if days and days > 0 else "",
-            "summary": "已报" if summary else "未报", "summary_files": "、".join(summary),
-            "errors": int(errors.get(unit, 0)), "warnings": int(warnings.get(unit, 0)), "waived": int(waivers.get(unit, 0)),
-            "form_problem": "；".join(problems.get(unit, [])),
-        })
+        rows.append(
+            {
+                "unit": unit,
+                "unit_type": registry.types.get(unit, ""),
+                "registered": unit in registry.types,
+                "form": REPORTED if form else (UNREADABLE if unit in problems else NOT_REPORTED),
+                "form_file": "、".join(r["file"] for r in form),
+                "form_date": date,
+                "late": late,
+                "days_late": days if days and days > 0 else "",
+                "summary": "已报" if summary else "未报",
+                "summary_files": "、".join(summary),
+                "errors": int(errors.get(unit, 0)),
+                "warnings": int(warnings.get(unit, 0)),
+                "waived": int(waivers.get(unit, 0)),
+                "form_problem": "；".join(problems.get(unit, [])),
+            }
+        )
     return pd.DataFrame(rows, columns=catalog.dataset("reporting_status").column_names)
 
 
@@ -84,24 +100,42 @@ def by_rule(issues: pd.DataFrame) -> pd.DataFrame:
     open_ = issues[is_open(issues)]
     rows = []
     for (rule, check_type, severity), group in open_.groupby(["rule", "check_type", "severity"], sort=True):
-        rows.append({"rule": rule, "check_type": check_type, "severity": severity, "findings": len(group),
-                     "units": group["unit"].nunique(), "example": group["message"].iloc[0]})
+        rows.append(
+            {
+                "rule": rule,
+                "check_type": check_type,
+                "severity": severity,
+                "findings": len(group),
+                "units": group["unit"].nunique(),
+                "example": group["message"].iloc[0],
+            }
+        )
     return pd.DataFrame(rows, columns=["rule", "check_type", "severity", "findings", "units", "example"])
 
 
 def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
-    submissions, summaries, issues, values, log = (ctx.load(n) for n in ("submissions", "summaries", "issues",
-                                                                         "values", "ingest_log"))
+    submissions, summaries, issues, values, log = (
+        ctx.load(n) for n in ("submissions", "summaries", "issues", "values", "ingest_log")
+    )
     frames = {
-        "reporting_status": reporting_status(ctx.registry, submissions, summaries, issues, ctx.cfg.get("deadline", ""),
-                                             log),
+        "reporting_status": reporting_status(
+            ctx.registry, submissions, summaries, issues, ctx.cfg.get("deadline", ""), log
+        ),
         "findings_by_unit": by_unit(issues),
         "findings_by_rule": by_rule(issues),
     }
     for name, frame in frames.items():
         ctx.save(name, frame)
     review_workbook.write(ctx, values, issues, frames["reporting_status"])
-    due = feedback.deadline(ctx.cfg, ctx.run_date, ctx.raw("year_config"))  # year.yaml's, or from the run's date
-    frames["feedback_files"] = feedback.write_all(issues, values, ctx.form, {**ctx.cfg, "feedback_deadline": due.isoformat()},
-                                                  ctx.path("feedback"), ctx.cache("feedback", "feedback.py", "xlsx.py"))
+    due = feedback.deadline(
+        ctx.cfg, ctx.run_date, ctx.raw("year_config")
+    )  # year.yaml's, or from the run's date
+    frames["feedback_files"] = feedback.write_all(
+        issues,
+        values,
+        ctx.form,
+        {**ctx.cfg, "feedback_deadline": due.isoformat()},
+        ctx.path("feedback"),
+        ctx.cache("feedback", "feedback.py", "xlsx.py"),
+    )
     return frames

@@ -57,11 +57,19 @@ class Report:
         groups: dict[str, list[str]] = {}
         for kind, text in self.reasons:
             groups.setdefault(kind, []).append(text)
-        return [(kind, items[:DRAFT_LIST_MAX], max(0, len(items) - DRAFT_LIST_MAX)) for kind, items in groups.items()]
+        return [
+            (kind, items[:DRAFT_LIST_MAX], max(0, len(items) - DRAFT_LIST_MAX))
+            for kind, items in groups.items()
+        ]
 
 
 def chart_numbers(report: Report) -> dict[str, int]:
-    order = [b.chart for s in report.narrative.sections for b in s.blocks if b.kind == "chart" and b.chart in report.charts]
+    order = [
+        b.chart
+        for s in report.narrative.sections
+        for b in s.blocks
+        if b.kind == "chart" and b.chart in report.charts
+    ]
     return {name: i for i, name in enumerate(order, 1)}
 
 
@@ -78,12 +86,14 @@ def _html_text(text: str, tips: dict[str, str], hover: bool, suspect: set[str] =
     word never part at a line's end), the figure itself hovered with what it adds up."""
     out, pos = [], 0
     for m in TOKEN.finditer(text):
-        before, glue = glued(text[pos:m.start()])
+        before, glue = glued(text[pos : m.start()])
         out.append(html.escape(before))
         key, shown = m.group(1), html.escape(m.group(2))
         cls = "fig suspect" if key in suspect else "fig"
         if hover:
-            figure = f'<span class="{cls}" title="{html.escape(tips.get(key, ""), quote=True)}">{shown}</span>'
+            figure = (
+                f'<span class="{cls}" title="{html.escape(tips.get(key, ""), quote=True)}">{shown}</span>'
+            )
         else:
             figure = f'<span class="{cls}">{shown}</span>' if key in suspect else shown
         out.append(f'<span class="nb">{html.escape(glue)}{figure}</span>')
@@ -120,41 +130,81 @@ MEASURE = re.compile(r"（[^（）]{1,6}）")  # a heading's measure, 「（万�
 def _heading_html(text: str) -> str:
     out, pos = [], 0
     for m in MEASURE.finditer(text):
-        out += [html.escape(text[pos:m.start()]), f'<span class="nowrap">{html.escape(m.group())}</span>']
+        out += [html.escape(text[pos : m.start()]), f'<span class="nowrap">{html.escape(m.group())}</span>']
         pos = m.end()
     return "".join(out) + html.escape(text[pos:])
 
 
-def to_html(report: Report, for_print: bool = False, placement: dict[str, tuple[str, float]] | None = None,
-            body_only: bool = False) -> str:
+def to_html(
+    report: Report,
+    for_print: bool = False,
+    placement: dict[str, tuple[str, float]] | None = None,
+    body_only: bool = False,
+) -> str:
     """The report as HTML: for the screen (hover on every figure) or for print (WeasyPrint). `placement` (print
     only) moves a figure past the next text block ("defer", n) or caps its picture's height ("shrink", points);
     `body_only` leaves out the appendices (to place the figures quickly)."""
     placement = placement or {}
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=False)
     numbers = chart_numbers(report)
-    charts = {name: {"src": "data:image/png;base64," + base64.b64encode(c.path.read_bytes()).decode("ascii"),
-                     "title": html.escape(c.title), "number": numbers.get(name, 0),
-                     "height": placement[name][1] * 0.75 if placement.get(name, ("",))[0] == "shrink" else None}
-              for name, c in report.charts.items()}
-    sections = [{"title": html.escape(s.title),
-                 "blocks": [{"kind": b.kind, "chart": b.chart,
-                             "html": _html_text(b.text, report.tips, not for_print, report.suspect)}
-                            for b in placed(s.blocks, placement)]} for s in report.narrative.sections]
-    tables = [{"title": html.escape(t.title), "note": html.escape(t.note),
-               "headings": [(_heading_html(h), em_width(h) <= HEADING_NOWRAP_EM or bool(t.nowrap and t.nowrap[k]))
-                            for k, h in enumerate(t.headings)],
-               "rows": [[html.escape(str(c)) for c in row] for row in t.rows], "numeric": t.numeric,
-               "nowrap": [t.keeps(k) for k in range(len(t.headings))]}
-              for t in ([] if body_only else report.tables)]
+    charts = {
+        name: {
+            "src": "data:image/png;base64," + base64.b64encode(c.path.read_bytes()).decode("ascii"),
+            "title": html.escape(c.title),
+            "number": numbers.get(name, 0),
+            "height": placement[name][1] * 0.75 if placement.get(name, ("",))[0] == "shrink" else None,
+        }
+        for name, c in report.charts.items()
+    }
+    sections = [
+        {
+            "title": html.escape(s.title),
+            "blocks": [
+                {
+                    "kind": b.kind,
+                    "chart": b.chart,
+                    "html": _html_text(b.text, report.tips, not for_print, report.suspect),
+                }
+                for b in placed(s.blocks, placement)
+            ],
+        }
+        for s in report.narrative.sections
+    ]
+    tables = [
+        {
+            "title": html.escape(t.title),
+            "note": html.escape(t.note),
+            "headings": [
+                (_heading_html(h), em_width(h) <= HEADING_NOWRAP_EM or bool(t.nowrap and t.nowrap[k]))
+                for k, h in enumerate(t.headings)
+            ],
+            "rows": [[html.escape(str(c)) for c in row] for row in t.rows],
+            "numeric": t.numeric,
+            "nowrap": [t.keeps(k) for k in range(len(t.headings))],
+        }
+        for t in ([] if body_only else report.tables)
+    ]
     n = report.narrative
-    groups = [(html.escape(kind), [html.escape(x) for x in items], more) for kind, items, more in report.draft_groups()]
+    groups = [
+        (html.escape(kind), [html.escape(x) for x in items], more)
+        for kind, items, more in report.draft_groups()
+    ]
     return env.get_template("report.html.j2").render(
-        print=for_print, title=html.escape(n.title), title_lines=[html.escape(x) for x in n.title_lines or [n.title]],
-        recipient=html.escape(n.recipient), sender=html.escape(n.sender),
-        date=html.escape(n.date), sections=sections, charts=charts, tables=tables, draft=report.draft,
-        draft_groups=groups, issues_file=catalog.file_name("issues"), reasons_file=catalog.file_name("draft_reasons"),
-        sample=report.sample)
+        print=for_print,
+        title=html.escape(n.title),
+        title_lines=[html.escape(x) for x in n.title_lines or [n.title]],
+        recipient=html.escape(n.recipient),
+        sender=html.escape(n.sender),
+        date=html.escape(n.date),
+        sections=sections,
+        charts=charts,
+        tables=tables,
+        draft=report.draft,
+        draft_groups=groups,
+        issues_file=catalog.file_name("issues"),
+        reasons_file=catalog.file_name("draft_reasons"),
+        sample=report.sample,
+    )
 
 
 MM_PX = 96 / 25.4  # WeasyPrint lays out in CSS pixels
@@ -189,8 +239,14 @@ def _figure_gaps(document) -> list[tuple[str, float, float, float]]:
         pictures = [b for b in figure.descendants() if b.element_tag == "img"]
         if not pictures or not figure.element.get("data-chart"):
             continue
-        gaps.append((figure.element.get("data-chart"), TEXT_BOTTOM_PX - bottom, figure.margin_height(),
-                     pictures[0].height))
+        gaps.append(
+            (
+                figure.element.get("data-chart"),
+                TEXT_BOTTOM_PX - bottom,
+                figure.margin_height(),
+                pictures[0].height,
+            )
+        )
     return gaps
 
 
@@ -205,18 +261,31 @@ def pdf_bytes(report: Report) -> bytes:
     placement: dict[str, tuple[str, float]] = {}
     with cjk_justify.inter_character():
         for _ in range(PLACEMENT_PASSES):  # the body alone (the appendices start on a page of their own)
-            body = weasyprint.HTML(string=to_html(report, True, placement, body_only=True), base_url=str(TEMPLATES))
+            body = weasyprint.HTML(
+                string=to_html(report, True, placement, body_only=True), base_url=str(TEMPLATES)
+            )
             before = dict(placement)
             for name, room, need, picture in _figure_gaps(body.render()):  # every gap of this layout at once
                 how, amount = placement.get(name, ("", 0))
-                log.debug("图 %s：页末余 %.0f px，图需 %.0f px（图片 %.0f px），已有安排 %s", name, room, need, picture,
-                          placement.get(name))
+                log.debug(
+                    "图 %s：页末余 %.0f px，图需 %.0f px（图片 %.0f px），已有安排 %s",
+                    name,
+                    room,
+                    need,
+                    picture,
+                    placement.get(name),
+                )
                 smaller = picture - (need - room) - 2
                 if how != "defer" and smaller >= SHRINK_AT_LEAST * picture:
                     placement[name] = ("shrink", smaller)
-                elif how in ("", "shrink", "defer") and _can_defer(report, name, amount + 1 if how == "defer" else 1):
+                elif how in ("", "shrink", "defer") and _can_defer(
+                    report, name, amount + 1 if how == "defer" else 1
+                ):
                     placement[name] = ("defer", amount + 1 if how == "defer" else 1)
-                elif how in ("", "shrink"):  # the last thing in its section: before the text it followed instead
+                elif how in (
+                    "",
+                    "shrink",
+                ):  # the last thing in its section: before the text it followed instead
                     placement[name] = ("advance", 1)
             if placement == before:
                 break
@@ -229,7 +298,7 @@ def _can_defer(report: Report, name: str, amount: int) -> bool:
         names = [b.chart for b in s.blocks if b.kind == "chart"]
         if name in names:
             at = next(k for k, b in enumerate(s.blocks) if b.kind == "chart" and b.chart == name)
-            return sum(b.kind != "chart" for b in s.blocks[at + 1:]) >= amount
+            return sum(b.kind != "chart" for b in s.blocks[at + 1 :]) >= amount
     return False
 
 
@@ -257,13 +326,24 @@ def docx_bytes(report: Report) -> bytes:
         if colour is not None:
             run.font.color.rgb = colour
 
-    def para(text: str | list[str], font: str = "仿宋_GB2312", size: float = 16, indent: bool = True, align=None,
-             bold: bool = False, colour: RGBColor | None = None, shade: str | None = None, keep: bool = False):
+    def para(
+        text: str | list[str],
+        font: str = "仿宋_GB2312",
+        size: float = 16,
+        indent: bool = True,
+        align=None,
+        bold: bool = False,
+        colour: RGBColor | None = None,
+        shade: str | None = None,
+        keep: bool = False,
+    ):
         """A paragraph; a list of texts is one paragraph with a line break between them."""
         p = document.add_paragraph()
         fmt = p.paragraph_format
         fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-        fmt.line_spacing = Pt(28.9 if size >= 16 else (size * 1.5 if size > 12 else 18 if size == 12 else size * 1.4))
+        fmt.line_spacing = Pt(
+            28.9 if size >= 16 else (size * 1.5 if size > 12 else 18 if size == 12 else size * 1.4)
+        )
         fmt.space_after = fmt.space_before = Pt(0)
         fmt.keep_with_next = keep
         if indent:
@@ -291,7 +371,10 @@ def docx_bytes(report: Report) -> bytes:
     _footer_page_number(section.footer.paragraphs[0], WD_ALIGN_PARAGRAPH.RIGHT, set_font)
     _footer_page_number(section.even_page_footer.paragraphs[0], WD_ALIGN_PARAGRAPH.LEFT, set_font)
     if report.draft:
-        for header, side in ((section.header, WD_ALIGN_PARAGRAPH.RIGHT), (section.even_page_header, WD_ALIGN_PARAGRAPH.LEFT)):
+        for header, side in (
+            (section.header, WD_ALIGN_PARAGRAPH.RIGHT),
+            (section.even_page_header, WD_ALIGN_PARAGRAPH.LEFT),
+        ):
             hp = header.paragraphs[0]
             hp.alignment = side
             set_font(hp.add_run("草稿"), "黑体", 16, colour=red)
@@ -301,11 +384,24 @@ def docx_bytes(report: Report) -> bytes:
             for k, item in enumerate(items, 1):
                 para(f"{k}. {item}", "仿宋_GB2312", 10.5, False, WD_ALIGN_PARAGRAPH.LEFT)
             if more:
-                para(f"……另有 {more} 条，全部见 {catalog.file_name('draft_reasons')}。", "仿宋_GB2312", 10.5, False)
+                para(
+                    f"……另有 {more} 条，全部见 {catalog.file_name('draft_reasons')}。",
+                    "仿宋_GB2312",
+                    10.5,
+                    False,
+                )
     n = report.narrative
     if report.sample:
-        para("（示例数据：本报告由合成数据生成，仅供演示）", "仿宋_GB2312", 12, False, WD_ALIGN_PARAGRAPH.CENTER)
-    para(n.title_lines or [n.title], "方正小标宋简体", 22, False, WD_ALIGN_PARAGRAPH.CENTER).paragraph_format.space_after = Pt(28.9)
+        para(
+            "（示例数据：本报告由合成数据生成，仅供演示）",
+            "仿宋_GB2312",
+            12,
+            False,
+            WD_ALIGN_PARAGRAPH.CENTER,
+        )
+    para(
+        n.title_lines or [n.title], "方正小标宋简体", 22, False, WD_ALIGN_PARAGRAPH.CENTER
+    ).paragraph_format.space_after = Pt(28.9)
     if n.recipient:
         para(f"{n.recipient}：", indent=False)
     numbers = chart_numbers(report)
@@ -318,12 +414,21 @@ def docx_bytes(report: Report) -> bytes:
             elif b.kind == "chart":
                 chart = report.charts.get(b.chart)
                 if chart:
-                    document.add_picture(str(chart.path), width=Cm(15.6) if chart.name not in (
-                        "funds_by_unit", "households_by_unit") else Cm(14))
+                    document.add_picture(
+                        str(chart.path),
+                        width=Cm(15.6)
+                        if chart.name not in ("funds_by_unit", "households_by_unit")
+                        else Cm(14),
+                    )
                     picture = document.paragraphs[-1]
                     picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
                     picture.paragraph_format.keep_with_next = True  # the caption stays with its figure
-                    para(f"图{numbers[b.chart]}　{chart.title}", size=12, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
+                    para(
+                        f"图{numbers[b.chart]}　{chart.title}",
+                        size=12,
+                        indent=False,
+                        align=WD_ALIGN_PARAGRAPH.CENTER,
+                    )
             elif b.kind == "quote":
                 para(text, "楷体_GB2312")
             elif b.kind in ("gap", "error"):
@@ -333,7 +438,9 @@ def docx_bytes(report: Report) -> bytes:
     if document.paragraphs:
         document.paragraphs[-1].paragraph_format.keep_with_next = True  # the signature never on a page alone
     para("", indent=False, keep=True)  # a blank line before the signature
-    para(n.sender, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT, keep=True).paragraph_format.right_indent = Pt(32)
+    para(
+        n.sender, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT, keep=True
+    ).paragraph_format.right_indent = Pt(32)
     para(n.date, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT).paragraph_format.right_indent = Pt(32)
     for t in report.tables:
         sec = document.add_section()
@@ -364,11 +471,11 @@ def docx_text(text: str) -> str:
     (U+2060), so that no line ends between 「占」 and 「2.9%」 or between 「32」 and 「个」."""
     out, pos = [], 0
     for m in TOKEN.finditer(text):
-        before, glue = glued(text[pos:m.start()])
+        before, glue = glued(text[pos : m.start()])
         shown = m.group(2)
         number = re.match(r"[\d.,]+", shown)
         if number and number.end() < len(shown):  # 32个 → 32⁠个; 2.9万户 → 2.9⁠万⁠户
-            shown = shown[:number.end()] + WORD_JOINER + WORD_JOINER.join(shown[number.end():])
+            shown = shown[: number.end()] + WORD_JOINER + WORD_JOINER.join(shown[number.end() :])
         out.append(before + (glue + WORD_JOINER if glue else "") + shown)
         pos = m.end()
     out.append(text[pos:])

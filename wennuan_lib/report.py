@@ -30,7 +30,9 @@ def cn_date(d: dt.date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-def summary_form(form: Form, totals: pd.DataFrame, cfg: dict, when: dt.date, path, draft: bool = False) -> None:
+def summary_form(
+    form: Form, totals: pd.DataFrame, cfg: dict, when: dt.date, path, draft: bool = False
+) -> None:
     """The city's totals in the project's own template: a valid submission of its own (marked 草稿 while the report
     is a draft)."""
     items = totals[totals["kind"] == "item"]
@@ -39,12 +41,18 @@ def summary_form(form: Form, totals: pd.DataFrame, cfg: dict, when: dt.date, pat
         d = to_decimal(row["value"])
         if d is not None:
             values[row["item"]] = float(d) if form.item(row["item"]).is_money else int(d)
-    header = {"unit": cfg.get("city_unit", ""), "date": when, "person": cfg.get("reporter", ""),
-              "phone": cfg.get("phone", "")}
+    header = {
+        "unit": cfg.get("city_unit", ""),
+        "date": when,
+        "person": cfg.get("reporter", ""),
+        "phone": cfg.get("phone", ""),
+    }
     template.write(form, path, values=values, header=header, sample=bool(cfg.get("sample")), draft=draft)
 
 
-def tips(totals: pd.DataFrame, figures: narrative.Figures, found: list[draft.Suspect], form: Form) -> dict[str, str]:
+def tips(
+    totals: pd.DataFrame, figures: narrative.Figures, found: list[draft.Suspect], form: Form
+) -> dict[str, str]:
     """The HTML hover of every figure: what it adds up or how it is defined; and a warning where a suspected slip
     feeds it."""
     rows = {r["item"]: r for r in totals.to_dict("records")}
@@ -52,20 +60,27 @@ def tips(totals: pd.DataFrame, figures: narrative.Figures, found: list[draft.Sus
     for row in rows.values():
         key = row["item"]
         out[key] = figures.tip(key)
-        notes = [s.note() for s in found
-                 if any(item == s.item and who in ("", s.unit) for item, who in draft.fed_items(key, rows, form))]
+        notes = [
+            s.note()
+            for s in found
+            if any(item == s.item and who in ("", s.unit) for item, who in draft.fed_items(key, rows, form))
+        ]
         if notes:
             out[key] += "\n" + "\n".join(notes)
         if row.get("change_pct"):
             before = narrative.number_text(to_decimal(row["previous"]), row["measure"])
-            out[f"{key}#change"] = f"与上年相比：上年{before}，本年{figures.full(key)}（（本年 − 上年）÷ 上年 × 100%）"
+            out[f"{key}#change"] = (
+                f"与上年相比：上年{before}，本年{figures.full(key)}（（本年 − 上年）÷ 上年 × 100%）"
+            )
     return out
 
 
 def history(ctx: StepContext) -> dict[int, dict]:
     """City totals of the earlier years present, keyed by this year's codes (absent concepts left out)."""
-    return {year: {r["item"]: to_decimal(r["value"]) for r in frame.to_dict("records") if r["kind"] == "item"}
-            for year, frame in ctx.earlier_years("totals").items()}
+    return {
+        year: {r["item"]: to_decimal(r["value"]) for r in frame.to_dict("records") if r["kind"] == "item"}
+        for year, frame in ctx.earlier_years("totals").items()
+    }
 
 
 def last_years_suspects(ctx: StepContext) -> list[draft.Suspect]:
@@ -84,7 +99,11 @@ def no_yoy(totals: pd.DataFrame, before: list[draft.Suspect], form: Form) -> dic
     rows = {r["item"]: r for r in totals.to_dict("records")}
     out: dict[str, str] = {}
     for key in rows:
-        why = [draft.previous_note(s) for s in before if any(item == s.item for item, _ in draft.fed_items(key, rows, form))]
+        why = [
+            draft.previous_note(s)
+            for s in before
+            if any(item == s.item for item, _ in draft.fed_items(key, rows, form))
+        ]
         if why:
             out[key] = "；".join(why)
     return out
@@ -92,7 +111,9 @@ def no_yoy(totals: pd.DataFrame, before: list[draft.Suspect], form: Form) -> dic
 
 def run(ctx: StepContext) -> dict:
     cfg, form, registry = ctx.cfg, ctx.form, ctx.registry
-    issues, summaries, status, totals = (ctx.load(n) for n in ("issues", "summaries", "reporting_status", "totals"))
+    issues, summaries, status, totals = (
+        ctx.load(n) for n in ("issues", "summaries", "reporting_status", "totals")
+    )
     values = ctx.load("values", VALUE_COLUMNS)
     has_previous = ctx.previous("totals") is not None
     when = report_date(cfg)
@@ -100,7 +121,9 @@ def run(ctx: StepContext) -> dict:
 
     before = last_years_suspects(ctx)
     unstated = no_yoy(totals, before, form)
-    text = narrative.build(form, totals, cfg, ctx.raw("narrative"), summaries, registry, cn_date(when), unstated)
+    text = narrative.build(
+        form, totals, cfg, ctx.raw("narrative"), summaries, registry, cn_date(when), unstated
+    )
     found = draft.suspects(issues, values, form, ctx.year)
     marked = draft.mark_stated(found, text, totals, form)
     reasons = draft.reasons(issues, text, found, before, form, ctx.year)
@@ -109,23 +132,59 @@ def run(ctx: StepContext) -> dict:
 
     summary_form(form, totals, cfg, when, ctx.path("summary_form"), is_draft)
     detail = ctx.cache("detail_workbook", "detail_workbook.py", "xlsx.py", "aggregate.py", "appendix.py")
-    key = detail.key(repr(sorted(cfg.items())), form.version, str(is_draft),
-                     *(pd.util.hash_pandas_object(f, index=False).to_numpy().tobytes() for f in (values, totals)))
-    detail_done = in_background(lambda: store.atomic_write_bytes(ctx.path("detail_workbook"), detail.make(
-        key, lambda: detail_workbook.detail_workbook(form, values, totals, cfg, draft=is_draft))))
+    key = detail.key(
+        repr(sorted(cfg.items())),
+        form.version,
+        str(is_draft),
+        *(pd.util.hash_pandas_object(f, index=False).to_numpy().tobytes() for f in (values, totals)),
+    )
+    detail_done = in_background(
+        lambda: store.atomic_write_bytes(
+            ctx.path("detail_workbook"),
+            detail.make(
+                key, lambda: detail_workbook.detail_workbook(form, values, totals, cfg, draft=is_draft)
+            ),
+        )
+    )
 
-    made = charts.make_all(totals, values, history(ctx), ctx.year, sample, ctx.path("charts"), form.policy.charts,
-                           ctx.cache("charts", "charts.py"))
-    report = render.Report(text, made, appendix.tables(form, totals, values, status, has_previous, unstated),
-                           tips(totals, narrative.Figures(totals, form, unstated), found, form),
-                           draft.listed(reasons), sample, marked)
+    made = charts.make_all(
+        totals,
+        values,
+        history(ctx),
+        ctx.year,
+        sample,
+        ctx.path("charts"),
+        form.policy.charts,
+        ctx.cache("charts", "charts.py"),
+    )
+    report = render.Report(
+        text,
+        made,
+        appendix.tables(form, totals, values, status, has_previous, unstated),
+        tips(totals, narrative.Figures(totals, form, unstated), found, form),
+        draft.listed(reasons),
+        sample,
+        marked,
+    )
     store.atomic_write_bytes(ctx.path("report_html"), render.to_html(report).encode("utf-8"))
     formats = ctx.cache("report_formats", "render.py", "cjk_justify.py", "templates/report.html.j2")
-    content = formats.key(render.to_html(report, for_print=True), *(c.path.read_bytes() for c in made.values()))
-    pdf_done = in_background(lambda: store.atomic_write_bytes(ctx.path("report_pdf"), formats.make(
-        content + ".pdf", lambda: render.pdf_bytes(report))))
-    store.atomic_write_bytes(ctx.path("report_docx"), formats.make(content + ".docx", lambda: render.docx_bytes(report)))
+    content = formats.key(
+        render.to_html(report, for_print=True), *(c.path.read_bytes() for c in made.values())
+    )
+    pdf_done = in_background(
+        lambda: store.atomic_write_bytes(
+            ctx.path("report_pdf"), formats.make(content + ".pdf", lambda: render.pdf_bytes(report))
+        )
+    )
+    store.atomic_write_bytes(
+        ctx.path("report_docx"), formats.make(content + ".docx", lambda: render.docx_bytes(report))
+    )
     pipeline.stop_point("in:04_report")
     detail_done()
     pdf_done()
-    return {"totals": totals, "report": report, "folder": ctx.path("report_pdf").parent, "draft": report.draft}
+    return {
+        "totals": totals,
+        "report": report,
+        "folder": ctx.path("report_pdf").parent,
+        "draft": report.draft,
+    }

@@ -23,8 +23,10 @@ def _load(run_dir, name, columns=None):
 def _unreadable(st) -> list[str]:
     """Units that sent something that could not be read: the files and why, to ask for another format."""
     rows = st[st["form"] == "已报但无法读取"]
-    return [f"  已报但无法读取（请单位换一种格式重新报送）：{unit}：{problem}"
-            for unit, problem in zip(rows["unit"], rows["form_problem"], strict=True)]
+    return [
+        f"  已报但无法读取（请单位换一种格式重新报送）：{unit}：{problem}"
+        for unit, problem in zip(rows["unit"], rows["form_problem"], strict=True)
+    ]
 
 
 def _raw(workspace, name: str, year: int) -> str:
@@ -55,11 +57,15 @@ def next_steps(workspace, year: int, run) -> list[str]:
             counts = counts.iloc[(-counts.to_numpy()).argsort(kind="stable")]
             shown = "、".join(f"{u} {n} 条" for u, n in counts.head(12).items())
             more = f" 等 {len(counts)} 个单位" if len(counts) > 12 else ""
-            lines.append(f"  · 必须修改的意见 {len(units)} 条在 {len(counts)} 个单位：{shown}{more}——"
-                         f"发反馈表请单位改正后重新报送，或电话核实后记入 {corrections}（更正）或 {waivers}（豁免）")
+            lines.append(
+                f"  · 必须修改的意见 {len(units)} 条在 {len(counts)} 个单位：{shown}{more}——"
+                f"发反馈表请单位改正后重新报送，或电话核实后记入 {corrections}（更正）或 {waivers}（豁免）"
+            )
             fix = True
         if len(totals):
-            lines.append(f"  · {TOTALS} {len(totals)} 条必须修改的意见由各单位的数字推出：有关单位的数字改正后自动消失")
+            lines.append(
+                f"  · {TOTALS} {len(totals)} 条必须修改的意见由各单位的数字推出：有关单位的数字改正后自动消失"
+            )
             fix = True
         for message in registers["message"]:
             lines.append(f"  · 登记表有误：{message}——请改正后再运行")
@@ -70,10 +76,15 @@ def next_steps(workspace, year: int, run) -> list[str]:
             lines.append(f"  · {kind}：{shown}")
             fix = True
     if st is not None:
-        chase = [f"未报 {_names(st, st['form'] == '未报')}" if (st["form"] == "未报").any() else "",
-                 f"已报但无法读取 {_names(st, st['form'] == '已报但无法读取')}（请换一种格式重新报送）"
-                 if (st["form"] == "已报但无法读取").any() else "",
-                 f"逾期 {_names(st, st['late'] == '逾期')}（已收到，核实原因）" if (st["late"] == "逾期").any() else ""]
+        chase = [
+            f"未报 {_names(st, st['form'] == '未报')}" if (st["form"] == "未报").any() else "",
+            f"已报但无法读取 {_names(st, st['form'] == '已报但无法读取')}（请换一种格式重新报送）"
+            if (st["form"] == "已报但无法读取").any()
+            else "",
+            f"逾期 {_names(st, st['late'] == '逾期')}（已收到，核实原因）"
+            if (st["late"] == "逾期").any()
+            else "",
+        ]
         chase = [c for c in chase if c]
         if chase:
             lines.append("  · 催报：" + "；".join(chase))
@@ -81,8 +92,10 @@ def next_steps(workspace, year: int, run) -> list[str]:
     if fix:
         lines.append(f"  然后运行：python -m wennuan_lib run --year {year}")
     elif reasons is not None and not scope.sent_dirs():
-        lines.append(f"  书面总结已是定稿：报送后运行 python -m wennuan_lib freeze --year {year}"
-                     " --date <报送日期> 封存")
+        lines.append(
+            f"  书面总结已是定稿：报送后运行 python -m wennuan_lib freeze --year {year}"
+            " --date <报送日期> 封存"
+        )
     elif scope.sent_dirs():
         lines.append("  已封存；数据再有变化时重新运行，结果会说明与封存版本的差异")
     return ["下一步："] + lines if lines else []
@@ -98,7 +111,8 @@ def run_summary(workspace, year: int) -> str:
     empty = int(((log["status"] == "read") & (log["status_label"] != "已读取")).sum())
     lines = [
         f"{year}年处理完成：收件箱共 {len(log)} 个文件",
-        f"  统计表已读取 {counts.get('read', 0)} 份" + (f"（其中 {empty} 份没有读到任何数字）" if empty else "")
+        f"  统计表已读取 {counts.get('read', 0)} 份"
+        + (f"（其中 {empty} 份没有读到任何数字）" if empty else "")
         + f"，书面总结 {counts.get('summary', 0)} 份，"
         f"被替代 {counts.get('superseded', 0)} 份，略过 {counts.get('skipped', 0)} 个，无法读取 {counts.get('rejected', 0)} 个",
     ]
@@ -107,14 +121,18 @@ def run_summary(workspace, year: int) -> str:
     values = _load(run, "values", ["unit", "status", "approx", "corrected"])
     if values is not None:
         status = values["status"].value_counts()
-        lines.append(f"  {values['unit'].nunique()} 个单位的数据：未填 {status.get('missing', 0)} 项，"
-                     f"无法识别 {status.get('unreadable', 0)} 项，表中未找到 {status.get('not_found', 0)} 项，"
-                     f"约数 {int(values['approx'].sum())} 项，已更正 {int(values['corrected'].sum())} 项")
+        lines.append(
+            f"  {values['unit'].nunique()} 个单位的数据：未填 {status.get('missing', 0)} 项，"
+            f"无法识别 {status.get('unreadable', 0)} 项，表中未找到 {status.get('not_found', 0)} 项，"
+            f"约数 {int(values['approx'].sum())} 项，已更正 {int(values['corrected'].sum())} 项"
+        )
     issues = _load(run, "issues")
     if issues is not None:
         open_ = is_open(issues)
-        lines.append(f"  审核意见：必须修改 {int(((issues['severity'] == 'error') & open_).sum())} 条，请核实 "
-                     f"{int(((issues['severity'] == 'warning') & open_).sum())} 条，已豁免 {int((~open_).sum())} 条")
+        lines.append(
+            f"  审核意见：必须修改 {int(((issues['severity'] == 'error') & open_).sum())} 条，请核实 "
+            f"{int(((issues['severity'] == 'warning') & open_).sum())} 条，已豁免 {int((~open_).sum())} 条"
+        )
         audit = _load(run, "audit")
         for row in audit[audit["status"] == "unmatched"].to_dict("records"):
             lines.append(f"  登记表有误：{row['kind']}登记表第{row['line']}行（{row['message']}）")
@@ -133,7 +151,9 @@ def run_summary(workspace, year: int) -> str:
     diff = run / catalog.dataset("sent_diff").path
     if scope.sent_dirs() and diff.exists():
         lines.append("  " + diff.read_text(encoding="utf-8").rstrip().replace("\n", "\n  "))
-    lines.append(f"  数据文件：{scope.root / 'data'}；给人看的：{scope.root / catalog.file_name('review_workbook')}")
+    lines.append(
+        f"  数据文件：{scope.root / 'data'}；给人看的：{scope.root / catalog.file_name('review_workbook')}"
+    )
     lines.append(f"  已执行的笔记本：{scope.root / 'notebooks'}")
     lines += next_steps(workspace, year, run)
     return "\n".join(lines)
@@ -146,14 +166,19 @@ def strict_problems(workspace, year: int) -> list[str]:
     if run is None:
         return [f"{year}年没有完整的运行结果"]
     log = _load(run, "ingest_log")
-    out = [f"{year}年 无法读取：{r['file']}（{r['reason']}）" for r in log[log["status"] == "rejected"].to_dict("records")]
+    out = [
+        f"{year}年 无法读取：{r['file']}（{r['reason']}）"
+        for r in log[log["status"] == "rejected"].to_dict("records")
+    ]
     errors = open_errors(_load(run, "issues"))
     out += [f"{year}年 必须修改：{r['unit']}：{r['message']}" for r in errors.to_dict("records")]
     reasons = freeze.draft_reasons(run)
     if reasons is not None:
         others = reasons[reasons["kind"] != MUST_FIX]
-        out += [f"{year}年 {r['kind']}：" + (f"{r['unit']}：" if r["unit"] else "") + r["message"]
-                for r in others.to_dict("records")]
+        out += [
+            f"{year}年 {r['kind']}：" + (f"{r['unit']}：" if r["unit"] else "") + r["message"]
+            for r in others.to_dict("records")
+        ]
     return out
 
 
@@ -183,13 +208,20 @@ def status_text(workspace, year: int) -> str:
     sent = freeze.check_sent(scope)
     ok, why = manifest.verify(workspace, scope)
     why = [w for w in why if w not in sent]
-    lines.append("  输入与输出：一致" if not why else f"  输入与输出：不一致（{len(why)} 处，运行 verify --year {year} 查看）")
+    lines.append(
+        "  输入与输出：一致"
+        if not why
+        else f"  输入与输出：不一致（{len(why)} 处，运行 verify --year {year} 查看）"
+    )
     lines += [f"    {line}" for line in why[:3]] + (["    ……"] if len(why) > 3 else [])
     if scope.sent_dirs():
         lines.append("  已报送的版本：完好" if not sent else "  已报送的版本有问题：")
         lines += [f"    {line}" for line in sent]
     steps = next_steps(workspace, year, run)
     if why:  # the inputs changed since the run: its findings are out of date until it runs again
-        steps = ["下一步：", f"  输入文件自上次运行以来有变化：先运行 python -m wennuan_lib run --year {year}"]
+        steps = [
+            "下一步：",
+            f"  输入文件自上次运行以来有变化：先运行 python -m wennuan_lib run --year {year}",
+        ]
     lines += steps
     return "\n".join(lines)

@@ -28,7 +28,10 @@ TOTALS = "全市合计"
 
 # Checks on single blanks, with their ids.
 MISSING_ID, UNREADABLE_ID, NOT_FOUND_ID, APPROX_ID, AUDIT_ID = "N01", "N02", "N03", "N04", "A01"
-REVISED_ID, DATE_ID = "R01", "D01"  # a blank read from a Word revision; a form's 填报日期 unreadable or out of range
+REVISED_ID, DATE_ID = (
+    "R01",
+    "D01",
+)  # a blank read from a Word revision; a form's 填报日期 unreadable or out of range
 EMPTY_ID, FORM_YEAR_ID = "E01", "F01"  # per unit: nothing filled at all; another year's form
 SUMMARY_ID = "T01"  # a figure the unit's 书面总结 states differs from its form (summary_check)
 ABSENT_RX = re.compile("^" + re.escape(ABSENT_NOTE).replace(re.escape("{year}"), r"\d{4}") + "$")
@@ -48,7 +51,17 @@ ACTIONS = {
     FORM_YEAR_ID: "请用本年度下发的表式重新填报",
     SUMMARY_ID: "请核实哪个数字正确：统计表有误的，请修改后重新报送；书面总结有误的，请更正书面总结",
 }
-FINDING_COLUMNS = ["unit", "unit_type", "item", "items", "rule", "check_type", "severity", "message", "action"]
+FINDING_COLUMNS = [
+    "unit",
+    "unit_type",
+    "item",
+    "items",
+    "rule",
+    "check_type",
+    "severity",
+    "message",
+    "action",
+]
 
 TERM = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*\*\s*)?(\d\d[A-Z]?\.\d)\s*$")
 
@@ -110,7 +123,9 @@ def _side_value(terms, values: dict) -> Decimal:
 def unit_dicts(values: pd.DataFrame) -> dict[str, dict[str, Decimal | None]]:
     """{unit: {code: value or None}} from a values table (value in force as text)."""
     out: dict[str, dict[str, Decimal | None]] = {}
-    for unit, code, value in zip(values["unit"].tolist(), values["item"].tolist(), values["value"].tolist(), strict=True):
+    for unit, code, value in zip(
+        values["unit"].tolist(), values["item"].tolist(), values["value"].tolist(), strict=True
+    ):
         out.setdefault(unit, {})[code] = to_decimal(value)
     return out
 
@@ -127,9 +142,17 @@ def open_errors(issues: pd.DataFrame) -> pd.DataFrame:
 
 def make_finding(unit, unit_type, items, rule, check_type, severity, message, action) -> dict:
     items = list(items)
-    return {"unit": unit, "unit_type": unit_type, "item": items[0] if items else "", "items": "|".join(items),
-            "rule": rule, "check_type": CHECK_TYPES[check_type], "severity": severity, "message": message,
-            "action": action}
+    return {
+        "unit": unit,
+        "unit_type": unit_type,
+        "item": items[0] if items else "",
+        "items": "|".join(items),
+        "rule": rule,
+        "check_type": CHECK_TYPES[check_type],
+        "severity": severity,
+        "message": message,
+        "action": action,
+    }
 
 
 def compile_rules(form: Form) -> list[tuple[Rule, Check, list[str], Decimal]]:
@@ -142,7 +165,9 @@ def compile_rules(form: Form) -> list[tuple[Rule, Check, list[str], Decimal]]:
     return out
 
 
-def check_form_rules(unit: str, unit_type: str, vals: dict, form: Form, compiled: list | None = None) -> list[dict]:
+def check_form_rules(
+    unit: str, unit_type: str, vals: dict, form: Form, compiled: list | None = None
+) -> list[dict]:
     """The form's own rules (part ≤ whole, sums, pairs, plausibility) on one set of figures."""
     say = Describer(form)
     findings = []
@@ -158,19 +183,36 @@ def check_form_rules(unit: str, unit_type: str, vals: dict, form: Form, compiled
         if ok:
             continue
         message = rule.message.format(left=say.side(check.left, vals), right=say.side(check.right, vals))
-        findings.append(make_finding(unit, unit_type, check.codes, rule.id, rule.kind, rule.severity, message,
-                                     ACTIONS[rule.kind]))
+        findings.append(
+            make_finding(
+                unit, unit_type, check.codes, rule.id, rule.kind, rule.severity, message, ACTIONS[rule.kind]
+            )
+        )
     mph = form.policy.money_per_household
     if mph:
         num, den = vals.get(mph.numerator), vals.get(mph.denominator)
         if num is not None and den:
             ratio = num * Decimal(mph.factor) / den
             if not (Decimal(mph.low) <= ratio <= Decimal(mph.high)):
-                message = mph.message.format(ratio=format_value(ratio.quantize(Decimal(1))),
-                                             left=say.item(mph.numerator, num), right=say.item(mph.denominator, den),
-                                             low=mph.low, high=mph.high)
-                findings.append(make_finding(unit, unit_type, [mph.numerator, mph.denominator], mph.id, "soft",
-                                             mph.severity, message, ACTIONS["soft"]))
+                message = mph.message.format(
+                    ratio=format_value(ratio.quantize(Decimal(1))),
+                    left=say.item(mph.numerator, num),
+                    right=say.item(mph.denominator, den),
+                    low=mph.low,
+                    high=mph.high,
+                )
+                findings.append(
+                    make_finding(
+                        unit,
+                        unit_type,
+                        [mph.numerator, mph.denominator],
+                        mph.id,
+                        "soft",
+                        mph.severity,
+                        message,
+                        ACTIONS["soft"],
+                    )
+                )
     return findings
 
 
@@ -184,38 +226,100 @@ def check_blanks(values: pd.DataFrame, form: Form) -> list[dict]:
     for unit in dict.fromkeys(values["unit"]):
         if unit in empty:
             rows = values[values["unit"] == unit]
-            findings.append(make_finding(unit, rows["unit_type"].iloc[0], [], EMPTY_ID, "hard", ERROR,
-                                         f"统计表全部未填：{len(rows)}项中没有一项填了数字", ACTIONS[EMPTY_ID]))
+            findings.append(
+                make_finding(
+                    unit,
+                    rows["unit_type"].iloc[0],
+                    [],
+                    EMPTY_ID,
+                    "hard",
+                    ERROR,
+                    f"统计表全部未填：{len(rows)}项中没有一项填了数字",
+                    ACTIONS[EMPTY_ID],
+                )
+            )
     revised = values["revised"].astype(bool) if "revised" in values else pd.Series(False, index=values.index)
     if "corrected" in values:  # the analyst's correction settles what the revision said
         revised &= ~values["corrected"].astype(bool)
-    notable = ((values["status"] != "ok") | values["approx"].astype(bool) | revised) & ~values["unit"].isin(empty)
+    notable = ((values["status"] != "ok") | values["approx"].astype(bool) | revised) & ~values["unit"].isin(
+        empty
+    )
     if "note" in values:
         notable &= ~values["note"].fillna("").str.match(ABSENT_RX)
-    for row, was_revised in zip(values[notable].itertuples(index=False), revised[notable].tolist(), strict=True):
+    for row, was_revised in zip(
+        values[notable].itertuples(index=False), revised[notable].tolist(), strict=True
+    ):
         code = row.item
         label = f"{code} {form.item(code).label}"
         approx = bool(row.approx)
         if was_revised:
             shown = row.raw_text.strip() or "（空白）"
-            findings.append(make_finding(row.unit, row.unit_type, [code], REVISED_ID, "soft", WARNING,
-                                         f"{label} 填的「{shown}」来自Word修订（报送的文件中修订未接受），"
-                                         "已按修订后的文字读取", ACTIONS[REVISED_ID]))
+            findings.append(
+                make_finding(
+                    row.unit,
+                    row.unit_type,
+                    [code],
+                    REVISED_ID,
+                    "soft",
+                    WARNING,
+                    f"{label} 填的「{shown}」来自Word修订（报送的文件中修订未接受），已按修订后的文字读取",
+                    ACTIONS[REVISED_ID],
+                )
+            )
         if row.status == "missing":
-            findings.append(make_finding(row.unit, row.unit_type, [code], MISSING_ID, "soft", WARNING,
-                                     f"{label} 未填", ACTIONS[MISSING_ID]))
+            findings.append(
+                make_finding(
+                    row.unit,
+                    row.unit_type,
+                    [code],
+                    MISSING_ID,
+                    "soft",
+                    WARNING,
+                    f"{label} 未填",
+                    ACTIONS[MISSING_ID],
+                )
+            )
         elif row.status == "unreadable":
-            findings.append(make_finding(row.unit, row.unit_type, [code], UNREADABLE_ID, "hard", ERROR,
-                                     f"{label} 填的是「{row.raw_text.strip()}」，无法识别为数字（{row.note}）",
-                                     ACTIONS[UNREADABLE_ID]))
+            findings.append(
+                make_finding(
+                    row.unit,
+                    row.unit_type,
+                    [code],
+                    UNREADABLE_ID,
+                    "hard",
+                    ERROR,
+                    f"{label} 填的是「{row.raw_text.strip()}」，无法识别为数字（{row.note}）",
+                    ACTIONS[UNREADABLE_ID],
+                )
+            )
         elif row.status == "not_found":
             why = row.note if row.note and row.note != "表中未找到这一句，可能被删改" else "这一句可能被删改"
-            findings.append(make_finding(row.unit, row.unit_type, [code], NOT_FOUND_ID, "hard", ERROR,
-                                     f"{label} 在表中未找到（{why}）", ACTIONS[NOT_FOUND_ID]))
+            findings.append(
+                make_finding(
+                    row.unit,
+                    row.unit_type,
+                    [code],
+                    NOT_FOUND_ID,
+                    "hard",
+                    ERROR,
+                    f"{label} 在表中未找到（{why}）",
+                    ACTIONS[NOT_FOUND_ID],
+                )
+            )
         elif approx:
-            findings.append(make_finding(row.unit, row.unit_type, [code], APPROX_ID, "soft", WARNING,
-                                     f"{label} 填的是约数「{row.raw_text.strip()}」，暂按 "
-                                     f"{say.amount(code, to_decimal(row.value))} 统计", ACTIONS[APPROX_ID]))
+            findings.append(
+                make_finding(
+                    row.unit,
+                    row.unit_type,
+                    [code],
+                    APPROX_ID,
+                    "soft",
+                    WARNING,
+                    f"{label} 填的是约数「{row.raw_text.strip()}」，暂按 "
+                    f"{say.amount(code, to_decimal(row.value))} 统计",
+                    ACTIONS[APPROX_ID],
+                )
+            )
     return findings
 
 
@@ -227,17 +331,27 @@ def check_dates(submissions: pd.DataFrame) -> list[dict]:
     findings = []
     for row in submissions[submissions["date_problem"].astype(str) != ""].itertuples(index=False):
         fate = "（该文件已被替代）" if row.status == "superseded" else ""
-        findings.append(make_finding(row.unit, row.unit_type, [], DATE_ID, "soft", WARNING,
-                                     f"报送文件「{row.file}」{fate}的{row.date_problem}，未作为判断哪份报送最新的依据",
-                                     ACTIONS[DATE_ID]))
+        findings.append(
+            make_finding(
+                row.unit,
+                row.unit_type,
+                [],
+                DATE_ID,
+                "soft",
+                WARNING,
+                f"报送文件「{row.file}」{fate}的{row.date_problem}，未作为判断哪份报送最新的依据",
+                ACTIONS[DATE_ID],
+            )
+        )
     return findings
 
 
 def check_form_year(submissions: pd.DataFrame, values: pd.DataFrame, form: Form) -> list[dict]:
     """A unit whose form in force is another year's (read through that year's form file): must fix (F01)."""
     findings = []
-    in_force = submissions[(submissions["status"] == "read") & ~submissions["form_year"].astype(str).isin(
-        ["", form.form])]
+    in_force = submissions[
+        (submissions["status"] == "read") & ~submissions["form_year"].astype(str).isin(["", form.form])
+    ]
     for row in in_force.itertuples(index=False):
         year = str(row.form_year)
         mine = values[values["unit"] == row.unit]
@@ -245,10 +359,18 @@ def check_form_year(submissions: pd.DataFrame, values: pd.DataFrame, form: Form)
         absent = [c for c, note in zip(mine["item"], notes, strict=True) if ABSENT_RX.match(note)]
         message = f"使用了{year}年的表式（文件「{row.file}」），已按项目对应到{form.form}年的表式"
         if absent:
-            message += "；" + ABSENT_NOTE.format(year=year).removesuffix("此项") + "：" + "、".join(
-                f"{c} {form.item(c).label}" for c in absent) + "，请补报"
-        findings.append(make_finding(row.unit, row.unit_type, absent, FORM_YEAR_ID, "hard", ERROR, message,
-                                     ACTIONS[FORM_YEAR_ID]))
+            message += (
+                "；"
+                + ABSENT_NOTE.format(year=year).removesuffix("此项")
+                + "："
+                + "、".join(f"{c} {form.item(c).label}" for c in absent)
+                + "，请补报"
+            )
+        findings.append(
+            make_finding(
+                row.unit, row.unit_type, absent, FORM_YEAR_ID, "hard", ERROR, message, ACTIONS[FORM_YEAR_ID]
+            )
+        )
     return findings
 
 
@@ -292,8 +414,9 @@ def _as_wan(typed: Decimal) -> str:
 
 def _slip_message(spec, say: Describer, code: str, typed: Decimal, times: Decimal) -> str:
     label = f"{code} {say.form.item(code).label}"
-    return spec.message.format(item=label, typed=format_value(typed), wan=_as_wan(typed),
-                               left=say.item(code, typed), times=times)
+    return spec.message.format(
+        item=label, typed=format_value(typed), wan=_as_wan(typed), left=say.item(code, typed), times=times
+    )
 
 
 def check_yuan_slips(units: dict, types: dict, form: Form) -> list[dict]:
@@ -313,18 +436,36 @@ def check_yuan_slips(units: dict, types: dict, form: Form) -> list[dict]:
                 others = peers(unit)
                 if others and r >= threshold * others:
                     times = (r / others).quantize(Decimal(1))
-                    findings.append(make_finding(unit, types.get(unit, ""), [code, chk.per], spec.id, "soft",
-                                                 spec.severity, _slip_message(spec, say, code, units[unit][code],
-                                                                              times), ACTIONS["yuan"]))
+                    findings.append(
+                        make_finding(
+                            unit,
+                            types.get(unit, ""),
+                            [code, chk.per],
+                            spec.id,
+                            "soft",
+                            spec.severity,
+                            _slip_message(spec, say, code, units[unit][code], times),
+                            ACTIONS["yuan"],
+                        )
+                    )
         else:
             total_code = chk.share_of
             for unit, vals in units.items():
                 v, total = vals.get(code), vals.get(total_code)
                 if v and total and v >= total * threshold / 10:
                     message = _slip_message(spec, say, code, v, (v / total).quantize(Decimal(1)))
-                    findings.append(make_finding(unit, types.get(unit, ""), [code, total_code], spec.id, "soft",
-                                                 spec.severity, message + f"（同表 {say.item(total_code, total)}）",
-                                                 ACTIONS["yuan"]))
+                    findings.append(
+                        make_finding(
+                            unit,
+                            types.get(unit, ""),
+                            [code, total_code],
+                            spec.id,
+                            "soft",
+                            spec.severity,
+                            message + f"（同表 {say.item(total_code, total)}）",
+                            ACTIONS["yuan"],
+                        )
+                    )
     return findings
 
 
@@ -341,7 +482,12 @@ def check_magnitude(units: dict, types: dict, form: Form) -> list[dict]:
         filled = sorted((v, u) for u, vals in units.items() if (v := vals.get(code)) is not None and v > 0)
         if len(filled) < max(2, spec.min_units + 1):
             continue
-        (low1, low_unit), (low2, _), (high2, _), (high1, high_unit) = filled[0], filled[1], filled[-2], filled[-1]
+        (low1, low_unit), (low2, _), (high2, _), (high1, high_unit) = (
+            filled[0],
+            filled[1],
+            filled[-2],
+            filled[-1],
+        )
         for v, unit in filled:
             top = high2 if unit == high_unit else high1
             bottom = low2 if unit == low_unit else low1
@@ -351,10 +497,20 @@ def check_magnitude(units: dict, types: dict, form: Form) -> list[dict]:
                 bound, peer, times = "最小值", bottom, f"1/{_sig(bottom / v)}"
             else:
                 continue
-            findings.append(make_finding(unit, types.get(unit, ""), [code], spec.id, "soft", spec.severity,
-                                         spec.message.format(left=say.item(code, v), bound=bound,
-                                                             peer=say.amount(code, peer), times=times),
-                                         ACTIONS["soft"]))
+            findings.append(
+                make_finding(
+                    unit,
+                    types.get(unit, ""),
+                    [code],
+                    spec.id,
+                    "soft",
+                    spec.severity,
+                    spec.message.format(
+                        left=say.item(code, v), bound=bound, peer=say.amount(code, peer), times=times
+                    ),
+                    ACTIONS["soft"],
+                )
+            )
     return findings
 
 
@@ -374,14 +530,24 @@ def check_peers(units: dict, types: dict, form: Form) -> list[dict]:
             med = peers(unit)
             if not med or x <= 0 or med / factor <= x <= med * factor:
                 continue
-            findings.append(make_finding(unit, types.get(unit, ""), [r.num, r.den], spec.id, "soft",
-                                         spec.severity, spec.message.format(
-                                             label=r.label, ratio=_sig(x), median=_sig(med), times=_sig(x / med)),
-                                         ACTIONS["soft"]))
+            findings.append(
+                make_finding(
+                    unit,
+                    types.get(unit, ""),
+                    [r.num, r.den],
+                    spec.id,
+                    "soft",
+                    spec.severity,
+                    spec.message.format(label=r.label, ratio=_sig(x), median=_sig(med), times=_sig(x / med)),
+                    ACTIONS["soft"],
+                )
+            )
     return findings
 
 
-def check_history(units: dict, types: dict, previous: dict, form: Form, previous_year: int | None) -> list[dict]:
+def check_history(
+    units: dict, types: dict, previous: dict, form: Form, previous_year: int | None
+) -> list[dict]:
     """Change against the unit's own previous year beyond ±max_change, above a floor. A percentage only when
     both years are plausible beside each other: when one is more than `far` times the other (a figure typed in
     元, this year or last), the message says they differ widely and asks about the measure instead."""
@@ -407,27 +573,50 @@ def check_history(units: dict, types: dict, previous: dict, form: Form, previous
             if far is not None and now > 0 and (now >= far * then or then >= far * now):
                 message = spec.far_message.format(left=left, previous=earlier)
             else:
-                message = spec.message.format(left=left, previous=earlier, direction="增长" if change > 0 else "下降",
-                                              pct=f"{abs(change) * 100:.1f}%")
-            findings.append(make_finding(unit, types.get(unit, ""), [code], spec.id, "history", spec.severity,
-                                         message, ACTIONS["history"]))
+                message = spec.message.format(
+                    left=left,
+                    previous=earlier,
+                    direction="增长" if change > 0 else "下降",
+                    pct=f"{abs(change) * 100:.1f}%",
+                )
+            findings.append(
+                make_finding(
+                    unit,
+                    types.get(unit, ""),
+                    [code],
+                    spec.id,
+                    "history",
+                    spec.severity,
+                    message,
+                    ACTIONS["history"],
+                )
+            )
     return findings
 
 
 def _explain_total(finding: dict, units: dict) -> dict:
     """A rule that fails on the city totals often fails because some units left a part blank."""
     codes = finding["items"].split("|")
-    gaps = [u for u, vals in units.items() if any(vals.get(c) is None for c in codes)
-            and any(vals.get(c) is not None for c in codes)]
+    gaps = [
+        u
+        for u, vals in units.items()
+        if any(vals.get(c) is None for c in codes) and any(vals.get(c) is not None for c in codes)
+    ]
     if gaps:
         names = "、".join(gaps[:5]) + ("等" if len(gaps) > 5 else "")
         finding["message"] += f"（{len(gaps)}个单位只填了其中部分项目：{names}，合计数因此不平）"
     return finding
 
 
-def check_all(values: pd.DataFrame, form: Form, previous: pd.DataFrame | None = None,
-              previous_year: int | None = None, totals: dict | None = None,
-              submissions: pd.DataFrame | None = None, more: list[dict] | None = None) -> pd.DataFrame:
+def check_all(
+    values: pd.DataFrame,
+    form: Form,
+    previous: pd.DataFrame | None = None,
+    previous_year: int | None = None,
+    totals: dict | None = None,
+    submissions: pd.DataFrame | None = None,
+    more: list[dict] | None = None,
+) -> pd.DataFrame:
     """Every finding for every unit in `values` (and for the city totals when given; and, when ingest's
     `submissions` are given, the form each unit used and its 填报日期), with `more` findings made elsewhere
     (summary_check) sorted in among them."""

@@ -25,8 +25,15 @@ from pathlib import Path
 from . import catalog
 
 STAGING_MARK = ".staging"
-RUN_OWN = tuple(catalog.dataset(n).path.split("/")[0] for n in ("run_record", "run_log"))  # inside the run only
-LEGACY = ("data", "report", "feedback", "notebooks")  # what an older version wrote straight into outputs/<year>/
+RUN_OWN = tuple(
+    catalog.dataset(n).path.split("/")[0] for n in ("run_record", "run_log")
+)  # inside the run only
+LEGACY = (
+    "data",
+    "report",
+    "feedback",
+    "notebooks",
+)  # what an older version wrote straight into outputs/<year>/
 FAILED_SUFFIX = "-未完成"
 
 
@@ -70,7 +77,11 @@ class Scope:
     def sent_dirs(self) -> list[Path]:
         """The copies `freeze` kept of what was sent, oldest first."""
         root = self.folder("sent")
-        return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
+        return (
+            sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+            if root.is_dir()
+            else []
+        )
 
     # --- lock -----------------------------------------------------------------------------------------------
 
@@ -98,7 +109,9 @@ class Scope:
                             break
                         except OSError:
                             if time.monotonic() - start > timeout:
-                                raise LockTimeout(f"{self.label}正由另一个运行处理（{holder}），等待超时") from None
+                                raise LockTimeout(
+                                    f"{self.label}正由另一个运行处理（{holder}），等待超时"
+                                ) from None
                             time.sleep(0.2)
                 progress(f"另一个运行已结束，继续处理{self.label}")
             note = f"进程 {os.getpid()}，开始于 {dt.datetime.now():%Y-%m-%d %H:%M:%S}"
@@ -190,8 +203,12 @@ class Scope:
                 os.symlink(target, tmp)
                 os.replace(tmp, link)
         for link in self.root.iterdir():  # shortcuts to what the current run no longer has
-            if link.is_symlink() and link.name not in names and link.name != self.layout.current \
-                    and os.readlink(link).startswith(self.layout.current + os.sep):
+            if (
+                link.is_symlink()
+                and link.name not in names
+                and link.name != self.layout.current
+                and os.readlink(link).startswith(self.layout.current + os.sep)
+            ):
                 link.unlink()
 
     def copy_from_current(self, run_dir: Path, paths: list[str]) -> None:

@@ -17,14 +17,44 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 # The kinds a file can be; readers.read dispatches on them.
 DOCX, XLSX, WORD97, EXCEL97, RTF, PDF, ARCHIVE, RAR, SEVENZ, IMAGE, ENCRYPTED, OOXML_OTHER, UNKNOWN = (
-    "docx", "xlsx", "word97", "excel97", "rtf", "pdf", "zip", "rar", "7z", "image", "encrypted", "ooxml", "unknown")
-KIND_LABELS = {DOCX: "Word文档（.docx）", XLSX: "Excel工作簿（.xlsx）", WORD97: "Word 97-2003文档（.doc）",
-               EXCEL97: "Excel 97-2003工作簿（.xls）", RTF: "RTF文档", PDF: "PDF文件", ARCHIVE: "zip压缩包",
-               RAR: "rar压缩包", SEVENZ: "7z压缩包", IMAGE: "图片"}
+    "docx",
+    "xlsx",
+    "word97",
+    "excel97",
+    "rtf",
+    "pdf",
+    "zip",
+    "rar",
+    "7z",
+    "image",
+    "encrypted",
+    "ooxml",
+    "unknown",
+)
+KIND_LABELS = {
+    DOCX: "Word文档（.docx）",
+    XLSX: "Excel工作簿（.xlsx）",
+    WORD97: "Word 97-2003文档（.doc）",
+    EXCEL97: "Excel 97-2003工作簿（.xls）",
+    RTF: "RTF文档",
+    PDF: "PDF文件",
+    ARCHIVE: "zip压缩包",
+    RAR: "rar压缩包",
+    SEVENZ: "7z压缩包",
+    IMAGE: "图片",
+}
 # The extensions under which each kind is expected; another extension is worth a word in the log.
-USUAL_SUFFIXES = {DOCX: {".docx", ".docm", ".dotx", ".wps"}, XLSX: {".xlsx", ".xlsm", ".xltx", ".et"},
-                  WORD97: {".doc", ".wps", ".dot"}, EXCEL97: {".xls", ".et", ".xlt"}, RTF: {".rtf", ".doc"},
-                  PDF: {".pdf"}, ARCHIVE: {".zip"}, RAR: {".rar"}, SEVENZ: {".7z"}}
+USUAL_SUFFIXES = {
+    DOCX: {".docx", ".docm", ".dotx", ".wps"},
+    XLSX: {".xlsx", ".xlsm", ".xltx", ".et"},
+    WORD97: {".doc", ".wps", ".dot"},
+    EXCEL97: {".xls", ".et", ".xlt"},
+    RTF: {".rtf", ".doc"},
+    PDF: {".pdf"},
+    ARCHIVE: {".zip"},
+    RAR: {".rar"},
+    SEVENZ: {".7z"},
+}
 OFFICE_SUFFIXES = {".docx", ".docm", ".doc", ".wps", ".xlsx", ".xlsm", ".xls", ".et", ".rtf"}
 WORD_SUFFIXES = {".doc", ".docx", ".docm", ".wps", ".rtf", ".dot", ".dotx"}
 EXCEL_SUFFIXES = {".xls", ".xlsx", ".xlsm", ".et", ".xlt", ".xltx"}
@@ -40,7 +70,9 @@ def kind(path: Path) -> str:
     if size == 0:
         raise ReadError("文件是空的（0字节），请单位重新发送")
     if size > config.MAX_FILE_BYTES:
-        raise ReadError(f"文件有 {size // 2**20} MB，超过上限 {config.MAX_FILE_BYTES // 2**20} MB，不像是统计表，请核实")
+        raise ReadError(
+            f"文件有 {size // 2**20} MB，超过上限 {config.MAX_FILE_BYTES // 2**20} MB，不像是统计表，请核实"
+        )
     with path.open("rb") as fh:
         head = fh.read(16)
     if head.startswith(OLE_MAGIC):

@@ -97,7 +97,9 @@ class StepContext:
         return out
 
     def cache(self, namespace: str, *code_modules: str):
-        return Artifacts(self.scope.folder("cache"), namespace, code_hash(*code_modules) if code_modules else "")
+        return Artifacts(
+            self.scope.folder("cache"), namespace, code_hash(*code_modules) if code_modules else ""
+        )
 
     def progress(self, message: str, done: int | None = None, total: int | None = None) -> None:
         progress.report(message, done, total)

@@ -67,18 +67,18 @@ def _nfkc(text: str) -> str:
 def _clause_end(text: str) -> str:
     """The words after the last delimiter."""
     cut = max(text.rfind(d) for d in DELIMS)
-    return text[cut + 1:]
+    return text[cut + 1 :]
 
 
 def _clause_start(text: str) -> str:
     cuts = [i for i in (text.find(d) for d in DELIMS) if i >= 0]
-    return text[:min(cuts)] if cuts else text
+    return text[: min(cuts)] if cuts else text
 
 
 def _variants(words: str, leads: bool, tails: bool) -> set[str]:
     out = {words}
     if leads:
-        out |= {words[len(w):] for w in LEAD_WORDS if words.startswith(w)}
+        out |= {words[len(w) :] for w in LEAD_WORDS if words.startswith(w)}
     if tails:
         out |= {w[: -len(t)] for w in list(out) for t in TAIL_WORDS if w.endswith(t)}
         out |= {re.sub(r"\([^)]*\)$", "", w) for w in list(out)}
@@ -122,8 +122,10 @@ def cues(form: Form) -> dict[str, tuple[Cue, ...]]:
 
 def _pattern(form: Form) -> re.Pattern:
     words = sorted({m for item in form.items for m in measures(item)}, key=len, reverse=True)
-    return re.compile(rf"(?P<pre>(?:{_PRE})*)(?P<num>{_NUMBER})(?P<wan>万)?(?P<more>余|多)?"
-                      rf"(?P<measure>{'|'.join(map(re.escape, words))})(?!次)(?P<around>左右|以上)?")
+    return re.compile(
+        rf"(?P<pre>(?:{_PRE})*)(?P<num>{_NUMBER})(?P<wan>万)?(?P<more>余|多)?"
+        rf"(?P<measure>{'|'.join(map(re.escape, words))})(?!次)(?P<around>左右|以上)?"
+    )
 
 
 def _precision(num: str, wan: bool, measure: str, money: bool) -> Decimal:
@@ -149,12 +151,15 @@ def read_summary(text: str, form: Form, index: dict[str, tuple[Cue, ...]] | None
     out = []
     for m in _pattern(form).finditer(text):
         measure = "万元" if m["wan"] and m["measure"] == "元" else m["measure"]
-        before, rest = text[:m.start()], text[m.end():]
+        before, rest = text[: m.start()], text[m.end() :]
         clause = _clause_end(before)
         if any(w in clause for w in OTHER_YEAR):
             continue
-        hits = [c for c in by_measure.get(measure, ())
-                if (rest.startswith(c.words) if c.after else before.endswith(c.words))]
+        hits = [
+            c
+            for c in by_measure.get(measure, ())
+            if (rest.startswith(c.words) if c.after else before.endswith(c.words))
+        ]
         if not hits:
             continue
         longest = {code for c in hits if len(c.words) == len(hits[0].words) for code in c.codes}
@@ -165,12 +170,19 @@ def read_summary(text: str, form: Form, index: dict[str, tuple[Cue, ...]] | None
         parsed = parse_blank(m.group(0), money=item.is_money)
         if parsed.status != OK or parsed.value is None:
             continue
-        more = ("at_least" if (m["more"] or m["around"] == "以上") else
-                "at_most" if "近" in m["pre"] else "")
+        more = "at_least" if (m["more"] or m["around"] == "以上") else "at_most" if "近" in m["pre"] else ""
         start = m.start() - min(len(clause), 24)
         end = m.end() + (len(cue.words) if cue.after else 0)
-        out.append(Stated(item.code, parsed.value, parsed.approx,
-                          _precision(m["num"], bool(m["wan"]), m["measure"], item.is_money), more, text[start:end]))
+        out.append(
+            Stated(
+                item.code,
+                parsed.value,
+                parsed.approx,
+                _precision(m["num"], bool(m["wan"]), m["measure"], item.is_money),
+                more,
+                text[start:end],
+            )
+        )
     return out
 
 
@@ -213,17 +225,39 @@ def check(summaries: pd.DataFrame, values: pd.DataFrame, form: Form) -> tuple[pd
                 continue
             where = f"「{row['file']}」{row['location']}"
             result = verdict(st, form_value)
-            rows.append({"unit": unit, "item": st.code, "label": form.item(st.code).label,
-                         "form_value": format_value(form_value), "summary_value": format_value(st.value),
-                         "approx": st.approx, "summary_text": st.snippet, "summary_file": file,
-                         "form_location": where, "verdict": result})
+            rows.append(
+                {
+                    "unit": unit,
+                    "item": st.code,
+                    "label": form.item(st.code).label,
+                    "form_value": format_value(form_value),
+                    "summary_value": format_value(st.value),
+                    "approx": st.approx,
+                    "summary_text": st.snippet,
+                    "summary_file": file,
+                    "form_location": where,
+                    "verdict": result,
+                }
+            )
             key = (unit, st.code, file, st.value)
             if result != DISAGREE or key in seen:
                 continue
             seen.add(key)
             filled = "更正后为" if bool(row.get("corrected", False)) else "填的是"
-            message = (f"{st.code} {form.item(st.code).label}：统计表{filled} {say.amount(st.code, form_value)}"
-                       f"（{where}），书面总结材料「{file}」中写的是「{st.snippet}」，两者不一致")
-            findings.append(make_finding(unit, row["unit_type"], [st.code], SUMMARY_ID, "soft", WARNING, message,
-                                         ACTIONS[SUMMARY_ID]))
+            message = (
+                f"{st.code} {form.item(st.code).label}：统计表{filled} {say.amount(st.code, form_value)}"
+                f"（{where}），书面总结材料「{file}」中写的是「{st.snippet}」，两者不一致"
+            )
+            findings.append(
+                make_finding(
+                    unit,
+                    row["unit_type"],
+                    [st.code],
+                    SUMMARY_ID,
+                    "soft",
+                    WARNING,
+                    message,
+                    ACTIONS[SUMMARY_ID],
+                )
+            )
     return pd.DataFrame(rows, columns=columns), findings

@@ -47,8 +47,13 @@ def date_validation(form: Form) -> DataValidation:
     example = f"{form.form}-01-15" if form.form.isdigit() else "2013-01-15"
     if form.form.isdigit():
         year = int(form.form)
-        dv = DataValidation(type="date", operator="between", formula1=f"DATE({year - 1},1,1)",
-                            formula2=f"DATE({year},12,31)", allow_blank=True)
+        dv = DataValidation(
+            type="date",
+            operator="between",
+            formula1=f"DATE({year - 1},1,1)",
+            formula2=f"DATE({year},12,31)",
+            allow_blank=True,
+        )
     else:
         dv = DataValidation(type="date", operator="greaterThan", formula1="DATE(2000,1,1)", allow_blank=True)
     dv.showInputMessage = dv.showErrorMessage = True
@@ -82,9 +87,17 @@ def _label(cell, text, font=FONT, align=WRAP) -> None:
     cell.alignment = align
 
 
-def build(form: Form, *, values: dict | None = None, header: dict | None = None, sheet_title: str = "统计表",
-          inserted_rows: dict[int, str] | None = None, remark_column: bool = False, sample: bool = False,
-          draft: bool = False) -> Workbook:
+def build(
+    form: Form,
+    *,
+    values: dict | None = None,
+    header: dict | None = None,
+    sheet_title: str = "统计表",
+    inserted_rows: dict[int, str] | None = None,
+    remark_column: bool = False,
+    sample: bool = False,
+    draft: bool = False,
+) -> Workbook:
     """The workbook of `form`, with `values` (code → number or text) and `header`
     (unit/date/person/phone) filled in when given. `draft`: the city's summary form while the report is a draft —
     （草稿） in the title row and 草稿 in every printed page's header and footer.
@@ -115,8 +128,12 @@ def build(form: Form, *, values: dict | None = None, header: dict | None = None,
         wb.defined_names[n] = DefinedName(n, attr_text=_ref(ws, cell))
 
     hdr = {h.key: h for h in form.header}
-    spots = {"unit": (2, 1, 3, c0 + 2), "date": (2, c0 + 4, c0 + 5, c0 + 6),
-             "person": (3, 1, 3, c0 + 2), "phone": (3, c0 + 4, c0 + 5, c0 + 6)}
+    spots = {
+        "unit": (2, 1, 3, c0 + 2),
+        "date": (2, c0 + 4, c0 + 5, c0 + 6),
+        "person": (3, 1, 3, c0 + 2),
+        "phone": (3, c0 + 4, c0 + 5, c0 + 6),
+    }
     for key, (r, c_label, c_in, c_end) in spots.items():
         h = hdr[key]
         _label(ws.cell(r, c_label), h.label + "：", BOLD, Alignment(horizontal="right", vertical="center"))
@@ -135,7 +152,9 @@ def build(form: Form, *, values: dict | None = None, header: dict | None = None,
         name(h.name, cell)
 
     r = 4
-    for k, text in enumerate(["序号", "项目"] + (["备注"] if remark_column else []) + ["内容（在黄色格内填写）"]):
+    for k, text in enumerate(
+        ["序号", "项目"] + (["备注"] if remark_column else []) + ["内容（在黄色格内填写）"]
+    ):
         _label(ws.cell(r, k + 1), text, BOLD, CENTER)
     ws.merge_cells(start_row=r, start_column=c0, end_row=r, end_column=last_col)
 
@@ -187,8 +206,16 @@ def build(form: Form, *, values: dict | None = None, header: dict | None = None,
     for n, v in zip(META_NAMES, (form.form, form.version), strict=True):
         wb.defined_names[n] = DefinedName(n, attr_text=f'"{v}"')
     # Labels locked; units may still insert rows and columns (e.g. a remark column).
-    ws.protection = SheetProtection(sheet=True, formatCells=False, formatRows=False, formatColumns=False,
-                                    insertRows=False, insertColumns=False, deleteRows=True, deleteColumns=True)
+    ws.protection = SheetProtection(
+        sheet=True,
+        formatCells=False,
+        formatRows=False,
+        formatColumns=False,
+        insertRows=False,
+        insertColumns=False,
+        deleteRows=True,
+        deleteColumns=True,
+    )
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
@@ -237,11 +264,16 @@ def normalize_zip(data: bytes, macro_enabled: bool = False) -> bytes:
         for info in src.infolist():
             body = src.read(info.filename)
             if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
-                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                              rb"\g<1>2000-01-01T00:00:00Z\g<2>", body)
+                body = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>2000-01-01T00:00:00Z\g<2>",
+                    body,
+                )
             if macro_enabled and info.filename == "[Content_Types].xml":
-                body = body.replace(b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-                                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
+                body = body.replace(
+                    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+                )
             zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o644 << 16

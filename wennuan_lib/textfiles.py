@@ -33,10 +33,14 @@ ENCODING_LABELS = {
 }
 BOMS = [(b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")]
 # Files that are not text at all: a workbook or document renamed, or saved in the wrong format.
-BINARY_SIGNATURES = [(b"PK\x03\x04", "Excel 或 Word 文件（.xlsx/.docx）"),
-                     (b"\xd0\xcf\x11\xe0", "Excel 或 Word 97-2003 文件（.xls/.doc）")]
-SAVE_AS_TABLE = ("请用 Excel 或记事本打开，「另存为」时选择「CSV UTF-8（逗号分隔）」或「Unicode 文本」"
-                 "（记事本选编码「UTF-8」），然后再运行")
+BINARY_SIGNATURES = [
+    (b"PK\x03\x04", "Excel 或 Word 文件（.xlsx/.docx）"),
+    (b"\xd0\xcf\x11\xe0", "Excel 或 Word 97-2003 文件（.xls/.doc）"),
+]
+SAVE_AS_TABLE = (
+    "请用 Excel 或记事本打开，「另存为」时选择「CSV UTF-8（逗号分隔）」或「Unicode 文本」"
+    "（记事本选编码「UTF-8」），然后再运行"
+)
 SAVE_AS_TEXT = "请用记事本打开，「另存为」时编码选「UTF-8」，然后再运行"
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 # Characters a GBK text can turn into when its bytes happen to be valid UTF-8 (U+0080–U+07FF).
@@ -80,7 +84,7 @@ def decode(data: bytes, path: Path | str = "") -> tuple[str, str]:
             raise InputFileError(path, f"这是{what}，不是文本文件。{_save_as(path)}")
     bom = next(((mark, enc) for mark, enc in BOMS if data.startswith(mark)), None)
     if bom:
-        data, tries = data[len(bom[0]):], [bom[1]]
+        data, tries = data[len(bom[0]) :], [bom[1]]
     elif b"\x00" in data:  # UTF-16 without a BOM: ASCII characters have a zero byte beside them
         odd = data[1::2].count(0) >= data[0::2].count(0)
         tries = ["utf-16-le" if odd else "utf-16-be"]
@@ -116,7 +120,9 @@ def read_text(path: Path) -> Text:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputFileError(path, f"无法打开（{exc.strerror or exc}）。请检查文件是否存在、是否被其他程序占用") from exc
+        raise InputFileError(
+            path, f"无法打开（{exc.strerror or exc}）。请检查文件是否存在、是否被其他程序占用"
+        ) from exc
     text, encoding = decode(data, path)
     return Text(path, text, encoding)
 
@@ -133,12 +139,18 @@ def read_yaml_mapping(path: Path) -> tuple[dict, str]:
         where = f"（第{mark.column + 1}列附近" if mark is not None else "（"
         if start is not None and mark is not None and start.line != mark.line:
             where += f"，问题从第{start.line + 1}行开始"
-        raise InputFileError(path, f"格式有误{where}）。每行应为「名称: 值」，冒号后要有空格；缩进请用空格，不要用Tab；"
-                                   "引号和括号要成对。请用记事本打开改正后再运行", line) from None
+        raise InputFileError(
+            path,
+            f"格式有误{where}）。每行应为「名称: 值」，冒号后要有空格；缩进请用空格，不要用Tab；"
+            "引号和括号要成对。请用记事本打开改正后再运行",
+            line,
+        ) from None
     if data is None:
         return {}, source.encoding
     if not isinstance(data, dict):
-        raise InputFileError(path, "内容应为「名称: 值」的若干行（例如 deadline: 2013-01-21），请用记事本打开改正后再运行")
+        raise InputFileError(
+            path, "内容应为「名称: 值」的若干行（例如 deadline: 2013-01-21），请用记事本打开改正后再运行"
+        )
     return data, source.encoding
 
 
@@ -202,8 +214,12 @@ def read_table(path: Path, required: list[str], empty_ok: bool = True) -> Table:
             continue
         width = len(table.columns)
         if any(values[width:]):
-            raise InputFileError(path, f"这一行有 {len(values)} 格，比表头（{width} 列）多。文字中有英文逗号时，"
-                                       "请改用中文逗号「，」，或在 Excel 中编辑后另存为 CSV", line)
+            raise InputFileError(
+                path,
+                f"这一行有 {len(values)} 格，比表头（{width} 列）多。文字中有英文逗号时，"
+                "请改用中文逗号「，」，或在 Excel 中编辑后另存为 CSV",
+                line,
+            )
         values = (values + [""] * width)[:width]
         table.rows.append(dict(zip(table.columns, values, strict=True)))
         table.lines.append(line)
@@ -218,8 +234,9 @@ def _header(path, cells: list[str], required: list[str], line: int, encoding: st
     expected = ("\t" if delimiter == "\t" else ",").join(required)
     missing = [c for c in required if c not in columns]
     if missing:
-        raise InputFileError(path, f"表头缺少列：{'、'.join(missing)}。第一行（表头）应为：{expected}"
-                                   "（可以另有其他列）", line)
+        raise InputFileError(
+            path, f"表头缺少列：{'、'.join(missing)}。第一行（表头）应为：{expected}（可以另有其他列）", line
+        )
     doubled = sorted({c for c in columns if c and columns.count(c) > 1})
     if doubled or "" in columns:
         what = f"列名重复：{'、'.join(doubled)}" if doubled else "有空白的列名"

@@ -40,39 +40,66 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
     wide.columns = [str(c) for c in wide.columns]
     scope_order = {CITY: 0, **{u: k + 1 for k, u in enumerate(dict.fromkeys(long["scope"]))}}
     concept_order = {c: k for k, c in enumerate(concepts)}
-    wide = wide.assign(_s=wide["scope"].map(scope_order), _c=wide["concept"].map(concept_order)).sort_values(
-        ["_s", "_c"]).drop(columns=["_s", "_c"])
+    wide = (
+        wide.assign(_s=wide["scope"].map(scope_order), _c=wide["concept"].map(concept_order))
+        .sort_values(["_s", "_c"])
+        .drop(columns=["_s", "_c"])
+    )
     wide.insert(2, "label", [label[c][0] for c in wide["concept"]])
     wide.insert(3, "measure", [label[c][1] for c in wide["concept"]])
     wide = wide.fillna("")
     ctx.save("trends", wide)
     ctx.save("trends_long", long)
-    _charts(long, years, latest.policy.trends, any(workspace.year_config(y).get("sample") for y in years),
-            ctx.path("trend_charts"))
+    _charts(
+        long,
+        years,
+        latest.policy.trends,
+        any(workspace.year_config(y).get("sample") for y in years),
+        ctx.path("trend_charts"),
+    )
     return {"trends": wide, "trends_long": long}
 
 
 def _year_rows(ctx: StepContext, year: int, form: Form, concepts: list[str]) -> pd.DataFrame:
     """One year's part of trends_long: per concept, the city total, then every unit (in the order of the values table);
     a concept the year's form lacks has its city row only, marked absent."""
-    totals = ctx.other_year(year, "totals", ["item", "value"]).drop_duplicates("item").set_index("item")["value"]
+    totals = (
+        ctx.other_year(year, "totals", ["item", "value"]).drop_duplicates("item").set_index("item")["value"]
+    )
     values = ctx.other_year(year, "values", ["unit", "item", "value"]).drop_duplicates(["item", "unit"])
     units = list(dict.fromkeys(values["unit"]))
     codes = [form.code_of(c) for c in concepts]
-    city = pd.DataFrame({"concept": concepts, "year": year, "scope": CITY,
-                         "code": [c or "" for c in codes],
-                         "value": [totals.get(c, "") if c else "" for c in codes]})
-    city["status"] = ["absent" if not c else ("ok" if v != "" else "missing") for c, v in zip(codes, city["value"],
-                                                                                           strict=True)]
+    city = pd.DataFrame(
+        {
+            "concept": concepts,
+            "year": year,
+            "scope": CITY,
+            "code": [c or "" for c in codes],
+            "value": [totals.get(c, "") if c else "" for c in codes],
+        }
+    )
+    city["status"] = [
+        "absent" if not c else ("ok" if v != "" else "missing")
+        for c, v in zip(codes, city["value"], strict=True)
+    ]
     city["_c"], city["_u"] = range(len(concepts)), -1
-    present = [(k, concept, code) for k, (concept, code) in enumerate(zip(concepts, codes, strict=True)) if code]
+    present = [
+        (k, concept, code) for k, (concept, code) in enumerate(zip(concepts, codes, strict=True)) if code
+    ]
     grid = pd.MultiIndex.from_product([[code for _, _, code in present], units], names=["item", "unit"])
     cells = values.set_index(["item", "unit"])["value"].reindex(grid).fillna("")
     n = len(units)
-    per_unit = pd.DataFrame({
-        "concept": [concept for _, concept, _ in present for _u in range(n)], "year": year,
-        "scope": units * len(present), "code": grid.get_level_values("item"), "value": cells.to_numpy(),
-        "_c": [k for k, _, _ in present for _u in range(n)], "_u": list(range(n)) * len(present)})
+    per_unit = pd.DataFrame(
+        {
+            "concept": [concept for _, concept, _ in present for _u in range(n)],
+            "year": year,
+            "scope": units * len(present),
+            "code": grid.get_level_values("item"),
+            "value": cells.to_numpy(),
+            "_c": [k for k, _, _ in present for _u in range(n)],
+            "_u": list(range(n)) * len(present),
+        }
+    )
     per_unit["status"] = (per_unit["value"] != "").map({True: "ok", False: "missing"})
     both = pd.concat([city, per_unit], ignore_index=True).sort_values(["_c", "_u"], kind="stable")
     return both[catalog.dataset("trends_long").column_names].reset_index(drop=True)
@@ -85,7 +112,10 @@ def _charts(long: pd.DataFrame, years: list[int], groups_spec, sample: bool, fol
 
     def series(concept):
         mine = city[city["concept"] == concept].set_index("year")
-        return [float(to_decimal(mine.loc[y, "value"]) or 0) if mine.loc[y, "status"] == "ok" else None for y in years]
+        return [
+            float(to_decimal(mine.loc[y, "value"]) or 0) if mine.loc[y, "status"] == "ok" else None
+            for y in years
+        ]
 
     groups = [(g.id, g.title, g.measure, [(s.item, s.label) for s in g.concepts]) for g in groups_spec]
     folder.mkdir(parents=True, exist_ok=True)
@@ -94,7 +124,9 @@ def _charts(long: pd.DataFrame, years: list[int], groups_spec, sample: bool, fol
         data = [series(concept) for concept, _ in members]
         for k, ((_, label), ys) in enumerate(zip(members, data, strict=True)):
             pts = [(y, v) for y, v in zip(years, ys, strict=True) if v is not None]
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color=charts.COLOURS[k], label=label)
+            ax.plot(
+                [p[0] for p in pts], [p[1] for p in pts], marker="o", color=charts.COLOURS[k], label=label
+            )
         charts.annotate(ax, years, data)
         ax.set_xticks(years, [f"{y}年" for y in years])
         ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)

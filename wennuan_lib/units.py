@@ -44,12 +44,16 @@ def check(frame: pd.DataFrame, lines: list[int]) -> list[str]:
             problems.append(f"第{line}行没有单位名称（name 列为空；别名「{aliases}」、类型「{utype}」）")
             continue
         if utype not in UNIT_TYPES:
-            problems.append(f"第{line}行单位「{name}」的类型「{utype}」有误，应为 {' / '.join(UNIT_TYPES)} 之一")
+            problems.append(
+                f"第{line}行单位「{name}」的类型「{utype}」有误，应为 {' / '.join(UNIT_TYPES)} 之一"
+            )
         key = normalize(name)
         if key in names:
             first, other = names[key]
-            problems.append(f"第{first}行「{other}」与第{line}行「{name}」是同一个单位名称"
-                            "（不计空格和全角/半角），请删去或改正其中一行")
+            problems.append(
+                f"第{first}行「{other}」与第{line}行「{name}」是同一个单位名称"
+                "（不计空格和全角/半角），请删去或改正其中一行"
+            )
         else:
             names[key] = (line, name)
     aliases_seen: dict[str, tuple[int, str, str]] = {}  # normalised alias -> (line, unit, alias as written)
@@ -63,13 +67,17 @@ def check(frame: pd.DataFrame, lines: list[int]) -> list[str]:
                 continue
             if key in names and names[key][1] != name:
                 other_line, other = names[key]
-                problems.append(f"第{line}行单位「{name}」的别名「{alias}」是第{other_line}行单位「{other}」的名称，"
-                                "请删去这个别名")
+                problems.append(
+                    f"第{line}行单位「{name}」的别名「{alias}」是第{other_line}行单位「{other}」的名称，"
+                    "请删去这个别名"
+                )
             elif key in aliases_seen and aliases_seen[key][1] != name:
                 other_line, other, written = aliases_seen[key]
                 spelt = f"（第{other_line}行写作「{written}」）" if written != alias else ""
-                problems.append(f"别名「{alias}」同时属于第{other_line}行单位「{other}」和第{line}行单位「{name}」{spelt}，"
-                                "请只留在其中一个单位")
+                problems.append(
+                    f"别名「{alias}」同时属于第{other_line}行单位「{other}」和第{line}行单位「{name}」{spelt}，"
+                    "请只留在其中一个单位"
+                )
             else:
                 aliases_seen.setdefault(key, (line, name, alias))
     return problems
@@ -99,9 +107,11 @@ class Registry:
         frame = frame.assign(type=[canonical_type(t) for t in frame["type"]])
         problems = check(frame, lines)
         if problems:
-            raise RegistryError(path or "units.csv", f"单位名录有 {len(problems)} 处问题，请改正后再运行"
-                                                     "（改正之前不读取任何报送文件）：\n"
-                                + "\n".join(f"  {p}" for p in problems))
+            raise RegistryError(
+                path or "units.csv",
+                f"单位名录有 {len(problems)} 处问题，请改正后再运行"
+                "（改正之前不读取任何报送文件）：\n" + "\n".join(f"  {p}" for p in problems),
+            )
         self.frame = frame.reset_index(drop=True)
         self.order = {name: i for i, name in enumerate(self.frame["name"])}
         self.types = dict(zip(self.frame["name"], self.frame["type"], strict=True))
@@ -113,7 +123,9 @@ class Registry:
     @classmethod
     def load(cls, path: Path) -> Registry:
         if not path.exists():
-            raise FileNotFoundError(f"找不到单位名录：{path}（第一行为表头 name,aliases,type，以下每行一个单位）")
+            raise FileNotFoundError(
+                f"找不到单位名录：{path}（第一行为表头 name,aliases,type，以下每行一个单位）"
+            )
         table = read_table(path, COLUMNS, empty_ok=False)
         if not table.rows:
             raise RegistryError(path, f"单位名录中没有任何单位。表头 {','.join(COLUMNS)} 之下每行写一个单位")

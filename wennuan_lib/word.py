@@ -25,15 +25,35 @@ from pathlib import Path
 from .errors import ReadError
 from .extract import Block, Extract
 
-W_NS = {"http://schemas.openxmlformats.org/wordprocessingml/2006/main",
-        "http://purl.oclc.org/ooxml/wordprocessingml/main"}
+W_NS = {
+    "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+    "http://purl.oclc.org/ooxml/wordprocessingml/main",
+}
 M_NS = "http://schemas.openxmlformats.org/officeDocument/2006/math"
 MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 
 # Inline elements whose content never shows as text.
-HIDDEN = {"pPr", "rPr", "sdtPr", "sdtEndPr", "delText", "instrText", "delInstrText", "fldData", "del",
-          "moveFrom", "tblPr", "trPr", "tcPr", "tblGrid", "sectPr", "footnoteReference", "endnoteReference",
-          "commentReference", "annotationRef"}
+HIDDEN = {
+    "pPr",
+    "rPr",
+    "sdtPr",
+    "sdtEndPr",
+    "delText",
+    "instrText",
+    "delInstrText",
+    "fldData",
+    "del",
+    "moveFrom",
+    "tblPr",
+    "trPr",
+    "tcPr",
+    "tblGrid",
+    "sectPr",
+    "footnoteReference",
+    "endnoteReference",
+    "commentReference",
+    "annotationRef",
+}
 REVISION = {"ins", "moveTo"}
 CHARS = {"tab": "\t", "ptab": "\t", "br": "\n", "cr": "\n", "noBreakHyphen": "-"}
 

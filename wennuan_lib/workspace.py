@@ -33,12 +33,19 @@ class Workspace:
         full-width digits is an error naming it, never silently skipped."""
         if not self.inputs.is_dir():
             return []
-        odd = sorted(p.name for p in self.inputs.iterdir() if p.is_dir()
-                     and re.fullmatch(r"\s*[0-9０-９]{4}\s*", p.name) and not re.fullmatch(r"[0-9]{4}", p.name))
+        odd = sorted(
+            p.name
+            for p in self.inputs.iterdir()
+            if p.is_dir()
+            and re.fullmatch(r"\s*[0-9０-９]{4}\s*", p.name)
+            and not re.fullmatch(r"[0-9]{4}", p.name)
+        )
         if odd:
             names = "、".join(f"「{n}」" for n in sorted(odd))
-            raise WorkspaceError(f"{self.inputs} 下的年度文件夹 {names} 的名称有多余的空格或全角数字，"
-                                 "程序无法确定它是哪一年：请把它改名为四位数字的年份（例如 2013）后重新运行")
+            raise WorkspaceError(
+                f"{self.inputs} 下的年度文件夹 {names} 的名称有多余的空格或全角数字，"
+                "程序无法确定它是哪一年：请把它改名为四位数字的年份（例如 2013）后重新运行"
+            )
         inbox = catalog.raw("inbox").path.split("/", 1)[1]
         return sorted(int(p.name) for p in self.inputs.iterdir() if p.name.isdigit() and (p / inbox).is_dir())
 

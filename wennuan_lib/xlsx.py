@@ -21,8 +21,15 @@ class Book:
 
     def __init__(self, author: str = "wennuan"):
         self._buffer = io.BytesIO()
-        self.wb = xlsxwriter.Workbook(self._buffer, {"in_memory": True, "strings_to_formulas": False,
-                                                     "strings_to_urls": False, "strings_to_numbers": False})
+        self.wb = xlsxwriter.Workbook(
+            self._buffer,
+            {
+                "in_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
+        )
         self.wb.set_properties({"created": STAMP, "author": author})
         self._formats: dict[tuple, object] = {}
 
