@@ -1,9 +1,11 @@
 """The report's charts (matplotlib, a CJK font, no unicode minus): the form's own categories only (no invented
-remainder), unit charts with the leading units and one line for the rest (legible at 30, 300 or 3,000 units), a
-blank marked 未填 and never drawn as zero, measures set horizontally, a source note; the title is the caption's."""
+remainder), unit charts with the leading units and one line for the rest (legible at 30, 300 or 3,000 units),
+a blank marked 未填 and never drawn as zero, measures set horizontally, a source note; the title is the
+caption's."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import matplotlib
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
+from . import store
 from .aggregate import in_totals
 from .artifacts import Artifacts, dumps, register
 from .parse import to_decimal
@@ -42,7 +45,8 @@ def cjk_font() -> str:
         if fam in names:
             return fam
     raise FontMissing(
-        "没有找到中文字体（Noto Sans CJK SC），图表中的汉字会显示成方框：请运行 bash setup.sh 安装 fonts-noto-cjk"
+        "没有找到中文字体（Noto Sans CJK SC），图表中的汉字会显示成方框："
+        "请运行 bash setup.sh 安装 fonts-noto-cjk"
     )
 
 
@@ -77,8 +81,8 @@ class Chart:
 
 
 def finish(fig, ax, name: str, title: str, note: str, folder: Path, title_inside: bool = True) -> Chart:
-    """Save a chart. A chart of the report leaves its title to the caption (`title_inside=False`); a chart that
-    stands alone (outputs/trends/) carries it."""
+    """Save a chart. A chart of the report leaves its title to the caption (`title_inside=False`); a chart
+    that stands alone (outputs/trends/) carries it."""
     if title_inside:
         ax.set_title(title, loc="left", pad=12)
     fig.text(0.01, 0.005, note, fontsize=9, color="#555555", ha="left", va="bottom")
@@ -106,10 +110,6 @@ def unit_label(ax, text: str, axis: str = "y") -> None:
 
 def save(fig, path: Path) -> Path:
     """PNG written atomically, without a software stamp, so equal charts are equal bytes."""
-    import io
-
-    from . import store
-
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=200, metadata={"Software": None})
     store.atomic_write_bytes(path, buf.getvalue())
@@ -146,8 +146,8 @@ def _label(v: float, money: bool) -> str:
 
 
 def sources(totals: dict, labels: dict, year: int, note: str, whole: float | None, folder: Path) -> Chart:
-    """The parts of the total raised, each with its share of `whole` (the total the prose divides by; else their
-    sum)."""
+    """The parts of the total raised, each with its share of `whole` (the total the prose divides by; else
+    their sum)."""
     codes = list(totals)
     vals = [_f(totals.get(c)) for c in codes]
     whole = whole or sum(v for v in vals if v) or 1
@@ -177,8 +177,8 @@ register(UnitBars)  # a chart's arguments are hashed for the cache
 
 
 def unit_bars(units: list[str], series: list[tuple[str, list[float | None]]], top: int) -> UnitBars:
-    """The `top` units by the first series (blanks last), and the sums of the rest: at 30, 300 or 3,000 units the
-    chart draws at most `top` of them."""
+    """The `top` units by the first series (blanks last), and the sums of the rest: at 30, 300 or 3,000 units
+    the chart draws at most `top` of them."""
     first = series[0][1]
     order = sorted(range(len(units)), key=lambda i: (first[i] is None, -(first[i] or 0), units[i]))
     shown, rest = order[:top], order[top:]
@@ -244,8 +244,8 @@ def by_unit(
 
 
 def transport_bars(totals: dict, modes: list[tuple[str, str]]) -> list[tuple[str, float | None]]:
-    """The bars of the transport chart: each charter's people carried, the form's own categories only. Those who went
-    home otherwise are not a category of the form (a remainder of the total): never a bar."""
+    """The bars of the transport chart: each charter's people carried, the form's own categories only. Those
+    who went home otherwise are not a category of the form (a remainder of the total): never a bar."""
     return [(label, _f(totals.get(code))) for code, label in modes]
 
 
@@ -314,8 +314,6 @@ def trends(
 def _kept(cache: Artifacts | None, draw, *args) -> Chart:
     """`draw(*args, folder)`, or the PNG it drew before from the same arguments (kept in `cache` by a hash of
     them; the cache is never a source of truth)."""
-    from . import store
-
     folder = args[-1]
     if cache is None:
         return draw(*args)

@@ -1,14 +1,17 @@
-"""Justified Chinese lines in WeasyPrint: the extra width of a line without spaces goes between its Chinese characters.
+"""Justified Chinese lines in WeasyPrint: the extra width of a line without spaces goes between its Chinese
+characters.
 
-WeasyPrint (70) justifies a line by widening its spaces only (`weasyprint.layout.inline.justify_line`). Chinese prose
-has no spaces, so `text-align: justify` leaves the right edge ragged — more so once a figure and its measure word are
-kept on one line (「占2.9%」, 「32个」). CSS's answer, `text-justify: inter-character`, is not implemented there.
+WeasyPrint (70) justifies a line by widening its spaces only (`weasyprint.layout.inline.justify_line`).
+Chinese prose has no spaces, so `text-align: justify` leaves the right edge ragged — more so once a figure and
+its measure word are kept on one line (「占2.9%」, 「32个」). CSS's answer, `text-justify: inter-character`,
+is not implemented there.
 
-`inter_character()` replaces that one function while a PDF is made: a line with spaces is justified as before; a line
-without gets the missing width as letter spacing after each Chinese character and full-width sign (never inside a
-figure such as 4397.56, whose digits stay together), as Word and Chinese typesetting do. A line that would need more
-than `MAX_SPACING_EM` per character is left as it is (better ragged than spaced out). If the library's internals
-change, nothing is replaced and the text stays ragged, never broken; tests read the right edge of the PDF.
+`inter_character()` replaces that one function while a PDF is made: a line with spaces is justified as before;
+a line without gets the missing width as letter spacing after each Chinese character and full-width sign
+(never inside a figure such as 4397.56, whose digits stay together), as Word and Chinese typesetting do. A
+line that would need more than `MAX_SPACING_EM` per character is left as it is (better ragged than spaced
+out). If the library's internals change, nothing is replaced and the text stays ragged, never broken; tests
+read the right edge of the PDF.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ def _text_boxes(box, boxes):
 def inter_character():
     """While in this block, WeasyPrint justifies lines without spaces between their Chinese characters."""
     try:
+        # weasyprint: 0.35 s to import, needed only while a PDF is made (render imports this module); and a
+        # WeasyPrint whose internals moved must leave the text ragged, not make importing render fail
         from weasyprint.formatting_structure import boxes
         from weasyprint.layout import inline
         from weasyprint.text.ffi import TO_UNITS, ffi, pango
@@ -77,9 +82,9 @@ def inter_character():
         return layout, width - box.width
 
     def spread(box, made: dict, x_advance: float) -> float:
-        """Move every box by what the boxes before it grew; give each text box its spaced layout. Pango spaces a
-        character half before and half after, but not past the ends of a box's text: where a box ends in a wide
-        character, the gap it owes the next box is added between them."""
+        """Move every box by what the boxes before it grew; give each text box its spaced layout. Pango spaces
+        a character half before and half after, but not past the ends of a box's text: where a box ends in a
+        wide character, the gap it owes the next box is added between them."""
         if isinstance(box, boxes.TextBox):
             box.position_x += x_advance
             if id(box) in made:
@@ -99,7 +104,8 @@ def inter_character():
         return x_advance
 
     def layouts(texts: list, spacing: float) -> dict:
-        """Each text box's spaced layout, what it grows by, and the gap after it (not after the line's last box)."""
+        """Each text box's spaced layout, what it grows by, and the gap after it (not after the line's last
+        box)."""
         made = {}
         for k, t in enumerate(texts):
             layout, grown = spaced(t, spacing)

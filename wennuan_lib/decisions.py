@@ -1,10 +1,11 @@
 """Recording the analyst's decisions where she reads the findings (notebook 02): a waiver or a correction is
-appended to the year's waivers.csv / corrections.csv. Those files stay the only record: the next run applies them
-and reproduces everything.
+appended to the year's waivers.csv / corrections.csv. Those files stay the only record: the next run applies
+them and reproduces everything.
 
-A line is appended in the file's own encoding (UTF-8 with or without BOM, GBK, UTF-16 as Excel's "Unicode 文本"),
-delimiter (comma or tab) and line endings, with the file's own columns in their order; the existing bytes are never
-rewritten (the new file is the old bytes plus the new line, written atomically, and read back before it is kept).
+A line is appended in the file's own encoding (UTF-8 with or without BOM, GBK, UTF-16 as Excel's
+"Unicode 文本"), delimiter (comma or tab) and line endings, with the file's own columns in their order; the
+existing bytes are never rewritten (the new file is the old bytes plus the new line, written atomically, and
+read back before it is kept).
 A missing or empty file is made with its header (UTF-8 with BOM, comma, CRLF: what Excel opens right).
 
 In JupyterLab the analyst fills in a small form (`Recorder`, ipywidgets 8: no extension needed); the notebook
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import ipywidgets as widgets
 import pandas as pd
-from IPython.display import HTML
+from IPython.display import HTML, display
 
 from . import store, textfiles, views
 from .corrections import CORRECTION_COLUMNS, WAIVER_COLUMNS
@@ -50,7 +51,8 @@ class Recorded:
     def message(self, year) -> str:
         return (
             f"已写入 {self.path} 第{self.line}行（{textfiles.ENCODING_LABELS[self.encoding]}）：{self.text}\n"
-            f"重新运行后生效：python -m wennuan_lib run --year {year}（或在 JupyterLab 中从 02 步起依次运行笔记本）"
+            f"重新运行后生效：python -m wennuan_lib run --year {year}"
+            "（或在 JupyterLab 中从 02 步起依次运行笔记本）"
         )
 
 
@@ -119,7 +121,7 @@ def _codec(encoding: str) -> str:
     return {"utf-8-sig": "utf-8", textfiles.EMPTY: "utf-8"}.get(encoding, encoding)
 
 
-# --- what a decision is ----------------------------------------------------------------------------------------
+# --- what a decision is -------------------------------------------------------------------------------------
 
 
 def _required(reason: str, unit: str) -> None:
@@ -164,12 +166,13 @@ def record_correction(path: Path, unit: str, item: str, value: str, reason: str,
     return append_row(path, CORRECTION_COLUMNS, correction_row(unit, item, value, reason, form))
 
 
-# --- ready-to-paste lines (the saved HTML has no widgets) -----------------------------------------------------
+# --- ready-to-paste lines (the saved HTML has no widgets) ---------------------------------------------------
 
 
 def paste_lines(finding: dict) -> tuple[str, str]:
-    """A finding's waiver line and correction line, to paste into waivers.csv / corrections.csv (the placeholders
-    must be replaced: left as they are, the run reports the line as an error, never applies it in silence)."""
+    """A finding's waiver line and correction line, to paste into waivers.csv / corrections.csv (the
+    placeholders must be replaced: left as they are, the run reports the line as an error, never applies it in
+    silence)."""
     waiver = _row_text([finding["unit"], finding["rule"], REASON_PLACEHOLDER], ",")
     if finding["unit"] == TOTALS:
         return waiver, "（合计不能更正，请更正有关单位的数字）"
@@ -182,7 +185,8 @@ def paste_lines(finding: dict) -> tuple[str, str]:
 
 
 def paste_table(issues: pd.DataFrame, form=None) -> HTML:
-    """The open must-fix findings with their ready-to-paste lines (any other finding's lines are written alike)."""
+    """The open must-fix findings with their ready-to-paste lines (any other finding's lines are written
+    alike)."""
     open_ = views.sort_findings(
         issues[is_open(issues) & (issues["severity"] == "error") & (issues["rule"] != AUDIT_ID)]
     )
@@ -202,12 +206,13 @@ def paste_table(issues: pd.DataFrame, form=None) -> HTML:
     return views.table(frame, "paste", wide=True, limit=PASTE_LIMIT, whole="上面的审核意见清单")
 
 
-# --- the form in JupyterLab ----------------------------------------------------------------------------------
+# --- the form in JupyterLab ---------------------------------------------------------------------------------
 
 
 class Recorder:
-    """A small form under the findings: pick a unit and one of its open findings, choose 豁免 or 更正, write the
-    reason (and the right figure), press 写入登记表. The line lands in the year's CSV; a re-run applies it."""
+    """A small form under the findings: pick a unit and one of its open findings, choose 豁免 or 更正, write
+    the reason (and the right figure), press 写入登记表. The line lands in the year's CSV; a re-run applies
+    it."""
 
     def __init__(self, issues: pd.DataFrame, form, waivers: Path, corrections: Path, year):
         self.form, self.year = form, year
@@ -261,8 +266,6 @@ class Recorder:
         self._unit_changed()
 
     def _ipython_display_(self):
-        from IPython.display import display
-
         display(self.box)
 
     def _unit_changed(self) -> None:

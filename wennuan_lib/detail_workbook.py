@@ -1,6 +1,6 @@
-"""分单位明细表 (the detail workbook): every unit's figures, units as rows and items as columns, with the subtotals by
-unit type and the city total — for the province and for printing. Written with XlsxWriter (see xlsx.py): a province
-has thousands of units."""
+"""分单位明细表 (the detail workbook): every unit's figures, units as rows and items as columns, with the
+subtotals by unit type and the city total — for the province and for printing. Written with XlsxWriter (see
+xlsx.py): a province has thousands of units."""
 
 from __future__ import annotations
 
@@ -27,9 +27,9 @@ def _header_text(text: str) -> str:
 
 
 def print_setup(ws, title: str, draft: bool, items: int, rows: int) -> None:
-    """Landscape A4, fitted to as many pages wide as readable columns need and as many tall as the rows need; the
-    unit and type columns and the header row on every printed page; title, page numbers and 草稿 in the page
-    header and footer. `rows`: the sheet's rows, the title's included."""
+    """Landscape A4, fitted to as many pages wide as readable columns need and as many tall as the rows need;
+    the unit and type columns and the header row on every printed page; title, page numbers and 草稿 in the
+    page header and footer. `rows`: the sheet's rows, the title's included."""
     ws.set_landscape()
     ws.set_paper(PAPER_A4)
     ws.fit_to_pages(max(1, -(-items // ITEMS_PER_PAGE)), max(1, -(-rows // ROWS_PER_PAGE)))
@@ -48,11 +48,11 @@ def print_setup(ws, title: str, draft: bool, items: int, rows: int) -> None:
 def detail_workbook(
     form: Form, values: pd.DataFrame, totals: pd.DataFrame, cfg: dict, draft: bool = False
 ) -> bytes:
-    """分单位明细表: units as rows, items as columns, subtotals by unit type and the city total; set up for printing
-    (see print_setup); money in 0.00, a blank the unit left written out as the report writes it (未填); a unit not
-    in the registry named as the report's appendix names it.
-    `draft`: the report is still a draft — （草稿） in the title row, 草稿 in the page header and a footer saying the
-    table is not to be sent."""
+    """分单位明细表: units as rows, items as columns, subtotals by unit type and the city total; set up for
+    printing (see print_setup); money in 0.00, a blank the unit left written out as the report writes it
+    (未填); a unit not in the registry named as the report's appendix names it.
+    `draft`: the report is still a draft — （草稿） in the title row, 草稿 in the page header and a footer
+    saying the table is not to be sent."""
     book = xlsx.Book()
     ws = book.sheet("分单位明细")
     bold = book.style(bold=True)

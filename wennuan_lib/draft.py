@@ -3,14 +3,16 @@
 One row per blocker, of four kinds:
 
 * 必须修改  an open must-fix finding (neither corrected nor waived);
-* 疑似填错  a suspected slip of a unit (元 typed for 万元, a figure an order of magnitude outside the other units')
-            in a figure the report states: this year's, or last year's total that the 上年 column and the 同比 rest on;
+* 疑似填错  a suspected slip of a unit (元 typed for 万元, a figure an order of magnitude outside the other
+            units') in a figure the report states: this year's, or last year's total that the 上年 column and
+            the 同比 rest on;
 * 待补充    a section of the analyst's narrative.md that is still empty;
 * 书面总结  a quote that does not match the unit's text, an unknown heading of narrative.md.
 
-A suspected slip is open until the unit's figure is corrected so that the checks no longer suspect it (a correction
-typed in 元 again stays suspect) or the finding is waived. Last year's suspect total is never compared with: its
-同比 is left out of the prose and the appendix until last year's figure is settled in last year's own files.
+A suspected slip is open until the unit's figure is corrected so that the checks no longer suspect it (a
+correction typed in 元 again stays suspect) or the finding is waived. Last year's suspect total is never
+compared with: its 同比 is left out of the prose and the appendix until last year's figure is settled in last
+year's own files.
 """
 
 from __future__ import annotations
@@ -52,7 +54,10 @@ class Suspect:
         item = form.item(self.item)
         shown = "（空白）" if self.value is None else f"{format_value(self.value)} {item.unit}"
         if self.yuan and self.value is not None:
-            why = f"疑似按“元”填写（按万元应约为 {format_value((self.value / 10000).quantize(Decimal('0.01')))}）"
+            why = (
+                "疑似按“元”填写（按万元应约为 "
+                f"{format_value((self.value / 10000).quantize(Decimal('0.01')))}）"
+            )
         else:
             why = "比其他单位的数字大或小一个数量级以上，疑似填错"
         self.what = f"{self.unit} {self.item} {item.label} 填的 {shown}，{why}"
@@ -66,8 +71,8 @@ class Suspect:
 def suspects(
     issues: pd.DataFrame | None, values: pd.DataFrame | None, form: Form, year: int
 ) -> list[Suspect]:
-    """Open slip findings (the policy's slip checks) on units counted in the totals, one per unit and item, worded
-    in `form`'s codes (the year's own form: `issues` and `values` are that year's)."""
+    """Open slip findings (the policy's slip checks) on units counted in the totals, one per unit and item,
+    worded in `form`'s codes (the year's own form: `issues` and `values` are that year's)."""
     rules = set(form.policy.slip_rules)
     if issues is None or values is None or not rules or not len(issues):
         return []
@@ -94,8 +99,8 @@ def suspects(
 
 
 def carried(found: list[Suspect], then: Form, now: Form) -> list[Suspect]:
-    """Another year's suspects keyed by `now`'s codes (joined by concept; an item `now` lacks is left out). Their
-    wording keeps their own year's codes, where the analyst corrects them."""
+    """Another year's suspects keyed by `now`'s codes (joined by concept; an item `now` lacks is left out).
+    Their wording keeps their own year's codes, where the analyst corrects them."""
     out = []
     for s in found:
         code = now.code_of(then.item(s.item).key)
@@ -129,7 +134,8 @@ def clause(text: str, start: int) -> str:
 
 
 def mark_stated(found: list[Suspect], narrative: Narrative, totals: pd.DataFrame, form: Form) -> set[str]:
-    """Note in each suspect where the prose states a figure it feeds; return the token keys of those figures."""
+    """Note in each suspect where the prose states a figure it feeds; return the token keys of those
+    figures."""
     rows = {r["item"]: r for r in totals.to_dict("records")}
     keys: set[str] = set()
     for block in narrative.blocks:
@@ -214,7 +220,8 @@ def reasons(
                 "unit": "",
                 "item": "",
                 "message": (
-                    f"“{gap.heading}”一节尚未撰写：请在 {raw_file('narrative', year)} 中“## {gap.heading}”标题下填写"
+                    f"“{gap.heading}”一节尚未撰写："
+                    f"请在 {raw_file('narrative', year)} 中“## {gap.heading}”标题下填写"
                 ),
             }
         )

@@ -2,17 +2,19 @@
 
 Sheet 审核意见: one row per cell of the unit's form (item) with all its problems merged — the problem in plain
 words first, what to do, the item, the figure as the unit wrote it and where it is in the unit's own file; the
-rule codes only in a narrow last column, for when the clerk phones the analyst. Above the table: the date by which
-corrections are due (year.yaml ``feedback_deadline``, else 3 working days after the run) and where to send them.
+rule codes only in a narrow last column, for when the clerk phones the analyst. Above the table: the date by
+which corrections are due (year.yaml ``feedback_deadline``, else 3 working days after the run) and where to
+send them.
 Sheet 本单位数据: every item of the form with the unit's figure, problems beside the cells concerned.
-Each row is given a height for its wrapped text, counted generously (a Chinese character as 2.2 widths, a digit as
-1.3, 16 points a line): LibreOffice does not fit rows to their text when it opens a workbook, and a row too low
-clips its text.
+Each row is given a height for its wrapped text, counted generously (a Chinese character as 2.2 widths, a
+digit as 1.3, 16 points a line): LibreOffice does not fit rows to their text when it opens a workbook, and a
+row too low clips its text.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import shutil
 import unicodedata
@@ -66,7 +68,8 @@ def working_days_after(day: dt.date, n: int) -> dt.date:
 
 def deadline(cfg: dict, run_date: dt.date, source: Path | str = "year.yaml") -> dt.date:
     """The date corrections are due: year.yaml's ``feedback_deadline`` (2013-01-25, 2013年1月25日), else
-    WORKING_DAYS working days after `run_date`. A value that is not a date is a Chinese error naming the file."""
+    WORKING_DAYS working days after `run_date`. A value that is not a date is a Chinese error naming the
+    file."""
     given = cfg.get("feedback_deadline")
     if given in (None, ""):
         return working_days_after(run_date, WORKING_DAYS)
@@ -108,7 +111,8 @@ def _table(
     fills: list | None = None,
     small_last: bool = False,
 ) -> None:
-    """A table with wrapped cells (`top` is the 0-based heading row), each row as high as its longest cell needs."""
+    """A table with wrapped cells (`top` is the 0-based heading row), each row as high as its longest cell
+    needs."""
     widths = [w for _, w in columns]
     head = book.style(bold=True, bg_color=HEAD_FILL, text_wrap=True, valign="top")
     for c, (heading, width) in enumerate(columns):
@@ -140,8 +144,8 @@ def _numbered(texts: list[str]) -> str:
 def problem_rows(
     findings: pd.DataFrame, values: pd.DataFrame, form: Form, by_item: dict | None = None
 ) -> list[dict]:
-    """One row per cell (item) of the unit's form with its open findings merged, must-fix rows first, then in the
-    form's order; findings on the whole form (its date, its year) share a row of their own."""
+    """One row per cell (item) of the unit's form with its open findings merged, must-fix rows first, then in
+    the form's order; findings on the whole form (its date, its year) share a row of their own."""
     by_item = _by_item(values) if by_item is None else by_item
     order = {c: k for k, c in enumerate(form.codes)}
     groups: dict[str, list] = {}
@@ -298,8 +302,8 @@ def build(unit: str, findings: pd.DataFrame, values: pd.DataFrame, form: Form, c
 
 
 def _by_item(values: pd.DataFrame) -> dict[str, dict]:
-    """A unit's values as plain records by item (67 of them: a dict is far quicker than .loc; built from the columns'
-    lists, 10 times quicker than to_dict("records"))."""
+    """A unit's values as plain records by item (67 of them: a dict is far quicker than .loc; built from the
+    columns' lists, 10 times quicker than to_dict("records"))."""
     columns = list(values.columns)
     records = (
         dict(zip(columns, row, strict=True))
@@ -332,8 +336,6 @@ def file_names(units: list[str]) -> dict[str, str]:
     stable hash of the full name whenever making it safe changed or cut it, or when two units would get
     the same file name (compared as Windows does, ignoring case). The same unit keeps its file name from
     run to run, and no two units share one."""
-    import hashlib
-    import unicodedata
 
     def tagged(unit: str, base: str) -> str:
         return f"{base}_{hashlib.sha256(unit.encode('utf-8')).hexdigest()[:8]}"
@@ -358,9 +360,10 @@ def file_names(units: list[str]) -> dict[str, str]:
 def write_all(
     issues: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict, folder: Path, cache: Artifacts
 ) -> list[Path]:
-    """One workbook per unit with open findings, in `folder` (a folder of the run being made). A workbook whose
-    findings and figures did not change since it was last made is taken from the cache; the others are made on
-    all cores. `cfg` is the year's settings; step 03 sets its ``feedback_deadline`` (see `deadline`)."""
+    """One workbook per unit with open findings, in `folder` (a folder of the run being made). A workbook
+    whose findings and figures did not change since it was last made is taken from the cache; the others are
+    made on all cores. `cfg` is the year's settings; step 03 sets its ``feedback_deadline`` (see
+    `deadline`)."""
     if not cfg.get("feedback_deadline"):  # called without step 03's ctx: the deadline counts from today
         cfg = {**cfg, "feedback_deadline": deadline(cfg, dt.date.today()).isoformat()}
     open_ = issues[is_open(issues) & issues["unit"].isin(set(values["unit"]))]

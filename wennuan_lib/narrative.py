@@ -76,9 +76,10 @@ class Narrative:
         return [b for s in self.sections for b in s.blocks]
 
 
-# The title's break points (GB/T 9704-2012 7.3.3: a title of two or more lines breaks where the meaning allows, in a
-# trapezoid or diamond): after the issuing unit, after 关于, after the period, before 的总结. A period ends in one of
-# these words (the first of them present), else at its last 年; the subject (送温暖活动) is never split.
+# The title's break points (GB/T 9704-2012 7.3.3: a title of two or more lines breaks where the meaning
+# allows, in a trapezoid or diamond): after the issuing unit, after 关于, after the period, before 的总结. A
+# period ends in one of these words (the first of them present), else at its last 年; the subject (送温暖活动)
+# is never split.
 PERIOD_ENDS = ("期间", "前后", "年度")
 TITLE_LINE_EM = 20  # 22 pt characters in the 156 mm text block
 
@@ -89,7 +90,8 @@ def em_width(text: str) -> float:
 
 
 def title_parts(sender: str, campaign: str) -> list[str]:
-    """The title's words between which it may break: 苏州市总工会 | 关于 | 2013年元旦春节期间 | 送温暖活动情况 | 的总结."""
+    """The title's words between which it may break:
+    苏州市总工会 | 关于 | 2013年元旦春节期间 | 送温暖活动情况 | 的总结."""
     ends = [campaign.find(w) + len(w) for w in PERIOD_ENDS if w in campaign]
     cut = min(ends) if ends else campaign.rfind("年") + 1
     parts = [sender, "关于", campaign[:cut], campaign[cut:] + "情况", "的总结"]
@@ -97,8 +99,8 @@ def title_parts(sender: str, campaign: str) -> list[str]:
 
 
 def break_title(parts: list[str], max_em: float = TITLE_LINE_EM) -> list[str]:
-    """The title in as few lines as fit `max_em`, broken only between `parts`; of those breaks, the one whose longest
-    line is shortest (a balanced trapezoid or diamond), a longer line above a shorter one on a tie."""
+    """The title in as few lines as fit `max_em`, broken only between `parts`; of those breaks, the one whose
+    longest line is shortest (a balanced trapezoid or diamond), a longer line above a shorter one on a tie."""
     n = len(parts)
     best: tuple | None = None
     for lines in range(1, n + 1):
@@ -173,7 +175,8 @@ class Figures:
     def _row(self, key: str) -> dict:
         if key not in self.rows:
             raise KeyError(
-                f"全市合计（{catalog.file_name('totals')}）中没有「{key}」，请检查 policy.yaml 中 report 部分的模板"
+                f"全市合计（{catalog.file_name('totals')}）中没有「{key}」，"
+                "请检查 policy.yaml 中 report 部分的模板"
             )
         return self.rows[key]
 
@@ -264,7 +267,8 @@ def parse_analyst(path: Path) -> tuple[dict[str, list[str]], list[str]]:
             current = next((key for key, words in ANALYST_SECTIONS if any(w in heading for w in words)), None)
             if heading and current is None and line.startswith("## "):
                 problems.append(
-                    f"narrative.md 中的标题「{heading}」不属于任何一节（可用：基本情况、典型经验、各地各单位情况、存在问题、下一步打算）"
+                    f"narrative.md 中的标题「{heading}」不属于任何一节"
+                    "（可用：基本情况、典型经验、各地各单位情况、存在问题、下一步打算）"
                 )
         elif not line.strip():
             flush()

@@ -46,8 +46,8 @@ def give_back_memory() -> None:
 
 
 def _worker_start() -> None:
-    """A pool worker: dies with its parent; what it inherited from the parent is set aside from garbage collection
-    (gc.freeze: collecting it would touch, and so copy, every inherited page)."""
+    """A pool worker: dies with its parent; what it inherited from the parent is set aside from garbage
+    collection (gc.freeze: collecting it would touch, and so copy, every inherited page)."""
     die_with_parent()
     gc.freeze()
 
@@ -59,22 +59,23 @@ def _with_shared(fn, job):
     finally:
         _done += 1
         if _done % TRIM_EVERY == 0:
-            # parsed workbooks leave reference cycles that a worker's rare full collections let pile up: measured
-            # on 600 forms, 227 MB in one process without this, 95 MB with it
+            # parsed workbooks leave reference cycles that a worker's rare full collections let pile up:
+            # measured on 600 forms, 227 MB in one process without this, 95 MB with it
             gc.collect()
             give_back_memory()
 
 
 def on_all_cores(fn, jobs: list, shared=None) -> list:
-    """`fn(shared, job)` for every job: all cores for many jobs, in-process for a few (a worker pool costs more than
-    it saves). `shared` (the tables the jobs slice) reaches forked workers without being copied through a pipe:
-    measured with 1,800 feedback workbooks, sending each job its slices of two tables cost more than making the
-    workbooks."""
+    """`fn(shared, job)` for every job: all cores for many jobs, in-process for a few (a worker pool costs
+    more than it saves). `shared` (the tables the jobs slice) reaches forked workers without being copied
+    through a pipe: measured with 1,800 feedback workbooks, sending each job its slices of two tables cost
+    more than making the workbooks."""
     global _SHARED
     workers = min(os.cpu_count() or 1, max(1, len(jobs) // 8))
     if workers < 2:
         return [fn(shared, j) for j in jobs]
-    # a worker holds a chunk's results until the chunk is done: small chunks keep 3,000 parsed forms from piling up
+    # a worker holds a chunk's results until the chunk is done: small chunks keep 3,000 parsed forms from
+    # piling up
     chunk = max(1, min(CHUNK_MAX, len(jobs) // (workers * 8)))
     if "fork" in mp.get_all_start_methods():
         _SHARED = shared

@@ -5,15 +5,24 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import io
 import logging
 import re
 from dataclasses import dataclass, field
 
+import docx
 import jinja2
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Mm, Pt, RGBColor
 
 from . import catalog, cjk_justify, config
 from .charts import Chart
 from .narrative import TOKEN, Narrative, em_width
+from .template import normalize_zip
 
 TEMPLATES = config.PACKAGE_DIR / "templates"
 DRAFT_LIST_MAX = 30  # per kind of problem on page 1; all of them are in draft_reasons
@@ -74,16 +83,17 @@ def chart_numbers(report: Report) -> dict[str, int]:
 
 
 def glued(before: str) -> tuple[str, str]:
-    """The text before a figure, split so that its last character is kept on the figure's line (「占 / 2.9%」 never
-    happens): a CJK character is glued to the figure; punctuation is left alone (its own rules hold it)."""
+    """The text before a figure, split so that its last character is kept on the figure's line (「占 / 2.9%」
+    never happens): a CJK character is glued to the figure; punctuation is left alone (its own rules hold
+    it)."""
     if before and "\u4e00" <= before[-1] <= "\u9fff":
         return before[:-1], before[-1]
     return before, ""
 
 
 def _html_text(text: str, tips: dict[str, str], hover: bool, suspect: set[str] = frozenset()) -> str:
-    """A paragraph's HTML: each figure with the character before it in a no-break span (a number and its measure
-    word never part at a line's end), the figure itself hovered with what it adds up."""
+    """A paragraph's HTML: each figure with the character before it in a no-break span (a number and its
+    measure word never part at a line's end), the figure itself hovered with what it adds up."""
     out, pos = [], 0
     for m in TOKEN.finditer(text):
         before, glue = glued(text[pos : m.start()])
@@ -103,8 +113,8 @@ def _html_text(text: str, tips: dict[str, str], hover: bool, suspect: set[str] =
 
 
 def placed(blocks: list, placement: dict[str, tuple[str, float]]) -> list:
-    """The blocks of a section with each deferred figure moved past as many text blocks as `placement` says (and
-    an advanced one before the text block it followed)."""
+    """The blocks of a section with each deferred figure moved past as many text blocks as `placement` says
+    (and an advanced one before the text block it followed)."""
     out = list(blocks)
     for name, (how, amount) in placement.items():
         at = next((k for k, b in enumerate(out) if b.kind == "chart" and b.chart == name), None)
@@ -141,9 +151,9 @@ def to_html(
     placement: dict[str, tuple[str, float]] | None = None,
     body_only: bool = False,
 ) -> str:
-    """The report as HTML: for the screen (hover on every figure) or for print (WeasyPrint). `placement` (print
-    only) moves a figure past the next text block ("defer", n) or caps its picture's height ("shrink", points);
-    `body_only` leaves out the appendices (to place the figures quickly)."""
+    """The report as HTML: for the screen (hover on every figure) or for print (WeasyPrint). `placement`
+    (print only) moves a figure past the next text block ("defer", n) or caps its picture's height ("shrink",
+    points); `body_only` leaves out the appendices (to place the figures quickly)."""
     placement = placement or {}
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=False)
     numbers = chart_numbers(report)
@@ -252,9 +262,11 @@ def _figure_gaps(document) -> list[tuple[str, float, float, float]]:
 
 def pdf_bytes(report: Report) -> bytes:
     """The PDF, laid out until no figure leaves a large gap: a figure that does not fit the rest of a page is
-    made smaller (down to 60%) when that is enough, else moved past the next paragraph, or (the last thing in its
-    section) before the paragraph it followed — never out of its section."""
-    import weasyprint  # about half a second to import: only in the process that makes the PDF
+    made smaller (down to 60%) when that is enough, else moved past the next paragraph, or (the last thing in
+    its section) before the paragraph it followed — never out of its section."""
+    # weasyprint: 0.35-0.38 s to import, needed only when a PDF is made (not when the cache has it); the run's
+    # kernel loads it ahead (Kernel.WARM), so the PDF worker forked from it pays nothing
+    import weasyprint
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
@@ -303,18 +315,9 @@ def _can_defer(report: Report, name: str, amount: int) -> bool:
 
 
 def docx_bytes(report: Report) -> bytes:
-    """An editable Word version: same text, tables and charts; GB/T 9704 page, fonts by name, title broken as in the
-    PDF, odd page numbers right and even ones left, appendix tables with fitted columns, a repeated header row and
-    rows that never split."""
-    import io
-
-    import docx
-    from docx.enum.section import WD_ORIENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-    from docx.shared import Cm, Mm, Pt, RGBColor
-
+    """An editable Word version: same text, tables and charts; GB/T 9704 page, fonts by name, title broken as
+    in the PDF, odd page numbers right and even ones left, appendix tables with fitted columns, a repeated
+    header row and rows that never split."""
     document = docx.Document()
     red = RGBColor(0xC0, 0, 0)
 
@@ -458,8 +461,6 @@ def docx_bytes(report: Report) -> bytes:
     cp.revision = 1
     buf = io.BytesIO()
     document.save(buf)
-    from .template import normalize_zip
-
     return normalize_zip(buf.getvalue())  # equal content, equal bytes
 
 
@@ -467,8 +468,8 @@ WORD_JOINER = "\u2060"
 
 
 def docx_text(text: str) -> str:
-    """A block's text for Word: each figure joined to its measure word and to the character before it by word joiners
-    (U+2060), so that no line ends between 「占」 and 「2.9%」 or between 「32」 and 「个」."""
+    """A block's text for Word: each figure joined to its measure word and to the character before it by word
+    joiners (U+2060), so that no line ends between 「占」 and 「2.9%」 or between 「32」 and 「个」."""
     out, pos = [], 0
     for m in TOKEN.finditer(text):
         before, glue = glued(text[pos : m.start()])
@@ -487,15 +488,16 @@ CELL_PADDING_PT = 14  # Word's default cell margins, 0.19 cm each side, and a li
 
 
 def cell_em(text: str) -> float:
-    """A cell's width in characters of its size, generously: ASCII letters and digits take about 0.62 of a Chinese
-    character in the faces Word and LibreOffice fall back to (DejaVu's digits 0.64)."""
+    """A cell's width in characters of its size, generously: ASCII letters and digits take about 0.62 of a
+    Chinese character in the faces Word and LibreOffice fall back to (DejaVu's digits 0.64)."""
     return sum(1.0 if ord(ch) >= 0x2E80 else 0.62 for ch in text)
 
 
 def column_widths(t: Table, available_pt: float, font_pt: float = TABLE_FONT_PT) -> list[float]:
-    """Each column's width in points, fitted to its content. At least: codes, unit types and figures on one line,
-    headings of up to six characters too, longer headings in three lines, names wrapping at six characters. What is
-    left goes to the columns that would still wrap (item and unit names, long headings), up to one line each."""
+    """Each column's width in points, fitted to its content. At least: codes, unit types and figures on one
+    line, headings of up to six characters too, longer headings in three lines, names wrapping at six
+    characters. What is left goes to the columns that would still wrap (item and unit names, long headings),
+    up to one line each."""
     n = len(t.headings)
     cells = [max([cell_em(str(row[k])) for row in t.rows] or [0]) for k in range(n)]
     heads = [cell_em(h) for h in t.headings]
@@ -514,12 +516,6 @@ def column_widths(t: Table, available_pt: float, font_pt: float = TABLE_FONT_PT)
 
 
 def _docx_table(document, t: Table, available, set_font) -> None:
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-
     widths = [Pt(w) for w in column_widths(t, available.pt)]
     table = document.add_table(rows=1, cols=len(t.headings))
     table.style = "Table Grid"
@@ -557,11 +553,6 @@ def _docx_table(document, t: Table, available, set_font) -> None:
 
 def _footer_page_number(p, side, set_font) -> None:
     """'— 1 —' as a PAGE field, on `side`, one character (14 pt) in from the edge of the text block."""
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-
     p.alignment = side
     if side == WD_ALIGN_PARAGRAPH.RIGHT:
         p.paragraph_format.right_indent = Pt(14)

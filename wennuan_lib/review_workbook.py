@@ -1,13 +1,13 @@
-"""The review workbook (审核数据, see the catalog): the run's data for people, beside the CSVs for programs (which
-stay English-keyed and unchanged).
+"""The review workbook (审核数据, see the catalog): the run's data for people, beside the CSVs for programs
+(which stay English-keyed and unchanged).
 
-Sheets: 审核意见 (most serious first), 报送情况, 数值 (units × items, the item's name over its code), 需核实的数值 (the
-blanks not filled in, unreadable, approximate, corrected or with a note, with what the unit wrote and where), 更正与豁免
-(and 书面总结对照 when that dataset exists). Chinese headers, item codes as text (05.1 stays 05.1 in Excel and Calc),
-是/否 for flags, figures as numbers (money in 0.00), header rows frozen, filters on, column widths fitted to the
-content. Written with XlsxWriter (see xlsx.py; measured at 3,000 units, 450,000 cells: openpyxl's write-only mode
-5.0 s, XlsxWriter 2.6 s. A long sheet of every value, 3.6 million cells, took a minute, hence units × items); the
-same data give the same bytes.
+Sheets: 审核意见 (most serious first), 报送情况, 数值 (units × items, the item's name over its code),
+需核实的数值 (the blanks not filled in, unreadable, approximate, corrected or with a note, with what the unit
+wrote and where), 更正与豁免 (and 书面总结对照 when that dataset exists). Chinese headers, item codes as text
+(05.1 stays 05.1 in Excel and Calc), 是/否 for flags, figures as numbers (money in 0.00), header rows frozen,
+filters on, column widths fitted to the content. Written with XlsxWriter (see xlsx.py; measured at 3,000
+units, 450,000 cells: openpyxl's write-only mode 5.0 s, XlsxWriter 2.6 s. A long sheet of every value, 3.6
+million cells, took a minute, hence units × items); the same data give the same bytes.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ def _flag(value) -> str:
 
 
 def attention_sheet(values: pd.DataFrame) -> tuple[list[tuple[str, str]], pd.DataFrame]:
-    """The blanks that need a second look — not filled in, unreadable, approximate, corrected or with a note — with
-    what the unit wrote and where."""
+    """The blanks that need a second look — not filled in, unreadable, approximate, corrected or with a note —
+    with what the unit wrote and where."""
     rows = values[
         (values["status"] != "ok") | values["approx"] | values["corrected"] | (values["note"] != "")
     ]
@@ -228,8 +228,8 @@ def _write_sheet(book: xlsx.Book, title: str, columns: list[tuple[str, str]], fr
 
 
 def _values_grid(book: xlsx.Book, values: pd.DataFrame, form) -> None:
-    """数值: one row per unit, one column per item — the item's name over its code (text), money in 0.00; a blank
-    written out (未填 …), approximate figures and corrected ones coloured as in the notebooks."""
+    """数值: one row per unit, one column per item — the item's name over its code (text), money in 0.00; a
+    blank written out (未填 …), approximate figures and corrected ones coloured as in the notebooks."""
     ws = book.sheet("数值")
     present = set(values["item"].unique())
     codes = [c for c in form.codes if c in present]

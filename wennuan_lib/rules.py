@@ -1,7 +1,9 @@
-"""The rules engine (审核): the policy's rules, plausibility, slips, peers and history, per unit and on totals.
+"""The rules engine (审核): the policy's rules, plausibility, slips, peers and history, per unit and on
+totals.
 
-Every rule comes from policy.yaml, resolved to the year's codes by its form. A rule's ``check`` is a small expression over item
-codes (``05.1 == 05A.1 + 05B.1 + 05C.1 + 05D.1``, ``06.1 <= 1.2 * 05.1``, ``10B.1 ~ 10B.2``).
+Every rule comes from policy.yaml, resolved to the year's codes by its form. A rule's ``check`` is a small
+expression over item codes (``05.1 == 05A.1 + 05B.1 + 05C.1 + 05D.1``, ``06.1 <= 1.2 * 05.1``,
+``10B.1 ~ 10B.2``).
 A rule with a missing item is not evaluated: the missing item raises its own 未填 warning.
 Each finding quotes the figures in Chinese.
 """
@@ -131,7 +133,8 @@ def unit_dicts(values: pd.DataFrame) -> dict[str, dict[str, Decimal | None]]:
 
 
 def is_open(issues: pd.DataFrame) -> pd.Series:
-    """Which findings are still open: every finding not waived (a corrected figure no longer raises its own)."""
+    """Which findings are still open: every finding not waived (a corrected figure no longer raises its
+    own)."""
     return ~issues["waived"].astype(bool)
 
 
@@ -218,7 +221,8 @@ def check_form_rules(
 
 def check_blanks(values: pd.DataFrame, form: Form) -> list[dict]:
     """Per blank: 未填, 无法识别, 表中未找到, 约数, and a figure read from a Word revision; a unit that filled
-    nothing at all is one finding (E01). An item another year's form lacks is not a blank of its own: F01 names it."""
+    nothing at all is one finding (E01). An item another year's form lacks is not a blank of its own: F01
+    names it."""
     say = Describer(form)
     findings = []
     filled = values["status"].isin(["ok", "unreadable"]).groupby(values["unit"]).any()
@@ -420,7 +424,8 @@ def _slip_message(spec, say: Describer, code: str, typed: Decimal, times: Decima
 
 
 def check_yuan_slips(units: dict, types: dict, form: Form) -> list[dict]:
-    """A 万元 figure ~10000 times what the unit's other figures imply: 「疑似按元填写：填了78300，按万元应约为7.83」."""
+    """A 万元 figure ~10000 times what the unit's other figures imply:
+    「疑似按元填写：填了78300，按万元应约为7.83」."""
     spec = form.policy.yuan_slip
     if not spec:
         return []
@@ -470,8 +475,8 @@ def check_yuan_slips(units: dict, types: dict, form: Form) -> list[dict]:
 
 
 def check_magnitude(units: dict, types: dict, form: Form) -> list[dict]:
-    """A figure more than `factor` times above the other units' largest, or below their smallest, of the same item
-    (positive figures only): an order of magnitude outside its peers' range."""
+    """A figure more than `factor` times above the other units' largest, or below their smallest, of the same
+    item (positive figures only): an order of magnitude outside its peers' range."""
     spec = form.policy.magnitude
     if not spec:
         return []

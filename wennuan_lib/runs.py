@@ -1,7 +1,7 @@
 """A scope's run folders: outputs/<year>/ (or outputs/trends/) holds one folder per run under runs/, and
-`current` points at the last complete one. A run is made in a new folder and switched to in one step when it is
-whole, so a kill, a full disk or a failed step leaves the previous set as it was. A lock keeps two runs (or a run
-and a freeze) from working on one scope at the same time.
+`current` points at the last complete one. A run is made in a new folder and switched to in one step when it
+is whole, so a kill, a full disk or a failed step leaves the previous set as it was. A lock keeps two runs (or
+a run and a freeze) from working on one scope at the same time.
 
     outputs/2013/
       .lock
@@ -153,7 +153,8 @@ class Scope:
         self._tidy(keep={run_dir.name} | ({previous.name} if previous else set()))
 
     def abandon(self, run_dir: Path) -> Path:
-        """A run that failed: its folder is kept (renamed) for the analyst to look at; it never becomes current."""
+        """A run that failed: its folder is kept (renamed) for the analyst to look at; it never becomes
+        current."""
         target = run_dir.with_name(run_dir.name + FAILED_SUFFIX)
         with contextlib.suppress(OSError):
             (run_dir / STAGING_MARK).unlink(missing_ok=True)
@@ -174,7 +175,8 @@ class Scope:
             p.unlink(missing_ok=True)
 
     def _tidy(self, keep: set[str]) -> None:
-        """Keep the current run and the one before it (a reader may still be on it); and the last failed run."""
+        """Keep the current run and the one before it (a reader may still be on it); and the last failed
+        run."""
         runs = self.folder("runs")
         failed = sorted(p.name for p in runs.iterdir() if p.name.endswith(FAILED_SUFFIX))
         keep = keep | set(failed[-1:])
@@ -183,9 +185,9 @@ class Scope:
                 shutil.rmtree(p, ignore_errors=True)
 
     def _links(self) -> None:
-        """Shortcuts the analyst opens: outputs/2013/report → current/report, and so on for every top-level entry of
-        the current run (but its own record and log). Folders an older version of the program wrote here are moved
-        into a run folder of their own (then tidied away like any old run)."""
+        """Shortcuts the analyst opens: outputs/2013/report → current/report, and so on for every top-level
+        entry of the current run (but its own record and log). Folders an older version of the program wrote
+        here are moved into a run folder of their own (then tidied away like any old run)."""
         current = self.current()
         names = {p.name for p in current.iterdir() if not p.name.startswith(".") and p.name not in RUN_OWN}
         legacy = None

@@ -1,18 +1,19 @@
 """Summary against form: the figures a unit's 书面总结材料 states, held against the figures of its 统计表.
 
-A written summary is prose and never a source of values. Where it states a figure of the form in the form's own
-words (「走访职工家庭77户」, 「筹集慰问款物4423.12万元」), the figure is read with the rules of a blank
-(`parse.parse_blank`: 约/近/余/多/左右/以上, 2.85万户, 元 in a 万元 item) and compared with the unit's figure in
-force (after corrections). A clear disagreement is a warning (rules.SUMMARY_ID) naming both numbers and where
-each was written; rounding (2.85万户 for 28476, 4423万元 for 4423.12) and approximate words are allowed for.
+A written summary is prose and never a source of values. Where it states a figure of the form in the form's
+own words (「走访职工家庭77户」, 「筹集慰问款物4423.12万元」), the figure is read with the rules of a blank
+(`parse.parse_blank`: 约/近/余/多/左右/以上, 2.85万户, 元 in a 万元 item) and compared with the unit's figure
+in force (after corrections). A clear disagreement is a warning (rules.SUMMARY_ID) naming both numbers and
+where each was written; rounding (2.85万户 for 28476, 4423万元 for 4423.12) and approximate words are allowed
+for.
 
-Which item a figure belongs to is decided by the words next to it, against cues made from the form itself: each
-blank's clause in the printed sentence (the words just before the blank, or just after it for a sentence that
-starts with the blank, 「为{08A.1}名权益受损的职工…」) and the item's label, with and without 共/总额/总数.
-A figure belongs to an item when the summary's words before it end with one of the item's cues (or its words
-after the measure start with one), and the measure matches. A cue that two items of the same measure share
-(「其中困难农民工…户」) is dropped: such a figure is not compared, never guessed. A clause about last year
-(上年、去年、同比) is not compared either.
+Which item a figure belongs to is decided by the words next to it, against cues made from the form itself:
+each blank's clause in the printed sentence (the words just before the blank, or just after it for a sentence
+that starts with the blank, 「为{08A.1}名权益受损的职工…」) and the item's label, with and without
+共/总额/总数. A figure belongs to an item when the summary's words before it end with one of the item's cues
+(or its words after the measure start with one), and the measure matches. A cue that two items of the same
+measure share (「其中困难农民工…户」) is dropped: such a figure is not compared, never guessed. A clause about
+last year (上年、去年、同比) is not compared either.
 """
 
 from __future__ import annotations
@@ -91,9 +92,9 @@ def measures(item) -> tuple[str, ...]:
 
 
 def cues(form: Form) -> dict[str, tuple[Cue, ...]]:
-    """{measure word: cues, longest first}, from the form's sentences and labels. A cue two items share under the
-    same measure is kept as ambiguous: when it is the longest that fits, the figure is not compared (「其中困难农民工
-    800户」 is not read as 「困难农民工800户」)."""
+    """{measure word: cues, longest first}, from the form's sentences and labels. A cue two items share under
+    the same measure is kept as ambiguous: when it is the longest that fits, the figure is not compared
+    (「其中困难农民工800户」 is not read as 「困难农民工800户」)."""
     claims: dict[tuple[str, str, bool], set[str]] = {}
 
     def claim(words: str, code: str, after: bool, leads: bool, tails: bool) -> None:
@@ -187,7 +188,8 @@ def read_summary(text: str, form: Form, index: dict[str, tuple[Cue, ...]] | None
 
 
 def verdict(stated: Stated, form_value: Decimal) -> str:
-    """一致 (the same number), 约数相符 (the same within the summary's rounding or approximate words), or 不一致."""
+    """一致 (the same number), 约数相符 (the same within the summary's rounding or approximate words), or
+    不一致."""
     s, f = stated.value, form_value
     if s == f:
         return AGREE
@@ -205,8 +207,9 @@ def verdict(stated: Stated, form_value: Decimal) -> str:
 
 
 def check(summaries: pd.DataFrame, values: pd.DataFrame, form: Form) -> tuple[pd.DataFrame, list[dict]]:
-    """(summary_checks, findings): each figure a summary states against the unit's figure in force, and a warning
-    for each clear disagreement. Units without a form in force, and items left blank, are not compared."""
+    """(summary_checks, findings): each figure a summary states against the unit's figure in force, and a
+    warning for each clear disagreement. Units without a form in force, and items left blank, are not
+    compared."""
     columns = catalog.dataset("summary_checks").column_names
     say, index = Describer(form), cues(form)
     in_force = values[(values["status"] == OK) & values["unit"].isin(set(summaries["unit"]))]

@@ -1,11 +1,11 @@
-"""What the notebooks show the analyst: first the answer to the step's question in a few lines, then the details as
-interactive tables.
+"""What the notebooks show the analyst: first the answer to the step's question in a few lines, then the
+details as interactive tables.
 
-The tables are itables (DataTables embedded in the notebook's output: sort, search, filter panes). They work in
-JupyterLab and in the notebook saved as HTML with neither a server nor the internet: `interactive()` embeds the
-library once per notebook (about 1 MB). Every table is bounded — at most ROW_LIMIT rows, a grid at most GRID_UNITS
-units, the units that need attention first — so a province's 3,000 units still make a notebook of a few MB; a note
-then says where the whole table is (the CSV and the review workbook).
+The tables are itables (DataTables embedded in the notebook's output: sort, search, filter panes). They work
+in JupyterLab and in the notebook saved as HTML with neither a server nor the internet: `interactive()` embeds
+the library once per notebook (about 1 MB). Every table is bounded — at most ROW_LIMIT rows, a grid at most
+GRID_UNITS units, the units that need attention first — so a province's 3,000 units still make a notebook of a
+few MB; a note then says where the whole table is (the CSV and the review workbook).
 
 Text from the units' files is escaped here (cells are HTML so that colours and hover text can be added).
 """
@@ -109,11 +109,12 @@ LANGUAGE = {
 }
 
 
-# --- building blocks ---------------------------------------------------------------------------------------
+# --- building blocks ----------------------------------------------------------------------------------------
 
 
 def interactive() -> None:
-    """Embed the table library in this notebook (once, before the first table): no internet needed to read it."""
+    """Embed the table library in this notebook (once, before the first table): no internet needed to read
+    it."""
     itables.init_notebook_mode(all_interactive=False, connected=False)
     display(HTML(f"<style>{CSS}</style>"))
 
@@ -175,10 +176,10 @@ def table(
     headers: dict[str, str] | None = None,
 ) -> HTML:
     """An interactive table. `html`: columns already holding HTML (everything else is escaped here); `panes`:
-    columns offered as filter panes (click to filter, counts shown); `numeric`: right-aligned columns; `nowrap`:
-    short columns kept on one line, `long` / `mid`: columns given room (messages, names); `headers`: HTML for column
-    headings (item names with hover text). More than `limit` rows are cut, with a note naming `whole`, where all
-    of them are."""
+    columns offered as filter panes (click to filter, counts shown); `numeric`: right-aligned columns;
+    `nowrap`: short columns kept on one line, `long` / `mid`: columns given room (messages, names); `headers`:
+    HTML for column headings (item names with hover text). More than `limit` rows are cut, with a note naming
+    `whole`, where all of them are."""
     cut = len(frame) - limit
     frame = frame.head(limit) if cut > 0 else frame
     body = pd.DataFrame(
@@ -238,7 +239,8 @@ def table(
 
 
 def item_headers(form, codes: list[str]) -> dict[str, str]:
-    """Column headings for items: the item's name and measure, its code below; hovering shows the printed sentence."""
+    """Column headings for items: the item's name and measure, its code below; hovering shows the printed
+    sentence."""
     sentences = {code: line for line in form.layout for code in line.codes}
     out = {}
     for code in codes:
@@ -264,7 +266,7 @@ def item_name(form, code: str) -> str:
     return f"{code} {form.item(code).label}" if form is not None and code in form.codes else code
 
 
-# --- 01 读取 ---------------------------------------------------------------------------------------------------
+# --- 01 读取 ------------------------------------------------------------------------------------------------
 
 
 def ingest_answer(frames: dict) -> HTML:
@@ -320,7 +322,8 @@ def ingest_answer(frames: dict) -> HTML:
         unregistered = values.loc[~values["registered"], "unit"].unique().tolist()
         if unregistered:
             lines.append(
-                f"不在单位名录中的单位：{_names(unregistered)}（请核实后加入 inputs/units.csv，或写成某个单位的别名）"
+                f"不在单位名录中的单位：{_names(unregistered)}"
+                "（请核实后加入 inputs/units.csv，或写成某个单位的别名）"
             )
     superseded = subs[subs["status"] == "superseded"]
     if len(superseded):
@@ -423,8 +426,8 @@ def _cell(kind: str, text: str, hover: str) -> str:
 
 
 def value_grid(values: pd.DataFrame, form=None) -> HTML:
-    """Units as rows, items as columns (named, hover for the printed sentence); colour marks blanks not filled in,
-    unreadable and approximate ones; hovering a marked cell shows what was written and where."""
+    """Units as rows, items as columns (named, hover for the printed sentence); colour marks blanks not filled
+    in, unreadable and approximate ones; hovering a marked cell shows what was written and where."""
     if values.empty:
         return HTML("<p>没有读到任何统计表。</p>")
     attention = (values["status"] != "ok") | values["approx"]
@@ -497,7 +500,7 @@ def summaries_table(summaries: pd.DataFrame) -> HTML:
     )
 
 
-# --- 02 审核 ---------------------------------------------------------------------------------------------------
+# --- 02 审核 ------------------------------------------------------------------------------------------------
 
 
 def _state(issues: pd.DataFrame) -> pd.Series:
@@ -506,7 +509,8 @@ def _state(issues: pd.DataFrame) -> pd.Series:
 
 
 def _who(issues: pd.DataFrame) -> pd.Series:
-    """Whose finding: a unit's, the city total's (a consequence of the units' figures), or the analyst's own files."""
+    """Whose finding: a unit's, the city total's (a consequence of the units' figures), or the analyst's own
+    files."""
     return pd.Series(
         [
             "registers" if r == AUDIT_ID else ("totals" if u == TOTALS else "unit")
@@ -538,14 +542,16 @@ def clean_answer(frames: dict) -> HTML:
     totals = issues[(who == "totals") & (state == ERROR)]
     if len(totals):
         lines.append(
-            f"{TOTALS} {len(totals)} 条（{'、'.join(escape(r) for r in totals['rule'])}）：全市合计是各单位数字之和，"
+            f"{TOTALS} {len(totals)} 条（{'、'.join(escape(r) for r in totals['rule'])}）："
+            "全市合计是各单位数字之和，"
             "这些不平衡是由各单位的数字推出的，没有人需要为此重新报送。改正有关单位的数字（更正登记）后会自动消失；"
             "核实后确实无法改正的，可以在 waivers.csv 中豁免。"
         )
     registers = issues[(who == "registers") & is_open(issues)]
     if len(registers):
         lines.append(
-            f"<b>登记表本身有误 {len(registers)} 条</b>（不是单位的问题，请改正 corrections.csv / waivers.csv）："
+            f"<b>登记表本身有误 {len(registers)} 条</b>"
+            "（不是单位的问题，请改正 corrections.csv / waivers.csv）："
             + "；".join(escape(m) for m in registers["message"].head(5))
         )
     lines.append("上年数据：" + ("已用于历史审核" if frames.get("has_previous") else "没有（未做历史审核）"))
@@ -559,7 +565,8 @@ TOTALS_ACTION = (
 
 
 def actions(issues: pd.DataFrame) -> pd.Series:
-    """What to do about each finding; the city total's are explained as consequences, never to be resubmitted."""
+    """What to do about each finding; the city total's are explained as consequences, never to be
+    resubmitted."""
     return issues["action"].where(issues["unit"] != TOTALS, TOTALS_ACTION)
 
 
@@ -590,7 +597,8 @@ def sort_findings(issues: pd.DataFrame, unit_order: list[str] | None = None) -> 
 
 
 def findings_table(issues: pd.DataFrame, form=None, name: str = "findings") -> HTML:
-    """Every finding, most serious first; filter panes by category, kind of check, rule, unit and item; search."""
+    """Every finding, most serious first; filter panes by category, kind of check, rule, unit and item;
+    search."""
     issues = sort_findings(issues)
     state = _state(issues)
     frame = pd.DataFrame(
@@ -619,7 +627,8 @@ def findings_table(issues: pd.DataFrame, form=None, name: str = "findings") -> H
 
 
 def finding_grid(values: pd.DataFrame, issues: pd.DataFrame, form=None) -> HTML:
-    """Units × items, each cell coloured by its worst open finding; hovering shows the findings and corrections."""
+    """Units × items, each cell coloured by its worst open finding; hovering shows the findings and
+    corrections."""
     worst: dict[tuple[str, str], str] = {}
     notes: dict[tuple[str, str], list[str]] = {}
     rank = {"waived": 0, "warning": 1, "error": 2}
@@ -695,7 +704,7 @@ def audit_table(audit: pd.DataFrame) -> HTML:
     )
 
 
-# --- 03 报送情况 -----------------------------------------------------------------------------------------------
+# --- 03 报送情况 --------------------------------------------------------------------------------------------
 
 STATUS_LEGEND = (
     ("未报统计表", "not_reported"),
@@ -727,8 +736,8 @@ def _urgency(st: pd.DataFrame) -> pd.Series:
 
 
 def reconcile_answer(st: pd.DataFrame, feedback_files: list, issues: pd.DataFrame, folder=None) -> HTML:
-    """Who is missing or late, and what goes back to whom (`folder`: where the analyst finds the feedback files,
-    outputs/<年度>/feedback)."""
+    """Who is missing or late, and what goes back to whom (`folder`: where the analyst finds the feedback
+    files, outputs/<年度>/feedback)."""
     expected = st[st["registered"]]
     lines = [
         f"应报 {len(expected)} 个单位：已报统计表 {int((expected['form'] == REPORTED).sum())} 个，"
@@ -771,7 +780,8 @@ def reconcile_answer(st: pd.DataFrame, feedback_files: list, issues: pd.DataFram
     )
     no_summary = expected[expected["summary"] == "未报"]
     lines.append(
-        f"{badge('书面总结未报', 'no_summary')} {len(no_summary)} 个：{_names(list(no_summary['unit'])) or '无'}"
+        f"{badge('书面总结未报', 'no_summary')} {len(no_summary)} 个："
+        f"{_names(list(no_summary['unit'])) or '无'}"
     )
     unregistered = st[~st["registered"]]
     if len(unregistered):
@@ -782,8 +792,8 @@ def reconcile_answer(st: pd.DataFrame, feedback_files: list, issues: pd.DataFram
     if feedback_files:
         where = escape(str(folder or feedback_files[0].parent))
         lines.append(
-            f"<b>反馈表 {len(feedback_files)} 份</b>，在 <code>{where}</code>，每个有未解决审核意见的单位一份，"
-            "可直接发给单位（见下表“反馈表”一列）。"
+            f"<b>反馈表 {len(feedback_files)} 份</b>，在 <code>{where}</code>，"
+            "每个有未解决审核意见的单位一份，可直接发给单位（见下表“反馈表”一列）。"
         )
     else:
         lines.append("没有需要发回单位的审核意见，没有生成反馈表。")
@@ -867,7 +877,8 @@ def status_table(
 
 
 def by_unit_table(table_: pd.DataFrame, st: pd.DataFrame) -> HTML:
-    """Open findings per unit — units only: the city total and names mistyped in the registers are not units."""
+    """Open findings per unit — units only: the city total and names mistyped in the registers are not
+    units."""
     units = set(st["unit"])
     frame = table_[table_["unit"].isin(units)].rename(
         columns={"unit": "单位", "errors": "必须修改", "warnings": "请核实"}
@@ -910,9 +921,9 @@ def unit_dossiers(
     checks: pd.DataFrame | None = None,
     limit: int = 100,
 ) -> HTML:
-    """Each unit's written summary beside its key figures, for picking 典型经验. With `checks` (summary_checks:
-    the figures a summary states, compared with the form), each figure the summary states is shown beside the form's,
-    marked where they disagree."""
+    """Each unit's written summary beside its key figures, for picking 典型经验. With `checks`
+    (summary_checks: the figures a summary states, compared with the form), each figure the summary states is
+    shown beside the form's, marked where they disagree."""
     verdicts = {"一致": "agree", "不一致": "disagree", "约数相符": "approx_agree"}
     parts = []
     groups = list(summaries.groupby("unit", sort=False))
@@ -950,7 +961,10 @@ def unit_dossiers(
 
 
 def _dossier_row(item, label, value, measure, check, verdicts) -> str:
-    cells = f"<td>{escape(item)} {escape(label)}</td><td style='text-align:right'>{escape(value or '未填')} {escape(measure)}</td>"
+    cells = (
+        f"<td>{escape(item)} {escape(label)}</td>"
+        f"<td style='text-align:right'>{escape(value or '未填')} {escape(measure)}</td>"
+    )
     if check is not None:
         kind = verdicts.get(check["verdict"], "waived")
         hover = f"{check['summary_file']}：……{check['summary_text']}……"
@@ -992,7 +1006,7 @@ def summary_check_table(checks: pd.DataFrame) -> HTML:
     )
 
 
-# --- 04 书面总结 -----------------------------------------------------------------------------------------------
+# --- 04 书面总结 --------------------------------------------------------------------------------------------
 
 
 def report_answer(reasons: pd.DataFrame, year, units=None) -> HTML:
@@ -1055,7 +1069,8 @@ def _figure(value: str, measure: str) -> str:
 
 
 def totals_table(totals: pd.DataFrame) -> HTML:
-    """The city totals as the report prints them (4094.80 万元, 22.0 %), Chinese names, figures right-aligned."""
+    """The city totals as the report prints them (4094.80 万元, 22.0 %), Chinese names, figures
+    right-aligned."""
     names = [
         f"{i} {lab}" if k == "item" else lab
         for i, k, lab in zip(totals["item"], totals["kind"], totals["label"], strict=True)
