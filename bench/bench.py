@@ -4,10 +4,10 @@
 
 For each N it generates a registry and an inbox under a temporary folder, then measures, in one go:
   * run:        `python -m wennuan_lib run` end to end (every notebook, PDF included), cold cache;
-  * floor:      the same outputs made in one process by the fastest means, no notebooks: the fastest reader for
-                each container (python-calamine for .xlsx/.xls, python-docx for .docx, LibreOffice once for all
-                .doc), one matplotlib render of the same charts, one WeasyPrint render of the same report, one
-                Word save — timed as a whole process, its imports included;
+  * floor:      the same outputs made in one process by the fastest means, no notebooks: the fastest reader
+                for each container (python-calamine for .xlsx/.xls, python-docx for .docx, LibreOffice once
+                for all .doc), one matplotlib render of the same charts, one WeasyPrint render of the same
+                report, one Word save — timed as a whole process, its imports included;
   * nothing:    the run again with nothing changed;
   * one file:   the run again after one unit's form changed;
 and the peak memory of the run: the sum of PSS (proportional set size, from /proc/<pid>/smaps_rollup) over the
@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -38,8 +39,9 @@ from wennuan_lib import readers, store, template  # noqa: E402
 from wennuan_lib.form import load_form  # noqa: E402
 
 YEAR = 2013
-# what a January inbox holds, interleaved so that every size has each kind: 4 templates, 3 Word, 2 Excel, 1 .xls in 10;
-# one unit in a hundred sends a legacy .doc (LibreOffice converts them all in one go), and one of the first 30
+# what a January inbox holds, interleaved so that every size has each kind: 4 templates, 3 Word, 2 Excel,
+# 1 .xls in 10; one unit in a hundred sends a legacy .doc (LibreOffice converts them all in one go), and one
+# of the first 30
 KINDS = ["template", "docx", "xlsx", "template", "docx", "xls", "template", "docx", "xlsx", "template"]
 TARGETS = {
     "nothing_s": 1.0,
@@ -134,8 +136,6 @@ def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     peak = 0
     out = []
-    import threading
-
     reader = threading.Thread(target=lambda: out.append(proc.stdout.read()))
     reader.start()
     while proc.poll() is None:
@@ -194,13 +194,15 @@ run = ws.scope(year).current()
 load = lambda name: store.load_table(catalog.dataset(name), run / catalog.dataset(name).path)
 cfg = ws.year_config(year)
 form = load_form(cfg["form"])
-totals, values, status, summaries = load("totals"), load("values"), load("reporting_status"), load("summaries")
+totals, values = load("totals"), load("values")
+status, summaries = load("reporting_status"), load("summaries")
 with tempfile.TemporaryDirectory() as tmp:
     t = time.perf_counter()
     made = charts.make_all(totals, values, {}, year, True, Path(tmp), form.policy.charts)
     draw = time.perf_counter() - t
-    text = narrative.build(form, totals, cfg, ws.raw("narrative", year), summaries, Registry.load(ws.raw("registry")),
-                           "")
+    text = narrative.build(
+        form, totals, cfg, ws.raw("narrative", year), summaries, Registry.load(ws.raw("registry")), ""
+    )
     rep = render.Report(text, made, appendix.tables(form, totals, values, status, False), {}, [], True)
     t = time.perf_counter()
     render.pdf_bytes(rep)
@@ -253,8 +255,8 @@ def table(rows: list[dict]) -> str:
     lines = [
         f"机器：{os.cpu_count()} 核；{time.strftime('%Y-%m-%d')}；每行是同一次运行中测得的",
         "",
-        "| 单位数 | 全流程（秒） | 同样产出的下限（秒） | 全流程/下限 | 无变化重跑（秒） | 改一个文件后重跑（秒） | 重跑/全流程 "
-        "| 峰值内存，整个进程树 PSS 之和（MiB） |",
+        "| 单位数 | 全流程（秒） | 同样产出的下限（秒） | 全流程/下限 | 无变化重跑（秒） "
+        "| 改一个文件后重跑（秒） | 重跑/全流程 | 峰值内存，整个进程树 PSS 之和（MiB） |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
@@ -271,8 +273,8 @@ def table(rows: list[dict]) -> str:
     ]
     for r in rows:
         lines.append(
-            f"| {r['units']} | {r['floor_read_s']:.1f} | {r['floor_charts_s']:.1f} | {r['floor_pdf_s']:.1f} | "
-            f"{r['floor_word_s']:.1f} |"
+            f"| {r['units']} | {r['floor_read_s']:.1f} | {r['floor_charts_s']:.1f} | "
+            f"{r['floor_pdf_s']:.1f} | {r['floor_word_s']:.1f} |"
         )
     by = {r["units"]: r for r in rows}
     checks = [

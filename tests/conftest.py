@@ -1,6 +1,6 @@
 """Shared test fixtures. No test writes inside the checkout: before anything of the project is imported, the
-default inputs and outputs (and the cache's signing secret) point into a temporary folder, so that nbval — which
-runs the committed notebooks with their default parameters — and any default path land there too."""
+default inputs and outputs (and the cache's signing secret) point into a temporary folder, so that nbval —
+which runs the committed notebooks with their default parameters — and any default path land there too."""
 
 import os
 import shutil
@@ -48,6 +48,7 @@ import pytest  # noqa: E402
 from wennuan_lib import catalog, clean, ingest, narrative, reconcile, report, store, trends  # noqa: E402
 from wennuan_lib.form import load_form  # noqa: E402
 from wennuan_lib.steps import open_step  # noqa: E402
+from wennuan_lib.units import Registry  # noqa: E402
 from wennuan_lib.workspace import Workspace  # noqa: E402
 
 from . import sample_data as sample  # noqa: E402
@@ -185,8 +186,6 @@ class _Rebuilt:
     """The report's narrative, built again from the run's data exactly as step 04 builds it."""
 
     def __init__(self, y: Year):
-        from wennuan_lib.units import Registry
-
         cfg = y.workspace.year_config(y.year)
         form = load_form(cfg["form"])
         self.narrative = narrative.build(
@@ -208,7 +207,8 @@ def form():
 @pytest.fixture(scope="session")
 def sample_years(tmp_path_factory):
     """The sample's 2011–2013, generated with the default seed, then run as the analyst runs them:
-    `python -m wennuan_lib run --all` (every notebook, in one kernel). Tests only read it (copy it to change it)."""
+    `python -m wennuan_lib run --all` (every notebook, in one kernel). Tests only read it (copy it to change
+    it)."""
     root = tmp_path_factory.mktemp("sample")
     truths = {y: sample.generate(root / "inputs", y, 2013) for y in YEARS}
     before = tree_hash(root / "inputs")
@@ -220,7 +220,8 @@ def sample_years(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def sample_run(sample_years):
-    """2013 of the sample: truth, the year, its datasets (loaded on demand), and the inputs' hash before any run."""
+    """2013 of the sample: truth, the year, its datasets (loaded on demand),
+    and the inputs' hash before any run."""
     results, before, _ = sample_years
     truth, year = results[2013]
     return truth, year, Frames(year), before

@@ -11,6 +11,9 @@ All of it is invented. Names of units are Suzhou's kinds of unions; figures are 
 
 from __future__ import annotations
 
+import argparse
+import csv
+import datetime as dt
 import io
 import random
 import re
@@ -21,6 +24,7 @@ import zipfile
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import cn2an
 import docx
@@ -29,6 +33,7 @@ import pandas as pd
 import xlwt
 import yaml
 from docx.shared import Pt
+from PIL import Image, ImageDraw, ImageFont
 
 from wennuan_lib import catalog, config, readers, store, template
 from wennuan_lib.form import Form, Line, load_form
@@ -72,7 +77,8 @@ UNITS = [
     ("市直属企业工会联合会", "市直企业工会", "直属", 7_700),
 ]
 UNREGISTERED = "苏州市物流行业工会联合会"
-# Units renamed across the sample's years (the registry's aliases carry the old names): name -> (from year, old name)
+# Units renamed across the sample's years (the registry's aliases carry the old names):
+# name -> (from year, old name)
 FORMER_NAMES = {"吴江区总工会": (2013, "吴江市总工会"), "姑苏区总工会": (2013, "平江区总工会")}
 PEOPLE = ["王建华", "李秀英", "张伟", "刘敏", "陈静", "杨磊", "赵丽", "黄勇", "周洁", "吴斌", "徐芳", "孙涛"]
 
@@ -275,7 +281,8 @@ def _break_history(v):
     _set(v, "04A.2", v["04A.2"] * 3 + 200)  # well above the floor, however small the unit
 
 
-# rule id, item the finding names, the change, whether it needs a big unit (市、区), whether it needs last year
+# rule id, item the finding names, the change, whether it needs a big unit (市、区),
+# whether it needs last year
 BREAKS = [
     ("P03", "02A.2", _break_part_whole, False, False),
     ("S01", "05.1", _break_sum_money, False, False),
@@ -406,8 +413,6 @@ def _header_text(header: dict) -> tuple[str, str]:
 
 
 def _fixed_core(document: docx.Document) -> None:
-    import datetime as dt
-
     cp = document.core_properties
     cp.created = cp.modified = cp.last_printed = dt.datetime(2013, 1, 1)
     cp.author = cp.last_modified_by = SAMPLE_MARK
@@ -555,9 +560,10 @@ SUMMARY_SLIPS = {"市教育工会": ("04A.2", 12), "吴中区总工会": ("04A.1
 def summary_statements(
     form: Form, unit: str, expected: dict[str, Expected], protect: set[str], year: int, truth: Truth
 ) -> dict[str, str]:
-    """The figures a unit's summary states, as it writes them (concept -> 「走访企业479家」 …): the form's figure in
-    force, as written or rounded (约1800户, 约380万元), and in about half the summaries one figure that disagrees on
-    purpose (recorded in the truth). A blank left empty, unreadable or broken on purpose is not stated."""
+    """The figures a unit's summary states, as it writes them (concept -> 「走访企业479家」 …): the form's
+    figure in force, as written or rounded (约1800户, 约380万元), and in about half the summaries one figure
+    that disagrees on purpose (recorded in the truth). A blank left empty, unreadable or broken on purpose is
+    not stated."""
     pick = random.Random(f"summary:{year}:{unit}")
     stated: dict[str, tuple[str, Decimal, bool]] = {}
     for concept, _words, measure in SUMMARY_FIGURES:
@@ -595,7 +601,8 @@ def summary_statements(
 
 
 def write_summary_docx(path: Path, unit: str, stated: dict[str, str], year: int) -> None:
-    """A unit's own 书面总结材料: prose whose sentences state some of the form's figures (`summary_statements`)."""
+    """A unit's own 书面总结材料: prose whose sentences state some of the form's figures
+    (`summary_statements`)."""
     document = docx.Document()
     document.add_heading(f"{unit}{year}年元旦春节送温暖活动工作总结（{SAMPLE_MARK}）", level=1)
     visits = "，".join(stated[c] for c in ("04A.1", "04A.2", "04C.1") if c in stated)
@@ -718,8 +725,6 @@ REVISION = 'w:id="{n}" w:author="{SAMPLE_MARK}" w:date="2013-01-20T09:00:00Z"'
 def revise_docx(path: Path, marks: dict[str, tuple[str, str]]) -> None:
     """Each placeholder in the document becomes a tracked change: the old text deleted, the new inserted
     (what Word writes when a unit corrects a figure with 修订 on and sends the file without accepting)."""
-    from xml.sax.saxutils import escape
-
     src = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
@@ -743,7 +748,8 @@ def revise_docx(path: Path, marks: dict[str, tuple[str, str]]) -> None:
 
 
 def convert_with_libreoffice(src: Path, dest: Path, to: str) -> bool:
-    """A copy of `src` saved by LibreOffice as `to` ("doc:MS Word 97", "pdf"); False when LibreOffice is absent."""
+    """A copy of `src` saved by LibreOffice as `to` ("doc:MS Word 97", "pdf");
+    False when LibreOffice is absent."""
     exe = readers.soffice()
     if not exe:
         return False
@@ -775,8 +781,6 @@ def convert_with_libreoffice(src: Path, dest: Path, to: str) -> bool:
 
 def scanned_form(form: Form, unit: str) -> bytes:
     """A 'scan' of a filled form: its text drawn into a PNG, with no text layer (must be refused)."""
-    from PIL import Image, ImageDraw, ImageFont
-
     font_file = next(
         (
             p
@@ -1030,9 +1034,8 @@ NOTEPAD_TEXTS = {
 
 
 def _excel_table(frame: pd.DataFrame, path: Path, style: str, empty_rows_at: list[int] = ()) -> None:
-    """A table as Excel on Chinese Windows saves it, with its empty rows (,,,) before the given row positions."""
-    import csv
-
+    """A table as Excel on Chinese Windows saves it, with its empty rows (,,,)
+    before the given row positions."""
     delimiter, encoding, bom = EXCEL_TABLES[style]
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
@@ -1200,8 +1203,6 @@ def _write_plan(
                 expected[code] = Expected(d)
         if unreadable:
             cells[unreadable], expected[unreadable] = "见附件", Expected(None, UNREADABLE)
-        import datetime as dt
-
         hdr = {**header, "date": dt.date.fromisoformat(p.date)}
         template.write(form, path, values=cells, header=hdr, sample=True, **p.variant)
         layout = "template"
@@ -1260,8 +1261,9 @@ REORGANISED = (VALUE_COLUMN, LABEL_PAIRS, LAST_YEAR)
 
 
 def _reorganised_plans(plans: list[Plan], year: int, exclude=()) -> None:
-    """Three units of the year send their form reorganised: the notice's table with an added column of figures,
-    a two-column 项目/数量 sheet, and last year's form (when the sample has that year's form file)."""
+    """Three units of the year send their form reorganised: the notice's table with an added column of
+    figures, a two-column 项目/数量 sheet, and last year's form (when the sample has that year's form
+    file)."""
     if year != 2013:
         return
     mine = [p for p in plans if p not in exclude and p.written and p.unit != UNREGISTERED and not p.variant]
@@ -1400,8 +1402,6 @@ def _generic_summary(
 
 def main(argv: list[str] | None = None) -> int:
     """python -m tests.sample_data --year 2013 [--seed 2013] [--force]: the committed sample, made again."""
-    import argparse
-
     parser = argparse.ArgumentParser(
         prog="python -m tests.sample_data", description="生成示例数据（合成数据，仅供演示和测试）"
     )

@@ -21,6 +21,7 @@ from wennuan_lib import (
     textfiles,
 )
 from wennuan_lib.artifacts import Artifacts
+from wennuan_lib.form import load_form
 from wennuan_lib.parse import parse_blank
 from wennuan_lib.units import Registry, RegistryError
 
@@ -141,9 +142,10 @@ def test_year_yaml_in_gbk_is_read_and_a_syntax_error_names_the_line(tmp_path):
 def test_narrative_in_any_encoding_fills_its_sections(tmp_path, encoding):
     md = tmp_path / "narrative.md"
     md.write_bytes(
-        "## 典型经验\r\n\r\n各地把送温暖与基层服务结合起来。\r\n\r\n## 存在问题\r\n\r\n档案管理不够及时。\r\n".encode(
-            encoding
-        )
+        (
+            "## 典型经验\r\n\r\n各地把送温暖与基层服务结合起来。\r\n\r\n"
+            "## 存在问题\r\n\r\n档案管理不够及时。\r\n"
+        ).encode(encoding)
     )
     sections, problems = narrative.parse_analyst(md)
     assert sections == {
@@ -240,7 +242,7 @@ def test_a_registry_clash_stops_ingest_before_any_file_is_read(year_dir, form):
     assert year_dir.run is None  # no run became current: nothing was read
 
 
-# --- corrections and waivers on a small year -----------------------------------------------------------------
+# --- corrections and waivers on a small year ----------------------------------------------------------------
 
 UNITS = {"常熟市总工会": "常熟", "吴江区总工会": "吴江"}
 
@@ -248,8 +250,6 @@ UNITS = {"常熟市总工会": "常熟", "吴江区总工会": "吴江"}
 @pytest.fixture(scope="module")
 def ingested(tmp_path_factory):
     """Two units read from the template, with a GBK registry that Excel saved (empty row and all)."""
-    from wennuan_lib.form import load_form
-
     form = load_form(2013)
     root = tmp_path_factory.mktemp("two_units")
     paths = Year(root / "inputs", root / "outputs", 2013)
@@ -414,7 +414,7 @@ def test_cli_stops_with_a_chinese_message_naming_the_file(inputs_copy, tmp_path,
     assert not (tmp_path / "outputs" / "2013" / "data").exists()  # stopped before reading
 
 
-# --- feedback file names --------------------------------------------------------------------------------------
+# --- feedback file names ------------------------------------------------------------------------------------
 
 
 def _feedback(units: list[str], form, folder):
@@ -463,7 +463,7 @@ def test_colliding_unit_names_get_a_feedback_file_each(tmp_path, form):
     assert sorted(p.name for p in again) == sorted(p.name for p in written)  # stable across runs
 
 
-# --- the template --------------------------------------------------------------------------------------------
+# --- the template -------------------------------------------------------------------------------------------
 
 
 def test_template_date_cell_is_validated_and_labels_use_chinese_punctuation(tmp_path, form):

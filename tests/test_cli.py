@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from wennuan_lib import catalog
+from wennuan_lib import catalog, config
 
 from .conftest import ROOT, cli, tree_hash
 
@@ -45,7 +45,5 @@ def test_missing_year_is_a_chinese_error(tmp_path):
 
 def test_nothing_is_written_inside_the_checkout_by_default_paths():
     """conftest points the default inputs and outputs into a temporary folder before anything is imported."""
-    from wennuan_lib import config
-
     assert not Path(config.OUTPUTS_DIR).resolve().is_relative_to(ROOT)
     assert not Path(config.INPUTS_DIR).resolve().is_relative_to(ROOT)

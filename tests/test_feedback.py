@@ -126,8 +126,8 @@ def test_problem_text_first_codes_last_one_row_per_cell(tmp_path, form):
     assert widths["规则"] <= 8 < widths["问题"]
     for r in rows:  # rule codes only in the last column
         assert not any(rule in str(r[h] or "") for rule in ("H01", "Y01", "P03", "D01") for h in head[:-1]), r
-    # must-fix rows first, then the whole form's finding in a row of its own, then the cells in the form's order;
-    # the two findings on 11A.1 in one row
+    # must-fix rows first, then the whole form's finding in a row of its own, then the cells in the form's
+    # order; the two findings on 11A.1 in one row
     assert [r["项目"] for r in rows] == [
         "02A.2 其中困难农民工",
         "整份统计表",
@@ -187,8 +187,8 @@ def test_rows_are_high_enough_for_their_text(tmp_path, form):
 
 @pytest.mark.skipif(not soffice(), reason="LibreOffice is not installed")
 def test_libreoffice_shows_every_line_of_every_cell(tmp_path, form):
-    """As the clerk sees it: LibreOffice's PDF of the workbook holds the end of every line of every cell (a row
-    too low for its text is clipped, and what is clipped is not in the PDF)."""
+    """As the clerk sees it: LibreOffice's PDF of the workbook holds the end of every line of every cell (a
+    row too low for its text is clipped, and what is clipped is not in the PDF)."""
     (path,) = _write(tmp_path, form)
     pdf = tmp_path / "feedback.pdf"
     assert sample.convert_with_libreoffice(path, pdf, "pdf")

@@ -1,8 +1,8 @@
 """定稿 means true and complete, and the 书面总结 is set as the office would send it.
 
-Small years built here: six units' template forms (a generated inbox), the analyst's narrative.md written or not, a
-unit's 万元 figure typed in 元, last year's total holding such a slip. Every report file is read back as a person
-reads it: the PDF's text and positions, the HTML, the Word file, both workbooks."""
+Small years built here: six units' template forms (a generated inbox), the analyst's narrative.md written or
+not, a unit's 万元 figure typed in 元, last year's total holding such a slip. Every report file is read back
+as a person reads it: the PDF's text and positions, the HTML, the Word file, both workbooks."""
 
 import re
 import shutil
@@ -125,7 +125,7 @@ def workbook_marks(path) -> tuple[str, str]:
     return str(ws.cell(1, 1).value), head
 
 
-# --- the blockers, one year at a time ------------------------------------------------------------------------
+# --- the blockers, one year at a time -----------------------------------------------------------------------
 
 
 def test_an_empty_section_keeps_a_draft_and_every_report_file_says_so(year_dir, form):
@@ -158,8 +158,8 @@ def test_an_empty_section_keeps_a_draft_and_every_report_file_says_so(year_dir, 
 
 @pytest.fixture(scope="module")
 def slip_years(tmp_path_factory):
-    """One unit's 11A.1 typed in 元 (78300 for 7.83 万元): the report as run, after a correction typed in 元 again,
-    and after the right correction, with every section of narrative.md written."""
+    """One unit's 11A.1 typed in 元 (78300 for 7.83 万元): the report as run, after a correction typed in 元
+    again, and after the right correction, with every section of narrative.md written."""
     root = tmp_path_factory.mktemp("slip")
     (root / "inputs" / "2013" / "submissions").mkdir(parents=True)
     shutil.copy(ROOT / "inputs" / "units.csv", root / "inputs")
@@ -285,8 +285,9 @@ def test_prose_reads_as_the_office_writes(slip_years):
 
 
 def test_a_slip_in_last_years_total_is_not_compared_with(tmp_path, form):
-    """Last year's 04A.2 holds a unit's figure 1000 times its peers' (O02, never corrected): this year's 同比 of
-    04A.2 is not stated, its hover says why, and the report stays a draft until last year's figure is settled."""
+    """Last year's 04A.2 holds a unit's figure 1000 times its peers' (O02, never corrected): this year's 同比
+    of 04A.2 is not stated, its hover says why, and the report stays a draft until last year's figure is
+    settled."""
     root = tmp_path
     for year in (2012, 2013):
         (root / "inputs" / str(year) / "submissions").mkdir(parents=True)
@@ -384,7 +385,8 @@ def test_suspects_are_open_slip_findings_on_counted_units(form):
 
 
 def test_last_years_suspect_is_keyed_by_this_years_code_and_worded_in_its_own(form):
-    """2011's 11B.1 (经济补贴) is 2013's 11A.1: the 同比 of 11A.1 is withheld; the analyst corrects 11B.1 in 2011."""
+    """2011's 11B.1 (经济补贴) is 2013's 11A.1: the 同比 of 11A.1 is withheld;
+    the analyst corrects 11B.1 in 2011."""
     then = load_form(2011)
     issues = pd.DataFrame([{"unit": "太仓市总工会", "item": "11B.1", "rule": "Y01", "waived": False}])
     values = pd.DataFrame([{"unit": "太仓市总工会", "registered": True, "item": "11B.1", "value": "34400"}])

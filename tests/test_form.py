@@ -5,12 +5,20 @@ from pathlib import Path
 
 import pytest
 
+from wennuan_lib import config, policy
+from wennuan_lib import form as form_mod
+from wennuan_lib.form import load_form
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
-FORM_MD_CODES = """01A.1 01A.2 02A.1 02A.2 03A.1 03A.2 03B.1 03C.1 03D.1 03E.1 04A.1 04A.2 04B.1 04C.1 04C.2 04C.3
-04C.4 05.1 05A.1 05B.1 05C.1 05D.1 06.1 06A.1 06B.1 07A.1 07B.1 07B.2 07C.1 07D.1 07E.1 07F.1 07G.1 07H.1 07I.1
-08A.1 08A.2 08B.1 08B.2 08C.1 08C.2 08C.3 08C.4 09.1 09.2 09A.1 09A.2 09B.1 09B.2 09C.1 09C.2 09D.1 09D.2 10A.1
-10B.1 10B.2 10C.1 10C.2 10D.1 10D.2 10E.1 10E.2 10F.1 10F.2 10G.1 10H.1 11A.1""".split()
+FORM_MD_CODES = (
+    "01A.1 01A.2 02A.1 02A.2 03A.1 03A.2 03B.1 03C.1 03D.1 03E.1 04A.1 04A.2 04B.1 04C.1 04C.2 04C.3\n"
+    "04C.4 05.1 05A.1 05B.1 05C.1 05D.1 06.1 06A.1 06B.1 07A.1 07B.1 07B.2 07C.1 07D.1 07E.1 07F.1 07G.1 "
+    "07H.1 07I.1\n"
+    "08A.1 08A.2 08B.1 08B.2 08C.1 08C.2 08C.3 08C.4 09.1 09.2 09A.1 09A.2 09B.1 09B.2 09C.1 09C.2 09D.1 "
+    "09D.2 10A.1\n"
+    "10B.1 10B.2 10C.1 10C.2 10D.1 10D.2 10E.1 10E.2 10F.1 10F.2 10G.1 10H.1 11A.1"
+).split()
 MONEY = {"05.1", "05A.1", "05B.1", "05C.1", "05D.1", "06.1", "06A.1", "06B.1", "08C.2", "08C.4", "11A.1"}
 
 
@@ -48,9 +56,6 @@ def test_header_fields_and_rules_are_data(form):
 
 
 def test_a_new_year_is_a_copy_and_edit(tmp_path, monkeypatch):
-    from wennuan_lib import config
-    from wennuan_lib import form as form_mod
-
     src = (config.FORMS_DIR / "2013.yaml").read_text(encoding="utf-8")
     (tmp_path / "2014.yaml").write_text(
         src.replace('form: "2013"', 'form: "2014"').replace("2013年元旦", "2014年元旦"), encoding="utf-8"
@@ -65,8 +70,6 @@ def test_a_new_year_is_a_copy_and_edit(tmp_path, monkeypatch):
 
 
 def test_policy_is_shared_and_resolved_to_each_years_codes():
-    from wennuan_lib.form import load_form
-
     f11, f13 = load_form(2011), load_form(2013)
     assert f11.policy.version == f13.policy.version
     assert [r.id for r in f11.rules] == [r.id for r in f13.rules]  # one list of checks for every year
@@ -77,9 +80,6 @@ def test_policy_is_shared_and_resolved_to_each_years_codes():
 
 
 def test_a_year_overrides_one_policy_entry(tmp_path, monkeypatch):
-    from wennuan_lib import config
-    from wennuan_lib import form as form_mod
-
     src = (config.FORMS_DIR / "2013.yaml").read_text(encoding="utf-8")
     message = form_mod.load_form(2013).policy.rule("W02").message
     override = '\npolicy:\n  rules.W02: {check: "06.1 <= 1.5 * 05.1"}\n'
@@ -103,8 +103,6 @@ def test_a_year_overrides_one_policy_entry(tmp_path, monkeypatch):
 
 
 def test_a_check_on_an_item_the_year_lacks_is_left_out():
-    from wennuan_lib import policy
-
     raw = policy.raw_policy()
     raw["rules"].append({"id": "X01", "check": "10H.1 <= 10A.1", "severity": "warning", "message": "{left}"})
     resolved = policy.resolve(raw, lambda c: None if c == "10H.1" else c)

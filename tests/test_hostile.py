@@ -1,16 +1,20 @@
-"""Hostile and broken inboxes: nothing breaks the run, nothing leaks, and the analyst is told what to ask for."""
+"""Hostile and broken inboxes: nothing breaks the run, nothing leaks,
+and the analyst is told what to ask for."""
 
 import io
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
 import zipfile
 
+import cn2an
 import docx
 import openpyxl
 import pytest
+import xlwt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from msoffcrypto.format.ooxml import OOXMLFile
@@ -125,8 +129,6 @@ def test_encrypted_is_never_mistaken_for_corrupt(year_dir, form, tmp_path):
 
 
 def test_legacy_excel_under_a_new_name_is_still_read(year_dir, form):
-    import xlwt
-
     book = xlwt.Workbook(encoding="utf-8")
     sh = book.add_sheet("统计表")
     sh.write(0, 0, "填报单位：常熟市总工会")
@@ -198,8 +200,6 @@ FORMATS = [
 
 
 def test_fuzz_round_trips_every_number_format():
-    import cn2an
-
     @settings(max_examples=300, deadline=None)
     @given(st.integers(min_value=0, max_value=10**9), st.sampled_from(range(len(FORMATS))))
     def counts(n, k):
@@ -268,9 +268,8 @@ def test_strict_mode_fails_on_a_rejected_file(tmp_path, form):
 
 
 def test_hostile_folder_among_good_ones_runs_clean_in_bounded_memory(tmp_path, form):
-    """The whole run over a real-sized hostile inbox: default limits, a separate process, peak memory measured."""
-    import resource
-
+    """The whole run over a real-sized hostile inbox: default limits, a separate process,
+    peak memory measured."""
     shutil.copytree(ROOT / "inputs", tmp_path / "inputs", ignore=shutil.ignore_patterns("2011", "2012"))
     inbox = tmp_path / "inputs" / "2013" / "submissions"
     good = {p.relative_to(inbox).as_posix() for p in inbox.rglob("*") if p.is_file()}

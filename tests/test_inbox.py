@@ -9,6 +9,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+import docx
 import pytest
 from PIL import Image, ImageDraw
 
@@ -220,8 +221,6 @@ def legacy_zip(members: dict[str, bytes]) -> bytes:
 
 
 def summary_docx(unit: str) -> bytes:
-    import docx
-
     d = docx.Document()
     d.add_heading(f"{unit}2013年元旦春节送温暖活动工作总结", 1)
     d.add_paragraph(

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from wennuan_lib import config, readers
+from wennuan_lib import config, readers, template
 from wennuan_lib.parse import format_value
 
 from . import sample_data as sample
@@ -157,8 +157,6 @@ def test_sample_refuses_to_overwrite_an_inbox(tmp_path):
 def test_bad_files_are_rejected_with_a_chinese_reason_and_lose_nothing_else(
     year_dir, form, name, data, words
 ):
-    from wennuan_lib import template
-
     template.write(
         form, year_dir.inbox / "常熟市总工会.xlsx", values={"01A.1": 5}, header={"unit": "常熟市总工会"}
     )

@@ -98,7 +98,10 @@ def fill_seed(form, header: str) -> tuple[list[str], dict]:
     return cells, expected
 
 
-HEADER = "填报单位：苏州市某某工会（盖章）          2013年1月18日  \n填报人: 李秀英          联系电话：0512-65236564"
+HEADER = (
+    "填报单位：苏州市某某工会（盖章）          2013年1月18日  \n"
+    "填报人: 李秀英          联系电话：0512-65236564"
+)
 
 
 def write_docx(cells: list[str], path: Path) -> Path:
@@ -185,7 +188,8 @@ def test_tolerant_sentence_matching(form, text):
 
 def test_rows_merged_into_one_cell_with_line_breaks(form):
     cell = (
-        "其中市县工会认定的特困职工家庭  31 户；\n其中因意外事件、重大疾病、自然灾害等造成生活困难的困难职工家庭 12 户；\n"
+        "其中市县工会认定的特困职工家庭  31 户；\n"
+        "其中因意外事件、重大疾病、自然灾害等造成生活困难的困难职工家庭 12 户；\n"
         "本年度经过工会帮扶实现脱贫的困难职工家庭  约9 户。"
     )
     found = read_lines(form, cell)

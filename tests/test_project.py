@@ -5,7 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from wennuan_lib import config
+import nbformat
+
+from wennuan_lib import catalog, config
 
 
 def readme_commands() -> list[str]:
@@ -22,9 +24,8 @@ def test_readme_leads_with_two_commands_and_ci_runs_the_test_one():
 
 
 def test_readme_tables_of_what_is_read_and_made_are_the_catalog():
-    """The analyst's guide lists exactly what the catalog declares: a dataset added or renamed shows up there."""
-    from wennuan_lib import catalog
-
+    """The analyst's guide lists exactly what the catalog declares:
+    a dataset added or renamed shows up there."""
     text = (config.ROOT / "README.md").read_text(encoding="utf-8")
     listed = re.search(r"<!-- catalog:begin -->\n(.*?)\n<!-- catalog:end -->", text, re.S)
     assert listed, "README.md has no catalog tables"
@@ -47,8 +48,6 @@ def test_ruff_is_clean():
 
 
 def test_notebooks_are_committed_without_outputs():
-    import nbformat
-
     for path in config.NOTEBOOKS_DIR.glob("*.ipynb"):
         nb = nbformat.read(path, as_version=4)
         assert nb.metadata["kernelspec"]["name"] == config.KERNEL_NAME
@@ -60,10 +59,6 @@ def test_notebooks_are_committed_without_outputs():
 
 
 def test_every_step_is_a_notebook_with_the_same_parameters():
-    import nbformat
-
-    from wennuan_lib import catalog
-
     for step in catalog.steps():
         nb = nbformat.read(config.NOTEBOOKS_DIR / step.notebook, as_version=4)
         params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
@@ -77,8 +72,6 @@ def _python_sources():
 
 
 def test_no_output_file_name_outside_the_catalog():
-    from wennuan_lib import catalog
-
     names = {Path(d.path).name for d in catalog.datasets() if d.kind == "file"}
     found = [(p.name, n) for p in _python_sources() for n in names if n in p.read_text(encoding="utf-8")]
     assert not found

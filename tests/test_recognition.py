@@ -1,5 +1,6 @@
-"""Form recognition and attribution (issue 10, items 5–7): reorganised forms read by their labels, another year's
-form read through its own form file with a must-fix finding, and every file attributed to the unit that sent it.
+"""Form recognition and attribution (issue 10, items 5–7): reorganised forms read by their labels, another
+year's form read through its own form file with a must-fix finding, and every file attributed to the unit that
+sent it.
 
 Every file is built here, in the test, the way units make them."""
 
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wennuan_lib import ingest, layouts, report_summary, template
+from wennuan_lib import ingest, label_layout, layouts, report_summary, template
 from wennuan_lib.form import load_form
 from wennuan_lib.parse import format_value
 from wennuan_lib.readers import Block, Extract
@@ -227,8 +228,8 @@ def test_sheet_in_another_order_reads_unique_words_and_never_guesses_repeated_on
 @settings(max_examples=40, deadline=None)
 @given(st.data())
 def test_a_reorganised_sheet_is_read_right_or_not_at_all(form, figures, data):
-    """Any subset of the items, in the form's order or shuffled, in the item's words or the sentence's, with or
-    without measure: every figure read is the right one; the rest are named as not found."""
+    """Any subset of the items, in the form's order or shuffled, in the item's words or the sentence's, with
+    or without measure: every figure read is the right one; the rest are named as not found."""
     rng = random.Random(data.draw(st.integers(0, 10**6)))
     share = data.draw(st.sampled_from([0.6, 0.9, 1.0]))
     keep = [c for c in form.codes if rng.random() < share]
@@ -512,8 +513,6 @@ def test_sample_summary_with_a_generic_name_is_attributed(sample_run):
 
 
 def test_label_similarity_uses_the_forms_words_not_codes(form):
-    from wennuan_lib import label_layout
-
     codes, spans = label_layout.spans_of(form)
     assert codes == [c for line in form.blank_lines for c in line.codes] and len(codes) == len(form.items)
     names = {tuple(s.codes): s.names for _a, _b, s in spans if not s.sentence}

@@ -239,8 +239,8 @@ def test_another_seed_flags_every_broken_figure_and_no_clean_unit(other_seed):
 def test_a_feedback_workbook_comes_from_the_cache_only_when_its_unit_did_not_change(
     sample_run, tmp_path, form, monkeypatch
 ):
-    """Workbooks are kept by the hash of their unit's findings and figures: unchanged units are copied, a changed
-    unit's workbook is made again, and a damaged or planted cache entry is never passed on."""
+    """Workbooks are kept by the hash of their unit's findings and figures: unchanged units are copied, a
+    changed unit's workbook is made again, and a damaged or planted cache entry is never passed on."""
     _, paths, _, _ = sample_run
     issues, values = paths.load("issues"), paths.load("values")
     cfg = paths.workspace.year_config(2013)

@@ -12,10 +12,12 @@ from pypdf import PdfReader
 
 from wennuan_lib import charts, narrative, template
 from wennuan_lib.artifacts import Artifacts
+from wennuan_lib.form import load_form
 from wennuan_lib.rules import open_errors
 from wennuan_lib.store import write_csv
+from wennuan_lib.units import Registry
 
-from .conftest import Year
+from .conftest import Frames, Year
 
 MM = 72 / 25.4
 
@@ -80,8 +82,6 @@ def test_year_on_year_change_against_the_previous_year(sample_years):
     t13 = results[2013][1].load("totals").set_index("item")
     now, before = Decimal(t13.loc["05.1", "value"]), Decimal(t12.loc["05.1", "value"])
     assert Decimal(t13.loc["05.1", "change_pct"]) == ((now - before) / before * 100).quantize(Decimal("0.1"))
-    from .conftest import Frames
-
     prose = " ".join(
         b.text for s in Frames(results[2013][1])["report"]["report"].narrative.sections for b in s.blocks
     )
@@ -203,9 +203,6 @@ def test_a_quote_that_drifted_from_the_units_text_is_caught(sample_run, tmp_path
     unit = summaries["unit"].iloc[0]
     md = tmp_path / "narrative.md"
     md.write_text(f"## 典型经验\n\n> {unit}：我们把送温暖与学习宣传结合起来，效果显著\n", encoding="utf-8")
-    from wennuan_lib.form import load_form
-    from wennuan_lib.units import Registry
-
     totals = paths.load("totals")
     text = narrative.build(
         load_form(2013), totals, {"year": 2013}, md, summaries, Registry.load(paths.registry), ""
@@ -247,7 +244,11 @@ def test_a_chart_whose_data_did_not_change_is_copied_not_drawn(sample_run, tmp_p
     assert third["transport"].path.read_bytes() == first["transport"].path.read_bytes()
 
 
-NARRATIVE = "## 典型经验\n\n各地创新方式方法。\n\n## 存在问题\n\n个别单位报送不及时。\n\n## 下一步打算\n\n进一步做好统计工作。\n"
+NARRATIVE = (
+    "## 典型经验\n\n各地创新方式方法。\n\n"
+    "## 存在问题\n\n个别单位报送不及时。\n\n"
+    "## 下一步打算\n\n进一步做好统计工作。\n"
+)
 
 
 def _final_year(year_dir, form):

@@ -2,6 +2,7 @@
 once, on a read-only or full disk, with a damaged record, a planted cache or an older version's outputs."""
 
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -37,7 +38,8 @@ def _form_values(k: int) -> dict:
 
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory):
-    """A small year run once by the command line: two units' forms, the sample's registry and year settings."""
+    """A small year run once by the command line: two units' forms,
+    the sample's registry and year settings."""
     root = tmp_path_factory.mktemp("tiny")
     inbox = root / "inputs" / "2013" / "submissions"
     inbox.mkdir(parents=True)
@@ -79,7 +81,8 @@ def _add_a_unit(y: Year) -> None:
 
 
 def _wait_gone(token: str, timeout: float = 20) -> list[int]:
-    """Processes whose environment carries `token` (the run and everything it started); waits for them to end."""
+    """Processes whose environment carries `token` (the run and everything it started);
+    waits for them to end."""
     deadline = time.monotonic() + timeout
     while True:
         alive = []
@@ -189,7 +192,8 @@ def test_two_runs_at_once_take_turns(tiny, tmp_path):
 
 
 def _unshare(args: list[str], setup: str) -> list[str] | None:
-    """`args` run in a private mount namespace after `setup` (root only), or None where that is not possible."""
+    """`args` run in a private mount namespace after `setup` (root only),
+    or None where that is not possible."""
     if os.geteuid() != 0 or not shutil.which("unshare"):
         return None
     probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
@@ -283,8 +287,6 @@ def test_a_year_folder_with_stray_spaces_is_named(tiny, tmp_path):
 
 
 def test_a_planted_cache_entry_is_never_executed_and_changes_no_figure(tiny, tmp_path):
-    import pickle
-
     y = _copy(tiny, tmp_path)
     figures = y.path("totals").read_bytes()
     marker = tmp_path / "pwned"

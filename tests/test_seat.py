@@ -1,5 +1,6 @@
-"""The analyst's seat: notebooks that answer first, interactive tables, decisions recorded from the notebook into
-the registers (in their own encoding), the review workbook, the printable detail workbook and `status`."""
+"""The analyst's seat: notebooks that answer first, interactive tables, decisions recorded from the notebook
+into the registers (in their own encoding), the review workbook, the printable detail workbook and
+`status`."""
 
 import io
 import re
@@ -15,6 +16,7 @@ from wennuan_lib import (
     catalog,
     decisions,
     detail_workbook,
+    freeze,
     report_summary,
     review_workbook,
     template,
@@ -28,7 +30,8 @@ UNICODE = re.compile(r"\\u([0-9a-fA-F]{4})")
 
 
 def outputs(notebook) -> str:
-    """Every output of an executed notebook as text (the tables' data is JSON with \\uXXXX escapes: decoded)."""
+    """Every output of an executed notebook as text (the tables' data is JSON with \\uXXXX escapes:
+    decoded)."""
     parts = []
     for cell in notebook.cells:
         for out in cell.get("outputs", []):
@@ -432,8 +435,6 @@ def test_status_names_the_units_with_open_errors_and_the_next_command(sample_run
 
 
 def test_status_of_a_final_report_says_freeze(tmp_path, monkeypatch):
-    from wennuan_lib import freeze
-
     run = tmp_path / "run"
     monkeypatch.setattr(
         freeze, "draft_reasons", lambda _: pd.DataFrame(columns=["kind", "unit", "item", "message"])

@@ -1,4 +1,5 @@
-"""Summary against form: the figures a unit's 书面总结材料 states, held against its 统计表 (never a source of values)."""
+"""Summary against form: the figures a unit's 书面总结材料 states, held against its 统计表
+(never a source of values)."""
 
 import docx
 import openpyxl

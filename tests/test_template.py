@@ -1,6 +1,7 @@
 """The template to send out: reads like the paper form, validated inputs, a map by defined names."""
 
 import datetime as dt
+import time
 from decimal import Decimal
 
 import openpyxl
@@ -95,8 +96,6 @@ def test_xlsm_template_reads_the_same(tmp_path, form, year_dir):
 
 
 def test_template_is_byte_stable(tmp_path, form):
-    import time
-
     a = template.write(form, tmp_path / "a.xlsx").read_bytes()
     time.sleep(1.1)  # openpyxl stamps the save time; it must not reach the file
     b = template.write(form, tmp_path / "b.xlsx").read_bytes()

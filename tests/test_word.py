@@ -69,7 +69,8 @@ def inline_sdt(text: str) -> str:
 
 
 def text_box(text: str) -> str:
-    """A text box as Word 2010+ saves it: DrawingML in mc:Choice, the same text again as VML in mc:Fallback."""
+    """A text box as Word 2010+ saves it: DrawingML in mc:Choice,
+    the same text again as VML in mc:Fallback."""
     body = f"<w:txbxContent><w:p>{run(text)}</w:p></w:txbxContent>"
     return (
         '<w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wp:anchor><a:graphic><a:graphicData>'
@@ -314,7 +315,8 @@ def paragraph_text(p) -> str:
 
 
 def _rewrite(paragraph, pieces) -> None:
-    """Replace a paragraph's runs by `pieces`: (kind, text) with kind plain / ins / del / movefrom / moveto."""
+    """Replace a paragraph's runs by `pieces`: (kind, text)
+    with kind plain / ins / del / movefrom / moveto."""
     for r in [c for c in paragraph if c.tag != f"{{{W}}}pPr"]:
         paragraph.remove(r)
     xml = "".join(

@@ -144,7 +144,8 @@ def test_a_byte_changed_in_what_was_sent_is_named_by_verify_and_status(sample_ye
 
 
 def test_the_analysts_commands_on_the_sample(sample_years, tmp_path):
-    """run --all (the shared fixture) then status, verify, freeze and run --strict, as the analyst types them."""
+    """run --all (the shared fixture) then status, verify, freeze and run --strict,
+    as the analyst types them."""
     _, _, out = sample_years
     assert (
         "[2011年 1/4]" in out.stdout

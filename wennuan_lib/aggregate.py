@@ -72,7 +72,8 @@ def change_pct(now: Decimal | None, before: Decimal | None) -> Decimal | None:
 
 
 def definition(d, form: Form) -> str:
-    """A derived figure's definition in words: 发放款物（06.1）÷ 慰问困难家庭总数（04C.1）× 10000（万元折合为元）."""
+    """A derived figure's definition in words:
+    发放款物（06.1）÷ 慰问困难家庭总数（04C.1）× 10000（万元折合为元）."""
 
     def name(code: str) -> str:
         return f"{form.item(code).label.removeprefix('其中')}（{code}）"

@@ -1,5 +1,5 @@
-"""The report's appendices: 附表1 the city totals by item and unit type, 附表2 each unit's key figures, 附表3 who sent
-what and when (grouped, for a province)."""
+"""The report's appendices: 附表1 the city totals by item and unit type, 附表2 each unit's key figures, 附表3
+who sent what and when (grouped, for a province)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def tables(
     has_previous: bool,
     no_yoy: dict[str, str] | None = None,
 ):
-    """The three appendices. `no_yoy`: items whose change on last year is not given (key → why, in 附表1's note)."""
+    """The three appendices. `no_yoy`: items whose change on last year is not given (key → why,
+    in 附表1's note)."""
     no_yoy = no_yoy or {}
     items = totals[totals["kind"] == "item"]
     head = ["代码", "项目", "单位", "全市合计", *UNIT_TYPES, "报送单位数", "未填单位数"]
@@ -83,7 +84,10 @@ def tables(
     note = ""
     if len(key_rows) > MAX_TABLE_UNITS:
         key_rows.sort(key=lambda r: -float(r[2]) if r[2] not in ("", "未填") else 0)
-        note = f"共{len(key_rows)}个单位，此处列出筹集慰问款物总额居前的{MAX_TABLE_UNITS}个，全部单位见分单位明细表。"
+        note = (
+            f"共{len(key_rows)}个单位，此处列出筹集慰问款物总额居前的{MAX_TABLE_UNITS}个，"
+            "全部单位见分单位明细表。"
+        )
         key_rows = key_rows[:MAX_TABLE_UNITS]
     t2 = render.Table(
         "附表2　各单位主要数据",

@@ -23,7 +23,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from . import config
+from . import config, sniff
 from .errors import ReadError
 
 MAX_MEMBERS = 1000
@@ -86,8 +86,6 @@ REFUSED_PASSWORD = "压缩包中的这个文件设置了密码，无法解压；
 
 def unpack(path: Path, folder: Path) -> list[Member]:
     """Every member of the archive at `path`, copied into `folder` (which the caller made private)."""
-    from . import sniff
-
     kind = sniff.kind(path)
     if kind == sniff.ARCHIVE:
         return _unpack_zip(path, folder)
@@ -170,7 +168,7 @@ def _unpack_zip(path: Path, folder: Path) -> list[Member]:
 
 def _unpack_libarchive(path: Path, folder: Path) -> list[Member]:
     try:
-        import libarchive  # needs the system library libarchive13 (setup.sh installs it)
+        import libarchive  # may fail: needs the system library libarchive13 (setup.sh installs it)
     except (ImportError, OSError) as exc:
         raise ReadError(
             "rar/7z压缩包需要系统库libarchive才能解开：请运行 bash setup.sh 安装；"

@@ -2,11 +2,11 @@
 workbook, a chart, a report format — kept under the hash of those inputs and of the code that made it, so that
 the same inputs are never made twice.
 
-An entry holds data only (bytes, or JSON through a small codec that knows a fixed list of classes) and carries an
-HMAC signature made with a secret that lives outside the outputs folder (in the user's home, or the file named
-by WENNUAN_SECRET_FILE). An entry that is missing, damaged, unsigned or signed with another secret is a miss: it
-is made again. Nothing read from the cache is ever executed, and a planted entry cannot change a figure.
-The cache is never a source of truth: deleting it changes nothing but time.
+An entry holds data only (bytes, or JSON through a small codec that knows a fixed list of classes) and carries
+an HMAC signature made with a secret that lives outside the outputs folder (in the user's home, or the file
+named by WENNUAN_SECRET_FILE). An entry that is missing, damaged, unsigned or signed with another secret is a
+miss: it is made again. Nothing read from the cache is ever executed, and a planted entry cannot change a
+figure. The cache is never a source of truth: deleting it changes nothing but time.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def sign(data: bytes) -> bytes:
     return hmac.new(secret(), data, hashlib.sha256).digest()
 
 
-# --- JSON codec: data only, a fixed list of classes ----------------------------------------------------------
+# --- JSON codec: data only, a fixed list of classes ---------------------------------------------------------
 
 _CLASSES: dict[str, type] = {}
 
@@ -116,7 +116,7 @@ def loads(data: bytes):
     return json.loads(data.decode("utf-8"), object_hook=_decode)
 
 
-# --- the store -----------------------------------------------------------------------------------------------
+# --- the store ----------------------------------------------------------------------------------------------
 
 
 def code_hash(*modules: str) -> str:

@@ -208,7 +208,8 @@ LAYER_LABELS = {
 
 
 def markdown() -> str:
-    """The README's tables of what is read and what a run makes, from this catalog (python -m wennuan_lib catalog)."""
+    """The README's tables of what is read and what a run makes, from this catalog
+    (python -m wennuan_lib catalog)."""
     lines = ["| 读取的文件（inputs/，只读不改） | 内容 |", "|---|---|"]
     lines += [
         f"| `{r.path.replace('{year}', '<年度>')}{'/' if r.kind == 'folder' else ''}` | {r.description} |"

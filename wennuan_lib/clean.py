@@ -5,8 +5,10 @@ Reads the 01_extracted layer and the analyst's corrections.csv and waivers.csv; 
 * values  the values in force after corrections (02_values), the original beside each
 * audit   every correction and waiver applied, and every one that matched nothing
 * issues  one row per finding: unit, item, rule, severity, Chinese message quoting the figures (03_findings)
-* summary_checks  each figure a unit's 书面总结 states against its form (03_findings); a disagreement is a finding
-* totals  the city totals, subtotals, derived figures and leading units (04_totals): every figure the report states
+* summary_checks  each figure a unit's 书面总结 states against its form (03_findings); a disagreement is a
+  finding
+* totals  the city totals, subtotals, derived figures and leading units (04_totals): every figure the report
+  states
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The project's roots (package, notebooks, inputs, outputs) and limits, never relative to the working directory.
-Every file under them is named by the catalog (catalog.yaml)."""
+"""The project's roots (package, notebooks, inputs, outputs) and limits, never relative to the working
+directory. Every file under them is named by the catalog (catalog.yaml)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ MAX_INFLATED_BYTES = int(os.environ.get("WENNUAN_MAX_INFLATED_BYTES", 200 * 2**2
 
 
 def read_year_config(path: Path, year: int) -> dict:
-    """A year's settings (inputs/<year>/year.yaml: form, deadline, city unit, campaign title…); defaults when absent.
-    year.yaml may be saved in any encoding Notepad saves; a syntax error is a Chinese message naming its line."""
+    """A year's settings (inputs/<year>/year.yaml: form, deadline, city unit, campaign title…); defaults when
+    absent. year.yaml may be saved in any encoding Notepad saves; a syntax error is a Chinese message naming
+    its line."""
     cfg = {"year": year, "form": str(year), "sample": False}
     if path.exists():
         cfg.update(read_yaml_mapping(path)[0])

@@ -163,7 +163,9 @@ def apply_corrections(
                     **a,
                     "original": original,
                     "status": DUPLICATE,
-                    "message": f"与第{first['line']}行重复（{label} → {a['value']}），只应用一次：请删去这一行",
+                    "message": (
+                        f"与第{first['line']}行重复（{label} → {a['value']}），只应用一次：请删去这一行"
+                    ),
                 }
             )
     return values, sorted(audit, key=lambda a: a["line"])
@@ -218,7 +220,10 @@ def apply_waivers(
                     "unit": unit,
                     "item": items,
                     "status": DUPLICATE,
-                    "message": f"与第{first_line[(unit, rule)]}行重复（{unit} 规则 {rule}），只应用一次：请删去这一行",
+                    "message": (
+                        f"与第{first_line[(unit, rule)]}行重复（{unit} 规则 {rule}），"
+                        "只应用一次：请删去这一行"
+                    ),
                 }
             )
             continue
@@ -238,7 +243,8 @@ def apply_waivers(
 
 
 def audit_findings(audit: list[dict]) -> list[dict]:
-    """An unmatched or conflicting correction or waiver is an error finding (A01); a duplicate line a warning."""
+    """An unmatched or conflicting correction or waiver is an error finding (A01);
+    a duplicate line a warning."""
     out = []
     for a in audit:
         if a["status"] not in ("unmatched", DUPLICATE):

@@ -1,6 +1,6 @@
 """Every failure the analyst can meet, as one Chinese message naming the file and what to do — never a Python
-traceback. The traceback of an unexpected fault goes into a log file (under outputs/<year>/logs/ when it can be
-written, else the system's temporary folder), and the message says where."""
+traceback. The traceback of an unexpected fault goes into a log file (under outputs/<year>/logs/ when it can
+be written, else the system's temporary folder), and the message says where."""
 
 from __future__ import annotations
 
@@ -67,11 +67,13 @@ def explain(exc: BaseException, log_folder: Path | None = None) -> str:
 
 
 def os_message(number: int | None, where: str) -> str | None:
-    """What a failed write or read means for the analyst, by its error number (None if it is none of these)."""
+    """What a failed write or read means for the analyst, by its error number
+    (None if it is none of these)."""
     if number in (errno.EROFS, errno.EACCES, errno.EPERM):
         return (
             f"无法写入 {where}：这个文件夹是只读的，或者当前用户没有写入权限。"
-            "请检查输出文件夹的权限（或用 --outputs 指定一个可以写入的文件夹）后重新运行；上一次的结果保持不变。"
+            "请检查输出文件夹的权限（或用 --outputs 指定一个可以写入的文件夹）后重新运行；"
+            "上一次的结果保持不变。"
         )
     if number in (errno.ENOSPC, errno.EDQUOT):
         return (

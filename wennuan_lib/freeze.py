@@ -1,9 +1,9 @@
 """Nothing sent is lost: `freeze` keeps what was sent, sealed, and later runs say what differs from it.
 
-outputs/<year>/sent/<date>/ holds a read-only copy of the report, the summary form, the detail workbook and the
-data they were made from (the catalog marks them `sent: true`), with SHA256SUMS — every file's sha256 — signed
-with the user's secret (SHA256SUMS.sig). `verify` and `status` check every sent file against it and name any
-that changed, appeared or disappeared. No run writes there.
+outputs/<year>/sent/<date>/ holds a read-only copy of the report, the summary form, the detail workbook and
+the data they were made from (the catalog marks them `sent: true`), with SHA256SUMS — every file's sha256 —
+signed with the user's secret (SHA256SUMS.sig). `verify` and `status` check every sent file against it and
+name any that changed, appeared or disappeared. No run writes there.
 """
 
 from __future__ import annotations
@@ -77,7 +77,8 @@ def freeze(workspace, year: int, when: dt.date | None = None, console=print) -> 
 
 
 def check_sent(scope) -> list[str]:
-    """Every sent copy against its checksums: Chinese lines naming each file that changed, appeared or went."""
+    """Every sent copy against its checksums: Chinese lines naming each file that changed,
+    appeared or went."""
     lines = []
     for folder in scope.sent_dirs():
         where = f"已报送版本 {folder.name}"
@@ -132,8 +133,8 @@ def _table(folder: Path, name: str):
 
 
 def differences(scope, run_dir: Path | None = None) -> list[str] | None:
-    """What differs between the latest sent report and a run's data, in Chinese lines (the first names the sent
-    version); None if nothing was sent. Reads only."""
+    """What differs between the latest sent report and a run's data, in Chinese lines (the first names the
+    sent version); None if nothing was sent. Reads only."""
     sent = scope.sent_dirs()
     run_dir = run_dir or scope.current()
     if not sent or run_dir is None:
@@ -209,7 +210,8 @@ def compare(scope, run_dir: Path) -> Path | None:
 
 
 def draft_reasons(run_dir: Path | None):
-    """Why the report of a run is still a draft (a table; empty when final), or None if it has no report yet."""
+    """Why the report of a run is still a draft (a table; empty when final),
+    or None if it has no report yet."""
     if run_dir is None:
         return None
     ds = catalog.dataset("draft_reasons")

@@ -237,7 +237,8 @@ def _resolve_unit(sub: Submission, registry: Registry) -> None:
         ]
         sources = [by_file, *by_text, by_header] if sub.status == SUMMARY else [by_header, by_file, *by_text]
     sources += [(how, functools.partial(registry.resolve, name)) for name, how in _folders(sub.file)]
-    # each source is asked only when those before it found no one: searching a text for 3,000 names is not free
+    # each source is asked only when those before it found no one:
+    # searching a text for 3,000 names is not free
     how, chosen = next(((how, found) for how, find in sources if (found := find())), ("", None))
     if chosen is None:
         if sub.match is None or (sub.status == REJECTED and not written):  # nothing names the sender
@@ -340,7 +341,10 @@ def describe(
             _parse_values(sub, form)
         sub.status = READ
         counts = {s: sum(r["status"] == s for r in sub.rows) for s in (OK, MISSING, UNREADABLE, NOT_FOUND)}
-        reason = f"{sub.status_label}（{layouts.LAYOUT_LABELS[m.layout]}）：{len(form.items)}项中已填{counts[OK]}项"
+        reason = (
+            f"{sub.status_label}（{layouts.LAYOUT_LABELS[m.layout]}）："
+            f"{len(form.items)}项中已填{counts[OK]}项"
+        )
         extras = [f"{VALUE_LABELS[s]}{n}项" for s, n in counts.items() if s != OK and n]
         if m.form_year and m.form_year != form.form:
             extras.append(f"使用的是{m.form_year}年的表式")

@@ -1,4 +1,5 @@
-"""The labelled layout: a table the unit made itself, with the form's words in one column and the figures in another.
+"""The labelled layout: a table the unit made itself,
+with the form's words in one column and the figures in another.
 
 Two shapes units really send:
 
@@ -364,11 +365,11 @@ def _ranked(scores: dict, spans) -> dict[int, list[tuple[float, int]]]:
 
 
 def _in_order(pairs, rows, spans, scores) -> tuple[list[tuple[int, int]], list[tuple[int, int]], int]:
-    """The aligned pairs split into (plain, placed, out of order). Plain rows fit one span. Placed rows have words
-    the form prints more than once (「其中新生代农民工」): the rows between two plain rows are kept only where the spans
-    their words fit between those plain rows' spans are exactly the ones they were aligned to (one place each,
-    in order). Out of order: rows aligned although another span fits them clearly better (a sheet in another
-    order), left for _by_words_alone."""
+    """The aligned pairs split into (plain, placed, out of order). Plain rows fit one span. Placed rows have
+    words the form prints more than once (「其中新生代农民工」): the rows between two plain rows are kept only
+    where the spans their words fit between those plain rows' spans are exactly the ones they were aligned to
+    (one place each, in order). Out of order: rows aligned although another span fits them clearly better (a
+    sheet in another order), left for _by_words_alone."""
     ranked = _ranked(scores, spans)
     kept = [(i, j) for i, j in pairs if scores[(i, j)] >= ranked[i][0][0] - OUT_OF_ORDER_MARGIN]
 

@@ -1,4 +1,5 @@
-"""What a run read and what it made, by sha256 (the manifest dataset), and `verify`: do the outputs still match?
+"""What a run read and what it made, by sha256 (the manifest dataset),
+and `verify`: do the outputs still match?
 
 Also the fingerprints the pipeline uses to skip a step: a step is done again only when something it reads —
 a raw file, a dataset of an earlier step, the previous year's results — or the program itself changed.
@@ -55,8 +56,8 @@ def sha256(path: Path) -> str:
 
 
 def tree(folder: Path, prefix: str) -> dict[str, str]:
-    """Every entry under `folder`, by its path: regular files by content; links, pipes and devices by what they
-    are (never followed, never opened)."""
+    """Every entry under `folder`, by its path: regular files by content; links, pipes and devices by what
+    they are (never followed, never opened)."""
     out: dict[str, str] = {}
     if not folder.is_dir():
         return out
@@ -82,7 +83,8 @@ def tree(folder: Path, prefix: str) -> dict[str, str]:
 
 @cache
 def code_fingerprint() -> str:
-    """The program itself: the package's code, forms, policy and templates, the notebooks, Python and libraries."""
+    """The program itself: the package's code, forms, policy and templates, the notebooks,
+    Python and libraries."""
     h = hashlib.sha256(platform.python_version().encode())
     for root in (config.PACKAGE_DIR, config.NOTEBOOKS_DIR):
         for path in sorted(root.rglob("*")):
@@ -140,8 +142,8 @@ def run_date() -> dt.date:
 
 
 def step_inputs(step: catalog.Step, workspace, year: int | None, made: dict[str, str]) -> dict[str, str]:
-    """Everything `step` reads, each with its hash: raw files, datasets of this run (`made`: path → hash), other
-    years' results, and the run's date when the step depends on it (`run_date:year_config`)."""
+    """Everything `step` reads, each with its hash: raw files, datasets of this run (`made`: path → hash),
+    other years' results, and the run's date when the step depends on it (`run_date:year_config`)."""
     out: dict[str, str] = {}
     for read in step.reads:
         kind, _, name = read.rpartition(":")
@@ -212,7 +214,10 @@ def write(scope, run_dir: Path, inputs: dict[str, str], form=None) -> Path:
 def load(scope, run_dir: Path | None = None) -> dict:
     """The manifest of a run (the current one by default), or a Chinese ManifestError saying what to do."""
     run_dir = run_dir or scope.current()
-    again = f"请重新运行 python -m wennuan_lib run {'--all' if scope.kind == catalog.TRENDS else f'--year {scope.key}'}"
+    again = (
+        "请重新运行 python -m wennuan_lib run "
+        f"{'--all' if scope.kind == catalog.TRENDS else f'--year {scope.key}'}"
+    )
     if run_dir is None:
         raise ManifestError(f"{scope.label}还没有运行过（{scope.root} 中没有完整的运行结果）。{again}")
     path = run_dir / manifest_dataset(scope).path
@@ -250,7 +255,8 @@ def all_inputs(workspace, scope) -> dict[str, str]:
 def verify(workspace, scope) -> tuple[bool, list[str]]:
     """Whether the current outputs still match the inputs they were made from, and the sent copies their
     checksums; Chinese lines saying what differs."""
-    from . import freeze  # pandas (0.3 s): only `verify` and `status` need it
+    # import cycle (freeze imports this module), and pandas (0.27 s): only `verify` and `status` need it
+    from . import freeze
 
     try:
         saved = load(scope)

@@ -1,10 +1,10 @@
-"""The policy years share (policy.yaml): checks, plausibility thresholds, the report's prose and the key items of
-charts, appendices and trends — parsed into validated dataclasses and resolved to one year's item codes.
+"""The policy years share (policy.yaml): checks, plausibility thresholds, the report's prose and the key items
+of charts, appendices and trends — parsed into validated dataclasses and resolved to one year's item codes.
 
 policy.yaml names items by concept (their 2013 code). A year's form maps each concept to its own code, or to
-nothing when the item is not on that year's form: a check, figure or chart entry that needs a missing concept is
-left out for that year. A year may override one entry (`policy:` in forms/<year>.yaml, e.g. ``rules.W02`` or
-``report.themes.study``); the override's fields replace the entry's.
+nothing when the item is not on that year's form: a check, figure or chart entry that needs a missing concept
+is left out for that year. A year may override one entry (`policy:` in forms/<year>.yaml, e.g. ``rules.W02``
+or ``report.themes.study``); the override's fields replace the entry's.
 """
 
 from __future__ import annotations
@@ -189,7 +189,8 @@ class Policy:
 
     @property
     def slip_rules(self) -> tuple[str, ...]:
-        """The ids of the checks that suspect a unit's slip (元 for 万元, a figure an order of magnitude off)."""
+        """The ids of the checks that suspect a unit's slip (元 for 万元,
+        a figure an order of magnitude off)."""
         return tuple(x.id for x in (self.yuan_slip, self.magnitude) if x)
 
     def rule(self, rule_id: str) -> Rule:
@@ -230,7 +231,8 @@ def apply_overrides(raw: dict, overrides: dict | None, source: Path | None = Non
 
 
 def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "policy.yaml") -> Policy:
-    """The policy in one year's codes. `code_of(concept)` gives that year's code, or None when its form lacks it."""
+    """The policy in one year's codes. `code_of(concept)` gives that year's code,
+    or None when its form lacks it."""
     dropped: list[str] = []
 
     def code(concept, where: str) -> str | None:

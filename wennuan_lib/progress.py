@@ -1,8 +1,8 @@
 """Progress of a run: library code reports what it is doing; the console shows it and the run's log keeps it.
 
 Inside a step (a notebook in the kernel), `report` appends one JSON line to the file named by
-WENNUAN_PROGRESS_FILE (set in the kernel for each step), which `run` follows and prints — so progress never lands
-in the executed notebook.
+WENNUAN_PROGRESS_FILE (set in the kernel for each step), which `run` follows and prints — so progress never
+lands in the executed notebook.
 A notebook run by itself (in JupyterLab) has no such file and reports nothing.
 """
 
@@ -51,7 +51,8 @@ class Console:
         self.log_lines.append(f"{dt.datetime.now():%H:%M:%S} {line}")
 
     def item(self, message: str, done: int, total: int) -> None:
-        """Item `done` of `total`: every item for a small inbox, every 5 % (or a bar on a terminal) for a big one."""
+        """Item `done` of `total`: every item for a small inbox, every 5 % (or a bar on a terminal)
+        for a big one."""
         self._keep(f"    {message.replace('{n}', f'[{done}/{total}]')}")
         if total <= EVERY:
             print(f"    {message.replace('{n}', f'[{done}/{total}]')}", file=self.stream, flush=True)

@@ -16,6 +16,12 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import msoffcrypto
+import openpyxl
+import xlrd
+from defusedxml import ElementTree
+from python_calamine import CalamineWorkbook
+
 from . import config, pdf, sniff, word
 from .errors import ReadError
 from .extract import Block, Extract
@@ -57,8 +63,6 @@ def cell_text(value: object) -> str:
 
 def _encrypted(path: Path) -> bool:
     """An Office file with an open password (OOXML encrypted files are OLE containers)."""
-    import msoffcrypto
-
     try:
         with path.open("rb") as fh:
             return bool(msoffcrypto.OfficeFile(fh).is_encrypted())
@@ -87,7 +91,8 @@ def check_zip(path: Path) -> None:
                         actual += len(chunk)
                         if actual > limit:
                             raise ReadError(
-                                f"文件解压后超过上限 {limit // 2**20} MB（实际大小与声明不符，疑似“压缩炸弹”），"
+                                f"文件解压后超过上限 {limit // 2**20} MB"
+                                "（实际大小与声明不符，疑似“压缩炸弹”），"
                                 "已拒绝读取；请单位重新保存后发送"
                             )
                         if (
@@ -137,8 +142,6 @@ def _grid_blocks(ex: Extract, sheets: list[tuple[str, list[list]]]) -> None:
 
 
 def _read_xlsx_calamine(path: Path) -> Extract:
-    from python_calamine import CalamineWorkbook
-
     wb = CalamineWorkbook.from_path(str(path))
     grids = {name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wb.sheet_names}
     ex = Extract(path, path.suffix.lower().lstrip("."))
@@ -150,8 +153,6 @@ def _read_xlsx_calamine(path: Path) -> Extract:
 
 def _defined_names(path: Path) -> dict[str, str]:
     """{name: reference text} from xl/workbook.xml, parsed with defusedxml."""
-    from defusedxml import ElementTree
-
     with zipfile.ZipFile(path) as z:
         part = next((n for n in z.namelist() if n.lower() == "xl/workbook.xml"), None)
         if part is None:
@@ -183,8 +184,6 @@ def _lookup(ref: str, grids: dict[str, list[list]]) -> tuple[str, object]:
 
 
 def _read_xlsx_openpyxl(path: Path) -> Extract:
-    import openpyxl
-
     try:
         with path.open("rb") as fh:  # a file object: openpyxl judges by content, not by the name
             wb = openpyxl.load_workbook(fh, data_only=True)
@@ -216,8 +215,6 @@ def _resolve_name(wb, dn) -> tuple[str, object]:
 
 
 def read_xls(path: Path) -> Extract:
-    import xlrd
-
     try:
         book = xlrd.open_workbook(path)
     except Exception as exc:

@@ -2,13 +2,13 @@
 
 Writes (see the catalog):
 
-* reporting_status  every expected unit (and any unknown one): 统计表 已报 / 已报但无法读取 / 未报 (with the files
-  that could not be read and why, to ask for another format), 书面总结材料 已报/未报, late or not
+* reporting_status  every expected unit (and any unknown one): 统计表 已报 / 已报但无法读取 / 未报 (with the
+  files that could not be read and why, to ask for another format), 书面总结材料 已报/未报, late or not
 * findings_by_unit, findings_by_rule  summaries of the open findings
-* feedback          one workbook per unit with open findings (feedback/<unit>.xlsx), corrections due by year.yaml's
-  feedback_deadline or, when it gives none, 3 working days after the run's date (`ctx.run_date`)
-* review_workbook   the run's data for people: values, findings, reporting status and audit in one workbook with
-  Chinese headers (see review_workbook)
+* feedback          one workbook per unit with open findings (feedback/<unit>.xlsx), corrections due by
+  year.yaml's feedback_deadline or, when it gives none, 3 working days after the run's date (`ctx.run_date`)
+* review_workbook   the run's data for people: values, findings, reporting status and audit in one workbook
+  with Chinese headers (see review_workbook)
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 totals step 02 added up.
 
 Writes (see the catalog): draft_reasons (why the report is still a draft; see draft.py), summary_form,
-detail_workbook, charts, report_html, report_pdf and report_docx — every one of them marked 草稿 while there is a
-reason. The detail workbook and the PDF are made on another core while the rest goes on; every product is kept by
-the hash of what it was made from, so an unchanged one is not made again.
+detail_workbook, charts, report_html, report_pdf and report_docx — every one of them marked 草稿 while there
+is a reason. The detail workbook and the PDF are made on another core while the rest goes on; every product is
+kept by the hash of what it was made from, so an unchanged one is not made again.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ def cn_date(d: dt.date) -> str:
 def summary_form(
     form: Form, totals: pd.DataFrame, cfg: dict, when: dt.date, path, draft: bool = False
 ) -> None:
-    """The city's totals in the project's own template: a valid submission of its own (marked 草稿 while the report
-    is a draft)."""
+    """The city's totals in the project's own template: a valid submission of its own (marked 草稿 while the
+    report is a draft)."""
     items = totals[totals["kind"] == "item"]
     values = {}
     for row in items.to_dict("records"):
@@ -53,8 +53,8 @@ def summary_form(
 def tips(
     totals: pd.DataFrame, figures: narrative.Figures, found: list[draft.Suspect], form: Form
 ) -> dict[str, str]:
-    """The HTML hover of every figure: what it adds up or how it is defined; and a warning where a suspected slip
-    feeds it."""
+    """The HTML hover of every figure: what it adds up or how it is defined; and a warning where a suspected
+    slip feeds it."""
     rows = {r["item"]: r for r in totals.to_dict("records")}
     out = {}
     for row in rows.values():
@@ -84,8 +84,8 @@ def history(ctx: StepContext) -> dict[int, dict]:
 
 
 def last_years_suspects(ctx: StepContext) -> list[draft.Suspect]:
-    """Suspected slips still open in last year's totals (keyed by this year's codes, worded in last year's): its
-    同比 is not stated."""
+    """Suspected slips still open in last year's totals (keyed by this year's codes, worded in last year's):
+    its 同比 is not stated."""
     year = ctx.year - 1
     issues, values = ctx.other_year(year, "issues"), ctx.other_year(year, "values")
     if issues is None or values is None:

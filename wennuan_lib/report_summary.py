@@ -39,9 +39,9 @@ def _raw(workspace, name: str, year: int) -> str:
 
 
 def next_steps(workspace, year: int, run) -> list[str]:
-    """What to do next, from the current run: the units holding open must-fix findings (and how many each), the
-    lines of the registers that are wrong, the report's other blockers (draft_reasons: sections still to write …),
-    the units to chase, and the command to run then."""
+    """What to do next, from the current run: the units holding open must-fix findings (and how many each),
+    the lines of the registers that are wrong, the report's other blockers (draft_reasons: sections still to
+    write …), the units to chase, and the command to run then."""
     issues = _load(run, "issues")
     reasons = freeze.draft_reasons(run)
     st = _load(run, "reporting_status")
@@ -114,7 +114,8 @@ def run_summary(workspace, year: int) -> str:
         f"  统计表已读取 {counts.get('read', 0)} 份"
         + (f"（其中 {empty} 份没有读到任何数字）" if empty else "")
         + f"，书面总结 {counts.get('summary', 0)} 份，"
-        f"被替代 {counts.get('superseded', 0)} 份，略过 {counts.get('skipped', 0)} 个，无法读取 {counts.get('rejected', 0)} 个",
+        f"被替代 {counts.get('superseded', 0)} 份，略过 {counts.get('skipped', 0)} 个，"
+        f"无法读取 {counts.get('rejected', 0)} 个",
     ]
     for row in log[log["status"] == "rejected"].to_dict("records"):
         lines.append(f"  无法读取：{row['file']}（{row['reason']}）")
@@ -160,8 +161,9 @@ def run_summary(workspace, year: int) -> str:
 
 
 def strict_problems(workspace, year: int) -> list[str]:
-    """What makes `run --strict` fail: rejected files, unresolved errors and whatever else keeps the report a draft
-    (draft_reasons of the other kinds: suspected slips, sections still to write, quotes that do not match)."""
+    """What makes `run --strict` fail: rejected files, unresolved errors and whatever else keeps the report a
+    draft (draft_reasons of the other kinds: suspected slips, sections still to write, quotes that do not
+    match)."""
     run = workspace.scope(year).current()
     if run is None:
         return [f"{year}年没有完整的运行结果"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import olefile
+
 from . import config
 from .errors import ReadError
 
@@ -100,8 +102,6 @@ def _first(path: Path, n: int) -> bytes:
 def _ole_kind(path: Path) -> str:
     """An OLE2 compound file: Word 97 (WordDocument), Excel 97 (Workbook/Book), or an encrypted OOXML
     package (EncryptedPackage). A damaged one is judged by its extension, so the reader says why."""
-    import olefile
-
     try:
         with olefile.OleFileIO(str(path)) as ole:
             streams = {"/".join(s).lower() for s in ole.listdir(streams=True, storages=False)}

@@ -93,7 +93,8 @@ def save_table(frame: pd.DataFrame, ds: Dataset, path: Path) -> Path:
     for col in out.columns:
         kind = types.get(str(col), ds.more_columns or "str")
         if kind in ("bool", "int") or out[col].dtype != object:
-            # each distinct value converted once (a column of 200,000 flags has two); missing values (code -1) → ""
+            # each distinct value converted once (a column of 200,000 flags has two);
+            # missing values (code -1) → ""
             codes, distinct = pd.factorize(out[col], use_na_sentinel=True)
             texts = np.array([_as_text(v, kind) for v in distinct] + [""], dtype=object)
             out[col] = texts[codes]
@@ -101,7 +102,8 @@ def save_table(frame: pd.DataFrame, ds: Dataset, path: Path) -> Path:
 
 
 def load_table(ds: Dataset, path: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """A table typed by its catalog entry: bool columns as bool, int columns as nullable integers, the rest text."""
+    """A table typed by its catalog entry: bool columns as bool, int columns as nullable integers,
+    the rest text."""
     frame = read_csv(path, columns)
     for col in ds.typed("bool"):
         if col in frame.columns:

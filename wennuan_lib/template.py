@@ -7,8 +7,10 @@ input cell with data validation and an input message, and carries a defined name
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
+import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -37,7 +39,8 @@ CHINESE_PUNCTUATION = str.maketrans({",": "，", ";": "；", ":": "：", "?": "�
 
 
 def printed(text: str) -> str:
-    """A label of the form as the template prints it: ASCII punctuation as the notice's Chinese punctuation."""
+    """A label of the form as the template prints it:
+    ASCII punctuation as the notice's Chinese punctuation."""
     return text.translate(CHINESE_PUNCTUATION)
 
 
@@ -99,8 +102,8 @@ def build(
     draft: bool = False,
 ) -> Workbook:
     """The workbook of `form`, with `values` (code → number or text) and `header`
-    (unit/date/person/phone) filled in when given. `draft`: the city's summary form while the report is a draft —
-    （草稿） in the title row and 草稿 in every printed page's header and footer.
+    (unit/date/person/phone) filled in when given. `draft`: the city's summary form while the report is a
+    draft — （草稿） in the title row and 草稿 in every printed page's header and footer.
 
     `inserted_rows` (line index → text) and `remark_column` reproduce what Excel does when a
     unit inserts rows or a column: the defined names follow the moved cells.
@@ -239,8 +242,6 @@ def mark_draft(ws) -> None:
 
 def workbook_bytes(wb: Workbook, macro_enabled: bool = False) -> bytes:
     """The workbook's bytes, with fixed document times so that equal content gives equal bytes."""
-    import datetime as dt
-
     stamp = dt.datetime(2000, 1, 1)
     wb.properties.created = wb.properties.modified = stamp
     buf = io.BytesIO()
@@ -256,8 +257,6 @@ def save(wb: Workbook, path: Path) -> Path:
 
 def normalize_zip(data: bytes, macro_enabled: bool = False) -> bytes:
     """Rewrite an OOXML zip with fixed entry times (and, for .xlsm, the macro-enabled type)."""
-    import zipfile
-
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:

@@ -61,8 +61,8 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
 
 
 def _year_rows(ctx: StepContext, year: int, form: Form, concepts: list[str]) -> pd.DataFrame:
-    """One year's part of trends_long: per concept, the city total, then every unit (in the order of the values table);
-    a concept the year's form lacks has its city row only, marked absent."""
+    """One year's part of trends_long: per concept, the city total, then every unit (in the order of the
+    values table); a concept the year's form lacks has its city row only, marked absent."""
     totals = (
         ctx.other_year(year, "totals", ["item", "value"]).drop_duplicates("item").set_index("item")["value"]
     )

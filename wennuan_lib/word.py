@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import docx
+
 from .errors import ReadError
 from .extract import Block, Extract
 
@@ -321,8 +323,6 @@ def _cell_props(tc) -> tuple[int, bool]:
 
 
 def read_docx(path: Path, container: str | None = None) -> Extract:
-    import docx
-
     try:
         document = docx.Document(str(path))
     except Exception as exc:

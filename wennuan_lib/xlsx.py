@@ -53,7 +53,8 @@ class Book:
 
 
 def cell(ws, row: int, col: int, value, fmt=None) -> None:
-    """One cell (0-based row and column): text as text, numbers as numbers, None as an empty (formatted) cell."""
+    """One cell (0-based row and column): text as text, numbers as numbers, None as an empty (formatted)
+    cell."""
     if value is None or value == "":
         ws.write_blank(row, col, None, fmt)
     elif isinstance(value, str):
