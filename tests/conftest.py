@@ -43,6 +43,7 @@ os.environ["WENNUAN_SECRET_FILE"] = str(SESSION / "secret.key")
 
 import hashlib  # noqa: E402
 
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from wennuan_lib import catalog, clean, ingest, narrative, reconcile, report, store, trends  # noqa: E402
@@ -73,6 +74,40 @@ def tree_hash(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+def one_unit_tables(form, unit: str, unit_type: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """totals.csv and values.csv as the run writes them when one unit reported 1 in every blank."""
+    totals = pd.DataFrame(
+        [
+            {
+                "item": i.code,
+                "kind": "item",
+                "label": i.label,
+                "measure": i.unit,
+                "value": "1",
+                **{t: "1" if t == unit_type else "" for t in ("市、区", "局(公司)", "直属")},
+                "units_reported": "1",
+                "units_missing": "0",
+                "previous": "",
+                "change_pct": "",
+            }
+            for i in form.items
+        ]
+    )
+    values = pd.DataFrame(
+        [
+            {"unit": unit, "unit_type": unit_type, "registered": True, "item": c, "value": "1"}
+            for c in form.codes
+        ]
+    )
+    return totals, values
+
+
+def run_args(inputs, outputs, *extra, year=2013) -> list[str]:
+    """The command line of `run` on one workspace, as the analyst types it."""
+    words = ["run", "--year", year, "--inputs", inputs, "--outputs", outputs, *extra]
+    return [sys.executable, "-m", "wennuan_lib", *map(str, words)]
 
 
 def cli(*words, timeout=600, env=None):

@@ -3,7 +3,6 @@ CRLF, empty rows; the registry checked before anything is read; corrections and 
 
 import shutil
 import subprocess
-import sys
 
 import openpyxl
 import pandas as pd
@@ -25,7 +24,7 @@ from wennuan_lib.form import load_form
 from wennuan_lib.parse import parse_blank
 from wennuan_lib.units import Registry, RegistryError
 
-from .conftest import Year
+from .conftest import Year, run_args
 
 ROOT = config.ROOT
 HEADER = ["unit", "item", "value", "reason"]
@@ -355,18 +354,7 @@ def inputs_copy(tmp_path):
 
 def _run(inputs, tmp_path):
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "wennuan_lib",
-            "run",
-            "--year",
-            "2013",
-            "--inputs",
-            str(inputs),
-            "--outputs",
-            str(tmp_path / "outputs"),
-        ],
+        run_args(inputs, tmp_path / "outputs"),
         capture_output=True,
         text=True,
         timeout=300,

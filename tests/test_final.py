@@ -20,7 +20,7 @@ from wennuan_lib.form import load_form
 from wennuan_lib.policy import NumberStyle
 from wennuan_lib.store import write_csv
 
-from .conftest import ROOT, Year
+from .conftest import ROOT, Year, one_unit_tables
 
 MM = 72 / 25.4
 UNITS = ["张家港市总工会", "常熟市总工会", "太仓市总工会", "昆山市总工会", "吴中区总工会", "相城区总工会"]
@@ -154,6 +154,8 @@ def test_an_empty_section_keeps_a_draft_and_every_report_file_says_so(year_dir, 
     for name in ("汇总统计表.xlsx", "分单位明细表.xlsx"):
         title, head = workbook_marks(folder / name)
         assert title.endswith("（草稿）") and "草稿" in head, name
+    pngs = sorted((folder / "charts").glob("*.png"))
+    assert len(pngs) >= 5 and all(Image.open(p).text["Title"].endswith("（草稿）") for p in pngs)
 
 
 @pytest.fixture(scope="module")
@@ -222,6 +224,8 @@ def test_with_every_section_written_and_the_slip_corrected_the_report_is_final(s
     }
     for name in ("汇总统计表.xlsx", "分单位明细表.xlsx"):
         texts[name] = "".join(workbook_marks(folder / name))
+    for png in sorted((folder / "charts").glob("*.png")):
+        texts[png.name] = Image.open(png).text["Title"]
     for name, text in texts.items():
         flat = re.sub(r"\s", "", text)
         assert "草稿" not in flat and "待补充" not in flat and "元/户" not in flat, name
@@ -411,7 +415,7 @@ def test_unit_charts_draw_the_leading_units_and_sum_up_the_rest(n, tmp_path, mon
     monkeypatch.setattr(
         charts,
         "save",
-        lambda fig, path: (
+        lambda fig, path, title="": (
             drawn.update(
                 texts=[t.get_text() for ax in fig.axes for t in ax.texts],
                 title=fig.axes[0].get_title(),
@@ -424,7 +428,7 @@ def test_unit_charts_draw_the_leading_units_and_sum_up_the_rest(n, tmp_path, mon
                 labels=[t.get_text() for t in fig.axes[0].get_yticklabels()],
                 extra=[t.get_text() for t in fig.texts],
             )
-            or real(fig, path)
+            or real(fig, path, title)
         ),
     )
     charts.setup()
@@ -447,31 +451,7 @@ def test_no_remainder_bar_is_invented():
 
 
 def test_appendix_says_plain_words_and_word_columns_keep_codes_whole(form):
-    totals = pd.DataFrame(
-        [
-            {
-                "item": i.code,
-                "kind": "item",
-                "label": i.label,
-                "measure": i.unit,
-                "value": "1",
-                "市、区": "1",
-                "局(公司)": "",
-                "直属": "",
-                "units_reported": "1",
-                "units_missing": "0",
-                "previous": "",
-                "change_pct": "",
-            }
-            for i in form.items
-        ]
-    )
-    values = pd.DataFrame(
-        [
-            {"unit": "常熟市总工会", "unit_type": "市、区", "registered": True, "item": c, "value": "1"}
-            for c in form.codes
-        ]
-    )
+    totals, values = one_unit_tables(form, "常熟市总工会", "市、区")
     status = pd.DataFrame(
         [
             {

@@ -7,7 +7,6 @@ import re
 import resource
 import shutil
 import subprocess
-import sys
 import zipfile
 
 import cn2an
@@ -22,7 +21,7 @@ from msoffcrypto.format.ooxml import OOXMLFile
 from wennuan_lib import config, template, views
 from wennuan_lib.parse import CN_NUMERAL, OK, parse_blank
 
-from .conftest import ROOT, Year, tree_hash
+from .conftest import ROOT, Year, run_args, tree_hash
 
 GOOD = "常熟市总工会.xlsx"
 
@@ -244,18 +243,7 @@ def test_strict_mode_fails_on_a_rejected_file(tmp_path, form):
     (inputs / "2013" / "narrative.md").write_text(
         "## 典型经验\n\n好。\n\n## 存在问题\n\n无。\n\n## 下一步打算\n\n继续。\n", encoding="utf-8"
     )  # every section written: 定稿 is possible
-    base = [
-        sys.executable,
-        "-m",
-        "wennuan_lib",
-        "run",
-        "--year",
-        "2013",
-        "--inputs",
-        str(inputs),
-        "--outputs",
-        str(tmp_path / "out"),
-    ]
+    base = run_args(inputs, tmp_path / "out")
     plain = subprocess.run(base, capture_output=True, text=True, timeout=600)
     assert plain.returncode == 0 and "无法读取 1 个" in plain.stdout and "定稿" in plain.stdout
     strict = subprocess.run(base + ["--strict"], capture_output=True, text=True, timeout=600)
@@ -280,18 +268,7 @@ def test_hostile_folder_among_good_ones_runs_clean_in_bounded_memory(tmp_path, f
         (inbox / name).write_bytes(data)
     before = tree_hash(tmp_path / "inputs")
     out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "wennuan_lib",
-            "run",
-            "--year",
-            "2013",
-            "--inputs",
-            str(tmp_path / "inputs"),
-            "--outputs",
-            str(tmp_path / "outputs"),
-        ],
+        run_args(tmp_path / "inputs", tmp_path / "outputs"),
         capture_output=True,
         text=True,
         timeout=900,

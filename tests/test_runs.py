@@ -5,7 +5,6 @@ import os
 import pickle
 import shutil
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 from wennuan_lib import catalog, freeze, manifest, template
 from wennuan_lib.form import load_form
 
-from .conftest import ROOT, Year, cli, tree_hash
+from .conftest import ROOT, Year, cli, run_args, tree_hash
 
 UNITS = ["常熟市总工会", "太仓市总工会"]
 
@@ -154,18 +153,7 @@ def test_two_runs_at_once_take_turns(tiny, tmp_path):
     y = _copy(tiny, tmp_path)
     _add_a_unit(y)
     release = tmp_path / "release"
-    cmd = [
-        sys.executable,
-        "-m",
-        "wennuan_lib",
-        "run",
-        "--year",
-        "2013",
-        "--inputs",
-        str(y.inputs),
-        "--outputs",
-        str(y.outputs),
-    ]
+    cmd = run_args(y.inputs, y.outputs)
     first = subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,
@@ -206,18 +194,7 @@ def test_a_read_only_outputs_folder_is_a_chinese_message(tiny, tmp_path):
     y = _copy(tiny, tmp_path)
     before = _snapshot(y)
     _add_a_unit(y)
-    args = [
-        sys.executable,
-        "-m",
-        "wennuan_lib",
-        "run",
-        "--year",
-        "2013",
-        "--inputs",
-        str(y.inputs),
-        "--outputs",
-        str(y.outputs),
-    ]
+    args = run_args(y.inputs, y.outputs)
     target = str(y.outputs)
     cmd = _unshare(args, f"mount --bind '{target}' '{target}' && mount -o remount,bind,ro '{target}'")
     if cmd is None:  # not root: a folder without write permission
@@ -239,18 +216,7 @@ def test_a_full_disk_during_a_run_leaves_the_previous_results(tiny, tmp_path):
     _add_a_unit(y)
     snapshot = tmp_path / "snap"
     shutil.copytree(y.outputs, snapshot, symlinks=True)
-    args = [
-        sys.executable,
-        "-m",
-        "wennuan_lib",
-        "run",
-        "--year",
-        "2013",
-        "--inputs",
-        str(y.inputs),
-        "--outputs",
-        str(y.outputs),
-    ]
+    args = run_args(y.inputs, y.outputs)
     kb = size // 1024 + 600  # the last run fits; a second whole run does not
     cmd = _unshare(
         args, f"mount -t tmpfs -o size={kb}k tmpfs '{y.outputs}' && cp -a '{snapshot}/.' '{y.outputs}/'"

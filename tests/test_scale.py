@@ -14,6 +14,8 @@ from wennuan_lib.form import load_form
 from wennuan_lib.kernel import Kernel, StepFailed
 from wennuan_lib.parallel import in_background
 
+from .conftest import one_unit_tables
+
 
 def _notebook(path: Path, *cells: str) -> None:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
@@ -135,31 +137,7 @@ def _status(n_sent: int, n_missing: int) -> pd.DataFrame:
 
 def test_a_provinces_appendix_counts_large_groups_and_names_small_ones():
     form = load_form(2013)
-    totals = pd.DataFrame(
-        [
-            {
-                "item": i.code,
-                "kind": "item",
-                "label": i.label,
-                "measure": i.unit,
-                "value": "1",
-                "市、区": "",
-                "局(公司)": "",
-                "直属": "1",
-                "units_reported": "1",
-                "units_missing": "0",
-                "previous": "",
-                "change_pct": "",
-            }
-            for i in form.items
-        ]
-    )
-    values = pd.DataFrame(
-        [
-            {"unit": "单位0000", "unit_type": "直属", "registered": True, "item": c, "value": "1"}
-            for c in form.codes
-        ]
-    )
+    totals, values = one_unit_tables(form, "单位0000", "直属")
     *_, t3 = appendix.tables(form, totals, values, _status(appendix.MAX_TABLE_UNITS + 50, 12), False)
     by_kind = {r[0]: r for r in t3.rows if r[0]}
     big = by_kind["统计表已报、书面总结已报"]

@@ -80,14 +80,25 @@ class Chart:
     path: Path
 
 
-def finish(fig, ax, name: str, title: str, note: str, folder: Path, title_inside: bool = True) -> Chart:
-    """Save a chart. A chart of the report leaves its title to the caption (`title_inside=False`); a chart
-    that stands alone (outputs/trends/) carries it."""
+# Part of a chart's source note while the report is a draft: the chart then also carries a red 草稿
+# in its corner and in its PNG title, so a chart copied out of report/ on its own still says what it is.
+DRAFT_NOTE = "草稿，未定稿，请勿引用。"
+
+
+def finish(
+    fig, ax, name: str, title: str, note: str, folder: Path, title_inside: bool = True, bottom: float = 0.03
+) -> Chart:
+    """Save a chart, its source note at the foot (`bottom`: the figure's share kept below the axes). A chart
+    of the report leaves its title to the caption (`title_inside=False`); a chart that stands alone
+    (outputs/trends/) carries it."""
     if title_inside:
         ax.set_title(title, loc="left", pad=12)
     fig.text(0.01, 0.005, note, fontsize=9, color="#555555", ha="left", va="bottom")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return Chart(name, title, save(fig, folder / f"{name}.png"))
+    draft = DRAFT_NOTE in note
+    if draft:
+        fig.text(0.995, 0.995, "草稿", fontsize=14, fontweight="bold", color="#c00000", ha="right", va="top")
+    fig.tight_layout(rect=(0, bottom, 1, 0.97 if draft else 1))
+    return Chart(name, title, save(fig, folder / f"{name}.png", title + ("（草稿）" if draft else "")))
 
 
 def unit_label(ax, text: str, axis: str = "y") -> None:
@@ -108,10 +119,10 @@ def unit_label(ax, text: str, axis: str = "y") -> None:
         ax.set_xlabel(text, loc="right", fontsize=10)
 
 
-def save(fig, path: Path) -> Path:
-    """PNG written atomically, without a software stamp, so equal charts are equal bytes."""
+def save(fig, path: Path, title: str = "") -> Path:
+    """PNG written atomically, titled, without a software stamp, so equal charts are equal bytes."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=200, metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=200, metadata={"Software": None, "Title": title or None})
     store.atomic_write_bytes(path, buf.getvalue())
     return path
 
@@ -237,10 +248,10 @@ def by_unit(
             ha="left",
             va="bottom",
         )
-    fig.text(0.01, 0.005, note, fontsize=9, color="#555555", ha="left", va="bottom")
     inches = fig.get_size_inches()[1]
-    fig.tight_layout(rect=(0, (0.2 + 0.18 * len(lines)) / inches, 1, 1))
-    return Chart(name, title, save(fig, folder / f"{name}.png"))
+    return finish(
+        fig, ax, name, title, note, folder, title_inside=False, bottom=(0.2 + 0.18 * len(lines)) / inches
+    )
 
 
 def transport_bars(totals: dict, modes: list[tuple[str, str]]) -> list[tuple[str, float | None]]:
@@ -338,11 +349,13 @@ def make_all(
     folder: Path,
     spec: ChartSpec,
     cache: Artifacts | None = None,
+    draft: bool = False,
 ) -> dict[str, Chart]:
-    """Every chart of the report, as PNG files in `folder`. With `cache`, a chart whose data did not
-    change since it was last drawn is copied instead of drawn again."""
+    """Every chart of the report, as PNG files in `folder`, each marked 草稿 while the report is a draft.
+    With `cache`, a chart whose data did not change since it was last drawn is copied instead of drawn
+    again."""
     setup()
-    note = "数据来源：各单位报送" + ("（示例数据）" if sample else "")
+    note = (DRAFT_NOTE if draft else "") + "数据来源：各单位报送" + ("（示例数据）" if sample else "")
     items = totals_frame[totals_frame["kind"] == "item"]
     totals = {r["item"]: to_decimal(r["value"]) for r in items.to_dict("records")}
     labels = dict(zip(items["item"], items["label"], strict=True))

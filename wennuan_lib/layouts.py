@@ -521,29 +521,15 @@ def _with_year(extract: Extract, form: Form, m: Match) -> Match:
         m.form_year = m.form_year or form.form
     if not year or year == form.form or not form_like:
         return m
-    if not form_path(year).exists():
-        return Match(
-            UNKNOWN,
-            header=m.header,
-            form_year=year,
-            text=m.text,
-            problem=(
-                f"使用的是{year}年的表式，系统中没有{year}年的表式文件（forms/{year}.yaml），无法对应到本年度的项目；"
-                "请单位用本年度下发的表式重新填报"
-            ),
-        )
-    try:
-        other = load_form(year)
-    except (ValueError, KeyError, TypeError) as exc:
-        return Match(
-            UNKNOWN,
-            header=m.header,
-            form_year=year,
-            text=m.text,
-            problem=(
-                f"使用的是{year}年的表式，但{year}年的表式文件有误（{exc}），无法读取；请单位用本年度下发的表式重新填报"
-            ),
-        )
+    other, why = None, f"系统中没有{year}年的表式文件（forms/{year}.yaml），无法对应到本年度的项目"
+    if form_path(year).exists():
+        try:
+            other = load_form(year)
+        except (ValueError, KeyError, TypeError) as exc:
+            why = f"但{year}年的表式文件有误（{exc}），无法读取"
+    if other is None:
+        problem = f"使用的是{year}年的表式，{why}；请单位用本年度下发的表式重新填报"
+        return Match(UNKNOWN, header=m.header, form_year=year, text=m.text, problem=problem)
     theirs = _match_with(extract, other)
     if theirs.layout in FORM_LAYOUTS:
         return translate_match(theirs, other, form)

@@ -156,6 +156,7 @@ def run(ctx: StepContext) -> dict:
         ctx.path("charts"),
         form.policy.charts,
         ctx.cache("charts", "charts.py"),
+        draft=is_draft,
     )
     report = render.Report(
         text,
