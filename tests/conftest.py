@@ -64,8 +64,29 @@ STEPS = {
 }
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """With xdist (`-n`): each test file runs in one worker (its tests share module fixtures), and the
+    notebooks all in one, in order (nbval runs each on the outputs of the one before). xdist's own `loadgroup`
+    would do it by marks, but on pytest 9.2 it silently stops grouping (pytest-dev/pytest-xdist#1386)."""
+    from xdist.scheduler import LoadFileScheduling
+
+    class FilesAndNotebooks(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "notebooks" if path.endswith(".ipynb") else path
+
+    return FilesAndNotebooks(config, log)
+
+
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(SESSION, ignore_errors=True)
+    if hasattr(session.config, "workerinput"):
+        return  # an xdist worker: the checkout is checked once, by the controller, after every worker ended
+    changed = checkout_status() != STATUS_BEFORE or checkout_outputs() != OUTPUTS_BEFORE
+    if changed and session.config.getoption("collectonly", False) is False:
+        print("\nFAILED: the suite wrote inside the checkout (git status or outputs/)", file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def tree_hash(folder: Path) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Runs last (after the notebooks and every other test): the suite left the checkout as it found it."""
+"""The suite left the checkout as it found it: checked here, in whichever worker runs this file, and again
+by tests/conftest.py's pytest_sessionfinish after every worker ended (that check fails the suite too)."""
 
 from .conftest import OUTPUTS_BEFORE, STATUS_BEFORE, checkout_outputs, checkout_status
 
