@@ -338,6 +338,7 @@ def test_an_exact_duplicate_is_a_warning_and_applied_once(year):
     assert values.loc[("常熟市总工会", "02A.2"), "value"] == "8"
     a01 = out["issues"][out["issues"]["rule"] == "A01"]
     assert a01["severity"].tolist() == ["warning", "warning"]
+    assert set(a01["check_type"]) == {"提示性审核"}  # to confirm, as the README says, not a must-fix
     assert "更正登记表第4行重复" in a01["message"].iloc[0] and "与第2行重复" in a01["message"].iloc[0]
     assert "豁免登记表第3行重复" in a01["message"].iloc[1]
 

@@ -5,15 +5,18 @@ sent it.
 Every file is built here, in the test, the way units make them."""
 
 import random
+from decimal import Decimal
 from pathlib import Path
 
 import docx
 import openpyxl
 import pytest
+from docx.oxml import parse_xml
+from docx.oxml.ns import qn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wennuan_lib import ingest, label_layout, layouts, report_summary, template
+from wennuan_lib import ingest, label_layout, layouts, report_summary, rules, template
 from wennuan_lib.form import load_form
 from wennuan_lib.parse import format_value
 from wennuan_lib.readers import Block, Extract
@@ -113,6 +116,50 @@ def test_added_value_column_is_read_from_its_cells(form, year_dir, figures, kind
         assert values.loc[code, "location"] == where[code], code
     assert frames["submissions"].iloc[0]["layout"] == "labelled"
     assert frames["submissions"].iloc[0]["date"] == "2013-01-12"
+
+
+def _revise_cell(cell, pieces: list[tuple[str, str]]) -> None:
+    """A cell's text rewritten as Word writes it with Track Changes on: (kind, text), kind run / ins / del."""
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    who = 'w:author="王建华" w:date="2013-01-20T10:00:00Z"'
+    p = cell.paragraphs[0]._p
+    for child in list(p):
+        if child.tag != qn("w:pPr"):
+            p.remove(child)
+    for k, (kind, text) in enumerate(pieces):
+        if kind == "run":
+            xml = f"<w:r {w}><w:t>{text}</w:t></w:r>"
+        elif kind == "ins":
+            xml = f'<w:ins {w} w:id="{k + 1}" {who}><w:r><w:t>{text}</w:t></w:r></w:ins>'
+        else:
+            xml = f'<w:del {w} w:id="{k + 1}" {who}><w:r><w:delText>{text}</w:delText></w:r></w:del>'
+        p.append(parse_xml(xml))
+
+
+def test_revisions_in_an_added_column_are_the_final_figures_and_each_is_flagged(form, year_dir, figures):
+    """Track Changes left on in the unit's own column of figures: the revised text counts, and exactly the
+    revised figures are marked (extracted.csv) and asked about (R01 in the feedback)."""
+    path = year_dir.inbox / "统计表.docx"
+    where = write_value_column_docx(form, path, figures)
+    document = docx.Document(str(path))
+    table = document.tables[0]
+    single = [line.codes[0] for line in form.layout if len(line.codes) == 1]
+    pair = next(line.codes for line in form.layout if len(line.codes) == 2)
+    cell = {c: table.rows[int(where[c].split("第")[1].split("行")[0]) - 1].cells[4] for c in [*single, *pair]}
+    old = {c: format_value(figures[c]) for c in [*single, *pair]}
+    _revise_cell(cell[single[0]], [("del", old[single[0]]), ("ins", "4321")])  # replaced
+    _revise_cell(cell[single[1]], [("run", old[single[1]]), ("ins", "0")])  # a digit added
+    _revise_cell(cell[single[2]], [("del", old[single[2]][0]), ("run", old[single[2]][1:] or "0")])  # cut
+    _revise_cell(cell[pair[0]], [("run", f"{old[pair[0]]}；"), ("del", old[pair[1]]), ("ins", "77")])
+    document.save(str(path))
+    frames = _run(year_dir, steps=("clean",))
+    values = _values(frames, "统计表.docx")
+    assert values.loc[single[0], "value"] == "4321" and values.loc[pair[1], "value"] == "77"
+    assert values.loc[single[1], "value"] == format_value(Decimal(old[single[1]] + "0"))
+    revised = set(values.index[values["revised"].astype(str) == "True"])
+    assert revised == {single[0], single[1], single[2], pair[1]}  # not the pair's unrevised first figure
+    r01 = frames["issues"][frames["issues"]["rule"] == rules.REVISED_ID]
+    assert set(r01["item"]) == revised
 
 
 def test_a_cell_whose_numbers_do_not_fit_the_blanks_is_refused_not_guessed(form, year_dir, figures):

@@ -141,7 +141,24 @@ def test_moves_count_at_their_destination_only(tmp_path):
         f"<w:p>{run('慰问')}{move_from('999', 3)}{move_from('888', 2)}{run('户')}</w:p>"
         f"<w:p>{run('走访')}{move_to('777')}{run('家')}</w:p>",
     )
-    assert texts_of(path) == {"第1段": ("慰问户", False), "第2段": ("走访777家", True)}
+    # the text moved away counts only where it went; where it stood is marked (an empty range): 慰问户 changed
+    assert texts_of(path) == {"第1段": ("慰问户", True), "第2段": ("走访777家", True)}
+    assert readers.read(path).blocks[0].revised_spans == ((2, 2),)
+
+
+def test_a_figure_changed_by_a_deletion_alone_is_flagged(form, tmp_path):
+    """352 with the 3 deleted reads 52: no character was inserted, but the blank was revised."""
+    path = tmp_path / "a.docx"
+    filled_form(form, path, {"01A.1": "⟦1⟧", "01A.2": "⟦2⟧"})
+    path.write_bytes(
+        with_document_xml(
+            path.read_bytes(),
+            lambda x: split_run(split_run(x, "⟦1⟧", dele("3") + run("52")), "⟦2⟧", run("40")),
+        )
+    )
+    m = layouts.match(readers.read(path), form)
+    assert m.values["01A.1"].raw.strip() == "52" and m.values["01A.1"].revised is True
+    assert m.values["01A.2"].revised is False
 
 
 def test_insert_then_deleted_by_another_reviewer_does_not_count(tmp_path):

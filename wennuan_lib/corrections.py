@@ -257,7 +257,7 @@ def audit_findings(audit: list[dict]) -> list[dict]:
                 "",
                 [a["item"]] if a["item"] else [],
                 AUDIT_ID,
-                "hard",
+                "hard" if error else "soft",  # a repeated line only asks to be confirmed (提示性)
                 ERROR if error else WARNING,
                 f"{a['kind']}登记表第{a['line']}行{what}：{a['message']}",
                 ACTIONS[AUDIT_ID],

@@ -11,12 +11,19 @@ class Block:
     loc: str
     text: str
     sep: str = "\n"  # what separates this block from the previous one in the flat text
-    # character ranges of `text` that came from a tracked revision (Word's w:ins / w:moveTo)
+    # character ranges of `text` that came from a tracked revision (Word's w:ins / w:moveTo); an empty range
+    # (a, a) is where text was deleted (w:del / w:moveFrom)
     revised_spans: tuple[tuple[int, int], ...] = ()
 
     @property
     def revised(self) -> bool:
         return bool(self.revised_spans)
+
+
+def touches_revision(spans, start: int, end: int) -> bool:
+    """Whether a revision changed text[start:end]: a character of it was inserted, or text was deleted within
+    it or at its edges (352 with the 3 deleted reads 52)."""
+    return start < end and any((a < end and b > start) if a < b else start <= a <= end for a, b in spans)
 
 
 @dataclass

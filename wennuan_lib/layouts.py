@@ -28,6 +28,7 @@ from functools import lru_cache
 
 from . import config, dates, label_layout
 from .artifacts import register
+from .extract import touches_revision
 from .form import ABSENT_NOTE, Form, Line, form_path, load_form
 from .parse import OK, parse_blank
 from .readers import Extract
@@ -88,7 +89,7 @@ class FlatText:
 
     def __init__(self, extract: Extract):
         parts, self.starts, self.locs = [], [], []
-        self.revised: list[tuple[int, int]] = []  # sorted, disjoint [start, end) offsets in `text`
+        self.revised: list[tuple[int, int]] = []  # sorted [start, end) offsets in `text` (see extract.Block)
         pos = 0
         for block in extract.blocks:
             sep = block.sep if parts else ""
@@ -99,14 +100,10 @@ class FlatText:
             parts.append(sep + block.text)
             pos += len(block.text)
         self.text = "".join(parts)
-        self._revised_starts = [a for a, _ in self.revised]
 
     def is_revised(self, start: int, end: int) -> bool:
-        """Whether any character of text[start:end] came from a revision."""
-        if start >= end or not self.revised:
-            return False
-        i = bisect.bisect_left(self._revised_starts, end) - 1  # the last span starting before `end`
-        return i >= 0 and self.revised[i][1] > start
+        """Whether a revision changed text[start:end] (see extract.touches_revision)."""
+        return touches_revision(self.revised, start, end)
 
     def loc_at(self, offset: int) -> str:
         if not self.starts:
@@ -358,8 +355,21 @@ def _labelled_match(
     lab: label_layout.Labelled, extract: Extract, form: Form, sentence: Match, filled: int
 ) -> Match:
     m = Match(LABELLED, lines_found=lab.identified, lines_total=lab.total, text=sentence.text)
+    revised = {b.loc: b for b in extract.blocks if b.revised_spans}
+
+    def in_revision(raw: str, loc: str) -> bool:
+        """Whether the figure's own characters in its cell came from a revision (the cell's, when the figure
+        was rewritten on reading, e.g. 元 added)."""
+        block = revised.get(loc)
+        if block is None:
+            return False
+        start = block.text.find(str(raw).strip())
+        if start < 0 or not str(raw).strip():
+            return True
+        return touches_revision(block.revised_spans, start, start + len(str(raw).strip()))
+
     for code, (raw, loc) in lab.values.items():
-        m.values[code] = Found(raw, loc)
+        m.values[code] = Found(raw, loc, in_revision(raw, loc))
     for code, (raw, loc, why) in lab.refused.items():
         m.refused[code] = (Found(raw, loc), why)
     if sentence.layout == SENTENCE and filled:  # figures typed in the sentences too: keep both, never choose

@@ -5,7 +5,8 @@ with Track Changes on (352 → 252) reads as ``52``. This reader walks the body 
 the text as it reads once every revision is accepted:
 
 * text in ``w:ins`` and ``w:moveTo`` counts, and is marked as revised (character by character);
-* text in ``w:del`` / ``w:delText`` and ``w:moveFrom`` does not; nor does a field's code
+* text in ``w:del`` / ``w:delText`` and ``w:moveFrom`` does not, but where it stood is marked (an empty
+  revised range), so a figure changed by a deletion alone (352 → 52) is flagged too; nor does a field's code
   (``w:instrText``): only its shown result;
 * paragraphs and tables in content controls (``w:sdt``), custom XML, hyperlinks, smart tags and
   simple fields are read where they stand;
@@ -57,6 +58,7 @@ HIDDEN = {
     "annotationRef",
 }
 REVISION = {"ins", "moveTo"}
+DELETION = {"del", "moveFrom"}  # hidden, but where they stood is marked: the text around them was revised
 CHARS = {"tab": "\t", "ptab": "\t", "br": "\n", "cr": "\n", "noBreakHyphen": "-"}
 
 
@@ -77,6 +79,11 @@ class Text:
         self.length = 0
         self.spans: list[tuple[int, int]] = []
         self.boxes: list[tuple[object, bool]] = []  # text boxes met on the way: (w:txbxContent, revised)
+
+    def mark_deleted(self) -> None:
+        """Text was deleted here: an empty revised range (see extract.Block)."""
+        if not (self.spans and self.spans[-1] == (self.length, self.length)):
+            self.spans.append((self.length, self.length))
 
     def add(self, s: str, revised: bool) -> None:
         if not s:
@@ -122,6 +129,10 @@ def inline(el, out: Text, revised: bool) -> None:
                 continue
             if name in CHARS and ns in W_NS:
                 out.add(CHARS[name], revised)
+                continue
+            if name in DELETION and ns in W_NS:
+                if not revised:  # inserted text deleted again (by another reviewer) changed nothing
+                    out.mark_deleted()
                 continue
             if name in HIDDEN:
                 continue
