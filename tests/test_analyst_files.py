@@ -76,6 +76,20 @@ def test_every_encoding_excel_saves_reads_the_same_rows_with_their_lines(tmp_pat
     assert table.lines == [2, 4]  # the empty row after line 2 is skipped, not renumbered
 
 
+@pytest.mark.parametrize("how", ["unicode-text", "csv-gbk"])
+def test_a_line_pasted_with_the_other_separator_is_read_as_its_cells(tmp_path, how):
+    """The line a notebook offers to copy is comma-separated; Excel's "Unicode 文本" is tab-separated, and
+    cells copied out of Excel are tab-separated too. Pasted into a file of the other kind, the line counts."""
+    path = tmp_path / "waivers.csv"
+    other = "," if how == "unicode-text" else "\t"
+    data = excel([["unit", "rule", "reason"], ["常熟市总工会", "W04", "已核实"]], how)
+    pasted = other.join(["市卫生工会", "Q03", "电话核实，确属实际情况"]) + "\r\n"
+    path.write_bytes(data + pasted.encode("utf-16-le" if how == "unicode-text" else "gbk"))
+    table = textfiles.read_table(path, ["unit", "rule", "reason"])
+    assert table.rows[1] == {"unit": "市卫生工会", "rule": "Q03", "reason": "电话核实，确属实际情况"}
+    assert table.lines == [2, 3]
+
+
 def test_gbk_text_whose_bytes_are_also_utf8_is_read_as_gbk(tmp_path):
     path = tmp_path / "corrections.csv"
     path.write_bytes("unit,item,value,reason\n一业,05.1,1,\n".encode("gbk"))  # 一业 in GBK is valid UTF-8 too

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from wennuan_lib import charts, narrative, template
+from wennuan_lib import aggregate, appendix, charts, narrative, template
 from wennuan_lib.artifacts import Artifacts
 from wennuan_lib.form import load_form
 from wennuan_lib.rules import open_errors
@@ -305,3 +305,10 @@ def test_html_is_self_contained(sample_run, name):
     assert "data:image/png;base64," in html
     assert not re.search(r"""(src|href)=["']https?:""", html) and "<script" not in html
     assert "In [" not in html
+
+
+def test_a_fall_that_rounds_to_nothing_is_printed_0_0_not_minus_0_0():
+    """08C.2 of the sample: 7523.47 against 7527.04 is −0.047%: 附表1 and the notebook print 0.0."""
+    change = aggregate.change_pct(Decimal("7523.47"), Decimal("7527.04"))
+    assert str(change) == "0.0" and appendix.number(str(change), "%") == "0.0"
+    assert str(aggregate.change_pct(Decimal("7400"), Decimal("7527.04"))) == "-1.7"

@@ -147,6 +147,9 @@ def test_a_run_killed_anywhere_leaves_the_previous_results_whole_and_nothing_run
     assert again.returncode == 0, again.stderr
     assert "苏州大学工会" in set(y.load("values")["unit"])
     assert [p for p in y.scope.folder("runs").iterdir() if (p / ".staging").exists()] == []
+    kept = [p for p in y.scope.folder("runs").iterdir() if p.name.endswith("-未完成")]
+    assert len(kept) == 1 and (kept[0] / "logs" / "run.log").exists()  # the last killed run, for its log
+    assert "上次的运行没有做完就被中断了" in again.stdout and kept[0].name in again.stdout
 
 
 def test_two_runs_at_once_take_turns(tiny, tmp_path):

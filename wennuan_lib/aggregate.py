@@ -68,7 +68,8 @@ def _q(d: Decimal, places: int) -> Decimal:
 def change_pct(now: Decimal | None, before: Decimal | None) -> Decimal | None:
     if now is None or not before:
         return None
-    return _q((now - before) / before * 100, 1)
+    change = _q((now - before) / before * 100, 1)
+    return abs(change) if change == 0 else change  # a fall rounding to nothing is 0.0, never -0.0
 
 
 def definition(d, form: Form) -> str:

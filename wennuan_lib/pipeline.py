@@ -147,7 +147,11 @@ def run_scope(
     steps = catalog.steps(scope.kind)
     outcome = Outcome(scope)
     with scope.locked(console):
-        scope.clear_abandoned()
+        for killed in scope.clear_abandoned():
+            console(
+                f"{scope.label}上次的运行没有做完就被中断了（结果未采用，仍以再上一次的完整结果为准），"
+                f"它的记录在 {killed}"
+            )
         current = scope.current()
         old = read_record(current, scope)
         made: dict[str, str] = {}

@@ -162,17 +162,18 @@ class Scope:
             return target
         return run_dir
 
-    def clear_abandoned(self) -> None:
-        """Folders of runs that were killed before they finished (only called under the lock)."""
+    def clear_abandoned(self) -> list[Path]:
+        """Folders of runs that were killed before they finished (only called under the lock): kept, renamed
+        like a failed run's (the newest is kept by the next tidy-up), for their log. Returns them."""
         runs = self.folder("runs")
         if not runs.is_dir():
-            return
+            return []
         current = self.current()
-        for p in runs.iterdir():
-            if p.is_dir() and (p / STAGING_MARK).exists() and p != current:
-                shutil.rmtree(p, ignore_errors=True)
+        killed = sorted(p for p in runs.iterdir() if (p / STAGING_MARK).exists() and p != current)
+        kept = [self.abandon(p) for p in killed]
         for p in self.root.glob(f".{self.layout.current}.*"):
             p.unlink(missing_ok=True)
+        return kept
 
     def _tidy(self, keep: set[str]) -> None:
         """Keep the current run and the one before it (a reader may still be on it); and the last failed

@@ -5,7 +5,8 @@ Encoding: a byte-order mark first (UTF-8, UTF-16 LE/BE: Excel's "Unicode 文本"
 BOM), then strict UTF-8, then strict GB18030 (a superset of GBK, Notepad's "ANSI" on Chinese
 Windows). Measured on the sample's names and files: this order reads every GBK file right, where
 charset-normalizer misread about a third of them (short Chinese text comes out as Korean or Cyrillic),
-so no detection library is used. Tables: tab or comma separated, CRLF, Excel's empty rows (`,,,`)
+so no detection library is used. Tables: tab or comma separated (a line typed with the other separator is
+read too), CRLF, Excel's empty rows (`,,,`)
 ignored, cells trimmed, each row with its line number in the file.
 
 What cannot be read raises InputFileError: a Chinese message naming the file (and line) and what to do.
@@ -213,6 +214,7 @@ def read_table(path: Path, required: list[str], empty_ok: bool = True) -> Table:
             table = _header(path, values, required, line, source.encoding, delimiter)
             continue
         width = len(table.columns)
+        values = _pasted(values, delimiter, width)
         if any(values[width:]):
             raise InputFileError(
                 path,
@@ -224,6 +226,16 @@ def read_table(path: Path, required: list[str], empty_ok: bool = True) -> Table:
         table.rows.append(dict(zip(table.columns, values, strict=True)))
         table.lines.append(line)
     return table
+
+
+def _pasted(values: list[str], delimiter: str, width: int) -> list[str]:
+    """A row typed with the other separator, all of it in the first cell: a comma line pasted into a
+    tab-separated file (the line a notebook offers to copy), or cells copied out of Excel (tabs) pasted into
+    a comma file. Read as the cells it names."""
+    other = "," if delimiter == "\t" else "\t"
+    if width > 1 and values and other in values[0] and not any(values[1:]):
+        return [_cell(c) for c in next(csv.reader([values[0]], delimiter=other))]
+    return values
 
 
 def _header(path, cells: list[str], required: list[str], line: int, encoding: str, delimiter: str) -> Table:
