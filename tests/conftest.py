@@ -84,7 +84,7 @@ def pytest_sessionfinish(session, exitstatus):
     if hasattr(session.config, "workerinput"):
         return  # an xdist worker: the checkout is checked once, by the controller, after every worker ended
     changed = checkout_status() != STATUS_BEFORE or checkout_outputs() != OUTPUTS_BEFORE
-    if changed and session.config.getoption("collectonly", False) is False:
+    if changed and not session.config.getoption("collectonly"):
         print("\nFAILED: the suite wrote inside the checkout (git status or outputs/)", file=sys.stderr)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

@@ -146,17 +146,24 @@ def test_moves_count_at_their_destination_only(tmp_path):
     assert readers.read(path).blocks[0].revised_spans == ((2, 2),)
 
 
+def matched_with_blanks(form, path: Path, blanks: dict[str, str]):
+    """The form filled in Word, each blank of `blanks` holding the runs given (revisions included), as the
+    matcher reads it."""
+    marks = {code: f"⟦{k}⟧" for k, code in enumerate(blanks, 1)}
+    filled_form(form, path, marks)
+
+    def edit(xml: str) -> str:
+        for code, mark in marks.items():
+            xml = split_run(xml, mark, blanks[code])
+        return xml
+
+    path.write_bytes(with_document_xml(path.read_bytes(), edit))
+    return layouts.match(readers.read(path), form)
+
+
 def test_a_figure_changed_by_a_deletion_alone_is_flagged(form, tmp_path):
     """352 with the 3 deleted reads 52: no character was inserted, but the blank was revised."""
-    path = tmp_path / "a.docx"
-    filled_form(form, path, {"01A.1": "⟦1⟧", "01A.2": "⟦2⟧"})
-    path.write_bytes(
-        with_document_xml(
-            path.read_bytes(),
-            lambda x: split_run(split_run(x, "⟦1⟧", dele("3") + run("52")), "⟦2⟧", run("40")),
-        )
-    )
-    m = layouts.match(readers.read(path), form)
+    m = matched_with_blanks(form, tmp_path / "a.docx", {"01A.1": dele("3") + run("52"), "01A.2": run("40")})
     assert m.values["01A.1"].raw.strip() == "52" and m.values["01A.1"].revised is True
     assert m.values["01A.2"].revised is False
 
@@ -292,22 +299,9 @@ def test_revised_form_reads_final_text_and_flags_each_revised_blank(form, year_d
 
 def test_revised_blank_flag_is_per_character_not_per_cell(form, tmp_path):
     """A revision elsewhere in the same cell does not flag the blank; one inside the blank does."""
-    path = tmp_path / "a.docx"
-    filled_form(form, path, {"01A.1": "⟦1⟧", "01A.2": "⟦2⟧"})
-    path.write_bytes(
-        with_document_xml(
-            path.read_bytes(),
-            lambda x: split_run(split_run(x, "⟦1⟧", run("300") + ins(" ")), "⟦2⟧", run("40")),
-        )
-    )
-    m = layouts.match(readers.read(path), form)
+    m = matched_with_blanks(form, tmp_path / "a.docx", {"01A.1": run("300") + ins(" "), "01A.2": run("40")})
     assert m.values["01A.1"].raw.strip() == "300" and m.values["01A.1"].revised is False
-    path2 = tmp_path / "b.docx"
-    filled_form(form, path2, {"01A.1": "⟦1⟧"})
-    path2.write_bytes(
-        with_document_xml(path2.read_bytes(), lambda x: split_run(x, "⟦1⟧", run("3") + ins("0") + run("0")))
-    )
-    m2 = layouts.match(readers.read(path2), form)
+    m2 = matched_with_blanks(form, tmp_path / "b.docx", {"01A.1": run("3") + ins("0") + run("0")})
     assert m2.values["01A.1"].raw.strip() == "300" and m2.values["01A.1"].revised is True
     assert m2.values["01A.2"].revised is False
 

@@ -94,16 +94,7 @@ def apply_corrections(
     audit, wanted = [], {}
     for n, row in _rows(corrections):
         item = str(row["item"]).strip()
-        line = {
-            "kind": "更正",
-            "line": n,
-            "written_unit": row["unit"],
-            "item": item,
-            "rule": "",
-            "original": "",
-            "value": row["value"],
-            "reason": row["reason"],
-        }
+        line = _audit_line("更正", n, row, item=item, value=row["value"])
         unit = _unit(row["unit"], registry, present | {TOTALS})
         problem = None
         if not str(row["unit"]).strip():
@@ -183,16 +174,7 @@ def apply_waivers(
     audit, first_line = [], {}
     for n, row in _rows(waivers):
         rule = str(row["rule"]).strip()
-        line = {
-            "kind": "豁免",
-            "line": n,
-            "written_unit": row["unit"],
-            "item": "",
-            "rule": rule,
-            "original": "",
-            "value": "",
-            "reason": row["reason"],
-        }
+        line = _audit_line("豁免", n, row, rule=rule)
         unit = _unit(row["unit"], registry, present)
         mask = (findings["unit"] == unit) & (findings["rule"] == rule)
         if unit is None or not rule or not mask.any():
@@ -240,6 +222,20 @@ def apply_waivers(
             }
         )
     return findings, audit
+
+
+def _audit_line(kind: str, n: int, row: dict, *, item: str = "", rule: str = "", value: str = "") -> dict:
+    """What the audit records of every line of a registry (更正 or 豁免); its outcome is added to it."""
+    return {
+        "kind": kind,
+        "line": n,
+        "written_unit": row["unit"],
+        "item": item,
+        "rule": rule,
+        "original": "",
+        "value": value,
+        "reason": row["reason"],
+    }
 
 
 def audit_findings(audit: list[dict]) -> list[dict]:

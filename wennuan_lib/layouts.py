@@ -363,10 +363,9 @@ def _labelled_match(
         block = revised.get(loc)
         if block is None:
             return False
-        start = block.text.find(str(raw).strip())
-        if start < 0 or not str(raw).strip():
-            return True
-        return touches_revision(block.revised_spans, start, start + len(str(raw).strip()))
+        figure = str(raw).strip()
+        start = block.text.find(figure) if figure else -1
+        return start < 0 or touches_revision(block.revised_spans, start, start + len(figure))
 
     for code, (raw, loc) in lab.values.items():
         m.values[code] = Found(raw, loc, in_revision(raw, loc))

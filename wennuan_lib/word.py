@@ -79,6 +79,17 @@ class Text:
         self.length = 0
         self.spans: list[tuple[int, int]] = []
         self.boxes: list[tuple[object, bool]] = []  # text boxes met on the way: (w:txbxContent, revised)
+        self.paragraphs = 0  # added by add_paragraph
+
+    def add_paragraph(self, p, revised: bool) -> list[tuple[object, bool]]:
+        """A paragraph's text (revisions accepted), on a line of its own; returns the text boxes met in it."""
+        t = Text()
+        inline(p, t, revised)
+        if self.paragraphs:
+            self.add("\n", False)
+        self.paragraphs += 1
+        self.extend(t)
+        return t.boxes
 
     def mark_deleted(self) -> None:
         """Text was deleted here: an empty revised range (see extract.Block)."""
@@ -160,17 +171,9 @@ def _choice(alternate):
 def flow_text(container, revised: bool) -> Text:
     """All the text of a block-level container (a text box), paragraphs and cells joined by line breaks."""
     out = Text()
-    first = True
 
     def para(p, rev):
-        nonlocal first
-        t = Text()
-        inline(p, t, rev)
-        if not first:
-            out.add("\n", False)
-        first = False
-        out.extend(t)
-        for box, box_rev in t.boxes:
+        for box, box_rev in out.add_paragraph(p, rev):
             inner = flow_text(box, box_rev)
             out.add("\n", False)
             out.extend(inner)
@@ -252,22 +255,14 @@ class Walker:
         text = Text()
         boxes: list = []
         nested: list = []
-        first = True
 
         def walk(el, rev):
-            nonlocal first
             for child in el:
                 ns, name = _split(child.tag)
                 if ns not in W_NS:
                     continue
                 if name == "p":
-                    t = Text()
-                    inline(child, t, rev)
-                    if not first:
-                        text.add("\n", False)
-                    first = False
-                    text.extend(t)
-                    boxes.extend(t.boxes)
+                    boxes.extend(text.add_paragraph(child, rev))
                 elif name == "tbl":
                     nested.append(child)
                 elif name in ("sdt", "sdtContent", "customXml", *REVISION):
