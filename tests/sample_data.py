@@ -709,14 +709,19 @@ class _LegacyZipInfo(zipfile.ZipInfo):
         return self.filename.encode("gbk"), self.flag_bits & ~0x800
 
 
-def windows_zip(path: Path, members: dict[str, bytes]) -> None:
+def windows_zip_bytes(members: dict[str, bytes]) -> bytes:
+    """A zip as Windows' built-in zipper writes it on Chinese Windows: GBK names, no UTF-8 flag."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in members.items():
             info = _LegacyZipInfo(name, date_time=(2013, 1, 20, 9, 30, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, data)
-    store.atomic_write_bytes(path, buf.getvalue())
+    return buf.getvalue()
+
+
+def windows_zip(path: Path, members: dict[str, bytes]) -> None:
+    store.atomic_write_bytes(path, windows_zip_bytes(members))
 
 
 REVISION = 'w:id="{n}" w:author="{SAMPLE_MARK}" w:date="2013-01-20T09:00:00Z"'

@@ -199,22 +199,9 @@ def test_pdf_saved_from_a_filled_word_form_is_read_blank_by_blank(form, year_dir
 # --- archives -----------------------------------------------------------------------------------------
 
 
-class LegacyInfo(zipfile.ZipInfo):
-    """A member whose name is stored in GBK with the UTF-8 flag cleared (zipfile would write UTF-8)."""
-
-    def _encodeFilenameFlags(self):
-        return self.filename.encode("gbk"), self.flag_bits & ~archives.UTF8_FLAG
-
-
 def legacy_zip(members: dict[str, bytes]) -> bytes:
-    """A zip as Windows' built-in zipper writes it on Chinese Windows: GBK names, no UTF-8 flag."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in members.items():
-            info = LegacyInfo(name, date_time=(2013, 1, 20, 9, 30, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(info, data)
-    data = buf.getvalue()
+    """The sample's Windows zip (GBK names, no UTF-8 flag), checked to be one."""
+    data = sample.windows_zip_bytes(members)
     assert not any(i.flag_bits & archives.UTF8_FLAG for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
     assert all(name.encode("gbk") in data for name in members)  # the names really are stored as GBK bytes
     return data

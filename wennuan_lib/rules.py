@@ -158,6 +158,16 @@ def make_finding(unit, unit_type, items, rule, check_type, severity, message, ac
     }
 
 
+def spec_finding(
+    spec, unit: str, types: dict, codes: list[str], message: str, kind="soft", action=None
+) -> dict:
+    """A finding of a policy check (`spec`: its id and severity) about one unit; the action is the kind's
+    unless `action` names another."""
+    return make_finding(
+        unit, types.get(unit, ""), codes, spec.id, kind, spec.severity, message, ACTIONS[action or kind]
+    )
+
+
 def compile_rules(form: Form) -> list[tuple[Rule, Check, list[str], Decimal]]:
     """The policy's rules for this form, parsed once: (rule, check, codes, tolerance)."""
     out = []
@@ -442,15 +452,13 @@ def check_yuan_slips(units: dict, types: dict, form: Form) -> list[dict]:
                 if others and r >= threshold * others:
                     times = (r / others).quantize(Decimal(1))
                     findings.append(
-                        make_finding(
+                        spec_finding(
+                            spec,
                             unit,
-                            types.get(unit, ""),
+                            types,
                             [code, chk.per],
-                            spec.id,
-                            "soft",
-                            spec.severity,
                             _slip_message(spec, say, code, units[unit][code], times),
-                            ACTIONS["yuan"],
+                            action="yuan",
                         )
                     )
         else:
@@ -460,15 +468,13 @@ def check_yuan_slips(units: dict, types: dict, form: Form) -> list[dict]:
                 if v and total and v >= total * threshold / 10:
                     message = _slip_message(spec, say, code, v, (v / total).quantize(Decimal(1)))
                     findings.append(
-                        make_finding(
+                        spec_finding(
+                            spec,
                             unit,
-                            types.get(unit, ""),
+                            types,
                             [code, total_code],
-                            spec.id,
-                            "soft",
-                            spec.severity,
                             message + f"（同表 {say.item(total_code, total)}）",
-                            ACTIONS["yuan"],
+                            action="yuan",
                         )
                     )
     return findings
@@ -503,17 +509,14 @@ def check_magnitude(units: dict, types: dict, form: Form) -> list[dict]:
             else:
                 continue
             findings.append(
-                make_finding(
+                spec_finding(
+                    spec,
                     unit,
-                    types.get(unit, ""),
+                    types,
                     [code],
-                    spec.id,
-                    "soft",
-                    spec.severity,
                     spec.message.format(
                         left=say.item(code, v), bound=bound, peer=say.amount(code, peer), times=times
                     ),
-                    ACTIONS["soft"],
                 )
             )
     return findings
@@ -536,15 +539,12 @@ def check_peers(units: dict, types: dict, form: Form) -> list[dict]:
             if not med or x <= 0 or med / factor <= x <= med * factor:
                 continue
             findings.append(
-                make_finding(
+                spec_finding(
+                    spec,
                     unit,
-                    types.get(unit, ""),
+                    types,
                     [r.num, r.den],
-                    spec.id,
-                    "soft",
-                    spec.severity,
                     spec.message.format(label=r.label, ratio=_sig(x), median=_sig(med), times=_sig(x / med)),
-                    ACTIONS["soft"],
                 )
             )
     return findings
@@ -584,18 +584,7 @@ def check_history(
                     direction="增长" if change > 0 else "下降",
                     pct=f"{abs(change) * 100:.1f}%",
                 )
-            findings.append(
-                make_finding(
-                    unit,
-                    types.get(unit, ""),
-                    [code],
-                    spec.id,
-                    "history",
-                    spec.severity,
-                    message,
-                    ACTIONS["history"],
-                )
-            )
+            findings.append(spec_finding(spec, unit, types, [code], message, kind="history"))
     return findings
 
 
