@@ -35,9 +35,14 @@ def in_totals(values: pd.DataFrame) -> pd.Series:
     return values["registered"].astype(bool)
 
 
-def city_totals(values: pd.DataFrame, codes: list[str]) -> dict[str, Decimal | None]:
+def item_sums(values: pd.DataFrame) -> dict[str, dict]:
+    """The sums the city totals are made of (see `_sums`), over the units that count: made once per step,
+    for the rules (`city_totals`) and the totals table (`build_totals`) alike."""
+    return _sums(values[in_totals(values)])
+
+
+def city_totals(sums: dict[str, dict], codes: list[str]) -> dict[str, Decimal | None]:
     """{code: sum over the registered units that filled it in}; None where no unit did."""
-    sums = _sums(values[in_totals(values)])
     return {code: sums[code]["total"] if code in sums else None for code in codes}
 
 
@@ -97,10 +102,11 @@ def build_totals(
     expected_units: list[str],
     summary_units: set[str],
     previous: pd.DataFrame | None = None,
+    sums: dict[str, dict] | None = None,
 ) -> pd.DataFrame:
-    """Every figure of the report, one row each."""
+    """Every figure of the report, one row each (`sums`: `item_sums(values)`, if already made)."""
     counted = values[in_totals(values)]
-    sums = _sums(counted)
+    sums = _sums(counted) if sums is None else sums
     prev = {} if previous is None else dict(zip(previous["item"], previous["value"], strict=True))
     rows = []
     totals: dict[str, Decimal | None] = {}

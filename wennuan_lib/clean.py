@@ -29,7 +29,8 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
     values = values[catalog.dataset("values").column_names]
 
     previous = ctx.previous("values")
-    city = aggregate.city_totals(values, form.codes)
+    sums = aggregate.item_sums(values)
+    city = aggregate.city_totals(sums, form.codes)
     submissions = ctx.load("submissions")
     summaries = ctx.load("summaries", ["unit", "file", "text"])
     summary_checks, said = summary_check.check(summaries, values, form)
@@ -43,7 +44,7 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
     issues = pd.concat([findings, extra], ignore_index=True)[columns] if len(extra) else findings[columns]
 
     totals = aggregate.build_totals(
-        values, form, registry.names, set(summaries["unit"]), ctx.previous("totals")
+        values, form, registry.names, set(summaries["unit"]), ctx.previous("totals"), sums
     )
     frames = {
         "values": values,

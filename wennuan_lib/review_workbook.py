@@ -258,12 +258,11 @@ def _values_grid(book: xlsx.Book, values: pd.DataFrame, form) -> None:
         for fill in (APPROX, CORRECTED)
     }
     money = [form.item(c).is_money for c in codes]
+    # (unit, item) → (value, status, approx, corrected); plain lists, not rows: 200,000 cells at 3,000 units
     cells = {
-        (u, i): r
-        for u, i, r in zip(
-            values["unit"],
-            values["item"],
-            values[["value", "status", "approx", "corrected"]].itertuples(index=False),
+        (u, i): rest
+        for u, i, *rest in zip(
+            *(values[c].tolist() for c in ("unit", "item", "value", "status", "approx", "corrected")),
             strict=True,
         )
     }
@@ -274,17 +273,18 @@ def _values_grid(book: xlsx.Book, values: pd.DataFrame, form) -> None:
         xlsx.cell(ws, r, 1, utype or None)
         xlsx.cell(ws, r, 2, _flag(registered))
         for k, (code, is_money) in enumerate(zip(codes, money, strict=True), 3):
-            v = cells.get((unit, code))
-            if v is None:
+            cell = cells.get((unit, code))
+            if cell is None:
                 continue
-            if v.status != "ok":
-                text = VALUE_LABELS.get(v.status, v.status)
+            value, status, approx, corrected = cell
+            if status != "ok":
+                text = VALUE_LABELS.get(status, status)
                 xlsx.cell(ws, r, k, text, fills.get(text, fills["未填"]))
                 continue
             number_format = MONEY_FORMAT if is_money else COUNT_FORMAT
-            fill = CORRECTED if v.corrected else APPROX if v.approx else None
+            fill = CORRECTED if corrected else APPROX if approx else None
             fmt = marked[number_format, fill] if fill else (money_fmt if is_money else count_fmt)
-            xlsx.cell(ws, r, k, _number(v.value, is_money), fmt)
+            xlsx.cell(ws, r, k, _number(value, is_money), fmt)
 
 
 def build(

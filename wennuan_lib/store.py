@@ -47,15 +47,21 @@ def neutralize(value):
     return value
 
 
+def _neutralized(column: pd.Series) -> pd.Series:
+    """A text column with every value Excel would run as a formula made safe (see `neutralize`)."""
+    # distinct values are few next to the rows (units, items, files): test each once
+    risky = {v: safe for v in column.dropna().unique() if (safe := neutralize(v)) is not v}
+    if not risky:
+        return column
+    return column.where(~column.isin(list(risky)), column.map(risky))
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    frame = frame.copy()
-    for col in frame.columns:
-        if frame[col].dtype == object or str(frame[col].dtype).startswith(("str", "string")):
-            # distinct values are few next to the rows (units, items, files): test each once
-            risky = {v: safe for v in frame[col].dropna().unique() if (safe := neutralize(v)) is not v}
-            if risky:
-                frame[col] = frame[col].where(~frame[col].isin(list(risky)), frame[col].map(risky))
-    text = frame.to_csv(index=False, lineterminator="\n")
+    columns = {
+        col: _neutralized(s) if s.dtype == object or pd.api.types.is_string_dtype(s.dtype) else s
+        for col, s in frame.items()
+    }
+    text = pd.DataFrame(columns, index=frame.index, copy=False).to_csv(index=False, lineterminator="\n")
     atomic_write_bytes(path, ("\ufeff" + text).encode("utf-8"))
     return path
 
@@ -88,17 +94,23 @@ def save_table(frame: pd.DataFrame, ds: Dataset, path: Path) -> Path:
     got = [str(c) for c in frame.columns]
     if got[: len(expected)] != expected or (len(got) > len(expected) and not ds.more_columns):
         raise CatalogError(f"{ds.name} 的列与数据目录（catalog.yaml）不符：应为 {expected}，实为 {got}")
-    out = frame.copy()
     types = dict(ds.columns)
-    for col in out.columns:
+    out = {}
+    for col, column in frame.items():
         kind = types.get(str(col), ds.more_columns or "str")
-        if kind in ("bool", "int") or out[col].dtype != object:
+        if (kind == "bool" and column.dtype == bool) or (
+            kind in ("str", "decimal") and isinstance(column.dtype, pd.StringDtype)
+        ):
+            out[col] = column  # written as they are: True/False, and text (missing → "")
+        elif kind in ("bool", "int") or column.dtype != object:
             # each distinct value converted once (a column of 200,000 flags has two);
             # missing values (code -1) → ""
-            codes, distinct = pd.factorize(out[col], use_na_sentinel=True)
+            codes, distinct = pd.factorize(column, use_na_sentinel=True)
             texts = np.array([_as_text(v, kind) for v in distinct] + [""], dtype=object)
-            out[col] = texts[codes]
-    return write_csv(out, path)
+            out[col] = pd.Series(texts[codes], index=frame.index)
+        else:
+            out[col] = column
+    return write_csv(pd.DataFrame(out, index=frame.index, copy=False), path)
 
 
 def load_table(ds: Dataset, path: Path, columns: list[str] | None = None) -> pd.DataFrame:
