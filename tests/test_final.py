@@ -158,6 +158,21 @@ def test_an_empty_section_keeps_a_draft_and_every_report_file_says_so(year_dir, 
     assert len(pngs) >= 5 and all(Image.open(p).text["Title"].endswith("（草稿）") for p in pngs)
 
 
+def test_a_figure_no_unit_filled_in_keeps_a_draft_and_says_which(year_dir, form):
+    """10H.1 left blank by every unit: the sentence cannot state it ("【无数据】"), so the report cannot be
+    final — whatever else is right."""
+    inbox(year_dir, form, {unit: {"10H.1": None} for unit in UNITS})
+    (year_dir.year_inputs / "narrative.md").write_text(ALL_SECTIONS, encoding="utf-8")
+    year_dir.ingest()
+    out = after_ingest(year_dir)
+    reasons = year_dir.load("draft_reasons")
+    assert out["draft"] is True
+    assert list(reasons["kind"]) == ["待补充"], reasons
+    message = reasons["message"].iloc[0]
+    assert "开设购票窗口的帮扶中心【无数据】" in message and "漏填" in message
+    assert "草稿" in pdf_text(year_dir.root / "report" / "书面总结.pdf")[0]
+
+
 @pytest.fixture(scope="module")
 def slip_years(tmp_path_factory):
     """One unit's 11A.1 typed in 元 (78300 for 7.83 万元): the report as run, after a correction typed in 元

@@ -25,7 +25,7 @@ import pandas as pd
 
 from . import catalog
 from .form import Form
-from .narrative import TOKEN, Narrative
+from .narrative import NO_DATA, TOKEN, Narrative
 from .parse import format_value, to_decimal
 from .rules import is_open, open_errors
 
@@ -225,6 +225,21 @@ def reasons(
                 ),
             }
         )
+    for block in narrative.blocks:
+        for m in TOKEN.finditer(block.text):
+            if m.group(2) == NO_DATA:
+                rows.append(
+                    {
+                        "kind": GAP,
+                        "unit": "",
+                        "item": "",
+                        "message": (
+                            f"书面总结中“{clause(block.text, m.start())}{NO_DATA}”：这个数字所需的项目"
+                            "没有一个单位填报，无法写出。请核实各单位是否漏填（催报未报的单位；漏填的请单位补报，"
+                            f"或在更正登记表 {raw_file('corrections', year)} 中补登），再重新运行"
+                        ),
+                    }
+                )
     rows += [{"kind": TEXT, "unit": "", "item": "", "message": p} for p in narrative.problems]
     return pd.DataFrame(rows, columns=catalog.dataset("draft_reasons").column_names)
 

@@ -24,6 +24,7 @@ from .policy import NumberStyle
 from .textfiles import read_text
 from .units import Registry, normalize
 
+NO_DATA = "【无数据】"  # a figure no unit filled in: shown where it stands, and the report stays a draft
 TOKEN = re.compile("\ue000([^\ue001]*)\ue001([^\ue002]*)\ue002")
 CN_NUM = "一二三四五六七八九十"
 GAP = "gap"
@@ -146,7 +147,7 @@ def number_text(value: Decimal | None, measure: str, style: NumberStyle | None =
     """A figure in the prose, with its measure: 4423.12万元, 22.0%, 3441户; with `style`, large counts in 万
     with a fixed number of decimals, as money is written (28996户 → 2.90万户)."""
     if value is None:
-        return "【无数据】"
+        return NO_DATA
     if style and style.wan_from and is_count(measure) and value >= style.wan_from:
         wan = (value / 10000).quantize(Decimal(1).scaleb(-style.wan_places), rounding=ROUND_HALF_UP)
         return f"{wan:f}万{measure}"
