@@ -390,6 +390,11 @@ def _run(inputs, tmp_path):
             ["year.yaml 第4行", "格式有误"],
         ),
         (
+            "2013/year.yaml",
+            "form: '2013'\r\nfeedbak_deadline: 2013-01-25\r\n".encode("gbk"),
+            ["year.yaml 第2行", "不认识的设置项「feedbak_deadline」", "是否应为「feedback_deadline」"],
+        ),
+        (
             "units.csv",
             None,
             [

@@ -3,10 +3,11 @@ directory. Every file under them is named by the catalog (catalog.yaml)."""
 
 from __future__ import annotations
 
+import difflib
 import os
 from pathlib import Path
 
-from .textfiles import read_yaml_mapping
+from .textfiles import InputFileError, read_text, read_yaml_mapping
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,5 +28,47 @@ def read_year_config(path: Path, year: int) -> dict:
     its line."""
     cfg = {"year": year, "form": str(year), "sample": False}
     if path.exists():
-        cfg.update(read_yaml_mapping(path)[0])
+        data = read_yaml_mapping(path)[0]
+        for key in data:
+            if key not in YEAR_KEYS:
+                raise InputFileError(path, _unknown_key(str(key)), _line_of(path, str(key)))
+        cfg.update(data)
     return cfg
+
+
+# What year.yaml may set (README, 年度设置). A key spelt otherwise would be ignored and its default used in
+# silence (a misspelt deadline: no unit late), so it stops the run instead.
+YEAR_KEYS = {
+    "year": "年度",
+    "form": "使用哪一年的表式",
+    "deadline": "报送截止日期",
+    "city_unit": "市总工会名称",
+    "campaign": "活动名称",
+    "notice": "通知文号",
+    "notice_date": "通知日期",
+    "recipient": "报送对象",
+    "reporter": "填报人",
+    "report_date": "书面总结的日期",
+    "feedback_deadline": "反馈的修改期限",
+    "contact": "联系部门",
+    "phone": "联系电话",
+    "email": "电子信箱",
+    "sample": "示例数据",
+}
+
+
+def _unknown_key(key: str) -> str:
+    close = difflib.get_close_matches(key, list(YEAR_KEYS), n=1, cutoff=0.6)
+    guess = f"，是否应为「{close[0]}」（{YEAR_KEYS[close[0]]}）" if close else ""
+    known = "、".join(f"{k}（{v}）" for k, v in YEAR_KEYS.items())
+    return (
+        f"有不认识的设置项「{key}」{guess}？写错的设置项不起作用，程序会改用默认值。"
+        f"可用的设置项：{known}。请用记事本打开改正后再运行"
+    )
+
+
+def _line_of(path: Path, key: str) -> int | None:
+    for n, line in enumerate(read_text(path).text.splitlines(), 1):
+        if line.split(":", 1)[0].strip().strip("'\"") == key:
+            return n
+    return None
