@@ -2,7 +2,10 @@
 
 from pathlib import Path
 
+import pytest
+
 from wennuan_lib import catalog, config
+from wennuan_lib.cli import main
 
 from .conftest import ROOT, cli, tree_hash
 
@@ -47,3 +50,23 @@ def test_nothing_is_written_inside_the_checkout_by_default_paths():
     """conftest points the default inputs and outputs into a temporary folder before anything is imported."""
     assert not Path(config.OUTPUTS_DIR).resolve().is_relative_to(ROOT)
     assert not Path(config.INPUTS_DIR).resolve().is_relative_to(ROOT)
+
+
+def test_help_and_mistyped_arguments_are_in_chinese(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    shown = capsys.readouterr().out
+    assert "用法：" in shown and "显示本帮助并退出" in shown and "--year 年度" in shown
+    assert not any(w in shown for w in ("usage", "options", "show this help"))
+    for argv, said in [
+        (["run", "--yeer", "2013"], "不认识的参数：--yeer 2013"),
+        (["run", "--year", "abc"], "参数 --year 的值「abc」不是整数"),
+        ([], "缺少必需的参数：命令"),
+        (["runn"], "没有「runn」这个命令；可用的命令：run、verify"),
+        (["status", "--year"], "参数 --year 后面要写一个值"),
+    ]:
+        with pytest.raises(SystemExit) as stopped:
+            main(argv)
+        err = capsys.readouterr().err
+        assert stopped.value.code == 2 and f"错误：{said}" in err, err
+        assert "error" not in err and "usage" not in err

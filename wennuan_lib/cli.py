@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import re
 import sys
 from pathlib import Path
 
@@ -29,7 +30,9 @@ def _brief(workspace: Workspace, year: int) -> str:
         return f"{year}年：结果在 {scope.root}"
     with open(reasons, encoding="utf-8-sig", newline="") as fh:
         n = sum(1 for _ in csv.reader(fh)) - 1
-    state = f"草稿（尚有 {n} 个问题未解决，详见 status --year {year}）" if n else "定稿"
+    state = (
+        f"草稿（尚有 {n} 个问题未解决，详见 {workspace.command('status', '--year', year)}）" if n else "定稿"
+    )
     return f"{year}年：书面总结为{state}；结果在 {scope.root}"
 
 
@@ -130,17 +133,51 @@ def cmd_catalog(args) -> int:
     return 0
 
 
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+
+# argparse's own messages, in Chinese (its English ones are the only ones it has)
+_ARGPARSE_ERRORS = [
+    (r"unrecognized arguments: (.*)", "不认识的参数：{0}（可用的参数见 --help）"),
+    (r"argument (\S+): invalid int value: '(.*)'", "参数 {0} 的值「{1}」不是整数"),
+    (r"the following arguments are required: (.*)", "缺少必需的参数：{0}"),
+    (r"argument \S+: invalid choice: '(.*?)' \(choose from (.*)\)", "没有「{0}」这个命令；可用的命令：{1}"),
+    (r"argument (\S+): expected one argument", "参数 {0} 后面要写一个值"),
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its headings, help and errors in Chinese."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._optionals.title, self._positionals.title = "选项", "命令"
+        self.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+
+    def error(self, message):
+        for pattern, chinese in _ARGPARSE_ERRORS:
+            if m := re.fullmatch(pattern, message):
+                message = chinese.format(*(g.replace("'", "").replace(", ", "、") for g in m.groups()))
+                break
+        else:
+            message = f"参数有误（{message}）"
+        self.print_usage(sys.stderr)
+        self.exit(2, f"错误：{message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m wennuan_lib", description="送温暖活动统计表：收集、审核、汇总与书面总结"
-    )
+    parser = _Parser(prog="python -m wennuan_lib", description="送温暖活动统计表：收集、审核、汇总与书面总结")
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
 
     def common(p, outputs=True, required=True):
-        p.add_argument("--year", type=int, required=required, help="年度，例如 2013")
-        p.add_argument("--inputs", help="输入目录（默认：项目的 inputs/）")
+        p.add_argument("--year", type=int, required=required, metavar="年度", help="年度，例如 2013")
+        p.add_argument("--inputs", metavar="目录", help="输入目录（默认：项目的 inputs/）")
         if outputs:
-            p.add_argument("--outputs", help="输出目录（默认：项目的 outputs/）")
+            p.add_argument("--outputs", metavar="目录", help="输出目录（默认：项目的 outputs/）")
 
     p = sub.add_parser("run", help="处理一个年度（或全部年度）：读取、审核、反馈、汇总与书面总结")
     common(p, required=False)
@@ -160,14 +197,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_verify)
     p = sub.add_parser("freeze", help="封存已报送的书面总结（以后的运行不会覆盖）")
     common(p)
-    p.add_argument("--date", help="报送日期，例如 2013-01-28（默认今天）")
+    p.add_argument("--date", metavar="日期", help="报送日期，例如 2013-01-28（默认今天）")
     p.set_defaults(func=cmd_freeze)
     p = sub.add_parser("status", help="查看一个年度的报送情况、审核意见和报告状态")
     common(p)
     p.set_defaults(func=cmd_status)
     p = sub.add_parser("template", help="生成下发给各单位的空白统计表（Excel）")
     common(p, outputs=False)
-    p.add_argument("--out", help="输出文件，例如 统计表.xlsx")
+    p.add_argument("--out", metavar="文件", help="输出文件，例如 统计表.xlsx")
     p.set_defaults(func=cmd_template)
     p = sub.add_parser("catalog", help="列出读取的文件和生成的每一个文件（数据目录）")
     p.set_defaults(func=cmd_catalog)
