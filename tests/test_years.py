@@ -159,6 +159,8 @@ def test_the_analysts_commands_on_the_sample(sample_years, tmp_path):
     assert (paths.outputs / "trends" / "trends.csv").exists()
     status = cli("status", "--year", 2013, *args)
     assert status.returncode == 0 and "未报统计表" in status.stdout and "书面总结：草稿" in status.stdout
+    # the next command as it must be typed for these folders (not the project's own sample)
+    assert f"run --year 2013 --inputs {paths.inputs} --outputs {paths.outputs}" in status.stdout
     assert cli("verify", "--year", 2013, *args).returncode == 0
     (paths.year_inputs / "waivers.csv").write_text("unit,rule,reason\n", encoding="utf-8")
     verify = cli("verify", "--year", 2013, *args)

@@ -44,7 +44,9 @@ def freeze(workspace, year: int, when: dt.date | None = None, console=print) -> 
     with scope.locked(console):
         current = scope.current()
         if current is None or not (current / catalog.dataset("report_pdf").path).exists():
-            raise FreezeError(f"{year}年还没有生成书面总结，请先运行 python -m wennuan_lib run --year {year}")
+            raise FreezeError(
+                f"{year}年还没有生成书面总结，请先运行 {workspace.command('run', '--year', year)}"
+            )
         stamp = (when or dt.date.today()).isoformat()
         root = scope.folder("sent")
         target = root / stamp

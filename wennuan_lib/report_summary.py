@@ -90,12 +90,10 @@ def next_steps(workspace, year: int, run) -> list[str]:
             lines.append("  · 催报：" + "；".join(chase))
     scope = workspace.scope(year)
     if fix:
-        lines.append(f"  然后运行：python -m wennuan_lib run --year {year}")
+        lines.append(f"  然后运行：{workspace.command('run', '--year', year)}")
     elif reasons is not None and not scope.sent_dirs():
-        lines.append(
-            f"  书面总结已是定稿：报送后运行 python -m wennuan_lib freeze --year {year}"
-            " --date <报送日期> 封存"
-        )
+        freeze_cmd = workspace.command("freeze", "--year", year, "--date", "<报送日期>")
+        lines.append(f"  书面总结已是定稿：报送后运行 {freeze_cmd} 封存")
     elif scope.sent_dirs():
         lines.append("  已封存；数据再有变化时重新运行，结果会说明与封存版本的差异")
     return ["下一步："] + lines if lines else []
@@ -190,7 +188,7 @@ def status_text(workspace, year: int) -> str:
     run = scope.current()
     st = _load(run, "reporting_status") if run else None
     if st is None:
-        return f"{year}年尚未运行：请先运行 python -m wennuan_lib run --year {year}"
+        return f"{year}年尚未运行：请先运行 {workspace.command('run', '--year', year)}"
     expected = st[st["registered"]]
     issues = _load(run, "issues")
     open_ = issues[is_open(issues)]
@@ -213,7 +211,7 @@ def status_text(workspace, year: int) -> str:
     lines.append(
         "  输入与输出：一致"
         if not why
-        else f"  输入与输出：不一致（{len(why)} 处，运行 verify --year {year} 查看）"
+        else f"  输入与输出：不一致（{len(why)} 处，运行 {workspace.command('verify', '--year', year)} 查看）"
     )
     lines += [f"    {line}" for line in why[:3]] + (["    ……"] if len(why) > 3 else [])
     if scope.sent_dirs():
@@ -223,7 +221,7 @@ def status_text(workspace, year: int) -> str:
     if why:  # the inputs changed since the run: its findings are out of date until it runs again
         steps = [
             "下一步：",
-            f"  输入文件自上次运行以来有变化：先运行 python -m wennuan_lib run --year {year}",
+            f"  输入文件自上次运行以来有变化：先运行 {workspace.command('run', '--year', year)}",
         ]
     lines += steps
     return "\n".join(lines)

@@ -19,6 +19,18 @@ class Workspace:
         self.inputs = Path(inputs).resolve() if inputs else Path(config.INPUTS_DIR)
         self.outputs = Path(outputs).resolve() if outputs else Path(config.OUTPUTS_DIR)
 
+    def command(self, verb: str, *words) -> str:
+        """A command the analyst can type as it is shown: `python -m wennuan_lib <verb> …`, with --inputs and
+        --outputs when this workspace is not the project's own folders (else it would act on those)."""
+        parts = ["python -m wennuan_lib", verb, *map(str, words)]
+        for flag, mine, default in (
+            ("--inputs", self.inputs, config.INPUTS_DIR),
+            ("--outputs", self.outputs, config.OUTPUTS_DIR),
+        ):
+            if mine.resolve() != Path(default).resolve():
+                parts += [flag, f'"{mine}"' if re.search(r"\s", str(mine)) else str(mine)]
+        return " ".join(parts)
+
     def raw(self, name: str, year: int | None = None) -> Path:
         return catalog.raw_path(self.inputs, name, year)
 
