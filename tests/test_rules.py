@@ -112,6 +112,22 @@ def test_a_missing_item_never_fails_a_rule_but_raises_its_own_warning(form):
     assert mine["severity"].iloc[0] == "warning" and "未填" in mine["message"].iloc[0]
 
 
+def test_parts_filled_in_that_already_exceed_the_total_break_the_sum_whatever_the_blank(form):
+    vals = dict(clean_units(1)["单位0"])
+    vals.update({"05.1": Decimal(1), "05A.1": Decimal(100), "05B.1": Decimal(50), "05C.1": Decimal(20)})
+    vals["05D.1"] = None
+    fired = [f for f in rules.check_form_rules("u", "", vals, form) if f["rule"] == "S01"]
+    assert len(fired) == 1 and fired[0]["severity"] == "error"
+    assert fired[0]["message"].startswith(
+        "05.1 筹集慰问款物总额 1 万元 ≠ 05A.1+05B.1+05C.1 = 170 万元（05D.1 未填）"
+    )
+    vals["05.1"] = Decimal(200)  # the blank may make up the rest: nothing to say but the blank itself
+    assert not [f for f in rules.check_form_rules("u", "", vals, form) if f["rule"] == "S01"]
+    vals.update({"06.1": Decimal(5), "06A.1": None, "06B.1": Decimal(9)})  # W03: 06A.1 + 06B.1 <= 06.1
+    fired = [f for f in rules.check_form_rules("u", "", vals, form) if f["rule"] == "W03"]
+    assert len(fired) == 1 and "（06A.1 未填）" in fired[0]["message"]
+
+
 def test_yuan_for_wan_slip_is_a_warning_naming_the_item(form):
     units = clean_units()
     units["单位3"]["11A.1"] = units["单位3"]["11A.1"] * 10000

@@ -118,6 +118,34 @@ class Describer:
         return f"{expr} = {self.amount(terms[0][1], _side_value(terms, values))}"
 
 
+def _broken_with_blanks(check: Check, vals: dict, tol: Decimal, say: Describer) -> tuple[str, str] | None:
+    """A rule with a blank among its figures is broken all the same when the parts that are filled in already
+    exceed a side known in full (no figure is negative): 05A.1 + 05B.1 + 05C.1 = 170 > 05.1 = 1, whatever
+    05D.1 is. Then (left, right) as the message quotes them, the blanks named; else None."""
+    if check.op == "~":
+        return None
+    pairs = {
+        "<=": [(check.left, check.right)],
+        ">=": [(check.right, check.left)],
+        "==": [(check.left, check.right), (check.right, check.left)],
+    }[check.op]
+    for small, big in pairs:
+        known = [(f, c) for f, c in small if vals.get(c) is not None]
+        blank = [c for _, c in small if vals.get(c) is None]
+        if (
+            not known
+            or not blank
+            or any(vals.get(c) is None for _, c in big)
+            or any(f <= 0 for f, _ in small)
+            or _side_value(known, vals) <= _side_value(big, vals) + tol
+        ):
+            continue
+        partial = f"{say.side(known, vals)}（{'、'.join(blank)} 未填）"
+        full = say.side(big, vals)
+        return (partial, full) if small is check.left else (full, partial)
+    return None
+
+
 def _side_value(terms, values: dict) -> Decimal:
     return sum((f * values[c] for f, c in terms), Decimal(0))
 
@@ -186,6 +214,20 @@ def check_form_rules(
     findings = []
     for rule, check, codes, tol in compiled or compile_rules(form):
         if any(vals.get(c) is None for c in codes):
+            sides = _broken_with_blanks(check, vals, tol, say)
+            if sides is not None:
+                findings.append(
+                    make_finding(
+                        unit,
+                        unit_type,
+                        check.codes,
+                        rule.id,
+                        rule.kind,
+                        rule.severity,
+                        rule.message.format(left=sides[0], right=sides[1]),
+                        ACTIONS[rule.kind],
+                    )
+                )
             continue
         if check.op == "~":
             a, b = vals[check.left[0][1]], vals[check.right[0][1]]
