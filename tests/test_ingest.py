@@ -317,3 +317,33 @@ def test_formula_cells_in_a_units_own_table(year_dir, form):
     assert log.loc[every.name, "status"] == "rejected"
     assert "67个公式格" in log.loc[every.name, "reason"] and "保存后重新报送" in log.loc[every.name, "reason"]
 
+
+def test_a_count_of_something_else_is_refused_in_a_sentence_and_in_a_units_own_table(year_dir, form):
+    """100户 typed in 07H.1 (人次), in the notice's sentences or beside a row whose measure says 户: refused
+    (N02) naming both words; 12万元 is refused as before, the item's own word read."""
+    texts = {c: str(10 + k) for k, c in enumerate(form.codes)}
+    texts.update({"07H.1": "100户", "04A.1": "12万元", "04A.2": "30户", "07B.1": "8次"})
+    header = {"unit": "常熟市总工会", "date_text": "2013年1月18日"}
+    sample.write_sentence_xlsx(form, year_dir.inbox / "常熟市总工会.xlsx", texts, header, random.Random(1))
+    table = year_dir.inbox / "太仓市总工会.xlsx"
+    plain = {c: str(10 + k) for k, c in enumerate(form.codes)}
+    sample.write_label_pairs_xlsx(form, table, plain, {**header, "unit": "太仓市总工会"}, random.Random(1))
+    wb = openpyxl.load_workbook(table)
+    for row in wb.active.iter_rows(min_col=1, max_col=2):
+        if row[1].value == plain["07H.1"]:
+            row[0].value = str(row[0].value).replace(
+                "（人次）", "（户）"
+            )  # the unit's own measure column says 户
+    wb.save(table)
+    frames = year_dir.ingest()
+    values = frames["values"]
+    for name in ("常熟市总工会.xlsx", "太仓市总工会.xlsx"):
+        rows = values[values["file"] == name].set_index("item")
+        assert (rows.loc["07H.1", "status"], rows.loc["07H.1", "value"]) == ("unreadable", ""), name
+        assert "户" in rows.loc["07H.1", "note"] and "本项的单位是人次" in rows.loc["07H.1", "note"], name
+    rows = values[values["file"] == "常熟市总工会.xlsx"].set_index("item")
+    assert rows.loc["04A.1", "status"] == "unreadable" and "万元" in rows.loc["04A.1", "note"]
+    assert (rows.loc["04A.2", "value"], rows.loc["07B.1", "value"]) == ("30", "8")
+    issues = year_dir.clean()["issues"]
+    n02 = issues[(issues["rule"] == "N02") & (issues["item"] == "07H.1")]
+    assert len(n02) == 2 and n02["message"].str.contains("本项的单位是人次").all()
