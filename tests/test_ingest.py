@@ -1,7 +1,11 @@
 """Round trip: generated data → files of every container and layout → ingest gives the generated values."""
 
+import io
+import random
 import shutil
+import zipfile
 
+import openpyxl
 import pytest
 
 from wennuan_lib import config, readers, template
@@ -238,3 +242,108 @@ def test_sample_inbox_shapes_are_read_as_they_are(sample_run):
     assert scans and all("可以复制文字的PDF" in log.loc[n, "reason"] for n in scans)
     resubmitted = log[log["reason"].str.contains("填报日期2013-01-19晚于", regex=False)]
     assert sorted(resubmitted["status"]) == ["read", "superseded"]
+
+
+def _formula_cells(path, formulas: dict[str, str], cached: dict[str, str] | None = None) -> None:
+    """Cells of the workbook at `path` made formulas, as a program that does not calculate writes them
+    (openpyxl: the formula and an empty <v>); those in `cached` are given a saved result, as Excel does."""
+    wb = openpyxl.load_workbook(path)
+    for ref, formula in formulas.items():
+        sheet, cell = ref.split("!")
+        wb[sheet][cell] = formula
+    buf = io.BytesIO()
+    wb.save(buf)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            for ref, value in (cached or {}).items():
+                f = formulas[ref][1:].encode()
+                body = body.replace(
+                    b"<f>" + f + b"</f><v></v>", b"<f>" + f + b"</f><v>" + value.encode() + b"</v>"
+                )
+            dst.writestr(info, body)
+    path.write_bytes(out.getvalue())
+
+
+def test_formula_without_a_saved_result_is_refused_not_read_as_blank(year_dir, form):
+    """A program that does not calculate (openpyxl) leaves a formula cell without its result: a reader sees
+    an empty cell where the unit, in Excel, sees a number. That is never 未填: it is refused (N02) with what
+    to do. A formula with its saved result is read by that result."""
+    path = template.write(
+        form,
+        year_dir.inbox / "常熟市总工会.xlsx",
+        values={c: 5 for c in form.codes},
+        header={"unit": "常熟市总工会"},
+    )
+    wb = template.build(form)
+    ref = {c: "!".join(next(iter(wb.defined_names[form.item(c).name].destinations))) for c in form.codes}
+    ref = {c: r.replace("$", "") for c, r in ref.items()}
+    formulas = {ref["04A.1"]: "=D15+10", ref["05.1"]: "=SUM(D18:D21)", ref["04A.2"]: "=2*21"}
+    _formula_cells(path, formulas, cached={ref["04A.2"]: "42"})
+    frames = year_dir.ingest()
+    values = frames["values"].set_index("item")
+    for code, formula in (("04A.1", "=D15+10"), ("05.1", "=SUM(D18:D21)")):
+        row = values.loc[code]
+        assert (row["status"], row["value"], row["raw_text"]) == ("unreadable", "", formula), code
+        assert "公式" in row["note"] and "没有保存计算结果" in row["note"] and "保存后重新报送" in row["note"]
+    assert (values.loc["04A.2", "status"], values.loc["04A.2", "value"]) == ("ok", "42")
+    assert values.loc["01A.1", "value"] == "5"
+    issues = year_dir.clean()["issues"]
+    n02 = issues[issues["rule"] == "N02"]
+    assert set(n02["item"]) == {"04A.1", "05.1"} and set(n02["severity"]) == {"error"}
+    assert n02["message"].str.contains("没有保存计算结果").all()
+    assert not (issues["rule"] == "N01").any()  # nothing is called 未填
+
+
+def test_formula_cells_in_a_units_own_table(year_dir, form):
+    """The same in a table the unit made itself (项目 | 数量); a table of nothing but such cells is rejected
+    with that reason, not as a layout nobody can read."""
+    texts = {c: str(10 + k) for k, c in enumerate(form.codes)}
+    header = {"unit": "常熟市总工会", "date_text": "2013年1月18日"}
+    one, every = year_dir.inbox / "常熟市总工会.xlsx", year_dir.inbox / "太仓市总工会.xlsx"
+    sample.write_label_pairs_xlsx(form, one, texts, header, random.Random(1))
+    sample.write_label_pairs_xlsx(form, every, texts, {**header, "unit": "太仓市总工会"}, random.Random(1))
+    rows = {v.value: v.coordinate for row in openpyxl.load_workbook(one).active for v in row}
+    _formula_cells(one, {f"Sheet1!{rows[texts['07H.1']]}": "=B20+B21"})
+    _formula_cells(every, {f"Sheet1!{rows[texts[c]]}": f"=C{k}+1" for k, c in enumerate(form.codes, 1)})
+    frames = year_dir.ingest()
+    values = frames["values"]
+    mine = values[values["file"] == one.name].set_index("item")
+    assert (mine.loc["07H.1", "status"], mine.loc["07H.1", "raw_text"]) == ("unreadable", "=B20+B21")
+    assert "没有保存计算结果" in mine.loc["07H.1", "note"]
+    assert (mine["status"] == "ok").sum() == 66
+    log = frames["ingest_log"].set_index("file")
+    assert log.loc[every.name, "status"] == "rejected"
+    assert "67个公式格" in log.loc[every.name, "reason"] and "保存后重新报送" in log.loc[every.name, "reason"]
+
+
+def test_a_count_of_something_else_is_refused_in_a_sentence_and_in_a_units_own_table(year_dir, form):
+    """100户 typed in 07H.1 (人次), in the notice's sentences or beside a row whose measure says 户: refused
+    (N02) naming both words; 12万元 is refused as before, the item's own word read."""
+    texts = {c: str(10 + k) for k, c in enumerate(form.codes)}
+    texts.update({"07H.1": "100户", "04A.1": "12万元", "04A.2": "30户", "07B.1": "8次"})
+    header = {"unit": "常熟市总工会", "date_text": "2013年1月18日"}
+    sample.write_sentence_xlsx(form, year_dir.inbox / "常熟市总工会.xlsx", texts, header, random.Random(1))
+    table = year_dir.inbox / "太仓市总工会.xlsx"
+    plain = {c: str(10 + k) for k, c in enumerate(form.codes)}
+    sample.write_label_pairs_xlsx(form, table, plain, {**header, "unit": "太仓市总工会"}, random.Random(1))
+    wb = openpyxl.load_workbook(table)
+    for row in wb.active.iter_rows(min_col=1, max_col=2):
+        if row[1].value == plain["07H.1"]:
+            row[0].value = str(row[0].value).replace(
+                "（人次）", "（户）"
+            )  # the unit's own measure column says 户
+    wb.save(table)
+    frames = year_dir.ingest()
+    values = frames["values"]
+    for name in ("常熟市总工会.xlsx", "太仓市总工会.xlsx"):
+        rows = values[values["file"] == name].set_index("item")
+        assert (rows.loc["07H.1", "status"], rows.loc["07H.1", "value"]) == ("unreadable", ""), name
+        assert "户" in rows.loc["07H.1", "note"] and "本项的单位是人次" in rows.loc["07H.1", "note"], name
+    rows = values[values["file"] == "常熟市总工会.xlsx"].set_index("item")
+    assert rows.loc["04A.1", "status"] == "unreadable" and "万元" in rows.loc["04A.1", "note"]
+    assert (rows.loc["04A.2", "value"], rows.loc["07B.1", "value"]) == ("30", "8")
+    issues = year_dir.clean()["issues"]
+    n02 = issues[(issues["rule"] == "N02") & (issues["item"] == "07H.1")]
+    assert len(n02) == 2 and n02["message"].str.contains("本项的单位是人次").all()

@@ -96,3 +96,51 @@ def test_format_value_is_plain():
     assert format_value(Decimal("12000")) == "12000"
     assert format_value(Decimal("1.2E+4")) == "12000"
     assert format_value(None) == ""
+
+
+@pytest.mark.parametrize(
+    "text,unit,word",
+    [
+        ("100户", "人次", "户"),
+        ("12家", "人", "家"),
+        ("30个", "人次", "个"),
+        ("5人", "户", "人"),
+        ("8对", "名", "对"),
+    ],
+)
+def test_a_count_of_something_else_is_refused_naming_both_words(text, unit, word):
+    """There is no factor from 户 to 人次 (as there is from 元 to 万元): the figure counts something else and
+    is refused, like 12万元 in a count blank, never taken in silence."""
+    p = parse_blank(text, unit=unit)
+    assert (p.status, p.value) == (UNREADABLE, None)
+    assert word in p.note and f"本项的单位是{unit}" in p.note
+
+
+@pytest.mark.parametrize(
+    "text,unit,value",
+    [
+        ("100人次", "人次", 100),
+        ("100", "人次", 100),
+        ("100人", "人次", 100),  # 人/名 for 人次, 次 for 人次/场次, 场 for 场次: the same thing counted
+        ("100次", "人次", 100),
+        ("12名", "人", 12),
+        ("12人", "名", 12),
+        ("3场", "场次", 3),
+        ("约1.2万户", "户", 12000),
+        ("0户", "人次", 0),
+        ("12家", "", 12),  # without the item's measure (a layout asking whether a cell holds a number)
+    ],
+)
+def test_the_items_own_counting_word_and_its_synonyms_are_read(text, unit, value):
+    p = parse_blank(text, unit=unit)
+    assert (p.status, p.value) == (OK, Decimal(value))
+
+
+def test_money_and_counting_words_do_not_cross():
+    assert "万元" in parse_blank("12万元", unit="户").note
+    p = parse_blank("500元", unit="户")
+    assert p.status == UNREADABLE and "元" in p.note
+    p = parse_blank("100户", money=True, unit="万元")
+    assert p.status == UNREADABLE and "户" in p.note and "金额" in p.note
+    p = parse_blank("35000元", money=True, unit="万元")  # still converted, with its note
+    assert p.value == Decimal("3.5") and "万元" in p.note

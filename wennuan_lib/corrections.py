@@ -106,9 +106,11 @@ def apply_corrections(
         elif item not in form.codes or (unit, item) not in index:
             problem = f"项目代码「{item}」不存在（应为 {form.codes[0]} … {form.codes[-1]}）"
         else:
-            parsed = parse_blank(row["value"], form.item(item).is_money)
+            parsed = parse_blank(row["value"], form.item(item).is_money, form.item(item).unit)
             if parsed.status != OK:
-                problem = f"更正值「{row['value']}」无法识别为数字"
+                problem = f"更正值「{row['value']}」无法识别为数字" + (
+                    f"（{parsed.note}）" if parsed.note else ""
+                )
         if problem:
             audit.append({**line, "unit": unit or "", "status": "unmatched", "message": problem})
             continue

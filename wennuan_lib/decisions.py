@@ -150,10 +150,11 @@ def correction_row(unit: str, item: str, value: str, reason: str, form) -> dict[
         )
     if item not in form.codes:
         raise DecisionError(f"请选择要更正的项目（{form.codes[0]} … {form.codes[-1]}）")
-    parsed = parse_blank(str(value or ""), form.item(item).is_money)
+    parsed = parse_blank(str(value or ""), form.item(item).is_money, form.item(item).unit)
     if parsed.status != OK:
+        why = f"（{parsed.note}）" if parsed.note else ""
         raise DecisionError(
-            f"更正值「{value}」不是一个数字，请填写单位确认的正确数字（{form.item(item).unit}）"
+            f"更正值「{value}」不是一个数字{why}，请填写单位确认的正确数字（{form.item(item).unit}）"
         )
     return {"unit": unit, "item": item, "value": format_value(parsed.value), "reason": reason}
 

@@ -34,6 +34,8 @@ class Extract:
     # defined name -> (location, raw cell value); constants have location ""
     names: dict[str, tuple[str, object]] = field(default_factory=dict)
     kind: str = ""  # what the file is by content (see sniff.kind)
+    # location -> "=formula" of each formula cell the file holds without a saved result (shown as its formula)
+    formulas: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_word(self) -> bool:

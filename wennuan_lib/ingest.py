@@ -278,7 +278,7 @@ def _parse_values(sub: Submission, form: Form) -> None:
             row.update(raw_text=raw.strip("\n"), location=found.loc, status=UNREADABLE, note=why)
         elif item.code in m.values:
             found = m.values[item.code]
-            parsed = parse_blank(found.raw, item.is_money)
+            parsed = parse_blank(found.raw, item.is_money, item.unit)
             raw = found.raw if isinstance(found.raw, str) else readers.cell_text(found.raw)
             notes = (parsed.note, note, REVISED_NOTE if found.revised else "")
             row.update(

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from .form import Form, Line
-from .parse import OK, parse_blank
+from .parse import OK, UNIT_WORDS, parse_blank
 from .readers import Extract
 
 # A row must match an item or sentence at least this well (0–1, Indel similarity of the normalised words).
@@ -449,8 +449,11 @@ def read(extract: Extract, form: Form) -> Labelled:
                 result.values[code] = ("", row.loc)
         elif n == k:
             for code, (text, loc) in zip(span.codes, row.values, strict=True):
-                in_yuan = row.measure == "元" and form.item(code).is_money and not text.strip().endswith("元")
-                result.values[code] = (text.strip() + "元" if in_yuan else text, loc)
+                # the row's own measure, where it is not the item's, goes with the figure: parse_blank
+                # converts 元 to 万元 and refuses a count of something else (家 in a 人 item)
+                other = row.measure and row.measure != normalise(form.item(code).unit)
+                bare = not text.strip().endswith(UNIT_WORDS) and parse_blank(text, True).value  # not 0, 无, —
+                result.values[code] = (text.strip() + row.measure if other and bare else text, loc)
         else:
             text = "、".join(v for v, _ in row.values)
             why = f"这一行有{n}个数字，表中这一句有{k}个空格，无法确定哪个数字填在哪个空格"

@@ -556,4 +556,26 @@ def match(extract: Extract, form: Form) -> Match:
     m = _with_year(extract, form, _match_with(extract, form))
     if m.layout == UNKNOWN and not m.problem and extract.is_word and len(re.sub(r"\s", "", m.text)) >= 20:
         m.layout = SUMMARY
+    _refuse_formulas(m, extract)
     return m
+
+
+FORMULA_REASON = "该格是公式，文件中没有保存计算结果；请单位在Excel或WPS中打开、保存后重新报送"
+
+
+def _refuse_formulas(m: Match, extract: Extract) -> None:
+    """A blank whose cell is a formula the file holds without its result (see readers._show_formulas) is
+    refused with that reason, whichever layout found it: what Excel would show is not in the file."""
+    if not extract.formulas:
+        return
+    if m.layout == UNKNOWN and not m.problem:  # a table of such cells has no figures to match at all
+        loc, formula = next(iter(extract.formulas.items()))
+        m.problem = (
+            f"表中有{len(extract.formulas)}个公式格（如{loc}「{formula}」）文件中没有保存计算结果，"
+            "数字无法读取；请单位在Excel或WPS中打开、保存后重新报送"
+        )
+        return
+    for code, found in list(m.values.items()):
+        if found.loc in extract.formulas and str(found.raw).strip().startswith("="):
+            del m.values[code]
+            m.refused[code] = (found, FORMULA_REASON)

@@ -44,6 +44,15 @@ UNIT_WORDS = (
     "次",
     "场",
 )
+# Counting words that name the same thing as an item's own (a unit writes 名 for 人, 次 for 人次): read as
+# typed. Any other counting word counts something else (户 in a 人次 item) and is refused, as 万元 in a count
+# item is: there is no factor that turns households into person-times.
+SAME_MEASURE = {
+    "人": {"名", "人次"},
+    "名": {"人", "人次"},
+    "人次": {"人", "名", "次"},
+    "场次": {"场", "次"},
+}
 CN_NUMERAL = set("〇零一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟点")
 EDGE_PUNCT = "。，,;；、:：.!！?？ "
 
@@ -134,8 +143,10 @@ def _number(core: str, money: bool) -> Decimal | None:
     return None
 
 
-def parse_blank(raw: object, money: bool = False) -> Parsed:
-    """Parse what was typed in one blank. `money` is True for a 万元 blank."""
+def parse_blank(raw: object, money: bool = False, unit: str = "") -> Parsed:
+    """Parse what was typed in one blank. `money` is True for a 万元 blank; `unit` is the item's measure
+    (人次, 户 …): a figure typed with another counting word is refused (see SAME_MEASURE). Without it, any
+    counting word is taken (the layout matchers only ask whether a cell holds a number)."""
     if raw is None:
         return _missing()
     if isinstance(raw, int | float):
@@ -166,9 +177,17 @@ def parse_blank(raw: object, money: bool = False) -> Parsed:
     if money and unit_word == "元":
         d = d / 10000
         note = "填的是元，已换算为万元"
-    elif unit_word == "万元" and not money:
-        return _unreadable("此项不是金额，却填了万元")
+    elif unit_word in ("万元", "元") and not money:
+        return _unreadable(f"此项不是金额，却填了{unit_word}")
+    elif unit and unit_word and unit_word not in ("万元", "元") and not _same_measure(unit_word, unit):
+        if money:
+            return _unreadable(f"此项是金额（{unit}），却填了{unit_word}")
+        return _unreadable(f"填的单位是{unit_word}，本项的单位是{unit}，请单位核实")
     return _check(d, money, approx, note)
+
+
+def _same_measure(word: str, unit: str) -> bool:
+    return word == unit or word in SAME_MEASURE.get(unit, ())
 
 
 def format_value(d: Decimal | None) -> str:

@@ -8,7 +8,9 @@ workbooks the defined names. Problems raise ReadError with a Chinese reason.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -20,6 +22,7 @@ import msoffcrypto
 import openpyxl
 import xlrd
 from defusedxml import ElementTree
+from openpyxl.formula.translate import Translator
 from python_calamine import CalamineWorkbook
 
 from . import config, pdf, sniff, word
@@ -145,24 +148,117 @@ def _read_xlsx_calamine(path: Path) -> Extract:
     wb = CalamineWorkbook.from_path(str(path))
     grids = {name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wb.sheet_names}
     ex = Extract(path, path.suffix.lower().lstrip("."))
+    names, formulas = _workbook_parts(path)
+    _show_formulas(ex, grids, formulas)
     _grid_blocks(ex, list(grids.items()))
-    for name, ref in _defined_names(path).items():
+    for name, ref in names.items():
         ex.names[name] = _lookup(ref, grids)
     return ex
 
 
-def _defined_names(path: Path) -> dict[str, str]:
-    """{name: reference text} from xl/workbook.xml, parsed with defusedxml."""
+def _show_formulas(ex: Extract, grids: dict[str, list[list]], formulas: dict[str, dict]) -> None:
+    """A formula cell without a saved result reads as empty; it is shown as its formula instead, and listed
+    in ex.formulas, so that it is refused with its reason rather than taken for a blank left empty."""
+    for sheet, cells in formulas.items():
+        rows = grids.get(sheet)
+        if rows is None:
+            continue
+        for (r, c), formula in cells.items():
+            while len(rows) < r:
+                rows.append([])
+            row = rows[r - 1]
+            row.extend([""] * (c - len(row)))
+            if row[c - 1] in (None, ""):
+                row[c - 1] = formula
+                ex.formulas[f"{sheet}!{_col_letter(c - 1)}{r}"] = formula
+
+
+def _workbook_parts(path: Path) -> tuple[dict[str, str], dict[str, dict[tuple[int, int], str]]]:
+    """From the workbook's XML (parsed with defusedxml): {defined name: reference text}, and per sheet the
+    formula cells without a saved result {(row, column): "=formula"} (1-based; see _uncached_formulas)."""
     with zipfile.ZipFile(path) as z:
-        part = next((n for n in z.namelist() if n.lower() == "xl/workbook.xml"), None)
+        parts = {n.lower(): n for n in z.namelist()}
+        part = parts.get("xl/workbook.xml")
         if part is None:
-            return {}
+            return {}, {}
         root = ElementTree.fromstring(z.read(part))
-    return {
-        el.get("name"): (el.text or "")
-        for el in root.iter()
-        if el.tag.endswith("}definedName") and el.get("name")
+        names = {
+            el.get("name"): (el.text or "")
+            for el in root.iter()
+            if el.tag.endswith("}definedName") and el.get("name")
+        }
+        formulas = {}
+        for sheet, target in _sheet_parts(z, parts, root).items():
+            data = z.read(target)
+            if UNCACHED.search(data) and (found := _uncached_formulas(data)):  # parsed only with formulas
+                formulas[sheet] = found
+    return names, formulas
+
+
+def _sheet_parts(z: zipfile.ZipFile, parts: dict[str, str], workbook) -> dict[str, str]:
+    """{sheet name: its part in the zip}, by the workbook's relationships."""
+    rels = parts.get("xl/_rels/workbook.xml.rels")
+    if rels is None:
+        return {}
+    targets = {
+        el.get("Id"): el.get("Target") or ""
+        for el in ElementTree.fromstring(z.read(rels)).iter()
+        if el.tag.endswith("}Relationship")
     }
+    out = {}
+    for el in workbook.iter():
+        if not el.tag.endswith("}sheet"):
+            continue
+        rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
+        target = targets.get(rid, "")
+        target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        if el.get("name") and (part := parts.get(posixpath.normpath(target).lower())):
+            out[el.get("name")] = part
+    return out
+
+
+# A cell's formula element (</f>, <f t="shared" …/>, with or without a prefix: </x:f>) followed by no value or
+# an empty one, then the end of the cell: a sheet without one is not parsed (Excel saves every result).
+UNCACHED = re.compile(
+    rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\s[^>]*/>)\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
+CELL_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
+
+
+def _uncached_formulas(data: bytes) -> dict[tuple[int, int], str]:
+    """{(row, column): "=formula"} of a sheet's formula cells that carry no saved result: a program that does
+    not calculate (openpyxl) writes the formula with an empty <v>, and a reader sees an empty cell although
+    Excel shows a number. A shared formula's other cells are translated from its first cell."""
+    out, shared = {}, {}
+    for _, el in ElementTree.iterparse(io.BytesIO(data)):
+        if not el.tag.endswith("}c"):
+            continue
+        f = v = None
+        for child in el:
+            if child.tag.endswith("}f"):
+                f = child
+            elif child.tag.endswith("}v"):
+                v = child
+        ref = CELL_REF.match(el.get("r") or "")
+        if f is not None and ref:
+            text = f.text or ""
+            if f.get("t") == "shared" and f.get("si") is not None:
+                if text:
+                    shared[f.get("si")] = ("=" + text, ref.group(0))
+                elif f.get("si") in shared:
+                    first, origin = shared[f.get("si")]
+                    try:
+                        text = Translator(first, origin=origin).translate_formula(ref.group(0))[1:]
+                    except Exception:
+                        text = ""
+            empty = v is None or (not (v.text or "") and el.get("t") not in ("str", "inlineStr"))
+            if empty:
+                col = 0
+                for ch in ref.group(1):
+                    col = col * 26 + ord(ch) - 64
+                out[int(ref.group(2)), col] = "=" + text if text else "=（公式）"
+        el.clear()
+    return out
 
 
 REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Z]{1,3})\$?(\d+)")
@@ -190,16 +286,22 @@ def _read_xlsx_openpyxl(path: Path) -> Extract:
     except Exception as exc:  # openpyxl raises many kinds on broken files
         raise ReadError(f"Excel文件无法打开（{type(exc).__name__}），请单位重新保存为.xlsx后发送") from exc
     ex = Extract(path, path.suffix.lower().lstrip("."))
-    _grid_blocks(ex, [(ws.title, [[c.value for c in row] for row in ws.iter_rows()]) for ws in wb.worksheets])
+    grids = {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in wb.worksheets}
+    try:
+        formulas = _workbook_parts(path)[1]
+    except Exception:  # the part openpyxl read is enough; formulas without results then read as empty
+        formulas = {}
+    _show_formulas(ex, grids, formulas)
+    _grid_blocks(ex, list(grids.items()))
     scopes = [wb.defined_names] + [ws.defined_names for ws in wb.worksheets]
     for names in scopes:
         for name, dn in names.items():
-            ex.names[name] = _resolve_name(wb, dn)
+            ex.names[name] = _resolve_name(wb, dn, ex.formulas)
     wb.close()
     return ex
 
 
-def _resolve_name(wb, dn) -> tuple[str, object]:
+def _resolve_name(wb, dn, formulas: dict[str, str]) -> tuple[str, object]:
     try:
         dests = list(dn.destinations)
     except Exception:
@@ -207,7 +309,7 @@ def _resolve_name(wb, dn) -> tuple[str, object]:
     for sheet, coord in dests:
         if sheet in wb.sheetnames:
             ref = coord.replace("$", "").split(":")[0]
-            return f"{sheet}!{ref}", wb[sheet][ref].value
+            return f"{sheet}!{ref}", formulas.get(f"{sheet}!{ref}", wb[sheet][ref].value)
     value = (dn.value or "").strip()
     if value.startswith('"') and value.endswith('"'):
         value = value[1:-1]
