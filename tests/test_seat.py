@@ -25,6 +25,7 @@ from wennuan_lib import (
 )
 from wennuan_lib.corrections import CORRECTION_COLUMNS, WAIVER_COLUMNS
 from wennuan_lib.rules import AUDIT_ID, TOTALS, open_errors
+from wennuan_lib.workspace import Workspace
 
 UNICODE = re.compile(r"\\u([0-9a-fA-F]{4})")
 
@@ -445,17 +446,12 @@ def test_status_of_a_final_report_says_freeze(tmp_path, monkeypatch):
         def sent_dirs(self):
             return []
 
-    class Workspace:
-        inputs = tmp_path / "inputs"
-
+    class NothingSent(Workspace):
         def scope(self, year):
             return Scope()
 
-        def raw(self, name, year):
-            return tmp_path / "inputs" / str(year) / f"{name}.csv"
-
-    lines = report_summary.next_steps(Workspace(), 2013, run)
-    assert any("freeze --year 2013" in line for line in lines)
+    lines = report_summary.next_steps(NothingSent(tmp_path / "inputs", tmp_path / "outputs"), 2013, run)
+    assert any("freeze --year 2013 --date <报送日期>" in line for line in lines)
 
 
 def test_a_summary_that_disagrees_with_its_form_is_marked_beside_the_figures(form):
