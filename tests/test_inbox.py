@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import docx
+import openpyxl
 import pytest
 from PIL import Image, ImageDraw
 
@@ -492,3 +493,55 @@ def test_excel_serial_date_in_the_template(form, year_dir):
     )
     sub = year_dir.ingest()["submissions"].iloc[0]
     assert sub["date"] == "2013-01-25"
+
+
+def same_date_versions(form, year_dir, names: tuple[str, str], second: dict) -> None:
+    """Two template forms of 太仓市总工会 with the same 填报日期; the second with `second` figures changed."""
+    first = {c: 1 for c in form.codes}
+    header = {"unit": "太仓市总工会", "date": "2013年1月12日"}
+    template.write(form, year_dir.inbox / names[0], values=first, header=header)
+    template.write(form, year_dir.inbox / names[1], values={**first, **second}, header=header)
+    year_dir.year_config.write_text("report_date: 2013-01-28\nnotice_date: 2012-12-27\n", encoding="utf-8")
+
+
+def test_same_date_versions_are_chosen_by_name_never_by_file_time(form, year_dir):
+    """The choice depends only on what the run's fingerprint holds (names and contents): touching a file
+    changes nothing, the log says why, and differing figures are a 请核实 finding naming both files."""
+    old, new = "太仓市总工会-统计表.xlsx", "太仓市总工会-统计表(2).xlsx"
+    same_date_versions(form, year_dir, (old, new), {"02A.1": 7})
+    for touched in (old, new, old):  # each file in turn modified last: the same choice every time
+        os.utime(year_dir.inbox / touched, None)
+        log = log_of(year_dir.ingest())
+        assert log.loc[new, "status"] == "read" and log.loc[old, "status"] == "superseded"
+        for reason in (log.loc[new, "reason"], log.loc[old, "reason"]):
+            assert "两份的填报日期相同（2013-01-12）；文件名带有版本号“(2)”" in reason
+            assert "修改时间" not in reason and "两份有1项数字不同（02A.1）" in reason
+    year_dir.clean()
+    issues = year_dir.load("issues")
+    v01 = issues[issues["rule"] == rules.VERSIONS_ID]
+    assert len(v01) == 1 and v01.iloc[0]["unit"] == "太仓市总工会"
+    assert v01.iloc[0]["severity"] == rules.WARNING and v01.iloc[0]["item"] == ""
+    message = v01.iloc[0]["message"]
+    assert f"采用了「{new}」，未采用「{old}」" in message
+    assert "02A.1 当地困难职工总数 采用的一份为 7 人，另一份为 1 人" in message
+    year_dir.reconcile()
+    sheet = openpyxl.load_workbook(year_dir.root / "feedback" / "太仓市总工会.xlsx")["审核意见"]
+    rows = [r for r in sheet.iter_rows(values_only=True) if rules.VERSIONS_ID in r]
+    assert len(rows) == 1 and "整份统计表" in rows[0] and message in rows[0]
+
+
+@pytest.mark.parametrize(
+    "names,winner",
+    [
+        (("太仓市总工会统计表（修改稿）.xlsx", "太仓市总工会统计表（3）.xlsx"), 0),  # a word beats a number
+        (("太仓市总工会统计表(3).xlsx", "太仓市总工会统计表(12).xlsx"), 1),  # numbers, not text, compared
+        (("太仓市总工会统计表B.xlsx", "太仓市总工会统计表A.xlsx"), 0),  # else the later name in sort order
+    ],
+)
+def test_same_date_tie_break_by_name(form, year_dir, names, winner):
+    same_date_versions(form, year_dir, names, {})
+    log = log_of(year_dir.ingest())
+    assert log.loc[names[winner], "status"] == "read" and log.loc[names[1 - winner], "status"] == "superseded"
+    assert "两份的数字完全相同" in log.loc[names[winner], "reason"]
+    year_dir.clean()
+    assert not (year_dir.load("issues")["rule"] == rules.VERSIONS_ID).any()  # identical figures: no finding

@@ -310,3 +310,34 @@ def test_the_catalog_is_the_one_list_of_outputs(tiny):
         declared |= {p.relative_to(run).as_posix() for p in catalog.files_in(run, ds)}
     made = {p.relative_to(run).as_posix() for p in run.rglob("*") if p.is_file()}
     assert made == declared
+
+
+def test_after_freeze_a_unit_no_longer_read_is_one_line_naming_its_file(tiny, tmp_path):
+    """A unit whose form the sent version read and this run does not (its file taken out of the inbox, or
+    now unreadable) is explained once, by the file the sent version read; the totals it moved are listed
+    under it, never as one "未能确定" per item. A new unit is still named as 新报送."""
+    y = _copy(tiny, tmp_path)
+    freeze.freeze(y.workspace, 2013, console=lambda line: None)
+    taicang = y.inbox / "太仓市总工会.xlsx"
+    taicang.unlink()
+    out = _run(y)
+    assert out.returncode == 0, out.stderr
+    diff = y.path("sent_diff").read_text(encoding="utf-8").splitlines()
+    assert "未能确定" not in "\n".join(diff)
+    said = [line for line in diff if line.startswith("太仓市总工会：")]
+    assert said == [
+        "太仓市总工会：已报送版本中读取了 太仓市总工会.xlsx，这次收件箱里没有这份文件，其数字不再计入合计；"
+        "因此变化的合计数67项："
+    ]
+    assert "    01A.1 当地职工总数：已报送 3000 人 → 现在 1000 人（-2000 人）" in diff
+    assert len(diff) == 2 + 67
+
+    taicang.write_bytes(b"not a workbook")  # back in the inbox, but unreadable; and a new unit reports
+    _add_a_unit(y)
+    out = _run(y)
+    assert out.returncode == 0, out.stderr
+    text = y.path("sent_diff").read_text(encoding="utf-8")
+    assert "未能确定" not in text
+    assert "太仓市总工会：已报送版本中读取了 太仓市总工会.xlsx，这份文件这次无法读取（" in text
+    assert "苏州大学工会 的数值由 未填 变为 3000（新报送或重新报送）" in text
+    assert "原因：太仓市总工会 的数字不再计入（已报送版本中为 2000，见上）" in text

@@ -14,7 +14,6 @@ write UTF-8 without the flag), else as GB18030, else left as cp437.
 
 from __future__ import annotations
 
-import calendar
 import os
 import re
 import stat
@@ -37,7 +36,6 @@ class Member:
     name: str  # as shown: the member's path inside the archive
     path: Path | None = None  # the copy in the private folder; None when refused
     reason: str = ""  # why it was refused ("" = copied out)
-    mtime: float = 0.0
 
 
 def member_name(info: zipfile.ZipInfo) -> str:
@@ -131,7 +129,7 @@ def _unpack_zip(path: Path, folder: Path) -> list[Member]:
         members = []
         for info in infos:
             name = member_name(info).replace("\\", "/")
-            m = Member(name, mtime=float(calendar.timegm((*info.date_time, 0, 0, -1))))
+            m = Member(name)
             members.append(m)
             if unsafe(name):
                 m.reason = REFUSED_NAME
@@ -184,7 +182,7 @@ def _unpack_libarchive(path: Path, folder: Path) -> list[Member]:
                 if len(members) >= MAX_MEMBERS:
                     raise ReadError(f"压缩包中的文件超过上限{MAX_MEMBERS}个，未解压；请核实")
                 name = (entry.pathname or "").replace("\\", "/")
-                m = Member(name, mtime=float(entry.mtime or 0))
+                m = Member(name)
                 members.append(m)
                 if unsafe(name):
                     m.reason = REFUSED_NAME

@@ -34,6 +34,7 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
     submissions = ctx.load("submissions")
     summaries = ctx.load("summaries", ["unit", "file", "text"])
     summary_checks, said = summary_check.check(summaries, values, form)
+    said += rules.check_versions(submissions, extracted, form)
     findings = rules.check_all(values, form, previous, ctx.year - 1, city, submissions, more=said)
     waivers = corrections.load_table(ctx.raw("waivers"), corrections.WAIVER_COLUMNS)
     findings, waiver_audit = corrections.apply_waivers(findings, waivers, registry)

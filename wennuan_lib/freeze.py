@@ -16,6 +16,8 @@ import stat
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
+
 from . import catalog, store
 from .artifacts import sign
 from .manifest import sha256
@@ -134,9 +136,49 @@ def _table(folder: Path, name: str):
     return store.load_table(ds, path) if path.exists() else None
 
 
+def _fate(file: str, unit: str, log) -> str:
+    """What became of a file the sent version read for `unit`, in this run's ingest log, in Chinese."""
+    rows = None if log is None else log[log["file"] == file]
+    if rows is None:
+        return "这次的读取记录缺失，无法判断这份文件的情况"
+    if rows.empty:
+        return "这次收件箱里没有这份文件"
+    row = rows.iloc[0]
+    if row["status"] == "rejected":
+        return f"这份文件这次无法读取（{row['reason']}）"
+    if row["status"] == "superseded":
+        return f"这份文件这次已被替代（{row['reason']}）"
+    if row["status"] == "read" and row["unit"] != unit:
+        return f"这份文件这次认定为「{row['unit'] or '无法判断的单位'}」的报送（{row['unit_how']}）"
+    return f"这份文件这次{row['status_label']}（{row['reason']}）"
+
+
+def _gone_units(old_frame, new_values: dict, log) -> dict[str, str]:
+    """Units whose form the sent version read and this run reads no more: unit → the Chinese line saying
+    which file was read then and what became of it now."""
+    if old_frame is None or "file" not in old_frame:
+        return {}
+    now = {u for u, _ in new_values}
+    out = {}
+    for unit, rows in old_frame.groupby("unit", sort=False):
+        if unit in now:
+            continue
+        files = list(dict.fromkeys(f for f in rows["file"].tolist() if f))
+        fates = "；".join(
+            f"{f}：{_fate(f, unit, log)}" if len(files) > 1 else _fate(f, unit, log) for f in files
+        )
+        counted = "registered" not in rows or bool(rows["registered"].astype(bool).any())
+        out[unit] = f"{unit}：已报送版本中读取了 {'、'.join(files) or '（文件名未记录）'}，{fates}，" + (
+            "其数字不再计入合计" if counted else "该单位不在单位名录中，其数字本来就未计入合计"
+        )
+    return out
+
+
 def differences(scope, run_dir: Path | None = None) -> list[str] | None:
     """What differs between the latest sent report and a run's data, in Chinese lines (the first names the
-    sent version); None if nothing was sent. Reads only."""
+    sent version); None if nothing was sent. Reads only. A unit whose form was read then and is not now (the
+    file gone from the inbox, unreadable, superseded) is one line, with the totals that changed because of it
+    under it."""
     sent = scope.sent_dirs()
     run_dir = run_dir or scope.current()
     if not sent or run_dir is None:
@@ -146,36 +188,22 @@ def differences(scope, run_dir: Path | None = None) -> list[str] | None:
     if old_totals is None or new_totals is None:
         return [f"与 {last.name} 报送的版本（{last}）相比：", "无法比较（缺少合计数据）"]
     old_totals, new_totals = old_totals.set_index("item"), new_totals.set_index("item")
-    old_values, new_values = _values(_table(last, "values")), _values(_table(run_dir, "values"))
+    old_frame = _table(last, "values")
+    old_values, new_values = _values(old_frame), _values(_table(run_dir, "values"))
+    gone = _gone_units(old_frame, new_values, _table(run_dir, "ingest_log"))
     old_audit, new_audit = _table(last, "audit"), _table(run_dir, "audit")
-    seen = (
-        set()
-        if old_audit is None
-        else set(
-            zip(
-                old_audit["kind"],
-                old_audit["unit"],
-                old_audit["item"],
-                old_audit["value"],
-                old_audit["status"],
-                strict=True,
-            )
-        )
-    )
+    columns = ("kind", "unit", "item", "value", "status")
+    seen = set() if old_audit is None else set(zip(*(old_audit[c] for c in columns), strict=True))
+    # a Series, not a list: an empty list would select no columns (a year without corrections or waivers)
     fresh = new_audit[
-        [
-            (k, u, i, v, s) not in seen
-            for k, u, i, v, s in zip(
-                new_audit["kind"],
-                new_audit["unit"],
-                new_audit["item"],
-                new_audit["value"],
-                new_audit["status"],
-                strict=True,
-            )
-        ]
+        pd.Series(
+            [key not in seen for key in zip(*(new_audit[c] for c in columns), strict=True)],
+            index=new_audit.index,
+            dtype=bool,
+        )
     ]
     lines = []
+    by_gone: dict[str, list[str]] = {unit: [] for unit in gone}  # totals that changed only because of it
     items = new_totals[new_totals["kind"] == "item"]
     for code, row in items.iterrows():
         before = to_decimal(old_totals.loc[code, "value"]) if code in old_totals.index else None
@@ -184,7 +212,7 @@ def differences(scope, run_dir: Path | None = None) -> list[str] | None:
             continue
         delta = (now or Decimal(0)) - (before or Decimal(0))
         sign = "+" if delta > 0 else ""
-        lines.append(
+        change = (
             f"{code} {row['label']}：已报送 {before if before is not None else '无'} {row['measure']} → "
             f"现在 {now if now is not None else '无'} {row['measure']}（{sign}{delta} {row['measure']}）"
         )
@@ -197,8 +225,19 @@ def differences(scope, run_dir: Path | None = None) -> list[str] | None:
                     f"{unit} 的数值由 {old_values.get((unit, item)) or '未填'} 变为 {value or '未填'}"
                     + ("（新报送或重新报送）" if (unit, item) not in old_values else "")
                 )
+        left = [u for u in gone if old_values.get((u, code))]
+        if len(left) == 1 and not causes:
+            by_gone[left[0]].append(change)
+            continue
+        causes += [f"{u} 的数字不再计入（已报送版本中为 {old_values[(u, code)]}，见上）" for u in left]
+        lines.append(change)
         lines += [f"    原因：{c}" for c in causes] or ["    原因：未能确定（请核对收件箱和登记表的变化）"]
-    return [f"与 {last.name} 报送的版本（{last}）相比：", *(lines or [UNCHANGED])]
+    head = []
+    for unit, line in gone.items():
+        changed = by_gone[unit]
+        head.append(line + (f"；因此变化的合计数{len(changed)}项：" if changed else "。"))
+        head += [f"    {c}" for c in changed]
+    return [f"与 {last.name} 报送的版本（{last}）相比：", *(head + lines or [UNCHANGED])]
 
 
 def compare(scope, run_dir: Path) -> Path | None:

@@ -79,7 +79,6 @@ class Submission:
     phone: str = ""
     form_year: str = ""
     form_version: str = ""
-    mtime: float = 0.0
     kind: str = ""  # what the file is by content (sniff.kind)
     archive: str = ""  # the archive it came in, as listed (a.zip, or a.zip/b.zip); "" for a loose file
     name_note: str = ""  # how a name that was not UTF-8 is shown
@@ -106,13 +105,8 @@ class Submission:
         ]
 
 
-def new_submission(name: str, path: Path | None = None, mtime: float | None = None, **fields) -> Submission:
-    sub = Submission(name, container=Path(name).suffix.lower().lstrip("."), **fields)
-    if mtime is not None:
-        sub.mtime = mtime
-    elif path is not None:
-        sub.mtime = path.stat().st_mtime
-    return sub
+def new_submission(name: str, **fields) -> Submission:
+    return Submission(name, container=Path(name).suffix.lower().lstrip("."), **fields)
 
 
 def screen(sub: Submission, path: Path) -> bool:
@@ -148,11 +142,11 @@ def list_inbox(folder: Path, scratch: Path) -> list[tuple[Submission, Path | Non
     out: list[tuple[Submission, Path | None]] = []
     for entry in inbox.walk(folder):
         if entry.skip:
-            sub = new_submission(entry.name, mtime=0.0, name_note=entry.name_note)
+            sub = new_submission(entry.name, name_note=entry.name_note)
             sub.status, sub.reason = SKIPPED, f"已略过：{entry.skip}"
             out.append((sub, None))
             continue
-        sub = new_submission(entry.name, entry.path, name_note=entry.name_note)
+        sub = new_submission(entry.name, name_note=entry.name_note)
         _add(out, sub, entry.path, scratch, depth=0)
     return out
 
@@ -182,7 +176,7 @@ def _add(out: list, sub: Submission, path: Path, scratch: Path, depth: int) -> N
         sub.status = UNPACKED
         sub.reason = f"压缩包，已解开：其中{len(members)}个文件逐个列在「{sub.file}/…」下"
     for m in members:
-        member = new_submission(f"{sub.file}/{m.name}", mtime=m.mtime, archive=sub.file)
+        member = new_submission(f"{sub.file}/{m.name}", archive=sub.file)
         if m.path is None:
             member.status, member.reason = REJECTED, m.reason
             out.append((member, None))

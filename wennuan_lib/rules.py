@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import pandas as pd
 
+from . import versions
 from .form import ABSENT_NOTE, Form
 from .parse import format_value, to_decimal
 from .policy import Rule
@@ -36,6 +37,7 @@ REVISED_ID, DATE_ID = (
 )  # a blank read from a Word revision; a form's 填报日期 unreadable or out of range
 EMPTY_ID, FORM_YEAR_ID = "E01", "F01"  # per unit: nothing filled at all; another year's form
 SUMMARY_ID = "T01"  # a figure the unit's 书面总结 states differs from its form (summary_check)
+VERSIONS_ID = "V01"  # two versions of a unit's form the 填报日期 cannot order, with different figures
 ABSENT_RX = re.compile("^" + re.escape(ABSENT_NOTE).replace(re.escape("{year}"), r"\d{4}") + "$")
 ACTIONS = {
     "hard": "请核对并修改相关数字，使其符合表内关系后重新报送",
@@ -52,6 +54,9 @@ ACTIONS = {
     EMPTY_ID: "请填写统计表后重新报送（确实没有的项目请填0）",
     FORM_YEAR_ID: "请用本年度下发的表式重新填报",
     SUMMARY_ID: "请核实哪个数字正确：统计表有误的，请修改后重新报送；书面总结有误的，请更正书面总结",
+    VERSIONS_ID: (
+        "请确认哪一份是最终的统计表；如不是本次采用的一份，请在正确的一份上填写当天的填报日期后重新报送"
+    ),
 }
 FINDING_COLUMNS = [
     "unit",
@@ -399,6 +404,63 @@ def check_dates(submissions: pd.DataFrame) -> list[dict]:
                 ACTIONS[DATE_ID],
             )
         )
+    return findings
+
+
+VALUE_WORDS = {"missing": "未填", "unreadable": "无法识别", "not_found": "表中未找到"}
+
+
+def check_versions(submissions: pd.DataFrame, extracted: pd.DataFrame, form: Form) -> list[dict]:
+    """A unit's superseded form that its 填报日期 did not order before the one in force (the same date, or a
+    date that cannot be trusted: the file names chose, see versions.py) and whose figures differ from it:
+    the unit must say which is right (V01), naming both files and the figures that differ."""
+    say = Describer(form)
+    forms = submissions[submissions["status"].isin(["read", "superseded"])]
+    figures = {
+        (f, code): (status, value, bool(approx))
+        for f, code, status, value, approx in zip(
+            *(extracted[c] for c in ("file", "item", "status", "value", "approx")), strict=True
+        )
+    }
+
+    def shown(code: str, fig) -> str:
+        status, value, approx = fig or ("not_found", "", False)
+        if status == "ok":
+            return ("约" if approx else "") + say.amount(code, to_decimal(value))
+        return VALUE_WORDS.get(status, status)
+
+    findings = []
+    for _unit, group in forms.groupby("unit", sort=False):
+        in_force = group[group["status"] == "read"]
+        if len(group) < 2 or len(in_force) != 1:
+            continue
+        latest = next(in_force.itertuples(index=False))
+        dated = all(str(d) for d in group["date"])
+        for old in group[group["status"] == "superseded"].itertuples(index=False):
+            if versions.by_date(latest, old, dated):
+                continue
+            diff = [c for c in form.codes if figures.get((latest.file, c)) != figures.get((old.file, c))]
+            if not diff:
+                continue
+            details = "；".join(
+                f"{c} {form.item(c).label} 采用的一份为 {shown(c, figures.get((latest.file, c)))}，"
+                f"另一份为 {shown(c, figures.get((old.file, c)))}"
+                for c in diff[:5]
+            ) + (f"；另有{len(diff) - 5}项不同" if len(diff) > 5 else "")
+            findings.append(
+                make_finding(
+                    latest.unit,
+                    latest.unit_type,
+                    [],
+                    VERSIONS_ID,
+                    "soft",
+                    WARNING,
+                    f"报送了两份数字不同的统计表，无法按填报日期判断哪一份是最终的：采用了「{latest.file}」，"
+                    f"未采用「{old.file}」（{versions.why(latest, old, dated)}）。两份有{len(diff)}项不同："
+                    + details,
+                    ACTIONS[VERSIONS_ID],
+                )
+            )
     return findings
 
 

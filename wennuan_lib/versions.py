@@ -1,20 +1,27 @@
 """Which of a unit's forms is in force, and why: the 填报日期 when it can be trusted, then the words
-初稿/修改稿 in the names, then the files' modification times. Every file's reason says why it won
-or lost (``填报日期2013-01-25晚于2013-01-16``), and a date that cannot be trusted says so
-(``填报日期2031-01-05晚于报告日期2013-01-28，不作为取舍依据``).
+初稿/修改稿 in the names, then a version number added to a name (``(2)``, ``（3）``, ``v2``), then the later
+name in sort order. Only what the run's fingerprint holds decides (file names and contents, never a file's
+modification time, which a copy, an e-mail client or a checkout sets at will), so the same inbox always
+gives the same choice. Every file's reason says why it won or lost (``填报日期2013-01-25晚于2013-01-16``),
+and a date that cannot be trusted says so (``填报日期2031-01-05晚于报告日期2013-01-28，不作为取舍依据``).
 
 A date can be trusted when it was read, is not after the report date (year.yaml ``report_date``,
 else today) and not before the notice (year.yaml ``notice_date``). Dates decide only when every
-form of the unit has one that can be trusted; otherwise the names and file times decide.
+form of the unit has one that can be trusted; otherwise the names decide. When the dates did not decide
+(the same date, or one that cannot be trusted), the reasons also say whether the versions' figures differ:
+step 02 then asks the analyst to confirm with the unit which is right (rules.check_versions).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 DRAFT_WORDS = ("初稿", "草稿", "旧版")
 FINAL_WORDS = ("修改", "更正", "正式", "终稿", "定稿", "最新")
+# a number added at the end of a name: 统计表(2), 统计表（3）, 统计表 v2
+VERSION_MARK = re.compile(r"(?:[(（]\s*(\d{1,3})\s*[)）]|[vV](\d{1,3}))\s*$")
 
 
 def date_limits(cfg: dict) -> tuple[str, str, str]:
@@ -53,27 +60,69 @@ def wording(sub) -> tuple[int, str]:
     return 0, ""
 
 
+def version_mark(sub) -> tuple[int, str]:
+    """The version number added at the end of a file's name (统计表(2).xlsx → 2; 0 without one), and the
+    mark as written."""
+    m = VERSION_MARK.search(Path(sub.file).stem)
+    if not m:
+        return 0, ""
+    return int(m.group(1) or m.group(2)), m.group(0).strip()
+
+
+def order_key(sub, by_date: bool) -> tuple:
+    """A form's place among its unit's forms: the latest is in force."""
+    return (sub.date if by_date else "", wording(sub)[0], version_mark(sub)[0], sub.file)
+
+
 def _untrusted(sub) -> str:
     return f"「{sub.file}」{sub.date_problem or '未填填报日期'}，不作为取舍依据"
 
 
-def why(latest, old, by_date: bool) -> str:
+def by_date(latest, old, dated: bool) -> bool:
+    """Whether the 填报日期 decided between two forms of a unit (every form dated, and these two differ)."""
+    return dated and latest.date != old.date
+
+
+def why(latest, old, dated: bool) -> str:
     """Why `latest` is in force rather than `old`, in Chinese."""
-    if by_date and latest.date != old.date:
+    if by_date(latest, old, dated):
         return f"填报日期{latest.date}晚于另一份的{old.date}"
     parts = []
-    if by_date:
+    if dated:
         parts.append(f"两份的填报日期相同（{latest.date}）")
     else:
         parts += [_untrusted(s) for s in (latest, old) if not s.date]
     (wl, word_l), (wo, word_o) = wording(latest), wording(old)
+    (nl, mark_l), (no, mark_o) = version_mark(latest), version_mark(old)
     if wl != wo:
         parts.append(f"文件名标明“{word_l}”" if word_l and wl > 0 else f"另一份文件名标明“{word_o}”")
-    elif latest.mtime != old.mtime:
-        parts.append("文件修改时间较晚")
+    elif nl != no:
+        parts.append(
+            f"文件名的版本号“{mark_l}”大于另一份的“{mark_o}”" if mark_o else f"文件名带有版本号“{mark_l}”"
+        )
     else:
-        parts.append("无法区分先后，按文件名排序取后一份")
+        parts.append("文件名中没有“修改稿”“(2)”之类的标记，按文件名排序取后一份")
     return "；".join(parts)
+
+
+def differing(a, b) -> list[str]:
+    """The items two forms of a unit read differently (figure, approximate or not, filled / not filled /
+    unreadable)."""
+
+    def figures(sub) -> dict:
+        return {r["item"]: (r["status"], r["value"], bool(r["approx"])) for r in sub.rows}
+
+    fa, fb = figures(a), figures(b)
+    return [code for code in dict.fromkeys([*fa, *fb]) if fa.get(code) != fb.get(code)]
+
+
+def _figures_note(latest, old) -> str:
+    """Whether two versions the dates did not decide between say the same."""
+    diff = differing(latest, old)
+    if not diff:
+        return "两份的数字完全相同"
+    shown = "、".join(diff[:5]) + ("等" if len(diff) > 5 else "")
+    return f"两份有{len(diff)}项数字不同（{shown}），请向单位核实哪一份正确（审核意见V01）"
 
 
 def supersede(subs: list, read: str, superseded: str) -> None:
@@ -85,12 +134,14 @@ def supersede(subs: list, read: str, superseded: str) -> None:
     for group in forms.values():
         if len(group) < 2:
             continue
-        by_date = all(s.date for s in group)
-        group.sort(key=lambda s: (s.date if by_date else "", wording(s)[0], s.mtime, s.file))
+        dated = all(s.date for s in group)
+        group.sort(key=lambda s: order_key(s, dated))
         latest = group[-1]
         reasons = []
         for old in group[:-1]:
-            because = why(latest, old, by_date)
+            because = why(latest, old, dated)
+            if not by_date(latest, old, dated):
+                because += "；" + _figures_note(latest, old)
             old.status = superseded
             old.reason = f"已被替代：同一单位另有较新的报送「{latest.file}」（{because}），本文件不计入"
             reasons.append(f"「{old.file}」（{because}）")
