@@ -42,11 +42,23 @@ os.environ["WENNUAN_OUTPUTS"] = str(SESSION / "default" / "outputs")
 os.environ["WENNUAN_SECRET_FILE"] = str(SESSION / "secret.key")
 
 import hashlib  # noqa: E402
+import pickle  # noqa: E402
 
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from filelock import FileLock  # noqa: E402
 
-from wennuan_lib import catalog, clean, ingest, narrative, reconcile, report, store, trends  # noqa: E402
+from wennuan_lib import (  # noqa: E402
+    artifacts,
+    catalog,
+    clean,
+    ingest,
+    narrative,
+    reconcile,
+    report,
+    store,
+    trends,
+)
 from wennuan_lib.form import load_form  # noqa: E402
 from wennuan_lib.steps import open_step  # noqa: E402
 from wennuan_lib.units import Registry  # noqa: E402
@@ -260,18 +272,52 @@ def form():
     return load_form(2013)
 
 
-@pytest.fixture(scope="session")
-def sample_years(tmp_path_factory):
-    """The sample's 2011–2013, generated with the default seed, then run as the analyst runs them:
-    `python -m wennuan_lib run --all` (every notebook, in one kernel). Tests only read it (copy it to change
-    it)."""
-    root = tmp_path_factory.mktemp("sample")
+def made_once(tmp_path_factory, worker_id: str, name: str, make):
+    """A session fixture's result made once for all the workers (pytest-xdist's recipe): the first worker to
+    need it makes it in a folder they share, the others wait for it and read it. For fixtures the tests only
+    read (they copy it to change it)."""
+    if worker_id == "master":
+        return make(tmp_path_factory.mktemp(name))
+    shared = tmp_path_factory.getbasetemp().parent
+    record = shared / f"{name}.pickle"  # the tests' own objects, in the run's private temporary folder
+    with FileLock(str(shared / f"{name}.lock")):
+        if record.is_file():
+            return pickle.loads(record.read_bytes())
+        (shared / name).mkdir()
+        result = make(shared / name)
+        record.write_bytes(pickle.dumps(result))
+        return result
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_secret_for_all_workers(tmp_path_factory, worker_id):
+    """Every worker (and every run it starts) signs the cache with one secret, so that a run on a copy of a
+    shared fixture finds that fixture's cache."""
+    if worker_id == "master":
+        return
+    path = tmp_path_factory.getbasetemp().parent / "secret.key"
+    with FileLock(str(path) + ".lock"):
+        if not path.is_file():
+            path.write_bytes(os.urandom(32))
+    os.environ["WENNUAN_SECRET_FILE"] = str(path)
+    artifacts.forget_secret()
+
+
+def _sample_years(root: Path):
     truths = {y: sample.generate(root / "inputs", y, 2013) for y in YEARS}
     before = tree_hash(root / "inputs")
     out = cli("run", "--all", "--inputs", root / "inputs", "--outputs", root / "outputs")
     assert out.returncode == 0, out.stdout + out.stderr
     results = {y: (truths[y], Year(root / "inputs", root / "outputs", y)) for y in YEARS}
     return results, before, out
+
+
+@pytest.fixture(scope="session")
+def sample_years(tmp_path_factory, worker_id):
+    """The sample's 2011–2013, generated with the default seed, then run as the analyst runs them:
+    `python -m wennuan_lib run --all` (every notebook, in one kernel). Made once for all workers; tests only
+    read it (copy it to change it)."""
+    return made_once(tmp_path_factory, worker_id, "sample", _sample_years)
 
 
 @pytest.fixture(scope="session")
@@ -283,17 +329,20 @@ def sample_run(sample_years):
     return truth, year, Frames(year), before
 
 
-@pytest.fixture(scope="session")
-def other_seed(tmp_path_factory):
-    """The sample's 2012 and 2013 with another seed (no numbers tuned to it), read and checked in-process:
-    (truths by year, the 2013 Year, the values as read, the 2013 findings)."""
-    root = tmp_path_factory.mktemp("seed7")
+def _other_seed(root: Path):
     truths = {y: sample.generate(root / "inputs", y, seed=7) for y in (2012, 2013)}
     for year in (2012, 2013):
         y = Year(root / "inputs", root / "outputs", year)
         read = y.ingest()["values"]
         out = y.clean()
     return truths, y, read, out["issues"]
+
+
+@pytest.fixture(scope="session")
+def other_seed(tmp_path_factory, worker_id):
+    """The sample's 2012 and 2013 with another seed (no numbers tuned to it), read and checked in-process:
+    (truths by year, the 2013 Year, the values as read, the 2013 findings). Made once for all workers."""
+    return made_once(tmp_path_factory, worker_id, "seed7", _other_seed)
 
 
 @pytest.fixture

@@ -37,6 +37,12 @@ def secret_file() -> Path:
     return base / "wennuan" / "secret.key"
 
 
+def forget_secret() -> None:
+    """Read the secret again on next use (tests point WENNUAN_SECRET_FILE elsewhere)."""
+    global _secret
+    _secret = None
+
+
 def secret() -> bytes:
     """This user's signing secret, made on first use (readable by the user only)."""
     global _secret
