@@ -506,7 +506,8 @@ def same_date_versions(form, year_dir, names: tuple[str, str], second: dict) -> 
 
 def test_same_date_versions_are_chosen_by_name_never_by_file_time(form, year_dir):
     """The choice depends only on what the run's fingerprint holds (names and contents): touching a file
-    changes nothing, the log says why, and differing figures are a 请核实 finding naming both files."""
+    changes nothing, the log says why, and differing figures are a must-fix finding naming both files: until
+    the unit says which is right (or the analyst waives it, having asked), the report cannot be final."""
     old, new = "太仓市总工会-统计表.xlsx", "太仓市总工会-统计表(2).xlsx"
     same_date_versions(form, year_dir, (old, new), {"02A.1": 7})
     for touched in (old, new, old):  # each file in turn modified last: the same choice every time
@@ -520,7 +521,7 @@ def test_same_date_versions_are_chosen_by_name_never_by_file_time(form, year_dir
     issues = year_dir.load("issues")
     v01 = issues[issues["rule"] == rules.VERSIONS_ID]
     assert len(v01) == 1 and v01.iloc[0]["unit"] == "太仓市总工会"
-    assert v01.iloc[0]["severity"] == rules.WARNING and v01.iloc[0]["item"] == ""
+    assert v01.iloc[0]["severity"] == rules.ERROR and v01.iloc[0]["item"] == ""
     message = v01.iloc[0]["message"]
     assert f"采用了「{new}」，未采用「{old}」" in message
     assert "02A.1 当地困难职工总数 采用的一份为 7 人，另一份为 1 人" in message

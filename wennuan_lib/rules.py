@@ -453,8 +453,8 @@ def check_versions(submissions: pd.DataFrame, extracted: pd.DataFrame, form: For
                     latest.unit_type,
                     [],
                     VERSIONS_ID,
-                    "soft",
-                    WARNING,
+                    "hard",  # which figures are the unit's is not known: the totals cannot be called true
+                    ERROR,
                     f"报送了两份数字不同的统计表，无法按填报日期判断哪一份是最终的：采用了「{latest.file}」，"
                     f"未采用「{old.file}」（{versions.why(latest, old, dated)}）。两份有{len(diff)}项不同："
                     + details,
