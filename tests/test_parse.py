@@ -106,6 +106,7 @@ def test_format_value_is_plain():
         ("30个", "人次", "个"),
         ("5人", "户", "人"),
         ("8对", "名", "对"),
+        ("20000人次", "人", "人次"),  # visits are not people: 人 for 人次 is read, never the other way
     ],
 )
 def test_a_count_of_something_else_is_refused_naming_both_words(text, unit, word):
@@ -139,7 +140,7 @@ def test_the_items_own_counting_word_and_its_synonyms_are_read(text, unit, value
 def test_money_and_counting_words_do_not_cross():
     assert "万元" in parse_blank("12万元", unit="户").note
     p = parse_blank("500元", unit="户")
-    assert p.status == UNREADABLE and "元" in p.note
+    assert p.status == UNREADABLE and "却填了元" in p.note and "本项的单位是户" in p.note
     p = parse_blank("100户", money=True, unit="万元")
     assert p.status == UNREADABLE and "户" in p.note and "金额" in p.note
     p = parse_blank("35000元", money=True, unit="万元")  # still converted, with its note

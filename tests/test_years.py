@@ -178,6 +178,9 @@ def test_the_analysts_commands_on_the_sample(sample_years, tmp_path):
     registry.write_text("\ufeff" + text, encoding="utf-8")
     strict = cli("run", "--year", 2013, "--strict", *args)
     assert strict.returncode == 1 and "必须修改" in strict.stderr
-    assert "上年（2012年）已按现在的输入重新处理" in strict.stdout
+    assert "往年（2011、2012年）已按现在的输入重新处理" in strict.stdout
     renamed = paths.load("issues").query("rule == 'H01' and unit == '苏州市吴江区总工会'")
     assert list(renamed["item"]) == list(history["item"])
+    trends = paths.workspace.trends().current()
+    units = set(pd.read_csv(trends / "trends_long.csv", encoding="utf-8-sig")["scope"])
+    assert "苏州市吴江区总工会" in units and "吴江区总工会" not in units  # one unit in every year

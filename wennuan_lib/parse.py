@@ -47,9 +47,11 @@ UNIT_WORDS = (
 # Counting words that name the same thing as an item's own (a unit writes 名 for 人, 次 for 人次): read as
 # typed. Any other counting word counts something else (户 in a 人次 item) and is refused, as 万元 in a count
 # item is: there is no factor that turns households into person-times.
+# A count of people takes 名, not 人次 (person-times count visits, not people); a 人次 item takes 人 and
+# 名, as units write them.
 SAME_MEASURE = {
-    "人": {"名", "人次"},
-    "名": {"人", "人次"},
+    "人": {"名"},
+    "名": {"人"},
     "人次": {"人", "名", "次"},
     "场次": {"场", "次"},
 }
@@ -178,7 +180,8 @@ def parse_blank(raw: object, money: bool = False, unit: str = "") -> Parsed:
         d = d / 10000
         note = "填的是元，已换算为万元"
     elif unit_word in ("万元", "元") and not money:
-        return _unreadable(f"此项不是金额，却填了{unit_word}")
+        measure = f"，本项的单位是{unit}" if unit else ""
+        return _unreadable(f"此项不是金额，却填了{unit_word}{measure}，请单位核实")
     elif unit and unit_word and unit_word not in ("万元", "元") and not _same_measure(unit_word, unit):
         if money:
             return _unreadable(f"此项是金额（{unit}），却填了{unit_word}")

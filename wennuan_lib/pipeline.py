@@ -244,22 +244,35 @@ def run_year(
     force: bool = False,
     with_previous: bool = True,
 ) -> list[Outcome]:
-    """One year, then the trends. The previous year (if it has an inbox) is brought up to date first: this
-    year's history checks and year-on-year changes read its results, which must be made with the same unit
-    registry and program (a unit renamed in units.csv would otherwise be two units)."""
+    """One year, then the trends. Earlier years are brought up to date first — the previous year (run if it
+    never was) and every earlier year with results: this year's history checks and year-on-year changes read
+    last year's results, and the trends every year's, so all must be made with the same unit registry and
+    program (a unit renamed in units.csv would otherwise be two units). An earlier year with nothing changed
+    is only checked (a fraction of a second); `force` applies to this year alone."""
     inbox = workspace.raw("inbox", year)
     if not inbox.is_dir():
         raise PipelineError(f"找不到{year}年的收件箱：{inbox}（请把各单位报送的文件放在这里）")
     outcomes = []
-    if with_previous and workspace.raw("inbox", year - 1).is_dir():
-        if workspace.scope(year - 1).current() is None:
+    earlier = [
+        y
+        for y in workspace.years()
+        if y < year and (y == year - 1 or workspace.scope(y).current() is not None)
+    ]
+    if with_previous and earlier:
+        if workspace.scope(year - 1).current() is None and year - 1 in earlier:
             console(f"上年（{year - 1}年）尚未处理：先处理上年，以便做历史审核和同比")
-        else:
-            console(f"先核对上年（{year - 1}年）的结果是否最新（本年的历史审核和同比以它为准）")
-        outcome = run_scope(workspace, workspace.scope(year - 1), console, kernel)  # --force: this year
-        outcomes.append(outcome)
-        if outcome.ran:
-            console(f"上年（{year - 1}年）已按现在的输入重新处理；继续处理 {year} 年")
+        console(
+            f"先核对往年（{'、'.join(map(str, earlier))}年）的结果是否最新"
+            "（本年的历史审核、同比和历年对比以它们为准）"
+        )
+        remade = []
+        for y in earlier:
+            outcome = run_scope(workspace, workspace.scope(y), console, kernel)
+            outcomes.append(outcome)
+            if outcome.ran:
+                remade.append(y)
+        if remade:
+            console(f"往年（{'、'.join(map(str, remade))}年）已按现在的输入重新处理；继续处理 {year} 年")
     outcomes.append(run_scope(workspace, workspace.scope(year), console, kernel, force))
     outcomes += run_trends(workspace, console, kernel, force)
     return outcomes
