@@ -169,8 +169,18 @@ def test_a_figure_no_unit_filled_in_keeps_a_draft_and_says_which(year_dir, form)
     assert out["draft"] is True
     assert list(reasons["kind"]) == ["待补充"], reasons
     message = reasons["message"].iloc[0]
-    assert "开设购票窗口的帮扶中心【无数据】" in message and "漏填" in message
+    assert "开设购票窗口的帮扶中心【无数据】”（10H.1 " in message and "漏填" in message
     assert "草稿" in pdf_text(year_dir.root / "report" / "书面总结.pdf")[0]
+
+
+def test_a_year_without_any_form_read_is_one_reason_not_one_per_figure(year_dir, form):
+    year_dir.year_config.write_text(YEAR_YAML, encoding="utf-8")
+    (year_dir.year_inputs / "narrative.md").write_text(ALL_SECTIONS, encoding="utf-8")
+    year_dir.ingest()
+    after_ingest(year_dir)
+    reasons = year_dir.load("draft_reasons")
+    blank = reasons[reasons["message"].str.contains("【无数据】")]
+    assert len(blank) == 1 and "可能还没有读取到各单位的统计表" in blank["message"].iloc[0]
 
 
 @pytest.fixture(scope="module")

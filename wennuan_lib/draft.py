@@ -225,23 +225,49 @@ def reasons(
                 ),
             }
         )
+    rows += _no_data(narrative, form, year)
+    rows += [{"kind": TEXT, "unit": "", "item": "", "message": p} for p in narrative.problems]
+    return pd.DataFrame(rows, columns=catalog.dataset("draft_reasons").column_names)
+
+
+NO_DATA_LISTED = 5  # more figures without data than this: one reason for them all (likely no form read yet)
+
+
+def _no_data(narrative: Narrative, form: Form, year: int) -> list[dict]:
+    """A 待补充 reason per figure the summary writes as 【无数据】 (no unit filled in what it needs), quoting
+    its sentence and naming it; one reason for them all when there are many."""
+    quoted: dict[str, list[str]] = {}
     for block in narrative.blocks:
         for m in TOKEN.finditer(block.text):
             if m.group(2) == NO_DATA:
-                rows.append(
-                    {
-                        "kind": GAP,
-                        "unit": "",
-                        "item": "",
-                        "message": (
-                            f"书面总结中“{clause(block.text, m.start())}{NO_DATA}”：这个数字所需的项目"
-                            "没有一个单位填报，无法写出。请核实各单位是否漏填（催报未报的单位；漏填的请单位补报，"
-                            f"或在更正登记表 {raw_file('corrections', year)} 中补登），再重新运行"
-                        ),
-                    }
-                )
-    rows += [{"kind": TEXT, "unit": "", "item": "", "message": p} for p in narrative.problems]
-    return pd.DataFrame(rows, columns=catalog.dataset("draft_reasons").column_names)
+                quoted.setdefault(m.group(1), []).append(clause(block.text, m.start()))
+    if not quoted:
+        return []
+    derived = {d.key: d.label for d in form.policy.report.derived}
+
+    def named(key: str) -> str:
+        return f"{key} {form.item(key).label}" if key in form.codes else derived.get(key, key)
+
+    fix = f"漏填的请单位补报，或在更正登记表 {raw_file('corrections', year)} 中补登"
+    if len(quoted) > NO_DATA_LISTED:
+        names = "、".join(named(k) for k in list(quoted)[:NO_DATA_LISTED])
+        message = (
+            f"书面总结中有 {len(quoted)} 个数字写成了“{NO_DATA}”（{names}等）：这些项目没有一个单位填报——"
+            f"可能还没有读取到各单位的统计表，或各单位都漏填了。请先收齐、核实（{fix}），再重新运行"
+        )
+        return [{"kind": GAP, "unit": "", "item": "", "message": message}]
+    return [
+        {
+            "kind": GAP,
+            "unit": "",
+            "item": "",
+            "message": (
+                f"书面总结中“{clauses[0]}{NO_DATA}”（{named(key)}）：没有一个单位填报，这个数字无法写出。"
+                f"请核实各单位是否漏填（催报未报的单位；{fix}），再重新运行"
+            ),
+        }
+        for key, clauses in quoted.items()
+    ]
 
 
 def listed(reasons_frame: pd.DataFrame) -> list[tuple[str, str]]:
