@@ -70,3 +70,19 @@ def test_help_and_mistyped_arguments_are_in_chinese(capsys):
         err = capsys.readouterr().err
         assert stopped.value.code == 2 and f"错误：{said}" in err, err
         assert "error" not in err and "usage" not in err
+
+
+def test_a_freeze_date_that_is_not_a_date_is_said_in_chinese(tmp_path, capsys):
+    for date in ("abc", "2013-13-45"):
+        assert main(["freeze", "--year", "2013", "--date", date, "--outputs", str(tmp_path)]) == 2
+        err = capsys.readouterr().err
+        assert f"--date「{date}」不是一个日期" in err and "Error" not in err
+    assert not any(tmp_path.iterdir())  # nothing was frozen
+
+
+def test_an_inputs_folder_that_does_not_exist_and_all_with_a_year_are_said(tmp_path, capsys):
+    missing = tmp_path / "没有这个目录"
+    assert main(["verify", "--year", "2013", "--inputs", str(missing), "--outputs", str(tmp_path)]) == 1
+    assert f"找不到输入目录：{missing}" in capsys.readouterr().err  # not "every input deleted"
+    assert main(["run", "--all", "--year", "2013", "--outputs", str(tmp_path)]) == 2
+    assert "不能再用 --year" in capsys.readouterr().err

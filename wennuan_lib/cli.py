@@ -9,14 +9,19 @@ import re
 import sys
 from pathlib import Path
 
-from . import catalog, errors, manifest, pipeline
+from . import catalog, dates, errors, manifest, pipeline
 from .form import load_form
 from .kernel import Kernel
 from .progress import Console
-from .workspace import Workspace
+from .workspace import Workspace, WorkspaceError
 
 
 def _workspace(args) -> Workspace:
+    if args.inputs and not Path(args.inputs).is_dir():
+        raise WorkspaceError(
+            f"找不到输入目录：{Path(args.inputs).resolve()}"
+            "（--inputs 应指向放着 units.csv 和各年度文件夹的目录）"
+        )
     return Workspace(args.inputs, args.outputs if hasattr(args, "outputs") else None)
 
 
@@ -41,6 +46,9 @@ def cmd_run(args) -> int:
     console = Console()
     if not args.all and args.year is None:
         print("错误：请用 --year 指定年度，或用 --all 处理全部年度", file=sys.stderr)
+        return 2
+    if args.all and args.year is not None:
+        print("错误：--all 处理全部年度，不能再用 --year 指定年度；二者选一", file=sys.stderr)
         return 2
     with Kernel() as kernel:
         if args.all:
@@ -94,7 +102,14 @@ def cmd_freeze(args) -> int:
     from . import freeze, report_summary
 
     workspace = _workspace(args)
-    when = dt.date.fromisoformat(args.date) if args.date else None
+    when = None
+    if args.date:
+        read, _ = dates.parse(args.date)
+        if read is None:
+            said = f"错误：--date「{args.date}」不是一个日期；请写成 2013-01-28 或 2013年1月28日"
+            print(said, file=sys.stderr)
+            return 2
+        when = dt.date.fromisoformat(read)
     state = freeze.state(workspace.scope(args.year))
     target = freeze.freeze(workspace, args.year, when)
     print(f"已封存{args.year}年报送的版本：{target}")

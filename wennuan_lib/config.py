@@ -59,10 +59,10 @@ YEAR_KEYS = {
 
 def _unknown_key(key: str) -> str:
     close = difflib.get_close_matches(key, list(YEAR_KEYS), n=1, cutoff=0.6)
-    guess = f"，是否应为「{close[0]}」（{YEAR_KEYS[close[0]]}）" if close else ""
+    guess = f"，是否应为「{close[0]}」（{YEAR_KEYS[close[0]]}）？" if close else "。"
     known = "、".join(f"{k}（{v}）" for k, v in YEAR_KEYS.items())
     return (
-        f"有不认识的设置项「{key}」{guess}？写错的设置项不起作用，程序会改用默认值。"
+        f"有不认识的设置项「{key}」{guess}写错的设置项不起作用，程序会改用默认值。"
         f"可用的设置项：{known}。请用记事本打开改正后再运行"
     )
 
