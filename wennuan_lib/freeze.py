@@ -273,6 +273,8 @@ def state(scope) -> str:
     lines = differences(scope)
     changed = lines is not None and lines[1:] != [UNCHANGED]
     where = current / catalog.dataset("sent_diff").path
-    return f"已封存（{sent[-1].name}报送）" + (
+    then = draft_reasons(sent[-1])
+    was = f"，报送的是草稿（当时 {len(then)} 个问题未解决）" if then is not None and len(then) else ""
+    return f"已封存（{sent[-1].name}报送{was}）" + (
         f"；此后数据有变化，当前版本为{now}，差异见 {where}" if changed else ""
     )
