@@ -145,3 +145,31 @@ def test_money_and_counting_words_do_not_cross():
     assert p.status == UNREADABLE and "户" in p.note and "金额" in p.note
     p = parse_blank("35000元", money=True, unit="万元")  # still converted, with its note
     assert p.value == Decimal("3.5") and "万元" in p.note
+
+
+@pytest.mark.parametrize(
+    "text,value,approx",
+    [
+        ("30万余元", "30", True),  # 元 after 余: the 万 is still the number's, not the blank's unit
+        ("约2万多元", "2", True),
+        ("两万余元", "2", True),
+        ("十万", "10", False),  # Chinese numerals with 万 or 亿 and no unit: 元, as 30万 is
+        ("二十万", "20", False),
+        ("一千万", "1000", False),
+        ("2.5亿", "25000", False),
+        ("10万", "10", False),
+        ("三万", "3", False),
+        ("30", "30", False),  # a plain number in a 万元 blank is 万元
+        ("三十", "30", False),
+        ("30万元", "30", False),
+        ("300000元", "30", False),
+    ],
+)
+def test_an_amount_is_read_in_wan_however_its_magnitude_is_written(text, value, approx):
+    p = parse_blank(text, money=True, unit="万元")
+    assert (p.status, p.value, p.approx) == (OK, Decimal(value), approx), p
+
+
+def test_a_count_multiplies_its_wan_written_in_either_way():
+    assert parse_blank("二十万", unit="人次").value == Decimal(200000)
+    assert parse_blank("1.2万户", unit="户").value == Decimal(12000)

@@ -122,27 +122,41 @@ def _strip_words(s: str) -> tuple[str, bool, str]:
     return s, approx, unit_word
 
 
-def _number(core: str, money: bool) -> Decimal | None:
-    """The number in `core`, or None when it is not exactly one number."""
+MAGNITUDES = ("万", "亿")
+
+
+def _number(core: str) -> Decimal | None:
+    """The number in `core` as written, its 万 and 亿 multiplied out (30万 → 300000), or None when it is not
+    exactly one number. What the number counts (元, 万元, 户) is for the caller (see `_in_measure`)."""
     if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", core):
         core = core.replace(",", "")
     if re.fullmatch(r"\d+(\.\d+)?|\.\d+", core):
         return Decimal(core)
     m = re.fullmatch(r"(\d+(?:\.\d+)?)万", core)
     if m:
-        # In a 万元 blank, 万 is the unit itself; in a count blank it multiplies.
-        return Decimal(m.group(1)) if money else Decimal(m.group(1)) * 10000
+        return Decimal(m.group(1)) * 10000
     if any(c in CN_NUMERAL for c in core) and re.fullmatch(
         r"[\d.〇零一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟点]+", core
     ):
-        if money and core.endswith("万") and not core[:-1].endswith(("十", "百", "千")):
-            core = core[:-1]
         try:
             x = cn2an.cn2an(core, "smart")
         except (ValueError, KeyError, IndexError, TypeError):
             return None
         return Decimal(str(x)).quantize(Decimal("0.0001")).normalize() if isinstance(x, float) else Decimal(x)
     return None
+
+
+def _in_measure(d: Decimal, core: str, money: bool, unit_word: str) -> tuple[Decimal, str]:
+    """A number as written (`_number`) in the blank's measure, and the note that says so. In a 万元 blank: a
+    figure in 元 (30000元, 3万元 written 3万余元) is divided by 10000; one written with 万 or 亿 and no
+    unit (30万, 二十万, 2.5亿) is in 元 too; a plain number (30, 三十) or one in 万元 is 万元 already."""
+    if not money:
+        return d, ""
+    if unit_word == "元":
+        return d / 10000, "填的是元，已换算为万元"
+    if not unit_word and any(w in core for w in MAGNITUDES):
+        return d / 10000, ""
+    return d, ""
 
 
 def parse_blank(raw: object, money: bool = False, unit: str = "") -> Parsed:
@@ -168,18 +182,15 @@ def parse_blank(raw: object, money: bool = False, unit: str = "") -> Parsed:
     core, approx, unit_word = _strip_words(s)
     if core in ZERO_WORDS:
         return Parsed(Decimal(0), OK, approx)
-    if core.startswith("-") and _number(core[1:], money) is not None:
+    if core.startswith("-") and _number(core[1:]) is not None:
         return _unreadable("不能为负数")
-    d = _number(core, money)
+    d = _number(core)
     if d is None:
         if not re.search(r"\d", core) and not any(c in CN_NUMERAL for c in core):
             return _unreadable("不是数字")
         return _unreadable("无法识别为一个数")
-    note = ""
-    if money and unit_word == "元":
-        d = d / 10000
-        note = "填的是元，已换算为万元"
-    elif unit_word in ("万元", "元") and not money:
+    d, note = _in_measure(d, core, money, unit_word)
+    if unit_word in ("万元", "元") and not money:
         measure = f"，本项的单位是{unit}" if unit else ""
         return _unreadable(f"此项不是金额，却填了{unit_word}{measure}，请单位核实")
     elif unit and unit_word and unit_word not in ("万元", "元") and not _same_measure(unit_word, unit):
