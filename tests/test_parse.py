@@ -173,3 +173,51 @@ def test_an_amount_is_read_in_wan_however_its_magnitude_is_written(text, value, 
 def test_a_count_multiplies_its_wan_written_in_either_way():
     assert parse_blank("二十万", unit="人次").value == Decimal(200000)
     assert parse_blank("1.2万户", unit="户").value == Decimal(12000)
+
+
+@pytest.mark.parametrize(
+    "text,money,value",
+    [
+        (".5", True, "0.5"),  # a leading dot is the decimal point, never dropped
+        ("1亿零5百万元", True, "10500"),  # the 万 of 万元 belongs to the number
+        ("3亿零7万元", True, "30007"),
+        ("1.2万万元", True, "12000"),
+        ("一二〇", False, "120"),  # digit by digit with 〇 is a number
+    ],
+)
+def test_numbers_written_oddly_but_clearly_are_read_right(text, money, value):
+    p = parse_blank(text, money=money, unit="万元" if money else "人")
+    assert (p.status, p.value) == (OK, Decimal(value)), p
+
+
+@pytest.mark.parametrize(
+    "text,money,why",
+    [
+        ("。5", True, ""),  # a Chinese full stop typed for the decimal point: not guessed
+        (".5", False, "整数"),
+        (".1.5", True, ""),
+        ("三五", False, "约数范围"),  # "three or five", not 35
+        ("一两个", False, "约数范围"),
+        ("七八", False, "约数范围"),
+        ("三 五", False, "空格"),
+        ("十 五", False, "空格"),
+        ("2千", True, "不知是元还是万元"),  # in a 万元 blank: 2000 万元 or 0.2 万元?
+        ("五百", True, "不知是元还是万元"),
+        ("12¹", False, "上标"),  # a footnote mark, not a digit
+        ("①", False, "圈码"),
+    ],
+)
+def test_what_cannot_be_one_clear_number_is_refused_not_guessed(text, money, why):
+    p = parse_blank(text, money=money, unit="万元" if money else "人")
+    assert (p.status, p.value) == (UNREADABLE, None), p
+    assert why in p.note
+
+
+def test_empty_said_in_words_is_a_blank_and_odd_numbers_from_excel_are_refused():
+    for text in ("空", "空白"):
+        p = parse_blank(text)
+        assert (p.status, p.value) == ("missing", None) and "按未填处理" in p.note
+    for x in (float("nan"), float("inf")):
+        assert parse_blank(x, money=True).status == UNREADABLE
+    p = parse_blank("十二点三四五六七", money=True)  # as many places as written, noted as digits are
+    assert p.value == Decimal("12.34567") and "小数超过4位" in p.note

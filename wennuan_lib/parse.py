@@ -7,6 +7,7 @@ reported as unreadable, never guessed.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -18,7 +19,9 @@ logging.getLogger("cn2an").setLevel(logging.ERROR)
 
 OK, MISSING, UNREADABLE = "ok", "missing", "unreadable"
 
-ZERO_WORDS = {"0", "无", "没有", "零", "〇", "空"}
+ZERO_WORDS = {"0", "无", "没有", "零", "〇"}
+# the clerk says the blank is empty: 未填, to be asked for (FORM.md reads only the words above as 0)
+EMPTY_WORDS = {"空", "空白"}
 DASHES = "-—–―─/\\"
 APPROX_PREFIXES = ("大约", "约计", "约", "近")
 APPROX_SUFFIXES = ("左右", "以上", "余", "多")
@@ -57,6 +60,9 @@ SAME_MEASURE = {
 }
 CN_NUMERAL = set("〇零一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟点")
 EDGE_PUNCT = "。，,;；、:：.!！?？ "
+# taken off the front too, but not a dot: ".5" is a number; "。5" (a Chinese full stop typed for one) is not
+LEAD_PUNCT = EDGE_PUNCT.replace(".", "").replace("。", "")
+CN_DIGITS = "一二三四五六七八九两"  # numerals without a place word (十 百 千 万 亿) or 〇
 
 
 @dataclass(frozen=True)
@@ -77,7 +83,7 @@ def _unreadable(note: str) -> Parsed:
 
 def _from_number(x: int | float, money: bool) -> Parsed:
     """A value Excel stored as a number."""
-    if isinstance(x, bool):
+    if isinstance(x, bool) or not math.isfinite(x):
         return _unreadable("不是数字")
     d = Decimal(str(x))
     return _check(d, money, approx=False, note="")
@@ -116,13 +122,17 @@ def _strip_words(s: str) -> tuple[str, bool, str]:
         for p in APPROX_SUFFIXES:
             if s.endswith(p) and len(s) > len(p):
                 s, approx, changed = s[: -len(p)], True, True
-        stripped = s.strip(EDGE_PUNCT)
+        stripped = _trim(s)
         if stripped != s:
             s, changed = stripped, True
     return s, approx, unit_word
 
 
 MAGNITUDES = ("万", "亿")
+
+
+def _trim(s: str) -> str:
+    return s.lstrip(LEAD_PUNCT).rstrip(EDGE_PUNCT)
 
 
 def _number(core: str) -> Decimal | None:
@@ -142,7 +152,7 @@ def _number(core: str) -> Decimal | None:
             x = cn2an.cn2an(core, "smart")
         except (ValueError, KeyError, IndexError, TypeError):
             return None
-        return Decimal(str(x)).quantize(Decimal("0.0001")).normalize() if isinstance(x, float) else Decimal(x)
+        return Decimal(str(x)).normalize() if isinstance(x, float) else Decimal(x)
     return None
 
 
@@ -152,6 +162,10 @@ def _in_measure(d: Decimal, core: str, money: bool, unit_word: str) -> tuple[Dec
     unit (30万, 二十万, 2.5亿) is in 元 too; a plain number (30, 三十) or one in 万元 is 万元 already."""
     if not money:
         return d, ""
+    if unit_word == "万元" and any(w in core for w in MAGNITUDES):
+        # the 万 of 万元 belongs to the number: 1亿零5百万元 is 1亿零5百万 元, 3亿零7万元 is 3亿零7万 元
+        whole = _number(core + "万")
+        return (whole / 10000, "") if whole is not None else (d, "")
     if unit_word == "元":
         return d / 10000, "填的是元，已换算为万元"
     if not unit_word and any(w in core for w in MAGNITUDES):
@@ -167,16 +181,20 @@ def parse_blank(raw: object, money: bool = False, unit: str = "") -> Parsed:
         return _missing()
     if isinstance(raw, int | float):
         return _from_number(raw, money)
+    if any(unicodedata.category(c) == "No" for c in str(raw)):  # ¹ ² ① ½: NFKC would make them digits
+        return _unreadable("有上标、圈码或分数之类的符号（如注释标记），无法确定数值")
     text = unicodedata.normalize("NFKC", str(raw))
     text = text.replace("_", " ")
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
         return _missing()
-    if re.search(r"\d \d", text):
+    if re.search(rf"[\d{CN_DIGITS}〇零十百千万亿] [\d{CN_DIGITS}〇零十百千万亿]", text):
         return _unreadable("数字中间有空格，无法确定是一个数还是两个数")
-    s = text.replace(" ", "").strip(EDGE_PUNCT)
+    s = _trim(text.replace(" ", ""))
     if not s:
         return _missing()
+    if s in EMPTY_WORDS:
+        return _missing(f"写的是“{s}”，按未填处理")
     if s in ZERO_WORDS or all(c in DASHES for c in s):
         return Parsed(Decimal(0), OK)
     core, approx, unit_word = _strip_words(s)
@@ -184,6 +202,10 @@ def parse_blank(raw: object, money: bool = False, unit: str = "") -> Parsed:
         return Parsed(Decimal(0), OK, approx)
     if core.startswith("-") and _number(core[1:]) is not None:
         return _unreadable("不能为负数")
+    if len(core) > 1 and all(c in CN_DIGITS for c in core):  # 三五 / 一两: "three or five", not 35
+        return _unreadable("连写的汉字数字（如“三五”“一两”）是约数范围，不是一个数")
+    if money and not unit_word and re.search("[千百佰仟]", core) and not any(w in core for w in MAGNITUDES):
+        return _unreadable("写了“千”或“百”而没写单位，不知是元还是万元")
     d = _number(core)
     if d is None:
         if not re.search(r"\d", core) and not any(c in CN_NUMERAL for c in core):
