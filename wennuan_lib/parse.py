@@ -63,6 +63,9 @@ EDGE_PUNCT = "。，,;；、:：.!！?？ "
 # taken off the front too, but not a dot: ".5" is a number; "。5" (a Chinese full stop typed for one) is not
 LEAD_PUNCT = EDGE_PUNCT.replace(".", "").replace("。", "")
 CN_DIGITS = "一二三四五六七八九两"  # numerals without a place word (十 百 千 万 亿) or 〇
+SPACED = re.compile(rf"[\d{CN_DIGITS}〇零十百千万亿] [\d{CN_DIGITS}〇零十百千万亿]")  # two numbers, or one?
+HUNDREDS = re.compile("[千百佰仟]")
+PLAIN = re.compile(r"\d+(?:\.\d+)?")
 
 
 @dataclass(frozen=True)
@@ -181,14 +184,16 @@ def parse_blank(raw: object, money: bool = False, unit: str = "") -> Parsed:
         return _missing()
     if isinstance(raw, int | float):
         return _from_number(raw, money)
-    if any(unicodedata.category(c) == "No" for c in str(raw)):  # ¹ ² ① ½: NFKC would make them digits
+    text = str(raw)
+    if not text.isascii() and any(unicodedata.category(c) == "No" for c in text):
+        # ¹ ² ① ½ (Unicode's "other numbers"): NFKC would make them digits of the figure
         return _unreadable("有上标、圈码或分数之类的符号（如注释标记），无法确定数值")
-    text = unicodedata.normalize("NFKC", str(raw))
+    text = unicodedata.normalize("NFKC", text)
     text = text.replace("_", " ")
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
         return _missing()
-    if re.search(rf"[\d{CN_DIGITS}〇零十百千万亿] [\d{CN_DIGITS}〇零十百千万亿]", text):
+    if SPACED.search(text):
         return _unreadable("数字中间有空格，无法确定是一个数还是两个数")
     s = _trim(text.replace(" ", ""))
     if not s:
@@ -197,6 +202,8 @@ def parse_blank(raw: object, money: bool = False, unit: str = "") -> Parsed:
         return _missing(f"写的是“{s}”，按未填处理")
     if s in ZERO_WORDS or all(c in DASHES for c in s):
         return Parsed(Decimal(0), OK)
+    if PLAIN.fullmatch(s):  # most figures typed as text: nothing to strip, no measure to convert
+        return _check(Decimal(s), money, False, "")
     core, approx, unit_word = _strip_words(s)
     if core in ZERO_WORDS:
         return Parsed(Decimal(0), OK, approx)
@@ -204,7 +211,7 @@ def parse_blank(raw: object, money: bool = False, unit: str = "") -> Parsed:
         return _unreadable("不能为负数")
     if len(core) > 1 and all(c in CN_DIGITS for c in core):  # 三五 / 一两: "three or five", not 35
         return _unreadable("连写的汉字数字（如“三五”“一两”）是约数范围，不是一个数")
-    if money and not unit_word and re.search("[千百佰仟]", core) and not any(w in core for w in MAGNITUDES):
+    if money and not unit_word and HUNDREDS.search(core) and not any(w in core for w in MAGNITUDES):
         return _unreadable("写了“千”或“百”而没写单位，不知是元还是万元")
     d = _number(core)
     if d is None:
