@@ -1,6 +1,7 @@
 import pandas as pd
 import pytest
 
+from wennuan_lib import template
 from wennuan_lib.units import Registry
 
 
@@ -30,6 +31,37 @@ def test_written_names_resolve(registry, written, how):
     r = registry.resolve(written)
     assert r.registered and r.how == how
     assert r.name in ("姑苏区总工会", "市教育工会")
+
+
+@pytest.mark.parametrize(
+    "written,unit",
+    [
+        ("姑苏区工会", "姑苏区总工会"),  # a short form: only generic words around the registered name
+        ("苏州市姑苏区总工会", "姑苏区总工会"),
+        ("姑苏区总工会保障部", "姑苏区总工会"),
+        ("市教育局工会办公室", "市教育工会"),
+        ("姑苏区人民医院工会", None),  # another body in 姑苏区, not the district's union
+        ("姑苏区教育局工会", None),
+        ("吴江市教育工会", None),  # a county's union, not the city's 市教育工会
+    ],
+)
+def test_a_name_field_counts_a_registered_name_inside_it_only_with_generic_words_around(
+    registry, written, unit
+):
+    r = registry.resolve(written, field=True)
+    assert (r.name if r else None) == unit
+
+
+def test_a_form_of_a_body_not_registered_is_never_given_to_the_unit_its_name_contains(form, year_dir):
+    """常熟市人民医院工会 sends a form (its file named after it): it is not 常熟市总工会, whose alias 常熟市
+    stands in its name — it is a unit not in the registry, shown as such, its figures not in the totals."""
+
+    for unit in ("常熟市人民医院工会", "常熟工会"):
+        template.write(form, year_dir.inbox / f"{unit}.xlsx", values={"01A.1": 10}, header={"unit": unit})
+    subs = year_dir.ingest()["submissions"].set_index("file")
+    assert subs.loc["常熟市人民医院工会.xlsx", "unit"] == "常熟市人民医院工会"
+    assert not subs.loc["常熟市人民医院工会.xlsx", "registered"]
+    assert subs.loc["常熟工会.xlsx", "unit"] == "常熟市总工会" and subs.loc["常熟工会.xlsx", "registered"]
 
 
 def test_unknown_name_is_not_guessed(registry):

@@ -184,6 +184,12 @@ def _add(out: list, sub: Submission, path: Path, scratch: Path, depth: int) -> N
             _add(out, member, m.path, scratch, depth + 1)
 
 
+def _inside(registry: Registry, name: str, written: str) -> bool:
+    """Whether a registered unit's name or one of its aliases stands inside a written name."""
+    key = units.normalize(written)
+    return any(k in key for k, n in registry.keys.items() if n == name and len(k) >= 2)
+
+
 def _named_in(registry: Registry, text: str) -> units.Resolved | None:
     """The registered unit whose name or alias comes first in a text (the longest at the same place)."""
     key = units.normalize(text)
@@ -219,7 +225,7 @@ def _resolve_unit(sub: Submission, registry: Registry) -> None:
     A written summary: file name, title, first lines, 填报单位, folders. A file that could not be read: its
     file name, then its folders."""
     written = sub.written_unit
-    header = registry.resolve(written) if written else None
+    header = registry.resolve(written, field=True) if written else None
     by_header = ("按填报单位", lambda: header)
     by_file = ("按文件名", lambda: registry.resolve(Path(sub.file).stem))
     sources = [by_file]
@@ -234,6 +240,10 @@ def _resolve_unit(sub: Submission, registry: Registry) -> None:
     # each source is asked only when those before it found no one:
     # searching a text for 3,000 names is not free
     how, chosen = next(((how, found) for how, find in sources if (found := find())), ("", None))
+    if chosen is not None and written and header is None and _inside(registry, chosen.name, written):
+        # the file name found the very part of the written 填报单位 that made it another body (常熟市 in
+        # 常熟市人民医院工会): that unit is not registered, whatever its file is called
+        chosen = None
     if chosen is None:
         if sub.match is None or (sub.status == REJECTED and not written):  # nothing names the sender
             sub.unit, sub.registered, sub.unit_how = "", False, "无法从文件名、标题或所在文件夹判断报送单位"

@@ -14,6 +14,11 @@ from .textfiles import InputFileError, read_table
 UNIT_TYPES = ("市、区", "局(公司)", "直属")
 COLUMNS = ["name", "aliases", "type"]
 SEAL_RX = re.compile(r"[(（][^()（）]{0,6}(?:盖章|公章|章)[)）]")
+# What may stand around a registered name or alias inside a written one without making it another body: the
+# city, 总工会/工会/委员会, and a department of the union (…办公室, 保障部).
+GENERIC_REST = re.compile(
+    r"(?:苏州市|苏州|江苏省)?(?:总工会|工会|工委|委员会)*(?:[^\W\d_]{0,5}?(?:办公室|部|室|科|处|办))?"
+)
 
 
 def normalize(name: str) -> str:
@@ -135,9 +140,11 @@ class Registry:
     def names(self) -> list[str]:
         return list(self.frame["name"])
 
-    def resolve(self, written: str, strict: bool = False) -> Resolved | None:
+    def resolve(self, written: str, strict: bool = False, field: bool = False) -> Resolved | None:
         """The registered unit a written name means, or None. `strict`: only a name or an alias,
-        never a name found inside a longer text (for the analyst's own tables, where a typo must show)."""
+        never a name found inside a longer text (for the analyst's own tables, where a typo must show).
+        `field`: `written` is a name field (a form's 填报单位), not a file or folder name: a registered name
+        found inside it counts only with nothing but generic words around it (GENERIC_REST)."""
         key = normalize(written)
         if not key:
             return None
@@ -146,11 +153,14 @@ class Registry:
             return Resolved(name, True, self.types[name], "名称一致" if key == normalize(name) else "别名")
         if strict:
             return None
-        # A registered name inside a longer written one (…总工会办公室); the longest wins.
+        # A registered name inside a longer written one (…总工会办公室, 常熟工会); the longest wins — in a
+        # name field, when what is left is only generic words: 常熟市人民医院工会 is not 常熟市总工会.
         hits = [k for k in self.keys if len(k) >= 2 and k in key]
         if hits:
-            name = self.keys[max(hits, key=len)]
-            return Resolved(name, True, self.types[name], "名称包含")
+            best = max(hits, key=len)
+            if not field or GENERIC_REST.fullmatch(key.replace(best, "", 1)):
+                name = self.keys[best]
+                return Resolved(name, True, self.types[name], "名称包含")
         return None
 
     def sort_key(self, name: str) -> tuple[int, str]:
