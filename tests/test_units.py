@@ -74,3 +74,18 @@ def test_bad_type_is_named(tmp_path):
     path.write_text("name,aliases,type\n某工会,,区\n", encoding="utf-8")
     with pytest.raises(ValueError, match="某工会"):
         Registry.load(path)
+
+
+def test_a_form_whose_file_name_names_another_unit_must_be_confirmed(form, year_dir):
+    """吴江区总工会 written on a form whose file is named for 吴中区总工会 (a form copied from a neighbour):
+    its figures go to 吴江区 and 吴中区 would be listed as not reported — so it is a must-fix finding (U01)
+    until confirmed. A file named for its own unit, or for no unit, raises nothing."""
+    copied = year_dir.inbox / "2013年送温暖统计表（吴中区总工会）.xlsx"
+    template.write(form, copied, values={}, header={"unit": "吴江区总工会"})
+    template.write(form, year_dir.inbox / "常熟市总工会.xlsx", values={}, header={"unit": "常熟市总工会"})
+    template.write(form, year_dir.inbox / "统计表.xlsx", values={}, header={"unit": "太仓市总工会"})
+    year_dir.ingest()
+    issues = year_dir.clean()["issues"]
+    u01 = issues[issues["rule"] == "U01"]
+    assert list(u01["unit"]) == ["吴江区总工会"] and list(u01["severity"]) == ["error"]
+    assert "文件名写的却是「吴中区总工会」" in u01["message"].iloc[0]

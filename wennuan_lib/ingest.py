@@ -82,6 +82,7 @@ class Submission:
     kind: str = ""  # what the file is by content (sniff.kind)
     archive: str = ""  # the archive it came in, as listed (a.zip, or a.zip/b.zip); "" for a loose file
     name_note: str = ""  # how a name that was not UTF-8 is shown
+    unit_conflict: str = ""  # a registered unit the file name names, other than the one its 填报单位 names
     match: layouts.Match | None = None
     rows: list[dict] = field(default_factory=list)  # parsed blanks
 
@@ -253,6 +254,9 @@ def _resolve_unit(sub: Submission, registry: Registry) -> None:
         return
     if how == "按填报单位":
         how = f"按填报单位（{chosen.how}）"
+        named = registry.resolve(Path(sub.file).stem)
+        if named is not None and named.name != chosen.name and not _inside(registry, named.name, written):
+            sub.unit_conflict = named.name  # 吴江区总工会 written on a file named for 吴中区总工会
     elif how == "按文件名" and sub.match is not None and sub.is_form:
         how += f"（填报单位「{written}」不在单位名录中）" if written else "（未填填报单位）"
     elif written and not header:
@@ -520,6 +524,7 @@ def _frames(
                 "form_version": s.form_version,
                 "lines_found": s.match.lines_found,
                 "lines_total": s.match.lines_total,
+                "unit_conflict": s.unit_conflict,
             }
             for s in forms
         ],

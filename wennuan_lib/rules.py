@@ -37,6 +37,7 @@ REVISED_ID, DATE_ID = (
 )  # a blank read from a Word revision; a form's 填报日期 unreadable or out of range
 EMPTY_ID, FORM_YEAR_ID = "E01", "F01"  # per unit: nothing filled at all; another year's form
 SUMMARY_ID = "T01"  # a figure the unit's 书面总结 states differs from its form (summary_check)
+UNIT_ID = "U01"  # a form whose 填报单位 names one registered unit and its file name another
 VERSIONS_ID = "V01"  # two versions of a unit's form the 填报日期 cannot order, with different figures
 ABSENT_RX = re.compile("^" + re.escape(ABSENT_NOTE).replace(re.escape("{year}"), r"\d{4}") + "$")
 ACTIONS = {
@@ -54,6 +55,9 @@ ACTIONS = {
     EMPTY_ID: "请填写统计表后重新报送（确实没有的项目请填0）",
     FORM_YEAR_ID: "请用本年度下发的表式重新填报",
     SUMMARY_ID: "请核实哪个数字正确：统计表有误的，请修改后重新报送；书面总结有误的，请更正书面总结",
+    UNIT_ID: (
+        "请确认这份统计表是哪个单位的：确是本单位的，请回复确认；是其他单位的，请该单位在表上写明填报单位后重新报送"
+    ),
     VERSIONS_ID: (
         "请确认哪一份是最终的统计表；如不是本次采用的一份，请在正确的一份上填写当天的填报日期后重新报送"
     ),
@@ -407,6 +411,29 @@ def check_dates(submissions: pd.DataFrame) -> list[dict]:
     return findings
 
 
+def check_unit_conflict(submissions: pd.DataFrame) -> list[dict]:
+    """Per form in force: its 填报单位 names one registered unit and its file name another (U01). Its figures
+    are counted for the first, and the second may be listed as not reported: the analyst must know which is
+    right before the report is final (a waiver of U01 once the unit confirmed)."""
+    if "unit_conflict" not in submissions:
+        return []
+    rows = submissions[(submissions["unit_conflict"].astype(str) != "") & (submissions["status"] == "read")]
+    return [
+        make_finding(
+            row.unit,
+            row.unit_type,
+            [],
+            UNIT_ID,
+            "hard",
+            ERROR,
+            f"统计表「{row.file}」的填报单位是「{row.unit}」，文件名写的却是「{row.unit_conflict}」："
+            f"这份表的数字计入了{row.unit}，可能其实是{row.unit_conflict}的",
+            ACTIONS[UNIT_ID],
+        )
+        for row in rows.itertuples(index=False)
+    ]
+
+
 VALUE_WORDS = {"missing": "未填", "unreadable": "无法识别", "not_found": "表中未找到"}
 
 
@@ -723,6 +750,7 @@ def check_all(
     findings = check_blanks(values, form)
     if submissions is not None:
         findings += check_dates(submissions[submissions["unit"].isin(units)])
+        findings += check_unit_conflict(submissions[submissions["unit"].isin(units)])
         findings += check_form_year(submissions, values, form)
     compiled = compile_rules(form)
     for unit, vals in units.items():
