@@ -21,7 +21,7 @@ import pandas as pd
 from . import archives, cache, catalog, dates, inbox, layouts, readers, sniff, store, units, versions
 from .form import Form
 from .parallel import on_all_cores
-from .parse import MISSING, OK, UNREADABLE, format_value, parse_blank
+from .parse import MISSING, NOT_FOUND, OK, UNREADABLE, VALUE_LABELS, format_value, parse_blank
 from .progress import report as report_progress
 from .readers import ReadError
 from .steps import StepContext
@@ -29,7 +29,6 @@ from .units import Registry
 
 READ, SUMMARY, SUPERSEDED, SKIPPED, REJECTED = "read", "summary", "superseded", "skipped", "rejected"
 UNPACKED = "unpacked"  # an archive: its members are listed (and read) one by one
-NOT_FOUND = "not_found"
 STATUS_LABELS = {
     READ: "已读取",
     SUMMARY: "书面总结",
@@ -41,7 +40,6 @@ STATUS_LABELS = {
 # A form recognised but without a single figure is not 已读取 (status stays `read`: it is the unit's report).
 EMPTY_LABEL, NO_FIGURES_LABEL = "全部未填", "未读到数字"
 ARCHIVE_SUFFIXES = (".zip", ".rar", ".7z")
-VALUE_LABELS = {OK: "已填", MISSING: "未填", UNREADABLE: "无法识别", NOT_FOUND: "表中未找到"}
 
 LITTER_NAMES = {"thumbs.db", ".ds_store", "desktop.ini"}
 LITTER_SUFFIXES = {
@@ -185,12 +183,6 @@ def _add(out: list, sub: Submission, path: Path, scratch: Path, depth: int) -> N
             _add(out, member, m.path, scratch, depth + 1)
 
 
-def _inside(registry: Registry, name: str, written: str) -> bool:
-    """Whether a registered unit's name or one of its aliases stands inside a written name."""
-    key = units.normalize(written)
-    return any(k in key for k, n in registry.keys.items() if n == name and len(k) >= 2)
-
-
 def _named_in(registry: Registry, text: str) -> units.Resolved | None:
     """The registered unit whose name or alias comes first in a text (the longest at the same place)."""
     key = units.normalize(text)
@@ -228,7 +220,8 @@ def _resolve_unit(sub: Submission, registry: Registry) -> None:
     written = sub.written_unit
     header = registry.resolve(written, field=True) if written else None
     by_header = ("按填报单位", lambda: header)
-    by_file = ("按文件名", lambda: registry.resolve(Path(sub.file).stem))
+    stem = Path(sub.file).stem
+    by_file = ("按文件名", lambda: registry.resolve(stem))
     sources = [by_file]
     if sub.match is not None:
         title, lines = _title_and_lines(sub.match.text)
@@ -241,7 +234,7 @@ def _resolve_unit(sub: Submission, registry: Registry) -> None:
     # each source is asked only when those before it found no one:
     # searching a text for 3,000 names is not free
     how, chosen = next(((how, found) for how, find in sources if (found := find())), ("", None))
-    if chosen is not None and written and header is None and _inside(registry, chosen.name, written):
+    if chosen is not None and written and header is None and registry.named_inside(chosen.name, written):
         # the file name found the very part of the written 填报单位 that made it another body (常熟市 in
         # 常熟市人民医院工会): that unit is not registered, whatever its file is called
         chosen = None
@@ -254,9 +247,9 @@ def _resolve_unit(sub: Submission, registry: Registry) -> None:
         return
     if how == "按填报单位":
         how = f"按填报单位（{chosen.how}）"
-        named = registry.resolve(Path(sub.file).stem)
-        if named is not None and named.name != chosen.name and not _inside(registry, named.name, written):
-            sub.unit_conflict = named.name  # 吴江区总工会 written on a file named for 吴中区总工会
+        named = registry.resolve(stem)  # 吴江区总工会 written on a file named for 吴中区总工会
+        if named is not None and named.name != chosen.name and not registry.named_inside(named.name, written):
+            sub.unit_conflict = named.name
     elif how == "按文件名" and sub.match is not None and sub.is_form:
         how += f"（填报单位「{written}」不在单位名录中）" if written else "（未填填报单位）"
     elif written and not header:

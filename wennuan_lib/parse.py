@@ -18,6 +18,8 @@ import cn2an
 logging.getLogger("cn2an").setLevel(logging.ERROR)
 
 OK, MISSING, UNREADABLE = "ok", "missing", "unreadable"
+NOT_FOUND = "not_found"  # a layout found no place for the item (ingest): not a parse of typed text
+VALUE_LABELS = {OK: "已填", MISSING: "未填", UNREADABLE: "无法识别", NOT_FOUND: "表中未找到"}
 
 ZERO_WORDS = {"0", "无", "没有", "零", "〇"}
 # the clerk says the blank is empty: 未填, to be asked for (FORM.md reads only the words above as 0)
@@ -66,6 +68,7 @@ CN_DIGITS = "一二三四五六七八九两"  # numerals without a place word (�
 SPACED = re.compile(rf"[\d{CN_DIGITS}〇零十百千万亿] [\d{CN_DIGITS}〇零十百千万亿]")  # two numbers, or one?
 HUNDREDS = re.compile("[千百佰仟]")
 PLAIN = re.compile(r"\d+(?:\.\d+)?")
+MAGNITUDES = ("万", "亿")
 
 
 @dataclass(frozen=True)
@@ -131,9 +134,6 @@ def _strip_words(s: str) -> tuple[str, bool, str]:
     return s, approx, unit_word
 
 
-MAGNITUDES = ("万", "亿")
-
-
 def _trim(s: str) -> str:
     return s.lstrip(LEAD_PUNCT).rstrip(EDGE_PUNCT)
 
@@ -159,19 +159,23 @@ def _number(core: str) -> Decimal | None:
     return None
 
 
+def _has_magnitude(core: str) -> bool:
+    return any(w in core for w in MAGNITUDES)
+
+
 def _in_measure(d: Decimal, core: str, money: bool, unit_word: str) -> tuple[Decimal, str]:
     """A number as written (`_number`) in the blank's measure, and the note that says so. In a 万元 blank: a
     figure in 元 (30000元, 3万元 written 3万余元) is divided by 10000; one written with 万 or 亿 and no
     unit (30万, 二十万, 2.5亿) is in 元 too; a plain number (30, 三十) or one in 万元 is 万元 already."""
     if not money:
         return d, ""
-    if unit_word == "万元" and any(w in core for w in MAGNITUDES):
+    if unit_word == "万元" and _has_magnitude(core):
         # the 万 of 万元 belongs to the number: 1亿零5百万元 is 1亿零5百万 元, 3亿零7万元 is 3亿零7万 元
         whole = _number(core + "万")
         return (whole / 10000, "") if whole is not None else (d, "")
     if unit_word == "元":
         return d / 10000, "填的是元，已换算为万元"
-    if not unit_word and any(w in core for w in MAGNITUDES):
+    if not unit_word and _has_magnitude(core):
         return d / 10000, ""
     return d, ""
 
@@ -211,7 +215,7 @@ def parse_blank(raw: object, money: bool = False, unit: str = "") -> Parsed:
         return _unreadable("不能为负数")
     if len(core) > 1 and all(c in CN_DIGITS for c in core):  # 三五 / 一两: "three or five", not 35
         return _unreadable("连写的汉字数字（如“三五”“一两”）是约数范围，不是一个数")
-    if money and not unit_word and HUNDREDS.search(core) and not any(w in core for w in MAGNITUDES):
+    if money and not unit_word and HUNDREDS.search(core) and not _has_magnitude(core):
         return _unreadable("写了“千”或“百”而没写单位，不知是元还是万元")
     d = _number(core)
     if d is None:

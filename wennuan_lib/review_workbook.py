@@ -15,8 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from . import catalog, xlsx
-from .ingest import VALUE_LABELS
-from .parse import to_decimal
+from .parse import VALUE_LABELS, to_decimal
 from .rules import SEVERITY_LABELS, is_open
 from .store import atomic_write_bytes
 from .views import COLOURS, actions, sort_findings

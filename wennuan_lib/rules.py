@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import versions
 from .form import ABSENT_NOTE, Form
-from .parse import format_value, to_decimal
+from .parse import VALUE_LABELS, format_value, to_decimal
 from .policy import Rule
 
 ERROR, WARNING = "error", "warning"
@@ -127,6 +127,17 @@ class Describer:
         return f"{expr} = {self.amount(terms[0][1], _side_value(terms, values))}"
 
 
+def _broken(check: Check, vals: dict, tol: Decimal, say: Describer) -> tuple[str, str] | None:
+    """A rule with every figure filled in: (left, right) as the message quotes them when it is broken."""
+    if check.op == "~":
+        a, b = vals[check.left[0][1]], vals[check.right[0][1]]
+        ok = (a == 0) == (b == 0)
+    else:
+        lv, rv = _side_value(check.left, vals), _side_value(check.right, vals)
+        ok = {"<=": lv <= rv + tol, ">=": lv + tol >= rv, "==": abs(lv - rv) <= tol}[check.op]
+    return None if ok else (say.side(check.left, vals), say.side(check.right, vals))
+
+
 def _broken_with_blanks(check: Check, vals: dict, tol: Decimal, say: Describer) -> tuple[str, str] | None:
     """A rule with a blank among its figures is broken all the same when the parts that are filled in already
     exceed a side known in full (no figure is negative): 05A.1 + 05B.1 + 05C.1 = 170 > 05.1 = 1, whatever
@@ -222,36 +233,25 @@ def check_form_rules(
     say = Describer(form)
     findings = []
     for rule, check, codes, tol in compiled or compile_rules(form):
-        if any(vals.get(c) is None for c in codes):
-            sides = _broken_with_blanks(check, vals, tol, say)
-            if sides is not None:
-                findings.append(
-                    make_finding(
-                        unit,
-                        unit_type,
-                        check.codes,
-                        rule.id,
-                        rule.kind,
-                        rule.severity,
-                        rule.message.format(left=sides[0], right=sides[1]),
-                        ACTIONS[rule.kind],
-                    )
-                )
-            continue
-        if check.op == "~":
-            a, b = vals[check.left[0][1]], vals[check.right[0][1]]
-            ok = (a == 0) == (b == 0)
-        else:
-            lv, rv = _side_value(check.left, vals), _side_value(check.right, vals)
-            ok = {"<=": lv <= rv + tol, ">=": lv + tol >= rv, "==": abs(lv - rv) <= tol}[check.op]
-        if ok:
-            continue
-        message = rule.message.format(left=say.side(check.left, vals), right=say.side(check.right, vals))
-        findings.append(
-            make_finding(
-                unit, unit_type, check.codes, rule.id, rule.kind, rule.severity, message, ACTIONS[rule.kind]
-            )
+        sides = (
+            _broken_with_blanks(check, vals, tol, say)
+            if any(vals.get(c) is None for c in codes)
+            else _broken(check, vals, tol, say)
         )
+        if sides is not None:
+            message = rule.message.format(left=sides[0], right=sides[1])
+            findings.append(
+                make_finding(
+                    unit,
+                    unit_type,
+                    check.codes,
+                    rule.id,
+                    rule.kind,
+                    rule.severity,
+                    message,
+                    ACTIONS[rule.kind],
+                )
+            )
     mph = form.policy.money_per_household
     if mph:
         num, den = vals.get(mph.numerator), vals.get(mph.denominator)
@@ -434,9 +434,6 @@ def check_unit_conflict(submissions: pd.DataFrame) -> list[dict]:
     ]
 
 
-VALUE_WORDS = {"missing": "未填", "unreadable": "无法识别", "not_found": "表中未找到"}
-
-
 def check_versions(submissions: pd.DataFrame, extracted: pd.DataFrame, form: Form) -> list[dict]:
     """A unit's superseded form that its 填报日期 did not order before the one in force (the same date, or a
     date that cannot be trusted: the file names chose, see versions.py) and whose figures differ from it:
@@ -454,7 +451,7 @@ def check_versions(submissions: pd.DataFrame, extracted: pd.DataFrame, form: For
         status, value, approx = fig or ("not_found", "", False)
         if status == "ok":
             return ("约" if approx else "") + say.amount(code, to_decimal(value))
-        return VALUE_WORDS.get(status, status)
+        return VALUE_LABELS.get(status, status)
 
     findings = []
     for _unit, group in forms.groupby("unit", sort=False):

@@ -120,10 +120,17 @@ class Registry:
         self.frame = frame.reset_index(drop=True)
         self.order = {name: i for i, name in enumerate(self.frame["name"])}
         self.types = dict(zip(self.frame["name"], self.frame["type"], strict=True))
-        self.keys: dict[str, str] = {}
+        self.keys: dict[str, str] = {}  # every name and alias, normalised → the unit's name
+        self.keys_of: dict[str, list[str]] = {}  # the unit's name → its name and aliases, normalised
         for name, aliases in zip(self.frame["name"], self.frame["aliases"], strict=True):
             for written in [name, *split_aliases(aliases)]:
                 self.keys[normalize(written)] = name
+                self.keys_of.setdefault(name, []).append(normalize(written))
+
+    def named_inside(self, name: str, written: str) -> bool:
+        """Whether a unit's name or one of its aliases (two characters or more) stands inside a text."""
+        key = normalize(written)
+        return any(k in key for k in self.keys_of.get(name, ()) if len(k) >= 2)
 
     @classmethod
     def load(cls, path: Path) -> Registry:
