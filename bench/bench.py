@@ -407,7 +407,18 @@ def main() -> None:
         )
     text = table(rows)
     print(text)
-    (ROOT / "bench" / "results.md").write_text(text + "\n", encoding="utf-8")
+    write_results(ROOT / "bench" / "results.md", text)
+
+
+def write_results(path: Path, text: str) -> None:
+    """The tables go between the page's bench markers; the method and the analysis around them stay."""
+    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+    page = path.read_text(encoding="utf-8") if path.is_file() else f"{begin}\n{end}\n"
+    if begin not in page or end not in page:
+        page = f"{page.rstrip()}\n\n{begin}\n{end}\n"
+    head, rest = page.split(begin, 1)
+    tail = rest.split(end, 1)[1]
+    path.write_text(f"{head}{begin}\n{text.strip()}\n{end}{tail}", encoding="utf-8")
 
 
 if __name__ == "__main__":

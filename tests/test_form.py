@@ -46,6 +46,15 @@ def test_every_blank_appears_once_in_the_layout(form):
     assert sorted(in_layout) == sorted(form.codes)
 
 
+def test_every_property_of_a_form_and_of_its_lines_answers(form):
+    """A property copied from Form onto Line (Line.year, Line.rules) raised AttributeError when asked."""
+    for obj in (form, *form.layout):
+        for name, attr in vars(type(obj)).items():
+            if isinstance(attr, property):
+                getattr(obj, name)
+    assert form.year == 2013 and form.layout[0].codes == ["01A.1", "01A.2"]
+
+
 def test_header_fields_and_rules_are_data(form):
     assert [h.label for h in form.header] == ["填报单位", "填报日期", "填报人", "联系电话"]
     checks = {r.check for r in form.rules}

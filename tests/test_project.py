@@ -1,4 +1,5 @@
-"""The README stays true: CI runs its test command; the code stays lint-clean."""
+"""The README stays true: CI runs its test command; the docs list what the catalog declares; the code stays
+lint-clean."""
 
 import re
 import subprocess
@@ -23,28 +24,57 @@ def test_readme_leads_with_two_commands_and_ci_runs_the_test_one():
     assert test_cmd.strip() in ci
 
 
-def test_readme_tables_of_what_is_read_and_made_are_the_catalog():
-    """The analyst's guide lists exactly what the catalog declares:
+def test_docs_tables_of_what_is_read_and_made_are_the_catalog():
+    """The analyst's reference of files (docs/reference-outputs.md) lists exactly what the catalog declares:
     a dataset added or renamed shows up there."""
-    text = (config.ROOT / "README.md").read_text(encoding="utf-8")
+    text = (config.ROOT / "docs" / "reference-outputs.md").read_text(encoding="utf-8")
     listed = re.search(r"<!-- catalog:begin -->\n(.*?)\n<!-- catalog:end -->", text, re.S)
-    assert listed, "README.md has no catalog tables"
+    assert listed, "docs/reference-outputs.md has no catalog tables"
     assert listed.group(1).strip() == catalog.markdown().strip(), (
-        "README 的表与 catalog.yaml 不符：运行 python -m wennuan_lib catalog"
+        "docs/reference-outputs.md 的表与 catalog.yaml 不符：运行 python -m wennuan_lib docs"
     )
     for ds in catalog.load().datasets.values():
         assert f"`{ds.path}" in listed.group(1), ds.name
 
 
+def test_errors_lists_only_exception_classes_that_exist():
+    """errors.EXPECTED names the program's own errors whose message is shown as is: each is a real class."""
+    import importlib
+    import pkgutil
+
+    import wennuan_lib
+    from wennuan_lib import errors
+
+    classes = {}
+    for info in pkgutil.iter_modules(wennuan_lib.__path__):
+        if info.name == "__main__":
+            continue
+        module = importlib.import_module(f"wennuan_lib.{info.name}")
+        for name, obj in vars(module).items():
+            if isinstance(obj, type) and issubclass(obj, BaseException) and obj.__module__ == module.__name__:
+                classes[name] = obj
+    assert set(errors.EXPECTED) <= set(classes), set(errors.EXPECTED) - set(classes)
+    said = errors.explain(classes["FontMissing"]("没有找到中文字体，请运行 bash setup.sh"))
+    assert said == "没有找到中文字体，请运行 bash setup.sh"
+
+
 def test_ruff_is_clean():
+    """Lint and layout, with ruff's cache kept out of the checkout (--no-cache)."""
+    cache = config.ROOT / ".ruff_cache"
+    had_cache = cache.exists()
     out = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", str(config.ROOT)], capture_output=True, text=True
+        [sys.executable, "-m", "ruff", "check", "--no-cache", str(config.ROOT)],
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stdout
     laid_out = subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--check", str(config.ROOT)], capture_output=True, text=True
+        [sys.executable, "-m", "ruff", "format", "--check", "--no-cache", str(config.ROOT)],
+        capture_output=True,
+        text=True,
     )
     assert laid_out.returncode == 0, laid_out.stdout
+    assert had_cache or not cache.exists()
 
 
 def test_notebooks_are_committed_without_outputs():

@@ -148,6 +148,26 @@ def cmd_catalog(args) -> int:
     return 0
 
 
+def cmd_rules(args) -> int:
+    from . import reference  # loads every year's form
+
+    print(reference.rules_markdown())
+    return 0
+
+
+def cmd_docs(args) -> int:
+    from . import reference
+
+    if args.check:
+        stale = reference.stale()
+        for page in stale:
+            print(f"{page} 与程序不符：请运行 python -m wennuan_lib docs 重新生成")
+        return 1 if stale else 0
+    changed = reference.write()
+    print("已重新生成：" + "、".join(changed) if changed else "文档中生成的部分都是最新的，没有改动")
+    return 0
+
+
 class _Formatter(argparse.HelpFormatter):
     def add_usage(self, usage, actions, groups, prefix=None):
         super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
@@ -223,6 +243,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_template)
     p = sub.add_parser("catalog", help="列出读取的文件和生成的每一个文件（数据目录）")
     p.set_defaults(func=cmd_catalog)
+    p = sub.add_parser("rules", help="列出全部审核规则及其写法（由 policy.yaml 生成）")
+    p.set_defaults(func=cmd_rules)
+    p = sub.add_parser("docs", help="重新生成文档中由程序生成的部分（审核规则、文件一览、outputs/README.md）")
+    p.add_argument(
+        "--check", action="store_true", help="只检查，不写入：列出与程序不符的页面，有则退出码为 1"
+    )
+    p.set_defaults(func=cmd_docs)
     return parser
 
 

@@ -27,7 +27,8 @@ EXPECTED = (
     "CatalogError",
     "PolicyError",
     "LockTimeout",
-    "TextFileError",
+    "InputFileError",
+    "FontMissing",
     "RegistryError",
 )
 

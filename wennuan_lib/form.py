@@ -59,15 +59,6 @@ class Line:
         return self.parts[0::2]
 
     @property
-    def year(self) -> int:
-        """The year whose form this is (its file name)."""
-        return int(self.form)
-
-    @property
-    def rules(self):
-        return self.policy.rules
-
-    @property
     def codes(self) -> list[str]:
         return self.parts[1::2]
 
