@@ -119,36 +119,41 @@ def rules_markdown() -> str:
     form = newest_form()
     say = _Say(form)
     policy = resolve(raw, lambda concept: concept)  # in the policy's own words: concepts = the item codes
-    kinds = {"hard": "强制性审核", "soft": "提示性审核"}
     out = [
         f"政策文件版本 {policy.version}；项目名称取自 {form.form} 年表式。",
         "",
+        "处理意见（反馈表中写给单位的）按审核的类别："
+        + "；".join(f"{label}“{rules.ACTIONS[kind]}”" for kind, label in rules.CHECK_TYPES.items())
+        + "；疑似按元填写的金额（Y01）“"
+        + rules.ACTIONS["yuan"]
+        + "”。",
+        "",
         "### 表内关系",
         "",
-        "| 规则 | 类别 | 检查 | 审核意见的写法 | 处理意见 |",
-        "|---|---|---|---|---|",
+        "| 规则 | 类别 | 检查 | 审核意见的写法 |",
+        "|---|---|---|---|",
     ]
     for r in policy.rules:
         out.append(
-            f"| {r.id} | {SEVERITY[r.severity]}（{kinds[r.kind]}） | {say.check(r.check)} | "
-            f"{_words(r.message)} | {rules.ACTIONS[r.kind]} |"
+            f"| {r.id} | {SEVERITY[r.severity]}（{rules.CHECK_TYPES[r.kind]}） | {say.check(r.check)} | "
+            f"{_words(r.message)} |"
         )
     out += ["", "### 合理性、疑似填错与历史审核", ""]
-    out += ["| 规则 | 类别 | 检查 | 审核意见的写法 | 处理意见 |", "|---|---|---|---|---|"]
+    out += ["| 规则 | 类别 | 检查 | 审核意见的写法 |", "|---|---|---|---|"]
     m = policy.money_per_household
     if m:
         what = (
             f"每户慰问款物 ＝ {say.item(m.numerator)} × {m.factor} ÷ {say.item(m.denominator)}（元），"
             f"应在 {m.low}–{m.high} 元之间"
         )
-        out.append(_row(m, what, _words(m.message, low=m.low, high=m.high), rules.ACTIONS["soft"]))
+        out.append(_row(m, what, _words(m.message, low=m.low, high=m.high)))
     y = policy.yuan_slip
     if y:
         parts = [
             f"{say.item(c.item)}（{say.per(c.per) if c.per else say.share_of(c.share_of)}）" for c in y.checks
         ]
         what = f"金额疑似按元填写：比按其他数字推算的大 {y.ratio} 倍以上。检查的项目：" + "；".join(parts)
-        out.append(_row(y, what, _words(y.message), rules.ACTIONS["yuan"]))
+        out.append(_row(y, what, _words(y.message)))
     p = policy.peers
     if p:
         ratios = "；".join(f"{r.label}（{say.item(r.num)} ÷ {say.item(r.den)}）" for r in p.ratios)
@@ -156,7 +161,7 @@ def rules_markdown() -> str:
             f"比例与其他单位相比明显异常：是各单位中位数的 {p.factor:g} 倍以上或 1/{p.factor:g} 以下"
             f"（至少 {p.min_units} 个单位填了才比）。比较的比例：{ratios}"
         )
-        out.append(_row(p, what, _words(p.message), rules.ACTIONS["soft"]))
+        out.append(_row(p, what, _words(p.message)))
     g = policy.magnitude
     if g:
         items = "全部项目" if g.items is None else "、".join(say.item(c) for c in g.items)
@@ -164,7 +169,7 @@ def rules_markdown() -> str:
             f"比其他单位中最大的还大 {g.factor:g} 倍以上，或比最小的还小 {g.factor:g} 倍以上"
             f"（不计未填和0，至少 {g.min_units} 个其他单位）。检查的项目：{items}"
         )
-        out.append(_row(g, what, _words(g.message), rules.ACTIONS["soft"]))
+        out.append(_row(g, what, _words(g.message)))
     h = policy.history
     if h:
         what = (
@@ -172,7 +177,7 @@ def rules_markdown() -> str:
             f"（变化小于 {h.floor:g}、金额小于 {h.money_floor:g} 万元的不提示）；"
             f"两年相差 {h.far:g} 倍以上时不写百分比：“{_words(h.far_message)}”"
         )
-        out.append(_row(h, what, _words(h.message), rules.ACTIONS["history"], "历史审核"))
+        out.append(_row(h, what, _words(h.message), rules.CHECK_TYPES["history"]))
     out += ["", "### 逐格检查和整份统计表的检查", ""]
     out += ["| 规则 | 类别 | 检查 | 处理意见 |", "|---|---|---|---|"]
     for rule_id, (what, severity) in sorted(BUILTIN.items()):
@@ -184,8 +189,8 @@ def rules_markdown() -> str:
     return "\n".join(out)
 
 
-def _row(entry, what: str, words: str, action: str, kind: str = "提示性审核") -> str:
-    return f"| {entry.id} | {SEVERITY[entry.severity]}（{kind}） | {what} | {words} | {action} |"
+def _row(entry, what: str, words: str, kind: str = rules.CHECK_TYPES["soft"]) -> str:
+    return f"| {entry.id} | {SEVERITY[entry.severity]}（{kind}） | {what} | {words} |"
 
 
 def _year_changes() -> list[str]:
@@ -272,15 +277,18 @@ def _short(d: catalog.Dataset) -> str:
 
 def flow_mermaid() -> str:
     """The data flow of docs/maintainer.md, from the catalog: raw inputs → steps → datasets → later steps
-    (a Mermaid flowchart; last year's and every year's reads dotted)."""
+    (a Mermaid flowchart; last year's and every year's reads dotted). The raw files every step reads (the
+    registry, the year's settings) are named once in a note instead of drawn to each step."""
     cat = catalog.load()
+    everywhere = [n for n in cat.raw if all(n in s.reads for s in cat.steps if s.scope == catalog.YEAR)]
 
     def node(name: str) -> str:
         return "d_" + re.sub(r"\W", "_", name, flags=re.A)
 
-    lines = ["```mermaid", "flowchart LR", '  subgraph inputs["inputs/ (read-only)"]']
-    lines += [f'    {node("raw_" + n)}[/"{r.path}"/]' for n, r in cat.raw.items()]
-    lines.append("  end")
+    lines = ["```mermaid", "flowchart TB", '  subgraph inputs["inputs/ (read-only)"]']
+    lines += [f'    {node("raw_" + n)}[/"{r.path}"/]' for n, r in cat.raw.items() if n not in everywhere]
+    shared = " · ".join(cat.raw[n].path for n in everywhere)
+    lines += [f'    {node("raw_shared")}[/"{shared}<br/>(read by every step)"/]', "  end"]
     layers: dict[str, list] = {}
     for d in cat.datasets.values():
         if d.producer in {s.name for s in cat.steps}:
@@ -295,7 +303,7 @@ def flow_mermaid() -> str:
         for read in s.reads:
             how, _, name = read.rpartition(":")
             source = node("raw_" + name) if name in cat.raw and how != "previous" else node(name)
-            if how == "run_date" or (name not in made and name not in cat.raw):
+            if how == "run_date" or name in everywhere or (name not in made and name not in cat.raw):
                 continue
             arrow = {"previous": "-. last year .->", "years": "-. every year .->"}.get(how, "-->")
             lines.append(f"  {source} {arrow} {node('step_' + s.name)}")
