@@ -17,7 +17,7 @@ from . import catalog, config, rules
 from .form import Form, load_form
 from .policy import raw_policy, resolve
 
-FORMS_DIR = config.PACKAGE_DIR / "forms"
+FORMS_DIR = config.FORMS_DIR
 RULES_PAGE = "docs/reference-rules.md"
 OUTPUTS_PAGE = "docs/reference-outputs.md"
 OUTPUTS_README = "outputs/README.md"
