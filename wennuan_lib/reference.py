@@ -52,6 +52,9 @@ BUILTIN = {
     ),
 }
 
+# The plausibility entries of policy.yaml this page words; any other is listed with its settings as written
+KNOWN_PLAUSIBILITY = ("money_per_household", "yuan_slip", "peers", "magnitude", "history")
+
 # What the placeholders of a message stand for, as the page shows them
 PLACEHOLDERS = {
     "left": "左边的项目和数字",
@@ -178,6 +181,15 @@ def rules_markdown() -> str:
             f"两年相差 {h.far:g} 倍以上时不写百分比：“{_words(h.far_message)}”"
         )
         out.append(_row(h, what, _words(h.message), rules.CHECK_TYPES["history"]))
+    for key, entry in raw.get("plausibility", {}).items():  # a check this page does not word yet: as written
+        if key not in KNOWN_PLAUSIBILITY and isinstance(entry, dict) and "id" in entry:
+            settings = "，".join(
+                f"{k} = {v}"
+                for k, v in entry.items()
+                if k not in ("id", "severity", "message", "far_message")
+            )
+            words = _words(str(entry.get("message", "")))
+            out.append(f"| {entry['id']} | {SEVERITY[entry['severity']]} | `{key}`：{settings} | {words} |")
     out += ["", "### 逐格检查和整份统计表的检查", ""]
     out += ["| 规则 | 类别 | 检查 | 处理意见 |", "|---|---|---|---|"]
     for rule_id, (what, severity) in sorted(BUILTIN.items()):
