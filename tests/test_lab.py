@@ -70,6 +70,8 @@ def opened(browser, path: Path):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    # the saved HTML needs nothing from the internet (nbconvert's page names a CDN for MathJax: not asked)
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
     page.goto(path.as_uri())
     page.wait_for_selector("div.dtsp-searchPane", timeout=30000)
     assert not errors, errors
