@@ -403,6 +403,7 @@ def test_make_lab_opens_at_the_project_root_in_chinese(lab, browser):
     item = page.locator(".jp-DirListing-item").filter(has_text=workbook)
     item.dblclick()
     page.wait_for_selector(f".lm-TabBar-tab:has-text('{workbook}')", timeout=30000)
-    page.get_by_text("审核意见", exact=True).first.wait_for(timeout=30000)  # the first sheet's tab
+    sheet = page.get_by_text("审核意见", exact=True).filter(visible=True)  # the first sheet's tab
+    sheet.first.wait_for(timeout=30000)
     assert page.get_by_text("not UTF-8").count() == 0 and page.locator(".jp-Dialog").count() == 0
     page.close()
