@@ -15,10 +15,14 @@ all: setup
 test: setup
 	$(PY) -m pytest
 
+# JupyterLab at the project's folder: notebooks/, inputs/ and outputs/ in its file browser, in Chinese; its
+# terminals open there with the venv active, so the commands the notebooks print work as typed (setup.sh). The
+# notebooks a run executes are trusted by the run itself (wennuan_lib/lab.py).
 lab: setup
-	# the executed notebooks were made by this program: trust them, so that their tables are interactive
-	-.venv/bin/jupyter trust $(wildcard outputs/*/notebooks/*.ipynb) >/dev/null 2>&1
-	.venv/bin/jupyter lab notebooks/
+	@echo "【JupyterLab】项目文件夹：notebooks/ 各步笔记本（在这里运行、登记豁免或更正），inputs/ 原始材料与登记表，"
+	@echo "  outputs/<年度>/ 结果（其中 notebooks/ 是运行时执行过的笔记本）。在 JupyterLab 的终端中可直接运行："
+	@echo "  python -m wennuan_lib run --year 2013"
+	.venv/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)"
 
 bench: setup
 	$(PY) bench/bench.py

@@ -7,8 +7,8 @@ cd "$(dirname "$0")"
 # Debian packages the project needs: CJK fonts (Noto; AR PL UKai for 楷体) for charts and PDF,
 # Pango and HarfBuzz subsetting for WeasyPrint (fast PDF), LibreOffice (writer only) to read legacy .doc,
 # libarchive (a 0.9 MB library, no program) for the rar and 7z archives units send; fontconfig (fc-cache) to
-# register the 仿宋 font below.
-APT_PACKAGES="fontconfig fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 libreoffice-writer-nogui libarchive13"
+# register the 仿宋 font below; chromium (headless) for the test that reviews the notebooks in a browser.
+APT_PACKAGES="chromium fontconfig fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 libreoffice-writer-nogui libarchive13"
 
 missing=""
 for p in $APT_PACKAGES; do
@@ -89,4 +89,26 @@ echo "【安装】安装 Python 依赖（首次约需数分钟）"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
 # The project's own Jupyter kernel, pinned to this venv's interpreter.
 .venv/bin/python -m ipykernel install --sys-prefix --name wennuan --display-name "Python (wennuan)" >/dev/null
+# JupyterLab's defaults for this venv (JupyterLab's documented overrides.json in its application directory): the
+# interface in Chinese (the language pack is a dependency), and no prompt to fetch Jupyter news from the internet.
+# A user's own choice in Lab's settings still wins.
+mkdir -p .venv/share/jupyter/lab/settings
+cat > .venv/share/jupyter/lab/settings/overrides.json <<'JSON'
+{
+  "@jupyterlab/translation-extension:plugin": {"locale": "zh_CN"},
+  "@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}
+}
+JSON
+# JupyterLab's terminals (of a Lab started from this venv) open with the venv active, so that the commands the
+# notebooks and the run print (python -m wennuan_lib …) run this project's Python, whatever the user's shell
+# profile puts first on PATH: bash reads the user's ~/.bashrc, then the venv's activate script.
+mkdir -p .venv/share/wennuan .venv/etc/jupyter
+cat > .venv/share/wennuan/terminal.bashrc <<RC
+# wennuan (setup.sh): a JupyterLab terminal, with this project's Python first on PATH
+[ -f ~/.bashrc ] && . ~/.bashrc
+. "$PWD/.venv/bin/activate"
+RC
+cat > .venv/etc/jupyter/jupyter_server_config.json <<JSON
+{"ServerApp": {"terminado_settings": {"shell_command": ["bash", "--init-file", "$PWD/.venv/share/wennuan/terminal.bashrc", "-i"]}}}
+JSON
 echo "【完成】环境已就绪：.venv/"

@@ -2,6 +2,7 @@
 default inputs and outputs (and the cache's signing secret) point into a temporary folder, so that nbval —
 which runs the committed notebooks with their default parameters — and any default path land there too."""
 
+import base64
 import os
 import shutil
 import subprocess
@@ -40,6 +41,8 @@ shutil.copytree(ROOT / "inputs", SESSION / "default" / "inputs")
 os.environ["WENNUAN_INPUTS"] = str(SESSION / "default" / "inputs")
 os.environ["WENNUAN_OUTPUTS"] = str(SESSION / "default" / "outputs")
 os.environ["WENNUAN_SECRET_FILE"] = str(SESSION / "secret.key")
+# runs sign the notebooks they execute (wennuan_lib/lab.py): in the tests' own trust database, not the user's
+os.environ["JUPYTER_DATA_DIR"] = str(SESSION / "jupyter")
 
 import hashlib  # noqa: E402
 import pickle  # noqa: E402
@@ -299,7 +302,12 @@ def one_secret_for_all_workers(tmp_path_factory, worker_id):
     with FileLock(str(path) + ".lock"):
         if not path.is_file():
             path.write_bytes(os.urandom(32))
+        notary = path.parent / "jupyter" / "notebook_secret"  # made here: two workers would each make one
+        if not notary.is_file():
+            notary.parent.mkdir(exist_ok=True)
+            notary.write_bytes(base64.encodebytes(os.urandom(1024)))
     os.environ["WENNUAN_SECRET_FILE"] = str(path)
+    os.environ["JUPYTER_DATA_DIR"] = str(notary.parent)  # one trust database for every worker, as one secret
     artifacts.forget_secret()
 
 

@@ -8,8 +8,11 @@ existing bytes are never rewritten (the new file is the old bytes plus the new l
 read back before it is kept).
 A missing or empty file is made with its header (UTF-8 with BOM, comma, CRLF: what Excel opens right).
 
-In JupyterLab the analyst fills in a small form (`Recorder`, ipywidgets 8: no extension needed); the notebook
-saved as HTML has no widgets, so `paste_table` prints each open finding's ready-to-paste lines as well.
+In JupyterLab the analyst fills in a small form (`Recorder`, ipywidgets 8: no extension needed). The form
+lives only where it can work, in notebooks/02_clean.ipynb opened and run in Lab: a notebook executed by `run`
+(kept in the run's folder, opened later without its kernel) says where the form is instead of showing a dead
+widget; the notebook saved as HTML has no widgets either, so `paste_table` prints each open finding's
+ready-to-paste lines.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 
 import ipywidgets as widgets
 import pandas as pd
-from IPython.display import HTML, display
+from IPython.display import HTML
 
 from . import store, textfiles, views
 from .corrections import CORRECTION_COLUMNS, WAIVER_COLUMNS
@@ -211,9 +214,10 @@ def paste_table(issues: pd.DataFrame, form=None) -> HTML:
 
 
 class Recorder:
-    """A small form under the findings: pick a unit and one of its open findings, choose 豁免 or 更正, write
-    the reason (and the right figure), press 写入登记表. The line lands in the year's CSV; a re-run applies
-    it."""
+    """A small form under the findings: pick a unit (its open findings are listed) and one of them, choose
+    豁免 or 更正, write the reason (and the right figure), press 写入登记表. The line lands in the year's CSV;
+    a re-run applies it. A waiver is by unit and rule (waivers.csv has no item): when the rule found more than
+    the finding picked, the form says which findings the line waives."""
 
     def __init__(self, issues: pd.DataFrame, form, waivers: Path, corrections: Path, year):
         self.form, self.year = form, year
@@ -221,17 +225,19 @@ class Recorder:
         self.findings = views.sort_findings(
             issues[is_open(issues) & (issues["rule"] != AUDIT_ID)]
         ).reset_index(drop=True)
+        self.written: set[int] = set()  # findings a line was written for in this session (applied next run)
         wide = widgets.Layout(width="95%")
         label = {"description_width": "6em"}
         units = list(dict.fromkeys(self.findings["unit"]))
         self.unit = widgets.Dropdown(
             options=units, description="单位", style=label, layout=widgets.Layout(width="60%")
         )
+        self.listing = widgets.HTML()
         self.finding = widgets.Dropdown(options=[], description="审核意见", style=label, layout=wide)
         self.kind = widgets.ToggleButtons(
             options=[("豁免（认可这条意见）", WAIVER), ("更正（单位确认了正确数字）", CORRECTION)],
             description="决定",
-            style=label,
+            style={**label, "button_width": "15em"},  # the whole label, not "豁免（认可这条意…"
         )
         self.item = widgets.Dropdown(
             options=[], description="更正项目", style=label, layout=widgets.Layout(width="60%")
@@ -245,15 +251,15 @@ class Recorder:
         )
         self.preview = widgets.HTML()
         self.button = widgets.Button(description="写入登记表", button_style="primary", icon="check")
-        self.output = widgets.Output()
         self.result = widgets.HTML()
         self.unit.observe(lambda _: self._unit_changed(), "value")
         for w in (self.finding, self.kind, self.item, self.value, self.reason):
-            w.observe(lambda _: self._refresh(), "value")
+            w.observe(lambda _: self._changed(), "value")
         self.button.on_click(lambda _: self.submit())
         self.box = widgets.VBox(
             [
                 self.unit,
+                self.listing,
                 self.finding,
                 self.kind,
                 self.item,
@@ -266,28 +272,53 @@ class Recorder:
         )
         self._unit_changed()
 
-    def _ipython_display_(self):
-        display(self.box)
+    def _repr_mimebundle_(self, **kwargs):
+        """The form; where no kernel runs it (the notebook reopened later), Lab shows the text instead."""
+        bundle = self.box._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = FORM_GONE
+        return bundle
+
+    def _label(self, k: int, r: dict) -> str:
+        item = f" · {r['item']}" if r["item"] else ""
+        done = "（已写入登记表，重新运行后生效）" if k in self.written else ""
+        severity = views.SEVERITY_LABELS.get(r["severity"], r["severity"])
+        return f"{done}{severity} · {r['rule']}{item} · {r['message'][:60]}"
 
     def _unit_changed(self) -> None:
         mine = self.findings[self.findings["unit"] == self.unit.value]
-        self.finding.options = [
-            (
-                f"{views.SEVERITY_LABELS.get(r['severity'], r['severity'])} · {r['rule']} · "
-                f"{r['message'][:60]}",
-                k,
-            )
-            for k, r in zip(mine.index, mine.to_dict("records"), strict=True)
-        ]
-        self._refresh()
+        options = [(self._label(k, r), k) for k, r in zip(mine.index, mine.to_dict("records"), strict=True)]
+        self.finding.options = options
+        # ipywidgets leaves a dropdown without a value when its options change from none: pick the first
+        self.finding.value = options[0][1] if options else None
+        counts = mine["severity"].map(views.SEVERITY_LABELS).value_counts()
+        shown = "".join(
+            f"<li>{escape(views.SEVERITY_LABELS.get(r['severity'], r['severity']))} · {escape(r['rule'])}"
+            f"{' · ' + escape(views.item_name(self.form, r['item'])) if r['item'] else ''}："
+            f"{escape(r['message'])}</li>"
+            for r in mine.head(LISTED).to_dict("records")
+        )
+        more = f"<li>……另有 {len(mine) - LISTED} 条，见上面的审核意见清单</li>" if len(mine) > LISTED else ""
+        self.listing.value = (
+            f"<div style='margin-left:6.5em'>{escape(str(self.unit.value))} 未解决的审核意见 {len(mine)} 条"
+            f"（{'，'.join(f'{k} {v} 条' for k, v in counts.items())}）：<ol>{shown}{more}</ol></div>"
+            if len(mine)
+            else ""
+        )
+        self._changed()
 
     def _current(self) -> dict | None:
         return None if self.finding.value is None else self.findings.loc[self.finding.value].to_dict()
 
+    def _changed(self) -> None:
+        """Any field changed: a failure shown under the button is about the fields as they were."""
+        if "未写入" in self.result.value:
+            self.result.value = ""
+        self._refresh()
+
     def _refresh(self) -> None:
         finding = self._current()
         if finding is None:
-            self.preview.value = "<i>没有未解决的审核意见。</i>"
+            self.preview.value = "<i>这个单位没有未解决的审核意见。</i>"
             return
         items = [i for i in str(finding["items"]).split("|") if i in self.form.codes]
         if list(self.item.options) != [(views.item_name(self.form, i), i) for i in items]:
@@ -299,9 +330,37 @@ class Recorder:
             text = _row_text([row[c] for c in COLUMNS[self.kind.value]], ",")
             self.preview.value = (
                 f"将写入 <code>{escape(str(self.paths[self.kind.value]))}</code>：<code>{escape(text)}</code>"
+                + self._scope(finding)
             )
         except DecisionError as exc:
-            self.preview.value = f"<span style='color:#b91c1c'>{escape(str(exc))}</span>"
+            # nothing written yet is not a mistake: what is still to fill in is said in grey, not in red, and
+            # not at all beside the message of a line just written (the fields were emptied for the next one)
+            pending = not self.reason.value.strip() or (correcting and not self.value.value.strip())
+            just_written = "已写入" in self.result.value
+            colour = "#555" if pending else "#b91c1c"
+            said = f"<span style='color:{colour}'>{escape(str(exc))}</span>"
+            self.preview.value = ("" if pending and just_written else said) + self._scope(finding)
+
+    def _scope(self, finding: dict) -> str:
+        """What a waiver line covers when it is more than the finding picked: every open finding of the unit
+        under that rule."""
+        if self.kind.value != WAIVER:
+            return ""
+        same = self.findings[
+            (self.findings["unit"] == finding["unit"]) & (self.findings["rule"] == finding["rule"])
+        ]
+        if len(same) < 2:
+            return ""
+        listed = "".join(
+            f"<li>{escape(views.item_name(self.form, r['item']))}：{escape(r['message'])}</li>"
+            for r in same.head(LISTED).to_dict("records")
+        )
+        return (
+            f"<div style='color:#92400e'><b>注意：</b>豁免登记表按“单位＋规则”登记，不分项目：这一行会豁免"
+            f"{escape(finding['unit'])} 规则 {escape(finding['rule'])} 的全部 {len(same)} 条意见，"
+            f"不只是选中的这一条：<ul>{listed}</ul>"
+            "只想处理其中一条的，请改用“更正”（单位确认了正确数字），或请单位改正后重新报送。</div>"
+        )
 
     def _row(self, finding: dict) -> dict:
         if self.kind.value == WAIVER:
@@ -325,11 +384,44 @@ class Recorder:
             + escape(recorded.message(self.year)).replace("\n", "<br>")
             + "</span>"
         )
+        covered = (
+            self.findings.index[
+                (self.findings["unit"] == finding["unit"]) & (self.findings["rule"] == finding["rule"])
+            ]
+            if self.kind.value == WAIVER
+            else [self.finding.value]
+        )
+        self.written.update(covered)
         self.reason.value = ""
         self.value.value = ""
+        picked = self.finding.value
+        self._unit_changed()  # the written findings are marked in the list
+        self.finding.value = picked
         return recorded
 
 
-def recorder(ctx, issues: pd.DataFrame) -> Recorder:
-    """The form for the step's year: its waivers.csv and corrections.csv."""
+FORM_GONE = "（登记决定的表单：在 JupyterLab 中打开 notebooks/02_clean.ipynb，运行全部单元格后出现在这里。）"
+BY_RUN = (
+    "<div class='wn-note' style='border-left:4px solid #60a5fa;padding:4px 10px'>"
+    "这是运行 <code>{command}</code> 时执行的笔记本（运行记录），这里没有登记决定的表单。"
+    "要在 JupyterLab 中直接登记豁免或更正：在左侧文件栏打开项目文件夹下的 "
+    "<code>notebooks/02_clean.ipynb</code>（不是 <code>outputs/</code> 下的这一份），"
+    "运行全部单元格，表单就在这一节。也可以复制下表中现成的登记行，用 Excel 或记事本粘贴到 "
+    "<code>{waivers}</code> 或 <code>{corrections}</code>。"
+    "</div>"
+)
+LISTED = 10
+
+
+def recorder(ctx, issues: pd.DataFrame, by_run: bool = False) -> Recorder | HTML:
+    """The form for the step's year: its waivers.csv and corrections.csv. In a notebook executed by `run`
+    (`by_run`: the run gave it its folder), where no one will ever work the form, a note says where it is."""
+    if by_run:
+        return HTML(
+            BY_RUN.format(
+                command=escape(f"python -m wennuan_lib run --year {ctx.year}"),
+                waivers=escape(str(ctx.raw("waivers"))),
+                corrections=escape(str(ctx.raw("corrections"))),
+            )
+        )
     return Recorder(issues, ctx.form, ctx.raw("waivers"), ctx.raw("corrections"), ctx.year)

@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import catalog, config
+from . import catalog, config, lab
 from .errors import from_text
 from .progress import ENV
 
@@ -154,6 +154,8 @@ class Kernel:
             )
         except pm.PapermillExecutionError as exc:
             raise StepFailed(_failure(step, exc.ename, exc.evalue, executed)) from None
+        finally:
+            lab.trust(executed)  # opened in JupyterLab, the notebook the run wrote is trusted (lab.py)
         return executed
 
 

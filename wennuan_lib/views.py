@@ -125,10 +125,26 @@ def badge(text: str, kind: str, key: int | None = None) -> str:
     return f"<span class='wn-b wn-{kind}'{order}>{escape(text)}</span>"
 
 
-# A column of marks sorts by their keys (必须修改 before 请核实 before 已豁免), not by the words.
-SORT_BY_KEY = itables.JavascriptFunction(
-    "function (data, type) { if (type === 'sort' || type === 'type') { var m = /data-k='(\\d+)'/.exec(data);"
-    " return m ? Number(m[1]) : data; } return data; }"
+# Every cell is HTML (text escaped here, marks and hover text added). DataTables and its filter panes would
+# each take the text out of it their own way: the panes strip the tags, the search strips them only in columns
+# it takes for HTML, and a column whose sort key is a number is taken for numbers, so that the text a pane
+# offers and the text a row is searched by differ and a filter matches nothing. So one function gives every
+# column of every table what each use needs: the HTML to display; the text as shown (tags taken out,
+# entities read) to search and filter by; a mark's key (data-k) before that text to sort by (必须修改 before
+# 请核实 before 已豁免), its own text otherwise.
+CELL = itables.JavascriptFunction(
+    r"""function (data, type) {
+  if (type === 'display' || data === null || data === undefined) { return data; }
+  var html = String(data);
+  var text = html.replace(/<[^>]*>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&#39;/g, "'").replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ').trim();
+  if (type === 'sort' || type === 'type') {
+    var key = /data-k='(\d+)'/.exec(html);
+    if (key) { return ('00000' + key[1]).slice(-6) + ' ' + text; }
+  }
+  return text;
+}"""
 )
 
 
@@ -210,13 +226,7 @@ def table(
             if group
         ],
     }
-    keyed = [
-        k
-        for k, c in enumerate(columns)
-        if c in html and body.iloc[:, k].str.contains("data-k=", regex=False).any()
-    ]
-    if keyed:
-        options["columnDefs"].append({"targets": keyed, "render": SORT_BY_KEY})
+    options["columnDefs"].append({"targets": "_all", "render": CELL})
     if grid or fixed:
         options.update(scrollX=True, fixedColumns={"left": max(fixed, 1)})
     if panes:
@@ -865,6 +875,7 @@ def status_table(
         frame,
         "status",
         html=("单位", "统计表", "是否按时", "书面总结"),
+        panes=("类型", "统计表", "书面总结"),
         page=50,
         mid=("单位", "反馈表"),
         nowrap=("类型", "统计表", "填报日期", "是否按时", "书面总结"),
