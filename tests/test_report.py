@@ -38,15 +38,20 @@ def test_totals_add_up_the_values_in_force_and_subtotals_add_up_to_totals(sample
     totals = paths.load("totals").set_index("item")
     values = frames["values"]
     counted = values[values["registered"]]
+    units = {u: dict(zip(g["item"], g["value"], strict=True)) for u, g in counted.groupby("unit")}
+    needs = {**aggregate.wholes(form), **aggregate.pairs(form)}  # a 其中 / one of a pair: with its other
     for code in form.codes:
-        mine = [Decimal(v) for v in counted.loc[counted["item"] == code, "value"] if v]
+        counts = [f for f in units.values() if f.get(code) and (code not in needs or f[needs[code]])]
+        mine = [Decimal(f[code]) for f in counts]
         assert Decimal(totals.loc[code, "value"]) == sum(mine, Decimal(0)), code
         parts = [Decimal(totals.loc[code, t]) for t in ("市、区", "局(公司)", "直属") if totals.loc[code, t]]
         assert sum(parts, Decimal(0)) == Decimal(totals.loc[code, "value"]), code
         n = (counted["item"] == code).sum()
         assert int(totals.loc[code, "units_reported"]) + int(totals.loc[code, "units_missing"]) == n
-    share = Decimal(totals.loc["05A.1", "value"]) / Decimal(totals.loc["05.1", "value"]) * 100
+    both = [f for f in units.values() if f.get("05A.1") and f.get("05.1")]  # a share: units with both parts
+    share = sum(Decimal(f["05A.1"]) for f in both) / sum(Decimal(f["05.1"]) for f in both) * 100
     assert Decimal(totals.loc["share_05A.1", "value"]) == share.quantize(Decimal("0.1"))
+    assert int(totals.loc["share_05A.1", "units_reported"]) == len(both)
 
 
 def test_every_figure_in_the_prose_matches_totals_csv(sample_run, form):
@@ -61,10 +66,12 @@ def test_every_figure_in_the_prose_matches_totals_csv(sample_run, form):
             if block.source != "generated":
                 continue
             for key, shown in narrative.tokens(block.text):
-                base = key.removesuffix("#change")
+                base, _, part = key.partition("#")
                 row = rows[base]
-                if key.endswith("#change"):
+                if part == "change":
                     assert shown == f"{abs(Decimal(row['change_pct'])):.1f}%", key
+                elif part:
+                    assert shown == str(row["units_reported" if part == "units" else "units_comparable"]), key
                 else:
                     assert shown == narrative.number_text(Decimal(row["value"]), row["measure"], style), key
                 seen += 1
@@ -80,8 +87,21 @@ def test_year_on_year_change_against_the_previous_year(sample_years):
     results, _, _ = sample_years
     t12 = results[2012][1].load("totals").set_index("item")
     t13 = results[2013][1].load("totals").set_index("item")
-    now, before = Decimal(t13.loc["05.1", "value"]), Decimal(t12.loc["05.1", "value"])
+    v12, v13 = (Frames(results[y][1])["values"] for y in (2012, 2013))
+    filled = {
+        y: {
+            u: Decimal(x)
+            for u, i, x in zip(v["unit"], v["item"], v["value"], strict=True)
+            if i == "05.1"
+            if x
+        }
+        for y, v in ((2012, v12[v12["registered"]]), (2013, v13[v13["registered"]]))
+    }
+    both = set(filled[2012]) & set(filled[2013])  # 可比口径: the units that filled 05.1 in both years
+    now, before = (sum((filled[y][u] for u in both), Decimal(0)) for y in (2013, 2012))
     assert Decimal(t13.loc["05.1", "change_pct"]) == ((now - before) / before * 100).quantize(Decimal("0.1"))
+    assert int(t13.loc["05.1", "units_comparable"]) == len(both)
+    assert Decimal(t12.loc["05.1", "value"]) == Decimal(t13.loc["05.1", "previous"])
     prose = " ".join(
         b.text for s in Frames(results[2013][1])["report"]["report"].narrative.sections for b in s.blocks
     )

@@ -45,7 +45,7 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
     issues = pd.concat([findings, extra], ignore_index=True)[columns] if len(extra) else findings[columns]
 
     totals = aggregate.build_totals(
-        values, form, registry.names, set(summaries["unit"]), ctx.previous("totals"), sums
+        values, form, registry.names, set(summaries["unit"]), ctx.previous("totals"), sums, previous
     )
     frames = {
         "values": values,

@@ -135,6 +135,18 @@ class NumberStyle:
 
 
 @dataclass(frozen=True)
+class BasisSpec:
+    """How a figure's basis is stated (aggregate.py): a total whose approximate entries exceed `approx_share`
+    of it is written 约 … (… 以上 when they are all lower bounds); at most `listed` units are named where
+    units are left out; `same_concept`: items whose wording changed between the forms but which measure the
+    same thing (compared across years; any other reworded item is 口径不同，不作比较)."""
+
+    approx_share: float = 0.05
+    listed: int = 3
+    same_concept: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ReportSpec:
     derived: tuple[Derived, ...]
     rankings: tuple[str, ...]
@@ -143,6 +155,7 @@ class ReportSpec:
     themes: tuple[Theme, ...]
     units: str
     numbers: NumberStyle = NumberStyle()
+    basis: BasisSpec = BasisSpec()
 
 
 @dataclass(frozen=True)
@@ -352,6 +365,12 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
         )
         nums = rep.get("numbers") or {}
         numbers = NumberStyle(int(nums.get("wan_from", 0)), int(nums.get("wan_places", 2)))
+        bs = rep.get("basis") or {}
+        basis = BasisSpec(
+            float(bs.get("approx_share", 0.05)),
+            int(bs.get("listed", 3)),
+            tuple(c for c in (code_of(str(x)) for x in bs.get("same_concept") or []) if c),
+        )
         report = ReportSpec(
             tuple(derived),
             rankings,
@@ -360,6 +379,7 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
             themes,
             str(rep["units"]),
             numbers,
+            basis,
         )
         ch = raw["charts"]
         charts = ChartSpec(

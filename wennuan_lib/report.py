@@ -14,7 +14,7 @@ import datetime as dt
 import pandas as pd
 
 from . import appendix, charts, detail_workbook, draft, narrative, pipeline, render, store, template
-from .form import Form, load_form
+from .form import Form, load_form, translate
 from .parallel import in_background
 from .parse import to_decimal
 from .steps import StepContext
@@ -67,11 +67,30 @@ def tips(
         ]
         if notes:
             out[key] += "\n" + "\n".join(notes)
-        if row.get("change_pct"):
-            before = narrative.number_text(to_decimal(row["previous"]), row["measure"])
-            out[f"{key}#change"] = (
-                f"与上年相比：上年{before}，本年{figures.full(key)}（（本年 − 上年）÷ 上年 × 100%）"
-            )
+        out.update(basis_tips(row))
+    return out
+
+
+def basis_tips(row: dict) -> dict[str, str]:
+    """The hovers of a figure's basis: its 同比 (on the comparable units), how many units it covers and how
+    many both years share."""
+    key, m, out = row["item"], row["measure"], {}
+    if row.get("change_pct") and row.get("units_comparable"):
+        now, then = (
+            narrative.number_text(to_decimal(row[c]), m) for c in ("value_comparable", "previous_comparable")
+        )
+        out[f"{key}#change"] = (
+            f"与上年相比（可比口径：两年均填报的{row['units_comparable']}个单位）：上年{then}，本年{now}"
+            "（（本年 − 上年）÷ 上年 × 100%）"
+        )
+    if row.get("basis"):
+        out[f"{key}#units"] = f"计入{row['units_reported']}个单位：{row['basis']}"
+    if row.get("units_comparable"):
+        out[f"{key}#comparable"] = (
+            f"本年{row['units_reported']}个单位填报、上年{row['units_previous']}个，两年均填报的"
+            f"{row['units_comparable']}个单位计入同比；"
+            f"上年全市合计{narrative.number_text(to_decimal(row['previous']), m)}"
+        )
     return out
 
 
@@ -81,6 +100,15 @@ def history(ctx: StepContext) -> dict[int, dict]:
         year: {r["item"]: to_decimal(r["value"]) for r in frame.to_dict("records") if r["kind"] == "item"}
         for year, frame in ctx.earlier_years("totals").items()
     }
+
+
+def last_years_issues(ctx: StepContext) -> pd.DataFrame | None:
+    """Last year's findings keyed by this year's codes (for the robustness of 同比)."""
+    issues = ctx.other_year(ctx.year - 1, "issues")
+    if issues is None:
+        return None
+    then = load_form(ctx.workspace.year_config(ctx.year - 1)["form"])
+    return translate(issues, then, ctx.form)
 
 
 def last_years_suspects(ctx: StepContext) -> list[draft.Suspect]:
@@ -127,6 +155,12 @@ def run(ctx: StepContext) -> dict:
     found = draft.suspects(issues, values, form, ctx.year)
     marked = draft.mark_stated(found, text, totals, form)
     reasons = draft.reasons(issues, text, found, before, form, ctx.year)
+    reasons = draft.added(
+        reasons,
+        draft.unsteady(
+            text, totals, form, ctx.year, values, ctx.previous("values"), issues, last_years_issues(ctx)
+        ),
+    )
     is_draft = len(reasons) > 0
     ctx.save("draft_reasons", reasons)
 
