@@ -3,11 +3,12 @@ figures computed here by plain arithmetic over the units that count, never by th
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
-from wennuan_lib import aggregate, narrative
+from wennuan_lib import aggregate, appendix, draft, narrative
 from wennuan_lib.form import load_form, translate
 
 F13, F12 = load_form("2013"), load_form("2012")
@@ -140,3 +141,111 @@ def test_a_share_is_over_the_units_that_filled_both_parts():
     assert Decimal(row(t, "per_household")["value"]) == per == 4000
     said = plain(narrative.Figures(t, F13).fig("per_household"))
     assert said == "4000元（按2个单位计算，乙区总工会未填慰问困难家庭总数，所填数字未计入）"
+
+
+def test_approximate_entries_make_the_total_about_or_at_least():
+    """ "100余万元" is a lower bound: a total it weighs in is "…以上"; an entry written 约 makes it "约…";
+    a small share of approximations leaves the figure plain and listed in its definition."""
+    now = {"甲区总工会": {"05.1": "100"}, "乙区总工会": {"05.1": "50"}, "丙区总工会": {"05.1": "30"}}
+    share = F13.policy.report.basis.approx_share
+    t = totals(values(now, approx={("甲区总工会", "05.1"): "100余万元"}))
+    assert Decimal(100) / Decimal(180) > Decimal(str(share))
+    assert row(t, "05.1")["approx"] == "以上"
+    assert plain(narrative.Figures(t, F13).fig("05.1")) == "180.00万元以上"
+    t = totals(values(now, approx={("甲区总工会", "05.1"): "约100万元", ("乙区总工会", "05.1"): "50多万元"}))
+    assert plain(narrative.Figures(t, F13).fig("05.1")) == "约180.00万元"
+    big = {"甲区总工会": {"05.1": "1000"}, "乙区总工会": {"05.1": "2"}}
+    t = totals(values(big, approx={("乙区总工会", "05.1"): "约2万元"}))
+    assert Decimal(2) / Decimal(1002) <= Decimal(str(share))
+    r = row(t, "05.1")
+    assert r["approx"] == "" and "含约数1项（乙区总工会）" in r["how"]
+    assert plain(narrative.Figures(t, F13).fig("05.1")) == "1002.00万元"
+
+
+def test_an_indicator_reworded_between_the_forms_is_not_compared_unless_the_policy_says_so():
+    """2012's 07A.1 counted 十七届六中全会 meetings, 2013's 十八大 meetings."""
+    assert F12.item("07A.1").label != F13.item("07A.1").label
+    now = {"甲区总工会": {"07A.1": "10"}, "乙区总工会": {"07A.1": "5"}}
+    then = {"甲区总工会": {"07A.1": "8"}, "乙区总工会": {"07A.1": "4"}}
+    t = totals(values(now), values(then, F12), before_form=F12)
+    r = row(t, "07A.1")
+    assert r["change_pct"] == "" and r["compare"].startswith("口径不同，不作比较")
+    assert F12.item("07A.1").label in r["compare"]
+    assert plain(narrative.Figures(t, F13).yoy("07A.1")) == "，与上年口径不同，不作比较"
+    t1 = appendix.tables(F13, t, values(now), pd.DataFrame(columns=["unit"]), True)[0]
+    cells = dict(zip(t1.headings, next(c for c in t1.rows if c[0] == "07A.1"), strict=True))
+    assert cells["同比（%）"] == "不作比较" and "07A.1 口径不同，不作比较" in t1.note
+    # the federation decides the two measure the same thing: compared, on the comparable basis
+    basis = dataclasses.replace(F13.policy.report.basis, same_concept=("07A.1",))
+    report = dataclasses.replace(F13.policy.report, basis=basis)
+    same = dataclasses.replace(F13, policy=dataclasses.replace(F13.policy, report=report))
+    t = totals(values(now, same), values(then, F12), same, F12)
+    assert Decimal(row(t, "07A.1")["change_pct"]) == pct(Decimal(15), Decimal(12))
+    assert plain(narrative.Figures(t, same).yoy("07A.1")) == "，同比增长25.0%"
+
+
+def test_appendix_1_carries_the_comparable_previous_year_and_the_unit_counts():
+    now = {"甲区总工会": {"05.1": "100"}, "乙区总工会": {"05.1": "50"}, "丙区总工会": {"05.1": "30"}}
+    then = {"甲区总工会": {"05.1": "90"}, "乙区总工会": {}, "丙区总工会": {"05.1": "25"}}
+    t = totals(values(now), values(then))
+    t1 = appendix.tables(F13, t, values(now), pd.DataFrame(columns=["unit"]), True)[0]
+    cells = dict(zip(t1.headings, next(c for c in t1.rows if c[0] == "05.1"), strict=True))
+    assert cells["全市合计"] == "180.00" and cells["计入单位数"] == "3"
+    assert cells["上年合计"] == "115.00" and cells["可比单位数"] == "2" and cells["可比上年"] == "115.00"
+    assert cells["同比（%）"] == str(pct(Decimal(130), Decimal(115)))
+    assert "可比口径" in t1.note
+
+
+def test_a_ranking_counts_a_unit_whose_total_is_blank_by_its_parts_and_says_so():
+    now = {
+        "甲区总工会": {"05.1": "300"},
+        "乙区总工会": {"05A.1": "500", "05B.1": "400"},
+        "丙区总工会": {"05.1": "200"},
+    }
+    t = totals(values(now))
+    top = narrative.Figures(t, F13).top("05.1")
+    assert [u["name"] for u in top] == ["乙区总工会", "甲区总工会", "丙区总工会"]
+    assert plain(top[0]["fig"]) == "900.00万元" and top[0]["note"] == "，未填筹集慰问款物总额，按各分项之和计"
+
+
+def _issues(rows: list[tuple[str, str, str, bool]]) -> pd.DataFrame:
+    """Findings (unit, item, rule, waived)."""
+    return pd.DataFrame(
+        [
+            {"unit": u, "item": i, "items": i, "rule": r, "severity": "warning", "waived": w}
+            for u, i, r, w in rows
+        ],
+        columns=["unit", "item", "items", "rule", "severity", "waived"],
+    )
+
+
+def _said(t: pd.DataFrame, code: str) -> narrative.Narrative:
+    f = narrative.Figures(t, F13)
+    text = f"走访职工家庭{f.fig(code)}{f.yoy(code)}。"
+    return narrative.Narrative("", "", "", "", [narrative.Section("一", [narrative.Block("para", text)])], [])
+
+
+def test_a_yoy_whose_direction_turns_without_the_units_with_open_findings_keeps_the_report_a_draft():
+    """园区's 2012 走访 has an open warning (three times its 2013): with it the city falls, else rises."""
+    now = {"甲区总工会": {"04A.2": "110"}, "乙区总工会": {"04A.2": "110"}, "园区工会": {"04A.2": "100"}}
+    then = {"甲区总工会": {"04A.2": "100"}, "乙区总工会": {"04A.2": "100"}, "园区工会": {"04A.2": "300"}}
+    t = totals(values(now), values(then))
+    stated = pct(Decimal(320), Decimal(500))
+    without = pct(Decimal(220), Decimal(200))
+    assert Decimal(row(t, "04A.2")["change_pct"]) == stated == Decimal("-36.0") and without == Decimal("10.0")
+    last_year = _issues([("园区工会", "04A.2", "H01", False)])
+    found = draft.unsteady(_said(t, "04A.2"), t, F13, 2013, values(now), values(then), _issues([]), last_year)
+    assert len(found) == 1 and found[0]["kind"] == draft.DIRECTION and found[0]["unit"] == "园区工会"
+    message = found[0]["message"]
+    assert "“走访职工家庭320户，同比下降36.0%”" in message and "园区工会（2012年规则H01）" in message
+    assert (
+        "计入它们同比下降36.0%" in message and "不计入它们（两年均填报的其余2个单位）同比增长10.0%" in message
+    )
+    # waived (confirmed by the unit): the direction no longer hangs on an unchecked figure
+    waived = _issues([("园区工会", "04A.2", "H01", True)])
+    assert draft.unsteady(_said(t, "04A.2"), t, F13, 2013, values(now), values(then), None, waived) == []
+    # an open finding this year that does not turn the direction: no reason
+    mild = _issues([("甲区总工会", "04A.2", "H01", False)])
+    assert draft.unsteady(_said(t, "04A.2"), t, F13, 2013, values(now), values(then), mild, None) == []
+    reasons = draft.added(pd.DataFrame(columns=["kind", "unit", "item", "message"]), found)
+    assert list(reasons["kind"]) == [draft.DIRECTION]

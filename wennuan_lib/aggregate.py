@@ -334,7 +334,7 @@ def build_totals(
         basis."""
         row = {"previous": format_value(to_decimal(prev.get(key, "")))}
         if key in changed:
-            row["compare"] = NOT_COMPARED
+            row["compare"] = f"{NOT_COMPARED}：上年表式为「{changed[key]}」"
             return row
         if before_units is None:
             return row

@@ -22,6 +22,39 @@ def number(value: str, measure: str) -> str:
     return "" if d is None else narrative.official_number(d, measure)
 
 
+def approx(row: dict, cell: str) -> str:
+    """A total with approximate entries past the policy's share: 约… or …以上."""
+    mark = row.get("approx", "")
+    if not cell or not mark:
+        return cell
+    return mark + cell if mark == aggregate.ABOUT else cell + mark
+
+
+def basis_note(form: Form, items: pd.DataFrame, has_previous: bool) -> str:
+    """附表1's note: what each column adds up (口径), and the items whose basis is narrower than their own
+    entries."""
+    within = aggregate.wholes(form)
+    example = next(iter(within.items()), None)
+    note = "全市合计为报送单位名单中各单位有效数值（更正后）之和，未填的单位不计入"
+    if example:
+        note += f"；“其中”项只计同时填报了总数的单位（如{example[0]}只计填报了{example[1]}的单位）"
+    if aggregate.pairs(form):
+        note += "，包车（船、机）数与运送人次只计两项均填报的单位"
+    note += "。"
+    if has_previous:
+        note += (
+            "同比按可比口径计算：只比较两年均填报该项的单位（可比单位数），"
+            "即（本年这些单位之和 − 可比上年）÷ 可比上年 × 100%；“上年合计”为上年公布的全市合计。"
+        )
+    for row in items.to_dict("records"):
+        if row.get("compare"):
+            note += f"{row['item']} {row['compare']}，本年为「{row['label']}」。"
+    marked = [r["item"] for r in items.to_dict("records") if r.get("approx")]
+    if marked:
+        note += f"标“约”或“以上”的合计含较多约数（{'、'.join(marked)}）。"
+    return note
+
+
 def tables(
     form: Form,
     totals: pd.DataFrame,
@@ -34,9 +67,9 @@ def tables(
     in 附表1's note)."""
     no_yoy = no_yoy or {}
     items = totals[totals["kind"] == "item"]
-    head = ["代码", "项目", "单位", "全市合计", *UNIT_TYPES, "报送单位数", "未填单位数"]
+    head = ["代码", "项目", "单位", "全市合计", *UNIT_TYPES, "计入单位数", "未计入单位数"]
     if has_previous:
-        head += ["上年", "同比（%）"]
+        head += ["上年合计", "可比单位数", "可比上年", "同比（%）"]
     rows = []
     for row in items.to_dict("records"):
         m = row["measure"]
@@ -44,18 +77,24 @@ def tables(
             row["item"],
             row["label"],
             m,
-            number(row["value"], m),
+            approx(row, number(row["value"], m)),
             *(number(row[t], m) for t in UNIT_TYPES),
             row["units_reported"],
             row["units_missing"],
         ]
         if has_previous:
+            if row.get("compare"):
+                change = "不作比较"
+            else:
+                change = "—" if row["item"] in no_yoy else number(row["change_pct"], "%")
             cells += [
                 number(row["previous"], m),
-                "—" if row["item"] in no_yoy else number(row["change_pct"], "%"),
+                row.get("units_comparable", ""),
+                number(row.get("previous_comparable", ""), m),
+                change,
             ]
         rows.append(cells)
-    note = "合计为报送单位名单中各单位有效数值（更正后）之和；未填的单位不计入。"
+    note = basis_note(form, items, has_previous)
     note += "".join(
         f"{code}的上年合计待核实（{why}），未计算同比。"
         for code, why in no_yoy.items()

@@ -243,7 +243,7 @@ class Figures:
         ，与上年口径不同，不作比较."""
         key = self.key(key)
         row = self._row(key)
-        if row.get("compare") == NOT_COMPARED:
+        if row.get("compare", "").startswith(NOT_COMPARED):
             return f"，与上年{NOT_COMPARED}"
         change = to_decimal(row.get("change_pct", ""))
         if change is None or key in self.no_yoy:
