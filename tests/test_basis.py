@@ -4,11 +4,15 @@ figures computed here by plain arithmetic over the units that count, never by th
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
+import jinja2
+import openpyxl
 import pandas as pd
 
-from wennuan_lib import aggregate, appendix, draft, narrative
+from wennuan_lib import aggregate, appendix, draft, narrative, report, rules
 from wennuan_lib.form import load_form, translate
 
 F13, F12 = load_form("2013"), load_form("2012")
@@ -33,6 +37,10 @@ def values(units: dict[str, dict[str, str]], form=F13, approx: dict | None = Non
                     "value": figures.get(item.code, ""),
                     "approx": (unit, item.code) in approx,
                     "raw_text": raw,
+                    "status": "ok" if figures.get(item.code) else "missing",
+                    "note": "",
+                    "revised": False,
+                    "corrected": False,
                 }
             )
     return pd.DataFrame(rows)
@@ -140,7 +148,7 @@ def test_a_share_is_over_the_units_that_filled_both_parts():
     per = per.quantize(Decimal(1), rounding=ROUND_HALF_UP)
     assert Decimal(row(t, "per_household")["value"]) == per == 4000
     said = plain(narrative.Figures(t, F13).fig("per_household"))
-    assert said == "4000元（按2个单位计算，乙区总工会未填慰问困难家庭总数，所填数字未计入）"
+    assert said == "4000元（按2个单位计算，乙区总工会未填慰问困难家庭总数）"
 
 
 def test_approximate_entries_make_the_total_about_or_at_least():
@@ -249,3 +257,112 @@ def test_a_yoy_whose_direction_turns_without_the_units_with_open_findings_keeps_
     assert draft.unsteady(_said(t, "04A.2"), t, F13, 2013, values(now), values(then), mild, None) == []
     reasons = draft.added(pd.DataFrame(columns=["kind", "unit", "item", "message"]), found)
     assert list(reasons["kind"]) == [draft.DIRECTION]
+
+
+def test_a_unit_whose_figures_repeat_last_years_on_several_items_is_asked_to_confirm():
+    spec = F13.policy.repeats
+    copied = {"08A.1": "57", "08A.2": "20", "08C.3": "11", "10H.1": "2", "05.1": "12.5", "10F.1": "0"}
+    then = {"抄录区总工会": dict(copied), "认真区总工会": dict(copied)}
+    now = {
+        "抄录区总工会": {**copied, "05.1": "13.1"},  # four non-zero figures as last year's, a zero too
+        "认真区总工会": {
+            **copied,
+            "08A.1": "58",
+            "08C.3": "12",
+            "10H.1": "3",
+        },  # one left (08A.2), and the zero
+    }
+    found = rules.check_all(values(now), F13, values(then), 2012)
+    mine = found[found["rule"] == spec.id]
+    same = [
+        c
+        for c in F13.codes
+        if now["抄录区总工会"].get(c, "0") != "0" and now["抄录区总工会"][c] == then["抄录区总工会"][c]
+    ]
+    assert len(same) == 4 >= spec.min_items
+    assert list(mine["unit"]) == ["抄录区总工会"] and mine.iloc[0]["severity"] == "warning"
+    assert mine.iloc[0]["items"].split("|") == same
+    assert mine.iloc[0]["message"].startswith("4项数字与2012年完全相同（08A.1 为权益受损职工开展维权 57 名；")
+    assert "照抄" in mine.iloc[0]["action"]
+
+
+def _render(template: str, t: pd.DataFrame) -> str:
+    f = narrative.Figures(t, F13)
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    names = ("fig", "yoy", "top", "has", "some", "top_n", "label")
+    text = env.from_string(template).render(year=2013, **{n: getattr(f, n) for n in names})
+    return plain(re.sub(r"\s+", "", text))
+
+
+def test_one_count_of_units_reported_unreadable_and_not_reported():
+    expected = ["甲区总工会", "乙区总工会", "水利工会", "科技学院工会"]
+    now = values({"甲区总工会": {"05.1": "1"}, "乙区总工会": {"05.1": "2"}})
+    t = aggregate.build_totals(now, F13, expected, {"甲区总工会"}, unreadable={"水利工会"})
+    read = set(now["unit"])
+    states = [aggregate.form_state(u, read, {"水利工会"}) for u in expected]
+    counts = {r["item"]: int(r["value"]) for r in t[t["kind"] == "count"].to_dict("records")}
+    assert counts["units_sent"] == states.count("已报") + states.count("已报但无法读取") == 3
+    assert (
+        counts["units_reported"] == 2
+        and counts["units_unreadable"] == 1
+        and counts["units_not_reported"] == 1
+    )
+    first = _render(F13.policy.report.basic, t).split("。")[1]
+    assert (
+        first
+        == "全市应报单位4个，已报送统计表3个（其中1个无法读取，未计入汇总），未报1个，报送书面总结材料1个"
+    )
+    everyone = aggregate.build_totals(now, F13, ["甲区总工会", "乙区总工会"], set())
+    assert _render(F13.policy.report.basic, everyone).split("。")[1] == (
+        "全市应报单位2个，已报送统计表2个，报送书面总结材料0个"
+    )
+
+
+def test_see_attachment_is_asked_for_not_blank_and_appendix_2_marks_corrected_and_revised_values():
+    now = values({"甲区总工会": {"05.1": "100"}, "乙区总工会": {}, "丙区总工会": {"05.1": "30"}})
+    at = (now["unit"] == "乙区总工会") & (now["item"] == "05.1")
+    now.loc[at, ["raw_text", "status"]] = ["见附件", "unreadable"]
+    now.loc[(now["unit"] == "甲区总工会") & (now["item"] == "05.1"), "corrected"] = True
+    now.loc[(now["unit"] == "丙区总工会") & (now["item"] == "05.1"), "revised"] = True
+    t = totals(now)
+    assert row(t, "05.1")["basis"] == "乙区总工会填写“见附件”，待补报"
+    assert (
+        plain(narrative.Figures(t, F13).fig("05.1"))
+        == "130.00万元（2个单位合计，乙区总工会填写“见附件”，待补报）"
+    )
+    t2 = appendix.tables(F13, t, now, pd.DataFrame(columns=["unit"]), False)[1]
+    column = t2.headings.index(f"{F13.item('05.1').label}（万元）")
+    cells = {r[0]: r[column] for r in t2.rows}
+    assert cells == {"甲区总工会": "100.00*", "乙区总工会": "见附件", "丙区总工会": "30.00†"}
+    assert "标*的数值已按更正登记表更正" in t2.note and "标†的数值读自Word文件的修订记录" in t2.note
+    assert "“见附件”" in t2.note
+
+
+def test_the_same_basis_twice_in_a_row_is_said_once():
+    now = {
+        "甲区总工会": {"05.1": "100", "05A.1": "40", "05B.1": "60"},
+        "乙区总工会": {"05A.1": "10", "05B.1": "5"},
+    }
+    t = totals(values(now))
+    text = _render('{{ fig("share_05A.1") }}，{{ fig("share_05B.1") }}', t)
+    assert text == "40.0%（按1个单位计算，乙区总工会未填筹集慰问款物总额），60.0%（口径同上）"
+
+
+def test_the_city_summary_form_notes_the_checks_its_totals_fail(tmp_path):
+    """05.1 ≠ Σ sources at city level because a unit filled only the total: the 汇总统计表 says so."""
+    now = values(
+        {
+            "甲区总工会": {"05.1": "100", "05A.1": "40", "05B.1": "60", "05C.1": "0", "05D.1": "0"},
+            "乙区总工会": {"05.1": "20"},
+        }
+    )
+    t = totals(now)
+    city = aggregate.printed(t, F13.codes)
+    assert city["05.1"] == 120 and sum(city[c] for c in ("05A.1", "05B.1", "05C.1", "05D.1")) == 100
+    found = rules.check_all(now, F13, totals=city)
+    notes = report.city_notes(found)
+    assert any("05.1" in n and "乙区总工会" in n for n in notes), notes
+    path = tmp_path / "汇总.xlsx"
+    report.summary_form(F13, t, {"city_unit": "苏州市总工会"}, dt.date(2013, 1, 20), path, notes=notes)
+    cells = [c.value for r in openpyxl.load_workbook(path).active.iter_rows() for c in r if c.value]
+    assert all(n in cells for n in notes) and notes[0].startswith("注1：全市合计 ")

@@ -53,41 +53,49 @@ ABOUT, AT_LEAST = "约", "以上"  # a total with approximate entries: 约 …, 
 LOWER_BOUNDS = tuple(w for w in APPROX_SUFFIXES if w != "左右")  # 余, 多, 以上: the true figure is larger
 
 
+# What a unit's 统计表 is, one count for the text, the totals and the appendices: read (and counted), sent but
+# unreadable (ask for another format; not counted), or not sent at all.
+REPORTED, UNREADABLE, NOT_REPORTED = "已报", "已报但无法读取", "未报"
+ATTACHED = "见附件"  # a blank the unit filled with "见附件": asked for (待补报), not left blank
+
+
+def form_state(unit: str, read: set[str], unreadable: set[str]) -> str:
+    return REPORTED if unit in read else (UNREADABLE if unit in unreadable else NOT_REPORTED)
+
+
+def unreadable_units(log: pd.DataFrame | None) -> set[str]:
+    """Units that sent a file that could not be read (ingest_log: rejected, attributed to a unit)."""
+    if log is None or not len(log):
+        return set()
+    return set(log.loc[(log["status"] == "rejected") & (log["unit"] != ""), "unit"])
+
+
+def attached(values: pd.DataFrame) -> set[tuple[str, str]]:
+    """(unit, item) of the blanks a unit wrote "见附件" in: the figure is asked for, not missing."""
+    if "raw_text" not in values.columns:
+        return set()
+    status = values["status"] if "status" in values.columns else [""] * len(values)
+    return {
+        (u, i)
+        for u, i, v, st, raw in zip(
+            values["unit"], values["item"], values["value"], status, values["raw_text"], strict=True
+        )
+        if not v and (st == "attached" or ATTACHED in str(raw).replace(" ", ""))
+    }
+
+
 def in_totals(values: pd.DataFrame) -> pd.Series:
     """Which rows count towards the city totals: units in the registry (an unregistered unit is
     counted once the analyst adds it to inputs/units.csv)."""
     return values["registered"].astype(bool)
 
 
-def item_sums(values: pd.DataFrame) -> dict[str, dict]:
-    """The sums the city totals are made of (see `_sums`), over the units that count: made once per step,
-    for the rules (`city_totals`) and the totals table (`build_totals`) alike."""
-    return _sums(values[in_totals(values)])
-
-
-def city_totals(sums: dict[str, dict], codes: list[str]) -> dict[str, Decimal | None]:
-    """{code: sum over the registered units that filled it in}; None where no unit did."""
-    return {code: sums[code]["total"] if code in sums else None for code in codes}
-
-
-def _nothing() -> dict:
-    return {"total": None, "types": {}, "filled": 0, "rows": 0}
-
-
-def _sums(counted: pd.DataFrame) -> dict[str, dict]:
-    """Per item code, in one pass: total, sum per unit type, units filled and units that left it blank."""
-    out: dict[str, dict] = {}
-    for code, unit_type, value in zip(
-        counted["item"].tolist(), counted["unit_type"].tolist(), counted["value"].tolist(), strict=True
-    ):
-        acc = out.setdefault(code, _nothing())
-        acc["rows"] += 1
-        d = to_decimal(value)
-        if d is not None:
-            acc["filled"] += 1
-            acc["total"] = d if acc["total"] is None else acc["total"] + d
-            acc["types"][unit_type] = acc["types"].get(unit_type, Decimal(0)) + d
-    return out
+def printed(totals: pd.DataFrame, codes: list[str]) -> dict[str, Decimal | None]:
+    """{code: the city total as the totals table states it (a 其中 over the units that filled its whole)}:
+    what the form's own checks are run on at city level, as on a unit's form."""
+    items = totals[totals["kind"] == "item"]
+    got = {c: to_decimal(v) for c, v in zip(items["item"], items["value"], strict=True)}
+    return {c: got.get(c) for c in codes}
 
 
 def _q(d: Decimal, places: int) -> Decimal:
@@ -249,22 +257,34 @@ def names(units: list[str], listed: int) -> str:
 
 
 def left_out_words(
-    m: Measure, units: dict[str, dict], members: list[str], form: Form, listed: int
+    m: Measure,
+    units: dict[str, dict],
+    members: list[str],
+    form: Form,
+    listed: int,
+    ratio: bool = False,
+    asked: set[tuple[str, str]] = frozenset(),
 ) -> tuple[str, list[str]]:
     """Why the units that reported a form are not in `m`'s basis, in words (昆山市总工会未填；园区总工会未填
-    已建档困难职工家庭，未计入), and their names."""
+    已建档困难职工家庭，未计入; 市卫生工会填写“见附件”，待补报), and their names. `asked`: the (unit, item)
+    a unit wrote 见附件 in."""
     inside = set(members)
     groups: dict[str, list[str]] = {}
     for unit, vals in units.items():
         if unit not in inside:
-            groups.setdefault(m.missing(vals) or "", []).append(unit)
+            why = m.missing(vals) or ""
+            if why == "" and all((unit, c) in asked for c in m.num):
+                why = ATTACHED
+            groups.setdefault(why, []).append(unit)
     parts = []
-    for code, who in sorted(groups.items(), key=lambda kv: (kv[0] != "", kv[0])):
+    for code, who in sorted(groups.items(), key=lambda kv: (kv[0] not in ("", ATTACHED), kv[0] != "", kv[0])):
         if code == "":
             parts.append(f"{names(who, listed)}未填")
+        elif code == ATTACHED:
+            parts.append(f"{names(who, listed)}填写“{ATTACHED}”，待补报")
         else:
             label = form.item(code).label.removeprefix("其中")
-            parts.append(f"{names(who, listed)}未填{label}，所填数字未计入")
+            parts.append(f"{names(who, listed)}未填{label}" + ("" if ratio else "，所填数字未计入"))
     return "；".join(parts), [u for who in groups.values() for u in who]
 
 
@@ -308,20 +328,20 @@ def build_totals(
     expected_units: list[str],
     summary_units: set[str],
     previous: pd.DataFrame | None = None,
-    sums: dict[str, dict] | None = None,
     previous_values: pd.DataFrame | None = None,
+    unreadable: set[str] | None = None,
 ) -> pd.DataFrame:
     """Every figure of the report, one row each, with its basis (see the module's docstring). `previous`:
     last year's totals, `previous_values` last year's values (both keyed by this year's codes): 同比 is on the
-    units that count in both years. `sums`: `item_sums(values)`, if already made."""
+    units that count in both years."""
     counted = values[in_totals(values)]
-    sums = _sums(counted) if sums is None else sums
     basis = form.policy.report.basis
     units = unit_dicts(counted)
     before_units = None
     if previous_values is not None:
         before_units = unit_dicts(previous_values[in_totals(previous_values)])
     flags = approx_flags(counted)
+    asked = attached(counted)
     prev = {} if previous is None else dict(zip(previous["item"], previous["value"], strict=True))
     changed = reworded(form, previous)
     within, pair = wholes(form), pairs(form)
@@ -355,7 +375,7 @@ def build_totals(
         by_type: dict[str, Decimal] = {}
         for u in members:
             by_type[types[u]] = by_type.get(types[u], Decimal(0)) + units[u][item.code]
-        why, out = left_out_words(m, units, members, form, basis.listed)
+        why, out = left_out_words(m, units, members, form, basis.listed, asked=asked)
         mark, note = _approx(m, units, members, total, flags, basis.approx_share)
         approx[item.code] = mark
         n, blank = len(members), len(units) - len(members)
@@ -377,16 +397,29 @@ def build_totals(
                 **yoy(m, item.code, members),
             }
         )
-    reported = sorted(set(counted["unit"]))
+    read, unreadable = set(counted["unit"]), set(unreadable or ())
+    state = [form_state(u, read, unreadable) for u in expected_units]
     counts = [
         ("units_expected", "应报单位", len(expected_units), "单位名录中的单位"),
-        ("units_reported", "已报送统计表的单位", len(reported), "名录中已报统计表的单位"),
         (
-            "units_not_reported",
-            "未报送统计表的单位",
-            len(set(expected_units) - set(reported)),
-            "名录中未报统计表的单位",
+            "units_sent",
+            "已报送统计表的单位",
+            state.count(REPORTED) + state.count(UNREADABLE),
+            f"名录中已报统计表的单位（{REPORTED}及{UNREADABLE}）",
         ),
+        (
+            "units_reported",
+            "已报送并计入汇总的单位",
+            state.count(REPORTED),
+            f"名录中{REPORTED}且读取成功的单位",
+        ),
+        (
+            "units_unreadable",
+            "已报送但无法读取的单位",
+            state.count(UNREADABLE),
+            f"名录中{UNREADABLE}的单位：未计入合计，已请其改用可读取的格式报送",
+        ),
+        ("units_not_reported", "未报送统计表的单位", state.count(NOT_REPORTED), "名录中未报统计表的单位"),
         (
             "units_summary",
             "报送书面总结材料的单位",
@@ -413,7 +446,7 @@ def build_totals(
         m = derived_measure(d)
         members = m.members(units)
         value = m.of(units, members)
-        why, out = left_out_words(m, units, members, form, basis.listed)
+        why, out = left_out_words(m, units, members, form, basis.listed, ratio=bool(d.den))
         mark = ABOUT if any(approx.get(c) for c in m.num + m.required) else ""
         rows.append(
             {

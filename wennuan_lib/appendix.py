@@ -22,6 +22,37 @@ def number(value: str, measure: str) -> str:
     return "" if d is None else narrative.official_number(d, measure)
 
 
+CORRECTED, REVISED = (
+    "*",
+    "†",
+)  # 附表2: a value the corrections register changed; one read from Word's revisions
+
+
+def value_marks(values: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """{(unit, item): * or †} of the values corrected by the analyst or read from a Word revision."""
+    out: dict[tuple[str, str], str] = {}
+    for flag, mark in (("corrected", CORRECTED), ("revised", REVISED)):
+        if flag not in values.columns:
+            continue
+        for unit, code, on in zip(values["unit"], values["item"], values[flag], strict=True):
+            if on is True or str(on) == "True":
+                out[(unit, code)] = out.get((unit, code), "") + mark
+    return out
+
+
+def marks_note(marks: dict, asked: set, codes: list[str]) -> str:
+    """附表2's note on its marks (only those that occur among its items)."""
+    shown = {m for (_, c), ms in marks.items() if c in codes for m in ms}
+    note = ""
+    if CORRECTED in shown:
+        note += f"标{CORRECTED}的数值已按更正登记表更正（原值见分单位明细表）。"
+    if REVISED in shown:
+        note += f"标{REVISED}的数值读自Word文件的修订记录（已接受修订），请单位确认为最终数字。"
+    if any(c in codes for _, c in asked):
+        note += f"“{aggregate.ATTACHED}”：单位在该栏填写“{aggregate.ATTACHED}”，数字待补报，未计入合计。"
+    return note
+
+
 def approx(row: dict, cell: str) -> str:
     """A total with approximate entries past the policy's share: 约… or …以上."""
     mark = row.get("approx", "")
@@ -111,19 +142,26 @@ def tables(
     key_items = list(form.policy.key_items["appendix"])
     wide = aggregate.unit_table(values, key_items)
     measures = [form.item(c).unit for c in key_items]
+    marks, asked = value_marks(values), aggregate.attached(values)
+
+    def cell(unit: str, code: str, value: str, m: str) -> str:
+        if (unit, code) in asked:
+            return aggregate.ATTACHED
+        return (number(value, m) + marks.get((unit, code), "")) if number(value, m) else "未填"
+
     key_rows = [
         [
             unit,
             wide.attrs["types"][unit],
-            *(number(v, m) or "未填" for v, m in zip(row, measures, strict=True)),
+            *(cell(unit, c, v, m) for c, v, m in zip(key_items, row, measures, strict=True)),
         ]
         for unit, row in zip(wide.index, wide.itertuples(index=False), strict=True)
         if unit in wide.attrs["registered"]
     ]
-    note = ""
+    note = marks_note(marks, asked, key_items)
     if len(key_rows) > MAX_TABLE_UNITS:
         key_rows.sort(key=lambda r: -float(r[2]) if r[2] not in ("", "未填") else 0)
-        note = (
+        note += (
             f"共{len(key_rows)}个单位，此处列出筹集慰问款物总额居前的{MAX_TABLE_UNITS}个，"
             "全部单位见分单位明细表。"
         )

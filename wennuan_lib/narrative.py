@@ -166,6 +166,7 @@ class Figures:
         self.style = form.policy.report.numbers
         self.no_yoy = no_yoy or {}
         self.derived = {d.key: d for d in form.policy.report.derived}
+        self.last_basis: tuple | None = None  # the last basis a sentence stated: the next same one is 同上
 
     def key(self, key: str) -> str:
         """A template names items by concept (policy.yaml); the totals table by this year's code."""
@@ -173,6 +174,11 @@ class Figures:
 
     def has(self, key: str) -> bool:
         return self.key(key) in self.rows
+
+    def some(self, key: str) -> bool:
+        """Whether a figure is there and above zero (for a clause that only makes sense then)."""
+        value = to_decimal(self.rows[self.key(key)]["value"]) if self.has(key) else None
+        return value is not None and value > 0
 
     def _row(self, key: str) -> dict:
         if key not in self.rows:
@@ -225,6 +231,10 @@ class Figures:
         basis, n = row.get("basis", ""), row.get("units_reported", "")
         if not basis or not n or row["kind"] not in ("item", "derived") or to_decimal(row["value"]) is None:
             return ""
+        said = (row["kind"], n, basis)
+        if said == self.last_basis:
+            return "（口径同上）"
+        self.last_basis = said
         count = self.token(f"{key}#units", str(n))
         if row["kind"] == "derived":
             return f"（按{count}个单位计算，{basis}）"
@@ -387,6 +397,7 @@ def build(
         "yoy": figures.yoy,
         "top": figures.top,
         "has": figures.has,
+        "some": figures.some,
         "top_n": figures.top_n,
         "label": figures.label,
         "rankings": [form.item(code).key for code in spec.rankings],
@@ -394,6 +405,7 @@ def build(
 
     def render(template: str) -> str:
         # No spaces in Chinese prose: the template's line breaks and indentation are for its writer only.
+        figures.last_basis = None  # 口径同上 never reaches back into another paragraph
         return re.sub(r"\s+", "", env.from_string(template).render(**context))
 
     analyst, problems = parse_analyst(narrative_path)

@@ -108,6 +108,17 @@ class History:
 
 
 @dataclass(frozen=True)
+class Repeats:
+    """A unit whose figures repeat last year's exactly (zeros aside) on at least `min_items` items: copied
+    forward? (提示性)."""
+
+    id: str
+    severity: str
+    min_items: int
+    message: str
+
+
+@dataclass(frozen=True)
 class Derived:
     key: str
     label: str
@@ -199,6 +210,7 @@ class Policy:
     trends: tuple[TrendGroup, ...]
     dropped: tuple[str, ...] = ()  # entries left out for this year (a concept its form lacks), in Chinese
     magnitude: Magnitude | None = None
+    repeats: Repeats | None = None
 
     @property
     def slip_rules(self) -> tuple[str, ...]:
@@ -348,6 +360,10 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
                 float(h.get("far", 0)),
                 str(h.get("far_message", "")),
             )
+        repeats = None
+        if "repeats" in pl:
+            r = pl["repeats"]
+            repeats = Repeats(str(r["id"]), str(r["severity"]), int(r["min_items"]), str(r["message"]))
         rep = raw["report"]
         derived = []
         for d in rep.get("derived", []):
@@ -423,6 +439,7 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
         trends,
         tuple(dropped),
         magnitude,
+        repeats,
     )
     _validate(policy, source)
     return policy
@@ -431,7 +448,14 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
 def _validate(policy: Policy, source: str) -> None:
     problems = []
     ids = [r.id for r in policy.rules]
-    checks = (policy.money_per_household, policy.yuan_slip, policy.peers, policy.history, policy.magnitude)
+    checks = (
+        policy.money_per_household,
+        policy.yuan_slip,
+        policy.peers,
+        policy.history,
+        policy.magnitude,
+        policy.repeats,
+    )
     ids += [x.id for x in checks if x]
     if len(set(ids)) != len(ids):
         problems.append("规则编号重复：" + "、".join(sorted({i for i in ids if ids.count(i) > 1})))

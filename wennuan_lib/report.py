@@ -17,9 +17,21 @@ from . import appendix, charts, detail_workbook, draft, narrative, pipeline, ren
 from .form import Form, load_form, translate
 from .parallel import in_background
 from .parse import to_decimal
+from .rules import TOTALS
 from .steps import StepContext
 
-VALUE_COLUMNS = ["unit", "unit_type", "registered", "item", "value"]  # what the report reads of the values
+# what the report reads of the values (status and raw text: 见附件; corrected and revised: 附表2's marks)
+VALUE_COLUMNS = [
+    "unit",
+    "unit_type",
+    "registered",
+    "item",
+    "value",
+    "status",
+    "raw_text",
+    "corrected",
+    "revised",
+]
 
 
 def report_date(cfg: dict) -> dt.date:
@@ -30,11 +42,24 @@ def cn_date(d: dt.date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
+def city_notes(issues: pd.DataFrame) -> list[str]:
+    """The form's own checks the city totals fail (parts and whole differ because some units filled only one
+    of them), worded for the 汇总统计表's notes."""
+    mine = issues[issues["unit"] == TOTALS] if len(issues) else issues
+    return [f"注{k}：全市合计 {m}" for k, m in enumerate(dict.fromkeys(mine["message"]), 1)]
+
+
 def summary_form(
-    form: Form, totals: pd.DataFrame, cfg: dict, when: dt.date, path, draft: bool = False
+    form: Form,
+    totals: pd.DataFrame,
+    cfg: dict,
+    when: dt.date,
+    path,
+    draft: bool = False,
+    notes: list[str] | None = None,
 ) -> None:
     """The city's totals in the project's own template: a valid submission of its own (marked 草稿 while the
-    report is a draft)."""
+    report is a draft), with `notes` under the form (the checks its totals fail, and why)."""
     items = totals[totals["kind"] == "item"]
     values = {}
     for row in items.to_dict("records"):
@@ -47,7 +72,13 @@ def summary_form(
         "person": cfg.get("reporter", ""),
         "phone": cfg.get("phone", ""),
     }
-    template.write(form, path, values=values, header=header, sample=bool(cfg.get("sample")), draft=draft)
+    wb = template.build(form, values=values, header=header, sample=bool(cfg.get("sample")), draft=draft)
+    ws = wb.active
+    row = ws.max_row + 1
+    for text in notes or []:
+        row += 1
+        ws.cell(row, 1, text)
+    template.save(wb, path)
 
 
 def tips(
@@ -164,7 +195,7 @@ def run(ctx: StepContext) -> dict:
     is_draft = len(reasons) > 0
     ctx.save("draft_reasons", reasons)
 
-    summary_form(form, totals, cfg, when, ctx.path("summary_form"), is_draft)
+    summary_form(form, totals, cfg, when, ctx.path("summary_form"), is_draft, city_notes(issues))
     detail = ctx.cache("detail_workbook", "detail_workbook.py", "xlsx.py", "aggregate.py", "appendix.py")
     key = detail.key(
         repr(sorted(cfg.items())),
