@@ -12,7 +12,7 @@ import jinja2
 import openpyxl
 import pandas as pd
 
-from wennuan_lib import aggregate, appendix, draft, narrative, report, rules
+from wennuan_lib import aggregate, appendix, charts, draft, narrative, report, rules
 from wennuan_lib.form import load_form, translate
 
 F13, F12 = load_form("2013"), load_form("2012")
@@ -366,3 +366,15 @@ def test_the_city_summary_form_notes_the_checks_its_totals_fail(tmp_path):
     report.summary_form(F13, t, {"city_unit": "苏州市总工会"}, dt.date(2013, 1, 20), path, notes=notes)
     cells = [c.value for r in openpyxl.load_workbook(path).active.iter_rows() for c in r if c.value]
     assert all(n in cells for n in notes) and notes[0].startswith("注1：全市合计 ")
+
+
+def test_the_trend_chart_says_which_years_figure_leaves_a_unit_out():
+    """2012: 园区 left 筹集 blank, so the chart's 2012 筹集 is drawn under its 发放; the note says why."""
+    t12 = totals(values({"甲区总工会": {"05.1": "10", "06.1": "9"}, "园区工会": {"06.1": "30"}}))
+    t13 = totals(
+        values({"甲区总工会": {"05.1": "12", "06.1": "11"}, "园区工会": {"05.1": "40", "06.1": "35"}})
+    )
+    cov = report.coverage({2012: t12, 2013: t13})
+    assert cov == {2012: {"05.1": "1个单位合计（园区工会未填）"}, 2013: {}}
+    note = charts.coverage_note(cov, [("05.1", "筹集慰问款物"), ("06.1", "发放款物")])
+    assert note == "\n注：2012年筹集慰问款物为1个单位合计（园区工会未填）。"

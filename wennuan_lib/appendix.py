@@ -16,6 +16,11 @@ NOT_LISTED = (
 )
 
 
+def count(value) -> str:
+    """A count of units as the table shows it ("" where there is none)."""
+    return "" if value is None or pd.isna(value) or value == "" else str(int(value))
+
+
 def number(value: str, measure: str) -> str:
     """A table cell: the figure in official style, without its measure."""
     d = to_decimal(value)
@@ -110,8 +115,8 @@ def tables(
             m,
             approx(row, number(row["value"], m)),
             *(number(row[t], m) for t in UNIT_TYPES),
-            row["units_reported"],
-            row["units_missing"],
+            count(row["units_reported"]),
+            count(row["units_missing"]),
         ]
         if has_previous:
             if row.get("compare"):
@@ -120,7 +125,7 @@ def tables(
                 change = "—" if row["item"] in no_yoy else number(row["change_pct"], "%")
             cells += [
                 number(row["previous"], m),
-                row.get("units_comparable", ""),
+                count(row.get("units_comparable")),
                 number(row.get("previous_comparable", ""), m),
                 change,
             ]

@@ -133,6 +133,20 @@ def history(ctx: StepContext) -> dict[int, dict]:
     }
 
 
+def coverage(frames: dict[int, pd.DataFrame]) -> dict[int, dict[str, str]]:
+    """{year: {code: "29个单位合计（…未填）"}} of each year's item totals that leave units out."""
+    out: dict[int, dict[str, str]] = {}
+    for year, frame in frames.items():
+        if "basis" not in frame.columns:
+            continue
+        shown = (frame["basis"].fillna("") != "") & (frame["value"].fillna("") != "")
+        items = frame[(frame["kind"] == "item") & shown]
+        out[year] = {
+            r["item"]: f"{r['units_reported']}个单位合计（{r['basis']}）" for r in items.to_dict("records")
+        }
+    return out
+
+
 def last_years_issues(ctx: StepContext) -> pd.DataFrame | None:
     """Last year's findings keyed by this year's codes (for the robustness of 同比)."""
     issues = ctx.other_year(ctx.year - 1, "issues")
@@ -222,6 +236,7 @@ def run(ctx: StepContext) -> dict:
         form.policy.charts,
         ctx.cache("charts", "charts.py"),
         draft=is_draft,
+        coverage=coverage({**ctx.earlier_years("totals"), ctx.year: totals}),
     )
     report = render.Report(
         text,
