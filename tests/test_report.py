@@ -2,7 +2,7 @@
 
 import re
 import warnings
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import docx
 import openpyxl
@@ -74,6 +74,11 @@ def test_every_figure_in_the_prose_matches_totals_csv(sample_run, form):
                     assert shown == str(row["units_reported" if part == "units" else "units_comparable"]), key
                 else:
                     assert shown == narrative.number_text(Decimal(row["value"]), row["measure"], style), key
+                    after = narrative.TOKEN.sub(
+                        lambda m: m.group(2), block.text.split(f"\ue001{shown}\ue002", 1)[1]
+                    )
+                    if row["kind"] in ("item", "derived") and row["basis"]:  # leaves out units: says which
+                        assert after.removeprefix("以上").startswith("（"), (key, after[:30])
                 seen += 1
             bare = narrative.TOKEN.sub("", block.text).replace(str(paths.year), "")
             assert not re.search(r"\d", bare), bare  # no number typed into a template
@@ -83,29 +88,53 @@ def test_every_figure_in_the_prose_matches_totals_csv(sample_run, form):
     assert 'title="05.1 筹集慰问款物总额：' in html and "个单位合计" in html
 
 
-def test_year_on_year_change_against_the_previous_year(sample_years):
+def test_every_yoy_in_the_prose_is_on_the_comparable_basis_and_says_so(sample_years):
+    """Recomputed independently from both years' values.csv: each 同比 the text states compares the units
+    that filled the item in both years, and the sentence says 按可比口径（两年均填报的N个单位） when they are
+    fewer than either year's."""
     results, _, _ = sample_years
     t12 = results[2012][1].load("totals").set_index("item")
     t13 = results[2013][1].load("totals").set_index("item")
     v12, v13 = (Frames(results[y][1])["values"] for y in (2012, 2013))
-    filled = {
-        y: {
-            u: Decimal(x)
-            for u, i, x in zip(v["unit"], v["item"], v["value"], strict=True)
-            if i == "05.1"
-            if x
-        }
-        for y, v in ((2012, v12[v12["registered"]]), (2013, v13[v13["registered"]]))
-    }
-    both = set(filled[2012]) & set(filled[2013])  # 可比口径: the units that filled 05.1 in both years
-    now, before = (sum((filled[y][u] for u in both), Decimal(0)) for y in (2013, 2012))
-    assert Decimal(t13.loc["05.1", "change_pct"]) == ((now - before) / before * 100).quantize(Decimal("0.1"))
-    assert int(t13.loc["05.1", "units_comparable"]) == len(both)
-    assert Decimal(t12.loc["05.1", "value"]) == Decimal(t13.loc["05.1", "previous"])
-    prose = " ".join(
-        b.text for s in Frames(results[2013][1])["report"]["report"].narrative.sections for b in s.blocks
-    )
-    assert "同比增长" in narrative.TOKEN.sub(lambda m: m.group(2), prose) or "同比下降" in prose
+
+    def filled(v, code):
+        v = v[v["registered"] & (v["item"] == code)]
+        return {u: Decimal(x) for u, x in zip(v["unit"], v["value"], strict=True) if x}
+
+    text = Frames(results[2013][1])["report"]["report"].narrative
+    prose = "".join(b.text for b in text.blocks if b.source == "generated")
+    plain = narrative.TOKEN.sub(lambda m: m.group(2), prose)
+    stated = [k.removesuffix("#change") for k, _ in narrative.tokens(prose) if k.endswith("#change")]
+    assert "05.1" in stated and len(stated) >= 4
+    for code in stated:
+        now, then = filled(v13, code), filled(v12, code)
+        both = set(now) & set(then)  # 可比口径: the units that filled it in both years
+        a, b = sum((now[u] for u in both), Decimal(0)), sum((then[u] for u in both), Decimal(0))
+        change = ((a - b) / b * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        assert Decimal(t13.loc[code, "change_pct"]) == change, code
+        assert int(t13.loc[code, "units_comparable"]) == len(both), code
+        assert Decimal(t12.loc[code, "value"]) == Decimal(t13.loc[code, "previous"]), code
+        word = f"同比{'增长' if change > 0 else '下降'}{abs(change):.1f}%"
+        basis = f"按可比口径（两年均填报的{len(both)}个单位）计算，"
+        assert (basis + word in plain) == (len(both) < max(len(now), len(then))), code
+        assert word in plain, code
+    # 2012's 园区 (or another unit) left 05.1 blank: the text says so for 05.1
+    assert len(filled(v12, "05.1")) < len(filled(v13, "05.1")) or "按可比口径" in plain
+
+
+def test_one_count_of_units_in_the_text_the_totals_and_appendix_3(sample_run):
+    _, paths, frames, _ = sample_run
+    totals = paths.load("totals").set_index("item")
+    status = paths.load("reporting_status")
+    states = status.loc[status["registered"], "form"].value_counts()
+    n = {k: int(totals.loc[k, "value"]) for k in ("units_sent", "units_unreadable", "units_not_reported")}
+    assert int(totals.loc["units_reported", "value"]) == states.get("已报", 0)
+    assert n["units_unreadable"] == states.get("已报但无法读取", 0) >= 1
+    assert n["units_not_reported"] == states.get("未报", 0) >= 1
+    assert n["units_sent"] == states.get("已报", 0) + states.get("已报但无法读取", 0)
+    plain = narrative.TOKEN.sub(lambda m: m.group(2), frames["report"]["report"].narrative.blocks[0].text)
+    said = f"已报送统计表{n['units_sent']}个（其中{n['units_unreadable']}个无法读取，未计入汇总），"
+    assert said + f"未报{n['units_not_reported']}个" in plain
 
 
 def test_summary_form_round_trips_through_ingest(sample_run, tmp_path, form):
