@@ -281,17 +281,16 @@ def listed(reasons_frame: pd.DataFrame) -> list[tuple[str, str]]:
 
 
 def _open_on(issues: pd.DataFrame | None, code: str, year: int) -> dict[str, list[str]]:
-    """{unit: ["2012年 H01", …]}: the open findings of units (not the city totals) that name `code`."""
+    """{unit: ["2012年规则H01、W01"]}: the open findings of units (not the city totals) that name `code`."""
     out: dict[str, list[str]] = {}
     if issues is None or not len(issues):
         return out
     mine = issues[is_open(issues) & (issues["unit"] != TOTALS)]
     for unit, item, items, rule in zip(mine["unit"], mine["item"], mine["items"], mine["rule"], strict=True):
         if code == item or code in str(items).split("|"):
-            tag = f"{year}年规则{rule}"
-            if tag not in out.setdefault(unit, []):
-                out[unit].append(tag)
-    return out
+            if rule not in out.setdefault(unit, []):
+                out[unit].append(rule)
+    return {unit: [f"{year}年规则{'、'.join(rules)}"] for unit, rules in out.items()}
 
 
 def _direction(change: Decimal) -> str:
@@ -345,7 +344,7 @@ def unsteady(
             if without is None or _sign(without) == _sign(stated):
                 continue
             who = sorted(flagged)
-            shown = aggregate.names([f"{u}（{'、'.join(flagged[u])}）" for u in who], listed)
+            shown = aggregate.names([f"{u}（{'；'.join(flagged[u])}）" for u in who], listed)
             label = form.item(code).label
             begin = max(
                 (t.start() for t in TOKEN.finditer(block.text[: m.start()]) if t.group(1) == code),

@@ -125,11 +125,12 @@ def basis_tips(row: dict) -> dict[str, str]:
     return out
 
 
-def history(ctx: StepContext) -> dict[int, dict]:
-    """City totals of the earlier years present, keyed by this year's codes (absent concepts left out)."""
+def history(earlier: dict[int, pd.DataFrame]) -> dict[int, dict]:
+    """City totals of the earlier years present (`earlier`: their totals, keyed by this year's codes; absent
+    concepts left out)."""
     return {
         year: {r["item"]: to_decimal(r["value"]) for r in frame.to_dict("records") if r["kind"] == "item"}
-        for year, frame in ctx.earlier_years("totals").items()
+        for year, frame in earlier.items()
     }
 
 
@@ -226,17 +227,18 @@ def run(ctx: StepContext) -> dict:
         )
     )
 
+    earlier = ctx.earlier_years("totals")
     made = charts.make_all(
         totals,
         values,
-        history(ctx),
+        history(earlier),
         ctx.year,
         sample,
         ctx.path("charts"),
         form.policy.charts,
         ctx.cache("charts", "charts.py"),
         draft=is_draft,
-        coverage=coverage({**ctx.earlier_years("totals"), ctx.year: totals}),
+        coverage=coverage({**earlier, ctx.year: totals}),
     )
     report = render.Report(
         text,
