@@ -378,3 +378,27 @@ def test_the_trend_chart_says_which_years_figure_leaves_a_unit_out():
     assert cov == {2012: {"05.1": "1个单位合计（园区工会未填）"}, 2013: {}}
     note = charts.coverage_note(cov, [("05.1", "筹集慰问款物"), ("06.1", "发放款物")])
     assert note == "\n注：2012年筹集慰问款物为1个单位合计（园区工会未填）。"
+
+
+def test_buses_and_riders_count_only_the_units_whose_pair_matches():
+    """Three buses that carried nobody, and riders with no bus count, are in neither figure."""
+    now = {
+        "甲区总工会": {"10D.1": "16", "10D.2": "820"},
+        "乙区总工会": {"10D.1": "3", "10D.2": "0"},
+        "丙区总工会": {"10D.1": "0", "10D.2": "0"},
+        "丁区总工会": {"10D.2": "40"},
+    }
+    t = totals(values(now))
+
+    def matched(f):
+        return "10D.1" in f and "10D.2" in f and (Decimal(f["10D.1"]) > 0) == (Decimal(f["10D.2"]) > 0)
+
+    units = [u for u, f in now.items() if matched(f)]
+    for code in ("10D.1", "10D.2"):
+        assert Decimal(row(t, code)["value"]) == sum(Decimal(now[u][code]) for u in units), code
+    assert row(t, "10D.1")["value"] == "16" and row(t, "10D.2")["value"] == "820"
+    said = plain(narrative.Figures(t, F13).fig("10D.1"))
+    assert said == "16辆（2个单位合计，丁区总工会未填；乙区总工会所填包汽车与汽车运送不配套，未计入）"
+    assert plain(narrative.Figures(t, F13).fig("10D.2")) == (
+        "820人次（2个单位合计，丁区总工会未填包汽车，所填数字未计入；乙区总工会所填汽车运送与包汽车不配套，未计入）"
+    )

@@ -39,9 +39,18 @@ def test_totals_add_up_the_values_in_force_and_subtotals_add_up_to_totals(sample
     values = frames["values"]
     counted = values[values["registered"]]
     units = {u: dict(zip(g["item"], g["value"], strict=True)) for u, g in counted.groupby("unit")}
-    needs = {**aggregate.wholes(form), **aggregate.pairs(form)}  # a 其中 / one of a pair: with its other
+    within, pair = aggregate.wholes(form), aggregate.pairs(form)
+
+    def counted_in(f: dict, code: str) -> bool:
+        """A 其中 with its whole; one of a pair with its other half, both zero or both positive."""
+        if not f.get(code) or (code in within and not f[within[code]]):
+            return False
+        return (
+            code not in pair or bool(f[pair[code]]) and (Decimal(f[code]) > 0) == (Decimal(f[pair[code]]) > 0)
+        )
+
     for code in form.codes:
-        counts = [f for f in units.values() if f.get(code) and (code not in needs or f[needs[code]])]
+        counts = [f for f in units.values() if counted_in(f, code)]
         mine = [Decimal(f[code]) for f in counts]
         assert Decimal(totals.loc[code, "value"]) == sum(mine, Decimal(0)), code
         parts = [Decimal(totals.loc[code, t]) for t in ("市、区", "局(公司)", "直属") if totals.loc[code, t]]

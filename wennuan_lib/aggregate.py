@@ -57,6 +57,7 @@ LOWER_BOUNDS = tuple(w for w in APPROX_SUFFIXES if w != "左右")  # 余, 多, �
 # unreadable (ask for another format; not counted), or not sent at all.
 REPORTED, UNREADABLE, NOT_REPORTED = "已报", "已报但无法读取", "未报"
 ATTACHED = "见附件"  # a blank the unit filled with "见附件": asked for (待补报), not left blank
+MISMATCH = "~"  # Measure.missing: the unit's pair does not match (buses filled, nobody carried)
 
 
 def form_state(unit: str, read: set[str], unreadable: set[str]) -> str:
@@ -132,23 +133,31 @@ def definition(d, form: Form) -> str:
 class Measure:
     """What one figure adds up over a set of units: the sum of `num`, or that sum ÷ the sum of `den` ×
     factor (× 100 % for a share). A unit counts towards it when it filled a part of `num`, the `den` and
-    every code of `needs` (a 其中's whole, a pair's other half)."""
+    every code of `needs` (a 其中's whole, a pair's other half), and its figure and that of each code of
+    `paired` are both zero or both positive (a pair that does not match — buses that carried nobody — is not
+    counted)."""
 
     num: tuple[str, ...]
     den: str = ""
     factor: int = 1
     percent: bool = False
     needs: tuple[str, ...] = ()
+    paired: tuple[str, ...] = ()
 
     @property
     def required(self) -> tuple[str, ...]:
         return (*([self.den] if self.den else []), *self.needs)
 
     def missing(self, vals: dict) -> str | None:
-        """None when the unit counts; else the code it left blank ("" for the figure itself)."""
+        """None when the unit counts; else the code it left blank ("" for the figure itself), or
+        MISMATCH + the code of the pair's other half that does not match it."""
         if not any(vals.get(c) is not None for c in self.num):
             return ""
-        return next((c for c in self.required if vals.get(c) is None), None)
+        blank = next((c for c in self.required if vals.get(c) is None), None)
+        if blank is not None:
+            return blank
+        mine = any(vals[c] for c in self.num if vals.get(c) is not None)
+        return next((MISMATCH + c for c in self.paired if bool(vals[c]) != mine), None)
 
     def counts(self, vals: dict) -> bool:
         return self.missing(vals) is None
@@ -214,7 +223,8 @@ def sums_of(form: Form) -> dict[str, tuple[str, ...]]:
 
 
 def item_measure(code: str, form: Form, within: dict[str, str], pair: dict[str, str]) -> Measure:
-    return Measure((code,), needs=tuple(c for c in (within.get(code), pair.get(code)) if c))
+    other = (pair[code],) if code in pair else ()
+    return Measure((code,), needs=tuple(c for c in (within.get(code), *other) if c), paired=other)
 
 
 def derived_measure(d) -> Measure:
@@ -282,6 +292,10 @@ def left_out_words(
             parts.append(f"{names(who, listed)}未填")
         elif code == ATTACHED:
             parts.append(f"{names(who, listed)}填写“{ATTACHED}”，待补报")
+        elif code.startswith(MISMATCH):
+            other = form.item(code.removeprefix(MISMATCH)).label
+            mine = "、".join(form.item(c).label for c in m.num)
+            parts.append(f"{names(who, listed)}所填{mine}与{other}不配套，未计入")
         else:
             label = form.item(code).label.removeprefix("其中")
             parts.append(f"{names(who, listed)}未填{label}" + ("" if ratio else "，所填数字未计入"))
