@@ -2,7 +2,7 @@
 
 import re
 import warnings
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import docx
 import openpyxl
@@ -38,15 +38,29 @@ def test_totals_add_up_the_values_in_force_and_subtotals_add_up_to_totals(sample
     totals = paths.load("totals").set_index("item")
     values = frames["values"]
     counted = values[values["registered"]]
+    units = {u: dict(zip(g["item"], g["value"], strict=True)) for u, g in counted.groupby("unit")}
+    within, pair = aggregate.wholes(form), aggregate.pairs(form)
+
+    def counted_in(f: dict, code: str) -> bool:
+        """A 其中 with its whole; one of a pair with its other half, both zero or both positive."""
+        if not f.get(code) or (code in within and not f[within[code]]):
+            return False
+        return (
+            code not in pair or bool(f[pair[code]]) and (Decimal(f[code]) > 0) == (Decimal(f[pair[code]]) > 0)
+        )
+
     for code in form.codes:
-        mine = [Decimal(v) for v in counted.loc[counted["item"] == code, "value"] if v]
+        counts = [f for f in units.values() if counted_in(f, code)]
+        mine = [Decimal(f[code]) for f in counts]
         assert Decimal(totals.loc[code, "value"]) == sum(mine, Decimal(0)), code
         parts = [Decimal(totals.loc[code, t]) for t in ("市、区", "局(公司)", "直属") if totals.loc[code, t]]
         assert sum(parts, Decimal(0)) == Decimal(totals.loc[code, "value"]), code
         n = (counted["item"] == code).sum()
         assert int(totals.loc[code, "units_reported"]) + int(totals.loc[code, "units_missing"]) == n
-    share = Decimal(totals.loc["05A.1", "value"]) / Decimal(totals.loc["05.1", "value"]) * 100
+    both = [f for f in units.values() if f.get("05A.1") and f.get("05.1")]  # a share: units with both parts
+    share = sum(Decimal(f["05A.1"]) for f in both) / sum(Decimal(f["05.1"]) for f in both) * 100
     assert Decimal(totals.loc["share_05A.1", "value"]) == share.quantize(Decimal("0.1"))
+    assert int(totals.loc["share_05A.1", "units_reported"]) == len(both)
 
 
 def test_every_figure_in_the_prose_matches_totals_csv(sample_run, form):
@@ -61,12 +75,19 @@ def test_every_figure_in_the_prose_matches_totals_csv(sample_run, form):
             if block.source != "generated":
                 continue
             for key, shown in narrative.tokens(block.text):
-                base = key.removesuffix("#change")
+                base, _, part = key.partition("#")
                 row = rows[base]
-                if key.endswith("#change"):
+                if part == "change":
                     assert shown == f"{abs(Decimal(row['change_pct'])):.1f}%", key
+                elif part:
+                    assert shown == str(row["units_reported" if part == "units" else "units_comparable"]), key
                 else:
                     assert shown == narrative.number_text(Decimal(row["value"]), row["measure"], style), key
+                    after = narrative.TOKEN.sub(
+                        lambda m: m.group(2), block.text.split(f"\ue001{shown}\ue002", 1)[1]
+                    )
+                    if row["kind"] in ("item", "derived") and row["basis"]:  # leaves out units: says which
+                        assert after.removeprefix("以上").startswith("（"), (key, after[:30])
                 seen += 1
             bare = narrative.TOKEN.sub("", block.text).replace(str(paths.year), "")
             assert not re.search(r"\d", bare), bare  # no number typed into a template
@@ -76,16 +97,53 @@ def test_every_figure_in_the_prose_matches_totals_csv(sample_run, form):
     assert 'title="05.1 筹集慰问款物总额：' in html and "个单位合计" in html
 
 
-def test_year_on_year_change_against_the_previous_year(sample_years):
+def test_every_yoy_in_the_prose_is_on_the_comparable_basis_and_says_so(sample_years):
+    """Recomputed independently from both years' values.csv: each 同比 the text states compares the units
+    that filled the item in both years, and the sentence says 按可比口径（两年均填报的N个单位） when they are
+    fewer than either year's."""
     results, _, _ = sample_years
     t12 = results[2012][1].load("totals").set_index("item")
     t13 = results[2013][1].load("totals").set_index("item")
-    now, before = Decimal(t13.loc["05.1", "value"]), Decimal(t12.loc["05.1", "value"])
-    assert Decimal(t13.loc["05.1", "change_pct"]) == ((now - before) / before * 100).quantize(Decimal("0.1"))
-    prose = " ".join(
-        b.text for s in Frames(results[2013][1])["report"]["report"].narrative.sections for b in s.blocks
-    )
-    assert "同比增长" in narrative.TOKEN.sub(lambda m: m.group(2), prose) or "同比下降" in prose
+    v12, v13 = (Frames(results[y][1])["values"] for y in (2012, 2013))
+
+    def filled(v, code):
+        v = v[v["registered"] & (v["item"] == code)]
+        return {u: Decimal(x) for u, x in zip(v["unit"], v["value"], strict=True) if x}
+
+    text = Frames(results[2013][1])["report"]["report"].narrative
+    prose = "".join(b.text for b in text.blocks if b.source == "generated")
+    plain = narrative.TOKEN.sub(lambda m: m.group(2), prose)
+    stated = [k.removesuffix("#change") for k, _ in narrative.tokens(prose) if k.endswith("#change")]
+    assert "05.1" in stated and len(stated) >= 4
+    for code in stated:
+        now, then = filled(v13, code), filled(v12, code)
+        both = set(now) & set(then)  # 可比口径: the units that filled it in both years
+        a, b = sum((now[u] for u in both), Decimal(0)), sum((then[u] for u in both), Decimal(0))
+        change = ((a - b) / b * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        assert Decimal(t13.loc[code, "change_pct"]) == change, code
+        assert int(t13.loc[code, "units_comparable"]) == len(both), code
+        assert Decimal(t12.loc[code, "value"]) == Decimal(t13.loc[code, "previous"]), code
+        word = f"同比{'增长' if change > 0 else '下降'}{abs(change):.1f}%"
+        basis = f"按可比口径（两年均填报的{len(both)}个单位）计算，"
+        assert (basis + word in plain) == (len(both) < max(len(now), len(then))), code
+        assert word in plain, code
+    # 2012's 园区 (or another unit) left 05.1 blank: the text says so for 05.1
+    assert len(filled(v12, "05.1")) < len(filled(v13, "05.1")) or "按可比口径" in plain
+
+
+def test_one_count_of_units_in_the_text_the_totals_and_appendix_3(sample_run):
+    _, paths, frames, _ = sample_run
+    totals = paths.load("totals").set_index("item")
+    status = paths.load("reporting_status")
+    states = status.loc[status["registered"], "form"].value_counts()
+    n = {k: int(totals.loc[k, "value"]) for k in ("units_sent", "units_unreadable", "units_not_reported")}
+    assert int(totals.loc["units_reported", "value"]) == states.get("已报", 0)
+    assert n["units_unreadable"] == states.get("已报但无法读取", 0) >= 1
+    assert n["units_not_reported"] == states.get("未报", 0) >= 1
+    assert n["units_sent"] == states.get("已报", 0) + states.get("已报但无法读取", 0)
+    plain = narrative.TOKEN.sub(lambda m: m.group(2), frames["report"]["report"].narrative.blocks[0].text)
+    said = f"已报送统计表{n['units_sent']}个（其中{n['units_unreadable']}个无法读取，未计入汇总），"
+    assert said + f"未报{n['units_not_reported']}个" in plain
 
 
 def test_summary_form_round_trips_through_ingest(sample_run, tmp_path, form):

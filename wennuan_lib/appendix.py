@@ -16,10 +16,79 @@ NOT_LISTED = (
 )
 
 
+def count(value) -> str:
+    """A count of units as the table shows it ("" where there is none)."""
+    return "" if value is None or pd.isna(value) or value == "" else str(int(value))
+
+
 def number(value: str, measure: str) -> str:
     """A table cell: the figure in official style, without its measure."""
     d = to_decimal(value)
     return "" if d is None else narrative.official_number(d, measure)
+
+
+CORRECTED, REVISED = (
+    "*",
+    "†",
+)  # 附表2: a value the corrections register changed; one read from Word's revisions
+
+
+def value_marks(values: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """{(unit, item): * or †} of the values corrected by the analyst or read from a Word revision."""
+    out: dict[tuple[str, str], str] = {}
+    for flag, mark in (("corrected", CORRECTED), ("revised", REVISED)):
+        if flag not in values.columns:
+            continue
+        for unit, code, on in zip(values["unit"], values["item"], values[flag], strict=True):
+            if on is True or str(on) == "True":
+                out[(unit, code)] = out.get((unit, code), "") + mark
+    return out
+
+
+def marks_note(marks: dict, asked: set, codes: list[str]) -> str:
+    """附表2's note on its marks (only those that occur among its items)."""
+    shown = {m for (_, c), ms in marks.items() if c in codes for m in ms}
+    note = ""
+    if CORRECTED in shown:
+        note += f"标{CORRECTED}的数值已按更正登记表更正（原值见分单位明细表）。"
+    if REVISED in shown:
+        note += f"标{REVISED}的数值读自Word文件的修订记录（已接受修订），请单位确认为最终数字。"
+    if any(c in codes for _, c in asked):
+        note += f"“{aggregate.ATTACHED}”：单位在该栏填写“{aggregate.ATTACHED}”，数字待补报，未计入合计。"
+    return note
+
+
+def approx(row: dict, cell: str) -> str:
+    """A total with approximate entries past the policy's share: 约… or …以上."""
+    mark = row.get("approx", "")
+    if not cell or not mark:
+        return cell
+    return mark + cell if mark == aggregate.ABOUT else cell + mark
+
+
+def basis_note(form: Form, items: pd.DataFrame, has_previous: bool) -> str:
+    """附表1's note: what each column adds up (口径), and the items whose basis is narrower than their own
+    entries."""
+    within = aggregate.wholes(form)
+    example = next(iter(within.items()), None)
+    note = "全市合计为报送单位名单中各单位有效数值（更正后）之和，未填的单位不计入"
+    if example:
+        note += f"；“其中”项只计同时填报了总数的单位（如{example[0]}只计填报了{example[1]}的单位）"
+    if aggregate.pairs(form):
+        note += "，包车（船、机）数与运送人次只计两项均填报的单位"
+    note += "。"
+    if has_previous:
+        note += (
+            "同比按可比口径计算：只比较两年均填报该项的单位（可比单位数），"
+            "即（本年这些单位之和 − 可比上年）÷ 可比上年 × 100%；“上年合计”为上年公布的全市合计。"
+        )
+    for row in items.to_dict("records"):
+        if row.get("compare"):
+            note += f"{row['item']} {row['compare']}，本年为「{row['label']}」。"
+    marked = [r["item"] for r in items.to_dict("records") if r.get("approx")]
+    if marked:
+        note += f"标“约”或“以上”的合计含较多约数（{'、'.join(marked)}）。"
+    return note
 
 
 def tables(
@@ -34,9 +103,9 @@ def tables(
     in 附表1's note)."""
     no_yoy = no_yoy or {}
     items = totals[totals["kind"] == "item"]
-    head = ["代码", "项目", "单位", "全市合计", *UNIT_TYPES, "报送单位数", "未填单位数"]
+    head = ["代码", "项目", "单位", "全市合计", *UNIT_TYPES, "计入单位数", "未计入单位数"]
     if has_previous:
-        head += ["上年", "同比（%）"]
+        head += ["上年合计", "可比单位数", "可比上年", "同比（%）"]
     rows = []
     for row in items.to_dict("records"):
         m = row["measure"]
@@ -44,18 +113,24 @@ def tables(
             row["item"],
             row["label"],
             m,
-            number(row["value"], m),
+            approx(row, number(row["value"], m)),
             *(number(row[t], m) for t in UNIT_TYPES),
-            row["units_reported"],
-            row["units_missing"],
+            count(row["units_reported"]),
+            count(row["units_missing"]),
         ]
         if has_previous:
+            if row.get("compare"):
+                change = "不作比较"
+            else:
+                change = "—" if row["item"] in no_yoy else number(row["change_pct"], "%")
             cells += [
                 number(row["previous"], m),
-                "—" if row["item"] in no_yoy else number(row["change_pct"], "%"),
+                count(row.get("units_comparable")),
+                number(row.get("previous_comparable", ""), m),
+                change,
             ]
         rows.append(cells)
-    note = "合计为报送单位名单中各单位有效数值（更正后）之和；未填的单位不计入。"
+    note = basis_note(form, items, has_previous)
     note += "".join(
         f"{code}的上年合计待核实（{why}），未计算同比。"
         for code, why in no_yoy.items()
@@ -72,19 +147,26 @@ def tables(
     key_items = list(form.policy.key_items["appendix"])
     wide = aggregate.unit_table(values, key_items)
     measures = [form.item(c).unit for c in key_items]
+    marks, asked = value_marks(values), aggregate.attached(values)
+
+    def cell(unit: str, code: str, value: str, m: str) -> str:
+        if (unit, code) in asked:
+            return aggregate.ATTACHED
+        return (number(value, m) + marks.get((unit, code), "")) if number(value, m) else "未填"
+
     key_rows = [
         [
             unit,
             wide.attrs["types"][unit],
-            *(number(v, m) or "未填" for v, m in zip(row, measures, strict=True)),
+            *(cell(unit, c, v, m) for c, v, m in zip(key_items, row, measures, strict=True)),
         ]
         for unit, row in zip(wide.index, wide.itertuples(index=False), strict=True)
         if unit in wide.attrs["registered"]
     ]
-    note = ""
+    note = marks_note(marks, asked, key_items)
     if len(key_rows) > MAX_TABLE_UNITS:
         key_rows.sort(key=lambda r: -float(r[2]) if r[2] not in ("", "未填") else 0)
-        note = (
+        note += (
             f"共{len(key_rows)}个单位，此处列出筹集慰问款物总额居前的{MAX_TABLE_UNITS}个，"
             "全部单位见分单位明细表。"
         )

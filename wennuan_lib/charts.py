@@ -14,10 +14,11 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 
 from . import store
-from .aggregate import in_totals
+from .aggregate import Measure, in_totals
 from .artifacts import Artifacts, dumps, register
 from .parse import to_decimal
 from .policy import ChartSpec
+from .rules import unit_dicts
 
 CJK_FAMILIES = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "SimHei"]
 CJK_FILES = [
@@ -156,17 +157,18 @@ def _label(v: float, money: bool) -> str:
     return f"{v:.2f}" if money else f"{v:.0f}"
 
 
-def sources(totals: dict, labels: dict, year: int, note: str, whole: float | None, folder: Path) -> Chart:
-    """The parts of the total raised, each with its share of `whole` (the total the prose divides by; else
-    their sum)."""
+def sources(totals: dict, labels: dict, year: int, note: str, shares: dict, folder: Path) -> Chart:
+    """The parts of the total raised, each with its share (`shares`: code → % as the prose states it, over
+    the units that filled the part and the total; None: each part's share of their sum)."""
     codes = list(totals)
     vals = [_f(totals.get(c)) for c in codes]
-    whole = whole or sum(v for v in vals if v) or 1
+    whole = sum(v for v in vals if v) or 1
     fig, ax = subplots(figsize=(8, 2.7))
     shown = [v or 0.0 for v in vals]
     bars = ax.barh([labels[c] for c in codes][::-1], shown[::-1], color=COLOURS[:4][::-1])
-    for bar, v in zip(bars, vals[::-1], strict=True):
-        text = " 未填" if v is None else f" {v:.2f}万元（{v / whole * 100:.1f}%）"
+    for bar, v, code in zip(bars, vals[::-1], codes[::-1], strict=True):
+        share = shares.get(code) if shares else (None if v is None else v / whole * 100)
+        text = " 未填" if v is None else f" {v:.2f}万元" + ("" if share is None else f"（{share:.1f}%）")
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, text, va="center", fontsize=10)
     unit_label(ax, "万元", "x")
     ax.set_xlim(0, max(shown + [1]) * 1.45)
@@ -319,7 +321,33 @@ def trends(
         lo, hi = ax.get_ylim()
         ax.set_ylim(0, hi * 1.15)
     title = f"{years[0]}—{years[-1]}年主要数据变化" if len(years) > 1 else f"{years[0]}年主要数据"
-    return finish(fig, a1, "trends", title, note, folder, title_inside=False)
+    bottom = 0.03 + 0.06 * note.count("\n")  # a note on the basis: a line more at the foot
+    return finish(fig, a1, "trends", title, note, folder, title_inside=False, bottom=bottom)
+
+
+COVERAGE_NOTED = 4  # a trend chart's note names this many years' figures that leave units out; more: 等
+NOTE_LINE_CHARS = 62  # characters of a chart note's line at 9 pt across the 8-inch chart
+
+
+def coverage_note(coverage: dict[int, dict[str, str]], series: list[tuple[str, str]]) -> str:
+    """The line under a trend chart saying which years' figures leave units out (a point drawn lower than a
+    whole city's, e.g. 2012's 筹集 under its 发放 because a unit left 筹集 blank)."""
+    said = [
+        f"{y}年{label}为{coverage[y][code]}"
+        for y in sorted(coverage, reverse=True)  # the latest years first
+        for code, label in series
+        if coverage[y].get(code)
+    ]
+    if not said:
+        return ""
+    more = "等" if len(said) > COVERAGE_NOTED else ""
+    lines = ["注："]
+    for k, part in enumerate(said[:COVERAGE_NOTED]):
+        part += "；" if k < min(len(said), COVERAGE_NOTED) - 1 else more + "。"
+        if len(lines[-1]) + len(part) > NOTE_LINE_CHARS:
+            lines.append("　　")
+        lines[-1] += part
+    return "".join("\n" + line for line in lines)
 
 
 def _kept(cache: Artifacts | None, draw, *args) -> Chart:
@@ -340,6 +368,19 @@ def _kept(cache: Artifacts | None, draw, *args) -> Chart:
     return chart
 
 
+def source_shares(counted, spec: ChartSpec) -> dict[str, float | None]:
+    """Each source's share of `sources_total`, on the basis the prose states it (aggregate.Measure: the units
+    that filled the source and the total); {} without a total (shares of the sources' sum)."""
+    if not spec.sources_total:
+        return {}
+    units = unit_dicts(counted)
+    out = {}
+    for code in spec.sources:
+        m = Measure((code,), spec.sources_total, percent=True)
+        out[code] = _f(m.of(units, m.members(units)))
+    return out
+
+
 def make_all(
     totals_frame,
     values,
@@ -350,10 +391,11 @@ def make_all(
     spec: ChartSpec,
     cache: Artifacts | None = None,
     draft: bool = False,
+    coverage: dict[int, dict[str, str]] | None = None,
 ) -> dict[str, Chart]:
     """Every chart of the report, as PNG files in `folder`, each marked 草稿 while the report is a draft.
     With `cache`, a chart whose data did not change since it was last drawn is copied instead of drawn
-    again."""
+    again. `coverage`: {year: {code: "29个单位合计（…未填）"}} of the trend figures that leave units out."""
     setup()
     note = (DRAFT_NOTE if draft else "") + "数据来源：各单位报送" + ("（示例数据）" if sample else "")
     items = totals_frame[totals_frame["kind"] == "item"]
@@ -389,7 +431,7 @@ def make_all(
             labels,
             year,
             note,
-            _f(totals.get(spec.sources_total)) if spec.sources_total else None,
+            source_shares(counted, spec),
             folder,
         ),
         "transport": _kept(
@@ -411,7 +453,7 @@ def make_all(
             trends,
             {y: {c: figures.get(c) for c in trend_codes} for y, figures in {**history, year: totals}.items()},
             *trend_series,
-            note,
+            note + coverage_note(coverage or {}, [p for group in trend_series for p in group]),
             folder,
         ),
     }

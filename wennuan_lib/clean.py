@@ -29,10 +29,18 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
     values = values[catalog.dataset("values").column_names]
 
     previous = ctx.previous("values")
-    sums = aggregate.item_sums(values)
-    city = aggregate.city_totals(sums, form.codes)
     submissions = ctx.load("submissions")
     summaries = ctx.load("summaries", ["unit", "file", "text"])
+    totals = aggregate.build_totals(
+        values,
+        form,
+        registry.names,
+        set(summaries["unit"]),
+        ctx.previous("totals"),
+        previous,
+        aggregate.unreadable_units(ctx.load("ingest_log", ["unit", "status"])),
+    )
+    city = aggregate.printed(totals, form.codes)  # the form's checks on the city totals as printed
     summary_checks, said = summary_check.check(summaries, values, form)
     said += rules.check_versions(submissions, extracted, form)
     findings = rules.check_all(values, form, previous, ctx.year - 1, city, submissions, more=said)
@@ -43,10 +51,6 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
     extra["waived"], extra["waiver_reason"] = False, ""
     columns = catalog.dataset("issues").column_names
     issues = pd.concat([findings, extra], ignore_index=True)[columns] if len(extra) else findings[columns]
-
-    totals = aggregate.build_totals(
-        values, form, registry.names, set(summaries["unit"]), ctx.previous("totals"), sums
-    )
     frames = {
         "values": values,
         "issues": issues,

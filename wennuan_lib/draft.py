@@ -7,7 +7,9 @@ One row per blocker, of four kinds:
             units') in a figure the report states: this year's, or last year's total that the 上年 column and
             the 同比 rest on;
 * 待补充    a section of the analyst's narrative.md that is still empty;
-* 书面总结  a quote that does not match the unit's text, an unknown heading of narrative.md.
+* 书面总结  a quote that does not match the unit's text, an unknown heading of narrative.md;
+* 同比待核实 a 同比 the prose states whose direction turns when the units with open findings on that item
+            (this year's or last year's) are left out: it hangs on figures nobody has confirmed yet.
 
 A suspected slip is open until the unit's figure is corrected so that the checks no longer suspect it (a
 correction typed in 元 again stays suspect) or the finding is waived. Last year's suspect total is never
@@ -23,14 +25,14 @@ from decimal import Decimal
 
 import pandas as pd
 
-from . import catalog
+from . import aggregate, catalog
 from .form import Form
 from .narrative import NO_DATA, TOKEN, Narrative
 from .parse import format_value, to_decimal
-from .rules import is_open, open_errors
+from .rules import TOTALS, is_open, open_errors, unit_dicts
 
-MUST_FIX, SLIP, GAP, TEXT = "必须修改", "疑似填错", "待补充", "书面总结"
-KINDS = (MUST_FIX, SLIP, GAP, TEXT)  # the order of draft_reasons
+MUST_FIX, SLIP, GAP, TEXT, DIRECTION = "必须修改", "疑似填错", "待补充", "书面总结", "同比待核实"
+KINDS = (MUST_FIX, SLIP, GAP, TEXT, DIRECTION)  # the order of draft_reasons
 CLAUSE = re.compile(r"[，。；：、（）“”]")
 
 
@@ -112,7 +114,7 @@ def carried(found: list[Suspect], then: Form, now: Form) -> list[Suspect]:
 
 def fed_items(key: str, rows: dict[str, dict], form: Form) -> list[tuple[str, str]]:
     """(item, unit or "" for every unit) that the figure a token names adds up."""
-    key = key.removesuffix("#change")
+    key = key.partition("#")[0]
     row = rows.get(key)
     if row is None:
         return []
@@ -143,7 +145,7 @@ def mark_stated(found: list[Suspect], narrative: Narrative, totals: pd.DataFrame
             continue
         for m in TOKEN.finditer(block.text):
             key, shown = m.group(1), m.group(2)
-            if key.endswith("#change"):
+            if "#" in key:
                 continue  # this year's slips feed the figure itself; last year's suppress the change
             for s in found:
                 if any(item == s.item and who in ("", s.unit) for item, who in fed_items(key, rows, form)):
@@ -276,3 +278,100 @@ def listed(reasons_frame: pd.DataFrame) -> list[tuple[str, str]]:
         (r["kind"], f"{r['unit']}：{r['message']}" if r["unit"] and r["kind"] == MUST_FIX else r["message"])
         for r in reasons_frame.to_dict("records")
     ]
+
+
+def _open_on(issues: pd.DataFrame | None, code: str, year: int) -> dict[str, list[str]]:
+    """{unit: ["2012年规则H01、W01"]}: the open findings of units (not the city totals) that name `code`."""
+    out: dict[str, list[str]] = {}
+    if issues is None or not len(issues):
+        return out
+    mine = issues[is_open(issues) & (issues["unit"] != TOTALS)]
+    for unit, item, items, rule in zip(mine["unit"], mine["item"], mine["items"], mine["rule"], strict=True):
+        if code == item or code in str(items).split("|"):
+            if rule not in out.setdefault(unit, []):
+                out[unit].append(rule)
+    return {unit: [f"{year}年规则{'、'.join(rules)}"] for unit, rules in out.items()}
+
+
+def _direction(change: Decimal) -> str:
+    return f"增长{change:.1f}%" if change > 0 else (f"下降{abs(change):.1f}%" if change < 0 else "持平")
+
+
+def _sign(x: Decimal) -> int:
+    return (x > 0) - (x < 0)
+
+
+def unsteady(
+    narrative: Narrative,
+    totals: pd.DataFrame,
+    form: Form,
+    year: int,
+    values: pd.DataFrame,
+    previous_values: pd.DataFrame | None,
+    issues: pd.DataFrame | None,
+    previous_issues: pd.DataFrame | None,
+) -> list[dict]:
+    """同比待核实 reasons: each 同比 the prose states whose sign (rise, fall, flat) changes when the units
+    with open findings on its item (this year's `issues` or last year's `previous_issues`, in this year's
+    codes) are left out of the comparable basis. Waiving or correcting those findings releases it."""
+    if previous_values is None:
+        return []
+    rows = {r["item"]: r for r in totals.to_dict("records")}
+    now = unit_dicts(values[aggregate.in_totals(values)])
+    before = unit_dicts(previous_values[aggregate.in_totals(previous_values)])
+    within, pair = aggregate.wholes(form), aggregate.pairs(form)
+    listed = form.policy.report.basis.listed
+    out, seen = [], set()
+    for block in narrative.blocks:
+        if block.source != "generated":
+            continue
+        for m in TOKEN.finditer(block.text):
+            code, _, part = m.group(1).partition("#")
+            row = rows.get(code)
+            if part != "change" or code in seen or row is None or row["kind"] != "item":
+                continue
+            seen.add(code)
+            stated = to_decimal(row["change_pct"])
+            flagged = _open_on(issues, code, year)
+            for unit, tags in _open_on(previous_issues, code, year - 1).items():
+                flagged.setdefault(unit, []).extend(tags)
+            flagged = {u: t for u, t in flagged.items() if u in now or u in before}
+            if stated is None or not flagged:
+                continue
+            measure = aggregate.item_measure(code, form, within, pair)
+            both, a, b = aggregate.comparable(measure, now, before, flagged)
+            without = aggregate.change_pct(a, b)
+            if without is None or _sign(without) == _sign(stated):
+                continue
+            who = sorted(flagged)
+            shown = aggregate.names([f"{u}（{'；'.join(flagged[u])}）" for u in who], listed)
+            label = form.item(code).label
+            begin = max(
+                (t.start() for t in TOKEN.finditer(block.text[: m.start()]) if t.group(1) == code),
+                default=m.start(),
+            )
+            quote = clause(block.text, begin) + TOKEN.sub(lambda t: t.group(2), block.text[begin : m.end()])
+            out.append(
+                {
+                    "kind": DIRECTION,
+                    "unit": "、".join(who),
+                    "item": code,
+                    "message": (
+                        f"书面总结中“{quote}”：{code} {label}的同比取决于"
+                        f"尚有未解决审核意见的单位{shown}——计入它们同比{_direction(stated)}，"
+                        f"不计入它们（两年均填报的其余{len(both)}个单位）同比{_direction(without)}。"
+                        f"请先向这些单位核实{label}：有误的在更正登记表中更正，无误的在豁免登记表中豁免"
+                        f"（上年的意见在上年的登记表中处理），再重新运行"
+                    ),
+                }
+            )
+    return out
+
+
+def added(reasons_frame: pd.DataFrame, rows: list[dict]) -> pd.DataFrame:
+    """draft_reasons with more rows, in the order of KINDS."""
+    if not rows:
+        return reasons_frame
+    both = pd.concat([reasons_frame, pd.DataFrame(rows, columns=reasons_frame.columns)], ignore_index=True)
+    order = {k: n for n, k in enumerate(KINDS)}
+    return both.sort_values("kind", key=lambda c: c.map(order), kind="stable").reset_index(drop=True)

@@ -18,6 +18,7 @@ import jinja2
 import pandas as pd
 
 from . import catalog
+from .aggregate import ABOUT, AT_LEAST, NOT_COMPARED
 from .form import Form
 from .parse import to_decimal
 from .policy import NumberStyle
@@ -165,6 +166,7 @@ class Figures:
         self.style = form.policy.report.numbers
         self.no_yoy = no_yoy or {}
         self.derived = {d.key: d for d in form.policy.report.derived}
+        self.last_basis: tuple | None = None  # the last basis a sentence stated: the next same one is 同上
 
     def key(self, key: str) -> str:
         """A template names items by concept (policy.yaml); the totals table by this year's code."""
@@ -172,6 +174,11 @@ class Figures:
 
     def has(self, key: str) -> bool:
         return self.key(key) in self.rows
+
+    def some(self, key: str) -> bool:
+        """Whether a figure is there and above zero (for a clause that only makes sense then)."""
+        value = to_decimal(self.rows[self.key(key)]["value"]) if self.has(key) else None
+        return value is not None and value > 0
 
     def _row(self, key: str) -> dict:
         if key not in self.rows:
@@ -208,20 +215,57 @@ class Figures:
         return f"\ue000{key}\ue001{text}\ue002"
 
     def fig(self, key: str) -> str:
+        """A figure as the prose states it: 约 … / … 以上 when approximate entries weigh in it, and its basis
+        when it leaves out units that reported a form (2.76万户（28个单位合计，昆山市总工会、…未填）)."""
         key = self.key(key)
         row = self._row(key)
-        return self.token(key, number_text(to_decimal(row["value"]), row["measure"], self.style))
+        shown = self.token(key, number_text(to_decimal(row["value"]), row["measure"], self.style))
+        mark = row.get("approx", "")
+        shown = (ABOUT + shown) if mark == ABOUT else (shown + AT_LEAST if mark == AT_LEAST else shown)
+        return shown + self.coverage(key)
+
+    def coverage(self, key: str) -> str:
+        """（28个单位合计，昆山市总工会、市交通运输系统工会未填）: how many units a figure covers and who is
+        left out, when not every unit that reported a form is in it; "" when all are."""
+        row = self._row(key)
+        basis, n = row.get("basis", ""), row.get("units_reported", "")
+        if not basis or not n or row["kind"] not in ("item", "derived") or to_decimal(row["value"]) is None:
+            return ""
+        said = (row["kind"], n, basis)
+        if said == self.last_basis:
+            return "（口径同上）"
+        self.last_basis = said
+        count = self.token(f"{key}#units", str(n))
+        if row["kind"] == "derived":
+            return f"（按{count}个单位计算，{basis}）"
+        return f"（{count}个单位合计，{basis}）"
+
+    def comparable_basis(self, key: str) -> bool:
+        """Whether 同比 is on fewer units than either year's figure covers (the sentence says 按可比口径)."""
+        row = self._row(key)
+        n = to_decimal(row.get("units_comparable", ""))
+        covered = [to_decimal(row.get(c, "")) for c in ("units_reported", "units_previous")]
+        return n is not None and any(c is not None and n < c for c in covered)
 
     def yoy(self, key: str) -> str:
+        """，同比增长7.8%; on a comparable basis narrower than either year's figure
+        ，按可比口径（两年均填报的29个单位）计算，同比增长7.8%; an item reworded since last year's form
+        ，与上年口径不同，不作比较."""
         key = self.key(key)
         row = self._row(key)
+        if row.get("compare", "").startswith(NOT_COMPARED):
+            return f"，与上年{NOT_COMPARED}"
         change = to_decimal(row.get("change_pct", ""))
         if change is None or key in self.no_yoy:
             return ""
-        word = "增长" if change > 0 else ("下降" if change < 0 else "持平")
+        basis = ""
+        if self.comparable_basis(key):
+            count = self.token(f"{key}#comparable", str(row["units_comparable"]))
+            basis = f"，按可比口径（两年均填报的{count}个单位）计算"
         if change == 0:
-            return "，与上年持平"
-        return f"，同比{word}" + self.token(f"{key}#change", f"{abs(change):.1f}%")
+            return f"{basis}，与上年持平"
+        word = "增长" if change > 0 else "下降"
+        return f"{basis}，同比{word}" + self.token(f"{key}#change", f"{abs(change):.1f}%")
 
     def top(self, code: str) -> list[dict]:
         code = self.key(code)
@@ -230,7 +274,10 @@ class Figures:
             key = f"top.{code}.{rank}"
             if key not in self.rows:
                 break
-            out.append({"name": self.rows[key]["who"], "fig": self.fig(key)})
+            basis = self.rows[key].get("basis", "")
+            out.append(
+                {"name": self.rows[key]["who"], "fig": self.fig(key), "note": f"，{basis}" if basis else ""}
+            )
         return out
 
     def top_n(self, code: str) -> str:
@@ -242,9 +289,9 @@ class Figures:
 
     def value(self, key: str) -> str:
         """The raw value of a token key (for checks), including the change of `key#change`."""
-        if key.endswith("#change"):
-            return self._row(key[:-7])["change_pct"]
-        return self._row(key)["value"]
+        base, _, part = key.partition("#")
+        column = {"change": "change_pct", "units": "units_reported", "comparable": "units_comparable"}
+        return self._row(base)[column.get(part, "value")]
 
 
 def parse_analyst(path: Path) -> tuple[dict[str, list[str]], list[str]]:
@@ -350,6 +397,7 @@ def build(
         "yoy": figures.yoy,
         "top": figures.top,
         "has": figures.has,
+        "some": figures.some,
         "top_n": figures.top_n,
         "label": figures.label,
         "rankings": [form.item(code).key for code in spec.rankings],
@@ -357,6 +405,7 @@ def build(
 
     def render(template: str) -> str:
         # No spaces in Chinese prose: the template's line breaks and indentation are for its writer only.
+        figures.last_basis = None  # 口径同上 never reaches back into another paragraph
         return re.sub(r"\s+", "", env.from_string(template).render(**context))
 
     analyst, problems = parse_analyst(narrative_path)

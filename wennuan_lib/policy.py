@@ -108,6 +108,17 @@ class History:
 
 
 @dataclass(frozen=True)
+class Repeats:
+    """A unit whose figures repeat last year's exactly (zeros aside) on at least `min_items` items: copied
+    forward? (提示性)."""
+
+    id: str
+    severity: str
+    min_items: int
+    message: str
+
+
+@dataclass(frozen=True)
 class Derived:
     key: str
     label: str
@@ -135,6 +146,18 @@ class NumberStyle:
 
 
 @dataclass(frozen=True)
+class BasisSpec:
+    """How a figure's basis is stated (aggregate.py): a total whose approximate entries exceed `approx_share`
+    of it is written 约 … (… 以上 when they are all lower bounds); at most `listed` units are named where
+    units are left out; `same_concept`: items whose wording changed between the forms but which measure the
+    same thing (compared across years; any other reworded item is 口径不同，不作比较)."""
+
+    approx_share: float = 0.05
+    listed: int = 3
+    same_concept: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ReportSpec:
     derived: tuple[Derived, ...]
     rankings: tuple[str, ...]
@@ -143,6 +166,7 @@ class ReportSpec:
     themes: tuple[Theme, ...]
     units: str
     numbers: NumberStyle = NumberStyle()
+    basis: BasisSpec = BasisSpec()
 
 
 @dataclass(frozen=True)
@@ -186,6 +210,7 @@ class Policy:
     trends: tuple[TrendGroup, ...]
     dropped: tuple[str, ...] = ()  # entries left out for this year (a concept its form lacks), in Chinese
     magnitude: Magnitude | None = None
+    repeats: Repeats | None = None
 
     @property
     def slip_rules(self) -> tuple[str, ...]:
@@ -335,6 +360,10 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
                 float(h.get("far", 0)),
                 str(h.get("far_message", "")),
             )
+        repeats = None
+        if "repeats" in pl:
+            r = pl["repeats"]
+            repeats = Repeats(str(r["id"]), str(r["severity"]), int(r["min_items"]), str(r["message"]))
         rep = raw["report"]
         derived = []
         for d in rep.get("derived", []):
@@ -352,6 +381,12 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
         )
         nums = rep.get("numbers") or {}
         numbers = NumberStyle(int(nums.get("wan_from", 0)), int(nums.get("wan_places", 2)))
+        bs = rep.get("basis") or {}
+        basis = BasisSpec(
+            float(bs.get("approx_share", 0.05)),
+            int(bs.get("listed", 3)),
+            tuple(c for c in (code_of(str(x)) for x in bs.get("same_concept") or []) if c),
+        )
         report = ReportSpec(
             tuple(derived),
             rankings,
@@ -360,6 +395,7 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
             themes,
             str(rep["units"]),
             numbers,
+            basis,
         )
         ch = raw["charts"]
         charts = ChartSpec(
@@ -403,6 +439,7 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
         trends,
         tuple(dropped),
         magnitude,
+        repeats,
     )
     _validate(policy, source)
     return policy
@@ -411,7 +448,14 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
 def _validate(policy: Policy, source: str) -> None:
     problems = []
     ids = [r.id for r in policy.rules]
-    checks = (policy.money_per_household, policy.yuan_slip, policy.peers, policy.history, policy.magnitude)
+    checks = (
+        policy.money_per_household,
+        policy.yuan_slip,
+        policy.peers,
+        policy.history,
+        policy.magnitude,
+        policy.repeats,
+    )
     ids += [x.id for x in checks if x]
     if len(set(ids)) != len(ids):
         problems.append("规则编号重复：" + "、".join(sorted({i for i in ids if ids.count(i) > 1})))

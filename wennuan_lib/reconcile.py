@@ -18,12 +18,10 @@ import datetime as dt
 import pandas as pd
 
 from . import catalog, feedback, review_workbook
+from .aggregate import form_state
 from .rules import is_open
 from .steps import StepContext
 from .units import Registry
-
-# What a unit's 统计表 is: read, sent but unreadable (ask for another format), or not sent at all.
-REPORTED, UNREADABLE, NOT_REPORTED = "已报", "已报但无法读取", "未报"
 
 
 def _days_late(date: str, deadline: str) -> int | None:
@@ -71,7 +69,7 @@ def reporting_status(
                 "unit": unit,
                 "unit_type": registry.types.get(unit, ""),
                 "registered": unit in registry.types,
-                "form": REPORTED if form else (UNREADABLE if unit in problems else NOT_REPORTED),
+                "form": form_state(unit, set(forms), set(problems)),
                 "form_file": "、".join(r["file"] for r in form),
                 "form_date": date,
                 "late": late,

@@ -14,12 +14,24 @@ import datetime as dt
 import pandas as pd
 
 from . import appendix, charts, detail_workbook, draft, narrative, pipeline, render, store, template
-from .form import Form, load_form
+from .form import Form, load_form, translate
 from .parallel import in_background
 from .parse import to_decimal
+from .rules import TOTALS
 from .steps import StepContext
 
-VALUE_COLUMNS = ["unit", "unit_type", "registered", "item", "value"]  # what the report reads of the values
+# what the report reads of the values (status and raw text: 见附件; corrected and revised: 附表2's marks)
+VALUE_COLUMNS = [
+    "unit",
+    "unit_type",
+    "registered",
+    "item",
+    "value",
+    "status",
+    "raw_text",
+    "corrected",
+    "revised",
+]
 
 
 def report_date(cfg: dict) -> dt.date:
@@ -30,11 +42,24 @@ def cn_date(d: dt.date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
+def city_notes(issues: pd.DataFrame) -> list[str]:
+    """The form's own checks the city totals fail (parts and whole differ because some units filled only one
+    of them), worded for the 汇总统计表's notes."""
+    mine = issues[issues["unit"] == TOTALS] if len(issues) else issues
+    return [f"注{k}：全市合计 {m}" for k, m in enumerate(dict.fromkeys(mine["message"]), 1)]
+
+
 def summary_form(
-    form: Form, totals: pd.DataFrame, cfg: dict, when: dt.date, path, draft: bool = False
+    form: Form,
+    totals: pd.DataFrame,
+    cfg: dict,
+    when: dt.date,
+    path,
+    draft: bool = False,
+    notes: list[str] | None = None,
 ) -> None:
     """The city's totals in the project's own template: a valid submission of its own (marked 草稿 while the
-    report is a draft)."""
+    report is a draft), with `notes` under the form (the checks its totals fail, and why)."""
     items = totals[totals["kind"] == "item"]
     values = {}
     for row in items.to_dict("records"):
@@ -47,7 +72,13 @@ def summary_form(
         "person": cfg.get("reporter", ""),
         "phone": cfg.get("phone", ""),
     }
-    template.write(form, path, values=values, header=header, sample=bool(cfg.get("sample")), draft=draft)
+    wb = template.build(form, values=values, header=header, sample=bool(cfg.get("sample")), draft=draft)
+    ws = wb.active
+    row = ws.max_row + 1
+    for text in notes or []:
+        row += 1
+        ws.cell(row, 1, text)
+    template.save(wb, path)
 
 
 def tips(
@@ -67,20 +98,63 @@ def tips(
         ]
         if notes:
             out[key] += "\n" + "\n".join(notes)
-        if row.get("change_pct"):
-            before = narrative.number_text(to_decimal(row["previous"]), row["measure"])
-            out[f"{key}#change"] = (
-                f"与上年相比：上年{before}，本年{figures.full(key)}（（本年 − 上年）÷ 上年 × 100%）"
-            )
+        out.update(basis_tips(row))
     return out
 
 
-def history(ctx: StepContext) -> dict[int, dict]:
-    """City totals of the earlier years present, keyed by this year's codes (absent concepts left out)."""
+def basis_tips(row: dict) -> dict[str, str]:
+    """The hovers of a figure's basis: its 同比 (on the comparable units), how many units it covers and how
+    many both years share."""
+    key, m, out = row["item"], row["measure"], {}
+    if row.get("change_pct") and row.get("units_comparable"):
+        now, then = (
+            narrative.number_text(to_decimal(row[c]), m) for c in ("value_comparable", "previous_comparable")
+        )
+        out[f"{key}#change"] = (
+            f"与上年相比（可比口径：两年均填报的{row['units_comparable']}个单位）：上年{then}，本年{now}"
+            "（（本年 − 上年）÷ 上年 × 100%）"
+        )
+    if row.get("basis"):
+        out[f"{key}#units"] = f"计入{row['units_reported']}个单位：{row['basis']}"
+    if row.get("units_comparable"):
+        out[f"{key}#comparable"] = (
+            f"本年{row['units_reported']}个单位填报、上年{row['units_previous']}个，两年均填报的"
+            f"{row['units_comparable']}个单位计入同比；"
+            f"上年全市合计{narrative.number_text(to_decimal(row['previous']), m)}"
+        )
+    return out
+
+
+def history(earlier: dict[int, pd.DataFrame]) -> dict[int, dict]:
+    """City totals of the earlier years present (`earlier`: their totals, keyed by this year's codes; absent
+    concepts left out)."""
     return {
         year: {r["item"]: to_decimal(r["value"]) for r in frame.to_dict("records") if r["kind"] == "item"}
-        for year, frame in ctx.earlier_years("totals").items()
+        for year, frame in earlier.items()
     }
+
+
+def coverage(frames: dict[int, pd.DataFrame]) -> dict[int, dict[str, str]]:
+    """{year: {code: "29个单位合计（…未填）"}} of each year's item totals that leave units out."""
+    out: dict[int, dict[str, str]] = {}
+    for year, frame in frames.items():
+        if "basis" not in frame.columns:
+            continue
+        shown = (frame["basis"].fillna("") != "") & (frame["value"].fillna("") != "")
+        items = frame[(frame["kind"] == "item") & shown]
+        out[year] = {
+            r["item"]: f"{r['units_reported']}个单位合计（{r['basis']}）" for r in items.to_dict("records")
+        }
+    return out
+
+
+def last_years_issues(ctx: StepContext) -> pd.DataFrame | None:
+    """Last year's findings keyed by this year's codes (for the robustness of 同比)."""
+    issues = ctx.other_year(ctx.year - 1, "issues")
+    if issues is None:
+        return None
+    then = load_form(ctx.workspace.year_config(ctx.year - 1)["form"])
+    return translate(issues, then, ctx.form)
 
 
 def last_years_suspects(ctx: StepContext) -> list[draft.Suspect]:
@@ -127,10 +201,16 @@ def run(ctx: StepContext) -> dict:
     found = draft.suspects(issues, values, form, ctx.year)
     marked = draft.mark_stated(found, text, totals, form)
     reasons = draft.reasons(issues, text, found, before, form, ctx.year)
+    reasons = draft.added(
+        reasons,
+        draft.unsteady(
+            text, totals, form, ctx.year, values, ctx.previous("values"), issues, last_years_issues(ctx)
+        ),
+    )
     is_draft = len(reasons) > 0
     ctx.save("draft_reasons", reasons)
 
-    summary_form(form, totals, cfg, when, ctx.path("summary_form"), is_draft)
+    summary_form(form, totals, cfg, when, ctx.path("summary_form"), is_draft, city_notes(issues))
     detail = ctx.cache("detail_workbook", "detail_workbook.py", "xlsx.py", "aggregate.py", "appendix.py")
     key = detail.key(
         repr(sorted(cfg.items())),
@@ -147,16 +227,18 @@ def run(ctx: StepContext) -> dict:
         )
     )
 
+    earlier = ctx.earlier_years("totals")
     made = charts.make_all(
         totals,
         values,
-        history(ctx),
+        history(earlier),
         ctx.year,
         sample,
         ctx.path("charts"),
         form.policy.charts,
         ctx.cache("charts", "charts.py"),
         draft=is_draft,
+        coverage=coverage({**earlier, ctx.year: totals}),
     )
     report = render.Report(
         text,

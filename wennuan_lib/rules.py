@@ -52,6 +52,7 @@ ACTIONS = {
     REVISED_ID: "请确认修订后的数字是否为最终数字",
     DATE_ID: "请核实填报日期（如有修改稿，请注明日期后重新报送）",
     "yuan": "请核实金额单位：本表金额一律以万元为单位",
+    "repeats": "请核实：确与上年相同的，请回复确认；照抄了上年数字的，请按本年实际重新填报",
     EMPTY_ID: "请填写统计表后重新报送（确实没有的项目请填0）",
     FORM_YEAR_ID: "请用本年度下发的表式重新填报",
     SUMMARY_ID: "请核实哪个数字正确：统计表有误的，请修改后重新报送；书面总结有误的，请更正书面总结",
@@ -716,6 +717,30 @@ def check_history(
     return findings
 
 
+def check_repeats(
+    units: dict, types: dict, previous: dict, form: Form, previous_year: int | None
+) -> list[dict]:
+    """A unit whose figures equal its own last year's exactly on `min_items` items or more (zeros and blanks
+    aside: nothing done is often nothing again) is asked whether it copied last year's form forward."""
+    spec = form.policy.repeats
+    if not spec or not previous:
+        return []
+    say = Describer(form)
+    findings = []
+    for unit, vals in units.items():
+        before = previous.get(unit) or {}
+        same = [c for c in form.codes if vals.get(c) and before.get(c) is not None and vals[c] == before[c]]
+        if len(same) < spec.min_items:
+            continue
+        message = spec.message.format(
+            count=len(same),
+            items="；".join(say.item(c, vals[c]) for c in same),
+            year=previous_year or "上",
+        )
+        findings.append(spec_finding(spec, unit, types, same, message, kind="history", action="repeats"))
+    return findings
+
+
 def _explain_total(finding: dict, units: dict) -> dict:
     """A rule that fails on the city totals often fails because some units left a part blank."""
     codes = finding["items"].split("|")
@@ -756,7 +781,9 @@ def check_all(
     findings += check_magnitude(units, types, form)
     findings += check_peers(units, types, form)
     if previous is not None and len(previous):
-        findings += check_history(units, types, unit_dicts(previous), form, previous_year)
+        before = unit_dicts(previous)
+        findings += check_history(units, types, before, form, previous_year)
+        findings += check_repeats(units, types, before, form, previous_year)
     if totals is not None:
         findings += [_explain_total(f, units) for f in check_form_rules(TOTALS, "", totals, form)]
     findings += more or []
