@@ -78,6 +78,10 @@ class Match:
     )  # code -> (what is there, why not read)
     remarks: list[str] = field(default_factory=list)  # about the whole file, for its reason in ingest_log
     problem: str = ""  # why a document that looks like a form cannot be read (layout UNKNOWN)
+    part: str = ""  # the part the values come from (工作表「统计表」, 表格), "" for the whole file
+    left_out: list[str] = field(default_factory=list)  # the file's other parts, each with why it was not read
+    others: list[Match] = field(default_factory=list)  # other form parts that may be other units' forms
+    differs: str = ""  # a hidden or second copy of the form whose figures differ from the one read
 
 
 register(Found, Match)  # kept in the extraction cache as data
@@ -550,14 +554,23 @@ def _with_year(extract: Extract, form: Form, m: Match) -> Match:
     return m
 
 
-def match(extract: Extract, form: Form) -> Match:
-    """Template by names, then the sentence layout, then the labelled layout, each through the form of the
-    year the document was made for; then prose (书面总结材料)."""
+def _match_one(extract: Extract, form: Form) -> Match:
     m = _with_year(extract, form, _match_with(extract, form))
     if m.layout == UNKNOWN and not m.problem and extract.is_word and len(re.sub(r"\s", "", m.text)) >= 20:
         m.layout = SUMMARY
     _refuse_formulas(m, extract)
     return m
+
+
+def match(extract: Extract, form: Form) -> Match:
+    """Find the form before reading it: a workbook's sheets and a document's parts (tables, text, text boxes,
+    an appendix) are each read and judged (this year's form, another form, instructions or an example, text),
+    and the values come from the part that is the form (see parts.py). A file of one part is read whole:
+    template by names, then the sentence layout, then the labelled layout, each through the form of the year
+    the document was made for; then prose (书面总结材料)."""
+    from . import parts  # parts builds on this module's matchers
+
+    return parts.match(extract, form, _match_one)
 
 
 FORMULA_REASON = "该格是公式，文件中没有保存计算结果；请单位在Excel或WPS中打开、保存后重新报送"
