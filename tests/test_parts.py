@@ -176,3 +176,107 @@ def test_parts_in_other_encodings_without_a_dtd_are_read(form, tmp_path):
     (tmp_path / "u16.xlsx").write_bytes(with_part(data, "docProps/app.xml", app))
     ex = readers.read(tmp_path / "u16.xlsx")
     assert ex.names  # read as the template
+
+
+# ---- issue 21.1: find the form before reading it ----
+
+
+def test_an_example_sheet_before_the_form_is_never_read(form, year_dir, figures):
+    path = year_dir.inbox / f"{UNIT}.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("填表说明")
+    ws.write("A1", "填写示例：")
+    for r, (_codes, text) in enumerate(sentences(form, figures, shift=7)[:6], 2):
+        ws.write(r, 0, text)  # an example filled with other figures
+    write_sheet(wb, "统计表", form, figures)
+    wb.close()
+    frames = year_dir.ingest()
+    log = frames["ingest_log"].iloc[0]
+    assert log["status"] == "read" and log["part"] == "工作表「统计表」"
+    assert "工作表「填表说明」：填表说明或填写示例，不从中读取数字" in log["left_out"]
+    assert_figures(form, values_of(frames, f"{UNIT}.xlsx"), figures, "统计表")
+
+
+def test_a_hidden_draft_is_never_preferred_and_its_differences_are_said(form, year_dir, figures):
+    path = year_dir.inbox / f"{UNIT}.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    write_sheet(wb, "旧稿", form, figures, shift=3, hidden=True)
+    write_sheet(wb, "统计表", form, figures).activate()  # Excel never hides the sheet shown
+    wb.close()
+    assert readers.read(path).hidden == {"旧稿"}
+    frames = year_dir.ingest()
+    log = frames["ingest_log"].iloc[0]
+    assert log["part"] == "工作表「统计表」"
+    assert "工作表「旧稿」：隐藏的另一份统计表" in log["left_out"]
+    assert "隐藏的工作表「旧稿」另有一份统计表" in log["reason"] and "请向单位核实" in log["reason"]
+    assert_figures(form, values_of(frames, f"{UNIT}.xlsx"), figures, "统计表")
+
+
+def test_a_hidden_identical_copy_is_named_and_not_read_twice(form, year_dir, figures):
+    path = year_dir.inbox / f"{UNIT}.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    write_sheet(wb, "统计表", form, figures)
+    write_sheet(wb, "备份", form, figures, hidden=True)
+    wb.close()
+    frames = year_dir.ingest()
+    log = frames["ingest_log"].iloc[0]
+    assert log["part"] == "工作表「统计表」" and "工作表「备份」：隐藏的另一份相同的统计表" in log["left_out"]
+    assert "请向单位核实" not in log["reason"]
+    assert len(frames["submissions"]) == 1
+
+
+def test_a_districts_town_sheets_are_read_as_their_units_or_named(form, year_dir, figures):
+    other = sample.unit_values(random.Random(5), 50_000, "市、区")
+    path = year_dir.inbox / "吴中区总工会.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    write_sheet(wb, "汇总", form, figures, unit="吴中区总工会")
+    write_sheet(wb, "太仓", form, other, unit="太仓市总工会")
+    write_sheet(wb, "木渎镇", form, other, unit="木渎镇工会")
+    wb.close()
+    frames = year_dir.ingest()
+    log = frames["ingest_log"].set_index("file")
+    main = log.loc["吴中区总工会.xlsx"]
+    assert main["unit"] == "吴中区总工会" and main["part"] == "工作表「汇总」"
+    assert "工作表「太仓」：太仓市总工会的统计表，已作为该单位的报送读取" in main["left_out"]
+    assert (
+        "工作表「木渎镇」：另一单位（木渎镇工会）的统计表，该单位不在单位名录中，未读取" in main["left_out"]
+    )
+    town = log.loc["吴中区总工会.xlsx/太仓"]
+    assert town["status"] == "read" and town["unit"] == "太仓市总工会" and town["part"] == "工作表「太仓」"
+    assert_figures(form, values_of(frames, "吴中区总工会.xlsx"), figures, "汇总")
+    assert_figures(form, values_of(frames, "吴中区总工会.xlsx/太仓"), other, "太仓")
+    assert set(frames["submissions"]["unit"]) == {"吴中区总工会", "太仓市总工会"}
+
+
+def summary_with_form(form, path, figures, wrong):
+    """A 书面总结 whose prose states the form's sentences with other figures, the form appended as 附件."""
+    document = docx.Document()
+    document.add_paragraph(f"{UNIT}2013年送温暖活动总结")
+    document.add_paragraph("今年元旦春节期间，我会认真贯彻落实上级工会的部署，广泛开展送温暖活动。" * 4)
+    for _codes, text in sentences(form, wrong)[:12]:
+        document.add_paragraph(text)
+    document.add_paragraph("附件：")
+    document.add_paragraph(form.title)
+    document.add_paragraph(f"填报单位：{UNIT}（盖章）            2013年1月12日")
+    table = document.add_table(rows=0, cols=2)
+    for line, (_codes, text) in zip(form.layout, sentences(form, figures), strict=True):
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = line.row + line.letter, text
+    document.save(path)
+
+
+def test_a_summary_with_the_form_appended_reads_the_table_only(form, year_dir, figures):
+    wrong = {c: v + 1 if not form.item(c).is_money else v for c, v in figures.items()}
+    summary_with_form(form, year_dir.inbox / "总结.docx", figures, wrong)
+    frames = year_dir.ingest()
+    log = frames["ingest_log"].set_index("file")
+    main = log.loc["总结.docx"]
+    assert main["status"] == "read" and main["part"] == "表格" and main["unit"] == UNIT
+    assert "正文文字：文字材料，不从中读取数字" in main["left_out"]
+    values = values_of(frames, "总结.docx")
+    for code in form.codes:  # never a figure from the prose
+        assert values.loc[code, "location"].startswith("表1第"), (code, values.loc[code, "location"])
+    assert_figures(form, values, figures)
+    prose = log.loc["总结.docx/正文文字"]
+    assert prose["status"] == "summary" and prose["unit"] == UNIT
+    assert frames["summaries"]["unit"].tolist() == [UNIT]

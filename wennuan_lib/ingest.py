@@ -478,14 +478,19 @@ def other_parts(sub: Submission, form: Form, registry: Registry, year: int | Non
             extra.reason = f"书面总结材料（与统计表在同一文件「{sub.file}」中，{om.part}），不从中读取数字"
             out.append(extra)
             continue
-        if extra.registered and extra.unit != sub.unit:
-            extra.unit_how += f"；来自「{sub.file}」的{om.part}"
+        sheet = om.part.removeprefix("工作表「").removesuffix("」")
+        written = extra.written_unit
+        found = registry.resolve(written, field=True) if written else registry.resolve(sheet)
+        if found is not None and found.name != sub.unit:
+            how = f"按填报单位（{found.how}）" if written else f"按工作表名（{found.how}）"
+            extra.unit, extra.unit_type, extra.registered = found.name, found.type, True
+            extra.unit_how = f"{how}；来自「{sub.file}」的{om.part}"
+            extra.unit_conflict = ""
             extra.reason += f"（文件「{sub.file}」中的{om.part}，作为{extra.unit}的统计表读取）"
             sub.left_out.append(f"{om.part}：{extra.unit}的统计表，已作为该单位的报送读取")
             out.append(extra)
             continue
-        written = extra.written_unit or om.part
-        if extra.registered:  # the unit's own form once more
+        if found is not None or not written:  # the unit's own form once more
             diff = parts.differences(sub.match, om, form)
             if diff:
                 shown = "；".join(diff[:3]) + ("等" if len(diff) > 3 else "")
