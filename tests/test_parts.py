@@ -280,3 +280,106 @@ def test_a_summary_with_the_form_appended_reads_the_table_only(form, year_dir, f
     prose = log.loc["总结.docx/正文文字"]
     assert prose["status"] == "summary" and prose["unit"] == UNIT
     assert frames["summaries"]["unit"].tolist() == [UNIT]
+
+
+# ---- issue 21.2: nothing readable is never a summary ----
+
+
+def test_a_word_file_holding_only_a_screenshot_is_sent_but_unreadable(form, year_dir, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    png = tmp_path / "截图.png"
+    fig = plt.figure(figsize=(2, 1))
+    fig.text(0.1, 0.5, "2013")
+    fig.savefig(png)
+    plt.close(fig)
+    document = docx.Document()
+    document.add_paragraph("2013年送温暖活动统计表（太仓市总工会）")
+    document.add_picture(str(png))
+    document.save(year_dir.inbox / "太仓市总工会统计表.docx")
+    template.write(form, year_dir.inbox / "常熟.xlsx", values={"01A.1": 5}, header={"unit": UNIT})
+    frames = year_dir.ingest()
+    frames.update(year_dir.clean())
+    frames.update(year_dir.reconcile())
+    log = frames["ingest_log"].set_index("file").loc["太仓市总工会统计表.docx"]
+    assert log["status"] == "rejected" and log["status_label"] == "无法读取"
+    assert "只有图片" in log["reason"] and "不要截图" in log["reason"]
+    assert frames["summaries"].empty
+    status = frames["reporting_status"].set_index("unit")
+    assert status.loc["太仓市总工会", "form"] == "已报但无法读取"
+    assert "只有图片" in status.loc["太仓市总工会", "form_problem"]
+    assert status.loc["昆山市总工会", "form"] == "未报"
+
+
+@pytest.mark.parametrize(
+    "text,word",
+    [
+        ("(cid:3)(cid:17)(cid:42)" * 40 + "2013", "字形编号"),
+        ("\ue001\ue002\ue003\ue004" * 30 + "填报单位", "私用编码"),
+        ("~!@#$%^&*()_+{}|:<>?" * 10, "汉字和数字只占"),
+    ],
+)
+def test_a_pdf_text_layer_that_is_not_text_is_refused_with_its_reason(text, word):
+    from wennuan_lib import pdf
+
+    why = pdf.garbled(text)
+    assert why is not None and word in why and "Word或Excel" in why
+
+
+def test_a_real_text_layer_is_text(form, figures):
+    from wennuan_lib import pdf
+
+    assert pdf.garbled("\n".join(text for _c, text in sentences(form, figures))) is None
+
+
+# ---- issue 21.4: Word's placeholder text is a blank left empty ----
+
+
+def test_a_content_control_showing_its_placeholder_reads_as_not_filled(form, year_dir, figures):
+    W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    lines = sentences(form, figures)
+    empty = form.layout[0].codes[0]
+    first = form.layout[0].printed.split("______")
+    control = (
+        "<w:sdt><w:sdtPr><w:showingPlcHdr/></w:sdtPr><w:sdtContent><w:r><w:rPr>"
+        '<w:rStyle w:val="PlaceholderText"/></w:rPr><w:t>单击或点击此处输入文字。</w:t></w:r>'
+        "</w:sdtContent></w:sdt>"
+    )
+    rest = "______".join(first[1:])
+    for code in form.layout[0].codes[1:]:
+        rest = rest.replace("______", f" {format_value(figures[code])} ", 1)
+    document = docx.Document()
+    document.add_paragraph(form.title)
+    document.add_paragraph(f"填报单位：{UNIT}      2013年1月12日")
+    table = document.add_table(rows=0, cols=1)
+    for _codes, text in lines:
+        table.add_row().cells[0].text = text
+    path = year_dir.inbox / f"{UNIT}.docx"
+    document.save(path)
+    data = path.read_bytes()
+    src, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "word/document.xml":
+                xml = body.decode("utf-8")
+                para = lines[0][1]
+                start = xml.index(f"<w:t>{para}</w:t>") if f"<w:t>{para}</w:t>" in xml else None
+                assert start is not None and W in xml
+                xml = xml.replace(
+                    f"<w:t>{para}</w:t>",
+                    f'<w:t xml:space="preserve">{first[0]}</w:t></w:r>{control}<w:r>'
+                    f'<w:t xml:space="preserve">{rest}</w:t>',
+                )
+                body = xml.encode("utf-8")
+            z.writestr(info, body)
+    path.write_bytes(out.getvalue())
+    frames = year_dir.ingest()
+    values = values_of(frames, f"{UNIT}.docx")
+    assert values.loc[empty, "status"] == "missing" and values.loc[empty, "raw_text"] == ""
+    for code in form.codes:
+        if code != empty:
+            assert values.loc[code, "value"] == format_value(figures[code]), code
