@@ -363,9 +363,10 @@ def read_docx(path: Path, container: str | None = None) -> Extract:
 
 
 def _has_picture(body) -> bool:
-    """A drawing (w:drawing), a VML picture (w:pict) or an embedded object anywhere in the body."""
+    """A picture anywhere in the body: DrawingML's a:blip, VML's v:imagedata, or an embedded object
+    (a text box is a drawing too, but no picture)."""
     for el in body.iter():
         ns, name = _split(el.tag)
-        if ns in W_NS and name in ("drawing", "pict", "object"):
+        if name in ("blip", "imagedata") or (ns in W_NS and name == "object"):
             return True
     return False
