@@ -383,3 +383,143 @@ def test_a_content_control_showing_its_placeholder_reads_as_not_filled(form, yea
     for code in form.codes:
         if code != empty:
             assert values.loc[code, "value"] == format_value(figures[code]), code
+
+
+# ---- issue 21.3: wrappers people save ----
+
+
+def form_xlsx_bytes(form, figures, unit=UNIT) -> bytes:
+    out = io.BytesIO()
+    wb = xlsxwriter.Workbook(out, {"in_memory": True})
+    write_sheet(wb, "统计表", form, figures, unit=unit)
+    wb.close()
+    return out.getvalue()
+
+
+def test_an_email_with_the_form_attached_is_read_from_its_attachment(form, year_dir, figures):
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "czzgh@example.cn", "szzgh@example.cn", "送温暖统计表"
+    msg.set_content("您好，附件是我单位的送温暖统计表，请查收。")
+    msg.add_attachment(
+        form_xlsx_bytes(form, figures),
+        maintype="application",
+        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename="常熟市送温暖统计表.xlsx",
+    )
+    (year_dir.inbox / "邮件.eml").write_bytes(msg.as_bytes())
+    frames = year_dir.ingest()
+    log = frames["ingest_log"].set_index("file")
+    assert log.loc["邮件.eml", "status"] == "unpacked" and "邮件" in log.loc["邮件.eml", "reason"]
+    inner = log.loc["邮件.eml/常熟市送温暖统计表.xlsx"]
+    assert inner["status"] == "read" and inner["unit"] == UNIT and inner["part"] == "工作表「统计表」"
+    assert_figures(form, values_of(frames, "邮件.eml/常熟市送温暖统计表.xlsx"), figures, "统计表")
+
+
+def test_a_word_single_file_web_page_is_read_as_a_document(form, year_dir, figures):
+    from email.message import EmailMessage
+
+    rows = "".join(
+        f"<tr><td><p class=MsoNormal>{line.row}{line.letter}</p></td>"
+        f"<td><p class=MsoNormal>{text}</p></td></tr>"
+        for line, (_c, text) in zip(form.layout, sentences(form, figures), strict=True)
+    )
+    page = (
+        "<html xmlns:o='urn:schemas-microsoft-com:office:office'><head><meta charset=utf-8>"
+        f"<title>统计表</title></head><body><div class=WordSection1><p>{form.title}</p>"
+        f"<p>填报单位：{UNIT}（盖章）&nbsp;&nbsp;2013年1月12日</p><table>{rows}</table></div></body></html>"
+    )
+    msg = EmailMessage()
+    msg["MIME-Version"] = "1.0"
+    msg.set_content(page, subtype="html", charset="utf-8")
+    (year_dir.inbox / f"{UNIT}统计表.mht").write_bytes(msg.as_bytes())
+    frames = year_dir.ingest()
+    log = frames["ingest_log"].set_index("file")
+    inner = log.loc[f"{UNIT}统计表.mht/正文.html"]
+    assert inner["status"] == "read" and inner["unit"] == UNIT
+    values = values_of(frames, f"{UNIT}统计表.mht/正文.html")
+    assert all(values.loc[c, "location"].startswith("表1第") for c in form.codes)
+    assert_figures(form, values, figures)
+
+
+def ods_bytes(sheets: dict[str, list[list[str]]]) -> bytes:
+    """A LibreOffice workbook written as LibreOffice does, its cells as text."""
+    ns = (
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+    )
+    body = ""
+    for name, rows in sheets.items():
+        cells = "".join(
+            "<table:table-row>"
+            + "".join(
+                f'<table:table-cell office:value-type="string"><text:p>{v}</text:p></table:table-cell>'
+                for v in row
+            )
+            + "</table:table-row>"
+            for row in rows
+        )
+        body += f'<table:table table:name="{name}">{cells}</table:table>'
+    content = f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} office:version="1.2">'
+    content += f"<office:body><office:spreadsheet>{body}</office:spreadsheet></office:body>"
+    content += "</office:document-content>"
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        z.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+        z.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def test_a_libreoffice_workbook_is_read_as_a_workbook_not_an_archive(form, year_dir, figures):
+    rows = [[form.title], [f"填报单位：{UNIT}      2013年1月12日"]]
+    rows += [["", "", text] for _c, text in sentences(form, figures)]
+    (year_dir.inbox / f"{UNIT}.ods").write_bytes(ods_bytes({"统计表": rows}))
+    frames = year_dir.ingest()
+    log = frames["ingest_log"].iloc[0]
+    assert len(frames["ingest_log"]) == 1 and log["status"] == "read" and log["unit"] == UNIT
+    assert_figures(form, values_of(frames, f"{UNIT}.ods"), figures, "统计表")
+
+
+def test_a_libreoffice_document_is_read_as_a_document(form, year_dir, figures, tmp_path):
+    import shutil
+    import subprocess
+
+    soffice = readers.soffice()
+    if soffice is None:
+        pytest.skip("LibreOffice（setup.sh 安装）")
+    summary_with_form(form, tmp_path / "总结.docx", figures, figures)
+    profile = tmp_path / "profile"
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "odt",
+            "--outdir",
+            str(tmp_path),
+            str(tmp_path / "总结.docx"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    shutil.copy(tmp_path / "总结.odt", year_dir.inbox / "总结.odt")
+    frames = year_dir.ingest()
+    log = frames["ingest_log"].set_index("file")
+    assert log.loc["总结.odt", "status"] == "read" and log.loc["总结.odt", "part"] == "表格"
+    values = values_of(frames, "总结.odt")
+    assert all(values.loc[c, "location"].startswith("表1第") for c in form.codes)
+    assert_figures(form, values, figures)

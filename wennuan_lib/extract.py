@@ -64,5 +64,5 @@ class Extract:
     def is_word(self) -> bool:
         """Running text (Word, RTF, PDF): prose there is a unit's written summary."""
         if self.kind:
-            return self.kind in ("docx", "word97", "rtf", "pdf")
+            return self.kind in ("docx", "word97", "rtf", "pdf", "odt", "html")
         return self.container in ("docx", "docm", "doc")

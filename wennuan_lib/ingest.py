@@ -157,8 +157,9 @@ def list_inbox(folder: Path, scratch: Path) -> list[tuple[Submission, Path | Non
 def _add(out: list, sub: Submission, path: Path, scratch: Path, depth: int) -> None:
     """A file, and when it is an archive, its members after it (opened up to MAX_ARCHIVE_DEPTH deep)."""
     out.append((sub, path))
-    if not screen(sub, path) or sub.kind not in (sniff.ARCHIVE, sniff.RAR, sniff.SEVENZ):
+    if not screen(sub, path) or sub.kind not in (sniff.ARCHIVE, sniff.RAR, sniff.SEVENZ, sniff.MIME):
         return
+    mail = sub.kind == sniff.MIME
     out[-1] = (sub, None)
     if depth >= MAX_ARCHIVE_DEPTH:
         sub.status = REJECTED
@@ -170,11 +171,17 @@ def _add(out: list, sub: Submission, path: Path, scratch: Path, depth: int) -> N
         sub.status, sub.reason = REJECTED, str(exc)
         return
     files = [m for m in members if not litter_reason(Path(m.name))]
-    if not files:
+    if not files and mail:
+        sub.status = REJECTED
+        sub.reason = "邮件中没有附件，也没有可以读取的正文；请单位把统计表作为附件发送"
+    elif not files:
         sub.status = REJECTED
         sub.reason = "压缩包是空的，其中没有报送材料；请单位重新发送" + (
             f"（只有{len(members)}个系统文件）" if members else ""
         )
+    elif mail:
+        sub.status = UNPACKED
+        sub.reason = f"邮件或单个文件网页，已打开：其中{len(members)}个附件或正文逐个列在「{sub.file}/…」下"
     else:
         sub.status = UNPACKED
         sub.reason = f"压缩包，已解开：其中{len(members)}个文件逐个列在「{sub.file}/…」下"

@@ -48,7 +48,7 @@ __all__ = [
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 WORD_SUFFIXES = {".docx", ".docm"}
 # Needing LibreOffice's conversion to .docx first (one batched run, see convert_docs).
-CONVERTED_KINDS = {sniff.WORD97: ".doc", sniff.RTF: ".rtf"}
+CONVERTED_KINDS = {sniff.WORD97: ".doc", sniff.RTF: ".rtf", sniff.ODT: ".odt"}
 
 
 def cell_text(value: object) -> str:
@@ -449,6 +449,114 @@ def _resolve_name(wb, dn, formulas: dict[str, str]) -> tuple[str, object]:
     return "", clean(value)
 
 
+def read_ods(path: Path) -> Extract:
+    """A LibreOffice workbook (.ods), by python-calamine like an .xlsx (LibreOffice Calc is not installed:
+    only its Writer converts). A sheet whose grid is past config.MAX_SHEET_CELLS is left out, with why."""
+    ex = Extract(path, path.suffix.lower().lstrip("."))
+    try:
+        with path.open("rb") as fh:
+            wb = CalamineWorkbook.from_filelike(fh)
+    except Exception as exc:
+        raise ReadError(
+            f"LibreOffice工作簿无法打开（{type(exc).__name__}），请单位另存为.xlsx后发送"
+        ) from exc
+    ex.sheets = list(wb.sheet_names)
+    ex.hidden = {m.name for m in wb.sheets_metadata if m.visible != SheetVisibleEnum.Visible}
+    grids = {}
+    for name in wb.sheet_names:
+        sheet = wb.get_sheet_by_name(name)
+        cells = sheet.height * sheet.width
+        if cells > config.MAX_SHEET_CELLS:
+            ex.left_out[name] = too_big_reason(
+                name, f"{_col_letter(max(sheet.width, 1) - 1)}{sheet.height}", cells
+            )
+            continue
+        grids[name] = sheet.to_python(skip_empty_area=False)
+    if not grids and ex.left_out:
+        raise ReadError(next(iter(ex.left_out.values())))
+    _grid_blocks(ex, list(grids.items()))
+    return ex
+
+
+HTML_BLOCKS = {
+    "p",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "div",
+    "pre",
+    "blockquote",
+    "td",
+    "th",
+    "caption",
+}
+
+
+def read_html(path: Path) -> Extract:
+    """A web page (Word's 单个文件网页 out of its .mht, a form saved as HTML): its tables' cells as in Word
+    (表1第2行第3列) and its paragraphs (第3段), so the layouts read it like a Word document."""
+    import lxml.html
+
+    try:
+        parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
+        root = lxml.html.parse(str(path), parser).getroot()
+    except Exception as exc:
+        raise ReadError(f"网页文件无法读取（{type(exc).__name__}），请单位报送Word或Excel文件") from exc
+    if root is None:
+        raise ReadError("网页文件是空的，请单位报送Word或Excel文件")
+    for junk in list(root.iter("script", "style", "head", "title")):
+        if junk.getparent() is not None:
+            junk.drop_tree()
+    ex = Extract(path, path.suffix.lower().lstrip("."))
+    tables = paragraphs = 0
+
+    def text_of(el) -> str:
+        return re.sub(r"[ \t\r\n\xa0]+", " ", el.text_content()).strip()
+
+    def walk(el) -> None:
+        nonlocal tables, paragraphs
+        for child in el:
+            if not isinstance(child.tag, str):
+                continue
+            tag = child.tag.lower().rpartition(":")[2]
+            if tag == "table":
+                tables += 1
+                rows = [r for r in child.iter("tr") if _own_table(r, child)]
+                for r, tr in enumerate(rows, 1):
+                    cells = [c for c in tr if isinstance(c.tag, str) and c.tag.lower() in ("td", "th")]
+                    for c, td in enumerate(cells, 1):
+                        lines = [text_of(p) for p in td.iter("p", "div") if not p.findall(".//p")]
+                        text = "\n".join(x for x in lines if x) or text_of(td)
+                        if text:
+                            ex.blocks.append(
+                                Block(f"表{tables}第{r}行第{c}列", text, "\n" if ex.blocks else "")
+                            )
+            elif tag in HTML_BLOCKS and not any(
+                isinstance(d.tag, str) and d.tag.lower() in HTML_BLOCKS | {"table"}
+                for d in child.iterdescendants()
+            ):
+                paragraphs += 1
+                if text := text_of(child):
+                    ex.blocks.append(Block(f"第{paragraphs}段", text, "\n" if ex.blocks else ""))
+            else:
+                walk(child)
+
+    walk(root)
+    return ex
+
+
+def _own_table(tr, table) -> bool:
+    """Whether a row belongs to this table, not to a table nested in one of its cells."""
+    parent = tr.getparent()
+    while parent is not None and parent.tag.lower() != "table":
+        parent = parent.getparent()
+    return parent is table
+
+
 def read_xls(path: Path) -> Extract:
     try:
         # ragged rows: a row is as long as its last cell, not as the sheet's widest row
@@ -607,7 +715,7 @@ def read(path: Path, converted: Path | None = None, kind: str | None = None) -> 
     if kind == sniff.ENCRYPTED or (kind in (sniff.WORD97, sniff.EXCEL97) and _encrypted(path)):
         raise ReadError(_encrypted_reason())
     too_big = {}
-    if kind in (sniff.DOCX, sniff.XLSX, sniff.OOXML_OTHER):
+    if kind in (sniff.DOCX, sniff.XLSX, sniff.OOXML_OTHER, sniff.ODT, sniff.ODS):
         too_big = check_zip(path)  # bounded inflated size, no DTD, sheet sizes: before any parser sees a part
     if kind == sniff.XLSX:
         ex = read_xlsx(path, too_big)
@@ -615,6 +723,10 @@ def read(path: Path, converted: Path | None = None, kind: str | None = None) -> 
         ex = word.read_docx(path)
     elif kind == sniff.EXCEL97:
         ex = read_xls(path)
+    elif kind == sniff.ODS:
+        ex = read_ods(path)
+    elif kind == sniff.HTML:
+        ex = read_html(path)
     elif kind in CONVERTED_KINDS:
         if converted is None and not soffice():
             raise ReadError(NEEDS_LIBREOFFICE)
