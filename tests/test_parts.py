@@ -523,3 +523,53 @@ def test_a_libreoffice_document_is_read_as_a_document(form, year_dir, figures, t
     values = values_of(frames, "总结.odt")
     assert all(values.loc[c, "location"].startswith("表1第") for c in form.codes)
     assert_figures(form, values, figures)
+
+
+# ---- issue 21.4 (labels in 元) and 21.6 (float noise) ----
+
+
+def test_a_sentence_rewritten_in_yuan_is_converted_with_a_note(form, year_dir, figures):
+    path = year_dir.inbox / f"{UNIT}.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("统计表")
+    ws.write("A1", form.title)
+    ws.write("A2", f"填报单位：{UNIT}      2013年1月12日")
+    in_yuan = set()
+    for r, line in enumerate(form.layout, 3):
+        text = line.printed
+        for k, code in enumerate(line.codes):
+            value = figures[code]
+            if form.item(code).is_money and line.row in ("05", "06"):
+                value, in_yuan = value * 10000, in_yuan | {code}
+                after = text.split("______", 1)[1]
+                if after.lstrip().startswith("万元"):
+                    text = text.replace("______" + after, "______" + after.replace("万元", "元", 1), 1)
+            text = text.replace("______", f" {format_value(value)} ", 1)
+            assert k < len(line.codes)
+        ws.write(r, 2, text)
+    wb.close()
+    assert len(in_yuan) >= 8
+    frames = year_dir.ingest()
+    values = values_of(frames, f"{UNIT}.xlsx")
+    assert_figures(form, values, figures, "统计表")
+    for code in in_yuan:
+        assert values.loc[code, "status"] == "ok", code
+        assert "已换算为万元" in values.loc[code, "note"] and "写的是“元”" in values.loc[code, "note"], code
+    assert not (values["note"].str.contains("表中未找到")).any()
+
+
+def test_float_noise_of_a_sum_is_read_as_excel_shows_it(form, year_dir, figures):
+    money = next(c for c in form.codes if form.item(c).is_money)
+    path = year_dir.inbox / f"{UNIT}.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("统计表")
+    ws.write("A1", f"填报单位：{UNIT}")
+    ws.write_row("A2", ["项目", "数量"])
+    for r, item in enumerate(form.items, 3):
+        value = 11399.220000000001 if item.code == money else float(figures[item.code])
+        ws.write_row(r - 1, 0, [f"{item.label}（{item.unit}）", value])
+    wb.close()
+    frames = year_dir.ingest()
+    values = values_of(frames, f"{UNIT}.xlsx")
+    assert values.loc[money, "value"] == "11399.22" and values.loc[money, "raw_text"] == "11399.22"
+    assert readers.cell_text(0.1 + 0.2) == "0.3" and readers.cell_text(1e-05) == "0.00001"

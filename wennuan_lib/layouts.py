@@ -104,6 +104,7 @@ class FlatText:
             parts.append(sep + block.text)
             pos += len(block.text)
         self.text = "".join(parts)
+        self.yuan: set[str] = set()  # blanks whose sentence says 元 where the form prints 万元
 
     def is_revised(self, start: int, end: int) -> bool:
         """Whether a revision changed text[start:end] (see extract.touches_revision)."""
@@ -152,14 +153,34 @@ def _plausible(capture: str) -> bool:
     return "\n" not in core and len(core) <= MAX_BLANK
 
 
+WAN = "万"
+YUAN_NOTE = "表中这一句的单位写的是“元”（下发的表式为万元）"
+
+
+def _after_blank(literal: str) -> str:
+    """The text after a blank; 万 made optional before 元, as a clerk who rewrote 万元 as 元 leaves it."""
+    stripped = literal.lstrip()
+    if stripped.startswith(WAN + "元"):
+        return "(?:" + _char_class(WAN) + GAP + ")?" + fuzzy(stripped[1:])
+    return fuzzy(literal)
+
+
 @lru_cache(maxsize=1024)
 def _line_regex(line: Line) -> re.Pattern:
     lits = line.literals
     pattern = fuzzy(lits[0])
     for k in range(1, len(lits)):
         last = k == len(lits) - 1
-        pattern += CAPTURE + fuzzy(_first_word(lits[k]) if last else lits[k])
+        pattern += CAPTURE + _after_blank(_first_word(lits[k]) if last else lits[k])
     return re.compile(pattern, re.DOTALL)
+
+
+def _in_yuan(line: Line, k: int, text: str, end: int) -> bool:
+    """Whether the k-th blank of a line is followed by 元 where the form prints 万元."""
+    if not line.literals[k + 1].lstrip().startswith(WAN + "元"):
+        return False
+    rest = text[end : end + 40].lstrip(" \t\n\u3000_")
+    return not unicodedata.normalize("NFKC", rest[:1]) == WAN
 
 
 def _search(rx: re.Pattern, text: str, start: int = 0, end: int | None = None) -> re.Match | None:
@@ -181,7 +202,14 @@ def _locate_line(line: Line, flat: FlatText) -> tuple[dict[str, tuple[str, int]]
     text = flat.text
     m = _search(_line_regex(line), text)
     if m:
-        return {code: (m.group(i + 1), m.start(i + 1)) for i, code in enumerate(line.codes)}, True
+        out = {}
+        for i, code in enumerate(line.codes):
+            raw = m.group(i + 1)
+            if _in_yuan(line, i, text, m.end(i + 1)) and raw.strip(" \t\n\u3000_"):
+                raw = raw.rstrip(" \t\n\u3000_") + "元"  # parse converts it to 万元 and says so
+                flat.yuan.add(code)
+            out[code] = (raw, m.start(i + 1))
+        return out, True
     # Fallback: the sentence was edited. Anchor on its longest literal, then find each
     # blank by the literal text on both sides of it, near that anchor.
     lits = line.literals
@@ -329,6 +357,7 @@ def match_sentences(extract: Extract, form: Form) -> Match:
     if is_form:
         match.values = located
         match.not_found = [c for c in form.codes if c not in located]
+        match.notes.update({c: YUAN_NOTE for c in flat.yuan if c in located})
     match.header = header_from_text(flat)
     return match
 

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import msoffcrypto
@@ -58,7 +59,11 @@ def cell_text(value: object) -> str:
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
+        if value.is_integer():
+            return str(int(value))
+        # as Excel shows it, 15 significant digits: float noise (11399.220000000001) is no figure
+        text = format(value, ".15g")
+        return format(Decimal(text), "f") if "e" in text else text
     if isinstance(value, dt.datetime):
         return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
     if isinstance(value, dt.date):
