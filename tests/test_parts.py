@@ -573,3 +573,58 @@ def test_float_noise_of_a_sum_is_read_as_excel_shows_it(form, year_dir, figures)
     values = values_of(frames, f"{UNIT}.xlsx")
     assert values.loc[money, "value"] == "11399.22" and values.loc[money, "raw_text"] == "11399.22"
     assert readers.cell_text(0.1 + 0.2) == "0.3" and readers.cell_text(1e-05) == "0.00001"
+
+
+# ---- issue 21.5: the notice's table with a column added, several sentences in one cell ----
+
+
+def notice_table_with_column(form, path, figures, drop_in_row: str = ""):
+    """序号｜项目｜内容｜填报数: one table row per numbered row of the notice, its sentences in one cell
+    separated by blank lines, the blanks left empty, the figures in the added column in the same order,
+    separated likewise.
+    `drop_in_row`: a row whose last figure is left out (counts disagree)."""
+    document = docx.Document()
+    document.add_paragraph("附件：")
+    document.add_paragraph(form.title)
+    document.add_paragraph(f"填报单位：{UNIT}（盖章）            2013年1月12日")
+    table = document.add_table(rows=1, cols=4)
+    for cell, text in zip(table.rows[0].cells, ["序号", "项目", "内容", "填报数"], strict=True):
+        cell.text = text
+    rows: dict[str, list] = {}
+    for line in form.layout:
+        rows.setdefault(line.row, []).append(line)
+    where = {}
+    for k, (row, lines) in enumerate(rows.items(), 1):
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = str(k), row
+        cells[2].text = "\n\n".join(line.printed.replace("______", "      ") for line in lines)
+        codes = [c for line in lines for c in line.codes]
+        shown = codes[:-1] if row == drop_in_row else codes
+        cells[3].text = "\n\n".join(format_value(figures[c]) for c in shown)
+        where.update({c: f"表1第{k + 1}行第4列" for c in codes})
+    document.save(path)
+    return where
+
+
+def test_the_notices_table_with_a_column_added_reads_each_cells_figures_in_order(form, year_dir, figures):
+    where = notice_table_with_column(form, year_dir.inbox / f"{UNIT}.docx", figures)
+    frames = year_dir.ingest()
+    log = frames["ingest_log"].iloc[0]
+    assert log["status"] == "read" and log["status_label"] == "已读取", log["reason"]
+    values = values_of(frames, f"{UNIT}.docx")
+    for code in form.codes:
+        assert values.loc[code, "location"] == where[code], code
+    assert_figures(form, values, figures)
+
+
+def test_a_cell_whose_figures_do_not_match_its_sentences_is_refused_not_guessed(form, year_dir, figures):
+    notice_table_with_column(form, year_dir.inbox / f"{UNIT}.docx", figures, drop_in_row="07")
+    frames = year_dir.ingest()
+    values = values_of(frames, f"{UNIT}.docx")
+    row07 = [c for line in form.layout if line.row == "07" for c in line.codes]
+    for code in row07:
+        assert values.loc[code, "status"] == "unreadable", code
+        assert "无法确定哪个数字填在哪个空格" in values.loc[code, "note"], code
+    for code in form.codes:
+        if code not in row07:
+            assert values.loc[code, "value"] == format_value(figures[code]), code
