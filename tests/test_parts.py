@@ -210,6 +210,16 @@ def test_a_hidden_draft_is_never_preferred_and_its_differences_are_said(form, ye
     assert "工作表「旧稿」：隐藏的另一份统计表" in log["left_out"]
     assert "隐藏的工作表「旧稿」另有一份统计表" in log["reason"] and "请向单位核实" in log["reason"]
     assert_figures(form, values_of(frames, f"{UNIT}.xlsx"), figures, "统计表")
+    draft = frames["ingest_log"].set_index("file").loc[f"{UNIT}.xlsx/旧稿"]
+    assert draft["status"] == "superseded" and draft["unit"] == UNIT and draft["part"] == "工作表「旧稿」"
+    frames.update(year_dir.clean())
+    values = frames["values"].set_index("item")
+    assert (values["file"] == f"{UNIT}.xlsx").all()  # in force: the visible sheet only
+    issues = frames["issues"]
+    mine = issues[(issues["unit"] == UNIT) & (issues["rule"] == "V01")]
+    assert len(mine) == 1, issues[["rule", "message"]]
+    message = mine.iloc[0]["message"]
+    assert f"采用了「{UNIT}.xlsx」" in message and f"未采用「{UNIT}.xlsx/旧稿」" in message
 
 
 def test_a_hidden_identical_copy_is_named_and_not_read_twice(form, year_dir, figures):

@@ -469,6 +469,17 @@ def _describe_all(todo, results, subs, form, registry, store_, keys, year) -> No
     subs.extend(extras)
 
 
+def _copy_not_in_force(sub: Submission, extra: Submission, differs: str) -> Submission:
+    """Another copy of the unit's form in the same file, with other figures: kept as a version not in force,
+    so that the checks name both and the figures that differ (V01) and the unit says which is right."""
+    extra.unit, extra.unit_type, extra.registered = sub.unit, sub.unit_type, sub.registered
+    extra.unit_how = f"与同一文件中所读的统计表相同（{sub.unit_how}）"
+    extra.date, extra.date_problem = sub.date, sub.date_problem
+    extra.status = SUPERSEDED
+    extra.reason = f"未采用：{differs}，请向单位核实哪一份是对的"
+    return extra
+
+
 def other_parts(sub: Submission, form: Form, registry: Registry, year: int | None = None) -> list[Submission]:
     """The parts of a file that are other submissions: another unit's form (a district's town sheets), read as
     that unit's when the registry knows it, else named in the file's reason; a document's prose beside its
@@ -479,6 +490,9 @@ def other_parts(sub: Submission, form: Form, registry: Registry, year: int | Non
         extra = Submission(name, container=sub.container, archive=sub.archive)
         describe(extra, Path(name), om, form, registry, None, year)
         extra.part = om.part
+        if om.differs:  # a copy of the form in the same file, with other figures: the unit must say which
+            out.append(_copy_not_in_force(sub, extra, om.differs))
+            continue
         if om.layout == layouts.SUMMARY:  # the same document: the same sender
             extra.unit, extra.unit_type, extra.registered = sub.unit, sub.unit_type, sub.registered
             extra.unit_how = f"与同一文件中的统计表相同（{sub.unit_how}）"
@@ -508,6 +522,7 @@ def other_parts(sub: Submission, form: Form, registry: Registry, year: int | Non
                     f"文件中{om.part}另有一份本单位的统计表，有{len(diff)}项数字与所读的{sub.part}不同"
                     f"（{shown}；前为所读，后为{om.part}），已按{sub.part}读取"
                 )
+                out.append(_copy_not_in_force(sub, extra, sub.match.differs))
             else:
                 sub.left_out.append(f"{om.part}：本单位的另一份相同的统计表，未重复读取")
             continue

@@ -227,6 +227,8 @@ def match(extract: Extract, form: Form, one: Callable[[Extract, Form], Match]) -
             f"文件中{where}{part.name}另有一份统计表，有{len(diff)}项数字与所读的{primary.part}不同"
             f"（{shown}；前为所读，后为{part.name}），已按{primary.part}读取"
         )
+        m.part, m.differs = part.name, primary.differs
+        primary.others.append(m)  # ingest keeps it as a version not in force: its figures are compared (V01)
     primary.left_out = left + reader_left
     return primary
 
