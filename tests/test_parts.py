@@ -638,3 +638,30 @@ def test_a_cell_whose_figures_do_not_match_its_sentences_is_refused_not_guessed(
     for code in form.codes:
         if code not in row07:
             assert values.loc[code, "value"] == format_value(figures[code]), code
+
+
+def test_a_file_that_takes_too_long_is_that_files_reason_and_not_cached(form, year_dir, monkeypatch):
+    import time
+
+    from wennuan_lib import config
+
+    template.write(form, year_dir.inbox / "常熟.xlsx", values={"01A.1": 5}, header={"unit": UNIT})
+    (year_dir.inbox / "太仓市总工会.docx").write_bytes(docx_bytes(["填报单位：太仓市总工会"]))
+    real = readers.read
+
+    def slow(path, *args, **kwargs):
+        if path.suffix == ".docx":
+            time.sleep(5)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(readers, "read", slow)
+    monkeypatch.setattr(config, "MAX_READ_SECONDS", 1)
+    log = year_dir.ingest()["ingest_log"].set_index("file")
+    assert log.loc["太仓市总工会.docx", "status"] == "rejected"
+    assert "超过了1秒" in log.loc["太仓市总工会.docx", "reason"]
+    assert log.loc["常熟.xlsx", "status"] == "read"
+    monkeypatch.setattr(readers, "read", real)
+    monkeypatch.setattr(config, "MAX_READ_SECONDS", 120)
+    (year_dir.inbox / "常熟.xlsx").touch()
+    log = year_dir.ingest()["ingest_log"].set_index("file")
+    assert "超过了" not in log.loc["太仓市总工会.docx", "reason"]  # read again, not the timeout kept

@@ -9,10 +9,13 @@ files in force (step 02 turns them into the values in force).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import multiprocessing as mp
 import re
+import signal
 import tempfile
+import threading
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +23,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import archives, cache, catalog, dates, inbox, layouts, parts, readers, sniff, store, units, versions
+from . import (
+    archives,
+    cache,
+    catalog,
+    config,
+    dates,
+    inbox,
+    layouts,
+    parts,
+    readers,
+    sniff,
+    store,
+    units,
+    versions,
+)
 from .form import Form
 from .parallel import die_with_parent, on_all_cores
 from .parse import MISSING, NOT_FOUND, OK, UNREADABLE, VALUE_LABELS, format_value, parse_blank
@@ -428,7 +445,10 @@ def read_inbox(ctx: StepContext, form: Form, registry: Registry) -> list[Submiss
             jobs = [(str(p), str(converted[p]) if p in converted else None, subs[k].kind) for k, p in batch]
             for (k, _p), result in zip(batch, _read_all(jobs, form), strict=True):
                 results[k] = result
-                if result[1] is not None or result[0].layout not in (layouts.TEMPLATE, layouts.SENTENCE):
+                transient = result[1] is not None and result[1].startswith((CRASHED, TOO_SLOW))
+                if not transient and (
+                    result[1] is not None or result[0].layout not in (layouts.TEMPLATE, layouts.SENTENCE)
+                ):  # a crash or a timeout is not kept: another run may read the file
                     store_.put(keys[k], result)  # rejections and summaries as they are; a form once parsed
                 done += 1
                 report_progress(f"读取 {{n}} {subs[k].file}", done, total)
@@ -576,9 +596,47 @@ def _isolated(form: Form, job) -> tuple:
     return result
 
 
+TOO_SLOW = "读取这个文件超过了"
+
+
+class TooSlow(ReadError):
+    """A file that took longer than config.MAX_READ_SECONDS to read."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int):
+    """Raise TooSlow in this thread after `seconds` (SIGALRM: the main thread of a worker or of the kernel;
+    Python code is stopped, a native reader's loop when it returns to Python). Elsewhere: no limit."""
+    if (
+        seconds <= 0
+        or not hasattr(signal, "SIGALRM")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+
+    def stop(_signum, _frame):
+        raise TooSlow(
+            f"{TOO_SLOW}{seconds}秒（上限），已停止读取；文件可能结构异常，"
+            "请单位把统计表复制到新文件后重新发送"
+        )
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _read_job(form: Form, job: tuple[str, str | None, str]):
     path, converted, kind = job
-    return read_and_match(Path(path), form, Path(converted) if converted else None, kind or None)
+    try:
+        with time_limit(config.MAX_READ_SECONDS):
+            return read_and_match(Path(path), form, Path(converted) if converted else None, kind or None)
+    except TooSlow as exc:
+        return None, str(exc)
 
 
 def _frame(records: list[dict], name: str) -> pd.DataFrame:
