@@ -43,7 +43,7 @@ MIN_SIMILARITY_EMPTY = 0.8
 # Share of the form's items that must be read from matched rows for the table to be read.
 CONFIDENT_SHARE = 0.5
 # Lines of the form one Word cell may hold (the notice merges some letters of a row into one cell).
-MAX_MERGED_LINES = 12
+MAX_MERGED_LINES = 4
 MEASURE_BONUS, MEASURE_PENALTY = 0.05, 0.25
 # A row aligned to a span although another fits it this much better is out of the form's order: it is matched
 # again on its own, only where its best span is at least UNIQUE_MATCH and this much better than any other.
@@ -281,6 +281,18 @@ def spans_of(form: Form) -> tuple[list[str], list[tuple[int, int, Span]]]:
             spans.append(
                 (starts[i], starts[i] + n, Span([c for g in group for c in g.codes], [], "", sentence))
             )
+    # a numbered row of the notice whole (07's lines in one cell: the notice's own table with a column added)
+    rows: dict[str, list[int]] = {}
+    for i, line in enumerate(lines):
+        rows.setdefault(line.row, []).append(i)
+    for members in rows.values():
+        if len(members) <= MAX_MERGED_LINES or members != list(range(members[0], members[-1] + 1)):
+            continue
+        group = [lines[i] for i in members]
+        n = sum(len(g.codes) for g in group)
+        sentence = normalise("".join("".join(g.literals) for g in group))
+        first = starts[members[0]]
+        spans.append((first, first + n, Span([c for g in group for c in g.codes], [], "", sentence)))
     return codes, spans
 
 
