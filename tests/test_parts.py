@@ -665,3 +665,23 @@ def test_a_file_that_takes_too_long_is_that_files_reason_and_not_cached(form, ye
     (year_dir.inbox / "常熟.xlsx").touch()
     log = year_dir.ingest()["ingest_log"].set_index("file")
     assert "超过了" not in log.loc["太仓市总工会.docx", "reason"]  # read again, not the timeout kept
+
+
+def test_a_form_continued_on_the_next_sheet_is_read_whole(form, year_dir, figures):
+    path = year_dir.inbox / f"{UNIT}.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    lines = sentences(form, figures)
+    cut = len(lines) * 2 // 3
+    first = wb.add_worksheet("第1页")
+    first.write("A1", form.title)
+    first.write("A2", f"填报单位：{UNIT}      2013年1月12日")
+    for r, (_c, text) in enumerate(lines[:cut], 3):
+        first.write(r, 2, text)
+    second = wb.add_worksheet("第2页")
+    for r, (_c, text) in enumerate(lines[cut:], 1):
+        second.write(r, 2, text)
+    wb.close()
+    frames = year_dir.ingest()
+    log = frames["ingest_log"].iloc[0]
+    assert log["part"] == "工作表「第1页」、工作表「第2页」" and log["status"] == "read"
+    assert_figures(form, values_of(frames, f"{UNIT}.xlsx"), figures)

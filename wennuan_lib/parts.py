@@ -186,6 +186,8 @@ def match(extract: Extract, form: Form, one: Callable[[Extract, Form], Match]) -
         key=lambda pm: (pm[0].hidden, not TOTAL_SHEET.search(pm[0].sheet), parts.index(pm[0])),
     )
     primary.part = primary_part.name
+    if primary.not_found and primary.layout != TEMPLATE:
+        primary_part, primary, judged = _continued(extract, form, one, primary_part, primary, judged)
     if primary_part.kind != SHEET:  # a document's table: its title and 填报单位 stand in the text around it
         whole = FlatText(extract)
         for key, found in header_from_text(whole).items():
@@ -231,6 +233,31 @@ def match(extract: Extract, form: Form, one: Callable[[Extract, Form], Match]) -
         primary.others.append(m)  # ingest keeps it as a version not in force: its figures are compared (V01)
     primary.left_out = left + reader_left
     return primary
+
+
+def _continued(extract, form, one, primary_part: Part, primary: Match, judged):
+    """A form whose sentences are not all in its part, continued on the next sheets (a form split over two
+    sheets, page by page): the following visible sheets that hold some of its sentences and no form of their
+    own are read with it, when together more of the form's sentences are found."""
+    if primary_part.kind != SHEET:
+        return primary_part, primary, judged
+    after = [pm for pm in judged if pm[0] is not primary_part]
+    start = next(k for k, (p, _m) in enumerate(judged) if p is primary_part)
+    more = []
+    for part, m in judged[start + 1 :]:
+        if part.hidden or m is None or m.layout != UNKNOWN or m.problem or not m.lines_found:
+            break
+        more.append(part)
+    if not more:
+        return primary_part, primary, judged
+    blocks = [b for p in (primary_part, *more) for b in p.blocks]
+    joined = one(_extract_of(extract, blocks), form)
+    if joined.layout not in FORM_LAYOUTS or len(joined.not_found) >= len(primary.not_found):
+        return primary_part, primary, judged
+    name = "、".join(p.name for p in (primary_part, *more))
+    part = Part(name, SHEET, blocks, False, primary_part.sheet)
+    joined.part = name
+    return part, joined, [(part, joined)] + [pm for pm in after if pm[0] not in more]
 
 
 def _in_order(parts: list[Part]) -> list[Part]:
