@@ -39,7 +39,8 @@ from .parse import OK, parse_blank
 
 SHEET, TABLES, TEXT, APPENDIX, BOXES = "sheet", "tables", "text", "appendix", "boxes"
 # A part that begins so, or a sheet named so (or 说明), shows how to fill the form: never read for figures.
-INSTRUCTIONS = re.compile(r"填表说明|填报说明|填写说明|示例|样表|样例|范例|例表|填表要求|填报要求")
+# (示例数据 marks the sample's synthetic files, not an example)
+INSTRUCTIONS = re.compile(r"填表说明|填报说明|填写说明|示例(?!数据)|样表|样例|范例|例表|填表要求|填报要求")
 INSTRUCTION_SHEET = re.compile(INSTRUCTIONS.pattern + "|说明")
 # A sheet that holds a district's own total, read before its towns' sheets.
 TOTAL_SHEET = re.compile(r"汇总|合计|总表|全区|全市|全县|本级")
@@ -168,11 +169,11 @@ def match(extract: Extract, form: Form, one: Callable[[Extract, Form], Match]) -
     judged: list[tuple[Part, Match | None]] = []
     found_form = False
     for part in _in_order(parts):
-        if part.is_instructions():
-            judged.append((part, None))
-            continue
         if found_form and part.kind in (TEXT, APPENDIX):  # a document's text beside its form
             judged.append((part, Match(SUMMARY, text=FlatText(_extract_of(extract, part.blocks)).text)))
+            continue
+        if part.is_instructions():
+            judged.append((part, None))
             continue
         m = one(_extract_of(extract, part.blocks), form)
         judged.append((part, m))
@@ -200,6 +201,8 @@ def match(extract: Extract, form: Form, one: Callable[[Extract, Form], Match]) -
         if part is primary_part:
             continue
         if m is None or m.layout not in FORM_LAYOUTS:
+            if m is not None and m.layout == SUMMARY and part.kind == TEXT and part.chars < PROSE_CHARS:
+                continue  # the form's title, 填报单位 and notes around its table: its header is read there
             left.append(f"{part.name}：{_left_reason(part, m, form)}")
             prose = m is not None and m.layout == SUMMARY and part.kind in (TEXT, APPENDIX)
             if prose and part.chars >= PROSE_CHARS:
