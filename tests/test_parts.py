@@ -295,6 +295,32 @@ def test_a_summary_with_the_form_appended_reads_the_table_only(form, year_dir, f
 # ---- issue 21.2: nothing readable is never a summary ----
 
 
+def screenshot_docx(path, tmp_path, text: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    png = tmp_path / "截图.png"
+    fig = plt.figure(figsize=(2, 1))
+    fig.text(0.1, 0.5, "2013")
+    fig.savefig(png)
+    plt.close(fig)
+    document = docx.Document()
+    document.add_paragraph(text)
+    document.add_picture(str(png))
+    document.save(path)
+
+
+def test_a_screenshot_under_a_few_lines_of_text_is_not_a_summary(year_dir, tmp_path):
+    text = "太仓市总工会2013年送温暖活动统计表。我会已按要求填写，现将统计表截图报上，请审阅。" * 3
+    screenshot_docx(year_dir.inbox / "太仓市总工会统计表.docx", tmp_path, text)
+    frames = year_dir.ingest()
+    log = frames["ingest_log"].iloc[0]
+    assert log["status"] == "rejected" and "只有图片" in log["reason"], log["reason"]
+    assert log["unit"] == "太仓市总工会" and frames["summaries"].empty
+
+
 def test_a_word_file_holding_only_a_screenshot_is_sent_but_unreadable(form, year_dir, tmp_path):
     import matplotlib
 

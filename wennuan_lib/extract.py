@@ -59,6 +59,7 @@ class Extract:
     hidden: set[str] = field(default_factory=set)
     # parts of the file the reader did not read at all, and why (a sheet too big to allocate)
     left_out: dict[str, str] = field(default_factory=dict)
+    pictures: bool = False  # a document holding pictures (a screenshot of the form may be all it has)
 
     @property
     def is_word(self) -> bool:

@@ -585,7 +585,13 @@ def _with_year(extract: Extract, form: Form, m: Match) -> Match:
 
 def _match_one(extract: Extract, form: Form) -> Match:
     m = _with_year(extract, form, _match_with(extract, form))
-    if m.layout == UNKNOWN and not m.problem and extract.is_word and len(re.sub(r"\s", "", m.text)) >= 20:
+    chars = len(re.sub(r"\s", "", m.text))
+    if m.layout == UNKNOWN and not m.problem and extract.pictures and chars < PROSE_CHARS:
+        m.problem = (  # a title and a screenshot of the form: nothing readable, and no written summary
+            f"Word文件中除了{chars}个字的标题或说明，只有图片（截图或扫描件），无法读取其中的数字；"
+            "请单位报送填好的Word或Excel统计表（不要截图）"
+        )
+    elif m.layout == UNKNOWN and not m.problem and extract.is_word and chars >= 20:
         m.layout = SUMMARY
     _refuse_formulas(m, extract)
     return m

@@ -101,6 +101,7 @@ def _extract_of(extract: Extract, blocks: list[Block]) -> Extract:
     locs = {b.loc for b in blocks}
     out = Extract(extract.path, extract.container, list(blocks), {}, extract.kind)
     out.formulas = {loc: f for loc, f in extract.formulas.items() if loc in locs}
+    out.pictures = extract.pictures
     if out.blocks and out.blocks[0].sep:
         out.blocks[0] = Block(out.blocks[0].loc, out.blocks[0].text, "", out.blocks[0].revised_spans)
     return out

@@ -357,9 +357,12 @@ def read_docx(path: Path, container: str | None = None) -> Extract:
     body = document.element.body
     walker.body(body)
     chars = sum(len("".join(b.text.split())) for b in walker.blocks)
-    if chars < PICTURE_TEXT and _has_picture(body):
+    pictures = _has_picture(body)
+    if chars < PICTURE_TEXT and pictures:
         raise ReadError(PICTURE_ONLY)
-    return Extract(path, container or path.suffix.lower().lstrip("."), walker.blocks)
+    ex = Extract(path, container or path.suffix.lower().lstrip("."), walker.blocks)
+    ex.pictures = pictures
+    return ex
 
 
 def _has_picture(body) -> bool:
