@@ -194,6 +194,7 @@ def test_an_example_sheet_before_the_form_is_never_read(form, year_dir, figures)
     log = frames["ingest_log"].iloc[0]
     assert log["status"] == "read" and log["part"] == "工作表「统计表」"
     assert "工作表「填表说明」：填表说明或填写示例，不从中读取数字" in log["left_out"]
+    assert "读取的是工作表「统计表」；文件中的其他部分——工作表「填表说明」" in log["reason"]
     assert_figures(form, values_of(frames, f"{UNIT}.xlsx"), figures, "统计表")
 
 

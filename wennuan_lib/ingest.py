@@ -473,6 +473,13 @@ def _add_notes(subs: list[Submission]) -> None:
         ]
         if notes:
             sub.reason += "（" + "；".join(notes) + "）"
+        if sub.left_out and sub.status in (
+            READ,
+            SUMMARY,
+            SUPERSEDED,
+        ):  # what else the file holds, in 说明 too
+            read_part = f"读取的是{sub.part}；" if sub.part else ""
+            sub.reason += f"。{read_part}文件中的其他部分——" + "；".join(sub.left_out)
 
 
 def _describe_all(todo, results, subs, form, registry, store_, keys, year) -> None:
