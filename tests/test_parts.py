@@ -712,3 +712,27 @@ def test_a_form_continued_on_the_next_sheet_is_read_whole(form, year_dir, figure
     log = frames["ingest_log"].iloc[0]
     assert log["part"] == "工作表「第1页」、工作表「第2页」" and log["status"] == "read"
     assert_figures(form, values_of(frames, f"{UNIT}.xlsx"), figures)
+
+
+def test_a_file_that_kills_its_reading_process_is_that_files_reason(form, year_dir, monkeypatch):
+    import os
+
+    names = [f"单位{k:02d}.xlsx" for k in range(15)]  # with the .docx, enough files for a pool of readers
+    template.write(form, year_dir.inbox / names[0], values={"01A.1": 5}, header={"unit": UNIT})
+    for name in names[1:]:
+        (year_dir.inbox / name).write_bytes((year_dir.inbox / names[0]).read_bytes())
+    (year_dir.inbox / "太仓市总工会.docx").write_bytes(docx_bytes(["填报单位：太仓市总工会"]))
+    real = readers.read
+
+    def killer(path, *args, **kwargs):
+        if path.suffix == ".docx":
+            os._exit(9)  # as a native reader's crash or the out-of-memory killer would
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(readers, "read", killer)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    log = year_dir.ingest()["ingest_log"].set_index("file")
+    assert log.loc["太仓市总工会.docx", "status"] == "rejected"
+    assert "异常退出" in log.loc["太仓市总工会.docx", "reason"]
+    assert log.loc["太仓市总工会.docx", "unit"] == "太仓市总工会"
+    assert all(log.loc[n, "status"] in ("read", "superseded") for n in names)
