@@ -14,6 +14,8 @@ write UTF-8 without the flag), else as GB18030, else left as cp437.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import re
 import stat
@@ -89,7 +91,55 @@ def unpack(path: Path, folder: Path) -> list[Member]:
         return _unpack_zip(path, folder)
     if kind in (sniff.RAR, sniff.SEVENZ):
         return _unpack_libarchive(path, folder)
+    if kind == sniff.MIME:
+        return _unpack_mime(path, folder)
     raise ReadError("不是压缩包")
+
+
+def _unpack_mime(path: Path, folder: Path) -> list[Member]:
+    """An e-mail (.eml) or a web page saved as one file (.mht, Word's 单个文件网页): both are MIME, read
+    by the standard library. Its attachments are its members, under their own names (decoded as the mail
+    program wrote them); a message without attachments gives its HTML body (a .mht's page: 正文.html)."""
+    try:
+        with path.open("rb") as fh:
+            message = email.message_from_binary_file(fh, policy=email.policy.default)
+        leaves = [p for p in message.walk() if not p.is_multipart()]
+    except Exception as exc:  # the email package is lenient; anything it still cannot take is damage
+        raise ReadError(f"邮件文件已损坏，无法打开（{type(exc).__name__}）；请单位把统计表直接发送") from exc
+    named = [p for p in leaves if _part_name(p)]
+    if not named:
+        named = [p for p in leaves if p.get_content_type() == "text/html"][:1]
+    if len(named) > MAX_MEMBERS:
+        raise ReadError(f"邮件中有{len(named)}个附件，超过上限{MAX_MEMBERS}个，未打开；请核实")
+    budget = _Budget()
+    members = []
+    for part in named:
+        name = _part_name(part) or "正文.html"
+        m = Member(name)
+        members.append(m)
+        if unsafe(name):
+            m.reason = REFUSED_NAME
+            continue
+        try:
+            data = part.get_payload(decode=True) or b""
+        except Exception as exc:
+            m.reason = f"邮件中的这个附件已损坏，无法取出（{type(exc).__name__}）；请单位重新发送"
+            continue
+        dest = _new_path(folder, name)
+        if _copy([data], dest, budget):
+            m.path = dest
+        else:
+            m.reason = budget.too_big()
+    return members
+
+
+def _part_name(part) -> str:
+    """An attachment's file name as shown (its last path part: a name is never a path here)."""
+    try:
+        name = part.get_filename() or ""
+    except Exception:
+        return ""
+    return PurePosixPath(name.replace("\\", "/")).name.strip()
 
 
 def _new_path(folder: Path, name: str) -> Path:

@@ -20,6 +20,11 @@ KERNEL_NAME = "wennuan"
 # Limits on what a submitted file may be: a form is a few hundred KB; anything near these is hostile.
 MAX_FILE_BYTES = int(os.environ.get("WENNUAN_MAX_FILE_BYTES", 50 * 2**20))
 MAX_INFLATED_BYTES = int(os.environ.get("WENNUAN_MAX_INFLATED_BYTES", 200 * 2**20))
+# A sheet's grid (A1 to its last cell) is allocated whole by the spreadsheet reader: a form is a few
+# thousand cells; one cell at XFD1048576 makes 17 billion. Checked in the sheet's XML before reading.
+MAX_SHEET_CELLS = int(os.environ.get("WENNUAN_MAX_SHEET_CELLS", 2_000_000))
+# Seconds one file may take to read (a form takes well under one): past it, it is refused with its reason.
+MAX_READ_SECONDS = int(os.environ.get("WENNUAN_MAX_READ_SECONDS", 120))
 
 
 def read_year_config(path: Path, year: int) -> dict:

@@ -9,18 +9,37 @@ files in force (step 02 turns them into the values in force).
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import multiprocessing as mp
 import re
+import signal
 import tempfile
+import threading
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import archives, cache, catalog, dates, inbox, layouts, readers, sniff, store, units, versions
+from . import (
+    archives,
+    cache,
+    catalog,
+    config,
+    dates,
+    inbox,
+    layouts,
+    parts,
+    readers,
+    sniff,
+    store,
+    units,
+    versions,
+)
 from .form import Form
-from .parallel import on_all_cores
+from .parallel import die_with_parent, on_all_cores
 from .parse import MISSING, NOT_FOUND, OK, UNREADABLE, VALUE_LABELS, format_value, parse_blank
 from .progress import report as report_progress
 from .readers import ReadError
@@ -81,6 +100,8 @@ class Submission:
     archive: str = ""  # the archive it came in, as listed (a.zip, or a.zip/b.zip); "" for a loose file
     name_note: str = ""  # how a name that was not UTF-8 is shown
     unit_conflict: str = ""  # a registered unit the file name names, other than the one its 填报单位 names
+    part: str = ""  # the part of the file read (工作表「统计表」, 表格); "" for the whole file
+    left_out: list[str] = field(default_factory=list)  # the file's other parts and why each was not read
     match: layouts.Match | None = None
     rows: list[dict] = field(default_factory=list)  # parsed blanks
 
@@ -153,8 +174,9 @@ def list_inbox(folder: Path, scratch: Path) -> list[tuple[Submission, Path | Non
 def _add(out: list, sub: Submission, path: Path, scratch: Path, depth: int) -> None:
     """A file, and when it is an archive, its members after it (opened up to MAX_ARCHIVE_DEPTH deep)."""
     out.append((sub, path))
-    if not screen(sub, path) or sub.kind not in (sniff.ARCHIVE, sniff.RAR, sniff.SEVENZ):
+    if not screen(sub, path) or sub.kind not in (sniff.ARCHIVE, sniff.RAR, sniff.SEVENZ, sniff.MIME):
         return
+    mail = sub.kind == sniff.MIME
     out[-1] = (sub, None)
     if depth >= MAX_ARCHIVE_DEPTH:
         sub.status = REJECTED
@@ -166,11 +188,17 @@ def _add(out: list, sub: Submission, path: Path, scratch: Path, depth: int) -> N
         sub.status, sub.reason = REJECTED, str(exc)
         return
     files = [m for m in members if not litter_reason(Path(m.name))]
-    if not files:
+    if not files and mail:
+        sub.status = REJECTED
+        sub.reason = "邮件中没有附件，也没有可以读取的正文；请单位把统计表作为附件发送"
+    elif not files:
         sub.status = REJECTED
         sub.reason = "压缩包是空的，其中没有报送材料；请单位重新发送" + (
             f"（只有{len(members)}个系统文件）" if members else ""
         )
+    elif mail:
+        sub.status = UNPACKED
+        sub.reason = f"邮件或单个文件网页，已打开：其中{len(members)}个附件或正文逐个列在「{sub.file}/…」下"
     else:
         sub.status = UNPACKED
         sub.reason = f"压缩包，已解开：其中{len(members)}个文件逐个列在「{sub.file}/…」下"
@@ -302,6 +330,14 @@ def read_and_match(
         return layouts.match(readers.read(path, converted, kind), form), None
     except ReadError as exc:
         return None, str(exc)
+    except RecursionError:
+        return None, "文件结构嵌套过深，无法读取；请单位把统计表复制到新文件后重新发送"
+    except MemoryError:
+        return None, "文件读取时占用内存过多，无法读取；请单位把统计表复制到新文件后重新发送"
+    except Exception as exc:  # one unit's file never stops the year: whatever broke, it is that file's reason
+        return None, (
+            f"文件读取时出错（{type(exc).__name__}），无法读取；请单位重新保存后发送，或换用Word或Excel格式"
+        )
 
 
 def describe(
@@ -316,6 +352,7 @@ def describe(
     """What a matched file is: whose, which layout, and its blanks parsed. `year`: the form's year,
     for a 填报日期 written without one."""
     sub.match, sub.layout = m, m.layout
+    sub.part, sub.left_out = m.part, list(m.left_out)
     sub.form_year, sub.form_version = m.form_year, m.form_version
     header = {k: f.raw for k, f in m.header.items()}
     sub.written_unit = str(header.get("unit") or "").strip()
@@ -406,9 +443,12 @@ def read_inbox(ctx: StepContext, form: Form, registry: Registry) -> list[Submiss
         for batch in (others, docs):
             converted = conversion.wait() if batch is docs else {}
             jobs = [(str(p), str(converted[p]) if p in converted else None, subs[k].kind) for k, p in batch]
-            for (k, _p), result in zip(batch, on_all_cores(_read_job, jobs, shared=form), strict=True):
+            for (k, _p), result in zip(batch, _read_all(jobs, form), strict=True):
                 results[k] = result
-                if result[1] is not None or result[0].layout not in (layouts.TEMPLATE, layouts.SENTENCE):
+                transient = result[1] is not None and result[1].startswith((CRASHED, TOO_SLOW))
+                if not transient and (
+                    result[1] is not None or result[0].layout not in (layouts.TEMPLATE, layouts.SENTENCE)
+                ):  # a crash or a timeout is not kept: another run may read the file
                     store_.put(keys[k], result)  # rejections and summaries as they are; a form once parsed
                 done += 1
                 report_progress(f"读取 {{n}} {subs[k].file}", done, total)
@@ -427,14 +467,23 @@ def _add_notes(subs: list[Submission]) -> None:
                 sub.name_note,
                 sniff.unexpected(sub.kind, Path(sub.file)) if read else "",
                 f"{sub.date_problem}，请核实" if sub.is_form and sub.date_problem else "",
+                f"{sub.match.differs}，请向单位核实" if sub.match is not None and sub.match.differs else "",
             )
             if n
         ]
         if notes:
             sub.reason += "（" + "；".join(notes) + "）"
+        if sub.left_out and sub.status in (
+            READ,
+            SUMMARY,
+            SUPERSEDED,
+        ):  # what else the file holds, in 说明 too
+            read_part = f"读取的是{sub.part}；" if sub.part else ""
+            sub.reason += f"。{read_part}文件中的其他部分——" + "；".join(sub.left_out)
 
 
 def _describe_all(todo, results, subs, form, registry, store_, keys, year) -> None:
+    extras = []
     for k, _p in todo:
         m, error, *parsed = results[k]
         if error is not None:
@@ -443,11 +492,158 @@ def _describe_all(todo, results, subs, form, registry, store_, keys, year) -> No
         describe(subs[k], Path(subs[k].file), m, form, registry, parsed[0] if parsed else None, year)
         if not parsed and subs[k].rows:  # keep the parsed blanks too, so a re-run skips parsing
             store_.put(keys[k], (m, None, subs[k].rows))
+        extras += other_parts(subs[k], form, registry, year)
+    subs.extend(extras)
+
+
+def _copy_not_in_force(sub: Submission, extra: Submission, differs: str) -> Submission:
+    """Another copy of the unit's form in the same file, with other figures: kept as a version not in force,
+    so that the checks name both and the figures that differ (V01) and the unit says which is right."""
+    extra.unit, extra.unit_type, extra.registered = sub.unit, sub.unit_type, sub.registered
+    extra.unit_how = f"与同一文件中所读的统计表相同（{sub.unit_how}）"
+    extra.date, extra.date_problem = sub.date, sub.date_problem
+    extra.status = SUPERSEDED
+    extra.reason = f"未采用：{differs}，请向单位核实哪一份是对的"
+    return extra
+
+
+def other_parts(sub: Submission, form: Form, registry: Registry, year: int | None = None) -> list[Submission]:
+    """The parts of a file that are other submissions: another unit's form (a district's town sheets), read as
+    that unit's when the registry knows it, else named in the file's reason; a document's prose beside its
+    form, the unit's written summary. A copy of the unit's own form is compared, never read twice."""
+    out = []
+    for om in sub.match.others if sub.match is not None else []:
+        name = f"{sub.file}/{om.part.removeprefix('工作表「').removesuffix('」')}"
+        extra = Submission(name, container=sub.container, archive=sub.archive)
+        describe(extra, Path(name), om, form, registry, None, year)
+        extra.part = om.part
+        if om.differs:  # a copy of the form in the same file, with other figures: the unit must say which
+            out.append(_copy_not_in_force(sub, extra, om.differs))
+            continue
+        if om.layout == layouts.SUMMARY:  # the same document: the same sender
+            extra.unit, extra.unit_type, extra.registered = sub.unit, sub.unit_type, sub.registered
+            extra.unit_how = f"与同一文件中的统计表相同（{sub.unit_how}）"
+            extra.reason = f"书面总结材料（与统计表在同一文件「{sub.file}」中，{om.part}），不从中读取数字"
+            out.append(extra)
+            continue
+        sheet = om.part.removeprefix("工作表「").removesuffix("」")
+        written = extra.written_unit
+        found = registry.resolve(written, field=True) if written else registry.resolve(sheet)
+        if found is not None and found.name != sub.unit:
+            how = f"按填报单位（{found.how}）" if written else f"按工作表名（{found.how}）"
+            extra.unit, extra.unit_type, extra.registered = found.name, found.type, True
+            extra.unit_how = f"{how}；来自「{sub.file}」的{om.part}"
+            extra.unit_conflict = ""
+            extra.reason += f"（文件「{sub.file}」中的{om.part}，作为{extra.unit}的统计表读取）"
+            sub.left_out.append(f"{om.part}：{extra.unit}的统计表，已作为该单位的报送读取")
+            out.append(extra)
+            continue
+        if found is not None or not written:  # the unit's own form once more
+            diff = parts.differences(sub.match, om, form)
+            if diff:
+                shown = "；".join(diff[:3]) + ("等" if len(diff) > 3 else "")
+                sub.left_out.append(
+                    f"{om.part}：本单位的另一份统计表，有{len(diff)}项数字与所读的不同（{shown}），未读取"
+                )
+                sub.match.differs = sub.match.differs or (
+                    f"文件中{om.part}另有一份本单位的统计表，有{len(diff)}项数字与所读的{sub.part}不同"
+                    f"（{shown}；前为所读，后为{om.part}），已按{sub.part}读取"
+                )
+                out.append(_copy_not_in_force(sub, extra, sub.match.differs))
+            else:
+                sub.left_out.append(f"{om.part}：本单位的另一份相同的统计表，未重复读取")
+            continue
+        sub.left_out.append(
+            f"{om.part}：另一单位（{written}）的统计表，该单位不在单位名录中，未读取；"
+            "如需计入，请在units.csv中登记该单位后重新运行"
+        )
+    return out
+
+
+CRASHED = (
+    "读取这个文件时读取程序异常退出（文件可能已损坏或结构异常），无法读取；"
+    "请单位把统计表复制到新文件后重新保存发送"
+)
+
+
+def _read_all(jobs: list, form: Form) -> list:
+    """Every job read on all cores. When a file kills the process reading it (a native reader's crash, the
+    system's out-of-memory killer), the pool is lost: the jobs are read again one by one, each in a process of
+    its own, and the file that kills its process is that file's reason — never the year's end. (A few
+    files are read in this process, as on_all_cores does; readers.check_zip's limits keep killers out.)"""
+    try:
+        return on_all_cores(_read_job, jobs, shared=form)
+    except BrokenProcessPool:
+        return [_isolated(form, job) for job in jobs]
+
+
+def _isolated(form: Form, job) -> tuple:
+    """One job in a forked process of its own; (None, CRASHED) when that process dies."""
+    if "fork" not in mp.get_all_start_methods():
+        return _read_job(form, job)
+    ctx = mp.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        die_with_parent()
+        try:
+            send.send(_read_job(form, job))
+        finally:
+            send.close()
+
+    proc = ctx.Process(target=child)
+    proc.start()
+    send.close()
+    try:
+        result = receive.recv()
+    except (EOFError, OSError):
+        result = (None, CRASHED)
+    proc.join()
+    receive.close()
+    return result
+
+
+TOO_SLOW = "读取这个文件超过了"
+
+
+class TooSlow(ReadError):
+    """A file that took longer than config.MAX_READ_SECONDS to read."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int):
+    """Raise TooSlow in this thread after `seconds` (SIGALRM: the main thread of a worker or of the kernel;
+    Python code is stopped, a native reader's loop when it returns to Python). Elsewhere: no limit."""
+    if (
+        seconds <= 0
+        or not hasattr(signal, "SIGALRM")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+
+    def stop(_signum, _frame):
+        raise TooSlow(
+            f"{TOO_SLOW}{seconds}秒（上限），已停止读取；文件可能结构异常，"
+            "请单位把统计表复制到新文件后重新发送"
+        )
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _read_job(form: Form, job: tuple[str, str | None, str]):
     path, converted, kind = job
-    return read_and_match(Path(path), form, Path(converted) if converted else None, kind or None)
+    try:
+        with time_limit(config.MAX_READ_SECONDS):
+            return read_and_match(Path(path), form, Path(converted) if converted else None, kind or None)
+    except TooSlow as exc:
+        return None, str(exc)
 
 
 def _frame(records: list[dict], name: str) -> pd.DataFrame:
@@ -489,6 +685,8 @@ def _frames(
                 "layout": layouts.LAYOUT_LABELS.get(s.layout, ""),
                 "container": s.container,
                 "unit_how": s.unit_how,
+                "part": s.part,
+                "left_out": "；".join(s.left_out),
             }
             for s in subs
         ],

@@ -281,11 +281,26 @@ def spans_of(form: Form) -> tuple[list[str], list[tuple[int, int, Span]]]:
             spans.append(
                 (starts[i], starts[i] + n, Span([c for g in group for c in g.codes], [], "", sentence))
             )
+    # a numbered row of the notice whole (07's lines in one cell: the notice's own table with a column added)
+    rows: dict[str, list[int]] = {}
+    for i, line in enumerate(lines):
+        rows.setdefault(line.row, []).append(i)
+    for members in rows.values():
+        if len(members) <= MAX_MERGED_LINES or members != list(range(members[0], members[-1] + 1)):
+            continue
+        group = [lines[i] for i in members]
+        n = sum(len(g.codes) for g in group)
+        sentence = normalise("".join("".join(g.literals) for g in group))
+        first = starts[members[0]]
+        spans.append((first, first + n, Span([c for g in group for c in g.codes], [], "", sentence)))
     return codes, spans
 
 
-def _scores(rows: list[Row], spans: list[tuple[int, int, Span]]) -> dict[tuple[int, int], float]:
-    """{(row, span): score} for every pair that may match."""
+def _scores(
+    rows: list[Row], spans: list[tuple[int, int, Span]], sims: dict | None = None
+) -> dict[tuple[int, int], float]:
+    """{(row, span): score} for every pair that may match; `sims` receives the words' similarity alone
+    (without the bonus for a matching count of figures)."""
     names = sorted(
         {n for _, _, s in spans for n in s.names} | {s.sentence for _, _, s in spans if s.sentence}
     )
@@ -312,6 +327,8 @@ def _scores(rows: list[Row], spans: list[tuple[int, int, Span]]) -> dict[tuple[i
                     bonus = MEASURE_BONUS if row.measure == span.measure else -MEASURE_PENALTY
             if sim < (MIN_SIMILARITY if n else MIN_SIMILARITY_EMPTY):
                 continue
+            if sims is not None:
+                sims[(i, j)] = sim
             k = len(span.codes)
             bonus += COUNT_BONUS if n == k else (0.0 if n == 0 else -COUNT_PENALTY)
             out[(i, j)] = sim + bonus
@@ -424,6 +441,26 @@ def _by_words_alone(pairs, rows, spans, scores) -> list[tuple[int, int]]:
     return out
 
 
+def _whole_cell(i: int, j: int, rows: list[Row], spans, sims, pairs) -> tuple[int, int]:
+    """A row of several sentences (the notice's row in one cell, apart by blank lines) is matched to the
+    lines its words fit best, whatever the count of its figures: a figure left out must not make it fit
+    fewer lines, where its figures would go to the wrong blanks. The counts are compared after. Lines
+    another row was matched to stay that row's."""
+    if not spans[j][2].sentence or not rows[i].values:
+        return i, j
+    best = max(
+        ((sim, k) for (r, k), sim in sims.items() if r == i and spans[k][2].sentence),
+        default=(0.0, j),
+    )
+    if best[1] != j and best[0] > sims.get((i, j), 0.0) + 0.02:
+        a, b = spans[j][0], spans[j][1]
+        wider = spans[best[1]]
+        others = {c for r, k in pairs if r != i for c in spans[k][2].codes}
+        if wider[0] <= a and b <= wider[1] and not others & set(wider[2].codes):  # the same lines and more
+            return i, best[1]
+    return i, j
+
+
 def read(extract: Extract, form: Form) -> Labelled:
     """Read a self-made table by its labels."""
     rows = rows_of(extract, form)
@@ -432,13 +469,15 @@ def read(extract: Extract, form: Form) -> Labelled:
     if not rows:
         return result
     codes, spans = spans_of(form)
-    scores = _scores(rows, spans)
+    sims: dict[tuple[int, int], float] = {}
+    scores = _scores(rows, spans, sims)
     plain, placed, out_of_order = _in_order(_align(rows, codes, spans, scores), rows, spans, scores)
     by_words = _by_words_alone(plain + placed, rows, spans, scores)
     result.reordered = out_of_order + len(by_words)
     if result.reordered > max(ORDER_TOLERANCE, ORDER_TOLERANCE_SHARE * len(plain)):
         placed = []  # in another order, a row with repeated words cannot be placed by its order
     pairs = plain + placed + by_words
+    pairs = [_whole_cell(i, j, rows, spans, sims, pairs) for i, j in pairs]
     matched = set()
     for i, j in sorted(pairs):
         row, span = rows[i], spans[j][2]

@@ -78,6 +78,10 @@ class Match:
     )  # code -> (what is there, why not read)
     remarks: list[str] = field(default_factory=list)  # about the whole file, for its reason in ingest_log
     problem: str = ""  # why a document that looks like a form cannot be read (layout UNKNOWN)
+    part: str = ""  # the part the values come from (工作表「统计表」, 表格), "" for the whole file
+    left_out: list[str] = field(default_factory=list)  # the file's other parts, each with why it was not read
+    others: list[Match] = field(default_factory=list)  # other form parts that may be other units' forms
+    differs: str = ""  # a hidden or second copy of the form whose figures differ from the one read
 
 
 register(Found, Match)  # kept in the extraction cache as data
@@ -100,6 +104,7 @@ class FlatText:
             parts.append(sep + block.text)
             pos += len(block.text)
         self.text = "".join(parts)
+        self.yuan: set[str] = set()  # blanks whose sentence says 元 where the form prints 万元
 
     def is_revised(self, start: int, end: int) -> bool:
         """Whether a revision changed text[start:end] (see extract.touches_revision)."""
@@ -148,14 +153,34 @@ def _plausible(capture: str) -> bool:
     return "\n" not in core and len(core) <= MAX_BLANK
 
 
+WAN = "万"
+YUAN_NOTE = "表中这一句的单位写的是“元”（下发的表式为万元）"
+
+
+def _after_blank(literal: str) -> str:
+    """The text after a blank; 万 made optional before 元, as a clerk who rewrote 万元 as 元 leaves it."""
+    stripped = literal.lstrip()
+    if stripped.startswith(WAN + "元"):
+        return "(?:" + _char_class(WAN) + GAP + ")?" + fuzzy(stripped[1:])
+    return fuzzy(literal)
+
+
 @lru_cache(maxsize=1024)
 def _line_regex(line: Line) -> re.Pattern:
     lits = line.literals
     pattern = fuzzy(lits[0])
     for k in range(1, len(lits)):
         last = k == len(lits) - 1
-        pattern += CAPTURE + fuzzy(_first_word(lits[k]) if last else lits[k])
+        pattern += CAPTURE + _after_blank(_first_word(lits[k]) if last else lits[k])
     return re.compile(pattern, re.DOTALL)
+
+
+def _in_yuan(line: Line, k: int, text: str, end: int) -> bool:
+    """Whether the k-th blank of a line is followed by 元 where the form prints 万元."""
+    if not line.literals[k + 1].lstrip().startswith(WAN + "元"):
+        return False
+    rest = text[end : end + 40].lstrip(" \t\n\u3000_")
+    return not unicodedata.normalize("NFKC", rest[:1]) == WAN
 
 
 def _search(rx: re.Pattern, text: str, start: int = 0, end: int | None = None) -> re.Match | None:
@@ -177,7 +202,14 @@ def _locate_line(line: Line, flat: FlatText) -> tuple[dict[str, tuple[str, int]]
     text = flat.text
     m = _search(_line_regex(line), text)
     if m:
-        return {code: (m.group(i + 1), m.start(i + 1)) for i, code in enumerate(line.codes)}, True
+        out = {}
+        for i, code in enumerate(line.codes):
+            raw = m.group(i + 1)
+            if _in_yuan(line, i, text, m.end(i + 1)) and raw.strip(" \t\n\u3000_"):
+                raw = raw.rstrip(" \t\n\u3000_") + "元"  # parse converts it to 万元 and says so
+                flat.yuan.add(code)
+            out[code] = (raw, m.start(i + 1))
+        return out, True
     # Fallback: the sentence was edited. Anchor on its longest literal, then find each
     # blank by the literal text on both sides of it, near that anchor.
     lits = line.literals
@@ -325,6 +357,7 @@ def match_sentences(extract: Extract, form: Form) -> Match:
     if is_form:
         match.values = located
         match.not_found = [c for c in form.codes if c not in located]
+        match.notes.update({c: YUAN_NOTE for c in flat.yuan if c in located})
     match.header = header_from_text(flat)
     return match
 
@@ -550,14 +583,29 @@ def _with_year(extract: Extract, form: Form, m: Match) -> Match:
     return m
 
 
-def match(extract: Extract, form: Form) -> Match:
-    """Template by names, then the sentence layout, then the labelled layout, each through the form of the
-    year the document was made for; then prose (书面总结材料)."""
+def _match_one(extract: Extract, form: Form) -> Match:
     m = _with_year(extract, form, _match_with(extract, form))
-    if m.layout == UNKNOWN and not m.problem and extract.is_word and len(re.sub(r"\s", "", m.text)) >= 20:
+    chars = len(re.sub(r"\s", "", m.text))
+    if m.layout == UNKNOWN and not m.problem and extract.pictures and chars < PROSE_CHARS:
+        m.problem = (  # a title and a screenshot of the form: nothing readable, and no written summary
+            f"Word文件中除了{chars}个字的标题或说明，只有图片（截图或扫描件），无法读取其中的数字；"
+            "请单位报送填好的Word或Excel统计表（不要截图）"
+        )
+    elif m.layout == UNKNOWN and not m.problem and extract.is_word and chars >= 20:
         m.layout = SUMMARY
     _refuse_formulas(m, extract)
     return m
+
+
+def match(extract: Extract, form: Form) -> Match:
+    """Find the form before reading it: a workbook's sheets and a document's parts (tables, text, text boxes,
+    an appendix) are each read and judged (this year's form, another form, instructions or an example, text),
+    and the values come from the part that is the form (see parts.py). A file of one part is read whole:
+    template by names, then the sentence layout, then the labelled layout, each through the form of the year
+    the document was made for; then prose (书面总结材料)."""
+    from . import parts  # parts builds on this module's matchers
+
+    return parts.match(extract, form, _match_one)
 
 
 FORMULA_REASON = "该格是公式，文件中没有保存计算结果；请单位在Excel或WPS中打开、保存后重新报送"

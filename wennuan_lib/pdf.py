@@ -10,6 +10,7 @@ A PDF without a text layer (a scan) is refused: figures are never guessed from p
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .errors import ReadError
@@ -22,6 +23,34 @@ NO_TEXT = (
     "PDF文件中没有文字（是扫描件或图片），无法读取其中的数字；请单位报送Word或Excel版本，"
     "或在Word中“另存为PDF”得到可以复制文字的PDF"
 )
+
+
+# A text layer that is not real text: glyph codes without a ToUnicode map ("(cid:1)"), private-use characters
+# (a font's own codes), or too few Chinese characters and digits for a form or a summary.
+CID = re.compile(r"\(cid:\d+\)")
+MAX_CID_SHARE, MAX_PRIVATE_SHARE, MIN_CJK_DIGIT_SHARE = 0.05, 0.05, 0.3
+GARBLED = (
+    "PDF文件中的文字无法识别（{why}，复制出来是乱码），无法读取其中的数字；"
+    "请单位报送Word或Excel版本，或在Word中“另存为PDF”重新导出"
+)
+
+
+def garbled(text: str) -> str | None:
+    """Why a PDF's text layer is not real text, or None."""
+    cids = len(CID.findall(text))
+    chars = [ch for ch in CID.sub("", text) if not ch.isspace()]
+    total = len(chars) + cids
+    if not total:
+        return None
+    if cids / total > MAX_CID_SHARE:
+        return GARBLED.format(why=f"文字层是字形编号（如“(cid:1)”），共{cids}处")
+    private = sum(1 for ch in chars if 0xE000 <= ord(ch) <= 0xF8FF)
+    if private / total > MAX_PRIVATE_SHARE:
+        return GARBLED.format(why=f"文字层中有{private}个字体私用编码字符")
+    cjk_digits = sum(1 for ch in chars if "\u4e00" <= ch <= "\u9fff" or ch.isdigit())
+    if cjk_digits / total < MIN_CJK_DIGIT_SHARE:
+        return GARBLED.format(why=f"文字层中汉字和数字只占{cjk_digits * 100 // total}%")
+    return None
 
 
 def _inside(obj: dict, box: tuple) -> bool:
@@ -63,6 +92,8 @@ def read_pdf(path: Path) -> Extract:
         ) from exc
     if sum(len("".join(b.text.split())) for b in ex.blocks) < MIN_CHARS:
         raise ReadError(NO_TEXT)
+    if (why := garbled("".join(b.text for b in ex.blocks))) is not None:
+        raise ReadError(why)
     if ex.blocks:
         ex.blocks[0].sep = ""
     return ex

@@ -7,6 +7,7 @@ workbooks the defined names. Problems raise ReadError with a Chinese reason.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import io
 import os
@@ -16,18 +17,20 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import msoffcrypto
 import openpyxl
 import xlrd
-from defusedxml import ElementTree
+from defusedxml import DefusedXmlException, ElementTree
+from defusedxml.ElementTree import DefusedXMLParser
 from openpyxl.formula.translate import Translator
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
 from . import config, pdf, sniff, word
 from .errors import ReadError
-from .extract import Block, Extract
+from .extract import Block, Extract, clean
 from .parallel import die_with_parent
 from .sniff import OLE_MAGIC
 
@@ -46,7 +49,7 @@ __all__ = [
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 WORD_SUFFIXES = {".docx", ".docm"}
 # Needing LibreOffice's conversion to .docx first (one batched run, see convert_docs).
-CONVERTED_KINDS = {sniff.WORD97: ".doc", sniff.RTF: ".rtf"}
+CONVERTED_KINDS = {sniff.WORD97: ".doc", sniff.RTF: ".rtf", sniff.ODT: ".odt"}
 
 
 def cell_text(value: object) -> str:
@@ -56,7 +59,11 @@ def cell_text(value: object) -> str:
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
+        if value.is_integer():
+            return str(int(value))
+        # as Excel shows it, 15 significant digits: float noise (11399.220000000001) is no figure
+        text = format(value, ".15g")
+        return format(Decimal(text), "f") if "e" in text else text
     if isinstance(value, dt.datetime):
         return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
     if isinstance(value, dt.date):
@@ -73,10 +80,88 @@ def _encrypted(path: Path) -> bool:
         return False
 
 
-def check_zip(path: Path) -> None:
-    """Before any parser sees an OOXML file: bounded inflated size (declared and actual), and no
-    DTD in any XML part (entity expansion, external entities)."""
+UNSAFE_XML = (
+    "文件中含有不安全的XML内容（DTD/实体定义，正常的Office文件不会有），"
+    "已拒绝读取；请单位用Office重新保存后发送"
+)
+XML_PARTS = (".xml", ".rels", ".vml")
+# A cell's reference in a sheet's XML (<c r="B7" …>, any prefix): how far the sheet's grid reaches.
+CELL_REF_BYTES = re.compile(rb"\sr=\"([A-Z]{1,3})([0-9]{1,7})\"")
+SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
+
+
+class _RootStarted(Exception):
+    """The part's root element began: a DTD can no longer come (the XML prolog is over)."""
+
+
+class _StopAtRoot:
+    def start(self, tag, attrib):
+        raise _RootStarted
+
+    def end(self, tag):
+        pass
+
+    def data(self, data):
+        pass
+
+    def close(self):
+        return None
+
+
+class Prolog:
+    """An XML part fed chunk by chunk to defusedxml's parser with DTDs forbidden, up to its root element: a
+    DTD can only stand before the root, so the check is exact wherever the DTD stands (after a long comment)
+    and in any encoding the part declares (UTF-16 by its BOM, GBK by its declaration), and costs the prolog
+    only, never a second parse of the part."""
+
+    def __init__(self) -> None:
+        self.parser = DefusedXMLParser(target=_StopAtRoot(), forbid_dtd=True)
+        self.done = False
+        self.decoder = None
+        self.first = True
+
+    def feed(self, chunk: bytes) -> None:
+        """Raises ReadError on a DTD or an entity declaration."""
+        if self.done:
+            return
+        try:
+            if self.decoder is not None:
+                chunk = self.decoder.decode(chunk).encode("utf-8")
+            try:
+                self.parser.feed(chunk)
+            except DefusedXmlException:
+                raise
+            except ValueError:  # expat reads UTF-8/16 and one-byte encodings itself; GBK is decoded here
+                if not self.first or self.decoder is not None:
+                    raise
+                self._decoded(chunk)
+        except _RootStarted:
+            self.done = True
+        except DefusedXmlException as exc:  # a DTD, an entity declaration, an external reference
+            raise ReadError(UNSAFE_XML) from exc
+        except (ElementTree.ParseError, ValueError, LookupError):  # not XML: the part's reader says so
+            self.done = True
+        finally:
+            self.first = False
+
+    def _decoded(self, chunk: bytes) -> None:
+        declared = re.match(rb"\s*<\?xml[^>]*?encoding=[\"']([A-Za-z0-9._-]+)[\"']", chunk)
+        if declared is None:
+            raise ValueError("no encoding")
+        self.decoder = codecs.getincrementaldecoder(declared.group(1).decode("ascii"))("replace")
+        text = self.decoder.decode(chunk)
+        text = re.sub(r"encoding=[\"'][A-Za-z0-9._-]+[\"']", 'encoding="utf-8"', text, count=1)
+        self.parser = DefusedXMLParser(target=_StopAtRoot(), forbid_dtd=True)
+        self.parser.feed(text.encode("utf-8"))
+
+
+def check_zip(path: Path) -> dict[str, tuple[str, int]]:
+    """Before any parser sees an OOXML (or OpenDocument) file: bounded inflated size (declared and
+    actual), no DTD in any XML part (Prolog), and how far each sheet's grid reaches, so that a sheet too
+    big to allocate is never given to the spreadsheet reader. Returns {sheet part: (last cell, cells)}
+    for the sheets over config.MAX_SHEET_CELLS."""
     limit = config.MAX_INFLATED_BYTES
+    too_big: dict[str, tuple[str, int]] = {}
     try:
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
@@ -88,8 +173,12 @@ def check_zip(path: Path) -> None:
                 )
             actual = 0
             for info in infos:
+                xml = info.filename.lower().endswith(XML_PARTS)
+                prolog = Prolog() if xml else None
+                sheet = bool(SHEET_PART.match(info.filename))
+                rows = cols = 0
+                tail = b""
                 with z.open(info) as fh:
-                    head = True
                     while chunk := fh.read(1 << 20):
                         actual += len(chunk)
                         if actual > limit:
@@ -98,16 +187,15 @@ def check_zip(path: Path) -> None:
                                 "（实际大小与声明不符，疑似“压缩炸弹”），"
                                 "已拒绝读取；请单位重新保存后发送"
                             )
-                        if (
-                            head
-                            and info.filename.endswith((".xml", ".rels", ".vml"))
-                            and (b"<!DOCTYPE" in chunk[:4096].upper() or b"<!ENTITY" in chunk[:4096].upper())
-                        ):
-                            raise ReadError(
-                                "文件中含有不安全的XML内容（DTD/实体定义，正常的Office文件不会有），"
-                                "已拒绝读取；请单位用Office重新保存后发送"
-                            )
-                        head = False
+                        if prolog is not None:
+                            prolog.feed(chunk)
+                        if sheet:
+                            for m in CELL_REF_BYTES.finditer(tail + chunk):
+                                rows = max(rows, int(m.group(2)))
+                                cols = max(cols, _col_number(m.group(1).decode("ascii")))
+                            tail = chunk[-32:]
+                if sheet and rows * cols > config.MAX_SHEET_CELLS:
+                    too_big[info.filename] = (f"{_col_letter(cols - 1)}{rows}", rows * cols)
     except ReadError:
         raise
     except (
@@ -119,16 +207,33 @@ def check_zip(path: Path) -> None:
         NotImplementedError,
     ) as exc:
         raise ReadError(f"文件已损坏（{type(exc).__name__}），请单位重新保存后发送") from exc
+    return too_big
 
 
-def read_xlsx(path: Path) -> Extract:
-    """Cell values by python-calamine (fast); defined names from the workbook part itself."""
+def _col_number(letters: str) -> int:
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return col
+
+
+def too_big_reason(sheet: str, last: str, cells: int) -> str:
+    return (
+        f"工作表「{sheet}」的表格范围从A1一直到{last}（约{cells:,}个单元格，上限"
+        f"{config.MAX_SHEET_CELLS:,}个），多半是远处有一个多余的单元格，为避免程序卡死未读取这张工作表；"
+        "请单位删除多余的行和列（或把统计表复制到新工作簿）后重新发送"
+    )
+
+
+def read_xlsx(path: Path, too_big: dict[str, tuple[str, int]] | None = None) -> Extract:
+    """Cell values by python-calamine (fast); defined names from the workbook part itself. `too_big`: the
+    sheet parts check_zip found too big to allocate, left out with their reason."""
     try:
-        return _read_xlsx_calamine(path)
+        return _read_xlsx_calamine(path, too_big or {})
     except ReadError:
         raise
     except Exception:
-        return _read_xlsx_openpyxl(path)
+        return _read_xlsx_openpyxl(path, too_big or {})
 
 
 def _grid_blocks(ex: Extract, sheets: list[tuple[str, list[list]]]) -> None:
@@ -144,11 +249,30 @@ def _grid_blocks(ex: Extract, sheets: list[tuple[str, list[list]]]) -> None:
                 row_first = False
 
 
-def _read_xlsx_calamine(path: Path) -> Extract:
+def _left_out(ex: Extract, sheet_parts: dict[str, str], too_big: dict[str, tuple[str, int]]) -> set[str]:
+    """The sheets too big to read, each with its reason in ex.left_out; ReadError when no sheet is left."""
+    skipped = set()
+    for sheet, part in sheet_parts.items():
+        if part in too_big:
+            ex.left_out[sheet] = too_big_reason(sheet, *too_big[part])
+            skipped.add(sheet)
+    if skipped and skipped >= set(ex.sheets):
+        raise ReadError(next(iter(ex.left_out.values())))
+    return skipped
+
+
+def _read_xlsx_calamine(path: Path, too_big: dict[str, tuple[str, int]]) -> Extract:
     wb = CalamineWorkbook.from_path(str(path))
-    grids = {name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wb.sheet_names}
     ex = Extract(path, path.suffix.lower().lstrip("."))
-    names, formulas = _workbook_parts(path)
+    ex.sheets = list(wb.sheet_names)
+    ex.hidden = {m.name for m in wb.sheets_metadata if m.visible != SheetVisibleEnum.Visible}
+    names, formulas, sheet_parts = _workbook_parts(path)
+    skipped = _left_out(ex, sheet_parts, too_big)
+    grids = {
+        name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        for name in wb.sheet_names
+        if name not in skipped
+    }
     _show_formulas(ex, grids, formulas)
     _grid_blocks(ex, list(grids.items()))
     for name, ref in names.items():
@@ -173,26 +297,30 @@ def _show_formulas(ex: Extract, grids: dict[str, list[list]], formulas: dict[str
                 ex.formulas[f"{sheet}!{_col_letter(c - 1)}{r}"] = formula
 
 
-def _workbook_parts(path: Path) -> tuple[dict[str, str], dict[str, dict[tuple[int, int], str]]]:
-    """From the workbook's XML (parsed with defusedxml): {defined name: reference text}, and per sheet the
-    formula cells without a saved result {(row, column): "=formula"} (1-based; see _uncached_formulas)."""
+def _workbook_parts(
+    path: Path,
+) -> tuple[dict[str, str], dict[str, dict[tuple[int, int], str]], dict[str, str]]:
+    """From the workbook's XML (parsed with defusedxml): {defined name: reference text}, per sheet the
+    formula cells without a saved result {(row, column): "=formula"} (1-based; see _uncached_formulas), and
+    {sheet name: its part in the zip}."""
     with zipfile.ZipFile(path) as z:
         parts = {n.lower(): n for n in z.namelist()}
         part = parts.get("xl/workbook.xml")
         if part is None:
-            return {}, {}
-        root = ElementTree.fromstring(z.read(part))
+            return {}, {}, {}
+        root = ElementTree.fromstring(z.read(part), forbid_dtd=True)
         names = {
             el.get("name"): (el.text or "")
             for el in root.iter()
             if el.tag.endswith("}definedName") and el.get("name")
         }
         formulas = {}
-        for sheet, target in _sheet_parts(z, parts, root).items():
+        sheet_parts = _sheet_parts(z, parts, root)
+        for sheet, target in sheet_parts.items():
             data = z.read(target)
             if UNCACHED.search(data) and (found := _uncached_formulas(data)):  # parsed only with formulas
                 formulas[sheet] = found
-    return names, formulas
+    return names, formulas, sheet_parts
 
 
 def _sheet_parts(z: zipfile.ZipFile, parts: dict[str, str], workbook) -> dict[str, str]:
@@ -202,7 +330,7 @@ def _sheet_parts(z: zipfile.ZipFile, parts: dict[str, str], workbook) -> dict[st
         return {}
     targets = {
         el.get("Id"): el.get("Target") or ""
-        for el in ElementTree.fromstring(z.read(rels)).iter()
+        for el in ElementTree.fromstring(z.read(rels), forbid_dtd=True).iter()
         if el.tag.endswith("}Relationship")
     }
     out = {}
@@ -230,7 +358,7 @@ def _uncached_formulas(data: bytes) -> dict[tuple[int, int], str]:
     not calculate (openpyxl) writes the formula with an empty <v>, and a reader sees an empty cell although
     Excel shows a number. A shared formula's other cells are translated from its first cell."""
     out, shared = {}, {}
-    for _, el in ElementTree.iterparse(io.BytesIO(data)):
+    for _, el in ElementTree.iterparse(io.BytesIO(data), forbid_dtd=True):
         if not el.tag.endswith("}c"):
             continue
         f = v = None
@@ -268,7 +396,7 @@ def _lookup(ref: str, grids: dict[str, list[list]]) -> tuple[str, object]:
     m = REF.match(ref.strip())
     if not m:
         value = ref.strip()
-        return "", value[1:-1] if value.startswith('"') and value.endswith('"') else value
+        return "", clean(value[1:-1] if value.startswith('"') and value.endswith('"') else value)
     sheet = (m.group(1) or m.group(2)).replace("''", "'")
     col = 0
     for ch in m.group(3):
@@ -276,21 +404,30 @@ def _lookup(ref: str, grids: dict[str, list[list]]) -> tuple[str, object]:
     row = int(m.group(4))
     rows = grids.get(sheet, [])
     value = rows[row - 1][col - 1] if row <= len(rows) and col <= len(rows[row - 1]) else None
+    if isinstance(value, str):
+        value = clean(value)
     return f"{sheet}!{m.group(3)}{row}", (None if value == "" else value)
 
 
-def _read_xlsx_openpyxl(path: Path) -> Extract:
+def _read_xlsx_openpyxl(path: Path, too_big: dict[str, tuple[str, int]]) -> Extract:
     try:
         with path.open("rb") as fh:  # a file object: openpyxl judges by content, not by the name
             wb = openpyxl.load_workbook(fh, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on broken files
         raise ReadError(f"Excel文件无法打开（{type(exc).__name__}），请单位重新保存为.xlsx后发送") from exc
     ex = Extract(path, path.suffix.lower().lstrip("."))
-    grids = {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in wb.worksheets}
+    ex.sheets = [ws.title for ws in wb.worksheets]
+    ex.hidden = {ws.title for ws in wb.worksheets if ws.sheet_state != "visible"}
     try:
-        formulas = _workbook_parts(path)[1]
+        _names, formulas, sheet_parts = _workbook_parts(path)
     except Exception:  # the part openpyxl read is enough; formulas without results then read as empty
-        formulas = {}
+        formulas, sheet_parts = {}, {}
+    skipped = _left_out(ex, sheet_parts, too_big)
+    grids = {
+        ws.title: [[c.value for c in row] for row in ws.iter_rows()]
+        for ws in wb.worksheets
+        if ws.title not in skipped
+    }
     _show_formulas(ex, grids, formulas)
     _grid_blocks(ex, list(grids.items()))
     scopes = [wb.defined_names] + [ws.defined_names for ws in wb.worksheets]
@@ -309,25 +446,137 @@ def _resolve_name(wb, dn, formulas: dict[str, str]) -> tuple[str, object]:
     for sheet, coord in dests:
         if sheet in wb.sheetnames:
             ref = coord.replace("$", "").split(":")[0]
-            return f"{sheet}!{ref}", formulas.get(f"{sheet}!{ref}", wb[sheet][ref].value)
+            value = formulas.get(f"{sheet}!{ref}", wb[sheet][ref].value)
+            return f"{sheet}!{ref}", clean(value) if isinstance(value, str) else value
     value = (dn.value or "").strip()
     if value.startswith('"') and value.endswith('"'):
         value = value[1:-1]
-    return "", value
+    return "", clean(value)
+
+
+def read_ods(path: Path) -> Extract:
+    """A LibreOffice workbook (.ods), by python-calamine like an .xlsx (LibreOffice Calc is not installed:
+    only its Writer converts). A sheet whose grid is past config.MAX_SHEET_CELLS is left out, with why."""
+    ex = Extract(path, path.suffix.lower().lstrip("."))
+    try:
+        with path.open("rb") as fh:
+            wb = CalamineWorkbook.from_filelike(fh)
+    except Exception as exc:
+        raise ReadError(
+            f"LibreOffice工作簿无法打开（{type(exc).__name__}），请单位另存为.xlsx后发送"
+        ) from exc
+    ex.sheets = list(wb.sheet_names)
+    ex.hidden = {m.name for m in wb.sheets_metadata if m.visible != SheetVisibleEnum.Visible}
+    grids = {}
+    for name in wb.sheet_names:
+        sheet = wb.get_sheet_by_name(name)
+        cells = sheet.height * sheet.width
+        if cells > config.MAX_SHEET_CELLS:
+            ex.left_out[name] = too_big_reason(
+                name, f"{_col_letter(max(sheet.width, 1) - 1)}{sheet.height}", cells
+            )
+            continue
+        grids[name] = sheet.to_python(skip_empty_area=False)
+    if not grids and ex.left_out:
+        raise ReadError(next(iter(ex.left_out.values())))
+    _grid_blocks(ex, list(grids.items()))
+    return ex
+
+
+HTML_BLOCKS = {
+    "p",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "div",
+    "pre",
+    "blockquote",
+    "td",
+    "th",
+    "caption",
+}
+
+
+def read_html(path: Path) -> Extract:
+    """A web page (Word's 单个文件网页 out of its .mht, a form saved as HTML): its tables' cells as in Word
+    (表1第2行第3列) and its paragraphs (第3段), so the layouts read it like a Word document."""
+    import lxml.html
+
+    try:
+        parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
+        root = lxml.html.parse(str(path), parser).getroot()
+    except Exception as exc:
+        raise ReadError(f"网页文件无法读取（{type(exc).__name__}），请单位报送Word或Excel文件") from exc
+    if root is None:
+        raise ReadError("网页文件是空的，请单位报送Word或Excel文件")
+    for junk in list(root.iter("script", "style", "head", "title")):
+        if junk.getparent() is not None:
+            junk.drop_tree()
+    ex = Extract(path, path.suffix.lower().lstrip("."))
+    tables = paragraphs = 0
+
+    def text_of(el) -> str:
+        return re.sub(r"[ \t\r\n\xa0]+", " ", el.text_content()).strip()
+
+    def walk(el) -> None:
+        nonlocal tables, paragraphs
+        for child in el:
+            if not isinstance(child.tag, str):
+                continue
+            tag = child.tag.lower().rpartition(":")[2]
+            if tag == "table":
+                tables += 1
+                rows = [r for r in child.iter("tr") if _own_table(r, child)]
+                for r, tr in enumerate(rows, 1):
+                    cells = [c for c in tr if isinstance(c.tag, str) and c.tag.lower() in ("td", "th")]
+                    for c, td in enumerate(cells, 1):
+                        lines = [text_of(p) for p in td.iter("p", "div") if not p.findall(".//p")]
+                        text = "\n".join(x for x in lines if x) or text_of(td)
+                        if text:
+                            ex.blocks.append(
+                                Block(f"表{tables}第{r}行第{c}列", text, "\n" if ex.blocks else "")
+                            )
+            elif tag in HTML_BLOCKS and not any(
+                isinstance(d.tag, str) and d.tag.lower() in HTML_BLOCKS | {"table"}
+                for d in child.iterdescendants()
+            ):
+                paragraphs += 1
+                if text := text_of(child):
+                    ex.blocks.append(Block(f"第{paragraphs}段", text, "\n" if ex.blocks else ""))
+            else:
+                walk(child)
+
+    walk(root)
+    return ex
+
+
+def _own_table(tr, table) -> bool:
+    """Whether a row belongs to this table, not to a table nested in one of its cells."""
+    parent = tr.getparent()
+    while parent is not None and parent.tag.lower() != "table":
+        parent = parent.getparent()
+    return parent is table
 
 
 def read_xls(path: Path) -> Extract:
     try:
-        book = xlrd.open_workbook(path)
+        # ragged rows: a row is as long as its last cell, not as the sheet's widest row
+        book = xlrd.open_workbook(path, ragged_rows=True)
     except Exception as exc:
         raise ReadError(
             f"Excel 97-2003 文件无法打开（{type(exc).__name__}），请单位另存为.xlsx后发送"
         ) from exc
     ex = Extract(path, "xls")
+    ex.sheets = [sh.name for sh in book.sheets()]
+    ex.hidden = {sh.name for sh in book.sheets() if sh.visibility}
     for sh in book.sheets():
         for r in range(sh.nrows):
             row_first = True
-            for c in range(sh.ncols):
+            for c in range(sh.row_len(r)):
                 cell = sh.cell(r, c)
                 value = cell.value
                 if cell.ctype == xlrd.XL_CELL_DATE:
@@ -470,14 +719,19 @@ def read(path: Path, converted: Path | None = None, kind: str | None = None) -> 
     kind = kind or sniff.kind(path)
     if kind == sniff.ENCRYPTED or (kind in (sniff.WORD97, sniff.EXCEL97) and _encrypted(path)):
         raise ReadError(_encrypted_reason())
-    if kind in (sniff.DOCX, sniff.XLSX, sniff.OOXML_OTHER):
-        check_zip(path)  # bounded inflated size, no DTD: before any parser sees a part
+    too_big = {}
+    if kind in (sniff.DOCX, sniff.XLSX, sniff.OOXML_OTHER, sniff.ODT, sniff.ODS):
+        too_big = check_zip(path)  # bounded inflated size, no DTD, sheet sizes: before any parser sees a part
     if kind == sniff.XLSX:
-        ex = read_xlsx(path)
+        ex = read_xlsx(path, too_big)
     elif kind == sniff.DOCX:
         ex = word.read_docx(path)
     elif kind == sniff.EXCEL97:
         ex = read_xls(path)
+    elif kind == sniff.ODS:
+        ex = read_ods(path)
+    elif kind == sniff.HTML:
+        ex = read_html(path)
     elif kind in CONVERTED_KINDS:
         if converted is None and not soffice():
             raise ReadError(NEEDS_LIBREOFFICE)

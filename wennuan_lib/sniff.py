@@ -7,6 +7,7 @@ the two container formats, inside: an OLE2 compound file's stream names, a ZIP's
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -33,6 +34,8 @@ DOCX, XLSX, WORD97, EXCEL97, RTF, PDF, ARCHIVE, RAR, SEVENZ, IMAGE, ENCRYPTED, O
     "ooxml",
     "unknown",
 )
+# LibreOffice's documents and workbooks, e-mails and web pages saved as one file (MIME), web pages (HTML)
+ODT, ODS, MIME, HTML = "odt", "ods", "mime", "html"
 KIND_LABELS = {
     DOCX: "Word文档（.docx）",
     XLSX: "Excel工作簿（.xlsx）",
@@ -44,6 +47,10 @@ KIND_LABELS = {
     RAR: "rar压缩包",
     SEVENZ: "7z压缩包",
     IMAGE: "图片",
+    ODT: "LibreOffice文档（.odt）",
+    ODS: "LibreOffice工作簿（.ods）",
+    MIME: "邮件或单个文件网页（.eml/.mht）",
+    HTML: "网页（.html）",
 }
 # The extensions under which each kind is expected; another extension is worth a word in the log.
 USUAL_SUFFIXES = {
@@ -56,7 +63,18 @@ USUAL_SUFFIXES = {
     ARCHIVE: {".zip"},
     RAR: {".rar"},
     SEVENZ: {".7z"},
+    ODT: {".odt"},
+    ODS: {".ods"},
+    MIME: {".eml", ".mht", ".mhtml"},
+    HTML: {".html", ".htm"},
 }
+MIME_SUFFIXES = {".eml", ".mht", ".mhtml"}
+# An e-mail or a web archive begins with header lines; MIME-Version says it is MIME.
+MIME_HEAD = re.compile(rb"(?im)^mime-version:[ \t]*1\.0")
+HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]{1,40}:[^\r\n]*\r?\n")
+HTML_HEAD = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.IGNORECASE | re.DOTALL
+)
 OFFICE_SUFFIXES = {".docx", ".docm", ".doc", ".wps", ".xlsx", ".xlsm", ".xls", ".et", ".rtf"}
 WORD_SUFFIXES = {".doc", ".docx", ".docm", ".wps", ".rtf", ".dot", ".dotx"}
 EXCEL_SUFFIXES = {".xls", ".xlsx", ".xlsm", ".et", ".xlt", ".xltx"}
@@ -91,6 +109,13 @@ def kind(path: Path) -> str:
         return SEVENZ
     if head.startswith(IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
         return IMAGE
+    first = _first(path, 4096)
+    if HEADER_LINE.match(first) and (MIME_HEAD.search(first) or path.suffix.lower() in MIME_SUFFIXES):
+        return MIME
+    if b"<html" in first[:2048].lower() or first.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith(
+        b"<!doctype html"
+    ):
+        return HTML
     return UNKNOWN
 
 
@@ -134,6 +159,16 @@ def _zip_kind(path: Path) -> str:
         return XLSX
     if "[content_types].xml" in names:
         return OOXML_OTHER  # a PowerPoint file or another Office package
+    if "mimetype" in names and "content.xml" in names:  # OpenDocument: its first part names what it is
+        try:
+            with zipfile.ZipFile(path) as z:
+                mimetype = z.read("mimetype")[:100]
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError):
+            mimetype = b""
+        if b"opendocument.text" in mimetype:
+            return ODT
+        if b"opendocument.spreadsheet" in mimetype:
+            return ODS
     return ARCHIVE
 
 

@@ -153,7 +153,19 @@ def inline(el, out: Text, revised: bool) -> None:
             if name == "txbxContent":
                 out.boxes.append((child, revised))
                 continue
+            if name == "sdt" and placeholder(child):
+                continue
         inline(child, out, revised)  # runs, hyperlinks, smart tags, content controls, fields, drawings
+
+
+def placeholder(sdt) -> bool:
+    """A content control still showing its placeholder text (w:showingPlcHdr: 「单击或点击此处输入文字。」):
+    nothing was typed there, it reads as empty."""
+    for child in sdt:
+        ns, name = _split(child.tag)
+        if ns in W_NS and name == "sdtPr":
+            return any(_split(p.tag) in ((n, "showingPlcHdr") for n in W_NS) for p in child)
+    return False
 
 
 def _choice(alternate):
@@ -185,7 +197,7 @@ def flow_text(container, revised: bool) -> Text:
                 chosen = _choice(child)
                 if chosen is not None:
                     walk(chosen, rev)
-            elif ns not in W_NS or name in HIDDEN:
+            elif ns not in W_NS or name in HIDDEN or (name == "sdt" and placeholder(child)):
                 continue
             elif name == "p":
                 para(child, rev)
@@ -217,7 +229,7 @@ class Walker:
                 chosen = _choice(child)
                 if chosen is not None:
                     self.body(chosen)
-            elif ns not in W_NS:
+            elif ns not in W_NS or (name == "sdt" and placeholder(child)):
                 continue
             elif name == "p":
                 self.n_par += 1
@@ -259,7 +271,7 @@ class Walker:
         def walk(el, rev):
             for child in el:
                 ns, name = _split(child.tag)
-                if ns not in W_NS:
+                if ns not in W_NS or (name == "sdt" and placeholder(child)):
                     continue
                 if name == "p":
                     boxes.extend(text.add_paragraph(child, rev))
@@ -328,11 +340,36 @@ def _cell_props(tc) -> tuple[int, bool]:
     return span, below
 
 
+# A document whose text is this short beside a picture is a picture of the form (a screenshot, a scan).
+PICTURE_TEXT = 100
+PICTURE_ONLY = (
+    "Word文件中只有图片（截图或扫描件），没有可以读取的文字，无法读取其中的数字；"
+    "请单位报送填好的Word或Excel统计表（不要截图）"
+)
+
+
 def read_docx(path: Path, container: str | None = None) -> Extract:
     try:
         document = docx.Document(str(path))
     except Exception as exc:
         raise ReadError(f"Word文件无法打开（{type(exc).__name__}），请单位重新保存为.docx后发送") from exc
     walker = Walker()
-    walker.body(document.element.body)
-    return Extract(path, container or path.suffix.lower().lstrip("."), walker.blocks)
+    body = document.element.body
+    walker.body(body)
+    chars = sum(len("".join(b.text.split())) for b in walker.blocks)
+    pictures = _has_picture(body)
+    if chars < PICTURE_TEXT and pictures:
+        raise ReadError(PICTURE_ONLY)
+    ex = Extract(path, container or path.suffix.lower().lstrip("."), walker.blocks)
+    ex.pictures = pictures
+    return ex
+
+
+def _has_picture(body) -> bool:
+    """A picture anywhere in the body: DrawingML's a:blip, VML's v:imagedata, or an embedded object
+    (a text box is a drawing too, but no picture)."""
+    for el in body.iter():
+        ns, name = _split(el.tag)
+        if name in ("blip", "imagedata") or (ns in W_NS and name == "object"):
+            return True
+    return False
