@@ -174,7 +174,8 @@ def become_subreaper() -> None:
         pass
 
 
-def _reap_orphans(patience: float = 10.0) -> None:
+def _reap_orphans(patience: float = 60.0) -> None:
+    """Wait for the processes left behind (returns as soon as none is left), so their CPU time is counted."""
     end = time.monotonic() + patience
     while time.monotonic() < end:
         try:
