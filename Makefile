@@ -1,7 +1,7 @@
 # Shortcuts for the analyst and developers; each target uses the project's .venv (made by setup.sh).
 PY := .venv/bin/python
 
-.PHONY: setup run all test lab bench lint
+.PHONY: setup run all test lab bench bench-writers lint
 
 setup:
 	bash setup.sh
@@ -24,8 +24,14 @@ lab: setup
 	@echo "  python -m wennuan_lib run --year 2013"
 	.venv/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)"
 
+# make bench UNITS=30 PAIRS=3 for a quick check; the real numbers: make bench on a quiet machine
+UNITS ?= 30 300 3000
+PAIRS ?= 3
 bench: setup
-	$(PY) bench/bench.py
+	$(PY) bench/bench.py --units $(UNITS) --pairs $(PAIRS)
+
+bench-writers: setup
+	$(PY) bench/writers.py --units 3000 --pairs $(PAIRS)
 
 lint:
 	$(PY) -m ruff check .
