@@ -127,6 +127,8 @@ def run(ctx: StepContext) -> dict:
     found = draft.suspects(issues, values, form, ctx.year)
     marked = draft.mark_stated(found, text, totals, form)
     reasons = draft.reasons(issues, text, found, before, form, ctx.year)
+    if figures := draft.analyst_figures(text, totals, values, ctx.year):  # the analyst's own numbers
+        reasons = pd.concat([reasons, pd.DataFrame(figures, columns=reasons.columns)], ignore_index=True)
     is_draft = len(reasons) > 0
     ctx.save("draft_reasons", reasons)
 

@@ -1,0 +1,240 @@
+"""Faults, round two (issue 25): the analyst's notes in narrative.md never print, the analyst's figures are
+checked against the totals, year.yaml is read safely with line-numbered Chinese answers, invisible characters
+in units.csv are named, an interrupted freeze is recognised and cleaned, outputs copied without links still
+run, an outputs path that is a file and a full disk name the file. Each fault is made deterministically."""
+
+import shutil
+import time
+
+import pytest
+
+from wennuan_lib import config, narrative
+from wennuan_lib.textfiles import InputFileError
+from wennuan_lib.units import Registry
+
+from .conftest import ROOT, cli
+
+SECRET = ("数字是编的", "待核实后删除")
+
+
+# --- 25.2 narrative.md: comments of any length ----------------------------------------------------------
+
+
+def test_comments_of_any_length_are_left_out_and_counted():
+    text = (
+        "<!-- 说明：\n  数字是编的\n  待核实后删除 -->\n\n## 典型经验\n\n"
+        "做法一<!-- 数字是编的 -->很好。\n\n"
+        "    缩进四格的一段，也是正文。\n\n"
+        "> 张家港市总工会：原文\n\n"
+        "##存在问题\n\n<!--\n待核实后删除\n-->\n问题一。\n"
+    )
+    parsed = narrative.parse_analyst_text(text)
+    printed = "".join(p for paras in parsed.sections.values() for p in paras)
+    assert not any(s in printed for s in SECRET)
+    assert parsed.sections["experience"] == [
+        "做法一很好。",
+        "缩进四格的一段，也是正文。",
+        "> 张家港市总工会：原文",
+    ]
+    assert parsed.sections["problems"] == ["问题一。"]
+    assert parsed.comments == [(1, 3), (7, 7), (15, 17)]
+    assert not parsed.problems
+
+
+def test_an_unclosed_comment_is_a_problem_naming_its_line():
+    parsed = narrative.parse_analyst_text("## 典型经验\n\n做法。\n\n<!-- 忘了结束\n\n## 存在问题\n\n问题。\n")
+    assert parsed.sections == {"experience": ["做法。"]}
+    assert len(parsed.problems) == 1 and "第5行" in parsed.problems[0] and "-->" in parsed.problems[0]
+
+
+def test_the_samples_multi_line_comment_never_reaches_its_report(tmp_path):
+    path = ROOT / "inputs" / "2013" / "narrative.md"
+    text = path.read_bytes().decode("gbk")
+    first = text.index("<!--")
+    hidden = [ln.strip() for ln in text[first : text.index("-->")].splitlines()[1:] if ln.strip()]
+    assert hidden  # the sample's comment runs over several lines
+    sections, problems = narrative.parse_analyst(path)
+    printed = "\n".join(p for paras in sections.values() for p in paras)
+    assert not any(h[:8] in printed for h in hidden) and "<!--" not in printed
+    note = narrative.comments_note(path)
+    assert "1 段注释" in note and "第1–3行" in note
+
+
+# --- 25.3 / 25.4 / 25.9 year.yaml ---------------------------------------------------------------------------
+
+YEAR = "year: 2013\nform: '2013'\nnotice_date: '2012-12-27'\nreport_date: '2013-01-28'\n"
+
+
+def _year_yaml(tmp_path, text: str, encoding="gbk"):
+    path = tmp_path / "year.yaml"
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("written", ["2013年1月21日", "2013-1-21", "2013/1/21", "'2013-01-21'", "2013.1.21"])
+def test_year_yaml_dates_are_read_in_every_form_units_write(tmp_path, written):
+    path = _year_yaml(tmp_path, YEAR + f"deadline: {written}\nfeedback_deadline: 2013年1月25日\n")
+    cfg = config.read_year_config(path, 2013)
+    assert cfg["deadline"] == "2013-01-21" and cfg["feedback_deadline"] == "2013-01-25"
+    assert cfg["report_date"] == "2013-01-28"
+
+
+@pytest.mark.parametrize(
+    "written, words",
+    [
+        ("'2013-02-30'", "不是有效的日期"),
+        ("2013年2月30日", "不是有效的日期"),
+        ("2013-01-21 10:00", "带有时间"),
+        ("2013-01-21T17:30:00", "带有时间"),
+        ("下周一", "不是日期"),
+    ],
+)
+def test_impossible_dates_and_datetimes_name_file_line_and_value(tmp_path, written, words):
+    path = _year_yaml(tmp_path, YEAR + f"deadline: {written}\n")
+    with pytest.raises(InputFileError) as err:
+        config.read_year_config(path, 2013)
+    message = str(err.value)
+    assert str(path) in message and "第5行" in message and words in message
+    assert written.strip("'") in message and "deadline" in message
+
+
+def test_an_anchor_bomb_is_refused_at_once_naming_the_file(tmp_path):
+    rows = ['a: &a ["哈","哈","哈","哈","哈","哈","哈","哈","哈"]']
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        rows.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    path = _year_yaml(tmp_path, YEAR + "\n".join(rows) + "\n")
+    start = time.monotonic()
+    with pytest.raises(InputFileError) as err:
+        config.read_year_config(path, 2013)
+    assert time.monotonic() - start < 1
+    assert str(path) in str(err.value) and "别名" in str(err.value) and "已拒绝读取" in str(err.value)
+
+
+def test_an_oversized_year_yaml_is_refused_before_it_is_read(tmp_path):
+    path = _year_yaml(tmp_path, YEAR + "# " + "很长的注释" * 10000 + "\n", "utf-8")
+    with pytest.raises(InputFileError, match="文件太大"):
+        config.read_year_config(path, 2013)
+
+
+def test_a_report_date_before_the_notice_is_one_year_yaml_error(tmp_path):
+    path = _year_yaml(tmp_path, "year: 2013\nnotice_date: 2013年1月5日\nreport_date: 2013-01-01\n")
+    with pytest.raises(InputFileError) as err:
+        config.read_year_config(path, 2013)
+    message = str(err.value)
+    assert str(path) in message and "第3行" in message and "report_date" in message
+    assert "早于" in message and "2013-01-05" in message
+
+
+def test_a_bad_year_yaml_stops_the_run_with_its_line_and_no_traceback(tmp_path):
+    inputs = tmp_path / "inputs"
+    shutil.copytree(ROOT / "inputs", inputs, ignore=shutil.ignore_patterns("2011", "2012"))
+    config_file = inputs / "2013" / "year.yaml"
+    text = config_file.read_bytes().decode("gbk").replace("deadline: '2013-01-21'", "deadline: '2013-02-30'")
+    config_file.write_bytes(text.encode("gbk"))
+    out = cli("run", "--year", 2013, "--inputs", inputs, "--outputs", tmp_path / "outputs")
+    assert out.returncode == 1
+    assert "year.yaml 第4行" in out.stderr and "2013-02-30" in out.stderr and "不是有效的日期" in out.stderr
+    assert "Traceback" not in out.stdout + out.stderr and "ValueError" not in out.stderr
+
+
+# --- 25.8 units.csv: invisible characters -------------------------------------------------------------------
+
+
+def test_an_invisible_character_in_a_registered_name_is_removed_and_named(tmp_path):
+    path = tmp_path / "units.csv"
+    path.write_text(
+        "name,aliases,type\n常熟市总工会,常熟,市、区\n太仓市\u200b总工会,太\u2060仓,市、区\n",
+        encoding="utf-8",
+    )
+    registry = Registry.load(path)
+    assert registry.names == ["常熟市总工会", "太仓市总工会"]
+    assert registry.resolve("太仓市总工会").name == "太仓市总工会"
+    assert registry.resolve("太仓").name == "太仓市总工会"
+    assert registry.resolve("太仓市\ufeff总工会").name == "太仓市总工会"
+    assert len(registry.notes) == 2
+    assert "units.csv 第3行单位名称「太仓市总工会」" in registry.notes[0] and "U+200B" in registry.notes[0]
+    assert "别名" in registry.notes[1] and "U+2060" in registry.notes[1]
+
+
+def test_a_name_that_differs_only_by_an_invisible_character_is_a_clash(tmp_path):
+    path = tmp_path / "units.csv"
+    path.write_text("name,aliases,type\n太仓市总工会,,市、区\n太仓市\u200b总工会,,市、区\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match="第2行.*第3行"):
+        Registry.load(path)
+
+
+# --- a small year, run once by the command line, copied by the tests that change it -------------------------
+
+UNITS = ["常熟市总工会", "太仓市总工会"]
+NARRATIVE = (
+    "<!-- 给自己的备注：\n数字是编的\n待核实后删除 -->\n\n"
+    "## 典型经验\n\n全市共筹集慰问款物12345.67万元，各地做法多样。\n\n"
+    "## 存在问题\n\n全市慰问困难家庭{households}户，仍有不足。\n\n"
+    "## 下一步打算\n\n继续做好。\n"
+)
+
+
+def _values(k: int) -> dict:
+    from wennuan_lib.form import load_form
+
+    form = load_form(2013)
+    return {code: (k + 1) * 10 for code in form.codes}
+
+
+@pytest.fixture(scope="session")
+def small(tmp_path_factory):
+    """Two units' forms, a narrative.md with a multi-line comment, a wrong total and a right one;
+    run once by the command line. Returns (root, stdout of the run)."""
+    from wennuan_lib import template
+    from wennuan_lib.form import load_form
+
+    root = tmp_path_factory.mktemp("small")
+    inbox = root / "inputs" / "2013" / "submissions"
+    inbox.mkdir(parents=True)
+    (root / "inputs" / "units.csv").write_text(
+        "name,aliases,type\n常熟市总工会,常熟,市、区\n太仓市\u200b总工会,太仓,市、区\n", encoding="utf-8"
+    )
+    shutil.copy(ROOT / "inputs" / "2013" / "year.yaml", root / "inputs" / "2013" / "year.yaml")
+    form = load_form(2013)
+    for k, unit in enumerate(UNITS):
+        template.write(form, inbox / f"{unit}.xlsx", values=_values(k), header={"unit": unit})
+    households = sum(_values(k)[form.items[0].code] for k in range(2))  # every blank holds the same figure
+    (root / "inputs" / "2013" / "narrative.md").write_text(
+        NARRATIVE.format(households=households), encoding="utf-8"
+    )
+    out = cli("run", "--year", 2013, "--inputs", root / "inputs", "--outputs", root / "outputs")
+    assert out.returncode == 0, out.stdout + out.stderr
+    return root, out.stdout
+
+
+def _year(root):
+    from .conftest import Year
+
+    return Year(root / "inputs", root / "outputs", 2013)
+
+
+def test_the_report_never_prints_a_comment_and_the_summary_counts_them(small):
+    root, stdout = small
+    y = _year(root)
+    html = y.path("report_html").read_text(encoding="utf-8")
+    assert "各地做法多样" in html and not any(s in html for s in SECRET)
+    assert "narrative.md 中的 1 段注释" in stdout and "第1–3行" in stdout
+
+
+def test_an_analyst_figure_unlike_the_total_keeps_the_report_a_draft(small):
+    root, _ = small
+    y = _year(root)
+    reasons = y.load("draft_reasons")
+    figures = reasons[reasons["message"].str.contains("与数据不符")]
+    assert len(figures) == 1  # the households figure is right, the money figure is not
+    message = figures.iloc[0]["message"]
+    total = y.load("totals").set_index("label").loc["筹集慰问款物总额", "value"]
+    assert "全市共筹集慰问款物12345.67万元" in message and f"{total}万元" in message
+    assert figures.iloc[0]["kind"] == "书面总结"
+
+
+def test_invisible_characters_in_units_csv_are_named_and_never_make_two_units(small):
+    root, stdout = small
+    y = _year(root)
+    assert set(y.load("values")["unit"]) == set(UNITS)
+    assert "units.csv 第3行单位名称「太仓市总工会」中有看不见的字符（U+200B零宽空格）" in stdout
