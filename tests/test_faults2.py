@@ -3,12 +3,19 @@ checked against the totals, year.yaml is read safely with line-numbered Chinese 
 in units.csv are named, an interrupted freeze is recognised and cleaned, outputs copied without links still
 run, an outputs path that is a file and a full disk name the file. Each fault is made deterministically."""
 
+import errno
+import os
+import re
 import shutil
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from wennuan_lib import config, narrative
+from wennuan_lib import config, errors, narrative
 from wennuan_lib.textfiles import InputFileError
 from wennuan_lib.units import Registry
 
@@ -238,3 +245,109 @@ def test_invisible_characters_in_units_csv_are_named_and_never_make_two_units(sm
     y = _year(root)
     assert set(y.load("values")["unit"]) == set(UNITS)
     assert "units.csv 第3行单位名称「太仓市总工会」中有看不见的字符（U+200B零宽空格）" in stdout
+
+
+def _copy_small(small, tmp_path, symlinks=True):
+    root, _ = small
+    shutil.copytree(root / "inputs", tmp_path / "inputs")
+    shutil.copytree(root / "outputs", tmp_path / "outputs", symlinks=symlinks)
+    return _year(tmp_path)
+
+
+# --- 25.5 a freeze killed just before it publishes ---------------------------------------------------------
+
+
+def test_a_freeze_killed_before_it_publishes_is_named_by_verify_and_cleaned_by_the_next(small, tmp_path):
+    y = _copy_small(small, tmp_path)
+    where = ("--year", 2013, "--inputs", y.inputs, "--outputs", y.outputs)
+    env = {**os.environ, "WENNUAN_STOP_AT": "freeze:before-publish"}
+    killed = cli("freeze", *where, "--date", "2013-01-28", env=env)
+    assert killed.returncode == -signal.SIGKILL
+    sent = y.root / "sent"
+    left = sent / ".2013-01-28.tmp"
+    assert left.is_dir() and all(not p.stat().st_mode & 0o222 for p in left.rglob("*"))  # read-only, as left
+    assert not (sent / "2013-01-28").exists()
+    out = cli("verify", *where)
+    assert out.returncode == 1 and "已报送的版本完好" not in out.stdout
+    assert "封存被中断" in out.stdout and ".2013-01-28.tmp" in out.stdout
+    out = cli("freeze", *where, "--date", "2013-01-28")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "上次封存被中断" in out.stdout and ".2013-01-28.tmp" in out.stdout and "已清理" in out.stdout
+    assert not left.exists() and (sent / "2013-01-28" / "SHA256SUMS").is_file()
+    out = cli("verify", *where)
+    assert out.returncode == 0 and "已报送的版本完好" in out.stdout
+
+
+# --- 25.7 / 25.10 clear messages: an outputs path that is a file, a full disk ------------------------------
+
+
+@pytest.mark.parametrize("below", [False, True])
+def test_outputs_that_is_a_file_is_a_chinese_message_and_exit_code_2(tmp_path, below):
+    a_file = tmp_path / "结果.txt"
+    a_file.write_text("不是文件夹", encoding="utf-8")
+    outputs = a_file / "2013" if below else a_file
+    for command in ("run", "status", "verify"):
+        out = cli(command, "--year", 2013, "--outputs", outputs)
+        assert out.returncode == 2, out.stderr
+        assert (
+            str(a_file) in out.stderr and "是一个文件，不是文件夹" in out.stderr and "--outputs" in out.stderr
+        )
+        assert "Traceback" not in out.stdout + out.stderr and "NotADirectoryError" not in out.stderr
+    assert a_file.read_text(encoding="utf-8") == "不是文件夹"
+
+
+def test_a_full_disk_message_names_the_file_it_was_writing(small, tmp_path):
+    from .conftest import run_args, tree_hash
+
+    y = _copy_small(small, tmp_path)
+    (y.inputs / "2013" / "narrative.md").write_text("## 典型经验\n\n改了。\n", encoding="utf-8")
+    snapshot = tmp_path / "snap"
+    shutil.copytree(y.outputs, snapshot, symlinks=True)
+    size = sum(p.stat().st_size for p in snapshot.rglob("*") if p.is_file() and not p.is_symlink())
+    kb = size // 1024 + 300  # the last run fits; a new report does not
+    setup = f"mount -t tmpfs -o size={kb}k tmpfs '{y.outputs}' && cp -a '{snapshot}/.' '{y.outputs}/'"
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("需要 root 权限挂载一个小的临时文件系统来模拟磁盘已满")
+    cmd = ["unshare", "-m", "sh", "-c", f'{setup} && exec "$@"', "sh", *run_args(y.inputs, y.outputs)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "磁盘空间不足" in out.stderr and "Traceback" not in out.stdout + out.stderr
+    said = re.search(r"写入 (\S*) 时失败", out.stderr)
+    assert said and said.group(1).startswith(str(y.outputs)), out.stderr
+    assert tree_hash(y.outputs) == tree_hash(snapshot)
+
+
+def test_a_write_that_fills_the_disk_names_its_file(tmp_path):
+    """The write itself (not the open) fails on a full disk: its error names no file unless we add it."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("需要 root 权限挂载一个小的临时文件系统来模拟磁盘已满")
+    target = tmp_path / "满了"
+    target.mkdir()
+    script = (
+        "import sys; from pathlib import Path; from wennuan_lib import errors, files\n"
+        "path = Path(sys.argv[1]) / '审核数据.xlsx'\n"
+        "try:\n    files.atomic_write_bytes(path, b'x' * 2_000_000)\n"
+        "except OSError as exc:\n    print(errors.explain(exc, Path(sys.argv[1]) / 'logs'))\n"
+    )
+    setup = f"mount -t tmpfs -o size=256k tmpfs '{target}'"
+    cmd = [
+        "unshare",
+        "-m",
+        "sh",
+        "-c",
+        f'{setup} && exec "$@"',
+        "sh",
+        sys.executable,
+        "-c",
+        script,
+        str(target),
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert f"磁盘空间不足，写入 {target / '审核数据.xlsx'} 时失败" in out.stdout, out.stdout + out.stderr
+
+
+def test_a_full_disk_named_by_no_file_still_says_where():
+    said = errors.explain(OSError(errno.ENOSPC, "No space left on device"), Path("/出") / "2013" / "logs")
+    assert "写入 输出文件夹 /出/2013 中的文件 时失败" in said
+    said = errors.from_text("OSError", "[Errno 28] No space left on device", "/出/2013/runs/1")
+    assert "写入 运行文件夹 /出/2013/runs/1 中的文件 时失败" in said

@@ -165,7 +165,7 @@ def _failure(step: catalog.Step, ename: str, evalue: str, notebook: Path) -> str
         str(evalue)
         if chinese
         else (
-            from_text(ename, str(evalue))
+            from_text(ename, str(evalue), notebook.parent.parent)
             or f"程序内部错误（{ename}: {evalue}），请把下面的笔记本发给维护人员"
         )
     )
