@@ -132,6 +132,15 @@ def test_a_report_date_before_the_notice_is_one_year_yaml_error(tmp_path):
     assert "早于" in message and "2013-01-05" in message
 
 
+def test_a_computer_clock_before_the_notice_is_named_when_no_report_date_is_set(tmp_path):
+    path = _year_yaml(tmp_path, "year: 2013\nnotice_date: 2099-12-27\ndeadline: 2100-01-21\n")
+    with pytest.raises(InputFileError) as err:
+        config.read_year_config(path, 2013)
+    message = str(err.value)
+    assert str(path) in message and "第2行" in message
+    assert "电脑的日期" in message and "report_date" in message
+
+
 def test_a_bad_year_yaml_stops_the_run_with_its_line_and_no_traceback(tmp_path):
     inputs = tmp_path / "inputs"
     shutil.copytree(ROOT / "inputs", inputs, ignore=shutil.ignore_patterns("2011", "2012"))
@@ -351,3 +360,59 @@ def test_a_full_disk_named_by_no_file_still_says_where():
     assert "写入 输出文件夹 /出/2013 中的文件 时失败" in said
     said = errors.from_text("OSError", "[Errno 28] No space left on device", "/出/2013/runs/1")
     assert "写入 运行文件夹 /出/2013/runs/1 中的文件 时失败" in said
+
+
+# --- 25.6 outputs copied without links ----------------------------------------------------------------------
+
+
+def _where(y):
+    return ("--year", 2013, "--inputs", y.inputs, "--outputs", y.outputs)
+
+
+def test_current_is_a_file_that_survives_a_copy_without_links(small, tmp_path):
+    root, _ = small
+    pointer = root / "outputs" / "2013" / "current"
+    assert pointer.is_file() and not pointer.is_symlink()
+    y = _copy_small(small, tmp_path, symlinks=False)  # shortcuts become folders, as on a USB stick
+    assert (y.root / "report").is_dir() and not (y.root / "report").is_symlink()
+    before = y.run
+    assert before.parent == y.root / "runs" and y.load("totals") is not None
+    out = cli("verify", *_where(y))
+    assert out.returncode == 0, out.stdout + out.stderr
+    (y.inputs / "2013" / "narrative.md").write_text("## 典型经验\n\n复制后改了。\n", encoding="utf-8")
+    out = cli("run", *_where(y))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr and y.run != before
+    assert (y.root / "report").is_symlink() and (y.root / "report" / "书面总结.html").is_file()
+    assert "复制后改了" in (y.root / "report" / "书面总结.html").read_text(encoding="utf-8")
+
+
+def test_an_older_versions_link_copied_as_a_folder_is_taken_as_the_last_run(small, tmp_path):
+    y = _copy_small(small, tmp_path)
+    pointer = y.scope.current_link  # made as an older version made it: a link, and shortcuts through it
+    run = y.run
+    pointer.unlink()
+    pointer.symlink_to(run.relative_to(y.root))
+    for link in [p for p in y.root.iterdir() if p.is_symlink() and p != pointer]:
+        link.unlink()
+        link.symlink_to(Path("current") / link.name)
+    copy = tmp_path / "copy"
+    shutil.copytree(y.inputs, copy / "inputs")
+    shutil.copytree(y.outputs, copy / "outputs")  # links followed: current/ is a whole folder now
+    c = _year(copy)
+    assert c.scope.current_link.is_dir() and not c.scope.current_link.is_symlink()
+    totals = (c.scope.current_link / "data" / "04_totals" / "totals.csv").read_bytes()
+    assert c.run == c.scope.current_link and c.path("totals").read_bytes() == totals
+    for command in ("status", "verify"):
+        out = cli(command, *_where(c))
+        assert out.returncode == 0 and "Traceback" not in out.stdout + out.stderr, out.stdout + out.stderr
+    out = cli("run", *_where(c))  # nothing changed: carried, nothing written
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stdout + out.stderr
+    (c.inputs / "2013" / "narrative.md").write_text("## 典型经验\n\n又改了。\n", encoding="utf-8")
+    out = cli("run", *_where(c))
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stdout + out.stderr
+    assert c.scope.current_link.is_file() and c.run.parent == c.root / "runs"
+    assert c.path("totals").read_bytes() == totals  # the same figures, carried from the copied run
+    assert any(p.name.endswith("复制的结果") for p in (c.root / "runs").iterdir())  # kept: the previous run
+    out = cli("run", *_where(c))
+    assert out.returncode == 0 and "全部步骤都是最新的" in out.stdout, out.stdout + out.stderr

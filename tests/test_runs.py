@@ -66,8 +66,8 @@ def _run(y: Year, *extra, env=None, **kw):
 
 
 def _snapshot(y: Year) -> tuple:
-    """What the analyst has: where `current` points and every byte of it."""
-    return os.readlink(y.scope.current_link), tree_hash(y.run)
+    """What the analyst has: which run is current (the pointer file's bytes) and every byte of it."""
+    return y.scope.current_link.read_bytes(), tree_hash(y.run)
 
 
 def _add_a_unit(y: Year) -> None:

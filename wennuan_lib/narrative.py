@@ -330,7 +330,8 @@ def parse_analyst_text(text: str, name: str = "narrative.md") -> AnalystText:
 
 
 def _add(out: AnalystText, current: str | None, prefix: list[str], body: str) -> None:
-    if current and body.strip():
+    body = "\n".join(line.strip() for line in body.strip().splitlines())  # also 　　 (ideographic spaces)
+    if current and body:
         out.sections.setdefault(current, []).append("".join(prefix[-1:]) + body)
 
 
