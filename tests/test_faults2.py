@@ -179,6 +179,52 @@ def test_a_name_that_differs_only_by_an_invisible_character_is_a_clash(tmp_path)
         Registry.load(path)
 
 
+# --- 25.12 the analyst's own figures ------------------------------------------------------------------------
+
+
+def _said(totals, values, *paragraphs):
+    from wennuan_lib import draft
+
+    blocks = [narrative.Block("para", p, "analyst") for p in paragraphs]
+    text = narrative.Narrative("", "", "", "", [narrative.Section("", blocks)], [])
+    return [r["message"] for r in draft.analyst_figures(text, totals, values, 2013)]
+
+
+def test_an_analyst_figure_is_compared_with_the_total_its_words_name(form):
+    from .conftest import one_unit_tables
+
+    totals, values = one_unit_tables(form, "常熟市总工会", "市、区")
+    by_label = dict(zip(totals["label"], totals.index, strict=False))
+    totals.loc[by_label["筹集慰问款物总额"], "value"] = "4397.56"
+    totals.loc[by_label["慰问困难家庭总数"], "value"] = "28996"
+    totals.loc[by_label["筹集慰问款物总额"], "previous"] = "3900.12"
+    right = [
+        "全市共筹集慰问款物4397.56万元。",  # as the total
+        "筹集慰问款物4397.6万元，慰问困难职工家庭2.90万户。",  # rounded as written; 万户
+        "共筹集慰问款物4300余万元，约4400万元。",  # hedged
+        "上年筹集慰问款物3900.12万元。",  # last year's total
+        "全市慰问困难家庭1户。",  # a unit's own figure
+        "同比增长12.3%，召开会议2013年1月。",  # no item's words before them
+    ]
+    assert _said(totals, values, *right) == []
+    wrong = _said(totals, values, "全市共筹集慰问款物12345.67万元，各地做法多样。", "筹集慰问款物1.2亿元")
+    assert len(wrong) == 2
+    assert "“全市共筹集慰问款物12345.67万元，各地做法多样。”" in wrong[0] and "4397.56万元" in wrong[0]
+    assert "筹集慰问款物总额" in wrong[0] and "narrative.md" in wrong[0]
+    assert "1.2亿元" in wrong[1]
+
+
+def test_labels_that_read_alike_agree_with_either_row(form):
+    from .conftest import one_unit_tables
+
+    totals, values = one_unit_tables(form, "常熟市总工会", "市、区")
+    rows = totals[(totals["label"] == "其中困难农民工") & (totals["measure"] == "户")].index
+    assert len(rows) == 2  # 建档 and 慰问: the same words, the same measure
+    totals.loc[rows[0], "value"], totals.loc[rows[1], "value"] = "500", "321"
+    assert _said(totals, values, "其中困难农民工321户。", "其中困难农民工500户。") == []
+    assert len(_said(totals, values, "其中困难农民工999户。")) == 1
+
+
 # --- a small year, run once by the command line, copied by the tests that change it -------------------------
 
 UNITS = ["常熟市总工会", "太仓市总工会"]

@@ -346,12 +346,13 @@ def analyst_figures(
             continue
         for sentence in filter(None, (s.strip() for s in SENTENCE_END.split(block.text))):
             for m in number.finditer(sentence):
-                row = _matched_row(cores, sentence[: m.start()], m)
-                if row is None:
-                    continue
+                matched = _matched_rows(cores, sentence[: m.start()], m)
                 written = _written(m)
-                if written is None or _agrees(written, row, by_item.get(row["item"], set()), m):
+                if not matched or written is None:
                     continue
+                if any(_agrees(written, row, by_item.get(row["item"], set())) for row in matched):
+                    continue
+                row = matched[0]  # the labels read alike (其中困难农民工 in two rows): the first is named
                 total = to_decimal(row["value"])
                 said = "没有数据" if total is None else f"为 {format_value(total)}{row['measure']}"
                 named = f"{row['item']} {row['label']}" if row["kind"] == "item" else row["label"]
@@ -370,22 +371,22 @@ def analyst_figures(
     return out
 
 
-def _matched_row(cores: list[tuple[dict, str]], before: str, m: re.Match) -> dict | None:
-    """The row whose label the words before a figure say, in the figure's kind of measure: of those, the one
-    named nearest the figure, the longer label on a tie."""
+def _matched_rows(cores: list[tuple[dict, str]], before: str, m: re.Match) -> list[dict]:
+    """The rows whose label the words before a figure say, in the figure's kind of measure: those named
+    nearest the figure, the longer label first (several when their labels read alike)."""
     clause = before[max((x.end() for x in CLAUSE.finditer(before)), default=0) :]
     kind = _base(Decimal(1), m.group(6))[0]
-    best = None
+    scored = []
     for row, core in cores:
         if _base(Decimal(1), str(row["measure"]))[0] != kind:
             continue
         end = _in_order(core, clause)
-        if end is None:
-            continue
-        score = (end, len(core))
-        if best is None or score > best[0]:
-            best = (score, row)
-    return best[1] if best else None
+        if end is not None:
+            scored.append(((end, len(core)), row))
+    if not scored:
+        return []
+    best = max(score for score, _ in scored)
+    return [row for score, row in scored if score == best]
 
 
 def _written(m: re.Match) -> tuple[Decimal, Decimal, str] | None:
@@ -405,7 +406,7 @@ def _written(m: re.Match) -> tuple[Decimal, Decimal, str] | None:
     return amount * unit, half, hedge
 
 
-def _agrees(written: tuple[Decimal, Decimal, str], row: dict, units: set[Decimal], m: re.Match) -> bool:
+def _agrees(written: tuple[Decimal, Decimal, str], row: dict, units: set[Decimal]) -> bool:
     amount, half, hedge = written
     measure = str(row["measure"])
     candidates = [

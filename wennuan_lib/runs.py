@@ -92,9 +92,9 @@ class Scope:
 
     def _pointed(self, pointer: Path) -> Path | None:
         """The run folder a pointer file names: only a folder directly under runs/, whatever is written."""
-        try:
-            first = pointer.read_text(encoding="utf-8").splitlines()[0].strip()
-        except (OSError, UnicodeDecodeError, IndexError):
+        try:  # re-saved by an editor in another encoding: the first line is ASCII all the same
+            first = pointer.read_bytes().decode("utf-8", "replace").lstrip("\ufeff").splitlines()[0].strip()
+        except (OSError, IndexError):
             return None
         name = first.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
         return self.folder("runs") / name if name not in ("", ".", "..") else None
