@@ -67,6 +67,15 @@ def test_the_samples_multi_line_comment_never_reaches_its_report(tmp_path):
     assert "1 段注释" in note and "第1–3行" in note
 
 
+def test_the_sample_report_never_prints_its_analysts_comment(sample_run):
+    _, year, _, _ = sample_run
+    text = year.workspace.raw("narrative", 2013).read_bytes().decode("gbk")
+    hidden = [ln.strip() for ln in text[: text.index("-->")].splitlines()[1:] if ln.strip()]
+    html = year.path("report_html").read_text(encoding="utf-8")
+    assert hidden and not any(h[:8] in html for h in hidden)
+    assert "&lt;!--" not in html and "<!-- " not in html.split("<body", 1)[-1]
+
+
 # --- 25.3 / 25.4 / 25.9 year.yaml ---------------------------------------------------------------------------
 
 YEAR = "year: 2013\nform: '2013'\nnotice_date: '2012-12-27'\nreport_date: '2013-01-28'\n"
