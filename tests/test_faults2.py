@@ -5,7 +5,6 @@ run, an outputs path that is a file and a full disk name the file. Each fault is
 
 import errno
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -358,27 +357,6 @@ def test_outputs_that_is_a_file_is_a_chinese_message_and_exit_code_2(tmp_path, b
         )
         assert "Traceback" not in out.stdout + out.stderr and "NotADirectoryError" not in out.stderr
     assert a_file.read_text(encoding="utf-8") == "不是文件夹"
-
-
-def test_a_full_disk_message_names_the_file_it_was_writing(small, tmp_path):
-    from .conftest import run_args, tree_hash
-
-    y = _copy_small(small, tmp_path)
-    (y.inputs / "2013" / "narrative.md").write_text("## 典型经验\n\n改了。\n", encoding="utf-8")
-    snapshot = tmp_path / "snap"
-    shutil.copytree(y.outputs, snapshot, symlinks=True)
-    size = sum(p.stat().st_size for p in snapshot.rglob("*") if p.is_file() and not p.is_symlink())
-    kb = size // 1024 + 300  # the last run fits; a new report does not
-    setup = f"mount -t tmpfs -o size={kb}k tmpfs '{y.outputs}' && cp -a '{snapshot}/.' '{y.outputs}/'"
-    if os.geteuid() != 0 or not shutil.which("unshare"):
-        pytest.skip("需要 root 权限挂载一个小的临时文件系统来模拟磁盘已满")
-    cmd = ["unshare", "-m", "sh", "-c", f'{setup} && exec "$@"', "sh", *run_args(y.inputs, y.outputs)]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 1, out.stdout + out.stderr
-    assert "磁盘空间不足" in out.stderr and "Traceback" not in out.stdout + out.stderr
-    said = re.search(r"写入 (\S*) 时失败", out.stderr)
-    assert said and said.group(1).startswith(str(y.outputs)), out.stderr
-    assert tree_hash(y.outputs) == tree_hash(snapshot)
 
 
 def test_a_write_that_fills_the_disk_names_its_file(tmp_path):

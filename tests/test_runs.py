@@ -229,6 +229,7 @@ def test_a_full_disk_during_a_run_leaves_the_previous_results(tiny, tmp_path):
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert out.returncode == 1, out.stdout + out.stderr
     assert "磁盘空间不足" in out.stderr and "Traceback" not in out.stdout + out.stderr
+    assert f"写入 {y.outputs}" in out.stderr  # the file it was writing is named (issue 25.10)
     # (the tmpfs is gone with its namespace: the run never touched the real folder)
     assert tree_hash(y.outputs) == tree_hash(snapshot)
 

@@ -154,6 +154,10 @@ class Kernel:
             )
         except pm.PapermillExecutionError as exc:
             raise StepFailed(_failure(step, exc.ename, exc.evalue, executed)) from None
+        except OSError as exc:  # papermill writing the notebook (a full disk): its error names no file
+            if exc.filename:
+                raise
+            raise OSError(exc.errno, exc.strerror, str(executed)) from exc
         return executed
 
 
