@@ -51,6 +51,8 @@ def test_an_unclosed_comment_is_a_problem_naming_its_line():
     parsed = narrative.parse_analyst_text("## 典型经验\n\n做法。\n\n<!-- 忘了结束\n\n## 存在问题\n\n问题。\n")
     assert parsed.sections == {"experience": ["做法。"]}
     assert len(parsed.problems) == 1 and "第5行" in parsed.problems[0] and "-->" in parsed.problems[0]
+    parsed = narrative.parse_analyst_text("## 典型经验\n\n做法，\n还有<!-- 数字是编的\n")
+    assert parsed.sections == {"experience": ["做法，\n还有"]} and "第4行" in parsed.problems[0]
 
 
 def test_the_samples_multi_line_comment_never_reaches_its_report(tmp_path):

@@ -305,28 +305,34 @@ def parse_analyst_text(text: str, name: str = "narrative.md") -> AnalystText:
         elif tok.type in ("blockquote_close", "list_item_close"):
             prefix.pop()
         elif tok.type == "inline" and tokens[k - 1].type == "paragraph_open":
-            body = _uncommented(tok.content, tok.children, out.comments, line).strip()
-            _add(out, current, prefix, body)
+            body = _uncommented(tok.content, tok.children, out.comments, line)
+            _add(out, current, prefix, _unclosed(out, body, line, tok, name))
         elif tok.type in ("html_block", "code_block", "fence"):
             found = list(COMMENT.finditer(tok.content))
             for m in found:
                 first = line + tok.content.count("\n", 0, m.start())
                 out.comments.append((first, first + m.group().count("\n")))
-            rest = COMMENT.sub("", tok.content)
-            if "<!--" in rest:  # a comment never closed: everything after it would vanish in silence
-                first = line + rest[: rest.index("<!--")].count("\n")
-                out.comments.append((first, tok.map[1] if tok.map else first))
-                out.problems.append(
-                    f"{name} 第{first}行的注释「<!--」没有结束（缺少「-->」），其后的文字都不会写入书面总结："
-                    "请在注释结尾加上「-->」"
-                )
-                rest = rest[: rest.index("<!--")]
+            rest = _unclosed(out, COMMENT.sub("", tok.content), line, tok, name)
             if tok.type != "html_block" or found:  # indented text is text; other HTML as the analyst wrote it
                 for para in re.split(r"\n\s*\n", rest):
                     _add(out, current, prefix, "\n".join(x.strip() for x in para.strip().splitlines()))
             else:
                 _add(out, current, prefix, rest.strip())
     return out
+
+
+def _unclosed(out: AnalystText, text: str, line: int, tok, name: str) -> str:
+    """`text` up to a comment that is never closed (the rest is the analyst's note or lost: never printed),
+    which is a problem naming its line."""
+    if "<!--" not in text:
+        return text
+    first = line + text[: text.index("<!--")].count("\n")
+    out.comments.append((first, tok.map[1] if tok.map else first))
+    out.problems.append(
+        f"{name} 第{first}行的注释「<!--」没有结束（缺少「-->」），其后的文字都不会写入书面总结："
+        "请在注释结尾加上「-->」"
+    )
+    return text[: text.index("<!--")]
 
 
 def _add(out: AnalystText, current: str | None, prefix: list[str], body: str) -> None:
