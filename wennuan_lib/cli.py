@@ -50,6 +50,8 @@ def cmd_run(args) -> int:
     if args.all and args.year is not None:
         print("错误：--all 处理全部年度，不能再用 --year 指定年度；二者选一", file=sys.stderr)
         return 2
+    for year in [args.year] if args.year is not None else workspace.years():
+        workspace.year_config(year)  # a mistake in year.yaml is said before any year (or last year) runs
     with Kernel() as kernel:
         if args.all:
             outcomes = pipeline.run_all(workspace, console, kernel, args.force)
