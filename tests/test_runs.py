@@ -66,8 +66,8 @@ def _run(y: Year, *extra, env=None, **kw):
 
 
 def _snapshot(y: Year) -> tuple:
-    """What the analyst has: where `current` points and every byte of it."""
-    return os.readlink(y.scope.current_link), tree_hash(y.run)
+    """What the analyst has: which run is current (the pointer file's bytes) and every byte of it."""
+    return y.scope.current_link.read_bytes(), tree_hash(y.run)
 
 
 def _add_a_unit(y: Year) -> None:
@@ -229,6 +229,7 @@ def test_a_full_disk_during_a_run_leaves_the_previous_results(tiny, tmp_path):
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert out.returncode == 1, out.stdout + out.stderr
     assert "磁盘空间不足" in out.stderr and "Traceback" not in out.stdout + out.stderr
+    assert f"写入 {y.outputs}" in out.stderr  # the file it was writing is named (issue 25.10)
     # (the tmpfs is gone with its namespace: the run never touched the real folder)
     assert tree_hash(y.outputs) == tree_hash(snapshot)
 

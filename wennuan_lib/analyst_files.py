@@ -15,7 +15,8 @@ from .units import Registry
 
 def check(workspace, year: int) -> list[tuple[str, str]]:
     """(file, encoding label) of every analyst's file present for the year, read as a run would read it."""
-    used = [("units.csv", ENCODING_LABELS[Registry.load(workspace.raw("registry")).encoding])]
+    registry = Registry.load(workspace.raw("registry"))
+    used = [("units.csv", "；".join([ENCODING_LABELS[registry.encoding], *registry.notes]))]
     config_file = workspace.raw("year_config", year)
     if config_file.exists():
         used.append((f"{year}/{config_file.name}", ENCODING_LABELS[read_yaml_mapping(config_file)[1]]))

@@ -9,7 +9,7 @@ import re
 import sys
 from pathlib import Path
 
-from . import catalog, dates, errors, manifest, pipeline
+from . import catalog, config, dates, errors, manifest, pipeline
 from .form import load_form
 from .kernel import Kernel
 from .progress import Console
@@ -50,6 +50,8 @@ def cmd_run(args) -> int:
     if args.all and args.year is not None:
         print("错误：--all 处理全部年度，不能再用 --year 指定年度；二者选一", file=sys.stderr)
         return 2
+    for year in [args.year] if args.year is not None else workspace.years():
+        workspace.year_config(year)  # a mistake in year.yaml is said before any year (or last year) runs
     with Kernel() as kernel:
         if args.all:
             outcomes = pipeline.run_all(workspace, console, kernel, args.force)
@@ -263,9 +265,32 @@ def _log_folder(args) -> Path | None:
         return None
 
 
+def _outputs_problem(args) -> str | None:
+    """Why the outputs folder cannot be one (a file stands where it, or a folder above it, should be), in
+    Chinese; None when it can."""
+    if not hasattr(args, "outputs"):
+        return None
+    given = Path(args.outputs) if args.outputs else Path(config.OUTPUTS_DIR)
+    flag = "--outputs 指定的" if args.outputs else "输出文件夹"
+    for path in (given, *given.parents):
+        if path.exists() or path.is_symlink():
+            if path.is_dir():
+                return None
+            which = "它本身" if path == given else f"其中的 {path} "
+            return (
+                f"{flag} {given} 不能用作输出文件夹：{which}是一个文件，不是文件夹。"
+                "请用 --outputs 指定一个文件夹（不存在的会自动创建），"
+                "或把这个文件改名、移走后重新运行"
+            )
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if problem := _outputs_problem(args):
+        print(f"错误：{problem}", file=sys.stderr)
+        return 2
     try:
         return args.func(args)
     except BaseException as exc:  # noqa: BLE001 - the analyst gets a Chinese message, never a traceback

@@ -3,11 +3,14 @@ directory. Every file under them is named by the catalog (catalog.yaml)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import os
+import re
 from pathlib import Path
 
-from .textfiles import InputFileError, read_text, read_yaml_mapping
+from . import dates
+from .textfiles import InputFileError, read_text, read_yaml_lines
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,16 +32,82 @@ MAX_READ_SECONDS = int(os.environ.get("WENNUAN_MAX_READ_SECONDS", 120))
 
 def read_year_config(path: Path, year: int) -> dict:
     """A year's settings (inputs/<year>/year.yaml: form, deadline, city unit, campaign title…); defaults when
-    absent. year.yaml may be saved in any encoding Notepad saves; a syntax error is a Chinese message naming
-    its line."""
+    absent. year.yaml may be saved in any encoding Notepad saves; a syntax error, an unknown key, a value that
+    is not one value, a date that is not a date and dates in an impossible order are Chinese messages naming
+    its line. Dates are read in every form a unit's 填报日期 is (2013-01-21, 2013年1月21日, 2013/1/21, …)
+    and kept as ISO text."""
     cfg = {"year": year, "form": str(year), "sample": False}
     if path.exists():
-        data = read_yaml_mapping(path)[0]
+        data, _, lines = read_yaml_lines(path)
         for key in data:
             if key not in YEAR_KEYS:
-                raise InputFileError(path, _unknown_key(str(key)), _line_of(path, str(key)))
+                raise InputFileError(
+                    path, _unknown_key(str(key)), lines.get(str(key)) or _line_of(path, str(key))
+                )
+            if isinstance(data[key], dict | list):
+                raise InputFileError(
+                    path,
+                    f"{key}（{YEAR_KEYS[key]}）应为一个值，写在冒号后面的同一行。请用记事本打开改正后再运行",
+                    lines.get(key),
+                )
+        for key in DATE_KEYS:
+            if data.get(key) not in (None, ""):
+                data[key] = _date(path, key, data[key], year, lines.get(key))
         cfg.update(data)
+        _check_order(path, cfg, lines)
     return cfg
+
+
+# The settings that are dates, each kept as ISO text (2013-01-21).
+DATE_KEYS = ("notice_date", "deadline", "feedback_deadline", "report_date")
+TIME_RX = re.compile(r"[0-9]{1,2}\s*[:：]\s*[0-9]{2}|[0-9]{1,2}\s*[时点]")
+
+
+def _date(path: Path, key: str, value, year: int, line: int | None) -> str:
+    """A date setting as ISO text, or InputFileError naming the line and the value as written."""
+    what = f"{key}（{YEAR_KEYS[key]}）「{value}」"
+    example = f"请写成 {year}-01-21 或 {year}年1月21日 这样的日期。请用记事本打开改正后再运行"
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InputFileError(path, f"{what}不是日期。{example}", line)
+    text = str(value).strip()
+    found = dates.find(text) if isinstance(value, str) else None
+    if found is not None:
+        rest = (dates.nfkc(text)[: found.start()] + dates.nfkc(text)[found.end() :]).strip()
+        if TIME_RX.search(rest):
+            raise InputFileError(path, f"{what}带有时间；这里只写日期（不写几点几分）。{example}", line)
+        if rest.strip("日号 "):
+            raise InputFileError(path, f"{what}中除日期外还有其他文字「{rest}」。{example}", line)
+    iso, note = dates.parse(text if isinstance(value, str) else value, year)
+    if iso is None:
+        why = "不是有效的日期（没有这一天）" if "不是有效的日期" in note else "不是日期"
+        raise InputFileError(path, f"{what}{why}。{example}", line)
+    return iso
+
+
+def _check_order(path: Path, cfg: dict, lines: dict[str, int]) -> None:
+    """The notice goes out first: a deadline or a report dated before it is a slip in year.yaml (or a wrong
+    computer clock), said once here, not as a wrong date on every unit's form."""
+    notice = cfg.get("notice_date")
+    if not notice:
+        return
+    said = f"notice_date（{YEAR_KEYS['notice_date']}）{notice}"
+    for key in ("deadline", "report_date"):
+        when = cfg.get(key)
+        if when and when < notice:
+            raise InputFileError(
+                path,
+                f"{key}（{YEAR_KEYS[key]}）{when} 早于{said}（第{lines.get('notice_date')}行），"
+                "不可能先于通知。请核对这两个日期，改正后再运行",
+                lines.get(key),
+            )
+    if not cfg.get("report_date") and dt.date.today().isoformat() < notice:
+        raise InputFileError(
+            path,
+            f"今天（电脑的日期 {dt.date.today().isoformat()}）早于{said}，而没有写 report_date"
+            f"（{YEAR_KEYS['report_date']}，不写则为运行当天）。请核对电脑的日期，或在这个文件中写上 "
+            "report_date，然后再运行",
+            lines.get("notice_date"),
+        )
 
 
 # What year.yaml may set (README, 年度设置). A key spelt otherwise would be ignored and its default used in

@@ -30,6 +30,7 @@ from .form import Form
 from .narrative import NO_DATA, TOKEN, Narrative
 from .parse import format_value, to_decimal
 from .rules import TOTALS, is_open, open_errors, unit_dicts
+from .units import UNIT_TYPES
 
 MUST_FIX, SLIP, GAP, TEXT, DIRECTION = "必须修改", "疑似填错", "待补充", "书面总结", "同比待核实"
 KINDS = (MUST_FIX, SLIP, GAP, TEXT, DIRECTION)  # the order of draft_reasons
@@ -375,3 +376,148 @@ def added(reasons_frame: pd.DataFrame, rows: list[dict]) -> pd.DataFrame:
     both = pd.concat([reasons_frame, pd.DataFrame(rows, columns=reasons_frame.columns)], ignore_index=True)
     order = {k: n for n, k in enumerate(KINDS)}
     return both.sort_values("kind", key=lambda c: c.map(order), kind="stable").reset_index(drop=True)
+
+
+# --- the analyst's own figures (narrative.md) -----------------------------------------------------------
+
+SENTENCE_END = re.compile(r"(?<=[。；！？!?;])|\n")
+MAGNITUDE = {"": Decimal(1), "万": Decimal(10000), "亿": Decimal(100000000)}
+MONEY_BASE = {"元": Decimal(1), "万元": Decimal(10000), "亿元": Decimal(100000000)}  # in 元
+ABOUT = ("约", "近", "将近", "大约", "左右")  # within a tenth
+OVER = ("余", "多", "超过", "逾", "以上")  # at least the figure, up to a fifth more
+NOT_LABEL = re.compile(r"^其中|总额$|总数$|[（(][^）)]*[）)]")
+
+
+def _label_core(label: str) -> str:
+    """What of an item's label a sentence says: 筹集慰问款物总额 → 筹集慰问款物, 其中困难职工 → 困难职工."""
+    return NOT_LABEL.sub("", NOT_LABEL.sub("", label))
+
+
+def _in_order(core: str, clause: str) -> int | None:
+    """Where in `clause` the characters of `core` end when they stand in order, close together (发放款物 in
+    发放慰问款物); None when they do not."""
+    best = None
+    for start in (i for i, ch in enumerate(clause) if ch == core[0]):
+        pos, ok = start, True
+        for ch in core[1:]:
+            nxt = clause.find(ch, pos + 1)
+            if nxt < 0 or nxt - pos > 3:
+                ok = False
+                break
+            pos = nxt
+        if ok and pos - start < 2 * len(core) + 2:
+            best = pos + 1
+    return best
+
+
+def _base(amount: Decimal, measure: str) -> tuple[str, Decimal]:
+    """(kind of measure, amount in its smallest unit): money in 元, counts as they are."""
+    if measure in MONEY_BASE:
+        return "元", amount * MONEY_BASE[measure]
+    return measure, amount
+
+
+def analyst_figures(
+    narrative: Narrative, totals: pd.DataFrame, values: pd.DataFrame | None, year: int
+) -> list[dict]:
+    """A 书面总结 reason for each figure the analyst typed in narrative.md (a number with a measure after the
+    words of an item's label, or of a derived figure's) that is none of what the data says it could be: the
+    city total, a type's subtotal, a unit's own figure, or last year's total. It names the sentence and the
+    total. Item labels and measures come from the totals table (the form file and policy), never from code."""
+    rows = [r for r in totals.to_dict("records") if r["kind"] in ("item", "derived") and r.get("label")]
+    cores = [(r, _label_core(str(r["label"]))) for r in rows]
+    cores = [(r, c) for r, c in cores if len(c) >= 2]
+    measures = sorted({str(r["measure"]) for r, _ in cores} | {"元", "亿元"}, key=len, reverse=True)
+    number = re.compile(
+        r"([约近逾超过多达将]{0,3})(\d[\d,，]*(?:\.\d+)?)(余|多)?\s*(万|亿)?(余|多)?\s*("
+        + "|".join(map(re.escape, measures))
+        + r")(以上|左右)?"
+    )
+    by_item: dict[str, set[Decimal]] = {}
+    if values is not None and len(values):
+        for item, value in zip(values["item"], values["value"], strict=True):
+            d = to_decimal(value)
+            if d is not None:
+                by_item.setdefault(item, set()).add(d)
+    out = []
+    for block in narrative.blocks:
+        if block.source != "analyst" or block.kind != "para":
+            continue
+        for sentence in filter(None, (s.strip() for s in SENTENCE_END.split(block.text))):
+            for m in number.finditer(sentence):
+                matched = _matched_rows(cores, sentence[: m.start()], m)
+                written = _written(m)
+                if not matched or written is None:
+                    continue
+                if any(_agrees(written, row, by_item.get(row["item"], set())) for row in matched):
+                    continue
+                row = matched[0]  # the labels read alike (其中困难农民工 in two rows): the first is named
+                total = to_decimal(row["value"])
+                said = "没有数据" if total is None else f"为 {format_value(total)}{row['measure']}"
+                named = f"{row['item']} {row['label']}" if row["kind"] == "item" else row["label"]
+                out.append(
+                    {
+                        "kind": TEXT,
+                        "unit": "",
+                        "item": row["item"] if row["kind"] == "item" else "",
+                        "message": (
+                            f"{raw_file('narrative', year)} 中“{sentence}”写的 {m.group(0)} 与数据不符："
+                            f"{named}的全市合计{said}（也不是哪一类单位的小计、哪个单位的数字或上年合计）。"
+                            f"请核对后改正 {raw_file('narrative', year)}，再重新运行"
+                        ),
+                    }
+                )
+    return out
+
+
+def _matched_rows(cores: list[tuple[dict, str]], before: str, m: re.Match) -> list[dict]:
+    """The rows whose label the words before a figure say, in the figure's kind of measure: those named
+    nearest the figure, the longer label first (several when their labels read alike)."""
+    clause = before[max((x.end() for x in CLAUSE.finditer(before)), default=0) :]
+    kind = _base(Decimal(1), m.group(6))[0]
+    scored = []
+    for row, core in cores:
+        if _base(Decimal(1), str(row["measure"]))[0] != kind:
+            continue
+        end = _in_order(core, clause)
+        if end is not None:
+            scored.append(((end, len(core)), row))
+    if not scored:
+        return []
+    best = max(score for score, _ in scored)
+    return [row for score, row in scored if score == best]
+
+
+def _written(m: re.Match) -> tuple[Decimal, Decimal, str] | None:
+    """(amount in the measure's base, the half-unit of its last written digit in that base, how it was
+    hedged: '' / 'about' / 'over')."""
+    digits = m.group(2).replace(",", "").replace("，", "")
+    try:
+        amount = Decimal(digits)
+    except ArithmeticError:
+        return None
+    scale = MAGNITUDE[m.group(4) or ""]
+    _, unit = _base(scale, m.group(6))
+    places = -amount.as_tuple().exponent if "." in digits else 0
+    half = Decimal(5).scaleb(-places - 1) * unit
+    words = m.group(1) + (m.group(3) or "") + (m.group(5) or "") + (m.group(7) or "")
+    hedge = "over" if any(w in words for w in OVER) else "about" if any(w in words for w in ABOUT) else ""
+    return amount * unit, half, hedge
+
+
+def _agrees(written: tuple[Decimal, Decimal, str], row: dict, units: set[Decimal]) -> bool:
+    amount, half, hedge = written
+    measure = str(row["measure"])
+    candidates = [
+        to_decimal(row.get(k, "")) for k in ("value", "previous", *(c for c in row if c in UNIT_TYPES))
+    ]
+    candidates = [c for c in candidates + list(units) if c is not None]
+    for c in candidates:
+        _, base = _base(c, measure)
+        if hedge == "over" and amount - half <= base <= amount * Decimal("1.2") + half:
+            return True
+        if hedge == "about" and abs(base - amount) <= amount * Decimal("0.1") + half:
+            return True
+        if abs(base - amount) <= half * Decimal("1.0001"):
+            return True
+    return False

@@ -61,10 +61,17 @@ def explain(exc: BaseException, log_folder: Path | None = None) -> str:
         return str(exc)
     log = _log(exc, log_folder)
     detail = f"（详细信息：{log}）" if log else ""
-    if isinstance(exc, OSError) and (said := os_message(exc.errno, exc.filename or "")):
+    # an OSError raised by a write to an open file carries no file name: the scope's folder at least
+    where = exc.filename if isinstance(exc, OSError) and exc.filename else _scope_folder(log_folder)
+    if isinstance(exc, OSError) and (said := os_message(exc.errno, where)):
         return said + detail
     where = f"详细信息已写入 {log}，请把这个文件发给维护人员" if log else "请把出错时的屏幕内容发给维护人员"
     return f"程序出错了（{type(exc).__name__}: {exc}）。{where}。上一次的结果保持不变。"
+
+
+def _scope_folder(log_folder: Path | None) -> str:
+    """The folder a run was writing in, from where its log goes (outputs/<year>/logs → outputs/<year>)."""
+    return f"输出文件夹 {Path(log_folder).parent} 中的文件" if log_folder else "输出文件夹中的文件"
 
 
 def os_message(number: int | None, where: str) -> str | None:
@@ -86,9 +93,11 @@ def os_message(number: int | None, where: str) -> str | None:
     return None
 
 
-def from_text(ename: str, evalue: str) -> str | None:
-    """The analyst's message for an error reported as text (a notebook's `OSError: [Errno 28] …: '/path'`)."""
+def from_text(ename: str, evalue: str, folder: Path | str | None = None) -> str | None:
+    """The analyst's message for an error reported as text (a notebook's `OSError: [Errno 28] …: '/path'`);
+    `folder`: where the step was writing, named when the error names no file."""
     m = re.search(r"\[Errno (\d+)\][^:']*(?::\s*'([^']*)')?", evalue)
     if ename.endswith("Error") and m:
-        return os_message(int(m.group(1)), m.group(2) or "")
+        where = m.group(2) or (f"运行文件夹 {folder} 中的文件" if folder else "输出文件夹中的文件")
+        return os_message(int(m.group(1)), where)
     return None

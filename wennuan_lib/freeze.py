@@ -56,8 +56,13 @@ def freeze(workspace, year: int, when: dt.date | None = None, console=print) -> 
         while target.exists():  # a second sending on the same day gets its own folder
             target = root / f"{stamp}-{n}"
             n += 1
-        tmp = root / f".{target.name}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
+        for left in interrupted(scope):  # a freeze killed before it published: its copy is read-only
+            _remove(left)
+            console(
+                f"发现上次封存被中断时留下的临时文件夹 {left}"
+                "（那次封存没有完成，其中的文件不是已报送的版本），已清理"
+            )
+        tmp = root / f".{target.name}{TMP_SUFFIX}"
         for ds in catalog.datasets(catalog.YEAR):
             if not ds.sent:
                 continue
@@ -75,15 +80,44 @@ def freeze(workspace, year: int, when: dt.date | None = None, console=print) -> 
                 | stat.S_IROTH
                 | (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH if p.is_dir() else 0)
             )
+        from .pipeline import stop_point  # import cycle: the pipeline reports the sent copies' differences
+
+        stop_point("freeze:before-publish")
         os.replace(tmp, target)
         target.chmod(0o555)
         return target
 
 
+TMP_SUFFIX = ".tmp"
+
+
+def interrupted(scope) -> list[Path]:
+    """Temporary folders of freezes that were killed before they published (sent/.<date>.tmp)."""
+    root = scope.folder("sent")
+    if not root.is_dir():
+        return []
+    return sorted(
+        p for p in root.iterdir() if p.name.startswith(".") and p.name.endswith(TMP_SUFFIX) and p.is_dir()
+    )
+
+
+def _remove(folder: Path) -> None:
+    """Remove a read-only copy: its folders made writable first (rmtree cannot empty a read-only folder)."""
+    folder.chmod(0o700)
+    for here, dirs, _ in os.walk(folder):
+        for d in dirs:
+            Path(here, d).chmod(0o700)
+    shutil.rmtree(folder)
+
+
 def check_sent(scope) -> list[str]:
     """Every sent copy against its checksums: Chinese lines naming each file that changed,
-    appeared or went."""
-    lines = []
+    appeared or went; and any freeze that was interrupted."""
+    lines = [
+        f"封存被中断：{left} 是一次没有完成的封存（被强行结束或断电），这个版本没有封存成功。"
+        f"请重新运行 freeze --year {scope.key}（会先清理这个临时文件夹）"
+        for left in interrupted(scope)
+    ]
     for folder in scope.sent_dirs():
         where = f"已报送版本 {folder.name}"
         sums_path = folder / SUMS

@@ -154,6 +154,10 @@ class Kernel:
             )
         except pm.PapermillExecutionError as exc:
             raise StepFailed(_failure(step, exc.ename, exc.evalue, executed)) from None
+        except OSError as exc:  # papermill writing the notebook (a full disk): its error names no file
+            if exc.filename:
+                raise
+            raise OSError(exc.errno, exc.strerror, str(executed)) from exc
         finally:
             lab.trust(executed)  # opened in JupyterLab, the notebook the run wrote is trusted (lab.py)
         return executed
@@ -167,7 +171,7 @@ def _failure(step: catalog.Step, ename: str, evalue: str, notebook: Path) -> str
         str(evalue)
         if chinese
         else (
-            from_text(ename, str(evalue))
+            from_text(ename, str(evalue), notebook.parent.parent)
             or f"程序内部错误（{ename}: {evalue}），请把下面的笔记本发给维护人员"
         )
     )

@@ -294,36 +294,118 @@ class Figures:
         return self._row(base)[column.get(part, "value")]
 
 
-def parse_analyst(path: Path) -> tuple[dict[str, list[str]], list[str]]:
-    """narrative.md → {section: [paragraph, …]} and problems (unknown headings)."""
-    sections: dict[str, list[str]] = {}
-    problems: list[str] = []
-    if not path.exists():
-        return sections, problems
+COMMENT = re.compile(r"<!--.*?-->", re.S)
+# "##典型经验" without the space CommonMark wants after the marks: still a heading, as the analyst meant it.
+HEADING_NO_SPACE = re.compile(r"^(\s{0,3}#{1,6})(?=[^#\s])", re.M)
+
+
+@dataclass
+class AnalystText:
+    """narrative.md as read: paragraphs by section, problems (unknown headings, an unclosed comment) and the
+    comments left out, each as (first line, last line) in the file."""
+
+    sections: dict[str, list[str]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    comments: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _uncommented(content: str, children, comments: list[tuple[int, int]], line: int) -> str:
+    """An inline's text without the HTML comments markdown-it found in it (html_inline tokens)."""
+    out, pos = [], 0
+    for child in children or ():
+        if child.type == "html_inline" and child.content.startswith("<!--"):
+            at = content.find(child.content, pos)
+            if at < 0:
+                continue
+            out.append(content[pos:at])
+            first = line + content.count("\n", 0, at)
+            comments.append((first, first + child.content.count("\n")))
+            pos = at + len(child.content)
+    out.append(content[pos:])
+    return "".join(out)
+
+
+def parse_analyst_text(text: str, name: str = "narrative.md") -> AnalystText:
+    """narrative.md's text, parsed as Markdown (CommonMark, markdown-it-py): headings pick the section, each
+    paragraph (a quote as "> …", a list item with its mark) is one entry; HTML comments of any length, between
+    paragraphs or inside one, never reach the report and are counted."""
+    from markdown_it import MarkdownIt  # 0.05 s to import: only the report step and the summary need it
+
+    out = AnalystText()
+    tokens = MarkdownIt("commonmark").parse(HEADING_NO_SPACE.sub(r"\1 ", text))
     current = None
-    buf: list[str] = []
-
-    def flush():
-        if current and buf and "".join(buf).strip():
-            sections.setdefault(current, []).append("\n".join(buf).strip())
-        buf.clear()
-
-    for line in read_text(path).text.splitlines():
-        if line.startswith("#"):
-            flush()
-            heading = line.lstrip("#").strip()
+    prefix: list[str] = []  # "> " inside a quote; a list item's mark
+    for k, tok in enumerate(tokens):
+        line = tok.map[0] + 1 if tok.map else 0
+        if tok.type == "heading_open":
+            heading = tokens[k + 1].content.strip()
             current = next((key for key, words in ANALYST_SECTIONS if any(w in heading for w in words)), None)
-            if heading and current is None and line.startswith("## "):
-                problems.append(
-                    f"narrative.md 中的标题「{heading}」不属于任何一节"
+            if heading and current is None and tok.tag == "h2":
+                out.problems.append(
+                    f"{name} 中的标题「{heading}」不属于任何一节"
                     "（可用：基本情况、典型经验、各地各单位情况、存在问题、下一步打算）"
                 )
-        elif not line.strip():
-            flush()
-        elif not line.lstrip().startswith("<!--"):
-            buf.append(line.strip())
-    flush()
-    return sections, problems
+        elif tok.type == "blockquote_open":
+            prefix.append("> ")
+        elif tok.type == "list_item_open":
+            prefix.append(f"{tok.info}{tok.markup} ")
+        elif tok.type in ("blockquote_close", "list_item_close"):
+            prefix.pop()
+        elif tok.type == "inline" and tokens[k - 1].type == "paragraph_open":
+            body = _uncommented(tok.content, tok.children, out.comments, line)
+            _add(out, current, prefix, _unclosed(out, body, line, tok, name))
+        elif tok.type in ("html_block", "code_block", "fence"):
+            found = list(COMMENT.finditer(tok.content))
+            for m in found:
+                first = line + tok.content.count("\n", 0, m.start())
+                out.comments.append((first, first + m.group().count("\n")))
+            rest = _unclosed(out, COMMENT.sub("", tok.content), line, tok, name)
+            if tok.type != "html_block" or found:  # indented text is text; other HTML as the analyst wrote it
+                for para in re.split(r"\n\s*\n", rest):
+                    _add(out, current, prefix, "\n".join(x.strip() for x in para.strip().splitlines()))
+            else:
+                _add(out, current, prefix, rest.strip())
+    return out
+
+
+def _unclosed(out: AnalystText, text: str, line: int, tok, name: str) -> str:
+    """`text` up to a comment that is never closed (the rest is the analyst's note or lost: never printed),
+    which is a problem naming its line."""
+    if "<!--" not in text:
+        return text
+    first = line + text[: text.index("<!--")].count("\n")
+    out.comments.append((first, tok.map[1] if tok.map else first))
+    out.problems.append(
+        f"{name} 第{first}行的注释「<!--」没有结束（缺少「-->」），其后的文字都不会写入书面总结："
+        "请在注释结尾加上「-->」"
+    )
+    return text[: text.index("<!--")]
+
+
+def _add(out: AnalystText, current: str | None, prefix: list[str], body: str) -> None:
+    body = "\n".join(line.strip() for line in body.strip().splitlines())  # also 　　 (ideographic spaces)
+    if current and body:
+        out.sections.setdefault(current, []).append("".join(prefix[-1:]) + body)
+
+
+def parse_analyst(path: Path) -> tuple[dict[str, list[str]], list[str]]:
+    """narrative.md → {section: [paragraph, …]} and problems (unknown headings, an unclosed comment)."""
+    if not path.exists():
+        return {}, []
+    parsed = parse_analyst_text(read_text(path).text, path.name)
+    return parsed.sections, parsed.problems
+
+
+def comments_note(path: Path) -> str:
+    """For the run summary: how many comment blocks of narrative.md the report left out ('' if none)."""
+    if not path.exists():
+        return ""
+    comments = parse_analyst_text(read_text(path).text, path.name).comments
+    if not comments:
+        return ""
+    where = "、".join(f"第{a}行" if a == b else f"第{a}–{b}行" for a, b in comments[:5])
+    more = "等" if len(comments) > 5 else ""
+    return f"{path.name} 中的 {len(comments)} 段注释（<!-- … -->，{where}{more}）没有写入书面总结"
 
 
 def check_quote(text: str, summaries: pd.DataFrame, registry: Registry | None) -> tuple[Block, str | None]:

@@ -207,6 +207,9 @@ def run(ctx: StepContext) -> dict:
             text, totals, form, ctx.year, values, ctx.previous("values"), issues, last_years_issues(ctx)
         ),
     )
+    reasons = draft.added(
+        reasons, draft.analyst_figures(text, totals, values, ctx.year)
+    )  # the analyst's own numbers
     is_draft = len(reasons) > 0
     ctx.save("draft_reasons", reasons)
 

@@ -3,8 +3,9 @@ the current run's datasets."""
 
 from __future__ import annotations
 
-from . import catalog, freeze, manifest, store
+from . import catalog, freeze, manifest, narrative, store
 from .rules import AUDIT_ID, TOTALS, is_open, open_errors
+from .units import Registry
 
 MUST_FIX = "必须修改"  # the kind of draft reason an open error is (report.draft_reasons)
 
@@ -147,6 +148,9 @@ def run_summary(workspace, year: int) -> str:
     if reasons is not None:
         state = f"草稿（尚有 {len(reasons)} 个问题未解决）" if len(reasons) else "定稿"
         lines.append(f"  书面总结：{state}，{scope.root / 'report'}")
+    if note := narrative.comments_note(workspace.raw("narrative", year)):
+        lines.append(f"  {note}")
+    lines += [f"  {note}" for note in Registry.load(workspace.raw("registry")).notes]
     diff = run / catalog.dataset("sent_diff").path
     if scope.sent_dirs() and diff.exists():
         lines.append("  " + diff.read_text(encoding="utf-8").rstrip().replace("\n", "\n  "))

@@ -1,14 +1,18 @@
 """A scope's run folders: outputs/<year>/ (or outputs/trends/) holds one folder per run under runs/, and
-`current` points at the last complete one. A run is made in a new folder and switched to in one step when it
+`current` names the last complete one. A run is made in a new folder and switched to in one step when it
 is whole, so a kill, a full disk or a failed step leaves the previous set as it was. A lock keeps two runs (or
 a run and a freeze) from working on one scope at the same time.
 
     outputs/2013/
       .lock
       runs/20130128-101500-4711/   data/…  report/…  feedback/…  notebooks/…  (and the run's record)
-      current -> runs/20130128-101500-4711
-      data -> current/data, report -> current/report, …   (shortcuts the analyst opens)
+      current                      a small text file: runs/20130128-101500-4711 (replaced in one rename)
+      data -> runs/…/data, report -> runs/…/report, …   (shortcuts the analyst opens, when links can be made)
       cache/  sent/  logs/
+
+`current` is a text file, not a link, so the outputs folder survives any copy (a USB stick, Windows): nothing
+depends on the shortcuts. A copy that turned an older version's `current` link into a folder is taken as the
+last complete run, and moved under runs/ by the next run.
 """
 
 from __future__ import annotations
@@ -35,6 +39,11 @@ LEGACY = (
     "notebooks",
 )  # what an older version wrote straight into outputs/<year>/
 FAILED_SUFFIX = "-未完成"
+COPIED = "复制的结果"  # the name under runs/ of a `current` folder that a copy made of a link
+POINTER_NOTE = (
+    "（上一行是最近一次完整运行的结果所在的文件夹。本文件由程序维护，请不要修改；"
+    "data、report 等快捷方式也指向那里）"
+)
 
 
 class LockTimeout(RuntimeError):
@@ -66,13 +75,29 @@ class Scope:
         return self.root / self.layout.current
 
     def current(self) -> Path | None:
-        """The folder of the last complete run, or None."""
-        link = self.current_link
-        if link.is_symlink() or link.is_dir():
-            target = link.resolve()
-            if target.is_dir() and not (target / STAGING_MARK).exists():
-                return target
+        """The folder of the last complete run, or None. `current` is a text file naming runs/<id>; a link
+        (an older version's) or a folder (such a link copied without links) is read too."""
+        pointer = self.current_link
+        if pointer.is_symlink():
+            target = pointer.resolve()
+        elif pointer.is_file():
+            target = self._pointed(pointer)
+        elif pointer.is_dir():
+            target = pointer  # an older version's link, copied as a folder: that run itself
+        else:
+            return None
+        if target is not None and target.is_dir() and not (target / STAGING_MARK).exists():
+            return target
         return None
+
+    def _pointed(self, pointer: Path) -> Path | None:
+        """The run folder a pointer file names: only a folder directly under runs/, whatever is written."""
+        try:  # re-saved by an editor in another encoding: the first line is ASCII all the same
+            first = pointer.read_bytes().decode("utf-8", "replace").lstrip("\ufeff").splitlines()[0].strip()
+        except (OSError, IndexError):
+            return None
+        name = first.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+        return self.folder("runs") / name if name not in ("", ".", "..") else None
 
     def sent_dirs(self) -> list[Path]:
         """The copies `freeze` kept of what was sent, oldest first."""
@@ -142,15 +167,28 @@ class Scope:
         return run_dir is not None and (Path(run_dir) / STAGING_MARK).exists()
 
     def promote(self, run_dir: Path) -> None:
-        """Make `run_dir` current in one step (a symlink replaced by rename), then tidy up."""
-        previous = self.current()
+        """Make `run_dir` current in one step (the pointer file replaced by rename), then tidy up."""
+        previous = self._adopt_copied_current() or self.current()
         (run_dir / STAGING_MARK).unlink()
         tmp = self.root / f".{self.layout.current}.{os.getpid()}"
         tmp.unlink(missing_ok=True)
-        os.symlink(os.path.relpath(run_dir, self.root), tmp)
+        rel = run_dir.relative_to(self.root).as_posix()
+        tmp.write_text(f"{rel}\n{POINTER_NOTE}\n", encoding="utf-8")
         os.replace(tmp, self.current_link)
-        self._links()
+        self._links(run_dir)
         self._tidy(keep={run_dir.name} | ({previous.name} if previous else set()))
+
+    def _adopt_copied_current(self) -> Path | None:
+        """`current` as a folder (an older version's link, copied without links): moved under runs/ as a run
+        of its own, so that the pointer file can take its place. Returns it (the previous run), or None."""
+        pointer = self.current_link
+        if pointer.is_dir() and not pointer.is_symlink():
+            runs = self.folder("runs")
+            runs.mkdir(parents=True, exist_ok=True)
+            moved = runs / f"{dt.datetime.now():%Y%m%d-%H%M%S}-{COPIED}"
+            os.replace(pointer, moved)
+            return moved if not (moved / STAGING_MARK).exists() else None
+        return None
 
     def abandon(self, run_dir: Path) -> Path:
         """A run that failed: its folder is kept (renamed) for the analyst to look at; it never becomes
@@ -185,34 +223,36 @@ class Scope:
             if p.name not in keep and p.is_dir():
                 shutil.rmtree(p, ignore_errors=True)
 
-    def _links(self) -> None:
-        """Shortcuts the analyst opens: outputs/2013/report → current/report, and so on for every top-level
-        entry of the current run (but its own record and log). Folders an older version of the program wrote
-        here are moved into a run folder of their own (then tidied away like any old run)."""
-        current = self.current()
-        names = {p.name for p in current.iterdir() if not p.name.startswith(".") and p.name not in RUN_OWN}
+    def _links(self, run_dir: Path) -> None:
+        """Shortcuts the analyst opens: outputs/2013/report → runs/<id>/report, and so on for every top-level
+        entry of the current run (but its own record and log). Nothing depends on them: where links cannot be
+        made (a USB stick's file system) there are none. Folders and files in their place (an older version's
+        outputs, or shortcuts a copy turned into folders) are moved into a run folder of their own (then
+        tidied away like any old run)."""
+        names = {p.name for p in run_dir.iterdir() if not p.name.startswith(".") and p.name not in RUN_OWN}
+        runs_prefix = self.layout.runs + "/"
         legacy = None
         for name in sorted(names | set(LEGACY)):
             link = self.root / name
-            target = Path(self.layout.current) / name
-            if link.exists() and not link.is_symlink():
+            target = f"{runs_prefix}{run_dir.name}/{name}"
+            if (link.exists() or link.is_symlink()) and not link.is_symlink():
                 if legacy is None:
                     legacy = self.folder("runs") / f"旧版-{dt.datetime.now():%Y%m%d-%H%M%S}"
                     legacy.mkdir(parents=True, exist_ok=True)
                 os.replace(link, legacy / name)
-            if name in names and (not link.is_symlink() or os.readlink(link) != str(target)):
+            if name in names and (not link.is_symlink() or os.readlink(link) != target):
                 tmp = self.root / f".{name}.link.{os.getpid()}"
                 tmp.unlink(missing_ok=True)
-                os.symlink(target, tmp)
+                try:
+                    os.symlink(target, tmp)
+                except OSError:  # no links on this file system: the run is whole without them
+                    continue
                 os.replace(tmp, link)
         for link in self.root.iterdir():  # shortcuts to what the current run no longer has
-            if (
-                link.is_symlink()
-                and link.name not in names
-                and link.name != self.layout.current
-                and os.readlink(link).startswith(self.layout.current + os.sep)
-            ):
-                link.unlink()
+            if link.is_symlink() and link.name not in names and link.name != self.layout.current:
+                into = os.readlink(link)
+                if into.startswith((self.layout.current + os.sep, runs_prefix)):
+                    link.unlink()
 
     def copy_from_current(self, run_dir: Path, paths: list[str]) -> None:
         """Carry files of the current run into a new run (a step that did not need to run again)."""

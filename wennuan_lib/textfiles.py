@@ -128,31 +128,109 @@ def read_text(path: Path) -> Text:
     return Text(path, text, encoding)
 
 
-def read_yaml_mapping(path: Path) -> tuple[dict, str]:
-    """A YAML file of `key: value` lines (year.yaml) and its encoding; a syntax error names the line."""
-    source = read_text(path)
+# year.yaml is a dozen `key: value` lines. Anything far beyond that is a mistake or hostile: an anchor bomb
+# (a few lines whose aliases expand a billion times) is refused from its event stream, before it is built.
+MAX_YAML_BYTES = 64 * 1024
+MAX_YAML_ALIASES = 10
+MAX_YAML_DEPTH = 10
+FIX_YAML = "请用记事本打开改正后再运行"
+
+
+class _TextLoader(yaml.SafeLoader):
+    """SafeLoader without YAML's own dates: 2013-02-30 or 2013-01-21 10:00 stay text, for the program to read
+    as dates the way it reads a unit's (and to refuse with the file, line and value)."""
+
+
+_TextLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _yaml_syntax(path: Path, exc: yaml.YAMLError) -> InputFileError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    start = getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    where = f"（第{mark.column + 1}列附近" if mark is not None else "（"
+    if start is not None and mark is not None and start.line != mark.line:
+        where += f"，问题从第{start.line + 1}行开始"
+    return InputFileError(
+        path,
+        f"格式有误{where}）。每行应为「名称: 值」，冒号后要有空格；缩进请用空格，不要用Tab；"
+        f"引号和括号要成对。{FIX_YAML}",
+        line,
+    )
+
+
+def _yaml_limits(path: Path, text: str) -> None:
+    """Refuse, from the event stream (nothing built yet), more aliases or deeper nesting than year.yaml ever
+    needs."""
+    aliases = depth = 0
+    for event in yaml.parse(text, Loader=_TextLoader):
+        if isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_YAML_ALIASES:
+                raise InputFileError(
+                    path,
+                    f"引用（*别名）超过 {MAX_YAML_ALIASES} 个，这不是年度设置应有的写法"
+                    "（可能是恶意构造的文件，展开后会耗尽内存），已拒绝读取。"
+                    f"每行写「名称: 值」即可，{FIX_YAML}",
+                    event.start_mark.line + 1,
+                )
+        elif isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise InputFileError(
+                    path,
+                    f"嵌套超过 {MAX_YAML_DEPTH} 层，这不是年度设置应有的写法，已拒绝读取。"
+                    f"每行写「名称: 值」即可，{FIX_YAML}",
+                    event.start_mark.line + 1,
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def read_yaml_lines(path: Path) -> tuple[dict, str, dict[str, int]]:
+    """A YAML file of `key: value` lines (year.yaml): its mapping, its encoding and each top-level key's line.
+    Parsed safely (no Python objects, no YAML dates: values are text, numbers, booleans) and within limits
+    (size, aliases, nesting); a syntax error names the line."""
+    path = Path(path)
     try:
-        data = yaml.safe_load(source.text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        start = getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        where = f"（第{mark.column + 1}列附近" if mark is not None else "（"
-        if start is not None and mark is not None and start.line != mark.line:
-            where += f"，问题从第{start.line + 1}行开始"
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    if size > MAX_YAML_BYTES:
         raise InputFileError(
             path,
-            f"格式有误{where}）。每行应为「名称: 值」，冒号后要有空格；缩进请用空格，不要用Tab；"
-            "引号和括号要成对。请用记事本打开改正后再运行",
-            line,
-        ) from None
-    if data is None:
-        return {}, source.encoding
-    if not isinstance(data, dict):
-        raise InputFileError(
-            path, "内容应为「名称: 值」的若干行（例如 deadline: 2013-01-21），请用记事本打开改正后再运行"
+            f"文件太大（{size // 1024} KB；年度设置只有十几行，不超过 {MAX_YAML_BYTES // 1024} KB），"
+            "已拒绝读取。"
+            f"请检查是否选错了文件，{FIX_YAML}",
         )
-    return data, source.encoding
+    source = read_text(path)
+    try:
+        _yaml_limits(path, source.text)
+        loader = _TextLoader(source.text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        raise _yaml_syntax(path, exc) from None
+    except RecursionError:
+        raise InputFileError(path, f"嵌套过深，已拒绝读取。{FIX_YAML}") from None
+    if data is None:
+        return {}, source.encoding, {}
+    if not isinstance(data, dict):
+        raise InputFileError(path, f"内容应为「名称: 值」的若干行（例如 deadline: 2013-01-21），{FIX_YAML}")
+    lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
+    return data, source.encoding, lines
+
+
+def read_yaml_mapping(path: Path) -> tuple[dict, str]:
+    """A YAML file of `key: value` lines (year.yaml) and its encoding (see read_yaml_lines)."""
+    data, encoding, _ = read_yaml_lines(path)
+    return data, encoding
 
 
 @dataclass

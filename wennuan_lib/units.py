@@ -21,9 +21,37 @@ GENERIC_REST = re.compile(
 )
 
 
+# Characters that print as nothing (zero-width spaces and joiners, the BOM, direction marks, soft hyphens:
+# Unicode's "format" class) or that are not text at all (control characters): a name holding one looks
+# identical to the name without it.
+INVISIBLE_CATEGORIES = ("Cf", "Cc")
+INVISIBLE_NAMES = {
+    "\u200b": "零宽空格",
+    "\u200c": "零宽不连字",
+    "\u200d": "零宽连字",
+    "\ufeff": "零宽不换行空格",
+}
+
+
+def invisible(text: str) -> list[str]:
+    """The invisible characters in a text (tab and line breaks count as spaces, not as these)."""
+    return [
+        ch
+        for ch in str(text or "")
+        if unicodedata.category(ch) in INVISIBLE_CATEGORIES and ch not in "\t\r\n"
+    ]
+
+
+def visible(text: str) -> str:
+    """A text without its invisible characters (see `invisible`)."""
+    return "".join(
+        ch for ch in str(text or "") if ch in "\t\r\n" or unicodedata.category(ch) not in INVISIBLE_CATEGORIES
+    )
+
+
 def normalize(name: str) -> str:
-    """Compare names without spaces, full-width forms or a seal remark."""
-    s = unicodedata.normalize("NFKC", str(name or ""))
+    """Compare names without spaces, full-width forms, invisible characters or a seal remark."""
+    s = unicodedata.normalize("NFKC", visible(name))
     s = SEAL_RX.sub("", s)
     return re.sub(r"[\s_]+", "", s)
 
@@ -96,6 +124,23 @@ class Resolved:
     how: str = ""  # Chinese: how the name was matched
 
 
+def _invisible_notes(frame: pd.DataFrame, lines: list[int], path: Path | None) -> list[str]:
+    """A Chinese line for every name or alias of units.csv that holds an invisible character: it is used
+    without it (so it never shows as a second unit that looks the same), and the analyst is told where."""
+    notes = []
+    where = path.name if path else "units.csv"
+    for line, name, aliases in zip(lines, frame["name"], frame["aliases"], strict=True):
+        for column, text in (("单位名称", name), ("别名", aliases)):
+            found = invisible(text)
+            if found:
+                what = "、".join(dict.fromkeys(f"U+{ord(c):04X}{INVISIBLE_NAMES.get(c, '')}" for c in found))
+                notes.append(
+                    f"{where} 第{line}行{column}「{visible(text).strip()}」中有看不见的字符（{what}），"
+                    f"已去掉后使用；请在 {where} 中删去这个字符（删去后重打这个名称最简单）"
+                )
+    return notes
+
+
 class RegistryError(InputFileError):
     """units.csv has clashes or wrong entries; the message lists every one, naming both lines."""
 
@@ -109,6 +154,9 @@ class Registry:
         self.path = path
         self.encoding = encoding
         lines = list(frame.index) if frame.index.name == "line" else [n + 2 for n in range(len(frame))]
+        self.notes = _invisible_notes(frame, lines, path)
+        frame = frame.assign(name=[visible(n).strip() for n in frame["name"]])
+        frame = frame.assign(aliases=[visible(a) for a in frame["aliases"]])
         frame = frame.assign(type=[canonical_type(t) for t in frame["type"]])
         problems = check(frame, lines)
         if problems:
