@@ -8,6 +8,9 @@ import zipfile
 
 import pdfplumber
 import pytest
+from PIL import Image
+
+from wennuan_lib import narrative
 
 MM = 72 / 25.4
 LEFT, RIGHT = 28.0, 210 - 26.0  # the 版心's edges, mm
@@ -61,9 +64,14 @@ def test_body_lines_hold_28_characters_on_the_type_area(pdf):
         # a full line starts at the 版心's left edge, or two characters in (a paragraph's first line)
         assert min(abs(start - LEFT), abs(start - LEFT - 2 * PITCH)) <= 1, (number, start, text_of(line))
         assert abs(end - RIGHT) <= 1, (number, end, text_of(line))
-    chinese = [len(line) for _, start, _, line in full if all(WIDE.match(c["text"]) for c in line)]
-    indented = [len(line) for _, start, _, line in full if abs(start - LEFT - 2 * PITCH) < 1]
-    assert chinese and all(n == 28 for n in chinese if n not in indented), chinese
+    # a line of Chinese only holds 28 characters (26 after a paragraph indent); one before a figure kept with
+    # its measure may hold fewer, spread by less than half a character (the next test)
+    chinese = [
+        len(line) + (2 if abs(start - LEFT - 2 * PITCH) < 1 else 0)
+        for _, start, _, line in full
+        if all(WIDE.match(c["text"]) for c in line)
+    ]
+    assert len(chinese) > 10 and sum(n == 28 for n in chinese) >= 0.8 * len(chinese), chinese
 
 
 def test_no_line_is_spread_wider_than_half_a_character(pdf):
@@ -134,14 +142,45 @@ def test_landscape_pages_keep_the_page_number_where_upright_pages_have_it(pdf):
             assert abs(top - (LEFT + 14 / MM)) < 1.5, top
 
 
-def test_word_file_has_the_character_grid_and_no_invisible_characters(sample_run):
+def test_word_file_sets_22_lines_of_28_characters_and_no_invisible_characters(sample_run):
     _, paths, _, _ = sample_run
     with zipfile.ZipFile(paths.root / "report" / "书面总结.docx") as z:
         xml = z.read("word/document.xml").decode("utf-8")
-    assert "\u2060" not in xml
-    grid = re.search(r'<w:docGrid [^>]*w:type="linesAndChars"[^>]*/>', xml)
-    assert grid, "正文节没有“行和字符网格”"
-    pitch = int(re.search(r'w:charSpace="(-?\d+)"', grid.group()).group(1)) / 4096 + 16
-    assert int(156 * MM / pitch) == 28
-    assert round(int(re.search(r'w:linePitch="(\d+)"', grid.group()).group(1)) / 20 * 22 / MM) <= 225
+    assert "\u2060" not in xml  # searching or copying 万元 finds it
     assert "万元" in re.sub(r"<[^>]+>", "", xml)
+    grid = re.search(r'<w:docGrid [^>]*w:type="lines"[^>]*/>', xml)
+    assert grid, "正文节没有行网格"
+    pitch = int(re.search(r'w:linePitch="(\d+)"', grid.group()).group(1)) / 20
+    assert int(225 * MM / pitch) == 22
+    # every 16 pt run of the body is tracked so that 28 characters fill the 156 mm line and 29 do not
+    body_runs = re.findall(r"<w:rPr>((?:(?!</w:rPr>).)*<w:sz w:val=\"32\"/>(?:(?!</w:rPr>).)*)</w:rPr>", xml)
+    assert body_runs
+    tracking = {re.search(r'<w:spacing w:val="(-?\d+)"/>', r).group(1) for r in body_runs}
+    assert len(tracking) == 1
+    advance = 16 + int(tracking.pop()) / 20
+    assert 28 * advance <= 156 * MM < 29 * advance
+
+
+def test_every_chart_text_is_at_least_9_pt_as_printed(pdf, sample_run):
+    """From each chart's own size and smallest font (written in its PNG) and the width it is printed at."""
+    _, paths, _, _ = sample_run
+    drawn = {}
+    for png in (paths.root / "report" / "charts").glob("*.png"):
+        with Image.open(png) as im:
+            dpi = im.info.get("dpi", (200, 200))[0]
+            drawn[im.size] = (png.stem, im.size[0] / dpi * 25.4, float(im.text["MinFontPt"]))
+    placed = [(im, p.page_number) for p in pdf.pages for im in p.images]
+    assert len(placed) == len(drawn) == 5
+    for im, number in placed:
+        name, width_mm, smallest = drawn[tuple(int(x) for x in im["srcsize"])]
+        printed = (im["x1"] - im["x0"]) / MM
+        assert printed <= 156 + 0.5, (name, printed)
+        assert smallest * printed / width_mm >= 9, (name, number, smallest, printed, width_mm)
+
+
+def test_a_quotation_closes_its_sentence(pdf):
+    assert narrative.quoted("甲工会", "我们深入班组宣讲") == "甲工会在书面总结中写道：“我们深入班组宣讲”。"
+    assert narrative.quoted("甲工会", "效果显著。") == "甲工会在书面总结中写道：“效果显著。”"
+    text = "".join(text_of(line) for page in upright_pages(pdf) for line in body_lines(page))
+    quotes = re.findall(r"写道：“[^”]*”.?", text)
+    assert quotes and all(q.endswith(("”。", "。”")) for q in quotes), quotes

@@ -22,7 +22,7 @@ import re
 
 MAX_SPACING_EM = 0.5  # the widest gap a justified line may have between two characters
 DRAWN_SLACK_PX = 0.75  # a justified line is filled to this much short of its end (CSS pixels, 0.2 mm)
-RELAX_EM = 0.15  # a line that needs more than this is reported, so its paragraph can keep less together
+RELAX_EM = 0.25  # a line that needs more than this is reported, so its paragraph can keep less together
 WIDE = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f\u2014\u2026\u201c\u201d]")
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def _tracking(style) -> float:
 def inter_character(too_wide: set | None = None):
     """While in this block, WeasyPrint justifies lines without spaces between their Chinese characters.
     The `data-p` of every paragraph with a line that needs more than RELAX_EM between its characters is added
-    to `too_wide`."""
+    to `too_wide`, with whether it needs more than MAX_SPACING_EM (the line would be left ragged)."""
     try:
         # weasyprint: 0.35 s to import, needed only while a PDF is made (render imports this module); and a
         # WeasyPrint whose internals moved must leave the text ragged, not make importing render fail
@@ -136,7 +136,8 @@ def inter_character(too_wide: set | None = None):
         if too_wide is not None and (wide < 2 or extra_width / wide > RELAX_EM * size):
             paragraph = getattr(line, "element", None)
             if paragraph is not None and paragraph.get("data-p"):
-                too_wide.add(paragraph.get("data-p"))
+                worst = wide < 2 or extra_width / wide > MAX_SPACING_EM * size
+                too_wide.add((paragraph.get("data-p"), worst))
         if wide < 2 or extra_width / wide > MAX_SPACING_EM * size:
             return None
         try:  # growth is affine in the spacing (our layout of a box need not be exactly the library's at

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import difflib
 import os
+import shlex
+import shutil
+import sys
 from pathlib import Path
 
 from .textfiles import InputFileError, read_text, read_yaml_mapping
@@ -20,6 +23,19 @@ KERNEL_NAME = "wennuan"
 # Limits on what a submitted file may be: a form is a few hundred KB; anything near these is hostile.
 MAX_FILE_BYTES = int(os.environ.get("WENNUAN_MAX_FILE_BYTES", 50 * 2**20))
 MAX_INFLATED_BYTES = int(os.environ.get("WENNUAN_MAX_INFLATED_BYTES", 200 * 2**20))
+
+
+def program() -> str:
+    """The program as the analyst's shell runs it: `wennuan` when this environment's console command is the
+    one the shell finds (the environment is activated), else that command's full path (it works without
+    activating anything); with no console command installed, this Python's full path with `-m wennuan_lib`."""
+    script = Path(sys.executable).parent / "wennuan"  # the venv's bin/, not the interpreter it links to
+    if script.is_file() and os.access(script, os.X_OK):
+        found = shutil.which("wennuan")
+        if found and Path(found).resolve() == script.resolve():
+            return "wennuan"
+        return shlex.quote(str(script))
+    return f"{shlex.quote(sys.executable)} -m wennuan_lib"
 
 
 def read_year_config(path: Path, year: int) -> dict:

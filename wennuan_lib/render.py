@@ -18,10 +18,10 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Mm, Pt, RGBColor
+from docx.shared import Mm, Pt, RGBColor
 
 from . import catalog, cjk_justify, config
-from .charts import Chart
+from .charts import LEGIBLE_PT, Chart
 from .narrative import TOKEN, Narrative, em_width
 from .template import normalize_zip
 
@@ -203,6 +203,7 @@ def to_html(
             "title": html.escape(c.title),
             "number": numbers.get(name, 0),
             "height": placement[name][1] * 0.75 if placement.get(name, ("",))[0] == "shrink" else None,
+            "width": f"{c.width_mm:.1f}mm" if for_print else None,  # printed at the size it was drawn
         }
         for name, c in report.charts.items()
     }
@@ -320,7 +321,7 @@ def pdf_bytes(report: Report) -> bytes:
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     placement: dict[str, tuple[str, float]] = {}
     keep: dict[str, int] = {}
-    spread: set[str] = set()
+    spread: set[tuple[str, bool]] = set()
     with cjk_justify.inter_character(spread):
         for _ in range(PLACEMENT_PASSES):  # the body alone (the appendices start on a page of their own)
             body = weasyprint.HTML(
@@ -329,8 +330,9 @@ def pdf_bytes(report: Report) -> bytes:
             before, kept = dict(placement), dict(keep)
             spread.clear()
             gaps = _figure_gaps(body.render())
-            for paragraph in spread:  # a line spread wide: its paragraph keeps less together, then nothing
-                keep[paragraph] = min(keep.get(paragraph, KEEP_ALL) + 1, KEEP_NONE)
+            for paragraph, worst in spread:  # a line spread wide: its paragraph lets the character before a
+                # figure go; a line that would still be ragged lets the figure part from its measure too
+                keep[paragraph] = min(keep.get(paragraph, KEEP_ALL) + 1, KEEP_NONE if worst else KEEP_FIGURE)
             for name, room, need, picture in gaps:  # every gap of this layout at once
                 how, amount = placement.get(name, ("", 0))
                 log.debug(
@@ -342,7 +344,9 @@ def pdf_bytes(report: Report) -> bytes:
                     placement.get(name),
                 )
                 smaller = picture - (need - room) - 2
-                if how != "defer" and smaller >= SHRINK_AT_LEAST * picture:
+                chart = report.charts[name]  # no smaller than keeps its smallest text at 9 pt on paper
+                least = max(SHRINK_AT_LEAST, LEGIBLE_PT / chart.min_pt if chart.min_pt else 1.0)
+                if how != "defer" and smaller >= least * picture:
                     placement[name] = ("shrink", smaller)
                 elif how in ("", "shrink", "defer") and _can_defer(
                     report, name, amount + 1 if how == "defer" else 1
@@ -381,6 +385,15 @@ def docx_bytes(report: Report) -> bytes:
         run.font.name = name
         run.font.size = Pt(size)
         run.font.bold = bold
+        if size == BODY_PT:  # 28 characters a line (see _char_grid)
+            spacing = OxmlElement("w:spacing")
+            spacing.set(qn("w:val"), str(WORD_TRACKING_TWIPS))
+            rpr = run._element.get_or_add_rPr()
+            later = [c for c in rpr if c.tag in RPR_AFTER_SPACING]  # the schema's order of run properties
+            if later:
+                later[0].addprevious(spacing)
+            else:
+                rpr.append(spacing)
         run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
         if colour is not None:
             run.font.color.rgb = colour
@@ -406,7 +419,9 @@ def docx_bytes(report: Report) -> bytes:
         fmt.space_after = fmt.space_before = Pt(0)
         fmt.keep_with_next = keep
         if indent:
-            fmt.first_line_indent = Pt(2 * PITCH_PT if size == BODY_PT else size * 2)
+            fmt.first_line_indent = Pt(
+                2 * (BODY_PT + WORD_TRACKING_TWIPS / 20) if size == BODY_PT else size * 2
+            )
         p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY if align is None else align
         for k, line in enumerate([text] if isinstance(text, str) else text):
             run = p.add_run(line)
@@ -477,12 +492,7 @@ def docx_bytes(report: Report) -> bytes:
             elif b.kind == "chart":
                 chart = report.charts.get(b.chart)
                 if chart:
-                    document.add_picture(
-                        str(chart.path),
-                        width=Cm(15.6)
-                        if chart.name not in ("funds_by_unit", "households_by_unit")
-                        else Cm(14),
-                    )
+                    document.add_picture(str(chart.path), width=Mm(chart.width_mm))  # its drawn size
                     picture = document.paragraphs[-1]
                     picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
                     picture.paragraph_format.keep_with_next = True  # the caption stays with its figure
@@ -563,17 +573,29 @@ def closing_indents(sender: str, date: str) -> tuple[float, float]:
 
 
 def _char_grid(section, on: bool) -> None:
-    """The section's document grid: 22 lines of 28 characters (`linesAndChars`, Word's 文档网格
-    "指定行和字符网格"), or none (the appendix tables)."""
+    """The section's document grid: 22 lines (Word's 文档网格 "只指定行网格", `w:linePitch`), or none (the
+    appendix tables). The 28 characters a line come from the body's tracking (WORD_TRACKING_TWIPS), not from
+    a character grid: with `linesAndChars` and the pitch for 28 (15.79 pt, `w:charSpace="-848"`) LibreOffice
+    gives each 16 pt character two cells and sets 14 a line (measured, LibreOffice 7.4); the tracking gives
+    28 in Word and LibreOffice alike."""
     sect = section._sectPr
     for old in sect.findall(qn("w:docGrid")):
         sect.remove(old)
     grid_el = OxmlElement("w:docGrid")
     if on:
-        grid_el.set(qn("w:type"), "linesAndChars")
+        grid_el.set(qn("w:type"), "lines")
         grid_el.set(qn("w:linePitch"), str(round(LINE_PT * 20)))
-        grid_el.set(qn("w:charSpace"), str(round((PITCH_PT - BODY_PT) * 4096)))
     sect.append(grid_el)
+
+
+RPR_AFTER_SPACING = {
+    qn(f"w:{t}")
+    for t in "w kern position sz szCs highlight u effect bdr shd fitText vertAlign rtl cs em lang".split()
+    + ["eastAsianLayout", "specVanish", "oMath"]
+}
+# The body's tracking in Word, in twentieths of a point (w:spacing): 28 characters of 16 pt with it take
+# 28 × 15.75 = 441 pt of the 442.2 pt line.
+WORD_TRACKING_TWIPS = math.floor((TEXT_WIDTH_PT / CHARS_PER_LINE - BODY_PT) * 20)
 
 
 TABLE_FONT_PT = 9
@@ -628,6 +650,16 @@ def _docx_table(document, t: Table, available, set_font) -> None:
         cell.width = widths[k]
         p = cell.paragraphs[0]
         p.paragraph_format.space_after = Pt(0)
+        # the cell's line as high as its 9 pt text (not the default paragraph's 16 pt): fewer, fuller pages
+        p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        p.paragraph_format.line_spacing = Pt(TABLE_FONT_PT * 1.35)
+        measure = MEASURE.search(text) if heading else None
+        if measure and measure.end() == len(text) and cell_em(text) * TABLE_FONT_PT > widths[k].pt - 8:
+            # a heading too long for its column breaks before its measure, never inside it (（万\n元）)
+            run = p.add_run(text[: measure.start()])
+            set_font(run, font, TABLE_FONT_PT)
+            run.add_break()
+            text = measure.group()
         set_font(p.add_run(text), font, TABLE_FONT_PT)
         if t.numeric[k] and not heading:
             p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
