@@ -219,22 +219,11 @@ def build(unit: str, findings: pd.DataFrame, values: pd.DataFrame, form: Form, c
         f"共 {len(rows)} 处需要处理，其中必须修改 {errors} 处、请核实 {len(rows) - errors} 处。"
         "“位置”是该数字在贵单位报送文件中的位置。",
     )
-    contact = cfg.get("contact", "市总工会")
-    reach = "，".join(
-        x
-        for x in (
-            f"电话 {cfg['phone']}" if cfg.get("phone") else "",
-            f"电子信箱 {cfg['email']}" if cfg.get("email") else "",
-        )
-        if x
-    )
     xlsx.cell(
         ws,
         4,
         0,
-        f"请于{cn_date(due)}前，按“处理意见”修改或核实，将修改后的统计表（或核实情况）报{contact}"
-        + (f"（{reach}）" if reach else "")
-        + "。",
+        f"请于{cn_date(due)}前，按“处理意见”修改或核实，将修改后的统计表（或核实情况）报{send_to(cfg)}。",
         bold,
     )
     table = [
@@ -306,6 +295,19 @@ def build(unit: str, findings: pd.DataFrame, values: pd.DataFrame, form: Form, c
     return book.bytes()
 
 
+def send_to(cfg: dict) -> str:
+    """Whom corrections go to, with the phone and e-mail year.yaml gives: 市总工会保障工作部（电话 …）."""
+    reach = "，".join(
+        x
+        for x in (
+            f"电话 {cfg['phone']}" if cfg.get("phone") else "",
+            f"电子信箱 {cfg['email']}" if cfg.get("email") else "",
+        )
+        if x
+    )
+    return cfg.get("contact", "市总工会") + (f"（{reach}）" if reach else "")
+
+
 RESEND = (
     "请重新报送本单位的统计表：用市总工会下发的Excel表格填写后发送原文件（也可以是Word文件，或在Word中"
     "“另存为PDF”得到的PDF）；不要拍照、扫描或截图，也不要加密或压缩成无法打开的文件"
@@ -324,9 +326,12 @@ def unreadable_book(unit: str, problems: list[tuple[str, str]], cfg: dict) -> by
     xlsx.cell(ws, 1, 0, f"单位：{unit}")
     xlsx.cell(ws, 2, 0, f"报送文件：{'、'.join(f for f, _ in problems)}")
     xlsx.cell(ws, 3, 0, "贵单位报送的统计表无法读取，本单位的数字都没有计入全市汇总。")
-    contact = cfg.get("contact", "市总工会")
     xlsx.cell(
-        ws, 4, 0, f"请于{cn_date(due)}前，按“处理意见”重新报送统计表，报{contact}。", book.style(bold=True)
+        ws,
+        4,
+        0,
+        f"请于{cn_date(due)}前，按“处理意见”重新报送统计表，报{send_to(cfg)}。",
+        book.style(bold=True),
     )
     rows = [
         [n, f"报送的文件「{file}」无法读取：{why}", RESEND, WHOLE_FORM, "", file, SEVERITY_LABELS[ERROR], ""]
