@@ -771,7 +771,9 @@ def check_history(
 
 
 def _explain_total(finding: dict, units: dict) -> dict:
-    """A rule that fails on the city totals often fails because some units left a part blank."""
+    """A rule that fails on the city totals often fails because some units left a part blank. Its message is
+    the analyst's: the totals were added up, not filled in by anyone."""
+    finding["message"] = finding["message"].replace("您填的", "各单位合计的")
     codes = finding["items"].split("|")
     gaps = [
         u
