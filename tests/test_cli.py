@@ -1,5 +1,9 @@
 """The analyst's commands, end to end, and the sample they run on."""
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -86,3 +90,67 @@ def test_an_inputs_folder_that_does_not_exist_and_all_with_a_year_are_said(tmp_p
     assert f"找不到输入目录：{missing}" in capsys.readouterr().err  # not "every input deleted"
     assert main(["run", "--all", "--year", "2013", "--outputs", str(tmp_path)]) == 2
     assert "不能再用 --year" in capsys.readouterr().err
+
+
+def shell_without_the_environment() -> dict:
+    """The analyst's shell: the environment not activated (its bin/ not on PATH, no VIRTUAL_ENV)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME", "PYTHONPATH")}
+    mine = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p != mine)
+    return env
+
+
+def test_the_printed_next_command_runs_as_printed_in_a_shell_without_the_environment(sample_years, tmp_path):
+    results, _, _ = sample_years
+    year = results[2013][1]
+    inputs, outputs = tmp_path / "inputs", tmp_path / "outputs"
+    shutil.copytree(year.inputs, inputs)
+    shutil.copytree(year.outputs, outputs, symlinks=True)
+    env = shell_without_the_environment()
+    status = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wennuan_lib",
+            "status",
+            "--year",
+            "2013",
+            "--inputs",
+            inputs,
+            "--outputs",
+            outputs,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert status.returncode == 0, status.stderr
+    printed = next(line for line in status.stdout.splitlines() if "然后运行：" in line).split("然后运行：")[1]
+    assert printed.startswith(str(Path(sys.executable).parent / "wennuan") + " run --year 2013")
+    done = subprocess.run(["bash", "-c", printed], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2013年" in done.stdout and "Traceback" not in done.stdout + done.stderr
+
+
+def test_template_writes_into_the_years_outputs_by_default(tmp_path):
+    out = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "wennuan"),
+            "template",
+            "--year",
+            "2013",
+            "--inputs",
+            ROOT / "inputs",
+            "--outputs",
+            tmp_path / "outputs",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=shell_without_the_environment(),
+    )
+    assert out.returncode == 0, out.stderr
+    made = list((tmp_path / "outputs" / "2013").glob("*.xlsx"))
+    assert len(made) == 1 and str(made[0]) in out.stdout
+    assert not list(tmp_path.glob("*.xlsx"))

@@ -63,23 +63,23 @@ def _issues():
                 ["11A.1"],
                 "H01",
                 "warning",
-                "11A.1 为农民工返乡争取经济补贴 78300 万元 与上年（2012年 6.87 万元）相差很大，"
-                "请核实是否填错单位",
+                "11行“为农民工返乡争取经济补贴”78300万元 与上年（2012年 6.87万元）相差十倍以上，"
+                "请核实计量单位（如万元填成了元）或位数是否填错",
                 "请核实，或说明与上年相比变化较大的原因",
             ),
             _finding(
                 ["11A.1", "10A.1"],
                 "Y01",
                 "warning",
-                "11A.1 为农民工返乡争取经济补贴 疑似按元填写：填了78300，"
-                "按万元应约为7.83（本表金额单位为万元），请核实",
+                "11行“为农民工返乡争取经济补贴” 疑似按元填写：填了78300，"
+                "按万元应约为7.83（本表金额的计量单位是万元），请核实",
                 "请核实金额单位：本表金额一律以万元为单位",
             ),
             _finding(
                 ["02A.2", "02A.1"],
                 "P03",
                 "error",
-                "02A.2 其中困难农民工 12 人 大于 02A.1 当地困难职工总数 10 人：其中数不能大于总数",
+                "02行“其中困难农民工”12人 大于 02行“当地困难职工总数”10人：其中数不能大于总数",
                 "请核对并修改相关数字",
             ),
             _finding(
@@ -121,25 +121,30 @@ def _write(tmp_path, form, cfg=None, issues=None, values=None):
 def test_problem_text_first_codes_last_one_row_per_cell(tmp_path, form):
     (path,) = _write(tmp_path, form)
     ws, head, rows = _rows(path)
-    assert head[:3] == ["序号", "问题", "处理意见"] and head[-1] == "规则"
+    assert head[:3] == ["序号", "问题", "处理意见"] and head[-1] == "代码"
     widths = {h: ws.column_dimensions[chr(65 + k)].width for k, h in enumerate(head)}
-    assert widths["规则"] <= 8 < widths["问题"]
-    for r in rows:  # rule codes only in the last column
+    assert widths["代码"] <= 8 < widths["问题"]
+    for r in rows:  # rule ids and item codes only in the last column
         assert not any(rule in str(r[h] or "") for rule in ("H01", "Y01", "P03", "D01") for h in head[:-1]), r
+        assert not any(CODE.search(str(r[h] or "")) for h in head[1:-1]), r
     # must-fix rows first, then the whole form's finding in a row of its own, then the cells in the form's
     # order; the two findings on 11A.1 in one row
     assert [r["项目"] for r in rows] == [
-        "02A.2 其中困难农民工",
+        "02行“其中困难农民工”",
         "整份统计表",
-        "11A.1 为农民工返乡争取经济补贴",
+        "11行“为农民工返乡争取经济补贴”",
     ]
     must, whole, slip = rows
-    assert must["类别"] == "必须修改" and must["位置"] == "02A.2：统计表!D8\n02A.1：统计表!D7"
-    assert slip["问题"].startswith("①11A.1") and "\n②11A.1" in slip["问题"] and slip["规则"] == "H01\nY01"
+    assert must["类别"] == "必须修改"
+    assert must["位置"] == "“其中困难农民工”：统计表!D8\n“当地困难职工总数”：统计表!D7"
+    assert must["代码"] == "02A.2\n02A.1\nP03"
+    assert (
+        slip["问题"].startswith("①11行") and "\n②11行" in slip["问题"] and slip["代码"] == "11A.1\nH01\nY01"
+    )
     assert slip["处理意见"].startswith("①请核实") and "\n②请核实金额单位" in slip["处理意见"]
     place = f"统计表!D{form.codes.index('11A.1') + 5}"
-    assert slip["填报的数字"] == "78300 万元" and slip["位置"] == place  # 10A.1 is not named
-    assert whole["填报的数字"] in ("", None) and whole["规则"] == "D01"
+    assert slip["填报的数字"] == "78300万元" and slip["位置"] == place  # 10A.1 is not named
+    assert whole["填报的数字"] in ("", None) and whole["代码"] == "D01"
     intro = " ".join(str(c.value) for r in ws.iter_rows(max_row=6) for c in r if c.value)
     assert "共 3 处需要处理" in intro and "必须修改 1 处" in intro
 
@@ -218,10 +223,10 @@ def test_history_gives_a_percentage_only_for_a_plausible_pair(form):
     before["单位3"]["11A.1"], now["单位3"]["11A.1"] = Decimal("6.87"), Decimal("78300")  # this year's slip
     out = rules.check_all(frame(now), form, previous=frame(before), previous_year=2012)
     hist = out[out["rule"] == "H01"].set_index(["unit", "item"])["message"]
-    far = "与上年（2012年 52600 万元）相差很大，请核实是否填错单位"
-    assert hist[("单位1", "11A.1")] == f"11A.1 为农民工返乡争取经济补贴 5.58 万元 {far}"
-    assert "%" not in hist[("单位3", "11A.1")] and "相差很大，请核实是否填错单位" in hist[("单位3", "11A.1")]
-    assert "比上年（2012年 12056 户）下降 65.8%" in hist[("单位2", "04A.2")]
+    far = "与上年（2012年 52600万元）相差十倍以上，请核实计量单位（如万元填成了元）或位数是否填错"
+    assert hist[("单位1", "11A.1")] == f"11行“为农民工返乡争取经济补贴”5.58万元 {far}"
+    assert "%" not in hist[("单位3", "11A.1")] and "请核实计量单位" in hist[("单位3", "11A.1")]
+    assert "比上年（2012年 12056户）下降 65.8%" in hist[("单位2", "04A.2")]
 
 
 def test_yuan_slip_says_what_was_typed_and_what_it_is_in_wan(form):
@@ -264,4 +269,45 @@ def test_step_03_counts_the_default_deadline_from_the_run_date(year_dir, form, m
     year_dir.reconcile()
     ws, _, rows = _rows(year_dir.root / "feedback" / f"{UNIT}.xlsx")
     assert "请于2013年1月28日（星期一）前" in ws["A5"].value
-    assert any(r["项目"] == "02A.2 其中困难农民工" and "P03" in r["规则"] for r in rows)
+    assert any(r["项目"] == "02行“其中困难农民工”" and "P03" in r["代码"] for r in rows)
+
+
+CODE = re.compile(r"(?<![\d.])(?:\d\d[A-Z]|0\d)\.\d(?!\d)")  # 09A.1, 05.1 (not 91.1%)
+FORMULA = re.compile(r"[≠÷×=+]")
+
+
+def test_no_message_for_a_unit_holds_an_item_code_a_formula_or_a_median(sample_run):
+    """What a clerk reads is in the form's own terms: the row and the item's words, the figures filled in and
+    what to do; the codes stay in the last column, for when the clerk phones the analyst."""
+    _, paths, frames, _ = sample_run
+    issues = frames["issues"]
+    mine = issues[(issues["unit"] != rules.TOTALS) & (issues["rule"] != rules.AUDIT_ID)]  # A01: the registers
+    assert len(mine) > 50
+    for text in [*mine["message"], *mine["action"]]:
+        assert not CODE.search(text) and not FORMULA.search(text) and "中位数" not in text, text
+    books = sorted((paths.root / "feedback").glob("*.xlsx"))
+    assert len(books) > 20
+    for path in books:
+        for ws in openpyxl.load_workbook(path).worksheets:
+            top = 7 if ws.title == "审核意见" else 3
+            for row in ws.iter_rows(min_row=top + 1, values_only=True):
+                for cell in row[1:-1]:  # 序号 … 类别 (审核意见), 项目 … 问题 (本单位数据): not the codes
+                    text = str(cell or "")
+                    assert not CODE.search(text) and not FORMULA.search(text), (path.name, text)
+                    assert "中位数" not in text and "填错单位" not in text, (path.name, text)
+    sums = mine[mine["rule"] == "S02"]["message"]
+    assert sums.str.match(
+        r"09行“为职工提供各项服务”应等于各项服务之和：您填的总数是\d+人次，四项服务之和是\d+人次"
+    ).any()
+
+
+def test_a_unit_whose_form_could_not_be_read_gets_feedback_naming_the_file(sample_run):
+    _, paths, frames, _ = sample_run
+    status = frames["reporting_status"]
+    lost = status[status["form"] == "已报但无法读取"]
+    assert len(lost)
+    for unit, problem in zip(lost["unit"], lost["form_problem"], strict=True):
+        ws = openpyxl.load_workbook(paths.root / "feedback" / f"{unit}.xlsx")["审核意见"]
+        text = "\n".join(str(c) for r in ws.iter_rows(values_only=True) for c in r if c)
+        file = problem.split("」")[0].lstrip("「")
+        assert file in text and "无法读取" in text and "请重新报送" in text and "Excel" in text, text

@@ -254,7 +254,7 @@ def test_with_every_section_written_and_the_slip_corrected_the_report_is_final(s
     for name, text in texts.items():
         flat = re.sub(r"\s", "", text)
         assert "草稿" not in flat and "待补充" not in flat and "元/户" not in flat, name
-    assert "平均每户发放慰问款物" in texts["pdf"]
+    assert "平均每户发放慰问款物" in re.sub(r"\s", "", texts["pdf"])  # wherever the lines break
 
 
 def test_the_title_breaks_at_a_word_boundary_in_every_format(slip_years):
@@ -294,11 +294,8 @@ def test_prose_reads_as_the_office_writes(slip_years):
             before,
             after,
         )  # 「32 / 个」
-        year = re.match(r"\d{4}年", after)  # a paragraph opening with the year, the date under the signature
-        assert not (re.search(r"[\u4e00-\u9fff]$", before) and after[:1].isdigit() and not year), (
-            before,
-            after,
-        )
+        # 「占 / 2.9%」 is allowed where keeping them together would spread the line (issue 22: the
+        # keep-together rules are relaxed before a line is spread; tests/test_paper.py: no line spread)
     prose = "".join(lines)
     sentences = re.split("。", prose)
     for first, second in zip(sentences, sentences[1:], strict=False):
@@ -440,7 +437,7 @@ def test_unit_charts_draw_the_leading_units_and_sum_up_the_rest(n, tmp_path, mon
     monkeypatch.setattr(
         charts,
         "save",
-        lambda fig, path, title="": (
+        lambda fig, path, title="", *more: (
             drawn.update(
                 texts=[t.get_text() for ax in fig.axes for t in ax.texts],
                 title=fig.axes[0].get_title(),
@@ -453,7 +450,7 @@ def test_unit_charts_draw_the_leading_units_and_sum_up_the_rest(n, tmp_path, mon
                 labels=[t.get_text() for t in fig.axes[0].get_yticklabels()],
                 extra=[t.get_text() for t in fig.texts],
             )
-            or real(fig, path, title)
+            or real(fig, path, title, *more)
         ),
     )
     charts.setup()

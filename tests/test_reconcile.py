@@ -113,20 +113,28 @@ def test_feedback_files_open_and_name_the_right_cells(sample_run):
     ws = wb["审核意见"]
     head = [c.value for c in ws[7]]
     rows = [dict(zip(head, [c.value for c in r], strict=True)) for r in ws.iter_rows(min_row=8)]
-    row = next(r for r in rows if rule in r["规则"].split("\n"))  # one row per cell, its problems merged
+    row = next(r for r in rows if rule in r["代码"].split("\n"))  # one row per cell, its problems merged
     locs = values[(values["unit"] == unit) & values["item"].isin(["02A.2", "02A.1"])].set_index("item")[
         "location"
     ]
-    assert row["位置"].split("\n") == [f"02A.2：{locs['02A.2']}", f"02A.1：{locs['02A.1']}"]
-    assert row["类别"] == "必须修改" and row["项目"].startswith("02A.2 ") and "大于 02A.1" in row["问题"]
+    assert row["位置"].split("\n") == [
+        f"“其中困难农民工”：{locs['02A.2']}",
+        f"“当地困难职工总数”：{locs['02A.1']}",
+    ]
+    assert row["类别"] == "必须修改" and row["项目"] == "02行“其中困难农民工”"
+    assert "大于 02行“当地困难职工总数”" in row["问题"] and row["代码"].startswith("02A.2\n02A.1\n")
     assert [r["项目"] for r in rows].count(row["项目"]) == 1
     sheet_text = " ".join(str(c.value) for r in ws.iter_rows(max_row=6) for c in r if c.value)
     assert unit in sheet_text and "65236564" in sheet_text and "示例数据" in sheet_text
     data = wb["本单位数据"]
-    codes = [r[0].value for r in data.iter_rows(min_row=4)]
+    codes = [r[-1].value for r in data.iter_rows(min_row=4)]  # the codes last, for the analyst
     assert codes[:3] == ["01A.1", "01A.2", "02A.1"] and len(codes) == 67
+    assert [r[0].value for r in data.iter_rows(min_row=4, max_row=6)] == ["01行", "01行", "02行"]
     open_units = set(frames["issues"].loc[frames["issues"]["waived"] == False, "unit"]) & set(values["unit"])  # noqa: E712
-    assert {p.stem for p in folder.glob("*.xlsx")} == open_units
+    status = frames["reporting_status"]
+    unreadable = set(status.loc[status["form"] == "已报但无法读取", "unit"])
+    assert unreadable  # the sample's scanned form
+    assert {p.stem for p in folder.glob("*.xlsx")} == open_units | unreadable
 
 
 def _one_unit_year(year_dir, form, values, corrections=None, waivers=None, header_unit="常熟市总工会"):

@@ -72,7 +72,10 @@ def test_every_form_rule_fires_on_a_seeded_case(form, rule_id):
     assert len(fired) == 1
     f = fired[0]
     assert f["item"] == check.left[0][1] and f["severity"] == rule.severity
-    assert all(code in f["message"] for _, code in check.left + check.right)
+    # in the form's own terms: the rows as printed, never the codes (they are in the finding's items)
+    assert not any(code in f["message"] for _, code in check.left + check.right)
+    assert f["items"].split("|") == check.codes
+    assert any(f"{code[:2]}行" in f["message"] for _, code in check.left + check.right)
     if len(check.left) == 1:
         assert form.item(check.left[0][1]).label in f["message"]
 
@@ -89,8 +92,9 @@ def test_sum_message_quotes_the_figures(form):
         }
     )
     f = next(f for f in rules.check_form_rules("u", "", vals, form) if f["rule"] == "S01")
-    assert f["message"].startswith(
-        "05.1 筹集慰问款物总额 599.19 万元 ≠ 05A.1+05B.1+05C.1+05D.1 = 549.19 万元"
+    assert f["message"] == (  # in the form's own terms: the row, what was filled in, what to do
+        "05行“筹集慰问款物总额”应等于各项来源之和：您填的总额是599.19万元，四项来源之和是549.19万元，"
+        "请核对后改正其中之一"
     )
 
 
@@ -118,14 +122,15 @@ def test_parts_filled_in_that_already_exceed_the_total_break_the_sum_whatever_th
     vals["05D.1"] = None
     fired = [f for f in rules.check_form_rules("u", "", vals, form) if f["rule"] == "S01"]
     assert len(fired) == 1 and fired[0]["severity"] == "error"
-    assert fired[0]["message"].startswith(
-        "05.1 筹集慰问款物总额 1 万元 ≠ 05A.1+05B.1+05C.1 = 170 万元（05D.1 未填）"
+    assert fired[0]["message"] == (
+        "05行“筹集慰问款物总额”应等于各项来源之和：您填的总额是1万元，四项来源之和是170万元"
+        "（05行“其他收入”未填），请核对后改正其中之一"
     )
     vals["05.1"] = Decimal(200)  # the blank may make up the rest: nothing to say but the blank itself
     assert not [f for f in rules.check_form_rules("u", "", vals, form) if f["rule"] == "S01"]
     vals.update({"06.1": Decimal(5), "06A.1": None, "06B.1": Decimal(9)})  # W03: 06A.1 + 06B.1 <= 06.1
     fired = [f for f in rules.check_form_rules("u", "", vals, form) if f["rule"] == "W03"]
-    assert len(fired) == 1 and "（06A.1 未填）" in fired[0]["message"]
+    assert len(fired) == 1 and "（06行“向困难劳模发放”未填）" in fired[0]["message"]
 
 
 def test_yuan_for_wan_slip_is_a_warning_naming_the_item(form):

@@ -56,7 +56,7 @@ def test_a_clear_disagreement_is_a_warning_naming_both_numbers_and_where_they_ar
         rules.SUMMARY_ID,
         rules.WARNING,
     )
-    for part in ("65 户", "走访职工家庭77户", SUMMARY, "市教育工会送温暖统计表.docx", row["form_location"]):
+    for part in ("65户", "走访职工家庭77户", SUMMARY, "市教育工会送温暖统计表.docx", row["form_location"]):
         assert part in f["message"], part
     assert f["check_type"] == "提示性审核" and f["action"]
 
@@ -134,8 +134,8 @@ def test_a_unit_whose_summary_disagrees_gets_a_warning_in_its_feedback_and_keeps
     assert t01[["unit", "item"]].values.tolist() == [["吴中区总工会", "04A.1"]]
     ws = openpyxl.load_workbook(year_dir.root / "feedback" / "吴中区总工会.xlsx")["审核意见"]
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=8)]
-    row = next(r for r in rows if r[3] == "04A.1 走访企业")
-    assert "479 家" in row[1] and "走访企业496家" in row[1] and "吴中区总工会送温暖工作总结.docx" in row[1]
+    row = next(r for r in rows if r[3] == "04行“走访企业”")
+    assert "479家" in row[1] and "走访企业496家" in row[1] and "吴中区总工会送温暖工作总结.docx" in row[1]
 
 
 def test_every_disagreement_the_sample_plants_is_found_and_no_agreeing_pair_is_flagged(sample_run):

@@ -137,7 +137,7 @@ def tables(
         if form.codes.count(code)
     )
     t1 = render.Table(
-        "附表1　全市送温暖活动统计汇总表",
+        "全市送温暖活动统计汇总表",
         head,
         rows,
         [False] * 3 + [True] * (len(head) - 3),
@@ -172,7 +172,7 @@ def tables(
         )
         key_rows = key_rows[:MAX_TABLE_UNITS]
     t2 = render.Table(
-        "附表2　各单位主要数据",
+        "各单位主要数据",
         ["单位", "类型", *(f"{form.item(c).label}（{form.item(c).unit}）" for c in key_items)],
         key_rows,
         [False, False] + [True] * len(key_items),
@@ -195,7 +195,7 @@ def tables(
             for r in records
         ]
         t3 = render.Table(
-            "附表3　各单位报送统计表和书面总结材料情况",
+            "各单位报送统计表和书面总结材料情况",
             ["单位", "类型", "统计表", "填报日期", "是否按时", "书面总结材料"],
             st_rows,
             [False] * 6,
@@ -217,7 +217,7 @@ def tables(
                 for k in range(0, len(names), 10)
             ]
         t3 = render.Table(
-            "附表3　各单位报送统计表和书面总结材料情况",
+            "各单位报送统计表和书面总结材料情况",
             ["报送情况", "单位数", "单位"],
             st_rows,
             [False, True, False],

@@ -26,6 +26,16 @@ CJK_FILES = [
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
 ]
 COLOURS = ["#c0392b", "#2e86c1", "#e67e22", "#27ae60", "#8e44ad", "#7f8c8d"]
+# Every chart is drawn at the size it is printed (the 156 mm line of the 版心, GB/T 9704), so that a font size
+# here is the size on paper; none is smaller than MIN_FONT_PT. The report places each chart at exactly this
+# width (render.py), and may shrink one to fit a page only as far as its smallest text stays at 9 pt.
+PRINT_WIDTH_MM = 156.0
+PRINT_WIDTH_IN = PRINT_WIDTH_MM / 25.4
+MIN_FONT_PT = 10.0
+LEGIBLE_PT = 9.0  # the smallest text on paper
+BAR_ROW_IN = 0.24  # one unit's row in a ranking chart: a 10 pt name and its bars
+MAX_HEIGHT_IN = 150 / 25.4  # the tallest a chart may print (the report's max-height)
+DPI = 200
 
 
 class FontMissing(RuntimeError):
@@ -63,7 +73,7 @@ def setup() -> None:
         {
             "font.family": [cjk_font(), "DejaVu Sans"],
             "axes.unicode_minus": False,
-            "font.size": 11,
+            "font.size": MIN_FONT_PT,
             "axes.titlesize": 14,
             "axes.titleweight": "bold",
             "axes.spines.top": False,
@@ -79,6 +89,16 @@ class Chart:
     name: str
     title: str  # the caption's text (图1　…): a report chart draws no title of its own
     path: Path
+    width_mm: float = PRINT_WIDTH_MM  # drawn at the size it is printed
+    min_pt: float = MIN_FONT_PT  # its smallest text, in points at that size
+
+
+def smallest_font(fig) -> float:
+    """The smallest size of any text the figure shows (tick labels, notes, value labels), in points."""
+    from matplotlib.text import Text
+
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    return min(sizes) if sizes else MIN_FONT_PT
 
 
 # Part of a chart's source note while the report is a draft: the chart then also carries a red 草稿
@@ -94,12 +114,14 @@ def finish(
     (outputs/trends/) carries it."""
     if title_inside:
         ax.set_title(title, loc="left", pad=12)
-    fig.text(0.01, 0.005, note, fontsize=9, color="#555555", ha="left", va="bottom")
+    fig.text(0.01, 0.005, note, fontsize=MIN_FONT_PT, color="#555555", ha="left", va="bottom")
     draft = DRAFT_NOTE in note
     if draft:
         fig.text(0.995, 0.995, "草稿", fontsize=14, fontweight="bold", color="#c00000", ha="right", va="top")
     fig.tight_layout(rect=(0, bottom, 1, 0.97 if draft else 1))
-    return Chart(name, title, save(fig, folder / f"{name}.png", title + ("（草稿）" if draft else "")))
+    smallest = smallest_font(fig)
+    path = save(fig, folder / f"{name}.png", title + ("（草稿）" if draft else ""), smallest)
+    return Chart(name, title, path, fig.get_size_inches()[0] * 25.4, smallest)
 
 
 def unit_label(ax, text: str, axis: str = "y") -> None:
@@ -114,16 +136,20 @@ def unit_label(ax, text: str, axis: str = "y") -> None:
             textcoords="offset points",
             ha="right",
             va="bottom",
-            fontsize=10,
+            fontsize=MIN_FONT_PT,
         )
     else:
-        ax.set_xlabel(text, loc="right", fontsize=10)
+        ax.set_xlabel(text, loc="right", fontsize=MIN_FONT_PT)
 
 
-def save(fig, path: Path, title: str = "") -> Path:
-    """PNG written atomically, titled, without a software stamp, so equal charts are equal bytes."""
+def save(fig, path: Path, title: str = "", smallest: float | None = None) -> Path:
+    """PNG written atomically, titled, without a software stamp, so equal charts are equal bytes. Its
+    smallest text size is written in it too (`MinFontPt`, points at the drawn size: 200 dots an inch)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=200, metadata={"Software": None, "Title": title or None})
+    meta = {"Software": None, "Title": title or None}
+    if smallest is not None:
+        meta["MinFontPt"] = f"{smallest:g}"
+    fig.savefig(buf, format="png", dpi=DPI, metadata=meta)
     store.atomic_write_bytes(path, buf.getvalue())
     return path
 
@@ -142,7 +168,7 @@ def annotate(ax, xs: list, series: list[list[float | None]]) -> None:
                 textcoords="offset points",
                 xytext=(0, -15 if below else 7),
                 ha="center",
-                fontsize=9,
+                fontsize=MIN_FONT_PT,
                 color=COLOURS[k],
             )
 
@@ -163,15 +189,15 @@ def sources(totals: dict, labels: dict, year: int, note: str, shares: dict, fold
     codes = list(totals)
     vals = [_f(totals.get(c)) for c in codes]
     whole = sum(v for v in vals if v) or 1
-    fig, ax = subplots(figsize=(8, 2.7))
+    fig, ax = subplots(figsize=(PRINT_WIDTH_IN, 2.5))
     shown = [v or 0.0 for v in vals]
     bars = ax.barh([labels[c] for c in codes][::-1], shown[::-1], color=COLOURS[:4][::-1])
     for bar, v, code in zip(bars, vals[::-1], codes[::-1], strict=True):
         share = shares.get(code) if shares else (None if v is None else v / whole * 100)
         text = " 未填" if v is None else f" {v:.2f}万元" + ("" if share is None else f"（{share:.1f}%）")
-        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, text, va="center", fontsize=10)
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, text, va="center", fontsize=MIN_FONT_PT)
     unit_label(ax, "万元", "x")
-    ax.set_xlim(0, max(shown + [1]) * 1.45)
+    ax.set_xlim(0, max(shown + [1]) * 1.6)
     return finish(fig, ax, "sources", f"{year}年送温暖活动筹集慰问款物来源", note, folder, title_inside=False)
 
 
@@ -187,6 +213,13 @@ class UnitBars:
 
 
 register(UnitBars)  # a chart's arguments are hashed for the cache
+
+
+def legible_bars(spec: ChartSpec, series) -> int:
+    """How many units a ranking chart draws: the policy's number, at most as many as fit the tallest chart
+    the page takes with every name at its full size (the rest are in the table)."""
+    fit = int((MAX_HEIGHT_IN - 1.3 - 0.4) / (BAR_ROW_IN + 0.1 * len(series)))
+    return max(1, min(spec.top_units, fit))
 
 
 def unit_bars(units: list[str], series: list[tuple[str, list[float | None]]], top: int) -> UnitBars:
@@ -221,7 +254,7 @@ def by_unit(
     blanks = "；".join(
         f"{label}有{b}个单位未填" for (label, _), b in zip(data.series, data.blanks, strict=True) if b
     )
-    fig, ax = subplots(figsize=(8, 1.3 + (0.22 + 0.12 * k_series) * max(n, 3)))
+    fig, ax = subplots(figsize=(PRINT_WIDTH_IN, 1.3 + (BAR_ROW_IN + 0.1 * k_series) * max(n, 3)))
     height = 0.8 / k_series
     ys = list(range(n))
     top = max([v for _, vals in data.series for v in vals if v is not None] + [1])
@@ -230,29 +263,30 @@ def by_unit(
         ax.barh(pos, [v or 0 for v in vals], height=height, label=label, color=COLOURS[k])
         for y, v in zip(pos, vals, strict=True):
             text, colour = ("未填", "#c00000") if v is None else (_label(v, money), "#333333")
-            ax.text((v or 0) + top * 0.01, y, text, va="center", fontsize=8, color=colour)
-    ax.set_yticks(ys, data.units, fontsize=9)
+            ax.text((v or 0) + top * 0.01, y, text, va="center", fontsize=MIN_FONT_PT, color=colour)
+    ax.set_yticks(ys, data.units, fontsize=MIN_FONT_PT)
     ax.set_ylim(max(n, 1) - 0.5, -0.5)
     ax.set_xlim(0, top * 1.18)
     unit_label(ax, measure, "x")
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
     if k_series > 1:
-        ax.legend(loc="lower right", frameon=False)
+        ax.legend(loc="lower right", frameon=False, fontsize=MIN_FONT_PT)
     lines = [x for x in (rest, blanks) if x]
     if lines:
         fig.text(
             0.01,
             0.2 / fig.get_size_inches()[1],
             "\n".join(lines),
-            fontsize=9,
+            fontsize=MIN_FONT_PT,
+            linespacing=1.5,
             color="#333333",
             ha="left",
             va="bottom",
         )
     inches = fig.get_size_inches()[1]
     return finish(
-        fig, ax, name, title, note, folder, title_inside=False, bottom=(0.2 + 0.18 * len(lines)) / inches
+        fig, ax, name, title, note, folder, title_inside=False, bottom=(0.22 + 0.23 * len(lines)) / inches
     )
 
 
@@ -268,7 +302,7 @@ def transport(
     """The transport chart; the note gives everyone helped home and how many of them the charters carried."""
     bars_data = transport_bars(totals, modes)
     names, vals = [n for n, _ in bars_data], [v for _, v in bars_data]
-    fig, ax = subplots(figsize=(8, 2.7))
+    fig, ax = subplots(figsize=(PRINT_WIDTH_IN, 2.6))
     shown = [v or 0.0 for v in vals]
     bars = ax.bar(names, shown, color=COLOURS[: len(names)])
     for bar, v in zip(bars, vals, strict=True):
@@ -278,12 +312,12 @@ def transport(
             "未填" if v is None else f"{int(v)}",
             ha="center",
             va="bottom",
-            fontsize=10,
+            fontsize=MIN_FONT_PT,
             color="#c00000" if v is None else "#333333",
         )
     unit_label(ax, "人次")
     ax.set_ylim(0, max(shown + [1]) * 1.18)
-    ax.tick_params(axis="x", labelsize=10)
+    ax.tick_params(axis="x", labelsize=MIN_FONT_PT)
     whole = _f(totals.get(everyone)) if everyone else None
     if whole is not None:
         carried = sum(v for v in vals if v)
@@ -303,7 +337,7 @@ def trends(
     """Key figures over the years present: funds raised and distributed; households visited. A year without a
     figure has no point."""
     years = sorted(history)
-    fig, (a1, a2) = subplots(1, 2, figsize=(8, 3.0))
+    fig, (a1, a2) = subplots(1, 2, figsize=(PRINT_WIDTH_IN, 3.0))
     for ax, group, measure, colours in (
         (a1, money_series, "万元", COLOURS),
         (a2, household_series, "户", COLOURS[2:]),
@@ -315,7 +349,7 @@ def trends(
         if ax is a1:
             annotate(a1, years, data)
         unit_label(ax, measure)
-        ax.legend(frameon=False, fontsize=9, loc="lower right")
+        ax.legend(frameon=False, fontsize=MIN_FONT_PT, loc="lower right")
         ax.set_xticks(years, [f"{y}年" for y in years])
         ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
         lo, hi = ax.get_ylim()
@@ -358,13 +392,13 @@ def _kept(cache: Artifacts | None, draw, *args) -> Chart:
         return draw(*args)
     key = cache.key(matplotlib.__version__, draw.__name__, dumps(list(args[:-1])))
     png, meta = cache.get(key + ".png"), cache.get_json(key + ".json")
-    if png is not None and isinstance(meta, list) and len(meta) == 2:
-        name, title = meta
+    if png is not None and isinstance(meta, list) and len(meta) == 4:
+        name, title, width, smallest = meta
         store.atomic_write_bytes(folder / f"{name}.png", png)
-        return Chart(name, title, folder / f"{name}.png")
+        return Chart(name, title, folder / f"{name}.png", float(width), float(smallest))
     chart = draw(*args)
     cache.put(key + ".png", chart.path.read_bytes())
-    cache.put_json(key + ".json", [chart.name, chart.title])
+    cache.put_json(key + ".json", [chart.name, chart.title, chart.width_mm, chart.min_pt])
     return chart
 
 
@@ -410,7 +444,7 @@ def make_all(
         return [_f(mine.get(u, "")) for u in units]
 
     def unit_chart(name: str, series, title: str) -> Chart:
-        data = unit_bars(units, [(s.label, unit_series(s.item)) for s in series], spec.top_units)
+        data = unit_bars(units, [(s.label, unit_series(s.item)) for s in series], legible_bars(spec, series))
         more = f"（居前{len(data.units)}位）" if data.rest else ""
         measure = measures.get(series[0].item, "")
         return _kept(

@@ -20,7 +20,9 @@ import contextlib
 import logging
 import re
 
-MAX_SPACING_EM = 0.5
+MAX_SPACING_EM = 0.5  # the widest gap a justified line may have between two characters
+DRAWN_SLACK_PX = 0.75  # a justified line is filled to this much short of its end (CSS pixels, 0.2 mm)
+RELAX_EM = 0.25  # a line that needs more than this is reported, so its paragraph can keep less together
 WIDE = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f\u2014\u2026\u201c\u201d]")
 log = logging.getLogger(__name__)
 
@@ -34,9 +36,17 @@ def _text_boxes(box, boxes):
                 yield from _text_boxes(child, boxes)
 
 
+def _tracking(style) -> float:
+    """A box's own letter spacing (CSS `letter-spacing`, in CSS pixels; 'normal' is none)."""
+    value = style["letter_spacing"]
+    return float(value) if isinstance(value, (int, float)) else 0.0
+
+
 @contextlib.contextmanager
-def inter_character():
-    """While in this block, WeasyPrint justifies lines without spaces between their Chinese characters."""
+def inter_character(too_wide: set | None = None):
+    """While in this block, WeasyPrint justifies lines without spaces between their Chinese characters.
+    The `data-p` of every paragraph with a line that needs more than RELAX_EM between its characters is added
+    to `too_wide`, with whether it needs more than MAX_SPACING_EM (the line would be left ragged)."""
     try:
         # weasyprint: 0.35 s to import, needed only while a PDF is made (render imports this module); and a
         # WeasyPrint whose internals moved must leave the text ragged, not make importing render fail
@@ -53,7 +63,8 @@ def inter_character():
         return
 
     class Spaced(Layout):
-        """A text box's layout with `spacing` after each wide character (kept when the box is drawn)."""
+        """A text box's layout with `spacing` after each wide character (kept when the box is drawn): the
+        box's own letter spacing and the justification's extra."""
 
         spacing = 0.0
 
@@ -72,9 +83,9 @@ def inter_character():
             pango.pango_layout_set_attributes(self.layout, attrs)
 
     def spaced(box, spacing: float):
-        """`box`'s spaced layout and the width it grows by."""
+        """`box`'s spaced layout (`spacing` more than its own letter spacing) and the width it grows by."""
         layout = Spaced(box.style, box.justification_spacing)
-        layout.spacing = spacing
+        layout.spacing = _tracking(box.style) + spacing
         layout.set_text(box.text)
         first, _ = layout.get_first_line()
         width, _ = line_size(first, box.style)
@@ -117,12 +128,23 @@ def inter_character():
         if count_spaces(line) or extra_width <= 0:
             return original(context, line, extra_width)
         texts = [t for t in _text_boxes(line, boxes) if t.text]
+        if texts:  # the library counts a letter spacing after the line's last character, which is not drawn;
+            # and Pango's glyph positions land up to about a third of a pixel past the sum measured
+            extra_width += _tracking(texts[-1].style) - DRAWN_SLACK_PX
         wide = sum(len(WIDE.findall(t.text)) for t in texts)
-        if wide < 2 or extra_width / wide > MAX_SPACING_EM * line.style["font_size"]:
+        size = line.style["font_size"]
+        if too_wide is not None and (wide < 2 or extra_width / wide > RELAX_EM * size):
+            paragraph = getattr(line, "element", None)
+            if paragraph is not None and paragraph.get("data-p"):
+                worst = wide < 2 or extra_width / wide > MAX_SPACING_EM * size
+                too_wide.add((paragraph.get("data-p"), worst))
+        if wide < 2 or extra_width / wide > MAX_SPACING_EM * size:
             return None
-        try:  # growth is linear in the spacing: measure it at one point, then space to fill the line exactly
-            unit = sum(grown + gap for _, grown, gap in layouts(texts, 1.0).values())
-            made = layouts(texts, extra_width / unit) if unit > 0 else None
+        try:  # growth is affine in the spacing (our layout of a box need not be exactly the library's at
+            # none): measure it at two points, then space to fill the line exactly
+            at0 = sum(grown + gap for _, grown, gap in layouts(texts, 0.0).values())
+            unit = sum(grown + gap for _, grown, gap in layouts(texts, 1.0).values()) - at0
+            made = layouts(texts, (extra_width - at0) / unit) if unit > 0 else None
         except Exception as exc:  # the library changed under us: this line stays ragged
             log.warning("中文两端对齐失败（%s）", exc)
             return None

@@ -1,4 +1,5 @@
-"""Command line: python -m wennuan_lib <command> …  (messages in Chinese; never a Python traceback)."""
+"""Command line: `wennuan <command> …` (the console command pyproject.toml installs in the environment's bin/;
+`python -m wennuan_lib` is the same), messages in Chinese, never a Python traceback."""
 
 from __future__ import annotations
 
@@ -136,9 +137,11 @@ def cmd_status(args) -> int:
 def cmd_template(args) -> int:
     from . import template  # openpyxl and pandas: 0.25 s; only this command writes a workbook
 
-    workspace = Workspace(args.inputs)
+    workspace = Workspace(args.inputs, args.outputs)
     form = load_form(workspace.year_config(args.year).get("form", args.year))
-    out = Path(args.out) if args.out else Path(f"{form.title}.xlsx")
+    # by default beside the year's results (outputs/<year>/), never in whatever folder the shell is in
+    out = Path(args.out) if args.out else workspace.scope(args.year).root / f"{form.title}.xlsx"
+    out.parent.mkdir(parents=True, exist_ok=True)
     template.write(form, out)
     print(f"已生成空白统计表模板：{out}")
     print(f"表式：{form.title}（版本 {form.version}），共 {len(form.items)} 项")
@@ -207,7 +210,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m wennuan_lib", description="送温暖活动统计表：收集、审核、汇总与书面总结")
+    parser = _Parser(prog="wennuan", description="送温暖活动统计表：收集、审核、汇总与书面总结")
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
 
     def common(p, outputs=True, required=True):
@@ -240,8 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.set_defaults(func=cmd_status)
     p = sub.add_parser("template", help="生成下发给各单位的空白统计表（Excel）")
-    common(p, outputs=False)
-    p.add_argument("--out", metavar="文件", help="输出文件，例如 统计表.xlsx")
+    common(p)
+    p.add_argument("--out", metavar="文件", help="输出文件（默认：outputs/<年度>/ 下，以表名为文件名）")
     p.set_defaults(func=cmd_template)
     p = sub.add_parser("catalog", help="列出读取的文件和生成的每一个文件（数据目录）")
     p.set_defaults(func=cmd_catalog)

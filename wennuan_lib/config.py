@@ -7,6 +7,9 @@ import datetime as dt
 import difflib
 import os
 import re
+import shlex
+import shutil
+import sys
 from pathlib import Path
 
 from . import dates
@@ -28,6 +31,19 @@ MAX_INFLATED_BYTES = int(os.environ.get("WENNUAN_MAX_INFLATED_BYTES", 200 * 2**2
 MAX_SHEET_CELLS = int(os.environ.get("WENNUAN_MAX_SHEET_CELLS", 2_000_000))
 # Seconds one file may take to read (a form takes well under one): past it, it is refused with its reason.
 MAX_READ_SECONDS = int(os.environ.get("WENNUAN_MAX_READ_SECONDS", 120))
+
+
+def program() -> str:
+    """The program as the analyst's shell runs it: `wennuan` when this environment's console command is the
+    one the shell finds (the environment is activated), else that command's full path (it works without
+    activating anything); with no console command installed, this Python's full path with `-m wennuan_lib`."""
+    script = Path(sys.executable).parent / "wennuan"  # the venv's bin/, not the interpreter it links to
+    if script.is_file() and os.access(script, os.X_OK):
+        found = shutil.which("wennuan")
+        if found and Path(found).resolve() == script.resolve():
+            return "wennuan"
+        return shlex.quote(str(script))
+    return f"{shlex.quote(sys.executable)} -m wennuan_lib"
 
 
 def read_year_config(path: Path, year: int) -> dict:

@@ -27,7 +27,7 @@ import ipywidgets as widgets
 import pandas as pd
 from IPython.display import HTML
 
-from . import store, textfiles, views
+from . import config, store, textfiles, views
 from .corrections import CORRECTION_COLUMNS, WAIVER_COLUMNS
 from .parse import OK, format_value, parse_blank
 from .rules import AUDIT_ID, TOTALS, is_open
@@ -54,7 +54,7 @@ class Recorded:
     def message(self, year) -> str:
         return (
             f"已写入 {self.path} 第{self.line}行（{textfiles.ENCODING_LABELS[self.encoding]}）：{self.text}\n"
-            f"重新运行后生效：python -m wennuan_lib run --year {year}"
+            f"重新运行后生效：{config.program()} run --year {year}"
             "（或在 JupyterLab 中从 02 步起依次运行笔记本）"
         )
 

@@ -77,8 +77,14 @@ def detail_workbook(
     xlsx.cell(
         ws, 0, 0, title, book.style(bold=True, font_size=14, **({"font_color": f"#{RED}"} if draft else {}))
     )
-    ws.set_row(2, 90)
-    for c, text in enumerate(["单位", "类型", *(f"{i.code}\n{i.label}（{i.unit}）" for i in form.items)]):
+    # each heading broken where it fits its column, never before a closing bracket (包机运送（人次\n）)
+    heads = [
+        "单位",
+        "类型",
+        *(xlsx.wrap_label(f"{i.code}\n{i.label}（{i.unit}）", ITEM_WIDTH) for i in form.items),
+    ]
+    ws.set_row(2, max(90, 15 * max(xlsx.lines_of(h) for h in heads) + 4))
+    for c, text in enumerate(heads):
         xlsx.cell(ws, 2, c, text, head)
     codes = [i.code for i in form.items]
     wide = aggregate.unit_table(values, codes)

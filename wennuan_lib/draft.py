@@ -187,7 +187,7 @@ def reasons(
     ]
     for s in found:
         where = "、".join(s.stated[:3]) + ("等" if len(s.stated) > 3 else "")
-        where = f"书面总结中的{where}和附表1" if where else "书面总结附表1的全市合计"
+        where = f"书面总结中的{where}和附件1" if where else "书面总结附件1的全市合计"
         rows.append(
             {
                 "kind": SLIP,
@@ -210,7 +210,7 @@ def reasons(
                 "unit": s.unit,
                 "item": s.item,
                 "message": (
-                    f"{s.year}年：{s.what}，{s.year}年未更正也未豁免；附表1的“上年”合计含这个数字，本年{s.item}的同比因此"
+                    f"{s.year}年：{s.what}，{s.year}年未更正也未豁免；附件1的“上年”合计含这个数字，本年{s.item}的同比因此"
                     f"没有写入书面总结。请在{fix}中更正或在{waive}中豁免规则 {'、'.join(s.rules)}，"
                     f"再依次运行{s.year}年和{year}年"
                 ),

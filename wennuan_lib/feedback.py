@@ -26,7 +26,7 @@ from . import dates, store, xlsx
 from .artifacts import Artifacts
 from .form import Form
 from .parallel import on_all_cores
-from .rules import ERROR, SEVERITY_LABELS, is_open
+from .rules import ERROR, SEVERITY_LABELS, Describer, is_open
 from .textfiles import InputFileError
 
 ERROR_FILL, WARN_FILL, HEAD_FILL = "#F8B4B4", "#FFF3B0", "#DDEBF7"
@@ -45,16 +45,17 @@ WORKING_DAYS = 3  # the default time for corrections: working days (Mon–Fri) a
 WEEKDAYS = "一二三四五六日"
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 WHOLE_FORM = "整份统计表"
-# 审核意见: (heading, width); the problem first, the rule codes last and narrow.
+# 审核意见: (heading, width); the problem first in the form's own words, the item codes and rule ids last and
+# narrow (for when the clerk phones the analyst), never in the text a clerk reads.
 COLUMNS = [
     ("序号", 5),
     ("问题", 58),
     ("处理意见", 34),
     ("项目", 24),
     ("填报的数字", 12),
-    ("位置", 20),
+    ("位置", 24),
     ("类别", 9),
-    ("规则", 6),
+    ("代码", 7),
 ]
 
 
@@ -92,7 +93,7 @@ def lines_needed(value, width: int) -> int:
     """How many lines a wrapped cell of `width` column units needs, counted generously."""
     count = 0
     for line in ("" if value is None else str(value)).split("\n"):
-        units = sum(WIDE if unicodedata.east_asian_width(ch) in "WF" else NARROW for ch in line)
+        units = sum(WIDE if unicodedata.east_asian_width(ch) in "WFA" else NARROW for ch in line)  # “” wide
         count += max(1, math.ceil(units / max(width - 1.5, 1)))
     return count
 
@@ -148,6 +149,7 @@ def problem_rows(
     the form's order; findings on the whole form (its date, its year) share a row of their own."""
     by_item = _by_item(values) if by_item is None else by_item
     order = {c: k for k, c in enumerate(form.codes)}
+    say = Describer(form)  # items in the form's own terms: 02行“其中困难农民工”
     groups: dict[str, list] = {}
     for f in findings.itertuples(index=False):
         groups.setdefault(f.item if f.item in by_item else "", []).append(f)
@@ -164,20 +166,20 @@ def problem_rows(
             c
             for f in group
             for c in f.items.split("|")  # the other cells a problem names
-            if c != item and c in by_item and c in f.message
+            if c != item and c in by_item and say.name(c) in f.message
         ]
         codes = list(dict.fromkeys(([item] if item else []) + sorted(others, key=order.get)))
         if item:
             row = by_item[item]
-            shown = _shown(row) + (f" {form.item(item).unit}" if row["status"] == "ok" else "")
-            label = f"{item} {form.item(item).label}"
+            shown = _shown(row) + (form.item(item).unit if row["status"] == "ok" else "")
+            label = say.name(item)
         else:
             shown, label = "", WHOLE_FORM
         places = [by_item[c]["location"] or "—" for c in codes]
         where = (
             places[0]
             if len(codes) == 1
-            else "\n".join(f"{c}：{p}" for c, p in zip(codes, places, strict=True))
+            else "\n".join(f"“{form.item(c).label}”：{p}" for c, p in zip(codes, places, strict=True))
         )
         rows.append(
             {
@@ -188,7 +190,7 @@ def problem_rows(
                 "label": label,
                 "shown": shown,
                 "where": where,
-                "rules": "\n".join(dict.fromkeys(f.rule for f in group)),
+                "rules": "\n".join([*codes, *dict.fromkeys(f.rule for f in group)]),
             }
         )
     rows.sort(key=lambda r: (r["severity"] != ERROR, order.get(r["item"], -1)))
@@ -217,22 +219,11 @@ def build(unit: str, findings: pd.DataFrame, values: pd.DataFrame, form: Form, c
         f"共 {len(rows)} 处需要处理，其中必须修改 {errors} 处、请核实 {len(rows) - errors} 处。"
         "“位置”是该数字在贵单位报送文件中的位置。",
     )
-    contact = cfg.get("contact", "市总工会")
-    reach = "，".join(
-        x
-        for x in (
-            f"电话 {cfg['phone']}" if cfg.get("phone") else "",
-            f"电子信箱 {cfg['email']}" if cfg.get("email") else "",
-        )
-        if x
-    )
     xlsx.cell(
         ws,
         4,
         0,
-        f"请于{cn_date(due)}前，按“处理意见”修改或核实，将修改后的统计表（或核实情况）报{contact}"
-        + (f"（{reach}）" if reach else "")
-        + "。",
+        f"请于{cn_date(due)}前，按“处理意见”修改或核实，将修改后的统计表（或核实情况）报{send_to(cfg)}。",
         bold,
     )
     table = [
@@ -271,13 +262,14 @@ def build(unit: str, findings: pd.DataFrame, values: pd.DataFrame, form: Form, c
         row = by_item.get(item.code)
         data.append(
             [
-                item.code,
+                f"{item.code[:2]}行",
                 item.label,
                 item.unit,
                 "" if row is None else row["raw_text"].strip(),
                 "" if row is None else _shown(row),
                 "" if row is None else row["location"],
                 _numbered(list(dict.fromkeys(problems[item.code]))) if item.code in problems else "",
+                item.code,
             ]
         )
         fills.append({ERROR: ERROR_FILL, "warning": WARN_FILL}.get(worst.get(item.code)))
@@ -286,18 +278,67 @@ def build(unit: str, findings: pd.DataFrame, values: pd.DataFrame, form: Form, c
         ws2,
         2,
         [
-            ("代码", 8),
+            ("行", 6),
             ("项目", 34),
             ("计量单位", 8),
             ("报送原文", 16),
             ("读取数值", 12),
             ("位置", 18),
             ("问题", 70),
+            ("代码", 8),
         ],
         data,
         fills,
+        small_last=True,
     )
     ws2.freeze_panes(3, 0)
+    return book.bytes()
+
+
+def send_to(cfg: dict) -> str:
+    """Whom corrections go to, with the phone and e-mail year.yaml gives: 市总工会保障工作部（电话 …）."""
+    reach = "，".join(
+        x
+        for x in (
+            f"电话 {cfg['phone']}" if cfg.get("phone") else "",
+            f"电子信箱 {cfg['email']}" if cfg.get("email") else "",
+        )
+        if x
+    )
+    return cfg.get("contact", "市总工会") + (f"（{reach}）" if reach else "")
+
+
+RESEND = (
+    "请重新报送本单位的统计表：用市总工会下发的Excel表格填写后发送原文件（也可以是Word文件，或在Word中"
+    "“另存为PDF”得到的PDF）；不要拍照、扫描或截图，也不要加密或压缩成无法打开的文件"
+)
+
+
+def unreadable_book(unit: str, problems: list[tuple[str, str]], cfg: dict) -> bytes:
+    """The workbook of a unit that sent its form but none of its files could be read: which file, why, and
+    what to send instead (the unit most needs to resend, so it gets a workbook like every other unit)."""
+    year = cfg["year"]
+    mark = "（示例数据）" if cfg.get("sample") else ""
+    due = deadline(cfg, dt.date.today())
+    book = xlsx.Book()
+    ws = book.sheet("审核意见")
+    xlsx.cell(ws, 0, 0, f"{year}年送温暖活动统计表审核意见{mark}", book.style(bold=True, font_size=14))
+    xlsx.cell(ws, 1, 0, f"单位：{unit}")
+    xlsx.cell(ws, 2, 0, f"报送文件：{'、'.join(f for f, _ in problems)}")
+    xlsx.cell(ws, 3, 0, "贵单位报送的统计表无法读取，本单位的数字都没有计入全市汇总。")
+    xlsx.cell(
+        ws,
+        4,
+        0,
+        f"请于{cn_date(due)}前，按“处理意见”重新报送统计表，报{send_to(cfg)}。",
+        book.style(bold=True),
+    )
+    rows = [
+        [n, f"报送的文件「{file}」无法读取：{why}", RESEND, WHOLE_FORM, "", file, SEVERITY_LABELS[ERROR], ""]
+        for n, (file, why) in enumerate(problems, 1)
+    ]
+    _table(book, ws, 6, COLUMNS, rows, [ERROR_FILL] * len(rows), small_last=True)
+    ws.freeze_panes(7, 0)
     return book.bytes()
 
 
@@ -358,12 +399,18 @@ def file_names(units: list[str]) -> dict[str, str]:
 
 
 def write_all(
-    issues: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict, folder: Path, cache: Artifacts
+    issues: pd.DataFrame,
+    values: pd.DataFrame,
+    form: Form,
+    cfg: dict,
+    folder: Path,
+    cache: Artifacts,
+    unreadable: dict[str, list[tuple[str, str]]] | None = None,
 ) -> list[Path]:
-    """One workbook per unit with open findings, in `folder` (a folder of the run being made). A workbook
-    whose findings and figures did not change since it was last made is taken from the cache; the others are
-    made on all cores. `cfg` is the year's settings; step 03 sets its ``feedback_deadline`` (see
-    `deadline`)."""
+    """One workbook per unit with open findings, in `folder` (a folder of the run being made), and one per
+    unit whose form could not be read (`unreadable`: unit → its files and why). A workbook whose findings and
+    figures did not change since it was last made is taken from the cache; the others are made on all cores.
+    `cfg` is the year's settings; step 03 sets its ``feedback_deadline`` (see `deadline`)."""
     if not cfg.get("feedback_deadline"):  # called without step 03's ctx: the deadline counts from today
         cfg = {**cfg, "feedback_deadline": deadline(cfg, dt.date.today()).isoformat()}
     open_ = issues[is_open(issues) & issues["unit"].isin(set(values["unit"]))]
@@ -393,4 +440,9 @@ def write_all(
     ):
         cache.put(key, data)
         store.atomic_write_bytes(folder / name, data)
+    lost = {u: p for u, p in (unreadable or {}).items() if u not in groups}
+    for unit, stem in file_names(list(lost)).items():  # cheap: one row each, made every time
+        name = f"{stem}.xlsx"
+        names.append(name)
+        store.atomic_write_bytes(folder / name, unreadable_book(unit, lost[unit], cfg))
     return [folder / n for n in names]

@@ -215,7 +215,7 @@ def load(scope, run_dir: Path | None = None) -> dict:
     """The manifest of a run (the current one by default), or a Chinese ManifestError saying what to do."""
     run_dir = run_dir or scope.current()
     again = (
-        "请重新运行 python -m wennuan_lib run "
+        f"请重新运行 {config.program()} run "
         f"{'--all' if scope.kind == catalog.TRENDS else f'--year {scope.key}'}"
     )
     if run_dir is None:

@@ -435,7 +435,17 @@ def check_quote(text: str, summaries: pd.DataFrame, registry: Registry | None) -
             Block("error", f"【引文与原文不符】{unit}的书面总结材料中没有这段文字：“{quote}”", "analyst"),
             f"引文与原文不符：{unit}：{quote[:30]}",
         )
-    return Block("quote", f"{unit}在书面总结中写道：“{quote}”", "quote"), None
+    return Block("quote", quoted(unit, quote), "quote"), None
+
+
+SENTENCE_END = "。！？…"
+
+
+def quoted(unit: str, quote: str) -> str:
+    """The sentence that quotes a unit: a quotation that is a whole sentence keeps its own full stop inside
+    the marks (“……宣讲。”); one that is not gets the sentence's after them (“……宣讲”。)."""
+    end = "" if quote.endswith(tuple(SENTENCE_END)) else "。"
+    return f"{unit}在书面总结中写道：“{quote}”{end}"
 
 
 def _analyst_blocks(paragraphs: list[str], summaries, registry, problems: list[str]) -> list[Block]:

@@ -73,6 +73,8 @@ class PeerRatio:
     num: str
     den: str
     label: str
+    scale: float = 1.0  # the ratio as the message states it: num ÷ den × scale …
+    measure: str = ""  # … in this measure (元 for 万元 per 户 × 10000, % for a share × 100)
 
 
 @dataclass(frozen=True)
@@ -324,7 +326,15 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
             for r in p["ratios"]:
                 pair = codes([r["num"], r["den"]], f"规则 {p['id']}")
                 if pair:
-                    ratios.append(PeerRatio(pair[0], pair[1], str(r["label"])))
+                    ratios.append(
+                        PeerRatio(
+                            pair[0],
+                            pair[1],
+                            str(r["label"]),
+                            float(r.get("scale", 1)),
+                            str(r.get("measure", "")),
+                        )
+                    )
             peers = Peers(
                 str(p["id"]),
                 str(p["severity"]),

@@ -18,7 +18,7 @@ import datetime as dt
 import pandas as pd
 
 from . import catalog, feedback, review_workbook
-from .aggregate import form_state
+from .aggregate import UNREADABLE, form_state
 from .rules import is_open
 from .steps import StepContext
 from .units import Registry
@@ -111,6 +111,15 @@ def by_rule(issues: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["rule", "check_type", "severity", "findings", "units", "example"])
 
 
+def unreadable(log: pd.DataFrame, status: pd.DataFrame) -> dict[str, list[tuple[str, str]]]:
+    """The units whose form could not be read (已报但无法读取): their files and why, for their feedback."""
+    lost = set(status.loc[status["form"] == UNREADABLE, "unit"])
+    out: dict[str, list[tuple[str, str]]] = {}
+    for r in log[(log["status"] == "rejected") & log["unit"].isin(lost)].to_dict("records"):
+        out.setdefault(r["unit"], []).append((r["file"], r["reason"]))
+    return out
+
+
 def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
     submissions, summaries, issues, values, log = (
         ctx.load(n) for n in ("submissions", "summaries", "issues", "values", "ingest_log")
@@ -135,5 +144,6 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
         {**ctx.cfg, "feedback_deadline": due.isoformat()},
         ctx.path("feedback"),
         ctx.cache("feedback", "feedback.py", "xlsx.py"),
+        unreadable(log, frames["reporting_status"]),
     )
     return frames

@@ -93,8 +93,11 @@ def next_steps(workspace, year: int, run) -> list[str]:
     if fix:
         lines.append(f"  然后运行：{workspace.command('run', '--year', year)}")
     elif reasons is not None and not scope.sent_dirs():
-        freeze_cmd = workspace.command("freeze", "--year", year, "--date", "<报送日期>")
-        lines.append(f"  书面总结已是定稿：报送后运行 {freeze_cmd} 封存")
+        freeze_cmd = workspace.command("freeze", "--year", year)
+        lines.append(
+            f"  书面总结已是定稿：报送当天运行 {freeze_cmd} 封存"
+            "（不是当天封存的，在命令后加 --date 报送日期，例如 --date 2014-01-28）"
+        )
     elif scope.sent_dirs():
         lines.append("  已封存；数据再有变化时重新运行，结果会说明与封存版本的差异")
     return ["下一步："] + lines if lines else []

@@ -108,24 +108,41 @@ def parse_check(text: str) -> Check:
     raise ValueError(f"审核规则写法有误：「{text}」（应含 <=、>=、== 或 ~）")
 
 
+CHINESE_COUNTS = "零一二三四五六七八九十"
+
+
+def count_word(n: int) -> str:
+    """四 for 4 (how many items a sum adds up), digits beyond ten."""
+    return "两" if n == 2 else CHINESE_COUNTS[n] if 0 <= n <= 10 else str(n)
+
+
 class Describer:
-    """Chinese wording of items and figures: `05.1 筹集慰问款物总额 599.19 万元`."""
+    """Chinese wording of items and figures in the form's own terms, as a unit's clerk reads them: the row as
+    printed and the item's words, never its code: `05行“筹集慰问款物总额”599.19万元`. (The codes go in a
+    column of their own, for the analyst.)"""
 
     def __init__(self, form: Form):
         self.form = form
 
+    def name(self, code: str) -> str:
+        return f"{code[:2]}行“{self.form.item(code).label}”"
+
     def amount(self, code: str, value: Decimal | None) -> str:
-        return f"{format_value(value)} {self.form.item(code).unit}" if value is not None else "未填"
+        return f"{format_value(value)}{self.form.item(code).unit}" if value is not None else "未填"
 
     def item(self, code: str, value: Decimal | None) -> str:
-        return f"{code} {self.form.item(code).label} {self.amount(code, value)}"
+        return f"{self.name(code)}{self.amount(code, value)}"
 
     def side(self, terms, values: dict) -> str:
         if len(terms) == 1 and terms[0][0] == 1:
             code = terms[0][1]
             return self.item(code, values.get(code))
-        expr = "+".join(("" if f == 1 else f"{format_value(f)}×") + c for f, c in terms)
-        return f"{expr} = {self.amount(terms[0][1], _side_value(terms, values))}"
+        total = self.amount(terms[0][1], _side_value(terms, values))
+        if len(terms) == 1:  # 1.2 × 05.1: “筹集慰问款物总额”的1.2倍
+            f, code = terms[0]
+            return f"{self.name(code)}的{format_value(f)}倍（{total}）"
+        labels = "".join(f"“{self.form.item(c).label}”" for _, c in terms)
+        return f"{labels}{count_word(len(terms))}项之和{total}"
 
 
 def _broken(check: Check, vals: dict, tol: Decimal, say: Describer) -> tuple[str, str] | None:
@@ -161,10 +178,18 @@ def _broken_with_blanks(check: Check, vals: dict, tol: Decimal, say: Describer) 
             or _side_value(known, vals) <= _side_value(big, vals) + tol
         ):
             continue
-        partial = f"{say.side(known, vals)}（{'、'.join(blank)} 未填）"
+        partial = f"{say.side(known, vals)}（{'、'.join(say.name(c) for c in blank)}未填）"
         full = say.side(big, vals)
         return (partial, full) if small is check.left else (full, partial)
     return None
+
+
+def _sum_text(terms, vals: dict, say: Describer) -> str:
+    """A side's sum as a message states it: 25045人次, or with the blanks named (…未填)."""
+    known = [(f, c) for f, c in terms if vals.get(c) is not None]
+    blank = [c for _, c in terms if vals.get(c) is None]
+    total = say.amount(terms[0][1], _side_value(known, vals)) if known else "未填"
+    return total + (f"（{'、'.join(say.name(c) for c in blank)}未填）" if blank and known else "")
 
 
 def _side_value(terms, values: dict) -> Decimal:
@@ -240,7 +265,15 @@ def check_form_rules(
             else _broken(check, vals, tol, say)
         )
         if sides is not None:
-            message = rule.message.format(left=sides[0], right=sides[1])
+            message = rule.message.format(
+                left=sides[0],
+                right=sides[1],
+                row=f"{check.left[0][1][:2]}行",
+                name=say.name(check.left[0][1]),
+                lsum=_sum_text(check.left, vals, say),
+                rsum=_sum_text(check.right, vals, say),
+                n=count_word(len(check.right)),
+            )
             findings.append(
                 make_finding(
                     unit,
@@ -316,7 +349,7 @@ def check_blanks(values: pd.DataFrame, form: Form) -> list[dict]:
         values[notable].itertuples(index=False), revised[notable].tolist(), strict=True
     ):
         code = row.item
-        label = f"{code} {form.item(code).label}"
+        label = say.name(code)
         approx = bool(row.approx)
         if was_revised:
             shown = row.raw_text.strip() or "（空白）"
@@ -468,8 +501,8 @@ def check_versions(submissions: pd.DataFrame, extracted: pd.DataFrame, form: For
             if not diff:
                 continue
             details = "；".join(
-                f"{c} {form.item(c).label} 采用的一份为 {shown(c, figures.get((latest.file, c)))}，"
-                f"另一份为 {shown(c, figures.get((old.file, c)))}"
+                f"{say.name(c)}采用的一份为{shown(c, figures.get((latest.file, c)))}，"
+                f"另一份为{shown(c, figures.get((old.file, c)))}"
                 for c in diff[:5]
             ) + (f"；另有{len(diff) - 5}项不同" if len(diff) > 5 else "")
             findings.append(
@@ -506,7 +539,7 @@ def check_form_year(submissions: pd.DataFrame, values: pd.DataFrame, form: Form)
                 "；"
                 + ABSENT_NOTE.format(year=year).removesuffix("此项")
                 + "："
-                + "、".join(f"{c} {form.item(c).label}" for c in absent)
+                + "、".join(Describer(form).name(c) for c in absent)
                 + "，请补报"
             )
         findings.append(
@@ -535,6 +568,14 @@ class PeerMedian:
             return self.overall
         return _median([x for u, x in self.ratios.items() if u != unit])
 
+    def most(self, unit: str) -> tuple[Decimal, Decimal]:
+        """Where most of the other units lie: their 10th and 90th percentiles (everyone's, with many)."""
+        xs = sorted(x for u, x in self.ratios.items() if x > 0 and (self.overall is not None or u != unit))
+        if len(xs) < 3:
+            return xs[0], xs[-1]
+        cuts = statistics.quantiles(xs, n=10, method="inclusive")
+        return cuts[0], cuts[-1]
+
 
 def _ratios(units: dict, num: str, den: str) -> dict[str, Decimal]:
     out = {}
@@ -549,6 +590,13 @@ def _sig(x: Decimal) -> str:
     return f"{float(x):.4g}"
 
 
+def _stated(x: Decimal, scale: float, measure: str) -> str:
+    """A ratio as a clerk reads it: 41元, 3.1%, 12.9 (three significant figures, whole ones at 100 and up)."""
+    v = float(x) * scale
+    text = f"{v:.0f}" if v >= 100 or (measure == "元" and v >= 10) else f"{v:.3g}"
+    return text + measure
+
+
 def _as_wan(typed: Decimal) -> str:
     """What a figure typed in 元 is in 万元, as the slip message states it (about: two decimals when ≥ 1)."""
     wan = typed / 10000
@@ -556,7 +604,7 @@ def _as_wan(typed: Decimal) -> str:
 
 
 def _slip_message(spec, say: Describer, code: str, typed: Decimal, times: Decimal) -> str:
-    label = f"{code} {say.form.item(code).label}"
+    label = say.name(code)
     return spec.message.format(
         item=label, typed=format_value(typed), wan=_as_wan(typed), left=say.item(code, typed), times=times
     )
@@ -667,13 +715,19 @@ def check_peers(units: dict, types: dict, form: Form) -> list[dict]:
             med = peers(unit)
             if not med or x <= 0 or med / factor <= x <= med * factor:
                 continue
+            low, high = peers.most(unit)
             findings.append(
                 spec_finding(
                     spec,
                     unit,
                     types,
                     [r.num, r.den],
-                    spec.message.format(label=r.label, ratio=_sig(x), median=_sig(med), times=_sig(x / med)),
+                    spec.message.format(
+                        label=r.label,
+                        ratio=_stated(x, r.scale, r.measure),
+                        low=_stated(low, r.scale, r.measure),
+                        high=_stated(high, r.scale, r.measure),
+                    ),
                 )
             )
     return findings
@@ -742,7 +796,9 @@ def check_repeats(
 
 
 def _explain_total(finding: dict, units: dict) -> dict:
-    """A rule that fails on the city totals often fails because some units left a part blank."""
+    """A rule that fails on the city totals often fails because some units left a part blank. Its message is
+    the analyst's: the totals were added up, not filled in by anyone."""
+    finding["message"] = finding["message"].replace("您填的", "各单位合计的")
     codes = finding["items"].split("|")
     gaps = [
         u

@@ -248,7 +248,7 @@ def check(summaries: pd.DataFrame, values: pd.DataFrame, form: Form) -> tuple[pd
             seen.add(key)
             filled = "更正后为" if bool(row.get("corrected", False)) else "填的是"
             message = (
-                f"{st.code} {form.item(st.code).label}：统计表{filled} {say.amount(st.code, form_value)}"
+                f"{say.name(st.code)}：统计表{filled}{say.amount(st.code, form_value)}"
                 f"（{where}），书面总结材料「{file}」中写的是「{st.snippet}」，两者不一致"
             )
             findings.append(

@@ -20,7 +20,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.protection import SheetProtection
 
-from . import store
+from . import store, xlsx
 from .form import Form
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -121,6 +121,7 @@ def build(
     widths = [30, 12, 24, 12, 18, 12, 16, 12, 10]
     for k, w in enumerate(widths):
         ws.column_dimensions[get_column_letter(c0 + k)].width = w
+    last_col_width = sum(widths)  # a line without blanks spans the whole row
 
     title = form.title + ("（示例数据）" if sample else "") + ("（草稿）" if draft else "")
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last_col)
@@ -188,10 +189,14 @@ def build(
         if not line.codes:
             ws.merge_cells(start_row=r, start_column=c0, end_row=r, end_column=last_col)
         parts = line.parts
+        lines = 2  # the row is as high as its longest label needs (rows 03(D), 03(E) never overlap)
         for k, part in enumerate(parts):
             cell = ws.cell(r, c0 + k)
             if k % 2 == 0:
-                _label(cell, printed(part))
+                width = last_col_width if not line.codes else widths[k] if k < len(widths) else 10
+                text = xlsx.wrap_label(printed(part), width)
+                lines = max(lines, xlsx.lines_of(text))
+                _label(cell, text)
             else:
                 item = form.item(part)
                 _input_cell(cell, values.get(part))
@@ -201,7 +206,7 @@ def build(
                 else:
                     count_dv.add(cell)
                 name(item.name, cell)
-        ws.row_dimensions[r].height = 30
+        ws.row_dimensions[r].height = max(30, 15 * lines + 2)
     r += 2
     _label(ws.cell(r, 1), form.note)
     ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=last_col)

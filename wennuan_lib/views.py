@@ -18,7 +18,7 @@ import itables
 import pandas as pd
 from IPython.display import HTML, display
 
-from . import catalog, feedback
+from . import catalog, config, feedback
 from .ingest import STATUS_LABELS, VALUE_LABELS
 from .layouts import LAYOUT_LABELS
 from .narrative import official_number
@@ -1028,7 +1028,7 @@ def report_answer(reasons: pd.DataFrame, year, units=None) -> HTML:
             "书面总结为<span class='wn-b wn-ok'>定稿</span>",
             [
                 "没有未解决的“必须修改”意见和疑似填错的数字，书面总结各部分都已写好，引用的单位材料与原文一致。",
-                f"报送后请封存：<code>python -m wennuan_lib freeze --year {year}</code>",
+                f"报送后请封存：<code>{escape(config.program())} freeze --year {year}</code>",
             ],
         )
     lines = [f"还有 {len(reasons)} 个问题未解决，报告每页标“草稿”："]
@@ -1046,7 +1046,7 @@ def report_answer(reasons: pd.DataFrame, year, units=None) -> HTML:
         lines.append(f"<b>{escape(kind)}</b> {len(group)} 条{who}{example}")
     lines.append(
         f"改正后（更正、豁免写入 inputs/{year}/ 的登记表，或补写 narrative.md）重新运行："
-        f"<code>python -m wennuan_lib run --year {year}</code>"
+        f"<code>{escape(config.program())} run --year {year}</code>"
     )
     return answer("书面总结为<span class='wn-b wn-error'>草稿</span>", lines)
 

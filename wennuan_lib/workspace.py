@@ -4,6 +4,7 @@ scope in it and the trends across years. Every path comes from here and from the
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 from . import catalog, config
@@ -20,15 +21,16 @@ class Workspace:
         self.outputs = Path(outputs).resolve() if outputs else Path(config.OUTPUTS_DIR)
 
     def command(self, verb: str, *words) -> str:
-        """A command the analyst can type as it is shown: `python -m wennuan_lib <verb> …`, with --inputs and
-        --outputs when this workspace is not the project's own folders (else it would act on those)."""
-        parts = ["python -m wennuan_lib", verb, *map(str, words)]
+        """A command the analyst can type as it is shown, in a shell where nothing was activated (see
+        `config.program`): `…/.venv/bin/wennuan <verb> …`, with --inputs and --outputs when this workspace is
+        not the project's own folders (else it would act on those)."""
+        parts = [config.program(), verb, *map(str, words)]
         for flag, mine, default in (
             ("--inputs", self.inputs, config.INPUTS_DIR),
             ("--outputs", self.outputs, config.OUTPUTS_DIR),
         ):
             if mine.resolve() != Path(default).resolve():
-                parts += [flag, f'"{mine}"' if re.search(r"\s", str(mine)) else str(mine)]
+                parts += [flag, shlex.quote(str(mine))]
         return " ".join(parts)
 
     def raw(self, name: str, year: int | None = None) -> Path:

@@ -68,3 +68,32 @@ def cell(ws, row: int, col: int, value, fmt=None) -> None:
 def display_width(text: str) -> int:
     """Columns a text takes in a cell: a Chinese character two, others one."""
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+CLOSING = set("）)」』”’，、。；：！？%》〉】")  # never the first character of a line
+OPENING = set("（(「『“‘《〈【")  # never the last
+
+
+def wrap_label(text: str, columns: float) -> str:
+    """A label with its line breaks set where Excel, WPS and LibreOffice would break it in a cell `columns`
+    wide (display_width units, a little to spare), but never before a closing bracket or mark
+    (「会议（活动\\n）」) nor after an opening one: such a character is carried with its neighbour to the
+    next line. Breaks already in the text are kept."""
+    room = max(columns - 1.5, 2)
+    out = []
+    for part in text.split("\n"):
+        lines, line = [], ""
+        for ch in part:
+            if line and display_width(line + ch) > room:
+                cut = len(line)
+                while cut > 1 and (line[cut - 1] in OPENING or (line[cut:] + ch)[0] in CLOSING):
+                    cut -= 1  # carry the opening bracket, or the character a closing one follows
+                lines.append(line[:cut])
+                line = line[cut:]
+            line += ch
+        out.append("\n".join([*lines, line]))
+    return "\n".join(out)
+
+
+def lines_of(text: str) -> int:
+    return text.count("\n") + 1

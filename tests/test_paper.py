@@ -1,0 +1,186 @@
+"""The 书面总结 read back from paper: the PDF's own character positions (pdfplumber, as
+`pdftotext -bbox` gives them) checked against GB/T 9704-2012 — 28 characters a line on the 版心, no
+letter-spaced line, 附件说明 and 附件 labels, page numbers of landscape pages where upright pages have
+them, the 落款; and the Word file's grid."""
+
+import re
+import zipfile
+
+import pdfplumber
+import pytest
+from PIL import Image
+
+from wennuan_lib import narrative
+
+MM = 72 / 25.4
+LEFT, RIGHT = 28.0, 210 - 26.0  # the 版心's edges, mm
+PITCH = 156 / 28  # one character of the grid, mm
+WIDE = re.compile("[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f“”]")
+
+
+@pytest.fixture(scope="module")
+def pdf(sample_run):
+    _, paths, _, _ = sample_run
+    with pdfplumber.open(paths.root / "report" / "书面总结.pdf") as document:
+        yield document
+
+
+def body_lines(page) -> list[list[dict]]:
+    """The lines of 三号 (16 pt) text on an upright page, each as its characters from left to right."""
+    chars = [
+        c
+        for c in page.chars
+        if c["upright"]
+        and 15.5 < c["size"] < 16.5
+        and c["text"].strip()
+        and 37 * MM - 2 < c["top"] < (297 - 35) * MM  # the 版心 (not the 草稿 mark above it)
+    ]
+    lines: dict[int, list[dict]] = {}
+    for c in chars:
+        lines.setdefault(round(c["top"]), []).append(c)
+    return [sorted(cs, key=lambda c: c["x0"]) for _, cs in sorted(lines.items())]
+
+
+def upright_pages(pdf):
+    return [p for p in pdf.pages if p.width < p.height]
+
+
+def text_of(line) -> str:
+    return "".join(c["text"] for c in line)
+
+
+def test_body_lines_hold_28_characters_on_the_type_area(pdf):
+    full = []
+    for page in upright_pages(pdf):
+        for line in body_lines(page):
+            start, end = line[0]["x0"] / MM, line[-1]["x1"] / MM
+            assert end <= RIGHT + 0.1, (
+                f"第{page.page_number}页一行超出版心右边（{end:.1f} mm）：{text_of(line)}"
+            )
+            if end > RIGHT - 1:
+                full.append((page.page_number, start, end, line))
+    assert len(full) > 40
+    for number, start, end, line in full:
+        # a full line starts at the 版心's left edge, or two characters in (a paragraph's first line)
+        assert min(abs(start - LEFT), abs(start - LEFT - 2 * PITCH)) <= 1, (number, start, text_of(line))
+        assert abs(end - RIGHT) <= 1, (number, end, text_of(line))
+    # a line of Chinese only holds 28 characters (26 after a paragraph indent); one before a figure kept with
+    # its measure may hold fewer, spread by less than half a character (the next test)
+    chinese = [
+        len(line) + (2 if abs(start - LEFT - 2 * PITCH) < 1 else 0)
+        for _, start, _, line in full
+        if all(WIDE.match(c["text"]) for c in line)
+    ]
+    assert len(chinese) > 10 and sum(n == 28 for n in chinese) >= 0.8 * len(chinese), chinese
+
+
+def test_no_line_is_spread_wider_than_half_a_character(pdf):
+    worst = (0.0, "")
+    for page in upright_pages(pdf):
+        for line in body_lines(page):
+            for a, b in zip(line, line[1:]):
+                gap = b["x0"] - a["x1"]
+                if gap > worst[0]:
+                    worst = (gap, text_of(line))
+    assert worst[0] <= 0.5 * 16, f"字间距 {worst[0]:.1f} pt：{worst[1]}"
+
+
+def test_attachment_note_after_the_body_and_labels_on_the_appendix_pages(pdf):
+    pages = upright_pages(pdf)
+    last = pages[-1]
+    lines = [(line[0]["x0"] / MM, text_of(line)) for line in body_lines(last)]
+    texts = [t for _, t in lines]
+    first = next(k for k, t in enumerate(texts) if t.startswith("附件："))
+    assert texts[first] == "附件：1.全市送温暖活动统计汇总表"
+    assert abs(lines[first][0] - LEFT - 2 * PITCH) < 1  # two characters in
+    names = texts[first : first + 3]
+    assert [re.match(r"(附件：)?(\d)\.", t).group(2) for t in names] == ["1", "2", "3"]
+    assert all(not re.search(r"[。，；、]$", t) for t in names)  # no punctuation after a name
+    assert abs(lines[first + 1][0] - (LEFT + 5 * PITCH)) < 1  # later names under the first
+    sender, date = lines[first + 3], lines[first + 4]  # the 落款 after the 附件说明
+    assert sender[1] == "苏州市总工会" and re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", date[1])
+    date_line = body_lines(last)[first + 4]
+    sign_line = body_lines(last)[first + 3]
+    # the date's first character two characters right of the signature's first, or (a longer date) the date
+    # ending two characters in from the right
+    moved = abs(date_line[0]["x0"] - sign_line[0]["x0"] - 2 * PITCH * MM) < MM
+    ends_in = abs(date_line[-1]["x1"] / MM - (RIGHT - 2 * PITCH)) < 1
+    assert moved and (ends_in or abs(sign_line[-1]["x1"] / MM - (RIGHT - 2 * PITCH)) < 1)
+    appendix = [p for p in pdf.pages if p.width > p.height]
+    assert appendix
+    labels = [
+        text_of(
+            sorted(
+                [c for c in p.chars if 25 * MM < c["top"] < 40 * MM and c["size"] > 15], key=lambda c: c["x0"]
+            )
+        )
+        for p in appendix
+    ]
+    assert labels[0] == "附件1" and any("附件2" in x for x in labels) and any("附件3" in x for x in labels)
+    assert all("附表" not in p.extract_text() for p in pdf.pages)
+
+
+def test_landscape_pages_keep_the_page_number_where_upright_pages_have_it(pdf):
+    upright = {}
+    for page in pdf.pages:
+        digits = [c for c in page.chars if c["text"].isdigit() and page.height - c["top"] < 35 * MM]
+        if page.width < page.height and digits:
+            upright[page.page_number % 2] = (min(c["x0"] for c in digits), max(c["x1"] for c in digits))
+    assert set(upright) == {0, 1}
+    landscape = [p for p in pdf.pages if p.width > p.height]
+    assert len(landscape) >= 2
+    for page in landscape:
+        number = [c for c in page.chars if not c["upright"]]
+        assert "".join(c["text"] for c in number if c["text"].strip()) == f"—{page.page_number}—"
+        # the sheet turned a quarter: the upright page's foot is the landscape page's left edge, its x the
+        # landscape page's y; the number's band 7 mm outside the text block
+        top, bottom = min(c["top"] for c in number) / MM, max(c["bottom"] for c in number) / MM
+        assert max(c["x1"] for c in number) / MM < 35 - 6
+        if page.page_number % 2:  # odd: right-aligned one character in, as on an upright odd page
+            assert abs(bottom - (RIGHT - 14 / MM)) < 1.5, bottom
+        else:
+            assert abs(top - (LEFT + 14 / MM)) < 1.5, top
+
+
+def test_word_file_sets_22_lines_of_28_characters_and_no_invisible_characters(sample_run):
+    _, paths, _, _ = sample_run
+    with zipfile.ZipFile(paths.root / "report" / "书面总结.docx") as z:
+        xml = z.read("word/document.xml").decode("utf-8")
+    assert "\u2060" not in xml  # searching or copying 万元 finds it
+    assert "万元" in re.sub(r"<[^>]+>", "", xml)
+    grid = re.search(r'<w:docGrid [^>]*w:type="lines"[^>]*/>', xml)
+    assert grid, "正文节没有行网格"
+    pitch = int(re.search(r'w:linePitch="(\d+)"', grid.group()).group(1)) / 20
+    assert int(225 * MM / pitch) == 22
+    # every 16 pt run of the body is tracked so that 28 characters fill the 156 mm line and 29 do not
+    body_runs = re.findall(r"<w:rPr>((?:(?!</w:rPr>).)*<w:sz w:val=\"32\"/>(?:(?!</w:rPr>).)*)</w:rPr>", xml)
+    assert body_runs
+    tracking = {re.search(r'<w:spacing w:val="(-?\d+)"/>', r).group(1) for r in body_runs}
+    assert len(tracking) == 1
+    advance = 16 + int(tracking.pop()) / 20
+    assert 28 * advance <= 156 * MM < 29 * advance
+
+
+def test_every_chart_text_is_at_least_9_pt_as_printed(pdf, sample_run):
+    """From each chart's own size and smallest font (written in its PNG) and the width it is printed at."""
+    _, paths, _, _ = sample_run
+    drawn = {}
+    for png in (paths.root / "report" / "charts").glob("*.png"):
+        with Image.open(png) as im:
+            dpi = im.info.get("dpi", (200, 200))[0]
+            drawn[im.size] = (png.stem, im.size[0] / dpi * 25.4, float(im.text["MinFontPt"]))
+    placed = [(im, p.page_number) for p in pdf.pages for im in p.images]
+    assert len(placed) == len(drawn) == 5
+    for im, number in placed:
+        name, width_mm, smallest = drawn[tuple(int(x) for x in im["srcsize"])]
+        printed = (im["x1"] - im["x0"]) / MM
+        assert printed <= 156 + 0.5, (name, printed)
+        assert smallest * printed / width_mm >= 9, (name, number, smallest, printed, width_mm)
+
+
+def test_a_quotation_closes_its_sentence(pdf):
+    assert narrative.quoted("甲工会", "我们深入班组宣讲") == "甲工会在书面总结中写道：“我们深入班组宣讲”。"
+    assert narrative.quoted("甲工会", "效果显著。") == "甲工会在书面总结中写道：“效果显著。”"
+    text = "".join(text_of(line) for page in upright_pages(pdf) for line in body_lines(page))
+    quotes = re.findall(r"写道：“[^”]*”.?", text)
+    assert quotes and all(q.endswith(("”。", "。”")) for q in quotes), quotes
