@@ -64,14 +64,24 @@ def test_body_lines_hold_28_characters_on_the_type_area(pdf):
         # a full line starts at the 版心's left edge, or two characters in (a paragraph's first line)
         assert min(abs(start - LEFT), abs(start - LEFT - 2 * PITCH)) <= 1, (number, start, text_of(line))
         assert abs(end - RIGHT) <= 1, (number, end, text_of(line))
-    # a line of Chinese only holds 28 characters (26 after a paragraph indent); one before a figure kept with
-    # its measure may hold fewer, spread by less than half a character (the next test)
+    # 28 characters a line: consecutive characters of a full line stand one pitch (156/28 mm) apart, as a
+    # rule; a line that holds fewer (one before a figure kept with its measure, or before a closing mark that
+    # may not begin the next line) is spread by less than half a character (the next test)
+    advances = sorted(
+        (b["x0"] - a["x0"]) * 25.4 / 72
+        for _, _, _, line in full
+        for a, b in zip(line, line[1:])
+        if WIDE.match(a["text"]) and WIDE.match(b["text"])
+    )
+    assert len(advances) > 200 and abs(advances[len(advances) // 2] - PITCH) < 0.05, advances[
+        len(advances) // 2
+    ]
     chinese = [
         len(line) + (2 if abs(start - LEFT - 2 * PITCH) < 1 else 0)
         for _, start, _, line in full
         if all(WIDE.match(c["text"]) for c in line)
     ]
-    assert len(chinese) > 10 and sum(n == 28 for n in chinese) >= 0.8 * len(chinese), chinese
+    assert len(chinese) > 10 and sum(n == 28 for n in chinese) >= 0.6 * len(chinese), chinese
 
 
 def test_no_line_is_spread_wider_than_half_a_character(pdf):

@@ -10,6 +10,7 @@ kept by the hash of what it was made from, so an unchanged one is not made again
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 
@@ -42,11 +43,17 @@ def cn_date(d: dt.date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
+ASK = re.compile(r"，请[^（，。]*(?=（|$)")
+
+
 def city_notes(issues: pd.DataFrame) -> list[str]:
     """The form's own checks the city totals fail (parts and whole differ because some units filled only one
     of them), worded for the 汇总统计表's notes."""
     mine = issues[issues["unit"] == TOTALS] if len(issues) else issues
-    return [f"注{k}：全市合计 {m}" for k, m in enumerate(dict.fromkeys(mine["message"]), 1)]
+    said = (
+        ASK.sub("", m) for m in mine["message"]
+    )  # a note explains; the analyst's to-do stays in the findings
+    return [f"注{k}：全市合计 {m}" for k, m in enumerate(dict.fromkeys(said), 1)]
 
 
 def summary_form(
