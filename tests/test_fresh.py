@@ -17,12 +17,12 @@ from wennuan_lib import (
     pipeline,
     rules,
     steps,
-    template,
 )
 from wennuan_lib.form import load_form
 from wennuan_lib.workspace import Workspace
 
 from .conftest import ROOT, Year, cli
+from .fresh_workspace import copy3, run3, stale_now
 from .test_feedback import _issues, _values
 
 
@@ -197,111 +197,16 @@ def test_a_notebook_saved_in_lab_does_not_rerun_anything(sample_years, program_c
     assert outcome.ran == [] and not outcome.made_new, lines
 
 
-# --- a small workspace of three years, run once by the command line ----------------------------------------
-
-UNITS = ["常熟市总工会", "太仓市总工会"]
-CORRECTIONS = "unit,item,value,reason\n常熟市总工会,{code},77,电话确认\n太仓市总工会,{code},88,电话确认\n"
-
-
-def _code(year: int) -> str:
-    """An item every year's form has (the first money item)."""
-    return next(i.code for i in load_form(year).items if i.is_money)
-
-
-@pytest.fixture(scope="module")
-def three(tmp_path_factory):
-    """2011–2013, two units' forms each, the sample's registry and year settings, two corrections in 2013;
-    then `run --year 2013` as the analyst types it (which processes 2011 and 2012 first)."""
-    root = tmp_path_factory.mktemp("three")
-    inputs = root / "inputs"
-    shutil.copy(ROOT / "inputs" / "units.csv", inputs.mkdir() or inputs / "units.csv")
-    for year in (2011, 2012, 2013):
-        inbox = inputs / str(year) / "submissions"
-        inbox.mkdir(parents=True)
-        shutil.copy(ROOT / "inputs" / str(year) / "year.yaml", inputs / str(year) / "year.yaml")
-        form = load_form(year)
-        for k, unit in enumerate(UNITS):
-            figures = {c: (k + 1) * (year - 2009) for c in form.codes}
-            template.write(form, inbox / f"{unit}.xlsx", values=figures, header={"unit": unit})
-    (inputs / "2013" / "corrections.csv").write_text(CORRECTIONS.format(code=_code(2013)), encoding="utf-8")
-    out = cli("run", "--year", 2013, "--inputs", inputs, "--outputs", root / "outputs")
-    assert out.returncode == 0, out.stdout + out.stderr
-    return root
-
-
-def _copy3(three, tmp_path) -> Year:
-    shutil.copytree(three / "inputs", tmp_path / "inputs")
-    shutil.copytree(three / "outputs", tmp_path / "outputs", symlinks=True)
-    return Year(tmp_path / "inputs", tmp_path / "outputs", 2013)
-
-
-def _run3(y: Year, year: int = 2013, *extra):
-    out = cli("run", "--year", year, "--inputs", y.inputs, "--outputs", y.outputs, *extra)
-    assert out.returncode == 0, out.stdout + out.stderr
-    return out.stdout
-
-
-def _stale(y: Year) -> dict:
-    """Which steps of each scope are out of date now, by year (or 'trends')."""
-    out = {}
-    for key in (2011, 2012, 2013, "trends"):
-        scope = y.workspace.scope(key)
-        names = {name for name, _, _ in manifest.stale_steps(y.workspace, scope)}
-        if names:
-            out[key] = names
-    return out
-
-
-def _output_hashes(y: Year, year: int) -> dict:
-    return manifest.load(y.workspace.scope(year))["outputs"]
-
-
-ALL = {"01_ingest", "02_clean", "03_reconcile", "04_report"}
-
-
-def test_every_kind_of_input_makes_exactly_its_dependents_stale(three, tmp_path):
-    """Each kind of input changed on a copy: `status`/`verify` name exactly the steps that read it, directly
-    or through an earlier step or an earlier year (and nothing else); the program's own files (policy,
-    forms, every module) are the key test above."""
-    y = _copy3(three, tmp_path)
-    assert _stale(y) == {} and manifest.verify(y.workspace, y.scope)[0]
-    cases = [
-        ("2013/corrections.csv", {2013: {"02_clean", "03_reconcile", "04_report"}, "trends": {"05_trends"}}),
-        ("2013/waivers.csv", {2013: {"02_clean", "03_reconcile", "04_report"}, "trends": {"05_trends"}}),
-        ("2013/narrative.md", {2013: {"04_report"}}),
-        ("2013/year.yaml", {2013: ALL, "trends": {"05_trends"}}),
-        ("2013/submissions/常熟市总工会.xlsx", {2013: ALL, "trends": {"05_trends"}}),
-        ("units.csv", {2011: ALL, 2012: ALL, 2013: ALL, "trends": {"05_trends"}}),
-        (
-            "2012/corrections.csv",
-            {
-                2012: {"02_clean", "03_reconcile", "04_report"},
-                2013: {"02_clean", "04_report"},
-                "trends": {"05_trends"},
-            },
-        ),
-        ("2012/narrative.md", {2012: {"04_report"}}),
-    ]
-    for rel, expected in cases:
-        path = y.inputs / rel
-        before = path.read_bytes() if path.exists() else None
-        path.write_bytes((before or b"") + (b"\n" if rel.endswith((".csv", ".md", ".yaml")) else b"\0"))
-        assert _stale(y) == expected, rel
-        assert not manifest.verify(y.workspace, y.scope)[0] or 2013 not in expected, rel
-        path.write_bytes(before) if before is not None else path.unlink()
-    assert _stale(y) == {}
-
-
 def test_a_changed_correction_order_remakes_the_review_workbook(three, tmp_path):
     """Issue 20 case 1: two lines of corrections.csv swapped; step 02 re-ran and audit.csv changed, but
     step 03 kept the old 审核数据.xlsx (its 更正与豁免 sheet with the old line numbers) and `verify` said
     consistent."""
-    y = _copy3(three, tmp_path)
+    y = copy3(three, tmp_path)
     lines = (y.year_inputs / "corrections.csv").read_text(encoding="utf-8").splitlines()
     (y.year_inputs / "corrections.csv").write_text("\n".join([lines[0], lines[2], lines[1]]) + "\n", "utf-8")
-    predicted = _stale(y)[2013]
+    predicted = stale_now(y)[2013]
     assert predicted == {"02_clean", "03_reconcile", "04_report"}
-    out = _run3(y).split("[2013年 1/4]")[-1]
+    out = run3(y).split("[2013年 1/4]")[-1]
     ran = {s.name for s in catalog.steps(catalog.YEAR) if f"（{s.notebook}）" in out}
     assert {"02_clean", "03_reconcile"} <= ran <= predicted  # 04 is carried: what it reads did not change
     sheet = openpyxl.load_workbook(y.path("review_workbook"))["更正与豁免"]
@@ -309,38 +214,7 @@ def test_a_changed_correction_order_remakes_the_review_workbook(three, tmp_path)
     head = next(k for k, r in enumerate(rows) if "行号" in r)
     line, unit = rows[head].index("行号"), rows[head].index("对应单位")
     assert {r[unit]: r[line] for r in rows[head + 1 :] if r[unit]} == {"太仓市总工会": 2, "常熟市总工会": 3}
-    assert _stale(y) == {} and manifest.verify(y.workspace, y.scope) == (True, [])
-
-
-def test_running_another_year_changes_nothing_in_this_year(three, tmp_path):
-    """Issue 20 case 3: after `run --year 2011` the 2013 report's trend figure grew a year and
-    `verify --year 2013` failed. Now 2013 shows every earlier year under inputs/ (made from their inputs),
-    whichever were run."""
-    y = _copy3(three, tmp_path)
-    before = _output_hashes(y, 2013), y.scope.current()
-    assert cli("verify", "--year", 2013, "--inputs", y.inputs, "--outputs", y.outputs).returncode == 0
-    _run3(y, 2011, "--force")
-    assert cli("verify", "--year", 2013, "--inputs", y.inputs, "--outputs", y.outputs).returncode == 0
-    assert "2013年：全部步骤都是最新的" in _run3(y)
-    assert (_output_hashes(y, 2013), y.scope.current()) == before
-    charts = sorted(p.name for p in y.path("charts").glob("*.png"))
-    assert charts and manifest.verify(y.workspace, y.workspace.trends())[0]
-
-
-def test_the_difference_after_freeze_names_a_change_from_last_year(three, tmp_path):
-    """Issue 20 case 4: after 封存 of 2013 and a correction to 2012, the difference listed only this year's
-    totals. It now names the 上年 and 同比 that changed, and why: 2012's corrections."""
-    y = _copy3(three, tmp_path)
-    frozen = cli("freeze", "--year", 2013, "--inputs", y.inputs, "--outputs", y.outputs)
-    assert frozen.returncode == 0, frozen.stdout + frozen.stderr
-    code = _code(2012)
-    (y.inputs / "2012" / "corrections.csv").write_text(
-        f"unit,item,value,reason\n常熟市总工会,{code},999,电话确认\n", encoding="utf-8"
-    )
-    _run3(y)
-    text = y.path("sent_diff").read_text(encoding="utf-8")
-    assert "的上年数（2012年）：已报送" in text and "同比" in text, text
-    assert "原因：2012年的输入变了（inputs/2012/corrections.csv 是新增的）" in text, text
+    assert stale_now(y) == {} and manifest.verify(y.workspace, y.scope) == (True, [])
 
 
 def test_a_notebook_run_by_hand_makes_the_later_steps_out_of_date(three, tmp_path):
@@ -348,7 +222,7 @@ def test_a_notebook_run_by_hand_makes_the_later_steps_out_of_date(three, tmp_pat
     called consistent. Now status names 03 and 04 as out of date, and the next `run` redoes them only."""
     import papermill as pm
 
-    y = _copy3(three, tmp_path)
+    y = copy3(three, tmp_path)
     (y.year_inputs / "waivers.csv").write_text("unit,rule,reason\n常熟市总工会,P03,已电话核实\n", "utf-8")
     assert cli("status", "--year", 2013, "--inputs", y.inputs, "--outputs", y.outputs).returncode == 0
     pm.execute_notebook(
@@ -364,13 +238,13 @@ def test_a_notebook_run_by_hand_makes_the_later_steps_out_of_date(three, tmp_pat
         cwd=str(tmp_path),
         progress_bar=False,
     )
-    assert _stale(y) == {2013: {"03_reconcile", "04_report"}, "trends": {"05_trends"}}
+    assert stale_now(y) == {2013: {"03_reconcile", "04_report"}, "trends": {"05_trends"}}
     status = cli("status", "--year", 2013, "--inputs", y.inputs, "--outputs", y.outputs).stdout
     assert "输入与输出：不一致" in status and "第3步（报送情况与反馈）的结果已过期" in status, status
-    out = _run3(y)
+    out = run3(y)
     assert "[2013年 2/4] 更正与审核：输入没有变化" in out and "（03_reconcile.ipynb）" in out
     assert (
-        _stale(y) == {}
+        stale_now(y) == {}
         and "输入与输出：一致"
         in cli("status", "--year", 2013, "--inputs", y.inputs, "--outputs", y.outputs).stdout
     )
@@ -379,7 +253,7 @@ def test_a_notebook_run_by_hand_makes_the_later_steps_out_of_date(three, tmp_pat
 def test_lab_cannot_run_a_step_before_its_earlier_steps_nor_rerun_an_executed_notebook(three, tmp_path):
     """Issue 26 case 6: 02_clean for a year before 01 gave a pandas traceback and a -未完成 folder; an edited
     year in an executed notebook was silently replaced by the injected one."""
-    y = _copy3(three, tmp_path)
+    y = copy3(three, tmp_path)
     shutil.copytree(ROOT / "inputs" / "2013", y.inputs / "2014", ignore=shutil.ignore_patterns("submissions"))
     (y.inputs / "2014" / "submissions").mkdir()
     with pytest.raises(steps.RunRefused, match="run --year 2014"):

@@ -269,15 +269,21 @@ def run_year(
         if remade:
             console(f"往年（{'、'.join(map(str, remade))}年）已按现在的输入重新处理；继续处理 {year} 年")
     outcomes.append(run_scope(workspace, workspace.scope(year), console, kernel, force))
-    outcomes += run_trends(workspace, console, kernel, force)
+    done = tuple(earlier if with_previous else []) + (year,)
+    outcomes += run_trends(workspace, console, kernel, force, done)
     return outcomes
 
 
 def run_trends(
-    workspace: Workspace, console: progress.Console, kernel: Kernel, force: bool = False
+    workspace: Workspace,
+    console: progress.Console,
+    kernel: Kernel,
+    force: bool = False,
+    done: tuple[int, ...] = (),
 ) -> list[Outcome]:
     """The trends across every year under inputs/, when there are at least two and every one has up-to-date
-    results (else the trends are left as they are and `status` of the trends says they are out of date)."""
+    results — those brought up to date by this command (`done`), the others checked — else the trends are
+    left as they are (and `status`/`verify` of the trends say they are out of date)."""
     years = workspace.years()
     if len(years) < 2:
         console("历年对比：inputs/ 下的年度不足两个，暂不生成")
@@ -285,7 +291,8 @@ def run_trends(
     behind = [
         y
         for y in years
-        if workspace.scope(y).current() is None or manifest.stale(workspace, workspace.scope(y))
+        if y not in done
+        and (workspace.scope(y).current() is None or manifest.stale(workspace, workspace.scope(y)))
     ]
     if behind:
         console(
@@ -305,4 +312,4 @@ def run_all(
     if not years:
         raise PipelineError(f"{workspace.inputs} 下没有任何年度的收件箱（inputs/<年度>/submissions/）")
     outcomes = [run_scope(workspace, workspace.scope(y), console, kernel, force) for y in years]
-    return outcomes + run_trends(workspace, console, kernel, force)
+    return outcomes + run_trends(workspace, console, kernel, force, tuple(years))
