@@ -264,3 +264,14 @@ def test_lab_cannot_run_a_step_before_its_earlier_steps_nor_rerun_an_executed_no
         with steps.open_step("02_clean", 2013, y.inputs, y.outputs, run_dir=y.run):
             pass
     assert steps.RunRefused("x")._render_traceback_() == ["没有运行：x"]
+
+
+def test_a_notebook_run_by_hand_on_last_years_stale_results_is_not_called_up_to_date(three, tmp_path):
+    """02_clean run by hand for 2013 after 2012's corrections changed reads 2012's results as they are (only
+    `run` remakes 2012 first): its record says so, and `status` does not call it up to date."""
+    y = copy3(three, tmp_path)
+    (y.inputs / "2012" / "corrections.csv").write_text("unit,item,value,reason\n", encoding="utf-8")
+    y.clean()
+    lines = manifest.stale(y.workspace, y.scope)
+    assert any("第2步（更正与审核）运行时2012年的结果还没有生成或不是最新的" in line for line in lines), lines
+    assert not manifest.verify(y.workspace, y.scope)[0]

@@ -335,7 +335,7 @@ def stale_steps(workspace, scope, run_dir: Path | None = None) -> list[tuple[str
                 (
                     step.name,
                     "missing",
-                    f"{label}运行时{y}年的结果还没有生成（本年用到的上年或历年数据缺了这一年）",
+                    f"{label}运行时{y}年的结果还没有生成或不是最新的（本年用到的上年或历年数据）",
                 )
             )
         now = step_inputs(step, workspace, year, made)

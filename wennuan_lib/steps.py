@@ -42,7 +42,8 @@ class StepContext:
         self.scope: Scope = workspace.scope(self.year if step.scope == catalog.YEAR else catalog.TRENDS)
         self._written: set[str] = set()
         self.standalone = False  # run by itself (a notebook in JupyterLab), not by `run`
-        self.missing: set[int] = set()  # earlier years present under inputs/ whose results were not there
+        self.missing: set[int] = set()  # other years under inputs/ whose results were missing or out of date
+        self._checked: set[int] = set()
 
     def _declared(self, read: str) -> None:
         if read not in self.step.reads:
@@ -117,6 +118,10 @@ class StepContext:
             if year in self.workspace.years():
                 self._missing(year)
             return None
+        if self.standalone and year not in self._checked:  # `run` brings every earlier year up to date first
+            self._checked.add(year)
+            if manifest.stale(self.workspace, self.workspace.scope(year), current):
+                self.missing.add(year)
         return store.load_table(ds, current / ds.path, columns)
 
     def _missing(self, year: int) -> None:
