@@ -97,7 +97,9 @@ class CatalogError(ValueError):
 
 @cache
 def load() -> Catalog:
-    data = yaml.safe_load(CATALOG_FILE.read_text(encoding="utf-8"))
+    # libyaml's safe loader when present: the same document, 0.2 s less for every command
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(CATALOG_FILE.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
     s = data["scope"]
     layout = ScopeLayout(s["runs"], s["current"], s["lock"], s["cache"], s["sent"], s["logs"])
     raw = {

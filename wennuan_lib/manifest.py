@@ -56,6 +56,24 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+_SEEN: dict[tuple, str] = {}
+
+
+def input_hash(path: Path | str) -> str:
+    """The sha256 of an input file, computed once per command for a file left as it was (same size,
+    modification time and inode): deciding what is up to date reads every earlier year's inputs for several
+    steps. `forget_hashes` starts afresh (each command, each notebook run by hand)."""
+    st = os.stat(path)
+    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    if key not in _SEEN:
+        _SEEN[key] = sha256(Path(path))
+    return _SEEN[key]
+
+
+def forget_hashes() -> None:
+    _SEEN.clear()
+
+
 def tree(folder: Path, prefix: str) -> dict[str, str]:
     """Every entry under `folder`, by its path: regular files by content; links, pipes and devices by what
     they are (never followed, never opened)."""
@@ -72,7 +90,7 @@ def tree(folder: Path, prefix: str) -> dict[str, str]:
             try:
                 st = os.lstat(path)
                 if stat.S_ISREG(st.st_mode):
-                    out[rel] = sha256(Path(path))
+                    out[rel] = input_hash(path)
                 elif stat.S_ISLNK(st.st_mode):
                     out[rel] = "link:" + os.readlink(path)
                 else:
@@ -134,7 +152,7 @@ def raw_hashes(workspace, name: str, year: int | None) -> dict[str, str]:
     rel = path.relative_to(workspace.inputs).as_posix()
     if catalog.raw(name).kind == "folder":
         return tree(path, rel + "/")
-    return {rel: sha256(path)} if path.is_file() else {}
+    return {rel: input_hash(path)} if path.is_file() else {}
 
 
 def earlier_inputs(step: catalog.Step, workspace, year: int | None) -> dict[str, str]:

@@ -248,6 +248,7 @@ def run_year(
     and trend figure read their results, which must be those of their inputs now and of this program (a unit
     renamed in units.csv would otherwise be two units), whichever years were run before on this machine.
     `force` applies to this year alone."""
+    manifest.forget_hashes()
     inbox = workspace.raw("inbox", year)
     if not inbox.is_dir():
         raise PipelineError(f"找不到{year}年的收件箱：{inbox}（请把各单位报送的文件放在这里）")
@@ -308,6 +309,7 @@ def run_all(
 ) -> list[Outcome]:
     """Every year under inputs/, in order (each year's history checks see the year before),
     then the trends."""
+    manifest.forget_hashes()
     years = workspace.years()
     if not years:
         raise PipelineError(f"{workspace.inputs} 下没有任何年度的收件箱（inputs/<年度>/submissions/）")

@@ -186,6 +186,7 @@ def open_step(step: str, year: int | None = None, inputs_dir=None, outputs_dir=N
     with parameters the analyst did not choose."""
     st = catalog.step(step)
     workspace = Workspace(inputs_dir, outputs_dir)
+    manifest.forget_hashes()  # a kernel lives long: the inputs may have been edited since its last step
     if run_dir is not None and Scope.is_staging(Path(run_dir)):
         yield StepContext(st, workspace, Path(run_dir), year)
         return
