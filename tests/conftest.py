@@ -360,3 +360,7 @@ def year_dir(tmp_path):
     (inputs / "2013" / "submissions").mkdir(parents=True)
     shutil.copy(ROOT / "inputs" / "units.csv", inputs / "units.csv")
     return Year(inputs, tmp_path / "outputs")
+
+
+# The small three-year workspace of the freshness tests (one fixture for both of their files).
+from .fresh_workspace import three  # noqa: E402, F401

@@ -102,7 +102,7 @@ def test_a_rerun_with_nothing_changed_does_nothing(tiny, tmp_path):
     before = _snapshot(y)
     out = _run(y)
     assert out.returncode == 0
-    assert "2013年：全部步骤都是最新的" in out.stdout and "历年对比：处理过的年度不足两个" in out.stdout
+    assert "2013年：全部步骤都是最新的" in out.stdout and "历年对比：inputs/ 下的年度不足两个" in out.stdout
     assert "书面总结为" in out.stdout
     assert _snapshot(y) == before  # no new run folder, nothing rewritten
 

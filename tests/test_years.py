@@ -73,7 +73,10 @@ def test_manifest_records_inputs_form_policy_and_packages(sample_run):
     assert m["form_version"] == "2013.1" and m["policy_version"] and m["packages"]["pandas"]
     assert any(k.startswith("2013/submissions/") for k in m["inputs"])
     assert {"2013/corrections.csv", "units.csv", "forms/2013.yaml", "policy.yaml"} <= set(m["inputs"])
-    assert "上年结果/2012/data/02_values/values.csv" in m["inputs"]
+    # last year's and earlier years' results are recorded by what they are made from: their inputs
+    assert {"2012/corrections.csv", "2011/corrections.csv"} <= set(m["inputs"])
+    assert any(k.startswith("2012/submissions/") for k in m["inputs"])
+    assert not any("结果" in k for k in m["inputs"])  # never another year's outputs
     assert {"data/02_values/values.csv", "report/书面总结.pdf", "report/书面总结.docx"} <= set(m["outputs"])
 
 

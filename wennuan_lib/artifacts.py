@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
 import os
 import secrets
+import sys
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -127,12 +129,48 @@ def loads(data: bytes):
 # --- the store ----------------------------------------------------------------------------------------------
 
 
-def code_hash(*modules: str) -> str:
-    """A hash of the package files that make an artifact (names relative to the package)."""
-    h = hashlib.sha256(__version__.encode())
-    for name in modules:
-        h.update((config.PACKAGE_DIR / name).read_bytes())
-    return h.hexdigest()[:16]
+@functools.cache
+def code_hash() -> str:
+    """The program that makes an artifact, derived rather than listed: every file of the package (its code,
+    forms, policy and templates, whatever they are called; hidden files and compiled caches aside), the
+    Python version and the version of every installed distribution. A change anywhere in the library makes
+    every cached product again: a cold step is cheaper than a wrong one."""
+    h = hashlib.sha256(f"{__version__}\0{sys.version}\0".encode())
+    for path in library_files():
+        h.update(path.relative_to(config.PACKAGE_DIR).as_posix().encode() + b"\0")
+        h.update(path.read_bytes())
+    for name in installed_versions():
+        h.update(name.encode() + b"\0")
+    return h.hexdigest()[:20]
+
+
+def library_files() -> list[Path]:
+    """Every file of the package the program is made of (not hidden, not a compiled cache)."""
+    root = config.PACKAGE_DIR
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file()
+        and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(root).parts)
+        and p.suffix not in (".pyc", ".pyo")
+    )
+
+
+@functools.cache
+def installed_versions() -> list[str]:
+    """Every distribution installed where the program imports from, as its `<name>-<version>.dist-info`
+    folder is called (any of them may change bytes; listing the folders costs milliseconds, reading every
+    distribution's metadata half a second)."""
+    out = set()
+    for entry in sys.path:  # the installed libraries' folders only: never the working directory's
+        if os.path.basename(entry) not in ("site-packages", "dist-packages"):
+            continue
+        try:
+            with os.scandir(entry) as it:
+                out.update(e.name for e in it if e.name.endswith((".dist-info", ".egg-info")))
+        except OSError:
+            continue
+    return sorted(out)
 
 
 class Artifacts:

@@ -7,37 +7,16 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from . import config, store
+from . import store
 from .artifacts import Artifacts, code_hash
-from .form import Form, form_path
-
-# The code whose behaviour the cached results depend on: a change in any of these starts afresh.
-CODE = [
-    "readers.py",
-    "layouts.py",
-    "label_layout.py",
-    "form.py",
-    "parse.py",
-    "ingest.py",
-    "artifacts.py",
-    "sniff.py",
-    "word.py",
-    "pdf.py",
-    "extract.py",
-    "dates.py",
-    "archives.py",
-    "inbox.py",
-    "versions.py",
-]
+from .form import Form
 
 
 class Cache:
     def __init__(self, folder: Path, form: Form):
-        forms = hashlib.sha256(form_path(form.form).read_bytes())
-        for other in sorted(config.FORMS_DIR.glob("*.yaml")):  # a unit may have used another year's form
-            forms.update(other.read_bytes())
-        fingerprint = code_hash(*CODE) + forms.hexdigest()[:16]
-        self.store = Artifacts(folder, "extractions", fingerprint)
+        # the whole program (every form file included: a unit may have used another year's form), and the
+        # form this year reads with
+        self.store = Artifacts(folder, "extractions", f"{code_hash()}:{form.form}")
 
     def key(self, path: Path) -> str:
         h = hashlib.sha256(path.suffix.lower().encode())

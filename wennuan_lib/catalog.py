@@ -88,6 +88,7 @@ class Catalog:
     raw: dict[str, Raw]
     datasets: dict[str, Dataset]
     steps: tuple[Step, ...]
+    earlier_years: int  # how many years before a year its trend figure may show (see catalog.yaml)
 
 
 class CatalogError(ValueError):
@@ -96,7 +97,9 @@ class CatalogError(ValueError):
 
 @cache
 def load() -> Catalog:
-    data = yaml.safe_load(CATALOG_FILE.read_text(encoding="utf-8"))
+    # libyaml's safe loader when present: the same document, 0.2 s less for every command
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(CATALOG_FILE.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
     s = data["scope"]
     layout = ScopeLayout(s["runs"], s["current"], s["lock"], s["cache"], s["sent"], s["logs"])
     raw = {
@@ -126,7 +129,7 @@ def load() -> Catalog:
         Step(name, st["label"], st.get("scope", YEAR), tuple(st.get("reads", [])))
         for name, st in data["steps"].items()
     )
-    catalog = Catalog(layout, raw, sets, steps)
+    catalog = Catalog(layout, raw, sets, steps, int(data.get("earlier_years", 4)))
     _validate(catalog)
     return catalog
 
@@ -224,3 +227,34 @@ def markdown() -> str:
                 f"{step} | {d.description} |"
             )
     return "\n".join(lines)
+
+
+def year_raw() -> list[str]:
+    """The raw files that belong to one year (under inputs/<year>/)."""
+    return [r.name for r in load().raw.values() if "{year}" in r.path]
+
+
+@cache
+def depends_on(name: str) -> tuple[frozenset[str], bool]:
+    """What a dataset is made from, derived from the steps' reads: the raw files of its own year (and the
+    shared ones), and whether it depends on earlier years' results too (through `previous:`/`years:`)."""
+    raws: set[str] = set()
+    earlier = False
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        ds = dataset(todo.pop())
+        if ds.name in seen or ds.producer == "pipeline":
+            continue
+        seen.add(ds.name)
+        for read in step(ds.producer).reads:
+            kind, _, base = read.rpartition(":")
+            if kind == "run_date":
+                continue
+            if kind in ("previous", "years"):
+                earlier = True
+            if base in load().raw:
+                raws.add(base)
+            else:
+                todo.append(base)
+    return frozenset(raws), earlier

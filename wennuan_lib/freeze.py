@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import json
 import os
 import shutil
 import stat
@@ -208,7 +209,7 @@ def _gone_units(old_frame, new_values: dict, log) -> dict[str, str]:
     return out
 
 
-def differences(scope, run_dir: Path | None = None) -> list[str] | None:
+def differences(scope, run_dir: Path | None = None, inputs: dict | None = None) -> list[str] | None:
     """What differs between the latest sent report and a run's data, in Chinese lines (the first names the
     sent version); None if nothing was sent. Reads only. A unit whose form was read then and is not now (the
     file gone from the inbox, unreadable, superseded) is one line, with the totals that changed because of it
@@ -271,12 +272,81 @@ def differences(scope, run_dir: Path | None = None) -> list[str] | None:
         changed = by_gone[unit]
         head.append(line + (f"；因此变化的合计数{len(changed)}项：" if changed else "。"))
         head += [f"    {c}" for c in changed]
+    lines += _other_years(scope, last, run_dir, old_totals, items, inputs)
     return [f"与 {last.name} 报送的版本（{last}）相比：", *(head + lines or [UNCHANGED])]
 
 
-def compare(scope, run_dir: Path) -> Path | None:
-    """After a run's steps: the differences from the sent report (the sent_diff dataset)."""
-    lines = differences(scope, run_dir)
+def _input_changes(last: Path, run_dir: Path, year: int, now: dict | None) -> dict[int, list[str]]:
+    """Earlier years' input files (under inputs/<year>/) that differ between the sent version's manifest and
+    this run's (`now`, or its manifest): what the 上年 and the trend figure of this year were made from."""
+
+    def inputs(folder: Path) -> dict:
+        try:
+            data = json.loads((folder / catalog.dataset("manifest").path).read_text(encoding="utf-8"))
+            return data.get("inputs", {}) if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    old, new = inputs(last), inputs(run_dir) if now is None else now
+    out: dict[int, list[str]] = {}
+    for key in sorted(old.keys() | new.keys()):
+        head = key.split("/", 1)[0]
+        if head.isdigit() and int(head) < year and old.get(key) != new.get(key):
+            what = "已修改" if key in old and key in new else ("是新增的" if key in new else "已删除")
+            out.setdefault(int(head), []).append(f"inputs/{key} {what}")
+    return out
+
+
+def _other_years(scope, last: Path, run_dir: Path, old_totals, items, now: dict | None) -> list[str]:
+    """What changed in what the sent version showed of other years — each item's 上年 and 同比, the charts
+    (the trend figure's earlier points) — each with its cause: which earlier year's inputs changed."""
+    year = int(scope.key)
+    changes = _input_changes(last, run_dir, year, now)
+
+    def cause(years) -> list[str]:
+        said = [f"    原因：{y}年的输入变了（{'；'.join(changes[y])}）" for y in years if y in changes]
+        return said or ["    原因：未能确定（往年的输入文件没有变化；可能是程序更新，请核对往年的结果）"]
+
+    lines = []
+    for code, row in items.iterrows():
+        if code not in old_totals.index:
+            continue
+        old = old_totals.loc[code]
+        measure = row["measure"]
+        before, now = to_decimal(old.get("previous", "")), to_decimal(row.get("previous", ""))
+        if before != now:
+            lines.append(
+                f"{code} {row['label']} 的上年数（{year - 1}年）："
+                f"已报送 {before if before is not None else '无'} {measure} → "
+                f"现在 {now if now is not None else '无'} {measure}"
+            )
+            lines += cause([year - 1])
+        pct_before, pct_now = to_decimal(old.get("change_pct", "")), to_decimal(row.get("change_pct", ""))
+        if pct_before != pct_now:
+            lines.append(
+                f"{code} {row['label']} 的同比：已报送 {'无' if pct_before is None else f'{pct_before}%'} → "
+                f"现在 {'无' if pct_now is None else f'{pct_now}%'}"
+            )
+            own = to_decimal(old.get("value", "")) != to_decimal(row["value"])
+            if own:
+                lines.append("    原因：本年的合计数变了（见上）")
+            if before != now or not own:
+                lines += cause([year - 1])
+    charts = catalog.dataset("charts")
+    sent_charts = {p.relative_to(last).as_posix(): sha256(p) for p in catalog.files_in(last, charts)}
+    now_charts = {p.relative_to(run_dir).as_posix(): sha256(p) for p in catalog.files_in(run_dir, charts)}
+    earlier = sorted(y for y in changes if y < year)
+    for rel in sorted(sent_charts.keys() & now_charts.keys()):
+        if sent_charts[rel] != now_charts[rel] and earlier:
+            lines.append(f"图表 {rel} 与已报送的不同（其中往年的点取自往年的合计数）")
+            lines += cause(earlier)
+    return lines
+
+
+def compare(scope, run_dir: Path, inputs: dict | None = None) -> Path | None:
+    """After a run's steps: the differences from the sent report (the sent_diff dataset); `inputs` are what
+    the run read (its manifest's, written after this)."""
+    lines = differences(scope, run_dir, inputs)
     if lines is None:
         return None
     out = run_dir / catalog.dataset("sent_diff").path

@@ -19,6 +19,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import catalog, config
+from .artifacts import code_hash
 from .files import atomic_write_bytes
 from .form import form_path
 from .policy import POLICY_FILE
@@ -55,6 +56,24 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+_SEEN: dict[tuple, str] = {}
+
+
+def input_hash(path: Path | str) -> str:
+    """The sha256 of an input file, computed once per command for a file left as it was (same size,
+    modification time and inode): deciding what is up to date reads every earlier year's inputs for several
+    steps. `forget_hashes` starts afresh (each command, each notebook run by hand)."""
+    st = os.stat(path)
+    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    if key not in _SEEN:
+        _SEEN[key] = sha256(Path(path))
+    return _SEEN[key]
+
+
+def forget_hashes() -> None:
+    _SEEN.clear()
+
+
 def tree(folder: Path, prefix: str) -> dict[str, str]:
     """Every entry under `folder`, by its path: regular files by content; links, pipes and devices by what
     they are (never followed, never opened)."""
@@ -71,7 +90,7 @@ def tree(folder: Path, prefix: str) -> dict[str, str]:
             try:
                 st = os.lstat(path)
                 if stat.S_ISREG(st.st_mode):
-                    out[rel] = sha256(Path(path))
+                    out[rel] = input_hash(path)
                 elif stat.S_ISLNK(st.st_mode):
                     out[rel] = "link:" + os.readlink(path)
                 else:
@@ -83,21 +102,31 @@ def tree(folder: Path, prefix: str) -> dict[str, str]:
 
 @cache
 def code_fingerprint() -> str:
-    """The program itself: the package's code, forms, policy and templates, the notebooks,
-    Python and libraries."""
-    h = hashlib.sha256(platform.python_version().encode())
-    for root in (config.PACKAGE_DIR, config.NOTEBOOKS_DIR):
-        for path in sorted(root.rglob("*")):
-            if (
-                path.is_file()
-                and path.suffix in (".py", ".yaml", ".j2", ".ipynb", ".css")
-                and "__pycache__" not in path.parts
-            ):
-                h.update(path.relative_to(root).as_posix().encode())
-                h.update(path.read_bytes())
-    for name, version in package_versions().items():
-        h.update(f"{name}={version}".encode())
+    """The program itself: the whole package (`artifacts.code_hash`: its code, forms, policy and templates,
+    Python and every installed library) and the step notebooks as the pipeline runs them — their cells'
+    kind, source and tags only. What JupyterLab adds when the analyst opens or saves a notebook (outputs,
+    execution counts, metadata, .ipynb_checkpoints/) is not a change of program."""
+    h = hashlib.sha256(code_hash().encode())
+    for step in catalog.steps():
+        h.update(step.notebook.encode() + b"\0")
+        h.update(notebook_program(config.NOTEBOOKS_DIR / step.notebook).encode("utf-8"))
     return h.hexdigest()[:20]
+
+
+def notebook_program(path: Path) -> str:
+    """What of a notebook the pipeline runs: each cell's kind, tags and source (a notebook that cannot be
+    read is its bytes, so that its change still counts)."""
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        return json.dumps(
+            [[c["cell_type"], c.get("metadata", {}).get("tags", []), "".join(c["source"])] for c in cells],
+            ensure_ascii=False,
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        try:
+            return path.read_bytes().hex()
+        except OSError:
+            return "missing"
 
 
 @cache
@@ -123,17 +152,30 @@ def raw_hashes(workspace, name: str, year: int | None) -> dict[str, str]:
     rel = path.relative_to(workspace.inputs).as_posix()
     if catalog.raw(name).kind == "folder":
         return tree(path, rel + "/")
-    return {rel: sha256(path)} if path.is_file() else {}
+    return {rel: input_hash(path)} if path.is_file() else {}
 
 
-def other_year_hashes(workspace, year: int, name: str, label: str) -> dict[str, str]:
-    current = workspace.scope(year).current()
-    ds = catalog.dataset(name) if name in catalog.load().datasets else None
-    if ds is None:  # a raw file of that year (years:year_config)
-        return {f"{label}/{k}": v for k, v in raw_hashes(workspace, name, year).items()}
-    if current is None:
-        return {}
-    return {f"{label}/{k}": v for k, v in dataset_hashes(current, ds).items()}
+def earlier_inputs(step: catalog.Step, workspace, year: int | None) -> dict[str, str]:
+    """What the other years' results a step reads are made from: those years' files under inputs/ (which
+    files, and whether those results reach further back, derived from the catalog's reads). Never the
+    results under outputs/: whether another year was run changes nothing here."""
+    years: set[int] = set()
+    names: set[str] = set()
+    present = workspace.years()
+    before = {y for y in present if year is None or y < year}
+    for read in step.reads:
+        kind, _, name = read.rpartition(":")
+        if kind not in ("previous", "years"):
+            continue
+        raws, further = (frozenset([name]), False) if name in catalog.load().raw else catalog.depends_on(name)
+        names |= raws
+        years |= ({year - 1} if kind == "previous" else before) | (before if further else set())
+    out: dict[str, str] = {}
+    own = set(catalog.year_raw())
+    for y in sorted(years & set(present)):
+        for name in sorted(names):
+            out.update(raw_hashes(workspace, name, y if name in own else None))
+    return out
 
 
 def run_date() -> dt.date:
@@ -143,25 +185,23 @@ def run_date() -> dt.date:
 
 def step_inputs(step: catalog.Step, workspace, year: int | None, made: dict[str, str]) -> dict[str, str]:
     """Everything `step` reads, each with its hash: raw files, datasets of this run (`made`: path → hash),
-    other years' results, and the run's date when the step depends on it (`run_date:year_config`)."""
+    the inputs other years' results are made from (`earlier_inputs`), and the run's date when the step
+    depends on it (`run_date:year_config`)."""
     out: dict[str, str] = {}
     for read in step.reads:
         kind, _, name = read.rpartition(":")
         if kind == "run_date":
             if not workspace.year_config(year).get(RUN_DATE_UNLESS):
                 out["运行日期"] = run_date().isoformat()
-        elif kind == "previous":
-            out.update(other_year_hashes(workspace, year - 1, name, f"上年结果/{year - 1}"))
-        elif kind == "years":
-            for y in workspace.years():
-                if year is None or y < year:
-                    out.update(other_year_hashes(workspace, y, name, f"{y}年结果"))
+        elif kind in ("previous", "years"):
+            continue  # below, once for all of them
         elif name in catalog.load().raw:
             out.update(raw_hashes(workspace, name, year))
         else:
             ds = catalog.dataset(name)
             prefix = ds.path + ("/" if ds.kind == "folder" else "")
             out.update({k: v for k, v in made.items() if k == ds.path or k.startswith(prefix)})
+    out.update(earlier_inputs(step, workspace, year))
     return dict(sorted(out.items()))
 
 
@@ -252,6 +292,96 @@ def all_inputs(workspace, scope) -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
+def read_record(run_dir: Path | None, scope) -> dict:
+    """A run's record (the run_record dataset): each step's fingerprint, inputs and files; {} when missing
+    or damaged."""
+    if run_dir is None:
+        return {}
+    ds = catalog.dataset("run_record" if scope.kind == catalog.YEAR else "trend_run_record")
+    try:
+        data = json.loads((run_dir / ds.path).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) and isinstance(data.get("steps"), dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def made_in(run_dir: Path, scope) -> dict[str, str]:
+    """Every dataset file of a run folder, by path, with its hash."""
+    made: dict[str, str] = {}
+    for ds in catalog.datasets(scope.kind):
+        made.update(dataset_hashes(run_dir, ds))
+    return made
+
+
+def step_label(step: catalog.Step) -> str:
+    return f"第{step.name[:2].lstrip('0')}步（{step.label}）"
+
+
+def stale(workspace, scope, run_dir: Path | None = None) -> list[str]:
+    """Why a run's results no longer match their inputs and program, recomputed now (see `stale_steps`);
+    Chinese lines, none when every step is up to date."""
+    return [line for _, _, line in stale_steps(workspace, scope, run_dir)]
+
+
+def stale_steps(workspace, scope, run_dir: Path | None = None) -> list[tuple[str, str, str]]:
+    """(step, why, Chinese line) for every step of a run that is out of date: `inputs` — what it reads today
+    differs from what it read (a raw file, an earlier step's output remade since — by a notebook run by hand
+    in JupyterLab, say —, another year's inputs); `program` — made by another program; `missing` — made
+    without another year's results it needed; `none` — never run in this run. The run's date is not
+    compared: results made on another day are not stale for that."""
+    run_dir = run_dir or scope.current()
+    record = read_record(run_dir, scope)
+    if run_dir is None or not record:
+        return []
+    out = []
+    year = scope.key if scope.kind == catalog.YEAR else None
+    made = made_in(run_dir, scope)
+    redo: dict[str, str] = {}  # dataset → the earlier step that has to be done again first
+    for step in catalog.steps(scope.kind):
+        rec = record["steps"].get(step.name)
+        label = step_label(step)
+        before = len(out)
+        after = sorted({redo[r] for r in step.reads if r in redo})
+        if after:
+            out.append((step.name, "inputs", f"{label}读取{'、'.join(after)}的结果，要在它之后重做"))
+        if not isinstance(rec, dict):
+            out.append((step.name, "none", f"{label}还没有运行"))
+            redo.update({ds.name: label for ds in step.outputs})
+            continue
+        for y in rec.get("missing", []):
+            out.append(
+                (
+                    step.name,
+                    "missing",
+                    f"{label}运行时{y}年的结果还没有生成或不是最新的（本年用到的上年或历年数据）",
+                )
+            )
+        now = step_inputs(step, workspace, year, made)
+        old = rec.get("inputs")
+        if not isinstance(old, dict):  # a record of an older version: the fingerprint alone
+            if rec.get("fingerprint") != fingerprint(step, now, year):
+                out.append((step.name, "inputs", f"{label}读取的文件在它运行之后变了"))
+                redo.update({ds.name: label for ds in step.outputs})
+            continue
+        if rec.get("fingerprint") != fingerprint(step, old, year):
+            out.append((step.name, "program", f"{label}是用另一个版本的程序生成的（程序已更新或改动过）"))
+        now.pop("运行日期", None)
+        changed, added, removed = _diff({k: v for k, v in old.items() if k != "运行日期"}, now)
+        why = changed + added + removed
+        if why:
+            more = f"等 {len(why)} 个文件" if len(why) > 3 else ""
+            out.append(
+                (
+                    step.name,
+                    "inputs",
+                    f"{label}的结果已过期：它读取的 {'、'.join(why[:3])}{more}在它运行之后变了",
+                )
+            )
+        if any(why != "missing" for _, why, _ in out[before:]):
+            redo.update({ds.name: label for ds in step.outputs})
+    return out
+
+
 def verify(workspace, scope) -> tuple[bool, list[str]]:
     """Whether the current outputs still match the inputs they were made from, and the sent copies their
     checksums; Chinese lines saying what differs."""
@@ -276,6 +406,7 @@ def verify(workspace, scope) -> tuple[bool, list[str]]:
     lines += [f"输出文件与运行时不同：{k}" for k in o_changed]
     lines += [f"输出文件是运行后新增的：{k}" for k in o_added]
     lines += [f"输出文件缺失：{k}" for k in o_removed]
+    lines += stale(workspace, scope, run_dir)
     if scope.kind == catalog.YEAR:
         lines += freeze.check_sent(scope)
     return not lines, lines

@@ -56,14 +56,7 @@ def stop_point(name: str) -> None:
 
 
 def read_record(run_dir: Path | None, scope: Scope) -> dict:
-    if run_dir is None:
-        return {}
-    ds = catalog.dataset("run_record" if scope.kind == catalog.YEAR else "trend_run_record")
-    try:
-        data = json.loads((run_dir / ds.path).read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) and isinstance(data.get("steps"), dict) else {}
-    except (OSError, ValueError):
-        return {}
+    return manifest.read_record(run_dir, scope)
 
 
 def step_files(step: catalog.Step, run_dir: Path) -> dict[str, str]:
@@ -103,10 +96,11 @@ def seal(
     from . import freeze  # pandas (0.25 s): only when a run is sealed, never when nothing changed
 
     form = None
+    inputs = manifest.all_inputs(workspace, scope)
     if scope.kind == catalog.YEAR:
         form = load_form(workspace.year_config(scope.key)["form"])
-        freeze.compare(scope, run_dir)
-    manifest.write(scope, run_dir, manifest.all_inputs(workspace, scope), form)
+        freeze.compare(scope, run_dir, inputs)
+    manifest.write(scope, run_dir, inputs, form)
     record = {
         "run": run_dir.name,
         "code": manifest.code_fingerprint(),
@@ -122,21 +116,25 @@ def seal(
         console.write_log(run_dir / log.path)
 
 
-def finish_standalone(ctx) -> None:
-    """After a notebook ran its step by itself: record the step in the run's manifest and run record."""
+def finish_standalone(ctx) -> list[str]:
+    """After a notebook ran its step by itself (in JupyterLab): record the step in the run's manifest and run
+    record — its inputs, and any other year's results it found missing — and say which steps are now out of
+    date (the later steps read what this one remade: `status` and `verify` say so, and the next `run` redoes
+    them)."""
     scope, run_dir = ctx.scope, ctx.run_dir
     steps = read_record(run_dir, scope).get("steps", {})
-    made = {}
-    for ds in catalog.datasets(scope.kind):
-        made.update(manifest.dataset_hashes(run_dir, ds))
-    inputs = manifest.step_inputs(ctx.step, ctx.workspace, ctx.year, made)
+    inputs = manifest.step_inputs(ctx.step, ctx.workspace, ctx.year, manifest.made_in(run_dir, scope))
     steps[ctx.step.name] = {
         "fingerprint": manifest.fingerprint(ctx.step, inputs, ctx.year),
         "ran": True,
         "how": "单独运行笔记本",
+        "inputs": inputs,
         "files": step_files(ctx.step, run_dir),
     }
+    if ctx.missing:
+        steps[ctx.step.name]["missing"] = sorted(ctx.missing)
     seal(ctx.workspace, scope, run_dir, steps, None)
+    return manifest.stale(ctx.workspace, scope, run_dir)
 
 
 def run_scope(
@@ -165,11 +163,11 @@ def run_scope(
                 fp = manifest.fingerprint(step, inputs, year)
                 files = None
                 recorded = old.get("steps", {}).get(step.name, {})
-                if not force and recorded.get("fingerprint") == fp:
+                if not force and recorded.get("fingerprint") == fp and not recorded.get("missing"):
                     files = _carry_files(recorded, current)
                 if files is not None:
                     made.update(files)
-                    records[step.name] = {"fingerprint": fp, "ran": False, "files": files}
+                    records[step.name] = {"fingerprint": fp, "ran": False, "inputs": inputs, "files": files}
                     outcome.carried.append(step.name)
                     if staging is None:
                         pending += list(files)
@@ -202,6 +200,7 @@ def run_scope(
                     "fingerprint": fp,
                     "ran": True,
                     "seconds": round(seconds, 1),
+                    "inputs": inputs,
                     "files": files,
                 }
                 outcome.ran.append(step.name)
@@ -244,20 +243,17 @@ def run_year(
     force: bool = False,
     with_previous: bool = True,
 ) -> list[Outcome]:
-    """One year, then the trends. Earlier years are brought up to date first — the previous year (run if it
-    never was) and every earlier year with results: this year's history checks and year-on-year changes read
-    last year's results, and the trends every year's, so all must be made with the same unit registry and
-    program (a unit renamed in units.csv would otherwise be two units). An earlier year with nothing changed
-    is only checked (a fraction of a second); `force` applies to this year alone."""
+    """One year, then the trends. Every earlier year under inputs/ is brought up to date first (processed if
+    it never was, checked — a fraction of a second — if nothing changed): this year's history checks, 同比
+    and trend figure read their results, which must be those of their inputs now and of this program (a unit
+    renamed in units.csv would otherwise be two units), whichever years were run before on this machine.
+    `force` applies to this year alone."""
+    manifest.forget_hashes()
     inbox = workspace.raw("inbox", year)
     if not inbox.is_dir():
         raise PipelineError(f"找不到{year}年的收件箱：{inbox}（请把各单位报送的文件放在这里）")
     outcomes = []
-    earlier = [
-        y
-        for y in workspace.years()
-        if y < year and (y == year - 1 or workspace.scope(y).current() is not None)
-    ]
+    earlier = [y for y in workspace.years() if y < year]
     if with_previous and earlier:
         if workspace.scope(year - 1).current() is None and year - 1 in earlier:
             console(f"上年（{year - 1}年）尚未处理：先处理上年，以便做历史审核和同比")
@@ -274,17 +270,36 @@ def run_year(
         if remade:
             console(f"往年（{'、'.join(map(str, remade))}年）已按现在的输入重新处理；继续处理 {year} 年")
     outcomes.append(run_scope(workspace, workspace.scope(year), console, kernel, force))
-    outcomes += run_trends(workspace, console, kernel, force)
+    done = tuple(earlier if with_previous else []) + (year,)
+    outcomes += run_trends(workspace, console, kernel, force, done)
     return outcomes
 
 
 def run_trends(
-    workspace: Workspace, console: progress.Console, kernel: Kernel, force: bool = False
+    workspace: Workspace,
+    console: progress.Console,
+    kernel: Kernel,
+    force: bool = False,
+    done: tuple[int, ...] = (),
 ) -> list[Outcome]:
-    """The trends across years, when at least two years have results (one year has no trend to show)."""
-    done = [y for y in workspace.years() if workspace.scope(y).current() is not None]
-    if len(done) < 2:
-        console("历年对比：处理过的年度不足两个，暂不生成（处理了上年或往年后会自动生成）")
+    """The trends across every year under inputs/, when there are at least two and every one has up-to-date
+    results — those brought up to date by this command (`done`), the others checked — else the trends are
+    left as they are (and `status`/`verify` of the trends say they are out of date)."""
+    years = workspace.years()
+    if len(years) < 2:
+        console("历年对比：inputs/ 下的年度不足两个，暂不生成")
+        return []
+    behind = [
+        y
+        for y in years
+        if y not in done
+        and (workspace.scope(y).current() is None or manifest.stale(workspace, workspace.scope(y)))
+    ]
+    if behind:
+        console(
+            f"历年对比：{'、'.join(map(str, behind))}年还没有按现在的输入处理，历年对比暂不更新"
+            f"（运行 {workspace.command('run', '--all')} 一并更新）"
+        )
         return []
     return [run_scope(workspace, workspace.trends(), console, kernel, force)]
 
@@ -294,8 +309,9 @@ def run_all(
 ) -> list[Outcome]:
     """Every year under inputs/, in order (each year's history checks see the year before),
     then the trends."""
+    manifest.forget_hashes()
     years = workspace.years()
     if not years:
         raise PipelineError(f"{workspace.inputs} 下没有任何年度的收件箱（inputs/<年度>/submissions/）")
     outcomes = [run_scope(workspace, workspace.scope(y), console, kernel, force) for y in years]
-    return outcomes + run_trends(workspace, console, kernel, force)
+    return outcomes + run_trends(workspace, console, kernel, force, tuple(years))

@@ -133,7 +133,15 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
     }
     for name, frame in frames.items():
         ctx.save(name, frame)
-    review_workbook.write(ctx, values, issues, frames["reporting_status"])
+    review_workbook.write(
+        ctx.path("review_workbook"),
+        values,
+        issues,
+        frames["reporting_status"],
+        ctx.load("audit"),
+        ctx.form,
+        ctx.load("summary_checks"),
+    )
     due = feedback.deadline(
         ctx.cfg, ctx.run_date, ctx.raw("year_config")
     )  # year.yaml's, or from the run's date
@@ -143,7 +151,7 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
         ctx.form,
         {**ctx.cfg, "feedback_deadline": due.isoformat()},
         ctx.path("feedback"),
-        ctx.cache("feedback", "feedback.py", "xlsx.py"),
+        ctx.cache("feedback"),
         unreadable(log, frames["reporting_status"]),
     )
     return frames

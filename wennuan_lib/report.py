@@ -15,7 +15,7 @@ import re
 import pandas as pd
 
 from . import appendix, charts, detail_workbook, draft, narrative, pipeline, render, store, template
-from .form import Form, load_form, translate
+from .form import Form
 from .parallel import in_background
 from .parse import to_decimal
 from .rules import TOTALS
@@ -157,11 +157,7 @@ def coverage(frames: dict[int, pd.DataFrame]) -> dict[int, dict[str, str]]:
 
 def last_years_issues(ctx: StepContext) -> pd.DataFrame | None:
     """Last year's findings keyed by this year's codes (for the robustness of 同比)."""
-    issues = ctx.other_year(ctx.year - 1, "issues")
-    if issues is None:
-        return None
-    then = load_form(ctx.workspace.year_config(ctx.year - 1)["form"])
-    return translate(issues, then, ctx.form)
+    return ctx.previous("issues")
 
 
 def last_years_suspects(ctx: StepContext) -> list[draft.Suspect]:
@@ -171,7 +167,7 @@ def last_years_suspects(ctx: StepContext) -> list[draft.Suspect]:
     issues, values = ctx.other_year(year, "issues"), ctx.other_year(year, "values")
     if issues is None or values is None:
         return []
-    then = load_form(ctx.workspace.year_config(year)["form"])
+    then = ctx.form_of(year)
     return draft.carried(draft.suspects(issues, values, then, year), then, ctx.form)
 
 
@@ -221,7 +217,7 @@ def run(ctx: StepContext) -> dict:
     ctx.save("draft_reasons", reasons)
 
     summary_form(form, totals, cfg, when, ctx.path("summary_form"), is_draft, city_notes(issues))
-    detail = ctx.cache("detail_workbook", "detail_workbook.py", "xlsx.py", "aggregate.py", "appendix.py")
+    detail = ctx.cache("detail_workbook")
     key = detail.key(
         repr(sorted(cfg.items())),
         form.version,
@@ -246,7 +242,7 @@ def run(ctx: StepContext) -> dict:
         sample,
         ctx.path("charts"),
         form.policy.charts,
-        ctx.cache("charts", "charts.py"),
+        ctx.cache("charts"),
         draft=is_draft,
         coverage=coverage({**earlier, ctx.year: totals}),
     )
@@ -260,7 +256,7 @@ def run(ctx: StepContext) -> dict:
         marked,
     )
     store.atomic_write_bytes(ctx.path("report_html"), render.to_html(report).encode("utf-8"))
-    formats = ctx.cache("report_formats", "render.py", "cjk_justify.py", "templates/report.html.j2")
+    formats = ctx.cache("report_formats")
     content = formats.key(
         render.to_html(report, for_print=True), *(c.path.read_bytes() for c in made.values())
     )

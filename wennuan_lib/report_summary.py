@@ -225,10 +225,11 @@ def status_text(workspace, year: int) -> str:
         lines.append("  已报送的版本：完好" if not sent else "  已报送的版本有问题：")
         lines += [f"    {line}" for line in sent]
     steps = next_steps(workspace, year, run)
-    if why:  # the inputs changed since the run: its findings are out of date until it runs again
+    if why:  # inputs, program or an earlier step changed since a step ran: out of date until it runs again
         steps = [
             "下一步：",
-            f"  输入文件自上次运行以来有变化：先运行 {workspace.command('run', '--year', year)}",
+            "  结果不是最新的（输入文件、程序或前面步骤的结果在运行之后有变化）："
+            f"先运行 {workspace.command('run', '--year', year)}",
         ]
     lines += steps
     return "\n".join(lines)

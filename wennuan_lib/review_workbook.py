@@ -12,9 +12,11 @@ million cells, took a minute, hence units × items); the same data give the same
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
-from . import catalog, xlsx
+from . import xlsx
 from .parse import VALUE_LABELS, to_decimal
 from .rules import SEVERITY_LABELS, is_open
 from .store import atomic_write_bytes
@@ -310,9 +312,14 @@ def build(
     return book.bytes()
 
 
-def write(ctx, values: pd.DataFrame, issues: pd.DataFrame, status: pd.DataFrame) -> None:
-    """Step 03 writes it (the catalog's review_workbook) from the run's data."""
-    checks = ctx.load("summary_checks") if "summary_checks" in catalog.load().datasets else None
-    atomic_write_bytes(
-        ctx.path("review_workbook"), build(values, issues, status, ctx.load("audit"), ctx.form, checks)
-    )
+def write(
+    path: Path,
+    values: pd.DataFrame,
+    issues: pd.DataFrame,
+    status: pd.DataFrame,
+    audit: pd.DataFrame,
+    form,
+    checks: pd.DataFrame | None = None,
+) -> None:
+    """Step 03 writes it (the catalog's review_workbook) from the run's data, which it is given."""
+    atomic_write_bytes(path, build(values, issues, status, audit, form, checks))

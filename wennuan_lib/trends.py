@@ -18,7 +18,8 @@ CITY = "全市合计"
 
 
 def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
-    """The trends across every year that has been run: trends (wide), trends_long and charts."""
+    """The trends across every year under inputs/ (a year without results is named in the run's record, and
+    `status` says the trends are out of date): trends (wide), trends_long and charts."""
     workspace = ctx.workspace
     years = [y for y in workspace.years() if ctx.other_year(y, "totals", ["item"]) is not None]
     if not years:

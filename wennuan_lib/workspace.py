@@ -63,6 +63,12 @@ class Workspace:
         inbox = catalog.raw("inbox").path.split("/", 1)[1]
         return sorted(int(p.name) for p in self.inputs.iterdir() if p.name.isdigit() and (p / inbox).is_dir())
 
+    def earlier_years(self, year: int) -> list[int]:
+        """The earlier years a year shows (its trend figure): every year present under inputs/ among the
+        catalog's `earlier_years` before it. Found from inputs/ alone, never from what was run."""
+        first = year - catalog.load().earlier_years
+        return [y for y in self.years() if first <= y < year]
+
     def year_config(self, year: int) -> dict:
         """The year's settings (deadline, form, city unit, campaign title); defaults when absent."""
         return config.read_year_config(self.raw("year_config", year), year)
