@@ -524,7 +524,7 @@ def test_same_date_versions_are_chosen_by_name_never_by_file_time(form, year_dir
     assert v01.iloc[0]["severity"] == rules.ERROR and v01.iloc[0]["item"] == ""
     message = v01.iloc[0]["message"]
     assert f"采用了「{new}」，未采用「{old}」" in message
-    assert "02A.1 当地困难职工总数 采用的一份为 7 人，另一份为 1 人" in message
+    assert "02行“当地困难职工总数”采用的一份为7人，另一份为1人" in message
     year_dir.reconcile()
     sheet = openpyxl.load_workbook(year_dir.root / "feedback" / "太仓市总工会.xlsx")["审核意见"]
     rows = [r for r in sheet.iter_rows(values_only=True) if rules.VERSIONS_ID in r]
