@@ -378,7 +378,7 @@ def test_an_older_form_maps_moved_items_and_names_what_it_lacks(form, year_dir, 
     assert not (issues["rule"] == "N03").any()
     f01 = issues[issues["rule"] == "F01"].iloc[0]
     assert "使用了2011年的表式" in f01["message"] and "10行“开设购票窗口的帮扶中心”" in f01["message"]
-        assert f01["items"] == "10H.1"
+    assert f01["items"] == "10H.1"
 
 
 def test_another_years_template_is_read_through_that_years_form(year_dir, figures):
