@@ -340,7 +340,7 @@ def lab(sample_run, tmp_path_factory):
             except OSError:
                 assert server.poll() is None, (home / "lab.log").read_text(errors="replace")
                 time.sleep(0.25)
-        yield url, token, year
+        yield url, token, year, project
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -379,7 +379,7 @@ def in_terminal(url: str, token: str, command: str) -> str:
 
 
 def test_make_lab_opens_at_the_project_root_in_chinese(lab, browser):
-    url, token, year = lab
+    url, token, year, _ = lab
     with urllib.request.urlopen(f"{url}/api/contents/?token={token}") as r:
         names = {c["name"] for c in json.load(r)["content"]}
     assert {"notebooks", "inputs", "outputs"} <= names  # all three in the file browser
@@ -407,3 +407,146 @@ def test_make_lab_opens_at_the_project_root_in_chinese(lab, browser):
     sheet.first.wait_for(timeout=30000)
     assert page.get_by_text("not UTF-8").count() == 0 and page.locator(".jp-Dialog").count() == 0
     page.close()
+
+
+# --- a kernel left open across runs -------------------------------------------------------------------------
+
+
+def api(url: str, token: str, method: str, path: str, body: dict | None = None) -> dict:
+    req = urllib.request.Request(f"{url}/api/{path}?token={token}", method=method)
+    if body is not None:
+        req.data = json.dumps(body).encode()
+        req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req) as r:
+        text = r.read()
+    return json.loads(text) if text else {}
+
+
+def in_kernel(url: str, token: str, kernel: str, code: str) -> str:
+    """What a cell prints, run in a kernel of the server (the messages Lab sends over the kernel's websocket);
+    an error is returned as its name and value."""
+    import asyncio
+    import concurrent.futures
+    import uuid
+
+    from tornado.websocket import websocket_connect
+
+    async def talk() -> str:
+        socket_url = url.replace("http", "ws", 1)
+        ws = await websocket_connect(f"{socket_url}/api/kernels/{kernel}/channels?token={token}")
+        msg_id = uuid.uuid4().hex
+        header = {
+            "msg_id": msg_id,
+            "msg_type": "execute_request",
+            "username": "",
+            "session": "t",
+            "version": "5.3",
+        }
+        content = {"code": code, "silent": False, "store_history": False, "user_expressions": {}}
+        message = {
+            "header": header,
+            "parent_header": {},
+            "metadata": {},
+            "content": content,
+            "channel": "shell",
+        }
+        await ws.write_message(json.dumps(message))
+        out = ""
+        while True:
+            reply = json.loads(await asyncio.wait_for(ws.read_message(), 60))
+            if reply.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind, body = reply["msg_type"], reply["content"]
+            if kind == "stream":
+                out += body["text"]
+            elif kind == "error":
+                out += f"{body['ename']}: {body['evalue']}"
+            elif kind == "status" and body["execution_state"] == "idle":
+                break
+        ws.close()
+        return out
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # Playwright's event loop runs in this thread
+        return pool.submit(lambda: asyncio.run(talk())).result()
+
+
+def test_a_kernel_left_open_survives_the_next_runs(lab):
+    """An executed notebook opened in Lab (outputs/2013/notebooks is a shortcut into runs/<id>/), a cell run,
+    the kernel left open; two runs later that run folder is gone, and the kernel still works: its working
+    folder is outputs/2013/, which runs never remove."""
+    from wennuan_lib.runs import Scope
+
+    url, token, _, project = lab
+    notebook = "outputs/2013/notebooks/02_clean.ipynb"
+    session = api(
+        url,
+        token,
+        "POST",
+        "sessions",
+        {"path": notebook, "name": "02_clean.ipynb", "type": "notebook", "kernel": {"name": "wennuan"}},
+    )
+    kernel = session["kernel"]["id"]
+    try:
+        cell = "import os, pathlib; print(os.getcwd()); print(pathlib.Path('current').read_text().split()[0])"
+        first = in_kernel(url, token, kernel, cell).splitlines()
+        assert len(first) == 2, first
+        root = Path(first[0])
+        assert root == project / "outputs" / "2013", first  # the year's folder, not a run's
+        scope = Scope(root.parent, 2013)
+        opened = scope.current()
+        for _ in range(2):  # two runs, as `run` makes them (a new folder, made current; older ones removed)
+            new = scope.new_run()
+            scope.copy_from_current(new, [p.name for p in scope.current().iterdir() if p.name != ".staging"])
+            scope.promote(new)
+        assert not opened.exists()  # the folder the notebook was opened from is gone
+        after = in_kernel(url, token, kernel, cell).splitlines()
+        assert after == [str(root), scope.current().relative_to(root).as_posix()], after
+        shown = in_kernel(
+            url, token, kernel, "print(len(open('notebooks/02_clean.ipynb', encoding='utf-8').read()) > 0)"
+        )
+        assert shown.strip() == "True", shown
+    finally:
+        api(url, token, "DELETE", f"sessions/{session['id']}")
+
+
+# --- Lab's own files never dirty the checkout --------------------------------------------------------------
+
+
+def test_saving_a_notebook_in_lab_leaves_it_as_committed(lab):
+    """02_clean saved from Lab (the contents API Lab's Save uses) after running it, with outputs, counts and
+    the metadata Lab adds: the file written is the committed one, and Lab's checkpoint is kept outside the
+    project."""
+    import nbformat
+
+    from wennuan_lib import lab as wlab
+
+    url, token, _, project = lab
+    path = "notebooks/02_clean.ipynb"
+    committed = (ROOT / path).read_text(encoding="utf-8")
+    nb = api(url, token, "GET", f"contents/{path}")["content"]
+    nb["metadata"]["language_info"] = {"name": "python", "version": "3.11.2", "mimetype": "text/x-python"}
+    nb["metadata"]["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    code = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    code["execution_count"] = 3
+    code["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "必须修改 8 条\n"}]
+    code["metadata"]["execution"] = {"iopub.status.idle": "2026-01-28T10:15:00Z"}
+    code["metadata"]["scrolled"] = True
+    try:
+        api(url, token, "POST", f"contents/{path}/checkpoints")  # Lab makes one when it opens a notebook
+        api(url, token, "PUT", f"contents/{path}", {"type": "notebook", "format": "json", "content": nb})
+        saved = nbformat.read(project / path, as_version=4)
+        assert all(not c.get("outputs") and c.get("execution_count") is None for c in saved.cells)
+        assert json.loads((project / path).read_text(encoding="utf-8")) == json.loads(committed)
+        assert not list(project.rglob(".ipynb_checkpoints"))  # none beside the notebook, nor anywhere
+        kept = wlab.checkpoint_root(project)
+        assert list(kept.rglob("02_clean-checkpoint.ipynb"))  # the checkpoint is there, outside the project
+        # an executed notebook (a record, through the shortcut) keeps its outputs when saved
+        record = "outputs/2013/notebooks/02_clean.ipynb"
+        before = api(url, token, "GET", f"contents/{record}")["content"]
+        api(
+            url, token, "PUT", f"contents/{record}", {"type": "notebook", "format": "json", "content": before}
+        )
+        again = nbformat.read(project / record, as_version=4)
+        assert any(c.get("outputs") for c in again.cells)
+    finally:
+        shutil.rmtree(wlab.checkpoint_root(project), ignore_errors=True)
