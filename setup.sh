@@ -108,14 +108,14 @@ cat > .venv/share/wennuan/terminal.bashrc <<RC
 [ -f ~/.bashrc ] && . ~/.bashrc
 . "$PWD/.venv/bin/activate"
 RC
-# Kernels start in a folder that runs never remove (wennuan_lib.lab.KernelManager): a notebook opened under
+# Kernels start in a folder that runs never remove (wennuan_lib.run.lab.KernelManager): a notebook opened under
 # outputs/<year>/notebooks/ (a shortcut into runs/<id>/) gets a kernel working in outputs/<year>/, which outlives
 # the run folder that the next runs remove. Saving a notebook of notebooks/ in Lab writes it as committed (no
-# outputs, no metadata Lab adds: wennuan_lib.lab.pre_save), and Lab's checkpoints are kept outside the project
-# (wennuan_lib.lab.Checkpoints), so opening and saving notebooks in Lab leaves the checkout as it was.
+# outputs, no metadata Lab adds: wennuan_lib.run.lab.pre_save), and Lab's checkpoints are kept outside the project
+# (wennuan_lib.run.lab.Checkpoints), so opening and saving notebooks in Lab leaves the checkout as it was.
 cat > .venv/etc/jupyter/jupyter_server_config.json <<JSON
 {"ServerApp": {"terminado_settings": {"shell_command": ["bash", "--init-file", "$PWD/.venv/share/wennuan/terminal.bashrc", "-i"]},
-               "kernel_manager_class": "wennuan_lib.lab.KernelManager"},
- "FileContentsManager": {"pre_save_hook": "wennuan_lib.lab.pre_save", "checkpoints_class": "wennuan_lib.lab.Checkpoints"}}
+               "kernel_manager_class": "wennuan_lib.run.lab.KernelManager"},
+ "FileContentsManager": {"pre_save_hook": "wennuan_lib.run.lab.pre_save", "checkpoints_class": "wennuan_lib.run.lab.Checkpoints"}}
 JSON
 echo "【完成】环境已就绪：.venv/"

@@ -57,8 +57,10 @@ sys.path.insert(0, str(ROOT))
 import pandas as pd  # noqa: E402
 
 from tests import sample_data as sample  # noqa: E402
-from wennuan_lib import readers, store, template  # noqa: E402
 from wennuan_lib.form import load_form  # noqa: E402
+from wennuan_lib.publish import template  # noqa: E402
+from wennuan_lib.read import readers  # noqa: E402
+from wennuan_lib.run import store  # noqa: E402
 
 YEAR = 2013
 # what a January inbox holds, interleaved so that every size has each kind: 4 templates, 3 Word, 2 Excel,
@@ -256,7 +258,7 @@ def part(name):
 c = cpu_now()
 t = time.perf_counter()
 from jupyter_core.utils import run_sync
-from wennuan_lib.kernel import Kernel
+from wennuan_lib.run.kernel import Kernel
 with Kernel() as kernel:
     kernel.start()
     run_sync(kernel.kc.wait_for_ready)(timeout=60)
@@ -269,9 +271,9 @@ import writers
 from wennuan_lib import appendix, catalog, charts, detail_workbook, feedback, narrative, readers, render
 from wennuan_lib import report, store
 from wennuan_lib.form import load_form
-from wennuan_lib.rules import is_open
-from wennuan_lib.units import Registry
-from wennuan_lib.workspace import Workspace
+from wennuan_lib.check.rules import is_open
+from wennuan_lib.read.units import Registry
+from wennuan_lib.run.workspace import Workspace
 inputs, outputs, year, changed = Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), Path(sys.argv[5])
 ws = Workspace(inputs, outputs)
 

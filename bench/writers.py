@@ -1,4 +1,4 @@
-"""Issue 24 item 3: the workbook writers, measured on 审核数据.xlsx (wennuan_lib/review_workbook.py).
+"""Issue 24 item 3: the workbook writers, measured on 审核数据.xlsx (wennuan_lib/publish/review_workbook.py).
 
     .venv/bin/python bench/writers.py --units 3000 --pairs 3 [--run RUN_FOLDER] [--render DIR]
 
@@ -44,8 +44,8 @@ if str(ROOT) not in sys.path:
 
 import pandas as pd  # noqa: E402
 
-from wennuan_lib import review_workbook as rw  # noqa: E402
-from wennuan_lib import xlsx  # noqa: E402
+from wennuan_lib.publish import review_workbook as rw  # noqa: E402
+from wennuan_lib.publish import xlsx  # noqa: E402
 
 
 @dataclass
@@ -384,8 +384,8 @@ def fastest_installed() -> str:
 
 
 def from_run(run: Path, form_year: str = "2013") -> Tables:
-    from wennuan_lib import catalog, store
     from wennuan_lib.form import load_form
+    from wennuan_lib.run import catalog, store
 
     def load(name: str):
         ds = catalog.dataset(name)
@@ -409,7 +409,7 @@ def sample_run(root: Path, units: int = 30) -> Path:
     inputs = bench.generate(root, units)
     env = {**os.environ, "WENNUAN_SECRET_FILE": str(root / "secret.key")}
     subprocess.run(bench.run_cmd(inputs, root / "outputs"), check=True, env=env, capture_output=True)
-    from wennuan_lib.workspace import Workspace
+    from wennuan_lib.run.workspace import Workspace
 
     return Workspace(inputs, root / "outputs").scope(bench.YEAR).current()
 

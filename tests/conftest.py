@@ -41,7 +41,7 @@ shutil.copytree(ROOT / "inputs", SESSION / "default" / "inputs")
 os.environ["WENNUAN_INPUTS"] = str(SESSION / "default" / "inputs")
 os.environ["WENNUAN_OUTPUTS"] = str(SESSION / "default" / "outputs")
 os.environ["WENNUAN_SECRET_FILE"] = str(SESSION / "secret.key")
-# runs sign the notebooks they execute (wennuan_lib/lab.py): in the tests' own trust database, not the user's
+# runs sign the notebooks they execute (wennuan_lib/run/lab.py): in the tests' own trust database
 os.environ["JUPYTER_DATA_DIR"] = str(SESSION / "jupyter")
 
 import hashlib  # noqa: E402
@@ -51,21 +51,13 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from filelock import FileLock  # noqa: E402
 
-from wennuan_lib import (  # noqa: E402
-    artifacts,
-    catalog,
-    clean,
-    ingest,
-    narrative,
-    reconcile,
-    report,
-    store,
-    trends,
-)
 from wennuan_lib.form import load_form  # noqa: E402
-from wennuan_lib.steps import open_step  # noqa: E402
-from wennuan_lib.units import Registry  # noqa: E402
-from wennuan_lib.workspace import Workspace  # noqa: E402
+from wennuan_lib.publish import narrative  # noqa: E402
+from wennuan_lib.read.units import Registry  # noqa: E402
+from wennuan_lib.run import artifacts, catalog, store  # noqa: E402
+from wennuan_lib.run.context import open_step  # noqa: E402
+from wennuan_lib.run.workspace import Workspace  # noqa: E402
+from wennuan_lib.steps import clean, ingest, reconcile, report, trends  # noqa: E402
 
 from . import sample_data as sample  # noqa: E402
 

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from wennuan_lib import manifest, template
 from wennuan_lib.form import load_form
+from wennuan_lib.publish import template
+from wennuan_lib.run import manifest
 
 from .conftest import ROOT, Year, cli, made_once
 

@@ -8,21 +8,14 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from wennuan_lib import (
-    analyst_files,
-    config,
-    corrections,
-    feedback,
-    layouts,
-    narrative,
-    readers,
-    template,
-    textfiles,
-)
-from wennuan_lib.artifacts import Artifacts
+from wennuan_lib import config
+from wennuan_lib.check import corrections
 from wennuan_lib.form import load_form
-from wennuan_lib.parse import parse_blank
-from wennuan_lib.units import Registry, RegistryError
+from wennuan_lib.publish import feedback, narrative, template
+from wennuan_lib.read import analyst_files, layouts, readers, textfiles
+from wennuan_lib.read.parse import parse_blank
+from wennuan_lib.read.units import Registry, RegistryError
+from wennuan_lib.run.artifacts import Artifacts
 
 from .conftest import Year, run_args
 

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from wennuan_lib import config, errors, narrative
-from wennuan_lib.textfiles import InputFileError
-from wennuan_lib.units import Registry
+from wennuan_lib import config, errors
+from wennuan_lib.publish import narrative
+from wennuan_lib.read.textfiles import InputFileError
+from wennuan_lib.read.units import Registry
 
 from .conftest import ROOT, cli
 
@@ -194,7 +195,7 @@ def test_a_name_that_differs_only_by_an_invisible_character_is_a_clash(tmp_path)
 
 
 def _said(totals, values, *paragraphs):
-    from wennuan_lib import draft
+    from wennuan_lib.check import draft
 
     blocks = [narrative.Block("para", p, "analyst") for p in paragraphs]
     text = narrative.Narrative("", "", "", "", [narrative.Section("", blocks)], [])
@@ -258,8 +259,8 @@ def _values(k: int) -> dict:
 def small(tmp_path_factory):
     """Two units' forms, a narrative.md with a multi-line comment, a wrong total and a right one;
     run once by the command line. Returns (root, stdout of the run)."""
-    from wennuan_lib import template
     from wennuan_lib.form import load_form
+    from wennuan_lib.publish import template
 
     root = tmp_path_factory.mktemp("small")
     inbox = root / "inputs" / "2013" / "submissions"

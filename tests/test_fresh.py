@@ -7,19 +7,13 @@ import shutil
 import openpyxl
 import pytest
 
-from wennuan_lib import (
-    artifacts,
-    cache,
-    catalog,
-    config,
-    feedback,
-    manifest,
-    pipeline,
-    rules,
-    steps,
-)
+from wennuan_lib import config
+from wennuan_lib.check import rules
 from wennuan_lib.form import load_form
-from wennuan_lib.workspace import Workspace
+from wennuan_lib.publish import feedback
+from wennuan_lib.run import artifacts, cache, catalog, manifest, pipeline
+from wennuan_lib.run import context as steps
+from wennuan_lib.run.workspace import Workspace
 
 from .conftest import ROOT, Year, cli
 from .fresh_workspace import copy3, run3, stale_now

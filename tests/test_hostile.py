@@ -18,8 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from wennuan_lib import config, template, views
-from wennuan_lib.parse import CN_NUMERAL, OK, parse_blank
+from wennuan_lib import config, views
+from wennuan_lib.publish import template
+from wennuan_lib.read.parse import CN_NUMERAL, OK, parse_blank
 
 from .conftest import ROOT, Year, run_args, tree_hash
 

@@ -14,8 +14,11 @@ import openpyxl
 import pytest
 from PIL import Image, ImageDraw
 
-from wennuan_lib import archives, config, dates, readers, rules, sniff, template
-from wennuan_lib.parse import format_value
+from wennuan_lib import config
+from wennuan_lib.check import rules
+from wennuan_lib.publish import template
+from wennuan_lib.read import archives, dates, readers, sniff
+from wennuan_lib.read.parse import format_value
 
 from . import sample_data as sample
 

@@ -8,8 +8,10 @@ import zipfile
 import openpyxl
 import pytest
 
-from wennuan_lib import config, readers, template
-from wennuan_lib.parse import format_value
+from wennuan_lib import config
+from wennuan_lib.publish import template
+from wennuan_lib.read import readers
+from wennuan_lib.read.parse import format_value
 
 from . import sample_data as sample
 from .conftest import Year, tree_hash

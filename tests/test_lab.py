@@ -17,8 +17,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from wennuan_lib import catalog, decisions, views
-from wennuan_lib.rules import is_open
+from wennuan_lib import views
+from wennuan_lib.check.rules import is_open
+from wennuan_lib.run import catalog
+from wennuan_lib.views import decisions
 
 from .conftest import ROOT
 
@@ -474,7 +476,7 @@ def test_a_kernel_left_open_survives_the_next_runs(lab):
     """An executed notebook opened in Lab (outputs/2013/notebooks is a shortcut into runs/<id>/), a cell run,
     the kernel left open; two runs later that run folder is gone, and the kernel still works: its working
     folder is outputs/2013/, which runs never remove."""
-    from wennuan_lib.runs import Scope
+    from wennuan_lib.run.runs import Scope
 
     url, token, _, project = lab
     notebook = "outputs/2013/notebooks/02_clean.ipynb"
@@ -518,7 +520,7 @@ def test_saving_a_notebook_in_lab_leaves_it_as_committed(lab):
     project."""
     import nbformat
 
-    from wennuan_lib import lab as wlab
+    from wennuan_lib.run import lab as wlab
 
     url, token, _, project = lab
     path = "notebooks/02_clean.ipynb"

@@ -12,8 +12,8 @@ import docx
 import openpyxl
 import pytest
 
-from wennuan_lib import layouts, readers
-from wennuan_lib.readers import Block, Extract
+from wennuan_lib.read import layouts, readers
+from wennuan_lib.read.readers import Block, Extract
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SLOT = re.compile(r"(?<=[^\s；;。：:])([ \u3000_\n]*[ \u3000_][ \u3000_\n]*)(?=\S)")

@@ -10,7 +10,7 @@ import pdfplumber
 import pytest
 from PIL import Image
 
-from wennuan_lib import narrative
+from wennuan_lib.publish import narrative
 
 MM = 72 / 25.4
 LEFT, RIGHT = 28.0, 210 - 26.0  # the 版心's edges, mm

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from wennuan_lib.parse import MISSING, OK, UNREADABLE, format_value, parse_blank
+from wennuan_lib.read.parse import MISSING, OK, UNREADABLE, format_value, parse_blank
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\u3000\u3000", "____", " _ _ ", None])

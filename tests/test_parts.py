@@ -9,8 +9,9 @@ import docx
 import pytest
 import xlsxwriter
 
-from wennuan_lib import readers, template
-from wennuan_lib.parse import format_value
+from wennuan_lib.publish import template
+from wennuan_lib.read import readers
+from wennuan_lib.read.parse import format_value
 
 from . import sample_data as sample
 
@@ -360,14 +361,14 @@ def test_a_word_file_holding_only_a_screenshot_is_sent_but_unreadable(form, year
     ],
 )
 def test_a_pdf_text_layer_that_is_not_text_is_refused_with_its_reason(text, word):
-    from wennuan_lib import pdf
+    from wennuan_lib.read import pdf
 
     why = pdf.garbled(text)
     assert why is not None and word in why and "Word或Excel" in why
 
 
 def test_a_real_text_layer_is_text(form, figures):
-    from wennuan_lib import pdf
+    from wennuan_lib.read import pdf
 
     assert pdf.garbled("\n".join(text for _c, text in sentences(form, figures))) is None
 

@@ -16,10 +16,13 @@ from docx.oxml.ns import qn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wennuan_lib import ingest, label_layout, layouts, report_summary, rules, template
+from wennuan_lib.check import rules
 from wennuan_lib.form import load_form
-from wennuan_lib.parse import format_value
-from wennuan_lib.readers import Block, Extract
+from wennuan_lib.publish import report_summary, template
+from wennuan_lib.read import label_layout, layouts
+from wennuan_lib.read.parse import format_value
+from wennuan_lib.read.readers import Block, Extract
+from wennuan_lib.steps import ingest
 
 from . import sample_data as sample
 

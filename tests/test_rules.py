@@ -6,8 +6,8 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from wennuan_lib import rules
-from wennuan_lib.parse import format_value
+from wennuan_lib.check import rules
+from wennuan_lib.read.parse import format_value
 
 from . import sample_data as sample
 

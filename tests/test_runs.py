@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from wennuan_lib import catalog, freeze, manifest, template
 from wennuan_lib.form import load_form
+from wennuan_lib.publish import template
+from wennuan_lib.run import catalog, freeze, manifest
 
 from .conftest import ROOT, Year, cli, run_args, tree_hash
 

@@ -7,7 +7,9 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from wennuan_lib import cli, layouts, readers, template
+from wennuan_lib import cli
+from wennuan_lib.publish import template
+from wennuan_lib.read import layouts, readers
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 import pandas as pd
 import pytest
 
-from wennuan_lib import template
-from wennuan_lib.units import Registry
+from wennuan_lib.publish import template
+from wennuan_lib.read.units import Registry
 
 
 @pytest.fixture

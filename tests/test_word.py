@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from wennuan_lib import layouts, readers, rules, word
+from wennuan_lib.check import rules
+from wennuan_lib.read import layouts, readers, word
 
 from . import sample_data as sample
 

@@ -10,11 +10,13 @@ import re
 import sys
 from pathlib import Path
 
-from . import catalog, config, dates, errors, manifest, pipeline
-from .form import load_form
-from .kernel import Kernel
-from .progress import Console
-from .workspace import Workspace, WorkspaceError
+from wennuan_lib import config, errors
+from wennuan_lib.form import load_form
+from wennuan_lib.read import dates
+from wennuan_lib.run import catalog, manifest, pipeline
+from wennuan_lib.run.kernel import Kernel
+from wennuan_lib.run.progress import Console
+from wennuan_lib.run.workspace import Workspace, WorkspaceError
 
 
 def _workspace(args) -> Workspace:
@@ -63,7 +65,7 @@ def cmd_run(args) -> int:
     for outcome in outcomes:
         if outcome.scope.kind == catalog.YEAR and outcome.made_new:
             # pandas (report_summary: 0.30 s to import): a run that made nothing new does not need it
-            from . import report_summary
+            from wennuan_lib.publish import report_summary
 
             print(report_summary.run_summary(workspace, outcome.scope.key))
         elif outcome.scope.kind == catalog.YEAR:
@@ -72,7 +74,9 @@ def cmd_run(args) -> int:
     if trends.current() is not None:
         print(f"历年对比：{trends.root}")
     if args.strict:
-        from . import report_summary  # pandas: 0.30 s; only --strict reads the run's tables here
+        from wennuan_lib.publish import (
+            report_summary,  # pandas: 0.30 s; only --strict reads the run's tables here
+        )
 
         problems = [p for y in dict.fromkeys(years) for p in report_summary.strict_problems(workspace, y)]
         if problems:
@@ -102,7 +106,8 @@ def cmd_verify(args) -> int:
 
 def cmd_freeze(args) -> int:
     # pandas (freeze, report_summary: 0.30 s to import): `run` with nothing to do must not wait for it
-    from . import freeze, report_summary
+    from wennuan_lib.publish import report_summary
+    from wennuan_lib.run import freeze
 
     workspace = _workspace(args)
     when = None
@@ -128,14 +133,16 @@ def cmd_freeze(args) -> int:
 
 def cmd_status(args) -> int:
     # pandas: 0.30 s, kept out of the commands that read no table (`run` with nothing to do, catalog)
-    from . import report_summary
+    from wennuan_lib.publish import report_summary
 
     print(report_summary.status_text(_workspace(args), args.year))
     return 0
 
 
 def cmd_template(args) -> int:
-    from . import template  # openpyxl and pandas: 0.25 s; only this command writes a workbook
+    from wennuan_lib.publish import (
+        template,  # openpyxl and pandas: 0.25 s; only this command writes a workbook
+    )
 
     workspace = Workspace(args.inputs, args.outputs)
     form = load_form(workspace.year_config(args.year).get("form", args.year))
@@ -154,14 +161,14 @@ def cmd_catalog(args) -> int:
 
 
 def cmd_rules(args) -> int:
-    from . import reference  # loads every year's form
+    from wennuan_lib.publish import reference  # loads every year's form
 
     print(reference.rules_markdown())
     return 0
 
 
 def cmd_docs(args) -> int:
-    from . import reference
+    from wennuan_lib.publish import reference
 
     if args.check:
         stale = reference.stale()

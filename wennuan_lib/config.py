@@ -12,8 +12,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from . import dates
-from .textfiles import InputFileError, read_text, read_yaml_lines
+from wennuan_lib.read import dates
+from wennuan_lib.read.textfiles import InputFileError, read_text, read_yaml_lines
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT = Path(__file__).resolve().parents[1]

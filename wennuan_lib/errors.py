@@ -13,24 +13,18 @@ import traceback
 from pathlib import Path
 
 
-class ReadError(Exception):
+class WennuanError(Exception):
+    """The base of the program's own errors. Its message is data: Chinese already, naming the file and what to
+    do, shown to the analyst as it is (`explain`). Each subclass also keeps the built-in class it refines
+    (ValueError, RuntimeError) so that callers catching those keep working."""
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class ReadError(WennuanError):
     """A unit's file that cannot be read; the message is Chinese and says what to ask the unit for."""
-
-
-# The program's own errors: their messages are Chinese already and say what to do.
-EXPECTED = (
-    "PipelineError",
-    "StepFailed",
-    "FreezeError",
-    "ManifestError",
-    "WorkspaceError",
-    "CatalogError",
-    "PolicyError",
-    "LockTimeout",
-    "InputFileError",
-    "FontMissing",
-    "RegistryError",
-)
 
 
 def _log(exc: BaseException, folder: Path | None) -> Path | None:
@@ -55,10 +49,10 @@ def explain(exc: BaseException, log_folder: Path | None = None) -> str:
     """The analyst's message for `exc` (the traceback, when it helps a maintainer, is logged)."""
     if isinstance(exc, KeyboardInterrupt):
         return "已中断：本次运行没有完成，上一次的结果保持不变。"
-    if type(exc).__name__ in EXPECTED or (
+    if isinstance(exc, WennuanError) or (
         isinstance(exc, ValueError | FileNotFoundError) and _chinese(str(exc))
     ):
-        return str(exc)
+        return exc.message if isinstance(exc, WennuanError) else str(exc)
     log = _log(exc, log_folder)
     detail = f"（详细信息：{log}）" if log else ""
     # an OSError raised by a write to an open file carries no file name: the scope's folder at least

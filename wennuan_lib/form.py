@@ -10,8 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from . import config
-from .policy import Policy, PolicyError, apply_overrides, raw_policy, resolve
+from wennuan_lib import config
+from wennuan_lib.policy import Policy, PolicyError, apply_overrides, raw_policy, resolve
 
 BLANK = re.compile(r"\{([0-9A-Z.]+)\}")
 # The note on an item that another year's form, used by a unit, does not have.

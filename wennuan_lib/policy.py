@@ -17,14 +17,15 @@ from pathlib import Path
 
 import yaml
 
-from . import config
+from wennuan_lib import config
+from wennuan_lib.errors import WennuanError
 
 POLICY_FILE = config.PACKAGE_DIR / "policy.yaml"
 CODE = re.compile(r"\b\d\d[A-Z]?\.\d\b")
 SEVERITIES = ("error", "warning")
 
 
-class PolicyError(ValueError):
+class PolicyError(WennuanError, ValueError):
     """policy.yaml or a year's override is inconsistent; the message is Chinese and names the entry."""
 
 

@@ -1,0 +1,236 @@
+"""The Chinese summaries the analyst reads in the terminal: at the end of a run, and `status` — read back from
+the current run's datasets."""
+
+from __future__ import annotations
+
+from wennuan_lib.check.rules import AUDIT_ID, TOTALS, is_open, open_errors
+from wennuan_lib.publish import narrative
+from wennuan_lib.read.units import Registry
+from wennuan_lib.run import catalog, freeze, manifest, store
+
+MUST_FIX = "必须修改"  # the kind of draft reason an open error is (report.draft_reasons)
+
+
+def _names(frame, mask, limit: int = 8) -> str:
+    names = list(frame.loc[mask, "unit"])
+    return "、".join(names[:limit]) + (f"等{len(names)}个" if len(names) > limit else "") if names else "无"
+
+
+def _load(run_dir, name, columns=None):
+    ds = catalog.dataset(name)
+    path = run_dir / ds.path
+    return store.load_table(ds, path, columns) if path.exists() else None
+
+
+def _unreadable(st) -> list[str]:
+    """Units that sent something that could not be read: the files and why, to ask for another format."""
+    rows = st[st["form"] == "已报但无法读取"]
+    return [
+        f"  已报但无法读取（请单位换一种格式重新报送）：{unit}：{problem}"
+        for unit, problem in zip(rows["unit"], rows["form_problem"], strict=True)
+    ]
+
+
+def _raw(workspace, name: str, year: int) -> str:
+    """An analyst's file as she finds it: inputs/<年度>/corrections.csv."""
+    path = workspace.raw(name, year)
+    try:
+        return str(path.relative_to(workspace.inputs.parent))
+    except ValueError:
+        return str(path)
+
+
+def next_steps(workspace, year: int, run) -> list[str]:
+    """What to do next, from the current run: the units holding open must-fix findings (and how many each),
+    the lines of the registers that are wrong, the report's other blockers (draft_reasons: sections still to
+    write …), the units to chase, and the command to run then."""
+    issues = _load(run, "issues")
+    reasons = freeze.draft_reasons(run)
+    st = _load(run, "reporting_status")
+    corrections, waivers = _raw(workspace, "corrections", year), _raw(workspace, "waivers", year)
+    lines, fix = [], False
+    if issues is not None:
+        errors = open_errors(issues)
+        registers = errors[errors["rule"] == AUDIT_ID]
+        totals = errors[(errors["unit"] == TOTALS) & (errors["rule"] != AUDIT_ID)]
+        units = errors[(errors["unit"] != TOTALS) & (errors["rule"] != AUDIT_ID)]
+        if len(units):
+            counts = units["unit"].value_counts(sort=False)
+            counts = counts.iloc[(-counts.to_numpy()).argsort(kind="stable")]
+            shown = "、".join(f"{u} {n} 条" for u, n in counts.head(12).items())
+            more = f" 等 {len(counts)} 个单位" if len(counts) > 12 else ""
+            lines.append(
+                f"  · 必须修改的意见 {len(units)} 条在 {len(counts)} 个单位：{shown}{more}——"
+                f"发反馈表请单位改正后重新报送，或电话核实后记入 {corrections}（更正）或 {waivers}（豁免）"
+            )
+            fix = True
+        if len(totals):
+            lines.append(
+                f"  · {TOTALS} {len(totals)} 条必须修改的意见由各单位的数字推出：有关单位的数字改正后自动消失"
+            )
+            fix = True
+        for message in registers["message"]:
+            lines.append(f"  · 登记表有误：{message}——请改正后再运行")
+            fix = True
+    if reasons is not None:
+        for kind, group in reasons[reasons["kind"] != MUST_FIX].groupby("kind", sort=False):
+            shown = "；".join(group["message"].head(5)) + (f" 等 {len(group)} 条" if len(group) > 5 else "")
+            lines.append(f"  · {kind}：{shown}")
+            fix = True
+    if st is not None:
+        chase = [
+            f"未报 {_names(st, st['form'] == '未报')}" if (st["form"] == "未报").any() else "",
+            f"已报但无法读取 {_names(st, st['form'] == '已报但无法读取')}（请换一种格式重新报送）"
+            if (st["form"] == "已报但无法读取").any()
+            else "",
+            f"逾期 {_names(st, st['late'] == '逾期')}（已收到，核实原因）"
+            if (st["late"] == "逾期").any()
+            else "",
+        ]
+        chase = [c for c in chase if c]
+        if chase:
+            lines.append("  · 催报：" + "；".join(chase))
+    scope = workspace.scope(year)
+    if fix:
+        lines.append(f"  然后运行：{workspace.command('run', '--year', year)}")
+    elif reasons is not None and not scope.sent_dirs():
+        freeze_cmd = workspace.command("freeze", "--year", year)
+        lines.append(
+            f"  书面总结已是定稿：报送当天运行 {freeze_cmd} 封存"
+            "（不是当天封存的，在命令后加 --date 报送日期，例如 --date 2014-01-28）"
+        )
+    elif scope.sent_dirs():
+        lines.append("  已封存；数据再有变化时重新运行，结果会说明与封存版本的差异")
+    return ["下一步："] + lines if lines else []
+
+
+def run_summary(workspace, year: int) -> str:
+    scope = workspace.scope(year)
+    run = scope.current()
+    if run is None:
+        return f"{year}年没有完整的运行结果"
+    log = _load(run, "ingest_log")
+    counts = log["status"].value_counts()
+    empty = int(((log["status"] == "read") & (log["status_label"] != "已读取")).sum())
+    lines = [
+        f"{year}年处理完成：收件箱共 {len(log)} 个文件",
+        f"  统计表已读取 {counts.get('read', 0)} 份"
+        + (f"（其中 {empty} 份没有读到任何数字）" if empty else "")
+        + f"，书面总结 {counts.get('summary', 0)} 份，"
+        f"被替代 {counts.get('superseded', 0)} 份，略过 {counts.get('skipped', 0)} 个，"
+        f"无法读取 {counts.get('rejected', 0)} 个",
+    ]
+    for row in log[log["status"] == "rejected"].to_dict("records"):
+        lines.append(f"  无法读取：{row['file']}（{row['reason']}）")
+    values = _load(run, "values", ["unit", "status", "approx", "corrected"])
+    if values is not None:
+        status = values["status"].value_counts()
+        lines.append(
+            f"  {values['unit'].nunique()} 个单位的数据：未填 {status.get('missing', 0)} 项，"
+            f"无法识别 {status.get('unreadable', 0)} 项，表中未找到 {status.get('not_found', 0)} 项，"
+            f"约数 {int(values['approx'].sum())} 项，已更正 {int(values['corrected'].sum())} 项"
+        )
+    issues = _load(run, "issues")
+    if issues is not None:
+        open_ = is_open(issues)
+        lines.append(
+            f"  审核意见：必须修改 {int(((issues['severity'] == 'error') & open_).sum())} 条，请核实 "
+            f"{int(((issues['severity'] == 'warning') & open_).sum())} 条，已豁免 {int((~open_).sum())} 条"
+        )
+        audit = _load(run, "audit")
+        for row in audit[audit["status"] == "unmatched"].to_dict("records"):
+            lines.append(f"  登记表有误：{row['kind']}登记表第{row['line']}行（{row['message']}）")
+    st = _load(run, "reporting_status")
+    if st is not None:
+        lines.append(f"  未报统计表：{_names(st, st['form'] == '未报')}")
+        lines += _unreadable(st)
+        lines.append(f"  逾期报送：{_names(st, st['late'] == '逾期')}")
+        lines.append(f"  不在单位名录中：{_names(st, ~st['registered'])}")
+        feedback = catalog.files_in(run, catalog.dataset("feedback"))
+        lines.append(f"  反馈表 {len(feedback)} 份：{scope.root / catalog.dataset('feedback').path}")
+    reasons = freeze.draft_reasons(run)
+    if reasons is not None:
+        state = f"草稿（尚有 {len(reasons)} 个问题未解决）" if len(reasons) else "定稿"
+        lines.append(f"  书面总结：{state}，{scope.root / 'report'}")
+    if note := narrative.comments_note(workspace.raw("narrative", year)):
+        lines.append(f"  {note}")
+    lines += [f"  {note}" for note in Registry.load(workspace.raw("registry")).notes]
+    diff = run / catalog.dataset("sent_diff").path
+    if scope.sent_dirs() and diff.exists():
+        lines.append("  " + diff.read_text(encoding="utf-8").rstrip().replace("\n", "\n  "))
+    lines.append(
+        f"  数据文件：{scope.root / 'data'}；给人看的：{scope.root / catalog.file_name('review_workbook')}"
+    )
+    lines.append(f"  已执行的笔记本：{scope.root / 'notebooks'}")
+    lines += next_steps(workspace, year, run)
+    return "\n".join(lines)
+
+
+def strict_problems(workspace, year: int) -> list[str]:
+    """What makes `run --strict` fail: rejected files, unresolved errors and whatever else keeps the report a
+    draft (draft_reasons of the other kinds: suspected slips, sections still to write, quotes that do not
+    match)."""
+    run = workspace.scope(year).current()
+    if run is None:
+        return [f"{year}年没有完整的运行结果"]
+    log = _load(run, "ingest_log")
+    out = [
+        f"{year}年 无法读取：{r['file']}（{r['reason']}）"
+        for r in log[log["status"] == "rejected"].to_dict("records")
+    ]
+    errors = open_errors(_load(run, "issues"))
+    out += [f"{year}年 必须修改：{r['unit']}：{r['message']}" for r in errors.to_dict("records")]
+    reasons = freeze.draft_reasons(run)
+    if reasons is not None:
+        others = reasons[reasons["kind"] != MUST_FIX]
+        out += [
+            f"{year}年 {r['kind']}：" + (f"{r['unit']}：" if r["unit"] else "") + r["message"]
+            for r in others.to_dict("records")
+        ]
+    return out
+
+
+def status_text(workspace, year: int) -> str:
+    """`status`: reporting status, open findings, and whether the report is draft, final or frozen."""
+    scope = workspace.scope(year)
+    run = scope.current()
+    st = _load(run, "reporting_status") if run else None
+    if st is None:
+        return f"{year}年尚未运行：请先运行 {workspace.command('run', '--year', year)}"
+    expected = st[st["registered"]]
+    issues = _load(run, "issues")
+    open_ = issues[is_open(issues)]
+    lines = [
+        f"{year}年状态",
+        f"  统计表：应报 {len(expected)} 个单位，已报 {int((expected['form'] == '已报').sum())} 个，"
+        f"已报但无法读取 {int((expected['form'] == '已报但无法读取').sum())} 个；"
+        f"书面总结已报 {int((expected['summary'] == '已报').sum())} 个",
+        f"  未报统计表：{_names(st, st['form'] == '未报')}",
+        *_unreadable(st),
+        f"  逾期报送：{_names(st, st['late'] == '逾期')}",
+        f"  不在单位名录中：{_names(st, ~st['registered'])}",
+        f"  未解决的审核意见：必须修改 {int((open_['severity'] == 'error').sum())} 条，请核实 "
+        f"{int((open_['severity'] == 'warning').sum())} 条（已豁免 {int(issues['waived'].sum())} 条）",
+        f"  书面总结：{freeze.state(scope)}",
+    ]
+    sent = freeze.check_sent(scope)
+    ok, why = manifest.verify(workspace, scope)
+    why = [w for w in why if w not in sent]
+    lines.append(
+        "  输入与输出：一致"
+        if not why
+        else f"  输入与输出：不一致（{len(why)} 处，运行 {workspace.command('verify', '--year', year)} 查看）"
+    )
+    lines += [f"    {line}" for line in why[:3]] + (["    ……"] if len(why) > 3 else [])
+    if scope.sent_dirs():
+        lines.append("  已报送的版本：完好" if not sent else "  已报送的版本有问题：")
+        lines += [f"    {line}" for line in sent]
+    steps = next_steps(workspace, year, run)
+    if why:  # inputs, program or an earlier step changed since a step ran: out of date until it runs again
+        steps = [
+            "下一步：",
+            "  结果不是最新的（输入文件、程序或前面步骤的结果在运行之后有变化）："
+            f"先运行 {workspace.command('run', '--year', year)}",
+        ]
+    lines += steps
+    return "\n".join(lines)

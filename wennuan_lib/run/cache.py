@@ -1,0 +1,38 @@
+"""Each inbox file's extraction, kept by content hash in outputs/<year>/cache/ so that a re-run reads only
+what changed — as signed JSON (see `artifacts`): never a pickle, never executed, a damaged entry is a miss.
+The cache is never a source of truth: deleting it changes nothing but time."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from wennuan_lib.form import Form
+from wennuan_lib.run import store
+from wennuan_lib.run.artifacts import Artifacts, code_hash
+
+
+class Cache:
+    def __init__(self, folder: Path, form: Form):
+        # the whole program (every form file included: a unit may have used another year's form), and the
+        # form this year reads with
+        self.store = Artifacts(folder, "extractions", f"{code_hash()}:{form.form}")
+
+    def key(self, path: Path) -> str:
+        h = hashlib.sha256(path.suffix.lower().encode())
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        return self.store.key(h.hexdigest())
+
+    def get(self, key: str):
+        value = self.store.get_json(key)
+        return tuple(value) if isinstance(value, list) else None
+
+    def get_many(self, keys: list[str]) -> list:
+        """`get` for many keys."""
+        with store.gc_paused():
+            return [self.get(key) for key in keys]
+
+    def put(self, key: str, value) -> None:
+        self.store.put_json(key, list(value))

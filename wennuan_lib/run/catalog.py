@@ -1,0 +1,261 @@
+"""The data catalog (catalog.yaml): every file the workflow reads or writes, declared once — its layer, file,
+columns and types, and the step that writes it — and the pipeline's steps with what each reads.
+
+This module only declares and resolves paths; it imports nothing heavy, so that `run` can decide that nothing
+changed without loading pandas or papermill. Typed loading and saving of tables is in `store`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from wennuan_lib import config
+from wennuan_lib.errors import WennuanError
+
+CATALOG_FILE = config.PACKAGE_DIR / "catalog.yaml"
+TYPES = ("str", "bool", "int", "decimal")
+YEAR, TRENDS = "year", "trends"
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A file of the raw layer under inputs/: the units' inbox and the analyst's own files."""
+
+    name: str
+    path: str  # relative to inputs/, "{year}" for the year
+    kind: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    layer: str
+    path: str  # relative to the run's folder
+    producer: str
+    description: str
+    kind: str = "file"  # file / folder
+    scope: str = YEAR
+    columns: tuple[tuple[str, str], ...] = ()  # (column, type) for tables
+    more_columns: str = ""  # type of further columns (one per year in the trends table)
+    hashed: bool = True
+    sent: bool = False  # copied into sent/<date>/ by freeze
+
+    @property
+    def is_table(self) -> bool:
+        return bool(self.columns)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c for c, _ in self.columns]
+
+    def typed(self, kind: str) -> list[str]:
+        return [c for c, t in self.columns if t == kind]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    label: str
+    scope: str
+    reads: tuple[str, ...]
+
+    @property
+    def notebook(self) -> str:
+        return f"{self.name}.ipynb"
+
+    @property
+    def outputs(self) -> list[Dataset]:
+        return [d for d in datasets() if d.producer == self.name]
+
+
+@dataclass(frozen=True)
+class ScopeLayout:
+    runs: str
+    current: str
+    lock: str
+    cache: str
+    sent: str
+    logs: str
+
+
+@dataclass(frozen=True)
+class Catalog:
+    scope: ScopeLayout
+    raw: dict[str, Raw]
+    datasets: dict[str, Dataset]
+    steps: tuple[Step, ...]
+    earlier_years: int  # how many years before a year its trend figure may show (see catalog.yaml)
+
+
+class CatalogError(WennuanError, ValueError):
+    pass
+
+
+@cache
+def load() -> Catalog:
+    # libyaml's safe loader when present: the same document, 0.2 s less for every command
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(CATALOG_FILE.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
+    s = data["scope"]
+    layout = ScopeLayout(s["runs"], s["current"], s["lock"], s["cache"], s["sent"], s["logs"])
+    raw = {
+        name: Raw(name, str(r["path"]), r.get("kind", "file"), r["description"])
+        for name, r in data["raw"].items()
+    }
+    sets = {}
+    for name, d in data["datasets"].items():
+        columns = tuple((str(c), str(t)) for c, t in (d.get("columns") or {}).items())
+        bad = [c for c, t in columns if t not in TYPES]
+        if bad:
+            raise CatalogError(f"catalog.yaml：{name} 的列类型有误：{'、'.join(bad)}")
+        sets[name] = Dataset(
+            name,
+            d["layer"],
+            d["path"],
+            d["producer"],
+            d["description"],
+            d.get("kind", "file"),
+            d.get("scope", YEAR),
+            columns,
+            str(d.get("more_columns", "")),
+            bool(d.get("hashed", True)),
+            bool(d.get("sent", False)),
+        )
+    steps = tuple(
+        Step(name, st["label"], st.get("scope", YEAR), tuple(st.get("reads", [])))
+        for name, st in data["steps"].items()
+    )
+    catalog = Catalog(layout, raw, sets, steps, int(data.get("earlier_years", 4)))
+    _validate(catalog)
+    return catalog
+
+
+def _validate(catalog: Catalog) -> None:
+    names = {s.name for s in catalog.steps} | {"pipeline"}
+    problems = [
+        f"{d.name} 的 producer「{d.producer}」不是一个步骤"
+        for d in catalog.datasets.values()
+        if d.producer not in names
+    ]
+    for st in catalog.steps:
+        for read in st.reads:
+            base = read.split(":", 1)[-1]
+            if base not in catalog.raw and base not in catalog.datasets:
+                problems.append(f"步骤 {st.name} 读取的「{read}」没有声明")
+    paths = [(d.scope, d.path) for d in catalog.datasets.values()]
+    if len(set(paths)) != len(paths):
+        problems.append("有两个数据集的文件相同")
+    if problems:
+        raise CatalogError("catalog.yaml 有误：" + "；".join(problems))
+
+
+def dataset(name: str) -> Dataset:
+    try:
+        return load().datasets[name]
+    except KeyError:
+        raise CatalogError(f"数据目录中没有「{name}」") from None
+
+
+def datasets(scope: str | None = None) -> list[Dataset]:
+    return [d for d in load().datasets.values() if scope is None or d.scope == scope]
+
+
+def raw(name: str) -> Raw:
+    return load().raw[name]
+
+
+def steps(scope: str | None = None) -> list[Step]:
+    return [s for s in load().steps if scope is None or s.scope == scope]
+
+
+def step(name: str) -> Step:
+    return next(s for s in load().steps if s.name == name)
+
+
+def layout() -> ScopeLayout:
+    return load().scope
+
+
+def file_name(name: str) -> str:
+    """A dataset's file name, as the analyst sees it (for messages that point at it)."""
+    return Path(dataset(name).path).name
+
+
+def raw_path(inputs: Path, name: str, year: int | None = None) -> Path:
+    return Path(inputs) / raw(name).path.replace("{year}", str(year))
+
+
+def files_in(run_dir: Path, ds: Dataset) -> list[Path]:
+    """The files a dataset holds in a run's folder: the file, or every file under the folder."""
+    path = run_dir / ds.path
+    if ds.kind == "folder":
+        return (
+            sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            if path.is_dir()
+            else []
+        )
+    return [path] if path.is_file() else []
+
+
+LAYER_LABELS = {
+    "01_extracted": "读取结果",
+    "02_values": "有效数值",
+    "03_findings": "审核与报送情况",
+    "04_totals": "合计",
+    "05_reporting": "给人看的文件",
+}
+
+
+def markdown() -> str:
+    """The README's tables of what is read and what a run makes, from this catalog
+    (python -m wennuan_lib catalog)."""
+    lines = ["| 读取的文件（inputs/，只读不改） | 内容 |", "|---|---|"]
+    lines += [
+        f"| `{r.path.replace('{year}', '<年度>')}{'/' if r.kind == 'folder' else ''}` | {r.description} |"
+        for r in load().raw.values()
+    ]
+    for scope, root in ((YEAR, "outputs/<年度>/"), (TRENDS, "outputs/trends/")):
+        lines += ["", f"| 生成的文件（{root}） | 层 | 由哪一步生成 | 内容 |", "|---|---|---|---|"]
+        for d in datasets(scope):
+            step = next((s.label for s in load().steps if s.name == d.producer), "每次运行")
+            lines.append(
+                f"| `{d.path}{'/' if d.kind == 'folder' else ''}` | {LAYER_LABELS.get(d.layer, d.layer)} | "
+                f"{step} | {d.description} |"
+            )
+    return "\n".join(lines)
+
+
+def year_raw() -> list[str]:
+    """The raw files that belong to one year (under inputs/<year>/)."""
+    return [r.name for r in load().raw.values() if "{year}" in r.path]
+
+
+@cache
+def depends_on(name: str) -> tuple[frozenset[str], bool]:
+    """What a dataset is made from, derived from the steps' reads: the raw files of its own year (and the
+    shared ones), and whether it depends on earlier years' results too (through `previous:`/`years:`)."""
+    raws: set[str] = set()
+    earlier = False
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        ds = dataset(todo.pop())
+        if ds.name in seen or ds.producer == "pipeline":
+            continue
+        seen.add(ds.name)
+        for read in step(ds.producer).reads:
+            kind, _, base = read.rpartition(":")
+            if kind == "run_date":
+                continue
+            if kind in ("previous", "years"):
+                earlier = True
+            if base in load().raw:
+                raws.add(base)
+            else:
+                todo.append(base)
+    return frozenset(raws), earlier

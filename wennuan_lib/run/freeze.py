@@ -1,0 +1,387 @@
+"""Nothing sent is lost: `freeze` keeps what was sent, sealed, and later runs say what differs from it.
+
+outputs/<year>/sent/<date>/ holds a read-only copy of the report, the summary form, the detail workbook and
+the data they were made from (the catalog marks them `sent: true`), with SHA256SUMS — every file's sha256 —
+signed with the user's secret (SHA256SUMS.sig). `verify` and `status` check every sent file against it and
+name any that changed, appeared or disappeared. No run writes there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+import os
+import shutil
+import stat
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+
+from wennuan_lib.errors import WennuanError
+from wennuan_lib.read.parse import to_decimal
+from wennuan_lib.run import catalog, store
+from wennuan_lib.run.artifacts import sign
+from wennuan_lib.run.manifest import sha256
+
+SUMS, SIGNATURE = "SHA256SUMS", "SHA256SUMS.sig"
+UNCHANGED = "全市合计数没有变化。"
+
+
+class FreezeError(WennuanError):
+    """Chinese message."""
+
+
+def _sums_text(folder: Path) -> bytes:
+    lines = [
+        f"{sha256(p)}  {p.relative_to(folder).as_posix()}"
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name not in (SUMS, SIGNATURE)
+    ]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def freeze(workspace, year: int, when: dt.date | None = None, console=print) -> Path:
+    """Copy what is being sent into sent/<date>/, read-only, with its checksums."""
+    scope = workspace.scope(year)
+    with scope.locked(console):
+        current = scope.current()
+        if current is None or not (current / catalog.dataset("report_pdf").path).exists():
+            raise FreezeError(
+                f"{year}年还没有生成书面总结，请先运行 {workspace.command('run', '--year', year)}"
+            )
+        stamp = (when or dt.date.today()).isoformat()
+        root = scope.folder("sent")
+        target = root / stamp
+        n = 2
+        while target.exists():  # a second sending on the same day gets its own folder
+            target = root / f"{stamp}-{n}"
+            n += 1
+        for left in interrupted(scope):  # a freeze killed before it published: its copy is read-only
+            _remove(left)
+            console(
+                f"发现上次封存被中断时留下的临时文件夹 {left}"
+                "（那次封存没有完成，其中的文件不是已报送的版本），已清理"
+            )
+        tmp = root / f".{target.name}{TMP_SUFFIX}"
+        for ds in catalog.datasets(catalog.YEAR):
+            if not ds.sent:
+                continue
+            for path in catalog.files_in(current, ds):
+                dest = tmp / path.relative_to(current)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, dest)
+        sums = _sums_text(tmp)
+        (tmp / SUMS).write_bytes(sums)
+        (tmp / SIGNATURE).write_text(sign(sums).hex() + "\n", encoding="ascii")
+        for p in tmp.rglob("*"):
+            p.chmod(
+                stat.S_IRUSR
+                | stat.S_IRGRP
+                | stat.S_IROTH
+                | (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH if p.is_dir() else 0)
+            )
+        from wennuan_lib.run.pipeline import (
+            stop_point,  # import cycle: the pipeline reports the sent copies' differences
+        )
+
+        stop_point("freeze:before-publish")
+        os.replace(tmp, target)
+        target.chmod(0o555)
+        return target
+
+
+TMP_SUFFIX = ".tmp"
+
+
+def interrupted(scope) -> list[Path]:
+    """Temporary folders of freezes that were killed before they published (sent/.<date>.tmp)."""
+    root = scope.folder("sent")
+    if not root.is_dir():
+        return []
+    return sorted(
+        p for p in root.iterdir() if p.name.startswith(".") and p.name.endswith(TMP_SUFFIX) and p.is_dir()
+    )
+
+
+def _remove(folder: Path) -> None:
+    """Remove a read-only copy: its folders made writable first (rmtree cannot empty a read-only folder)."""
+    folder.chmod(0o700)
+    for here, dirs, _ in os.walk(folder):
+        for d in dirs:
+            Path(here, d).chmod(0o700)
+    shutil.rmtree(folder)
+
+
+def check_sent(scope) -> list[str]:
+    """Every sent copy against its checksums: Chinese lines naming each file that changed,
+    appeared or went; and any freeze that was interrupted."""
+    lines = [
+        f"封存被中断：{left} 是一次没有完成的封存（被强行结束或断电），这个版本没有封存成功。"
+        f"请重新运行 freeze --year {scope.key}（会先清理这个临时文件夹）"
+        for left in interrupted(scope)
+    ]
+    for folder in scope.sent_dirs():
+        where = f"已报送版本 {folder.name}"
+        sums_path = folder / SUMS
+        if not sums_path.exists():
+            lines.append(
+                f"{where}：没有校验记录（{SUMS}），无法核对是否被改动（旧版本程序封存的，可重新封存）"
+            )
+            continue
+        recorded = sums_path.read_bytes()
+        try:
+            mac = bytes.fromhex((folder / SIGNATURE).read_text(encoding="ascii").strip())
+        except (OSError, ValueError):
+            mac = b""
+        if not hmac.compare_digest(mac, sign(recorded)):
+            lines.append(f"{where}：校验记录 {SUMS} 的签名不符（记录被改动过，或是在另一台电脑上封存的）")
+        expected = {}
+        for line in recorded.decode("utf-8", "replace").splitlines():
+            digest, _, rel = line.partition("  ")
+            if rel:
+                expected[rel] = digest
+        present = {
+            p.relative_to(folder).as_posix(): p
+            for p in folder.rglob("*")
+            if p.is_file() and p.name not in (SUMS, SIGNATURE)
+        }
+        for rel, digest in sorted(expected.items()):
+            if rel not in present:
+                lines.append(f"{where}：文件缺失：{rel}")
+            elif sha256(present[rel]) != digest:
+                lines.append(f"{where}：文件在封存后被改动过：{rel}")
+        lines += [f"{where}：封存后新增的文件：{rel}" for rel in sorted(present.keys() - expected.keys())]
+    return lines
+
+
+def _values(frame) -> dict:
+    return {
+        (u, i): v
+        for u, i, v in zip(
+            frame["unit"].tolist(), frame["item"].tolist(), frame["value"].tolist(), strict=True
+        )
+    }
+
+
+def _table(folder: Path, name: str):
+    ds = catalog.dataset(name)
+    path = folder / ds.path
+    if not path.exists():
+        legacy = folder / "data" / Path(ds.path).name  # sent by an older version: one flat data/ folder
+        path = legacy if legacy.exists() else path
+    return store.load_table(ds, path) if path.exists() else None
+
+
+def _fate(file: str, unit: str, log) -> str:
+    """What became of a file the sent version read for `unit`, in this run's ingest log, in Chinese."""
+    rows = None if log is None else log[log["file"] == file]
+    if rows is None:
+        return "这次的读取记录缺失，无法判断这份文件的情况"
+    if rows.empty:
+        return "这次收件箱里没有这份文件"
+    row = rows.iloc[0]
+    if row["status"] == "rejected":
+        return f"这份文件这次无法读取（{row['reason']}）"
+    if row["status"] == "superseded":
+        return f"这份文件这次已被替代（{row['reason']}）"
+    if row["status"] == "read" and row["unit"] != unit:
+        return f"这份文件这次认定为「{row['unit'] or '无法判断的单位'}」的报送（{row['unit_how']}）"
+    return f"这份文件这次{row['status_label']}（{row['reason']}）"
+
+
+def _gone_units(old_frame, new_values: dict, log) -> dict[str, str]:
+    """Units whose form the sent version read and this run reads no more: unit → the Chinese line saying
+    which file was read then and what became of it now."""
+    if old_frame is None or "file" not in old_frame:
+        return {}
+    now = {u for u, _ in new_values}
+    out = {}
+    for unit, rows in old_frame.groupby("unit", sort=False):
+        if unit in now:
+            continue
+        files = list(dict.fromkeys(f for f in rows["file"].tolist() if f))
+        fates = "；".join(
+            f"{f}：{_fate(f, unit, log)}" if len(files) > 1 else _fate(f, unit, log) for f in files
+        )
+        counted = "registered" not in rows or bool(rows["registered"].astype(bool).any())
+        out[unit] = f"{unit}：已报送版本中读取了 {'、'.join(files) or '（文件名未记录）'}，{fates}，" + (
+            "其数字不再计入合计" if counted else "该单位不在单位名录中，其数字本来就未计入合计"
+        )
+    return out
+
+
+def differences(scope, run_dir: Path | None = None, inputs: dict | None = None) -> list[str] | None:
+    """What differs between the latest sent report and a run's data, in Chinese lines (the first names the
+    sent version); None if nothing was sent. Reads only. A unit whose form was read then and is not now (the
+    file gone from the inbox, unreadable, superseded) is one line, with the totals that changed because of it
+    under it."""
+    sent = scope.sent_dirs()
+    run_dir = run_dir or scope.current()
+    if not sent or run_dir is None:
+        return None
+    last = sent[-1]
+    old_totals, new_totals = _table(last, "totals"), _table(run_dir, "totals")
+    if old_totals is None or new_totals is None:
+        return [f"与 {last.name} 报送的版本（{last}）相比：", "无法比较（缺少合计数据）"]
+    old_totals, new_totals = old_totals.set_index("item"), new_totals.set_index("item")
+    old_frame = _table(last, "values")
+    old_values, new_values = _values(old_frame), _values(_table(run_dir, "values"))
+    gone = _gone_units(old_frame, new_values, _table(run_dir, "ingest_log"))
+    old_audit, new_audit = _table(last, "audit"), _table(run_dir, "audit")
+    columns = ("kind", "unit", "item", "value", "status")
+    seen = set() if old_audit is None else set(zip(*(old_audit[c] for c in columns), strict=True))
+    # a Series, not a list: an empty list would select no columns (a year without corrections or waivers)
+    fresh = new_audit[
+        pd.Series(
+            [key not in seen for key in zip(*(new_audit[c] for c in columns), strict=True)],
+            index=new_audit.index,
+            dtype=bool,
+        )
+    ]
+    lines = []
+    by_gone: dict[str, list[str]] = {unit: [] for unit in gone}  # totals that changed only because of it
+    items = new_totals[new_totals["kind"] == "item"]
+    for code, row in items.iterrows():
+        before = to_decimal(old_totals.loc[code, "value"]) if code in old_totals.index else None
+        now = to_decimal(row["value"])
+        if before == now:
+            continue
+        delta = (now or Decimal(0)) - (before or Decimal(0))
+        sign = "+" if delta > 0 else ""
+        change = (
+            f"{code} {row['label']}：已报送 {before if before is not None else '无'} {row['measure']} → "
+            f"现在 {now if now is not None else '无'} {row['measure']}（{sign}{delta} {row['measure']}）"
+        )
+        causes = []
+        for rec in fresh[(fresh["item"] == code) & (fresh["status"] == "applied")].to_dict("records"):
+            causes.append(f"更正登记第{rec['line']}行：{rec['message']}（{rec['reason']}）")
+        for (unit, item), value in sorted(new_values.items()):
+            if item == code and old_values.get((unit, item)) != value and not any(unit in c for c in causes):
+                causes.append(
+                    f"{unit} 的数值由 {old_values.get((unit, item)) or '未填'} 变为 {value or '未填'}"
+                    + ("（新报送或重新报送）" if (unit, item) not in old_values else "")
+                )
+        left = [u for u in gone if old_values.get((u, code))]
+        if len(left) == 1 and not causes:
+            by_gone[left[0]].append(change)
+            continue
+        causes += [f"{u} 的数字不再计入（已报送版本中为 {old_values[(u, code)]}，见上）" for u in left]
+        lines.append(change)
+        lines += [f"    原因：{c}" for c in causes] or ["    原因：未能确定（请核对收件箱和登记表的变化）"]
+    head = []
+    for unit, line in gone.items():
+        changed = by_gone[unit]
+        head.append(line + (f"；因此变化的合计数{len(changed)}项：" if changed else "。"))
+        head += [f"    {c}" for c in changed]
+    lines += _other_years(scope, last, run_dir, old_totals, items, inputs)
+    return [f"与 {last.name} 报送的版本（{last}）相比：", *(head + lines or [UNCHANGED])]
+
+
+def _input_changes(last: Path, run_dir: Path, year: int, now: dict | None) -> dict[int, list[str]]:
+    """Earlier years' input files (under inputs/<year>/) that differ between the sent version's manifest and
+    this run's (`now`, or its manifest): what the 上年 and the trend figure of this year were made from."""
+
+    def inputs(folder: Path) -> dict:
+        try:
+            data = json.loads((folder / catalog.dataset("manifest").path).read_text(encoding="utf-8"))
+            return data.get("inputs", {}) if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    old, new = inputs(last), inputs(run_dir) if now is None else now
+    out: dict[int, list[str]] = {}
+    for key in sorted(old.keys() | new.keys()):
+        head = key.split("/", 1)[0]
+        if head.isdigit() and int(head) < year and old.get(key) != new.get(key):
+            what = "已修改" if key in old and key in new else ("是新增的" if key in new else "已删除")
+            out.setdefault(int(head), []).append(f"inputs/{key} {what}")
+    return out
+
+
+def _other_years(scope, last: Path, run_dir: Path, old_totals, items, now: dict | None) -> list[str]:
+    """What changed in what the sent version showed of other years — each item's 上年 and 同比, the charts
+    (the trend figure's earlier points) — each with its cause: which earlier year's inputs changed."""
+    year = int(scope.key)
+    changes = _input_changes(last, run_dir, year, now)
+
+    def cause(years) -> list[str]:
+        said = [f"    原因：{y}年的输入变了（{'；'.join(changes[y])}）" for y in years if y in changes]
+        return said or ["    原因：未能确定（往年的输入文件没有变化；可能是程序更新，请核对往年的结果）"]
+
+    lines = []
+    for code, row in items.iterrows():
+        if code not in old_totals.index:
+            continue
+        old = old_totals.loc[code]
+        measure = row["measure"]
+        before, now = to_decimal(old.get("previous", "")), to_decimal(row.get("previous", ""))
+        if before != now:
+            lines.append(
+                f"{code} {row['label']} 的上年数（{year - 1}年）："
+                f"已报送 {before if before is not None else '无'} {measure} → "
+                f"现在 {now if now is not None else '无'} {measure}"
+            )
+            lines += cause([year - 1])
+        pct_before, pct_now = to_decimal(old.get("change_pct", "")), to_decimal(row.get("change_pct", ""))
+        if pct_before != pct_now:
+            lines.append(
+                f"{code} {row['label']} 的同比：已报送 {'无' if pct_before is None else f'{pct_before}%'} → "
+                f"现在 {'无' if pct_now is None else f'{pct_now}%'}"
+            )
+            own = to_decimal(old.get("value", "")) != to_decimal(row["value"])
+            if own:
+                lines.append("    原因：本年的合计数变了（见上）")
+            if before != now or not own:
+                lines += cause([year - 1])
+    charts = catalog.dataset("charts")
+    sent_charts = {p.relative_to(last).as_posix(): sha256(p) for p in catalog.files_in(last, charts)}
+    now_charts = {p.relative_to(run_dir).as_posix(): sha256(p) for p in catalog.files_in(run_dir, charts)}
+    earlier = sorted(y for y in changes if y < year)
+    for rel in sorted(sent_charts.keys() & now_charts.keys()):
+        if sent_charts[rel] != now_charts[rel] and earlier:
+            lines.append(f"图表 {rel} 与已报送的不同（其中往年的点取自往年的合计数）")
+            lines += cause(earlier)
+    return lines
+
+
+def compare(scope, run_dir: Path, inputs: dict | None = None) -> Path | None:
+    """After a run's steps: the differences from the sent report (the sent_diff dataset); `inputs` are what
+    the run read (its manifest's, written after this)."""
+    lines = differences(scope, run_dir, inputs)
+    if lines is None:
+        return None
+    out = run_dir / catalog.dataset("sent_diff").path
+    store.atomic_write_bytes(out, ("\n".join(lines) + "\n").encode("utf-8"))
+    return out
+
+
+def draft_reasons(run_dir: Path | None):
+    """Why the report of a run is still a draft (a table; empty when final),
+    or None if it has no report yet."""
+    if run_dir is None:
+        return None
+    ds = catalog.dataset("draft_reasons")
+    path = run_dir / ds.path
+    return store.load_table(ds, path) if path.exists() else None
+
+
+def state(scope) -> str:
+    """草稿 / 定稿 / 已封存, in Chinese."""
+    current = scope.current()
+    reasons = draft_reasons(current)
+    if reasons is None:
+        return "尚未运行"
+    now = f"草稿（{len(reasons)} 个问题未解决）" if len(reasons) else "定稿"
+    sent = scope.sent_dirs()
+    if not sent:
+        return now
+    lines = differences(scope)
+    changed = lines is not None and lines[1:] != [UNCHANGED]
+    where = current / catalog.dataset("sent_diff").path
+    then = draft_reasons(sent[-1])
+    was = f"，报送的是草稿（当时 {len(then)} 个问题未解决）" if then is not None and len(then) else ""
+    return f"已封存（{sent[-1].name}报送{was}）" + (
+        f"；此后数据有变化，当前版本为{now}，差异见 {where}" if changed else ""
+    )

@@ -1,0 +1,233 @@
+"""Executing the step notebooks with papermill, in one Jupyter kernel for the whole run.
+
+The kernel starts once — and only when a step has something to do. Before each notebook its variables are
+cleared (`%reset -f`) and its cell counter restarts at 1, so every executed notebook reads as if it had a
+kernel of its own. The kernel dies with the run (kill -9 included), so nothing keeps writing after a run was
+stopped. papermill, nbclient and jupyter_client are imported here only, when a kernel is needed: together they
+take about half a second to import (see below).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from wennuan_lib import config
+from wennuan_lib.errors import WennuanError, from_text
+from wennuan_lib.run import catalog, lab
+from wennuan_lib.run.progress import ENV
+
+# jsonschema (imported by nbformat) builds an IRI grammar from rfc3987_syntax at import — about 1.3 s — for a
+# string format no notebook uses. When that module is unavailable jsonschema simply skips the format; so it is
+# made unavailable in this process (measured: papermill's import 1.1–2.0 s → 0.25–0.5 s).
+sys.modules.setdefault("rfc3987_syntax", None)
+
+
+class StepFailed(WennuanError):
+    """A step's notebook raised; the message is Chinese and names the notebook to read."""
+
+
+class Kernel:
+    # Before each notebook: no variable left from the one before (not even in the output cache), cells
+    # numbered from 1. Not %reset: it collects garbage twice, 0.3 s a notebook; the frames go when their
+    # names do.
+    RESET = (
+        "_ip = get_ipython()\n"
+        "for _k in [k for k in _ip.user_ns if not k.startswith('_') and k not in _ip.user_ns_hidden]:\n"
+        "    _ip.user_ns.pop(_k)\n"
+        "_ip.history_manager.reset(new_session=True)\n"
+        "_ip.user_ns.update({'_': '', '__': '', '___': ''})\n"
+        "_ip.execution_count = 1\n"
+        "_ip.user_ns.pop('_k', None)\n"
+        "del _ip\n"
+        # the step before left its tables' memory free but held by the allocator: give it back, so that the
+        # PDF's worker forked from this kernel does not start from the ingest step's high-water mark
+        "import gc as _gc; _gc.collect(); del _gc\n"
+        "from wennuan_lib.run.parallel import give_back_memory as _g; _g(); del _g"
+    )
+    START = (
+        "import os; os.environ['WENNUAN_IN_KERNEL'] = '1'; del os\n"
+        "from wennuan_lib.run.parallel import die_with_parent; die_with_parent(); del die_with_parent"
+    )
+    # What the steps import, loaded while the run is still hashing its inputs (the kernel is another process,
+    # so this overlaps); the PDF's worker is forked from the kernel and finds WeasyPrint loaded too.
+    WARM = (
+        "import weasyprint, docx, openpyxl, pandas\n"
+        "from wennuan_lib import clean, ingest, reconcile, report, trends, views\n"
+        "del weasyprint, docx, openpyxl, pandas, clean, ingest, reconcile, report, trends, views"
+    )
+
+    def __init__(self):
+        self.km = None
+        self.kc = None
+        self.sockets = None
+        self.started = self.ready = False
+
+    def __enter__(self) -> Kernel:
+        return self
+
+    def start(self) -> None:
+        """Launch the kernel and have it load the library, without waiting: the first step waits for it.
+        Called from the main thread (the kernel is bound to die with it)."""
+        if self.started:
+            return
+        # jupyter_client and traitlets: 0.05 s to import; `run` with nothing to do never starts a kernel
+        from jupyter_client.kernelspec import NoSuchKernel
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+        from traitlets.config import Config
+
+        # Local IPC sockets in a private temporary folder: nothing listens on the network, and the
+        # socket files never land in the project (they would be relative to the working directory).
+        self.sockets = tempfile.mkdtemp(prefix="wennuan-kernel-")
+        kernel_config = Config()
+        kernel_config.KernelManager.transport = "ipc"
+        kernel_config.KernelManager.ip = os.path.join(self.sockets, "ipc")
+        self.km = AsyncKernelManager(kernel_name=config.KERNEL_NAME, config=kernel_config)
+        try:
+            self.km.kernel_spec  # noqa: B018 - raises NoSuchKernel before anything starts
+        except NoSuchKernel as exc:
+            raise StepFailed(f"找不到Jupyter内核「{config.KERNEL_NAME}」，请先运行 bash setup.sh") from exc
+        run_sync(self.km.start_kernel)()
+        self.started = True
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.kc.execute(self.START + "\n" + self.WARM, silent=True, store_history=False)
+
+    def __exit__(self, *exc) -> None:
+        if self.kc is not None:
+            self.kc.stop_channels()
+        if self.km is not None and self.km.has_kernel:
+            from jupyter_core.utils import run_sync  # 0.01 s; only when a kernel was started
+
+            run_sync(self.km.shutdown_kernel)(now=True)
+        self.km = None
+        if self.sockets:
+            shutil.rmtree(self.sockets, ignore_errors=True)
+
+    def _cell(self, code: str) -> None:
+        # nbformat and nbclient: 0.05 s to import (on top of jupyter_client); only once a kernel runs a step
+        import nbformat
+        from nbclient import NotebookClient
+
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+        client = NotebookClient(nb, km=self.km, startup_timeout=60)
+        client.kc = self.kc  # the run's one client (see _SharedClientEngine)
+        client.execute()
+
+    def run(self, step: catalog.Step, params: dict, run_dir: Path, progress_file: Path | None = None) -> Path:
+        """Execute notebooks/<step>.ipynb with `params`; the executed copy goes into the run's folder. The
+        step's progress lines go to `progress_file` (see progress.py), never into the notebook."""
+        import papermill as pm  # 0.17 s to import (0.07 s on top of nbclient); only when a step runs
+
+        self.start()
+        if not self.ready:  # the first step waits for the kernel to have booted and loaded the library
+            from jupyter_core.utils import run_sync  # 0.01 s, loaded by start(): see there
+
+            run_sync(self.kc.wait_for_ready)(timeout=60)
+            self.ready = True
+        where = (
+            f"os.environ[{ENV!r}] = {str(progress_file)!r}"
+            if progress_file
+            else f"os.environ.pop({ENV!r}, None)"
+        )
+        self._cell(self.RESET + f"\nimport os; {where}; del os")
+        src = config.NOTEBOOKS_DIR / step.notebook
+        folder = run_dir / catalog.dataset("notebooks").path
+        folder.mkdir(parents=True, exist_ok=True)
+        executed = folder / step.notebook
+        try:
+            _SharedClientEngine.client = self.kc
+            pm.execute_notebook(
+                str(src),
+                str(executed),
+                parameters=params,
+                kernel_name=config.KERNEL_NAME,
+                engine_name=_engine(),
+                cwd=str(config.NOTEBOOKS_DIR),
+                progress_bar=False,
+                km=self.km,
+                request_save_on_cell_execute=False,
+                log_output=False,
+            )
+        except pm.PapermillExecutionError as exc:
+            raise StepFailed(_failure(step, exc.ename, exc.evalue, executed)) from None
+        except OSError as exc:  # papermill writing the notebook (a full disk): its error names no file
+            if exc.filename:
+                raise
+            raise OSError(exc.errno, exc.strerror, str(executed)) from exc
+        finally:
+            lab.trust(executed)  # opened in JupyterLab, the notebook the run wrote is trusted (lab.py)
+        return executed
+
+
+def _failure(step: catalog.Step, ename: str, evalue: str, notebook: Path) -> str:
+    """A step's error in Chinese: the program's own errors are Chinese already; a failed write (a full disk, a
+    read-only folder) says so; any other is named as a fault."""
+    chinese = any("\u4e00" <= ch <= "\u9fff" for ch in str(evalue))
+    what = (
+        str(evalue)
+        if chinese
+        else (
+            from_text(ename, str(evalue), notebook.parent.parent)
+            or f"程序内部错误（{ename}: {evalue}），请把下面的笔记本发给维护人员"
+        )
+    )
+    return f"第{step.name[:2].lstrip('0')}步（{step.label}）出错：{what}\n出错的笔记本：{notebook}"
+
+
+class _SharedClientEngine:
+    """papermill's nbclient engine, executing with the run's one kernel client. Each new client costs at least
+    0.2 s (jupyter_client waits that long for IOPub to go quiet whenever one connects), paid twice per
+    notebook otherwise."""
+
+    client = None
+
+
+@functools.cache
+def _engine() -> str:
+    """Register (once per process, through papermill's public `register`) and name the papermill engine that
+    uses the shared client."""
+    # papermill: 0.17 s to import, only when a step runs (see Kernel.run)
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+
+    name = "wennuan-shared-client"
+
+    class Engine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(
+            cls,
+            nb_man,
+            kernel_name,
+            log_output=False,
+            stdout_file=None,
+            stderr_file=None,
+            start_timeout=60,
+            execution_timeout=None,
+            **kwargs,
+        ):
+            kwargs = {
+                k: v for k, v in kwargs.items() if k not in ("input_path", "timeout", "startup_timeout")
+            }
+            client = PapermillNotebookClient(
+                nb_man,
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                kernel_name=kernel_name,
+                log=logger,
+                log_output=log_output,
+                stdout_file=stdout_file,
+                stderr_file=stderr_file,
+                **kwargs,
+            )
+            client.kc = _SharedClientEngine.client
+            return client.execute()
+
+    papermill_engines.register(name, Engine)
+    return name

@@ -1,0 +1,130 @@
+"""Reading and writing the data layers: UTF-8 with BOM (so Excel opens them right), atomically, byte-stable,
+and typed by the catalog (booleans stay booleans, whole numbers whole, codes and exact numbers text)."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import re
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from wennuan_lib.run.catalog import CatalogError, Dataset
+from wennuan_lib.run.files import atomic_write_bytes  # noqa: F401 - the writers of every layer use it through here too
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Building a data layer makes hundreds of thousands of small objects that all live on; the cyclic
+    garbage collector would re-scan the growing heap again and again. It is paused meanwhile."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def safe_filename(name: str, fallback: str = "单位") -> str:
+    """A unit's name as part of a file name: no path separators, no characters Windows refuses."""
+    s = unicodedata.normalize("NFKC", str(name or ""))
+    s = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]+', "_", s).strip(" ._")
+    return s[:60] or fallback
+
+
+# A cell Excel would run as a formula (CSV injection): =…, @…, +… or -… that is not a plain number.
+FORMULA = re.compile(r"^(?:[=@\t\r]|[+\-](?![\d.]+$|$))")
+
+
+def neutralize(value):
+    """Text that would start a formula in Excel gets a leading apostrophe; read_csv takes it off."""
+    if isinstance(value, str) and (FORMULA.match(value) or value.startswith("'")):
+        return "'" + value
+    return value
+
+
+def _neutralized(column: pd.Series) -> pd.Series:
+    """A text column with every value Excel would run as a formula made safe (see `neutralize`)."""
+    # distinct values are few next to the rows (units, items, files): test each once
+    risky = {v: safe for v in column.dropna().unique() if (safe := neutralize(v)) is not v}
+    if not risky:
+        return column
+    return column.where(~column.isin(list(risky)), column.map(risky))
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    columns = {
+        col: _neutralized(s) if s.dtype == object or pd.api.types.is_string_dtype(s.dtype) else s
+        for col, s in frame.items()
+    }
+    text = pd.DataFrame(columns, index=frame.index, copy=False).to_csv(index=False, lineterminator="\n")
+    atomic_write_bytes(path, ("\ufeff" + text).encode("utf-8"))
+    return path
+
+
+def read_csv(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A data file as text columns (all, or only `columns`), with the apostrophe write_csv added taken off."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", usecols=columns)
+    for col in frame.columns:
+        quoted = {v: v[1:] for v in frame[col].unique() if v.startswith("'")}
+        if quoted:
+            frame[col] = frame[col].where(~frame[col].isin(list(quoted)), frame[col].map(quoted))
+    return frame
+
+
+def _as_text(value, kind: str) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if kind == "bool":
+        if isinstance(value, str):
+            return value if value in ("True", "False") else str(value.strip().lower() in ("true", "1", "是"))
+        return str(bool(value))
+    if kind == "int":
+        return value if isinstance(value, str) else str(int(value))
+    return value if isinstance(value, str) else str(value)
+
+
+def save_table(frame: pd.DataFrame, ds: Dataset, path: Path) -> Path:
+    """A table as its catalog entry declares it: exactly its columns, in order; booleans as True/False."""
+    expected = ds.column_names
+    got = [str(c) for c in frame.columns]
+    if got[: len(expected)] != expected or (len(got) > len(expected) and not ds.more_columns):
+        raise CatalogError(f"{ds.name} 的列与数据目录（catalog.yaml）不符：应为 {expected}，实为 {got}")
+    types = dict(ds.columns)
+    out = {}
+    for col, column in frame.items():
+        kind = types.get(str(col), ds.more_columns or "str")
+        if (kind == "bool" and column.dtype == bool) or (
+            kind in ("str", "decimal") and isinstance(column.dtype, pd.StringDtype)
+        ):
+            out[col] = column  # written as they are: True/False, and text (missing → "")
+        elif kind in ("bool", "int") or column.dtype != object:
+            # each distinct value converted once (a column of 200,000 flags has two);
+            # missing values (code -1) → ""
+            codes, distinct = pd.factorize(column, use_na_sentinel=True)
+            texts = np.array([_as_text(v, kind) for v in distinct] + [""], dtype=object)
+            out[col] = pd.Series(texts[codes], index=frame.index)
+        else:
+            out[col] = column
+    return write_csv(pd.DataFrame(out, index=frame.index, copy=False), path)
+
+
+def load_table(ds: Dataset, path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A table typed by its catalog entry: bool columns as bool, int columns as nullable integers,
+    the rest text."""
+    frame = read_csv(path, columns)
+    for col in ds.typed("bool"):
+        if col in frame.columns:
+            frame[col] = frame[col] == "True"
+    for col in ds.typed("int"):
+        if col in frame.columns:
+            frame[col] = pd.array([int(v) if v != "" else None for v in frame[col].tolist()], dtype="Int64")
+    return frame
+
+
+def empty_table(ds: Dataset) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=bool if t == "bool" else object) for c, t in ds.columns})

@@ -1,0 +1,65 @@
+"""Step 02 (审核): corrections applied, every rule checked, waivers applied, the city totals added up.
+
+Reads the 01_extracted layer and the analyst's corrections.csv and waivers.csv; writes (see the catalog):
+
+* values  the values in force after corrections (02_values), the original beside each
+* audit   every correction and waiver applied, and every one that matched nothing
+* issues  one row per finding: unit, item, rule, severity, Chinese message quoting the figures (03_findings)
+* summary_checks  each figure a unit's 书面总结 states against its form (03_findings); a disagreement is a
+  finding
+* totals  the city totals, subtotals, derived figures and leading units (04_totals): every figure the report
+  states
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from wennuan_lib.check import aggregate, corrections, rules, summary_check
+from wennuan_lib.run import catalog
+from wennuan_lib.run.context import StepContext
+
+
+def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
+    form, registry = ctx.form, ctx.registry
+    extracted = ctx.load("extracted")
+    read = extracted[extracted["in_force"]].drop(columns=["in_force"])
+
+    fixes = corrections.load_table(ctx.raw("corrections"), corrections.CORRECTION_COLUMNS)
+    values, audit = corrections.apply_corrections(read, fixes, registry, form)
+    values = values[catalog.dataset("values").column_names]
+
+    previous = ctx.previous("values")
+    submissions = ctx.load("submissions")
+    summaries = ctx.load("summaries", ["unit", "file", "text"])
+    totals = aggregate.build_totals(
+        values,
+        form,
+        registry.names,
+        set(summaries["unit"]),
+        ctx.previous("totals"),
+        previous,
+        aggregate.unreadable_units(ctx.load("ingest_log", ["unit", "status"])),
+    )
+    city = aggregate.printed(totals, form.codes)  # the form's checks on the city totals as printed
+    summary_checks, said = summary_check.check(summaries, values, form)
+    said += rules.check_versions(submissions, extracted, form)
+    findings = rules.check_all(values, form, previous, ctx.year - 1, city, submissions, more=said)
+    waivers = corrections.load_table(ctx.raw("waivers"), corrections.WAIVER_COLUMNS)
+    findings, waiver_audit = corrections.apply_waivers(findings, waivers, registry)
+    audit += waiver_audit
+    extra = pd.DataFrame(corrections.audit_findings(audit), columns=rules.FINDING_COLUMNS)
+    extra["waived"], extra["waiver_reason"] = False, ""
+    columns = catalog.dataset("issues").column_names
+    issues = pd.concat([findings, extra], ignore_index=True)[columns] if len(extra) else findings[columns]
+    frames = {
+        "values": values,
+        "issues": issues,
+        "audit": corrections.audit_frame(audit),
+        "totals": totals,
+        "summary_checks": summary_checks,
+    }
+    for name, frame in frames.items():
+        ctx.save(name, frame)
+    frames["has_previous"] = previous is not None
+    return frames

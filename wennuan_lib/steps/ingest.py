@@ -1,0 +1,764 @@
+"""The ingest step (01): the inbox (raw layer) → what every file holds (the 01_extracted layer).
+
+Writes (see the catalog): ingest_log (every file of the inbox: read / summary / superseded / skipped /
+rejected, reason in Chinese), submissions (every form read: unit, layout, header fields, in force or
+superseded), extracted (every blank of every form read, as typed, with file and cell or paragraph) and
+summaries (the units' 书面总结材料, never read for figures); returns them, and the values as read from the
+files in force (step 02 turns them into the values in force).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import multiprocessing as mp
+import re
+import signal
+import tempfile
+import threading
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from wennuan_lib import config
+from wennuan_lib.form import Form
+from wennuan_lib.read import archives, dates, inbox, layouts, parts, readers, sniff, units, versions
+from wennuan_lib.read.parse import MISSING, NOT_FOUND, OK, UNREADABLE, VALUE_LABELS, format_value, parse_blank
+from wennuan_lib.read.readers import ReadError
+from wennuan_lib.read.units import Registry
+from wennuan_lib.run import cache, catalog, store
+from wennuan_lib.run.context import StepContext
+from wennuan_lib.run.parallel import die_with_parent, on_all_cores
+from wennuan_lib.run.progress import report as report_progress
+
+READ, SUMMARY, SUPERSEDED, SKIPPED, REJECTED = "read", "summary", "superseded", "skipped", "rejected"
+UNPACKED = "unpacked"  # an archive: its members are listed (and read) one by one
+STATUS_LABELS = {
+    READ: "已读取",
+    SUMMARY: "书面总结",
+    SUPERSEDED: "已被替代",
+    SKIPPED: "已略过",
+    REJECTED: "无法读取",
+    UNPACKED: "已解压",
+}
+# A form recognised but without a single figure is not 已读取 (status stays `read`: it is the unit's report).
+EMPTY_LABEL, NO_FIGURES_LABEL = "全部未填", "未读到数字"
+ARCHIVE_SUFFIXES = (".zip", ".rar", ".7z")
+
+LITTER_NAMES = {"thumbs.db", ".ds_store", "desktop.ini"}
+LITTER_SUFFIXES = {
+    ".txt": "文本文件，不是报送材料",
+    ".tmp": "临时文件",
+    ".lnk": "快捷方式",
+    ".ini": "系统文件",
+}
+# Archives are opened one level deep inside another archive (a.zip/b.zip/x.docx); deeper ones are refused.
+MAX_ARCHIVE_DEPTH = 2
+REVISED_NOTE = "该数字来自Word修订（未接受的修订按修订后文字读取）"
+
+
+@dataclass
+class Submission:
+    """One file of the inbox and what became of it."""
+
+    file: str  # path relative to the inbox
+    container: str = ""
+    status: str = ""
+    reason: str = ""
+    layout: str = ""
+    written_unit: str = ""
+    unit: str = ""
+    unit_type: str = ""
+    registered: bool = False
+    unit_how: str = ""
+    date: str = ""  # 填报日期 (ISO) when it was read and can be trusted
+    date_written: str = ""  # 填报日期 as written
+    date_note: str = ""  # how the date was read (completed year, Excel serial number)
+    date_problem: str = (
+        ""  # why the date cannot be trusted: unreadable, after the report date, before the notice
+    )
+    person: str = ""
+    phone: str = ""
+    form_year: str = ""
+    form_version: str = ""
+    kind: str = ""  # what the file is by content (sniff.kind)
+    archive: str = ""  # the archive it came in, as listed (a.zip, or a.zip/b.zip); "" for a loose file
+    name_note: str = ""  # how a name that was not UTF-8 is shown
+    unit_conflict: str = ""  # a registered unit the file name names, other than the one its 填报单位 names
+    part: str = ""  # the part of the file read (工作表「统计表」, 表格); "" for the whole file
+    left_out: list[str] = field(default_factory=list)  # the file's other parts and why each was not read
+    match: layouts.Match | None = None
+    rows: list[dict] = field(default_factory=list)  # parsed blanks
+
+    @property
+    def is_form(self) -> bool:
+        return self.layout in layouts.FORM_LAYOUTS
+
+    @property
+    def status_label(self) -> str:
+        if self.status == READ and not any(r["status"] == OK for r in self.rows):
+            return NO_FIGURES_LABEL if any(r["status"] == UNREADABLE for r in self.rows) else EMPTY_LABEL
+        return STATUS_LABELS[self.status]
+
+    @property
+    def containers(self) -> list[str]:
+        """The folders and archives the file came in, innermost first, without extensions
+        (a.zip/太仓市总工会送温暖材料/总结.docx → 太仓市总工会送温暖材料, a): for attributing it to a unit."""
+        return [
+            Path(part).stem if part.lower().endswith((".zip", ".rar", ".7z")) else part
+            for part in reversed(Path(self.file).parts[:-1])
+        ]
+
+
+def new_submission(name: str, **fields) -> Submission:
+    return Submission(name, container=Path(name).suffix.lower().lstrip("."), **fields)
+
+
+def screen(sub: Submission, path: Path) -> bool:
+    """Litter and what is not worth reading are settled by name and first bytes; True when the file
+    needs reading. Sets the file's kind (what it is by content)."""
+    if (why := litter_reason(Path(sub.file))) is not None:
+        sub.status, sub.reason = SKIPPED, f"已略过：{why}"
+        return False
+    try:
+        sub.kind = sniff.kind(path)
+    except ReadError as exc:
+        sub.status, sub.reason = REJECTED, str(exc)
+        return False
+    return True
+
+
+def litter_reason(path: Path) -> str | None:
+    name = path.name
+    if name.startswith("~$") or name.startswith(".~lock"):
+        return "Office打开文件时留下的锁定文件"
+    if "__MACOSX" in path.parts:
+        return "苹果电脑压缩时附带的系统文件"
+    if name.lower() in LITTER_NAMES or name.startswith("."):
+        return "系统生成的文件"
+    if path.suffix.lower() in LITTER_SUFFIXES:
+        return LITTER_SUFFIXES[path.suffix.lower()]
+    return None
+
+
+def list_inbox(folder: Path, scratch: Path) -> list[tuple[Submission, Path | None]]:
+    """Every entry of the inbox as a submission, with the file to read (None when settled already).
+    Archives are opened into `scratch` (a private temporary folder) and their members listed after them."""
+    out: list[tuple[Submission, Path | None]] = []
+    for entry in inbox.walk(folder):
+        if entry.skip:
+            sub = new_submission(entry.name, name_note=entry.name_note)
+            sub.status, sub.reason = SKIPPED, f"已略过：{entry.skip}"
+            out.append((sub, None))
+            continue
+        sub = new_submission(entry.name, name_note=entry.name_note)
+        _add(out, sub, entry.path, scratch, depth=0)
+    return out
+
+
+def _add(out: list, sub: Submission, path: Path, scratch: Path, depth: int) -> None:
+    """A file, and when it is an archive, its members after it (opened up to MAX_ARCHIVE_DEPTH deep)."""
+    out.append((sub, path))
+    if not screen(sub, path) or sub.kind not in (sniff.ARCHIVE, sniff.RAR, sniff.SEVENZ, sniff.MIME):
+        return
+    mail = sub.kind == sniff.MIME
+    out[-1] = (sub, None)
+    if depth >= MAX_ARCHIVE_DEPTH:
+        sub.status = REJECTED
+        sub.reason = "压缩包里的压缩包里又有压缩包（系统只解开两层），未解开；请单位把文件直接发送"
+        return
+    try:
+        members = archives.unpack(path, Path(tempfile.mkdtemp(prefix="a", dir=scratch)))
+    except ReadError as exc:
+        sub.status, sub.reason = REJECTED, str(exc)
+        return
+    files = [m for m in members if not litter_reason(Path(m.name))]
+    if not files and mail:
+        sub.status = REJECTED
+        sub.reason = "邮件中没有附件，也没有可以读取的正文；请单位把统计表作为附件发送"
+    elif not files:
+        sub.status = REJECTED
+        sub.reason = "压缩包是空的，其中没有报送材料；请单位重新发送" + (
+            f"（只有{len(members)}个系统文件）" if members else ""
+        )
+    elif mail:
+        sub.status = UNPACKED
+        sub.reason = f"邮件或单个文件网页，已打开：其中{len(members)}个附件或正文逐个列在「{sub.file}/…」下"
+    else:
+        sub.status = UNPACKED
+        sub.reason = f"压缩包，已解开：其中{len(members)}个文件逐个列在「{sub.file}/…」下"
+    for m in members:
+        member = new_submission(f"{sub.file}/{m.name}", archive=sub.file)
+        if m.path is None:
+            member.status, member.reason = REJECTED, m.reason
+            out.append((member, None))
+        else:
+            _add(out, member, m.path, scratch, depth + 1)
+
+
+def _named_in(registry: Registry, text: str) -> units.Resolved | None:
+    """The registered unit whose name or alias comes first in a text (the longest at the same place)."""
+    key = units.normalize(text)
+    if not key:
+        return None
+    hits = [(key.find(k), -len(k), name) for k, name in registry.keys.items() if len(k) >= 2 and k in key]
+    if not hits:
+        return None
+    name = min(hits)[2]
+    return units.Resolved(name, True, registry.types[name], "名称包含")
+
+
+def _title_and_lines(text: str) -> tuple[str, str]:
+    """A document's first line (its title) and the few lines after it."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()][:6]
+    return (lines[0] if lines else ""), "\n".join(lines[1:])[:300]
+
+
+def _folders(file: str) -> list[tuple[str, str]]:
+    """(name, how) of the folders and archives a file came in, the innermost first."""
+    out = []
+    for part in reversed(Path(file).parts[:-1]):
+        suffix = Path(part).suffix.lower()
+        if suffix in ARCHIVE_SUFFIXES:
+            out.append((part[: -len(suffix)], f"按所在压缩包（{part}）"))
+        else:
+            out.append((part, f"按所在文件夹（{part}）"))
+    return out
+
+
+def _resolve_unit(sub: Submission, registry: Registry) -> None:
+    """Who sent a file. A form (or a file rejected as one): 填报单位, file name, title, first lines, folders.
+    A written summary: file name, title, first lines, 填报单位, folders. A file that could not be read: its
+    file name, then its folders."""
+    written = sub.written_unit
+    header = registry.resolve(written, field=True) if written else None
+    by_header = ("按填报单位", lambda: header)
+    stem = Path(sub.file).stem
+    by_file = ("按文件名", lambda: registry.resolve(stem))
+    sources = [by_file]
+    if sub.match is not None:
+        title, lines = _title_and_lines(sub.match.text)
+        by_text = [
+            ("按标题", lambda: _named_in(registry, title)),
+            ("按开头文字", lambda: _named_in(registry, lines)),
+        ]
+        sources = [by_file, *by_text, by_header] if sub.status == SUMMARY else [by_header, by_file, *by_text]
+    sources += [(how, functools.partial(registry.resolve, name)) for name, how in _folders(sub.file)]
+    # each source is asked only when those before it found no one:
+    # searching a text for 3,000 names is not free
+    how, chosen = next(((how, found) for how, find in sources if (found := find())), ("", None))
+    if chosen is not None and written and header is None and registry.named_inside(chosen.name, written):
+        # the file name found the very part of the written 填报单位 that made it another body (常熟市 in
+        # 常熟市人民医院工会): that unit is not registered, whatever its file is called
+        chosen = None
+    if chosen is None:
+        if sub.match is None or (sub.status == REJECTED and not written):  # nothing names the sender
+            sub.unit, sub.registered, sub.unit_how = "", False, "无法从文件名、标题或所在文件夹判断报送单位"
+            return
+        sub.unit, sub.registered = (written or Path(sub.file).stem), False
+        sub.unit_how = "未在单位名录中" + ("" if written else "，且未填填报单位，暂以文件名为单位名")
+        return
+    if how == "按填报单位":
+        how = f"按填报单位（{chosen.how}）"
+        named = registry.resolve(stem)  # 吴江区总工会 written on a file named for 吴中区总工会
+        if named is not None and named.name != chosen.name and not registry.named_inside(named.name, written):
+            sub.unit_conflict = named.name
+    elif how == "按文件名" and sub.match is not None and sub.is_form:
+        how += f"（填报单位「{written}」不在单位名录中）" if written else "（未填填报单位）"
+    elif written and not header:
+        how += f"（填报单位「{written}」不在单位名录中）"
+    sub.unit, sub.unit_type, sub.registered, sub.unit_how = chosen.name, chosen.type, True, how
+
+
+def _parse_values(sub: Submission, form: Form) -> None:
+    m = sub.match
+    for item in form.items:
+        note = m.notes.get(item.code, "")
+        row = {
+            "item": item.code,
+            "raw_text": "",
+            "location": "",
+            "value": None,
+            "status": NOT_FOUND,
+            "approx": False,
+            "note": note or "表中未找到这一句，可能被删改",
+            "revised": False,
+        }
+        if (
+            item.code in m.refused
+        ):  # the matcher saw something there but cannot tell it is this blank's figure
+            found, why = m.refused[item.code]
+            raw = found.raw if isinstance(found.raw, str) else readers.cell_text(found.raw)
+            row.update(raw_text=raw.strip("\n"), location=found.loc, status=UNREADABLE, note=why)
+        elif item.code in m.values:
+            found = m.values[item.code]
+            parsed = parse_blank(found.raw, item.is_money, item.unit)
+            raw = found.raw if isinstance(found.raw, str) else readers.cell_text(found.raw)
+            notes = (parsed.note, note, REVISED_NOTE if found.revised else "")
+            row.update(
+                raw_text=raw.strip("\n"),
+                location=found.loc,
+                value=parsed.value,
+                status=parsed.status,
+                approx=parsed.approx,
+                note="；".join(x for x in notes if x),
+                revised=found.revised,
+            )
+        sub.rows.append(row)
+
+
+def read_and_match(
+    path: Path, form: Form, converted: Path | None = None, kind: str | None = None
+) -> tuple[layouts.Match | None, str | None]:
+    """The expensive part of reading a file, which the cache keeps: (match, None) or (None, reason)."""
+    try:
+        return layouts.match(readers.read(path, converted, kind), form), None
+    except ReadError as exc:
+        return None, str(exc)
+    except RecursionError:
+        return None, "文件结构嵌套过深，无法读取；请单位把统计表复制到新文件后重新发送"
+    except MemoryError:
+        return None, "文件读取时占用内存过多，无法读取；请单位把统计表复制到新文件后重新发送"
+    except Exception as exc:  # one unit's file never stops the year: whatever broke, it is that file's reason
+        return None, (
+            f"文件读取时出错（{type(exc).__name__}），无法读取；请单位重新保存后发送，或换用Word或Excel格式"
+        )
+
+
+def describe(
+    sub: Submission,
+    path: Path,
+    m: layouts.Match,
+    form: Form,
+    registry: Registry,
+    rows: list[dict] | None = None,
+    year: int | None = None,
+) -> Submission:
+    """What a matched file is: whose, which layout, and its blanks parsed. `year`: the form's year,
+    for a 填报日期 written without one."""
+    sub.match, sub.layout = m, m.layout
+    sub.part, sub.left_out = m.part, list(m.left_out)
+    sub.form_year, sub.form_version = m.form_year, m.form_version
+    header = {k: f.raw for k, f in m.header.items()}
+    sub.written_unit = str(header.get("unit") or "").strip()
+    written = header.get("date")
+    sub.date_written = written.strip() if isinstance(written, str) else readers.cell_text(written)
+    date, sub.date_note = dates.parse(written, year)
+    sub.date = date or ""
+    if date is None and sub.date_written:
+        sub.date_problem = sub.date_note
+    sub.person = str(header.get("person") or "").strip()
+    sub.phone = readers.cell_text(header.get("phone")).strip()
+    if m.layout == layouts.SUMMARY:
+        sub.status, sub.reason = SUMMARY, "书面总结材料（文字材料，不从中读取数字）"
+    elif m.layout == layouts.UNKNOWN:
+        sub.status = REJECTED
+        sub.reason = m.problem or (
+            f"未识别出统计表：表中的句子只找到{m.lines_found}/{m.lines_total}句，"
+            "请单位使用下发的统计表模板填报"
+        )
+    else:
+        if rows is not None:  # from the cache: fresh objects, nobody else holds them
+            sub.rows = rows
+        else:
+            _parse_values(sub, form)
+        sub.status = READ
+        counts = {s: sum(r["status"] == s for r in sub.rows) for s in (OK, MISSING, UNREADABLE, NOT_FOUND)}
+        reason = (
+            f"{sub.status_label}（{layouts.LAYOUT_LABELS[m.layout]}）："
+            f"{len(form.items)}项中已填{counts[OK]}项"
+        )
+        extras = [f"{VALUE_LABELS[s]}{n}项" for s, n in counts.items() if s != OK and n]
+        if m.form_year and m.form_year != form.form:
+            extras.append(f"使用的是{m.form_year}年的表式")
+        if not counts[OK]:
+            extras.append("没有读到任何数字")
+        sub.reason = (
+            reason + ("，" + "，".join(extras) if extras else "") + "".join(f"；{r}" for r in m.remarks)
+        )
+    _resolve_unit(sub, registry)
+    return sub
+
+
+def _match_unregistered(subs: list[Submission]) -> None:
+    """A file of an unregistered unit with no 填报单位 (e.g. its written summary) belongs to
+    that unit when the unit's name, as written on its form, is in the file name or title."""
+    written = {s.unit for s in subs if s.is_form and not s.registered and s.written_unit}
+    for sub in subs:
+        if sub.registered or sub.written_unit or not sub.match:
+            continue
+        title = sub.match.text[:100]
+        hits = [w for w in written if w in Path(sub.file).stem or w in title]
+        if hits:
+            sub.unit = max(hits, key=len)
+            sub.unit_how = "未在单位名录中；按文件名与该单位的统计表对应"
+
+
+def supersede(subs: list[Submission]) -> None:
+    """Of each unit's forms, the latest stays in force (see versions.py for the rule and its reasons)."""
+    versions.supersede(subs, READ, SUPERSEDED)
+
+
+def read_inbox(ctx: StepContext, form: Form, registry: Registry) -> list[Submission]:
+    """Every entry of the inbox (and of its archives): from the cache when its bytes were read before,
+    else read on all cores. Archive members live in a private temporary folder meanwhile."""
+    with tempfile.TemporaryDirectory(prefix="wennuan-inbox-") as scratch:
+        listed = list_inbox(ctx.raw("inbox"), Path(scratch))
+        subs = [sub for sub, _ in listed]
+        todo = [(k, p) for k, (sub, p) in enumerate(listed) if p is not None and not sub.status]
+        store_ = cache.Cache(ctx.scope.folder("cache"), form)
+        keys = {k: store_.key(p) for k, p in todo}
+        results = {
+            k: hit
+            for (k, _p), hit in zip(todo, store_.get_many([keys[k] for k, _p in todo]), strict=True)
+            if hit is not None
+        }
+        misses = [(k, p) for k, p in todo if k not in results]
+        total = len(subs)
+        done = total - len(misses)
+        report_progress(
+            f"收件箱 {total} 个文件：{len(todo) - len(misses)} 个已读过（缓存），{len(misses)} 个需要读取"
+        )
+        docs = [(k, p) for k, p in misses if subs[k].kind in readers.CONVERTED_KINDS]
+        others = [(k, p) for k, p in misses if subs[k].kind not in readers.CONVERTED_KINDS]
+        # LibreOffice converts the legacy Word files while the others are read
+        conversion = readers.Conversion(
+            [p for _, p in docs], Path(scratch) / "doc", {p: subs[k].kind for k, p in docs}
+        )
+        for batch in (others, docs):
+            converted = conversion.wait() if batch is docs else {}
+            jobs = [(str(p), str(converted[p]) if p in converted else None, subs[k].kind) for k, p in batch]
+            for (k, _p), result in zip(batch, _read_all(jobs, form), strict=True):
+                results[k] = result
+                transient = result[1] is not None and result[1].startswith((CRASHED, TOO_SLOW))
+                if not transient and (
+                    result[1] is not None or result[0].layout not in (layouts.TEMPLATE, layouts.SENTENCE)
+                ):  # a crash or a timeout is not kept: another run may read the file
+                    store_.put(keys[k], result)  # rejections and summaries as they are; a form once parsed
+                done += 1
+                report_progress(f"读取 {{n}} {subs[k].file}", done, total)
+    with store.gc_paused():
+        _describe_all(todo, results, subs, form, registry, store_, keys, ctx.year)
+    return subs
+
+
+def _add_notes(subs: list[Submission]) -> None:
+    """What the reason must also say: a name that was not UTF-8, content other than the extension says."""
+    for sub in subs:
+        read = sub.status in (READ, SUMMARY, SUPERSEDED)
+        notes = [
+            n
+            for n in (
+                sub.name_note,
+                sniff.unexpected(sub.kind, Path(sub.file)) if read else "",
+                f"{sub.date_problem}，请核实" if sub.is_form and sub.date_problem else "",
+                f"{sub.match.differs}，请向单位核实" if sub.match is not None and sub.match.differs else "",
+            )
+            if n
+        ]
+        if notes:
+            sub.reason += "（" + "；".join(notes) + "）"
+        if sub.left_out and sub.status in (
+            READ,
+            SUMMARY,
+            SUPERSEDED,
+        ):  # what else the file holds, in 说明 too
+            read_part = f"读取的是{sub.part}；" if sub.part else ""
+            sub.reason += f"。{read_part}文件中的其他部分——" + "；".join(sub.left_out)
+
+
+def _describe_all(todo, results, subs, form, registry, store_, keys, year) -> None:
+    extras = []
+    for k, _p in todo:
+        m, error, *parsed = results[k]
+        if error is not None:
+            subs[k].status, subs[k].reason = REJECTED, error
+            continue
+        describe(subs[k], Path(subs[k].file), m, form, registry, parsed[0] if parsed else None, year)
+        if not parsed and subs[k].rows:  # keep the parsed blanks too, so a re-run skips parsing
+            store_.put(keys[k], (m, None, subs[k].rows))
+        extras += other_parts(subs[k], form, registry, year)
+    subs.extend(extras)
+
+
+def _copy_not_in_force(sub: Submission, extra: Submission, differs: str) -> Submission:
+    """Another copy of the unit's form in the same file, with other figures: kept as a version not in force,
+    so that the checks name both and the figures that differ (V01) and the unit says which is right."""
+    extra.unit, extra.unit_type, extra.registered = sub.unit, sub.unit_type, sub.registered
+    extra.unit_how = f"与同一文件中所读的统计表相同（{sub.unit_how}）"
+    extra.date, extra.date_problem = sub.date, sub.date_problem
+    extra.status = SUPERSEDED
+    extra.reason = f"未采用：{differs}，请向单位核实哪一份是对的"
+    return extra
+
+
+def other_parts(sub: Submission, form: Form, registry: Registry, year: int | None = None) -> list[Submission]:
+    """The parts of a file that are other submissions: another unit's form (a district's town sheets), read as
+    that unit's when the registry knows it, else named in the file's reason; a document's prose beside its
+    form, the unit's written summary. A copy of the unit's own form is compared, never read twice."""
+    out = []
+    for om in sub.match.others if sub.match is not None else []:
+        name = f"{sub.file}/{om.part.removeprefix('工作表「').removesuffix('」')}"
+        extra = Submission(name, container=sub.container, archive=sub.archive)
+        describe(extra, Path(name), om, form, registry, None, year)
+        extra.part = om.part
+        if om.differs:  # a copy of the form in the same file, with other figures: the unit must say which
+            out.append(_copy_not_in_force(sub, extra, om.differs))
+            continue
+        if om.layout == layouts.SUMMARY:  # the same document: the same sender
+            extra.unit, extra.unit_type, extra.registered = sub.unit, sub.unit_type, sub.registered
+            extra.unit_how = f"与同一文件中的统计表相同（{sub.unit_how}）"
+            extra.reason = f"书面总结材料（与统计表在同一文件「{sub.file}」中，{om.part}），不从中读取数字"
+            out.append(extra)
+            continue
+        sheet = om.part.removeprefix("工作表「").removesuffix("」")
+        written = extra.written_unit
+        found = registry.resolve(written, field=True) if written else registry.resolve(sheet)
+        if found is not None and found.name != sub.unit:
+            how = f"按填报单位（{found.how}）" if written else f"按工作表名（{found.how}）"
+            extra.unit, extra.unit_type, extra.registered = found.name, found.type, True
+            extra.unit_how = f"{how}；来自「{sub.file}」的{om.part}"
+            extra.unit_conflict = ""
+            extra.reason += f"（文件「{sub.file}」中的{om.part}，作为{extra.unit}的统计表读取）"
+            sub.left_out.append(f"{om.part}：{extra.unit}的统计表，已作为该单位的报送读取")
+            out.append(extra)
+            continue
+        if found is not None or not written:  # the unit's own form once more
+            diff = parts.differences(sub.match, om, form)
+            if diff:
+                shown = "；".join(diff[:3]) + ("等" if len(diff) > 3 else "")
+                sub.left_out.append(
+                    f"{om.part}：本单位的另一份统计表，有{len(diff)}项数字与所读的不同（{shown}），未读取"
+                )
+                sub.match.differs = sub.match.differs or (
+                    f"文件中{om.part}另有一份本单位的统计表，有{len(diff)}项数字与所读的{sub.part}不同"
+                    f"（{shown}；前为所读，后为{om.part}），已按{sub.part}读取"
+                )
+                out.append(_copy_not_in_force(sub, extra, sub.match.differs))
+            else:
+                sub.left_out.append(f"{om.part}：本单位的另一份相同的统计表，未重复读取")
+            continue
+        sub.left_out.append(
+            f"{om.part}：另一单位（{written}）的统计表，该单位不在单位名录中，未读取；"
+            "如需计入，请在units.csv中登记该单位后重新运行"
+        )
+    return out
+
+
+CRASHED = (
+    "读取这个文件时读取程序异常退出（文件可能已损坏或结构异常），无法读取；"
+    "请单位把统计表复制到新文件后重新保存发送"
+)
+
+
+def _read_all(jobs: list, form: Form) -> list:
+    """Every job read on all cores. When a file kills the process reading it (a native reader's crash, the
+    system's out-of-memory killer), the pool is lost: the jobs are read again one by one, each in a process of
+    its own, and the file that kills its process is that file's reason — never the year's end. (A few
+    files are read in this process, as on_all_cores does; readers.check_zip's limits keep killers out.)"""
+    try:
+        return on_all_cores(_read_job, jobs, shared=form)
+    except BrokenProcessPool:
+        return [_isolated(form, job) for job in jobs]
+
+
+def _isolated(form: Form, job) -> tuple:
+    """One job in a forked process of its own; (None, CRASHED) when that process dies."""
+    if "fork" not in mp.get_all_start_methods():
+        return _read_job(form, job)
+    ctx = mp.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        die_with_parent()
+        try:
+            send.send(_read_job(form, job))
+        finally:
+            send.close()
+
+    proc = ctx.Process(target=child)
+    proc.start()
+    send.close()
+    try:
+        result = receive.recv()
+    except (EOFError, OSError):
+        result = (None, CRASHED)
+    proc.join()
+    receive.close()
+    return result
+
+
+TOO_SLOW = "读取这个文件超过了"
+
+
+class TooSlow(ReadError):
+    """A file that took longer than config.MAX_READ_SECONDS to read."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int):
+    """Raise TooSlow in this thread after `seconds` (SIGALRM: the main thread of a worker or of the kernel;
+    Python code is stopped, a native reader's loop when it returns to Python). Elsewhere: no limit."""
+    if (
+        seconds <= 0
+        or not hasattr(signal, "SIGALRM")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+
+    def stop(_signum, _frame):
+        raise TooSlow(
+            f"{TOO_SLOW}{seconds}秒（上限），已停止读取；文件可能结构异常，"
+            "请单位把统计表复制到新文件后重新发送"
+        )
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _read_job(form: Form, job: tuple[str, str | None, str]):
+    path, converted, kind = job
+    try:
+        with time_limit(config.MAX_READ_SECONDS):
+            return read_and_match(Path(path), form, Path(converted) if converted else None, kind or None)
+    except TooSlow as exc:
+        return None, str(exc)
+
+
+def _frame(records: list[dict], name: str) -> pd.DataFrame:
+    return pd.DataFrame(records, columns=catalog.dataset(name).column_names)
+
+
+def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
+    """Ingest one year's inbox and write the 01_extracted layer. Returns the frames written."""
+    form, registry = ctx.form, ctx.registry
+    subs = read_inbox(ctx, form, registry)
+    with store.gc_paused():  # not while reading: the readers' workers are forked from here
+        return _frames(ctx, form, registry, subs)
+
+
+def _frames(
+    ctx: StepContext, form: Form, registry: Registry, subs: list[Submission]
+) -> dict[str, pd.DataFrame]:
+    for sub in subs:
+        if (
+            sub.status == REJECTED and sub.match is None
+        ):  # never read: its name and folders may still say whose
+            _resolve_unit(sub, registry)
+    _match_unregistered(subs)
+    versions.check_dates(subs, ctx.cfg)
+    supersede(subs)
+    _add_notes(subs)
+
+    def unit_key(sub: Submission) -> tuple:
+        return (*registry.sort_key(sub.unit), sub.file)
+
+    log = _frame(
+        [
+            {
+                "file": s.file,
+                "status": s.status,
+                "status_label": s.status_label,
+                "reason": s.reason,
+                "unit": s.unit,
+                "layout": layouts.LAYOUT_LABELS.get(s.layout, ""),
+                "container": s.container,
+                "unit_how": s.unit_how,
+                "part": s.part,
+                "left_out": "；".join(s.left_out),
+            }
+            for s in subs
+        ],
+        "ingest_log",
+    )
+    forms = sorted((s for s in subs if s.status in (READ, SUPERSEDED)), key=unit_key)
+    submissions = _frame(
+        [
+            {
+                "file": s.file,
+                "status": s.status,
+                "unit": s.unit,
+                "unit_type": s.unit_type,
+                "registered": s.registered,
+                "written_unit": s.written_unit,
+                "unit_how": s.unit_how,
+                "layout": s.layout,
+                "container": s.container,
+                "date": s.date,
+                "date_written": s.date_written,
+                "date_note": s.date_note,
+                "date_problem": s.date_problem,
+                "person": s.person,
+                "phone": s.phone,
+                "form_year": s.form_year,
+                "form_version": s.form_version,
+                "lines_found": s.match.lines_found,
+                "lines_total": s.match.lines_total,
+                "unit_conflict": s.unit_conflict,
+            }
+            for s in forms
+        ],
+        "submissions",
+    )
+    labels = {i.code: (i.label, i.unit) for i in form.items}
+
+    def value_rows(s: Submission) -> list[dict]:
+        return [
+            {
+                "unit": s.unit,
+                "unit_type": s.unit_type,
+                "registered": s.registered,
+                "item": r["item"],
+                "label": labels[r["item"]][0],
+                "measure": labels[r["item"]][1],
+                "value": format_value(r["value"]),
+                "status": r["status"],
+                "approx": r["approx"],
+                "raw_text": r["raw_text"],
+                "file": s.file,
+                "location": r["location"],
+                "note": r["note"],
+                "revised": bool(r.get("revised")),
+            }
+            for r in s.rows
+        ]
+
+    rows = [row for s in forms for row in value_rows(s)]
+    in_force = [s.status == READ for s in forms for _row in s.rows]
+    extracted = _frame(rows, "extracted").assign(in_force=in_force)
+    values = extracted.loc[np.array(in_force, dtype=bool)].drop(columns="in_force").reset_index(drop=True)
+    summaries = _frame(
+        [
+            {
+                "unit": s.unit,
+                "unit_type": s.unit_type,
+                "registered": s.registered,
+                "file": s.file,
+                "written_unit": s.written_unit,
+                "unit_how": s.unit_how,
+                "chars": len(s.match.text),
+                "text": _clean_text(s.match.text),
+            }
+            for s in sorted((s for s in subs if s.status == SUMMARY), key=unit_key)
+        ],
+        "summaries",
+    )
+    frames = {"ingest_log": log, "submissions": submissions, "extracted": extracted, "summaries": summaries}
+    for name, frame in frames.items():
+        ctx.save(name, frame)
+    # values as read from the files in force; step 02 applies corrections and writes the values in force
+    frames["values"] = values
+    return frames
+
+
+def _clean_text(text: str) -> str:
+    return re.sub(r"\n{3,}", "\n\n", text.replace("\t", " ")).strip()

@@ -1,0 +1,281 @@
+"""Step 04 (书面总结): the summary form, the detail workbook, charts and the report in three formats, from the
+totals step 02 added up.
+
+Writes (see the catalog): draft_reasons (why the report is still a draft; see draft.py), summary_form,
+detail_workbook, charts, report_html, report_pdf and report_docx — every one of them marked 草稿 while there
+is a reason. The detail workbook and the PDF are made on another core while the rest goes on; every product is
+kept by the hash of what it was made from, so an unchanged one is not made again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pandas as pd
+
+from wennuan_lib.check import draft
+from wennuan_lib.check.rules import TOTALS
+from wennuan_lib.form import Form
+from wennuan_lib.publish import appendix, charts, detail_workbook, narrative, render, template
+from wennuan_lib.read.parse import to_decimal
+from wennuan_lib.run import pipeline, store
+from wennuan_lib.run.context import StepContext
+from wennuan_lib.run.parallel import in_background
+
+# what the report reads of the values (status and raw text: 见附件; corrected and revised: 附表2's marks)
+VALUE_COLUMNS = [
+    "unit",
+    "unit_type",
+    "registered",
+    "item",
+    "value",
+    "status",
+    "raw_text",
+    "corrected",
+    "revised",
+]
+
+
+def report_date(cfg: dict) -> dt.date:
+    return dt.date.fromisoformat(str(cfg["report_date"])) if cfg.get("report_date") else dt.date.today()
+
+
+def cn_date(d: dt.date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+ASK = re.compile(r"，请[^（，。]*(?=（|$)")
+
+
+def city_notes(issues: pd.DataFrame) -> list[str]:
+    """The form's own checks the city totals fail (parts and whole differ because some units filled only one
+    of them), worded for the 汇总统计表's notes."""
+    mine = issues[issues["unit"] == TOTALS] if len(issues) else issues
+    said = (
+        ASK.sub("", m) for m in mine["message"]
+    )  # a note explains; the analyst's to-do stays in the findings
+    return [f"注{k}：全市合计 {m}" for k, m in enumerate(dict.fromkeys(said), 1)]
+
+
+def summary_form(
+    form: Form,
+    totals: pd.DataFrame,
+    cfg: dict,
+    when: dt.date,
+    path,
+    draft: bool = False,
+    notes: list[str] | None = None,
+) -> None:
+    """The city's totals in the project's own template: a valid submission of its own (marked 草稿 while the
+    report is a draft), with `notes` under the form (the checks its totals fail, and why)."""
+    items = totals[totals["kind"] == "item"]
+    values = {}
+    for row in items.to_dict("records"):
+        d = to_decimal(row["value"])
+        if d is not None:
+            values[row["item"]] = float(d) if form.item(row["item"]).is_money else int(d)
+    header = {
+        "unit": cfg.get("city_unit", ""),
+        "date": when,
+        "person": cfg.get("reporter", ""),
+        "phone": cfg.get("phone", ""),
+    }
+    wb = template.build(form, values=values, header=header, sample=bool(cfg.get("sample")), draft=draft)
+    ws = wb.active
+    row = ws.max_row + 1
+    for text in notes or []:
+        row += 1
+        ws.cell(row, 1, text)
+    template.save(wb, path)
+
+
+def tips(
+    totals: pd.DataFrame, figures: narrative.Figures, found: list[draft.Suspect], form: Form
+) -> dict[str, str]:
+    """The HTML hover of every figure: what it adds up or how it is defined; and a warning where a suspected
+    slip feeds it."""
+    rows = {r["item"]: r for r in totals.to_dict("records")}
+    out = {}
+    for row in rows.values():
+        key = row["item"]
+        out[key] = figures.tip(key)
+        notes = [
+            s.note()
+            for s in found
+            if any(item == s.item and who in ("", s.unit) for item, who in draft.fed_items(key, rows, form))
+        ]
+        if notes:
+            out[key] += "\n" + "\n".join(notes)
+        out.update(basis_tips(row))
+    return out
+
+
+def basis_tips(row: dict) -> dict[str, str]:
+    """The hovers of a figure's basis: its 同比 (on the comparable units), how many units it covers and how
+    many both years share."""
+    key, m, out = row["item"], row["measure"], {}
+    if row.get("change_pct") and row.get("units_comparable"):
+        now, then = (
+            narrative.number_text(to_decimal(row[c]), m) for c in ("value_comparable", "previous_comparable")
+        )
+        out[f"{key}#change"] = (
+            f"与上年相比（可比口径：两年均填报的{row['units_comparable']}个单位）：上年{then}，本年{now}"
+            "（（本年 − 上年）÷ 上年 × 100%）"
+        )
+    if row.get("basis"):
+        out[f"{key}#units"] = f"计入{row['units_reported']}个单位：{row['basis']}"
+    if row.get("units_comparable"):
+        out[f"{key}#comparable"] = (
+            f"本年{row['units_reported']}个单位填报、上年{row['units_previous']}个，两年均填报的"
+            f"{row['units_comparable']}个单位计入同比；"
+            f"上年全市合计{narrative.number_text(to_decimal(row['previous']), m)}"
+        )
+    return out
+
+
+def history(earlier: dict[int, pd.DataFrame]) -> dict[int, dict]:
+    """City totals of the earlier years present (`earlier`: their totals, keyed by this year's codes; absent
+    concepts left out)."""
+    return {
+        year: {r["item"]: to_decimal(r["value"]) for r in frame.to_dict("records") if r["kind"] == "item"}
+        for year, frame in earlier.items()
+    }
+
+
+def coverage(frames: dict[int, pd.DataFrame]) -> dict[int, dict[str, str]]:
+    """{year: {code: "29个单位合计（…未填）"}} of each year's item totals that leave units out."""
+    out: dict[int, dict[str, str]] = {}
+    for year, frame in frames.items():
+        if "basis" not in frame.columns:
+            continue
+        shown = (frame["basis"].fillna("") != "") & (frame["value"].fillna("") != "")
+        items = frame[(frame["kind"] == "item") & shown]
+        out[year] = {
+            r["item"]: f"{r['units_reported']}个单位合计（{r['basis']}）" for r in items.to_dict("records")
+        }
+    return out
+
+
+def last_years_issues(ctx: StepContext) -> pd.DataFrame | None:
+    """Last year's findings keyed by this year's codes (for the robustness of 同比)."""
+    return ctx.previous("issues")
+
+
+def last_years_suspects(ctx: StepContext) -> list[draft.Suspect]:
+    """Suspected slips still open in last year's totals (keyed by this year's codes, worded in last year's):
+    its 同比 is not stated."""
+    year = ctx.year - 1
+    issues, values = ctx.other_year(year, "issues"), ctx.other_year(year, "values")
+    if issues is None or values is None:
+        return []
+    then = ctx.form_of(year)
+    return draft.carried(draft.suspects(issues, values, then, year), then, ctx.form)
+
+
+def no_yoy(totals: pd.DataFrame, before: list[draft.Suspect], form: Form) -> dict[str, str]:
+    """The figures whose change on last year is not stated, and why."""
+    rows = {r["item"]: r for r in totals.to_dict("records")}
+    out: dict[str, str] = {}
+    for key in rows:
+        why = [
+            draft.previous_note(s)
+            for s in before
+            if any(item == s.item for item, _ in draft.fed_items(key, rows, form))
+        ]
+        if why:
+            out[key] = "；".join(why)
+    return out
+
+
+def run(ctx: StepContext) -> dict:
+    cfg, form, registry = ctx.cfg, ctx.form, ctx.registry
+    issues, summaries, status, totals = (
+        ctx.load(n) for n in ("issues", "summaries", "reporting_status", "totals")
+    )
+    values = ctx.load("values", VALUE_COLUMNS)
+    has_previous = ctx.previous("totals") is not None
+    when = report_date(cfg)
+    sample = bool(cfg.get("sample"))
+
+    before = last_years_suspects(ctx)
+    unstated = no_yoy(totals, before, form)
+    text = narrative.build(
+        form, totals, cfg, ctx.raw("narrative"), summaries, registry, cn_date(when), unstated
+    )
+    found = draft.suspects(issues, values, form, ctx.year)
+    marked = draft.mark_stated(found, text, totals, form)
+    reasons = draft.reasons(issues, text, found, before, form, ctx.year)
+    reasons = draft.added(
+        reasons,
+        draft.unsteady(
+            text, totals, form, ctx.year, values, ctx.previous("values"), issues, last_years_issues(ctx)
+        ),
+    )
+    reasons = draft.added(
+        reasons, draft.analyst_figures(text, totals, values, ctx.year)
+    )  # the analyst's own numbers
+    is_draft = len(reasons) > 0
+    ctx.save("draft_reasons", reasons)
+
+    summary_form(form, totals, cfg, when, ctx.path("summary_form"), is_draft, city_notes(issues))
+    detail = ctx.cache("detail_workbook")
+    key = detail.key(
+        repr(sorted(cfg.items())),
+        form.version,
+        str(is_draft),
+        *(pd.util.hash_pandas_object(f, index=False).to_numpy().tobytes() for f in (values, totals)),
+    )
+    detail_done = in_background(
+        lambda: store.atomic_write_bytes(
+            ctx.path("detail_workbook"),
+            detail.make(
+                key, lambda: detail_workbook.detail_workbook(form, values, totals, cfg, draft=is_draft)
+            ),
+        )
+    )
+
+    earlier = ctx.earlier_years("totals")
+    made = charts.make_all(
+        totals,
+        values,
+        history(earlier),
+        ctx.year,
+        sample,
+        ctx.path("charts"),
+        form.policy.charts,
+        ctx.cache("charts"),
+        draft=is_draft,
+        coverage=coverage({**earlier, ctx.year: totals}),
+    )
+    report = render.Report(
+        text,
+        made,
+        appendix.tables(form, totals, values, status, has_previous, unstated),
+        tips(totals, narrative.Figures(totals, form, unstated), found, form),
+        draft.listed(reasons),
+        sample,
+        marked,
+    )
+    store.atomic_write_bytes(ctx.path("report_html"), render.to_html(report).encode("utf-8"))
+    formats = ctx.cache("report_formats")
+    content = formats.key(
+        render.to_html(report, for_print=True), *(c.path.read_bytes() for c in made.values())
+    )
+    pdf_done = in_background(
+        lambda: store.atomic_write_bytes(
+            ctx.path("report_pdf"), formats.make(content + ".pdf", lambda: render.pdf_bytes(report))
+        )
+    )
+    store.atomic_write_bytes(
+        ctx.path("report_docx"), formats.make(content + ".docx", lambda: render.docx_bytes(report))
+    )
+    pipeline.stop_point("in:04_report")
+    detail_done()
+    pdf_done()
+    return {
+        "totals": totals,
+        "report": report,
+        "folder": ctx.path("report_pdf").parent,
+        "draft": report.draft,
+    }

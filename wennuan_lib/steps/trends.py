@@ -1,0 +1,139 @@
+"""Across years (outputs/trends/): every concept × year, city totals and per unit, and trend charts.
+
+Years are joined by concept, not by item code or wording; a concept that a year's form lacks is
+absent (无此项), never zero.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from wennuan_lib.form import Form, load_form
+from wennuan_lib.publish import charts
+from wennuan_lib.read.parse import to_decimal
+from wennuan_lib.run import catalog
+from wennuan_lib.run.context import StepContext
+
+ABSENT = "无此项"
+CITY = "全市合计"
+
+
+def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
+    """The trends across every year under inputs/ (a year without results is named in the run's record, and
+    `status` says the trends are out of date): trends (wide), trends_long and charts."""
+    workspace = ctx.workspace
+    years = [y for y in workspace.years() if ctx.other_year(y, "totals", ["item"]) is not None]
+    if not years:
+        return {}
+    forms = {y: load_form(workspace.year_config(y)["form"]) for y in years}
+    latest = forms[years[-1]]
+    concepts = [i.key for i in latest.items]
+    for y in reversed(years):
+        concepts += [i.key for i in forms[y].items if i.key not in concepts]
+    label = {}
+    for y in years:
+        for i in forms[y].items:
+            label[i.key] = (i.label, i.unit)
+    for i in latest.items:
+        label[i.key] = (i.label, i.unit)
+    long = pd.concat([_year_rows(ctx, y, forms[y], concepts) for y in years], ignore_index=True)
+    shown = long.assign(cell=long["value"].where(long["status"] != "absent", ABSENT))
+    wide = shown.set_index(["scope", "concept", "year"])["cell"].unstack("year").reset_index()
+    wide.columns = [str(c) for c in wide.columns]
+    scope_order = {CITY: 0, **{u: k + 1 for k, u in enumerate(dict.fromkeys(long["scope"]))}}
+    concept_order = {c: k for k, c in enumerate(concepts)}
+    wide = (
+        wide.assign(_s=wide["scope"].map(scope_order), _c=wide["concept"].map(concept_order))
+        .sort_values(["_s", "_c"])
+        .drop(columns=["_s", "_c"])
+    )
+    wide.insert(2, "label", [label[c][0] for c in wide["concept"]])
+    wide.insert(3, "measure", [label[c][1] for c in wide["concept"]])
+    wide = wide.fillna("")
+    ctx.save("trends", wide)
+    ctx.save("trends_long", long)
+    _charts(
+        long,
+        years,
+        latest.policy.trends,
+        any(workspace.year_config(y).get("sample") for y in years),
+        ctx.path("trend_charts"),
+    )
+    return {"trends": wide, "trends_long": long}
+
+
+def _year_rows(ctx: StepContext, year: int, form: Form, concepts: list[str]) -> pd.DataFrame:
+    """One year's part of trends_long: per concept, the city total, then every unit (in the order of the
+    values table); a concept the year's form lacks has its city row only, marked absent."""
+    totals = (
+        ctx.other_year(year, "totals", ["item", "value"]).drop_duplicates("item").set_index("item")["value"]
+    )
+    values = ctx.other_year(year, "values", ["unit", "item", "value"]).drop_duplicates(["item", "unit"])
+    units = list(dict.fromkeys(values["unit"]))
+    codes = [form.code_of(c) for c in concepts]
+    city = pd.DataFrame(
+        {
+            "concept": concepts,
+            "year": year,
+            "scope": CITY,
+            "code": [c or "" for c in codes],
+            "value": [totals.get(c, "") if c else "" for c in codes],
+        }
+    )
+    city["status"] = [
+        "absent" if not c else ("ok" if v != "" else "missing")
+        for c, v in zip(codes, city["value"], strict=True)
+    ]
+    city["_c"], city["_u"] = range(len(concepts)), -1
+    present = [
+        (k, concept, code) for k, (concept, code) in enumerate(zip(concepts, codes, strict=True)) if code
+    ]
+    grid = pd.MultiIndex.from_product([[code for _, _, code in present], units], names=["item", "unit"])
+    cells = values.set_index(["item", "unit"])["value"].reindex(grid).fillna("")
+    n = len(units)
+    per_unit = pd.DataFrame(
+        {
+            "concept": [concept for _, concept, _ in present for _u in range(n)],
+            "year": year,
+            "scope": units * len(present),
+            "code": grid.get_level_values("item"),
+            "value": cells.to_numpy(),
+            "_c": [k for k, _, _ in present for _u in range(n)],
+            "_u": list(range(n)) * len(present),
+        }
+    )
+    per_unit["status"] = (per_unit["value"] != "").map({True: "ok", False: "missing"})
+    both = pd.concat([city, per_unit], ignore_index=True).sort_values(["_c", "_u"], kind="stable")
+    return both[catalog.dataset("trends_long").column_names].reset_index(drop=True)
+
+
+def _charts(long: pd.DataFrame, years: list[int], groups_spec, sample: bool, folder) -> None:
+    charts.setup()
+    note = "数据来源：各单位报送" + ("（示例数据）" if sample else "")
+    city = long[long["scope"] == CITY]
+
+    def series(concept):
+        mine = city[city["concept"] == concept].set_index("year")
+        return [
+            float(to_decimal(mine.loc[y, "value"]) or 0) if mine.loc[y, "status"] == "ok" else None
+            for y in years
+        ]
+
+    groups = [(g.id, g.title, g.measure, [(s.item, s.label) for s in g.concepts]) for g in groups_spec]
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, title, unit, members in groups:
+        fig, ax = charts.subplots(figsize=(8, 4))
+        data = [series(concept) for concept, _ in members]
+        for k, ((_, label), ys) in enumerate(zip(members, data, strict=True)):
+            pts = [(y, v) for y, v in zip(years, ys, strict=True) if v is not None]
+            ax.plot(
+                [p[0] for p in pts], [p[1] for p in pts], marker="o", color=charts.COLOURS[k], label=label
+            )
+        charts.annotate(ax, years, data)
+        ax.set_xticks(years, [f"{y}年" for y in years])
+        ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
+        ax.set_ylim(0, ax.get_ylim()[1] * 1.15)
+        ax.set_xlabel("年度")
+        ax.set_ylabel(unit)
+        ax.legend(frameon=False, loc="lower right")
+        charts.finish(fig, ax, f"trends_{name}", f"{years[0]}—{years[-1]}年{title}", note, folder)
