@@ -412,6 +412,7 @@ class Messer:
 
     def __init__(self, rng: random.Random):
         self.rng = rng
+        self.wan_written = False
 
     def text(
         self, d: Decimal | None, money: bool, unit_word: str, in_sum: bool = False
@@ -465,7 +466,10 @@ class Messer:
             return kind.format(plain), Expected(d, OK, True)
         if style == "cn" and d < 1000:
             return cn2an.an2cn(int(d)), Expected(d)
+        if style == "plain" and d >= 10000 and not in_sum and not self.wan_written:
+            style = "wan"  # every sample year holds one count written 1.2万 (FORM.md), whatever is drawn
         if style == "wan" and d >= 10000 and not in_sum:
+            self.wan_written = True
             # a unit that rounds to thousands writes 1.2万
             rounded = (d / 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP) * 1000
             return f"{_fmt_num(rounded / 10000)}万", Expected(rounded)
