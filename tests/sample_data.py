@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import functools
 import io
 import random
 import re
@@ -206,11 +207,97 @@ def unit_values(rng: random.Random, size: int, utype: str) -> dict[str, Decimal]
 GROWTH = 1.08  # the sample's figures grow about 8 % a year
 
 
+class _YearDraws:
+    """A unit's draws for one year: its usual shape (the same stream every year) moved by a year-specific
+    factor per draw, kept inside the draw's range, so every rule of the form still holds."""
+
+    def __init__(self, shape: random.Random, year: random.Random, spread: float):
+        self.shape, self.year, self.spread = shape, year, spread
+
+    def uniform(self, lo: float, hi: float) -> float:
+        usual = self.shape.uniform(lo, hi)  # drawn in any case: the unit's later draws keep their shape
+        if 2 <= hi <= SMALL_COUNT:  # a small count (帮扶中心, buses): a new one each year
+            return self.year.uniform(lo, hi)
+        x = usual * self.year.uniform(1 - self.spread, 1 + self.spread)
+        x += (hi - lo) * self.year.uniform(-NUDGE, NUDGE)  # so a small figure in a wide range moves too
+        return min(max(x, lo), hi)
+
+    def random(self) -> float:  # on/off choices (does the unit charter buses?) stay the unit's own
+        return self.shape.random()
+
+
+def year_spread(size: int) -> float:
+    """How far each drawn figure moves from the unit's usual one, year by year: ±SPREAD at LARGE workers, more
+    for a smaller unit (whose figures are small numbers that a few per cent leave unchanged), at most
+    ±SPREAD_MAX; a large unit's figures are large, and moving them far would trip the history rule."""
+    return min(SPREAD_MAX, SPREAD * (LARGE / size) ** 0.5)
+
+
+SPREAD, SPREAD_MAX, LARGE = 0.06, 0.5, 200_000
+NUDGE = 0.05  # … and by up to this share of its range
+SMALL_COUNT = 12  # a draw of at most this many (帮扶中心 10H.1, buses chartered) is drawn anew each year
+FIRST_YEAR = 2011  # the sample's first year: its figures are not compared with an earlier one
+# A unit that copied last year's form forward in part (issue 19, item 11): its 七、八 activities are the
+# previous year's figures to the digit, which the 提示性 rule H02 asks it to confirm. (unit, year) -> items
+COPIED_FORWARD = {
+    ("相城区总工会", 2013): ("07C.1", "08A.1", "08A.2", "08C.1", "08C.2", "08C.3", "08C.4"),
+}
+
+
+def _unlike_last_year(now: dict[str, Decimal], last: dict[str, Decimal]) -> int:
+    """How far a year's draw is from comparing with last year's as a real unit's does (0: it does): every
+    figure beyond the history rule's bounds (H01 would warn where nothing was broken on purpose) counts
+    heavily, and so does reaching min_items non-zero figures equal to the digit (H02 would ask)."""
+    policy = _policy()
+    spec, history = policy.repeats, policy.history
+    same = sum(1 for c, x in now.items() if x and last.get(c) == x)
+    far = 0
+    for code, x in now.items():
+        before = last.get(code)
+        floor = history.money_floor if code in MONEY_CODES else history.floor
+        if before and abs(x - before) >= Decimal(str(floor)) and abs(x / before - 1) > history.max_change:
+            far += 1
+    return 100 * far + max(0, same - spec.min_items + 1)
+
+
+@functools.cache
+def _policy():
+    return load_form(str(FIRST_YEAR)).policy  # policy.yaml: the same rules whichever year's form
+
+
 def yearly_values(seed: int, unit: str, utype: str, size: int, year: int) -> dict[str, Decimal]:
-    """A unit's figures for one year: the same unit draws the same shape every year, scaled by
-    growth, so the sample's years compare like real ones."""
+    """A unit's true figures for one year (a fresh dict: the caller breaks some on purpose)."""
+    return dict(_yearly_values(seed, unit, utype, size, year))
+
+
+@functools.cache
+def _yearly_values(seed: int, unit: str, utype: str, size: int, year: int) -> dict[str, Decimal]:
+    """A unit's figures for one year: the same unit draws the same shape every year, scaled by growth, each
+    figure moved a little by a year-specific stream; the first such draw that compares with last year's as
+    a real unit's does (`_unlike_last_year`) is the year's. A unit in COPIED_FORWARD copies some of last
+    year's figures. (Cached: each year's figures are the next year's comparison; yearly_values copies.)"""
     jitter = random.Random(f"{seed}:{unit}:{year}").uniform(0.97, 1.03)
-    return unit_values(random.Random(f"{seed}:{unit}"), int(size * GROWTH ** (year - 2013) * jitter), utype)
+    scaled = int(size * GROWTH ** (year - 2013) * jitter)
+    last = _yearly_values(seed, unit, utype, size, year - 1) if year > FIRST_YEAR else None
+    spread = year_spread(size)
+    best = None
+    for attempt in range(DRAW_ATTEMPTS):
+        draws = _YearDraws(
+            random.Random(f"{seed}:{unit}"), random.Random(f"{seed}:{unit}:{year}:{attempt}"), spread
+        )
+        drawn = unit_values(draws, scaled, utype)
+        score = _unlike_last_year(drawn, last) if last else 0
+        if best is None or score < best[0]:
+            best = (score, drawn)
+        if score == 0:
+            break
+    values = best[1]  # a tiny unit's 1s may repeat whatever is drawn: the closest draw, as a real one
+    if (unit, year) in COPIED_FORWARD:  # the unit copied last year's figures into this year's form
+        values.update({c: last[c] for c in COPIED_FORWARD[(unit, year)]})
+    return values
+
+
+DRAW_ATTEMPTS = 1000
 
 
 def _set(v: dict, code: str, value) -> None:
@@ -328,6 +415,7 @@ class Messer:
 
     def __init__(self, rng: random.Random):
         self.rng = rng
+        self.wan_written = False
 
     def text(
         self, d: Decimal | None, money: bool, unit_word: str, in_sum: bool = False
@@ -381,7 +469,10 @@ class Messer:
             return kind.format(plain), Expected(d, OK, True)
         if style == "cn" and d < 1000:
             return cn2an.an2cn(int(d)), Expected(d)
+        if style == "plain" and d >= 10000 and not in_sum and not self.wan_written:
+            style = "wan"  # every sample year holds one count written 1.2万 (FORM.md), whatever is drawn
         if style == "wan" and d >= 10000 and not in_sum:
+            self.wan_written = True
             # a unit that rounds to thousands writes 1.2万
             rounded = (d / 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP) * 1000
             return f"{_fmt_num(rounded / 10000)}万", Expected(rounded)
