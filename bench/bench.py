@@ -57,10 +57,10 @@ sys.path.insert(0, str(ROOT))
 import pandas as pd  # noqa: E402
 
 from tests import sample_data as sample  # noqa: E402
+from wennuan_lib.base import store  # noqa: E402
 from wennuan_lib.form import load_form  # noqa: E402
 from wennuan_lib.publish import template  # noqa: E402
 from wennuan_lib.read import readers  # noqa: E402
-from wennuan_lib.run import store  # noqa: E402
 
 YEAR = 2013
 # what a January inbox holds, interleaved so that every size has each kind: 4 templates, 3 Word, 2 Excel,

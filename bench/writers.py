@@ -384,8 +384,8 @@ def fastest_installed() -> str:
 
 
 def from_run(run: Path, form_year: str = "2013") -> Tables:
+    from wennuan_lib.base import catalog, store
     from wennuan_lib.form import load_form
-    from wennuan_lib.run import catalog, store
 
     def load(name: str):
         ds = catalog.dataset(name)

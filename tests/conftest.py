@@ -51,10 +51,10 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from filelock import FileLock  # noqa: E402
 
+from wennuan_lib.base import artifacts, catalog, store  # noqa: E402
 from wennuan_lib.form import load_form  # noqa: E402
 from wennuan_lib.publish import narrative  # noqa: E402
 from wennuan_lib.read.units import Registry  # noqa: E402
-from wennuan_lib.run import artifacts, catalog, store  # noqa: E402
 from wennuan_lib.run.context import open_step  # noqa: E402
 from wennuan_lib.run.workspace import Workspace  # noqa: E402
 from wennuan_lib.steps import clean, ingest, reconcile, report, trends  # noqa: E402

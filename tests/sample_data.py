@@ -36,12 +36,11 @@ import yaml
 from docx.shared import Pt
 from PIL import Image, ImageDraw, ImageFont
 
-from wennuan_lib import config
+from wennuan_lib.base import catalog, config, store
 from wennuan_lib.form import Form, Line, load_form
 from wennuan_lib.publish import template
 from wennuan_lib.read import readers
 from wennuan_lib.read.parse import MISSING, OK, UNREADABLE
-from wennuan_lib.run import catalog, store
 
 SAMPLE_MARK = "示例数据"
 

@@ -8,14 +8,14 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from wennuan_lib import config
-from wennuan_lib.check import corrections
+from wennuan_lib.base import config, textfiles
+from wennuan_lib.base.artifacts import Artifacts
+from wennuan_lib.check import analyst_files, corrections
 from wennuan_lib.form import load_form
 from wennuan_lib.publish import feedback, narrative, template
-from wennuan_lib.read import analyst_files, layouts, readers, textfiles
+from wennuan_lib.read import layouts, parts, readers
 from wennuan_lib.read.parse import parse_blank
 from wennuan_lib.read.units import Registry, RegistryError
-from wennuan_lib.run.artifacts import Artifacts
 
 from .conftest import Year, run_args
 
@@ -491,6 +491,6 @@ def test_template_that_lost_its_names_is_read_by_its_sentences(tmp_path, form):
     for n in list(wb.defined_names):
         del wb.defined_names[n]
     wb.save(tmp_path / "copy.xlsx")
-    m = layouts.match(readers.read(tmp_path / "copy.xlsx"), form)
+    m = parts.read_form(readers.read(tmp_path / "copy.xlsx"), form)
     assert m.layout == layouts.SENTENCE and not m.not_found
     assert {c: parse_blank(f.raw).value for c, f in m.values.items()} == {c: v for c, v in values.items()}

@@ -12,9 +12,9 @@ import jinja2
 import openpyxl
 import pandas as pd
 
-from wennuan_lib.check import aggregate, draft, rules
+from wennuan_lib.check import aggregate, rules
 from wennuan_lib.form import load_form, translate
-from wennuan_lib.publish import appendix, charts, narrative
+from wennuan_lib.publish import appendix, charts, draft, narrative
 from wennuan_lib.steps import report
 
 F13, F12 = load_form("2013"), load_form("2012")

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from wennuan_lib import config
+from wennuan_lib.base import catalog, config
 from wennuan_lib.cli import main
-from wennuan_lib.run import catalog
 
 from .conftest import ROOT, cli, tree_hash
 

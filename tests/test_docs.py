@@ -10,11 +10,10 @@ import sys
 
 import pytest
 
-from wennuan_lib import cli, config
+from wennuan_lib import cli, reference
+from wennuan_lib.base import catalog, config
 from wennuan_lib.check import rules
 from wennuan_lib.policy import raw_policy
-from wennuan_lib.publish import reference
-from wennuan_lib.run import catalog
 
 ROOT = config.ROOT
 DOCS = ROOT / "docs"

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from wennuan_lib import config, errors
+from wennuan_lib import errors
+from wennuan_lib.base import config
+from wennuan_lib.base.textfiles import InputFileError
 from wennuan_lib.publish import narrative
-from wennuan_lib.read.textfiles import InputFileError
 from wennuan_lib.read.units import Registry
 
 from .conftest import ROOT, cli
@@ -195,7 +196,7 @@ def test_a_name_that_differs_only_by_an_invisible_character_is_a_clash(tmp_path)
 
 
 def _said(totals, values, *paragraphs):
-    from wennuan_lib.check import draft
+    from wennuan_lib.publish import draft
 
     blocks = [narrative.Block("para", p, "analyst") for p in paragraphs]
     text = narrative.Narrative("", "", "", "", [narrative.Section("", blocks)], [])

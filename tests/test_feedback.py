@@ -13,12 +13,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from wennuan_lib.base import catalog
+from wennuan_lib.base.artifacts import Artifacts
+from wennuan_lib.base.textfiles import InputFileError
 from wennuan_lib.check import rules
 from wennuan_lib.publish import feedback, template
 from wennuan_lib.read.readers import soffice
-from wennuan_lib.read.textfiles import InputFileError
-from wennuan_lib.run import catalog, manifest
-from wennuan_lib.run.artifacts import Artifacts
+from wennuan_lib.run import manifest
 
 from . import sample_data as sample
 from .test_rules import clean_units, frame

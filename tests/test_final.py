@@ -15,11 +15,11 @@ import pdfplumber
 import pytest
 from PIL import Image
 
-from wennuan_lib.check import draft, rules
+from wennuan_lib.base.store import write_csv
+from wennuan_lib.check import rules
 from wennuan_lib.form import load_form
 from wennuan_lib.policy import NumberStyle
-from wennuan_lib.publish import appendix, charts, narrative, render, template
-from wennuan_lib.run.store import write_csv
+from wennuan_lib.publish import appendix, charts, draft, narrative, render, template
 
 from .conftest import ROOT, Year, one_unit_tables
 

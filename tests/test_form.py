@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from wennuan_lib import config, policy
 from wennuan_lib import form as form_mod
+from wennuan_lib import policy
+from wennuan_lib.base import config
 from wennuan_lib.form import load_form
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

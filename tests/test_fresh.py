@@ -7,12 +7,13 @@ import shutil
 import openpyxl
 import pytest
 
-from wennuan_lib import config
+from wennuan_lib.base import artifacts, catalog, config
 from wennuan_lib.check import rules
 from wennuan_lib.form import load_form
 from wennuan_lib.publish import feedback
-from wennuan_lib.run import artifacts, cache, catalog, manifest, pipeline
+from wennuan_lib.read import cache
 from wennuan_lib.run import context as steps
+from wennuan_lib.run import manifest, pipeline
 from wennuan_lib.run.workspace import Workspace
 
 from .conftest import ROOT, Year, cli

@@ -1,7 +1,8 @@
 """Each year on its own inputs: what every kind of input makes stale, a year no other year's run can change,
 and the difference from what was sent naming last year's changes (issue 20)."""
 
-from wennuan_lib.run import catalog, manifest
+from wennuan_lib.base import catalog
+from wennuan_lib.run import manifest
 from wennuan_lib.run.workspace import Workspace
 
 from .conftest import cli

@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from wennuan_lib import config, views
+from wennuan_lib import views
+from wennuan_lib.base import config
 from wennuan_lib.publish import template
 from wennuan_lib.read.parse import CN_NUMERAL, OK, parse_blank
 

@@ -14,10 +14,10 @@ import openpyxl
 import pytest
 from PIL import Image, ImageDraw
 
-from wennuan_lib import config
+from wennuan_lib.base import config, dates
 from wennuan_lib.check import rules
 from wennuan_lib.publish import template
-from wennuan_lib.read import archives, dates, readers, sniff
+from wennuan_lib.read import archives, readers, sniff
 from wennuan_lib.read.parse import format_value
 
 from . import sample_data as sample

@@ -8,7 +8,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from wennuan_lib import config
+from wennuan_lib.base import config
 from wennuan_lib.publish import template
 from wennuan_lib.read import readers
 from wennuan_lib.read.parse import format_value

@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 from wennuan_lib import views
+from wennuan_lib.base import catalog
 from wennuan_lib.check.rules import is_open
-from wennuan_lib.run import catalog
 from wennuan_lib.views import decisions
 
 from .conftest import ROOT

@@ -671,7 +671,7 @@ def test_a_cell_whose_figures_do_not_match_its_sentences_is_refused_not_guessed(
 def test_a_file_that_takes_too_long_is_that_files_reason_and_not_cached(form, year_dir, monkeypatch):
     import time
 
-    from wennuan_lib import config
+    from wennuan_lib.base import config
 
     template.write(form, year_dir.inbox / "常熟.xlsx", values={"01A.1": 5}, header={"unit": UNIT})
     (year_dir.inbox / "太仓市总工会.docx").write_bytes(docx_bytes(["填报单位：太仓市总工会"]))

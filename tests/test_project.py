@@ -8,8 +8,7 @@ from pathlib import Path
 
 import nbformat
 
-from wennuan_lib import config
-from wennuan_lib.run import catalog
+from wennuan_lib.base import catalog, config
 
 
 def readme_commands() -> list[str]:

@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 
 from wennuan_lib.check import rules
 from wennuan_lib.form import load_form
-from wennuan_lib.publish import report_summary, template
-from wennuan_lib.read import label_layout, layouts
+from wennuan_lib.publish import template
+from wennuan_lib.read import label_layout, parts
 from wennuan_lib.read.parse import format_value
 from wennuan_lib.read.readers import Block, Extract
+from wennuan_lib.run import report_summary
 from wennuan_lib.steps import ingest
 
 from . import sample_data as sample
@@ -263,7 +264,7 @@ def _pairs_extract(rows) -> Extract:
 def test_sheet_in_another_order_reads_unique_words_and_never_guesses_repeated_ones(form, figures):
     items = list(form.items)
     random.Random(5).shuffle(items)
-    m = layouts.match(
+    m = parts.read_form(
         _pairs_extract([(f"{i.label}（{i.unit}）", format_value(figures[i.code])) for i in items]), form
     )
     assert m.layout == "labelled" and any("顺序与下发的表式不同" in r for r in m.remarks)
@@ -292,7 +293,7 @@ def test_a_reorganised_sheet_is_read_right_or_not_at_all(form, figures, data):
         rows.append((label, format_value(figures[code])))
     if data.draw(st.booleans()):
         rng.shuffle(rows)
-    m = layouts.match(_pairs_extract([("项目", "数量"), *rows]), form)
+    m = parts.read_form(_pairs_extract([("项目", "数量"), *rows]), form)
     if m.layout != "labelled":
         assert m.layout == "unknown" and "表式无法识别" in m.problem
         return

@@ -5,9 +5,9 @@ import shutil
 import openpyxl
 import pandas as pd
 
+from wennuan_lib.base.artifacts import Artifacts
+from wennuan_lib.base.store import write_csv
 from wennuan_lib.publish import feedback, template
-from wennuan_lib.run.artifacts import Artifacts
-from wennuan_lib.run.store import write_csv
 
 from .conftest import ROOT, Year
 

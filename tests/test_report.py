@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
+from wennuan_lib.base.artifacts import Artifacts
+from wennuan_lib.base.store import write_csv
 from wennuan_lib.check import aggregate
 from wennuan_lib.check.rules import open_errors
 from wennuan_lib.form import load_form
 from wennuan_lib.publish import appendix, charts, narrative, template
 from wennuan_lib.read.units import Registry
-from wennuan_lib.run.artifacts import Artifacts
-from wennuan_lib.run.store import write_csv
 
 from .conftest import Frames, Year
 

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from wennuan_lib.base import catalog
 from wennuan_lib.form import load_form
 from wennuan_lib.publish import template
-from wennuan_lib.run import catalog, freeze, manifest
+from wennuan_lib.run import freeze, manifest
 
 from .conftest import ROOT, Year, cli, run_args, tree_hash
 

@@ -9,12 +9,11 @@ import nbformat
 import pandas as pd
 import pytest
 
-from wennuan_lib import config
+from wennuan_lib.base import catalog, config
+from wennuan_lib.base.parallel import in_background
 from wennuan_lib.form import load_form
 from wennuan_lib.publish import appendix
-from wennuan_lib.run import catalog
 from wennuan_lib.run.kernel import Kernel, StepFailed
-from wennuan_lib.run.parallel import in_background
 
 from .conftest import one_unit_tables
 

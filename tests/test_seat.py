@@ -12,12 +12,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from wennuan_lib import config, views
+from wennuan_lib import views
+from wennuan_lib.base import catalog, config, textfiles
 from wennuan_lib.check.corrections import CORRECTION_COLUMNS, WAIVER_COLUMNS
 from wennuan_lib.check.rules import AUDIT_ID, TOTALS, open_errors
-from wennuan_lib.publish import detail_workbook, report_summary, review_workbook, template
-from wennuan_lib.read import textfiles
-from wennuan_lib.run import catalog, freeze
+from wennuan_lib.publish import detail_workbook, review_workbook, template
+from wennuan_lib.run import freeze, report_summary
 from wennuan_lib.run.workspace import Workspace
 from wennuan_lib.views import decisions
 

@@ -5,9 +5,9 @@ import docx
 import openpyxl
 import pandas as pd
 
+from wennuan_lib.base import catalog
 from wennuan_lib.check import rules, summary_check
 from wennuan_lib.publish import template
-from wennuan_lib.run import catalog
 
 UNIT = "市教育工会"
 SUMMARY = "市教育工会送温暖活动书面总结.docx"

@@ -9,7 +9,7 @@ import pytest
 
 from wennuan_lib import cli
 from wennuan_lib.publish import template
-from wennuan_lib.read import layouts, readers
+from wennuan_lib.read import layouts, parts, readers
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_filled_template_is_read_by_names_wherever_cells_moved(tmp_path, form, v
         },
         **variant,
     )
-    m = layouts.match(readers.read(path), form)
+    m = parts.read_form(readers.read(path), form)
     assert m.layout == layouts.TEMPLATE
     assert m.form_year == "2013"
     assert {c: f.raw for c, f in m.values.items()} == values

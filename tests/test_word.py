@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from wennuan_lib.check import rules
-from wennuan_lib.read import layouts, readers, word
+from wennuan_lib.read import parts, readers, word
 
 from . import sample_data as sample
 
@@ -159,7 +159,7 @@ def matched_with_blanks(form, path: Path, blanks: dict[str, str]):
         return xml
 
     path.write_bytes(with_document_xml(path.read_bytes(), edit))
-    return layouts.match(readers.read(path), form)
+    return parts.read_form(readers.read(path), form)
 
 
 def test_a_figure_changed_by_a_deletion_alone_is_flagged(form, tmp_path):
@@ -373,6 +373,6 @@ def test_random_revisions_never_change_which_text_counts(filled_body, form, data
     walker.body(body)
     assert [(b.loc, b.text) for b in walker.blocks] == [(b.loc, b.text) for b in blocks]
     assert "".join(b.text[a:z] for b in walker.blocks for a, z in b.revised_spans) == "".join(inserted)
-    original = layouts.match(readers.Extract(Path("x.docx"), "docx", blocks, kind="docx"), form)
-    revised = layouts.match(readers.Extract(Path("x.docx"), "docx", walker.blocks, kind="docx"), form)
+    original = parts.read_form(readers.Extract(Path("x.docx"), "docx", blocks, kind="docx"), form)
+    revised = parts.read_form(readers.Extract(Path("x.docx"), "docx", walker.blocks, kind="docx"), form)
     assert {c: f.raw for c, f in revised.values.items()} == {c: f.raw for c, f in original.values.items()}

@@ -6,10 +6,10 @@ import shutil
 
 import pandas as pd
 
+from wennuan_lib.base.store import read_csv, write_csv
 from wennuan_lib.check import corrections
 from wennuan_lib.form import load_form
 from wennuan_lib.run import freeze, manifest
-from wennuan_lib.run.store import read_csv, write_csv
 from wennuan_lib.steps import trends
 
 from .conftest import Frames, Year, cli

@@ -10,12 +10,12 @@ import re
 import sys
 from pathlib import Path
 
-from wennuan_lib import config, errors
+from wennuan_lib import errors
+from wennuan_lib.base import catalog, config, dates
+from wennuan_lib.base.progress import Console
 from wennuan_lib.form import load_form
-from wennuan_lib.read import dates
-from wennuan_lib.run import catalog, manifest, pipeline
+from wennuan_lib.run import manifest, pipeline
 from wennuan_lib.run.kernel import Kernel
-from wennuan_lib.run.progress import Console
 from wennuan_lib.run.workspace import Workspace, WorkspaceError
 
 
@@ -65,7 +65,7 @@ def cmd_run(args) -> int:
     for outcome in outcomes:
         if outcome.scope.kind == catalog.YEAR and outcome.made_new:
             # pandas (report_summary: 0.30 s to import): a run that made nothing new does not need it
-            from wennuan_lib.publish import report_summary
+            from wennuan_lib.run import report_summary
 
             print(report_summary.run_summary(workspace, outcome.scope.key))
         elif outcome.scope.kind == catalog.YEAR:
@@ -74,9 +74,7 @@ def cmd_run(args) -> int:
     if trends.current() is not None:
         print(f"历年对比：{trends.root}")
     if args.strict:
-        from wennuan_lib.publish import (
-            report_summary,  # pandas: 0.30 s; only --strict reads the run's tables here
-        )
+        from wennuan_lib.run import report_summary
 
         problems = [p for y in dict.fromkeys(years) for p in report_summary.strict_problems(workspace, y)]
         if problems:
@@ -106,8 +104,7 @@ def cmd_verify(args) -> int:
 
 def cmd_freeze(args) -> int:
     # pandas (freeze, report_summary: 0.30 s to import): `run` with nothing to do must not wait for it
-    from wennuan_lib.publish import report_summary
-    from wennuan_lib.run import freeze
+    from wennuan_lib.run import freeze, report_summary
 
     workspace = _workspace(args)
     when = None
@@ -133,7 +130,7 @@ def cmd_freeze(args) -> int:
 
 def cmd_status(args) -> int:
     # pandas: 0.30 s, kept out of the commands that read no table (`run` with nothing to do, catalog)
-    from wennuan_lib.publish import report_summary
+    from wennuan_lib.run import report_summary
 
     print(report_summary.status_text(_workspace(args), args.year))
     return 0
@@ -161,14 +158,14 @@ def cmd_catalog(args) -> int:
 
 
 def cmd_rules(args) -> int:
-    from wennuan_lib.publish import reference  # loads every year's form
+    from wennuan_lib import reference  # loads every year's form
 
     print(reference.rules_markdown())
     return 0
 
 
 def cmd_docs(args) -> int:
-    from wennuan_lib.publish import reference
+    from wennuan_lib import reference
 
     if args.check:
         stale = reference.stale()

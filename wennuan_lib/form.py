@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from wennuan_lib import config
+from wennuan_lib.base import config
 from wennuan_lib.policy import Policy, PolicyError, apply_overrides, raw_policy, resolve
 
 BLANK = re.compile(r"\{([0-9A-Z.]+)\}")

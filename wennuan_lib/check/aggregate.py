@@ -25,6 +25,7 @@ from wennuan_lib.check.rules import parse_check, unit_dicts
 from wennuan_lib.form import Form
 from wennuan_lib.read.parse import APPROX_SUFFIXES, format_value, to_decimal
 from wennuan_lib.read.units import UNIT_TYPES
+from wennuan_lib.vocab import NOT_REPORTED, REPORTED, UNREADABLE  # noqa: F401 (aggregate.REPORTED …)
 
 TOTAL_COLUMNS = [
     "item",
@@ -55,7 +56,6 @@ LOWER_BOUNDS = tuple(w for w in APPROX_SUFFIXES if w != "左右")  # 余, 多, �
 
 # What a unit's 统计表 is, one count for the text, the totals and the appendices: read (and counted), sent but
 # unreadable (ask for another format; not counted), or not sent at all.
-REPORTED, UNREADABLE, NOT_REPORTED = "已报", "已报但无法读取", "未报"
 ATTACHED = "见附件"  # a blank the unit filled with "见附件": asked for (待补报), not left blank
 MISMATCH = "~"  # Measure.missing: the unit's pair does not match (buses filled, nobody carried)
 

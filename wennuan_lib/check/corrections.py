@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from wennuan_lib.base import textfiles
 from wennuan_lib.check.rules import ACTIONS, AUDIT_ID, ERROR, TOTALS, WARNING, make_finding
 from wennuan_lib.form import Form
-from wennuan_lib.read import textfiles
 from wennuan_lib.read.parse import OK, format_value, parse_blank
 from wennuan_lib.read.units import Registry
 

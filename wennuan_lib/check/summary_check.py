@@ -25,10 +25,10 @@ from decimal import Decimal
 
 import pandas as pd
 
+from wennuan_lib.base import catalog
 from wennuan_lib.check.rules import ACTIONS, SUMMARY_ID, WARNING, Describer, make_finding
 from wennuan_lib.form import Form
 from wennuan_lib.read.parse import APPROX_PREFIXES, FILLER_PREFIXES, OK, format_value, parse_blank, to_decimal
-from wennuan_lib.run import catalog
 
 AGREE, DISAGREE, APPROX_AGREE = "一致", "不一致", "约数相符"
 # Where a clause ends (text normalised by NFKC: full-width commas and colons are ASCII by then).

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from wennuan_lib.base import catalog
 from wennuan_lib.check import aggregate
 from wennuan_lib.form import Form
 from wennuan_lib.publish import narrative, render
 from wennuan_lib.read.parse import to_decimal
 from wennuan_lib.read.units import UNIT_TYPES
-from wennuan_lib.run import catalog
 
 MAX_TABLE_UNITS = 100  # units listed in the report's appendix; all of them are in 分单位明细表
 NOT_LISTED = (

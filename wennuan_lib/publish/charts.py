@@ -13,13 +13,13 @@ import matplotlib
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
+from wennuan_lib.base import store
+from wennuan_lib.base.artifacts import Artifacts, dumps, register
 from wennuan_lib.check.aggregate import Measure, in_totals
 from wennuan_lib.check.rules import unit_dicts
 from wennuan_lib.errors import WennuanError
 from wennuan_lib.policy import ChartSpec
 from wennuan_lib.read.parse import to_decimal
-from wennuan_lib.run import store
-from wennuan_lib.run.artifacts import Artifacts, dumps, register
 
 CJK_FAMILIES = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "SimHei"]
 CJK_FILES = [

@@ -22,14 +22,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from wennuan_lib.base import dates, store
+from wennuan_lib.base.artifacts import Artifacts
+from wennuan_lib.base.parallel import on_all_cores
+from wennuan_lib.base.textfiles import InputFileError
 from wennuan_lib.check.rules import ERROR, SEVERITY_LABELS, Describer, is_open
 from wennuan_lib.form import Form
 from wennuan_lib.publish import xlsx
-from wennuan_lib.read import dates
-from wennuan_lib.read.textfiles import InputFileError
-from wennuan_lib.run import store
-from wennuan_lib.run.artifacts import Artifacts
-from wennuan_lib.run.parallel import on_all_cores
 
 ERROR_FILL, WARN_FILL, HEAD_FILL = "#F8B4B4", "#FFF3B0", "#DDEBF7"
 CODE_COLOUR = "#808080"

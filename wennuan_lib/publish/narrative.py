@@ -17,13 +17,13 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from wennuan_lib.base import catalog
+from wennuan_lib.base.textfiles import read_text
 from wennuan_lib.check.aggregate import ABOUT, AT_LEAST, NOT_COMPARED
 from wennuan_lib.form import Form
 from wennuan_lib.policy import NumberStyle
 from wennuan_lib.read.parse import to_decimal
-from wennuan_lib.read.textfiles import read_text
 from wennuan_lib.read.units import Registry, normalize
-from wennuan_lib.run import catalog
 
 NO_DATA = "【无数据】"  # a figure no unit filled in: shown where it stands, and the report stays a draft
 TOKEN = re.compile("\ue000([^\ue001]*)\ue001([^\ue002]*)\ue002")

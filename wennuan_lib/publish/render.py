@@ -20,12 +20,11 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
-from wennuan_lib import config
+from wennuan_lib.base import catalog, config
 from wennuan_lib.publish import cjk_justify
 from wennuan_lib.publish.charts import LEGIBLE_PT, Chart
 from wennuan_lib.publish.narrative import TOKEN, Narrative, em_width
 from wennuan_lib.publish.template import normalize_zip
-from wennuan_lib.run import catalog
 
 TEMPLATES = config.PACKAGE_DIR / "templates"
 DRAFT_LIST_MAX = 30  # per kind of problem on page 1; all of them are in draft_reasons

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from wennuan_lib.base.store import atomic_write_bytes
+from wennuan_lib.check.findings import actions, sort_findings
 from wennuan_lib.check.rules import SEVERITY_LABELS, is_open
 from wennuan_lib.publish import xlsx
 from wennuan_lib.read.parse import VALUE_LABELS, to_decimal
-from wennuan_lib.run.store import atomic_write_bytes
-from wennuan_lib.views import COLOURS, actions, sort_findings
+from wennuan_lib.vocab import COLOURS
 
 TEXT, CODE, INT, NUMBER, FLAG = "text", "code", "int", "number", "flag"
 MONEY_FORMAT, COUNT_FORMAT = "0.00", "0"

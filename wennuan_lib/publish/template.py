@@ -20,9 +20,9 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.protection import SheetProtection
 
+from wennuan_lib.base import store
 from wennuan_lib.form import Form
 from wennuan_lib.publish import xlsx
-from wennuan_lib.run import store
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 THIN = Side(style="thin", color="808080")

@@ -24,7 +24,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from wennuan_lib import config
+from wennuan_lib.base import config
 from wennuan_lib.errors import ReadError
 from wennuan_lib.read import sniff
 

@@ -26,13 +26,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from wennuan_lib import config
+from wennuan_lib.base import config, dates
+from wennuan_lib.base.artifacts import register
 from wennuan_lib.form import ABSENT_NOTE, Form, Line, form_path, load_form
-from wennuan_lib.read import dates, label_layout
+from wennuan_lib.read import label_layout
 from wennuan_lib.read.extract import touches_revision
 from wennuan_lib.read.parse import OK, parse_blank
 from wennuan_lib.read.readers import Extract
-from wennuan_lib.run.artifacts import register
 
 TEMPLATE, SENTENCE, SUMMARY, UNKNOWN = "template", "sentence", "summary", "unknown"
 LABELLED = "labelled"
@@ -584,7 +584,7 @@ def _with_year(extract: Extract, form: Form, m: Match) -> Match:
     return m
 
 
-def _match_one(extract: Extract, form: Form) -> Match:
+def match_one(extract: Extract, form: Form) -> Match:
     m = _with_year(extract, form, _match_with(extract, form))
     chars = len(re.sub(r"\s", "", m.text))
     if m.layout == UNKNOWN and not m.problem and extract.pictures and chars < PROSE_CHARS:
@@ -596,17 +596,6 @@ def _match_one(extract: Extract, form: Form) -> Match:
         m.layout = SUMMARY
     _refuse_formulas(m, extract)
     return m
-
-
-def match(extract: Extract, form: Form) -> Match:
-    """Find the form before reading it: a workbook's sheets and a document's parts (tables, text, text boxes,
-    an appendix) are each read and judged (this year's form, another form, instructions or an example, text),
-    and the values come from the part that is the form (see parts.py). A file of one part is read whole:
-    template by names, then the sentence layout, then the labelled layout, each through the form of the year
-    the document was made for; then prose (书面总结材料)."""
-    from wennuan_lib.read import parts  # parts builds on this module's matchers
-
-    return parts.match(extract, form, _match_one)
 
 
 FORMULA_REASON = "该格是公式，文件中没有保存计算结果；请单位在Excel或WPS中打开、保存后重新报送"

@@ -33,6 +33,7 @@ from wennuan_lib.read.layouts import (
     FlatText,
     Match,
     header_from_text,
+    match_one,
     match_template,
 )
 from wennuan_lib.read.parse import OK, parse_blank
@@ -290,3 +291,12 @@ def _whole(extract, form, one, parts, judged, reader_left) -> Match:
     if m.layout == TEMPLATE:
         m.part = ""
     return m
+
+
+def read_form(extract: Extract, form: Form) -> Match:
+    """Find the form before reading it: a workbook's sheets and a document's parts (tables, text, text boxes,
+    an appendix) are each read and judged (this year's form, another form, instructions or an example, text),
+    and the values come from the part that is the form. A file of one part is read whole: template by names,
+    then the sentence layout, then the labelled layout, each through the form of the year the document was
+    made for; then prose (书面总结材料)."""
+    return match(extract, form, match_one)

@@ -28,12 +28,12 @@ from defusedxml.ElementTree import DefusedXMLParser
 from openpyxl.formula.translate import Translator
 from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
-from wennuan_lib import config
+from wennuan_lib.base import config
+from wennuan_lib.base.parallel import die_with_parent
 from wennuan_lib.errors import ReadError
 from wennuan_lib.read import pdf, sniff, word
 from wennuan_lib.read.extract import Block, Extract, clean
 from wennuan_lib.read.sniff import OLE_MAGIC
-from wennuan_lib.run.parallel import die_with_parent
 
 __all__ = [
     "Block",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import olefile
 
-from wennuan_lib import config
+from wennuan_lib.base import config
 from wennuan_lib.errors import ReadError
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from wennuan_lib.read.textfiles import InputFileError, read_table
+from wennuan_lib.base.textfiles import InputFileError, read_table
 
 UNIT_TYPES = ("市、区", "局(公司)", "直属")
 COLUMNS = ["name", "aliases", "type"]

@@ -14,11 +14,12 @@ import shutil
 from functools import cached_property
 from pathlib import Path
 
+from wennuan_lib.base import catalog, progress, store
+from wennuan_lib.base.artifacts import Artifacts, code_hash
 from wennuan_lib.errors import WennuanError
 from wennuan_lib.form import load_form, translate
 from wennuan_lib.read.units import Registry
-from wennuan_lib.run import catalog, manifest, pipeline, progress, store
-from wennuan_lib.run.artifacts import Artifacts, code_hash
+from wennuan_lib.run import manifest, pipeline
 from wennuan_lib.run.runs import STAGING_MARK, Scope
 from wennuan_lib.run.workspace import Workspace
 

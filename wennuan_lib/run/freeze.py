@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from wennuan_lib.base import catalog, store
+from wennuan_lib.base.artifacts import sign
+from wennuan_lib.base.files import sha256
 from wennuan_lib.errors import WennuanError
 from wennuan_lib.read.parse import to_decimal
-from wennuan_lib.run import catalog, store
-from wennuan_lib.run.artifacts import sign
-from wennuan_lib.run.manifest import sha256
 
 SUMS, SIGNATURE = "SHA256SUMS", "SHA256SUMS.sig"
 UNCHANGED = "全市合计数没有变化。"
@@ -82,9 +82,7 @@ def freeze(workspace, year: int, when: dt.date | None = None, console=print) -> 
                 | stat.S_IROTH
                 | (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH if p.is_dir() else 0)
             )
-        from wennuan_lib.run.pipeline import (
-            stop_point,  # import cycle: the pipeline reports the sent copies' differences
-        )
+        from wennuan_lib.base.hooks import stop_point
 
         stop_point("freeze:before-publish")
         os.replace(tmp, target)

@@ -16,10 +16,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from wennuan_lib import config
+from wennuan_lib.base import catalog, config
+from wennuan_lib.base.progress import ENV
 from wennuan_lib.errors import WennuanError, from_text
-from wennuan_lib.run import catalog, lab
-from wennuan_lib.run.progress import ENV
+from wennuan_lib.run import lab
 
 # jsonschema (imported by nbformat) builds an IRI grammar from rfc3987_syntax at import — about 1.3 s — for a
 # string format no notebook uses. When that module is unavailable jsonschema simply skips the format; so it is
@@ -47,11 +47,11 @@ class Kernel:
         # the step before left its tables' memory free but held by the allocator: give it back, so that the
         # PDF's worker forked from this kernel does not start from the ingest step's high-water mark
         "import gc as _gc; _gc.collect(); del _gc\n"
-        "from wennuan_lib.run.parallel import give_back_memory as _g; _g(); del _g"
+        "from wennuan_lib.base.parallel import give_back_memory as _g; _g(); del _g"
     )
     START = (
         "import os; os.environ['WENNUAN_IN_KERNEL'] = '1'; del os\n"
-        "from wennuan_lib.run.parallel import die_with_parent; die_with_parent(); del die_with_parent"
+        "from wennuan_lib.base.parallel import die_with_parent; die_with_parent(); del die_with_parent"
     )
     # What the steps import, loaded while the run is still hashing its inputs (the kernel is another process,
     # so this overlaps); the PDF's worker is forked from the kernel and finds WeasyPrint loaded too.

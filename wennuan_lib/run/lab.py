@@ -50,7 +50,7 @@ def lasting_folder(root: Path, folder: Path) -> Path:
     (outputs/<year>/notebooks → runs/<id>/notebooks). A kernel started there would lose its working folder
     (FileNotFoundError on os.getcwd() and every relative path); it starts in outputs/<year>/ instead, where
     data/, report/ … lead to the current run's."""
-    from wennuan_lib.run import catalog
+    from wennuan_lib.base import catalog
 
     root, folder = Path(root), Path(folder)
     try:
@@ -114,7 +114,7 @@ def is_project_notebook(os_path: Path, api_path: str) -> bool:
     """A notebook of the project's notebooks/ (committed, run by the pipeline), not an executed record: its
     folder is notebooks/ at the top of the server's root, a real folder (the records are reached through the
     shortcut outputs/<year>/notebooks or under runs/)."""
-    from wennuan_lib import config
+    from wennuan_lib.base import config
 
     folder = Path(os_path).parent
     top = api_path.strip("/").split("/")[:-1] == ["notebooks"]

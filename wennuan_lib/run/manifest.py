@@ -18,13 +18,15 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
-from wennuan_lib import config
+from wennuan_lib.base import catalog, config
+from wennuan_lib.base.artifacts import code_hash
+from wennuan_lib.base.files import (
+    atomic_write_bytes,
+    sha256,  # noqa: F401 (manifest.sha256)
+)
 from wennuan_lib.errors import WennuanError
 from wennuan_lib.form import form_path
 from wennuan_lib.policy import POLICY_FILE
-from wennuan_lib.run import catalog
-from wennuan_lib.run.artifacts import code_hash
-from wennuan_lib.run.files import atomic_write_bytes
 
 PACKAGES = [
     "wennuan",
@@ -48,14 +50,6 @@ RUN_DATE_UNLESS = "feedback_deadline"
 
 class ManifestError(WennuanError, ValueError):
     """A manifest that is missing, damaged or from an older version; Chinese message."""
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 _SEEN: dict[tuple, str] = {}

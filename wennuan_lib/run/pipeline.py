@@ -9,22 +9,19 @@ when whole (see `runs`). When nothing changed, nothing is made: the kernel does 
 from __future__ import annotations
 
 import json
-import os
-import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wennuan_lib.base import catalog, progress
+from wennuan_lib.base.files import atomic_write_bytes
+from wennuan_lib.base.hooks import PAUSE_ENV, STOP_ENV, stop_point  # noqa: F401 (pipeline.stop_point)
 from wennuan_lib.errors import WennuanError
 from wennuan_lib.form import load_form
-from wennuan_lib.run import catalog, manifest, progress
-from wennuan_lib.run.files import atomic_write_bytes
+from wennuan_lib.run import manifest
 from wennuan_lib.run.kernel import Kernel, StepFailed
 from wennuan_lib.run.runs import Scope
 from wennuan_lib.run.workspace import Workspace
-
-STOP_ENV = "WENNUAN_STOP_AT"  # tests: stop the run (kill -9 itself) at a named point, e.g. "after:02_clean"
-PAUSE_ENV = "WENNUAN_PAUSE_AT"  # tests: hold the run at a named point until a file appears
 
 
 class PipelineError(WennuanError):
@@ -37,23 +34,6 @@ class Outcome:
     ran: list[str] = field(default_factory=list)
     carried: list[str] = field(default_factory=list)
     made_new: bool = False  # a new run folder became current
-
-
-def stop_point(name: str) -> None:
-    """Deterministic places to stop, for the tests of a killed or a concurrent run:
-    WENNUAN_STOP_AT=<name> kills the run there with SIGKILL (inside the kernel — WENNUAN_IN_KERNEL — the run
-    is the kernel's parent: it is killed first); WENNUAN_PAUSE_AT=<name>:<file> waits there until <file>
-    exists."""
-    if os.environ.get(STOP_ENV) == name:
-        if os.environ.get("WENNUAN_IN_KERNEL"):
-            os.kill(os.getppid(), signal.SIGKILL)
-        os.kill(os.getpid(), signal.SIGKILL)
-    pause = os.environ.get(PAUSE_ENV, "")
-    if pause.startswith(name + ":"):
-        release = Path(pause[len(name) + 1 :])
-        Path(str(release) + ".waiting").write_text(str(os.getpid()), encoding="utf-8")
-        while not release.exists():
-            time.sleep(0.05)
 
 
 def read_record(run_dir: Path | None, scope: Scope) -> dict:
@@ -181,9 +161,7 @@ def run_scope(
                 if staging is None:
                     kernel.start()  # it boots on the other core while this process goes on
                     if year is not None:  # the analyst's own files, before any submission is read
-                        from wennuan_lib.read import (
-                            analyst_files,  # pandas (0.24 s): only when a step will run
-                        )
+                        from wennuan_lib.check import analyst_files
 
                         console(f"{year}年" + analyst_files.describe(analyst_files.check(workspace, year)))
                     staging = scope.new_run()

@@ -26,8 +26,8 @@ import shutil
 import time
 from pathlib import Path
 
+from wennuan_lib.base import catalog
 from wennuan_lib.errors import WennuanError
-from wennuan_lib.run import catalog
 
 STAGING_MARK = ".staging"
 RUN_OWN = tuple(

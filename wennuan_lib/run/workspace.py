@@ -7,9 +7,8 @@ import re
 import shlex
 from pathlib import Path
 
-from wennuan_lib import config
+from wennuan_lib.base import catalog, config
 from wennuan_lib.errors import WennuanError
-from wennuan_lib.run import catalog
 from wennuan_lib.run.runs import Scope
 
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from wennuan_lib.base import catalog
 from wennuan_lib.check import aggregate, corrections, rules, summary_check
-from wennuan_lib.run import catalog
 from wennuan_lib.run.context import StepContext
 
 

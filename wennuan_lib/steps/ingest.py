@@ -23,27 +23,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wennuan_lib import config
+from wennuan_lib.base import catalog, config, dates, store
+from wennuan_lib.base.parallel import die_with_parent, on_all_cores
+from wennuan_lib.base.progress import report as report_progress
 from wennuan_lib.form import Form
-from wennuan_lib.read import archives, dates, inbox, layouts, parts, readers, sniff, units, versions
+from wennuan_lib.read import archives, cache, inbox, layouts, parts, readers, sniff, units, versions
 from wennuan_lib.read.parse import MISSING, NOT_FOUND, OK, UNREADABLE, VALUE_LABELS, format_value, parse_blank
 from wennuan_lib.read.readers import ReadError
 from wennuan_lib.read.units import Registry
-from wennuan_lib.run import cache, catalog, store
 from wennuan_lib.run.context import StepContext
-from wennuan_lib.run.parallel import die_with_parent, on_all_cores
-from wennuan_lib.run.progress import report as report_progress
+from wennuan_lib.vocab import (  # noqa: F401  (ingest.READ etc. stay importable here)
+    READ,
+    REJECTED,
+    SKIPPED,
+    STATUS_LABELS,
+    SUMMARY,
+    SUPERSEDED,
+    UNPACKED,
+)
 
-READ, SUMMARY, SUPERSEDED, SKIPPED, REJECTED = "read", "summary", "superseded", "skipped", "rejected"
-UNPACKED = "unpacked"  # an archive: its members are listed (and read) one by one
-STATUS_LABELS = {
-    READ: "已读取",
-    SUMMARY: "书面总结",
-    SUPERSEDED: "已被替代",
-    SKIPPED: "已略过",
-    REJECTED: "无法读取",
-    UNPACKED: "已解压",
-}
 # A form recognised but without a single figure is not 已读取 (status stays `read`: it is the unit's report).
 EMPTY_LABEL, NO_FIGURES_LABEL = "全部未填", "未读到数字"
 ARCHIVE_SUFFIXES = (".zip", ".rar", ".7z")
@@ -315,7 +313,7 @@ def read_and_match(
 ) -> tuple[layouts.Match | None, str | None]:
     """The expensive part of reading a file, which the cache keeps: (match, None) or (None, reason)."""
     try:
-        return layouts.match(readers.read(path, converted, kind), form), None
+        return parts.read_form(readers.read(path, converted, kind), form), None
     except ReadError as exc:
         return None, str(exc)
     except RecursionError:

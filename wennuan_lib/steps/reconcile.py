@@ -17,11 +17,11 @@ import datetime as dt
 
 import pandas as pd
 
+from wennuan_lib.base import catalog
 from wennuan_lib.check.aggregate import UNREADABLE, form_state
 from wennuan_lib.check.rules import is_open
 from wennuan_lib.publish import feedback, review_workbook
 from wennuan_lib.read.units import Registry
-from wennuan_lib.run import catalog
 from wennuan_lib.run.context import StepContext
 
 

@@ -14,14 +14,14 @@ import re
 
 import pandas as pd
 
-from wennuan_lib.check import draft
+from wennuan_lib.base import store
+from wennuan_lib.base.parallel import in_background
 from wennuan_lib.check.rules import TOTALS
 from wennuan_lib.form import Form
-from wennuan_lib.publish import appendix, charts, detail_workbook, narrative, render, template
+from wennuan_lib.publish import appendix, charts, detail_workbook, draft, narrative, render, template
 from wennuan_lib.read.parse import to_decimal
-from wennuan_lib.run import pipeline, store
+from wennuan_lib.run import pipeline
 from wennuan_lib.run.context import StepContext
-from wennuan_lib.run.parallel import in_background
 
 # what the report reads of the values (status and raw text: 见附件; corrected and revised: 附表2's marks)
 VALUE_COLUMNS = [

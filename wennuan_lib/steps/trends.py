@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from wennuan_lib.base import catalog
 from wennuan_lib.form import Form, load_form
 from wennuan_lib.publish import charts
 from wennuan_lib.read.parse import to_decimal
-from wennuan_lib.run import catalog
 from wennuan_lib.run.context import StepContext
 
 ABSENT = "无此项"

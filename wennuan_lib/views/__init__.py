@@ -18,42 +18,27 @@ import itables
 import pandas as pd
 from IPython.display import HTML, display
 
-from wennuan_lib import config
-from wennuan_lib.check.rules import AUDIT_ID, CHECK_TYPES, ERROR, SEVERITY_LABELS, TOTALS, is_open
+from wennuan_lib.base import catalog, config
+from wennuan_lib.check.findings import TOTALS_ACTION, _state, actions, sort_findings  # noqa: F401
+from wennuan_lib.check.rules import AUDIT_ID, ERROR, SEVERITY_LABELS, TOTALS, is_open
 from wennuan_lib.publish import feedback
 from wennuan_lib.publish.narrative import official_number
 from wennuan_lib.read.layouts import LAYOUT_LABELS
-from wennuan_lib.read.parse import to_decimal
-from wennuan_lib.run import catalog
-from wennuan_lib.steps.ingest import STATUS_LABELS, VALUE_LABELS
+from wennuan_lib.read.parse import VALUE_LABELS, to_decimal
+from wennuan_lib.vocab import (
+    COLOURS,
+    NOT_REPORTED,
+    REPORTED,
+    STATUS_LABELS,
+    UNREADABLE,
+    WAIVED,
+    WHITE_TEXT,
+)
 
 ROW_LIMIT = 2000  # rows of one interactive table; the rest are in the CSV and the review workbook
 GRID_UNITS = 200  # units of a unit × item grid
 LIST_LIMIT = 12  # names in one line of an answer
-WAIVED = "已豁免"
-REPORTED, UNREADABLE, NOT_REPORTED = "已报", "已报但无法读取", "未报"
 
-# Colours the analyst learns once: they mean the same in every notebook (and in the review workbook).
-COLOURS = {
-    "error": "#f8b4b4",
-    "warning": "#fde68a",
-    "waived": "#e5e7eb",
-    "missing": "#fed7aa",
-    "unreadable": "#f8b4b4",
-    "not_found": "#f8b4b4",
-    "approx": "#fef9c3",
-    "corrected": "#bbf7d0",
-    "not_reported": "#ef4444",
-    "form_unreadable": "#a855f7",
-    "late": "#f97316",
-    "no_summary": "#facc15",
-    "unregistered": "#60a5fa",
-    "ok": "#d1fae5",
-    "agree": "#d1fae5",
-    "disagree": "#f8b4b4",
-    "approx_agree": "#fef9c3",
-}
-WHITE_TEXT = {"not_reported", "form_unreadable", "late"}
 
 CSS = """
 .wn-answer { font-size: 14px; line-height: 1.8; margin: 4px 0 12px; }
@@ -515,11 +500,6 @@ def summaries_table(summaries: pd.DataFrame) -> HTML:
 # --- 02 审核 ------------------------------------------------------------------------------------------------
 
 
-def _state(issues: pd.DataFrame) -> pd.Series:
-    """error / warning for open findings, waived for the others."""
-    return issues["severity"].where(is_open(issues), "waived")
-
-
 def _who(issues: pd.DataFrame) -> pd.Series:
     """Whose finding: a unit's, the city total's (a consequence of the units' figures), or the analyst's own
     files."""
@@ -570,42 +550,12 @@ def clean_answer(frames: dict) -> HTML:
     return answer("哪里有问题，是哪些单位", lines)
 
 
-TOTALS_ACTION = (
-    f"{TOTALS}是各单位数字之和，这条意见由各单位的数字推出：改正有关单位的数字后自动消失，"
-    "不需要、也不能重新报送；核实后确实无法改正的，可在 waivers.csv 中豁免"
-)
-
-
-def actions(issues: pd.DataFrame) -> pd.Series:
-    """What to do about each finding; the city total's are explained as consequences, never to be
-    resubmitted."""
-    return issues["action"].where(issues["unit"] != TOTALS, TOTALS_ACTION)
-
-
 def _severity_badge(state: str) -> str:
     rank = {"error": 1, "warning": 2, "waived": 3}[state]
     return (
         badge(WAIVED if state == "waived" else SEVERITY_LABELS[state], state, rank)
         + f"<span class='wn-row-{state}'></span>"
     )
-
-
-def sort_findings(issues: pd.DataFrame, unit_order: list[str] | None = None) -> pd.DataFrame:
-    """Most serious first: open must-fix, open to check, waived; then by kind of check, unit and rule."""
-    state = _state(issues).map({"error": 0, "warning": 1, "waived": 2})
-    kinds = {label: k for k, label in enumerate(CHECK_TYPES.values())}
-    units = {u: k for k, u in enumerate(unit_order or dict.fromkeys(issues["unit"]))}
-    key = pd.DataFrame(
-        {
-            "s": state,
-            "t": issues["check_type"].map(kinds).fillna(9),
-            "u": issues["unit"].map(units).fillna(len(units)),
-            "r": issues["rule"],
-            "n": range(len(issues)),
-        },
-        index=issues.index,
-    )
-    return issues.loc[key.sort_values(["s", "t", "u", "r", "n"]).index]
 
 
 def findings_table(issues: pd.DataFrame, form=None, name: str = "findings") -> HTML:

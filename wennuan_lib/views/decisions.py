@@ -27,13 +27,12 @@ import ipywidgets as widgets
 import pandas as pd
 from IPython.display import HTML
 
-from wennuan_lib import config, views
+from wennuan_lib import views
+from wennuan_lib.base import config, store, textfiles
 from wennuan_lib.check.corrections import CORRECTION_COLUMNS, WAIVER_COLUMNS
 from wennuan_lib.check.rules import AUDIT_ID, TOTALS, is_open
 from wennuan_lib.errors import WennuanError
-from wennuan_lib.read import textfiles
 from wennuan_lib.read.parse import OK, format_value, parse_blank
-from wennuan_lib.run import store
 
 WAIVER, CORRECTION = "waivers", "corrections"
 COLUMNS = {WAIVER: WAIVER_COLUMNS, CORRECTION: CORRECTION_COLUMNS}

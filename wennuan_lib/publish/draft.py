@@ -25,13 +25,13 @@ from decimal import Decimal
 
 import pandas as pd
 
+from wennuan_lib.base import catalog
 from wennuan_lib.check import aggregate
 from wennuan_lib.check.rules import TOTALS, is_open, open_errors, unit_dicts
 from wennuan_lib.form import Form
 from wennuan_lib.publish.narrative import NO_DATA, TOKEN, Narrative
 from wennuan_lib.read.parse import format_value, to_decimal
 from wennuan_lib.read.units import UNIT_TYPES
-from wennuan_lib.run import catalog
 
 MUST_FIX, SLIP, GAP, TEXT, DIRECTION = "必须修改", "疑似填错", "待补充", "书面总结", "同比待核实"
 KINDS = (MUST_FIX, SLIP, GAP, TEXT, DIRECTION)  # the order of draft_reasons

@@ -8,8 +8,8 @@ used raises textfiles.InputFileError, a Chinese message naming the file (and lin
 
 from __future__ import annotations
 
+from wennuan_lib.base.textfiles import ENCODING_LABELS, read_text, read_yaml_mapping
 from wennuan_lib.check.corrections import CORRECTION_COLUMNS, WAIVER_COLUMNS, load_table
-from wennuan_lib.read.textfiles import ENCODING_LABELS, read_text, read_yaml_mapping
 from wennuan_lib.read.units import Registry
 
 

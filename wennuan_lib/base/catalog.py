@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from wennuan_lib import config
+from wennuan_lib.base import config
 from wennuan_lib.errors import WennuanError
 
 CATALOG_FILE = config.PACKAGE_DIR / "catalog.yaml"

@@ -12,11 +12,11 @@ import shutil
 import sys
 from pathlib import Path
 
-from wennuan_lib.read import dates
-from wennuan_lib.read.textfiles import InputFileError, read_text, read_yaml_lines
+from wennuan_lib.base import dates
+from wennuan_lib.base.textfiles import InputFileError, read_text, read_yaml_lines
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-ROOT = Path(__file__).resolve().parents[1]
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # wennuan_lib/
+ROOT = Path(__file__).resolve().parents[2]
 FORMS_DIR = PACKAGE_DIR / "forms"
 NOTEBOOKS_DIR = ROOT / "notebooks"
 # Tests and scripts may point the defaults elsewhere; the analyst never needs to.

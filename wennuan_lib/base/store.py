@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wennuan_lib.run.catalog import CatalogError, Dataset
-from wennuan_lib.run.files import atomic_write_bytes  # noqa: F401 - the writers of every layer use it through here too
+from wennuan_lib.base.catalog import CatalogError, Dataset
+from wennuan_lib.base.files import atomic_write_bytes  # noqa: F401 - the writers of every layer use it through here too
 
 
 @contextlib.contextmanager

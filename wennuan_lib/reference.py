@@ -13,11 +13,10 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
-from wennuan_lib import config
+from wennuan_lib.base import catalog, config
 from wennuan_lib.check import rules
 from wennuan_lib.form import Form, load_form
 from wennuan_lib.policy import raw_policy, resolve
-from wennuan_lib.run import catalog
 
 FORMS_DIR = config.FORMS_DIR
 RULES_PAGE = "docs/reference-rules.md"

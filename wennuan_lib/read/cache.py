@@ -7,9 +7,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from wennuan_lib.base import store
+from wennuan_lib.base.artifacts import Artifacts, code_hash
 from wennuan_lib.form import Form
-from wennuan_lib.run import store
-from wennuan_lib.run.artifacts import Artifacts, code_hash
 
 
 class Cache:

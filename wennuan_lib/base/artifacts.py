@@ -24,8 +24,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from wennuan_lib import __version__, config
-from wennuan_lib.run.files import atomic_write_bytes
+from wennuan_lib import __version__
+from wennuan_lib.base import config
+from wennuan_lib.base.files import atomic_write_bytes
 
 SECRET_ENV = "WENNUAN_SECRET_FILE"
 DIGEST = 32

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from wennuan_lib.run.files import atomic_write_bytes
+from wennuan_lib.base.files import atomic_write_bytes
 
 ENV = "WENNUAN_PROGRESS_FILE"
 EVERY = 100  # above this many files, a line at every 5 % (and a bar on a terminal)

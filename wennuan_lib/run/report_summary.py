@@ -3,10 +3,11 @@ the current run's datasets."""
 
 from __future__ import annotations
 
+from wennuan_lib.base import catalog, store
 from wennuan_lib.check.rules import AUDIT_ID, TOTALS, is_open, open_errors
 from wennuan_lib.publish import narrative
 from wennuan_lib.read.units import Registry
-from wennuan_lib.run import catalog, freeze, manifest, store
+from wennuan_lib.run import freeze, manifest
 
 MUST_FIX = "必须修改"  # the kind of draft reason an open error is (report.draft_reasons)
 
