@@ -77,3 +77,31 @@ def test_a_summary_that_breaks_its_check_is_that_summarys_finding(form, monkeypa
     assert [f["unit"] for f in findings] == [BAD]
     assert "「常熟市总工会总结.docx」" in findings[0]["message"] and "书面总结" in findings[0]["message"]
     assert findings[0]["rule"] == rules.CHECK_FAILED_ID and findings[0]["severity"] == rules.ERROR
+
+
+def test_a_unit_whose_feedback_workbook_cannot_be_made_is_named_and_the_others_are_made(
+    form, year_dir, monkeypatch
+):
+    from wennuan_lib import feedback, report_summary
+
+    _inbox(form, year_dir)
+    year_dir.clean()
+    real = feedback.build
+
+    def breaks_on_bad(unit, *args, **kwargs):
+        if unit == BAD:
+            raise ValueError("All strings must be XML compatible")  # as a writer refusing a unit's text
+        return real(unit, *args, **kwargs)
+
+    monkeypatch.setattr(feedback, "build", breaks_on_bad)
+    made = year_dir.reconcile()["feedback_files"]  # the year goes on
+    assert sorted(p.name for p in made) == sorted(f"{u}.xlsx" for u in GOOD)
+    assert all(p.exists() and p.stat().st_size > 0 for p in made)
+    summary = report_summary.run_summary(year_dir.workspace, year_dir.year)
+    line = next(x for x in summary.splitlines() if "反馈表未能生成" in x)
+    assert f"{BAD}（报来的「{BAD}.xlsx」）" in line and "审核结果汇总表" in line, line
+    assert "反馈表 2 份" in summary
+    monkeypatch.setattr(feedback, "build", real)
+    made = year_dir.reconcile()["feedback_files"]  # not cached: made once the writer can
+    assert f"{BAD}.xlsx" in {p.name for p in made}
+    assert "反馈表未能生成" not in report_summary.run_summary(year_dir.workspace, year_dir.year)
