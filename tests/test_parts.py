@@ -695,6 +695,63 @@ def test_a_file_that_takes_too_long_is_that_files_reason_and_not_cached(form, ye
     assert "超过了" not in log.loc["太仓市总工会.docx", "reason"]  # read again, not the timeout kept
 
 
+def ods_repeated(rows: int, cols: int, tail: bool = False) -> bytes:
+    """An .ods whose one sheet declares `rows` rows of `cols` cells with a figure (number-rows-repeated,
+    number-columns-repeated: a few hundred bytes); `tail`: one cell and then the empty rows and cells
+    LibreOffice writes to a sheet's end (never allocated)."""
+    cell = '<table:table-cell table:number-columns-repeated="{}" office:value-type="float" office:value="1">'
+    row = f'<table:table-row table:number-rows-repeated="{rows}">{cell.format(cols)}<text:p>1</text:p>'
+    row += "</table:table-cell></table:table-row>"
+    if tail:
+        row = '<table:table-row><table:table-cell office:value-type="string"><text:p>x</text:p>'
+        row += '</table:table-cell></table:table-row><table:table-row table:number-rows-repeated="1048575">'
+        row += '<table:table-cell table:number-columns-repeated="16384"/></table:table-row>'
+    data = ods_bytes({"统计表": []})
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    parts["content.xml"] = parts["content.xml"].replace(
+        '<table:table table:name="统计表">'.encode(), f'<table:table table:name="统计表">{row}'.encode()
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in parts.items():
+            z.writestr(name, body)
+    return out.getvalue()
+
+
+def test_an_ods_sheet_declared_too_big_is_refused_before_it_is_loaded(form, year_dir, tmp_path):
+    (year_dir.inbox / "昆山.ods").write_bytes(ods_repeated(1_048_576, 1000))
+    (year_dir.inbox / "太仓.ods").write_bytes(ods_repeated(1, 1, tail=True))
+    template.write(form, year_dir.inbox / "常熟.xlsx", values={"01A.1": 5}, header={"unit": UNIT})
+    log = year_dir.ingest()["ingest_log"].set_index("file")
+    assert log.loc["昆山.ods", "status"] == "rejected"
+    reason = log.loc["昆山.ods", "reason"]
+    assert "工作表「统计表」" in reason and "ALL1048576" in reason and "删除多余的行和列" in reason
+    assert "整个文件未读取" in reason
+    assert "表格范围" not in log.loc["太仓.ods", "reason"]  # LibreOffice's empty tail is not a big sheet
+    assert log.loc["常熟.xlsx", "status"] == "read"
+    assert readers.check_zip(year_dir.inbox / "太仓.ods", ods=True) == {}
+
+
+def test_a_file_over_the_memory_limit_is_that_files_reason_and_not_cached(form, year_dir, monkeypatch):
+    """90 million cells declared in 800 bytes: past the sheet check (turned off here), the spreadsheet reader
+    allocates them and is refused memory; with two files, reading used to happen in this very process."""
+    from wennuan_lib.base import config
+
+    (year_dir.inbox / "昆山.ods").write_bytes(ods_repeated(100_000, 900))
+    template.write(form, year_dir.inbox / "常熟.xlsx", values={"01A.1": 5}, header={"unit": UNIT})
+    monkeypatch.setattr(config, "MAX_SHEET_CELLS", 10**12)
+    monkeypatch.setattr(config, "MAX_READ_MB", 400)
+    log = year_dir.ingest()["ingest_log"].set_index("file")
+    assert log.loc["昆山.ods", "status"] == "rejected"
+    reason = log.loc["昆山.ods", "reason"]
+    assert "内存超过了上限（400 MB" in reason and "复制到新文件" in reason, reason
+    assert log.loc["常熟.xlsx", "status"] == "read"
+    monkeypatch.setattr(config, "MAX_SHEET_CELLS", 2_000_000)
+    log = year_dir.ingest()["ingest_log"].set_index("file")
+    assert "表格范围" in log.loc["昆山.ods", "reason"]  # read again, not the memory reason kept
+
+
 def test_a_form_continued_on_the_next_sheet_is_read_whole(form, year_dir, figures):
     path = year_dir.inbox / f"{UNIT}.xlsx"
     wb = xlsxwriter.Workbook(path)

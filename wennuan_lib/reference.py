@@ -47,6 +47,10 @@ BUILTIN = {
         rules.ERROR,
     ),
     rules.VERSIONS_ID: ("两份统计表数字不同：同一单位的两份无法按填报日期取舍，数字又不同", rules.ERROR),
+    rules.CHECK_FAILED_ID: (
+        "审核未能完成：审核这个单位报来的数字时程序出错，这一项审核结果不全（其他单位不受影响）",
+        rules.ERROR,
+    ),
     rules.AUDIT_ID: (
         "登记表有误：更正或豁免登记表中写错的单位名称、项目代码、数值，矛盾或重复的行（重复的为请核实）",
         rules.ERROR,

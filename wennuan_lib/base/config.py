@@ -31,6 +31,10 @@ MAX_INFLATED_BYTES = int(os.environ.get("WENNUAN_MAX_INFLATED_BYTES", 200 * 2**2
 MAX_SHEET_CELLS = int(os.environ.get("WENNUAN_MAX_SHEET_CELLS", 2_000_000))
 # Seconds one file may take to read (a form takes well under one): past it, it is refused with its reason.
 MAX_READ_SECONDS = int(os.environ.get("WENNUAN_MAX_READ_SECONDS", 120))
+# Memory one file may take to read, in MB over what the reading process holds before it (a form takes tens):
+# every file is read in a process of its own kind (a pool worker) under this address-space limit, so that a
+# reader that allocates without bound fails there, as that file's reason, never in the kernel. 0: no limit.
+MAX_READ_MB = int(os.environ.get("WENNUAN_MAX_READ_MB", 1024))
 
 
 def program() -> str:

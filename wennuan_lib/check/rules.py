@@ -38,6 +38,7 @@ REVISED_ID, DATE_ID = (
 EMPTY_ID, FORM_YEAR_ID = "E01", "F01"  # per unit: nothing filled at all; another year's form
 SUMMARY_ID = "T01"  # a figure the unit's 书面总结 states differs from its form (summary_check)
 UNIT_ID = "U01"  # a form whose 填报单位 names one registered unit and its file name another
+CHECK_FAILED_ID = "X01"  # a check that broke on one unit's data: that unit's checks are not complete
 VERSIONS_ID = "V01"  # two versions of a unit's form the 填报日期 cannot order, with different figures
 ABSENT_RX = re.compile("^" + re.escape(ABSENT_NOTE).replace(re.escape("{year}"), r"\d{4}") + "$")
 ACTIONS = {
@@ -58,6 +59,10 @@ ACTIONS = {
     SUMMARY_ID: "请核实哪个数字正确：统计表有误的，请修改后重新报送；书面总结有误的，请更正书面总结",
     UNIT_ID: (
         "请确认这份统计表是哪个单位的：确是本单位的，请回复确认；是其他单位的，请该单位在表上写明填报单位后重新报送"
+    ),
+    CHECK_FAILED_ID: (
+        "请先按报来的文件人工核对这个单位的数字；也可请单位把统计表复制到新文件后重新报送，"
+        "并把这条提示和运行记录转给维护人员"
     ),
     VERSIONS_ID: (
         "请确认哪一份是最终的统计表；如不是本次采用的一份，请在正确的一份上填写当天的填报日期后重新报送"
@@ -811,6 +816,53 @@ def _explain_total(finding: dict, units: dict) -> dict:
     return finding
 
 
+def check_failed(unit: str, unit_type: str, files: str, check: str, exc: BaseException) -> dict:
+    """The must-fix finding that stands for a check which broke on `unit`'s data (`check`: what it checks, in
+    the rules' words): the unit's checks are not complete, so its figures must not pass unchecked."""
+    message = (
+        f"审核本单位报来的数字（{files or '文件'}）时，{check}这一项审核程序出错（{type(exc).__name__}），"
+        "未能完成；本单位的这项审核结果不全，其他单位不受影响"
+    )
+    return make_finding(
+        unit, unit_type, [], CHECK_FAILED_ID, "hard", ERROR, message, ACTIONS[CHECK_FAILED_ID]
+    )
+
+
+class Guard:
+    """Runs the checks so that one unit's data never stops the others': a check that raises is run again
+    on each unit alone, and on the units that pass alone together; each unit whose data breaks it gets a
+    check_failed finding instead (naming its files), and the others' findings are complete."""
+
+    def __init__(self, values: pd.DataFrame):
+        self.types = dict(zip(values["unit"].tolist(), values["unit_type"].tolist(), strict=True))
+        files: dict[str, dict[str, None]] = {}
+        if "file" in values:
+            for unit, file in zip(values["unit"].tolist(), values["file"].tolist(), strict=True):
+                if isinstance(file, str) and file:
+                    files.setdefault(unit, {})[f"「{file}」"] = None
+        self.files = {u: "、".join(f) for u, f in files.items()}
+
+    def failed(self, unit: str, check: str, exc: BaseException) -> dict:
+        return check_failed(unit, self.types.get(unit, ""), self.files.get(unit, ""), check, exc)
+
+    def run(self, check: str, units: list[str], fn) -> list[dict]:
+        """`fn(subset of units)` → findings, kept per unit when it raises (`check`: what it checks)."""
+        try:
+            return fn(units)
+        except Exception as first:
+            broken = []
+            for unit in units:
+                try:
+                    fn([unit])
+                except Exception as exc:
+                    broken.append((unit, exc))
+            if not broken:  # breaks only in company: every unit it was checking is named
+                return [self.failed(unit, check, first) for unit in units]
+            bad = {u for u, _ in broken}
+            found = self.run(check, [u for u in units if u not in bad], fn) if len(bad) < len(units) else []
+            return found + [self.failed(unit, check, exc) for unit, exc in broken]
+
+
 def check_all(
     values: pd.DataFrame,
     form: Form,
@@ -824,22 +876,50 @@ def check_all(
     `submissions` are given, the form each unit used and its 填报日期), with `more` findings made elsewhere
     (summary_check) sorted in among them."""
     units = unit_dicts(values)
-    types = dict(zip(values["unit"].tolist(), values["unit_type"].tolist(), strict=True))
-    findings = check_blanks(values, form)
+    guard = Guard(values)
+    types = guard.types
+    names = list(units)
+
+    def rows(frame: pd.DataFrame):
+        return lambda some: frame[frame["unit"].isin(some)]
+
+    def subset(some: list[str]) -> dict:
+        return {u: units[u] for u in some}
+
+    findings = guard.run("填报完整性", names, lambda some: check_blanks(rows(values)(some), form))
     if submissions is not None:
-        findings += check_dates(submissions[submissions["unit"].isin(units)])
-        findings += check_unit_conflict(submissions[submissions["unit"].isin(units)])
-        findings += check_form_year(submissions, values, form)
+
+        def forms(some: list[str]) -> pd.DataFrame:
+            return submissions if len(some) == len(names) else submissions[submissions["unit"].isin(some)]
+
+        mine = rows(submissions)
+        findings += guard.run("填报日期", names, lambda some: check_dates(mine(some)))
+        findings += guard.run("填报单位", names, lambda some: check_unit_conflict(mine(some)))
+        findings += guard.run(
+            "表式年度", names, lambda some: check_form_year(forms(some), rows(values)(some), form)
+        )
     compiled = compile_rules(form)
     for unit, vals in units.items():
-        findings += check_form_rules(unit, types.get(unit, ""), vals, form, compiled)
-    findings += check_yuan_slips(units, types, form)
-    findings += check_magnitude(units, types, form)
-    findings += check_peers(units, types, form)
+        findings += guard.run(
+            "表内关系",
+            [unit],
+            lambda _some, unit=unit, vals=vals: check_form_rules(
+                unit, types.get(unit, ""), vals, form, compiled
+            ),
+        )
+    findings += guard.run("金额单位", names, lambda some: check_yuan_slips(subset(some), types, form))
+    findings += guard.run("数量级", names, lambda some: check_magnitude(subset(some), types, form))
+    findings += guard.run("同类单位比较", names, lambda some: check_peers(subset(some), types, form))
     if previous is not None and len(previous):
         before = unit_dicts(previous)
-        findings += check_history(units, types, before, form, previous_year)
-        findings += check_repeats(units, types, before, form, previous_year)
+        findings += guard.run(
+            "与上年比较",
+            names,
+            lambda some: (
+                check_history(subset(some), types, before, form, previous_year)
+                + check_repeats(subset(some), types, before, form, previous_year)
+            ),
+        )
     if totals is not None:
         findings += [_explain_total(f, units) for f in check_form_rules(TOTALS, "", totals, form)]
     findings += more or []

@@ -26,7 +26,7 @@ from decimal import Decimal
 import pandas as pd
 
 from wennuan_lib.base import catalog
-from wennuan_lib.check.rules import ACTIONS, SUMMARY_ID, WARNING, Describer, make_finding
+from wennuan_lib.check.rules import ACTIONS, SUMMARY_ID, WARNING, Describer, check_failed, make_finding
 from wennuan_lib.form import Form
 from wennuan_lib.read.parse import APPROX_PREFIXES, FILLER_PREFIXES, OK, format_value, parse_blank, to_decimal
 
@@ -219,48 +219,59 @@ def check(summaries: pd.DataFrame, values: pd.DataFrame, form: Form) -> tuple[pd
         mine = by_unit.get(unit)
         if not unit or mine is None:
             continue
-        for st in read_summary(text, form, index):
-            if st.code not in mine.index:
-                continue
-            row = mine.loc[st.code]
-            form_value = to_decimal(row["value"])
-            if form_value is None:
-                continue
-            where = f"「{row['file']}」{row['location']}"
-            result = verdict(st, form_value)
-            rows.append(
-                {
-                    "unit": unit,
-                    "item": st.code,
-                    "label": form.item(st.code).label,
-                    "form_value": format_value(form_value),
-                    "summary_value": format_value(st.value),
-                    "approx": st.approx,
-                    "summary_text": st.snippet,
-                    "summary_file": file,
-                    "form_location": where,
-                    "verdict": result,
-                }
-            )
-            key = (unit, st.code, file, st.value)
-            if result != DISAGREE or key in seen:
-                continue
-            seen.add(key)
-            filled = "更正后为" if bool(row.get("corrected", False)) else "填的是"
-            message = (
-                f"{say.name(st.code)}：统计表{filled}{say.amount(st.code, form_value)}"
-                f"（{where}），书面总结材料「{file}」中写的是「{st.snippet}」，两者不一致"
-            )
-            findings.append(
-                make_finding(
-                    unit,
-                    row["unit_type"],
-                    [st.code],
-                    SUMMARY_ID,
-                    "soft",
-                    WARNING,
-                    message,
-                    ACTIONS[SUMMARY_ID],
-                )
-            )
+        kept = len(rows), len(findings)
+        try:
+            _compare(unit, file, text, mine, form, say, index, rows, findings, seen)
+        except Exception as exc:  # one unit's summary never stops the others' checks
+            del rows[kept[0] :], findings[kept[1] :]
+            unit_type = mine["unit_type"].iloc[0] if len(mine) else ""
+            findings.append(check_failed(unit, unit_type, f"「{file}」", "书面总结与统计表核对", exc))
     return pd.DataFrame(rows, columns=columns), findings
+
+
+def _compare(unit, file, text, mine, form, say, index, rows, findings, seen) -> None:
+    """Each figure one summary states against the unit's figures in force: rows and findings appended."""
+    for st in read_summary(text, form, index):
+        if st.code not in mine.index:
+            continue
+        row = mine.loc[st.code]
+        form_value = to_decimal(row["value"])
+        if form_value is None:
+            continue
+        where = f"「{row['file']}」{row['location']}"
+        result = verdict(st, form_value)
+        rows.append(
+            {
+                "unit": unit,
+                "item": st.code,
+                "label": form.item(st.code).label,
+                "form_value": format_value(form_value),
+                "summary_value": format_value(st.value),
+                "approx": st.approx,
+                "summary_text": st.snippet,
+                "summary_file": file,
+                "form_location": where,
+                "verdict": result,
+            }
+        )
+        key = (unit, st.code, file, st.value)
+        if result != DISAGREE or key in seen:
+            continue
+        seen.add(key)
+        filled = "更正后为" if bool(row.get("corrected", False)) else "填的是"
+        message = (
+            f"{say.name(st.code)}：统计表{filled}{say.amount(st.code, form_value)}"
+            f"（{where}），书面总结材料「{file}」中写的是「{st.snippet}」，两者不一致"
+        )
+        findings.append(
+            make_finding(
+                unit,
+                row["unit_type"],
+                [st.code],
+                SUMMARY_ID,
+                "soft",
+                WARNING,
+                message,
+                ACTIONS[SUMMARY_ID],
+            )
+        )

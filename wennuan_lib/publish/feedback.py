@@ -25,6 +25,7 @@ import pandas as pd
 from wennuan_lib.base import dates, store
 from wennuan_lib.base.artifacts import Artifacts
 from wennuan_lib.base.parallel import on_all_cores
+from wennuan_lib.base.progress import report as report_progress
 from wennuan_lib.base.textfiles import InputFileError
 from wennuan_lib.check.rules import ERROR, SEVERITY_LABELS, Describer, is_open
 from wennuan_lib.form import Form
@@ -362,10 +363,29 @@ def _shown(row) -> str:
     )
 
 
-def _build(shared, job) -> bytes:
+def _build(shared, job) -> bytes | str:
+    """A unit's workbook, or (str) what broke making it: one unit's text never stops the others'."""
     findings, values, form, cfg = shared
     unit, mine, index = job
-    return build(unit, findings.iloc[index], values.iloc[mine], form, cfg)
+    try:
+        return build(unit, findings.iloc[index], values.iloc[mine], form, cfg)
+    except Exception as exc:
+        return type(exc).__name__
+
+
+def not_made_line(unit: str, files: str, why: str = "") -> str:
+    """The run summary's line for a unit whose feedback workbook could not be made."""
+    because = f"（{why}）" if why else ""
+    return (
+        f"反馈表未能生成：{unit}（报来的{files or '文件'}）生成反馈表时程序出错{because}；"
+        "这个单位的审核意见在审核结果汇总表中照常列出，请从那里转告单位，并把运行记录转给维护人员"
+    )
+
+
+def unit_files(values: pd.DataFrame, unit: str) -> str:
+    """The unit's files in force, as a message names them: 「a.xlsx」、「b.docx」."""
+    files = values.loc[values["unit"] == unit, "file"] if "file" in values else []
+    return "、".join(f"「{f}」" for f in dict.fromkeys(files) if isinstance(f, str) and f)
 
 
 def _row_hashes(frame: pd.DataFrame):
@@ -397,6 +417,16 @@ def file_names(units: list[str]) -> dict[str, str]:
             for unit in same:
                 names[unit] = tagged(unit, store.safe_filename(unit))
     return names
+
+
+def missing_units(issues: pd.DataFrame, values: pd.DataFrame, made: list) -> list[str]:
+    """The units with open findings whose feedback workbook is not among `made` (write_all could not make
+    it), in the findings' order."""
+    units = list(
+        dict.fromkeys(issues.loc[is_open(issues) & issues["unit"].isin(set(values["unit"])), "unit"])
+    )
+    have = {Path(p).name for p in made}
+    return [u for u, stem in file_names(units).items() if f"{stem}.xlsx" not in have]
 
 
 def write_all(
@@ -436,9 +466,13 @@ def write_all(
             keys.append((key, name))
         else:
             store.atomic_write_bytes(folder / name, data)
-    for (key, name), data in zip(
-        keys, on_all_cores(_build, jobs, shared=(open_, values, form, cfg)), strict=True
+    for (key, name), data, (unit, _m, _i) in zip(
+        keys, on_all_cores(_build, jobs, shared=(open_, values, form, cfg)), jobs, strict=True
     ):
+        if isinstance(data, str):  # not made, not cached: the run summary names it (missing_units)
+            names.remove(name)
+            report_progress(not_made_line(unit, unit_files(values, unit), data))
+            continue
         cache.put(key, data)
         store.atomic_write_bytes(folder / name, data)
     lost = {u: p for u, p in (unreadable or {}).items() if u not in groups}

@@ -19,6 +19,7 @@ import tempfile
 import zipfile
 from decimal import Decimal
 from pathlib import Path
+from xml.parsers import expat
 
 import msoffcrypto
 import openpyxl
@@ -89,6 +90,63 @@ XML_PARTS = (".xml", ".rels", ".vml")
 # A cell's reference in a sheet's XML (<c r="B7" …>, any prefix): how far the sheet's grid reaches.
 CELL_REF_BYTES = re.compile(rb"\sr=\"([A-Z]{1,3})([0-9]{1,7})\"")
 SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
+ODS_CONTENT = "content.xml"  # an OpenDocument workbook's sheets, all in one part
+_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+
+
+class OdsExtent:
+    """How far each sheet of an OpenDocument workbook's content.xml reaches, counted from the rows and cells
+    as declared (table:number-rows-repeated, table:number-columns-repeated) without building anything: the
+    spreadsheet reader allocates a sheet's grid to its last cell with content (empty repeated rows and cells,
+    which LibreOffice writes to the sheet's end, are not allocated and not counted). Fed in chunks."""
+
+    def __init__(self) -> None:
+        self.sheets: dict[str, tuple[str, int]] = {}  # sheet name: (last cell, cells) for every sheet
+        self._parser = expat.ParserCreate(namespace_separator=" ")
+        self._parser.StartElementHandler = self._start
+        self._parser.EndElementHandler = self._end
+        self._name = ""
+        self._row = self._rows = self._cols = 0
+        self._repeat = 1  # the current row's repetitions
+        self._row_end = 0  # the current row's last column with content
+        self._cell: tuple[int, bool] | None = None  # (last column of the current cell, has content)
+        self._col = 0
+
+    def feed(self, chunk: bytes) -> None:
+        self._parser.Parse(chunk, False)
+
+    @staticmethod
+    def _repeated(attrs: dict, name: str) -> int:
+        try:
+            return max(1, int(attrs.get(f"{_TABLE} {name}", 1)))
+        except ValueError:
+            return 1
+
+    def _start(self, tag: str, attrs: dict) -> None:
+        if tag == f"{_TABLE} table":
+            self._name = attrs.get(f"{_TABLE} name", "")
+            self._row = self._rows = self._cols = 0
+        elif tag == f"{_TABLE} table-row":
+            self._repeat, self._col, self._row_end = self._repeated(attrs, "number-rows-repeated"), 0, 0
+        elif tag in (f"{_TABLE} table-cell", f"{_TABLE} covered-table-cell"):
+            self._col += self._repeated(attrs, "number-columns-repeated")
+            self._cell = (self._col, f"{_OFFICE} value-type" in attrs)
+        elif self._cell is not None:  # anything inside a cell (its text) is content
+            self._cell = (self._cell[0], True)
+
+    def _end(self, tag: str) -> None:
+        if tag in (f"{_TABLE} table-cell", f"{_TABLE} covered-table-cell"):
+            if self._cell is not None and self._cell[1]:
+                self._row_end = self._cell[0]
+            self._cell = None
+        elif tag == f"{_TABLE} table-row":
+            self._row += self._repeat
+            if self._row_end:
+                self._rows, self._cols = self._row, max(self._cols, self._row_end)
+        elif tag == f"{_TABLE} table":
+            cells = self._rows * self._cols
+            self.sheets[self._name] = (f"{_col_letter(max(self._cols, 1) - 1)}{self._rows}", cells)
 
 
 class _RootStarted(Exception):
@@ -156,11 +214,11 @@ class Prolog:
         self.parser.feed(text.encode("utf-8"))
 
 
-def check_zip(path: Path) -> dict[str, tuple[str, int]]:
+def check_zip(path: Path, ods: bool = False) -> dict[str, tuple[str, int]]:
     """Before any parser sees an OOXML (or OpenDocument) file: bounded inflated size (declared and
     actual), no DTD in any XML part (Prolog), and how far each sheet's grid reaches, so that a sheet too
-    big to allocate is never given to the spreadsheet reader. Returns {sheet part: (last cell, cells)}
-    for the sheets over config.MAX_SHEET_CELLS."""
+    big to allocate is never given to the spreadsheet reader. Returns {sheet part (.xlsx) or sheet name
+    (`ods`: from content.xml, OdsExtent): (last cell, cells)} for the sheets over config.MAX_SHEET_CELLS."""
     limit = config.MAX_INFLATED_BYTES
     too_big: dict[str, tuple[str, int]] = {}
     try:
@@ -177,6 +235,7 @@ def check_zip(path: Path) -> dict[str, tuple[str, int]]:
                 xml = info.filename.lower().endswith(XML_PARTS)
                 prolog = Prolog() if xml else None
                 sheet = bool(SHEET_PART.match(info.filename))
+                extent = OdsExtent() if ods and info.filename == ODS_CONTENT else None
                 rows = cols = 0
                 tail = b""
                 with z.open(info) as fh:
@@ -190,6 +249,8 @@ def check_zip(path: Path) -> dict[str, tuple[str, int]]:
                             )
                         if prolog is not None:
                             prolog.feed(chunk)
+                        if extent is not None:
+                            extent.feed(chunk)
                         if sheet:
                             for m in CELL_REF_BYTES.finditer(tail + chunk):
                                 rows = max(rows, int(m.group(2)))
@@ -197,6 +258,12 @@ def check_zip(path: Path) -> dict[str, tuple[str, int]]:
                             tail = chunk[-32:]
                 if sheet and rows * cols > config.MAX_SHEET_CELLS:
                     too_big[info.filename] = (f"{_col_letter(cols - 1)}{rows}", rows * cols)
+                if extent is not None:
+                    too_big.update(
+                        (name, size)
+                        for name, size in extent.sheets.items()
+                        if size[1] > config.MAX_SHEET_CELLS
+                    )
     except ReadError:
         raise
     except (
@@ -206,6 +273,7 @@ def check_zip(path: Path) -> dict[str, tuple[str, int]]:
         EOFError,
         ValueError,
         NotImplementedError,
+        expat.ExpatError,
     ) as exc:
         raise ReadError(f"文件已损坏（{type(exc).__name__}），请单位重新保存后发送") from exc
     return too_big
@@ -455,10 +523,20 @@ def _resolve_name(wb, dn, formulas: dict[str, str]) -> tuple[str, object]:
     return "", clean(value)
 
 
-def read_ods(path: Path) -> Extract:
+def read_ods(path: Path, too_big: dict[str, tuple[str, int]] | None = None) -> Extract:
     """A LibreOffice workbook (.ods), by python-calamine like an .xlsx (LibreOffice Calc is not installed:
-    only its Writer converts). A sheet whose grid is past config.MAX_SHEET_CELLS is left out, with why."""
+    only its Writer converts). `too_big`: the sheets whose declared grid (check_zip) is past
+    config.MAX_SHEET_CELLS — calamine loads every sheet of an .ods when it opens it, so one such sheet
+    refuses the whole file, naming it, before calamine sees it. A sheet found past the limit once loaded is
+    left out, with why."""
     ex = Extract(path, path.suffix.lower().lstrip("."))
+    if too_big:
+        name, (last, cells) = next(iter(too_big.items()))
+        raise ReadError(
+            too_big_reason(name, last, cells).replace(
+                "未读取这张工作表", "整个文件未读取（LibreOffice工作簿打开时要载入全部工作表）"
+            )
+        )
     try:
         with path.open("rb") as fh:
             wb = CalamineWorkbook.from_filelike(fh)
@@ -722,7 +800,9 @@ def read(path: Path, converted: Path | None = None, kind: str | None = None) -> 
         raise ReadError(_encrypted_reason())
     too_big = {}
     if kind in (sniff.DOCX, sniff.XLSX, sniff.OOXML_OTHER, sniff.ODT, sniff.ODS):
-        too_big = check_zip(path)  # bounded inflated size, no DTD, sheet sizes: before any parser sees a part
+        too_big = check_zip(
+            path, kind == sniff.ODS
+        )  # bounded inflated size, no DTD, sheet sizes: before any parser sees a part
     if kind == sniff.XLSX:
         ex = read_xlsx(path, too_big)
     elif kind == sniff.DOCX:
@@ -730,7 +810,7 @@ def read(path: Path, converted: Path | None = None, kind: str | None = None) -> 
     elif kind == sniff.EXCEL97:
         ex = read_xls(path)
     elif kind == sniff.ODS:
-        ex = read_ods(path)
+        ex = read_ods(path, too_big)
     elif kind == sniff.HTML:
         ex = read_html(path)
     elif kind in CONVERTED_KINDS:

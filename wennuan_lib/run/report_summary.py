@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from wennuan_lib.base import catalog, store
 from wennuan_lib.check.rules import AUDIT_ID, TOTALS, is_open, open_errors
+from wennuan_lib.publish import feedback as feedback_
 from wennuan_lib.publish import narrative
 from wennuan_lib.read.units import Registry
 from wennuan_lib.run import freeze, manifest
@@ -149,6 +150,12 @@ def run_summary(workspace, year: int) -> str:
         lines.append(f"  不在单位名录中：{_names(st, ~st['registered'])}")
         feedback = catalog.files_in(run, catalog.dataset("feedback"))
         lines.append(f"  反馈表 {len(feedback)} 份：{scope.root / catalog.dataset('feedback').path}")
+        made = _load(run, "values", ["unit", "file"])
+        if issues is not None and made is not None:
+            lines += [
+                f"  {feedback_.not_made_line(u, feedback_.unit_files(made, u))}"
+                for u in feedback_.missing_units(issues, made, feedback)
+            ]
     reasons = freeze.draft_reasons(run)
     if reasons is not None:
         state = f"草稿（尚有 {len(reasons)} 个问题未解决）" if len(reasons) else "定稿"

@@ -43,7 +43,19 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
     )
     city = aggregate.printed(totals, form.codes)  # the form's checks on the city totals as printed
     summary_checks, said = summary_check.check(summaries, values, form)
-    said += rules.check_versions(submissions, extracted, form)
+    names = list(dict.fromkeys(values["unit"]))
+
+    def versions_of(some: list[str]) -> list[dict]:
+        if len(some) == len(names):
+            return rules.check_versions(submissions, extracted, form)
+        files = set(submissions.loc[submissions["unit"].isin(some), "file"])
+        return rules.check_versions(
+            submissions[submissions["file"].isin(files)], extracted[extracted["file"].isin(files)], form
+        )
+
+    # one unit's versions never stop the others' checks
+    versions = rules.Guard(values).run("统计表版本比较", names, versions_of)
+    said += versions
     findings = rules.check_all(values, form, previous, ctx.year - 1, city, submissions, more=said)
     waivers = corrections.load_table(ctx.raw("waivers"), corrections.WAIVER_COLUMNS)
     findings, waiver_audit = corrections.apply_waivers(findings, waivers, registry)

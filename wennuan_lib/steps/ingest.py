@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import multiprocessing as mp
+import os
 import re
 import signal
 import tempfile
@@ -308,6 +309,9 @@ def _parse_values(sub: Submission, form: Form) -> None:
         sub.rows.append(row)
 
 
+MEMORY_ERROR = "文件读取时占用内存过多，无法读取；请单位把统计表复制到新文件（只留统计表本身）后重新发送"
+
+
 def read_and_match(
     path: Path, form: Form, converted: Path | None = None, kind: str | None = None
 ) -> tuple[layouts.Match | None, str | None]:
@@ -319,7 +323,7 @@ def read_and_match(
     except RecursionError:
         return None, "文件结构嵌套过深，无法读取；请单位把统计表复制到新文件后重新发送"
     except MemoryError:
-        return None, "文件读取时占用内存过多，无法读取；请单位把统计表复制到新文件后重新发送"
+        return None, MEMORY_ERROR
     except Exception as exc:  # one unit's file never stops the year: whatever broke, it is that file's reason
         return None, (
             f"文件读取时出错（{type(exc).__name__}），无法读取；请单位重新保存后发送，或换用Word或Excel格式"
@@ -431,7 +435,7 @@ def read_inbox(ctx: StepContext, form: Form, registry: Registry) -> list[Submiss
             jobs = [(str(p), str(converted[p]) if p in converted else None, subs[k].kind) for k, p in batch]
             for (k, _p), result in zip(batch, _read_all(jobs, form), strict=True):
                 results[k] = result
-                transient = result[1] is not None and result[1].startswith((CRASHED, TOO_SLOW))
+                transient = result[1] is not None and result[1].startswith(TRANSIENT)
                 if not transient and (
                     result[1] is not None or result[0].layout not in (layouts.TEMPLATE, layouts.SENTENCE)
                 ):  # a crash or a timeout is not kept: another run may read the file
@@ -552,44 +556,115 @@ CRASHED = (
 )
 
 
+TOO_MUCH_MEMORY = "读取这个文件需要的内存超过了上限"
+
+
+def too_much_memory_reason() -> str:
+    return (
+        f"{TOO_MUCH_MEMORY}（{config.MAX_READ_MB} MB，可用环境变量 WENNUAN_MAX_READ_MB 调整），"
+        "已停止读取；文件多半结构异常（如表格范围极大），"
+        "请单位把统计表复制到新文件（只留统计表本身）后重新保存发送"
+    )
+
+
+# what a native reader prints to its stderr before aborting when an allocation fails (Rust, C++, C)
+_OUT_OF_MEMORY_SIGNS = (
+    b"memory allocation of",
+    b"bad_alloc",
+    b"MemoryError",
+    b"out of memory",
+    b"Cannot allocate",
+)
+_KERNEL_PID = os.getpid()  # the process that starts the reading; a job run in another one is limited
+
+
 def _read_all(jobs: list, form: Form) -> list:
-    """Every job read on all cores. When a file kills the process reading it (a native reader's crash, the
-    system's out-of-memory killer), the pool is lost: the jobs are read again one by one, each in a process of
-    its own, and the file that kills its process is that file's reason — never the year's end. (A few
-    files are read in this process, as on_all_cores does; readers.check_zip's limits keep killers out.)"""
+    """Every job read in forked worker processes (all cores; one worker for a few files), each file under a
+    time limit and a memory limit (config.MAX_READ_SECONDS / MAX_READ_MB). When a file kills the process
+    reading it (a native reader's crash or its abort when an allocation is refused, the system's
+    out-of-memory killer), the pool is lost: the jobs are read again one by one, each in a process of its
+    own, and the file that kills its process is that file's reason — never the year's end. Where fork is
+    not available the files are read in this process, without a memory limit."""
+    global _KERNEL_PID
+    _KERNEL_PID = os.getpid()
     try:
-        return on_all_cores(_read_job, jobs, shared=form)
+        return on_all_cores(_limited_read_job, jobs, shared=form, apart=True)
     except BrokenProcessPool:
         return [_isolated(form, job) for job in jobs]
 
 
 def _isolated(form: Form, job) -> tuple:
-    """One job in a forked process of its own; (None, CRASHED) when that process dies."""
+    """One job in a forked process of its own; (None, CRASHED) when that process dies, (None, the memory
+    reason) when it died because an allocation was refused (what it printed says so)."""
     if "fork" not in mp.get_all_start_methods():
         return _read_job(form, job)
     ctx = mp.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
+    with tempfile.TemporaryFile() as errors:
 
-    def child() -> None:
-        die_with_parent()
+        def child() -> None:
+            die_with_parent()
+            os.dup2(errors.fileno(), 2)  # what a dying native reader prints: why it died
+            try:
+                send.send(_limited_read_job(form, job))
+            finally:
+                send.close()
+
+        proc = ctx.Process(target=child)
+        proc.start()
+        send.close()
         try:
-            send.send(_read_job(form, job))
-        finally:
-            send.close()
+            result = receive.recv()
+        except (EOFError, OSError):
+            errors.seek(0)
+            printed = errors.read()[-64 * 1024 :]
+            dead_of_memory = any(sign in printed for sign in _OUT_OF_MEMORY_SIGNS)
+            result = (None, too_much_memory_reason() if dead_of_memory else CRASHED)
+        proc.join()
+        receive.close()
+    return result
 
-    proc = ctx.Process(target=child)
-    proc.start()
-    send.close()
+
+@contextlib.contextmanager
+def memory_limit(megabytes: int):
+    """This process's address space limited to what it holds now plus `megabytes` (RLIMIT_AS: an allocation
+    past it fails — MemoryError in Python, an abort in most native readers); the previous limit back after.
+    Only where the kernel offers it (Linux, macOS); 0: no limit."""
     try:
-        result = receive.recv()
-    except (EOFError, OSError):
-        result = (None, CRASHED)
-    proc.join()
-    receive.close()
+        import resource
+
+        with open("/proc/self/statm") as fh:
+            held = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        previous = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, OSError, ValueError, AttributeError):
+        yield
+        return
+    if megabytes <= 0:
+        yield
+        return
+    soft = held + megabytes * 2**20
+    if previous[1] != resource.RLIM_INFINITY:
+        soft = min(soft, previous[1])
+    resource.setrlimit(resource.RLIMIT_AS, (soft, previous[1]))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, previous)
+
+
+def _limited_read_job(form: Form, job: tuple[str, str | None, str]):
+    """_read_job under the memory limit when run in a process of its own (never in the kernel's)."""
+    if os.getpid() == _KERNEL_PID:
+        return _read_job(form, job)
+    with memory_limit(config.MAX_READ_MB):
+        result = _read_job(form, job)
+    if result[1] == MEMORY_ERROR:
+        return None, too_much_memory_reason()
     return result
 
 
 TOO_SLOW = "读取这个文件超过了"
+TRANSIENT = (CRASHED, TOO_SLOW, TOO_MUCH_MEMORY)  # not kept in the cache: another run may read the file
 
 
 class TooSlow(ReadError):
