@@ -371,7 +371,8 @@ def test_a_write_that_fills_the_disk_names_its_file(tmp_path):
     target = tmp_path / "满了"
     target.mkdir()
     script = (
-        "import sys; from pathlib import Path\nfrom wennuan_lib import errors\nfrom wennuan_lib.base import files\n"
+        "import sys; from pathlib import Path\n"
+        "from wennuan_lib import errors\nfrom wennuan_lib.base import files\n"
         "path = Path(sys.argv[1]) / '审核数据.xlsx'\n"
         "try:\n    files.atomic_write_bytes(path, b'x' * 2_000_000)\n"
         "except OSError as exc:\n    print(errors.explain(exc, Path(sys.argv[1]) / 'logs'))\n"
