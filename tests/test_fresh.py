@@ -99,9 +99,13 @@ def test_a_change_in_any_file_of_the_library_changes_every_key(program_copy, tmp
         return salts, fps
 
     files = artifacts.library_files()
-    assert {"rules.py", "feedback.py", "policy.yaml", "forms/2013.yaml", "templates/report.html.j2"} <= {
-        p.relative_to(package).as_posix() for p in files
-    }
+    assert {
+        "check/rules.py",
+        "publish/feedback.py",
+        "policy.yaml",
+        "forms/2013.yaml",
+        "templates/report.html.j2",
+    } <= {p.relative_to(package).as_posix() for p in files}
     before = keys()
     for path in files:
         data = path.read_bytes()
@@ -131,9 +135,11 @@ def test_a_feedback_workbook_never_comes_from_the_cache_with_old_words(program_c
 
     old = workbook_text(tmp_path / "a")
     word = rules.SEVERITY_LABELS["error"]
-    source = (package / "rules.py").read_text(encoding="utf-8")
+    source = (package / "check" / "rules.py").read_text(encoding="utf-8")
     assert f'"{word}"' in source
-    (package / "rules.py").write_text(source.replace(f'"{word}"', '"务必修改"', 1), encoding="utf-8")
+    (package / "check" / "rules.py").write_text(
+        source.replace(f'"{word}"', '"务必修改"', 1), encoding="utf-8"
+    )
     monkeypatch.setitem(rules.SEVERITY_LABELS, "error", "务必修改")  # what the changed module would say
     fresh()
     new = workbook_text(tmp_path / "b")

@@ -118,3 +118,43 @@ def test_no_item_code_in_python_outside_the_form_policy_and_tests():
         (p.name, m.group(1)) for p in _python_sources() for m in code.finditer(p.read_text(encoding="utf-8"))
     ]
     assert not found
+
+
+# The package in folders by job, from the bottom up: each imports only what stands on its own floor or below.
+FLOORS = [
+    {"errors", "vocab", "__init__"},
+    {"base"},
+    {"policy", "form"},
+    {"read"},
+    {"check"},
+    {"publish"},
+    {"run"},
+    {"steps", "views"},
+    {"reference", "cli", "__main__"},
+]
+
+
+def test_the_package_is_in_folders_by_job_and_no_import_runs_back_up():
+    import ast
+
+    floor = {name: k for k, names in enumerate(FLOORS) for name in names}
+    package = config.ROOT / "wennuan_lib"
+    up = []
+    for path in package.rglob("*.py"):
+        part = path.relative_to(package).parts[0].removesuffix(".py")
+        assert part in floor, f"{path}: a folder or module not placed on a floor"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                up.append(f"{path}: relative import")  # imports are absolute, so a move cannot change them
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("wennuan_lib"):
+                names = (
+                    [f"{node.module}.{a.name}" for a in node.names]
+                    if node.module == "wennuan_lib"
+                    else [node.module]
+                )
+            for name in names:
+                target = name.split(".")[1]
+                if target in floor and floor[target] > floor[part]:
+                    up.append(f"{path.relative_to(config.ROOT)} imports {name}")
+    assert not up, up
