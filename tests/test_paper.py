@@ -3,6 +3,7 @@
 letter-spaced line, 附件说明 and 附件 labels, page numbers of landscape pages where upright pages have
 them, the 落款; and the Word file's grid."""
 
+import math
 import re
 import zipfile
 
@@ -10,7 +11,7 @@ import pdfplumber
 import pytest
 from PIL import Image
 
-from wennuan_lib.publish import narrative
+from wennuan_lib.publish import narrative, render
 from wennuan_lib.read.readers import soffice
 
 from . import sample_data as sample
@@ -241,6 +242,28 @@ def test_word_appendices_have_no_near_empty_page(word_pdf):
         if len(pages) > 1:
             assert all(height >= 156 / 3 for _, height, _ in pages), (f"附件{label}", pages)
             assert min(n for n, _, _ in pages) >= max(n for n, _, _ in pages) / 3, (f"附件{label}", pages)
+
+
+@pytest.mark.parametrize("units", [5, 30, 33, 70, 200])
+def test_appendix_rows_are_spread_evenly_over_the_fewest_pages(units):
+    """Without LibreOffice: every row once, in order; one part when they fit a page; else as many parts as
+    the rows need, none under a third of the fullest."""
+    t = render.Table(
+        "各单位主要数据",
+        ["单位", "类型", "筹集慰问款物总额（万元）"],
+        [[f"第{k}个单位工会", "直属", f"{k}.00"] for k in range(units)],
+        [False, False, True],
+        "注" * 120,
+        nowrap=[False, True, False],
+    )
+    widths = render.column_widths(t, (297 - 37 - 35) * MM)
+    parts = render.table_pages(t, widths, render.title_block_pt(t))
+    assert sum(parts) == units and all(n > 0 for n in parts)
+    page = render.PAGE_SAFETY * render.LANDSCAPE_TEXT_PT
+    row = render.row_height_pt(t.rows[0], widths)
+    assert parts == [5] if units == 5 else len(parts) > 1  # 30 rows and the title do not fit a page
+    assert min(parts) >= max(parts) / 3
+    assert len(parts) <= 1 + math.ceil(units * row / (page - 2 * row))
 
 
 def test_every_chart_text_is_at_least_9_pt_as_printed(pdf, sample_run):
