@@ -378,8 +378,9 @@ def _can_defer(report: Report, name: str, amount: int) -> bool:
 
 def docx_bytes(report: Report) -> bytes:
     """An editable Word version: same text, tables and charts; GB/T 9704 page, fonts by name, title broken as
-    in the PDF, odd page numbers right and even ones left, appendix tables with fitted columns, a repeated
-    header row and rows that never split."""
+    in the PDF, odd page numbers right and even ones left (on landscape pages turned with the sheet, on the
+    left edge), appendix tables with fitted columns, a repeated header row, rows that never split and are
+    spread evenly over an appendix's pages."""
     document = docx.Document()
     red = RGBColor(0xC0, 0, 0)
 
