@@ -3,6 +3,7 @@
 letter-spaced line, 附件说明 and 附件 labels, page numbers of landscape pages where upright pages have
 them, the 落款; and the Word file's grid."""
 
+import math
 import re
 import zipfile
 
@@ -10,7 +11,10 @@ import pdfplumber
 import pytest
 from PIL import Image
 
-from wennuan_lib.publish import narrative
+from wennuan_lib.publish import narrative, render
+from wennuan_lib.read.readers import soffice
+
+from . import sample_data as sample
 
 MM = 72 / 25.4
 LEFT, RIGHT = 28.0, 210 - 26.0  # the 版心's edges, mm
@@ -169,6 +173,97 @@ def test_word_file_sets_22_lines_of_28_characters_and_no_invisible_characters(sa
     assert len(tracking) == 1
     advance = 16 + int(tracking.pop()) / 20
     assert 28 * advance <= 156 * MM < 29 * advance
+
+
+@pytest.fixture(scope="module")
+def word_pdf(sample_run, tmp_path_factory):
+    """The Word file as LibreOffice prints it (one conversion for the tests that read it)."""
+    if not soffice():
+        pytest.skip("LibreOffice 未安装（bash setup.sh 会安装）")
+    _, paths, _, _ = sample_run
+    out = tmp_path_factory.mktemp("word") / "书面总结.pdf"
+    assert sample.convert_with_libreoffice(paths.root / "report" / "书面总结.docx", out, "pdf")
+    with pdfplumber.open(out) as document:
+        yield document
+
+
+def test_word_landscape_pages_keep_the_page_number_where_upright_pages_have_it(word_pdf):
+    """Turned with the sheet: an upright page's foot is the landscape page's left edge, so the number's
+    digits stand where the upright page of the same parity has them — its x the landscape page's y, its
+    distance from the foot the distance from the left edge (within 2 mm)."""
+    upright = {}
+    for page in word_pdf.pages:
+        digits = [c for c in page.chars if c["text"].isdigit() and page.height - c["top"] < 35 * MM]
+        if page.width < page.height and digits:
+            upright[page.page_number % 2] = [
+                min(c["x0"] for c in digits) / MM,
+                max(c["x1"] for c in digits) / MM,
+                297 - max(c["bottom"] for c in digits) / MM,
+                297 - min(c["top"] for c in digits) / MM,
+            ]
+    assert set(upright) == {0, 1}
+    landscape = [p for p in word_pdf.pages if p.width > p.height]
+    assert len(landscape) >= 3
+    for page in landscape:
+        number = [c for c in page.chars if not c["upright"] and c["text"].strip()]
+        assert "".join(c["text"] for c in number) == f"—{page.page_number}—", f"第{page.page_number}页"
+        digits = [c for c in number if c["text"].isdigit()]
+        turned = [
+            min(c["top"] for c in digits) / MM,
+            max(c["bottom"] for c in digits) / MM,
+            min(c["x0"] for c in digits) / MM,
+            max(c["x1"] for c in digits) / MM,
+        ]
+        want = upright[page.page_number % 2]
+        assert all(abs(a - b) < 2 for a, b in zip(turned, want, strict=True)), (
+            page.page_number,
+            turned,
+            want,
+        )
+        # and nothing of it at the landscape page's foot
+        assert not [c for c in page.chars if c["upright"] and c["text"].isdigit() and c["top"] > 190 * MM]
+
+
+def test_word_appendices_have_no_near_empty_page(word_pdf):
+    """An appendix of more than a page spreads its rows over its pages: none holds less than a third of a
+    page of rows (no 23 rows and then a page of 7), and every page starts with the header row."""
+    appendices: dict[str, list] = {}
+    for page in (p for p in word_pdf.pages if p.width > p.height):
+        label = re.search(r"附件\s*(\d)", page.extract_text()[:20])
+        if label:
+            appendices[label.group(1)] = []
+        rules = sorted({round(e["top"] / MM, 1) for e in page.edges if e["orientation"] == "h"})
+        flat = page.filter(lambda o: o.get("upright", True))  # not the turned page number
+        lines = [x["text"] for x in flat.extract_text_lines() if x["top"] > rules[0] * MM - 2]
+        appendices[list(appendices)[-1]].append((len(rules) - 2, rules[-1] - rules[0], lines[0]))
+    assert list(appendices) == ["1", "2", "3"]
+    for label, pages in appendices.items():
+        assert all(line.startswith(("代码", "单位")) for _, _, line in pages), (label, pages)
+        if len(pages) > 1:
+            assert all(height >= 156 / 3 for _, height, _ in pages), (f"附件{label}", pages)
+            assert min(n for n, _, _ in pages) >= max(n for n, _, _ in pages) / 3, (f"附件{label}", pages)
+
+
+@pytest.mark.parametrize("units", [5, 30, 33, 70, 200])
+def test_appendix_rows_are_spread_evenly_over_the_fewest_pages(units):
+    """Without LibreOffice: every row once, in order; one part when they fit a page; else as many parts as
+    the rows need, none under a third of the fullest."""
+    t = render.Table(
+        "各单位主要数据",
+        ["单位", "类型", "筹集慰问款物总额（万元）"],
+        [[f"第{k}个单位工会", "直属", f"{k}.00"] for k in range(units)],
+        [False, False, True],
+        "注" * 120,
+        nowrap=[False, True, False],
+    )
+    widths = render.column_widths(t, (297 - 37 - 35) * MM)
+    parts = render.table_pages(t, widths, render.title_block_pt(t))
+    assert sum(parts) == units and all(n > 0 for n in parts)
+    page = render.PAGE_SAFETY * render.LANDSCAPE_TEXT_PT
+    row = render.row_height_pt(t.rows[0], widths)
+    assert parts == [5] if units == 5 else len(parts) > 1  # 30 rows and the title do not fit a page
+    assert min(parts) >= max(parts) / 3
+    assert len(parts) <= 1 + math.ceil(units * row / (page - 2 * row))
 
 
 def test_every_chart_text_is_at_least_9_pt_as_printed(pdf, sample_run):

@@ -15,10 +15,11 @@ import docx
 import jinja2
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt, RGBColor
+from docx.text.paragraph import Paragraph
 
 from wennuan_lib.base import catalog, config
 from wennuan_lib.publish import cjk_justify
@@ -377,8 +378,9 @@ def _can_defer(report: Report, name: str, amount: int) -> bool:
 
 def docx_bytes(report: Report) -> bytes:
     """An editable Word version: same text, tables and charts; GB/T 9704 page, fonts by name, title broken as
-    in the PDF, odd page numbers right and even ones left, appendix tables with fitted columns, a repeated
-    header row and rows that never split."""
+    in the PDF, odd page numbers right and even ones left (on landscape pages turned with the sheet, on the
+    left edge), appendix tables with fitted columns, a repeated header row, rows that never split and are
+    spread evenly over an appendix's pages."""
     document = docx.Document()
     red = RGBColor(0xC0, 0, 0)
 
@@ -446,7 +448,7 @@ def docx_bytes(report: Report) -> bytes:
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.top_margin, section.bottom_margin = Mm(37), Mm(35)
     section.left_margin, section.right_margin = Mm(28), Mm(26)
-    section.footer_distance = Mm(35 - 7 - 5)  # the number's line 7 mm below the text block
+    section.footer_distance = Mm(FOOTER_DISTANCE_MM)
     _footer_page_number(section.footer.paragraphs[0], WD_ALIGN_PARAGRAPH.RIGHT, set_font)
     _footer_page_number(section.even_page_footer.paragraphs[0], WD_ALIGN_PARAGRAPH.LEFT, set_font)
     if report.draft:
@@ -534,12 +536,19 @@ def docx_bytes(report: Report) -> bytes:
         sec.page_width, sec.page_height = Mm(297), Mm(210)
         sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin = Mm(28), Mm(26), Mm(35), Mm(37)
         _char_grid(sec, on=False)
+        if k == 1:  # the later appendices' sections inherit these footers
+            for footer, side in (
+                (sec.footer, WD_ALIGN_PARAGRAPH.RIGHT),
+                (sec.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT),
+            ):
+                footer.is_linked_to_previous = False
+                _turned_page_number(footer.paragraphs[0], side, set_font)
         para(attachment_title(k, t), "黑体", 16, False, WD_ALIGN_PARAGRAPH.LEFT, keep=True)
         para("", indent=False, keep=True)
         para(t.title, "方正小标宋简体", 16, False, WD_ALIGN_PARAGRAPH.CENTER, keep=True)
         if t.note:
             para(t.note, size=10, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT, keep=True)
-        _docx_table(document, t, Mm(297 - 37 - 35), set_font)
+        _docx_table(document, t, Mm(297 - 37 - 35), set_font, above_pt=title_block_pt(t))
     cp = document.core_properties
     cp.title, cp.author = n.title + ("（草稿）" if report.draft else ""), n.sender
     cp.created = cp.modified = cp.last_printed = dt.datetime(2000, 1, 1)
@@ -631,8 +640,83 @@ def column_widths(t: Table, available_pt: float, font_pt: float = TABLE_FONT_PT)
     return [w + x * share for w, x in zip(width, wanted, strict=True)]
 
 
-def _docx_table(document, t: Table, available, set_font) -> None:
+LANDSCAPE_TEXT_PT = (210 - 28 - 26) * 72 / 25.4  # the landscape text block's height
+LANDSCAPE_WIDTH_PT = (297 - 37 - 35) * 72 / 25.4  # and width
+TABLE_LINE_PT = TABLE_FONT_PT * 1.35
+ROW_EXTRA_PT = 1.0  # a row's border and rounding (LibreOffice: 12.65 pt a one-line row)
+PAGE_SAFETY = 0.95  # a page is filled to this share of what the estimate says fits
+NOTE_PT, NOTE_LINE_PT = 10, 14
+
+
+def cell_lines(text: str, width_pt: float, heading: bool = False) -> int:
+    """How many lines a cell's text takes in a column `width_pt` wide (as _docx_table sets it)."""
+    room = max(1.0, width_pt - CELL_PADDING_PT)
+    measure = MEASURE.search(text) if heading else None
+    if measure and measure.end() == len(text) and cell_em(text) * TABLE_FONT_PT > width_pt - 8:
+        return math.ceil(cell_em(text[: measure.start()]) * TABLE_FONT_PT / room - 1e-6) + 1
+    return max(1, math.ceil(cell_em(text) * TABLE_FONT_PT / room - 1e-6))
+
+
+def row_height_pt(cells: list, widths: list[float], heading: bool = False) -> float:
+    """A row's height: its tallest cell's lines (a column too narrow for its codes or measures, as when
+    every column is shrunk, wraps them too)."""
+    lines = max(cell_lines(str(c), w, heading) for c, w in zip(cells, widths, strict=True))
+    return lines * TABLE_LINE_PT + ROW_EXTRA_PT
+
+
+def title_block_pt(t: Table) -> float:
+    """What an appendix's first page holds above its table: 附件k, a blank line, the title, the note."""
+    note = math.ceil(cell_em(t.note) * NOTE_PT / LANDSCAPE_WIDTH_PT) if t.note else 0
+    return 3 * LINE_PT + note * NOTE_LINE_PT
+
+
+def table_pages(t: Table, widths: list[float], above_pt: float) -> list[int]:
+    """How many rows each page of an appendix holds: as few pages as the rows need, and the rows spread
+    evenly over them (30 rows on two pages are 15 and 15, not 23 and a page of 7). Estimated from each
+    row's lines at its column widths, with a margin, so that Word and LibreOffice both keep each part on
+    its page."""
+    head = row_height_pt(t.headings, widths, heading=True)
+    heights = [row_height_pt(r, widths) for r in t.rows]
+    rooms = [PAGE_SAFETY * LANDSCAPE_TEXT_PT - head - above_pt, PAGE_SAFETY * LANDSCAPE_TEXT_PT - head]
+
+    def pack(limit: float) -> list[int]:
+        pages, used = [0], 0.0
+        for h in heights:
+            cap = min(limit, rooms[min(len(pages) - 1, 1)])
+            if pages[-1] and used + h > cap:
+                pages.append(0)
+                used = 0.0
+            pages[-1] += 1
+            used += h
+        return pages
+
+    natural = pack(math.inf)
+    if len(natural) == 1:
+        return natural
+    low, high = max(heights), rooms[1]  # the least page height that still needs no more pages
+    for _ in range(30):
+        mid = (low + high) / 2
+        low, high = (low, mid) if len(pack(mid)) <= len(natural) else (mid, high)
+    return pack(high)
+
+
+def _docx_table(document, t: Table, available, set_font, above_pt: float = 0.0) -> None:
+    """The appendix's table, in parts of table_pages() rows, each on a page of its own with the header."""
     widths = [Pt(w) for w in column_widths(t, available.pt)]
+    parts = table_pages(t, [w.pt for w in widths], above_pt)
+    at = 0
+    for k, n in enumerate(parts):
+        if k:  # a page break in a paragraph of 1 pt between the parts (two tables touching would merge)
+            p = document.add_paragraph()
+            p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+            p.paragraph_format.line_spacing = Pt(1)
+            p.paragraph_format.space_before = p.paragraph_format.space_after = Pt(0)
+            p.add_run().add_break(WD_BREAK.PAGE)
+        _docx_table_part(document, t, t.rows[at : at + n], widths, set_font)
+        at += n
+
+
+def _docx_table_part(document, t: Table, rows: list, widths: list, set_font) -> None:
     table = document.add_table(rows=1, cols=len(t.headings))
     table.style = "Table Grid"
     table.autofit = False
@@ -670,30 +754,63 @@ def _docx_table(document, t: Table, available, set_font) -> None:
     row_flags(table.rows[0], header=True)
     for k, (cell, h) in enumerate(zip(table.rows[0].cells, t.headings, strict=True)):
         fill(cell, h, "黑体", k, True)
-    for values in t.rows:
+    for values in rows:
         row = table.add_row()
         row_flags(row, header=False)
         for k, (cell, value) in enumerate(zip(row.cells, values, strict=True)):
             fill(cell, str(value), "仿宋_GB2312", k, False)
 
 
+FOOTER_DISTANCE_MM = 35 - 7 - 5  # the number's line 7 mm below the text block (its 5 mm line above that)
+FOOTER_LINE_PT = 16.0  # the page number's line, exactly: 四号 (14 pt) with a little leading
+MM_PT = 72 / 25.4
+
+
 def _footer_page_number(p, side, set_font) -> None:
     """'— 1 —' as a PAGE field, on `side`, one character (14 pt) in from the edge of the text block."""
     p.alignment = side
+    p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    p.paragraph_format.line_spacing = Pt(FOOTER_LINE_PT)
     if side == WD_ALIGN_PARAGRAPH.RIGHT:
         p.paragraph_format.right_indent = Pt(14)
     else:
         p.paragraph_format.left_indent = Pt(14)
     set_font(p.add_run("— "), "Times New Roman", 14)
-    run = p.add_run()
-    set_font(run, "Times New Roman", 14)
-    for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
-        if kind:
-            el = OxmlElement("w:fldChar")
+    for kind, text in (("begin", None), (None, "PAGE"), ("separate", None), (None, None), ("end", None)):
+        run = p.add_run()
+        set_font(run, "Times New Roman", 14)
+        if kind:  # begin, the instruction, separate, a result Word and LibreOffice replace, end: each a run
+            el = OxmlElement("w:fldChar")  # of its own with the 14 pt, or LibreOffice sets the number at 16
             el.set(qn("w:fldCharType"), kind)
-        else:
+        elif text:
             el = OxmlElement("w:instrText")
             el.set(qn("xml:space"), "preserve")
             el.text = text
+        else:
+            el = OxmlElement("w:t")
+            el.text = "1"
         run._r.append(el)
     set_font(p.add_run(" —"), "Times New Roman", 14)
+
+
+def _turned_page_number(p, side, set_font) -> None:
+    """The page number of a landscape page where an upright page has it (GB/T 9704 7.5): the upright
+    page's footer turned a quarter with the sheet — its foot on the landscape page's left edge, its line read
+    from top to bottom. A VML text box (Word's and LibreOffice's common ground: a floating table turned
+    `tbRl` in the footer is not shown by LibreOffice 7.4) placed on the page, in the landscape section's
+    footer, holding the same paragraph as the upright footer: the box spans the upright text block's width
+    (28–184 mm from the top) and the upright footer line (FOOTER_DISTANCE_MM from the edge)."""
+    left, width = FOOTER_DISTANCE_MM * MM_PT, FOOTER_LINE_PT
+    top, height = 28 * MM_PT, 156 * MM_PT
+    box = parse_xml(
+        f'<w:r {nsdecls("w")} xmlns:v="urn:schemas-microsoft-com:vml"><w:pict>'
+        f'<v:rect stroked="f" filled="f" style="position:absolute;margin-left:{left:.2f}pt;'
+        f"margin-top:{top:.2f}pt;width:{width:.2f}pt;height:{height:.2f}pt;z-index:251659264;"
+        'mso-position-horizontal-relative:page;mso-position-vertical-relative:page">'
+        '<v:textbox style="layout-flow:vertical" inset="0,0,0,0"><w:txbxContent><w:p/></w:txbxContent>'
+        "</v:textbox></v:rect></w:pict></w:r>"
+    )
+    p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY  # the box's anchor takes no room
+    p.paragraph_format.line_spacing = Pt(1)
+    p._p.append(box)
+    _footer_page_number(Paragraph(box.find(".//" + qn("w:p")), p._parent), side, set_font)
