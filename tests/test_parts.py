@@ -324,20 +324,9 @@ def test_a_screenshot_under_a_few_lines_of_text_is_not_a_summary(year_dir, tmp_p
 
 
 def test_a_word_file_holding_only_a_screenshot_is_sent_but_unreadable(form, year_dir, tmp_path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    png = tmp_path / "截图.png"
-    fig = plt.figure(figsize=(2, 1))
-    fig.text(0.1, 0.5, "2013")
-    fig.savefig(png)
-    plt.close(fig)
-    document = docx.Document()
-    document.add_paragraph("2013年送温暖活动统计表（太仓市总工会）")
-    document.add_picture(str(png))
-    document.save(year_dir.inbox / "太仓市总工会统计表.docx")
+    screenshot_docx(
+        year_dir.inbox / "太仓市总工会统计表.docx", tmp_path, "2013年送温暖活动统计表（太仓市总工会）"
+    )
     template.write(form, year_dir.inbox / "常熟.xlsx", values={"01A.1": 5}, header={"unit": UNIT})
     frames = year_dir.ingest()
     frames.update(year_dir.clean())
