@@ -195,8 +195,8 @@ def test_approximate_and_unreadable_blanks(form):
 
 
 def test_a_blank_pointing_to_an_attachment_asks_for_the_figure_on_the_form(form):
-    """"见附件" is not a misread number: the unit is asked to put the attachment's figure on the form, and told
-    that a figure left in an attachment is not counted; any other text is asked to be a number."""
+    """A blank reading "见附件" is not a misread number: the unit is asked to put the figure on the form,
+    and told a figure left in an attachment is not counted; any other text is asked to be a number."""
     df = frame(clean_units(3))
     first, second = (df.index[df["unit"] == u][0] for u in df["unit"].unique()[:2])
     df.loc[first, ["status", "value", "raw_text", "note"]] = ["unreadable", "", "详见附件 ", "不是数字"]
