@@ -428,8 +428,8 @@ def test_status_names_the_units_with_open_errors_and_the_next_command(sample_run
     assert "corrections.csv" in text and "waivers.csv" in text
     st = frames["reporting_status"]
     assert st.loc[st["form"] == "missing", "unit"].iloc[0] in text.split("下一步", 1)[1]
-    for kind in set(frames["draft_reasons"]["kind"]) - {report_summary.MUST_FIX}:
-        assert kind in text.split("下一步", 1)[1]
+    for kind in set(frames["draft_reasons"]["kind"]) - {vocab.MUST_FIX}:
+        assert vocab.DRAFT_LABELS[kind] in text.split("下一步", 1)[1]
 
 
 def test_status_of_a_final_report_says_freeze(tmp_path, monkeypatch):

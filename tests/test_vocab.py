@@ -81,7 +81,15 @@ def _older_run(folder):
             {"file": "b.docx", "status": "read", "status_label": "已读取", "unit": "乙区总工会"},
         ]
     )
-    for name, frame in (("audit", audit), ("reporting_status", status), ("ingest_log", log)):
+    reasons = pd.DataFrame(
+        [{"kind": "待补充", "unit": "", "item": "", "message": "“下一步打算”一节尚未撰写"}]
+    )
+    for name, frame in (
+        ("audit", audit),
+        ("reporting_status", status),
+        ("ingest_log", log),
+        ("draft_reasons", reasons),
+    ):
         path = folder / catalog.dataset(name).path
         path.parent.mkdir(parents=True, exist_ok=True)
         store.write_csv(frame.fillna(""), path)
@@ -104,5 +112,6 @@ def test_tables_an_older_version_stored_read_as_codes(tmp_path):
         "全部未填",
         "已读取",
     ]
+    assert freeze.draft_reasons(tmp_path)["kind"].tolist() == ["gap"]
     # codes stay codes
     assert vocab.coded(st, "reporting_status") is st

@@ -45,6 +45,16 @@ REGISTER_LABELS = {CORRECTION: "更正", WAIVER: "豁免"}
 APPLIED, UNMATCHED, DUPLICATE = "applied", "unmatched", "duplicate"
 AUDIT_LABELS = {APPLIED: "已应用", UNMATCHED: "未能应用（错误）", DUPLICATE: "重复，只应用一次"}
 
+# what keeps the report a draft (draft_reasons.kind), in the order the report lists them
+MUST_FIX, SLIP, GAP, TEXT, DIRECTION = "must_fix", "slip", "gap", "text", "direction"
+DRAFT_LABELS = {
+    MUST_FIX: "必须修改",
+    SLIP: "疑似填错",
+    GAP: "待补充",
+    TEXT: "书面总结",
+    DIRECTION: "同比待核实",
+}
+
 # a finding
 WAIVED = "已豁免"
 
@@ -58,6 +68,7 @@ LABELS: dict[str, dict[str, str]] = {
     "summary_checks.verdict": VERDICT_LABELS,
     "audit.kind": REGISTER_LABELS,
     "audit.status": AUDIT_LABELS,
+    "draft_reasons.kind": DRAFT_LABELS,
 }
 
 

@@ -364,7 +364,7 @@ def draft_reasons(run_dir: Path | None):
         return None
     ds = catalog.dataset("draft_reasons")
     path = run_dir / ds.path
-    return store.load_table(ds, path) if path.exists() else None
+    return vocab.coded(store.load_table(ds, path), "draft_reasons") if path.exists() else None
 
 
 def state(scope) -> str:

@@ -11,8 +11,6 @@ from wennuan_lib.publish import narrative
 from wennuan_lib.read.units import Registry
 from wennuan_lib.run import freeze, manifest
 
-MUST_FIX = "必须修改"  # the kind of draft reason an open error is (report.draft_reasons)
-
 
 def _names(frame, mask, limit: int = 8) -> str:
     names = list(frame.loc[mask, "unit"])
@@ -77,9 +75,9 @@ def next_steps(workspace, year: int, run) -> list[str]:
             lines.append(f"  · 登记表有误：{message}——请改正后再运行")
             fix = True
     if reasons is not None:
-        for kind, group in reasons[reasons["kind"] != MUST_FIX].groupby("kind", sort=False):
+        for kind, group in reasons[reasons["kind"] != vocab.MUST_FIX].groupby("kind", sort=False):
             shown = "；".join(group["message"].head(5)) + (f" 等 {len(group)} 条" if len(group) > 5 else "")
-            lines.append(f"  · {kind}：{shown}")
+            lines.append(f"  · {vocab.label('draft_reasons.kind', kind)}：{shown}")
             fix = True
     if st is not None:
         chase = [
@@ -195,9 +193,11 @@ def strict_problems(workspace, year: int) -> list[str]:
     out += [f"{year}年 必须修改：{r['unit']}：{r['message']}" for r in errors.to_dict("records")]
     reasons = freeze.draft_reasons(run)
     if reasons is not None:
-        others = reasons[reasons["kind"] != MUST_FIX]
+        others = reasons[reasons["kind"] != vocab.MUST_FIX]
         out += [
-            f"{year}年 {r['kind']}：" + (f"{r['unit']}：" if r["unit"] else "") + r["message"]
+            f"{year}年 {vocab.label('draft_reasons.kind', r['kind'])}："
+            + (f"{r['unit']}：" if r["unit"] else "")
+            + r["message"]
             for r in others.to_dict("records")
         ]
     return out

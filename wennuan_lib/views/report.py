@@ -18,6 +18,7 @@ from wennuan_lib.views.blocks import (
     name_list,
     table,
 )
+from wennuan_lib.vocab import label, shown
 
 
 def report_answer(reasons: pd.DataFrame, year, units=None) -> HTML:
@@ -43,7 +44,7 @@ def report_answer(reasons: pd.DataFrame, year, units=None) -> HTML:
         if other:
             who += f"；登记表中写错的单位 {name_list(other, 4)}（请改正登记表）"
         example = "" if named else "：" + "；".join(escape(m) for m in group["message"].head(3))
-        lines.append(f"<b>{escape(kind)}</b> {len(group)} 条{who}{example}")
+        lines.append(f"<b>{escape(label('draft_reasons.kind', kind))}</b> {len(group)} 条{who}{example}")
     lines.append(
         f"改正后（更正、豁免写入 inputs/{year}/ 的登记表，或补写 narrative.md）重新运行："
         f"<code>{escape(config.program())} run --year {year}</code>"
@@ -56,7 +57,7 @@ def draft_table(reasons: pd.DataFrame, form=None) -> HTML:
         return HTML("<p>没有未解决的问题，报告为定稿。</p>")
     frame = pd.DataFrame(
         {
-            "类别": reasons["kind"],
+            "类别": shown(reasons["kind"], "draft_reasons.kind"),
             "单位": reasons["unit"],
             "项目": [item_name(form, c) if c else "" for c in reasons["item"]],
             "问题": reasons["message"],
