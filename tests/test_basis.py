@@ -303,7 +303,7 @@ def test_one_count_of_units_reported_unreadable_and_not_reported():
     read = set(now["unit"])
     states = [aggregate.form_state(u, read, {"水利工会"}) for u in expected]
     counts = {r["item"]: int(r["value"]) for r in t[t["kind"] == "count"].to_dict("records")}
-    assert counts["units_sent"] == states.count("已报") + states.count("已报但无法读取") == 3
+    assert counts["units_sent"] == states.count("reported") + states.count("unreadable") == 3
     assert (
         counts["units_reported"] == 2
         and counts["units_unreadable"] == 1

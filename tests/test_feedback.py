@@ -307,7 +307,7 @@ def test_no_message_for_a_unit_holds_an_item_code_a_formula_or_a_median(sample_r
 def test_a_unit_whose_form_could_not_be_read_gets_feedback_naming_the_file(sample_run):
     _, paths, frames, _ = sample_run
     status = frames["reporting_status"]
-    lost = status[status["form"] == "已报但无法读取"]
+    lost = status[status["form"] == "unreadable"]
     assert len(lost)
     for unit, problem in zip(lost["unit"], lost["form_problem"], strict=True):
         ws = openpyxl.load_workbook(paths.root / "feedback" / f"{unit}.xlsx")["审核意见"]

@@ -138,7 +138,7 @@ def test_an_empty_section_keeps_a_draft_and_every_report_file_says_so(year_dir, 
     out = after_ingest(year_dir)
     reasons = year_dir.load("draft_reasons")
     assert out["draft"] is True
-    assert list(reasons["kind"]) == ["待补充", "待补充"]  # nothing else blocks: no error, no slip
+    assert list(reasons["kind"]) == ["gap", "gap"]  # nothing else blocks: no error, no slip
     assert (
         "“存在问题”一节尚未撰写" in reasons["message"].iloc[0]
         and "narrative.md" in reasons["message"].iloc[0]
@@ -168,7 +168,7 @@ def test_a_figure_no_unit_filled_in_keeps_a_draft_and_says_which(year_dir, form)
     out = after_ingest(year_dir)
     reasons = year_dir.load("draft_reasons")
     assert out["draft"] is True
-    assert list(reasons["kind"]) == ["待补充"], reasons
+    assert list(reasons["kind"]) == ["gap"], reasons
     message = reasons["message"].iloc[0]
     assert "开设购票窗口的帮扶中心【无数据】”（10H.1 " in message and "漏填" in message
     assert "草稿" in pdf_text(year_dir.root / "report" / "书面总结.pdf")[0]
@@ -213,7 +213,7 @@ def test_an_open_slip_in_a_stated_figure_keeps_a_draft_and_is_marked(slip_years)
     stage = slip_years["slip"]
     assert stage["draft"] is True
     reasons = stage["reasons"]
-    assert list(reasons["kind"]) == ["疑似填错"]
+    assert list(reasons["kind"]) == ["slip"]
     row = reasons.iloc[0]
     assert (row["unit"], row["item"]) == (SLIP_UNIT, "11A.1")
     assert (
@@ -235,7 +235,7 @@ def test_an_open_slip_in_a_stated_figure_keeps_a_draft_and_is_marked(slip_years)
 def test_a_correction_typed_in_yuan_again_keeps_the_report_a_draft(slip_years):
     stage = slip_years["yuan_again"]
     assert stage["draft"] is True
-    assert list(stage["reasons"]["kind"]) == ["疑似填错"] and "78300" in stage["reasons"]["message"].iloc[0]
+    assert list(stage["reasons"]["kind"]) == ["slip"] and "78300" in stage["reasons"]["message"].iloc[0]
 
 
 def test_with_every_section_written_and_the_slip_corrected_the_report_is_final(slip_years):
@@ -328,7 +328,7 @@ def test_a_slip_in_last_years_total_is_not_compared_with(tmp_path, form):
     this.ingest()
     out = after_ingest(this)
     reasons = this.load("draft_reasons")
-    assert out["draft"] is True and list(reasons["kind"]) == ["疑似填错"]
+    assert out["draft"] is True and list(reasons["kind"]) == ["slip"]
     assert (
         reasons["message"].iloc[0].startswith("2012年：")
         and "inputs/2012/corrections.csv" in reasons["message"].iloc[0]
@@ -481,19 +481,19 @@ def test_appendix_says_plain_words_and_word_columns_keep_codes_whole(form):
                 "unit": "常熟市总工会",
                 "unit_type": "市、区",
                 "registered": True,
-                "form": "已报",
+                "form": "reported",
                 "form_date": "2013-01-10",
-                "late": "按时",
-                "summary": "已报",
+                "late": "on_time",
+                "summary": "reported",
             },
             {
                 "unit": "物流工会",
                 "unit_type": "",
                 "registered": False,
-                "form": "已报",
+                "form": "reported",
                 "form_date": "2013-01-10",
-                "late": "按时",
-                "summary": "未报",
+                "late": "on_time",
+                "summary": "missing",
             },
         ]
     )

@@ -167,7 +167,8 @@ def test_hostile_text_is_text_everywhere(year_dir, form, tmp_path):
                     assert cell.data_type != "f", (path.name, cell.coordinate, cell.value)
     html = (year_dir.root / "report" / "书面总结.html").read_text(encoding="utf-8")
     assert "<script>" not in html and "&lt;script&gt;" in html
-    grid = views.value_grid(values, form).data  # the table's own scripts are ours; the unit's name is text
+    # the table's own scripts are ours; the unit's name is text
+    grid = views.ingest.value_grid(values, form).data
     assert "<script>alert" not in grid and "&lt;script&gt;alert(1)&lt;/script&gt;" in grid
     for ws in openpyxl.load_workbook(year_dir.path("review_workbook")).worksheets:
         for row in ws.iter_rows():

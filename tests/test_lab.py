@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from wennuan_lib import views
+from wennuan_lib import vocab
 from wennuan_lib.base import catalog
 from wennuan_lib.check.rules import is_open
 from wennuan_lib.views import decisions
@@ -36,7 +36,7 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-STATES = {"error": "必须修改", "warning": "请核实", "waived": views.WAIVED}
+STATES = {"error": "必须修改", "warning": "请核实", "waived": vocab.WAIVED}
 
 
 @pytest.fixture(scope="module")
@@ -169,19 +169,20 @@ def test_category_filter_shows_every_finding_it_names(browser, saved_html, sampl
 def test_reconcile_filters_show_every_row_they_name(browser, saved_html, sample_run):
     _, _, frames, _ = sample_run
     checks, st = frames["summary_checks"], frames["reporting_status"]
-    verdicts = checks["verdict"].value_counts().to_dict()
+    # the panes offer what the table shows: the Chinese labels of the stored codes
+    verdicts = vocab.shown(checks["verdict"], "summary_checks.verdict").value_counts().to_dict()
     assert verdicts.get("不一致", 0) > 0
     page = opened(browser, saved_html["03_reconcile"])
     assert sorted(pane_values(page, "summary_checks", "结果")) == sorted(verdicts)
     for label, count in verdicts.items():
         assert filtered(page, "summary_checks", "结果", label) == (count, str(count)), label
 
-    forms = st["form"].value_counts().to_dict()
-    assert forms.get(views.NOT_REPORTED, 0) > 0
+    forms = vocab.shown(st["form"], "reporting_status.form").value_counts().to_dict()
+    assert forms.get("未报", 0) > 0
     assert sorted(pane_values(page, "status", "统计表")) == sorted(forms)
     for label, count in forms.items():
         assert filtered(page, "status", "统计表", label) == (count, str(count)), label
-    for label, count in st["summary"].value_counts().items():
+    for label, count in vocab.shown(st["summary"], "reporting_status.summary").value_counts().items():
         assert filtered(page, "status", "书面总结", label)[0] == count, label
     page.close()
 

@@ -9,6 +9,7 @@ import docx
 import pytest
 import xlsxwriter
 
+from wennuan_lib import vocab
 from wennuan_lib.publish import template
 from wennuan_lib.read import readers
 from wennuan_lib.read.parse import format_value
@@ -332,13 +333,13 @@ def test_a_word_file_holding_only_a_screenshot_is_sent_but_unreadable(form, year
     frames.update(year_dir.clean())
     frames.update(year_dir.reconcile())
     log = frames["ingest_log"].set_index("file").loc["太仓市总工会统计表.docx"]
-    assert log["status"] == "rejected" and log["status_label"] == "无法读取"
+    assert log["status"] == "rejected" and vocab.file_label(log["status"], log["figures"]) == "无法读取"
     assert "只有图片" in log["reason"] and "不要截图" in log["reason"]
     assert frames["summaries"].empty
     status = frames["reporting_status"].set_index("unit")
-    assert status.loc["太仓市总工会", "form"] == "已报但无法读取"
+    assert status.loc["太仓市总工会", "form"] == "unreadable"
     assert "只有图片" in status.loc["太仓市总工会", "form_problem"]
-    assert status.loc["昆山市总工会", "form"] == "未报"
+    assert status.loc["昆山市总工会", "form"] == "missing"
 
 
 @pytest.mark.parametrize(
@@ -637,7 +638,7 @@ def test_the_notices_table_with_a_column_added_reads_each_cells_figures_in_order
     where = notice_table_with_column(form, year_dir.inbox / f"{UNIT}.docx", figures)
     frames = year_dir.ingest()
     log = frames["ingest_log"].iloc[0]
-    assert log["status"] == "read" and log["status_label"] == "已读取", log["reason"]
+    assert log["status"] == "read" and log["figures"] == "", log["reason"]
     values = values_of(frames, f"{UNIT}.docx")
     for code in form.codes:
         assert values.loc[code, "location"] == where[code], code

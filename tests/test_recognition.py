@@ -16,6 +16,7 @@ from docx.oxml.ns import qn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from wennuan_lib import vocab
 from wennuan_lib.check import rules
 from wennuan_lib.form import load_form
 from wennuan_lib.publish import template
@@ -112,7 +113,7 @@ def test_added_value_column_is_read_from_its_cells(form, year_dir, figures, kind
         where = write_value_column_xlsx(form, year_dir.inbox / name, figures, multi_cell=kind == "xlsx-cells")
     frames = year_dir.ingest()
     log = frames["ingest_log"].iloc[0]
-    assert log["status"] == "read" and log["status_label"] == "已读取" and "自制表式" in log["reason"]
+    assert log["status"] == "read" and log["figures"] == "" and "自制表式" in log["reason"]
     assert log["unit"] == UNIT
     values = _values(frames, name)
     for code in form.codes:
@@ -313,12 +314,12 @@ def test_reorganised_sheet_that_cannot_be_matched_is_rejected_with_what_was_foun
     wb.save(year_dir.inbox / "统计表.xlsx")
     frames = _run(year_dir)
     log = frames["ingest_log"].iloc[0]
-    assert log["status"] == "rejected" and log["status_label"] == "无法读取"
+    assert log["status"] == "rejected" and vocab.file_label(log["status"], log["figures"]) == "无法读取"
     assert "表式无法识别" in log["reason"] and "识别出12/67项" in log["reason"] and "模板" in log["reason"]
     assert log["unit"] == UNIT
     assert frames["values"].empty
     status = frames["reporting_status"].set_index("unit").loc[UNIT]
-    assert status["form"] == "已报但无法读取" and "统计表.xlsx" in status["form_problem"]
+    assert status["form"] == "unreadable" and "统计表.xlsx" in status["form_problem"]
 
 
 def test_empty_form_is_one_error_finding_and_not_read(form, year_dir):
@@ -333,7 +334,8 @@ def test_empty_form_is_one_error_finding_and_not_read(form, year_dir):
     frames = _run(year_dir)
     log = frames["ingest_log"].iloc[0]
     assert (
-        log["status_label"] == "全部未填"
+        log["figures"] == "all_blank"
+        and vocab.file_label(log["status"], log["figures"]) == "全部未填"
         and log["reason"].startswith("全部未填")
         and "已读取" not in log["reason"]
     )
@@ -469,7 +471,7 @@ def test_summary_with_a_generic_name_is_attributed_by_its_title(year_dir):
     row = frames["summaries"].iloc[0]
     assert row["unit"] == "太仓市总工会" and row["unit_how"] == "按标题" and row["registered"]
     assert frames["ingest_log"].iloc[0]["unit"] == "太仓市总工会"
-    assert frames["reporting_status"].set_index("unit").loc["太仓市总工会", "summary"] == "已报"
+    assert frames["reporting_status"].set_index("unit").loc["太仓市总工会", "summary"] == "reported"
 
 
 def test_summary_attributed_by_its_first_lines_then_by_its_folder(year_dir):
@@ -518,9 +520,9 @@ def test_rejected_file_is_attributed_and_shown_as_sent_but_unreadable(form, year
     assert log.loc["太仓市总工会统计表.jpg", "unit_how"] == "按文件名"
     assert log.loc["扫描件.pdf", "unit"] == ""  # nothing says whose: not guessed
     status = frames["reporting_status"].set_index("unit")
-    assert status.loc["太仓市总工会", "form"] == "已报但无法读取"
+    assert status.loc["太仓市总工会", "form"] == "unreadable"
     assert "太仓市总工会统计表.jpg" in status.loc["太仓市总工会", "form_problem"]
-    assert status.loc[UNIT, "form"] == "已报" and status.loc["昆山市总工会", "form"] == "未报"
+    assert status.loc[UNIT, "form"] == "reported" and status.loc["昆山市总工会", "form"] == "missing"
     text = report_summary.run_summary(year_dir.workspace, year_dir.year)
     assert "已报但无法读取（请单位换一种格式重新报送）：太仓市总工会：「太仓市总工会统计表.jpg」" in text
     not_reported = next(line for line in text.splitlines() if "未报统计表" in line)

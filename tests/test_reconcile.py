@@ -64,7 +64,7 @@ def test_a_corrected_figure_no_longer_raises_its_finding(sample_run):
     issues = frames["issues"]
     assert issues[(issues["unit"] == unit) & (issues["rule"] == "S01")].empty
     audit = frames["audit"]
-    line = audit[(audit["unit"] == unit) & (audit["kind"] == "更正")].iloc[0]
+    line = audit[(audit["unit"] == unit) & (audit["kind"] == "correction")].iloc[0]
     assert line["status"] == "applied" and line["original"] != line["value"]
 
 
@@ -91,17 +91,17 @@ def test_unmatched_correction_is_an_error_not_silence(sample_run):
 def test_reporting_status_lists_missing_late_unknown_and_both_parts(sample_run):
     truth, _, frames, _ = sample_run
     st = frames["reporting_status"].set_index("unit")
-    assert sorted(st.index[st["form"] == "未报"]) == sorted(
+    assert sorted(st.index[st["form"] == "missing"]) == sorted(
         set(truth.not_reported) - set(truth.sent_unreadable)
     )
-    assert sorted(st.index[st["form"] == "已报但无法读取"]) == sorted(truth.sent_unreadable)  # sent a scan
+    assert sorted(st.index[st["form"] == "unreadable"]) == sorted(truth.sent_unreadable)  # sent a scan
     assert all(st.loc[u, "form_problem"] for u in truth.sent_unreadable)
-    assert sorted(st.index[st["late"] == "逾期"]) == truth.late and len(truth.late) >= 1
+    assert sorted(st.index[st["late"] == "late"]) == truth.late and len(truth.late) >= 1
     unknown = st[st["registered"] == False]  # noqa: E712
     assert list(unknown.index) == ["苏州市物流行业工会联合会"]
     summaries = {f.unit for f in truth.files if f.status == "summary"}
-    assert set(st.index[st["summary"] == "已报"]) == summaries
-    assert set(st["summary"]) == {"已报", "未报"}
+    assert set(st.index[st["summary"] == "reported"]) == summaries
+    assert set(st["summary"]) == {"reported", "missing"}
 
 
 def test_feedback_files_open_and_name_the_right_cells(sample_run):
@@ -132,7 +132,7 @@ def test_feedback_files_open_and_name_the_right_cells(sample_run):
     assert [r[0].value for r in data.iter_rows(min_row=4, max_row=6)] == ["01行", "01行", "02行"]
     open_units = set(frames["issues"].loc[frames["issues"]["waived"] == False, "unit"]) & set(values["unit"])  # noqa: E712
     status = frames["reporting_status"]
-    unreadable = set(status.loc[status["form"] == "已报但无法读取", "unit"])
+    unreadable = set(status.loc[status["form"] == "unreadable", "unit"])
     assert unreadable  # the sample's scanned form
     assert {p.stem for p in folder.glob("*.xlsx")} == open_units | unreadable
 

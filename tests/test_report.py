@@ -138,10 +138,10 @@ def test_one_count_of_units_in_the_text_the_totals_and_appendix_3(sample_run):
     status = paths.load("reporting_status")
     states = status.loc[status["registered"], "form"].value_counts()
     n = {k: int(totals.loc[k, "value"]) for k in ("units_sent", "units_unreadable", "units_not_reported")}
-    assert int(totals.loc["units_reported", "value"]) == states.get("已报", 0)
-    assert n["units_unreadable"] == states.get("已报但无法读取", 0) >= 1
-    assert n["units_not_reported"] == states.get("未报", 0) >= 1
-    assert n["units_sent"] == states.get("已报", 0) + states.get("已报但无法读取", 0)
+    assert int(totals.loc["units_reported", "value"]) == states.get("reported", 0)
+    assert n["units_unreadable"] == states.get("unreadable", 0) >= 1
+    assert n["units_not_reported"] == states.get("missing", 0) >= 1
+    assert n["units_sent"] == states.get("reported", 0) + states.get("unreadable", 0)
     plain = narrative.TOKEN.sub(lambda m: m.group(2), frames["report"]["report"].narrative.blocks[0].text)
     said = f"已报送统计表{n['units_sent']}个（其中{n['units_unreadable']}个无法读取，未计入汇总），"
     assert said + f"未报{n['units_not_reported']}个" in plain

@@ -115,10 +115,10 @@ def _status(n_sent: int, n_missing: int) -> pd.DataFrame:
         {
             "unit": f"单位{k:04d}",
             "unit_type": "直属",
-            "form": "已报",
+            "form": "reported",
             "form_date": "2013-01-10",
-            "late": "按时",
-            "summary": "已报",
+            "late": "on_time",
+            "summary": "reported",
         }
         for k in range(n_sent)
     ]
@@ -126,10 +126,10 @@ def _status(n_sent: int, n_missing: int) -> pd.DataFrame:
         {
             "unit": f"未报单位{k}",
             "unit_type": "直属",
-            "form": "未报",
+            "form": "missing",
             "form_date": "",
             "late": "",
-            "summary": "未报",
+            "summary": "missing",
         }
         for k in range(n_missing)
     ]

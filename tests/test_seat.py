@@ -13,8 +13,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from wennuan_lib import views
+from wennuan_lib import views, vocab
 from wennuan_lib.base import catalog, config, textfiles
+from wennuan_lib.check import findings
 from wennuan_lib.check.corrections import CORRECTION_COLUMNS, WAIVER_COLUMNS
 from wennuan_lib.check.rules import AUDIT_ID, TOTALS, open_errors
 from wennuan_lib.publish import detail_workbook, review_workbook, template
@@ -92,7 +93,7 @@ def test_status_board_marks_missing_late_and_unreadable_apart(executed):
     kinds = ["wn-not_reported", "wn-late", "wn-form_unreadable", "wn-no_summary"]
     for kind in kinds:
         assert kind in board
-    colours = {views.COLOURS[k.removeprefix("wn-")] for k in kinds}
+    colours = {vocab.COLOURS[k.removeprefix("wn-")] for k in kinds}
     assert len(colours) == len(kinds)
     by_unit = cell_output(executed["03_reconcile"], "by_unit_table")
     assert TOTALS not in by_unit and "姑苏区总工汇" not in by_unit  # neither is a unit
@@ -115,7 +116,7 @@ def test_city_total_findings_are_never_to_be_resubmitted():
     issues = pd.DataFrame(
         {"unit": [TOTALS, "甲工会"], "action": ["请核对……后重新报送", "请核对……后重新报送"]}
     )
-    actions = views.actions(issues)
+    actions = findings.actions(issues)
     assert "不需要、也不能重新报送" in actions.iloc[0] and actions.iloc[1] == "请核对……后重新报送"
 
 
@@ -162,14 +163,14 @@ def test_tables_stay_bounded_for_3000_units(form):
         }
     )
     html = [
-        views.value_grid(values, form).data,
-        views.finding_grid(values, issues, form).data,
-        views.findings_table(issues, form).data,
-        views.problems(values).data,
+        views.ingest.value_grid(values, form).data,
+        views.clean.finding_grid(values, issues, form).data,
+        views.clean.findings_table(issues, form).data,
+        views.ingest.problems(values).data,
     ]
     size = sum(len(h.encode("utf-8")) for h in html)
     assert size < 12_000_000, size
-    assert f"共 {len(units)} 个单位，这里显示 {views.GRID_UNITS} 个" in html[0]
+    assert f"共 {len(units)} 个单位，这里显示 {views.blocks.GRID_UNITS} 个" in html[0]
     assert "另有" in html[2]  # the rest are named, not dropped in silence
 
 
@@ -426,9 +427,9 @@ def test_status_names_the_units_with_open_errors_and_the_next_command(sample_run
     assert "下一步" in text and f"{config.program()} run --year {year.year}" in text
     assert "corrections.csv" in text and "waivers.csv" in text
     st = frames["reporting_status"]
-    assert st.loc[st["form"] == "未报", "unit"].iloc[0] in text.split("下一步", 1)[1]
-    for kind in set(frames["draft_reasons"]["kind"]) - {report_summary.MUST_FIX}:
-        assert kind in text.split("下一步", 1)[1]
+    assert st.loc[st["form"] == "missing", "unit"].iloc[0] in text.split("下一步", 1)[1]
+    for kind in set(frames["draft_reasons"]["kind"]) - {vocab.MUST_FIX}:
+        assert vocab.DRAFT_LABELS[kind] in text.split("下一步", 1)[1]
 
 
 def test_status_of_a_final_report_says_freeze(tmp_path, monkeypatch):
@@ -477,22 +478,22 @@ def test_a_summary_that_disagrees_with_its_form_is_marked_beside_the_figures(for
             "summary_text": ["走访职工五百五十人"],
             "summary_file": ["总结.docx"],
             "form_location": ["统计表!D5"],
-            "verdict": ["不一致"],
+            "verdict": ["differ"],
         }
     )
-    html = views.unit_dossiers(values, summaries, [code], checks).data
+    html = views.reconcile.unit_dossiers(values, summaries, [code], checks).data
     assert "书面总结与统计表有 1 处不一致" in html and "wn-disagree" in html and "550" in html
     assert (
         "wn-disagree"
-        not in views.unit_dossiers(values, summaries, [code], checks.assign(verdict="一致")).data
+        not in views.reconcile.unit_dossiers(values, summaries, [code], checks.assign(verdict="match")).data
     )
     assert (
-        "书面总结中" not in views.unit_dossiers(values, summaries, [code]).data
+        "书面总结中" not in views.reconcile.unit_dossiers(values, summaries, [code]).data
     )  # before the comparison exists
-    assert "不一致" in views.summary_check_table(checks).data
+    assert "不一致" in views.reconcile.summary_check_table(checks).data
 
 
 def test_a_gap_in_a_whole_number_column_shows_as_empty():
     frame = pd.DataFrame({"n": pd.array([1, None], dtype="Int64")})
-    shown = views.table(frame, "gap").data
+    shown = views.blocks.table(frame, "gap").data
     assert "&lt;NA&gt;" not in shown and "<NA>" not in shown

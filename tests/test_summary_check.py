@@ -45,7 +45,7 @@ def test_a_clear_disagreement_is_a_warning_naming_both_numbers_and_where_they_ar
         "04A.2",
         "65",
         "77",
-        "不一致",
+        "differ",
     )
     assert row["summary_text"].endswith("走访职工家庭77户") and row["summary_file"] == SUMMARY
     assert (
@@ -80,18 +80,18 @@ def test_agreeing_rounded_and_approximate_figures_are_silent(form):
     assert not findings
     got = {r.item: (r.summary_value, r.approx, r.verdict) for r in checks.itertuples()}
     assert got == {
-        "04A.1": ("500", True, "约数相符"),
-        "04C.1": ("28500", False, "约数相符"),
-        "05.1": ("4423", False, "约数相符"),
-        "05B.1": ("120", False, "一致"),
-        "11A.1": ("7.83", False, "一致"),
-        "04A.2": ("500", True, "约数相符"),
+        "04A.1": ("500", True, "approx"),
+        "04C.1": ("28500", False, "approx"),
+        "05.1": ("4423", False, "approx"),
+        "05B.1": ("120", False, "match"),
+        "11A.1": ("7.83", False, "match"),
+        "04A.2": ("500", True, "approx"),
     }
 
 
 def test_approximate_words_do_not_excuse_a_wide_gap_nor_rounding_an_exact_number(form):
     checks, findings = _check(form, "走访企业约500家，走访职工家庭496户。", {"04A.1": "420", "04A.2": "479"})
-    assert checks.set_index("item")["verdict"].to_dict() == {"04A.1": "不一致", "04A.2": "不一致"}
+    assert checks.set_index("item")["verdict"].to_dict() == {"04A.1": "differ", "04A.2": "differ"}
     assert [f["item"] for f in findings] == ["04A.1", "04A.2"]
 
 
@@ -130,7 +130,7 @@ def test_a_unit_whose_summary_disagrees_gets_a_warning_in_its_feedback_and_keeps
     values = year_dir.load("values").set_index("item")["value"]
     assert (values["04A.1"], values["04A.2"]) == ("479", "65")  # the summary is never a source of values
     checks = year_dir.load("summary_checks")
-    assert checks.set_index("item")["verdict"].to_dict() == {"04A.1": "不一致", "04A.2": "一致"}
+    assert checks.set_index("item")["verdict"].to_dict() == {"04A.1": "differ", "04A.2": "match"}
     issues = year_dir.load("issues")
     t01 = issues[issues["rule"] == rules.SUMMARY_ID]
     assert t01[["unit", "item"]].values.tolist() == [["吴中区总工会", "04A.1"]]
@@ -147,8 +147,8 @@ def test_every_disagreement_the_sample_plants_is_found_and_no_agreeing_pair_is_f
     assert {("市教育工会", "04A.2"), ("吴中区总工会", "04A.1")} <= planted  # as issue 12 saw them
     t01 = issues[issues["rule"] == rules.SUMMARY_ID]
     assert set(zip(t01["unit"], t01["item"], strict=True)) == planted
-    wrong = checks[checks["verdict"] == "不一致"]
+    wrong = checks[checks["verdict"] == "differ"]
     assert set(zip(wrong["unit"], wrong["item"], strict=True)) == planted
-    right = checks[checks["verdict"] != "不一致"]
+    right = checks[checks["verdict"] != "differ"]
     assert set(zip(right["unit"], right["item"], strict=True)) == set(truth.summary_agree)
     assert len(truth.summary_agree) > 3 * len(planted)  # mostly agreeing

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from wennuan_lib import vocab
 from wennuan_lib.base.catalog import CatalogError, Dataset
 from wennuan_lib.base.files import atomic_write_bytes  # noqa: F401 - the writers of every layer use it through here too
 
@@ -94,6 +95,12 @@ def save_table(frame: pd.DataFrame, ds: Dataset, path: Path) -> Path:
     got = [str(c) for c in frame.columns]
     if got[: len(expected)] != expected or (len(got) > len(expected) and not ds.more_columns):
         raise CatalogError(f"{ds.name} 的列与数据目录（catalog.yaml）不符：应为 {expected}，实为 {got}")
+    for col, labels in vocab.coded_columns(ds.name).items():
+        if stray := sorted(set(frame[col].dropna().unique()) - set(labels) - {""}, key=str):
+            raise CatalogError(
+                f"{ds.name} 的 {col} 列只能存代码（{'、'.join(labels)}），"
+                f"实为 {'、'.join(map(str, stray[:5]))}：这是程序的错误，请把这句话告诉维护程序的人"
+            )
     types = dict(ds.columns)
     out = {}
     for col, column in frame.items():

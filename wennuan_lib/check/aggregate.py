@@ -25,7 +25,7 @@ from wennuan_lib.check.rules import ATTACHED, parse_check, says_attached, unit_d
 from wennuan_lib.form import Form
 from wennuan_lib.read.parse import APPROX_SUFFIXES, format_value, to_decimal
 from wennuan_lib.read.units import UNIT_TYPES
-from wennuan_lib.vocab import NOT_REPORTED, REPORTED, UNREADABLE  # noqa: F401 (aggregate.REPORTED …)
+from wennuan_lib.vocab import FORM_LABELS, NOT_REPORTED, REPORTED, UNREADABLE
 
 TOTAL_COLUMNS = [
     "item",
@@ -60,6 +60,7 @@ MISMATCH = "~"  # Measure.missing: the unit's pair does not match (buses filled,
 
 
 def form_state(unit: str, read: set[str], unreadable: set[str]) -> str:
+    """The code of a unit's form this year (vocab.FORM_LABELS)."""
     return REPORTED if unit in read else (UNREADABLE if unit in unreadable else NOT_REPORTED)
 
 
@@ -418,19 +419,19 @@ def build_totals(
             "units_sent",
             "已报送统计表的单位",
             state.count(REPORTED) + state.count(UNREADABLE),
-            f"名录中已报统计表的单位（{REPORTED}及{UNREADABLE}）",
+            f"名录中已报统计表的单位（{FORM_LABELS[REPORTED]}及{FORM_LABELS[UNREADABLE]}）",
         ),
         (
             "units_reported",
             "已报送并计入汇总的单位",
             state.count(REPORTED),
-            f"名录中{REPORTED}且读取成功的单位",
+            f"名录中{FORM_LABELS[REPORTED]}且读取成功的单位",
         ),
         (
             "units_unreadable",
             "已报送但无法读取的单位",
             state.count(UNREADABLE),
-            f"名录中{UNREADABLE}的单位：未计入合计，已请其改用可读取的格式报送",
+            f"名录中{FORM_LABELS[UNREADABLE]}的单位：未计入合计，已请其改用可读取的格式报送",
         ),
         ("units_not_reported", "未报送统计表的单位", state.count(NOT_REPORTED), "名录中未报统计表的单位"),
         (

@@ -20,6 +20,7 @@ from wennuan_lib.check.rules import ACTIONS, AUDIT_ID, ERROR, TOTALS, WARNING, m
 from wennuan_lib.form import Form
 from wennuan_lib.read.parse import OK, format_value, parse_blank
 from wennuan_lib.read.units import Registry
+from wennuan_lib.vocab import CORRECTION, REGISTER_LABELS, WAIVER
 
 CORRECTION_COLUMNS = ["unit", "item", "value", "reason"]
 WAIVER_COLUMNS = ["unit", "rule", "reason"]
@@ -94,7 +95,7 @@ def apply_corrections(
     audit, wanted = [], {}
     for n, row in _rows(corrections):
         item = str(row["item"]).strip()
-        line = _audit_line("更正", n, row, item=item, value=row["value"])
+        line = _audit_line(CORRECTION, n, row, item=item, value=row["value"])
         unit = _unit(row["unit"], registry, present | {TOTALS})
         problem = None
         if not str(row["unit"]).strip():
@@ -176,7 +177,7 @@ def apply_waivers(
     audit, first_line = [], {}
     for n, row in _rows(waivers):
         rule = str(row["rule"]).strip()
-        line = _audit_line("豁免", n, row, rule=rule)
+        line = _audit_line(WAIVER, n, row, rule=rule)
         unit = _unit(row["unit"], registry, present)
         mask = (findings["unit"] == unit) & (findings["rule"] == rule)
         if unit is None or not rule or not mask.any():
@@ -257,7 +258,7 @@ def audit_findings(audit: list[dict]) -> list[dict]:
                 AUDIT_ID,
                 "hard" if error else "soft",  # a repeated line only asks to be confirmed (提示性)
                 ERROR if error else WARNING,
-                f"{a['kind']}登记表第{a['line']}行{what}：{a['message']}",
+                f"{REGISTER_LABELS[a['kind']]}登记表第{a['line']}行{what}：{a['message']}",
                 ACTIONS[AUDIT_ID],
             )
         )

@@ -29,8 +29,9 @@ from wennuan_lib.base import catalog
 from wennuan_lib.check.rules import ACTIONS, SUMMARY_ID, WARNING, Describer, check_failed, make_finding
 from wennuan_lib.form import Form
 from wennuan_lib.read.parse import APPROX_PREFIXES, FILLER_PREFIXES, OK, format_value, parse_blank, to_decimal
+from wennuan_lib.vocab import APPROX, DIFFER, MATCH
 
-AGREE, DISAGREE, APPROX_AGREE = "一致", "不一致", "约数相符"
+AGREE, DISAGREE, APPROX_AGREE = MATCH, DIFFER, APPROX  # stored codes; vocab.VERDICT_LABELS shows them
 # Where a clause ends (text normalised by NFKC: full-width commas and colons are ASCII by then).
 DELIMS = ",;:、。!?\n"
 OTHER_YEAR = ("上年", "去年", "同比", "上一年", "同期")
@@ -188,8 +189,8 @@ def read_summary(text: str, form: Form, index: dict[str, tuple[Cue, ...]] | None
 
 
 def verdict(stated: Stated, form_value: Decimal) -> str:
-    """一致 (the same number), 约数相符 (the same within the summary's rounding or approximate words), or
-    不一致."""
+    """match (一致: the same number), approx (约数相符: the same within the summary's rounding or approximate
+    words), or differ (不一致)."""
     s, f = stated.value, form_value
     if s == f:
         return AGREE

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from wennuan_lib import vocab
 from wennuan_lib.base import catalog
 from wennuan_lib.check import aggregate
 from wennuan_lib.form import Form
@@ -189,10 +190,10 @@ def tables(
                 if r.get("registered", bool(r["unit_type"]))
                 else f"{r['unit']}（{NOT_LISTED}，未计入合计）",
                 r["unit_type"] or "—",
-                r["form"],
+                vocab.label("reporting_status.form", r["form"]),
                 r["form_date"],
-                r["late"],
-                r["summary"],
+                vocab.label("reporting_status.late", r["late"]),
+                vocab.label("reporting_status.summary", r["summary"]),
             ]
             for r in records
         ]
@@ -206,7 +207,9 @@ def tables(
     else:  # a province: units grouped by what they sent; a group's names, ten to a row, only if it is small
         groups: dict[str, list[str]] = {}
         for r in records:
-            groups.setdefault(f"统计表{r['form']}、书面总结{r['summary']}", []).append(r["unit"])
+            sent = vocab.label("reporting_status.form", r["form"])
+            summary = vocab.label("reporting_status.summary", r["summary"])
+            groups.setdefault(f"统计表{sent}、书面总结{summary}", []).append(r["unit"])
         st_rows = []
         for kind, names in sorted(groups.items()):
             if len(names) > MAX_TABLE_UNITS:

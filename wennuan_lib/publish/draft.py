@@ -1,15 +1,16 @@
 """What keeps the 书面总结 a draft (draft_reasons): the report is 定稿 only when it is true and complete.
 
-One row per blocker, of four kinds:
+One row per blocker, of five kinds (stored as codes, shown through vocab.DRAFT_LABELS):
 
-* 必须修改  an open must-fix finding (neither corrected nor waived);
-* 疑似填错  a suspected slip of a unit (元 typed for 万元, a figure an order of magnitude outside the other
-            units') in a figure the report states: this year's, or last year's total that the 上年 column and
-            the 同比 rest on;
-* 待补充    a section of the analyst's narrative.md that is still empty;
-* 书面总结  a quote that does not match the unit's text, an unknown heading of narrative.md;
-* 同比待核实 a 同比 the prose states whose direction turns when the units with open findings on that item
-            (this year's or last year's) are left out: it hangs on figures nobody has confirmed yet.
+* must_fix (必须修改)     an open must-fix finding (neither corrected nor waived);
+* slip (疑似填错)         a suspected slip of a unit (元 typed for 万元, a figure an order of magnitude
+                          outside the other units') in a figure the report states: this year's, or last
+                          year's total that the 上年 column and the 同比 rest on;
+* gap (待补充)            a section of the analyst's narrative.md that is still empty;
+* text (书面总结)         a quote that does not match the unit's text, an unknown heading of narrative.md;
+* direction (同比待核实)  a 同比 the prose states whose direction turns when the units with open findings on
+                          that item (this year's or last year's) are left out: it hangs on figures nobody
+                          has confirmed yet.
 
 A suspected slip is open until the unit's figure is corrected so that the checks no longer suspect it (a
 correction typed in 元 again stays suspect) or the finding is waived. Last year's suspect total is never
@@ -32,9 +33,9 @@ from wennuan_lib.form import Form
 from wennuan_lib.publish.narrative import NO_DATA, TOKEN, Narrative
 from wennuan_lib.read.parse import format_value, to_decimal
 from wennuan_lib.read.units import UNIT_TYPES
+from wennuan_lib.vocab import DIRECTION, DRAFT_LABELS, GAP, MUST_FIX, SLIP, TEXT
 
-MUST_FIX, SLIP, GAP, TEXT, DIRECTION = "必须修改", "疑似填错", "待补充", "书面总结", "同比待核实"
-KINDS = (MUST_FIX, SLIP, GAP, TEXT, DIRECTION)  # the order of draft_reasons
+KINDS = tuple(DRAFT_LABELS)  # the order of draft_reasons
 CLAUSE = re.compile(r"[，。；：、（）“”]")
 
 
@@ -275,9 +276,12 @@ def _no_data(narrative: Narrative, form: Form, year: int) -> list[dict]:
 
 
 def listed(reasons_frame: pd.DataFrame) -> list[tuple[str, str]]:
-    """(kind, text) for the list on page 1 of a draft: 「单位：问题」."""
+    """(kind in Chinese, text) for the list on page 1 of a draft: 「单位：问题」."""
     return [
-        (r["kind"], f"{r['unit']}：{r['message']}" if r["unit"] and r["kind"] == MUST_FIX else r["message"])
+        (
+            DRAFT_LABELS.get(r["kind"], r["kind"]),
+            f"{r['unit']}：{r['message']}" if r["unit"] and r["kind"] == MUST_FIX else r["message"],
+        )
         for r in reasons_frame.to_dict("records")
     ]
 

@@ -21,14 +21,13 @@ from wennuan_lib.check.findings import actions, sort_findings
 from wennuan_lib.check.rules import SEVERITY_LABELS, is_open
 from wennuan_lib.publish import xlsx
 from wennuan_lib.read.parse import VALUE_LABELS, to_decimal
-from wennuan_lib.vocab import COLOURS
+from wennuan_lib.vocab import COLOURS, shown
 
 TEXT, CODE, INT, NUMBER, FLAG = "text", "code", "int", "number", "flag"
 MONEY_FORMAT, COUNT_FORMAT = "0.00", "0"
 MAX_WIDTH, MIN_WIDTH = 60, 6
 PAPER_A4 = 9  # XlsxWriter's paper code for A4
 HEADER = {"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top"}
-AUDIT_RESULTS = {"applied": "已应用", "unmatched": "未能应用（错误）", "duplicate": "重复，只应用一次"}
 # Cells the analyst should see at a glance: the same colours as the notebooks.
 MARKS = {
     "未报": "not_reported",
@@ -118,12 +117,12 @@ def status_sheet(st: pd.DataFrame) -> tuple[list[tuple[str, str]], pd.DataFrame]
             "单位": st["unit"],
             "类型": st["unit_type"],
             "在名录中": st["registered"].map(_flag),
-            "统计表": st["form"],
+            "统计表": shown(st["form"], "reporting_status.form"),
             "统计表文件": st["form_file"],
             "填报日期": st["form_date"],
-            "是否按时": st["late"],
+            "是否按时": shown(st["late"], "reporting_status.late"),
             "逾期天数": st["days_late"],
-            "书面总结": st["summary"],
+            "书面总结": shown(st["summary"], "reporting_status.summary"),
             "书面总结文件": st["summary_files"],
             "必须修改": st["errors"],
             "请核实": st["warnings"],
@@ -138,7 +137,7 @@ def status_sheet(st: pd.DataFrame) -> tuple[list[tuple[str, str]], pd.DataFrame]
 def audit_sheet(audit: pd.DataFrame) -> tuple[list[tuple[str, str]], pd.DataFrame]:
     frame = pd.DataFrame(
         {
-            "登记表": audit["kind"] + "登记表",
+            "登记表": shown(audit["kind"], "audit.kind") + "登记表",
             "行号": audit["line"],
             "登记的单位": audit["written_unit"],
             "对应单位": audit["unit"],
@@ -147,7 +146,7 @@ def audit_sheet(audit: pd.DataFrame) -> tuple[list[tuple[str, str]], pd.DataFram
             "原值": audit["original"],
             "更正值": audit["value"],
             "理由": audit["reason"],
-            "结果": audit["status"].map(AUDIT_RESULTS).fillna(audit["status"]),
+            "结果": shown(audit["status"], "audit.status"),
             "说明": audit["message"],
         }
     )
@@ -163,7 +162,7 @@ def checks_sheet(checks: pd.DataFrame) -> tuple[list[tuple[str, str]], pd.DataFr
             "统计表": checks["form_value"],
             "书面总结": checks["summary_value"],
             "约数": checks["approx"].map(_flag),
-            "结果": checks["verdict"],
+            "结果": shown(checks["verdict"], "summary_checks.verdict"),
             "书面总结原文": checks["summary_text"],
             "书面总结文件": checks["summary_file"],
             "统计表位置": checks["form_location"],

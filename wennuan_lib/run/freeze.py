@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from wennuan_lib import vocab
 from wennuan_lib.base import catalog, store
 from wennuan_lib.base.artifacts import sign
 from wennuan_lib.base.files import sha256
@@ -169,7 +170,8 @@ def _table(folder: Path, name: str):
     if not path.exists():
         legacy = folder / "data" / Path(ds.path).name  # sent by an older version: one flat data/ folder
         path = legacy if legacy.exists() else path
-    return store.load_table(ds, path) if path.exists() else None
+    # a version sent by an older program stored Chinese labels (audit.kind 更正/豁免): read as codes
+    return vocab.coded(store.load_table(ds, path), name) if path.exists() else None
 
 
 def _fate(file: str, unit: str, log) -> str:
@@ -186,7 +188,7 @@ def _fate(file: str, unit: str, log) -> str:
         return f"这份文件这次已被替代（{row['reason']}）"
     if row["status"] == "read" and row["unit"] != unit:
         return f"这份文件这次认定为「{row['unit'] or '无法判断的单位'}」的报送（{row['unit_how']}）"
-    return f"这份文件这次{row['status_label']}（{row['reason']}）"
+    return f"这份文件这次{vocab.file_label(row['status'], row['figures'])}（{row['reason']}）"
 
 
 def _gone_units(old_frame, new_values: dict, log) -> dict[str, str]:
@@ -362,7 +364,7 @@ def draft_reasons(run_dir: Path | None):
         return None
     ds = catalog.dataset("draft_reasons")
     path = run_dir / ds.path
-    return store.load_table(ds, path) if path.exists() else None
+    return vocab.coded(store.load_table(ds, path), "draft_reasons") if path.exists() else None
 
 
 def state(scope) -> str:

@@ -3,14 +3,13 @@ the current run's datasets."""
 
 from __future__ import annotations
 
+from wennuan_lib import vocab
 from wennuan_lib.base import catalog, store
 from wennuan_lib.check.rules import AUDIT_ID, TOTALS, is_open, open_errors
 from wennuan_lib.publish import feedback as feedback_
 from wennuan_lib.publish import narrative
 from wennuan_lib.read.units import Registry
 from wennuan_lib.run import freeze, manifest
-
-MUST_FIX = "必须修改"  # the kind of draft reason an open error is (report.draft_reasons)
 
 
 def _names(frame, mask, limit: int = 8) -> str:
@@ -21,12 +20,13 @@ def _names(frame, mask, limit: int = 8) -> str:
 def _load(run_dir, name, columns=None):
     ds = catalog.dataset(name)
     path = run_dir / ds.path
-    return store.load_table(ds, path, columns) if path.exists() else None
+    # a run made by an older version stored Chinese labels: read as codes
+    return vocab.coded(store.load_table(ds, path, columns), name) if path.exists() else None
 
 
 def _unreadable(st) -> list[str]:
     """Units that sent something that could not be read: the files and why, to ask for another format."""
-    rows = st[st["form"] == "已报但无法读取"]
+    rows = st[st["form"] == vocab.UNREADABLE]
     return [
         f"  已报但无法读取（请单位换一种格式重新报送）：{unit}：{problem}"
         for unit, problem in zip(rows["unit"], rows["form_problem"], strict=True)
@@ -75,18 +75,20 @@ def next_steps(workspace, year: int, run) -> list[str]:
             lines.append(f"  · 登记表有误：{message}——请改正后再运行")
             fix = True
     if reasons is not None:
-        for kind, group in reasons[reasons["kind"] != MUST_FIX].groupby("kind", sort=False):
+        for kind, group in reasons[reasons["kind"] != vocab.MUST_FIX].groupby("kind", sort=False):
             shown = "；".join(group["message"].head(5)) + (f" 等 {len(group)} 条" if len(group) > 5 else "")
-            lines.append(f"  · {kind}：{shown}")
+            lines.append(f"  · {vocab.label('draft_reasons.kind', kind)}：{shown}")
             fix = True
     if st is not None:
         chase = [
-            f"未报 {_names(st, st['form'] == '未报')}" if (st["form"] == "未报").any() else "",
-            f"已报但无法读取 {_names(st, st['form'] == '已报但无法读取')}（请换一种格式重新报送）"
-            if (st["form"] == "已报但无法读取").any()
+            f"未报 {_names(st, st['form'] == vocab.NOT_REPORTED)}"
+            if (st["form"] == vocab.NOT_REPORTED).any()
             else "",
-            f"逾期 {_names(st, st['late'] == '逾期')}（已收到，核实原因）"
-            if (st["late"] == "逾期").any()
+            f"已报但无法读取 {_names(st, st['form'] == vocab.UNREADABLE)}（请换一种格式重新报送）"
+            if (st["form"] == vocab.UNREADABLE).any()
+            else "",
+            f"逾期 {_names(st, st['late'] == vocab.LATE)}（已收到，核实原因）"
+            if (st["late"] == vocab.LATE).any()
             else "",
         ]
         chase = [c for c in chase if c]
@@ -113,7 +115,7 @@ def run_summary(workspace, year: int) -> str:
         return f"{year}年没有完整的运行结果"
     log = _load(run, "ingest_log")
     counts = log["status"].value_counts()
-    empty = int(((log["status"] == "read") & (log["status_label"] != "已读取")).sum())
+    empty = int(((log["status"] == vocab.READ) & (log["figures"] != "")).sum())
     lines = [
         f"{year}年处理完成：收件箱共 {len(log)} 个文件",
         f"  统计表已读取 {counts.get('read', 0)} 份"
@@ -141,12 +143,13 @@ def run_summary(workspace, year: int) -> str:
         )
         audit = _load(run, "audit")
         for row in audit[audit["status"] == "unmatched"].to_dict("records"):
-            lines.append(f"  登记表有误：{row['kind']}登记表第{row['line']}行（{row['message']}）")
+            register = vocab.label("audit.kind", row["kind"])
+            lines.append(f"  登记表有误：{register}登记表第{row['line']}行（{row['message']}）")
     st = _load(run, "reporting_status")
     if st is not None:
-        lines.append(f"  未报统计表：{_names(st, st['form'] == '未报')}")
+        lines.append(f"  未报统计表：{_names(st, st['form'] == vocab.NOT_REPORTED)}")
         lines += _unreadable(st)
-        lines.append(f"  逾期报送：{_names(st, st['late'] == '逾期')}")
+        lines.append(f"  逾期报送：{_names(st, st['late'] == vocab.LATE)}")
         lines.append(f"  不在单位名录中：{_names(st, ~st['registered'])}")
         feedback = catalog.files_in(run, catalog.dataset("feedback"))
         lines.append(f"  反馈表 {len(feedback)} 份：{scope.root / catalog.dataset('feedback').path}")
@@ -190,9 +193,11 @@ def strict_problems(workspace, year: int) -> list[str]:
     out += [f"{year}年 必须修改：{r['unit']}：{r['message']}" for r in errors.to_dict("records")]
     reasons = freeze.draft_reasons(run)
     if reasons is not None:
-        others = reasons[reasons["kind"] != MUST_FIX]
+        others = reasons[reasons["kind"] != vocab.MUST_FIX]
         out += [
-            f"{year}年 {r['kind']}：" + (f"{r['unit']}：" if r["unit"] else "") + r["message"]
+            f"{year}年 {vocab.label('draft_reasons.kind', r['kind'])}："
+            + (f"{r['unit']}：" if r["unit"] else "")
+            + r["message"]
             for r in others.to_dict("records")
         ]
     return out
@@ -210,12 +215,12 @@ def status_text(workspace, year: int) -> str:
     open_ = issues[is_open(issues)]
     lines = [
         f"{year}年状态",
-        f"  统计表：应报 {len(expected)} 个单位，已报 {int((expected['form'] == '已报').sum())} 个，"
-        f"已报但无法读取 {int((expected['form'] == '已报但无法读取').sum())} 个；"
-        f"书面总结已报 {int((expected['summary'] == '已报').sum())} 个",
-        f"  未报统计表：{_names(st, st['form'] == '未报')}",
+        f"  统计表：应报 {len(expected)} 个单位，已报 {int((expected['form'] == vocab.REPORTED).sum())} 个，"
+        f"已报但无法读取 {int((expected['form'] == vocab.UNREADABLE).sum())} 个；"
+        f"书面总结已报 {int((expected['summary'] == vocab.REPORTED).sum())} 个",
+        f"  未报统计表：{_names(st, st['form'] == vocab.NOT_REPORTED)}",
         *_unreadable(st),
-        f"  逾期报送：{_names(st, st['late'] == '逾期')}",
+        f"  逾期报送：{_names(st, st['late'] == vocab.LATE)}",
         f"  不在单位名录中：{_names(st, ~st['registered'])}",
         f"  未解决的审核意见：必须修改 {int((open_['severity'] == 'error').sum())} 条，请核实 "
         f"{int((open_['severity'] == 'warning').sum())} 条（已豁免 {int(issues['waived'].sum())} 条）",

@@ -34,17 +34,17 @@ from wennuan_lib.read.readers import ReadError
 from wennuan_lib.read.units import Registry
 from wennuan_lib.run.context import StepContext
 from wennuan_lib.vocab import (  # noqa: F401  (ingest.READ etc. stay importable here)
+    ALL_BLANK,
+    NO_FIGURES,
     READ,
     REJECTED,
     SKIPPED,
-    STATUS_LABELS,
     SUMMARY,
     SUPERSEDED,
     UNPACKED,
+    file_label,
 )
 
-# A form recognised but without a single figure is not 已读取 (status stays `read`: it is the unit's report).
-EMPTY_LABEL, NO_FIGURES_LABEL = "全部未填", "未读到数字"
 ARCHIVE_SUFFIXES = (".zip", ".rar", ".7z")
 
 LITTER_NAMES = {"thumbs.db", ".ds_store", "desktop.ini"}
@@ -97,10 +97,16 @@ class Submission:
         return self.layout in layouts.FORM_LAYOUTS
 
     @property
-    def status_label(self) -> str:
+    def figures(self) -> str:
+        """A form recognised but without a single figure is not 已读取 (its status stays `read`: it is the
+        unit's report): all_blank (全部未填) or no_figures (未读到数字); "" otherwise."""
         if self.status == READ and not any(r["status"] == OK for r in self.rows):
-            return NO_FIGURES_LABEL if any(r["status"] == UNREADABLE for r in self.rows) else EMPTY_LABEL
-        return STATUS_LABELS[self.status]
+            return NO_FIGURES if any(r["status"] == UNREADABLE for r in self.rows) else ALL_BLANK
+        return ""
+
+    @property
+    def status_label(self) -> str:
+        return file_label(self.status, self.figures)
 
     @property
     def containers(self) -> list[str]:
@@ -740,7 +746,7 @@ def _frames(
             {
                 "file": s.file,
                 "status": s.status,
-                "status_label": s.status_label,
+                "figures": s.figures,
                 "reason": s.reason,
                 "unit": s.unit,
                 "layout": layouts.LAYOUT_LABELS.get(s.layout, ""),

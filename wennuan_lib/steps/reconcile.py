@@ -2,8 +2,9 @@
 
 Writes (see the catalog):
 
-* reporting_status  every expected unit (and any unknown one): 统计表 已报 / 已报但无法读取 / 未报 (with the
-  files that could not be read and why, to ask for another format), 书面总结材料 已报/未报, late or not
+* reporting_status  every expected unit (and any unknown one): 统计表 reported / unreadable / missing (with
+  the files that could not be read and why, to ask for another format), 书面总结材料 reported / missing, on
+  time, late or without a date: codes, shown in Chinese through vocab.LABELS
 * findings_by_unit, findings_by_rule  summaries of the open findings
 * feedback          one workbook per unit with open findings (feedback/<unit>.xlsx), corrections due by
   year.yaml's feedback_deadline or, when it gives none, 3 working days after the run's date (`ctx.run_date`)
@@ -18,11 +19,12 @@ import datetime as dt
 import pandas as pd
 
 from wennuan_lib.base import catalog
-from wennuan_lib.check.aggregate import UNREADABLE, form_state
+from wennuan_lib.check.aggregate import form_state
 from wennuan_lib.check.rules import is_open
 from wennuan_lib.publish import feedback, review_workbook
 from wennuan_lib.read.units import Registry
 from wennuan_lib.run.context import StepContext
+from wennuan_lib.vocab import LATE, NO_DATE, NOT_REPORTED, ON_TIME, REPORTED, UNREADABLE
 
 
 def _days_late(date: str, deadline: str) -> int | None:
@@ -64,7 +66,7 @@ def reporting_status(
         summary = papers.get(unit, [])
         date = form[0]["date"] if form else ""
         days = _days_late(date, deadline)
-        late = "" if not form else ("未填日期" if days is None else ("逾期" if days > 0 else "按时"))
+        late = "" if not form else (NO_DATE if days is None else (LATE if days > 0 else ON_TIME))
         rows.append(
             {
                 "unit": unit,
@@ -75,7 +77,7 @@ def reporting_status(
                 "form_date": date,
                 "late": late,
                 "days_late": days if days and days > 0 else "",
-                "summary": "已报" if summary else "未报",
+                "summary": REPORTED if summary else NOT_REPORTED,
                 "summary_files": "、".join(summary),
                 "errors": int(errors.get(unit, 0)),
                 "warnings": int(warnings.get(unit, 0)),
@@ -113,7 +115,8 @@ def by_rule(issues: pd.DataFrame) -> pd.DataFrame:
 
 
 def unreadable(log: pd.DataFrame, status: pd.DataFrame) -> dict[str, list[tuple[str, str]]]:
-    """The units whose form could not be read (已报但无法读取): their files and why, for their feedback."""
+    """The units whose form could not be read (unreadable, 已报但无法读取): their files and why, for their
+    feedback."""
     lost = set(status.loc[status["form"] == UNREADABLE, "unit"])
     out: dict[str, list[tuple[str, str]]] = {}
     for r in log[(log["status"] == "rejected") & log["unit"].isin(lost)].to_dict("records"):

@@ -27,12 +27,13 @@ import ipywidgets as widgets
 import pandas as pd
 from IPython.display import HTML
 
-from wennuan_lib import views
 from wennuan_lib.base import config, store, textfiles
 from wennuan_lib.check.corrections import CORRECTION_COLUMNS, WAIVER_COLUMNS
-from wennuan_lib.check.rules import AUDIT_ID, TOTALS, is_open
+from wennuan_lib.check.findings import sort_findings
+from wennuan_lib.check.rules import AUDIT_ID, SEVERITY_LABELS, TOTALS, is_open
 from wennuan_lib.errors import WennuanError
 from wennuan_lib.read.parse import OK, format_value, parse_blank
+from wennuan_lib.views import blocks
 
 WAIVER, CORRECTION = "waivers", "corrections"
 COLUMNS = {WAIVER: WAIVER_COLUMNS, CORRECTION: CORRECTION_COLUMNS}
@@ -193,7 +194,7 @@ def paste_lines(finding: dict) -> tuple[str, str]:
 def paste_table(issues: pd.DataFrame, form=None) -> HTML:
     """The open must-fix findings with their ready-to-paste lines (any other finding's lines are written
     alike)."""
-    open_ = views.sort_findings(
+    open_ = sort_findings(
         issues[is_open(issues) & (issues["severity"] == "error") & (issues["rule"] != AUDIT_ID)]
     )
     if open_.empty:
@@ -203,13 +204,13 @@ def paste_table(issues: pd.DataFrame, form=None) -> HTML:
         {
             "单位": open_["unit"],
             "规则": open_["rule"],
-            "项目": [views.item_name(form, c) for c in open_["item"]],
+            "项目": [blocks.item_name(form, c) for c in open_["item"]],
             "问题": open_["message"],
             "豁免：粘贴到 waivers.csv": [w for w, _ in lines],
             "更正：粘贴到 corrections.csv": [c for _, c in lines],
         }
     )
-    return views.table(frame, "paste", wide=True, limit=PASTE_LIMIT, whole="上面的审核意见清单")
+    return blocks.table(frame, "paste", wide=True, limit=PASTE_LIMIT, whole="上面的审核意见清单")
 
 
 # --- the form in JupyterLab ---------------------------------------------------------------------------------
@@ -224,9 +225,9 @@ class Recorder:
     def __init__(self, issues: pd.DataFrame, form, waivers: Path, corrections: Path, year):
         self.form, self.year = form, year
         self.paths = {WAIVER: Path(waivers), CORRECTION: Path(corrections)}
-        self.findings = views.sort_findings(
-            issues[is_open(issues) & (issues["rule"] != AUDIT_ID)]
-        ).reset_index(drop=True)
+        self.findings = sort_findings(issues[is_open(issues) & (issues["rule"] != AUDIT_ID)]).reset_index(
+            drop=True
+        )
         self.written: set[int] = set()  # findings a line was written for in this session (applied next run)
         wide = widgets.Layout(width="95%")
         label = {"description_width": "6em"}
@@ -283,7 +284,7 @@ class Recorder:
     def _label(self, k: int, r: dict) -> str:
         item = f" · {r['item']}" if r["item"] else ""
         done = "（已写入登记表，重新运行后生效）" if k in self.written else ""
-        severity = views.SEVERITY_LABELS.get(r["severity"], r["severity"])
+        severity = SEVERITY_LABELS.get(r["severity"], r["severity"])
         return f"{done}{severity} · {r['rule']}{item} · {r['message'][:60]}"
 
     def _unit_changed(self) -> None:
@@ -292,10 +293,10 @@ class Recorder:
         self.finding.options = options
         # ipywidgets leaves a dropdown without a value when its options change from none: pick the first
         self.finding.value = options[0][1] if options else None
-        counts = mine["severity"].map(views.SEVERITY_LABELS).value_counts()
+        counts = mine["severity"].map(SEVERITY_LABELS).value_counts()
         shown = "".join(
-            f"<li>{escape(views.SEVERITY_LABELS.get(r['severity'], r['severity']))} · {escape(r['rule'])}"
-            f"{' · ' + escape(views.item_name(self.form, r['item'])) if r['item'] else ''}："
+            f"<li>{escape(SEVERITY_LABELS.get(r['severity'], r['severity']))} · {escape(r['rule'])}"
+            f"{' · ' + escape(blocks.item_name(self.form, r['item'])) if r['item'] else ''}："
             f"{escape(r['message'])}</li>"
             for r in mine.head(LISTED).to_dict("records")
         )
@@ -323,8 +324,8 @@ class Recorder:
             self.preview.value = "<i>这个单位没有未解决的审核意见。</i>"
             return
         items = [i for i in str(finding["items"]).split("|") if i in self.form.codes]
-        if list(self.item.options) != [(views.item_name(self.form, i), i) for i in items]:
-            self.item.options = [(views.item_name(self.form, i), i) for i in items]
+        if list(self.item.options) != [(blocks.item_name(self.form, i), i) for i in items]:
+            self.item.options = [(blocks.item_name(self.form, i), i) for i in items]
         correcting = self.kind.value == CORRECTION
         self.item.layout.display = self.value.layout.display = None if correcting else "none"
         try:
@@ -354,7 +355,7 @@ class Recorder:
         if len(same) < 2:
             return ""
         listed = "".join(
-            f"<li>{escape(views.item_name(self.form, r['item']))}：{escape(r['message'])}</li>"
+            f"<li>{escape(blocks.item_name(self.form, r['item']))}：{escape(r['message'])}</li>"
             for r in same.head(LISTED).to_dict("records")
         )
         return (
