@@ -431,7 +431,7 @@ def supersede(subs: list[Submission]) -> None:
     versions.supersede(subs, READ, SUPERSEDED)
 
 
-# What a re-run takes from the last run (see `read_inbox` and `_extracted_text`), kept in the year's cache.
+# What a re-run takes from the last run (see `read_inbox` and `_extracted`), kept in the year's cache.
 KEPT_FILES, KEPT_ROWS = "ingest_files", "ingest_rows"
 
 
