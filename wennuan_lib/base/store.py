@@ -4,7 +4,9 @@ and typed by the catalog (booleans stay booleans, whole numbers whole, codes and
 from __future__ import annotations
 
 import contextlib
+import csv
 import gc
+import io
 import re
 import unicodedata
 from pathlib import Path
@@ -118,6 +120,33 @@ def save_table(frame: pd.DataFrame, ds: Dataset, path: Path) -> Path:
         else:
             out[col] = column
     return write_csv(pd.DataFrame(out, index=frame.index, copy=False), path)
+
+
+def csv_header(ds: Dataset) -> str:
+    """A table's header line, as `save_table` writes it (without the BOM)."""
+    return csv_lines([ds.column_names])
+
+
+def csv_lines(rows: list[list]) -> str:
+    """Rows of text as `save_table` writes them (the same `csv` dialect pandas uses: minimal quoting,
+    doubled quotes, "\\n" line ends): a table's text is its header and its rows' lines, in order, so a part
+    of it made before is taken as it was."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL).writerows(rows)
+    return buf.getvalue()
+
+
+def row_texts(ds: Dataset, records: list[dict]) -> list[list]:
+    """Records (dicts by column) as the text `save_table` writes for them: booleans True/False, missing
+    values empty, text that Excel would run as a formula neutralized."""
+    kinds = list(ds.columns)
+    return [[neutralize(_as_text(r.get(col), kind)) for col, kind in kinds] for r in records]
+
+
+def save_text(ds: Dataset, path: Path, body: str) -> Path:
+    """A table written from its rows' text (`csv_lines` of `row_texts`): BOM, header, body."""
+    atomic_write_bytes(path, ("\ufeff" + csv_header(ds) + body).encode("utf-8"))
+    return path
 
 
 def load_table(ds: Dataset, path: Path, columns: list[str] | None = None) -> pd.DataFrame:

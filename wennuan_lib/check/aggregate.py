@@ -75,12 +75,11 @@ def attached(values: pd.DataFrame) -> set[tuple[str, str]]:
     """(unit, item) of the blanks a unit wrote "见附件" in: the figure is asked for, not missing."""
     if "raw_text" not in values.columns:
         return set()
-    status = values["status"] if "status" in values.columns else [""] * len(values)
+    status = values["status"].tolist() if "status" in values.columns else [""] * len(values)
+    columns = (values[c].tolist() for c in ("unit", "item", "value", "raw_text"))  # not cell by cell
     return {
         (u, i)
-        for u, i, v, st, raw in zip(
-            values["unit"], values["item"], values["value"], status, values["raw_text"], strict=True
-        )
+        for u, i, v, raw, st in zip(*columns, status, strict=True)
         if not v and (st == "attached" or says_attached(raw))
     }
 
@@ -251,8 +250,9 @@ def approx_flags(values: pd.DataFrame) -> dict[tuple[str, str], str]:
     out = {}
     if "approx" not in values.columns:
         return out
-    raw = values["raw_text"] if "raw_text" in values.columns else [""] * len(values)
-    for unit, code, approx, text in zip(values["unit"], values["item"], values["approx"], raw, strict=True):
+    raw = values["raw_text"].tolist() if "raw_text" in values.columns else [""] * len(values)
+    columns = (values[c].tolist() for c in ("unit", "item", "approx"))  # not cell by cell
+    for unit, code, approx, text in zip(*columns, raw, strict=True):
         if approx is True or str(approx) == "True":
             words = str(text).rstrip("元万人次户名个场家辆列节艘架对张 ")
             out[(unit, code)] = AT_LEAST if words.endswith(LOWER_BOUNDS) else ABOUT
@@ -359,7 +359,7 @@ def build_totals(
     prev = {} if previous is None else dict(zip(previous["item"], previous["value"], strict=True))
     changed = reworded(form, previous)
     within, pair = wholes(form), pairs(form)
-    types = dict(zip(counted["unit"], counted["unit_type"], strict=True))
+    types = dict(zip(counted["unit"].tolist(), counted["unit_type"].tolist(), strict=True))
     rows = []
     approx: dict[str, str] = {}
 

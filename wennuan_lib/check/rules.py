@@ -502,10 +502,12 @@ def check_versions(submissions: pd.DataFrame, extracted: pd.DataFrame, form: For
     the unit must say which is right (V01), naming both files and the figures that differ."""
     say = Describer(form)
     forms = submissions[submissions["status"].isin(["read", "superseded"])]
+    forms = forms[forms["unit"].duplicated(keep=False)]  # only a unit with two forms or more has versions
+    mine = extracted[extracted["file"].isin(set(forms["file"]))]
     figures = {
         (f, code): (status, value, bool(approx))
         for f, code, status, value, approx in zip(
-            *(extracted[c] for c in ("file", "item", "status", "value", "approx")), strict=True
+            *(mine[c].tolist() for c in ("file", "item", "status", "value", "approx")), strict=True
         )
     }
 

@@ -4,7 +4,6 @@ The cache is never a source of truth: deleting it changes nothing but time."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from wennuan_lib.base import store
@@ -18,12 +17,10 @@ class Cache:
         # form this year reads with
         self.store = Artifacts(folder, "extractions", f"{code_hash()}:{form.form}")
 
-    def key(self, path: Path) -> str:
-        h = hashlib.sha256(path.suffix.lower().encode())
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        return self.store.key(h.hexdigest())
+    def key(self, path: Path, digest: str) -> str:
+        """The key of a file's extraction: its kind as named (the suffix) and `digest`, the sha256 of its
+        bytes (computed once per run by the caller)."""
+        return self.store.key(path.suffix.lower(), digest)
 
     def get(self, key: str):
         value = self.store.get_json(key)

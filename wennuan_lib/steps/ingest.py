@@ -10,6 +10,7 @@ files in force (step 02 turns them into the values in force).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import multiprocessing as mp
 import os
@@ -21,10 +22,9 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from wennuan_lib.base import catalog, config, dates, store
+from wennuan_lib.base import artifacts, catalog, config, dates, files, store
 from wennuan_lib.base.parallel import die_with_parent, on_all_cores
 from wennuan_lib.base.progress import report as report_progress
 from wennuan_lib.form import Form
@@ -32,6 +32,7 @@ from wennuan_lib.read import archives, cache, inbox, layouts, parts, readers, sn
 from wennuan_lib.read.parse import MISSING, NOT_FOUND, OK, UNREADABLE, VALUE_LABELS, format_value, parse_blank
 from wennuan_lib.read.readers import ReadError
 from wennuan_lib.read.units import Registry
+from wennuan_lib.run import manifest
 from wennuan_lib.run.context import StepContext
 from wennuan_lib.vocab import (  # noqa: F401  (ingest.READ etc. stay importable here)
     ALL_BLANK,
@@ -57,6 +58,20 @@ LITTER_SUFFIXES = {
 # Archives are opened one level deep inside another archive (a.zip/b.zip/x.docx); deeper ones are refused.
 MAX_ARCHIVE_DEPTH = 2
 REVISED_NOTE = "该数字来自Word修订（未接受的修订按修订后文字读取）"
+
+
+# What of a match the tables and the checks across files use once the file is described: a file taken from
+# the last run keeps only this (its layout, header and blanks are on the submission). A title is its first
+# TITLE_CHARS characters (`_match_unregistered`); a written summary keeps its whole text (summaries table).
+TITLE_CHARS = 100
+
+
+@dataclass
+class Seen:
+    text: str = ""
+    lines_found: int = 0
+    lines_total: int = 0
+    differs: str = ""
 
 
 @dataclass
@@ -89,8 +104,13 @@ class Submission:
     unit_conflict: str = ""  # a registered unit the file name names, other than the one its 填报单位 names
     part: str = ""  # the part of the file read (工作表「统计表」, 表格); "" for the whole file
     left_out: list[str] = field(default_factory=list)  # the file's other parts and why each was not read
-    match: layouts.Match | None = None
+    match: layouts.Match | Seen | None = None
     rows: list[dict] = field(default_factory=list)  # parsed blanks
+    # A file taken from the last run (see `read_inbox`): its blanks' statuses, its blanks still as JSON
+    # (decoded only when its rows must be made again), and the record it came from with its place in it.
+    statuses: list[str] = field(default_factory=list)
+    rows_json: str = ""
+    origin: str = ""
 
     @property
     def is_form(self) -> bool:
@@ -100,13 +120,20 @@ class Submission:
     def figures(self) -> str:
         """A form recognised but without a single figure is not 已读取 (its status stays `read`: it is the
         unit's report): all_blank (全部未填) or no_figures (未读到数字); "" otherwise."""
-        if self.status == READ and not any(r["status"] == OK for r in self.rows):
-            return NO_FIGURES if any(r["status"] == UNREADABLE for r in self.rows) else ALL_BLANK
+        statuses = {r["status"] for r in self.rows} if self.rows else set(self.statuses)
+        if self.status == READ and OK not in statuses:
+            return NO_FIGURES if UNREADABLE in statuses else ALL_BLANK
         return ""
 
     @property
     def status_label(self) -> str:
         return file_label(self.status, self.figures)
+
+    def blanks(self) -> list[dict]:
+        """The parsed blanks (decoded from the last run's record the first time they are needed)."""
+        if not self.rows and self.rows_json:
+            self.rows, self.rows_json = artifacts.loads(self.rows_json.encode("utf-8")), ""
+        return self.rows
 
     @property
     def containers(self) -> list[str]:
@@ -398,7 +425,7 @@ def _match_unregistered(subs: list[Submission]) -> None:
     for sub in subs:
         if sub.registered or sub.written_unit or not sub.match:
             continue
-        title = sub.match.text[:100]
+        title = sub.match.text[:TITLE_CHARS]
         hits = [w for w in written if w in Path(sub.file).stem or w in title]
         if hits:
             sub.unit = max(hits, key=len)
@@ -410,25 +437,101 @@ def supersede(subs: list[Submission]) -> None:
     versions.supersede(subs, READ, SUPERSEDED)
 
 
+# What a re-run takes from the last run (see `read_inbox` and `_extracted`), kept in the year's cache.
+KEPT_FILES, KEPT_ROWS = "ingest_files", "ingest_rows"
+
+
+def _digest(path: Path, inbox_dir: Path) -> str:
+    """A file's sha256, once per run: an inbox file's through the manifest's per-command record (a notebook
+    run by hand records the same hashes as its inputs); a member unpacked for this run, directly."""
+    return manifest.input_hash(path) if path.is_relative_to(inbox_dir) else files.sha256(path)
+
+
+def _shared_key(ctx: StepContext, form: Form) -> str:
+    """What every file's description depends on besides its own bytes and place: the form it is read with,
+    the year (a 填报日期 without one), units.csv (who sent it) and year.yaml; the code is in the cache's own
+    key (`StepContext.cache`)."""
+    registry, year_config = _file_hash(ctx.raw("registry")), _file_hash(ctx.raw("year_config"))
+    return "\0".join([form.form, str(ctx.year), registry, year_config])
+
+
+def _file_hash(path: Path) -> str:
+    return manifest.input_hash(path) if path.is_file() else "absent"
+
+
+def _record_key(kept: artifacts.Artifacts, shared: str, sub: Submission, extraction: str) -> str:
+    place = [sub.file, sub.container, sub.archive, sub.name_note, sub.kind]
+    return kept.key(shared, *(p.encode("utf-8", "surrogatepass") for p in place), extraction)
+
+
+_KEPT = tuple(f.name for f in dataclasses.fields(Submission) if f.name not in ("match", "rows", "rows_json"))
+
+
+def _keep(sub: Submission) -> dict:
+    """A described submission as the last run's record keeps it (without the match it was read into)."""
+    out = {name: getattr(sub, name) for name in _KEPT if name != "origin"}
+    m = sub.match
+    if m is not None:
+        text = m.text if sub.status == SUMMARY else m.text[:TITLE_CHARS]
+        out["seen"] = [text, m.lines_found, m.lines_total, m.differs]
+    rows = sub.blanks()
+    if rows:
+        out["statuses"] = sorted({r["status"] for r in rows})
+        out["rows_json"] = artifacts.dumps(rows).decode("utf-8")
+    return out
+
+
+def _restore(record, key: str) -> list[Submission] | None:
+    """The submissions of one file from the last run's record (None: no usable record)."""
+    if not isinstance(record, list) or not record:
+        return None
+    out = []
+    try:
+        for i, d in enumerate(record):
+            seen = d.pop("seen", None)
+            sub = Submission(**d)
+            sub.match = Seen(*seen) if seen is not None else None
+            sub.origin = f"{key}:{i}"
+            out.append(sub)
+    except (TypeError, AttributeError):
+        return None
+    return out
+
+
 def read_inbox(ctx: StepContext, form: Form, registry: Registry) -> list[Submission]:
-    """Every entry of the inbox (and of its archives): from the cache when its bytes were read before,
-    else read on all cores. Archive members live in a private temporary folder meanwhile."""
+    """Every entry of the inbox (and of its archives). A file whose bytes, place, units.csv, year.yaml, form
+    and program are as in a run before is taken as that run described it (its record in the cache: who sent
+    it, its reason, its blanks); else its extraction comes from the cache when its bytes were read before,
+    else it is read on all cores. What depends on other files (versions, unregistered units, dates) is done
+    afterwards for every file (`_frames`). Archive members live in a private temporary folder meanwhile."""
+    kept = ctx.cache(KEPT_FILES)
+    shared = _shared_key(ctx, form)
+    inbox_dir = ctx.raw("inbox")
     with tempfile.TemporaryDirectory(prefix="wennuan-inbox-") as scratch:
-        listed = list_inbox(ctx.raw("inbox"), Path(scratch))
+        listed = list_inbox(inbox_dir, Path(scratch))
         subs = [sub for sub, _ in listed]
         todo = [(k, p) for k, (sub, p) in enumerate(listed) if p is not None and not sub.status]
         store_ = cache.Cache(ctx.scope.folder("cache"), form)
-        keys = {k: store_.key(p) for k, p in todo}
+        keys = {k: store_.key(p, _digest(p, inbox_dir)) for k, p in todo}
+        records = {k: _record_key(kept, shared, subs[k], keys[k]) for k, _p in todo}
+        with store.gc_paused():
+            found = {
+                k: group
+                for k, _p in todo
+                if (group := _restore(kept.get_json(records[k]), records[k])) is not None
+            }
+        rest = [(k, p) for k, p in todo if k not in found]
         results = {
             k: hit
-            for (k, _p), hit in zip(todo, store_.get_many([keys[k] for k, _p in todo]), strict=True)
+            for (k, _p), hit in zip(rest, store_.get_many([keys[k] for k, _p in rest]), strict=True)
             if hit is not None
         }
-        misses = [(k, p) for k, p in todo if k not in results]
+        misses = [(k, p) for k, p in rest if k not in results]
         total = len(subs)
         done = total - len(misses)
         report_progress(
-            f"收件箱 {total} 个文件：{len(todo) - len(misses)} 个已读过（缓存），{len(misses)} 个需要读取"
+            f"收件箱 {total} 个文件：{len(found)} 个与上次相同（沿用上次的结果），"
+            f"{len(rest) - len(misses)} 个已读过（缓存），{len(misses)} 个需要读取"
         )
         docs = [(k, p) for k, p in misses if subs[k].kind in readers.CONVERTED_KINDS]
         others = [(k, p) for k, p in misses if subs[k].kind not in readers.CONVERTED_KINDS]
@@ -449,7 +552,17 @@ def read_inbox(ctx: StepContext, form: Form, registry: Registry) -> list[Submiss
                 done += 1
                 report_progress(f"读取 {{n}} {subs[k].file}", done, total)
     with store.gc_paused():
-        _describe_all(todo, results, subs, form, registry, store_, keys, ctx.year)
+        made = _describe_all(rest, results, subs, form, registry, store_, keys, ctx.year)
+        extras = []
+        for k, _p in todo:
+            group = found.get(k) or made[k]
+            subs[k] = group[0]
+            extras += group[1:]
+            if k in made and not (group[0].status == REJECTED and group[0].reason.startswith(TRANSIENT)):
+                kept.put_json(records[k], [_keep(sub) for sub in group])
+                for i, sub in enumerate(group):
+                    sub.origin = f"{records[k]}:{i}"
+    subs.extend(extras)
     return subs
 
 
@@ -478,18 +591,21 @@ def _add_notes(subs: list[Submission]) -> None:
             sub.reason += f"。{read_part}文件中的其他部分——" + "；".join(sub.left_out)
 
 
-def _describe_all(todo, results, subs, form, registry, store_, keys, year) -> None:
-    extras = []
+def _describe_all(todo, results, subs, form, registry, store_, keys, year) -> dict[int, list[Submission]]:
+    """Each file read (or taken from the extraction cache) described: {index: [its submission, and the other
+    submissions its parts are]}."""
+    out = {}
     for k, _p in todo:
         m, error, *parsed = results[k]
         if error is not None:
             subs[k].status, subs[k].reason = REJECTED, error
+            out[k] = [subs[k]]
             continue
         describe(subs[k], Path(subs[k].file), m, form, registry, parsed[0] if parsed else None, year)
         if not parsed and subs[k].rows:  # keep the parsed blanks too, so a re-run skips parsing
             store_.put(keys[k], (m, None, subs[k].rows))
-        extras += other_parts(subs[k], form, registry, year)
-    subs.extend(extras)
+        out[k] = [subs[k], *other_parts(subs[k], form, registry, year)]
+    return out
 
 
 def _copy_not_in_force(sub: Submission, extra: Submission, differs: str) -> Submission:
@@ -735,6 +851,13 @@ def _frames(
             _resolve_unit(sub, registry)
     _match_unregistered(subs)
     versions.check_dates(subs, ctx.cfg)
+    forms_of: dict[str, list[Submission]] = {}
+    for sub in subs:
+        if sub.status == READ:
+            forms_of.setdefault(sub.unit, []).append(sub)
+    for group in forms_of.values():  # a unit's versions are compared blank by blank
+        for sub in group if len(group) > 1 else ():
+            sub.blanks()
     supersede(subs)
     _add_notes(subs)
 
@@ -788,33 +911,9 @@ def _frames(
         ],
         "submissions",
     )
-    labels = {i.code: (i.label, i.unit) for i in form.items}
-
-    def value_rows(s: Submission) -> list[dict]:
-        return [
-            {
-                "unit": s.unit,
-                "unit_type": s.unit_type,
-                "registered": s.registered,
-                "item": r["item"],
-                "label": labels[r["item"]][0],
-                "measure": labels[r["item"]][1],
-                "value": format_value(r["value"]),
-                "status": r["status"],
-                "approx": r["approx"],
-                "raw_text": r["raw_text"],
-                "file": s.file,
-                "location": r["location"],
-                "note": r["note"],
-                "revised": bool(r.get("revised")),
-            }
-            for r in s.rows
-        ]
-
-    rows = [row for s in forms for row in value_rows(s)]
-    in_force = [s.status == READ for s in forms for _row in s.rows]
-    extracted = _frame(rows, "extracted").assign(in_force=in_force)
-    values = extracted.loc[np.array(in_force, dtype=bool)].drop(columns="in_force").reset_index(drop=True)
+    extracted = _extracted(ctx, form, forms)
+    values = extracted.loc[extracted["in_force"].to_numpy(dtype=bool)].drop(columns="in_force")
+    values = values.reset_index(drop=True)
     summaries = _frame(
         [
             {
@@ -833,10 +932,59 @@ def _frames(
     )
     frames = {"ingest_log": log, "submissions": submissions, "extracted": extracted, "summaries": summaries}
     for name, frame in frames.items():
-        ctx.save(name, frame)
+        if name != "extracted":  # written by `_extracted`
+            ctx.save(name, frame)
     # values as read from the files in force; step 02 applies corrections and writes the values in force
     frames["values"] = values
     return frames
+
+
+def _extracted(ctx: StepContext, form: Form, forms: list[Submission]) -> pd.DataFrame:
+    """The extracted table, written and read back. Each form's lines are the text its rows make; a form
+    taken from the last run whose unit and whether it is in force are as then takes its lines as they were
+    written then (kept in the cache under its record, unit and state), so a re-run after one file changed
+    makes the changed unit's lines only, and the file is byte for byte what a run from scratch writes."""
+    ds = catalog.dataset("extracted")
+    kept = ctx.cache(KEPT_ROWS)
+    labels = {i.code: (i.label, i.unit) for i in form.items}
+
+    def lines(s: Submission) -> str:
+        in_force = s.status == READ
+        key = kept.key(s.origin, s.unit, s.unit_type, str(s.registered), str(in_force)) if s.origin else ""
+        if key and (data := kept.get(key)) is not None:
+            return data.decode("utf-8")
+        text = store.csv_lines(
+            store.row_texts(
+                ds,
+                [
+                    {
+                        "unit": s.unit,
+                        "unit_type": s.unit_type,
+                        "registered": s.registered,
+                        "item": r["item"],
+                        "label": labels[r["item"]][0],
+                        "measure": labels[r["item"]][1],
+                        "value": format_value(r["value"]),
+                        "status": r["status"],
+                        "approx": r["approx"],
+                        "raw_text": r["raw_text"],
+                        "file": s.file,
+                        "location": r["location"],
+                        "note": r["note"],
+                        "revised": bool(r.get("revised")),
+                        "in_force": in_force,
+                    }
+                    for r in s.blanks()
+                ],
+            )
+        )
+        if key:
+            kept.put(key, text.encode("utf-8"))
+        return text
+
+    path = ctx.path("extracted")
+    store.save_text(ds, path, "".join(lines(s) for s in forms))
+    return ctx.load("extracted")
 
 
 def _clean_text(text: str) -> str:

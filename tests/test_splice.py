@@ -1,0 +1,133 @@
+"""Issue 24 item 2: a re-run after a change costs what changed — and its tables are byte for byte those of a
+run from scratch of the same inputs.
+
+Steps 01 and 02 run once on a copy of the sample's 2013; then each change below is made on a copy of those
+inputs and run twice: on a copy of the first run's outputs (the unchanged units' rows taken from that run) and
+on new outputs (everything made again; only the files' extractions are shared, as a run from scratch finds
+them in its cache after its first read). Every data file of the two must be the same bytes.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, Year
+from wennuan_lib.form import load_form
+from wennuan_lib.publish import template
+from wennuan_lib.steps import ingest
+
+YEAR = 2013
+COMPANY = "市商贸工会"
+COMPANY_FILE = "市商贸工会-统计表.xlsx"
+# 苏州电信公司工会 sent two versions; the later one (修改稿) is in force
+TELECOM_LATER = "苏州电信公司工会送温暖统计表（修改稿）.docx"
+
+
+def _copy_inputs(to: Path) -> Path:
+    inputs = to / "inputs"
+    (inputs / str(YEAR)).parent.mkdir(parents=True)
+    shutil.copytree(ROOT / "inputs" / str(YEAR), inputs / str(YEAR))
+    shutil.copy(ROOT / "inputs" / "units.csv", inputs / "units.csv")
+    return inputs
+
+
+def _run(inputs: Path, outputs: Path) -> Year:
+    year = Year(inputs, outputs, YEAR)
+    year.ingest()
+    year.clean()
+    return year
+
+
+def _data(year: Year) -> dict[str, bytes]:
+    """Every data file of the current run, by its path in the run."""
+    return {
+        p.relative_to(year.run).as_posix(): p.read_bytes()
+        for p in sorted((year.run / "data").rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory):
+    root = tmp_path_factory.mktemp("splice")
+    inputs = _copy_inputs(root)
+    return inputs, _run(inputs, root / "outputs")
+
+
+def _template(path: Path, unit: str, figure: int) -> None:
+    """The file replaced by the federation's template filled in for `unit` (with 01A.1 = figure)."""
+    header = {"unit": unit, "date": "2013-01-20"}
+    template.write(load_form(YEAR), path, values={"01A.1": figure}, header=header)
+
+
+def _append(path: Path, line: str, encoding: str) -> None:
+    data = path.read_bytes()
+    end = b"" if data.endswith(b"\n") else b"\r\n"
+    path.write_bytes(data + end + (line + "\r\n").encode(encoding))
+
+
+def change_one_file(inbox: Path, inputs: Path) -> None:
+    _template(inbox / COMPANY_FILE, COMPANY, 4321)
+
+
+def change_units(inbox: Path, inputs: Path) -> None:
+    _append(inputs / "units.csv", "苏州市测试行业工会,测试行业,直属", "utf-8")
+
+
+def change_corrections(inbox: Path, inputs: Path) -> None:
+    _append(inputs / str(YEAR) / "corrections.csv", f"{COMPANY},01A.1,99,示例数据：单位电话确认", "gb18030")
+
+
+def move_a_unit(inbox: Path, inputs: Path) -> None:
+    """The telecom union's later version now carries the 市商贸工会's form: the telecom union's earlier
+    version comes back in force, and 市商贸工会 has two versions (and a file whose name says another unit)."""
+    _template(inbox / TELECOM_LATER, COMPANY, 1234)
+
+
+@pytest.mark.parametrize("change", [change_one_file, change_units, change_corrections, move_a_unit])
+def test_a_rerun_after_a_change_writes_what_a_run_from_scratch_writes(first, tmp_path, change):
+    inputs, before = first
+    changed = tmp_path / "changed"
+    shutil.copytree(inputs, changed / "inputs")
+    change(changed / "inputs" / str(YEAR) / "submissions", changed / "inputs")
+    again = tmp_path / "again"
+    shutil.copytree(before.outputs, again, symlinks=True)
+    spliced = _run(changed / "inputs", again)
+    scratch = tmp_path / "scratch"
+    cache = Path("cache") / "extractions"
+    shutil.copytree(before.scope.root / cache, scratch / str(YEAR) / cache)
+    fresh = _run(changed / "inputs", scratch)
+
+    got, want = _data(spliced), _data(fresh)
+    assert sorted(got) == sorted(want)
+    assert [name for name in want if got[name] != want[name]] == []
+    assert _data(before) != want  # the change changed something
+
+
+def test_the_rerun_describes_only_the_changed_file(first, tmp_path, monkeypatch):
+    """Only the changed file is read and described again; every other file comes from the last run's
+    records, and the changed unit's figure is the new one."""
+    inputs, before = first
+    changed = tmp_path / "changed"
+    shutil.copytree(inputs, changed / "inputs")
+    change_one_file(changed / "inputs" / str(YEAR) / "submissions", changed / "inputs")
+    again = tmp_path / "again"
+    shutil.copytree(before.outputs, again, symlinks=True)
+    described = []
+    real = ingest._describe_all
+
+    def spy(todo, results, subs, *args):
+        described.extend(subs[k].file for k, _p in todo)
+        return real(todo, results, subs, *args)
+
+    monkeypatch.setattr(ingest, "_describe_all", spy)
+    year = Year(changed / "inputs", again, YEAR)
+    year.ingest()
+    assert described == [COMPANY_FILE]
+    extracted = year.load("extracted")
+    mine = extracted[(extracted["unit"] == COMPANY) & extracted["in_force"]]
+    assert mine.loc[mine["item"] == "01A.1", "value"].tolist() == ["4321"]
+    assert len(year.load("ingest_log")) == len(before.load("ingest_log"))
