@@ -196,10 +196,36 @@ def to_html(
     points); `body_only` leaves out the appendices (to place the figures quickly); `keep` loosens what a
     paragraph (by its `data-p` id) keeps together on a line (KEEP_ALL unless given)."""
     placement = placement or {}
-    keep = keep or {}
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=False)
+    n = report.narrative
+    groups = [
+        (html.escape(kind), [html.escape(x) for x in items], more)
+        for kind, items, more in report.draft_groups()
+    ]
+    return env.get_template("report.html.j2").render(
+        print=for_print,
+        title=html.escape(n.title),
+        title_lines=[html.escape(x) for x in n.title_lines or [n.title]],
+        recipient=html.escape(n.recipient),
+        sender=html.escape(n.sender),
+        date=html.escape(n.date),
+        sections=_html_sections(report, for_print, placement, keep or {}),
+        charts=_html_charts(report, for_print, placement),
+        tables=_html_tables(report),
+        appendices=not body_only,
+        grid=grid(for_print),
+        draft=report.draft,
+        draft_groups=groups,
+        issues_file=catalog.file_name("issues"),
+        reasons_file=catalog.file_name("draft_reasons"),
+        sample=report.sample,
+    )
+
+
+def _html_charts(report: Report, for_print: bool, placement: dict[str, tuple[str, float]]) -> dict[str, dict]:
+    """Each chart for the template: its picture inline, title, number, and its size on paper."""
     numbers = chart_numbers(report)
-    charts = {
+    return {
         name: {
             "src": "data:image/png;base64," + base64.b64encode(c.path.read_bytes()).decode("ascii"),
             "title": html.escape(c.title),
@@ -209,6 +235,12 @@ def to_html(
         }
         for name, c in report.charts.items()
     }
+
+
+def _html_sections(
+    report: Report, for_print: bool, placement: dict[str, tuple[str, float]], keep: dict[str, int]
+) -> list[dict]:
+    """The sections for the template, their blocks in placed order, each with its `data-p` id."""
     sections = []
     for si, s in enumerate(report.narrative.sections):
         ids = {id(b): f"{si}.{k}" for k, b in enumerate(s.blocks)}
@@ -228,7 +260,12 @@ def to_html(
                 ],
             }
         )
-    tables = [
+    return sections
+
+
+def _html_tables(report: Report) -> list[dict]:
+    """The appendix tables for the template; a short heading never wraps."""
+    return [
         {
             "label": attachment_title(k, t),
             "title": html.escape(t.title),
@@ -243,29 +280,6 @@ def to_html(
         }
         for k, t in enumerate(report.tables, 1)
     ]
-    n = report.narrative
-    groups = [
-        (html.escape(kind), [html.escape(x) for x in items], more)
-        for kind, items, more in report.draft_groups()
-    ]
-    return env.get_template("report.html.j2").render(
-        print=for_print,
-        title=html.escape(n.title),
-        title_lines=[html.escape(x) for x in n.title_lines or [n.title]],
-        recipient=html.escape(n.recipient),
-        sender=html.escape(n.sender),
-        date=html.escape(n.date),
-        sections=sections,
-        charts=charts,
-        tables=tables,
-        appendices=not body_only,
-        grid=grid(for_print),
-        draft=report.draft,
-        draft_groups=groups,
-        issues_file=catalog.file_name("issues"),
-        reasons_file=catalog.file_name("draft_reasons"),
-        sample=report.sample,
-    )
 
 
 MM_PX = 96 / 25.4  # WeasyPrint lays out in CSS pixels
