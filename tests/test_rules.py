@@ -194,6 +194,20 @@ def test_approximate_and_unreadable_blanks(form):
     assert un["severity"].tolist() == ["error"] and "见附件" in un["message"].iloc[0]
 
 
+def test_a_blank_pointing_to_an_attachment_asks_for_the_figure_on_the_form(form):
+    """A blank reading "见附件" is not a misread number: the unit is asked to put the figure on the form,
+    and told a figure left in an attachment is not counted; any other text is asked to be a number."""
+    df = frame(clean_units(3))
+    first, second = (df.index[df["unit"] == u][0] for u in df["unit"].unique()[:2])
+    df.loc[first, ["status", "value", "raw_text", "note"]] = ["unreadable", "", "详见附件 ", "不是数字"]
+    df.loc[second, ["status", "value", "raw_text", "note"]] = ["unreadable", "", "不详", "不是数字"]
+    un = rules.check_all(df, form).set_index("unit").loc[lambda f: f["rule"] == rules.UNREADABLE_ID]
+    attached, unclear = un.loc[df.loc[first, "unit"]], un.loc[df.loc[second, "unit"]]
+    assert "附件里的数字不计入全市合计" in attached["message"] and "无法识别" not in attached["message"]
+    assert attached["action"] == "请把附件中的这个数字填入统计表的这一格后重新报送"
+    assert "无法识别为数字" in unclear["message"] and unclear["action"] == "请改填为一个数字"
+
+
 def test_rules_run_on_the_city_totals(form):
     units = clean_units(3)
     totals = {c: sum((u[c] for u in units.values()), Decimal(0)) for c in form.codes}

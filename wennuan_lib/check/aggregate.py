@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
-from wennuan_lib.check.rules import parse_check, unit_dicts
+from wennuan_lib.check.rules import ATTACHED, parse_check, says_attached, unit_dicts  # noqa: F401 (aggregate.ATTACHED)
 from wennuan_lib.form import Form
 from wennuan_lib.read.parse import APPROX_SUFFIXES, format_value, to_decimal
 from wennuan_lib.read.units import UNIT_TYPES
@@ -56,7 +56,6 @@ LOWER_BOUNDS = tuple(w for w in APPROX_SUFFIXES if w != "左右")  # 余, 多, �
 
 # What a unit's 统计表 is, one count for the text, the totals and the appendices: read (and counted), sent but
 # unreadable (ask for another format; not counted), or not sent at all.
-ATTACHED = "见附件"  # a blank the unit filled with "见附件": asked for (待补报), not left blank
 MISMATCH = "~"  # Measure.missing: the unit's pair does not match (buses filled, nobody carried)
 
 
@@ -81,7 +80,7 @@ def attached(values: pd.DataFrame) -> set[tuple[str, str]]:
         for u, i, v, st, raw in zip(
             values["unit"], values["item"], values["value"], status, values["raw_text"], strict=True
         )
-        if not v and (st == "attached" or ATTACHED in str(raw).replace(" ", ""))
+        if not v and (st == "attached" or says_attached(raw))
     }
 
 

@@ -40,6 +40,14 @@ SUMMARY_ID = "T01"  # a figure the unit's 书面总结 states differs from its f
 UNIT_ID = "U01"  # a form whose 填报单位 names one registered unit and its file name another
 CHECK_FAILED_ID = "X01"  # a check that broke on one unit's data: that unit's checks are not complete
 VERSIONS_ID = "V01"  # two versions of a unit's form the 填报日期 cannot order, with different figures
+ATTACHED = "见附件"  # a blank a unit filled with "见附件": the figure is asked for (待补报), not left blank
+
+
+def says_attached(raw: object) -> bool:
+    """A blank's text points to an attachment (见附件, 详见附件 …) instead of giving the figure."""
+    return ATTACHED in str(raw).replace(" ", "").replace("\u3000", "")
+
+
 ABSENT_RX = re.compile("^" + re.escape(ABSENT_NOTE).replace(re.escape("{year}"), r"\d{4}") + "$")
 ACTIONS = {
     "hard": "请核对并修改相关数字，使其符合表内关系后重新报送",
@@ -47,6 +55,7 @@ ACTIONS = {
     "history": "请核实，或说明与上年相比变化较大的原因",
     MISSING_ID: "请补填；确实没有的请填0",
     UNREADABLE_ID: "请改填为一个数字",
+    "attached": "请把附件中的这个数字填入统计表的这一格后重新报送",
     NOT_FOUND_ID: "表中这一句被删改，请按下发的表式补填",
     APPROX_ID: "请提供准确数字，或回复确认按此数统计",
     AUDIT_ID: "请检查更正登记表或豁免登记表中的单位名称、项目代码和数值",
@@ -364,14 +373,13 @@ def _empty_forms(values: pd.DataFrame) -> tuple[list[dict], set[str]]:
 
 
 def _blank_findings(row, was_revised: bool, say: Describer) -> list[dict]:
-    """One blank's findings: read from a Word revision, and 未填, 无法识别, 表中未找到 or 约数."""
+    """One blank's findings: read from a Word revision, and 未填, 见附件, 无法识别, 表中未找到 or 约数."""
     code = row.item
     label = say.name(code)
 
-    def finding(rule_id: str, kind: str, severity: str, message: str) -> dict:
-        return make_finding(
-            row.unit, row.unit_type, [code], rule_id, kind, severity, message, ACTIONS[rule_id]
-        )
+    def finding(rule_id: str, kind: str, severity: str, message: str, action: str = "") -> dict:
+        action = action or ACTIONS[rule_id]
+        return make_finding(row.unit, row.unit_type, [code], rule_id, kind, severity, message, action)
 
     out = []
     if was_revised:
@@ -386,6 +394,17 @@ def _blank_findings(row, was_revised: bool, say: Describer) -> list[dict]:
         )
     if row.status == "missing":
         out.append(finding(MISSING_ID, "soft", WARNING, f"{label} 未填"))
+    elif row.status == "unreadable" and says_attached(row.raw_text):
+        out.append(
+            finding(
+                UNREADABLE_ID,
+                "hard",
+                ERROR,
+                f"{label} 填的是「{row.raw_text.strip()}」：这一项的数字要填在统计表上，"
+                "附件里的数字不计入全市合计（书面总结中列为待补报）",
+                ACTIONS["attached"],
+            )
+        )
     elif row.status == "unreadable":
         out.append(
             finding(

@@ -12,19 +12,12 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 from wennuan_lib.base import catalog, config
 from wennuan_lib.base.progress import ENV
 from wennuan_lib.errors import WennuanError, from_text
-from wennuan_lib.run import lab
-
-# jsonschema (imported by nbformat) builds an IRI grammar from rfc3987_syntax at import — about 1.3 s — for a
-# string format no notebook uses. When that module is unavailable jsonschema simply skips the format; so it is
-# made unavailable in this process (measured: papermill's import 1.1–2.0 s → 0.25–0.5 s).
-sys.modules.setdefault("rfc3987_syntax", None)
 
 
 class StepFailed(WennuanError):
@@ -161,6 +154,8 @@ class Kernel:
                 raise
             raise OSError(exc.errno, exc.strerror, str(executed)) from exc
         finally:
+            from wennuan_lib.run import lab  # nbformat's signing: only in the process that runs notebooks
+
             lab.trust(executed)  # opened in JupyterLab, the notebook the run wrote is trusted (lab.py)
         return executed
 
