@@ -158,3 +158,45 @@ def test_the_package_is_in_folders_by_job_and_no_import_runs_back_up():
                 if target in floor and floor[target] > floor[part]:
                     up.append(f"{path.relative_to(config.ROOT)} imports {name}")
     assert not up, up
+
+
+# "No function longer than a screen without a reason" (issue 23): a function of more than LONGEST lines (its
+# def to its last line, docstring included) must be listed here with the reason it is long.
+LONGEST = 60
+LONG_FUNCTIONS = {
+    "publish/cjk_justify.py:inter_character": "one patch of WeasyPrint's line justification: the classes its "
+    "parts subclass and call are imported inside it, so that a WeasyPrint without them (or none) leaves the "
+    "lines ragged instead of failing the import of render",
+    "steps/ingest.py:_frames": "the steps are being rewired to do no I/O of their own (issue 23 item 3)",
+    "steps/report.py:run": "the steps are being rewired to do no I/O of their own (issue 23 item 3)",
+    "views/__init__.py:reconcile_answer": "views is being split per notebook (issue 23 item 5)",
+    "views/__init__.py:table": "views is being split per notebook (issue 23 item 5)",
+}
+
+
+def _function_lengths() -> dict[str, int]:
+    """{"folder/module.py:Class.function": lines} of every function of the package."""
+    import ast
+
+    package = config.ROOT / "wennuan_lib"
+    lengths = {}
+    for path in sorted(package.rglob("*.py")):
+        todo = [(ast.parse(path.read_text(encoding="utf-8")), "")]
+        while todo:
+            node, prefix = todo.pop()
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    name = f"{prefix}{child.name}"
+                    if not isinstance(child, ast.ClassDef):
+                        lengths[f"{path.relative_to(package).as_posix()}:{name}"] = (
+                            child.end_lineno - child.lineno + 1
+                        )
+                    todo.append((child, f"{name}."))
+    return lengths
+
+
+def test_no_function_is_longer_than_a_screen_without_a_reason():
+    lengths = _function_lengths()
+    assert lengths["policy.py:resolve"] < LONGEST  # the walk finds the package's functions by their names
+    long = {name: n for name, n in lengths.items() if n > LONGEST and name not in LONG_FUNCTIONS}
+    assert not long, f"over {LONGEST} lines: split them, or list them in LONG_FUNCTIONS with why: {long}"

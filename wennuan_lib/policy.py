@@ -258,188 +258,64 @@ def apply_overrides(raw: dict, overrides: dict | None, source: Path | None = Non
     return out
 
 
-def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "policy.yaml") -> Policy:
-    """The policy in one year's codes. `code_of(concept)` gives that year's code,
-    or None when its form lacks it."""
-    dropped: list[str] = []
+class _Codes:
+    """One year's codes of the policy's concepts; what the year's form lacks is noted in `dropped`."""
 
-    def code(concept, where: str) -> str | None:
-        c = code_of(str(concept))
+    def __init__(self, code_of: Callable[[str], str | None]):
+        self.code_of = code_of
+        self.dropped: list[str] = []
+
+    def one(self, concept, where: str) -> str | None:
+        c = self.code_of(str(concept))
         if c is None:
-            dropped.append(f"{where}：本年表式中没有 {concept}")
+            self.dropped.append(f"{where}：本年表式中没有 {concept}")
         return c
 
-    def codes(concepts, where: str) -> tuple[str, ...] | None:
-        out = [code(c, where) for c in concepts]
+    def all(self, concepts, where: str) -> tuple[str, ...] | None:
+        """Every concept's code, or None when the form lacks any of them."""
+        out = [self.one(c, where) for c in concepts]
         return None if any(c is None for c in out) else tuple(out)
 
-    def series(entries, where: str) -> tuple[Series, ...]:
+    def present(self, concepts, where: str) -> tuple[str, ...]:
+        """The codes of the concepts the form has."""
+        return tuple(c for c in (self.one(x, where) for x in concepts) if c)
+
+    def series(self, entries, where: str) -> tuple[Series, ...]:
         out = []
         for e in entries or []:
-            c = code(e["item"], where)
+            c = self.one(e["item"], where)
             if c:
                 out.append(Series(c, str(e["label"])))
         return tuple(out)
 
+
+def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "policy.yaml") -> Policy:
+    """The policy in one year's codes. `code_of(concept)` gives that year's code,
+    or None when its form lacks it. Each section is resolved by its own function, in the file's order (the
+    order of `dropped`)."""
+    codes = _Codes(code_of)
     try:
-        rules = []
-        for r in raw.get("rules", []):
-            mapped = codes(CODE.findall(r["check"]), f"规则 {r['id']}")
-            if mapped is None:
-                continue
-            lookup = dict(zip(CODE.findall(r["check"]), mapped, strict=True))
-            check = CODE.sub(lambda m, lookup=lookup: lookup[m.group(0)], r["check"])
-            rules.append(Rule(str(r["id"]), check, str(r["severity"]), str(r["message"])))
+        rules = _rules(raw.get("rules", []), codes)
         pl = raw.get("plausibility", {})
-        mph = None
-        if "money_per_household" in pl:
-            m = pl["money_per_household"]
-            pair = codes([m["numerator"], m["denominator"]], f"规则 {m['id']}")
-            if pair:
-                mph = MoneyPerHousehold(
-                    str(m["id"]),
-                    str(m["severity"]),
-                    pair[0],
-                    pair[1],
-                    int(m["factor"]),
-                    int(m["low"]),
-                    int(m["high"]),
-                    str(m["message"]),
-                )
-        slip = None
-        if "yuan_slip" in pl:
-            y = pl["yuan_slip"]
-            checks = []
-            for c in y["checks"]:
-                other = c.get("per") or c.get("share_of")
-                pair = codes([c["item"], other], f"规则 {y['id']}")
-                if pair:
-                    checks.append(
-                        SlipCheck(pair[0], pair[1] if "per" in c else "", pair[1] if "share_of" in c else "")
-                    )
-            slip = YuanSlip(
-                str(y["id"]), str(y["severity"]), int(y["ratio"]), str(y["message"]), tuple(checks)
-            )
-        peers = None
-        if "peers" in pl:
-            p = pl["peers"]
-            ratios = []
-            for r in p["ratios"]:
-                pair = codes([r["num"], r["den"]], f"规则 {p['id']}")
-                if pair:
-                    ratios.append(
-                        PeerRatio(
-                            pair[0],
-                            pair[1],
-                            str(r["label"]),
-                            float(r.get("scale", 1)),
-                            str(r.get("measure", "")),
-                        )
-                    )
-            peers = Peers(
-                str(p["id"]),
-                str(p["severity"]),
-                float(p["factor"]),
-                int(p["min_units"]),
-                str(p["message"]),
-                tuple(ratios),
-            )
-        magnitude = None
-        if "magnitude" in pl:
-            g = pl["magnitude"]
-            items = None
-            if g.get("items", "all") != "all":
-                items = tuple(c for c in (code(x, f"规则 {g['id']}") for x in g["items"]) if c)
-            magnitude = Magnitude(
-                str(g["id"]),
-                str(g["severity"]),
-                float(g["factor"]),
-                int(g["min_units"]),
-                str(g["message"]),
-                items,
-            )
-        history = None
-        if "history" in pl:
-            h = pl["history"]
-            history = History(
-                str(h["id"]),
-                str(h["severity"]),
-                float(h["max_change"]),
-                float(h["floor"]),
-                float(h["money_floor"]),
-                str(h["message"]),
-                float(h.get("far", 0)),
-                str(h.get("far_message", "")),
-            )
-        repeats = None
-        if "repeats" in pl:
-            r = pl["repeats"]
-            repeats = Repeats(str(r["id"]), str(r["severity"]), int(r["min_items"]), str(r["message"]))
-        rep = raw["report"]
-        derived = []
-        for d in rep.get("derived", []):
-            num = codes(d["num"], f"派生数字 {d['key']}")
-            den = code(d["den"], f"派生数字 {d['key']}") if d.get("den") else ""
-            if num is None or den is None:
-                continue
-            derived.append(
-                Derived(str(d["key"]), str(d["label"]), num, den, int(d.get("factor", 1)), str(d["measure"]))
-            )
-        rankings = tuple(c for c in (code(x, "排名") for x in rep.get("rankings", [])) if c)
-        themes = tuple(
-            Theme(str(t["id"]), str(t["title"]), str(t["text"]), str(t.get("chart", "")))
-            for t in rep.get("themes", [])
-        )
-        nums = rep.get("numbers") or {}
-        numbers = NumberStyle(int(nums.get("wan_from", 0)), int(nums.get("wan_places", 2)))
-        bs = rep.get("basis") or {}
-        basis = BasisSpec(
-            float(bs.get("approx_share", 0.05)),
-            int(bs.get("listed", 3)),
-            tuple(c for c in (code_of(str(x)) for x in bs.get("same_concept") or []) if c),
-        )
-        report = ReportSpec(
-            tuple(derived),
-            rankings,
-            int(rep.get("top", 3)),
-            str(rep["basic"]),
-            themes,
-            str(rep["units"]),
-            numbers,
-            basis,
-        )
-        ch = raw["charts"]
-        charts = ChartSpec(
-            sources=tuple(c for c in (code(x, "图表 sources") for x in ch["sources"]) if c),
-            transport=series(ch["transport"], "图表 transport"),
-            transport_all=code(ch["transport_all"], "图表 transport") or "",
-            funds_by_unit=series(ch["funds_by_unit"], "图表 funds_by_unit"),
-            households_by_unit=series(ch["households_by_unit"], "图表 households_by_unit"),
-            trend_money=series(ch["trend_money"], "图表 trend_money"),
-            trend_households=series(ch["trend_households"], "图表 trend_households"),
-            top_units=int(ch.get("top_units", 15)),
-            sources_total=code(ch["sources_total"], "图表 sources") or "" if ch.get("sources_total") else "",
-        )
+        mph = _money_per_household(pl["money_per_household"], codes) if "money_per_household" in pl else None
+        slip = _yuan_slip(pl["yuan_slip"], codes) if "yuan_slip" in pl else None
+        peers = _peers(pl["peers"], codes) if "peers" in pl else None
+        magnitude = _magnitude(pl["magnitude"], codes) if "magnitude" in pl else None
+        history = _history(pl["history"]) if "history" in pl else None
+        repeats = _repeats(pl["repeats"]) if "repeats" in pl else None
+        report = _report(raw["report"], codes)
+        charts = _charts(raw["charts"], codes)
         key_items = {
-            name: tuple(c for c in (code(x, f"重点项目 {name}") for x in items) if c)
-            for name, items in raw.get("key_items", {}).items()
+            name: codes.present(items, f"重点项目 {name}") for name, items in raw.get("key_items", {}).items()
         }
-        trends = tuple(
-            TrendGroup(
-                str(t["id"]),
-                str(t["title"]),
-                str(t["measure"]),
-                tuple(Series(str(c["item"]), str(c["label"])) for c in t["concepts"]),
-            )
-            for t in raw.get("trends", [])
-        )
+        trends = _trends(raw.get("trends", []))
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, PolicyError):
             raise
         raise PolicyError(f"{source} 写法有误：缺少或写错了「{exc}」") from exc
     policy = Policy(
         str(raw.get("version", "")),
-        tuple(rules),
+        rules,
         mph,
         slip,
         peers,
@@ -448,12 +324,169 @@ def resolve(raw: dict, code_of: Callable[[str], str | None], source: str = "poli
         charts,
         key_items,
         trends,
-        tuple(dropped),
+        tuple(codes.dropped),
         magnitude,
         repeats,
     )
     _validate(policy, source)
     return policy
+
+
+def _rules(entries: list, codes: _Codes) -> tuple[Rule, ...]:
+    """The form's checks, their concepts replaced by the year's codes; a check on a missing item is left
+    out."""
+    rules = []
+    for r in entries:
+        concepts = CODE.findall(r["check"])
+        mapped = codes.all(concepts, f"规则 {r['id']}")
+        if mapped is None:
+            continue
+        lookup = dict(zip(concepts, mapped, strict=True))
+        check = CODE.sub(lambda m, lookup=lookup: lookup[m.group(0)], r["check"])
+        rules.append(Rule(str(r["id"]), check, str(r["severity"]), str(r["message"])))
+    return tuple(rules)
+
+
+def _money_per_household(m: dict, codes: _Codes) -> MoneyPerHousehold | None:
+    pair = codes.all([m["numerator"], m["denominator"]], f"规则 {m['id']}")
+    if not pair:
+        return None
+    return MoneyPerHousehold(
+        str(m["id"]),
+        str(m["severity"]),
+        pair[0],
+        pair[1],
+        int(m["factor"]),
+        int(m["low"]),
+        int(m["high"]),
+        str(m["message"]),
+    )
+
+
+def _yuan_slip(y: dict, codes: _Codes) -> YuanSlip:
+    checks = []
+    for c in y["checks"]:
+        other = c.get("per") or c.get("share_of")
+        pair = codes.all([c["item"], other], f"规则 {y['id']}")
+        if pair:
+            checks.append(
+                SlipCheck(pair[0], pair[1] if "per" in c else "", pair[1] if "share_of" in c else "")
+            )
+    return YuanSlip(str(y["id"]), str(y["severity"]), int(y["ratio"]), str(y["message"]), tuple(checks))
+
+
+def _peers(p: dict, codes: _Codes) -> Peers:
+    ratios = []
+    for r in p["ratios"]:
+        pair = codes.all([r["num"], r["den"]], f"规则 {p['id']}")
+        if pair:
+            ratios.append(
+                PeerRatio(
+                    pair[0], pair[1], str(r["label"]), float(r.get("scale", 1)), str(r.get("measure", ""))
+                )
+            )
+    return Peers(
+        str(p["id"]),
+        str(p["severity"]),
+        float(p["factor"]),
+        int(p["min_units"]),
+        str(p["message"]),
+        tuple(ratios),
+    )
+
+
+def _magnitude(g: dict, codes: _Codes) -> Magnitude:
+    items = None  # every item of the form
+    if g.get("items", "all") != "all":
+        items = codes.present(g["items"], f"规则 {g['id']}")
+    return Magnitude(
+        str(g["id"]),
+        str(g["severity"]),
+        float(g["factor"]),
+        int(g["min_units"]),
+        str(g["message"]),
+        items,
+    )
+
+
+def _history(h: dict) -> History:
+    return History(
+        str(h["id"]),
+        str(h["severity"]),
+        float(h["max_change"]),
+        float(h["floor"]),
+        float(h["money_floor"]),
+        str(h["message"]),
+        float(h.get("far", 0)),
+        str(h.get("far_message", "")),
+    )
+
+
+def _repeats(r: dict) -> Repeats:
+    return Repeats(str(r["id"]), str(r["severity"]), int(r["min_items"]), str(r["message"]))
+
+
+def _report(rep: dict, codes: _Codes) -> ReportSpec:
+    derived = []
+    for d in rep.get("derived", []):
+        num = codes.all(d["num"], f"派生数字 {d['key']}")
+        den = codes.one(d["den"], f"派生数字 {d['key']}") if d.get("den") else ""
+        if num is None or den is None:
+            continue
+        derived.append(
+            Derived(str(d["key"]), str(d["label"]), num, den, int(d.get("factor", 1)), str(d["measure"]))
+        )
+    rankings = codes.present(rep.get("rankings", []), "排名")
+    themes = tuple(
+        Theme(str(t["id"]), str(t["title"]), str(t["text"]), str(t.get("chart", "")))
+        for t in rep.get("themes", [])
+    )
+    nums = rep.get("numbers") or {}
+    bs = rep.get("basis") or {}
+    basis = BasisSpec(  # items reworded alike: a year whose form lacks one has nothing to compare
+        float(bs.get("approx_share", 0.05)),
+        int(bs.get("listed", 3)),
+        tuple(c for c in (codes.code_of(str(x)) for x in bs.get("same_concept") or []) if c),
+    )
+    return ReportSpec(
+        tuple(derived),
+        rankings,
+        int(rep.get("top", 3)),
+        str(rep["basic"]),
+        themes,
+        str(rep["units"]),
+        NumberStyle(int(nums.get("wan_from", 0)), int(nums.get("wan_places", 2))),
+        basis,
+    )
+
+
+def _charts(ch: dict, codes: _Codes) -> ChartSpec:
+    return ChartSpec(
+        sources=codes.present(ch["sources"], "图表 sources"),
+        transport=codes.series(ch["transport"], "图表 transport"),
+        transport_all=codes.one(ch["transport_all"], "图表 transport") or "",
+        funds_by_unit=codes.series(ch["funds_by_unit"], "图表 funds_by_unit"),
+        households_by_unit=codes.series(ch["households_by_unit"], "图表 households_by_unit"),
+        trend_money=codes.series(ch["trend_money"], "图表 trend_money"),
+        trend_households=codes.series(ch["trend_households"], "图表 trend_households"),
+        top_units=int(ch.get("top_units", 15)),
+        sources_total=(codes.one(ch["sources_total"], "图表 sources") or "")
+        if ch.get("sources_total")
+        else "",
+    )
+
+
+def _trends(entries: list) -> tuple[TrendGroup, ...]:
+    """The trend groups, by concept (trends join the years; each year's code is found when they are drawn)."""
+    return tuple(
+        TrendGroup(
+            str(t["id"]),
+            str(t["title"]),
+            str(t["measure"]),
+            tuple(Series(str(c["item"]), str(c["label"])) for c in t["concepts"]),
+        )
+        for t in entries
+    )
 
 
 def _validate(policy: Policy, source: str) -> None:

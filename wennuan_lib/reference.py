@@ -148,6 +148,31 @@ def rules_markdown() -> str:
         )
     out += ["", "### 合理性、疑似填错与历史审核", ""]
     out += ["| 规则 | 类别 | 检查 | 审核意见的写法 |", "|---|---|---|---|"]
+    out += _plausibility_rows(policy, say)
+    for key, entry in raw.get("plausibility", {}).items():  # a check this page does not word yet: as written
+        if key not in KNOWN_PLAUSIBILITY and isinstance(entry, dict) and "id" in entry:
+            settings = "，".join(
+                f"{k} = {v}"
+                for k, v in entry.items()
+                if k not in ("id", "severity", "message", "far_message")
+            )
+            words = _words(str(entry.get("message", "")))
+            out.append(f"| {entry['id']} | {SEVERITY[entry['severity']]} | `{key}`：{settings} | {words} |")
+    out += ["", "### 逐格检查和整份统计表的检查", ""]
+    out += ["| 规则 | 类别 | 检查 | 处理意见 |", "|---|---|---|---|"]
+    for rule_id, (what, severity) in sorted(BUILTIN.items()):
+        out.append(f"| {rule_id} | {SEVERITY[severity]} | {what} | {rules.ACTIONS[rule_id]} |")
+    changed = _year_changes()
+    if changed:
+        out += ["", "### 各年表式对规则的改动", ""]
+        out += [f"- {line}" for line in changed]
+    return "\n".join(out)
+
+
+def _plausibility_rows(policy, say: _Say) -> list[str]:
+    """The rows of the plausibility checks the page words: money per household, 元 for 万元, peers,
+    magnitude, history."""
+    out = []
     m = policy.money_per_household
     if m:
         what = (
@@ -186,24 +211,7 @@ def rules_markdown() -> str:
             f"两年相差 {h.far:g} 倍以上时不写百分比：“{_words(h.far_message)}”"
         )
         out.append(_row(h, what, _words(h.message), rules.CHECK_TYPES["history"]))
-    for key, entry in raw.get("plausibility", {}).items():  # a check this page does not word yet: as written
-        if key not in KNOWN_PLAUSIBILITY and isinstance(entry, dict) and "id" in entry:
-            settings = "，".join(
-                f"{k} = {v}"
-                for k, v in entry.items()
-                if k not in ("id", "severity", "message", "far_message")
-            )
-            words = _words(str(entry.get("message", "")))
-            out.append(f"| {entry['id']} | {SEVERITY[entry['severity']]} | `{key}`：{settings} | {words} |")
-    out += ["", "### 逐格检查和整份统计表的检查", ""]
-    out += ["| 规则 | 类别 | 检查 | 处理意见 |", "|---|---|---|---|"]
-    for rule_id, (what, severity) in sorted(BUILTIN.items()):
-        out.append(f"| {rule_id} | {SEVERITY[severity]} | {what} | {rules.ACTIONS[rule_id]} |")
-    changed = _year_changes()
-    if changed:
-        out += ["", "### 各年表式对规则的改动", ""]
-        out += [f"- {line}" for line in changed]
-    return "\n".join(out)
+    return out
 
 
 def _row(entry, what: str, words: str, kind: str = rules.CHECK_TYPES["soft"]) -> str:

@@ -348,33 +348,66 @@ def build_totals(
     """Every figure of the report, one row each, with its basis (see the module's docstring). `previous`:
     last year's totals, `previous_values` last year's values (both keyed by this year's codes): 同比 is on the
     units that count in both years."""
-    counted = values[in_totals(values)]
-    basis = form.policy.report.basis
-    units = unit_dicts(counted)
-    before_units = None
-    if previous_values is not None:
-        before_units = unit_dicts(previous_values[in_totals(previous_values)])
-    flags = approx_flags(counted)
-    asked = attached(counted)
-    prev = {} if previous is None else dict(zip(previous["item"], previous["value"], strict=True))
-    changed = reworded(form, previous)
-    within, pair = wholes(form), pairs(form)
-    types = dict(zip(counted["unit"].tolist(), counted["unit_type"].tolist(), strict=True))
-    rows = []
-    approx: dict[str, str] = {}
+    year = _Year.of(values, form, previous, previous_values)
+    rows = _item_rows(year, form)
+    rows += _count_rows(year, expected_units, summary_units, set(unreadable or ()))
+    rows += _derived_rows(year, form)
+    rows += _rank_rows(year, form)
+    frame = pd.DataFrame(rows, columns=TOTAL_COLUMNS, dtype=object)
+    for col in ("units_reported", "units_missing", "units_previous", "units_comparable"):
+        frame[col] = [str(int(x)) if pd.notna(x) and x != "" else "" for x in frame[col]]
+    return frame.fillna("")
 
-    def yoy(m: Measure, key: str, members: list[str]) -> dict:
+
+@dataclass
+class _Year:
+    """What every row of the totals is computed from: the units counted this year (and last year), their
+    approximate and 见附件 entries, last year's published totals and the items reworded since."""
+
+    counted: pd.DataFrame
+    units: dict[str, dict]
+    before_units: dict[str, dict] | None
+    flags: dict[tuple[str, str], str]
+    asked: set[tuple[str, str]]
+    prev: dict
+    changed: dict[str, str]
+    approx: dict[str, str]  # item → its total's mark (约, 以上), once the item rows are made
+
+    @classmethod
+    def of(
+        cls,
+        values: pd.DataFrame,
+        form: Form,
+        previous: pd.DataFrame | None,
+        previous_values: pd.DataFrame | None,
+    ) -> _Year:
+        counted = values[in_totals(values)]
+        before_units = None
+        if previous_values is not None:
+            before_units = unit_dicts(previous_values[in_totals(previous_values)])
+        return cls(
+            counted,
+            unit_dicts(counted),
+            before_units,
+            approx_flags(counted),
+            attached(counted),
+            {} if previous is None else dict(zip(previous["item"], previous["value"], strict=True)),
+            reworded(form, previous),
+            {},
+        )
+
+    def yoy(self, m: Measure, key: str) -> dict:
         """The 上年 and 同比 columns: last year's total as published, and the change on the comparable
         basis."""
-        row = {"previous": format_value(to_decimal(prev.get(key, "")))}
-        if key in changed:
-            row["compare"] = f"{NOT_COMPARED}：上年表式为「{changed[key]}」"
+        row = {"previous": format_value(to_decimal(self.prev.get(key, "")))}
+        if key in self.changed:
+            row["compare"] = f"{NOT_COMPARED}：上年表式为「{self.changed[key]}」"
             return row
-        if before_units is None:
+        if self.before_units is None:
             return row
-        both, now, then = comparable(m, units, before_units)
+        both, now, then = comparable(m, self.units, self.before_units)
         row.update(
-            units_previous=len(m.members(before_units)),
+            units_previous=len(m.members(self.before_units)),
             units_comparable=len(both),
             value_comparable=format_value(now),
             previous_comparable=format_value(then),
@@ -382,6 +415,14 @@ def build_totals(
         )
         return row
 
+
+def _item_rows(year: _Year, form: Form) -> list[dict]:
+    """One row per item of the form: the city total, by unit type, on its basis."""
+    basis = form.policy.report.basis
+    within, pair = wholes(form), pairs(form)
+    units = year.units
+    types = dict(zip(year.counted["unit"].tolist(), year.counted["unit_type"].tolist(), strict=True))
+    rows = []
     for item in form.items:
         m = item_measure(item.code, form, within, pair)
         members = m.members(units)
@@ -389,9 +430,9 @@ def build_totals(
         by_type: dict[str, Decimal] = {}
         for u in members:
             by_type[types[u]] = by_type.get(types[u], Decimal(0)) + units[u][item.code]
-        why, out = left_out_words(m, units, members, form, basis.listed, asked=asked)
-        mark, note = _approx(m, units, members, total, flags, basis.approx_share)
-        approx[item.code] = mark
+        why, out = left_out_words(m, units, members, form, basis.listed, asked=year.asked)
+        mark, note = _approx(m, units, members, total, year.flags, basis.approx_share)
+        year.approx[item.code] = mark
         n, blank = len(members), len(units) - len(members)
         rows.append(
             {
@@ -408,10 +449,17 @@ def build_totals(
                 "basis": why,
                 "left_out": "、".join(out),
                 "approx": mark,
-                **yoy(m, item.code, members),
+                **year.yoy(m, item.code),
             }
         )
-    read, unreadable = set(counted["unit"]), set(unreadable or ())
+    return rows
+
+
+def _count_rows(
+    year: _Year, expected_units: list[str], summary_units: set[str], unreadable: set[str]
+) -> list:
+    """The counts of units: expected, sent, counted, unreadable, not sent, with a written summary."""
+    read = set(year.counted["unit"])
     state = [form_state(u, read, unreadable) for u in expected_units]
     counts = [
         ("units_expected", "应报单位", len(expected_units), "单位名录中的单位"),
@@ -441,8 +489,9 @@ def build_totals(
             "名录中已报书面总结的单位",
         ),
     ]
+    rows = []
     for key, label, n, how in counts:
-        before = to_decimal(prev.get(key, ""))
+        before = to_decimal(year.prev.get(key, ""))
         rows.append(
             {
                 "item": key,
@@ -455,13 +504,21 @@ def build_totals(
                 "how": how,
             }
         )
-    spec = form.policy.report
-    for d in spec.derived:
+    return rows
+
+
+def _derived_rows(year: _Year, form: Form) -> list[dict]:
+    """The policy's derived figures (shares, ratios), each over the units that filled all its parts; 约 when
+    an item it is made of is."""
+    basis = form.policy.report.basis
+    units = year.units
+    rows = []
+    for d in form.policy.report.derived:
         m = derived_measure(d)
         members = m.members(units)
         value = m.of(units, members)
         why, out = left_out_words(m, units, members, form, basis.listed, ratio=bool(d.den))
-        mark = ABOUT if any(approx.get(c) for c in m.num + m.required) else ""
+        mark = ABOUT if any(year.approx.get(c) for c in m.num + m.required) else ""
         rows.append(
             {
                 "item": d.key,
@@ -475,22 +532,29 @@ def build_totals(
                 "basis": why,
                 "left_out": "、".join(out),
                 "approx": mark,
-                **yoy(m, d.key, members),
+                **year.yoy(m, d.key),
             }
         )
-    top_n = spec.top
+    return rows
+
+
+def _rank_rows(year: _Year, form: Form) -> list[dict]:
+    """The leading units of each ranked item; a unit that left the item blank but filled its parts is
+    ranked by their sum, and the row says so."""
+    spec = form.policy.report
     totals_of = sums_of(form)
+    rows = []
     for code in spec.rankings:
         parts = totals_of.get(code, ())
         ranked = []
-        for unit, vals in units.items():
+        for unit, vals in year.units.items():
             if vals.get(code) is not None:
                 ranked.append((vals[code], unit, ""))
             elif any(vals.get(c) is not None for c in parts):
                 got = sum((vals[c] for c in parts if vals.get(c) is not None), Decimal(0))
                 ranked.append((got, unit, f"未填{form.item(code).label}，按各分项之和计"))
         ranked.sort(key=lambda r: (-r[0], r[1]))
-        for rank, (figure, unit, why) in enumerate(ranked[:top_n], 1):
+        for rank, (figure, unit, why) in enumerate(ranked[: spec.top], 1):
             rows.append(
                 {
                     "item": f"top.{code}.{rank}",
@@ -504,10 +568,7 @@ def build_totals(
                     "approx": "",
                 }
             )
-    frame = pd.DataFrame(rows, columns=TOTAL_COLUMNS, dtype=object)
-    for col in ("units_reported", "units_missing", "units_previous", "units_comparable"):
-        frame[col] = [str(int(x)) if pd.notna(x) and x != "" else "" for x in frame[col]]
-    return frame.fillna("")
+    return rows
 
 
 def unit_table(values: pd.DataFrame, codes: list[str]) -> pd.DataFrame:

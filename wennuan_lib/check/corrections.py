@@ -97,72 +97,76 @@ def apply_corrections(
         item = str(row["item"]).strip()
         line = _audit_line(CORRECTION, n, row, item=item, value=row["value"])
         unit = _unit(row["unit"], registry, present | {TOTALS})
-        problem = None
-        if not str(row["unit"]).strip():
-            problem = "没有填写单位"
-        elif unit == TOTALS:
-            problem = f"{TOTALS}是各单位数字之和，不能直接更正（请更正有关单位的数字）"
-        elif unit is None:
-            problem = f"单位「{row['unit']}」没有有效的统计表（名称是否写错？）"
-        elif item not in form.codes or (unit, item) not in index:
-            problem = f"项目代码「{item}」不存在（应为 {form.codes[0]} … {form.codes[-1]}）"
-        else:
-            parsed = parse_blank(row["value"], form.item(item).is_money, form.item(item).unit)
-            if parsed.status != OK:
-                problem = f"更正值「{row['value']}」无法识别为数字" + (
-                    f"（{parsed.note}）" if parsed.note else ""
-                )
+        problem, value = _correction(row, unit, item, form, index)
         if problem:
             audit.append({**line, "unit": unit or "", "status": "unmatched", "message": problem})
             continue
-        wanted.setdefault((unit, item), []).append(
-            {**line, "unit": unit, "value": format_value(parsed.value)}
-        )
+        wanted.setdefault((unit, item), []).append({**line, "unit": unit, "value": value})
     for (unit, item), group in wanted.items():
         label = f"{unit} {item} {form.item(item).label}"
-        shown = {a["value"] for a in group}
-        if len(shown) > 1:
-            listing = "；".join(f"第{a['line']}行为 {a['value']}" for a in group)
-            for a in group:
-                audit.append(
-                    {
-                        **a,
-                        "status": "unmatched",
-                        "message": f"{label} 有 {len(group)} 条数值不同的更正（{listing}），都未应用："
-                        "请核实后只保留正确的一行",
-                    }
-                )
-            continue
-        first, *again = group
-        k = index[(unit, item)]
-        original = values.at[k, "original_value"]
-        values.loc[k, ["value", "status", "approx", "corrected", "correction_reason"]] = [
-            first["value"],
-            OK,
-            False,
-            True,
-            first["reason"],
+        audit += _apply(values, index[(unit, item)], label, form.item(item).unit, group)
+    return values, sorted(audit, key=lambda a: a["line"])
+
+
+def _correction(row: dict, unit: str | None, item: str, form: Form, index: dict) -> tuple[str, str]:
+    """(what is wrong with a line of the register, "" when nothing; the corrected value as written in the
+    values table)."""
+    if not str(row["unit"]).strip():
+        return "没有填写单位", ""
+    if unit == TOTALS:
+        return f"{TOTALS}是各单位数字之和，不能直接更正（请更正有关单位的数字）", ""
+    if unit is None:
+        return f"单位「{row['unit']}」没有有效的统计表（名称是否写错？）", ""
+    if item not in form.codes or (unit, item) not in index:
+        return f"项目代码「{item}」不存在（应为 {form.codes[0]} … {form.codes[-1]}）", ""
+    parsed = parse_blank(row["value"], form.item(item).is_money, form.item(item).unit)
+    if parsed.status != OK:
+        return f"更正值「{row['value']}」无法识别为数字" + (f"（{parsed.note}）" if parsed.note else ""), ""
+    return "", format_value(parsed.value)
+
+
+def _apply(values: pd.DataFrame, k: int, label: str, measure: str, group: list[dict]) -> list[dict]:
+    """The register's lines for one value (row `k`): applied once when they agree (the later ones audited as
+    duplicates), none applied when they differ; their audit lines."""
+    shown = {a["value"] for a in group}
+    if len(shown) > 1:
+        listing = "；".join(f"第{a['line']}行为 {a['value']}" for a in group)
+        return [
+            {
+                **a,
+                "status": "unmatched",
+                "message": f"{label} 有 {len(group)} 条数值不同的更正（{listing}），都未应用："
+                "请核实后只保留正确的一行",
+            }
+            for a in group
         ]
+    first, *again = group
+    original = values.at[k, "original_value"]
+    values.loc[k, ["value", "status", "approx", "corrected", "correction_reason"]] = [
+        first["value"],
+        OK,
+        False,
+        True,
+        first["reason"],
+    ]
+    audit = [
+        {
+            **first,
+            "original": original,
+            "status": "applied",
+            "message": f"{label}：{original or '未填'} → {first['value']} {measure}",
+        }
+    ]
+    for a in again:
         audit.append(
             {
-                **first,
+                **a,
                 "original": original,
-                "status": "applied",
-                "message": f"{label}：{original or '未填'} → {first['value']} {form.item(item).unit}",
+                "status": DUPLICATE,
+                "message": f"与第{first['line']}行重复（{label} → {a['value']}），只应用一次：请删去这一行",
             }
         )
-        for a in again:
-            audit.append(
-                {
-                    **a,
-                    "original": original,
-                    "status": DUPLICATE,
-                    "message": (
-                        f"与第{first['line']}行重复（{label} → {a['value']}），只应用一次：请删去这一行"
-                    ),
-                }
-            )
-    return values, sorted(audit, key=lambda a: a["line"])
+    return audit
 
 
 def apply_waivers(

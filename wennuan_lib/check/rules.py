@@ -333,6 +333,24 @@ def check_blanks(values: pd.DataFrame, form: Form) -> list[dict]:
     nothing at all is one finding (E01). An item another year's form lacks is not a blank of its own: F01
     names it."""
     say = Describer(form)
+    findings, empty = _empty_forms(values)
+    revised = values["revised"].astype(bool) if "revised" in values else pd.Series(False, index=values.index)
+    if "corrected" in values:  # the analyst's correction settles what the revision said
+        revised &= ~values["corrected"].astype(bool)
+    notable = ((values["status"] != "ok") | values["approx"].astype(bool) | revised) & ~values["unit"].isin(
+        empty
+    )
+    if "note" in values:
+        notable &= ~values["note"].fillna("").str.match(ABSENT_RX)
+    for row, was_revised in zip(
+        values[notable].itertuples(index=False), revised[notable].tolist(), strict=True
+    ):
+        findings += _blank_findings(row, was_revised, say)
+    return findings
+
+
+def _empty_forms(values: pd.DataFrame) -> tuple[list[dict], set[str]]:
+    """One finding (E01) per unit that filled nothing at all, and those units."""
     findings = []
     filled = values["status"].isin(["ok", "unreadable"]).groupby(values["unit"]).any()
     empty = set(filled.index[~filled])
@@ -351,103 +369,65 @@ def check_blanks(values: pd.DataFrame, form: Form) -> list[dict]:
                     ACTIONS[EMPTY_ID],
                 )
             )
-    revised = values["revised"].astype(bool) if "revised" in values else pd.Series(False, index=values.index)
-    if "corrected" in values:  # the analyst's correction settles what the revision said
-        revised &= ~values["corrected"].astype(bool)
-    notable = ((values["status"] != "ok") | values["approx"].astype(bool) | revised) & ~values["unit"].isin(
-        empty
-    )
-    if "note" in values:
-        notable &= ~values["note"].fillna("").str.match(ABSENT_RX)
-    for row, was_revised in zip(
-        values[notable].itertuples(index=False), revised[notable].tolist(), strict=True
-    ):
-        code = row.item
-        label = say.name(code)
-        approx = bool(row.approx)
-        if was_revised:
-            shown = row.raw_text.strip() or "（空白）"
-            findings.append(
-                make_finding(
-                    row.unit,
-                    row.unit_type,
-                    [code],
-                    REVISED_ID,
-                    "soft",
-                    WARNING,
-                    f"{label} 填的「{shown}」来自Word修订（报送的文件中修订未接受），已按修订后的文字读取",
-                    ACTIONS[REVISED_ID],
-                )
+    return findings, empty
+
+
+def _blank_findings(row, was_revised: bool, say: Describer) -> list[dict]:
+    """One blank's findings: read from a Word revision, and 未填, 见附件, 无法识别, 表中未找到 or 约数."""
+    code = row.item
+    label = say.name(code)
+
+    def finding(rule_id: str, kind: str, severity: str, message: str, action: str = "") -> dict:
+        action = action or ACTIONS[rule_id]
+        return make_finding(row.unit, row.unit_type, [code], rule_id, kind, severity, message, action)
+
+    out = []
+    if was_revised:
+        shown = row.raw_text.strip() or "（空白）"
+        out.append(
+            finding(
+                REVISED_ID,
+                "soft",
+                WARNING,
+                f"{label} 填的「{shown}」来自Word修订（报送的文件中修订未接受），已按修订后的文字读取",
             )
-        if row.status == "missing":
-            findings.append(
-                make_finding(
-                    row.unit,
-                    row.unit_type,
-                    [code],
-                    MISSING_ID,
-                    "soft",
-                    WARNING,
-                    f"{label} 未填",
-                    ACTIONS[MISSING_ID],
-                )
+        )
+    if row.status == "missing":
+        out.append(finding(MISSING_ID, "soft", WARNING, f"{label} 未填"))
+    elif row.status == "unreadable" and says_attached(row.raw_text):
+        out.append(
+            finding(
+                UNREADABLE_ID,
+                "hard",
+                ERROR,
+                f"{label} 填的是「{row.raw_text.strip()}」：这一项的数字要填在统计表上，"
+                "附件里的数字不计入全市合计（书面总结中列为待补报）",
+                ACTIONS["attached"],
             )
-        elif row.status == "unreadable" and says_attached(row.raw_text):
-            findings.append(
-                make_finding(
-                    row.unit,
-                    row.unit_type,
-                    [code],
-                    UNREADABLE_ID,
-                    "hard",
-                    ERROR,
-                    f"{label} 填的是「{row.raw_text.strip()}」：这一项的数字要填在统计表上，"
-                    "附件里的数字不计入全市合计（书面总结中列为待补报）",
-                    ACTIONS["attached"],
-                )
+        )
+    elif row.status == "unreadable":
+        out.append(
+            finding(
+                UNREADABLE_ID,
+                "hard",
+                ERROR,
+                f"{label} 填的是「{row.raw_text.strip()}」，无法识别为数字（{row.note}）",
             )
-        elif row.status == "unreadable":
-            findings.append(
-                make_finding(
-                    row.unit,
-                    row.unit_type,
-                    [code],
-                    UNREADABLE_ID,
-                    "hard",
-                    ERROR,
-                    f"{label} 填的是「{row.raw_text.strip()}」，无法识别为数字（{row.note}）",
-                    ACTIONS[UNREADABLE_ID],
-                )
+        )
+    elif row.status == "not_found":
+        why = row.note if row.note and row.note != "表中未找到这一句，可能被删改" else "这一句可能被删改"
+        out.append(finding(NOT_FOUND_ID, "hard", ERROR, f"{label} 在表中未找到（{why}）"))
+    elif bool(row.approx):
+        out.append(
+            finding(
+                APPROX_ID,
+                "soft",
+                WARNING,
+                f"{label} 填的是约数「{row.raw_text.strip()}」，暂按 "
+                f"{say.amount(code, to_decimal(row.value))} 统计",
             )
-        elif row.status == "not_found":
-            why = row.note if row.note and row.note != "表中未找到这一句，可能被删改" else "这一句可能被删改"
-            findings.append(
-                make_finding(
-                    row.unit,
-                    row.unit_type,
-                    [code],
-                    NOT_FOUND_ID,
-                    "hard",
-                    ERROR,
-                    f"{label} 在表中未找到（{why}）",
-                    ACTIONS[NOT_FOUND_ID],
-                )
-            )
-        elif approx:
-            findings.append(
-                make_finding(
-                    row.unit,
-                    row.unit_type,
-                    [code],
-                    APPROX_ID,
-                    "soft",
-                    WARNING,
-                    f"{label} 填的是约数「{row.raw_text.strip()}」，暂按 "
-                    f"{say.amount(code, to_decimal(row.value))} 统计",
-                    ACTIONS[APPROX_ID],
-                )
-            )
-    return findings
+        )
+    return out
 
 
 def check_dates(submissions: pd.DataFrame) -> list[dict]:
@@ -905,24 +885,12 @@ def check_all(
     types = guard.types
     names = list(units)
 
-    def rows(frame: pd.DataFrame):
-        return lambda some: frame[frame["unit"].isin(some)]
-
     def subset(some: list[str]) -> dict:
         return {u: units[u] for u in some}
 
-    findings = guard.run("填报完整性", names, lambda some: check_blanks(rows(values)(some), form))
+    findings = guard.run("填报完整性", names, lambda some: check_blanks(_rows_of(values, some), form))
     if submissions is not None:
-
-        def forms(some: list[str]) -> pd.DataFrame:
-            return submissions if len(some) == len(names) else submissions[submissions["unit"].isin(some)]
-
-        mine = rows(submissions)
-        findings += guard.run("填报日期", names, lambda some: check_dates(mine(some)))
-        findings += guard.run("填报单位", names, lambda some: check_unit_conflict(mine(some)))
-        findings += guard.run(
-            "表式年度", names, lambda some: check_form_year(forms(some), rows(values)(some), form)
-        )
+        findings += _submission_checks(guard, names, values, submissions, form)
     compiled = compile_rules(form)
     for unit, vals in units.items():
         findings += guard.run(
@@ -948,7 +916,32 @@ def check_all(
     if totals is not None:
         findings += [_explain_total(f, units) for f in check_form_rules(TOTALS, "", totals, form)]
     findings += more or []
-    frame = pd.DataFrame(findings, columns=FINDING_COLUMNS)
+    return _in_order(pd.DataFrame(findings, columns=FINDING_COLUMNS), values, form)
+
+
+def _rows_of(frame: pd.DataFrame, some: list[str]) -> pd.DataFrame:
+    return frame[frame["unit"].isin(some)]
+
+
+def _submission_checks(
+    guard: Guard, names: list[str], values: pd.DataFrame, submissions: pd.DataFrame, form: Form
+) -> list[dict]:
+    """The checks of ingest's submissions: each unit's 填报日期, its 填报单位 and the form it used."""
+
+    def forms(some: list[str]) -> pd.DataFrame:
+        return submissions if len(some) == len(names) else submissions[submissions["unit"].isin(some)]
+
+    findings = guard.run("填报日期", names, lambda some: check_dates(_rows_of(submissions, some)))
+    findings += guard.run("填报单位", names, lambda some: check_unit_conflict(_rows_of(submissions, some)))
+    findings += guard.run(
+        "表式年度", names, lambda some: check_form_year(forms(some), _rows_of(values, some), form)
+    )
+    return findings
+
+
+def _in_order(frame: pd.DataFrame, values: pd.DataFrame, form: Form) -> pd.DataFrame:
+    """The findings by unit (in the values' order, the city totals after them), item (in the form's
+    order), rule and message."""
     order = {u: i for i, u in enumerate(dict.fromkeys(values["unit"]))}
     order[TOTALS] = len(order)
     codes = {c: i for i, c in enumerate(form.codes)}

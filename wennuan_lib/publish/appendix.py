@@ -104,7 +104,18 @@ def tables(
 ):
     """The three appendices. `no_yoy`: items whose change on last year is not given (key → why,
     in 附表1's note)."""
-    no_yoy = no_yoy or {}
+    return [
+        _totals_table(form, totals, has_previous, no_yoy or {}),
+        _key_figures_table(form, values),
+        _status_table(status),
+    ]
+
+
+def _totals_table(
+    form: Form, totals: pd.DataFrame, has_previous: bool, no_yoy: dict[str, str]
+) -> render.Table:
+    """附表1: each item's city total, by unit type, with its basis and (with last year) 同比 on the
+    comparable basis."""
     items = totals[totals["kind"] == "item"]
     head = ["代码", "项目", "单位", "全市合计", *UNIT_TYPES, "计入单位数", "未计入单位数"]
     if has_previous:
@@ -139,7 +150,7 @@ def tables(
         for code, why in no_yoy.items()
         if form.codes.count(code)
     )
-    t1 = render.Table(
+    return render.Table(
         "全市送温暖活动统计汇总表",
         head,
         rows,
@@ -147,6 +158,11 @@ def tables(
         note,
         nowrap=[True, False, True] + [False] * (len(head) - 3),
     )
+
+
+def _key_figures_table(form: Form, values: pd.DataFrame) -> render.Table:
+    """附表2: each listed unit's key items, marked where corrected or read from a revision; past
+    MAX_TABLE_UNITS units, those that raised the most."""
     key_items = list(form.policy.key_items["appendix"])
     wide = aggregate.unit_table(values, key_items)
     measures = [form.item(c).unit for c in key_items]
@@ -174,7 +190,7 @@ def tables(
             "全部单位见分单位明细表。"
         )
         key_rows = key_rows[:MAX_TABLE_UNITS]
-    t2 = render.Table(
+    return render.Table(
         "各单位主要数据",
         ["单位", "类型", *(f"{form.item(c).label}（{form.item(c).unit}）" for c in key_items)],
         key_rows,
@@ -182,51 +198,59 @@ def tables(
         note,
         nowrap=[False, True] + [False] * len(key_items),
     )
+
+
+def _status_table(status: pd.DataFrame) -> render.Table:
+    """附表3: who sent what and when, a unit a row; past MAX_TABLE_UNITS units (a province), grouped."""
     records = status.to_dict("records")
-    if len(records) <= MAX_TABLE_UNITS:
-        st_rows = [
-            [
-                r["unit"]
-                if r.get("registered", bool(r["unit_type"]))
-                else f"{r['unit']}（{NOT_LISTED}，未计入合计）",
-                r["unit_type"] or "—",
-                vocab.label("reporting_status.form", r["form"]),
-                r["form_date"],
-                vocab.label("reporting_status.late", r["late"]),
-                vocab.label("reporting_status.summary", r["summary"]),
-            ]
-            for r in records
+    if len(records) > MAX_TABLE_UNITS:
+        return _status_groups(records)
+    st_rows = [
+        [
+            r["unit"]
+            if r.get("registered", bool(r["unit_type"]))
+            else f"{r['unit']}（{NOT_LISTED}，未计入合计）",
+            r["unit_type"] or "—",
+            vocab.label("reporting_status.form", r["form"]),
+            r["form_date"],
+            vocab.label("reporting_status.late", r["late"]),
+            vocab.label("reporting_status.summary", r["summary"]),
         ]
-        t3 = render.Table(
-            "各单位报送统计表和书面总结材料情况",
-            ["单位", "类型", "统计表", "填报日期", "是否按时", "书面总结材料"],
-            st_rows,
-            [False] * 6,
-            nowrap=[False, True, True, True, True, True],
-        )
-    else:  # a province: units grouped by what they sent; a group's names, ten to a row, only if it is small
-        groups: dict[str, list[str]] = {}
-        for r in records:
-            sent = vocab.label("reporting_status.form", r["form"])
-            summary = vocab.label("reporting_status.summary", r["summary"])
-            groups.setdefault(f"统计表{sent}、书面总结{summary}", []).append(r["unit"])
-        st_rows = []
-        for kind, names in sorted(groups.items()):
-            if len(names) > MAX_TABLE_UNITS:
-                st_rows.append(
-                    [kind, str(len(names)), f"单位较多，名单见 {catalog.file_name('reporting_status')}"]
-                )
-                continue
-            st_rows += [
-                [kind if k == 0 else "", str(len(names)) if k == 0 else "", "、".join(names[k : k + 10])]
-                for k in range(0, len(names), 10)
-            ]
-        t3 = render.Table(
-            "各单位报送统计表和书面总结材料情况",
-            ["报送情况", "单位数", "单位"],
-            st_rows,
-            [False, True, False],
-            f"超过{MAX_TABLE_UNITS}个单位的情况只列单位数；各单位的报送情况、填报日期和是否按时见 "
-            f"{catalog.file_name('reporting_status')}。",
-        )
-    return [t1, t2, t3]
+        for r in records
+    ]
+    return render.Table(
+        "各单位报送统计表和书面总结材料情况",
+        ["单位", "类型", "统计表", "填报日期", "是否按时", "书面总结材料"],
+        st_rows,
+        [False] * 6,
+        nowrap=[False, True, True, True, True, True],
+    )
+
+
+def _status_groups(records: list[dict]) -> render.Table:
+    """附表3 of a province: units grouped by what they sent; a group's names, ten to a row, only if it is
+    small."""
+    groups: dict[str, list[str]] = {}
+    for r in records:
+        sent = vocab.label("reporting_status.form", r["form"])
+        summary = vocab.label("reporting_status.summary", r["summary"])
+        groups.setdefault(f"统计表{sent}、书面总结{summary}", []).append(r["unit"])
+    st_rows = []
+    for kind, names in sorted(groups.items()):
+        if len(names) > MAX_TABLE_UNITS:
+            st_rows.append(
+                [kind, str(len(names)), f"单位较多，名单见 {catalog.file_name('reporting_status')}"]
+            )
+            continue
+        st_rows += [
+            [kind if k == 0 else "", str(len(names)) if k == 0 else "", "、".join(names[k : k + 10])]
+            for k in range(0, len(names), 10)
+        ]
+    return render.Table(
+        "各单位报送统计表和书面总结材料情况",
+        ["报送情况", "单位数", "单位"],
+        st_rows,
+        [False, True, False],
+        f"超过{MAX_TABLE_UNITS}个单位的情况只列单位数；各单位的报送情况、填报日期和是否按时见 "
+        f"{catalog.file_name('reporting_status')}。",
+    )

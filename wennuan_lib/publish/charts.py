@@ -6,6 +6,7 @@ caption's."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -438,27 +439,9 @@ def make_all(
     labels = dict(zip(items["item"], items["label"], strict=True))
     measures = dict(zip(items["item"], items["measure"], strict=True))
     counted = values[in_totals(values)]
-    units = list(dict.fromkeys(counted["unit"]))
-
-    def unit_series(code: str) -> list[float | None]:
-        mine = counted[counted["item"] == code].set_index("unit")["value"]
-        return [_f(mine.get(u, "")) for u in units]
-
-    def unit_chart(name: str, series, title: str) -> Chart:
-        data = unit_bars(units, [(s.label, unit_series(s.item)) for s in series], legible_bars(spec, series))
-        more = f"（居前{len(data.units)}位）" if data.rest else ""
-        measure = measures.get(series[0].item, "")
-        return _kept(
-            cache, by_unit, data, name, f"{year}年{title}{more}", measure, measure == "万元", note, folder
-        )
-
     modes = [(s.item, s.label) for s in spec.transport]
-    trend_series = (
-        [(s.item, s.label) for s in spec.trend_money],
-        [(s.item, s.label) for s in spec.trend_households],
-    )
-    trend_codes = [c for group in trend_series for c, _ in group]
-    charts = {
+    unit_chart = _unit_charts(counted, spec, measures, year, note, folder, cache)
+    return {
         "sources": _kept(
             cache,
             sources,
@@ -483,13 +466,50 @@ def make_all(
         "households_by_unit": unit_chart(
             "households_by_unit", spec.households_by_unit, "各单位走访职工家庭户数"
         ),
-        "trends": _kept(
-            cache,
-            trends,
-            {y: {c: figures.get(c) for c in trend_codes} for y, figures in {**history, year: totals}.items()},
-            *trend_series,
-            note + coverage_note(coverage or {}, [p for group in trend_series for p in group]),
-            folder,
-        ),
+        "trends": _trend_chart(spec, {**history, year: totals}, note, coverage or {}, folder, cache),
     }
-    return charts
+
+
+def _trend_chart(
+    spec: ChartSpec,
+    by_year: dict[int, dict],
+    note: str,
+    coverage: dict,
+    folder: Path,
+    cache: Artifacts | None,
+) -> Chart:
+    """The years' money and households, side by side; the note names the figures that leave units out."""
+    trend_series = (
+        [(s.item, s.label) for s in spec.trend_money],
+        [(s.item, s.label) for s in spec.trend_households],
+    )
+    trend_codes = [c for group in trend_series for c, _ in group]
+    return _kept(
+        cache,
+        trends,
+        {y: {c: figures.get(c) for c in trend_codes} for y, figures in by_year.items()},
+        *trend_series,
+        note + coverage_note(coverage, [p for group in trend_series for p in group]),
+        folder,
+    )
+
+
+def _unit_charts(
+    counted, spec: ChartSpec, measures: dict, year: int, note: str, folder: Path, cache: Artifacts | None
+) -> Callable[[str, tuple, str], Chart]:
+    """A function that draws one chart of the units' figures (the leading units, the rest summed up)."""
+    units = list(dict.fromkeys(counted["unit"]))
+
+    def unit_series(code: str) -> list[float | None]:
+        mine = counted[counted["item"] == code].set_index("unit")["value"]
+        return [_f(mine.get(u, "")) for u in units]
+
+    def unit_chart(name: str, series, title: str) -> Chart:
+        data = unit_bars(units, [(s.label, unit_series(s.item)) for s in series], legible_bars(spec, series))
+        more = f"（居前{len(data.units)}位）" if data.rest else ""
+        measure = measures.get(series[0].item, "")
+        return _kept(
+            cache, by_unit, data, name, f"{year}年{title}{more}", measure, measure == "万元", note, folder
+        )
+
+    return unit_chart

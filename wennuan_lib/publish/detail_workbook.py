@@ -87,8 +87,17 @@ def detail_workbook(
     ws.set_row(2, max(90, 15 * max(xlsx.lines_of(h) for h in heads) + 4))
     for c, text in enumerate(heads):
         xlsx.cell(ws, 2, c, text, head)
+    wide = aggregate.unit_table(values, [i.code for i in form.items])
+    styles = {"wrapped": wrapped, "blank": blank, "bold": bold, **formats}
+    r = _unit_rows(ws, form, values, wide, styles)
+    _total_rows(ws, form, totals, r, styles)
+    return book.bytes()
+
+
+def _unit_rows(ws, form: Form, values: pd.DataFrame, wide: pd.DataFrame, styles: dict) -> int:
+    """A row per unit from row 3: its name (a unit not in the registry said so), type and figures, a blank
+    written out; the row after the last."""
     codes = [i.code for i in form.items]
-    wide = aggregate.unit_table(values, codes)
     numbers = pd.to_numeric(values["value"], errors="coerce")
     numbers = (
         values.assign(value=numbers)
@@ -108,22 +117,26 @@ def detail_workbook(
         listed = unit in wide.attrs["registered"]
         name = unit + ("" if listed else f"（{NOT_LISTED}，未计入合计）")
         lines = -(-xlsx.display_width(name) // (UNIT_WIDTH - 1))
-        xlsx.cell(ws, r, 0, name, wrapped if lines > 1 else None)
+        xlsx.cell(ws, r, 0, name, styles["wrapped"] if lines > 1 else None)
         if lines > 1:  # LibreOffice does not fit a row to its text when it opens a workbook
             ws.set_row(r, 15 * lines)
         xlsx.cell(ws, r, 1, wide.attrs["types"][unit])
         for c, (v, money, state) in enumerate(zip(row, kinds, states, strict=True), 2):
             if v != v:  # NaN: nothing readable there
-                xlsx.cell(ws, r, c, BLANKS.get(state, "未填"), blank)
+                xlsx.cell(ws, r, c, BLANKS.get(state, "未填"), styles["blank"])
             else:
-                xlsx.cell(ws, r, c, v if money else int(v), formats[money, False])
+                xlsx.cell(ws, r, c, v if money else int(v), styles[money, False])
         r += 1
+    return r
+
+
+def _total_rows(ws, form: Form, totals: pd.DataFrame, r: int, styles: dict) -> None:
+    """From row `r`: the subtotal of each unit type and the city total, as the totals table has them."""
     items = totals[totals["kind"] == "item"].set_index("item")
     for label, column in [*((f"小计：{t}", t) for t in UNIT_TYPES), ("全市合计", "value")]:
-        xlsx.cell(ws, r, 0, label, bold)
+        xlsx.cell(ws, r, 0, label, styles["bold"])
         for c, item in enumerate(form.items, 2):
             d = to_decimal(items.loc[item.code, column])
             if d is not None:
-                xlsx.cell(ws, r, c, float(d) if item.is_money else int(d), formats[item.is_money, True])
+                xlsx.cell(ws, r, c, float(d) if item.is_money else int(d), styles[item.is_money, True])
         r += 1
-    return book.bytes()

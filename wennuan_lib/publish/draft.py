@@ -177,7 +177,6 @@ def reasons(
     year: int,
 ) -> pd.DataFrame:
     """draft_reasons: every blocker, one row each; no rows when the report is final."""
-    fix, waive = f"更正登记表 {raw_file('corrections', year)} ", f"豁免登记表 {raw_file('waivers', year)} "
     rows = [
         {
             "kind": MUST_FIX,
@@ -187,6 +186,28 @@ def reasons(
         }
         for r in open_errors(issues).to_dict("records")
     ]
+    rows += _slip_rows(found, before, year)
+    for gap in narrative.gaps:
+        rows.append(
+            {
+                "kind": GAP,
+                "unit": "",
+                "item": "",
+                "message": (
+                    f"“{gap.heading}”一节尚未撰写："
+                    f"请在 {raw_file('narrative', year)} 中“## {gap.heading}”标题下填写"
+                ),
+            }
+        )
+    rows += _no_data(narrative, form, year)
+    rows += [{"kind": TEXT, "unit": "", "item": "", "message": p} for p in narrative.problems]
+    return pd.DataFrame(rows, columns=catalog.dataset("draft_reasons").column_names)
+
+
+def _slip_rows(found: list[Suspect], before: list[Suspect], year: int) -> list[dict]:
+    """A reason per suspected slip (元 for 万元) still open: this year's, and last year's that feed 同比."""
+    rows = []
+    fix, waive = f"更正登记表 {raw_file('corrections', year)} ", f"豁免登记表 {raw_file('waivers', year)} "
     for s in found:
         where = "、".join(s.stated[:3]) + ("等" if len(s.stated) > 3 else "")
         where = f"书面总结中的{where}和附件1" if where else "书面总结附件1的全市合计"
@@ -218,21 +239,7 @@ def reasons(
                 ),
             }
         )
-    for gap in narrative.gaps:
-        rows.append(
-            {
-                "kind": GAP,
-                "unit": "",
-                "item": "",
-                "message": (
-                    f"“{gap.heading}”一节尚未撰写："
-                    f"请在 {raw_file('narrative', year)} 中“## {gap.heading}”标题下填写"
-                ),
-            }
-        )
-    rows += _no_data(narrative, form, year)
-    rows += [{"kind": TEXT, "unit": "", "item": "", "message": p} for p in narrative.problems]
-    return pd.DataFrame(rows, columns=catalog.dataset("draft_reasons").column_names)
+    return rows
 
 
 NO_DATA_LISTED = 5  # more figures without data than this: one reason for them all (likely no form read yet)
@@ -327,7 +334,44 @@ def unsteady(
     before = unit_dicts(previous_values[aggregate.in_totals(previous_values)])
     within, pair = aggregate.wholes(form), aggregate.pairs(form)
     listed = form.policy.report.basis.listed
-    out, seen = [], set()
+    out = []
+    for block, m, code in _stated_changes(narrative, rows):
+        stated = to_decimal(rows[code]["change_pct"])
+        flagged = _open_on(issues, code, year)
+        for unit, tags in _open_on(previous_issues, code, year - 1).items():
+            flagged.setdefault(unit, []).extend(tags)
+        flagged = {u: t for u, t in flagged.items() if u in now or u in before}
+        if stated is None or not flagged:
+            continue
+        measure = aggregate.item_measure(code, form, within, pair)
+        both, a, b = aggregate.comparable(measure, now, before, flagged)
+        without = aggregate.change_pct(a, b)
+        if without is None or _sign(without) == _sign(stated):
+            continue
+        who = sorted(flagged)
+        shown = aggregate.names([f"{u}（{'；'.join(flagged[u])}）" for u in who], listed)
+        label = form.item(code).label
+        quote = _quote(block.text, m, code)
+        out.append(
+            {
+                "kind": DIRECTION,
+                "unit": "、".join(who),
+                "item": code,
+                "message": (
+                    f"书面总结中“{quote}”：{code} {label}的同比取决于"
+                    f"尚有未解决审核意见的单位{shown}——计入它们同比{_direction(stated)}，"
+                    f"不计入它们（两年均填报的其余{len(both)}个单位）同比{_direction(without)}。"
+                    f"请先向这些单位核实{label}：有误的在更正登记表中更正，无误的在豁免登记表中豁免"
+                    f"（上年的意见在上年的登记表中处理），再重新运行"
+                ),
+            }
+        )
+    return out
+
+
+def _stated_changes(narrative: Narrative, rows: dict):
+    """(block, token, item) of each 同比 of an item the generated prose states, the first time it does."""
+    seen = set()
     for block in narrative.blocks:
         if block.source != "generated":
             continue
@@ -337,41 +381,17 @@ def unsteady(
             if part != "change" or code in seen or row is None or row["kind"] != "item":
                 continue
             seen.add(code)
-            stated = to_decimal(row["change_pct"])
-            flagged = _open_on(issues, code, year)
-            for unit, tags in _open_on(previous_issues, code, year - 1).items():
-                flagged.setdefault(unit, []).extend(tags)
-            flagged = {u: t for u, t in flagged.items() if u in now or u in before}
-            if stated is None or not flagged:
-                continue
-            measure = aggregate.item_measure(code, form, within, pair)
-            both, a, b = aggregate.comparable(measure, now, before, flagged)
-            without = aggregate.change_pct(a, b)
-            if without is None or _sign(without) == _sign(stated):
-                continue
-            who = sorted(flagged)
-            shown = aggregate.names([f"{u}（{'；'.join(flagged[u])}）" for u in who], listed)
-            label = form.item(code).label
-            begin = max(
-                (t.start() for t in TOKEN.finditer(block.text[: m.start()]) if t.group(1) == code),
-                default=m.start(),
-            )
-            quote = clause(block.text, begin) + TOKEN.sub(lambda t: t.group(2), block.text[begin : m.end()])
-            out.append(
-                {
-                    "kind": DIRECTION,
-                    "unit": "、".join(who),
-                    "item": code,
-                    "message": (
-                        f"书面总结中“{quote}”：{code} {label}的同比取决于"
-                        f"尚有未解决审核意见的单位{shown}——计入它们同比{_direction(stated)}，"
-                        f"不计入它们（两年均填报的其余{len(both)}个单位）同比{_direction(without)}。"
-                        f"请先向这些单位核实{label}：有误的在更正登记表中更正，无误的在豁免登记表中豁免"
-                        f"（上年的意见在上年的登记表中处理），再重新运行"
-                    ),
-                }
-            )
-    return out
+            yield block, m, code
+
+
+def _quote(text: str, m, code: str) -> str:
+    """The words of the prose that state a 同比 (token `m`): from the clause of the item's first figure
+    before it, figures as shown."""
+    begin = max(
+        (t.start() for t in TOKEN.finditer(text[: m.start()]) if t.group(1) == code),
+        default=m.start(),
+    )
+    return clause(text, begin) + TOKEN.sub(lambda t: t.group(2), text[begin : m.end()])
 
 
 def added(reasons_frame: pd.DataFrame, rows: list[dict]) -> pd.DataFrame:

@@ -59,6 +59,17 @@ COLUMNS = [
     ("类别", 9),
     ("代码", 7),
 ]
+# 本单位数据: (heading, width)
+DATA_COLUMNS = [
+    ("行", 6),
+    ("项目", 34),
+    ("计量单位", 8),
+    ("报送原文", 16),
+    ("读取数值", 12),
+    ("位置", 18),
+    ("问题", 70),
+    ("代码", 8),
+]
 
 
 def working_days_after(day: dt.date, n: int) -> dt.date:
@@ -200,14 +211,21 @@ def problem_rows(
 
 
 def build(unit: str, findings: pd.DataFrame, values: pd.DataFrame, form: Form, cfg: dict) -> bytes:
-    """The unit's workbook, as the bytes of an .xlsx file."""
-    year = cfg["year"]
+    """The unit's workbook, as the bytes of an .xlsx file: the problems to act on, and the unit's figures as
+    read."""
     mark = "（示例数据）" if cfg.get("sample") else ""
+    by_item = _by_item(values)
+    book = xlsx.Book()
+    _problems_sheet(book, unit, problem_rows(findings, values, form, by_item), values, cfg, mark)
+    _data_sheet(book, unit, findings, form, by_item, cfg["year"], mark)
+    return book.bytes()
+
+
+def _problems_sheet(book: xlsx.Book, unit: str, rows: list[dict], values: pd.DataFrame, cfg: dict, mark: str):
+    """审核意见: what to do by when, one row per problem (必须修改 first)."""
+    year = cfg["year"]
     files = sorted(set(values["file"]) - {""})
     due = deadline(cfg, dt.date.today())
-    by_item = _by_item(values)
-    rows = problem_rows(findings, values, form, by_item)
-    book = xlsx.Book()
     ws = book.sheet("审核意见")
     bold = book.style(bold=True)
     xlsx.cell(ws, 0, 0, f"{year}年送温暖活动统计表审核意见{mark}", book.style(bold=True, font_size=14))
@@ -245,6 +263,12 @@ def build(unit: str, findings: pd.DataFrame, values: pd.DataFrame, form: Form, c
     _table(book, ws, 6, COLUMNS, table, fills, small_last=True)
     ws.freeze_panes(7, 0)
 
+
+def _data_sheet(
+    book: xlsx.Book, unit: str, findings: pd.DataFrame, form: Form, by_item: dict, year, mark: str
+) -> None:
+    """本单位数据: every item of the form as written, as read, where, and its problems (coloured by the
+    worst)."""
     ws2 = book.sheet("本单位数据")
     xlsx.cell(
         ws2,
@@ -275,26 +299,8 @@ def build(unit: str, findings: pd.DataFrame, values: pd.DataFrame, form: Form, c
             ]
         )
         fills.append({ERROR: ERROR_FILL, "warning": WARN_FILL}.get(worst.get(item.code)))
-    _table(
-        book,
-        ws2,
-        2,
-        [
-            ("行", 6),
-            ("项目", 34),
-            ("计量单位", 8),
-            ("报送原文", 16),
-            ("读取数值", 12),
-            ("位置", 18),
-            ("问题", 70),
-            ("代码", 8),
-        ],
-        data,
-        fills,
-        small_last=True,
-    )
+    _table(book, ws2, 2, DATA_COLUMNS, data, fills, small_last=True)
     ws2.freeze_panes(3, 0)
-    return book.bytes()
 
 
 def send_to(cfg: dict) -> str:

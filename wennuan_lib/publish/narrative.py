@@ -9,6 +9,7 @@ into a span whose tooltip says which items and how many units it adds up (HTML).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import combinations
@@ -480,28 +481,12 @@ def build(
     report_date: str,
     no_yoy: dict[str, str] | None = None,
 ) -> Narrative:
+    """The report's text: the policy's prose with this year's figures, the analyst's own paragraphs from
+    narrative.md, and a marked gap wherever a section the analyst writes is still empty."""
     spec = form.policy.report
-    figures = Figures(totals, form, no_yoy)
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
-    context = {
-        "year": cfg["year"],
-        "fig": figures.fig,
-        "yoy": figures.yoy,
-        "top": figures.top,
-        "has": figures.has,
-        "some": figures.some,
-        "top_n": figures.top_n,
-        "label": figures.label,
-        "rankings": [form.item(code).key for code in spec.rankings],
-    }
-
-    def render(template: str) -> str:
-        # No spaces in Chinese prose: the template's line breaks and indentation are for its writer only.
-        figures.last_basis = None  # 口径同上 never reaches back into another paragraph
-        return re.sub(r"\s+", "", env.from_string(template).render(**context))
-
+    render = _prose(Figures(totals, form, no_yoy), form, cfg["year"])
     analyst, problems = parse_analyst(narrative_path)
-    rel = (
+    rel = Path(
         narrative_path.name
         if not narrative_path.parent.name
         else f"inputs/{cfg['year']}/{narrative_path.name}"
@@ -510,6 +495,46 @@ def build(
     def extra(key):
         return _analyst_blocks(analyst.get(key, []), summaries, registry, problems)
 
+    sections = _sections(spec, render, extra, rel)
+    sender = cfg.get("city_unit", "")
+    parts = title_parts(sender, cfg.get("campaign", str(cfg["year"]) + "年送温暖活动"))
+    return Narrative(
+        "".join(parts),
+        cfg.get("recipient", ""),
+        sender,
+        report_date,
+        sections,
+        problems,
+        break_title(parts),
+    )
+
+
+def _prose(figures: Figures, form: Form, year) -> Callable[[str], str]:
+    """A function that writes one of the policy's prose templates with this year's figures."""
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    context = {
+        "year": year,
+        "fig": figures.fig,
+        "yoy": figures.yoy,
+        "top": figures.top,
+        "has": figures.has,
+        "some": figures.some,
+        "top_n": figures.top_n,
+        "label": figures.label,
+        "rankings": [form.item(code).key for code in form.policy.report.rankings],
+    }
+
+    def render(template: str) -> str:
+        # No spaces in Chinese prose: the template's line breaks and indentation are for its writer only.
+        figures.last_basis = None  # 口径同上 never reaches back into another paragraph
+        return re.sub(r"\s+", "", env.from_string(template).render(**context))
+
+    return render
+
+
+def _sections(spec, render: Callable[[str], str], extra: Callable[[str], list], rel: Path) -> list[Section]:
+    """The four sections: the policy's prose and charts, the analyst's paragraphs after them, a gap where
+    the analyst has written nothing yet."""
     s1 = Section(
         "一、基本情况",
         [
@@ -519,14 +544,7 @@ def build(
             *extra("basic"),
         ],
     )
-    s2 = Section("二、主要做法和成效")
-    for k, theme in enumerate(spec.themes):
-        s2.blocks.append(Block("heading", f"（{CN_NUM[k]}）{theme.title}"))
-        s2.blocks.append(Block("para", render(theme.text)))
-        if theme.chart:
-            s2.blocks.append(Block("chart", chart=theme.chart))
-    s2.blocks.append(Block("heading", f"（{CN_NUM[len(spec.themes)]}）典型经验"))
-    s2.blocks += extra("experience") or [_gap("各单位的典型经验", "典型经验", Path(rel))]
+    s2 = _themes_section(spec, render, extra, rel)
     s3 = Section(
         "三、各地各单位情况",
         [
@@ -540,22 +558,26 @@ def build(
         "四、存在问题和下一步打算",
         [
             Block("heading", "（一）存在问题"),
-            *(extra("problems") or [_gap("存在的问题", "存在问题", Path(rel))]),
+            *(extra("problems") or [_gap("存在的问题", "存在问题", rel)]),
             Block("heading", "（二）下一步打算"),
-            *(extra("plans") or [_gap("下一步打算", "下一步打算", Path(rel))]),
+            *(extra("plans") or [_gap("下一步打算", "下一步打算", rel)]),
         ],
     )
-    sender = cfg.get("city_unit", "")
-    parts = title_parts(sender, cfg.get("campaign", str(cfg["year"]) + "年送温暖活动"))
-    return Narrative(
-        "".join(parts),
-        cfg.get("recipient", ""),
-        sender,
-        report_date,
-        [s1, s2, s3, s4],
-        problems,
-        break_title(parts),
-    )
+    return [s1, s2, s3, s4]
+
+
+def _themes_section(spec, render: Callable[[str], str], extra: Callable[[str], list], rel: Path) -> Section:
+    """二、主要做法和成效: a heading, paragraph and chart per theme of the policy, then the analyst's
+    典型经验."""
+    s2 = Section("二、主要做法和成效")
+    for k, theme in enumerate(spec.themes):
+        s2.blocks.append(Block("heading", f"（{CN_NUM[k]}）{theme.title}"))
+        s2.blocks.append(Block("para", render(theme.text)))
+        if theme.chart:
+            s2.blocks.append(Block("chart", chart=theme.chart))
+    s2.blocks.append(Block("heading", f"（{CN_NUM[len(spec.themes)]}）典型经验"))
+    s2.blocks += extra("experience") or [_gap("各单位的典型经验", "典型经验", rel)]
+    return s2
 
 
 def tokens(text: str) -> list[tuple[str, str]]:

@@ -196,10 +196,36 @@ def to_html(
     points); `body_only` leaves out the appendices (to place the figures quickly); `keep` loosens what a
     paragraph (by its `data-p` id) keeps together on a line (KEEP_ALL unless given)."""
     placement = placement or {}
-    keep = keep or {}
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=False)
+    n = report.narrative
+    groups = [
+        (html.escape(kind), [html.escape(x) for x in items], more)
+        for kind, items, more in report.draft_groups()
+    ]
+    return env.get_template("report.html.j2").render(
+        print=for_print,
+        title=html.escape(n.title),
+        title_lines=[html.escape(x) for x in n.title_lines or [n.title]],
+        recipient=html.escape(n.recipient),
+        sender=html.escape(n.sender),
+        date=html.escape(n.date),
+        sections=_html_sections(report, for_print, placement, keep or {}),
+        charts=_html_charts(report, for_print, placement),
+        tables=_html_tables(report),
+        appendices=not body_only,
+        grid=grid(for_print),
+        draft=report.draft,
+        draft_groups=groups,
+        issues_file=catalog.file_name("issues"),
+        reasons_file=catalog.file_name("draft_reasons"),
+        sample=report.sample,
+    )
+
+
+def _html_charts(report: Report, for_print: bool, placement: dict[str, tuple[str, float]]) -> dict[str, dict]:
+    """Each chart for the template: its picture inline, title, number, and its size on paper."""
     numbers = chart_numbers(report)
-    charts = {
+    return {
         name: {
             "src": "data:image/png;base64," + base64.b64encode(c.path.read_bytes()).decode("ascii"),
             "title": html.escape(c.title),
@@ -209,6 +235,12 @@ def to_html(
         }
         for name, c in report.charts.items()
     }
+
+
+def _html_sections(
+    report: Report, for_print: bool, placement: dict[str, tuple[str, float]], keep: dict[str, int]
+) -> list[dict]:
+    """The sections for the template, their blocks in placed order, each with its `data-p` id."""
     sections = []
     for si, s in enumerate(report.narrative.sections):
         ids = {id(b): f"{si}.{k}" for k, b in enumerate(s.blocks)}
@@ -228,7 +260,12 @@ def to_html(
                 ],
             }
         )
-    tables = [
+    return sections
+
+
+def _html_tables(report: Report) -> list[dict]:
+    """The appendix tables for the template; a short heading never wraps."""
+    return [
         {
             "label": attachment_title(k, t),
             "title": html.escape(t.title),
@@ -243,29 +280,6 @@ def to_html(
         }
         for k, t in enumerate(report.tables, 1)
     ]
-    n = report.narrative
-    groups = [
-        (html.escape(kind), [html.escape(x) for x in items], more)
-        for kind, items, more in report.draft_groups()
-    ]
-    return env.get_template("report.html.j2").render(
-        print=for_print,
-        title=html.escape(n.title),
-        title_lines=[html.escape(x) for x in n.title_lines or [n.title]],
-        recipient=html.escape(n.recipient),
-        sender=html.escape(n.sender),
-        date=html.escape(n.date),
-        sections=sections,
-        charts=charts,
-        tables=tables,
-        appendices=not body_only,
-        grid=grid(for_print),
-        draft=report.draft,
-        draft_groups=groups,
-        issues_file=catalog.file_name("issues"),
-        reasons_file=catalog.file_name("draft_reasons"),
-        sample=report.sample,
-    )
 
 
 MM_PX = 96 / 25.4  # WeasyPrint lays out in CSS pixels
@@ -381,27 +395,55 @@ def docx_bytes(report: Report) -> bytes:
     in the PDF, odd page numbers right and even ones left (on landscape pages turned with the sheet, on the
     left edge), appendix tables with fitted columns, a repeated header row, rows that never split and are
     spread evenly over an appendix's pages."""
-    document = docx.Document()
-    red = RGBColor(0xC0, 0, 0)
+    word = _Word(docx.Document())
+    _docx_page(word.document, report)
+    if report.draft:
+        _docx_draft_list(word, report)
+    _docx_body(word, report)
+    _docx_closing(word, report)
+    for k, t in enumerate(report.tables, 1):
+        _docx_appendix(word, k, t)
+    cp = word.document.core_properties
+    n = report.narrative
+    cp.title, cp.author = n.title + ("（草稿）" if report.draft else ""), n.sender
+    cp.created = cp.modified = cp.last_printed = dt.datetime(2000, 1, 1)
+    cp.last_modified_by = n.sender
+    cp.revision = 1
+    buf = io.BytesIO()
+    word.document.save(buf)
+    return normalize_zip(buf.getvalue())  # equal content, equal bytes
 
-    def set_font(run, name: str, size: float, bold: bool = False, colour: RGBColor | None = None):
-        run.font.name = name
-        run.font.size = Pt(size)
-        run.font.bold = bold
-        if size == BODY_PT:  # 28 characters a line (see _char_grid)
-            spacing = OxmlElement("w:spacing")
-            spacing.set(qn("w:val"), str(WORD_TRACKING_TWIPS))
-            rpr = run._element.get_or_add_rPr()
-            later = [c for c in rpr if c.tag in RPR_AFTER_SPACING]  # the schema's order of run properties
-            if later:
-                later[0].addprevious(spacing)
-            else:
-                rpr.append(spacing)
-        run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
-        if colour is not None:
-            run.font.color.rgb = colour
+
+RED = RGBColor(0xC0, 0, 0)
+
+
+def _set_font(run, name: str, size: float, bold: bool = False, colour: RGBColor | None = None) -> None:
+    """A run's font by name (East Asian too), size, weight and colour; the body's size with its tracking."""
+    run.font.name = name
+    run.font.size = Pt(size)
+    run.font.bold = bold
+    if size == BODY_PT:  # 28 characters a line (see _char_grid)
+        spacing = OxmlElement("w:spacing")
+        spacing.set(qn("w:val"), str(WORD_TRACKING_TWIPS))
+        rpr = run._element.get_or_add_rPr()
+        later = [c for c in rpr if c.tag in RPR_AFTER_SPACING]  # the schema's order of run properties
+        if later:
+            later[0].addprevious(spacing)
+        else:
+            rpr.append(spacing)
+    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
+    if colour is not None:
+        run.font.color.rgb = colour
+
+
+@dataclass
+class _Word:
+    """The Word document being written, paragraph by paragraph."""
+
+    document: docx.document.Document
 
     def para(
+        self,
         text: str | list[str],
         font: str = "仿宋_GB2312",
         size: float = 16,
@@ -411,9 +453,9 @@ def docx_bytes(report: Report) -> bytes:
         colour: RGBColor | None = None,
         shade: str | None = None,
         keep: bool = False,
-    ):
+    ) -> Paragraph:
         """A paragraph; a list of texts is one paragraph with a line break between them."""
-        p = document.add_paragraph()
+        p = self.document.add_paragraph()
         fmt = p.paragraph_format
         fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
         fmt.line_spacing = Pt(
@@ -428,7 +470,7 @@ def docx_bytes(report: Report) -> bytes:
         p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY if align is None else align
         for k, line in enumerate([text] if isinstance(text, str) else text):
             run = p.add_run(line)
-            set_font(run, font, size, bold, colour)
+            _set_font(run, font, size, bold, colour)
             if k < (0 if isinstance(text, str) else len(text) - 1):
                 run.add_break()
         if shade:
@@ -439,6 +481,10 @@ def docx_bytes(report: Report) -> bytes:
             ppr.append(shd)
         return p
 
+
+def _docx_page(document, report: Report) -> None:
+    """The default style and the first section: the GB/T 9704 A4 page, its line grid, page numbers in the
+    footers and, on a draft, 草稿 in the headers."""
     document.settings.odd_and_even_pages_header_footer = True
     normal = document.styles["Normal"]  # the grid's character pitch is counted from the default size
     normal.font.size = Pt(BODY_PT)
@@ -449,8 +495,8 @@ def docx_bytes(report: Report) -> bytes:
     section.top_margin, section.bottom_margin = Mm(37), Mm(35)
     section.left_margin, section.right_margin = Mm(28), Mm(26)
     section.footer_distance = Mm(FOOTER_DISTANCE_MM)
-    _footer_page_number(section.footer.paragraphs[0], WD_ALIGN_PARAGRAPH.RIGHT, set_font)
-    _footer_page_number(section.even_page_footer.paragraphs[0], WD_ALIGN_PARAGRAPH.LEFT, set_font)
+    _footer_page_number(section.footer.paragraphs[0], WD_ALIGN_PARAGRAPH.RIGHT)
+    _footer_page_number(section.even_page_footer.paragraphs[0], WD_ALIGN_PARAGRAPH.LEFT)
     if report.draft:
         for header, side in (
             (section.header, WD_ALIGN_PARAGRAPH.RIGHT),
@@ -458,105 +504,116 @@ def docx_bytes(report: Report) -> bytes:
         ):
             hp = header.paragraphs[0]
             hp.alignment = side
-            set_font(hp.add_run("草稿"), "黑体", 16, colour=red)
-        para("草稿：以下问题尚未解决，本总结不能作为定稿报送", "黑体", 12, False, colour=red, keep=True)
-        for kind, items, more in report.draft_groups():
-            para(f"{kind}（{len(items) + more}条）", "黑体", 10.5, False, WD_ALIGN_PARAGRAPH.LEFT, keep=True)
-            for k, item in enumerate(items, 1):
-                para(f"{k}. {item}", "仿宋_GB2312", 10.5, False, WD_ALIGN_PARAGRAPH.LEFT)
-            if more:
-                para(
-                    f"……另有 {more} 条，全部见 {catalog.file_name('draft_reasons')}。",
-                    "仿宋_GB2312",
-                    10.5,
-                    False,
-                )
+            _set_font(hp.add_run("草稿"), "黑体", 16, colour=RED)
+
+
+def _docx_draft_list(word: _Word, report: Report) -> None:
+    """A draft's first lines: why it is not final, per kind of problem."""
+    word.para("草稿：以下问题尚未解决，本总结不能作为定稿报送", "黑体", 12, False, colour=RED, keep=True)
+    for kind, items, more in report.draft_groups():
+        word.para(f"{kind}（{len(items) + more}条）", "黑体", 10.5, False, WD_ALIGN_PARAGRAPH.LEFT, keep=True)
+        for k, item in enumerate(items, 1):
+            word.para(f"{k}. {item}", "仿宋_GB2312", 10.5, False, WD_ALIGN_PARAGRAPH.LEFT)
+        if more:
+            word.para(
+                f"……另有 {more} 条，全部见 {catalog.file_name('draft_reasons')}。",
+                "仿宋_GB2312",
+                10.5,
+                False,
+            )
+
+
+def _docx_body(word: _Word, report: Report) -> None:
+    """The title, the recipient and the sections: headings, text, quotes, marked gaps and the figures with
+    their captions."""
     n = report.narrative
     if report.sample:
-        para(
+        word.para(
             "（示例数据：本报告由合成数据生成，仅供演示）",
             "仿宋_GB2312",
             12,
             False,
             WD_ALIGN_PARAGRAPH.CENTER,
         )
-    para(
+    word.para(
         n.title_lines or [n.title], "方正小标宋简体", 22, False, WD_ALIGN_PARAGRAPH.CENTER
     ).paragraph_format.space_after = Pt(28.9)
     if n.recipient:
-        para(f"{n.recipient}：", indent=False)
+        word.para(f"{n.recipient}：", indent=False)
     numbers = chart_numbers(report)
     for s in n.sections:
-        para(s.title, "黑体", keep=True)
+        word.para(s.title, "黑体", keep=True)
         for b in s.blocks:
             text = docx_text(b.text)
             if b.kind == "heading":
-                para(text, "楷体_GB2312", keep=True)
+                word.para(text, "楷体_GB2312", keep=True)
             elif b.kind == "chart":
                 chart = report.charts.get(b.chart)
                 if chart:
-                    document.add_picture(str(chart.path), width=Mm(chart.width_mm))  # its drawn size
-                    picture = document.paragraphs[-1]
+                    word.document.add_picture(str(chart.path), width=Mm(chart.width_mm))  # its drawn size
+                    picture = word.document.paragraphs[-1]
                     picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
                     picture.paragraph_format.keep_with_next = True  # the caption stays with its figure
-                    para(
+                    word.para(
                         f"图{numbers[b.chart]}　{chart.title}",
                         size=12,
                         indent=False,
                         align=WD_ALIGN_PARAGRAPH.CENTER,
                     )
             elif b.kind == "quote":
-                para(text, "楷体_GB2312")
+                word.para(text, "楷体_GB2312")
             elif b.kind in ("gap", "error"):
-                para(text, shade="FFF3B0" if b.kind == "gap" else "F8D0D0")
+                word.para(text, shade="FFF3B0" if b.kind == "gap" else "F8D0D0")
             else:
-                para(text)
-    if document.paragraphs:
-        document.paragraphs[-1].paragraph_format.keep_with_next = True  # the signature never on a page alone
-    if (
-        report.tables
-    ):  # 附件说明: a blank line, then 附件：1. … two characters in, later names under the first
-        para("", indent=False, keep=True)
+                word.para(text)
+
+
+def _docx_closing(word: _Word, report: Report) -> None:
+    """After the text: the 附件说明 (a blank line, then 附件：1. … two characters in, later names under the
+    first) and the signature with the date (GB/T 9704 7.3.5.2), kept with the text before them."""
+    n = report.narrative
+    if word.document.paragraphs:
+        word.document.paragraphs[
+            -1
+        ].paragraph_format.keep_with_next = True  # the signature never on a page alone
+    if report.tables:
+        word.para("", indent=False, keep=True)
         for k, t in enumerate(report.tables, 1):
-            p = para(
+            p = word.para(
                 f"{'附件：' if k == 1 else ''}{k}. {t.title}", indent=False, align=WD_ALIGN_PARAGRAPH.LEFT
             )
             p.paragraph_format.left_indent = Pt(5 * PITCH_PT)
             p.paragraph_format.first_line_indent = Pt(-3 * PITCH_PT if k == 1 else 0)
             p.paragraph_format.keep_with_next = True
-    para("", indent=False, keep=True)  # a blank line before the signature
+    word.para("", indent=False, keep=True)  # a blank line before the signature
     sign, day = closing_indents(n.sender, n.date)
-    para(
+    word.para(
         n.sender, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT, keep=True
     ).paragraph_format.right_indent = Pt(sign)
-    para(n.date, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT).paragraph_format.right_indent = Pt(day)
-    for k, t in enumerate(report.tables, 1):
-        sec = document.add_section()
-        sec.orientation = WD_ORIENT.LANDSCAPE
-        sec.page_width, sec.page_height = Mm(297), Mm(210)
-        sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin = Mm(28), Mm(26), Mm(35), Mm(37)
-        _char_grid(sec, on=False)
-        if k == 1:  # the later appendices' sections inherit these footers
-            for footer, side in (
-                (sec.footer, WD_ALIGN_PARAGRAPH.RIGHT),
-                (sec.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT),
-            ):
-                footer.is_linked_to_previous = False
-                _turned_page_number(footer.paragraphs[0], side, set_font)
-        para(attachment_title(k, t), "黑体", 16, False, WD_ALIGN_PARAGRAPH.LEFT, keep=True)
-        para("", indent=False, keep=True)
-        para(t.title, "方正小标宋简体", 16, False, WD_ALIGN_PARAGRAPH.CENTER, keep=True)
-        if t.note:
-            para(t.note, size=10, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT, keep=True)
-        _docx_table(document, t, Mm(297 - 37 - 35), set_font, above_pt=title_block_pt(t))
-    cp = document.core_properties
-    cp.title, cp.author = n.title + ("（草稿）" if report.draft else ""), n.sender
-    cp.created = cp.modified = cp.last_printed = dt.datetime(2000, 1, 1)
-    cp.last_modified_by = n.sender
-    cp.revision = 1
-    buf = io.BytesIO()
-    document.save(buf)
-    return normalize_zip(buf.getvalue())  # equal content, equal bytes
+    word.para(n.date, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT).paragraph_format.right_indent = Pt(day)
+
+
+def _docx_appendix(word: _Word, k: int, t: Table) -> None:
+    """Appendix `k` in a landscape section of its own: its heading, title, note and table; the first one
+    sets the turned page numbers the later ones inherit."""
+    sec = word.document.add_section()
+    sec.orientation = WD_ORIENT.LANDSCAPE
+    sec.page_width, sec.page_height = Mm(297), Mm(210)
+    sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin = Mm(28), Mm(26), Mm(35), Mm(37)
+    _char_grid(sec, on=False)
+    if k == 1:  # the later appendices' sections inherit these footers
+        for footer, side in (
+            (sec.footer, WD_ALIGN_PARAGRAPH.RIGHT),
+            (sec.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT),
+        ):
+            footer.is_linked_to_previous = False
+            _turned_page_number(footer.paragraphs[0], side)
+    word.para(attachment_title(k, t), "黑体", 16, False, WD_ALIGN_PARAGRAPH.LEFT, keep=True)
+    word.para("", indent=False, keep=True)
+    word.para(t.title, "方正小标宋简体", 16, False, WD_ALIGN_PARAGRAPH.CENTER, keep=True)
+    if t.note:
+        word.para(t.note, size=10, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT, keep=True)
+    _docx_table(word.document, t, Mm(297 - 37 - 35), above_pt=title_block_pt(t))
 
 
 def docx_text(text: str) -> str:
@@ -700,7 +757,7 @@ def table_pages(t: Table, widths: list[float], above_pt: float) -> list[int]:
     return pack(high)
 
 
-def _docx_table(document, t: Table, available, set_font, above_pt: float = 0.0) -> None:
+def _docx_table(document, t: Table, available, above_pt: float = 0.0) -> None:
     """The appendix's table, in parts of table_pages() rows, each on a page of its own with the header."""
     widths = [Pt(w) for w in column_widths(t, available.pt)]
     parts = table_pages(t, [w.pt for w in widths], above_pt)
@@ -712,11 +769,11 @@ def _docx_table(document, t: Table, available, set_font, above_pt: float = 0.0) 
             p.paragraph_format.line_spacing = Pt(1)
             p.paragraph_format.space_before = p.paragraph_format.space_after = Pt(0)
             p.add_run().add_break(WD_BREAK.PAGE)
-        _docx_table_part(document, t, t.rows[at : at + n], widths, set_font)
+        _docx_table_part(document, t, t.rows[at : at + n], widths)
         at += n
 
 
-def _docx_table_part(document, t: Table, rows: list, widths: list, set_font) -> None:
+def _docx_table_part(document, t: Table, rows: list, widths: list) -> None:
     table = document.add_table(rows=1, cols=len(t.headings))
     table.style = "Table Grid"
     table.autofit = False
@@ -742,10 +799,10 @@ def _docx_table_part(document, t: Table, rows: list, widths: list, set_font) -> 
         if measure and measure.end() == len(text) and cell_em(text) * TABLE_FONT_PT > widths[k].pt - 8:
             # a heading too long for its column breaks before its measure, never inside it (（万\n元）)
             run = p.add_run(text[: measure.start()])
-            set_font(run, font, TABLE_FONT_PT)
+            _set_font(run, font, TABLE_FONT_PT)
             run.add_break()
             text = measure.group()
-        set_font(p.add_run(text), font, TABLE_FONT_PT)
+        _set_font(p.add_run(text), font, TABLE_FONT_PT)
         if t.numeric[k] and not heading:
             p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         elif heading:
@@ -766,7 +823,7 @@ FOOTER_LINE_PT = 16.0  # the page number's line, exactly: 四号 (14 pt) with a 
 MM_PT = 72 / 25.4
 
 
-def _footer_page_number(p, side, set_font) -> None:
+def _footer_page_number(p, side) -> None:
     """'— 1 —' as a PAGE field, on `side`, one character (14 pt) in from the edge of the text block."""
     p.alignment = side
     p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
@@ -775,10 +832,10 @@ def _footer_page_number(p, side, set_font) -> None:
         p.paragraph_format.right_indent = Pt(14)
     else:
         p.paragraph_format.left_indent = Pt(14)
-    set_font(p.add_run("— "), "Times New Roman", 14)
+    _set_font(p.add_run("— "), "Times New Roman", 14)
     for kind, text in (("begin", None), (None, "PAGE"), ("separate", None), (None, None), ("end", None)):
         run = p.add_run()
-        set_font(run, "Times New Roman", 14)
+        _set_font(run, "Times New Roman", 14)
         if kind:  # begin, the instruction, separate, a result Word and LibreOffice replace, end: each a run
             el = OxmlElement("w:fldChar")  # of its own with the 14 pt, or LibreOffice sets the number at 16
             el.set(qn("w:fldCharType"), kind)
@@ -790,10 +847,10 @@ def _footer_page_number(p, side, set_font) -> None:
             el = OxmlElement("w:t")
             el.text = "1"
         run._r.append(el)
-    set_font(p.add_run(" —"), "Times New Roman", 14)
+    _set_font(p.add_run(" —"), "Times New Roman", 14)
 
 
-def _turned_page_number(p, side, set_font) -> None:
+def _turned_page_number(p, side) -> None:
     """The page number of a landscape page where an upright page has it (GB/T 9704 7.5): the upright
     page's footer turned a quarter with the sheet — its foot on the landscape page's left edge, its line read
     from top to bottom. A VML text box (Word's and LibreOffice's common ground: a floating table turned
@@ -813,4 +870,4 @@ def _turned_page_number(p, side, set_font) -> None:
     p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY  # the box's anchor takes no room
     p.paragraph_format.line_spacing = Pt(1)
     p._p.append(box)
-    _footer_page_number(Paragraph(box.find(".//" + qn("w:p")), p._parent), side, set_font)
+    _footer_page_number(Paragraph(box.find(".//" + qn("w:p")), p._parent), side)

@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -19,6 +20,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.protection import SheetProtection
+from openpyxl.worksheet.worksheet import Worksheet
 
 from wennuan_lib.base import store
 from wennuan_lib.form import Form
@@ -91,6 +93,23 @@ def _label(cell, text, font=FONT, align=WRAP) -> None:
     cell.alignment = align
 
 
+COLUMN_WIDTHS = [30, 12, 24, 12, 18, 12, 16, 12, 10]  # the sentence's columns: label, blank, label, …
+
+
+@dataclass
+class _Sheet:
+    """The template's sheet being written: where the sentences start (`c0`) and end (`last_col`)."""
+
+    wb: Workbook
+    ws: Worksheet
+    c0: int
+    last_col: int
+
+    def name(self, n: str, cell) -> None:
+        """A defined name on `cell`: ingest finds the value by it wherever the cell has moved."""
+        self.wb.defined_names[n] = DefinedName(n, attr_text=_ref(self.ws, cell))
+
+
 def build(
     form: Form,
     *,
@@ -109,29 +128,43 @@ def build(
     `inserted_rows` (line index → text) and `remark_column` reproduce what Excel does when a
     unit inserts rows or a column: the defined names follow the moved cells.
     """
-    values, header, inserted_rows = values or {}, header or {}, inserted_rows or {}
     wb = Workbook()
     ws = wb.active
     ws.title = sheet_title
     c0 = 4 if remark_column else 3  # first column of the sentence
-    last_col = c0 + 2 * MAX_BLANKS
+    sheet = _Sheet(wb, ws, c0, c0 + 2 * MAX_BLANKS)
     ws.column_dimensions["A"].width = 6
     ws.column_dimensions["B"].width = 6
     if remark_column:
         ws.column_dimensions["C"].width = 14
-    widths = [30, 12, 24, 12, 18, 12, 16, 12, 10]
-    for k, w in enumerate(widths):
+    for k, w in enumerate(COLUMN_WIDTHS):
         ws.column_dimensions[get_column_letter(c0 + k)].width = w
-    last_col_width = sum(widths)  # a line without blanks spans the whole row
-
     title = form.title + ("（示例数据）" if sample else "") + ("（草稿）" if draft else "")
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last_col)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=sheet.last_col)
     _label(ws.cell(1, 1), title, TITLE, CENTER)
     ws.row_dimensions[1].height = 30
+    _header_rows(sheet, form, header or {})
+    r = 4
+    for k, text in enumerate(
+        ["序号", "项目"] + (["备注"] if remark_column else []) + ["内容（在黄色格内填写）"]
+    ):
+        _label(ws.cell(r, k + 1), text, BOLD, CENTER)
+    ws.merge_cells(start_row=r, start_column=c0, end_row=r, end_column=sheet.last_col)
+    r = _form_lines(sheet, form, values or {}, inserted_rows or {}, remark_column, r)
+    r += 2
+    _label(ws.cell(r, 1), form.note)
+    ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=sheet.last_col)
+    for n, v in zip(META_NAMES, (form.form, form.version), strict=True):
+        wb.defined_names[n] = DefinedName(n, attr_text=f'"{v}"')
+    _protect_and_print(ws)
+    if draft:
+        mark_draft(ws)
+    return wb
 
-    def name(n: str, cell) -> None:
-        wb.defined_names[n] = DefinedName(n, attr_text=_ref(ws, cell))
 
+def _header_rows(sheet: _Sheet, form: Form, header: dict) -> None:
+    """Rows 2–3: unit, date (a validated date), person and phone, each an input cell with its name."""
+    ws, c0 = sheet.ws, sheet.c0
     hdr = {h.key: h for h in form.header}
     spots = {
         "unit": (2, 1, 3, c0 + 2),
@@ -154,15 +187,11 @@ def build(
             dv = date_validation(form)
             ws.add_data_validation(dv)
             dv.add(cell)
-        name(h.name, cell)
+        sheet.name(h.name, cell)
 
-    r = 4
-    for k, text in enumerate(
-        ["序号", "项目"] + (["备注"] if remark_column else []) + ["内容（在黄色格内填写）"]
-    ):
-        _label(ws.cell(r, k + 1), text, BOLD, CENTER)
-    ws.merge_cells(start_row=r, start_column=c0, end_row=r, end_column=last_col)
 
+def _blank_validations(ws) -> tuple[DataValidation, DataValidation]:
+    """The validations of the blanks, with their input messages: (counts, money in 万元)."""
     count_dv = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
     money_dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
     for dv, what in ((count_dv, "整数"), (money_dv, "以万元为单位的数（可有小数）")):
@@ -172,7 +201,17 @@ def build(
         dv.errorTitle = "填写有误"
         dv.error = f"这里只能填写不小于0的{what}。"
         ws.add_data_validation(dv)
+    return count_dv, money_dv
 
+
+def _form_lines(
+    sheet: _Sheet, form: Form, values: dict, inserted_rows: dict[int, str], remark_column: bool, r: int
+) -> int:
+    """The form's printed lines from the row after `r`: row number, letter, the sentence's labels and its
+    blanks (input cells, validated, named); the last row written."""
+    ws, c0, last_col = sheet.ws, sheet.c0, sheet.last_col
+    count_dv, money_dv = _blank_validations(ws)
+    last_col_width = sum(COLUMN_WIDTHS)  # a line without blanks spans the whole row
     prev_row = None
     for idx, line in enumerate(form.layout):
         r += 1
@@ -189,12 +228,13 @@ def build(
             ws.cell(r, 3).alignment = WRAP
         if not line.codes:
             ws.merge_cells(start_row=r, start_column=c0, end_row=r, end_column=last_col)
-        parts = line.parts
         lines = 2  # the row is as high as its longest label needs (rows 03(D), 03(E) never overlap)
-        for k, part in enumerate(parts):
+        for k, part in enumerate(line.parts):
             cell = ws.cell(r, c0 + k)
             if k % 2 == 0:
-                width = last_col_width if not line.codes else widths[k] if k < len(widths) else 10
+                width = (
+                    last_col_width if not line.codes else COLUMN_WIDTHS[k] if k < len(COLUMN_WIDTHS) else 10
+                )
                 text = xlsx.wrap_label(printed(part), width)
                 lines = max(lines, xlsx.lines_of(text))
                 _label(cell, text)
@@ -206,15 +246,14 @@ def build(
                     money_dv.add(cell)
                 else:
                     count_dv.add(cell)
-                name(item.name, cell)
+                sheet.name(item.name, cell)
         ws.row_dimensions[r].height = max(30, 15 * lines + 2)
-    r += 2
-    _label(ws.cell(r, 1), form.note)
-    ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=last_col)
+    return r
 
-    for n, v in zip(META_NAMES, (form.form, form.version), strict=True):
-        wb.defined_names[n] = DefinedName(n, attr_text=f'"{v}"')
-    # Labels locked; units may still insert rows and columns (e.g. a remark column).
+
+def _protect_and_print(ws) -> None:
+    """Labels locked (units may still insert rows and columns, e.g. a remark column); A4 landscape, one page
+    wide, the heading row repeated, the panes frozen under it."""
     ws.protection = SheetProtection(
         sheet=True,
         formatCells=False,
@@ -232,9 +271,6 @@ def build(
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = "4:4"
     ws.freeze_panes = "A5"
-    if draft:
-        mark_draft(ws)
-    return wb
 
 
 def mark_draft(ws) -> None:

@@ -155,31 +155,10 @@ def match(extract: Extract, form: Form, one: Callable[[Extract, Form], Match]) -
     parts = split(extract)
     reader_left = [f"工作表「{s}」：{why}" for s, why in extract.left_out.items()]
     if len(parts) < 2 or (extract.names and match_template(extract, form) is not None):
-        m = one(extract, form)
-        if extract.sheets and m.layout in FORM_LAYOUTS:
-            used = next((f.loc.rpartition("!")[0] for f in m.values.values() if "!" in f.loc), "")
-            used = used or (parts[0].sheet if parts else "")
-            m.part = f"工作表「{used}」" if used else ""
-            m.left_out = [
-                f"{p.name}：{'隐藏的工作表，' if p.hidden else ''}"
-                "本系统模板按定义的名称读取，这张工作表未读取"
-                for p in parts
-                if p.sheet != used
-            ]
+        m = _single(extract, form, one, parts)
         m.left_out += reader_left
         return m
-    judged: list[tuple[Part, Match | None]] = []
-    found_form = False
-    for part in _in_order(parts):
-        if found_form and part.kind in (TEXT, APPENDIX):  # a document's text beside its form
-            judged.append((part, Match(SUMMARY, text=FlatText(_extract_of(extract, part.blocks)).text)))
-            continue
-        if part.is_instructions():
-            judged.append((part, None))
-            continue
-        m = one(_extract_of(extract, part.blocks), form)
-        judged.append((part, m))
-        found_form = found_form or (m.layout in FORM_LAYOUTS and not part.hidden)
+    judged = _judge(extract, form, one, parts)
     forms = [(p, m) for p, m in judged if m is not None and m.layout in FORM_LAYOUTS]
     if not forms:
         return _whole(extract, form, one, parts, judged, reader_left)
@@ -198,6 +177,49 @@ def match(extract: Extract, form: Form, one: Callable[[Extract, Form], Match]) -
         primary.text = whole.text
     if primary_part.hidden:
         primary.remarks.append(f"统计表在隐藏的{primary_part.name}中（没有可见的统计表），已读取，请核实")
+    primary.left_out = _beside(primary, primary_part, judged, form) + reader_left
+    return primary
+
+
+def _single(extract: Extract, form: Form, one: Callable[[Extract, Form], Match], parts: list[Part]) -> Match:
+    """A file of one part (or the project's own template, read by its defined names): matched whole; the
+    template's other sheets are named as not read."""
+    m = one(extract, form)
+    if extract.sheets and m.layout in FORM_LAYOUTS:
+        used = next((f.loc.rpartition("!")[0] for f in m.values.values() if "!" in f.loc), "")
+        used = used or (parts[0].sheet if parts else "")
+        m.part = f"工作表「{used}」" if used else ""
+        m.left_out = [
+            f"{p.name}：{'隐藏的工作表，' if p.hidden else ''}本系统模板按定义的名称读取，这张工作表未读取"
+            for p in parts
+            if p.sheet != used
+        ]
+    return m
+
+
+def _judge(
+    extract: Extract, form: Form, one: Callable[[Extract, Form], Match], parts: list[Part]
+) -> list[tuple[Part, Match | None]]:
+    """Each part matched on its own (None: the form's instructions); a document's text after its form is
+    its written summary."""
+    judged: list[tuple[Part, Match | None]] = []
+    found_form = False
+    for part in _in_order(parts):
+        if found_form and part.kind in (TEXT, APPENDIX):  # a document's text beside its form
+            judged.append((part, Match(SUMMARY, text=FlatText(_extract_of(extract, part.blocks)).text)))
+            continue
+        if part.is_instructions():
+            judged.append((part, None))
+            continue
+        m = one(_extract_of(extract, part.blocks), form)
+        judged.append((part, m))
+        found_form = found_form or (m.layout in FORM_LAYOUTS and not part.hidden)
+    return judged
+
+
+def _beside(primary: Match, primary_part: Part, judged: list, form: Form) -> list[str]:
+    """The parts beside the form read, each named with why it was not read; a summary, another unit's form
+    or a differing copy is kept in `primary.others` (a differing copy is also said in `primary.differs`)."""
     left = []
     for part, m in judged:
         if part is primary_part:
@@ -236,8 +258,7 @@ def match(extract: Extract, form: Form, one: Callable[[Extract, Form], Match]) -
         )
         m.part, m.differs = part.name, primary.differs
         primary.others.append(m)  # ingest keeps it as a version not in force: its figures are compared (V01)
-    primary.left_out = left + reader_left
-    return primary
+    return left
 
 
 def _continued(extract, form, one, primary_part: Part, primary: Match, judged):

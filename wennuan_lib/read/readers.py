@@ -232,38 +232,8 @@ def check_zip(path: Path, ods: bool = False) -> dict[str, tuple[str, int]]:
                 )
             actual = 0
             for info in infos:
-                xml = info.filename.lower().endswith(XML_PARTS)
-                prolog = Prolog() if xml else None
-                sheet = bool(SHEET_PART.match(info.filename))
-                extent = OdsExtent() if ods and info.filename == ODS_CONTENT else None
-                rows = cols = 0
-                tail = b""
-                with z.open(info) as fh:
-                    while chunk := fh.read(1 << 20):
-                        actual += len(chunk)
-                        if actual > limit:
-                            raise ReadError(
-                                f"文件解压后超过上限 {limit // 2**20} MB"
-                                "（实际大小与声明不符，疑似“压缩炸弹”），"
-                                "已拒绝读取；请单位重新保存后发送"
-                            )
-                        if prolog is not None:
-                            prolog.feed(chunk)
-                        if extent is not None:
-                            extent.feed(chunk)
-                        if sheet:
-                            for m in CELL_REF_BYTES.finditer(tail + chunk):
-                                rows = max(rows, int(m.group(2)))
-                                cols = max(cols, _col_number(m.group(1).decode("ascii")))
-                            tail = chunk[-32:]
-                if sheet and rows * cols > config.MAX_SHEET_CELLS:
-                    too_big[info.filename] = (f"{_col_letter(cols - 1)}{rows}", rows * cols)
-                if extent is not None:
-                    too_big.update(
-                        (name, size)
-                        for name, size in extent.sheets.items()
-                        if size[1] > config.MAX_SHEET_CELLS
-                    )
+                actual, big = _scan_part(z, info, ods, actual)
+                too_big.update(big)
     except ReadError:
         raise
     except (
@@ -277,6 +247,45 @@ def check_zip(path: Path, ods: bool = False) -> dict[str, tuple[str, int]]:
     ) as exc:
         raise ReadError(f"文件已损坏（{type(exc).__name__}），请单位重新保存后发送") from exc
     return too_big
+
+
+def _scan_part(z: zipfile.ZipFile, info: zipfile.ZipInfo, ods: bool, actual: int):
+    """One part of an OOXML or OpenDocument file inflated chunk by chunk, never past the limit (`actual`: the
+    bytes inflated before it): its XML checked for a DTD, a sheet's grid measured. Returns the bytes
+    inflated so far and the part's sheets over config.MAX_SHEET_CELLS."""
+    limit = config.MAX_INFLATED_BYTES
+    too_big: dict[str, tuple[str, int]] = {}
+    xml = info.filename.lower().endswith(XML_PARTS)
+    prolog = Prolog() if xml else None
+    sheet = bool(SHEET_PART.match(info.filename))
+    extent = OdsExtent() if ods and info.filename == ODS_CONTENT else None
+    rows = cols = 0
+    tail = b""
+    with z.open(info) as fh:
+        while chunk := fh.read(1 << 20):
+            actual += len(chunk)
+            if actual > limit:
+                raise ReadError(
+                    f"文件解压后超过上限 {limit // 2**20} MB"
+                    "（实际大小与声明不符，疑似“压缩炸弹”），"
+                    "已拒绝读取；请单位重新保存后发送"
+                )
+            if prolog is not None:
+                prolog.feed(chunk)
+            if extent is not None:
+                extent.feed(chunk)
+            if sheet:
+                for m in CELL_REF_BYTES.finditer(tail + chunk):
+                    rows = max(rows, int(m.group(2)))
+                    cols = max(cols, _col_number(m.group(1).decode("ascii")))
+                tail = chunk[-32:]
+    if sheet and rows * cols > config.MAX_SHEET_CELLS:
+        too_big[info.filename] = (f"{_col_letter(cols - 1)}{rows}", rows * cols)
+    if extent is not None:
+        too_big.update(
+            (name, size) for name, size in extent.sheets.items() if size[1] > config.MAX_SHEET_CELLS
+        )
+    return actual, too_big
 
 
 def _col_number(letters: str) -> int:

@@ -229,17 +229,7 @@ def differences(scope, run_dir: Path | None = None, inputs: dict | None = None) 
     old_frame = _table(last, "values")
     old_values, new_values = _values(old_frame), _values(_table(run_dir, "values"))
     gone = _gone_units(old_frame, new_values, _table(run_dir, "ingest_log"))
-    old_audit, new_audit = _table(last, "audit"), _table(run_dir, "audit")
-    columns = ("kind", "unit", "item", "value", "status")
-    seen = set() if old_audit is None else set(zip(*(old_audit[c] for c in columns), strict=True))
-    # a Series, not a list: an empty list would select no columns (a year without corrections or waivers)
-    fresh = new_audit[
-        pd.Series(
-            [key not in seen for key in zip(*(new_audit[c] for c in columns), strict=True)],
-            index=new_audit.index,
-            dtype=bool,
-        )
-    ]
+    fresh = _fresh_audit(_table(last, "audit"), _table(run_dir, "audit"))
     lines = []
     by_gone: dict[str, list[str]] = {unit: [] for unit in gone}  # totals that changed only because of it
     items = new_totals[new_totals["kind"] == "item"]
@@ -254,15 +244,7 @@ def differences(scope, run_dir: Path | None = None, inputs: dict | None = None) 
             f"{code} {row['label']}：已报送 {before if before is not None else '无'} {row['measure']} → "
             f"现在 {now if now is not None else '无'} {row['measure']}（{sign}{delta} {row['measure']}）"
         )
-        causes = []
-        for rec in fresh[(fresh["item"] == code) & (fresh["status"] == "applied")].to_dict("records"):
-            causes.append(f"更正登记第{rec['line']}行：{rec['message']}（{rec['reason']}）")
-        for (unit, item), value in sorted(new_values.items()):
-            if item == code and old_values.get((unit, item)) != value and not any(unit in c for c in causes):
-                causes.append(
-                    f"{unit} 的数值由 {old_values.get((unit, item)) or '未填'} 变为 {value or '未填'}"
-                    + ("（新报送或重新报送）" if (unit, item) not in old_values else "")
-                )
+        causes = _causes(code, fresh, old_values, new_values)
         left = [u for u in gone if old_values.get((u, code))]
         if len(left) == 1 and not causes:
             by_gone[left[0]].append(change)
@@ -277,6 +259,35 @@ def differences(scope, run_dir: Path | None = None, inputs: dict | None = None) 
         head += [f"    {c}" for c in changed]
     lines += _other_years(scope, last, run_dir, old_totals, items, inputs)
     return [f"与 {last.name} 报送的版本（{last}）相比：", *(head + lines or [UNCHANGED])]
+
+
+def _fresh_audit(old_audit: pd.DataFrame | None, new_audit: pd.DataFrame) -> pd.DataFrame:
+    """The audit lines of a run that the sent version did not have (corrections applied since)."""
+    columns = ("kind", "unit", "item", "value", "status")
+    seen = set() if old_audit is None else set(zip(*(old_audit[c] for c in columns), strict=True))
+    # a Series, not a list: an empty list would select no columns (a year without corrections or waivers)
+    return new_audit[
+        pd.Series(
+            [key not in seen for key in zip(*(new_audit[c] for c in columns), strict=True)],
+            index=new_audit.index,
+            dtype=bool,
+        )
+    ]
+
+
+def _causes(code: str, fresh: pd.DataFrame, old_values: dict, new_values: dict) -> list[str]:
+    """Why an item's total changed since it was sent: corrections applied since, and units' values that
+    changed (a unit a correction already explains is not named twice)."""
+    causes = []
+    for rec in fresh[(fresh["item"] == code) & (fresh["status"] == "applied")].to_dict("records"):
+        causes.append(f"更正登记第{rec['line']}行：{rec['message']}（{rec['reason']}）")
+    for (unit, item), value in sorted(new_values.items()):
+        if item == code and old_values.get((unit, item)) != value and not any(unit in c for c in causes):
+            causes.append(
+                f"{unit} 的数值由 {old_values.get((unit, item)) or '未填'} 变为 {value or '未填'}"
+                + ("（新报送或重新报送）" if (unit, item) not in old_values else "")
+            )
+    return causes
 
 
 def _input_changes(last: Path, run_dir: Path, year: int, now: dict | None) -> dict[int, list[str]]:

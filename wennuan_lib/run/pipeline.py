@@ -120,12 +120,104 @@ def finish_standalone(ctx) -> list[str]:
     return manifest.stale(ctx.workspace, scope, run_dir)
 
 
+@dataclass
+class StepPlan:
+    """What a run does with one step: carry its files over from the current run (`carried`), or run it."""
+
+    step: catalog.Step
+    fingerprint: str
+    inputs: dict[str, str]
+    carried: dict[str, str] | None  # the step's files in the current run, whole and made from these inputs
+
+
+@dataclass
+class Plan:
+    """Which steps of a scope are carried over from the current run and which must run, by fingerprint. A
+    step's fingerprint covers the files the steps before it made, so the steps are planned in order, each
+    once the steps before it are carried or done (`made`); `records` are the run record's steps."""
+
+    workspace: Workspace
+    scope: Scope
+    force: bool = False
+    current: Path | None = None
+    old: dict = field(default_factory=dict)  # the current run's record
+    made: dict[str, str] = field(default_factory=dict)
+    records: dict[str, dict] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, workspace: Workspace, scope: Scope, force: bool = False) -> Plan:
+        current = scope.current()
+        return cls(workspace, scope, force, current, read_record(current, scope))
+
+    @property
+    def year(self) -> int | None:
+        return self.scope.key if self.scope.kind == catalog.YEAR else None
+
+    def decide(self, step: catalog.Step) -> StepPlan:
+        """Carried when it read the same (fingerprint) and its files in the current run are whole; `force`
+        runs every step."""
+        inputs = manifest.step_inputs(step, self.workspace, self.year, self.made)
+        fp = manifest.fingerprint(step, inputs, self.year)
+        files = None
+        recorded = self.old.get("steps", {}).get(step.name, {})
+        if not self.force and recorded.get("fingerprint") == fp and not recorded.get("missing"):
+            files = _carry_files(recorded, self.current)
+        return StepPlan(step, fp, inputs, files)
+
+    def done(self, planned: StepPlan, files: dict[str, str], seconds: float | None = None) -> None:
+        """A step carried (`seconds` None) or run: its files are what the later steps read."""
+        self.made.update(files)
+        record: dict = {"fingerprint": planned.fingerprint, "ran": seconds is not None}
+        if seconds is not None:
+            record["seconds"] = round(seconds, 1)
+        self.records[planned.step.name] = {**record, "inputs": planned.inputs, "files": files}
+
+    def nothing_to_make(self) -> bool:
+        """With every step carried: whether the current run stands as it is — its own record whole and (a
+        year) what was sent unchanged since."""
+        try:
+            manifest.load(self.scope)
+        except manifest.ManifestError:
+            return False  # the run's own record was damaged: made again, with every step carried
+        return not (self.scope.kind == catalog.YEAR and self.old.get("sent", "") != _sent_state(self.scope))
+
+
+class _Staging:
+    """The new run folder, made when the first step must run (or only the run's record must be made
+    again); until then the files carried over wait in `pending`."""
+
+    def __init__(self, scope: Scope):
+        self.scope = scope
+        self.path: Path | None = None
+        self.pending: list[str] = []
+
+    def carry(self, files: dict[str, str]) -> None:
+        if self.path is None:
+            self.pending += list(files)
+        else:
+            self.scope.copy_from_current(self.path, list(files))
+
+    def open(self) -> Path:
+        self.path = self.scope.new_run()
+        self.scope.copy_from_current(self.path, self.pending)
+        return self.path
+
+    def abandon(self, exc: BaseException) -> None:
+        """After a failure or a stop: the folder is kept aside (never current); a failed step's message
+        names it where it was kept."""
+        if self.path is None:
+            return
+        kept = self.scope.abandon(self.path)
+        if isinstance(exc, StepFailed):
+            raise StepFailed(str(exc).replace(str(self.path), str(kept))) from None
+
+
 def run_scope(
     workspace: Workspace, scope: Scope, console: progress.Console, kernel: Kernel, force: bool = False
 ) -> Outcome:
-    """Every step of one scope (a year, or the trends), each only if it needs to run."""
-    year = scope.key if scope.kind == catalog.YEAR else None
-    steps = catalog.steps(scope.kind)
+    """Every step of one scope (a year, or the trends), each only if it needs to run: plan (carried or run,
+    by fingerprint) → run (the steps that must, in a new run folder) → seal (the run's record; the folder
+    becomes current). When nothing changed, no folder is made and the kernel is not started."""
     outcome = Outcome(scope)
     with scope.locked(console):
         for killed in scope.clear_abandoned():
@@ -133,89 +225,66 @@ def run_scope(
                 f"{scope.label}上次的运行没有做完就被中断了（结果未采用，仍以再上一次的完整结果为准），"
                 f"它的记录在 {killed}"
             )
-        current = scope.current()
-        old = read_record(current, scope)
-        made: dict[str, str] = {}
-        pending: list[str] = []
-        staging: Path | None = None
-        records: dict[str, dict] = {}
+        plan = Plan.of(workspace, scope, force)
+        staging = _Staging(scope)
         try:
-            for i, step in enumerate(steps, 1):
-                head = f"[{scope.label} {i}/{len(steps)}] {step.label}"
-                inputs = manifest.step_inputs(step, workspace, year, made)
-                fp = manifest.fingerprint(step, inputs, year)
-                files = None
-                recorded = old.get("steps", {}).get(step.name, {})
-                if not force and recorded.get("fingerprint") == fp and not recorded.get("missing"):
-                    files = _carry_files(recorded, current)
-                if files is not None:
-                    made.update(files)
-                    records[step.name] = {"fingerprint": fp, "ran": False, "inputs": inputs, "files": files}
-                    outcome.carried.append(step.name)
-                    if staging is None:
-                        pending += list(files)
-                    else:
-                        scope.copy_from_current(staging, list(files))
-                    console(f"{head}：输入没有变化，沿用上次的结果")
-                    continue
-                if staging is None:
-                    kernel.start()  # it boots on the other core while this process goes on
-                    if year is not None:  # the analyst's own files, before any submission is read
-                        from wennuan_lib.check import analyst_files
-
-                        console(f"{year}年" + analyst_files.describe(analyst_files.check(workspace, year)))
-                    staging = scope.new_run()
-                    scope.copy_from_current(staging, pending)
-                console(f"{head}（{step.notebook}）…")
-                start = time.perf_counter()
-                params = {
-                    "year": year,
-                    "inputs_dir": str(workspace.inputs),
-                    "outputs_dir": str(workspace.outputs),
-                    "run_dir": str(staging),
-                }
-                with progress.Follow(staging / ".progress", console) as follow:
-                    kernel.run(step, params, staging, follow.path)
-                seconds = time.perf_counter() - start
-                files = step_files(step, staging)
-                made.update(files)
-                records[step.name] = {
-                    "fingerprint": fp,
-                    "ran": True,
-                    "seconds": round(seconds, 1),
-                    "inputs": inputs,
-                    "files": files,
-                }
-                outcome.ran.append(step.name)
-                console(f"    完成，用时 {seconds:.1f} 秒")
-                stop_point(f"after:{step.name}")
-            if staging is None:
-                try:
-                    manifest.load(scope)
-                    whole = True
-                except manifest.ManifestError:
-                    whole = False  # the run's own record was damaged: made again, with every step carried
-                if whole and not (scope.kind == catalog.YEAR and old.get("sent", "") != _sent_state(scope)):
+            _run_steps(plan, staging, console, kernel, outcome)
+            if staging.path is None:
+                if plan.nothing_to_make():
                     console(
                         f"{scope.label}：全部步骤都是最新的（输入与上次运行相同，结果完好），没有重新生成"
                     )
                     return outcome
-                staging = (
-                    scope.new_run()
-                )  # only what was sent (or the run's record) changed: nothing is recomputed
-                scope.copy_from_current(staging, pending)
+                staging.open()  # only what was sent (or the run's record) changed: nothing is recomputed
             outcome.made_new = True
-            (staging / ".progress").unlink(missing_ok=True)
-            seal(workspace, scope, staging, records, console)
+            (staging.path / ".progress").unlink(missing_ok=True)
+            seal(workspace, scope, staging.path, plan.records, console)
             stop_point("before:promote")
-            scope.promote(staging)
+            scope.promote(staging.path)
         except BaseException as exc:
-            if staging is not None:
-                kept = scope.abandon(staging)
-                if isinstance(exc, StepFailed):
-                    raise StepFailed(str(exc).replace(str(staging), str(kept))) from None
+            staging.abandon(exc)
             raise
     return outcome
+
+
+def _run_steps(
+    plan: Plan, staging: _Staging, console: progress.Console, kernel: Kernel, outcome: Outcome
+) -> None:
+    """Each step in order, carried or run; the kernel starts and the run folder is made at the first step
+    that must run."""
+    scope, year = plan.scope, plan.year
+    steps = catalog.steps(scope.kind)
+    for i, step in enumerate(steps, 1):
+        head = f"[{scope.label} {i}/{len(steps)}] {step.label}"
+        planned = plan.decide(step)
+        if planned.carried is not None:
+            plan.done(planned, planned.carried)
+            outcome.carried.append(step.name)
+            staging.carry(planned.carried)
+            console(f"{head}：输入没有变化，沿用上次的结果")
+            continue
+        if staging.path is None:
+            kernel.start()  # it boots on the other core while this process goes on
+            if year is not None:  # the analyst's own files, before any submission is read
+                from wennuan_lib.check import analyst_files
+
+                console(f"{year}年" + analyst_files.describe(analyst_files.check(plan.workspace, year)))
+            staging.open()
+        console(f"{head}（{step.notebook}）…")
+        start = time.perf_counter()
+        params = {
+            "year": year,
+            "inputs_dir": str(plan.workspace.inputs),
+            "outputs_dir": str(plan.workspace.outputs),
+            "run_dir": str(staging.path),
+        }
+        with progress.Follow(staging.path / ".progress", console) as follow:
+            kernel.run(step, params, staging.path, follow.path)
+        seconds = time.perf_counter() - start
+        plan.done(planned, step_files(step, staging.path), seconds)
+        outcome.ran.append(step.name)
+        console(f"    完成，用时 {seconds:.1f} 秒")
+        stop_point(f"after:{step.name}")
 
 
 def run_year(

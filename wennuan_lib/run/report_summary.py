@@ -52,48 +52,15 @@ def next_steps(workspace, year: int, run) -> list[str]:
     corrections, waivers = _raw(workspace, "corrections", year), _raw(workspace, "waivers", year)
     lines, fix = [], False
     if issues is not None:
-        errors = open_errors(issues)
-        registers = errors[errors["rule"] == AUDIT_ID]
-        totals = errors[(errors["unit"] == TOTALS) & (errors["rule"] != AUDIT_ID)]
-        units = errors[(errors["unit"] != TOTALS) & (errors["rule"] != AUDIT_ID)]
-        if len(units):
-            counts = units["unit"].value_counts(sort=False)
-            counts = counts.iloc[(-counts.to_numpy()).argsort(kind="stable")]
-            shown = "、".join(f"{u} {n} 条" for u, n in counts.head(12).items())
-            more = f" 等 {len(counts)} 个单位" if len(counts) > 12 else ""
-            lines.append(
-                f"  · 必须修改的意见 {len(units)} 条在 {len(counts)} 个单位：{shown}{more}——"
-                f"发反馈表请单位改正后重新报送，或电话核实后记入 {corrections}（更正）或 {waivers}（豁免）"
-            )
-            fix = True
-        if len(totals):
-            lines.append(
-                f"  · {TOTALS} {len(totals)} 条必须修改的意见由各单位的数字推出：有关单位的数字改正后自动消失"
-            )
-            fix = True
-        for message in registers["message"]:
-            lines.append(f"  · 登记表有误：{message}——请改正后再运行")
-            fix = True
+        lines += _must_fix_lines(issues, corrections, waivers)
+        fix = bool(lines)
     if reasons is not None:
         for kind, group in reasons[reasons["kind"] != vocab.MUST_FIX].groupby("kind", sort=False):
             shown = "；".join(group["message"].head(5)) + (f" 等 {len(group)} 条" if len(group) > 5 else "")
             lines.append(f"  · {vocab.label('draft_reasons.kind', kind)}：{shown}")
             fix = True
     if st is not None:
-        chase = [
-            f"未报 {_names(st, st['form'] == vocab.NOT_REPORTED)}"
-            if (st["form"] == vocab.NOT_REPORTED).any()
-            else "",
-            f"已报但无法读取 {_names(st, st['form'] == vocab.UNREADABLE)}（请换一种格式重新报送）"
-            if (st["form"] == vocab.UNREADABLE).any()
-            else "",
-            f"逾期 {_names(st, st['late'] == vocab.LATE)}（已收到，核实原因）"
-            if (st["late"] == vocab.LATE).any()
-            else "",
-        ]
-        chase = [c for c in chase if c]
-        if chase:
-            lines.append("  · 催报：" + "；".join(chase))
+        lines += _chase_lines(st)
     scope = workspace.scope(year)
     if fix:
         lines.append(f"  然后运行：{workspace.command('run', '--year', year)}")
@@ -108,12 +75,51 @@ def next_steps(workspace, year: int, run) -> list[str]:
     return ["下一步："] + lines if lines else []
 
 
-def run_summary(workspace, year: int) -> str:
-    scope = workspace.scope(year)
-    run = scope.current()
-    if run is None:
-        return f"{year}年没有完整的运行结果"
-    log = _load(run, "ingest_log")
+def _must_fix_lines(issues, corrections: str, waivers: str) -> list[str]:
+    """The open must-fix findings: the units holding them (most first), those of the city totals, and the
+    registers' wrong lines."""
+    lines = []
+    errors = open_errors(issues)
+    registers = errors[errors["rule"] == AUDIT_ID]
+    totals = errors[(errors["unit"] == TOTALS) & (errors["rule"] != AUDIT_ID)]
+    units = errors[(errors["unit"] != TOTALS) & (errors["rule"] != AUDIT_ID)]
+    if len(units):
+        counts = units["unit"].value_counts(sort=False)
+        counts = counts.iloc[(-counts.to_numpy()).argsort(kind="stable")]
+        shown = "、".join(f"{u} {n} 条" for u, n in counts.head(12).items())
+        more = f" 等 {len(counts)} 个单位" if len(counts) > 12 else ""
+        lines.append(
+            f"  · 必须修改的意见 {len(units)} 条在 {len(counts)} 个单位：{shown}{more}——"
+            f"发反馈表请单位改正后重新报送，或电话核实后记入 {corrections}（更正）或 {waivers}（豁免）"
+        )
+    if len(totals):
+        lines.append(
+            f"  · {TOTALS} {len(totals)} 条必须修改的意见由各单位的数字推出：有关单位的数字改正后自动消失"
+        )
+    for message in registers["message"]:
+        lines.append(f"  · 登记表有误：{message}——请改正后再运行")
+    return lines
+
+
+def _chase_lines(st) -> list[str]:
+    """The units to chase: not sent, sent unreadable, late."""
+    chase = [
+        f"未报 {_names(st, st['form'] == vocab.NOT_REPORTED)}"
+        if (st["form"] == vocab.NOT_REPORTED).any()
+        else "",
+        f"已报但无法读取 {_names(st, st['form'] == vocab.UNREADABLE)}（请换一种格式重新报送）"
+        if (st["form"] == vocab.UNREADABLE).any()
+        else "",
+        f"逾期 {_names(st, st['late'] == vocab.LATE)}（已收到，核实原因）"
+        if (st["late"] == vocab.LATE).any()
+        else "",
+    ]
+    chase = [c for c in chase if c]
+    return ["  · 催报：" + "；".join(chase)] if chase else []
+
+
+def _inbox_lines(log, year: int) -> list[str]:
+    """What the inbox held and how each file was taken; every file that could not be read, with why."""
     counts = log["status"].value_counts()
     empty = int(((log["status"] == vocab.READ) & (log["figures"] != "")).sum())
     lines = [
@@ -126,6 +132,35 @@ def run_summary(workspace, year: int) -> str:
     ]
     for row in log[log["status"] == "rejected"].to_dict("records"):
         lines.append(f"  无法读取：{row['file']}（{row['reason']}）")
+    return lines
+
+
+def _reporting_lines(run, scope, st, issues) -> list[str]:
+    """Who did not send, sent unreadable, sent late or is not in the registry; the feedback workbooks made
+    (and the units that needed one but got none)."""
+    lines = [f"  未报统计表：{_names(st, st['form'] == vocab.NOT_REPORTED)}"]
+    lines += _unreadable(st)
+    lines.append(f"  逾期报送：{_names(st, st['late'] == vocab.LATE)}")
+    lines.append(f"  不在单位名录中：{_names(st, ~st['registered'])}")
+    feedback = catalog.files_in(run, catalog.dataset("feedback"))
+    lines.append(f"  反馈表 {len(feedback)} 份：{scope.root / catalog.dataset('feedback').path}")
+    made = _load(run, "values", ["unit", "file"])
+    if issues is not None and made is not None:
+        lines += [
+            f"  {feedback_.not_made_line(u, feedback_.unit_files(made, u))}"
+            for u in feedback_.missing_units(issues, made, feedback)
+        ]
+    return lines
+
+
+def run_summary(workspace, year: int) -> str:
+    """What a year's run found, printed after `run`: the inbox, the data, the findings, who to chase, the
+    report's state, where the results are, and what to do next."""
+    scope = workspace.scope(year)
+    run = scope.current()
+    if run is None:
+        return f"{year}年没有完整的运行结果"
+    lines = _inbox_lines(_load(run, "ingest_log"), year)
     values = _load(run, "values", ["unit", "status", "approx", "corrected"])
     if values is not None:
         status = values["status"].value_counts()
@@ -147,18 +182,7 @@ def run_summary(workspace, year: int) -> str:
             lines.append(f"  登记表有误：{register}登记表第{row['line']}行（{row['message']}）")
     st = _load(run, "reporting_status")
     if st is not None:
-        lines.append(f"  未报统计表：{_names(st, st['form'] == vocab.NOT_REPORTED)}")
-        lines += _unreadable(st)
-        lines.append(f"  逾期报送：{_names(st, st['late'] == vocab.LATE)}")
-        lines.append(f"  不在单位名录中：{_names(st, ~st['registered'])}")
-        feedback = catalog.files_in(run, catalog.dataset("feedback"))
-        lines.append(f"  反馈表 {len(feedback)} 份：{scope.root / catalog.dataset('feedback').path}")
-        made = _load(run, "values", ["unit", "file"])
-        if issues is not None and made is not None:
-            lines += [
-                f"  {feedback_.not_made_line(u, feedback_.unit_files(made, u))}"
-                for u in feedback_.missing_units(issues, made, feedback)
-            ]
+        lines += _reporting_lines(run, scope, st, issues)
     reasons = freeze.draft_reasons(run)
     if reasons is not None:
         state = f"草稿（尚有 {len(reasons)} 个问题未解决）" if len(reasons) else "定稿"
