@@ -268,8 +268,10 @@ cpu["kernel"] = cpu_now() - c  # the kernel's own CPU is counted once it has bee
 import docx
 from python_calamine import CalamineWorkbook
 import writers
-from wennuan_lib import appendix, catalog, charts, detail_workbook, feedback, narrative, readers, render
-from wennuan_lib import report, store
+from wennuan_lib.base import catalog, store
+from wennuan_lib.publish import appendix, charts, detail_workbook, feedback, narrative, render
+from wennuan_lib.read import readers
+from wennuan_lib.steps import report
 from wennuan_lib.form import load_form
 from wennuan_lib.check.rules import is_open
 from wennuan_lib.read.units import Registry

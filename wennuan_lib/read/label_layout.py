@@ -252,8 +252,22 @@ def _clause(literal: str) -> str:
     return re.split(r"[,，;；。:：]", literal.strip(), maxsplit=1)[0]
 
 
+def per_form(form: Form, name: str, make):
+    """What `make(form)` gives, made once per form (kept on the form: the forms are loaded once per process,
+    the files matched against them are many). What is kept is never changed by its users."""
+    kept = form.__dict__.setdefault("_per_form", {})
+    if name not in kept:
+        kept[name] = make(form)
+    return kept[name]
+
+
 def spans_of(form: Form) -> tuple[list[str], list[tuple[int, int, Span]]]:
-    """The form's blanks in order, and every span a row may match: one item, or 1–4 whole lines."""
+    """The form's blanks in order, and every span a row may match: one item, or 1–4 whole lines (made once
+    per form)."""
+    return per_form(form, "spans", _spans_of)
+
+
+def _spans_of(form: Form) -> tuple[list[str], list[tuple[int, int, Span]]]:
     lines: list[Line] = form.blank_lines
     codes = [c for line in lines for c in line.codes]
     spans: list[tuple[int, int, Span]] = []

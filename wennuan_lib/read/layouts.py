@@ -167,8 +167,19 @@ def _after_blank(literal: str) -> str:
 
 
 @lru_cache(maxsize=1024)
+def _parts(line: Line) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A line's literals and codes (Line splits its text at every call)."""
+    parts = line.parts
+    return tuple(parts[0::2]), tuple(parts[1::2])
+
+
+def _blank_lines(form: Form) -> list[Line]:
+    return label_layout.per_form(form, "blank_lines", lambda f: f.blank_lines)
+
+
+@lru_cache(maxsize=1024)
 def _line_regex(line: Line) -> re.Pattern:
-    lits = line.literals
+    lits = _parts(line)[0]
     pattern = fuzzy(lits[0])
     for k in range(1, len(lits)):
         last = k == len(lits) - 1
@@ -178,7 +189,7 @@ def _line_regex(line: Line) -> re.Pattern:
 
 def _in_yuan(line: Line, k: int, text: str, end: int) -> bool:
     """Whether the k-th blank of a line is followed by 元 where the form prints 万元."""
-    if not line.literals[k + 1].lstrip().startswith(WAN + "元"):
+    if not _parts(line)[0][k + 1].lstrip().startswith(WAN + "元"):
         return False
     rest = text[end : end + 40].lstrip(" \t\n\u3000_")
     return not unicodedata.normalize("NFKC", rest[:1]) == WAN
@@ -201,10 +212,11 @@ def _search(rx: re.Pattern, text: str, start: int = 0, end: int | None = None) -
 def _locate_line(line: Line, flat: FlatText) -> tuple[dict[str, tuple[str, int]], bool]:
     """Find one sentence: {code: (blank text, offset)} and whether the whole sentence was found."""
     text = flat.text
+    lits, codes = _parts(line)
     m = _search(_line_regex(line), text)
     if m:
         out = {}
-        for i, code in enumerate(line.codes):
+        for i, code in enumerate(codes):
             raw = m.group(i + 1)
             if _in_yuan(line, i, text, m.end(i + 1)) and raw.strip(" \t\n\u3000_"):
                 raw = raw.rstrip(" \t\n\u3000_") + "元"  # parse converts it to 万元 and says so
@@ -213,7 +225,6 @@ def _locate_line(line: Line, flat: FlatText) -> tuple[dict[str, tuple[str, int]]
         return out, True
     # Fallback: the sentence was edited. Anchor on its longest literal, then find each
     # blank by the literal text on both sides of it, near that anchor.
-    lits = line.literals
     anchor = max(lits, key=lambda s: len(s.strip()))
     if len(anchor.strip()) < 4:
         return {}, False
@@ -223,7 +234,7 @@ def _locate_line(line: Line, flat: FlatText) -> tuple[dict[str, tuple[str, int]]
     lo = max(0, a.start() - 2 * len("".join(lits)) - 100)
     hi = min(len(text), a.end() + 2 * len("".join(lits)) + 100)
     found = {}
-    for k, code in enumerate(line.codes):
+    for k, code in enumerate(codes):
         before, after = lits[k], lits[k + 1]
         if k + 1 == len(lits) - 1:
             after = _first_word(after)
@@ -312,11 +323,11 @@ def parse_date(value: object, year: int | None = None) -> str:
 def match_template(extract: Extract, form: Form) -> Match | None:
     """The project's own template: every item by its defined name."""
     names = extract.names
-    item_names = [item.name for item in form.items]
+    item_names = label_layout.per_form(form, "item_names", lambda f: [item.name for item in f.items])
     present = [n for n in item_names if n in names]
     if len(present) < max(1, len(item_names) // 2):
         return None
-    match = Match(TEMPLATE, lines_total=len(form.blank_lines))
+    match = Match(TEMPLATE, lines_total=len(_blank_lines(form)))
     for item in form.items:
         if item.name in names:
             loc, value = names[item.name]
@@ -330,7 +341,7 @@ def match_template(extract: Extract, form: Form) -> Match | None:
                 match.header[h.key] = Found(value, loc)
     match.form_year = str(names.get("WN_FORM_YEAR", ("", ""))[1] or "")
     match.form_version = str(names.get("WN_FORM_VERSION", ("", ""))[1] or "")
-    match.lines_found = len(form.blank_lines)
+    match.lines_found = len(_blank_lines(form))
     match.text = FlatText(extract).text
     return match
 
@@ -339,7 +350,7 @@ def match_sentences(extract: Extract, form: Form) -> Match:
     """The sentence layout. The result's layout is SENTENCE only when enough of the form's
     sentences were found whole; otherwise it carries no values at all."""
     flat = FlatText(extract)
-    lines = form.blank_lines
+    lines = _blank_lines(form)
     located: dict[str, Found] = {}
     whole = 0
     for line in lines:
@@ -467,10 +478,16 @@ def _match_with(extract: Extract, form: Form) -> Match:
     return m
 
 
+@lru_cache(maxsize=256)
 def _year_rx(pattern: str) -> re.Pattern:
     """A printed phrase with {year} as a regex capturing the year."""
     before, _, after = pattern.partition("{year}")
     return re.compile(fuzzy(before) + GAP + r"([12][0-9]{3})" + GAP + fuzzy(after))
+
+
+@lru_cache(maxsize=256)
+def _fuzzy_rx(words: str) -> re.Pattern:
+    return re.compile(fuzzy(words))
 
 
 def other_forms() -> list[Form]:
@@ -498,7 +515,7 @@ def detect_form_year(text: str, form: Form) -> tuple[str, bool]:
         votes[t.group(1)] += 1
         titled = True
     for other in other_forms():
-        if any(re.search(fuzzy(words), text) for words in other.identity.texts):
+        if any(_fuzzy_rx(words).search(text) for words in other.identity.texts):
             votes[other.form] += 2
     if not votes:
         return "", titled

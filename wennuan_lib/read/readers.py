@@ -7,7 +7,6 @@ workbooks the defined names. Problems raise ReadError with a Chinese reason.
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 import io
 import os
@@ -24,16 +23,16 @@ from xml.parsers import expat
 import msoffcrypto
 import openpyxl
 import xlrd
-from defusedxml import DefusedXmlException, ElementTree
-from defusedxml.ElementTree import DefusedXMLParser
+from defusedxml import ElementTree
 from openpyxl.formula.translate import Translator
 from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
 from wennuan_lib.base import config
 from wennuan_lib.base.parallel import die_with_parent
 from wennuan_lib.errors import ReadError
-from wennuan_lib.read import pdf, sniff, word
+from wennuan_lib.read import ooxml, pdf, sniff, word
 from wennuan_lib.read.extract import Block, Extract, clean
+from wennuan_lib.read.ooxml import UNSAFE_XML, Prolog
 from wennuan_lib.read.sniff import OLE_MAGIC
 
 __all__ = [
@@ -46,6 +45,8 @@ __all__ = [
     "soffice",
     "cell_text",
     "check_zip",
+    "Prolog",
+    "UNSAFE_XML",
 ]
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
@@ -82,13 +83,6 @@ def _encrypted(path: Path) -> bool:
         return False
 
 
-UNSAFE_XML = (
-    "文件中含有不安全的XML内容（DTD/实体定义，正常的Office文件不会有），"
-    "已拒绝读取；请单位用Office重新保存后发送"
-)
-XML_PARTS = (".xml", ".rels", ".vml")
-# A cell's reference in a sheet's XML (<c r="B7" …>, any prefix): how far the sheet's grid reaches.
-CELL_REF_BYTES = re.compile(rb"\sr=\"([A-Z]{1,3})([0-9]{1,7})\"")
 SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
 ODS_CONTENT = "content.xml"  # an OpenDocument workbook's sheets, all in one part
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
@@ -149,91 +143,29 @@ class OdsExtent:
             self.sheets[self._name] = (f"{_col_letter(max(self._cols, 1) - 1)}{self._rows}", cells)
 
 
-class _RootStarted(Exception):
-    """The part's root element began: a DTD can no longer come (the XML prolog is over)."""
-
-
-class _StopAtRoot:
-    def start(self, tag, attrib):
-        raise _RootStarted
-
-    def end(self, tag):
-        pass
-
-    def data(self, data):
-        pass
-
-    def close(self):
-        return None
-
-
-class Prolog:
-    """An XML part fed chunk by chunk to defusedxml's parser with DTDs forbidden, up to its root element: a
-    DTD can only stand before the root, so the check is exact wherever the DTD stands (after a long comment)
-    and in any encoding the part declares (UTF-16 by its BOM, GBK by its declaration), and costs the prolog
-    only, never a second parse of the part."""
-
-    def __init__(self) -> None:
-        self.parser = DefusedXMLParser(target=_StopAtRoot(), forbid_dtd=True)
-        self.done = False
-        self.decoder = None
-        self.first = True
-
-    def feed(self, chunk: bytes) -> None:
-        """Raises ReadError on a DTD or an entity declaration."""
-        if self.done:
-            return
-        try:
-            if self.decoder is not None:
-                chunk = self.decoder.decode(chunk).encode("utf-8")
-            try:
-                self.parser.feed(chunk)
-            except DefusedXmlException:
-                raise
-            except ValueError:  # expat reads UTF-8/16 and one-byte encodings itself; GBK is decoded here
-                if not self.first or self.decoder is not None:
-                    raise
-                self._decoded(chunk)
-        except _RootStarted:
-            self.done = True
-        except DefusedXmlException as exc:  # a DTD, an entity declaration, an external reference
-            raise ReadError(UNSAFE_XML) from exc
-        except (ElementTree.ParseError, ValueError, LookupError):  # not XML: the part's reader says so
-            self.done = True
-        finally:
-            self.first = False
-
-    def _decoded(self, chunk: bytes) -> None:
-        declared = re.match(rb"\s*<\?xml[^>]*?encoding=[\"']([A-Za-z0-9._-]+)[\"']", chunk)
-        if declared is None:
-            raise ValueError("no encoding")
-        self.decoder = codecs.getincrementaldecoder(declared.group(1).decode("ascii"))("replace")
-        text = self.decoder.decode(chunk)
-        text = re.sub(r"encoding=[\"'][A-Za-z0-9._-]+[\"']", 'encoding="utf-8"', text, count=1)
-        self.parser = DefusedXMLParser(target=_StopAtRoot(), forbid_dtd=True)
-        self.parser.feed(text.encode("utf-8"))
-
-
-def check_zip(path: Path, ods: bool = False) -> dict[str, tuple[str, int]]:
+def check_zip(
+    path: Path,
+    ods: bool = False,
+    formulas: dict[str, dict[tuple[int, int], str]] | None = None,
+) -> dict[str, tuple[str, int]]:
     """Before any parser sees an OOXML (or OpenDocument) file: bounded inflated size (declared and
     actual), no DTD in any XML part (Prolog), and how far each sheet's grid reaches, so that a sheet too
     big to allocate is never given to the spreadsheet reader. Returns {sheet part (.xlsx) or sheet name
-    (`ods`: from content.xml, OdsExtent): (last cell, cells)} for the sheets over config.MAX_SHEET_CELLS."""
-    limit = config.MAX_INFLATED_BYTES
+    (`ods`: from content.xml, OdsExtent): (last cell, cells)} for the sheets over config.MAX_SHEET_CELLS.
+
+    `formulas`: given by the .xlsx reader, which reads the same sheets next — filled, while each sheet is
+    inflated here, with {sheet part: its formula cells without a saved result} (see _uncached_formulas), so
+    that no sheet is inflated a second time for them; and the parts no spreadsheet reader inflates (pictures,
+    printer settings: not XML) are left alone, their declared size counted."""
     too_big: dict[str, tuple[str, int]] = {}
     try:
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
-            declared = sum(i.file_size for i in infos)
-            if declared > limit:
-                raise ReadError(
-                    f"文件解压后达 {declared // 2**20} MB，超过上限 {limit // 2**20} MB（疑似“压缩炸弹”），"
-                    "已拒绝读取；请单位重新保存后发送"
-                )
-            actual = 0
+            budget = ooxml.Budget(infos)
             for info in infos:
-                actual, big = _scan_part(z, info, ods, actual)
-                too_big.update(big)
+                if formulas is not None and not info.filename.lower().endswith(ooxml.XML_PARTS):
+                    continue
+                too_big.update(_scan_part(ooxml.inflated(z, info, budget), info.filename, ods, formulas))
     except ReadError:
         raise
     except (
@@ -249,43 +181,41 @@ def check_zip(path: Path, ods: bool = False) -> dict[str, tuple[str, int]]:
     return too_big
 
 
-def _scan_part(z: zipfile.ZipFile, info: zipfile.ZipInfo, ods: bool, actual: int):
-    """One part of an OOXML or OpenDocument file inflated chunk by chunk, never past the limit (`actual`: the
-    bytes inflated before it): its XML checked for a DTD, a sheet's grid measured. Returns the bytes
-    inflated so far and the part's sheets over config.MAX_SHEET_CELLS."""
-    limit = config.MAX_INFLATED_BYTES
-    too_big: dict[str, tuple[str, int]] = {}
-    xml = info.filename.lower().endswith(XML_PARTS)
-    prolog = Prolog() if xml else None
-    sheet = bool(SHEET_PART.match(info.filename))
-    extent = OdsExtent() if ods and info.filename == ODS_CONTENT else None
-    rows = cols = 0
-    tail = b""
-    with z.open(info) as fh:
-        while chunk := fh.read(1 << 20):
-            actual += len(chunk)
-            if actual > limit:
-                raise ReadError(
-                    f"文件解压后超过上限 {limit // 2**20} MB"
-                    "（实际大小与声明不符，疑似“压缩炸弹”），"
-                    "已拒绝读取；请单位重新保存后发送"
-                )
-            if prolog is not None:
-                prolog.feed(chunk)
-            if extent is not None:
-                extent.feed(chunk)
-            if sheet:
-                for m in CELL_REF_BYTES.finditer(tail + chunk):
-                    rows = max(rows, int(m.group(2)))
-                    cols = max(cols, _col_number(m.group(1).decode("ascii")))
-                tail = chunk[-32:]
-    if sheet and rows * cols > config.MAX_SHEET_CELLS:
-        too_big[info.filename] = (f"{_col_letter(cols - 1)}{rows}", rows * cols)
-    if extent is not None:
-        too_big.update(
-            (name, size) for name, size in extent.sheets.items() if size[1] > config.MAX_SHEET_CELLS
-        )
-    return actual, too_big
+def _scan_part(parts, name: str, ods: bool, formulas: dict | None) -> dict[str, tuple[str, int]]:
+    """One part inflated to its end (`parts`: its chunks, counted against the file's budget): a sheet's grid
+    measured (and its formulas without a saved result noted in `formulas`), an OpenDocument's sheets
+    measured. Returns the part's sheets over config.MAX_SHEET_CELLS."""
+    if SHEET_PART.match(name):
+        data = bytearray()
+        for chunk in parts:
+            data += chunk
+        last, cells = _sheet_extent(data)
+        if cells > config.MAX_SHEET_CELLS:
+            return {name: (last, cells)}
+        if formulas is not None and UNCACHED.search(data):
+            if found := _uncached_formulas(bytes(data)):
+                formulas[name] = found
+        return {}
+    if ods and name == ODS_CONTENT:
+        extent = OdsExtent()
+        for chunk in parts:
+            extent.feed(chunk)
+        return {sheet: size for sheet, size in extent.sheets.items() if size[1] > config.MAX_SHEET_CELLS}
+    for _chunk in parts:
+        pass
+    return {}
+
+
+# A cell's reference in a sheet's XML (<c r="B7" …>, any prefix): its row, its column.
+CELL_ROW = re.compile(rb"\sr=\"[A-Z]{1,3}([0-9]{1,7})\"")
+CELL_COLUMN = re.compile(rb"\sr=\"([A-Z]{1,3})[0-9]{1,7}\"")
+
+
+def _sheet_extent(data: bytes | bytearray) -> tuple[str, int]:
+    """(last cell, cells) of the grid a sheet's cells reach: its highest row by its widest column."""
+    rows = max((int(r) for r in set(CELL_ROW.findall(data))), default=0)
+    cols = max((_col_number(c.decode("ascii")) for c in set(CELL_COLUMN.findall(data))), default=0)
+    return f"{_col_letter(max(cols, 1) - 1)}{rows}", rows * cols
 
 
 def _col_number(letters: str) -> int:
@@ -303,15 +233,20 @@ def too_big_reason(sheet: str, last: str, cells: int) -> str:
     )
 
 
-def read_xlsx(path: Path, too_big: dict[str, tuple[str, int]] | None = None) -> Extract:
+def read_xlsx(
+    path: Path,
+    too_big: dict[str, tuple[str, int]] | None = None,
+    formulas: dict[str, dict[tuple[int, int], str]] | None = None,
+) -> Extract:
     """Cell values by python-calamine (fast); defined names from the workbook part itself. `too_big`: the
-    sheet parts check_zip found too big to allocate, left out with their reason."""
+    sheet parts check_zip found too big to allocate, left out with their reason; `formulas`: the formula
+    cells without a saved result check_zip found ({sheet part: cells}), None to look for them here."""
     try:
-        return _read_xlsx_calamine(path, too_big or {})
+        return _read_xlsx_calamine(path, too_big or {}, formulas)
     except ReadError:
         raise
     except Exception:
-        return _read_xlsx_openpyxl(path, too_big or {})
+        return _read_xlsx_openpyxl(path, too_big or {}, formulas)
 
 
 def _grid_blocks(ex: Extract, sheets: list[tuple[str, list[list]]]) -> None:
@@ -339,12 +274,12 @@ def _left_out(ex: Extract, sheet_parts: dict[str, str], too_big: dict[str, tuple
     return skipped
 
 
-def _read_xlsx_calamine(path: Path, too_big: dict[str, tuple[str, int]]) -> Extract:
+def _read_xlsx_calamine(path: Path, too_big: dict[str, tuple[str, int]], uncached=None) -> Extract:
     wb = CalamineWorkbook.from_path(str(path))
     ex = Extract(path, path.suffix.lower().lstrip("."))
     ex.sheets = list(wb.sheet_names)
     ex.hidden = {m.name for m in wb.sheets_metadata if m.visible != SheetVisibleEnum.Visible}
-    names, formulas, sheet_parts = _workbook_parts(path)
+    names, formulas, sheet_parts = _workbook_parts(path, uncached)
     skipped = _left_out(ex, sheet_parts, too_big)
     grids = {
         name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
@@ -376,11 +311,12 @@ def _show_formulas(ex: Extract, grids: dict[str, list[list]], formulas: dict[str
 
 
 def _workbook_parts(
-    path: Path,
+    path: Path, uncached: dict[str, dict[tuple[int, int], str]] | None = None
 ) -> tuple[dict[str, str], dict[str, dict[tuple[int, int], str]], dict[str, str]]:
     """From the workbook's XML (parsed with defusedxml): {defined name: reference text}, per sheet the
     formula cells without a saved result {(row, column): "=formula"} (1-based; see _uncached_formulas), and
-    {sheet name: its part in the zip}."""
+    {sheet name: its part in the zip}. `uncached`: those cells per sheet part as check_zip found them (the
+    sheets are then not inflated again here)."""
     with zipfile.ZipFile(path) as z:
         parts = {n.lower(): n for n in z.namelist()}
         part = parts.get("xl/workbook.xml")
@@ -395,6 +331,10 @@ def _workbook_parts(
         formulas = {}
         sheet_parts = _sheet_parts(z, parts, root)
         for sheet, target in sheet_parts.items():
+            if uncached is not None:
+                if target in uncached:
+                    formulas[sheet] = uncached[target]
+                continue
             data = z.read(target)
             if UNCACHED.search(data) and (found := _uncached_formulas(data)):  # parsed only with formulas
                 formulas[sheet] = found
@@ -487,7 +427,7 @@ def _lookup(ref: str, grids: dict[str, list[list]]) -> tuple[str, object]:
     return f"{sheet}!{m.group(3)}{row}", (None if value == "" else value)
 
 
-def _read_xlsx_openpyxl(path: Path, too_big: dict[str, tuple[str, int]]) -> Extract:
+def _read_xlsx_openpyxl(path: Path, too_big: dict[str, tuple[str, int]], uncached=None) -> Extract:
     try:
         with path.open("rb") as fh:  # a file object: openpyxl judges by content, not by the name
             wb = openpyxl.load_workbook(fh, data_only=True)
@@ -497,7 +437,7 @@ def _read_xlsx_openpyxl(path: Path, too_big: dict[str, tuple[str, int]]) -> Extr
     ex.sheets = [ws.title for ws in wb.worksheets]
     ex.hidden = {ws.title for ws in wb.worksheets if ws.sheet_state != "visible"}
     try:
-        _names, formulas, sheet_parts = _workbook_parts(path)
+        _names, formulas, sheet_parts = _workbook_parts(path, uncached)
     except Exception:  # the part openpyxl read is enough; formulas without results then read as empty
         formulas, sheet_parts = {}, {}
     skipped = _left_out(ex, sheet_parts, too_big)
@@ -807,13 +747,13 @@ def read(path: Path, converted: Path | None = None, kind: str | None = None) -> 
     kind = kind or sniff.kind(path)
     if kind == sniff.ENCRYPTED or (kind in (sniff.WORD97, sniff.EXCEL97) and _encrypted(path)):
         raise ReadError(_encrypted_reason())
-    too_big = {}
-    if kind in (sniff.DOCX, sniff.XLSX, sniff.OOXML_OTHER, sniff.ODT, sniff.ODS):
-        too_big = check_zip(
-            path, kind == sniff.ODS
-        )  # bounded inflated size, no DTD, sheet sizes: before any parser sees a part
+    too_big, formulas = {}, {}
+    if kind in (sniff.XLSX, sniff.OOXML_OTHER, sniff.ODT, sniff.ODS):
+        # bounded inflated size, no DTD, sheet sizes: before any parser sees a part (Word's reader checks the
+        # same as it reads, see word.read_docx)
+        too_big = check_zip(path, kind == sniff.ODS, formulas if kind == sniff.XLSX else None)
     if kind == sniff.XLSX:
-        ex = read_xlsx(path, too_big)
+        ex = read_xlsx(path, too_big, formulas)
     elif kind == sniff.DOCX:
         ex = word.read_docx(path)
     elif kind == sniff.EXCEL97:

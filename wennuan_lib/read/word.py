@@ -21,11 +21,15 @@ present in the row, a merged cell once), ``第3段（文本框）``, and for a t
 
 from __future__ import annotations
 
+import posixpath
+import zipfile
 from pathlib import Path
 
-import docx
+from defusedxml import ElementTree
+from lxml import etree
 
 from wennuan_lib.errors import ReadError
+from wennuan_lib.read import ooxml
 from wennuan_lib.read.extract import Block, Extract
 
 W_NS = {
@@ -62,13 +66,27 @@ DELETION = {"del", "moveFrom"}  # hidden, but where they stood is marked: the te
 CHARS = {"tab": "\t", "ptab": "\t", "br": "\n", "cr": "\n", "noBreakHyphen": "-"}
 
 
+_SPLIT: dict[
+    str, tuple[str, str]
+] = {}  # a document has a few dozen distinct tags, split hundreds of thousands
+_SPLIT_MAX = 4096  # times; a hostile one with more is split without being remembered
+
+
 def _split(tag) -> tuple[str, str]:
+    try:
+        return _SPLIT[tag]
+    except (KeyError, TypeError):
+        pass
     if not isinstance(tag, str):  # comments, processing instructions
         return "", ""
     if tag.startswith("{"):
         ns, _, name = tag[1:].partition("}")
-        return ns, name
-    return "", tag
+        out = ns, name
+    else:
+        out = "", tag
+    if len(_SPLIT) < _SPLIT_MAX:
+        _SPLIT[tag] = out
+    return out
 
 
 class Text:
@@ -348,13 +366,39 @@ PICTURE_ONLY = (
 )
 
 
+CANNOT_OPEN = "Word文件无法打开（{}），请单位重新保存为.docx后发送"
+MAIN_PART = "word/document.xml"
+# the package's relationship to its main part (transitional and strict OOXML)
+OFFICE_DOCUMENT = "/officeDocument"
+
+
 def read_docx(path: Path, container: str | None = None) -> Extract:
+    """The body of the main document part, parsed once (lxml, as python-docx parses it: blank text between
+    elements dropped, no entity resolved) while it is inflated: its size counted against the file's budget
+    and its prolog checked for a DTD in the same pass (ooxml). The package's other parts are never parsed;
+    each is checked for a DTD by its prolog alone."""
     try:
-        document = docx.Document(str(path))
-    except Exception as exc:
-        raise ReadError(f"Word文件无法打开（{type(exc).__name__}），请单位重新保存为.docx后发送") from exc
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            budget = ooxml.Budget(infos)
+            main, read = _main_part(z, infos, budget)
+            for info in infos:
+                if info not in read:
+                    ooxml.check_prolog(z, info)
+            parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
+            for chunk in ooxml.inflated(z, main, budget):
+                parser.feed(chunk)
+            root = parser.close()
+    except ReadError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError) as exc:
+        raise ReadError(f"文件已损坏（{type(exc).__name__}），请单位重新保存后发送") from exc
+    except Exception as exc:  # lxml's XMLSyntaxError, a package without its main part
+        raise ReadError(CANNOT_OPEN.format(type(exc).__name__)) from exc
+    body = next((el for el in root if _split(el.tag)[1] == "body" and _split(el.tag)[0] in W_NS), None)
+    if body is None:
+        raise ReadError(CANNOT_OPEN.format("没有正文"))
     walker = Walker()
-    body = document.element.body
     walker.body(body)
     chars = sum(len("".join(b.text.split())) for b in walker.blocks)
     pictures = _has_picture(body)
@@ -365,11 +409,35 @@ def read_docx(path: Path, container: str | None = None) -> Extract:
     return ex
 
 
+def _main_part(
+    z: zipfile.ZipFile, infos: list[zipfile.ZipInfo], budget: ooxml.Budget
+) -> tuple[zipfile.ZipInfo, list[zipfile.ZipInfo]]:
+    """The main document part, as the package's relationships name it (word/document.xml when they do not),
+    and the parts read whole: the relationships and the main part."""
+    by_name = {i.filename: i for i in infos}
+    by_lower = {i.filename.lower(): i for i in infos}
+    target = MAIN_PART
+    rels = by_name.get("_rels/.rels") or by_lower.get("_rels/.rels")
+    if rels is not None:
+        data = b"".join(ooxml.inflated(z, rels, budget))
+        for el in ElementTree.fromstring(data, forbid_dtd=True).iter():
+            if el.tag.endswith("}Relationship") and (el.get("Type") or "").endswith(OFFICE_DOCUMENT):
+                target = posixpath.normpath((el.get("Target") or "").lstrip("/")) or MAIN_PART
+                break
+    main = by_name.get(target) or by_lower.get(target.lower())
+    if main is None:
+        raise KeyError(target)
+    return main, [main, *([rels] if rels is not None else [])]
+
+
+PICTURE_TAGS = (
+    "{*}blip",  # DrawingML
+    "{*}imagedata",  # VML
+    *(f"{{{ns}}}object" for ns in sorted(W_NS)),  # an embedded object
+)
+
+
 def _has_picture(body) -> bool:
     """A picture anywhere in the body: DrawingML's a:blip, VML's v:imagedata, or an embedded object
     (a text box is a drawing too, but no picture)."""
-    for el in body.iter():
-        ns, name = _split(el.tag)
-        if name in ("blip", "imagedata") or (ns in W_NS and name == "object"):
-            return True
-    return False
+    return next(body.iter(*PICTURE_TAGS), None) is not None

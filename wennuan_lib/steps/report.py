@@ -218,7 +218,6 @@ def run(ctx: StepContext) -> dict:
     is_draft = len(reasons) > 0
     ctx.save("draft_reasons", reasons)
 
-    summary_form(form, totals, cfg, when, ctx.path("summary_form"), is_draft, city_notes(issues))
     detail = ctx.cache("detail_workbook")
     key = detail.key(
         repr(sorted(cfg.items())),
@@ -257,7 +256,8 @@ def run(ctx: StepContext) -> dict:
         sample,
         marked,
     )
-    store.atomic_write_bytes(ctx.path("report_html"), render.to_html(report).encode("utf-8"))
+    # the PDF starts as soon as the charts are drawn (charts, then its layouts: the longest branch of the
+    # step); the screen HTML, the summary form and the Word are made here meanwhile
     formats = ctx.cache("report_formats")
     content = formats.key(
         render.to_html(report, for_print=True), *(c.path.read_bytes() for c in made.values())
@@ -267,6 +267,8 @@ def run(ctx: StepContext) -> dict:
             ctx.path("report_pdf"), formats.make(content + ".pdf", lambda: render.pdf_bytes(report))
         )
     )
+    store.atomic_write_bytes(ctx.path("report_html"), render.to_html(report).encode("utf-8"))
+    summary_form(form, totals, cfg, when, ctx.path("summary_form"), is_draft, city_notes(issues))
     store.atomic_write_bytes(
         ctx.path("report_docx"), formats.make(content + ".docx", lambda: render.docx_bytes(report))
     )
