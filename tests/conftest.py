@@ -118,7 +118,8 @@ def pytest_xdist_make_scheduler(config, log):
 def pytest_collection_modifyitems(session, config, items):
     """In an xdist worker (each collects the same tests in the same order, which the scheduler hands out in
     turn): the work units by their time in the last run, longest first (the tail is short tests that fill
-    the gaps); a unit's own tests keep their order. Units not timed yet come first (they may be long)."""
+    the gaps); a unit's own tests keep their order. A test not timed yet counts 0 (a new test runs in the tail
+    once, then by its time); without any record, the order collected."""
     if not hasattr(config, "workerinput"):
         return
     try:
@@ -128,7 +129,7 @@ def pytest_collection_modifyitems(session, config, items):
     cost: dict[str, float] = {}
     for item in items:
         unit = work_unit(item.nodeid)
-        cost[unit] = cost.get(unit, 0.0) + last.get(item.nodeid, float("inf"))
+        cost[unit] = cost.get(unit, 0.0) + last.get(item.nodeid, 0.0)
     first = {}
     for k, item in enumerate(items):
         first.setdefault(work_unit(item.nodeid), k)
