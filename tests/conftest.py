@@ -3,7 +3,11 @@ default inputs and outputs (and the cache's signing secret) point into a tempora
 which runs the committed notebooks with their default parameters — and any default path land there too."""
 
 import base64
+import functools
+import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,7 +48,6 @@ os.environ["WENNUAN_SECRET_FILE"] = str(SESSION / "secret.key")
 # runs sign the notebooks they execute (wennuan_lib/run/lab.py): in the tests' own trust database
 os.environ["JUPYTER_DATA_DIR"] = str(SESSION / "jupyter")
 
-import hashlib  # noqa: E402
 import pickle  # noqa: E402
 
 import pandas as pd  # noqa: E402
@@ -71,29 +74,99 @@ STEPS = {
 }
 
 
+def work_unit(nodeid: str) -> str:
+    """What one xdist worker runs as a whole: the notebooks all together, in order (nbval runs each on the
+    outputs of the one before); a test file that keeps state for its tests (a module- or class-scoped fixture:
+    made once for the file, so the file stays on one worker); else the single test. Derived from the file,
+    not listed by hand: a file that gains a module fixture is grouped again. The session fixtures that cost a
+    run are shared by every worker (`made_once`), so a test may run on any worker."""
+    path = nodeid.split("::", 1)[0]
+    if path.endswith(".ipynb"):
+        return "notebooks"
+    return path if _keeps_state(path) else nodeid
+
+
+@functools.cache
+def _keeps_state(path: str) -> bool:
+    source = ROOT / path
+    text = source.read_text(encoding="utf-8") if source.is_file() else ""
+    return re.search(r"""scope\s*=\s*["'](module|class|package)["']""", text) is not None
+
+
+# The last run's time per test, kept outside the checkout (the system's temporary folder), so that the next
+# run hands the longest work first and the two workers end together. Only the order depends on it.
+DURATIONS = (
+    Path(tempfile.gettempdir())
+    / f"wennuan-test-durations-{hashlib.md5(str(ROOT).encode()).hexdigest()[:8]}.json"
+)
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """With xdist (`-n`): each test file runs in one worker (its tests share module fixtures), and the
-    notebooks all in one, in order (nbval runs each on the outputs of the one before). xdist's own `loadgroup`
+    """With xdist (`-n`): each work unit (work_unit above) goes whole to one worker. xdist's own `loadgroup`
     would do it by marks, but on pytest 9.2 it silently stops grouping (pytest-dev/pytest-xdist#1386)."""
-    from xdist.scheduler import LoadFileScheduling
+    from xdist.scheduler import LoadScopeScheduling
 
-    class FilesAndNotebooks(LoadFileScheduling):
+    class ByWorkUnit(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            path = nodeid.split("::", 1)[0]
-            return "notebooks" if path.endswith(".ipynb") else path
+            return work_unit(nodeid)
 
-    return FilesAndNotebooks(config, log)
+    return ByWorkUnit(config, log)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items):
+    """In an xdist worker (each collects the same tests in the same order, which the scheduler hands out in
+    turn): the work units by their time in the last run, longest first (the tail is short tests that fill
+    the gaps); a unit's own tests keep their order. A test not timed yet counts 0 (a new test runs in the tail
+    once, then by its time); without any record, the order collected."""
+    if not hasattr(config, "workerinput"):
+        return
+    try:
+        last = json.loads(DURATIONS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    cost: dict[str, float] = {}
+    for item in items:
+        unit = work_unit(item.nodeid)
+        cost[unit] = cost.get(unit, 0.0) + last.get(item.nodeid, 0.0)
+    first = {}
+    for k, item in enumerate(items):
+        first.setdefault(work_unit(item.nodeid), k)
+    items.sort(key=lambda item: (-cost[work_unit(item.nodeid)], first[work_unit(item.nodeid)]))
+
+
+_timed: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    _timed[report.nodeid] = _timed.get(report.nodeid, 0.0) + report.duration
 
 
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(SESSION, ignore_errors=True)
     if hasattr(session.config, "workerinput"):
         return  # an xdist worker: the checkout is checked once, by the controller, after every worker ended
+    if _timed and session.config.getoption("numprocesses", None):
+        _keep_durations()
     changed = checkout_status() != STATUS_BEFORE or checkout_outputs() != OUTPUTS_BEFORE
     if changed and not session.config.getoption("collectonly"):
         print("\nFAILED: the suite wrote inside the checkout (git status or outputs/)", file=sys.stderr)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _keep_durations() -> None:
+    try:
+        last = json.loads(DURATIONS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        last = {}
+    last.update(_timed)
+    tmp = DURATIONS.with_suffix(f".{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(last, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        tmp.replace(DURATIONS)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # only the next run's order would have used it
 
 
 def tree_hash(folder: Path) -> dict[str, str]:

@@ -20,7 +20,7 @@ from wennuan_lib.base.textfiles import InputFileError
 from wennuan_lib.publish import narrative
 from wennuan_lib.read.units import Registry
 
-from .conftest import ROOT, cli
+from .conftest import ROOT, cli, made_once
 
 SECRET = ("数字是编的", "待核实后删除")
 
@@ -257,13 +257,17 @@ def _values(k: int) -> dict:
 
 
 @pytest.fixture(scope="session")
-def small(tmp_path_factory):
+def small(tmp_path_factory, worker_id):
     """Two units' forms, a narrative.md with a multi-line comment, a wrong total and a right one;
-    run once by the command line. Returns (root, stdout of the run)."""
+    run once by the command line. Returns (root, stdout of the run). Made once for all workers; tests only
+    read it."""
+    return made_once(tmp_path_factory, worker_id, "small", _small)
+
+
+def _small(root):
     from wennuan_lib.form import load_form
     from wennuan_lib.publish import template
 
-    root = tmp_path_factory.mktemp("small")
     inbox = root / "inputs" / "2013" / "submissions"
     inbox.mkdir(parents=True)
     (root / "inputs" / "units.csv").write_text(

@@ -7,6 +7,7 @@ as a person reads it: the PDF's text and positions, the HTML, the Word file, bot
 import re
 import shutil
 from decimal import Decimal
+from pathlib import Path
 
 import docx
 import openpyxl
@@ -21,7 +22,7 @@ from wennuan_lib.form import load_form
 from wennuan_lib.policy import NumberStyle
 from wennuan_lib.publish import appendix, charts, draft, narrative, render, template
 
-from .conftest import ROOT, Year, one_unit_tables
+from .conftest import ROOT, Year, made_once, one_unit_tables
 
 MM = 72 / 25.4
 UNITS = ["张家港市总工会", "常熟市总工会", "太仓市总工会", "昆山市总工会", "吴中区总工会", "相城区总工会"]
@@ -184,11 +185,15 @@ def test_a_year_without_any_form_read_is_one_reason_not_one_per_figure(year_dir,
     assert len(blank) == 1 and "可能还没有读取到各单位的统计表" in blank["message"].iloc[0]
 
 
-@pytest.fixture(scope="module")
-def slip_years(tmp_path_factory):
+@pytest.fixture(scope="session")
+def slip_years(tmp_path_factory, worker_id):
     """One unit's 11A.1 typed in 元 (78300 for 7.83 万元): the report as run, after a correction typed in 元
-    again, and after the right correction, with every section of narrative.md written."""
-    root = tmp_path_factory.mktemp("slip")
+    again, and after the right correction, with every section of narrative.md written. Made once for all
+    workers (so this file's tests may run on any); tests only read it."""
+    return made_once(tmp_path_factory, worker_id, "slip", _slip_years)
+
+
+def _slip_years(root: Path) -> dict:
     (root / "inputs" / "2013" / "submissions").mkdir(parents=True)
     shutil.copy(ROOT / "inputs" / "units.csv", root / "inputs")
     y = Year(root / "inputs", root / "outputs")

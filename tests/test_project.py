@@ -1,6 +1,7 @@
 """The README stays true: CI runs its test command; the docs list what the catalog declares; the code stays
 lint-clean."""
 
+import json
 import re
 import subprocess
 import sys
@@ -200,3 +201,25 @@ def test_no_function_is_longer_than_a_screen_without_a_reason():
     assert lengths["policy.py:resolve"] < LONGEST  # the walk finds the package's functions by their names
     long = {name: n for name, n in lengths.items() if n > LONGEST and name not in LONG_FUNCTIONS}
     assert not long, f"over {LONGEST} lines: split them, or list them in LONG_FUNCTIONS with why: {long}"
+
+
+def test_the_step_modules_import_no_jupyter_server_papermill_or_iri_grammar():
+    """What a notebook's kernel imports (the run context, every step, the views) stays free of the Jupyter
+    server, papermill and jsonschema's IRI grammar (rfc3987_syntax): each costs every process seconds of CPU
+    (the grammar alone 1.1 s) that a step never uses. The package's __init__ blocks the grammar; a new import
+    that pulls one of them back in fails here."""
+    import pkgutil
+
+    steps = [m.name for m in pkgutil.iter_modules([str(config.ROOT / "wennuan_lib" / "steps")])]
+    modules = ["wennuan_lib.run.context", *(f"wennuan_lib.steps.{m}" for m in steps), "wennuan_lib.views"]
+    assert len(modules) > 4, modules
+    probe = (
+        f"import importlib, json, sys\nfor m in {modules!r}: importlib.import_module(m)\n"
+        "print(json.dumps(sorted({n.split('.')[0] for n, mod in sys.modules.items() if mod is not None})))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=config.ROOT)
+    assert out.returncode == 0, out.stderr
+    loaded = set(json.loads(out.stdout))
+    assert {"wennuan_lib", "pandas"} <= loaded  # the probe saw the imports it made
+    heavy = {"jupyter_server", "papermill", "rfc3987_syntax"}
+    assert not loaded & heavy, f"{sorted(loaded & heavy)} imported by {modules}"

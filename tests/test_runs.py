@@ -16,7 +16,7 @@ from wennuan_lib.form import load_form
 from wennuan_lib.publish import template
 from wennuan_lib.run import freeze, manifest
 
-from .conftest import ROOT, Year, cli, run_args, tree_hash
+from .conftest import ROOT, Year, cli, made_once, run_args, tree_hash
 
 UNITS = ["常熟市总工会", "太仓市总工会"]
 
@@ -38,10 +38,13 @@ def _form_values(k: int) -> dict:
 
 
 @pytest.fixture(scope="session")
-def tiny(tmp_path_factory):
+def tiny(tmp_path_factory, worker_id):
     """A small year run once by the command line: two units' forms,
-    the sample's registry and year settings."""
-    root = tmp_path_factory.mktemp("tiny")
+    the sample's registry and year settings. Made once for all workers; tests copy it."""
+    return made_once(tmp_path_factory, worker_id, "tiny", _tiny)
+
+
+def _tiny(root: Path) -> Path:
     inbox = root / "inputs" / "2013" / "submissions"
     inbox.mkdir(parents=True)
     (root / "inputs" / "units.csv").write_text(  # a small registry: a small report, so each run here is quick
