@@ -13,9 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-import cn2an
-
-logging.getLogger("cn2an").setLevel(logging.ERROR)
+logging.getLogger("cn2an").setLevel(logging.ERROR)  # imported where a number is written in words
 
 OK, MISSING, UNREADABLE = "ok", "missing", "unreadable"
 NOT_FOUND = "not_found"  # a layout found no place for the item (ingest): not a parse of typed text
@@ -152,6 +150,8 @@ def _number(core: str) -> Decimal | None:
         r"[\d.〇零一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟点]+", core
     ):
         try:
+            import cn2an  # 0.13 s of CPU to import: only when a blank holds a number in Chinese words
+
             x = cn2an.cn2an(core, "smart")
         except (ValueError, KeyError, IndexError, TypeError):
             return None
