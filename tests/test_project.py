@@ -99,7 +99,7 @@ def test_every_step_is_a_notebook_with_the_same_parameters():
         params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
         for name in ("year", "inputs_dir", "outputs_dir", "run_dir"):
             assert re.search(rf"^{name} = ", params.source, re.M), (step.notebook, name)
-        assert f'open_step("{step.name}"' in "".join(c.source for c in nb.cells), step.notebook
+        assert f'run_step("{step.name}"' in "".join(c.source for c in nb.cells), step.notebook
 
 
 def _python_sources():

@@ -3,8 +3,6 @@ and typed by the catalog (booleans stay booleans, whole numbers whole, codes and
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import re
 import unicodedata
 from pathlib import Path
@@ -14,19 +12,7 @@ import pandas as pd
 
 from wennuan_lib.base.catalog import CatalogError, Dataset
 from wennuan_lib.base.files import atomic_write_bytes  # noqa: F401 - the writers of every layer use it through here too
-
-
-@contextlib.contextmanager
-def gc_paused():
-    """Building a data layer makes hundreds of thousands of small objects that all live on; the cyclic
-    garbage collector would re-scan the growing heap again and again. It is paused meanwhile."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+from wennuan_lib.base.parallel import gc_paused  # noqa: F401 - store.gc_paused, as before
 
 
 def safe_filename(name: str, fallback: str = "单位") -> str:

@@ -201,7 +201,7 @@ def to_html(
     numbers = chart_numbers(report)
     charts = {
         name: {
-            "src": "data:image/png;base64," + base64.b64encode(c.path.read_bytes()).decode("ascii"),
+            "src": "data:image/png;base64," + base64.b64encode(c.png).decode("ascii"),
             "title": html.escape(c.title),
             "number": numbers.get(name, 0),
             "height": placement[name][1] * 0.75 if placement.get(name, ("",))[0] == "shrink" else None,
@@ -495,7 +495,9 @@ def docx_bytes(report: Report) -> bytes:
             elif b.kind == "chart":
                 chart = report.charts.get(b.chart)
                 if chart:
-                    document.add_picture(str(chart.path), width=Mm(chart.width_mm))  # its drawn size
+                    # at its drawn size, named by its chart as when it was added from its file
+                    shape = document.add_picture(io.BytesIO(chart.png), width=Mm(chart.width_mm))
+                    shape._inline.graphic.graphicData.pic.nvPicPr.cNvPr.set("name", f"{chart.name}.png")
                     picture = document.paragraphs[-1]
                     picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
                     picture.paragraph_format.keep_with_next = True  # the caption stays with its figure

@@ -17,6 +17,7 @@ import re
 import signal
 import tempfile
 import threading
+from collections.abc import Mapping
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,15 +25,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wennuan_lib.base import catalog, config, dates, store
-from wennuan_lib.base.parallel import die_with_parent, on_all_cores
+from wennuan_lib.base import catalog, config, dates
+from wennuan_lib.base.parallel import die_with_parent, gc_paused, on_all_cores
 from wennuan_lib.base.progress import report as report_progress
 from wennuan_lib.form import Form
 from wennuan_lib.read import archives, cache, inbox, layouts, parts, readers, sniff, units, versions
 from wennuan_lib.read.parse import MISSING, NOT_FOUND, OK, UNREADABLE, VALUE_LABELS, format_value, parse_blank
 from wennuan_lib.read.readers import ReadError
 from wennuan_lib.read.units import Registry
-from wennuan_lib.run.context import StepContext
+from wennuan_lib.run.runner import Made, Params
 from wennuan_lib.vocab import (  # noqa: F401  (ingest.READ etc. stay importable here)
     READ,
     REJECTED,
@@ -404,14 +405,14 @@ def supersede(subs: list[Submission]) -> None:
     versions.supersede(subs, READ, SUPERSEDED)
 
 
-def read_inbox(ctx: StepContext, form: Form, registry: Registry) -> list[Submission]:
+def read_inbox(inbox_dir: Path, p: Params, form: Form, registry: Registry) -> list[Submission]:
     """Every entry of the inbox (and of its archives): from the cache when its bytes were read before,
     else read on all cores. Archive members live in a private temporary folder meanwhile."""
     with tempfile.TemporaryDirectory(prefix="wennuan-inbox-") as scratch:
-        listed = list_inbox(ctx.raw("inbox"), Path(scratch))
+        listed = list_inbox(inbox_dir, Path(scratch))
         subs = [sub for sub, _ in listed]
         todo = [(k, p) for k, (sub, p) in enumerate(listed) if p is not None and not sub.status]
-        store_ = cache.Cache(ctx.scope.folder("cache"), form)
+        store_ = cache.Cache(p.cache_dir, form)
         keys = {k: store_.key(p) for k, p in todo}
         results = {
             k: hit
@@ -442,8 +443,8 @@ def read_inbox(ctx: StepContext, form: Form, registry: Registry) -> list[Submiss
                     store_.put(keys[k], result)  # rejections and summaries as they are; a form once parsed
                 done += 1
                 report_progress(f"读取 {{n}} {subs[k].file}", done, total)
-    with store.gc_paused():
-        _describe_all(todo, results, subs, form, registry, store_, keys, ctx.year)
+    with gc_paused():
+        _describe_all(todo, results, subs, form, registry, store_, keys, p.year)
     return subs
 
 
@@ -711,24 +712,22 @@ def _frame(records: list[dict], name: str) -> pd.DataFrame:
     return pd.DataFrame(records, columns=catalog.dataset(name).column_names)
 
 
-def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
-    """Ingest one year's inbox and write the 01_extracted layer. Returns the frames written."""
-    form, registry = ctx.form, ctx.registry
-    subs = read_inbox(ctx, form, registry)
-    with store.gc_paused():  # not while reading: the readers' workers are forked from here
-        return _frames(ctx, form, registry, subs)
+def run(inputs: Mapping, p: Params) -> Made:
+    """Ingest one year's inbox: the 01_extracted layer (saved by the runner), and the values as read."""
+    form, registry = p.form, p.registry
+    subs = read_inbox(inputs["inbox"], p, form, registry)  # the inbox is handed as its folder: see runner
+    with gc_paused():  # not while reading: the readers' workers are forked from here
+        return _frames(p.cfg, form, registry, subs)
 
 
-def _frames(
-    ctx: StepContext, form: Form, registry: Registry, subs: list[Submission]
-) -> dict[str, pd.DataFrame]:
+def _frames(cfg: dict, form: Form, registry: Registry, subs: list[Submission]) -> Made:
     for sub in subs:
         if (
             sub.status == REJECTED and sub.match is None
         ):  # never read: its name and folders may still say whose
             _resolve_unit(sub, registry)
     _match_unregistered(subs)
-    versions.check_dates(subs, ctx.cfg)
+    versions.check_dates(subs, cfg)
     supersede(subs)
     _add_notes(subs)
 
@@ -826,11 +825,8 @@ def _frames(
         "summaries",
     )
     frames = {"ingest_log": log, "submissions": submissions, "extracted": extracted, "summaries": summaries}
-    for name, frame in frames.items():
-        ctx.save(name, frame)
     # values as read from the files in force; step 02 applies corrections and writes the values in force
-    frames["values"] = values
-    return frames
+    return Made(frames, {"values": values})
 
 
 def _clean_text(text: str) -> str:
