@@ -30,7 +30,6 @@ FORBIDDEN_CALLS = {
     "previous",
     "other_year",
     "earlier_years",
-    "translated",
     "save",
     "path",
     "open",
@@ -47,13 +46,19 @@ FORBIDDEN_CALLS = {
 FORBIDDEN_MODULES = {"wennuan_lib.base.store", "wennuan_lib.run.context"}
 
 
+def _own_memory(call: ast.Call) -> bool:
+    """open("/proc/self/…"): the process reading its own memory use (ingest's memory limit), not data."""
+    first = call.args[0] if call.args else None
+    return isinstance(first, ast.Constant) and str(first.value).startswith("/proc/self/")
+
+
 def _forbidden(tree: ast.AST) -> list[str]:
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if name in FORBIDDEN_CALLS:
+            if name in FORBIDDEN_CALLS and not _own_memory(node):
                 found.append(f"line {node.lineno}: {name}()")
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "store":
             found.append(f"line {node.lineno}: store.{node.attr}")
@@ -82,6 +87,7 @@ def test_the_static_check_catches_a_step_that_loads():
         "def run(ctx):\n    return ctx.load('values')\n",
         "def run(ctx):\n    return ctx.raw('corrections')\n",
         "def run(inputs, p):\n    return open('x').read()\n",
+        "def run(inputs, p):\n    return open(p.paths['waivers']).read()\n",
         "from wennuan_lib.base import store\n",
         "from wennuan_lib.base.store import load_table\n",
         "def run(inputs, p):\n    return p.paths['narrative'].read_text()\n",

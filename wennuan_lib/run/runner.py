@@ -25,7 +25,6 @@ besides. A dataset the step does not produce in the catalog is refused.
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -294,8 +293,6 @@ def run_step(
 ) -> Result:
     """Run one step: open it (see `context.open_step` for the rules of a run by hand), load what it declares,
     call `fn(inputs, params)`, save what it made."""
-    if len(inspect.signature(fn).parameters) != 2:
-        raise TypeError(f"{step}: a step's function takes (inputs, params)")
     with open_step(step, year, inputs_dir, outputs_dir, run_dir) as ctx:
         inputs = MappingProxyType(load_inputs(ctx))
         params = make_params(ctx, inputs)
