@@ -6,7 +6,7 @@ Writes (see the catalog):
   files that could not be read and why, to ask for another format), 书面总结材料 已报/未报, late or not
 * findings_by_unit, findings_by_rule  summaries of the open findings
 * feedback          one workbook per unit with open findings (feedback/<unit>.xlsx), corrections due by
-  year.yaml's feedback_deadline or, when it gives none, 3 working days after the run's date (`ctx.run_date`)
+  year.yaml's feedback_deadline or, when it gives none, 3 working days after the run's date (`p.run_date`)
 * review_workbook   the run's data for people: values, findings, reporting status and audit in one workbook
   with Chinese headers (see review_workbook)
 """
