@@ -17,9 +17,9 @@ What the mapping holds, by the catalog's words:
 * a raw file → what its loader (`loader:` in catalog.yaml, one per raw entry, `LOADERS` below) makes of it;
 * `run_date:year_config` → the day of the run.
 
-A step returns `Made`: its datasets (tables as DataFrames; files as bytes, or a callable giving the bytes,
-made on another core while the rest is saved; folders as {file name: bytes}), and what its notebook shows
-besides. A dataset the step does not produce in the catalog is refused.
+A step returns `Made`: its datasets (tables as DataFrames; files as bytes, or a callable giving the bytes — a
+future, `parallel.bytes_in_background`, when the step makes them on another core; folders as {file name:
+bytes}), and what its notebook shows besides. A dataset the step does not produce in the catalog is refused.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ import pandas as pd
 from wennuan_lib.base import catalog, progress, store
 from wennuan_lib.base.artifacts import Artifacts, code_hash
 from wennuan_lib.base.hooks import stop_point
-from wennuan_lib.base.parallel import in_background
 from wennuan_lib.check import corrections
 from wennuan_lib.form import Form, load_form, translate
 from wennuan_lib.publish import narrative
@@ -235,7 +234,7 @@ def make_params(ctx: StepContext, inputs: Mapping[str, Any]) -> Params:
 
 def save_outputs(ctx: StepContext, made: Made) -> dict[str, Path]:
     """Save what the step made, each through the catalog: tables typed, files and folders written whole and
-    atomically; files given as a callable are made on another core while the others are saved."""
+    atomically; a file given as a callable (a future: the step makes it on another core) last, when made."""
     wrong = [
         n
         for n in made.datasets
@@ -247,12 +246,7 @@ def save_outputs(ctx: StepContext, made: Made) -> dict[str, Path]:
             "这是程序的错误：请在 catalog.yaml 的 datasets 中为这一步声明它们"
         )
     saved: dict[str, Path] = {}
-    waits = []
     later = [n for n, v in made.datasets.items() if callable(v)]
-    for name in later:  # started first: they take longest
-        path = saved[name] = ctx.path(name)
-        make = made.datasets[name]
-        waits.append(in_background(lambda path=path, make=make: store.atomic_write_bytes(path, make())))
     for name, value in made.datasets.items():
         if name in later:
             continue
@@ -264,9 +258,10 @@ def save_outputs(ctx: StepContext, made: Made) -> dict[str, Path]:
             _save_folder(path, value)
         else:
             store.atomic_write_bytes(path, value)
-    stop_point(f"in:{ctx.step.name}")
-    for wait in waits:
-        wait()
+    stop_point(f"in:{ctx.step.name}")  # tests: a run killed while files are still being made elsewhere
+    for name in later:  # futures: bytes the step is making on another core
+        saved[name] = ctx.path(name)
+        store.atomic_write_bytes(saved[name], made.datasets[name]())
     return saved
 
 

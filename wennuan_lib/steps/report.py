@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from wennuan_lib.base.parallel import bytes_in_background
 from wennuan_lib.check.rules import TOTALS
 from wennuan_lib.form import Form
 from wennuan_lib.publish import appendix, charts, detail_workbook, draft, narrative, render, template
@@ -219,9 +220,11 @@ def run(inputs: Mapping, p: Params) -> Made:
         str(is_draft),
         *(pd.util.hash_pandas_object(f, index=False).to_numpy().tobytes() for f in (values, totals)),
     )
-    # made on another core by the runner while the rest is saved
-    out["detail_workbook"] = lambda: detail.make(
-        key, lambda: detail_workbook.detail_workbook(form, values, totals, cfg, draft=is_draft)
+    # made on another core while the charts and the report are made (the runner waits for it)
+    out["detail_workbook"] = bytes_in_background(
+        lambda: detail.make(
+            key, lambda: detail_workbook.detail_workbook(form, values, totals, cfg, draft=is_draft)
+        )
     )
     made = charts.make_all(
         totals,
@@ -248,6 +251,8 @@ def run(inputs: Mapping, p: Params) -> Made:
     out["report_html"] = render.to_html(report).encode("utf-8")
     formats = p.cache("report_formats")
     content = formats.key(render.to_html(report, for_print=True), *(c.png for c in made.values()))
-    out["report_pdf"] = lambda: formats.make(content + ".pdf", lambda: render.pdf_bytes(report))
+    out["report_pdf"] = bytes_in_background(
+        lambda: formats.make(content + ".pdf", lambda: render.pdf_bytes(report))
+    )  # while the Word file is made here
     out["report_docx"] = formats.make(content + ".docx", lambda: render.docx_bytes(report))
     return Made(out, {"totals": totals, "report": report, "draft": report.draft})
