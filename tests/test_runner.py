@@ -210,7 +210,7 @@ def test_the_runner_saves_what_the_step_returns_through_the_catalog(three, tmp_p
     result = runner.run_step("03_reconcile", step, 2013, y.inputs, y.outputs)
     assert (y.load("reporting_status")["errors"] == 7).all()
     assert y.load("reporting_status")["registered"].dtype == bool
-    assert y.path("review_workbook").read_bytes() == b"workbook"
+    assert y.path("review_workbook").read_bytes() == b"workbook" == result.outputs["review_workbook"]
     assert sorted(p.name for p in y.path("feedback").iterdir()) == ["乙.xlsx", "甲.xlsx"]
     assert [p.name for p in result.files("feedback")] == ["甲.xlsx", "乙.xlsx"]
     assert result.outputs["note"] == "shown" and result.raw("year_config") == y.year_config

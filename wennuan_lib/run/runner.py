@@ -261,7 +261,8 @@ def save_outputs(ctx: StepContext, made: Made) -> dict[str, Path]:
     stop_point(f"in:{ctx.step.name}")  # tests: a run killed while files are still being made elsewhere
     for name in later:  # futures: bytes the step is making on another core
         saved[name] = ctx.path(name)
-        store.atomic_write_bytes(saved[name], made.datasets[name]())
+        made.datasets[name] = made.datasets[name]()  # the notebook is shown the bytes
+        store.atomic_write_bytes(saved[name], made.datasets[name])
     return saved
 
 
