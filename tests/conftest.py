@@ -58,7 +58,7 @@ from wennuan_lib.base import artifacts, catalog, store  # noqa: E402
 from wennuan_lib.form import load_form  # noqa: E402
 from wennuan_lib.publish import narrative  # noqa: E402
 from wennuan_lib.read.units import Registry  # noqa: E402
-from wennuan_lib.run.context import open_step  # noqa: E402
+from wennuan_lib.run.runner import Result, run_step  # noqa: E402
 from wennuan_lib.run.workspace import Workspace  # noqa: E402
 from wennuan_lib.steps import clean, ingest, reconcile, report, trends  # noqa: E402
 
@@ -267,8 +267,8 @@ class Year:
         return store.load_table(catalog.dataset(name), self.path(name), columns)
 
     def step(self, name: str):
-        with open_step(name, self.year, self.inputs, self.outputs) as ctx:
-            return STEPS[name](ctx)
+        """The step run through the runner, as its notebook runs it; what it made, by name."""
+        return shown(run_step(name, STEPS[name], self.year, self.inputs, self.outputs))
 
     def ingest(self):
         return self.step("01_ingest")
@@ -291,8 +291,17 @@ class Year:
 
 
 def trends_step(workspace: Workspace):
-    with open_step("05_trends", None, workspace.inputs, workspace.outputs) as ctx:
-        return trends.run(ctx)
+    return shown(run_step("05_trends", trends.run, None, workspace.inputs, workspace.outputs))
+
+
+def shown(result: Result) -> dict:
+    """What a step made, by name, with where its folders and report went (as the notebooks show them)."""
+    out = dict(result.outputs)
+    if "feedback" in result.saved:
+        out["feedback_files"] = result.files("feedback")
+    if "report_pdf" in result.saved:
+        out["folder"] = result.saved["report_pdf"].parent
+    return out
 
 
 class Frames(dict):

@@ -13,8 +13,9 @@ from wennuan_lib.form import load_form
 from wennuan_lib.publish import feedback
 from wennuan_lib.read import cache
 from wennuan_lib.run import context as steps
-from wennuan_lib.run import manifest, pipeline
+from wennuan_lib.run import manifest, pipeline, runner
 from wennuan_lib.run.workspace import Workspace
+from wennuan_lib.steps import clean
 
 from .conftest import ROOT, Year, cli
 from .fresh_workspace import copy3, run3, stale_now
@@ -258,12 +259,10 @@ def test_lab_cannot_run_a_step_before_its_earlier_steps_nor_rerun_an_executed_no
     shutil.copytree(ROOT / "inputs" / "2013", y.inputs / "2014", ignore=shutil.ignore_patterns("submissions"))
     (y.inputs / "2014" / "submissions").mkdir()
     with pytest.raises(steps.RunRefused, match="run --year 2014"):
-        with steps.open_step("02_clean", 2014, y.inputs, y.outputs):
-            pass
+        runner.run_step("02_clean", clean.run, 2014, y.inputs, y.outputs)
     assert not (y.outputs / "2014" / "runs").exists() or not any((y.outputs / "2014" / "runs").iterdir())
     with pytest.raises(steps.RunRefused, match="notebooks/02_clean.ipynb"):
-        with steps.open_step("02_clean", 2013, y.inputs, y.outputs, run_dir=y.run):
-            pass
+        runner.run_step("02_clean", clean.run, 2013, y.inputs, y.outputs, run_dir=y.run)
     assert steps.RunRefused("x")._render_traceback_() == ["没有运行：x"]
 
 

@@ -100,7 +100,7 @@ def test_every_step_is_a_notebook_with_the_same_parameters():
         params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
         for name in ("year", "inputs_dir", "outputs_dir", "run_dir"):
             assert re.search(rf"^{name} = ", params.source, re.M), (step.notebook, name)
-        assert f'open_step("{step.name}"' in "".join(c.source for c in nb.cells), step.notebook
+        assert f'run_step("{step.name}"' in "".join(c.source for c in nb.cells), step.notebook
 
 
 def _python_sources():
@@ -168,10 +168,7 @@ LONG_FUNCTIONS = {
     "publish/cjk_justify.py:inter_character": "one patch of WeasyPrint's line justification: the classes its "
     "parts subclass and call are imported inside it, so that a WeasyPrint without them (or none) leaves the "
     "lines ragged instead of failing the import of render",
-    "steps/ingest.py:_frames": "the steps are being rewired to do no I/O of their own (issue 23 item 3)",
     "steps/report.py:run": "the steps are being rewired to do no I/O of their own (issue 23 item 3)",
-    "views/__init__.py:reconcile_answer": "views is being split per notebook (issue 23 item 5)",
-    "views/__init__.py:table": "views is being split per notebook (issue 23 item 5)",
 }
 
 

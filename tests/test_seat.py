@@ -61,7 +61,7 @@ def test_each_notebook_answers_its_question_first_and_prints_no_progress(execute
     }
     for name, question in questions.items():
         nb = executed[name]
-        step = next(k for k, c in enumerate(nb.cells) if c.cell_type == "code" and "open_step(" in c.source)
+        step = next(k for k, c in enumerate(nb.cells) if c.cell_type == "code" and "run_step(" in c.source)
         assert question in outputs(nbformat.v4.new_notebook(cells=[nb.cells[step]])), name
         streams = "".join(
             o.get("text", "")

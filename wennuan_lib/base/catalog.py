@@ -29,6 +29,7 @@ class Raw:
     path: str  # relative to inputs/, "{year}" for the year
     kind: str
     description: str
+    loader: str = ""  # how the runner loads it (run/runner.py LOADERS)
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def load() -> Catalog:
     s = data["scope"]
     layout = ScopeLayout(s["runs"], s["current"], s["lock"], s["cache"], s["sent"], s["logs"])
     raw = {
-        name: Raw(name, str(r["path"]), r.get("kind", "file"), r["description"])
+        name: Raw(name, str(r["path"]), r.get("kind", "file"), r["description"], str(r.get("loader", "")))
         for name, r in data["raw"].items()
     }
     sets = {}

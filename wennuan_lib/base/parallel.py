@@ -3,6 +3,7 @@ with the process that started it, so a killed run leaves nothing behind that kee
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import gc
@@ -12,6 +13,19 @@ import signal
 from concurrent.futures import ProcessPoolExecutor
 
 PR_SET_PDEATHSIG = 1
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Building a data layer makes hundreds of thousands of small objects that all live on; the cyclic
+    garbage collector would re-scan the growing heap again and again. It is paused meanwhile."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def die_with_parent() -> None:
@@ -118,3 +132,39 @@ def in_background(fn):
             fn()
 
     return wait
+
+
+def _child_bytes(fn, send) -> None:
+    _worker_start()
+    send.send_bytes(fn())
+    send.close()
+
+
+def bytes_in_background(fn):
+    """Start `fn()` (which makes bytes) on another core and return `result()`, which waits for them. If the
+    process failed, `result()` runs `fn()` here, so that the real error is raised where the analyst sees it.
+    WENNUAN_SERIAL=1 makes them here, at once."""
+    if (
+        (os.cpu_count() or 1) < 2
+        or "fork" not in mp.get_all_start_methods()
+        or os.environ.get("WENNUAN_SERIAL")
+    ):
+        data = fn()
+        return lambda: data
+    context = mp.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    proc = context.Process(target=_child_bytes, args=(fn, send))
+    proc.start()
+    send.close()
+
+    def result() -> bytes:
+        try:
+            data = receive.recv_bytes()  # before join: a large result would fill the pipe
+        except EOFError:
+            data = None
+        finally:
+            receive.close()
+        proc.join()
+        return fn() if data is None or proc.exitcode != 0 else data
+
+    return result

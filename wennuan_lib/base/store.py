@@ -3,12 +3,11 @@ and typed by the catalog (booleans stay booleans, whole numbers whole, codes and
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import gc
 import io
 import re
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,19 +16,7 @@ import pandas as pd
 from wennuan_lib import vocab
 from wennuan_lib.base.catalog import CatalogError, Dataset
 from wennuan_lib.base.files import atomic_write_bytes  # noqa: F401 - the writers of every layer use it through here too
-
-
-@contextlib.contextmanager
-def gc_paused():
-    """Building a data layer makes hundreds of thousands of small objects that all live on; the cyclic
-    garbage collector would re-scan the growing heap again and again. It is paused meanwhile."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+from wennuan_lib.base.parallel import gc_paused  # noqa: F401 - store.gc_paused, as before
 
 
 def safe_filename(name: str, fallback: str = "单位") -> str:
@@ -143,16 +130,27 @@ def row_texts(ds: Dataset, records: list[dict]) -> list[list]:
     return [[neutralize(_as_text(r.get(col), kind)) for col, kind in kinds] for r in records]
 
 
-def save_text(ds: Dataset, path: Path, body: str) -> Path:
-    """A table written from its rows' text (`csv_lines` of `row_texts`): BOM, header, body."""
-    atomic_write_bytes(path, ("\ufeff" + csv_header(ds) + body).encode("utf-8"))
-    return path
+@dataclass(frozen=True)
+class Rendered:
+    """A table already rendered to the bytes `save_table` writes (BOM, header, its rows' text): a step that
+    splices the lines of an earlier run returns it, and the runner writes it as it is."""
+
+    data: bytes
+
+
+def rendered(ds: Dataset, body: str) -> Rendered:
+    """A table from its rows' text (`csv_lines` of `row_texts`)."""
+    return Rendered(("\ufeff" + csv_header(ds) + body).encode("utf-8"))
 
 
 def load_table(ds: Dataset, path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """A table typed by its catalog entry: bool columns as bool, int columns as nullable integers,
     the rest text."""
-    frame = read_csv(path, columns)
+    return typed(ds, read_csv(path, columns))
+
+
+def typed(ds: Dataset, frame: pd.DataFrame) -> pd.DataFrame:
+    """A table's text columns typed by its catalog entry (see load_table)."""
     for col in ds.typed("bool"):
         if col in frame.columns:
             frame[col] = frame[col] == "True"

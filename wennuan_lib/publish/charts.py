@@ -90,9 +90,10 @@ def setup() -> None:
 class Chart:
     name: str
     title: str  # the caption's text (图1　…): a report chart draws no title of its own
-    path: Path
+    path: Path | None  # where it was written, when drawn into a folder (else the runner saves `png`)
     width_mm: float = PRINT_WIDTH_MM  # drawn at the size it is printed
     min_pt: float = MIN_FONT_PT  # its smallest text, in points at that size
+    png: bytes = b""
 
 
 def smallest_font(fig) -> float:
@@ -109,7 +110,14 @@ DRAFT_NOTE = "草稿，未定稿，请勿引用。"
 
 
 def finish(
-    fig, ax, name: str, title: str, note: str, folder: Path, title_inside: bool = True, bottom: float = 0.03
+    fig,
+    ax,
+    name: str,
+    title: str,
+    note: str,
+    folder: Path | None,
+    title_inside: bool = True,
+    bottom: float = 0.03,
 ) -> Chart:
     """Save a chart, its source note at the foot (`bottom`: the figure's share kept below the axes). A chart
     of the report leaves its title to the caption (`title_inside=False`); a chart that stands alone
@@ -122,8 +130,9 @@ def finish(
         fig.text(0.995, 0.995, "草稿", fontsize=14, fontweight="bold", color="#c00000", ha="right", va="top")
     fig.tight_layout(rect=(0, bottom, 1, 0.97 if draft else 1))
     smallest = smallest_font(fig)
-    path = save(fig, folder / f"{name}.png", title + ("（草稿）" if draft else ""), smallest)
-    return Chart(name, title, path, fig.get_size_inches()[0] * 25.4, smallest)
+    path = folder / f"{name}.png" if folder is not None else None
+    png = save(fig, path, title + ("（草稿）" if draft else ""), smallest)
+    return Chart(name, title, path, fig.get_size_inches()[0] * 25.4, smallest, png)
 
 
 def unit_label(ax, text: str, axis: str = "y") -> None:
@@ -144,16 +153,18 @@ def unit_label(ax, text: str, axis: str = "y") -> None:
         ax.set_xlabel(text, loc="right", fontsize=MIN_FONT_PT)
 
 
-def save(fig, path: Path, title: str = "", smallest: float | None = None) -> Path:
-    """PNG written atomically, titled, without a software stamp, so equal charts are equal bytes. Its
-    smallest text size is written in it too (`MinFontPt`, points at the drawn size: 200 dots an inch)."""
+def save(fig, path: Path | None, title: str = "", smallest: float | None = None) -> bytes:
+    """The PNG (written atomically to `path` when given), titled, without a software stamp, so equal charts
+    are equal bytes. Its smallest text size is written in it too (`MinFontPt`, points at the drawn size: 200
+    dots an inch)."""
     buf = io.BytesIO()
     meta = {"Software": None, "Title": title or None}
     if smallest is not None:
         meta["MinFontPt"] = f"{smallest:g}"
     fig.savefig(buf, format="png", dpi=DPI, metadata=meta)
-    store.atomic_write_bytes(path, buf.getvalue())
-    return path
+    if path is not None:
+        store.atomic_write_bytes(path, buf.getvalue())
+    return buf.getvalue()
 
 
 def annotate(ax, xs: list, series: list[list[float | None]]) -> None:
@@ -396,10 +407,12 @@ def _kept(cache: Artifacts | None, draw, *args) -> Chart:
     png, meta = cache.get(key + ".png"), cache.get_json(key + ".json")
     if png is not None and isinstance(meta, list) and len(meta) == 4:
         name, title, width, smallest = meta
-        store.atomic_write_bytes(folder / f"{name}.png", png)
-        return Chart(name, title, folder / f"{name}.png", float(width), float(smallest))
+        path = folder / f"{name}.png" if folder is not None else None
+        if path is not None:
+            store.atomic_write_bytes(path, png)
+        return Chart(name, title, path, float(width), float(smallest), png)
     chart = draw(*args)
-    cache.put(key + ".png", chart.path.read_bytes())
+    cache.put(key + ".png", chart.png)
     cache.put_json(key + ".json", [chart.name, chart.title, chart.width_mm, chart.min_pt])
     return chart
 
@@ -423,13 +436,14 @@ def make_all(
     history: dict[int, dict],
     year: int,
     sample: bool,
-    folder: Path,
+    folder: Path | None,
     spec: ChartSpec,
     cache: Artifacts | None = None,
     draft: bool = False,
     coverage: dict[int, dict[str, str]] | None = None,
 ) -> dict[str, Chart]:
-    """Every chart of the report, as PNG files in `folder`, each marked 草稿 while the report is a draft.
+    """Every chart of the report (PNG bytes in each `Chart`; also written into `folder` when given), each
+    marked 草稿 while the report is a draft.
     With `cache`, a chart whose data did not change since it was last drawn is copied instead of drawn
     again. `coverage`: {year: {code: "29个单位合计（…未填）"}} of the trend figures that leave units out."""
     setup()

@@ -444,46 +444,57 @@ def write_all(
     cache: Artifacts,
     unreadable: dict[str, list[tuple[str, str]]] | None = None,
 ) -> list[Path]:
-    """One workbook per unit with open findings, in `folder` (a folder of the run being made), and one per
-    unit whose form could not be read (`unreadable`: unit → its files and why). A workbook whose findings and
-    figures did not change since it was last made is taken from the cache; the others are made on all cores.
-    `cfg` is the year's settings; step 03 sets its ``feedback_deadline`` (see `deadline`)."""
-    if not cfg.get("feedback_deadline"):  # called without step 03's ctx: the deadline counts from today
-        cfg = {**cfg, "feedback_deadline": deadline(cfg, dt.date.today()).isoformat()}
-    open_ = issues[is_open(issues) & issues["unit"].isin(set(values["unit"]))]
+    """`build_all`, written into `folder` (made afresh): the paths of the workbooks."""
+    books = build_all(issues, values, form, cfg, cache, unreadable)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
+    for name, data in books.items():
+        store.atomic_write_bytes(folder / name, data)
+    return [folder / n for n in books]
+
+
+def build_all(
+    issues: pd.DataFrame,
+    values: pd.DataFrame,
+    form: Form,
+    cfg: dict,
+    cache: Artifacts,
+    unreadable: dict[str, list[tuple[str, str]]] | None = None,
+) -> dict[str, bytes]:
+    """One workbook per unit with open findings, and one per unit whose form could not be read (`unreadable`:
+    unit → its files and why), by file name. A workbook whose findings and figures did not change since it
+    was last made is taken from the cache; the others are made on all cores. `cfg` is the year's settings;
+    step 03 sets its ``feedback_deadline`` (see `deadline`)."""
+    if not cfg.get("feedback_deadline"):  # called without step 03's date: the deadline counts from today
+        cfg = {**cfg, "feedback_deadline": deadline(cfg, dt.date.today()).isoformat()}
+    open_ = issues[is_open(issues) & issues["unit"].isin(set(values["unit"]))]
     values = values.reset_index(drop=True)
     open_ = open_.reset_index(drop=True)
     by_unit = values.groupby("unit", sort=False).indices
     value_hashes, finding_hashes = _row_hashes(values), _row_hashes(open_)
     context = form.version + repr(sorted(cfg.items())) + ",".join(values.columns) + ",".join(open_.columns)
-    names, jobs, keys = [], [], []
+    books: dict[str, bytes | None] = {}
+    jobs, keys = [], []
     groups = open_.groupby("unit", sort=False).indices
     stems = file_names(list(groups))
     for unit, index in groups.items():
         mine = by_unit[unit]
         name = f"{stems[unit]}.xlsx"
-        names.append(name)
         key = cache.key(context, unit, finding_hashes[index].tobytes(), value_hashes[mine].tobytes())
-        data = cache.get(key)
-        if data is None:
+        books[name] = cache.get(key)
+        if books[name] is None:
             jobs.append((unit, mine, index))
             keys.append((key, name))
-        else:
-            store.atomic_write_bytes(folder / name, data)
     for (key, name), data, (unit, _m, _i) in zip(
         keys, on_all_cores(_build, jobs, shared=(open_, values, form, cfg)), jobs, strict=True
     ):
         if isinstance(data, str):  # not made, not cached: the run summary names it (missing_units)
-            names.remove(name)
+            del books[name]
             report_progress(not_made_line(unit, unit_files(values, unit), data))
             continue
         cache.put(key, data)
-        store.atomic_write_bytes(folder / name, data)
+        books[name] = data
     lost = {u: p for u, p in (unreadable or {}).items() if u not in groups}
     for unit, stem in file_names(list(lost)).items():  # cheap: one row each, made every time
-        name = f"{stem}.xlsx"
-        names.append(name)
-        store.atomic_write_bytes(folder / name, unreadable_book(unit, lost[unit], cfg))
-    return [folder / n for n in names]
+        books[f"{stem}.xlsx"] = unreadable_book(unit, lost[unit], cfg)
+    return books

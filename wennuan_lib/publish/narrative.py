@@ -389,11 +389,25 @@ def _add(out: AnalystText, current: str | None, prefix: list[str], body: str) ->
         out.sections.setdefault(current, []).append("".join(prefix[-1:]) + body)
 
 
-def parse_analyst(path: Path) -> tuple[dict[str, list[str]], list[str]]:
+@dataclass(frozen=True)
+class AnalystFile:
+    """narrative.md as the runner loads it for step 04: its path (to name it), its text (None if absent)."""
+
+    path: Path
+    text: str | None
+
+    @classmethod
+    def load(cls, path: Path) -> AnalystFile:
+        path = Path(path)
+        return cls(path, read_text(path).text if path.exists() else None)
+
+
+def parse_analyst(source: Path | AnalystFile) -> tuple[dict[str, list[str]], list[str]]:
     """narrative.md → {section: [paragraph, …]} and problems (unknown headings, an unclosed comment)."""
-    if not path.exists():
+    file = source if isinstance(source, AnalystFile) else AnalystFile.load(source)
+    if file.text is None:
         return {}, []
-    parsed = parse_analyst_text(read_text(path).text, path.name)
+    parsed = parse_analyst_text(file.text, file.path.name)
     return parsed.sections, parsed.problems
 
 
@@ -475,7 +489,7 @@ def build(
     form: Form,
     totals: pd.DataFrame,
     cfg: dict,
-    narrative_path: Path,
+    narrative_path: Path | AnalystFile,
     summaries: pd.DataFrame,
     registry: Registry | None,
     report_date: str,
@@ -486,6 +500,8 @@ def build(
     spec = form.policy.report
     render = _prose(Figures(totals, form, no_yoy), form, cfg["year"])
     analyst, problems = parse_analyst(narrative_path)
+    if isinstance(narrative_path, AnalystFile):
+        narrative_path = narrative_path.path
     rel = Path(
         narrative_path.name
         if not narrative_path.parent.name

@@ -10,7 +10,9 @@ import io
 import logging
 import math
 import re
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import docx
 import jinja2
@@ -228,7 +230,7 @@ def _html_charts(report: Report, for_print: bool, placement: dict[str, tuple[str
     numbers = chart_numbers(report)
     return {
         name: {
-            "src": "data:image/png;base64," + base64.b64encode(c.path.read_bytes()).decode("ascii"),
+            "src": "data:image/png;base64," + base64.b64encode(c.png).decode("ascii"),
             "title": html.escape(c.title),
             "number": numbers.get(name, 0),
             "height": placement[name][1] * 0.75 if placement.get(name, ("",))[0] == "shrink" else None,
@@ -396,12 +398,13 @@ def docx_bytes(report: Report) -> bytes:
     in the PDF, odd page numbers right and even ones left (on landscape pages turned with the sheet, on the
     left edge), appendix tables with fitted columns, a repeated header row, rows that never split and are
     spread evenly over an appendix's pages."""
-    word = _Word(docx.Document())
-    _docx_page(word.document, report)
-    if report.draft:
-        _docx_draft_list(word, report)
-    _docx_body(word, report)
-    _docx_closing(word, report)
+    with tempfile.TemporaryDirectory(prefix="wennuan-docx-") as folder:
+        word = _Word(docx.Document(), Path(folder))
+        _docx_page(word.document, report)
+        if report.draft:
+            _docx_draft_list(word, report)
+        _docx_body(word, report)
+        _docx_closing(word, report)
     for k, t in enumerate(report.tables, 1):
         _docx_appendix(word, k, t)
     cp = word.document.core_properties
@@ -442,6 +445,12 @@ class _Word:
     """The Word document being written, paragraph by paragraph."""
 
     document: docx.document.Document
+    folder: Path  # the charts' pictures, each as a file named by its chart (Word names a picture by its file)
+
+    def picture_file(self, chart) -> Path:
+        path = self.folder / f"{chart.name}.png"
+        path.write_bytes(chart.png)
+        return path
 
     def para(
         self,
@@ -551,7 +560,8 @@ def _docx_body(word: _Word, report: Report) -> None:
             elif b.kind == "chart":
                 chart = report.charts.get(b.chart)
                 if chart:
-                    word.document.add_picture(str(chart.path), width=Mm(chart.width_mm))  # its drawn size
+                    # at its drawn size; added from a file named by its chart, as Word names the picture
+                    word.document.add_picture(str(word.picture_file(chart)), width=Mm(chart.width_mm))
                     picture = word.document.paragraphs[-1]
                     picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
                     picture.paragraph_format.keep_with_next = True  # the caption stays with its figure

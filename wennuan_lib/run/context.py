@@ -1,9 +1,11 @@
-"""What a step works with: its year, the run folder it writes, and every dataset through the catalog.
+"""Where a step runs: its year, the run folder it writes, and the guarded loading of what it declares.
 
-A notebook opens its step with `open_step(...)`. Run by `python -m wennuan_lib run`, the notebook is given the
-run's new folder (`run_dir`) and writes into it; the run switches to it when every step is done. Run by itself
-(in JupyterLab, or by nbval), the notebook makes a run of its own: a new folder holding a copy of the current
-results, this step done again in it, then switched to — so the current results are always a whole set.
+The runner (`runner.py`) opens each step with `open_step(...)` and loads the step's reads through its
+`StepContext`; the step itself never sees the context. Run by `python -m wennuan_lib run`, the notebook is
+given the run's new folder (`run_dir`) and writes into it; the run switches to it when every step is done. Run
+by itself (in JupyterLab, or by nbval), the notebook makes a run of its own: a new folder holding a copy of
+the current results, this step done again in it, then switched to — so the current results are always a whole
+set.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ import shutil
 from functools import cached_property
 from pathlib import Path
 
-from wennuan_lib.base import catalog, progress, store
+from wennuan_lib.base import catalog, store
 from wennuan_lib.base.artifacts import Artifacts, code_hash
 from wennuan_lib.errors import WennuanError
-from wennuan_lib.form import load_form, translate
+from wennuan_lib.form import load_form
 from wennuan_lib.read.units import Registry
 from wennuan_lib.run import manifest, pipeline
 from wennuan_lib.run.runs import STAGING_MARK, Scope
@@ -108,9 +110,6 @@ class StepContext:
             self._declared(name)
         return store.load_table(ds, self.run_dir / ds.path, columns)
 
-    def save(self, name: str, frame) -> Path:
-        return store.save_table(frame, catalog.dataset(name), self.path(name))
-
     def other_year(self, year: int, name: str, columns: list[str] | None = None):
         """Another year's dataset from its current run (None if that year has not been run)."""
         self._other_year(year, name)
@@ -137,36 +136,10 @@ class StepContext:
             )
         self.missing.add(year)
 
-    def previous(self, name: str):
-        """The previous year's dataset, keyed by this year's codes (joined by concept); None if not run."""
-        return self.translated(self.year - 1, name)
-
-    def translated(self, year: int, name: str):
-        frame = self.other_year(year, name)
-        if frame is None:
-            return None
-        return translate(frame, self.form_of(year), self.form)
-
-    def form_of(self, year: int):
-        """The form another year's results were made with (to read them by concept)."""
-        return load_form(self.workspace.year_config(year)["form"])
-
-    def earlier_years(self, name: str) -> dict[int, object]:
-        """The dataset of every earlier year this year shows (`Workspace.earlier_years`: those present under
-        inputs/, at most the catalog's `earlier_years`), keyed by this year's codes."""
-        out = {}
-        for year in self.workspace.earlier_years(self.year):
-            if (frame := self.translated(year, name)) is not None:
-                out[year] = frame
-        return out
-
     def cache(self, namespace: str) -> Artifacts:
         """A kind of cached product, keyed on the whole program (see `artifacts.code_hash`) besides what the
         caller hashes of its data."""
         return Artifacts(self.scope.folder("cache"), namespace, code_hash())
-
-    def progress(self, message: str, done: int | None = None, total: int | None = None) -> None:
-        progress.report(message, done, total)
 
 
 class RunRefused(WennuanError):

@@ -13,33 +13,34 @@ Reads the 01_extracted layer and the analyst's corrections.csv and waivers.csv; 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from wennuan_lib.base import catalog
 from wennuan_lib.check import aggregate, corrections, rules, summary_check
-from wennuan_lib.run.context import StepContext
+from wennuan_lib.run.runner import Made, Params
 
 
-def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
-    form, registry = ctx.form, ctx.registry
-    extracted = ctx.load("extracted")
+def run(inputs: Mapping, p: Params) -> Made:
+    form, registry = p.form, p.registry
+    extracted = inputs["extracted"]
     read = extracted[extracted["in_force"]].drop(columns=["in_force"])
 
-    fixes = corrections.load_table(ctx.raw("corrections"), corrections.CORRECTION_COLUMNS)
-    values, audit = corrections.apply_corrections(read, fixes, registry, form)
+    values, audit = corrections.apply_corrections(read, inputs["corrections"], registry, form)
     values = values[catalog.dataset("values").column_names]
 
-    previous = ctx.previous("values")
-    submissions = ctx.load("submissions")
-    summaries = ctx.load("summaries", ["unit", "file", "text"])
+    previous = p.translated(inputs["previous:values"], p.year - 1)
+    submissions = inputs["submissions"]
+    summaries = inputs["summaries"]
     totals = aggregate.build_totals(
         values,
         form,
         registry.names,
         set(summaries["unit"]),
-        ctx.previous("totals"),
+        p.translated(inputs["previous:totals"], p.year - 1),
         previous,
-        aggregate.unreadable_units(ctx.load("ingest_log", ["unit", "status"])),
+        aggregate.unreadable_units(inputs["ingest_log"]),
     )
     city = aggregate.printed(totals, form.codes)  # the form's checks on the city totals as printed
     summary_checks, said = summary_check.check(summaries, values, form)
@@ -56,9 +57,8 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
     # one unit's versions never stop the others' checks
     versions = rules.Guard(values).run("统计表版本比较", names, versions_of)
     said += versions
-    findings = rules.check_all(values, form, previous, ctx.year - 1, city, submissions, more=said)
-    waivers = corrections.load_table(ctx.raw("waivers"), corrections.WAIVER_COLUMNS)
-    findings, waiver_audit = corrections.apply_waivers(findings, waivers, registry)
+    findings = rules.check_all(values, form, previous, p.year - 1, city, submissions, more=said)
+    findings, waiver_audit = corrections.apply_waivers(findings, inputs["waivers"], registry)
     audit += waiver_audit
     extra = pd.DataFrame(corrections.audit_findings(audit), columns=rules.FINDING_COLUMNS)
     extra["waived"], extra["waiver_reason"] = False, ""
@@ -71,7 +71,4 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
         "totals": totals,
         "summary_checks": summary_checks,
     }
-    for name, frame in frames.items():
-        ctx.save(name, frame)
-    frames["has_previous"] = previous is not None
-    return frames
+    return Made(frames, {"has_previous": previous is not None})

@@ -12,28 +12,30 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import hashlib
 import multiprocessing as mp
 import os
 import re
 import signal
 import tempfile
 import threading
+from collections.abc import Mapping
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from wennuan_lib.base import artifacts, catalog, config, dates, files, store
-from wennuan_lib.base.parallel import die_with_parent, on_all_cores
+from wennuan_lib.base import artifacts, catalog, config, dates, files
+from wennuan_lib.base.parallel import die_with_parent, gc_paused, on_all_cores
 from wennuan_lib.base.progress import report as report_progress
 from wennuan_lib.form import Form
-from wennuan_lib.read import archives, cache, inbox, layouts, parts, readers, sniff, units, versions
+from wennuan_lib.read import archives, cache, inbox, layouts, parts, readers, sniff, splice, units, versions
 from wennuan_lib.read.parse import MISSING, NOT_FOUND, OK, UNREADABLE, VALUE_LABELS, format_value, parse_blank
 from wennuan_lib.read.readers import ReadError
 from wennuan_lib.read.units import Registry
 from wennuan_lib.run import manifest
-from wennuan_lib.run.context import StepContext
+from wennuan_lib.run.runner import Made, Params
 from wennuan_lib.vocab import (  # noqa: F401  (ingest.READ etc. stay importable here)
     ALL_BLANK,
     NO_FIGURES,
@@ -447,16 +449,14 @@ def _digest(path: Path, inbox_dir: Path) -> str:
     return manifest.input_hash(path) if path.is_relative_to(inbox_dir) else files.sha256(path)
 
 
-def _shared_key(ctx: StepContext, form: Form) -> str:
+def _shared_key(p: Params, form: Form) -> str:
     """What every file's description depends on besides its own bytes and place: the form it is read with,
-    the year (a 填报日期 without one), units.csv (who sent it) and year.yaml; the code is in the cache's own
-    key (`StepContext.cache`)."""
-    registry, year_config = _file_hash(ctx.raw("registry")), _file_hash(ctx.raw("year_config"))
-    return "\0".join([form.form, str(ctx.year), registry, year_config])
-
-
-def _file_hash(path: Path) -> str:
-    return manifest.input_hash(path) if path.is_file() else "absent"
+    the year (a 填报日期 without one), units.csv (who sent it) and year.yaml, as the runner loaded them; the
+    code is in the cache's own key (`Params.cache`)."""
+    registry = pd.util.hash_pandas_object(p.registry.frame, index=True).to_numpy().tobytes()
+    return "\0".join(
+        [form.form, str(p.year), hashlib.sha256(registry).hexdigest(), repr(sorted(p.cfg.items()))]
+    )
 
 
 def _record_key(kept: artifacts.Artifacts, shared: str, sub: Submission, extraction: str) -> str:
@@ -498,23 +498,43 @@ def _restore(record, key: str) -> list[Submission] | None:
     return out
 
 
-def read_inbox(ctx: StepContext, form: Form, registry: Registry) -> list[Submission]:
+def _read_misses(misses, subs, form: Form, store_, keys, results: dict, scratch: Path, done: int) -> None:
+    """The files neither the last run's record nor the cache has, read on all cores into `results` (and the
+    cache): the legacy Word files converted by LibreOffice while the others are read."""
+    total = len(subs)
+    docs = [(k, p) for k, p in misses if subs[k].kind in readers.CONVERTED_KINDS]
+    others = [(k, p) for k, p in misses if subs[k].kind not in readers.CONVERTED_KINDS]
+    conversion = readers.Conversion([p for _, p in docs], scratch / "doc", {p: subs[k].kind for k, p in docs})
+    for batch in (others, docs):
+        converted = conversion.wait() if batch is docs else {}
+        jobs = [(str(p), str(converted[p]) if p in converted else None, subs[k].kind) for k, p in batch]
+        for (k, _p), result in zip(batch, _read_all(jobs, form), strict=True):
+            results[k] = result
+            transient = result[1] is not None and result[1].startswith(TRANSIENT)
+            if not transient and (
+                result[1] is not None or result[0].layout not in (layouts.TEMPLATE, layouts.SENTENCE)
+            ):  # a crash or a timeout is not kept: another run may read the file
+                store_.put(keys[k], result)  # rejections and summaries as they are; a form once parsed
+            done += 1
+            report_progress(f"读取 {{n}} {subs[k].file}", done, total)
+
+
+def read_inbox(inbox_dir: Path, params: Params, form: Form, registry: Registry) -> list[Submission]:
     """Every entry of the inbox (and of its archives). A file whose bytes, place, units.csv, year.yaml, form
     and program are as in a run before is taken as that run described it (its record in the cache: who sent
     it, its reason, its blanks); else its extraction comes from the cache when its bytes were read before,
     else it is read on all cores. What depends on other files (versions, unregistered units, dates) is done
     afterwards for every file (`_frames`). Archive members live in a private temporary folder meanwhile."""
-    kept = ctx.cache(KEPT_FILES)
-    shared = _shared_key(ctx, form)
-    inbox_dir = ctx.raw("inbox")
+    kept = params.cache(KEPT_FILES)
+    shared = _shared_key(params, form)
     with tempfile.TemporaryDirectory(prefix="wennuan-inbox-") as scratch:
         listed = list_inbox(inbox_dir, Path(scratch))
         subs = [sub for sub, _ in listed]
         todo = [(k, p) for k, (sub, p) in enumerate(listed) if p is not None and not sub.status]
-        store_ = cache.Cache(ctx.scope.folder("cache"), form)
+        store_ = cache.Cache(params.cache_dir, form)
         keys = {k: store_.key(p, _digest(p, inbox_dir)) for k, p in todo}
         records = {k: _record_key(kept, shared, subs[k], keys[k]) for k, _p in todo}
-        with store.gc_paused():
+        with gc_paused():
             found = {
                 k: group
                 for k, _p in todo
@@ -533,26 +553,9 @@ def read_inbox(ctx: StepContext, form: Form, registry: Registry) -> list[Submiss
             f"收件箱 {total} 个文件：{len(found)} 个与上次相同（沿用上次的结果），"
             f"{len(rest) - len(misses)} 个已读过（缓存），{len(misses)} 个需要读取"
         )
-        docs = [(k, p) for k, p in misses if subs[k].kind in readers.CONVERTED_KINDS]
-        others = [(k, p) for k, p in misses if subs[k].kind not in readers.CONVERTED_KINDS]
-        # LibreOffice converts the legacy Word files while the others are read
-        conversion = readers.Conversion(
-            [p for _, p in docs], Path(scratch) / "doc", {p: subs[k].kind for k, p in docs}
-        )
-        for batch in (others, docs):
-            converted = conversion.wait() if batch is docs else {}
-            jobs = [(str(p), str(converted[p]) if p in converted else None, subs[k].kind) for k, p in batch]
-            for (k, _p), result in zip(batch, _read_all(jobs, form), strict=True):
-                results[k] = result
-                transient = result[1] is not None and result[1].startswith(TRANSIENT)
-                if not transient and (
-                    result[1] is not None or result[0].layout not in (layouts.TEMPLATE, layouts.SENTENCE)
-                ):  # a crash or a timeout is not kept: another run may read the file
-                    store_.put(keys[k], result)  # rejections and summaries as they are; a form once parsed
-                done += 1
-                report_progress(f"读取 {{n}} {subs[k].file}", done, total)
-    with store.gc_paused():
-        made = _describe_all(rest, results, subs, form, registry, store_, keys, ctx.year)
+        _read_misses(misses, subs, form, store_, keys, results, Path(scratch), done)
+    with gc_paused():
+        made = _describe_all(rest, results, subs, form, registry, store_, keys, params.year)
         extras = []
         for k, _p in todo:
             group = found.get(k) or made[k]
@@ -833,24 +836,24 @@ def _frame(records: list[dict], name: str) -> pd.DataFrame:
     return pd.DataFrame(records, columns=catalog.dataset(name).column_names)
 
 
-def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
-    """Ingest one year's inbox and write the 01_extracted layer. Returns the frames written."""
-    form, registry = ctx.form, ctx.registry
-    subs = read_inbox(ctx, form, registry)
-    with store.gc_paused():  # not while reading: the readers' workers are forked from here
-        return _frames(ctx, form, registry, subs)
+def run(inputs: Mapping, p: Params) -> Made:
+    """Ingest one year's inbox: the 01_extracted layer (saved by the runner), and the values as read."""
+    form, registry = p.form, p.registry
+    subs = read_inbox(inputs["inbox"], p, form, registry)  # the inbox is handed as its folder: see runner
+    with gc_paused():  # not while reading: the readers' workers are forked from here
+        return _frames(p, form, registry, subs)
 
 
-def _frames(
-    ctx: StepContext, form: Form, registry: Registry, subs: list[Submission]
-) -> dict[str, pd.DataFrame]:
+def _frames(p: Params, form: Form, registry: Registry, subs: list[Submission]) -> Made:
+    """What depends on other files (whose an unread file is, unregistered units, dates, which version is in
+    force, notes), then the 01_extracted layer."""
     for sub in subs:
         if (
             sub.status == REJECTED and sub.match is None
         ):  # never read: its name and folders may still say whose
             _resolve_unit(sub, registry)
     _match_unregistered(subs)
-    versions.check_dates(subs, ctx.cfg)
+    versions.check_dates(subs, p.cfg)
     forms_of: dict[str, list[Submission]] = {}
     for sub in subs:
         if sub.status == READ:
@@ -864,7 +867,22 @@ def _frames(
     def unit_key(sub: Submission) -> tuple:
         return (*registry.sort_key(sub.unit), sub.file)
 
-    log = _frame(
+    forms = sorted((s for s in subs if s.status in (READ, SUPERSEDED)), key=unit_key)
+    table, extracted = _extracted(p, form, forms)
+    values = extracted.loc[extracted["in_force"].to_numpy(dtype=bool)].drop(columns="in_force")
+    frames = {
+        "ingest_log": _log_frame(subs),
+        "submissions": _submissions_frame(forms),
+        "extracted": table,
+        "summaries": _summaries_frame(sorted((s for s in subs if s.status == SUMMARY), key=unit_key)),
+    }
+    # values as read from the files in force; step 02 applies corrections and writes the values in force
+    return Made(frames, {"values": values.reset_index(drop=True), "extracted": extracted})
+
+
+def _log_frame(subs: list[Submission]) -> pd.DataFrame:
+    """ingest_log: every file of the inbox and how it was taken."""
+    return _frame(
         [
             {
                 "file": s.file,
@@ -882,8 +900,11 @@ def _frames(
         ],
         "ingest_log",
     )
-    forms = sorted((s for s in subs if s.status in (READ, SUPERSEDED)), key=unit_key)
-    submissions = _frame(
+
+
+def _submissions_frame(forms: list[Submission]) -> pd.DataFrame:
+    """submissions: every form read (in force or superseded), with its unit, date and how it was matched."""
+    return _frame(
         [
             {
                 "file": s.file,
@@ -911,10 +932,11 @@ def _frames(
         ],
         "submissions",
     )
-    extracted = _extracted(ctx, form, forms)
-    values = extracted.loc[extracted["in_force"].to_numpy(dtype=bool)].drop(columns="in_force")
-    values = values.reset_index(drop=True)
-    summaries = _frame(
+
+
+def _summaries_frame(summaries: list[Submission]) -> pd.DataFrame:
+    """summaries: each unit's 书面总结材料, its whole text."""
+    return _frame(
         [
             {
                 "unit": s.unit,
@@ -926,65 +948,51 @@ def _frames(
                 "chars": len(s.match.text),
                 "text": _clean_text(s.match.text),
             }
-            for s in sorted((s for s in subs if s.status == SUMMARY), key=unit_key)
+            for s in summaries
         ],
         "summaries",
     )
-    frames = {"ingest_log": log, "submissions": submissions, "extracted": extracted, "summaries": summaries}
-    for name, frame in frames.items():
-        if name != "extracted":  # written by `_extracted`
-            ctx.save(name, frame)
-    # values as read from the files in force; step 02 applies corrections and writes the values in force
-    frames["values"] = values
-    return frames
 
 
-def _extracted(ctx: StepContext, form: Form, forms: list[Submission]) -> pd.DataFrame:
-    """The extracted table, written and read back. Each form's lines are the text its rows make; a form
-    taken from the last run whose unit and whether it is in force are as then takes its lines as they were
-    written then (kept in the cache under its record, unit and state), so a re-run after one file changed
-    makes the changed unit's lines only, and the file is byte for byte what a run from scratch writes."""
+def _extracted(p: Params, form: Form, forms: list[Submission]):
+    """The extracted table, as its file's bytes and as read back. Each form's lines are the text its rows
+    make; a form taken from the last run whose unit and whether it is in force are as then takes its lines as
+    they were written then (kept in the cache under its record, unit and state), so a re-run after one file
+    changed makes the changed unit's lines only, and the file is byte for byte what a run from scratch
+    writes."""
     ds = catalog.dataset("extracted")
-    kept = ctx.cache(KEPT_ROWS)
+    kept = p.cache(KEPT_ROWS)
     labels = {i.code: (i.label, i.unit) for i in form.items}
 
-    def lines(s: Submission) -> str:
+    def rows(s: Submission, in_force: bool) -> list[dict]:
+        return [
+            {
+                "unit": s.unit,
+                "unit_type": s.unit_type,
+                "registered": s.registered,
+                "item": r["item"],
+                "label": labels[r["item"]][0],
+                "measure": labels[r["item"]][1],
+                "value": format_value(r["value"]),
+                "status": r["status"],
+                "approx": r["approx"],
+                "raw_text": r["raw_text"],
+                "file": s.file,
+                "location": r["location"],
+                "note": r["note"],
+                "revised": bool(r.get("revised")),
+                "in_force": in_force,
+            }
+            for r in s.blanks()
+        ]
+
+    def part(s: Submission):
         in_force = s.status == READ
         key = kept.key(s.origin, s.unit, s.unit_type, str(s.registered), str(in_force)) if s.origin else ""
-        if key and (data := kept.get(key)) is not None:
-            return data.decode("utf-8")
-        text = store.csv_lines(
-            store.row_texts(
-                ds,
-                [
-                    {
-                        "unit": s.unit,
-                        "unit_type": s.unit_type,
-                        "registered": s.registered,
-                        "item": r["item"],
-                        "label": labels[r["item"]][0],
-                        "measure": labels[r["item"]][1],
-                        "value": format_value(r["value"]),
-                        "status": r["status"],
-                        "approx": r["approx"],
-                        "raw_text": r["raw_text"],
-                        "file": s.file,
-                        "location": r["location"],
-                        "note": r["note"],
-                        "revised": bool(r.get("revised")),
-                        "in_force": in_force,
-                    }
-                    for r in s.blanks()
-                ],
-            )
-        )
-        if key:
-            kept.put(key, text.encode("utf-8"))
-        return text
+        return key, functools.partial(rows, s, in_force)
 
-    path = ctx.path("extracted")
-    store.save_text(ds, path, "".join(lines(s) for s in forms))
-    return ctx.load("extracted")
+    table = splice.table(ds, kept, [part(s) for s in forms])
+    return table, splice.frame(ds, table)
 
 
 def _clean_text(text: str) -> str:

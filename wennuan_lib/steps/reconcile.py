@@ -7,7 +7,7 @@ Writes (see the catalog):
   time, late or without a date: codes, shown in Chinese through vocab.LABELS
 * findings_by_unit, findings_by_rule  summaries of the open findings
 * feedback          one workbook per unit with open findings (feedback/<unit>.xlsx), corrections due by
-  year.yaml's feedback_deadline or, when it gives none, 3 working days after the run's date (`ctx.run_date`)
+  year.yaml's feedback_deadline or, when it gives none, 3 working days after the run's date (`p.run_date`)
 * review_workbook   the run's data for people: values, findings, reporting status and audit in one workbook
   with Chinese headers (see review_workbook)
 """
@@ -15,6 +15,7 @@ Writes (see the catalog):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -23,7 +24,7 @@ from wennuan_lib.check.aggregate import form_state
 from wennuan_lib.check.rules import is_open
 from wennuan_lib.publish import feedback, review_workbook
 from wennuan_lib.read.units import Registry
-from wennuan_lib.run.context import StepContext
+from wennuan_lib.run.runner import Made, Params
 from wennuan_lib.vocab import LATE, NO_DATE, NOT_REPORTED, ON_TIME, REPORTED, UNREADABLE
 
 
@@ -124,38 +125,28 @@ def unreadable(log: pd.DataFrame, status: pd.DataFrame) -> dict[str, list[tuple[
     return out
 
 
-def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
+def run(inputs: Mapping, p: Params) -> Made:
     submissions, summaries, issues, values, log = (
-        ctx.load(n) for n in ("submissions", "summaries", "issues", "values", "ingest_log")
+        inputs[n] for n in ("submissions", "summaries", "issues", "values", "ingest_log")
     )
     frames = {
         "reporting_status": reporting_status(
-            ctx.registry, submissions, summaries, issues, ctx.cfg.get("deadline", ""), log
+            p.registry, submissions, summaries, issues, p.cfg.get("deadline", ""), log
         ),
         "findings_by_unit": by_unit(issues),
         "findings_by_rule": by_rule(issues),
     }
-    for name, frame in frames.items():
-        ctx.save(name, frame)
-    review_workbook.write(
-        ctx.path("review_workbook"),
-        values,
-        issues,
-        frames["reporting_status"],
-        ctx.load("audit"),
-        ctx.form,
-        ctx.load("summary_checks"),
+    frames["review_workbook"] = review_workbook.build(
+        values, issues, frames["reporting_status"], inputs["audit"], p.form, inputs["summary_checks"]
     )
-    due = feedback.deadline(
-        ctx.cfg, ctx.run_date, ctx.raw("year_config")
-    )  # year.yaml's, or from the run's date
-    frames["feedback_files"] = feedback.write_all(
+    # year.yaml's deadline, or from the run's date (the path names year.yaml in a message)
+    due = feedback.deadline(p.cfg, p.run_date, p.paths["year_config"])
+    frames["feedback"] = feedback.build_all(
         issues,
         values,
-        ctx.form,
-        {**ctx.cfg, "feedback_deadline": due.isoformat()},
-        ctx.path("feedback"),
-        ctx.cache("feedback"),
+        p.form,
+        {**p.cfg, "feedback_deadline": due.isoformat()},
+        p.cache("feedback"),
         unreadable(log, frames["reporting_status"]),
     )
-    return frames
+    return Made(frames)

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 
 import pandas as pd
 
-from wennuan_lib.base import store
-from wennuan_lib.base.parallel import in_background
+from wennuan_lib.base.parallel import bytes_in_background
 from wennuan_lib.check.rules import TOTALS
 from wennuan_lib.form import Form
 from wennuan_lib.publish import appendix, charts, detail_workbook, draft, narrative, render, template
 from wennuan_lib.read.parse import to_decimal
-from wennuan_lib.run import pipeline
-from wennuan_lib.run.context import StepContext
+from wennuan_lib.run.runner import Made, Params
 
 # what the report reads of the values (status and raw text: 见附件; corrected and revised: 附表2's marks)
 VALUE_COLUMNS = [
@@ -63,10 +62,9 @@ def summary_form(
     totals: pd.DataFrame,
     cfg: dict,
     when: dt.date,
-    path,
     draft: bool = False,
     notes: list[str] | None = None,
-) -> None:
+) -> bytes:
     """The city's totals in the project's own template: a valid submission of its own (marked 草稿 while the
     report is a draft), with `notes` under the form (the checks its totals fail, and why)."""
     items = totals[totals["kind"] == "item"]
@@ -87,7 +85,7 @@ def summary_form(
     for text in notes or []:
         row += 1
         ws.cell(row, 1, text)
-    template.save(wb, path)
+    return template.workbook_bytes(wb)
 
 
 def tips(
@@ -157,20 +155,15 @@ def coverage(frames: dict[int, pd.DataFrame]) -> dict[int, dict[str, str]]:
     return out
 
 
-def last_years_issues(ctx: StepContext) -> pd.DataFrame | None:
-    """Last year's findings keyed by this year's codes (for the robustness of 同比)."""
-    return ctx.previous("issues")
-
-
-def last_years_suspects(ctx: StepContext) -> list[draft.Suspect]:
+def last_years_suspects(inputs: Mapping, p: Params) -> list[draft.Suspect]:
     """Suspected slips still open in last year's totals (keyed by this year's codes, worded in last year's):
     its 同比 is not stated."""
-    year = ctx.year - 1
-    issues, values = ctx.other_year(year, "issues"), ctx.other_year(year, "values")
+    year = p.year - 1
+    issues, values = inputs["previous:issues"], inputs["previous:values"]
     if issues is None or values is None:
         return []
-    then = ctx.form_of(year)
-    return draft.carried(draft.suspects(issues, values, then, year), then, ctx.form)
+    then = p.form_of(year)
+    return draft.carried(draft.suspects(issues, values, then, year), then, p.form)
 
 
 def no_yoy(totals: pd.DataFrame, before: list[draft.Suspect], form: Form) -> dict[str, str]:
@@ -188,65 +181,63 @@ def no_yoy(totals: pd.DataFrame, before: list[draft.Suspect], form: Form) -> dic
     return out
 
 
-def run(ctx: StepContext) -> dict:
-    cfg, form, registry = ctx.cfg, ctx.form, ctx.registry
+def run(inputs: Mapping, p: Params) -> Made:
+    cfg, form, registry, year = p.cfg, p.form, p.registry, p.year
     issues, summaries, status, totals = (
-        ctx.load(n) for n in ("issues", "summaries", "reporting_status", "totals")
+        inputs[n] for n in ("issues", "summaries", "reporting_status", "totals")
     )
-    values = ctx.load("values", VALUE_COLUMNS)
-    has_previous = ctx.previous("totals") is not None
+    values = inputs["values"]
+    values = values[[c for c in values.columns if c in VALUE_COLUMNS]]  # in the file's order
+    earlier = {y: p.translated(frame, y) for y, frame in inputs["years:totals"].items()}
+    has_previous = year - 1 in earlier
     when = report_date(cfg)
     sample = bool(cfg.get("sample"))
 
-    before = last_years_suspects(ctx)
+    before = last_years_suspects(inputs, p)
     unstated = no_yoy(totals, before, form)
     text = narrative.build(
-        form, totals, cfg, ctx.raw("narrative"), summaries, registry, cn_date(when), unstated
+        form, totals, cfg, inputs["narrative"], summaries, registry, cn_date(when), unstated
     )
-    found = draft.suspects(issues, values, form, ctx.year)
+    found = draft.suspects(issues, values, form, year)
     marked = draft.mark_stated(found, text, totals, form)
-    reasons = draft.reasons(issues, text, found, before, form, ctx.year)
+    reasons = draft.reasons(issues, text, found, before, form, year)
+    last_values = p.translated(inputs["previous:values"], year - 1)
+    last_issues = p.translated(inputs["previous:issues"], year - 1)  # for the robustness of 同比
     reasons = draft.added(
-        reasons,
-        draft.unsteady(
-            text, totals, form, ctx.year, values, ctx.previous("values"), issues, last_years_issues(ctx)
-        ),
+        reasons, draft.unsteady(text, totals, form, year, values, last_values, issues, last_issues)
     )
     reasons = draft.added(
-        reasons, draft.analyst_figures(text, totals, values, ctx.year)
+        reasons, draft.analyst_figures(text, totals, values, year)
     )  # the analyst's own numbers
     is_draft = len(reasons) > 0
-    ctx.save("draft_reasons", reasons)
 
-    detail = ctx.cache("detail_workbook")
+    out: dict = {"draft_reasons": reasons}
+    detail = p.cache("detail_workbook")
     key = detail.key(
         repr(sorted(cfg.items())),
         form.version,
         str(is_draft),
         *(pd.util.hash_pandas_object(f, index=False).to_numpy().tobytes() for f in (values, totals)),
     )
-    detail_done = in_background(
-        lambda: store.atomic_write_bytes(
-            ctx.path("detail_workbook"),
-            detail.make(
-                key, lambda: detail_workbook.detail_workbook(form, values, totals, cfg, draft=is_draft)
-            ),
+    # made on another core while the charts and the report are made (the runner waits for it)
+    out["detail_workbook"] = bytes_in_background(
+        lambda: detail.make(
+            key, lambda: detail_workbook.detail_workbook(form, values, totals, cfg, draft=is_draft)
         )
     )
-
-    earlier = ctx.earlier_years("totals")
     made = charts.make_all(
         totals,
         values,
         history(earlier),
-        ctx.year,
+        year,
         sample,
-        ctx.path("charts"),
+        None,
         form.policy.charts,
-        ctx.cache("charts"),
+        p.cache("charts"),
         draft=is_draft,
-        coverage=coverage({**earlier, ctx.year: totals}),
+        coverage=coverage({**earlier, year: totals}),
     )
+    out["charts"] = {f"{c.name}.png": c.png for c in made.values()}
     report = render.Report(
         text,
         made,
@@ -258,26 +249,12 @@ def run(ctx: StepContext) -> dict:
     )
     # the PDF starts as soon as the charts are drawn (charts, then its layouts: the longest branch of the
     # step); the screen HTML, the summary form and the Word are made here meanwhile
-    formats = ctx.cache("report_formats")
-    content = formats.key(
-        render.to_html(report, for_print=True), *(c.path.read_bytes() for c in made.values())
+    formats = p.cache("report_formats")
+    content = formats.key(render.to_html(report, for_print=True), *(c.png for c in made.values()))
+    out["report_pdf"] = bytes_in_background(
+        lambda: formats.make(content + ".pdf", lambda: render.pdf_bytes(report))
     )
-    pdf_done = in_background(
-        lambda: store.atomic_write_bytes(
-            ctx.path("report_pdf"), formats.make(content + ".pdf", lambda: render.pdf_bytes(report))
-        )
-    )
-    store.atomic_write_bytes(ctx.path("report_html"), render.to_html(report).encode("utf-8"))
-    summary_form(form, totals, cfg, when, ctx.path("summary_form"), is_draft, city_notes(issues))
-    store.atomic_write_bytes(
-        ctx.path("report_docx"), formats.make(content + ".docx", lambda: render.docx_bytes(report))
-    )
-    pipeline.stop_point("in:04_report")
-    detail_done()
-    pdf_done()
-    return {
-        "totals": totals,
-        "report": report,
-        "folder": ctx.path("report_pdf").parent,
-        "draft": report.draft,
-    }
+    out["report_html"] = render.to_html(report).encode("utf-8")
+    out["summary_form"] = summary_form(form, totals, cfg, when, is_draft, city_notes(issues))
+    out["report_docx"] = formats.make(content + ".docx", lambda: render.docx_bytes(report))
+    return Made(out, {"totals": totals, "report": report, "draft": report.draft})

@@ -6,26 +6,28 @@ absent (无此项), never zero.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from wennuan_lib.base import catalog
-from wennuan_lib.form import Form, load_form
+from wennuan_lib.form import Form
 from wennuan_lib.publish import charts
 from wennuan_lib.read.parse import to_decimal
-from wennuan_lib.run.context import StepContext
+from wennuan_lib.run.runner import Made, Params
 
 ABSENT = "无此项"
 CITY = "全市合计"
 
 
-def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
-    """The trends across every year under inputs/ (a year without results is named in the run's record, and
-    `status` says the trends are out of date): trends (wide), trends_long and charts."""
-    workspace = ctx.workspace
-    years = [y for y in workspace.years() if ctx.other_year(y, "totals", ["item"]) is not None]
+def run(inputs: Mapping, p: Params) -> Made:
+    """The trends across every year under inputs/ that has results (a year without results is named in the
+    run's record, and `status` says the trends are out of date): trends (wide), trends_long and charts."""
+    all_totals, all_values = inputs["years:totals"], inputs["years:values"]
+    years = sorted(y for y in all_totals if y in all_values)
     if not years:
-        return {}
-    forms = {y: load_form(workspace.year_config(y)["form"]) for y in years}
+        return Made()
+    forms = {y: p.form_of(y) for y in years}
     latest = forms[years[-1]]
     concepts = [i.key for i in latest.items]
     for y in reversed(years):
@@ -36,7 +38,9 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
             label[i.key] = (i.label, i.unit)
     for i in latest.items:
         label[i.key] = (i.label, i.unit)
-    long = pd.concat([_year_rows(ctx, y, forms[y], concepts) for y in years], ignore_index=True)
+    long = pd.concat(
+        [_year_rows(all_totals[y], all_values[y], y, forms[y], concepts) for y in years], ignore_index=True
+    )
     shown = long.assign(cell=long["value"].where(long["status"] != "absent", ABSENT))
     wide = shown.set_index(["scope", "concept", "year"])["cell"].unstack("year").reset_index()
     wide.columns = [str(c) for c in wide.columns]
@@ -50,25 +54,22 @@ def run(ctx: StepContext) -> dict[str, pd.DataFrame]:
     wide.insert(2, "label", [label[c][0] for c in wide["concept"]])
     wide.insert(3, "measure", [label[c][1] for c in wide["concept"]])
     wide = wide.fillna("")
-    ctx.save("trends", wide)
-    ctx.save("trends_long", long)
-    _charts(
+    pngs = _charts(
         long,
         years,
         latest.policy.trends,
-        any(workspace.year_config(y).get("sample") for y in years),
-        ctx.path("trend_charts"),
+        any(inputs["years:year_config"][y].get("sample") for y in years),
     )
-    return {"trends": wide, "trends_long": long}
+    return Made({"trends": wide, "trends_long": long, "trend_charts": pngs})
 
 
-def _year_rows(ctx: StepContext, year: int, form: Form, concepts: list[str]) -> pd.DataFrame:
+def _year_rows(
+    totals: pd.DataFrame, values: pd.DataFrame, year: int, form: Form, concepts: list[str]
+) -> pd.DataFrame:
     """One year's part of trends_long: per concept, the city total, then every unit (in the order of the
     values table); a concept the year's form lacks has its city row only, marked absent."""
-    totals = (
-        ctx.other_year(year, "totals", ["item", "value"]).drop_duplicates("item").set_index("item")["value"]
-    )
-    values = ctx.other_year(year, "values", ["unit", "item", "value"]).drop_duplicates(["item", "unit"])
+    totals = totals.drop_duplicates("item").set_index("item")["value"]
+    values = values[["unit", "item", "value"]].drop_duplicates(["item", "unit"])
     units = list(dict.fromkeys(values["unit"]))
     codes = [form.code_of(c) for c in concepts]
     city = pd.DataFrame(
@@ -107,7 +108,8 @@ def _year_rows(ctx: StepContext, year: int, form: Form, concepts: list[str]) -> 
     return both[catalog.dataset("trends_long").column_names].reset_index(drop=True)
 
 
-def _charts(long: pd.DataFrame, years: list[int], groups_spec, sample: bool, folder) -> None:
+def _charts(long: pd.DataFrame, years: list[int], groups_spec, sample: bool) -> dict[str, bytes]:
+    """The trend charts, by file name."""
     charts.setup()
     note = "数据来源：各单位报送" + ("（示例数据）" if sample else "")
     city = long[long["scope"] == CITY]
@@ -120,7 +122,7 @@ def _charts(long: pd.DataFrame, years: list[int], groups_spec, sample: bool, fol
         ]
 
     groups = [(g.id, g.title, g.measure, [(s.item, s.label) for s in g.concepts]) for g in groups_spec]
-    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
     for name, title, unit, members in groups:
         fig, ax = charts.subplots(figsize=(8, 4))
         data = [series(concept) for concept, _ in members]
@@ -136,4 +138,6 @@ def _charts(long: pd.DataFrame, years: list[int], groups_spec, sample: bool, fol
         ax.set_xlabel("年度")
         ax.set_ylabel(unit)
         ax.legend(frameon=False, loc="lower right")
-        charts.finish(fig, ax, f"trends_{name}", f"{years[0]}—{years[-1]}年{title}", note, folder)
+        chart = charts.finish(fig, ax, f"trends_{name}", f"{years[0]}—{years[-1]}年{title}", note, None)
+        out[f"{chart.name}.png"] = chart.png
+    return out
