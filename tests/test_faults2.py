@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from wennuan_lib import errors
+from wennuan_lib import errors, vocab
 from wennuan_lib.base import config
 from wennuan_lib.base.textfiles import InputFileError
 from wennuan_lib.publish import narrative
@@ -309,7 +309,7 @@ def test_an_analyst_figure_unlike_the_total_keeps_the_report_a_draft(small):
     message = figures.iloc[0]["message"]
     total = y.load("totals").set_index("label").loc["筹集慰问款物总额", "value"]
     assert "全市共筹集慰问款物12345.67万元" in message and f"{total}万元" in message
-    assert figures.iloc[0]["kind"] == "书面总结"
+    assert vocab.label("draft_reasons.kind", figures.iloc[0]["kind"]) == "书面总结"  # stored as a code
 
 
 def test_invisible_characters_in_units_csv_are_named_and_never_make_two_units(small):

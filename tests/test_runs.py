@@ -129,7 +129,7 @@ def test_a_changed_correction_reruns_only_the_steps_that_read_it(tiny, tmp_path)
     values = y.load("values").set_index(["unit", "item"])
     assert values.loc[("常熟市总工会", "04A.1"), "value"] == "77"
     forced = _run(y, "--force")
-    assert forced.returncode == 0 and "沿用" not in forced.stdout
+    assert forced.returncode == 0 and "输入没有变化，沿用上次的结果" not in forced.stdout  # every step runs
 
 
 def test_a_run_killed_anywhere_leaves_the_previous_results_whole_and_nothing_running(tiny, tmp_path):
