@@ -314,3 +314,20 @@ def test_a_unit_whose_form_could_not_be_read_gets_feedback_naming_the_file(sampl
         text = "\n".join(str(c) for r in ws.iter_rows(values_only=True) for c in r if c)
         file = problem.split("」")[0].lstrip("「")
         assert file in text and "无法读取" in text and "请重新报送" in text and "Excel" in text, text
+
+
+def test_a_blank_filled_with_see_attachment_reaches_the_unit_as_written(sample_run):
+    """The clerk sees what the unit wrote (见附件) and that the figure is asked for — not "无法识别" and not
+    "改填为一个数字" — in the feedback workbook's row for that blank."""
+    _, paths, frames, _ = sample_run
+    values = frames["values"]
+    asked = values[(values["status"] == "unreadable") & values["raw_text"].str.contains("见附件")]
+    assert len(asked)
+    for unit, item in zip(asked["unit"], asked["item"], strict=True):
+        ws = openpyxl.load_workbook(paths.root / "feedback" / f"{unit}.xlsx")["审核意见"]
+        rows = [[str(c) if c is not None else "" for c in r] for r in ws.iter_rows(values_only=True)]
+        head = next(r for r in rows if "填报的数字" in r)
+        mine = [r for r in rows if item in r[-1] and "见附件" in r[head.index("问题")]]
+        assert len(mine) == 1, (unit, item, rows)
+        assert mine[0][head.index("填报的数字")] == "见附件（待补报）"
+        assert mine[0][head.index("处理意见")] == "请把附件中的这个数字填入统计表的这一格后重新报送"

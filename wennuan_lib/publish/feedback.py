@@ -27,7 +27,7 @@ from wennuan_lib.base.artifacts import Artifacts
 from wennuan_lib.base.parallel import on_all_cores
 from wennuan_lib.base.progress import report as report_progress
 from wennuan_lib.base.textfiles import InputFileError
-from wennuan_lib.check.rules import ERROR, SEVERITY_LABELS, Describer, is_open
+from wennuan_lib.check.rules import ATTACHED, ERROR, SEVERITY_LABELS, Describer, is_open, says_attached
 from wennuan_lib.form import Form
 from wennuan_lib.publish import xlsx
 
@@ -362,8 +362,11 @@ def _by_item(values: pd.DataFrame) -> dict[str, dict]:
 
 
 def _shown(row) -> str:
+    """A blank as the unit's clerk knows it: the figure, or what it holds instead."""
     if row["status"] == "ok":
         return row["value"]
+    if row["status"] == "unreadable" and says_attached(row.get("raw_text", "")):
+        return f"{ATTACHED}（待补报）"  # what the unit wrote: the figure is asked for, not misread
     return {"missing": "未填", "unreadable": "无法识别", "not_found": "未找到"}.get(
         row["status"], row["status"]
     )
