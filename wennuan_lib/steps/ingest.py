@@ -14,12 +14,13 @@ import dataclasses
 import functools
 import hashlib
 import multiprocessing as mp
+import operator
 import os
 import re
 import signal
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -832,8 +833,12 @@ def _read_job(form: Form, job: tuple[str, str | None, str]):
         return None, str(exc)
 
 
-def _frame(records: list[dict], name: str) -> pd.DataFrame:
-    return pd.DataFrame(records, columns=catalog.dataset(name).column_names)
+def _frame(subs: list[Submission], name: str, **derived: Callable[[Submission], object]) -> pd.DataFrame:
+    """A table of the catalog's columns, one row a submission: each column the submission's attribute of that
+    name, or what `derived` makes of the submission."""
+    columns = catalog.dataset(name).column_names
+    get = {c: derived.get(c) or operator.attrgetter(c) for c in columns}
+    return pd.DataFrame([{c: get[c](s) for c in columns} for s in subs], columns=columns)
 
 
 def run(inputs: Mapping, p: Params) -> Made:
@@ -883,74 +888,30 @@ def _frames(p: Params, form: Form, registry: Registry, subs: list[Submission]) -
 def _log_frame(subs: list[Submission]) -> pd.DataFrame:
     """ingest_log: every file of the inbox and how it was taken."""
     return _frame(
-        [
-            {
-                "file": s.file,
-                "status": s.status,
-                "figures": s.figures,
-                "reason": s.reason,
-                "unit": s.unit,
-                "layout": layouts.LAYOUT_LABELS.get(s.layout, ""),
-                "container": s.container,
-                "unit_how": s.unit_how,
-                "part": s.part,
-                "left_out": "；".join(s.left_out),
-            }
-            for s in subs
-        ],
+        subs,
         "ingest_log",
+        layout=lambda s: layouts.LAYOUT_LABELS.get(s.layout, ""),
+        left_out=lambda s: "；".join(s.left_out),
     )
 
 
 def _submissions_frame(forms: list[Submission]) -> pd.DataFrame:
     """submissions: every form read (in force or superseded), with its unit, date and how it was matched."""
     return _frame(
-        [
-            {
-                "file": s.file,
-                "status": s.status,
-                "unit": s.unit,
-                "unit_type": s.unit_type,
-                "registered": s.registered,
-                "written_unit": s.written_unit,
-                "unit_how": s.unit_how,
-                "layout": s.layout,
-                "container": s.container,
-                "date": s.date,
-                "date_written": s.date_written,
-                "date_note": s.date_note,
-                "date_problem": s.date_problem,
-                "person": s.person,
-                "phone": s.phone,
-                "form_year": s.form_year,
-                "form_version": s.form_version,
-                "lines_found": s.match.lines_found,
-                "lines_total": s.match.lines_total,
-                "unit_conflict": s.unit_conflict,
-            }
-            for s in forms
-        ],
+        forms,
         "submissions",
+        lines_found=lambda s: s.match.lines_found,
+        lines_total=lambda s: s.match.lines_total,
     )
 
 
 def _summaries_frame(summaries: list[Submission]) -> pd.DataFrame:
     """summaries: each unit's 书面总结材料, its whole text."""
     return _frame(
-        [
-            {
-                "unit": s.unit,
-                "unit_type": s.unit_type,
-                "registered": s.registered,
-                "file": s.file,
-                "written_unit": s.written_unit,
-                "unit_how": s.unit_how,
-                "chars": len(s.match.text),
-                "text": _clean_text(s.match.text),
-            }
-            for s in summaries
-        ],
+        summaries,
         "summaries",
+        chars=lambda s: len(s.match.text),
+        text=lambda s: _clean_text(s.match.text),
     )
 
 
