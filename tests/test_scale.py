@@ -38,7 +38,9 @@ def test_one_kernel_runs_every_notebook_and_each_starts_clean(tmp_path, monkeypa
     _notebook(
         books / "a.ipynb",
         "year = 0\ninputs_dir = None\noutputs_dir = None\nrun_dir = None",
-        "import os\nleft_behind = 'from a'\nprint('pid', os.getpid())",
+        "import os, sys\nleft_behind = 'from a'\nprint('pid', os.getpid())\n"
+        "print('loaded', *sorted(m for m in sys.modules if m.startswith(('wennuan_lib.steps.',\n"
+        "                                                               'wennuan_lib.views.'))))",
     )
     _notebook(
         books / "b.ipynb",
@@ -65,6 +67,17 @@ def test_one_kernel_runs_every_notebook_and_each_starts_clean(tmp_path, monkeypa
     pid = [line for line in text_a.splitlines() if line.startswith("pid")]
     assert pid and pid[0] in text_b  # the same kernel process ran both
     assert "clean" in text_b and "leak" not in text_b
+    # the kernel loaded every step and view module before the first notebook ran (Kernel.WARM runs silently:
+    # an import it failed would go unseen, and the first step would pay for it)
+    loaded = next(line for line in text_a.splitlines() if line.startswith("loaded")).split()[1:]
+    package = Path(config.__file__).parents[1]
+    expected = {
+        f"wennuan_lib.{folder}.{f.stem}"
+        for folder in ("steps", "views")
+        for f in (package / folder).glob("*.py")
+        if f.stem != "__init__"
+    }
+    assert expected <= set(loaded), expected - set(loaded)
 
 
 def test_no_kernel_starts_when_no_step_has_anything_to_do():

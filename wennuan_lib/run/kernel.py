@@ -48,11 +48,9 @@ class Kernel:
     )
     # What the steps import, loaded while the run is still hashing its inputs (the kernel is another process,
     # so this overlaps); the PDF's worker is forked from the kernel and finds WeasyPrint loaded too.
-    WARM = (
-        "import weasyprint, docx, openpyxl, pandas\n"
-        "from wennuan_lib import clean, ingest, reconcile, report, trends, views\n"
-        "del weasyprint, docx, openpyxl, pandas, clean, ingest, reconcile, report, trends, views"
-    )
+    # The kernel runs it silently, so an import that fails here would go unseen: `warm` finds the modules
+    # itself, and tests/test_scale.py checks that every step module is loaded by it.
+    WARM = "from wennuan_lib.run.kernel import warm; warm(); del warm"
 
     def __init__(self):
         self.km = None
@@ -158,6 +156,24 @@ class Kernel:
 
             lab.trust(executed)  # opened in JupyterLab, the notebook the run wrote is trusted (lab.py)
         return executed
+
+
+def warm() -> list[str]:
+    """Load what the steps import: the libraries behind the report, every module of wennuan_lib.steps and
+    wennuan_lib.views (found, not listed). Returns the step and view modules loaded."""
+    import importlib
+    import pkgutil
+
+    import docx  # noqa: F401 - loaded ahead, see Kernel.WARM
+    import openpyxl  # noqa: F401
+    import pandas  # noqa: F401
+    import weasyprint  # noqa: F401
+
+    names = []
+    for package in ("wennuan_lib.steps", "wennuan_lib.views"):
+        for module in pkgutil.iter_modules(importlib.import_module(package).__path__):
+            names.append(importlib.import_module(f"{package}.{module.name}").__name__)
+    return names
 
 
 def _failure(step: catalog.Step, ename: str, evalue: str, notebook: Path) -> str:
