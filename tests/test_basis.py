@@ -406,3 +406,30 @@ def test_buses_and_riders_count_only_the_units_whose_pair_matches():
     assert plain(narrative.Figures(t, F13).fig("10D.2")) == (
         "820人次（2个单位合计，丁区总工会未填包汽车，所填数字未计入；乙区总工会所填汽车运送与包汽车不配套，未计入）"
     )
+
+
+def test_the_sources_chart_gives_the_prose_shares_and_says_their_basis(monkeypatch):
+    """丙 filled 05A.1 but not 05.1: the bar is all three units' 110, its share 33.3 % over 甲 and 乙 (as the
+    prose says), not 110 of the bars' sum; the chart's note says what its percentages are over."""
+    now = {
+        "甲区总工会": {"05.1": "100", "05A.1": "40", "05B.1": "60"},
+        "乙区总工会": {"05.1": "50", "05A.1": "10", "05B.1": "40"},
+        "丙区总工会": {"05A.1": "60"},
+    }
+    t = totals(values(now))
+    drawn = {}
+
+    def finish(fig, ax, name, title, note, folder, **kw):
+        drawn[name] = ([x.get_text() for x in ax.texts], note)
+        return charts.Chart(name, title, None, 150.0, 9.0, b"")
+
+    monkeypatch.setattr(charts, "finish", finish)
+    charts.make_all(t, values(now), {}, 2013, True, None, F13.policy.charts)
+    labels, note = drawn["sources"]
+    assert (
+        labels[-1].strip()
+        == "110.00万元（33.3%）"
+        == f" 110.00万元（{row(t, 'share_05A.1')['value']}%）".strip()
+    )
+    assert note.startswith("括号内为占筹集慰问款物总额的比重，按同时填报该项与总额的单位计算（同正文）。\n")
+    assert note.endswith("数据来源：各单位报送（示例数据）")

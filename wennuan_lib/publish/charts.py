@@ -196,9 +196,12 @@ def _label(v: float, money: bool) -> str:
     return f"{v:.2f}" if money else f"{v:.0f}"
 
 
-def sources(totals: dict, labels: dict, year: int, note: str, shares: dict, folder: Path) -> Chart:
+def sources(
+    totals: dict, labels: dict, year: int, note: str, shares: dict, shares_of: str, folder: Path
+) -> Chart:
     """The parts of the total raised, each with its share (`shares`: code → % as the prose states it, over
-    the units that filled the part and the total; None: each part's share of their sum)."""
+    the units that filled the part and the total `shares_of` names, which the chart's note says; empty: each
+    part's share of their sum)."""
     codes = list(totals)
     vals = [_f(totals.get(c)) for c in codes]
     whole = sum(v for v in vals if v) or 1
@@ -211,7 +214,13 @@ def sources(totals: dict, labels: dict, year: int, note: str, shares: dict, fold
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, text, va="center", fontsize=MIN_FONT_PT)
     unit_label(ax, "万元", "x")
     ax.set_xlim(0, max(shown + [1]) * 1.6)
-    return finish(fig, ax, "sources", f"{year}年送温暖活动筹集慰问款物来源", note, folder, title_inside=False)
+    title = f"{year}年送温暖活动筹集慰问款物来源"
+    if not shares:
+        return finish(fig, ax, "sources", title, note, folder, title_inside=False)
+    # each share is over the units that filled the source and the total (the prose's basis), so a share
+    # need not be the bar's value over the sum of the bars: the chart says what its percentages are
+    basis = f"括号内为占{shares_of}的比重，按同时填报该项与总额的单位计算（同正文）。"
+    return finish(fig, ax, "sources", title, basis + "\n" + note, folder, title_inside=False, bottom=0.11)
 
 
 @dataclass
@@ -464,7 +473,8 @@ def make_all(
             year,
             note,
             source_shares(counted, spec),
-            folder,
+            labels.get(spec.sources_total, "总额"),
+            folder,  # last: a chart's other arguments are its cache key (see _kept)
         ),
         "transport": _kept(
             cache,
