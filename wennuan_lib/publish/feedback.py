@@ -14,6 +14,7 @@ row too low clips its text.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 import shutil
@@ -104,11 +105,21 @@ def cn_date(day: dt.date) -> str:
 
 def lines_needed(value, width: int) -> int:
     """How many lines a wrapped cell of `width` column units needs, counted generously."""
+    return _lines_needed("" if value is None else str(value), width)
+
+
+@functools.lru_cache(maxsize=4096)  # a form's labels and actions repeat in every unit's workbook
+def _lines_needed(text: str, width: int) -> int:
     count = 0
-    for line in ("" if value is None else str(value)).split("\n"):
-        units = sum(WIDE if unicodedata.east_asian_width(ch) in "WFA" else NARROW for ch in line)  # “” wide
+    for line in text.split("\n"):
+        units = sum(_char_units(ch) for ch in line)
         count += max(1, math.ceil(units / max(width - 1.5, 1)))
     return count
+
+
+@functools.lru_cache(maxsize=8192)
+def _char_units(ch: str) -> float:
+    return WIDE if unicodedata.east_asian_width(ch) in "WFA" else NARROW  # “” wide
 
 
 def row_height(values: list, widths: list[int]) -> float:
@@ -135,13 +146,11 @@ def _table(
     ws.set_row(top, row_height([h for h, _ in columns], widths))
     for r, row in enumerate(rows, top + 1):
         fill = fills[r - top - 1] if fills else None
+        spec = {"text_wrap": True, "valign": "top", **({"bg_color": fill} if fill else {})}
+        plain = book.style(**spec)
+        last = book.style(**spec, font_size=9, font_color=CODE_COLOUR) if small_last else plain
         for c, value in enumerate(row):
-            spec = {"text_wrap": True, "valign": "top"}
-            if fill:
-                spec["bg_color"] = fill
-            if small_last and c == len(row) - 1:
-                spec.update(font_size=9, font_color=CODE_COLOUR)
-            xlsx.cell(ws, r, c, value, book.style(**spec))
+            xlsx.cell(ws, r, c, value, last if c == len(row) - 1 else plain)
         ws.set_row(r, row_height(row, widths))
     ws.set_landscape()
     ws.set_paper(9)  # A4
