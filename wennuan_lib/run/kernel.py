@@ -18,6 +18,7 @@ from pathlib import Path
 from wennuan_lib.base import catalog, config
 from wennuan_lib.base.progress import ENV
 from wennuan_lib.errors import WennuanError, from_text
+from wennuan_lib.run import manifest
 
 
 class StepFailed(WennuanError):
@@ -126,6 +127,9 @@ class Kernel:
             if progress_file
             else f"os.environ.pop({ENV!r}, None)"
         )
+        # the inputs this command has hashed, so that the step does not hash them again (manifest.HASHES_ENV)
+        hashes = manifest.share_hashes(Path(self.sockets) / "input-hashes.json")
+        where += f"; os.environ[{manifest.HASHES_ENV!r}] = {str(hashes)!r}"
         self._cell(self.RESET + f"\nimport os; {where}; del os")
         src = config.NOTEBOOKS_DIR / step.notebook
         folder = run_dir / catalog.dataset("notebooks").path

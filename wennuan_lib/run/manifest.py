@@ -66,8 +66,29 @@ def input_hash(path: Path | str) -> str:
     return _SEEN[key]
 
 
+# The command's hashes, handed to the run's kernel (Kernel.run writes them, forget_hashes reads them), so that
+# step 01 does not hash the inbox again: an entry holds only while the file keeps its size, time and inode.
+HASHES_ENV = "WENNUAN_INPUT_HASHES"
+
+
+def share_hashes(path: Path) -> Path:
+    """Write this command's input hashes to `path` (JSON) for another process (see HASHES_ENV)."""
+    rows = [[*key, digest] for key, digest in _SEEN.items()]
+    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
 def forget_hashes() -> None:
+    """Start afresh: from nothing, or from the hashes the command that started this kernel shared."""
     _SEEN.clear()
+    shared = os.environ.get(HASHES_ENV)
+    if not shared:
+        return
+    try:
+        rows = json.loads(Path(shared).read_text(encoding="utf-8"))
+        _SEEN.update({(str(r[0]), int(r[1]), int(r[2]), int(r[3])): str(r[4]) for r in rows})
+    except (OSError, ValueError, TypeError, IndexError):  # not shared after all: hash as usual
+        _SEEN.clear()
 
 
 def tree(folder: Path, prefix: str) -> dict[str, str]:
