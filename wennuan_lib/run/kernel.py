@@ -84,7 +84,9 @@ class Kernel:
             self.km.kernel_spec  # noqa: B018 - raises NoSuchKernel before anything starts
         except NoSuchKernel as exc:
             raise StepFailed(f"找不到Jupyter内核「{config.KERNEL_NAME}」，请先运行 bash setup.sh") from exc
-        run_sync(self.km.start_kernel)()
+        # no IPython history: every cell the steps run would be written to ~/.ipython's SQLite file (one
+        # commit each, shared by every run on the machine), which nothing ever reads back
+        run_sync(self.km.start_kernel)(extra_arguments=["--HistoryManager.enabled=False"])
         self.started = True
         self.kc = self.km.client()
         self.kc.start_channels()
