@@ -178,7 +178,9 @@ class Artifacts:
     """One kind of artifact (`namespace`) in a cache folder; `code` is the hash of the code that makes it."""
 
     def __init__(self, folder: Path, namespace: str, code: str = ""):
-        self.folder = Path(folder) / namespace
+        # entries live under the program that made them (code_hash): one that another program made can never
+        # be found again (every key is salted with the program too), and `prune` removes them all at once
+        self.folder = Path(folder) / namespace / code_hash()
         self.salt = f"{namespace}\0{code}\0".encode()
 
     def key(self, *parts: bytes | str) -> str:
@@ -226,3 +228,25 @@ class Artifacts:
             data = make()
             self.put(key, data)
         return data
+
+
+def prune(folder: Path) -> int:
+    """Remove from a cache folder every entry another program made (another version of the package, of
+    Python or of a library: see code_hash): they can never be found again. Returns the bytes freed. Called
+    once a run has finished, so that the cache holds one program's entries, not one set per update."""
+    import shutil
+
+    keep, freed = code_hash(), 0
+    for namespace in sorted(Path(folder).iterdir()) if Path(folder).is_dir() else []:
+        if not namespace.is_dir() or namespace.is_symlink():
+            continue
+        for child in sorted(namespace.iterdir()):
+            if child.name == keep:
+                continue
+            if child.is_dir() and not child.is_symlink():
+                freed += sum(f.stat().st_size for f in child.rglob("*") if f.is_file() and not f.is_symlink())
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                freed += child.lstat().st_size
+                child.unlink(missing_ok=True)
+    return freed

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wennuan_lib.base import catalog, progress
+from wennuan_lib.base import artifacts, catalog, progress
 from wennuan_lib.base.files import atomic_write_bytes
 from wennuan_lib.base.hooks import PAUSE_ENV, STOP_ENV, stop_point  # noqa: F401 (pipeline.stop_point)
 from wennuan_lib.errors import WennuanError
@@ -241,6 +241,7 @@ def run_scope(
             seal(workspace, scope, staging.path, plan.records, console)
             stop_point("before:promote")
             scope.promote(staging.path)
+            artifacts.prune(scope.folder("cache"))  # what an older program cached can never be used again
         except BaseException as exc:
             staging.abandon(exc)
             raise
