@@ -3,6 +3,7 @@
 letter-spaced line, 附件说明 and 附件 labels, page numbers of landscape pages where upright pages have
 them, the 落款; and the Word file's grid."""
 
+import dataclasses
 import math
 import re
 import zipfile
@@ -289,3 +290,77 @@ def test_a_quotation_closes_its_sentence(pdf):
     text = "".join(text_of(line) for page in upright_pages(pdf) for line in body_lines(page))
     quotes = re.findall(r"写道：“[^”]*”.?", text)
     assert quotes and all(q.endswith(("”。", "。”")) for q in quotes), quotes
+
+
+@pytest.fixture(scope="module")
+def laid_out(sample_run, tmp_path_factory, monkeypatch_module):
+    """The 2013 sample's report (step 04 by hand on a copy), as the PDF is made of it."""
+    import shutil
+
+    from tests.conftest import Year
+
+    _, year, _, _ = sample_run
+    root = tmp_path_factory.mktemp("joined")
+    shutil.copytree(year.inputs, root / "inputs")
+    shutil.copytree(year.outputs, root / "outputs", symlinks=True)
+    shutil.rmtree(root / "outputs" / "2013" / "cache" / "report_formats")  # made, not taken from the cache
+    made = []
+    real = render.pdf_bytes
+    monkeypatch_module.setattr(render, "pdf_bytes", lambda report: made.append(report) or real(report))
+    monkeypatch_module.setenv("WENNUAN_SERIAL", "1")  # made here, where the report can be caught
+    Year(root / "inputs", root / "outputs", 2013).report()
+    return made[0]
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+def _pages(data: bytes) -> list[tuple[bool, str]]:
+    import io
+
+    with pdfplumber.open(io.BytesIO(data)) as document:
+        return [(p.width > p.height, p.extract_text()) for p in document.pages]
+
+
+@pytest.mark.parametrize("extra_page", [False, True])
+def test_the_joined_pdf_is_the_whole_document_laid_out_at_once(laid_out, extra_page):
+    """The PDF puts the appendices' own layout after the body's pages (the body is laid out once): its pages
+    are those of the whole report laid out as one document — the same text on every page, the same page
+    numbers on the same sides, after a body of an even and of an odd number of pages."""
+    import weasyprint
+
+    from wennuan_lib.publish import cjk_justify
+
+    report = laid_out
+    body, placement, keep = render.settled_body(report)
+    if extra_page:  # a body of the other parity: the appendices start on a page of the other side
+        report, body, placement, keep = _other_parity(report, len(body.pages))
+    assert len(body.pages) > 1
+    with cjk_justify.inter_character():
+        whole = weasyprint.HTML(
+            string=render.to_html(report, True, placement, keep=keep), base_url=str(render.TEMPLATES)
+        ).write_pdf()
+    joined = render.pdf_bytes(report)
+    got, want = _pages(joined), _pages(whole)
+    assert [p[0] for p in got] == [p[0] for p in want] and any(p[0] for p in got)
+    assert got == want
+
+
+def _other_parity(report, pages: int):
+    """The report with analyst's paragraphs added at the end of its body until the body has an odd number of
+    pages more or less than `pages`."""
+    for lines in range(22, 22 * 6, 11):
+        text = "示例数据：为检验分页而加的段落。" * (lines * 28 // 16)
+        last = report.narrative.sections[-1]
+        longer = dataclasses.replace(last, blocks=[*last.blocks, narrative.Block("para", text, "analyst")])
+        sections = [*report.narrative.sections[:-1], longer]
+        changed = dataclasses.replace(
+            report, narrative=dataclasses.replace(report.narrative, sections=sections)
+        )
+        body, placement, keep = render.settled_body(changed)
+        if (len(body.pages) - pages) % 2:
+            return changed, body, placement, keep
+    raise AssertionError("no added text changed the body's parity")

@@ -193,11 +193,13 @@ def to_html(
     placement: dict[str, tuple[str, float]] | None = None,
     body_only: bool = False,
     keep: dict[str, int] | None = None,
+    appendices_from: int = 0,
 ) -> str:
     """The report as HTML: for the screen (hover on every figure) or for print (WeasyPrint). `placement`
     (print only) moves a figure past the next text block ("defer", n) or caps its picture's height ("shrink",
     points); `body_only` leaves out the appendices (to place the figures quickly); `keep` loosens what a
-    paragraph (by its `data-p` id) keeps together on a line (KEEP_ALL unless given)."""
+    paragraph (by its `data-p` id) keeps together on a line (KEEP_ALL unless given); `appendices_from`
+    (print only): the appendices alone, their first page numbered so (and on the side that number has)."""
     placement = placement or {}
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=False)
     n = report.narrative
@@ -216,6 +218,12 @@ def to_html(
         charts=_html_charts(report, for_print, placement),
         tables=_html_tables(report),
         appendices=not body_only,
+        appendix_only=bool(appendices_from),
+        first_page=appendices_from,
+        # a document's first page is a right-hand one: the appendices alone, starting on an even page, have
+        # their sides swapped so that each page is on the side its number puts it
+        odd="left" if appendices_from and appendices_from % 2 == 0 else "right",
+        even="right" if appendices_from and appendices_from % 2 == 0 else "left",
         grid=grid(for_print),
         draft=report.draft,
         draft_groups=groups,
@@ -329,9 +337,32 @@ def _figure_gaps(document) -> list[tuple[str, float, float, float]]:
 
 
 def pdf_bytes(report: Report) -> bytes:
-    """The PDF, laid out until no figure leaves a large gap: a figure that does not fit the rest of a page is
+    """The PDF: the body laid out until no figure leaves a large gap (see `settled_body`), then the appendices
+    laid out on their own and their pages put after the body's — the body is not laid out again. The
+    appendices start on a page of their own, so the pages are those of the whole document laid out at once;
+    tests/test_paper.py compares the two."""
+    body, _, _ = settled_body(report)
+    if not report.tables:
+        return body.write_pdf()
+    # WeasyPrint's own way of joining documents (Document.copy), with the first one's metadata
+    return body.copy(body.pages + appendix_pages(report, len(body.pages) + 1)).write_pdf()
+
+
+def appendix_pages(report: Report, first: int) -> list:
+    """The appendices' pages laid out on their own, numbered from `first` (each on the side its number
+    puts it)."""
+    import weasyprint
+
+    html = to_html(report, True, appendices_from=first)
+    with cjk_justify.inter_character():
+        return weasyprint.HTML(string=html, base_url=str(TEMPLATES)).render().pages
+
+
+def settled_body(report: Report):
+    """The body laid out until no figure leaves a large gap: a figure that does not fit the rest of a page is
     made smaller (down to 60%) when that is enough, else moved past the next paragraph, or (the last thing in
-    its section) before the paragraph it followed — never out of its section."""
+    its section) before the paragraph it followed — never out of its section. Returns the laid-out body
+    (a WeasyPrint document), the figures' placement and what each paragraph keeps together."""
     # weasyprint: 0.35-0.38 s to import, needed only when a PDF is made (not when the cache has it); the run's
     # kernel loads it ahead (Kernel.WARM), so the PDF worker forked from it pays nothing
     import weasyprint
@@ -343,44 +374,45 @@ def pdf_bytes(report: Report) -> bytes:
     spread: set[tuple[str, bool]] = set()
     with cjk_justify.inter_character(spread):
         for _ in range(PLACEMENT_PASSES):  # the body alone (the appendices start on a page of their own)
+            before, kept = dict(placement), dict(keep)
+            spread.clear()  # the lines this layout spreads wide
             body = weasyprint.HTML(
                 string=to_html(report, True, placement, body_only=True, keep=keep), base_url=str(TEMPLATES)
-            )
-            before, kept = dict(placement), dict(keep)
-            spread.clear()
-            gaps = _figure_gaps(body.render())
+            ).render()
             for paragraph, worst in spread:  # a line spread wide: its paragraph lets the character before a
                 # figure go; a line that would still be ragged lets the figure part from its measure too
                 keep[paragraph] = min(keep.get(paragraph, KEEP_ALL) + 1, KEEP_NONE if worst else KEEP_FIGURE)
-            for name, room, need, picture in gaps:  # every gap of this layout at once
-                how, amount = placement.get(name, ("", 0))
-                log.debug(
-                    "图 %s：页末余 %.0f px，图需 %.0f px（图片 %.0f px），已有安排 %s",
-                    name,
-                    room,
-                    need,
-                    picture,
-                    placement.get(name),
-                )
-                smaller = picture - (need - room) - 2
-                chart = report.charts[name]  # no smaller than keeps its smallest text at 9 pt on paper
-                least = max(SHRINK_AT_LEAST, LEGIBLE_PT / chart.min_pt if chart.min_pt else 1.0)
-                if how != "defer" and smaller >= least * picture:
-                    placement[name] = ("shrink", smaller)
-                elif how in ("", "shrink", "defer") and _can_defer(
-                    report, name, amount + 1 if how == "defer" else 1
-                ):
-                    placement[name] = ("defer", amount + 1 if how == "defer" else 1)
-                elif how in (
-                    "",
-                    "shrink",
-                ):  # the last thing in its section: before the text it followed instead
-                    placement[name] = ("advance", 1)
+            for gap in _figure_gaps(body):  # every gap of this layout at once
+                _place(report, placement, *gap)
             if placement == before and keep == kept:
-                break
-        return weasyprint.HTML(
-            string=to_html(report, True, placement, keep=keep), base_url=str(TEMPLATES)
-        ).write_pdf()
+                return body, placement, keep
+        body = weasyprint.HTML(  # not settled within the passes: as the last pass left it
+            string=to_html(report, True, placement, body_only=True, keep=keep), base_url=str(TEMPLATES)
+        ).render()
+        return body, placement, keep
+
+
+def _place(report: Report, placement: dict, name: str, room: float, need: float, picture: float) -> None:
+    """A figure that left a gap of `room` (it needs `need`, its picture is `picture` high): smaller, deferred
+    or advanced (see settled_body)."""
+    how, amount = placement.get(name, ("", 0))
+    log.debug(
+        "图 %s：页末余 %.0f px，图需 %.0f px（图片 %.0f px），已有安排 %s",
+        name,
+        room,
+        need,
+        picture,
+        placement.get(name),
+    )
+    smaller = picture - (need - room) - 2
+    chart = report.charts[name]  # no smaller than keeps its smallest text at 9 pt on paper
+    least = max(SHRINK_AT_LEAST, LEGIBLE_PT / chart.min_pt if chart.min_pt else 1.0)
+    if how != "defer" and smaller >= least * picture:
+        placement[name] = ("shrink", smaller)
+    elif how in ("", "shrink", "defer") and _can_defer(report, name, amount + 1 if how == "defer" else 1):
+        placement[name] = ("defer", amount + 1 if how == "defer" else 1)
+    elif how in ("", "shrink"):  # the last thing in its section: before the text it followed instead
+        placement[name] = ("advance", 1)
 
 
 def _can_defer(report: Report, name: str, amount: int) -> bool:
