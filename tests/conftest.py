@@ -412,6 +412,17 @@ def one_secret_for_all_workers(tmp_path_factory, worker_id):
     artifacts.forget_secret()
 
 
+def share(names, costs: dict[str, float], workers: int) -> list[list[str]]:
+    """`names` split between `workers`: longest first (a name never timed counts 1 s), each to the worker
+    with the least so far."""
+    loads, shares = [0.0] * workers, [[] for _ in range(workers)]
+    for name in sorted(names, key=lambda n: (-costs.get(n, 1.0), n)):
+        k = loads.index(min(loads))
+        loads[k] += costs.get(name, 1.0)
+        shares[k].append(name)
+    return shares
+
+
 @pytest.fixture(scope="session", autouse=True)
 def shared_fixtures_made_first(request, tmp_path_factory, worker_id, one_secret_for_all_workers):
     """With xdist: before its first test, each worker makes its share of the shared fixtures the collected
@@ -426,15 +437,8 @@ def shared_fixtures_made_first(request, tmp_path_factory, worker_id, one_secret_
     except (OSError, ValueError):
         costs = {}
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    loads = [0.0] * workers
-    mine = []
-    for name in sorted(used, key=lambda n: -costs.get(n, 1.0)):
-        k = loads.index(min(loads))
-        loads[k] += costs.get(name, 1.0)
-        if f"gw{k}" == worker_id:
-            mine.append(name)
     made = {}
-    for name in mine:
+    for name in share(used, costs, workers)[int(worker_id.removeprefix("gw"))]:
         before, start = set(_MADE_HERE), time.perf_counter()
         try:
             SHARED[name](tmp_path_factory, worker_id)
