@@ -431,7 +431,7 @@ def shared_fixtures_made_first(request, tmp_path_factory, worker_id, one_secret_
     with its reason, in the tests that use it."""
     if worker_id == "master":
         return
-    used = sorted({n for item in request.session.items for n in item.fixturenames if n in SHARED})
+    used = {n for item in request.session.items for n in getattr(item, "fixturenames", ()) if n in SHARED}
     try:
         costs = json.loads(SHARED_COSTS.read_text(encoding="utf-8"))
     except (OSError, ValueError):
