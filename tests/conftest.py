@@ -12,6 +12,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -352,18 +354,43 @@ def form():
 def made_once(tmp_path_factory, worker_id: str, name: str, make):
     """A session fixture's result made once for all the workers (pytest-xdist's recipe): the first worker to
     need it makes it in a folder they share, the others wait for it and read it. For fixtures the tests only
-    read (they copy it to change it)."""
+    read (they copy it to change it). When making it failed, the other workers fail with the same reason
+    rather than make it again."""
     if worker_id == "master":
         return make(tmp_path_factory.mktemp(name))
     shared = tmp_path_factory.getbasetemp().parent
     record = shared / f"{name}.pickle"  # the tests' own objects, in the run's private temporary folder
+    failed = shared / f"{name}.failed"
     with FileLock(str(shared / f"{name}.lock")):
         if record.is_file():
             return pickle.loads(record.read_bytes())
+        if failed.is_file():
+            pytest.fail(f"the shared fixture {name!r} failed on another worker:\n{failed.read_text()}")
         (shared / name).mkdir()
-        result = make(shared / name)
+        _MADE_HERE.add(name)
+        try:
+            result = make(shared / name)
+        except BaseException:
+            failed.write_text(traceback.format_exc(), encoding="utf-8")
+            raise
         record.write_bytes(pickle.dumps(result))
         return result
+
+
+_MADE_HERE: set[str] = set()  # the made_once results this process made (not read from another worker)
+SHARED: dict = {}  # name → function of the session fixtures that call made_once (see shared_fixture)
+# How long making each shared fixture took in the last run (seconds), kept beside the durations: the workers
+# split the making between them by it (shared_fixtures_made_first). Only who makes what depends on it.
+SHARED_COSTS = DURATIONS.with_name(DURATIONS.name.replace("durations", "shared-fixtures"))
+
+
+def shared_fixture(fn):
+    """A session fixture whose result is made once for all workers (its body: `return made_once(
+    tmp_path_factory, worker_id, …)`). Registered so that with xdist the workers make, first thing, every one
+    that the collected tests use — each worker its share, longest first — instead of a worker waiting idle
+    for the one the other is making when its first test needs it."""
+    SHARED[fn.__name__] = fn
+    return pytest.fixture(scope="session")(fn)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -385,6 +412,53 @@ def one_secret_for_all_workers(tmp_path_factory, worker_id):
     artifacts.forget_secret()
 
 
+def share(names, costs: dict[str, float], workers: int) -> list[list[str]]:
+    """`names` split between `workers`: longest first (a name never timed counts 1 s), each to the worker
+    with the least so far."""
+    loads, shares = [0.0] * workers, [[] for _ in range(workers)]
+    for name in sorted(names, key=lambda n: (-costs.get(n, 1.0), n)):
+        k = loads.index(min(loads))
+        loads[k] += costs.get(name, 1.0)
+        shares[k].append(name)
+    return shares
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_fixtures_made_first(request, tmp_path_factory, worker_id, one_secret_for_all_workers):
+    """With xdist: before its first test, each worker makes its share of the shared fixtures the collected
+    tests use (every worker collects the same tests, so all compute the same split): by their cost in the
+    last run, longest first, each to the worker with the least so far. A fixture that fails here fails again,
+    with its reason, in the tests that use it."""
+    if worker_id == "master":
+        return
+    used = {n for item in request.session.items for n in getattr(item, "fixturenames", ()) if n in SHARED}
+    try:
+        costs = json.loads(SHARED_COSTS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        costs = {}
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    made = {}
+    for name in share(used, costs, workers)[int(worker_id.removeprefix("gw"))]:
+        before, start = set(_MADE_HERE), time.perf_counter()
+        try:
+            SHARED[name](tmp_path_factory, worker_id)
+        except (Exception, pytest.fail.Exception):
+            continue  # the tests that use it fail with its reason (made_once keeps it)
+        if _MADE_HERE != before:
+            made[name] = round(time.perf_counter() - start, 1)
+    if made:
+        with FileLock(str(SHARED_COSTS) + ".lock"):
+            try:
+                costs = json.loads(SHARED_COSTS.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                costs = {}
+            costs.update(made)
+            try:
+                SHARED_COSTS.write_text(json.dumps(costs, sort_keys=True), encoding="utf-8")
+            except OSError:
+                pass  # only the next run's split would have used it
+
+
 def _sample_years(root: Path):
     truths = {y: sample.generate(root / "inputs", y, 2013) for y in YEARS}
     before = tree_hash(root / "inputs")
@@ -394,7 +468,7 @@ def _sample_years(root: Path):
     return results, before, out
 
 
-@pytest.fixture(scope="session")
+@shared_fixture
 def sample_years(tmp_path_factory, worker_id):
     """The sample's 2011–2013, generated with the default seed, then run as the analyst runs them:
     `python -m wennuan_lib run --all` (every notebook, in one kernel). Made once for all workers; tests only
@@ -420,7 +494,7 @@ def _other_seed(root: Path):
     return truths, y, read, out["issues"]
 
 
-@pytest.fixture(scope="session")
+@shared_fixture
 def other_seed(tmp_path_factory, worker_id):
     """The sample's 2012 and 2013 with another seed (no numbers tuned to it), read and checked in-process:
     (truths by year, the 2013 Year, the values as read, the 2013 findings). Made once for all workers."""

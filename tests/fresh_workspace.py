@@ -3,13 +3,11 @@
 import shutil
 from pathlib import Path
 
-import pytest
-
 from wennuan_lib.form import load_form
 from wennuan_lib.publish import template
 from wennuan_lib.run import manifest
 
-from .conftest import ROOT, Year, cli, made_once
+from .conftest import ROOT, Year, cli, made_once, shared_fixture
 
 UNITS = ["常熟市总工会", "太仓市总工会"]
 CORRECTIONS = "unit,item,value,reason\n常熟市总工会,{code},77,电话确认\n太仓市总工会,{code},88,电话确认\n"
@@ -20,7 +18,7 @@ def code_of(year: int) -> str:
     return next(i.code for i in load_form(year).items if i.is_money)
 
 
-@pytest.fixture(scope="session")
+@shared_fixture
 def three(tmp_path_factory, worker_id):
     """2011–2013, two units' forms each, the sample's registry and year settings, two corrections in 2013;
     then `run --year 2013` as the analyst types it (which processes 2011 and 2012 first). Made once for all

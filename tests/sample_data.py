@@ -12,6 +12,7 @@ All of it is invented. Names of units are Suzhou's kinds of unions; figures are 
 from __future__ import annotations
 
 import argparse
+import atexit
 import csv
 import datetime as dt
 import functools
@@ -845,18 +846,28 @@ def revise_docx(path: Path, marks: dict[str, tuple[str, str]]) -> None:
     store.atomic_write_bytes(path, template.normalize_zip(out.getvalue()))
 
 
+@functools.cache
+def _profile() -> Path:
+    """This process's own LibreOffice profile, made by its first conversion and used by the next ones
+    (a new profile costs LibreOffice a second or two of start-up each time; two processes never share
+    one); removed when the process ends."""
+    home = Path(tempfile.mkdtemp(prefix="wennuan-soffice-"))
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    return home / "profile"
+
+
 def convert_with_libreoffice(src: Path, dest: Path, to: str) -> bool:
     """A copy of `src` saved by LibreOffice as `to` ("doc:MS Word 97", "pdf");
     False when LibreOffice is absent."""
     exe = readers.soffice()
     if not exe:
         return False
+    profile = _profile()
     with tempfile.TemporaryDirectory() as tmp:
-        profile = Path(tmp) / "profile"
         subprocess.run(
             [
                 exe,
-                f"-env:UserInstallation=file://{profile}",
+                f"-env:UserInstallation={profile.as_uri()}",
                 "--headless",
                 "--norestore",
                 "--convert-to",
@@ -868,7 +879,7 @@ def convert_with_libreoffice(src: Path, dest: Path, to: str) -> bool:
             capture_output=True,
             timeout=180,
             check=False,
-            env={"HOME": tmp, "PATH": "/usr/bin:/bin"},
+            env={"HOME": str(profile.parent), "PATH": "/usr/bin:/bin"},
         )
         out = Path(tmp) / f"{src.stem}.{to.split(':')[0]}"
         if not out.exists():

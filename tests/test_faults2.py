@@ -20,7 +20,7 @@ from wennuan_lib.base.textfiles import InputFileError
 from wennuan_lib.publish import narrative
 from wennuan_lib.read.units import Registry
 
-from .conftest import ROOT, cli, made_once
+from .conftest import ROOT, cli, made_once, shared_fixture
 
 SECRET = ("数字是编的", "待核实后删除")
 
@@ -256,7 +256,7 @@ def _values(k: int) -> dict:
     return {code: (k + 1) * 10 for code in form.codes}
 
 
-@pytest.fixture(scope="session")
+@shared_fixture
 def small(tmp_path_factory, worker_id):
     """Two units' forms, a narrative.md with a multi-line comment, a wrong total and a right one;
     run once by the command line. Returns (root, stdout of the run). Made once for all workers; tests only

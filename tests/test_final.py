@@ -22,7 +22,7 @@ from wennuan_lib.form import load_form
 from wennuan_lib.policy import NumberStyle
 from wennuan_lib.publish import appendix, charts, draft, narrative, render, template
 
-from .conftest import ROOT, Year, made_once, one_unit_tables
+from .conftest import ROOT, Year, made_once, one_unit_tables, shared_fixture
 
 MM = 72 / 25.4
 UNITS = ["张家港市总工会", "常熟市总工会", "太仓市总工会", "昆山市总工会", "吴中区总工会", "相城区总工会"]
@@ -185,7 +185,7 @@ def test_a_year_without_any_form_read_is_one_reason_not_one_per_figure(year_dir,
     assert len(blank) == 1 and "可能还没有读取到各单位的统计表" in blank["message"].iloc[0]
 
 
-@pytest.fixture(scope="session")
+@shared_fixture
 def slip_years(tmp_path_factory, worker_id):
     """One unit's 11A.1 typed in 元 (78300 for 7.83 万元): the report as run, after a correction typed in 元
     again, and after the right correction, with every section of narrative.md written. Made once for all

@@ -143,10 +143,14 @@ def test_another_seed_reads_right_too(other_seed):
     compare(truths[2013], {"read_values": read})
 
 
-def test_sample_refuses_to_overwrite_an_inbox(tmp_path):
-    sample.generate(tmp_path, 2013, 1)
+def test_sample_refuses_to_overwrite_an_inbox(sample_years, tmp_path):
+    """An inbox the sample made (the shared sample's, copied) is never written over, nor what is beside it."""
+    results, _, _ = sample_years
+    shutil.copytree(results[2013][1].inputs, tmp_path / "inputs")
+    before = tree_hash(tmp_path / "inputs")
     with pytest.raises(FileExistsError):
-        sample.generate(tmp_path, 2013, 2)
+        sample.generate(tmp_path / "inputs", 2013, 2)
+    assert tree_hash(tmp_path / "inputs") == before
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from wennuan_lib.form import load_form
 from wennuan_lib.publish import template
 from wennuan_lib.run import freeze, manifest
 
-from .conftest import ROOT, Year, cli, made_once, run_args, tree_hash
+from .conftest import ROOT, Year, cli, made_once, run_args, shared_fixture, tree_hash
 
 UNITS = ["常熟市总工会", "太仓市总工会"]
 
@@ -37,7 +37,7 @@ def _form_values(k: int) -> dict:
     return vals
 
 
-@pytest.fixture(scope="session")
+@shared_fixture
 def tiny(tmp_path_factory, worker_id):
     """A small year run once by the command line: two units' forms,
     the sample's registry and year settings. Made once for all workers; tests copy it."""
