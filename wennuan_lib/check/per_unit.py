@@ -1,20 +1,22 @@
 """Step 02's per-unit work, kept per unit: a re-run after one unit changed checks that unit again and takes
 every other unit's results as the last run made them (issue 24 item 2).
 
-A unit's own results — its findings (`rules.check_unit`: blanks, dates, 填报单位, the form's year and rules,
-the change against its own last year), its 书面总结 against its form (`summary_check.check`), its versions
-(V01) and its lines of values.csv as written — depend only on that unit's rows of the tables the checks are
-given (`SLICES`: its values in force after corrections, its forms, the rows of its forms' files when it sent
-two or more, its summaries, its values last year), on the form, the years and the program. The key of a unit's
-entry is made of exactly those rows (each table's rows hashed once per run by pandas, a unit's slice taken by
-position), the table's columns and types, the form, the years, the code (`Artifacts`' own key) and the check
-functions as bound when the step runs (a function replaced at run time is another program): derived from what
-the checks are handed, never listed by hand. What holds units against each other (peers, magnitude, 元 slips,
-the totals and the city's checks) is made again by the step from every unit's figures, and the analyst's
-waivers are applied to the whole table afterwards (a waiver may name a finding of those).
+A unit's own results — its findings (`rules.check_units`: blanks, dates, 填报单位, the form's year and
+rules, the change against its own last year), its 书面总结 against its form (`summary_check.check_each`),
+its versions (V01) and its lines of the values table as written — depend only on that unit's rows of the
+tables the checks are given (`SLICES`: its values in force after corrections, its forms, the rows of its
+forms' files when it sent two or more, its summaries, its values last year), on the form, the year and the
+program. The key of a unit's entry is made of exactly those rows (each table's rows hashed once per run by
+pandas, a unit's slice taken by position), each table's columns and types, the form, the year, the code
+(`Artifacts`' own key) and the check functions as bound when the step runs (a function replaced at run time
+is another program): derived from what the checks are handed, never listed by hand. What holds units
+against each other (peers, magnitude, 元 slips, the totals and the city's checks) is made again by the step
+from every unit's figures, and the analyst's waivers are applied to the whole table afterwards (a waiver may
+name a finding of those). A unit whose check broke (X01) is not kept: it is checked again next run.
 
-The values lines of the units read again are rendered in one go as `store.save_table` writes them, so the
-spliced file is byte for byte that of a run from scratch.
+The units checked in a run are checked together (each unit's results are the same as checked alone) and
+their values lines rendered in one go as `store.save_table` writes them, so the spliced file is byte for
+byte that of a run from scratch.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ SLICES = ("values", "submissions", "versions", "summaries", "previous")
 class Results:
     """The per-unit part of step 02 for every unit, in the order the step writes it."""
 
-    values: store.Rendered  # values.csv
+    values: store.Rendered  # the values table, as its file's bytes
     findings: list[dict] = field(default_factory=list)  # each unit's own findings, units in order
     summary_rows: list[dict] = field(default_factory=list)  # summary_checks, in the summaries' order
     said: list[dict] = field(default_factory=list)  # T01 (summaries' order), then V01 (units' order)
@@ -104,6 +106,45 @@ def row_lines(ds: catalog.Dataset, frame: pd.DataFrame) -> list[str]:
     return out
 
 
+class _Slices:
+    """The tables a unit's results are made from (`SLICES`), each with every unit's rows in it (by
+    position) and one hash per row: a unit's key, and its rows."""
+
+    EMPTY = np.zeros(0, dtype=np.int64)
+
+    def __init__(self, tables: dict[str, tuple[pd.DataFrame | None, dict[str, np.ndarray]]], shared: str):
+        assert tuple(tables) == SLICES
+        self.tables, self.shared = tables, shared
+        self.hashed = {name: _row_hashes(frame) for name, (frame, _rows) in tables.items()}
+
+    def key(self, kept: Artifacts, unit: str) -> str:
+        parts = []
+        for name, (_frame, rows) in self.tables.items():
+            head, hashes = self.hashed[name]
+            parts += [name, head, hashes[rows.get(unit, self.EMPTY)].tobytes()]
+        return kept.key(self.shared, unit, *parts)
+
+    def __call__(self, name: str, units: list[str]) -> pd.DataFrame | None:
+        """The rows of `units` in a table, in each unit's order."""
+        frame, rows = self.tables[name]
+        if frame is None:
+            return None
+        return frame.iloc[np.concatenate([self.EMPTY, *(rows.get(u, self.EMPTY) for u in units)])]
+
+
+def _versions(submissions: pd.DataFrame, extracted: pd.DataFrame):
+    """The rows of extracted that `rules.check_versions` compares — those of the files of the units with two
+    forms or more — and each such unit's rows among them."""
+    forms = submissions[submissions["status"].isin(["read", "superseded"])] if len(submissions) else None
+    several = forms[forms["unit"].duplicated(keep=False)] if forms is not None else submissions
+    files_of = {u: set(g) for u, g in several.groupby("unit", sort=False)["file"]} if len(several) else {}
+    if not files_of:
+        return None, {}
+    versions = extracted[extracted["file"].isin(set().union(*files_of.values()))]
+    files = versions["file"].to_numpy(dtype=object)
+    return versions, {u: np.flatnonzero(np.isin(files, list(fs))) for u, fs in files_of.items()}
+
+
 def run(
     values: pd.DataFrame,
     submissions: pd.DataFrame,
@@ -126,44 +167,18 @@ def run(
             split.add(unit)  # rows not together: made every run (never the case when ingest sorts by unit)
         first_run.setdefault(unit, (a, b))
     names = list(first_run)
-
-    # a unit with two forms or more: the rows of its forms' files (rules.check_versions compares them)
-    forms = submissions[submissions["status"].isin(["read", "superseded"])] if len(submissions) else None
-    several = forms[forms["unit"].duplicated(keep=False)] if forms is not None else submissions
-    files_of = {u: set(g) for u, g in several.groupby("unit", sort=False)["file"]} if len(several) else {}
-    versions = extracted[extracted["file"].isin(set().union(*files_of.values()))] if files_of else None
-    version_rows: dict[str, np.ndarray] = {}
-    if versions is not None:
-        files = versions["file"].to_numpy(dtype=object)
-        version_rows = {u: np.flatnonzero(np.isin(files, list(fs))) for u, fs in files_of.items()}
-
-    tables = {
-        "values": (values, {u: np.arange(a, b) for u, (a, b) in first_run.items()}),
-        "submissions": (submissions, _positions(submissions)),
-        "versions": (versions, version_rows),
-        "summaries": (summaries, _positions(summaries)),
-        "previous": (previous, _positions(previous)),
-    }
-    assert tuple(tables) == SLICES
-    hashed = {name: _row_hashes(frame) for name, (frame, _rows) in tables.items()}
-    empty = np.zeros(0, dtype=np.int64)
-    shared = "\0".join([form.form, str(year), bound_checks()])
-
-    def key(unit: str) -> str:
-        parts = []
-        for name, (_frame, rows) in tables.items():
-            head, hashes = hashed[name]
-            parts += [name, head, hashes[rows.get(unit, empty)].tobytes()]
-        return kept.key(shared, unit, *parts)
-
-    def slice_of(name: str, units: list[str]) -> pd.DataFrame | None:
-        """The rows of `units` in a table, in each unit's order."""
-        frame, rows = tables[name]
-        if frame is None:
-            return None
-        return frame.iloc[np.concatenate([empty, *(rows.get(u, empty) for u in units)])]
-
-    keys = {u: key(u) for u in names if u not in split}
+    versions, version_rows = _versions(submissions, extracted)
+    slices = _Slices(
+        {
+            "values": (values, {u: np.arange(a, b) for u, (a, b) in first_run.items()}),
+            "submissions": (submissions, _positions(submissions)),
+            "versions": (versions, version_rows),
+            "summaries": (summaries, _positions(summaries)),
+            "previous": (previous, _positions(previous)),
+        },
+        "\0".join([form.form, str(year), bound_checks()]),
+    )
+    keys = {u: slices.key(kept, u) for u in names if u not in split}
     entries: dict[str, dict] = {}
     for unit, k in keys.items():
         entry = kept.get_json(k)
@@ -173,22 +188,26 @@ def run(
     todo = [u for u in names if u not in entries]
     at: dict[int, str] = {}
     if todo:
-        made = _check(todo, slice_of, form, year)
+        made = _check(todo, slices, form, year)
         mine = values["unit"].isin(todo).to_numpy()
         at = dict(zip(np.flatnonzero(mine).tolist(), row_lines(ds, values[mine]), strict=True))
         for unit in todo:
+            failed = made[unit].pop("failed")
             if unit in split:
                 continue
             a, b = first_run[unit]
             made[unit]["lines"] = "".join(at[i] for i in range(a, b))
-            if not made[unit].pop("failed"):  # a check that broke is tried again next run
+            if not failed:  # a check that broke is tried again next run
                 kept.put_json(keys[unit], made[unit])
         entries.update(made)
+    body = [
+        entries[u]["lines"] if u not in split else "".join(at[i] for i in range(a, b)) for u, a, b in runs
+    ]
+    return _assemble(Results(store.rendered(ds, "".join(body)), checked=todo), names, entries, summaries)
 
-    body = []
-    for unit, a, b in runs:
-        body.append(entries[unit]["lines"] if unit not in split else "".join(at[i] for i in range(a, b)))
-    out = Results(store.rendered(ds, "".join(body)), checked=todo)
+
+def _assemble(out: Results, names: list[str], entries: dict[str, dict], summaries: pd.DataFrame) -> Results:
+    """The units' findings and summary checks in the order a run of every unit makes them."""
     finding = rules.FINDING_COLUMNS
     for unit in names:
         out.findings += [dict(zip(finding, f, strict=True)) for f in entries[unit]["findings"]]
