@@ -162,7 +162,19 @@ class Measure:
         return self.missing(vals) is None
 
     def members(self, units: dict[str, dict]) -> list[str]:
-        return [u for u, vals in units.items() if self.counts(vals)]
+        """The units that count (`counts`, written out: it runs for every unit and figure of a year)."""
+        num, required, paired = self.num, self.required, self.paired
+        out = []
+        for unit, vals in units.items():
+            filled = [v for c in num if (v := vals.get(c)) is not None]
+            if not filled or any(vals.get(c) is None for c in required):
+                continue
+            if paired:
+                mine = any(filled)
+                if any(bool(vals[c]) != mine for c in paired):
+                    continue
+            out.append(unit)
+        return out
 
     def of(self, units: dict[str, dict], members: Iterable[str]) -> Decimal | None:
         members = list(members)
