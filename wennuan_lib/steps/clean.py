@@ -47,6 +47,11 @@ def run(inputs: Mapping, p: Params) -> Made:
     mine = per_unit.run(
         values, submissions, extracted, summaries, previous, form, p.year, p.cache(per_unit.NAMESPACE)
     )
+    units = values["unit"].nunique()
+    p.progress(
+        f"审核 {units} 个单位：{units - len(mine.checked)} 个与上次相同（沿用上次的审核结果），"
+        f"{len(mine.checked)} 个重新审核；单位之间的比较和全市合计全部重算"
+    )
     findings = mine.findings + rules.check_across(values, form, city) + mine.said
     findings = rules.in_order(pd.DataFrame(findings, columns=rules.FINDING_COLUMNS), values, form)
     findings, waiver_audit = corrections.apply_waivers(findings, inputs["waivers"], registry)
