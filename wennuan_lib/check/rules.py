@@ -931,10 +931,13 @@ def check_units(
     return findings
 
 
-def check_across(values: pd.DataFrame, form: Form, totals: dict | None = None) -> list[dict]:
+def check_across(
+    values: pd.DataFrame, form: Form, totals: dict | None = None, units: dict | None = None
+) -> list[dict]:
     """The checks that hold the units against each other (元-for-万元 slips, magnitude, peers) and the form's
-    own checks on the city totals (`totals`, when given): made again from every unit's figures each run."""
-    units = unit_dicts(values)
+    own checks on the city totals (`totals`, when given): made again from every unit's figures each run.
+    `units`: `unit_dicts(values)`, when the caller has it already."""
+    units = unit_dicts(values) if units is None else units
     guard = Guard(values)
     types = guard.types
     names = list(units)

@@ -33,6 +33,7 @@ def run(inputs: Mapping, p: Params) -> Made:
     previous = p.translated(inputs["previous:values"], p.year - 1)
     submissions = inputs["submissions"]
     summaries = inputs["summaries"]
+    units = rules.unit_dicts(values)  # every unit's figures, for the totals and the cross-unit checks
     totals = aggregate.build_totals(
         values,
         form,
@@ -41,18 +42,18 @@ def run(inputs: Mapping, p: Params) -> Made:
         p.translated(inputs["previous:totals"], p.year - 1),
         previous,
         aggregate.unreadable_units(inputs["ingest_log"]),
+        units,
     )
     city = aggregate.printed(totals, form.codes)  # the form's checks on the city totals as printed
     # each unit's own checks and values lines: a unit whose rows are as in a run before is taken from it
     mine = per_unit.run(
         values, submissions, extracted, summaries, previous, form, p.year, p.cache(per_unit.NAMESPACE)
     )
-    units = values["unit"].nunique()
     p.progress(
-        f"审核 {units} 个单位：{units - len(mine.checked)} 个与上次相同（沿用上次的审核结果），"
+        f"审核 {len(units)} 个单位：{len(units) - len(mine.checked)} 个与上次相同（沿用上次的审核结果），"
         f"{len(mine.checked)} 个重新审核；单位之间的比较和全市合计全部重算"
     )
-    findings = mine.findings + rules.check_across(values, form, city) + mine.said
+    findings = mine.findings + rules.check_across(values, form, city, units) + mine.said
     findings = rules.in_order(pd.DataFrame(findings, columns=rules.FINDING_COLUMNS), values, form)
     findings, waiver_audit = corrections.apply_waivers(findings, inputs["waivers"], registry)
     audit += waiver_audit
