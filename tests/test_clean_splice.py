@@ -73,6 +73,15 @@ def change_corrections(inputs: Path, before: Year) -> None:
     _append(inputs / str(YEAR) / "corrections.csv", f"{COMPANY},01A.1,99,示例数据：单位电话确认", "gb18030")
 
 
+def drop_a_corrections_line(inputs: Path, before: Year) -> None:
+    """The register's first line taken out: its unit's figure is as read again, and every later line's
+    number moves up one (the audit names lines by number)."""
+    path = inputs / str(YEAR) / "corrections.csv"
+    lines = path.read_bytes().split(b"\r\n")
+    assert lines[1].count(b",") == 3
+    path.write_bytes(b"\r\n".join(lines[:1] + lines[2:]))
+
+
 def change_waivers(inputs: Path, before: Year) -> None:
     """A waiver of a finding the first run made and left open."""
     issues = before.load("issues")
@@ -102,7 +111,15 @@ def change_last_year(inputs: Path, before: Year) -> None:
     )
 
 
-CHANGES = [change_one_file, change_corrections, change_waivers, add_a_unit, remove_a_unit, change_last_year]
+CHANGES = [
+    change_one_file,
+    change_corrections,
+    drop_a_corrections_line,
+    change_waivers,
+    add_a_unit,
+    remove_a_unit,
+    change_last_year,
+]
 
 
 @pytest.mark.parametrize("change", CHANGES)
