@@ -47,13 +47,17 @@ def _neutralized(column: pd.Series) -> pd.Series:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    atomic_write_bytes(path, ("\ufeff" + csv_text(frame)).encode("utf-8"))
+    return path
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """What `write_csv` writes (without the BOM): the header line, then one record per row."""
     columns = {
         col: _neutralized(s) if s.dtype == object or pd.api.types.is_string_dtype(s.dtype) else s
         for col, s in frame.items()
     }
-    text = pd.DataFrame(columns, index=frame.index, copy=False).to_csv(index=False, lineterminator="\n")
-    atomic_write_bytes(path, ("\ufeff" + text).encode("utf-8"))
-    return path
+    return pd.DataFrame(columns, index=frame.index, copy=False).to_csv(index=False, lineterminator="\n")
 
 
 def read_csv(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
@@ -83,6 +87,12 @@ def _as_text(value, kind: str) -> str:
 
 def save_table(frame: pd.DataFrame, ds: Dataset, path: Path) -> Path:
     """A table as its catalog entry declares it: exactly its columns, in order; booleans as True/False."""
+    return write_csv(table_frame(frame, ds), path)
+
+
+def table_frame(frame: pd.DataFrame, ds: Dataset) -> pd.DataFrame:
+    """The table `save_table` writes for `frame` (checked against the catalog), its columns as they are
+    written: `csv_text` of it is the file's text."""
     expected = ds.column_names
     got = [str(c) for c in frame.columns]
     if got[: len(expected)] != expected or (len(got) > len(expected) and not ds.more_columns):
@@ -109,7 +119,7 @@ def save_table(frame: pd.DataFrame, ds: Dataset, path: Path) -> Path:
             out[col] = pd.Series(texts[codes], index=frame.index)
         else:
             out[col] = column
-    return write_csv(pd.DataFrame(out, index=frame.index, copy=False), path)
+    return pd.DataFrame(out, index=frame.index, copy=False)
 
 
 def csv_header(ds: Dataset) -> str:

@@ -162,7 +162,19 @@ class Measure:
         return self.missing(vals) is None
 
     def members(self, units: dict[str, dict]) -> list[str]:
-        return [u for u, vals in units.items() if self.counts(vals)]
+        """The units that count (`counts`, written out: it runs for every unit and figure of a year)."""
+        num, required, paired = self.num, self.required, self.paired
+        out = []
+        for unit, vals in units.items():
+            filled = [v for c in num if (v := vals.get(c)) is not None]
+            if not filled or any(vals.get(c) is None for c in required):
+                continue
+            if paired:
+                mine = any(filled)
+                if any(bool(vals[c]) != mine for c in paired):
+                    continue
+            out.append(unit)
+        return out
 
     def of(self, units: dict[str, dict], members: Iterable[str]) -> Decimal | None:
         members = list(members)
@@ -344,11 +356,12 @@ def build_totals(
     previous: pd.DataFrame | None = None,
     previous_values: pd.DataFrame | None = None,
     unreadable: set[str] | None = None,
+    units: dict[str, dict] | None = None,
 ) -> pd.DataFrame:
     """Every figure of the report, one row each, with its basis (see the module's docstring). `previous`:
     last year's totals, `previous_values` last year's values (both keyed by this year's codes): 同比 is on the
-    units that count in both years."""
-    year = _Year.of(values, form, previous, previous_values)
+    units that count in both years. `units`: `unit_dicts(values)`, when the caller has it already."""
+    year = _Year.of(values, form, previous, previous_values, units)
     rows = _item_rows(year, form)
     rows += _count_rows(year, expected_units, summary_units, set(unreadable or ()))
     rows += _derived_rows(year, form)
@@ -380,14 +393,21 @@ class _Year:
         form: Form,
         previous: pd.DataFrame | None,
         previous_values: pd.DataFrame | None,
+        units: dict[str, dict] | None = None,
     ) -> _Year:
-        counted = values[in_totals(values)]
+        inside = in_totals(values)
+        counted = values[inside]
         before_units = None
         if previous_values is not None:
             before_units = unit_dicts(previous_values[in_totals(previous_values)])
+        names = set(counted["unit"])
+        if units is None or names & set(values.loc[~inside, "unit"]):  # a unit both in and out: by its rows
+            units = unit_dicts(counted)
+        else:
+            units = {u: vals for u, vals in units.items() if u in names}
         return cls(
             counted,
-            unit_dicts(counted),
+            units,
             before_units,
             approx_flags(counted),
             attached(counted),

@@ -879,7 +879,25 @@ def check_all(
 ) -> pd.DataFrame:
     """Every finding for every unit in `values` (and for the city totals when given; and, when ingest's
     `submissions` are given, the form each unit used and its 填报日期), with `more` findings made elsewhere
-    (summary_check) sorted in among them."""
+    (summary_check) sorted in among them: each unit's own checks (`check_units`), then those that hold the
+    units against each other and the city totals (`check_across`)."""
+    findings = check_units(values, form, submissions, previous, previous_year)
+    findings += check_across(values, form, totals)
+    findings += more or []
+    return in_order(pd.DataFrame(findings, columns=FINDING_COLUMNS), values, form)
+
+
+def check_units(
+    values: pd.DataFrame,
+    form: Form,
+    submissions: pd.DataFrame | None = None,
+    previous: pd.DataFrame | None = None,
+    previous_year: int | None = None,
+) -> list[dict]:
+    """The checks that read one unit's figures only, for each unit of `values` (its forms in
+    `submissions`, its figures last year in `previous`): its blanks, its forms' dates, 填报单位 and year, the
+    form's rules, and the change against its own last year. A unit's findings are the same whichever other
+    units are checked with it (a check that breaks on one unit's data is that unit's X01 finding)."""
     units = unit_dicts(values)
     guard = Guard(values)
     types = guard.types
@@ -900,9 +918,6 @@ def check_all(
                 unit, types.get(unit, ""), vals, form, compiled
             ),
         )
-    findings += guard.run("金额单位", names, lambda some: check_yuan_slips(subset(some), types, form))
-    findings += guard.run("数量级", names, lambda some: check_magnitude(subset(some), types, form))
-    findings += guard.run("同类单位比较", names, lambda some: check_peers(subset(some), types, form))
     if previous is not None and len(previous):
         before = unit_dicts(previous)
         findings += guard.run(
@@ -913,10 +928,29 @@ def check_all(
                 + check_repeats(subset(some), types, before, form, previous_year)
             ),
         )
+    return findings
+
+
+def check_across(
+    values: pd.DataFrame, form: Form, totals: dict | None = None, units: dict | None = None
+) -> list[dict]:
+    """The checks that hold the units against each other (元-for-万元 slips, magnitude, peers) and the form's
+    own checks on the city totals (`totals`, when given): made again from every unit's figures each run.
+    `units`: `unit_dicts(values)`, when the caller has it already."""
+    units = unit_dicts(values) if units is None else units
+    guard = Guard(values)
+    types = guard.types
+    names = list(units)
+
+    def subset(some: list[str]) -> dict:
+        return {u: units[u] for u in some}
+
+    findings = guard.run("金额单位", names, lambda some: check_yuan_slips(subset(some), types, form))
+    findings += guard.run("数量级", names, lambda some: check_magnitude(subset(some), types, form))
+    findings += guard.run("同类单位比较", names, lambda some: check_peers(subset(some), types, form))
     if totals is not None:
         findings += [_explain_total(f, units) for f in check_form_rules(TOTALS, "", totals, form)]
-    findings += more or []
-    return _in_order(pd.DataFrame(findings, columns=FINDING_COLUMNS), values, form)
+    return findings
 
 
 def _rows_of(frame: pd.DataFrame, some: list[str]) -> pd.DataFrame:
@@ -939,7 +973,7 @@ def _submission_checks(
     return findings
 
 
-def _in_order(frame: pd.DataFrame, values: pd.DataFrame, form: Form) -> pd.DataFrame:
+def in_order(frame: pd.DataFrame, values: pd.DataFrame, form: Form) -> pd.DataFrame:
     """The findings by unit (in the values' order, the city totals after them), item (in the form's
     order), rule and message."""
     order = {u: i for i, u in enumerate(dict.fromkeys(values["unit"]))}

@@ -207,27 +207,40 @@ def verdict(stated: Stated, form_value: Decimal) -> str:
     return DISAGREE
 
 
-def check(summaries: pd.DataFrame, values: pd.DataFrame, form: Form) -> tuple[pd.DataFrame, list[dict]]:
+def check(
+    summaries: pd.DataFrame, values: pd.DataFrame, form: Form, index: dict[str, tuple[Cue, ...]] | None = None
+) -> tuple[pd.DataFrame, list[dict]]:
     """(summary_checks, findings): each figure a summary states against the unit's figure in force, and a
     warning for each clear disagreement. Units without a form in force, and items left blank, are not
-    compared."""
-    columns = catalog.dataset("summary_checks").column_names
-    say, index = Describer(form), cues(form)
+    compared. `index`: `cues(form)`, when made once for many calls."""
+    rows, findings = [], []
+    for got, found in check_each(summaries, values, form, index):
+        rows += got
+        findings += found
+    return pd.DataFrame(rows, columns=catalog.dataset("summary_checks").column_names), findings
+
+
+def check_each(
+    summaries: pd.DataFrame, values: pd.DataFrame, form: Form, index: dict[str, tuple[Cue, ...]] | None = None
+) -> list[tuple[list[dict], list[dict]]]:
+    """`check`, summary by summary: (its summary_checks rows, its findings) for each row of `summaries`."""
+    say, index = Describer(form), cues(form) if index is None else index
     in_force = values[(values["status"] == OK) & values["unit"].isin(set(summaries["unit"]))]
     by_unit = {unit: frame.set_index("item") for unit, frame in in_force.groupby("unit", sort=False)}
-    rows, findings, seen = [], [], set()
+    out, seen = [], set()
     for unit, file, text in zip(summaries["unit"], summaries["file"], summaries["text"], strict=True):
+        rows, findings = [], []
+        out.append((rows, findings))
         mine = by_unit.get(unit)
         if not unit or mine is None:
             continue
-        kept = len(rows), len(findings)
         try:
             _compare(unit, file, text, mine, form, say, index, rows, findings, seen)
         except Exception as exc:  # one unit's summary never stops the others' checks
-            del rows[kept[0] :], findings[kept[1] :]
+            del rows[:], findings[:]
             unit_type = mine["unit_type"].iloc[0] if len(mine) else ""
             findings.append(check_failed(unit, unit_type, f"「{file}」", "书面总结与统计表核对", exc))
-    return pd.DataFrame(rows, columns=columns), findings
+    return out
 
 
 def _compare(unit, file, text, mine, form, say, index, rows, findings, seen) -> None:

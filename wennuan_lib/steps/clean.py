@@ -18,7 +18,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from wennuan_lib.base import catalog
-from wennuan_lib.check import aggregate, corrections, rules, summary_check
+from wennuan_lib.check import aggregate, corrections, per_unit, rules
 from wennuan_lib.run.runner import Made, Params
 
 
@@ -33,6 +33,7 @@ def run(inputs: Mapping, p: Params) -> Made:
     previous = p.translated(inputs["previous:values"], p.year - 1)
     submissions = inputs["submissions"]
     summaries = inputs["summaries"]
+    units = rules.unit_dicts(values)  # every unit's figures, for the totals and the cross-unit checks
     totals = aggregate.build_totals(
         values,
         form,
@@ -41,34 +42,32 @@ def run(inputs: Mapping, p: Params) -> Made:
         p.translated(inputs["previous:totals"], p.year - 1),
         previous,
         aggregate.unreadable_units(inputs["ingest_log"]),
+        units,
     )
     city = aggregate.printed(totals, form.codes)  # the form's checks on the city totals as printed
-    summary_checks, said = summary_check.check(summaries, values, form)
-    names = list(dict.fromkeys(values["unit"]))
-
-    def versions_of(some: list[str]) -> list[dict]:
-        if len(some) == len(names):
-            return rules.check_versions(submissions, extracted, form)
-        files = set(submissions.loc[submissions["unit"].isin(some), "file"])
-        return rules.check_versions(
-            submissions[submissions["file"].isin(files)], extracted[extracted["file"].isin(files)], form
-        )
-
-    # one unit's versions never stop the others' checks
-    versions = rules.Guard(values).run("统计表版本比较", names, versions_of)
-    said += versions
-    findings = rules.check_all(values, form, previous, p.year - 1, city, submissions, more=said)
+    # each unit's own checks and values lines: a unit whose rows are as in a run before is taken from it
+    mine = per_unit.run(
+        values, submissions, extracted, summaries, previous, form, p.year, p.cache(per_unit.NAMESPACE)
+    )
+    p.progress(
+        f"审核 {len(units)} 个单位：{len(units) - len(mine.checked)} 个与上次相同（沿用上次的审核结果），"
+        f"{len(mine.checked)} 个重新审核；单位之间的比较和全市合计全部重算"
+    )
+    findings = mine.findings + rules.check_across(values, form, city, units) + mine.said
+    findings = rules.in_order(pd.DataFrame(findings, columns=rules.FINDING_COLUMNS), values, form)
     findings, waiver_audit = corrections.apply_waivers(findings, inputs["waivers"], registry)
     audit += waiver_audit
     extra = pd.DataFrame(corrections.audit_findings(audit), columns=rules.FINDING_COLUMNS)
     extra["waived"], extra["waiver_reason"] = False, ""
     columns = catalog.dataset("issues").column_names
     issues = pd.concat([findings, extra], ignore_index=True)[columns] if len(extra) else findings[columns]
+    summary_checks = pd.DataFrame(mine.summary_rows, columns=catalog.dataset("summary_checks").column_names)
     frames = {
-        "values": values,
+        "values": mine.values,
         "issues": issues,
         "audit": corrections.audit_frame(audit),
         "totals": totals,
         "summary_checks": summary_checks,
     }
-    return Made(frames, {"has_previous": previous is not None})
+    shown = {"has_previous": previous is not None, "values": values, "checked": mine.checked}
+    return Made(frames, shown)
