@@ -293,8 +293,8 @@ def test_a_quotation_closes_its_sentence(pdf):
 
 
 @pytest.fixture(scope="module")
-def laid_out(sample_run, tmp_path_factory, monkeypatch_module):
-    """The 2013 sample's report (step 04 by hand on a copy), as the PDF is made of it."""
+def laid_out(sample_run, tmp_path_factory):
+    """The 2013 sample's report as step 04 hands it to the PDF (step 04 by hand on a copy, no PDF made)."""
     import shutil
 
     from tests.conftest import Year
@@ -305,28 +305,31 @@ def laid_out(sample_run, tmp_path_factory, monkeypatch_module):
     shutil.copytree(year.outputs, root / "outputs", symlinks=True)
     shutil.rmtree(root / "outputs" / "2013" / "cache" / "report_formats")  # made, not taken from the cache
     made = []
-    real = render.pdf_bytes
-    monkeypatch_module.setattr(render, "pdf_bytes", lambda report: made.append(report) or real(report))
-    monkeypatch_module.setenv("WENNUAN_SERIAL", "1")  # made here, where the report can be caught
-    Year(root / "inputs", root / "outputs", 2013).report()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(render, "pdf_bytes", lambda report: made.append(report) or b"%PDF-")
+        mp.setenv("WENNUAN_SERIAL", "1")  # made here, where the report can be caught
+        Year(root / "inputs", root / "outputs", 2013).report()
     return made[0]
 
 
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as mp:
-        yield mp
+def _pages(data: bytes, tmp_path) -> list[tuple[bool, str]]:
+    """Each page: whether it is landscape, and its text as poppler lays it out."""
+    import subprocess
 
-
-def _pages(data: bytes) -> list[tuple[bool, str]]:
-    import io
-
-    with pdfplumber.open(io.BytesIO(data)) as document:
-        return [(p.width > p.height, p.extract_text()) for p in document.pages]
+    path = tmp_path / f"{len(list(tmp_path.iterdir()))}.pdf"
+    path.write_bytes(data)
+    info = subprocess.run(["pdfinfo", path], capture_output=True, text=True).stdout
+    pages = re.search(r"^Pages:\s+(\d+)", info, re.M).group(1)
+    sizes = subprocess.run(["pdfinfo", "-f", "1", "-l", pages, path], capture_output=True, text=True).stdout
+    wide = [
+        float(w) > float(h) for w, h in re.findall(r"^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", sizes, re.M)
+    ]
+    text = subprocess.run(["pdftotext", "-layout", path, "-"], capture_output=True, text=True).stdout
+    return list(zip(wide, text.split("\f")[: len(wide)], strict=True))
 
 
 @pytest.mark.parametrize("extra_page", [False, True])
-def test_the_joined_pdf_is_the_whole_document_laid_out_at_once(laid_out, extra_page):
+def test_the_joined_pdf_is_the_whole_document_laid_out_at_once(laid_out, extra_page, monkeypatch, tmp_path):
     """The PDF puts the appendices' own layout after the body's pages (the body is laid out once): its pages
     are those of the whole report laid out as one document — the same text on every page, the same page
     numbers on the same sides, after a body of an even and of an odd number of pages."""
@@ -334,24 +337,24 @@ def test_the_joined_pdf_is_the_whole_document_laid_out_at_once(laid_out, extra_p
 
     from wennuan_lib.publish import cjk_justify
 
-    report = laid_out
-    body, placement, keep = render.settled_body(report)
-    if extra_page:  # a body of the other parity: the appendices start on a page of the other side
-        report, body, placement, keep = _other_parity(report, len(body.pages))
-    assert len(body.pages) > 1
+    report = _other_parity(laid_out) if extra_page else laid_out
+    settled, real = [], render.settled_body
+    monkeypatch.setattr(render, "settled_body", lambda r: settled.append(real(r)) or settled[-1])
+    joined = render.pdf_bytes(report)
+    body, placement, keep = settled[-1]
     with cjk_justify.inter_character():
         whole = weasyprint.HTML(
             string=render.to_html(report, True, placement, keep=keep), base_url=str(render.TEMPLATES)
         ).write_pdf()
-    joined = render.pdf_bytes(report)
-    got, want = _pages(joined), _pages(whole)
-    assert [p[0] for p in got] == [p[0] for p in want] and any(p[0] for p in got)
+    got, want = _pages(joined, tmp_path), _pages(whole, tmp_path)
+    assert len(got) > len(body.pages) > 1 and got[len(body.pages)][0]  # the appendices: landscape, after it
     assert got == want
 
 
-def _other_parity(report, pages: int):
-    """The report with analyst's paragraphs added at the end of its body until the body has an odd number of
-    pages more or less than `pages`."""
+def _other_parity(report):
+    """The report with an analyst's paragraph added at the end of its body, long enough that the body has an
+    odd number of pages more (so the appendices start on a page of the other side)."""
+    pages = len(render.settled_body(report)[0].pages)
     for lines in range(22, 22 * 6, 11):
         text = "示例数据：为检验分页而加的段落。" * (lines * 28 // 16)
         last = report.narrative.sections[-1]
@@ -360,7 +363,6 @@ def _other_parity(report, pages: int):
         changed = dataclasses.replace(
             report, narrative=dataclasses.replace(report.narrative, sections=sections)
         )
-        body, placement, keep = render.settled_body(changed)
-        if (len(body.pages) - pages) % 2:
-            return changed, body, placement, keep
+        if (len(render.settled_body(changed)[0].pages) - pages) % 2:
+            return changed
     raise AssertionError("no added text changed the body's parity")
