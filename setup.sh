@@ -87,6 +87,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 echo "【安装】安装 Python 依赖（首次约需数分钟）"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+# The package's compiled modules, once: where PYTHONDONTWRITEBYTECODE is set, every command and every kernel
+# would otherwise compile it again (farm-bench, 7 pairs: importing the steps and views 1.21 → 1.11 s CPU).
+.venv/bin/python -m compileall -q wennuan_lib >/dev/null
 # The project's own Jupyter kernel, pinned to this venv's interpreter.
 .venv/bin/python -m ipykernel install --sys-prefix --name wennuan --display-name "Python (wennuan)" >/dev/null
 # JupyterLab's defaults for this venv (JupyterLab's documented overrides.json in its application directory): the
