@@ -366,3 +366,15 @@ def _other_parity(report):
         if (len(render.settled_body(changed)[0].pages) - pages) % 2:
             return changed
     raise AssertionError("no added text changed the body's parity")
+
+
+def test_figures_are_numbered_in_the_order_the_pdf_shows_them(pdf):
+    """A figure moved before the one it followed (to leave no gap) takes the lower number: captions read
+    图1, 图2, … from the first page to the last."""
+    numbers = [
+        int(m.group(1))
+        for page in pdf.pages
+        for m in re.finditer(r"图(\d+)\s", page.extract_text() or "")
+        if page.width < page.height
+    ]
+    assert len(numbers) >= 4 and numbers == list(range(1, len(numbers) + 1)), numbers

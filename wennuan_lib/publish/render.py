@@ -78,11 +78,14 @@ class Report:
         ]
 
 
-def chart_numbers(report: Report) -> dict[str, int]:
+def chart_numbers(report: Report, placement: dict[str, tuple[str, float]] | None = None) -> dict[str, int]:
+    """Each figure's number, in the order a reader meets them: as the figures are placed on the PDF's pages
+    (`placement`, see `placed`: a figure moved before the one it followed takes its number), else as the
+    narrative has them (the screen and Word, where nothing is moved)."""
     order = [
         b.chart
         for s in report.narrative.sections
-        for b in s.blocks
+        for b in placed(s.blocks, placement or {})
         if b.kind == "chart" and b.chart in report.charts
     ]
     return {name: i for i, name in enumerate(order, 1)}
@@ -235,7 +238,7 @@ def to_html(
 
 def _html_charts(report: Report, for_print: bool, placement: dict[str, tuple[str, float]]) -> dict[str, dict]:
     """Each chart for the template: its picture inline, title, number, and its size on paper."""
-    numbers = chart_numbers(report)
+    numbers = chart_numbers(report, placement if for_print else None)
     return {
         name: {
             "src": "data:image/png;base64," + base64.b64encode(c.png).decode("ascii"),
