@@ -69,7 +69,29 @@ def test_every_docs_page_is_linked_from_the_readme_which_fits_on_two_screens():
     assert not [p.name for p in DOCS.glob("*.md") if p.resolve() not in linked]
     assert (ROOT / "bench" / "results.md").resolve() in linked
     assert len(readme.splitlines()) <= 150
-    assert "## 速度" not in readme and "For developers" not in readme  # they live in bench/ and docs/
+    assert "For developers" not in readme  # it lives in docs/maintainer.md
+
+
+def test_the_readmes_speed_figures_are_the_benchmarks_last_results():
+    """DEVELOPERS.md: speed targets go in the benchmark, with its numbers in the README. Each row of the
+    README's table is the medians bench.py last wrote into bench/results.md (full run, one file changed,
+    nothing changed, peak memory)."""
+    readme = read(ROOT / "README.md")
+    results = read(ROOT / "bench" / "results.md")
+    block = results.split("<!-- bench:begin -->")[1].split("<!-- bench:end -->")[0]
+    medians: dict[str, list[str]] = {}
+    for line in block.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if cells and cells[0].isdigit():
+            medians.setdefault(cells[0], []).append(cells)
+    rows = re.findall(
+        r"^\| (\d+) \| ([\d.]+) 秒 \| ([\d.]+) 秒 \| ([\d.]+) 秒 \| (\d+) MiB \|$", readme, re.M
+    )
+    assert rows, "the README has no speed table"
+    for units, full, one, nothing, pss in rows:
+        run, rerun = medians[units][0], medians[units][1]
+        assert run[1].split()[0] == full and run[8].split()[0] == pss, (units, run)
+        assert rerun[1].split()[0] == one and rerun[10].split()[0] == nothing, (units, rerun)
 
 
 def command_lines():
