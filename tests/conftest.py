@@ -171,6 +171,25 @@ def _keep_durations() -> None:
         tmp.unlink(missing_ok=True)  # only the next run's order would have used it
 
 
+def run_data(year) -> dict[str, bytes]:
+    """Every data file of a year's current run, by its path in the run (what a splice must equal)."""
+    return {
+        p.relative_to(year.run).as_posix(): p.read_bytes()
+        for p in sorted((year.run / "data").rglob("*"))
+        if p.is_file()
+    }
+
+
+def rerun_copy(inputs: Path, outputs: Path, tmp_path: Path, change) -> tuple[Path, Path]:
+    """Copies of a run's inputs (changed by `change(inputs)`) and outputs, for a re-run after the change."""
+    changed = tmp_path / "changed" / "inputs"
+    shutil.copytree(inputs, changed)
+    change(changed)
+    again = tmp_path / "again"
+    shutil.copytree(outputs, again, symlinks=True)
+    return changed, again
+
+
 def tree_hash(folder: Path) -> dict[str, str]:
     return {
         p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()

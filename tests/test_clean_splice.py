@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, Year
+from tests.conftest import ROOT, Year, rerun_copy, run_data
 from wennuan_lib.check import per_unit, rules
 from wennuan_lib.form import load_form
 from wennuan_lib.publish import template
@@ -40,14 +40,6 @@ def _run(inputs: Path, outputs: Path) -> Year:
         done.ingest()
         done.clean()
     return done
-
-
-def _data(year: Year) -> dict[str, bytes]:
-    return {
-        p.relative_to(year.run).as_posix(): p.read_bytes()
-        for p in sorted((year.run / "data").rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture(scope="module")
@@ -125,33 +117,25 @@ CHANGES = [
 @pytest.mark.parametrize("change", CHANGES)
 def test_a_rerun_of_step_02_writes_what_a_run_from_scratch_writes(first, tmp_path, change):
     inputs, before = first
-    changed = tmp_path / "changed"
-    shutil.copytree(inputs, changed / "inputs")
-    change(changed / "inputs", before)
-    again = tmp_path / "again"
-    shutil.copytree(before.outputs, again, symlinks=True)
-    spliced = _run(changed / "inputs", again)
+    changed, again = rerun_copy(inputs, before.outputs, tmp_path, lambda i: change(i, before))
+    spliced = _run(changed, again)
     scratch = tmp_path / "scratch"
     for year in (YEAR - 1, YEAR):
         cache = Path(str(year)) / "cache" / "extractions"
         shutil.copytree(before.outputs / cache, scratch / cache)
-    fresh = _run(changed / "inputs", scratch)
+    fresh = _run(changed, scratch)
 
-    got, want = _data(spliced), _data(fresh)
+    got, want = run_data(spliced), run_data(fresh)
     assert sorted(got) == sorted(want)
     assert [name for name in want if got[name] != want[name]] == []
-    assert _data(before) != want  # the change changed something
+    assert run_data(before) != want  # the change changed something
 
 
 def test_only_the_changed_unit_is_checked_again(first, tmp_path, monkeypatch):
     """After one unit's file changed, step 02 checks that unit alone; the others' results come from the last
     run, and the changed unit's new figure is checked (its findings are the new figure's)."""
     inputs, before = first
-    changed = tmp_path / "changed"
-    shutil.copytree(inputs, changed / "inputs")
-    change_one_file(changed / "inputs", before)
-    again = tmp_path / "again"
-    shutil.copytree(before.outputs, again, symlinks=True)
+    changed, again = rerun_copy(inputs, before.outputs, tmp_path, lambda i: change_one_file(i, before))
     checked: list[list[str]] = []
     real = per_unit._check
 
@@ -160,7 +144,7 @@ def test_only_the_changed_unit_is_checked_again(first, tmp_path, monkeypatch):
         return real(todo, *args, **kwargs)
 
     monkeypatch.setattr(per_unit, "_check", spy)  # not a check: the cache's key stays as it was
-    year = Year(changed / "inputs", again, YEAR)
+    year = Year(changed, again, YEAR)
     year.ingest()
     out = year.clean()
     assert checked == [[COMPANY]]

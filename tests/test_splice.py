@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, Year
+from tests.conftest import ROOT, Year, rerun_copy, run_data
 from wennuan_lib.form import load_form
 from wennuan_lib.publish import template
 from wennuan_lib.steps import ingest
@@ -39,15 +39,6 @@ def _run(inputs: Path, outputs: Path) -> Year:
     year.ingest()
     year.clean()
     return year
-
-
-def _data(year: Year) -> dict[str, bytes]:
-    """Every data file of the current run, by its path in the run."""
-    return {
-        p.relative_to(year.run).as_posix(): p.read_bytes()
-        for p in sorted((year.run / "data").rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture(scope="module")
@@ -90,32 +81,28 @@ def move_a_unit(inbox: Path, inputs: Path) -> None:
 @pytest.mark.parametrize("change", [change_one_file, change_units, change_corrections, move_a_unit])
 def test_a_rerun_after_a_change_writes_what_a_run_from_scratch_writes(first, tmp_path, change):
     inputs, before = first
-    changed = tmp_path / "changed"
-    shutil.copytree(inputs, changed / "inputs")
-    change(changed / "inputs" / str(YEAR) / "submissions", changed / "inputs")
-    again = tmp_path / "again"
-    shutil.copytree(before.outputs, again, symlinks=True)
-    spliced = _run(changed / "inputs", again)
+    changed, again = rerun_copy(
+        inputs, before.outputs, tmp_path, lambda i: change(i / str(YEAR) / "submissions", i)
+    )
+    spliced = _run(changed, again)
     scratch = tmp_path / "scratch"
     cache = Path("cache") / "extractions"
     shutil.copytree(before.scope.root / cache, scratch / str(YEAR) / cache)
-    fresh = _run(changed / "inputs", scratch)
+    fresh = _run(changed, scratch)
 
-    got, want = _data(spliced), _data(fresh)
+    got, want = run_data(spliced), run_data(fresh)
     assert sorted(got) == sorted(want)
     assert [name for name in want if got[name] != want[name]] == []
-    assert _data(before) != want  # the change changed something
+    assert run_data(before) != want  # the change changed something
 
 
 def test_the_rerun_describes_only_the_changed_file(first, tmp_path, monkeypatch):
     """Only the changed file is read and described again; every other file comes from the last run's
     records, and the changed unit's figure is the new one."""
     inputs, before = first
-    changed = tmp_path / "changed"
-    shutil.copytree(inputs, changed / "inputs")
-    change_one_file(changed / "inputs" / str(YEAR) / "submissions", changed / "inputs")
-    again = tmp_path / "again"
-    shutil.copytree(before.outputs, again, symlinks=True)
+    changed, again = rerun_copy(
+        inputs, before.outputs, tmp_path, lambda i: change_one_file(i / str(YEAR) / "submissions", i)
+    )
     described = []
     real = ingest._describe_all
 
@@ -124,7 +111,7 @@ def test_the_rerun_describes_only_the_changed_file(first, tmp_path, monkeypatch)
         return real(todo, results, subs, *args)
 
     monkeypatch.setattr(ingest, "_describe_all", spy)
-    year = Year(changed / "inputs", again, YEAR)
+    year = Year(changed, again, YEAR)
     year.ingest()
     assert described == [COMPANY_FILE]
     extracted = year.load("extracted")
