@@ -5,6 +5,7 @@ which runs the committed notebooks with their default parameters — and any def
 import base64
 import functools
 import hashlib
+import io
 import json
 import os
 import re
@@ -14,6 +15,7 @@ import sys
 import tempfile
 import time
 import traceback
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -180,6 +182,25 @@ def run_data(year) -> dict[str, bytes]:
     }
 
 
+def sample_inputs(to: Path, years: tuple[int, ...]) -> Path:
+    """A copy of the committed sample's `years` and its units.csv under `to`/inputs."""
+    inputs = to / "inputs"
+    inputs.mkdir(parents=True)
+    for year in years:
+        shutil.copytree(ROOT / "inputs" / str(year), inputs / str(year))
+    shutil.copy(ROOT / "inputs" / "units.csv", inputs / "units.csv")
+    return inputs
+
+
+def with_part(data: bytes, part: str, body: bytes) -> bytes:
+    """The same zip package (OOXML, ODF) with one part replaced."""
+    src, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            z.writestr(info, body if info.filename == part else src.read(info))
+    return out.getvalue()
+
+
 def rerun_copy(inputs: Path, outputs: Path, tmp_path: Path, change) -> tuple[Path, Path]:
     """Copies of a run's inputs (changed by `change(inputs)`) and outputs, for a re-run after the change."""
     changed = tmp_path / "changed" / "inputs"
@@ -309,6 +330,15 @@ class Year:
             out = self.step(name)
             frames.update(out if name != "04_report" else {"report": out})
         return frames
+
+
+def ingest_and_clean(inputs: Path, outputs: Path, years: tuple[int, ...]) -> Year:
+    """Steps 01 and 02 of each of `years` in order, through the runner; the last year."""
+    for year in years:
+        done = Year(inputs, outputs, year)
+        done.ingest()
+        done.clean()
+    return done
 
 
 def trends_step(workspace: Workspace):

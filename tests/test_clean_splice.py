@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, Year, rerun_copy, run_data
+from tests.conftest import Year, ingest_and_clean, rerun_copy, run_data, sample_inputs
 from wennuan_lib.check import per_unit, rules
 from wennuan_lib.form import load_form
 from wennuan_lib.publish import template
@@ -25,28 +25,14 @@ COMPANY = "市商贸工会"
 COMPANY_FILE = "市商贸工会-统计表.xlsx"
 
 
-def _copy_inputs(to: Path) -> Path:
-    inputs = to / "inputs"
-    inputs.mkdir(parents=True)
-    for year in (YEAR - 1, YEAR):
-        shutil.copytree(ROOT / "inputs" / str(year), inputs / str(year))
-    shutil.copy(ROOT / "inputs" / "units.csv", inputs / "units.csv")
-    return inputs
-
-
-def _run(inputs: Path, outputs: Path) -> Year:
-    for year in (YEAR - 1, YEAR):
-        done = Year(inputs, outputs, year)
-        done.ingest()
-        done.clean()
-    return done
+YEARS = (YEAR - 1, YEAR)  # 2013 with last year's values
 
 
 @pytest.fixture(scope="module")
 def first(tmp_path_factory):
     root = tmp_path_factory.mktemp("clean-splice")
-    inputs = _copy_inputs(root)
-    return inputs, _run(inputs, root / "outputs")
+    inputs = sample_inputs(root, YEARS)
+    return inputs, ingest_and_clean(inputs, root / "outputs", YEARS)
 
 
 def _append(path: Path, line: str, encoding: str) -> None:
@@ -118,12 +104,12 @@ CHANGES = [
 def test_a_rerun_of_step_02_writes_what_a_run_from_scratch_writes(first, tmp_path, change):
     inputs, before = first
     changed, again = rerun_copy(inputs, before.outputs, tmp_path, lambda i: change(i, before))
-    spliced = _run(changed, again)
+    spliced = ingest_and_clean(changed, again, YEARS)
     scratch = tmp_path / "scratch"
     for year in (YEAR - 1, YEAR):
         cache = Path(str(year)) / "cache" / "extractions"
         shutil.copytree(before.outputs / cache, scratch / cache)
-    fresh = _run(changed, scratch)
+    fresh = ingest_and_clean(changed, scratch, YEARS)
 
     got, want = run_data(spliced), run_data(fresh)
     assert sorted(got) == sorted(want)

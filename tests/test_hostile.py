@@ -23,7 +23,7 @@ from wennuan_lib.base import config
 from wennuan_lib.publish import template
 from wennuan_lib.read.parse import CN_NUMERAL, OK, parse_blank
 
-from .conftest import ROOT, Year, run_args, tree_hash
+from .conftest import ROOT, Year, run_args, tree_hash, with_part
 
 GOOD = "常熟市总工会.xlsx"
 
@@ -44,16 +44,6 @@ def docx_bytes(text="填报单位：吴中区总工会") -> bytes:
     buf = io.BytesIO()
     d.save(buf)
     return buf.getvalue()
-
-
-def with_part(data: bytes, part: str, body: bytes) -> bytes:
-    """The same OOXML package with one part replaced."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for info in src.infolist():
-            z.writestr(info.filename, body if info.filename == part else src.read(info.filename))
-    return out.getvalue()
 
 
 def bomb(size: int) -> bytes:

@@ -15,6 +15,7 @@ from wennuan_lib.read import readers
 from wennuan_lib.read.parse import format_value
 
 from . import sample_data as sample
+from .conftest import with_part
 
 UNIT = "常熟市总工会"
 
@@ -135,14 +136,6 @@ def docx_bytes(paragraphs: list[str]) -> bytes:
         document.add_paragraph(text)
     out = io.BytesIO()
     document.save(out)
-    return out.getvalue()
-
-
-def with_part(data: bytes, part: str, body: bytes) -> bytes:
-    src, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for info in src.infolist():
-            z.writestr(info, body if info.filename == part else src.read(info))
     return out.getvalue()
 
 

@@ -14,6 +14,7 @@ from wennuan_lib.publish import template
 from wennuan_lib.read import readers
 from wennuan_lib.read.parts import read_form
 
+from .conftest import with_part
 from .test_ingest import _formula_cells
 from .test_word import filled_form
 
@@ -68,14 +69,6 @@ def test_a_sheet_is_inflated_once_by_this_program(form, tmp_path, inflated):
         assert inflated[part] == size, part
 
 
-def docx_with(data: bytes, part: str, body: bytes) -> bytes:
-    src, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for info in src.infolist():
-            z.writestr(info, body if info.filename == part else src.read(info))
-    return out.getvalue()
-
-
 def plain_docx(text: str = "填报单位：太仓市总工会") -> bytes:
     d = docx.Document()
     d.add_paragraph(text)
@@ -90,7 +83,7 @@ def test_a_dtd_in_a_part_word_never_parses_is_refused_all_the_same(tmp_path):
         b'<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"/>'
     )
     path = tmp_path / "样式.docx"
-    path.write_bytes(docx_with(plain_docx(), "word/styles.xml", styles))
+    path.write_bytes(with_part(plain_docx(), "word/styles.xml", styles))
     with pytest.raises(readers.ReadError, match="不安全的XML"):
         readers.read(path)
 
@@ -135,6 +128,6 @@ def test_a_macro_enabled_or_template_word_file_is_read_like_a_docx(form, tmp_pat
     ):
         assert main in types
         path = tmp_path / f"a.{suffix}"
-        path.write_bytes(docx_with(data, "[Content_Types].xml", types.replace(main, kind)))
+        path.write_bytes(with_part(data, "[Content_Types].xml", types.replace(main, kind)))
         m = read_form(readers.read(path), form)
         assert m.values["01A.1"].raw.strip() == "300", suffix

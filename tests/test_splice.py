@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, Year, rerun_copy, run_data
+from tests.conftest import Year, ingest_and_clean, rerun_copy, run_data, sample_inputs
 from wennuan_lib.form import load_form
 from wennuan_lib.publish import template
 from wennuan_lib.steps import ingest
@@ -26,26 +26,11 @@ COMPANY_FILE = "市商贸工会-统计表.xlsx"
 TELECOM_LATER = "苏州电信公司工会送温暖统计表（修改稿）.docx"
 
 
-def _copy_inputs(to: Path) -> Path:
-    inputs = to / "inputs"
-    (inputs / str(YEAR)).parent.mkdir(parents=True)
-    shutil.copytree(ROOT / "inputs" / str(YEAR), inputs / str(YEAR))
-    shutil.copy(ROOT / "inputs" / "units.csv", inputs / "units.csv")
-    return inputs
-
-
-def _run(inputs: Path, outputs: Path) -> Year:
-    year = Year(inputs, outputs, YEAR)
-    year.ingest()
-    year.clean()
-    return year
-
-
 @pytest.fixture(scope="module")
 def first(tmp_path_factory):
     root = tmp_path_factory.mktemp("splice")
-    inputs = _copy_inputs(root)
-    return inputs, _run(inputs, root / "outputs")
+    inputs = sample_inputs(root, (YEAR,))
+    return inputs, ingest_and_clean(inputs, root / "outputs", (YEAR,))
 
 
 def _template(path: Path, unit: str, figure: int) -> None:
@@ -84,11 +69,11 @@ def test_a_rerun_after_a_change_writes_what_a_run_from_scratch_writes(first, tmp
     changed, again = rerun_copy(
         inputs, before.outputs, tmp_path, lambda i: change(i / str(YEAR) / "submissions", i)
     )
-    spliced = _run(changed, again)
+    spliced = ingest_and_clean(changed, again, (YEAR,))
     scratch = tmp_path / "scratch"
     cache = Path("cache") / "extractions"
     shutil.copytree(before.scope.root / cache, scratch / str(YEAR) / cache)
-    fresh = _run(changed, scratch)
+    fresh = ingest_and_clean(changed, scratch, (YEAR,))
 
     got, want = run_data(spliced), run_data(fresh)
     assert sorted(got) == sorted(want)
