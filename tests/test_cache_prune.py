@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 from tests.conftest import Year, cli
 from tests.test_runs import tiny  # noqa: F401 - the session's small year, run once by the command line
@@ -13,7 +14,7 @@ from wennuan_lib.base import artifacts
 
 def test_prune_keeps_this_programs_entries_and_removes_every_other(tmp_path):
     cache = tmp_path / "cache"
-    mine = artifacts.Artifacts(cache, "charts", artifacts.code_hash())
+    mine = artifacts.Artifacts(cache, "charts")
     key = mine.key("图")
     mine.put(key, b"png")
     older = cache / "charts" / "0123456789abcdef0123" / "ab" / "abcd"  # an entry of an earlier program
@@ -50,3 +51,37 @@ def test_a_finished_run_leaves_only_the_current_programs_cache(tiny, tmp_path): 
     after = sorted(p.relative_to(cache) for p in cache.rglob("*") if p.is_file())
     assert before and set(before) <= set(after)  # this program's entries stay
     assert {p.parts[1] for p in after} == {artifacts.code_hash()}
+
+
+def test_an_entry_that_cannot_be_removed_is_left_and_the_rest_go(tmp_path, monkeypatch):
+    """Tidying the cache comes after the run's results are in place: a folder it may not remove (a read-only
+    disk, another user's files) is left as it is, never a failure of the run."""
+    import shutil as real_shutil
+
+    cache = tmp_path / "cache"
+    stuck = cache / "charts" / "0123456789abcdef0123" / "ab" / "abcd"
+    gone = cache / "feedback" / "fedcba9876543210fedc" / "aa" / "aa11"
+    for entry in (stuck, gone):
+        entry.parent.mkdir(parents=True)
+        entry.write_bytes(b"old")
+    rmtree = real_shutil.rmtree
+
+    def refuse(path, *args, **kwargs):
+        if "charts" in str(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return rmtree(path, *args, **kwargs)
+
+    flat = cache / "extractions" / "cdef"  # an entry of the layout before entries were kept by program
+    flat.parent.mkdir(parents=True)
+    flat.write_bytes(b"old")
+    unlink = Path.unlink
+
+    def refuse_file(path, *args, **kwargs):
+        if path == flat:
+            raise PermissionError(13, "Permission denied", str(path))
+        return unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(real_shutil, "rmtree", refuse)
+    monkeypatch.setattr(Path, "unlink", refuse_file)
+    artifacts.prune(cache)
+    assert stuck.exists() and flat.exists() and not gone.exists()

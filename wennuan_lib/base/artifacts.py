@@ -175,13 +175,15 @@ def installed_versions() -> list[str]:
 
 
 class Artifacts:
-    """One kind of artifact (`namespace`) in a cache folder; `code` is the hash of the code that makes it."""
+    """One kind of artifact (`namespace`) in a cache folder, made by this program (`code_hash`); `variant`
+    keys it further (a form's extractions)."""
 
-    def __init__(self, folder: Path, namespace: str, code: str = ""):
-        # entries live under the program that made them (code_hash): one that another program made can never
-        # be found again (every key is salted with the program too), and `prune` removes them all at once
-        self.folder = Path(folder) / namespace / code_hash()
-        self.salt = f"{namespace}\0{code}\0".encode()
+    def __init__(self, folder: Path, namespace: str, variant: str = ""):
+        # entries live under the program that made them, and every key is salted with it: one that another
+        # program made can never be found again, and `prune` removes them all at once
+        program = code_hash()
+        self.folder = Path(folder) / namespace / program
+        self.salt = f"{namespace}\0{program}\0{variant}\0".encode()
 
     def key(self, *parts: bytes | str) -> str:
         h = hashlib.sha256(self.salt)
@@ -243,10 +245,15 @@ def prune(folder: Path) -> int:
         for child in sorted(namespace.iterdir()):
             if child.name == keep:
                 continue
-            if child.is_dir() and not child.is_symlink():
-                freed += sum(f.stat().st_size for f in child.rglob("*") if f.is_file() and not f.is_symlink())
-                shutil.rmtree(child, ignore_errors=True)
-            else:
-                freed += child.lstat().st_size
-                child.unlink(missing_ok=True)
+            try:  # a cache that cannot be tidied only costs space: the run that called this has finished
+                if child.is_dir() and not child.is_symlink():
+                    freed += sum(
+                        f.lstat().st_size for f in child.rglob("*") if f.is_file() and not f.is_symlink()
+                    )
+                    shutil.rmtree(child)
+                else:
+                    freed += child.lstat().st_size
+                    child.unlink()
+            except OSError:
+                continue
     return freed

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from wennuan_lib.base import store
-from wennuan_lib.base.artifacts import Artifacts, code_hash
+from wennuan_lib.base.artifacts import Artifacts
 from wennuan_lib.form import Form
 
 
@@ -15,7 +15,7 @@ class Cache:
     def __init__(self, folder: Path, form: Form):
         # the whole program (every form file included: a unit may have used another year's form), and the
         # form this year reads with
-        self.store = Artifacts(folder, "extractions", f"{code_hash()}:{form.form}")
+        self.store = Artifacts(folder, "extractions", form.form)
 
     def key(self, path: Path, digest: str) -> str:
         """The key of a file's extraction: its kind as named (the suffix) and `digest`, the sha256 of its

@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 
 from wennuan_lib.base import catalog, store
-from wennuan_lib.base.artifacts import Artifacts, code_hash
+from wennuan_lib.base.artifacts import Artifacts
 from wennuan_lib.errors import WennuanError
 from wennuan_lib.form import load_form
 from wennuan_lib.read.units import Registry
@@ -139,7 +139,7 @@ class StepContext:
     def cache(self, namespace: str) -> Artifacts:
         """A kind of cached product, keyed on the whole program (see `artifacts.code_hash`) besides what the
         caller hashes of its data."""
-        return Artifacts(self.scope.folder("cache"), namespace, code_hash())
+        return Artifacts(self.scope.folder("cache"), namespace)
 
 
 class RunRefused(WennuanError):

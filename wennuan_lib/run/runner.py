@@ -34,7 +34,7 @@ from typing import Any
 import pandas as pd
 
 from wennuan_lib.base import catalog, progress, store
-from wennuan_lib.base.artifacts import Artifacts, code_hash
+from wennuan_lib.base.artifacts import Artifacts
 from wennuan_lib.base.hooks import stop_point
 from wennuan_lib.check import corrections
 from wennuan_lib.form import Form, load_form, translate
@@ -129,7 +129,7 @@ class Params:
     def cache(self, namespace: str) -> Artifacts:
         """A kind of cached product, keyed on the whole program (see `artifacts.code_hash`) besides what the
         caller hashes of its data."""
-        return Artifacts(self.cache_dir, namespace, code_hash())
+        return Artifacts(self.cache_dir, namespace)
 
     @staticmethod
     def progress(message: str, done: int | None = None, total: int | None = None) -> None:
