@@ -204,6 +204,7 @@ def to_html(
     paragraph (by its `data-p` id) keeps together on a line (KEEP_ALL unless given); `appendices_from`
     (print only): the appendices alone, their first page numbered so (and on the side that number has)."""
     placement = placement or {}
+    swapped = bool(appendices_from) and appendices_from % 2 == 0
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=False)
     n = report.narrative
     groups = [
@@ -221,12 +222,11 @@ def to_html(
         charts=_html_charts(report, for_print, placement),
         tables=_html_tables(report),
         appendices=not body_only,
-        appendix_only=bool(appendices_from),
         first_page=appendices_from,
         # a document's first page is a right-hand one: the appendices alone, starting on an even page, have
         # their sides swapped so that each page is on the side its number puts it
-        odd="left" if appendices_from and appendices_from % 2 == 0 else "right",
-        even="right" if appendices_from and appendices_from % 2 == 0 else "left",
+        odd="left" if swapped else "right",
+        even="right" if swapped else "left",
         grid=grid(for_print),
         draft=report.draft,
         draft_groups=groups,
@@ -375,13 +375,16 @@ def settled_body(report: Report):
     placement: dict[str, tuple[str, float]] = {}
     keep: dict[str, int] = {}
     spread: set[tuple[str, bool]] = set()
+
+    def lay_out():  # the body alone (the appendices start on a page of their own), as placed and kept now
+        html = to_html(report, True, placement, body_only=True, keep=keep)
+        return weasyprint.HTML(string=html, base_url=str(TEMPLATES)).render()
+
     with cjk_justify.inter_character(spread):
-        for _ in range(PLACEMENT_PASSES):  # the body alone (the appendices start on a page of their own)
+        for _ in range(PLACEMENT_PASSES):
             before, kept = dict(placement), dict(keep)
             spread.clear()  # the lines this layout spreads wide
-            body = weasyprint.HTML(
-                string=to_html(report, True, placement, body_only=True, keep=keep), base_url=str(TEMPLATES)
-            ).render()
+            body = lay_out()
             for paragraph, worst in spread:  # a line spread wide: its paragraph lets the character before a
                 # figure go; a line that would still be ragged lets the figure part from its measure too
                 keep[paragraph] = min(keep.get(paragraph, KEEP_ALL) + 1, KEEP_NONE if worst else KEEP_FIGURE)
@@ -389,10 +392,7 @@ def settled_body(report: Report):
                 _place(report, placement, *gap)
             if placement == before and keep == kept:
                 return body, placement, keep
-        body = weasyprint.HTML(  # not settled within the passes: as the last pass left it
-            string=to_html(report, True, placement, body_only=True, keep=keep), base_url=str(TEMPLATES)
-        ).render()
-        return body, placement, keep
+        return lay_out(), placement, keep  # not settled within the passes: as the last pass left it
 
 
 def _place(report: Report, placement: dict, name: str, room: float, need: float, picture: float) -> None:

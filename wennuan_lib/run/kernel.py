@@ -164,9 +164,9 @@ class Kernel:
         return executed
 
 
-def warm() -> list[str]:
+def warm() -> None:
     """Load what the steps import: the libraries behind the report, every module of wennuan_lib.steps and
-    wennuan_lib.views (found, not listed). Returns the step and view modules loaded."""
+    wennuan_lib.views (found, not listed)."""
     import importlib
     import pkgutil
 
@@ -175,11 +175,9 @@ def warm() -> list[str]:
     import pandas  # noqa: F401
     import weasyprint  # noqa: F401
 
-    names = []
     for package in ("wennuan_lib.steps", "wennuan_lib.views"):
         for module in pkgutil.iter_modules(importlib.import_module(package).__path__):
-            names.append(importlib.import_module(f"{package}.{module.name}").__name__)
-    return names
+            importlib.import_module(f"{package}.{module.name}")
 
 
 def _failure(step: catalog.Step, ename: str, evalue: str, notebook: Path) -> str:
