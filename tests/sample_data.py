@@ -859,33 +859,53 @@ def _profile() -> Path:
 def convert_with_libreoffice(src: Path, dest: Path, to: str) -> bool:
     """A copy of `src` saved by LibreOffice as `to` ("doc:MS Word 97", "pdf");
     False when LibreOffice is absent."""
+    return convert_many([(src, dest, to)])[0]
+
+
+def convert_many(jobs: list[tuple[Path, Path, str]]) -> list[bool]:
+    """Each (src, dest, to) of `jobs` saved by LibreOffice as in convert_with_libreoffice, with one launch of
+    LibreOffice for all the files of one target (a launch costs about a second of CPU, each further file
+    in it less than a tenth): whether each was made (none without LibreOffice)."""
     exe = readers.soffice()
+    made = [False] * len(jobs)
     if not exe:
-        return False
-    profile = _profile()
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            [
-                exe,
-                f"-env:UserInstallation={profile.as_uri()}",
-                "--headless",
-                "--norestore",
-                "--convert-to",
-                to,
-                "--outdir",
-                tmp,
-                str(src),
-            ],
-            capture_output=True,
-            timeout=180,
-            check=False,
-            env={"HOME": str(profile.parent), "PATH": "/usr/bin:/bin"},
+        return made
+    batches: list[list[int]] = []  # by target; a name twice in a batch would land on one output file
+    for k, (src, _, to) in enumerate(jobs):
+        batch = next(
+            (b for b in batches if jobs[b[0]][2] == to and all(jobs[i][0].stem != src.stem for i in b)), None
         )
-        out = Path(tmp) / f"{src.stem}.{to.split(':')[0]}"
-        if not out.exists():
-            return False
-        shutil.copyfile(out, dest)
-    return True
+        if batch is None:
+            batches.append([k])
+        else:
+            batch.append(k)
+    profile = _profile()
+    for batch in batches:
+        to = jobs[batch[0]][2]
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(
+                [
+                    exe,
+                    f"-env:UserInstallation={profile.as_uri()}",
+                    "--headless",
+                    "--norestore",
+                    "--convert-to",
+                    to,
+                    "--outdir",
+                    tmp,
+                    *(str(jobs[k][0]) for k in batch),
+                ],
+                capture_output=True,
+                timeout=180,
+                check=False,
+                env={"HOME": str(profile.parent), "PATH": "/usr/bin:/bin"},
+            )
+            for k in batch:
+                out = Path(tmp) / f"{jobs[k][0].stem}.{to.split(':')[0]}"
+                if out.exists():
+                    shutil.copyfile(out, jobs[k][1])
+                    made[k] = True
+    return made
 
 
 def scanned_form(form: Form, unit: str) -> bytes:
@@ -1045,6 +1065,7 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
         change(true_values[unit])
         protected[unit] = {form.code_of(c) for c in BREAK_CODES[rule]} - {None}
         truth.broken.append((unit, rule, form.code_of(code)))
+    later: list[tuple[Path, Path, str]] = []  # (a .docx written, what LibreOffice saves it as, the format)
     for p in plans:
         values = dict(true_values[p.unit])
         if p in drafts:  # the draft had a figure the unit later corrected
@@ -1058,8 +1079,10 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
             rng,
             truth,
             is_draft=p in drafts,
+            later=later,
             protect=protected.get(p.unit, set()),
         )
+    _convert_later(later, paths.inbox, truth)
     _write_decisions(paths, truth, true_values, registry, style)
     truth.late = sorted(
         p.unit for p in plans if p.date > year_cfg["deadline"] and p not in drafts and p.unit != UNREGISTERED
@@ -1239,6 +1262,19 @@ def _revisions(form: Form, p: Plan, texts: dict, expected: dict, protect: set, t
     return marks
 
 
+def _convert_later(later: list[tuple[Path, Path, str]], inbox: Path, truth: Truth) -> None:
+    """The year's Word 97 documents and PDFs saved by LibreOffice together (convert_many), each .docx then
+    removed; a file LibreOffice did not make keeps its .docx, and the truth names that file instead."""
+    for (tmp, dest, _), made in zip(later, convert_many(later), strict=True):
+        if made:
+            tmp.unlink()
+            continue
+        name, kept = dest.relative_to(inbox).as_posix(), tmp.relative_to(inbox).as_posix()
+        for f in truth.files:
+            if f.name == name:
+                f.name = kept
+
+
 def _write_zipped(
     form: Form,
     inbox: Path,
@@ -1279,6 +1315,7 @@ def _write_plan(
     rng: random.Random,
     truth: Truth,
     is_draft: bool,
+    later: list[tuple[Path, Path, str]],
     protect: set[str] = frozenset(),
 ) -> None:
     # Which blanks this unit leaves empty, and one it answers with words; never the ones broken on purpose.
@@ -1352,9 +1389,8 @@ def _write_plan(
         elif p.container in ("doc", "wps", "pdf"):  # a .wps is what WPS calls a Word 97 document
             tmp = path.with_suffix(".docx")
             write_sentence_docx(form, tmp, texts, header, rng)
-            made = convert_with_libreoffice(tmp, path, "pdf" if p.container == "pdf" else "doc:MS Word 97")
-            if made:
-                tmp.unlink()
+            if readers.soffice():  # saved by LibreOffice with the year's others (generate: _convert_later)
+                later.append((tmp, path, "pdf" if p.container == "pdf" else "doc:MS Word 97"))
             else:  # no LibreOffice here: keep the .docx so the sample stays complete
                 path = tmp
     shown = path if isinstance(path, str) else path.relative_to(inbox).as_posix()

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from wennuan_lib.base import config
+from wennuan_lib.base.textfiles import read_program_yaml
 from wennuan_lib.policy import Policy, PolicyError, apply_overrides, raw_policy, resolve
 
 BLANK = re.compile(r"\{([0-9A-Z.]+)\}")
@@ -157,7 +156,7 @@ def load_form(form_id: str | int) -> Form:
     path = form_path(form_id)
     if not path.exists():
         raise FileNotFoundError(f"找不到表式文件：{path}（请复制上一年的表式文件并修改）")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = read_program_yaml(path)
     year = str(data["form"])
 
     def printed(text: str) -> str:  # the year as printed on that year's form

@@ -15,9 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from wennuan_lib.base import config
+from wennuan_lib.base.textfiles import read_program_yaml
 from wennuan_lib.errors import WennuanError
 
 POLICY_FILE = config.PACKAGE_DIR / "policy.yaml"
@@ -226,7 +225,7 @@ class Policy:
 
 
 def raw_policy() -> dict:
-    return yaml.safe_load(POLICY_FILE.read_text(encoding="utf-8"))
+    return read_program_yaml(POLICY_FILE)
 
 
 def apply_overrides(raw: dict, overrides: dict | None, source: Path | None = None) -> dict:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wennuan_lib.base import catalog, config
+from wennuan_lib.base.textfiles import read_program_yaml
 from wennuan_lib.check import rules
 from wennuan_lib.form import Form, load_form
 from wennuan_lib.policy import raw_policy, resolve
@@ -221,11 +222,9 @@ def _row(entry, what: str, words: str, kind: str = rules.CHECK_TYPES["soft"]) ->
 def _year_changes() -> list[str]:
     """What each year's form changes in the rules (its `policy:` overrides of rules and checks, and the checks
     left out because its form lacks an item)."""
-    import yaml
-
     lines = []
     for path in sorted(FORMS_DIR.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_program_yaml(path)
         for key, fields in (data.get("policy") or {}).items():
             if str(key).split(".")[0] in ("rules", "plausibility"):
                 lines.append(f"{path.stem}年表式：`{key}` 改为 `{fields}`")

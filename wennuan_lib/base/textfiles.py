@@ -14,7 +14,9 @@ What cannot be read raises InputFileError: a Chinese message naming the file (an
 
 from __future__ import annotations
 
+import copy
 import csv
+import functools
 import io
 import re
 import unicodedata
@@ -138,6 +140,14 @@ MAX_YAML_DEPTH = 10
 FIX_YAML = "请用记事本打开改正后再运行"
 
 
+def read_program_yaml(path: Path):
+    """One of the program's own YAML files (the catalog, the policy, a year's form: UTF-8, written by the
+    maintainers): parsed by libyaml's safe loader when PyYAML has it (the same document, about a tenth of the
+    pure-Python loader's time, which every process that loads them paid), else by the pure-Python one."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
+
+
 class _TextLoader(yaml.SafeLoader):
     """SafeLoader without YAML's own dates: 2013-02-30 or 2013-01-21 10:00 stay text, for the program to read
     as dates the way it reads a unit's (and to refuse with the file, line and value)."""
@@ -209,9 +219,18 @@ def read_yaml_lines(path: Path) -> tuple[dict, str, dict[str, int]]:
             f"请检查是否选错了文件，{FIX_YAML}",
         )
     source = read_text(path)
+    data, lines = _parse_lines(path, source.text)
+    return copy.deepcopy(data), source.encoding, dict(lines)
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_lines(path: Path, text: str) -> tuple[dict, dict[str, int]]:
+    """read_yaml_lines' parse, once per text in a process (a step reads its year's settings, and the years'
+    before it, a dozen times; the pure-Python parser it needs for its own resolvers takes 5 ms each time).
+    The callers get copies."""
     try:
-        _yaml_limits(path, source.text)
-        loader = _TextLoader(source.text)
+        _yaml_limits(path, text)
+        loader = _TextLoader(text)
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None
@@ -222,11 +241,11 @@ def read_yaml_lines(path: Path) -> tuple[dict, str, dict[str, int]]:
     except RecursionError:
         raise InputFileError(path, f"嵌套过深，已拒绝读取。{FIX_YAML}") from None
     if data is None:
-        return {}, source.encoding, {}
+        return {}, {}
     if not isinstance(data, dict):
         raise InputFileError(path, f"内容应为「名称: 值」的若干行（例如 deadline: 2013-01-21），{FIX_YAML}")
     lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
-    return data, source.encoding, lines
+    return data, lines
 
 
 def read_yaml_mapping(path: Path) -> tuple[dict, str]:
