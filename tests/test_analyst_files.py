@@ -144,6 +144,31 @@ def test_year_yaml_in_gbk_is_read_and_a_syntax_error_names_the_line(tmp_path):
     no_python_in(str(err.value))
 
 
+def test_year_yaml_edited_between_two_reads_in_one_process_is_read_again(tmp_path):
+    """A step reads year.yaml many times and parses each text once: an edit is still seen by the next read,
+    and what one read's caller changes in what it got never reaches the next."""
+    paths = Year(tmp_path / "inputs", tmp_path / "outputs", 2013)
+    paths.year_inputs.mkdir(parents=True)
+    paths.year_config.write_text("city_unit: 苏州市总工会\ndeadline: 2013-01-21\n", encoding="utf-8")
+    first = paths.workspace.year_config(paths.year)
+    first["city_unit"] = "改过的"
+    assert paths.workspace.year_config(paths.year)["city_unit"] == "苏州市总工会"
+    paths.year_config.write_text("city_unit: 昆山市总工会\ndeadline: 2013-01-21\n", encoding="utf-8")
+    assert paths.workspace.year_config(paths.year)["city_unit"] == "昆山市总工会"
+
+
+def test_the_programs_own_yaml_files_read_as_the_pure_python_loader_reads_them():
+    """catalog.yaml, policy.yaml and every year's form are parsed by libyaml (textfiles.read_program_yaml):
+    the same documents the pure-Python safe loader builds."""
+    import yaml
+
+    files = [config.PACKAGE_DIR / "catalog.yaml", config.PACKAGE_DIR / "policy.yaml"]
+    files += sorted(config.FORMS_DIR.glob("*.yaml"))
+    assert len(files) >= 5
+    for path in files:
+        assert textfiles.read_program_yaml(path) == yaml.safe_load(path.read_text(encoding="utf-8")), path
+
+
 @pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig", "utf-16"])
 def test_narrative_in_any_encoding_fills_its_sections(tmp_path, encoding):
     md = tmp_path / "narrative.md"
