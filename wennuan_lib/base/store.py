@@ -139,8 +139,23 @@ def csv_lines(rows: list[list]) -> str:
 def row_texts(ds: Dataset, records: list[dict]) -> list[list]:
     """Records (dicts by column) as the text `save_table` writes for them: booleans True/False, missing
     values empty, text that Excel would run as a formula neutralized."""
-    kinds = list(ds.columns)
-    return [[neutralize(_as_text(r.get(col), kind)) for col, kind in kinds] for r in records]
+    # a column's values repeat (units, items, labels, files, statuses): each distinct value is made text once,
+    # known by its type as well (True and 1 are equal keys, and are other texts in a text column)
+    columns = [(col, kind, {}) for col, kind in ds.columns]
+    out = []
+    for r in records:
+        row = []
+        for col, kind, made in columns:
+            value = r.get(col)
+            try:
+                text = made[value.__class__, value]
+            except KeyError:
+                text = made[value.__class__, value] = neutralize(_as_text(value, kind))
+            except TypeError:  # unhashable: never in the tables, made text each time all the same
+                text = neutralize(_as_text(value, kind))
+            row.append(text)
+        out.append(row)
+    return out
 
 
 @dataclass(frozen=True)

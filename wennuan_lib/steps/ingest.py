@@ -308,8 +308,9 @@ def _resolve_unit(sub: Submission, registry: Registry) -> None:
     sub.unit, sub.unit_type, sub.registered, sub.unit_how = chosen.name, chosen.type, True, how
 
 
-def _parse_values(sub: Submission, form: Form) -> None:
-    m = sub.match
+def parse_rows(m: layouts.Match, form: Form) -> list[dict]:
+    """A matched form's blanks parsed, one row a blank of the form (what `describe` keeps as the rows)."""
+    rows = []
     for item in form.items:
         note = m.notes.get(item.code, "")
         row = {
@@ -342,7 +343,15 @@ def _parse_values(sub: Submission, form: Form) -> None:
                 note="；".join(x for x in notes if x),
                 revised=found.revised,
             )
-        sub.rows.append(row)
+        rows.append(row)
+    return rows
+
+
+def _parsed(m: layouts.Match | None, form: Form) -> list[dict] | None:
+    """The rows `describe` parses for a match it reads as a form (neither a summary nor unrecognised)."""
+    if m is None or m.layout in (layouts.SUMMARY, layouts.UNKNOWN):
+        return None
+    return parse_rows(m, form)
 
 
 MEMORY_ERROR = "文件读取时占用内存过多，无法读取；请单位把统计表复制到新文件（只留统计表本身）后重新发送"
@@ -399,10 +408,8 @@ def describe(
             "请单位使用下发的统计表模板填报"
         )
     else:
-        if rows is not None:  # from the cache: fresh objects, nobody else holds them
-            sub.rows = rows
-        else:
-            _parse_values(sub, form)
+        # from the reading worker or the cache: fresh objects, nobody else holds them
+        sub.rows = rows if rows is not None else parse_rows(m, form)
         sub.status = READ
         counts = {s: sum(r["status"] == s for r in sub.rows) for s in (OK, MISSING, UNREADABLE, NOT_FOUND)}
         reason = (
@@ -512,10 +519,8 @@ def _read_misses(misses, subs, form: Form, store_, keys, results: dict, scratch:
         for (k, _p), result in zip(batch, _read_all(jobs, form), strict=True):
             results[k] = result
             transient = result[1] is not None and result[1].startswith(TRANSIENT)
-            if not transient and (
-                result[1] is not None or result[0].layout not in (layouts.TEMPLATE, layouts.SENTENCE)
-            ):  # a crash or a timeout is not kept: another run may read the file
-                store_.put(keys[k], result)  # rejections and summaries as they are; a form once parsed
+            if not transient:  # a crash or a timeout is not kept: another run may read the file
+                store_.put(keys[k], result)  # a form with its blanks parsed (_read_job)
             done += 1
             report_progress(f"读取 {{n}} {subs[k].file}", done, total)
 
@@ -825,12 +830,17 @@ def time_limit(seconds: int):
 
 
 def _read_job(form: Form, job: tuple[str, str | None, str]):
+    """One file read and matched, and a form's blanks parsed, in the worker (all cores, beside the reading
+    of the others): (match, None, rows), (match, None) for a summary or an unrecognised file, or
+    (None, reason)."""
     path, converted, kind = job
     try:
         with time_limit(config.MAX_READ_SECONDS):
-            return read_and_match(Path(path), form, Path(converted) if converted else None, kind or None)
+            m, error = read_and_match(Path(path), form, Path(converted) if converted else None, kind or None)
+            rows = _parsed(m, form)
     except TooSlow as exc:
         return None, str(exc)
+    return (m, error) if rows is None else (m, error, rows)
 
 
 def _frame(subs: list[Submission], name: str, **derived: Callable[[Submission], object]) -> pd.DataFrame:

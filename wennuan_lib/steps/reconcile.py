@@ -15,11 +15,13 @@ Writes (see the catalog):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 
 import pandas as pd
 
 from wennuan_lib.base import catalog
+from wennuan_lib.base.parallel import bytes_in_background
 from wennuan_lib.check.aggregate import form_state
 from wennuan_lib.check.rules import is_open
 from wennuan_lib.publish import feedback, review_workbook
@@ -136,8 +138,17 @@ def run(inputs: Mapping, p: Params) -> Made:
         "findings_by_unit": by_unit(issues),
         "findings_by_rule": by_rule(issues),
     }
-    frames["review_workbook"] = review_workbook.build(
-        values, issues, frames["reporting_status"], inputs["audit"], p.form, inputs["summary_checks"]
+    # made on another core while the feedback workbooks are made (the runner waits for it when it saves)
+    frames["review_workbook"] = bytes_in_background(
+        functools.partial(
+            review_workbook.build,
+            values,
+            issues,
+            frames["reporting_status"],
+            inputs["audit"],
+            p.form,
+            inputs["summary_checks"],
+        )
     )
     # year.yaml's deadline, or from the run's date (the path names year.yaml in a message)
     due = feedback.deadline(p.cfg, p.run_date, p.paths["year_config"])
