@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Year, ingest_and_clean, rerun_copy, run_data, sample_inputs
+from wennuan_lib.base import catalog, store
 from wennuan_lib.form import load_form
 from wennuan_lib.publish import template
+from wennuan_lib.read import cache
 from wennuan_lib.steps import ingest
 
 YEAR = 2013
@@ -103,3 +105,56 @@ def test_the_rerun_describes_only_the_changed_file(first, tmp_path, monkeypatch)
     mine = extracted[(extracted["unit"] == COMPANY) & extracted["in_force"]]
     assert mine.loc[mine["item"] == "01A.1", "value"].tolist() == ["4321"]
     assert len(year.load("ingest_log")) == len(before.load("ingest_log"))
+
+
+def test_a_file_is_parsed_where_it_is_read_and_kept_once(first, tmp_path, monkeypatch):
+    """A form's blanks are parsed where it is read (a reading worker) and its extraction is kept in the cache
+    once, with them: a run from scratch writes each file's entry once; a run that then finds every file's
+    extraction there (new outputs, that cache) parses no blank, and its table of what was read is the first
+    run's, byte for byte."""
+    inputs, before = first
+    cold = Year(inputs, tmp_path / "cold", YEAR)
+    kept = []
+    real_put = cache.Cache.put
+    monkeypatch.setattr(
+        cache.Cache, "put", lambda self, key, value: kept.append(key) or real_put(self, key, value)
+    )
+    cold.ingest()
+    assert kept and len(kept) == len(set(kept))
+    again = tmp_path / "outputs"
+    shutil.copytree(cold.root / "cache" / "extractions", again / str(YEAR) / "cache" / "extractions")
+    parsed = []
+    real = ingest.parse_rows
+    monkeypatch.setattr(ingest, "parse_rows", lambda m, form: parsed.append(m) or real(m, form))
+    year = Year(inputs, again, YEAR)
+    year.ingest()
+    assert parsed == []
+    assert year.path("extracted").read_bytes() == before.path("extracted").read_bytes()
+
+
+def test_row_texts_are_the_text_of_each_cell_whatever_repeats():
+    """The text each cell is written as (store.row_texts, made once per distinct value of a column): what
+    save_table writes for it — True and 1 and 1.0 stay three texts in a text column, a formula is neutralized
+    wherever it repeats, a missing value is empty."""
+    ds = catalog.dataset("extracted")
+    texts = [c for c, kind in ds.columns if kind not in ("bool", "int")]
+    flags = [c for c, kind in ds.columns if kind == "bool"]
+    values = [True, 1, 1.0, "1", "=SUM(A1)", "=SUM(A1)", None, float("nan"), "'引号", "-3", "-x"]
+    records = [{**{c: v for c in texts}, **{c: v for c in flags}} for v in values]
+    rows = store.row_texts(ds, records)
+    column = [c for c, _ in ds.columns].index(texts[0])
+    assert [r[column] for r in rows] == [
+        "True",
+        "1",
+        "1.0",
+        "1",
+        "'=SUM(A1)",
+        "'=SUM(A1)",
+        "",
+        "",
+        "''引号",
+        "-3",
+        "'-x",
+    ]
+    flag = [c for c, _ in ds.columns].index(flags[0])
+    assert [r[flag] for r in rows][:4] == ["True", "True", "True", "True"]
