@@ -18,6 +18,7 @@ from wennuan_lib.base import config, dates
 from wennuan_lib.check import rules
 from wennuan_lib.publish import template
 from wennuan_lib.read import archives, readers, sniff
+from wennuan_lib.read import convert as conversion
 from wennuan_lib.read.parse import format_value
 
 from . import sample_data as sample
@@ -138,10 +139,43 @@ def test_wps_is_a_word97_document_and_read(form, year_dir, tmp_path):
         check_values(frames, expected, name)
 
 
+@needs_soffice
+def test_legacy_files_converted_while_the_kernel_starts_are_taken_by_step_01(
+    form, year_dir, tmp_path, monkeypatch
+):
+    """The command has LibreOffice convert the inbox's legacy Word files while the kernel starts
+    (convert.start_early); step 01 reads those copies and converts itself only what was not claimed, or was
+    saved again since: here one file taken as converted, one saved again after it was claimed (its new
+    figures read)."""
+    expected = sentence_docx(form, tmp_path / "常熟.docx")
+    shutil.copy(convert(tmp_path / "常熟.docx", "doc:MS Word 97"), year_dir.inbox / "常熟.doc")
+    sentence_docx(form, tmp_path / "太仓.docx", header={**HEADER, "unit": "太仓市总工会"})
+    shutil.copy(convert(tmp_path / "太仓.docx", "doc:MS Word 97"), year_dir.inbox / "太仓.doc")
+    files = conversion.early_files(year_dir.inbox, lambda path: False)
+    assert sorted(p.name for p, _ in files) == ["太仓.doc", "常熟.doc"]
+    thread = conversion.start_early(files, tmp_path / "early")
+    monkeypatch.setenv(conversion.ENV, str(tmp_path / "early"))
+    again = sentence_docx(form, tmp_path / "太仓2.docx", header={**HEADER, "unit": "太仓市总工会"}, seed=2)
+    shutil.copy(convert(tmp_path / "太仓2.docx", "doc:MS Word 97"), year_dir.inbox / "太仓.doc")
+    own = []
+
+    class Spy(conversion.Conversion):
+        def __init__(self, paths, folder, kinds=None):
+            own.extend(p.name for p in paths)
+            super().__init__(paths, folder, kinds)
+
+    monkeypatch.setattr(conversion, "Conversion", Spy)
+    frames = year_dir.ingest()
+    thread.join()
+    assert own == ["太仓.doc"]
+    check_values(frames, expected, "常熟.doc")
+    check_values(frames, again, "太仓.doc")
+
+
 def test_rtf_goes_through_libreoffice_and_without_it_says_so(year_dir, monkeypatch):
     (year_dir.inbox / "材料.doc").write_bytes(b"{\\rtf1\\ansi " + "填报单位：常熟市总工会}".encode("gbk"))
     assert sniff.kind(year_dir.inbox / "材料.doc") == sniff.RTF
-    monkeypatch.setattr(readers, "soffice", lambda: None)
+    monkeypatch.setattr(conversion, "soffice", lambda: None)
     row = log_of(year_dir.ingest()).loc["材料.doc"]
     assert row["status"] == "rejected" and "LibreOffice" in row["reason"]
 

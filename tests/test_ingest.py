@@ -10,6 +10,7 @@ import pytest
 
 from wennuan_lib.base import config
 from wennuan_lib.publish import template
+from wennuan_lib.read import convert as conversion
 from wennuan_lib.read import readers
 from wennuan_lib.read.parse import format_value
 
@@ -180,7 +181,7 @@ def test_bad_files_are_rejected_with_a_chinese_reason_and_lose_nothing_else(
 
 def test_doc_without_libreoffice_says_how_to_read_it(year_dir, monkeypatch):
     (year_dir.inbox / "旧表.doc").write_bytes(readers.OLE_MAGIC + bytes(600))
-    monkeypatch.setattr(readers, "soffice", lambda: None)
+    monkeypatch.setattr(conversion, "soffice", lambda: None)
     log = year_dir.ingest()["ingest_log"].iloc[0]
     assert log["status"] == "rejected" and "LibreOffice" in log["reason"] and ".docx" in log["reason"]
 

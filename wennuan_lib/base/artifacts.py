@@ -195,6 +195,10 @@ class Artifacts:
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / key
 
+    def has(self, key: str) -> bool:
+        """Whether an entry is kept under `key` (not verified: a damaged one is a miss when read)."""
+        return self._path(key).is_file()
+
     def get(self, key: str) -> bytes | None:
         try:
             blob = self._path(key).read_bytes()

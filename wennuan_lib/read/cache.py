@@ -22,6 +22,9 @@ class Cache:
         bytes (computed once per run by the caller)."""
         return self.store.key(path.suffix.lower(), digest)
 
+    def has(self, key: str) -> bool:
+        return self.store.has(key)
+
     def get(self, key: str):
         value = self.store.get_json(key)
         return tuple(value) if isinstance(value, list) else None

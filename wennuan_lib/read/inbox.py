@@ -108,3 +108,26 @@ def walk(inbox: Path) -> list[Entry]:
 
     visit(inbox, "", "")
     return sorted(out, key=lambda e: e.name)
+
+
+LITTER_NAMES = {"thumbs.db", ".ds_store", "desktop.ini"}
+LITTER_SUFFIXES = {
+    ".txt": "文本文件，不是报送材料",
+    ".tmp": "临时文件",
+    ".lnk": "快捷方式",
+    ".ini": "系统文件",
+}
+
+
+def litter_reason(path: Path) -> str | None:
+    """Why a file of the inbox (by its shown name) is litter, not a submission; None when it is not."""
+    name = path.name
+    if name.startswith("~$") or name.startswith(".~lock"):
+        return "Office打开文件时留下的锁定文件"
+    if "__MACOSX" in path.parts:
+        return "苹果电脑压缩时附带的系统文件"
+    if name.lower() in LITTER_NAMES or name.startswith("."):
+        return "系统生成的文件"
+    if path.suffix.lower() in LITTER_SUFFIXES:
+        return LITTER_SUFFIXES[path.suffix.lower()]
+    return None

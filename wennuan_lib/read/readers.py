@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import posixpath
 import re
-import shutil
-import subprocess
 import tempfile
 import zipfile
 from decimal import Decimal
@@ -28,9 +25,11 @@ from openpyxl.formula.translate import Translator
 from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
 from wennuan_lib.base import config
-from wennuan_lib.base.parallel import die_with_parent
 from wennuan_lib.errors import ReadError
-from wennuan_lib.read import ooxml, pdf, sniff, word
+from wennuan_lib.read import convert, ooxml, pdf, sniff, word
+
+# where LibreOffice is (None without it), as callers of the readers ask it; the conversion asks convert itself
+from wennuan_lib.read.convert import CONVERTED_KINDS, convert_docs, soffice  # noqa: F401
 from wennuan_lib.read.extract import Block, Extract, clean
 from wennuan_lib.read.ooxml import UNSAFE_XML, Prolog
 from wennuan_lib.read.sniff import OLE_MAGIC
@@ -52,7 +51,6 @@ __all__ = [
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 WORD_SUFFIXES = {".docx", ".docm"}
 # Needing LibreOffice's conversion to .docx first (one batched run, see convert_docs).
-CONVERTED_KINDS = {sniff.WORD97: ".doc", sniff.RTF: ".rtf", sniff.ODT: ".odt"}
 
 
 def cell_text(value: object) -> str:
@@ -628,71 +626,6 @@ def _col_letter(c: int) -> str:
     return s
 
 
-def soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
-class Conversion:
-    """One LibreOffice run converting legacy Word and RTF copies to .docx, started and not yet waited for: the
-    other files of the inbox are read meanwhile (LibreOffice's start-up costs seconds)."""
-
-    def __init__(self, paths: list[Path], folder: Path, kinds: dict[Path, str] | None = None):
-        self.proc = None
-        self.copies: dict[Path, Path] = {}
-        exe = soffice()
-        if not exe or not paths:
-            return
-        folder.mkdir(parents=True, exist_ok=True)
-        for k, path in enumerate(paths):
-            suffix = CONVERTED_KINDS.get((kinds or {}).get(path, sniff.WORD97), ".doc")
-            src = folder / f"f{k:06d}{suffix}"
-            shutil.copyfile(path, src)
-            self.copies[path] = src
-        profile = folder / "profile"
-        cmd = [
-            exe,
-            f"-env:UserInstallation=file://{profile}",
-            "--headless",
-            "--norestore",
-            "--convert-to",
-            "docx",
-            "--outdir",
-            str(folder),
-            *[str(c) for c in self.copies.values()],
-        ]
-        self.timeout = 60 + 10 * len(paths)
-        # LibreOffice dies with the process that started it (a killed run leaves no converter behind; the
-        # program it spawns may finish its one conversion, into this private folder, and exit)
-        self.proc = subprocess.Popen(
-            cmd,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "HOME": str(folder)},
-            preexec_fn=die_with_parent,
-        )
-
-    def wait(self) -> dict[Path, Path]:
-        """{original: converted} for the files that converted."""
-        if self.proc is not None:
-            try:
-                self.proc.wait(timeout=self.timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return {
-            orig: src.with_suffix(".docx")
-            for orig, src in self.copies.items()
-            if src.with_suffix(".docx").exists()
-        }
-
-
-def convert_docs(paths: list[Path], folder: Path, kinds: dict[Path, str] | None = None) -> dict[Path, Path]:
-    """Legacy Word and RTF files converted to .docx by one LibreOffice run (its start-up costs seconds);
-    copies are converted, never the raw files. `kinds`: each path's sniffed kind (default Word 97).
-    Returns {original: converted} for those that converted."""
-    return Conversion(paths, folder, kinds).wait()
-
-
 NEEDS_LIBREOFFICE = (
     "这是旧版Word（.doc/.wps）或RTF文件，需要LibreOffice才能读取：请运行 bash setup.sh 安装，"
     "或在Word中另存为.docx后放回收件箱"
@@ -702,10 +635,10 @@ NEEDS_LIBREOFFICE = (
 def read_doc(path: Path, converted: Path | None = None, kind: str = sniff.WORD97) -> Extract:
     """Legacy Word (and RTF): read through LibreOffice's .docx conversion of a copy."""
     if converted is None:
-        if not soffice():
+        if not convert.soffice():
             raise ReadError(NEEDS_LIBREOFFICE)
         with tempfile.TemporaryDirectory(prefix="wennuan-doc-") as tmp:
-            done = convert_docs([path], Path(tmp), {path: kind})
+            done = convert.convert_docs([path], Path(tmp), {path: kind})
             if path not in done:
                 raise ReadError("旧版Word（.doc）或RTF文件无法转换，文件可能已损坏，请单位另存为.docx后发送")
             return word.read_docx(done[path])
@@ -762,8 +695,8 @@ def read(path: Path, converted: Path | None = None, kind: str | None = None) -> 
         ex = read_ods(path, too_big)
     elif kind == sniff.HTML:
         ex = read_html(path)
-    elif kind in CONVERTED_KINDS:
-        if converted is None and not soffice():
+    elif kind in convert.CONVERTED_KINDS:
+        if converted is None and not convert.soffice():
             raise ReadError(NEEDS_LIBREOFFICE)
         ex = read_doc(path, converted, kind)
     elif kind == sniff.PDF:

@@ -18,6 +18,7 @@ from pathlib import Path
 from wennuan_lib.base import catalog, config
 from wennuan_lib.base.progress import ENV
 from wennuan_lib.errors import WennuanError, from_text
+from wennuan_lib.read import convert
 from wennuan_lib.run import manifest
 
 
@@ -58,6 +59,7 @@ class Kernel:
         self.kc = None
         self.sockets = None
         self.started = self.ready = False
+        self.converted: Path | None = None  # the early conversion's folder (convert_early)
 
     def __enter__(self) -> Kernel:
         return self
@@ -91,6 +93,13 @@ class Kernel:
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.execute(self.START + "\n" + self.WARM, silent=True, store_history=False)
+
+    def convert_early(self, files: list[tuple[Path, str]]) -> None:
+        """LibreOffice converts `files` (the inbox's legacy files step 01 will read, see convert.early_files)
+        now, while the kernel starts; step 01 takes the copies (convert.py). After start()."""
+        # a folder of its own for each year of the run (another year's conversion may still be writing)
+        folder = Path(self.sockets) / f"converted-{len(list(Path(self.sockets).glob('converted-*')))}"
+        self.converted = folder if convert.start_early(files, folder) is not None else None
 
     def __exit__(self, *exc) -> None:
         if self.kc is not None:
@@ -132,6 +141,12 @@ class Kernel:
         # the inputs this command has hashed, so that the step does not hash them again (manifest.HASHES_ENV)
         hashes = manifest.share_hashes(Path(self.sockets) / "input-hashes.json")
         where += f"; os.environ[{manifest.HASHES_ENV!r}] = {str(hashes)!r}"
+        # the legacy files LibreOffice has been converting since the kernel started (convert_early)
+        where += (
+            f"; os.environ[{convert.ENV!r}] = {str(self.converted)!r}"
+            if self.converted
+            else f"; os.environ.pop({convert.ENV!r}, None)"
+        )
         self._cell(self.RESET + f"\nimport os; {where}; del os")
         src = config.NOTEBOOKS_DIR / step.notebook
         folder = run_dir / catalog.dataset("notebooks").path

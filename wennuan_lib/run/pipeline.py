@@ -266,6 +266,8 @@ def _run_steps(
             continue
         if staging.path is None:
             kernel.start()  # it boots on the other core while this process goes on
+            if year is not None and "inbox" in step.reads:  # LibreOffice's start-up too
+                kernel.convert_early(_early_files(plan, year))
             if year is not None:  # the analyst's own files, before any submission is read
                 from wennuan_lib.check import analyst_files
 
@@ -286,6 +288,18 @@ def _run_steps(
         outcome.ran.append(step.name)
         console(f"    完成，用时 {seconds:.1f} 秒")
         stop_point(f"after:{step.name}")
+
+
+def _early_files(plan: Plan, year: int) -> list:
+    """The inbox's legacy files the step that reads it will give LibreOffice: those whose extraction is not
+    in the year's cache (keyed as that step keys it: the form, the file's bytes, the program)."""
+    from wennuan_lib.read import cache, convert  # pandas, the form: only when step 01 is to run
+
+    extractions = cache.Cache(plan.scope.folder("cache"), load_form(plan.workspace.year_config(year)["form"]))
+    return convert.early_files(
+        plan.workspace.raw("inbox", year),
+        lambda path: extractions.has(extractions.key(path, manifest.input_hash(path))),
+    )
 
 
 def run_year(

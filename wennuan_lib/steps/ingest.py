@@ -31,7 +31,20 @@ from wennuan_lib.base import artifacts, catalog, config, dates, files
 from wennuan_lib.base.parallel import die_with_parent, gc_paused, on_all_cores
 from wennuan_lib.base.progress import report as report_progress
 from wennuan_lib.form import Form
-from wennuan_lib.read import archives, cache, inbox, layouts, parts, readers, sniff, splice, units, versions
+from wennuan_lib.read import (
+    archives,
+    cache,
+    convert,
+    inbox,
+    layouts,
+    parts,
+    readers,
+    sniff,
+    splice,
+    units,
+    versions,
+)
+from wennuan_lib.read.inbox import litter_reason
 from wennuan_lib.read.parse import MISSING, NOT_FOUND, OK, UNREADABLE, VALUE_LABELS, format_value, parse_blank
 from wennuan_lib.read.readers import ReadError
 from wennuan_lib.read.units import Registry
@@ -51,13 +64,6 @@ from wennuan_lib.vocab import (  # noqa: F401  (ingest.READ etc. stay importable
 
 ARCHIVE_SUFFIXES = (".zip", ".rar", ".7z")
 
-LITTER_NAMES = {"thumbs.db", ".ds_store", "desktop.ini"}
-LITTER_SUFFIXES = {
-    ".txt": "文本文件，不是报送材料",
-    ".tmp": "临时文件",
-    ".lnk": "快捷方式",
-    ".ini": "系统文件",
-}
 # Archives are opened one level deep inside another archive (a.zip/b.zip/x.docx); deeper ones are refused.
 MAX_ARCHIVE_DEPTH = 2
 REVISED_NOTE = "该数字来自Word修订（未接受的修订按修订后文字读取）"
@@ -164,19 +170,6 @@ def screen(sub: Submission, path: Path) -> bool:
         sub.status, sub.reason = REJECTED, str(exc)
         return False
     return True
-
-
-def litter_reason(path: Path) -> str | None:
-    name = path.name
-    if name.startswith("~$") or name.startswith(".~lock"):
-        return "Office打开文件时留下的锁定文件"
-    if "__MACOSX" in path.parts:
-        return "苹果电脑压缩时附带的系统文件"
-    if name.lower() in LITTER_NAMES or name.startswith("."):
-        return "系统生成的文件"
-    if path.suffix.lower() in LITTER_SUFFIXES:
-        return LITTER_SUFFIXES[path.suffix.lower()]
-    return None
 
 
 def list_inbox(folder: Path, scratch: Path) -> list[tuple[Submission, Path | None]]:
@@ -510,11 +503,13 @@ def _read_misses(misses, subs, form: Form, store_, keys, results: dict, scratch:
     """The files neither the last run's record nor the cache has, read on all cores into `results` (and the
     cache): the legacy Word files converted by LibreOffice while the others are read."""
     total = len(subs)
-    docs = [(k, p) for k, p in misses if subs[k].kind in readers.CONVERTED_KINDS]
-    others = [(k, p) for k, p in misses if subs[k].kind not in readers.CONVERTED_KINDS]
-    conversion = readers.Conversion([p for _, p in docs], scratch / "doc", {p: subs[k].kind for k, p in docs})
+    docs = [(k, p) for k, p in misses if subs[k].kind in convert.CONVERTED_KINDS]
+    others = [(k, p) for k, p in misses if subs[k].kind not in convert.CONVERTED_KINDS]
+    early = convert.claimed([p for _, p in docs])  # being converted by the command since the kernel started
+    mine = [(k, p) for k, p in docs if p not in early]
+    conversion = convert.Conversion([p for _, p in mine], scratch / "doc", {p: subs[k].kind for k, p in mine})
     for batch in (others, docs):
-        converted = conversion.wait() if batch is docs else {}
+        converted = {**convert.taken(early), **conversion.wait()} if batch is docs else {}
         jobs = [(str(p), str(converted[p]) if p in converted else None, subs[k].kind) for k, p in batch]
         for (k, _p), result in zip(batch, _read_all(jobs, form), strict=True):
             results[k] = result
