@@ -172,6 +172,22 @@ def test_legacy_files_converted_while_the_kernel_starts_are_taken_by_step_01(
     check_values(frames, again, "太仓.doc")
 
 
+@needs_soffice
+def test_a_legacy_file_gone_before_it_is_copied_claims_nothing(form, year_dir, tmp_path, monkeypatch):
+    """A legacy file removed between the command listing it and copying it: nothing is claimed (no
+    LibreOffice left running, no message), and step 01 reads the inbox as it is."""
+    sentence_docx(form, tmp_path / "常熟.docx")
+    doc = convert(tmp_path / "常熟.docx", "doc:MS Word 97")
+    shutil.copy(doc, year_dir.inbox / "常熟.doc")
+    shutil.copy(doc, year_dir.inbox / "太仓.doc")
+    files = conversion.early_files(year_dir.inbox, lambda path: False)
+    (year_dir.inbox / "太仓.doc").unlink()
+    assert conversion.start_early(files, tmp_path / "early") is None
+    monkeypatch.setenv(conversion.ENV, str(tmp_path / "early"))
+    assert conversion.claimed([year_dir.inbox / "常熟.doc"]) == set()
+    assert log_of(year_dir.ingest()).loc["常熟.doc", "status"] == "read"
+
+
 def test_rtf_goes_through_libreoffice_and_without_it_says_so(year_dir, monkeypatch):
     (year_dir.inbox / "材料.doc").write_bytes(b"{\\rtf1\\ansi " + "填报单位：常熟市总工会}".encode("gbk"))
     assert sniff.kind(year_dir.inbox / "材料.doc") == sniff.RTF

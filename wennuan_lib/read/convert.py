@@ -114,12 +114,12 @@ def early_files(inbox_dir: Path, known: Callable[[Path], bool]) -> list[tuple[Pa
     for entry in inbox.walk(inbox_dir):
         if entry.skip or inbox.litter_reason(Path(entry.name)) is not None:
             continue
-        try:
+        try:  # a file that cannot be opened now is step 01's to name
             kind = sniff.kind(entry.path)
+            if kind in CONVERTED_KINDS and not known(entry.path):
+                out.append((entry.path, kind))
         except (ReadError, OSError):
             continue
-        if kind in CONVERTED_KINDS and not known(entry.path):
-            out.append((entry.path, kind))
     return out
 
 
@@ -128,18 +128,29 @@ def start_early(files: list[tuple[Path, str]], folder: Path) -> threading.Thread
     (see the module's docstring); None when there is nothing to convert or no LibreOffice."""
     if not files or not soffice():
         return None
-    folder.mkdir(parents=True, exist_ok=True)
-    lock = open(folder / LOCK, "w")  # noqa: SIM115 - held by the thread until done.json is written
-    fcntl.flock(lock, fcntl.LOCK_EX)
     stats = {str(p): _stat(p) for p, _ in files}
-    conversion = Conversion([p for p, _ in files], folder / "work", dict(files))
-    atomic_write_bytes(folder / CLAIMED, json.dumps(stats, ensure_ascii=False).encode("utf-8"))
+    lock = conversion = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = open(folder / LOCK, "w")  # noqa: SIM115 - held by the thread until done.json is written
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        conversion = Conversion([p for p, _ in files], folder / "work", dict(files))
+        atomic_write_bytes(folder / CLAIMED, json.dumps(stats, ensure_ascii=False).encode("utf-8"))
+    except OSError:  # a file gone meanwhile, a full disk: nothing is claimed, step 01 converts what it reads
+        if conversion is not None and conversion.proc is not None:
+            conversion.proc.kill()
+            conversion.proc.wait()
+        if lock is not None:
+            lock.close()
+        return None
 
     def finish() -> None:
         try:
             made = conversion.wait()
             done = {str(p): str(docx) for p, docx in made.items()}
             atomic_write_bytes(folder / DONE, json.dumps(done, ensure_ascii=False).encode("utf-8"))
+        except OSError:
+            pass  # no done.json: step 01 converts the files itself, each as it reads it
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
             lock.close()
