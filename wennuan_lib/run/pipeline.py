@@ -295,11 +295,15 @@ def _early_files(plan: Plan, year: int) -> list:
     in the year's cache (keyed as that step keys it: the form, the file's bytes, the program)."""
     from wennuan_lib.read import cache, convert  # pandas, the form: only when step 01 is to run
 
-    extractions = cache.Cache(plan.scope.folder("cache"), load_form(plan.workspace.year_config(year)["form"]))
-    return convert.early_files(
-        plan.workspace.raw("inbox", year),
-        lambda path: extractions.has(extractions.key(path, manifest.input_hash(path))),
-    )
+    try:
+        form = load_form(plan.workspace.year_config(year)["form"])
+        extractions = cache.Cache(plan.scope.folder("cache"), form)
+        return convert.early_files(
+            plan.workspace.raw("inbox", year),
+            lambda path: extractions.has(extractions.key(path, manifest.input_hash(path))),
+        )
+    except (WennuanError, OSError):  # a year.yaml, a form or an inbox that step 01 names, as it always has
+        return []
 
 
 def run_year(
