@@ -714,9 +714,26 @@ def _read_all(jobs: list, form: Form) -> list:
     global _KERNEL_PID
     _KERNEL_PID = os.getpid()
     try:
-        return on_all_cores(_limited_read_job, jobs, shared=form, apart=True)
+        return on_all_cores(_pool_read_job, jobs, shared=form, apart=True)
     except BrokenProcessPool:
         return [_isolated(form, job) for job in jobs]
+
+
+_SILENCED = False  # this reading worker's standard error goes nowhere (_pool_read_job)
+
+
+def _pool_read_job(form: Form, job: tuple[str, str | None, str]):
+    """_limited_read_job in a worker of the reading pool, whose standard error goes nowhere: what a native
+    reader prints as it dies (a Rust "memory allocation … failed" and its backtrace, a fault's dump) would
+    reach the analyst's terminal above the Chinese summary. The file is then read again alone (`_isolated`),
+    where what it printed is kept to tell why it died."""
+    global _SILENCED
+    if not _SILENCED and os.getpid() != _KERNEL_PID:
+        nowhere = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(nowhere, 2)
+        os.close(nowhere)
+        _SILENCED = True
+    return _limited_read_job(form, job)
 
 
 def _isolated(form: Form, job) -> tuple:
