@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import faulthandler
 import functools
 import gc
 import multiprocessing as mp
@@ -26,6 +27,16 @@ def gc_paused():
     finally:
         if enabled:
             gc.enable()
+
+
+def stderr_nowhere() -> None:
+    """This process's standard error (file descriptor 2, where native code writes too) goes to the null
+    device from now on, and no fault dump is written (faulthandler, when on — pytest turns it on — writes to
+    a copy of the descriptor of its own)."""
+    faulthandler.disable()
+    nowhere = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(nowhere, 2)
+    os.close(nowhere)
 
 
 def die_with_parent() -> None:

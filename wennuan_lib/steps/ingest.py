@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import faulthandler
 import functools
 import hashlib
 import multiprocessing as mp
@@ -28,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from wennuan_lib.base import artifacts, catalog, config, dates, files
-from wennuan_lib.base.parallel import die_with_parent, gc_paused, on_all_cores
+from wennuan_lib.base.parallel import die_with_parent, gc_paused, on_all_cores, stderr_nowhere
 from wennuan_lib.base.progress import report as report_progress
 from wennuan_lib.form import Form
 from wennuan_lib.read import (
@@ -729,9 +730,7 @@ def _pool_read_job(form: Form, job: tuple[str, str | None, str]):
     where what it printed is kept to tell why it died."""
     global _SILENCED
     if not _SILENCED and os.getpid() != _KERNEL_PID:
-        nowhere = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(nowhere, 2)
-        os.close(nowhere)
+        stderr_nowhere()
         _SILENCED = True
     return _limited_read_job(form, job)
 
@@ -747,6 +746,7 @@ def _isolated(form: Form, job) -> tuple:
 
         def child() -> None:
             die_with_parent()
+            faulthandler.disable()  # its dump would go to a descriptor of its own (pytest turns it on)
             os.dup2(errors.fileno(), 2)  # what a dying native reader prints: why it died
             try:
                 send.send(_limited_read_job(form, job))
