@@ -557,7 +557,7 @@ def read_inbox(inbox_dir: Path, params: Params, form: Form, registry: Registry) 
         )
         _read_misses(misses, subs, form, store_, keys, results, Path(scratch), done)
     with gc_paused():
-        made = _describe_all(rest, results, subs, form, registry, store_, keys, params.year)
+        made = _describe_all(rest, results, subs, form, registry, params.year)
         extras = []
         for k, _p in todo:
             group = found.get(k) or made[k]
@@ -596,9 +596,9 @@ def _add_notes(subs: list[Submission]) -> None:
             sub.reason += f"。{read_part}文件中的其他部分——" + "；".join(sub.left_out)
 
 
-def _describe_all(todo, results, subs, form, registry, store_, keys, year) -> dict[int, list[Submission]]:
-    """Each file read (or taken from the extraction cache) described: {index: [its submission, and the other
-    submissions its parts are]}."""
+def _describe_all(todo, results, subs, form, registry, year) -> dict[int, list[Submission]]:
+    """Each file read (or taken from the extraction cache) described, a form with the blanks parsed where it
+    was read: {index: [its submission, and the other submissions its parts are]}."""
     out = {}
     for k, _p in todo:
         m, error, *parsed = results[k]
@@ -607,8 +607,6 @@ def _describe_all(todo, results, subs, form, registry, store_, keys, year) -> di
             out[k] = [subs[k]]
             continue
         describe(subs[k], Path(subs[k].file), m, form, registry, parsed[0] if parsed else None, year)
-        if not parsed and subs[k].rows:  # keep the parsed blanks too, so a re-run skips parsing
-            store_.put(keys[k], (m, None, subs[k].rows))
         out[k] = [subs[k], *other_parts(subs[k], form, registry, year)]
     return out
 
