@@ -61,7 +61,7 @@ from tests import sample_data as sample  # noqa: E402
 from wennuan_lib.base import store  # noqa: E402
 from wennuan_lib.form import load_form  # noqa: E402
 from wennuan_lib.publish import template  # noqa: E402
-from wennuan_lib.read import readers  # noqa: E402
+from wennuan_lib.read import convert  # noqa: E402
 
 YEAR = 2013
 # what a January inbox holds, interleaved so that every size has each kind: 4 templates, 3 Word, 2 Excel,
@@ -102,7 +102,7 @@ def generate(root: Path, n: int, seed: int = 1) -> Path:
     )
     for k, (unit, utype) in enumerate(units):
         values = sample.unit_values(rng, rng.randint(2_000, 400_000), utype)
-        kind = "doc" if k % 100 == 29 and readers.soffice() else KINDS[k % len(KINDS)]
+        kind = "doc" if k % 100 == 29 and convert.soffice() else KINDS[k % len(KINDS)]
         header = {
             "unit": unit,
             "date": f"{YEAR}-01-{rng.randint(5, 20):02d}",
@@ -273,7 +273,7 @@ from python_calamine import CalamineWorkbook
 import writers
 from wennuan_lib.base import catalog, store
 from wennuan_lib.publish import appendix, charts, detail_workbook, feedback, narrative, render
-from wennuan_lib.read import readers
+from wennuan_lib.read import convert
 from wennuan_lib.steps import report
 from wennuan_lib.form import load_form
 from wennuan_lib.check.rules import is_open
@@ -296,11 +296,11 @@ def read(files, converted):
 every = sorted(p for p in ws.raw("inbox", year).rglob("*") if p.is_file())
 with tempfile.TemporaryDirectory() as tmp:
     with part("convert"):  # LibreOffice, once for all .doc: while the kernel starts, as the run does it
-        converted = readers.convert_docs([p for p in every if p.suffix == ".doc"], Path(tmp))
+        converted = convert.convert_docs([p for p in every if p.suffix == ".doc"], Path(tmp))
     with part("read"):
         read(every, converted)
 with tempfile.TemporaryDirectory() as tmp, part("read_one"):
-    read([changed], readers.convert_docs([changed] if changed.suffix == ".doc" else [], Path(tmp)))
+    read([changed], convert.convert_docs([changed] if changed.suffix == ".doc" else [], Path(tmp)))
 run = ws.scope(year).current()
 tables = [d for d in catalog.datasets(catalog.YEAR) if d.is_table and (run / d.path).is_file()]
 loaded = {d.name: store.load_table(d, run / d.path) for d in tables}

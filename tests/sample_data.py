@@ -40,7 +40,7 @@ from PIL import Image, ImageDraw, ImageFont
 from wennuan_lib.base import catalog, config, store
 from wennuan_lib.form import Form, Line, load_form
 from wennuan_lib.publish import template
-from wennuan_lib.read import readers
+from wennuan_lib.read import convert
 from wennuan_lib.read.parse import MISSING, OK, UNREADABLE
 
 SAMPLE_MARK = "示例数据"
@@ -866,7 +866,7 @@ def convert_many(jobs: list[tuple[Path, Path, str]]) -> list[bool]:
     """Each (src, dest, to) of `jobs` saved by LibreOffice as in convert_with_libreoffice, with one launch of
     LibreOffice for all the files of one target (a launch costs about a second of CPU, each further file
     in it less than a tenth): whether each was made (none without LibreOffice)."""
-    exe = readers.soffice()
+    exe = convert.soffice()
     made = [False] * len(jobs)
     if not exe:
         return made
@@ -1389,7 +1389,7 @@ def _write_plan(
         elif p.container in ("doc", "wps", "pdf"):  # a .wps is what WPS calls a Word 97 document
             tmp = path.with_suffix(".docx")
             write_sentence_docx(form, tmp, texts, header, rng)
-            if readers.soffice():  # saved by LibreOffice with the year's others (generate: _convert_later)
+            if convert.soffice():  # saved by LibreOffice with the year's others (generate: _convert_later)
                 later.append((tmp, path, "pdf" if p.container == "pdf" else "doc:MS Word 97"))
             else:  # no LibreOffice here: keep the .docx so the sample stays complete
                 path = tmp

@@ -18,7 +18,7 @@ from wennuan_lib.base.artifacts import Artifacts
 from wennuan_lib.base.textfiles import InputFileError
 from wennuan_lib.check import rules
 from wennuan_lib.publish import feedback, template
-from wennuan_lib.read.readers import soffice
+from wennuan_lib.read.convert import soffice
 from wennuan_lib.run import manifest
 
 from . import sample_data as sample

@@ -23,7 +23,9 @@ from wennuan_lib.read.parse import format_value
 
 from . import sample_data as sample
 
-needs_soffice = pytest.mark.skipif(not readers.soffice(), reason="LibreOffice 未安装（bash setup.sh 会安装）")
+needs_soffice = pytest.mark.skipif(
+    not conversion.soffice(), reason="LibreOffice 未安装（bash setup.sh 会安装）"
+)
 HEADER = {"unit": "常熟市总工会", "date_text": "2013年1月18日", "person": "张伟", "phone": "0512-52345678"}
 
 
@@ -72,7 +74,7 @@ def convert(src: Path, to: str) -> Path:
     out.mkdir(exist_ok=True)
     subprocess.run(
         [
-            readers.soffice(),
+            conversion.soffice(),
             f"-env:UserInstallation=file://{src.parent / 'lo-profile'}",
             "--headless",
             "--convert-to",

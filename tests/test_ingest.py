@@ -42,7 +42,7 @@ def test_sample_covers_every_container_and_layout(sample_run):
     truth, _, frames, _ = sample_run
     read = frames["submissions"]
     assert set(read["container"]) >= {"xlsx", "xlsm", "xls", "docx"} | (
-        {"doc"} if readers.soffice() else set()
+        {"doc"} if conversion.soffice() else set()
     )
     assert set(read["layout"]) == {"template", "sentence", "labelled"}
     containers_by_layout = read.groupby("layout")["container"].agg(set)
@@ -186,7 +186,7 @@ def test_doc_without_libreoffice_says_how_to_read_it(year_dir, monkeypatch):
     assert log["status"] == "rejected" and "LibreOffice" in log["reason"] and ".docx" in log["reason"]
 
 
-@pytest.mark.skipif(not readers.soffice(), reason="LibreOffice 未安装（bash setup.sh 会安装）")
+@pytest.mark.skipif(not conversion.soffice(), reason="LibreOffice 未安装（bash setup.sh 会安装）")
 def test_doc_is_read_through_libreoffice(sample_run):
     _, _, frames, _ = sample_run
     subs = frames["submissions"]
@@ -240,7 +240,7 @@ def test_sample_inbox_shapes_are_read_as_they_are(sample_run):
     r01 = issues[issues["rule"] == "R01"]
     assert set(zip(r01["unit"], r01["item"])) == set(truth.revised)
     containers = set(frames["submissions"]["container"])
-    assert {"et", "docx"} <= containers and (not readers.soffice() or {"wps", "pdf", "doc"} <= containers)
+    assert {"et", "docx"} <= containers and (not conversion.soffice() or {"wps", "pdf", "doc"} <= containers)
     log = frames["ingest_log"].set_index("file")
     members = [f for f in truth.files if ".zip/" in f.name]
     assert members and all(log.loc[f.name, "status"] == f.status for f in members)

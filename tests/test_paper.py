@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from wennuan_lib.publish import narrative, render
-from wennuan_lib.read.readers import soffice
+from wennuan_lib.read.convert import soffice
 
 from . import sample_data as sample
 

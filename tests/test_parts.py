@@ -11,7 +11,7 @@ import xlsxwriter
 
 from wennuan_lib import vocab
 from wennuan_lib.publish import template
-from wennuan_lib.read import readers
+from wennuan_lib.read import convert, readers
 from wennuan_lib.read.parse import format_value
 
 from . import sample_data as sample
@@ -516,7 +516,7 @@ def test_a_libreoffice_document_is_read_as_a_document(form, year_dir, figures, t
     import shutil
     import subprocess
 
-    soffice = readers.soffice()
+    soffice = convert.soffice()
     if soffice is None:
         pytest.skip("LibreOffice（setup.sh 安装）")
     summary_with_form(form, tmp_path / "总结.docx", figures, figures)

@@ -25,6 +25,7 @@ from wennuan_lib.base.parallel import die_with_parent
 from wennuan_lib.errors import ReadError
 from wennuan_lib.read import inbox, sniff
 
+# Needing LibreOffice's conversion to .docx first (one batched run, see convert_docs).
 CONVERTED_KINDS = {sniff.WORD97: ".doc", sniff.RTF: ".rtf", sniff.ODT: ".odt"}
 ENV = "WENNUAN_CONVERTED"
 CLAIMED, DONE, LOCK = "claimed.json", "done.json", "lock"

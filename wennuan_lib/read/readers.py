@@ -27,9 +27,6 @@ from python_calamine import CalamineWorkbook, SheetVisibleEnum
 from wennuan_lib.base import config
 from wennuan_lib.errors import ReadError
 from wennuan_lib.read import convert, ooxml, pdf, sniff, word
-
-# where LibreOffice is (None without it), as callers of the readers ask it; the conversion asks convert itself
-from wennuan_lib.read.convert import CONVERTED_KINDS, convert_docs, soffice  # noqa: F401
 from wennuan_lib.read.extract import Block, Extract, clean
 from wennuan_lib.read.ooxml import UNSAFE_XML, Prolog
 from wennuan_lib.read.sniff import OLE_MAGIC
@@ -40,8 +37,6 @@ __all__ = [
     "ReadError",
     "OLE_MAGIC",
     "read",
-    "convert_docs",
-    "soffice",
     "cell_text",
     "check_zip",
     "Prolog",
@@ -50,7 +45,6 @@ __all__ = [
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 WORD_SUFFIXES = {".docx", ".docm"}
-# Needing LibreOffice's conversion to .docx first (one batched run, see convert_docs).
 
 
 def cell_text(value: object) -> str:

@@ -45,7 +45,6 @@ from wennuan_lib.read import (
     units,
     versions,
 )
-from wennuan_lib.read.inbox import litter_reason
 from wennuan_lib.read.parse import MISSING, NOT_FOUND, OK, UNREADABLE, VALUE_LABELS, format_value, parse_blank
 from wennuan_lib.read.readers import ReadError
 from wennuan_lib.read.units import Registry
@@ -162,7 +161,7 @@ def new_submission(name: str, **fields) -> Submission:
 def screen(sub: Submission, path: Path) -> bool:
     """Litter and what is not worth reading are settled by name and first bytes; True when the file
     needs reading. Sets the file's kind (what it is by content)."""
-    if (why := litter_reason(Path(sub.file))) is not None:
+    if (why := inbox.litter_reason(Path(sub.file))) is not None:
         sub.status, sub.reason = SKIPPED, f"已略过：{why}"
         return False
     try:
@@ -204,7 +203,7 @@ def _add(out: list, sub: Submission, path: Path, scratch: Path, depth: int) -> N
     except ReadError as exc:
         sub.status, sub.reason = REJECTED, str(exc)
         return
-    files = [m for m in members if not litter_reason(Path(m.name))]
+    files = [m for m in members if not inbox.litter_reason(Path(m.name))]
     if not files and mail:
         sub.status = REJECTED
         sub.reason = "邮件中没有附件，也没有可以读取的正文；请单位把统计表作为附件发送"
