@@ -1,6 +1,7 @@
 """The inbox as it really arrives: files read by what they are, archives opened safely, PDFs with text,
 odd names, links and special files, and which of a unit's versions wins. Every file is made here."""
 
+import fcntl
 import io
 import os
 import random
@@ -20,6 +21,7 @@ from wennuan_lib.publish import template
 from wennuan_lib.read import archives, readers, sniff
 from wennuan_lib.read import convert as conversion
 from wennuan_lib.read.parse import format_value
+from wennuan_lib.steps import ingest
 
 from . import sample_data as sample
 
@@ -172,6 +174,32 @@ def test_legacy_files_converted_while_the_kernel_starts_are_taken_by_step_01(
     assert own == ["太仓.doc"]
     check_values(frames, expected, "常熟.doc")
     check_values(frames, again, "太仓.doc")
+
+
+@needs_soffice
+def test_files_the_command_converted_already_are_read_with_the_others_in_one_go(
+    form, year_dir, tmp_path, monkeypatch
+):
+    """When the command's conversion ended before step 01 reads (the usual case: LibreOffice is faster than
+    the kernel's start), the converted copies are read in the same pool as the other files; while it still
+    runs, the others are read first (convert.ended)."""
+    expected = sentence_docx(form, tmp_path / "常熟.docx")
+    shutil.copy(convert(tmp_path / "常熟.docx", "doc:MS Word 97"), year_dir.inbox / "常熟.doc")
+    template.write(form, year_dir.inbox / "太仓.xlsx", values={"01A.1": 5}, header={"unit": "太仓市总工会"})
+    early = tmp_path / "early"
+    thread = conversion.start_early(conversion.early_files(year_dir.inbox, lambda path: False), early)
+    monkeypatch.setenv(conversion.ENV, str(early))
+    thread.join()
+    assert conversion.ended()
+    with open(early / conversion.LOCK) as held:  # as while LibreOffice still converts
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert not conversion.ended()
+    pools, read_all = [], ingest._read_all
+    monkeypatch.setattr(ingest, "_read_all", lambda jobs, f: pools.append(len(jobs)) or read_all(jobs, f))
+    frames = year_dir.ingest()
+    assert pools == [2]
+    check_values(frames, expected, "常熟.doc")
+    assert log_of(frames).loc["太仓.xlsx", "status"] == "read"
 
 
 @needs_soffice

@@ -186,6 +186,20 @@ def claimed(paths: list[Path]) -> set[Path]:
     return {p for p in paths if str(p) in stats and stats[str(p)] == _stat(p)}
 
 
+def ended() -> bool:
+    """Whether the command's conversion has ended (its lock is free), or there is none: what it converted is
+    then taken at once."""
+    folder = _folder()
+    if folder is None or not (folder / LOCK).is_file():
+        return True
+    with open(folder / LOCK) as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+    return True
+
+
 def taken(paths: set[Path]) -> dict[Path, Path]:
     """{original: converted} of the claimed `paths`, once the command's conversion has ended (waited for on
     its lock); a file it could not convert is left out, as a failed conversion of step 01's own."""

@@ -182,6 +182,7 @@ class Kernel:
 def warm() -> None:
     """Load what the steps import: the libraries behind the report, every module of wennuan_lib.steps and
     wennuan_lib.views (found, not listed)."""
+    import gc
     import importlib
     import pkgutil
 
@@ -193,6 +194,9 @@ def warm() -> None:
     for package in ("wennuan_lib.steps", "wennuan_lib.views"):
         for module in pkgutil.iter_modules(importlib.import_module(package).__path__):
             importlib.import_module(f"{package}.{module.name}")
+    # everything loaded so far lives as long as the kernel: set aside from garbage collection (gc.freeze), so
+    # that the collections the steps' own objects set off no longer walk the libraries' millions of objects
+    gc.freeze()
 
 
 def _failure(step: catalog.Step, ename: str, evalue: str, notebook: Path) -> str:
