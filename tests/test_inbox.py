@@ -195,7 +195,7 @@ def test_files_the_command_converted_already_are_read_with_the_others_in_one_go(
         fcntl.flock(held, fcntl.LOCK_EX)
         assert not conversion.ended()
     pools, read_all = [], ingest._read_all
-    monkeypatch.setattr(ingest, "_read_all", lambda jobs, f: pools.append(len(jobs)) or read_all(jobs, f))
+    monkeypatch.setattr(ingest, "_read_all", lambda jobs, *a: pools.append(len(jobs)) or read_all(jobs, *a))
     frames = year_dir.ingest()
     assert pools == [2]
     check_values(frames, expected, "常熟.doc")

@@ -9,6 +9,7 @@ them in its cache after its first read). Every data file of the two must be the 
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -109,18 +110,24 @@ def test_the_rerun_describes_only_the_changed_file(first, tmp_path, monkeypatch)
 
 def test_a_file_is_parsed_where_it_is_read_and_kept_once(first, tmp_path, monkeypatch):
     """A form's blanks are parsed where it is read (a reading worker) and its extraction is kept in the cache
-    once, with them: a run from scratch writes each file's entry once; a run that then finds every file's
-    extraction there (new outputs, that cache) parses no blank, and its table of what was read is the first
-    run's, byte for byte."""
+    once, with them, by that worker: a run from scratch writes each file's entry once, none from the kernel;
+    a run that then finds every file's extraction there (new outputs, that cache) parses no blank, and its
+    table of what was read is the first run's, byte for byte."""
     inputs, before = first
     cold = Year(inputs, tmp_path / "cold", YEAR)
-    kept = []
-    real_put = cache.Cache.put
-    monkeypatch.setattr(
-        cache.Cache, "put", lambda self, key, value: kept.append(key) or real_put(self, key, value)
-    )
+    writes = tmp_path / "writes.txt"  # appended to by whichever process writes (the workers are forked)
+    real_put, kernel = cache.Cache.put, os.getpid()
+
+    def put(self, key, value):
+        with open(writes, "a", encoding="utf-8") as log:
+            log.write(f"{key} {'kernel' if os.getpid() == kernel else 'worker'}\n")
+        real_put(self, key, value)
+
+    monkeypatch.setattr(cache.Cache, "put", put)
     cold.ingest()
-    assert kept and len(kept) == len(set(kept))
+    kept = writes.read_text(encoding="utf-8").split()
+    keys, where = kept[0::2], kept[1::2]
+    assert keys and len(keys) == len(set(keys)) and set(where) == {"worker"}
     again = tmp_path / "outputs"
     shutil.copytree(cold.root / "cache" / "extractions", again / str(YEAR) / "cache" / "extractions")
     parsed = []

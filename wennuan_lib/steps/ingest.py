@@ -513,12 +513,11 @@ def _read_misses(misses, subs, form: Form, store_, keys, results: dict, scratch:
     batches = [others + docs] if not mine and convert.ended() else [others, docs]
     for batch in batches:
         converted = {**convert.taken(early), **conversion.wait()} if batch is not others else {}
-        jobs = [(str(p), str(converted[p]) if p in converted else None, subs[k].kind) for k, p in batch]
-        for (k, _p), result in zip(batch, _read_all(jobs, form), strict=True):
-            results[k] = result
-            transient = result[1] is not None and result[1].startswith(TRANSIENT)
-            if not transient:  # a crash or a timeout is not kept: another run may read the file
-                store_.put(keys[k], result)  # a form with its blanks parsed (_read_job)
+        jobs = [
+            (str(p), str(converted[p]) if p in converted else None, subs[k].kind, keys[k]) for k, p in batch
+        ]
+        for (k, _p), result in zip(batch, _read_all(jobs, form, store_), strict=True):
+            results[k] = result  # kept in the cache by the process that read it (_read_kept)
             done += 1
             report_progress(f"读取 {{n}} {subs[k].file}", done, total)
 
@@ -705,26 +704,40 @@ _OUT_OF_MEMORY_SIGNS = (
 _KERNEL_PID = os.getpid()  # the process that starts the reading; a job run in another one is limited
 
 
-def _read_all(jobs: list, form: Form) -> list:
+def _read_all(jobs: list, form: Form, kept: cache.Cache | None = None) -> list:
     """Every job read in forked worker processes (all cores; one worker for a few files), each file under a
     time limit and a memory limit (config.MAX_READ_SECONDS / MAX_READ_MB). When a file kills the process
     reading it (a native reader's crash or its abort when an allocation is refused, the system's
     out-of-memory killer), the pool is lost: the jobs are read again one by one, each in a process of its
     own, and the file that kills its process is that file's reason — never the year's end. Where fork is
-    not available the files are read in this process, without a memory limit."""
+    not available the files are read in this process, without a memory limit. A job is (path, converted copy,
+    kind, cache key): each file's extraction is kept in `kept` where it was read (_read_kept)."""
     global _KERNEL_PID
     _KERNEL_PID = os.getpid()
+    shared = (form, kept)
     try:
-        return on_all_cores(_pool_read_job, jobs, shared=form, apart=True)
+        return on_all_cores(_pool_read_job, jobs, shared=shared, apart=True)
     except BrokenProcessPool:
-        return [_isolated(form, job) for job in jobs]
+        return [_isolated(shared, job) for job in jobs]
+
+
+def _read_kept(shared: tuple, job: tuple):
+    """A file read (_limited_read_job) and its extraction, a form's blanks parsed, kept in the cache under its
+    key by the process that read it: the kernel gets it back, but no longer serializes it on its one core
+    while the workers wait (3,000 files: about 1.4 s). A crash, a timeout or a memory death is not kept:
+    another run may read the file."""
+    form, kept = shared
+    result = _limited_read_job(form, job[:3])
+    if kept is not None and not (result[1] is not None and result[1].startswith(TRANSIENT)):
+        kept.put(job[3], result)
+    return result
 
 
 _SILENCED = False  # this reading worker's standard error goes nowhere (_pool_read_job)
 
 
-def _pool_read_job(form: Form, job: tuple[str, str | None, str]):
-    """_limited_read_job in a worker of the reading pool, whose standard error goes nowhere: what a native
+def _pool_read_job(shared: tuple, job: tuple):
+    """_read_kept in a worker of the reading pool, whose standard error goes nowhere: what a native
     reader prints as it dies (a Rust "memory allocation … failed" and its backtrace, a fault's dump) would
     reach the analyst's terminal above the Chinese summary. The file is then read again alone (`_isolated`),
     where what it printed is kept to tell why it died."""
@@ -732,14 +745,14 @@ def _pool_read_job(form: Form, job: tuple[str, str | None, str]):
     if not _SILENCED and os.getpid() != _KERNEL_PID:
         stderr_nowhere()
         _SILENCED = True
-    return _limited_read_job(form, job)
+    return _read_kept(shared, job)
 
 
-def _isolated(form: Form, job) -> tuple:
-    """One job in a forked process of its own; (None, CRASHED) when that process dies, (None, the memory
-    reason) when it died because an allocation was refused (what it printed says so)."""
+def _isolated(shared: tuple, job) -> tuple:
+    """One job (_read_kept) in a forked process of its own; (None, CRASHED) when that process dies, (None, the
+    memory reason) when it died because an allocation was refused (what it printed says so)."""
     if "fork" not in mp.get_all_start_methods():
-        return _read_job(form, job)
+        return _read_kept(shared, job)
     ctx = mp.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
     with tempfile.TemporaryFile() as errors:
@@ -749,7 +762,7 @@ def _isolated(form: Form, job) -> tuple:
             faulthandler.disable()  # its dump would go to a descriptor of its own (pytest turns it on)
             os.dup2(errors.fileno(), 2)  # what a dying native reader prints: why it died
             try:
-                send.send(_limited_read_job(form, job))
+                send.send(_read_kept(shared, job))
             finally:
                 send.close()
 
