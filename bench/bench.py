@@ -280,7 +280,7 @@ from wennuan_lib.check.rules import is_open
 from wennuan_lib.read.units import Registry
 from wennuan_lib.run.workspace import Workspace
 import gc
-gc.freeze()  # as the run's kernel does once it has loaded the library (kernel.warm); its PDF worker inherits it
+gc.freeze()  # as the run's kernel does once it has loaded the library (kernel.warm); its PDF worker too
 inputs, outputs, year, changed = Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), Path(sys.argv[5])
 ws = Workspace(inputs, outputs)
 

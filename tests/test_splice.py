@@ -139,6 +139,30 @@ def test_a_file_is_parsed_where_it_is_read_and_kept_once(first, tmp_path, monkey
     assert year.path("extracted").read_bytes() == before.path("extracted").read_bytes()
 
 
+def test_records_written_apart_are_those_written_here_and_the_next_run_takes_them(
+    first, tmp_path, monkeypatch
+):
+    """From ingest.RECORDS_APART files on, the files' records are written by a forked process while the
+    kernel goes on: the same entries, byte for byte, as written in the kernel; and the next run takes every
+    file from them (describes none again), its table of what was read the first run's."""
+    inputs, before = first
+    entries = {}
+    for apart in (True, False):
+        monkeypatch.setattr(ingest, "RECORDS_APART", 1 if apart else 10**9)
+        outputs = tmp_path / f"apart-{apart}"
+        shutil.copytree(before.root / "cache" / "extractions", outputs / str(YEAR) / "cache" / "extractions")
+        Year(inputs, outputs, YEAR).ingest()
+        folder = outputs / str(YEAR) / "cache" / ingest.KEPT_FILES
+        entries[apart] = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert entries[True] and entries[True] == entries[False]
+    described, real = [], ingest._describe_all
+    monkeypatch.setattr(ingest, "_describe_all", lambda rest, *a: described.extend(rest) or real(rest, *a))
+    again = Year(inputs, tmp_path / "apart-True", YEAR)
+    again.ingest()
+    assert described == []
+    assert again.path("extracted").read_bytes() == before.path("extracted").read_bytes()
+
+
 def test_row_texts_are_the_text_of_each_cell_whatever_repeats():
     """The text each cell is written as (store.row_texts, made once per distinct value of a column): what
     save_table writes for it — True and 1 and 1.0 stay three texts in a text column, a formula is neutralized

@@ -123,10 +123,11 @@ def _child(fn) -> None:
     fn()
 
 
-def in_background(fn):
+def in_background(fn, again: bool = True):
     """Start `fn()` on another core (a forked process) and return `wait()`. If the process failed,
-    `wait()` runs `fn()` here, so that the real error is raised where the analyst sees it.
-    WENNUAN_SERIAL=1 runs everything here, in order (for profiling)."""
+    `wait()` runs `fn()` here, so that the real error is raised where the analyst sees it — unless not
+    `again` (what `fn` does depends on this process's state when it was forked, which may have changed since:
+    it is then only not done). WENNUAN_SERIAL=1 runs everything here, in order (for profiling)."""
     if (
         (os.cpu_count() or 1) < 2
         or "fork" not in mp.get_all_start_methods()
@@ -139,7 +140,7 @@ def in_background(fn):
 
     def wait() -> None:
         proc.join()
-        if proc.exitcode != 0:
+        if proc.exitcode != 0 and again:
             fn()
 
     return wait

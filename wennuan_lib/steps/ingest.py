@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from wennuan_lib.base import artifacts, catalog, config, dates, files
-from wennuan_lib.base.parallel import die_with_parent, gc_paused, on_all_cores, stderr_nowhere
+from wennuan_lib.base.parallel import die_with_parent, gc_paused, in_background, on_all_cores, stderr_nowhere
 from wennuan_lib.base.progress import report as report_progress
 from wennuan_lib.form import Form
 from wennuan_lib.read import (
@@ -522,12 +522,15 @@ def _read_misses(misses, subs, form: Form, store_, keys, results: dict, scratch:
             report_progress(f"读取 {{n}} {subs[k].file}", done, total)
 
 
-def read_inbox(inbox_dir: Path, params: Params, form: Form, registry: Registry) -> list[Submission]:
+def read_inbox(
+    inbox_dir: Path, params: Params, form: Form, registry: Registry
+) -> tuple[list[Submission], Callable[[], None]]:
     """Every entry of the inbox (and of its archives). A file whose bytes, place, units.csv, year.yaml, form
     and program are as in a run before is taken as that run described it (its record in the cache: who sent
     it, its reason, its blanks); else its extraction comes from the cache when its bytes were read before,
     else it is read on all cores. What depends on other files (versions, unregistered units, dates) is done
-    afterwards for every file (`_frames`). Archive members live in a private temporary folder meanwhile."""
+    afterwards for every file (`_frames`). Archive members live in a private temporary folder meanwhile.
+    Returns the submissions and `wait()` for the files' records, written meanwhile (`_keep_records`)."""
     kept = params.cache(KEPT_FILES)
     shared = _shared_key(params, form)
     with tempfile.TemporaryDirectory(prefix="wennuan-inbox-") as scratch:
@@ -559,17 +562,41 @@ def read_inbox(inbox_dir: Path, params: Params, form: Form, registry: Registry) 
         _read_misses(misses, subs, form, store_, keys, results, Path(scratch), done)
     with gc_paused():
         made = _describe_all(rest, results, subs, form, registry, params.year)
+        fresh = [
+            (records[k], made[k])
+            for k, _p in todo
+            if k in made and not (made[k][0].status == REJECTED and made[k][0].reason.startswith(TRANSIENT))
+        ]
+        written = _keep_records(kept, fresh)
         extras = []
         for k, _p in todo:
             group = found.get(k) or made[k]
             subs[k] = group[0]
             extras += group[1:]
-            if k in made and not (group[0].status == REJECTED and group[0].reason.startswith(TRANSIENT)):
-                kept.put_json(records[k], [_keep(sub) for sub in group])
-                for i, sub in enumerate(group):
-                    sub.origin = f"{records[k]}:{i}"
+        for record, group in fresh:
+            for i, sub in enumerate(group):
+                sub.origin = f"{record}:{i}"
     subs.extend(extras)
-    return subs
+    return subs, written
+
+
+RECORDS_APART = 200  # from this many files on, their records are written by a forked process (_keep_records)
+
+
+def _keep_records(kept: artifacts.Artifacts, fresh: list[tuple[str, list[Submission]]]) -> Callable[[], None]:
+    """Each file's record (`_keep`) written to the cache; returns `wait()`. From RECORDS_APART files on, by a
+    forked process while the kernel goes on (3,000 files: 1.4 s of serializing on the kernel's one core): it
+    writes the records as they are at the fork, before anything here changes the submissions. Should it fail,
+    they are not written (the next run describes those files again: only time)."""
+
+    def write() -> None:
+        for record, group in fresh:
+            kept.put_json(record, [_keep(sub) for sub in group])
+
+    if len(fresh) < RECORDS_APART:
+        write()
+        return lambda: None
+    return in_background(write, again=False)
 
 
 def _add_notes(subs: list[Submission]) -> None:
@@ -879,9 +906,11 @@ def _frame(subs: list[Submission], name: str, **derived: Callable[[Submission], 
 def run(inputs: Mapping, p: Params) -> Made:
     """Ingest one year's inbox: the 01_extracted layer (saved by the runner), and the values as read."""
     form, registry = p.form, p.registry
-    subs = read_inbox(inputs["inbox"], p, form, registry)  # the inbox is handed as its folder: see runner
+    subs, written = read_inbox(inputs["inbox"], p, form, registry)  # the inbox is handed as its folder
     with gc_paused():  # not while reading: the readers' workers are forked from here
-        return _frames(p, form, registry, subs)
+        made = _frames(p, form, registry, subs)
+    written()  # the files' records, written on another core meanwhile (read_inbox)
+    return made
 
 
 def _frames(p: Params, form: Form, registry: Registry, subs: list[Submission]) -> Made:
