@@ -117,6 +117,25 @@ def test_a_rerun_of_step_02_writes_what_a_run_from_scratch_writes(first, tmp_pat
     assert run_data(before) != want  # the change changed something
 
 
+def test_units_checked_in_two_processes_give_what_one_process_gives(first, tmp_path, monkeypatch):
+    """From per_unit.APART units to check on, half of them are checked (their lines rendered, their entries
+    kept) by a forked process: the same data files, byte for byte, and the same entries for the next run."""
+    inputs, before = first
+    monkeypatch.setattr(per_unit, "APART", 1)
+    apart = tmp_path / "apart"
+    for year in YEARS:
+        cache = Path(str(year)) / "cache" / "extractions"
+        shutil.copytree(before.outputs / cache, apart / cache)
+    got = ingest_and_clean(inputs, apart, YEARS)
+    assert run_data(got) == run_data(before)
+
+    def entries(outputs: Path) -> dict:
+        folder = outputs / str(YEAR) / "cache" / per_unit.NAMESPACE
+        return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+    assert entries(apart) and entries(apart) == entries(before.outputs)
+
+
 def test_only_the_changed_unit_is_checked_again(first, tmp_path, monkeypatch):
     """After one unit's file changed, step 02 checks that unit alone; the others' results come from the last
     run, and the changed unit's new figure is checked (its findings are the new figure's)."""

@@ -19,7 +19,7 @@ from tests.conftest import Year, ingest_and_clean, rerun_copy, run_data, sample_
 from wennuan_lib.base import catalog, store
 from wennuan_lib.form import load_form
 from wennuan_lib.publish import template
-from wennuan_lib.read import cache
+from wennuan_lib.read import cache, splice
 from wennuan_lib.steps import ingest
 
 YEAR = 2013
@@ -139,28 +139,45 @@ def test_a_file_is_parsed_where_it_is_read_and_kept_once(first, tmp_path, monkey
     assert year.path("extracted").read_bytes() == before.path("extracted").read_bytes()
 
 
+def _apart_and_here(first, tmp_path, monkeypatch, module, threshold: str, namespace: str) -> dict:
+    """Step 01 on new outputs (the first run's extractions in their cache) with `module.threshold` making the
+    work go to a forked process, then with it keeping the work here: each run's Year and its cache entries
+    in `namespace`, by whether the work went apart. Each run's extracted.csv is the first run's."""
+    inputs, before = first
+    out = {}
+    for apart in (True, False):
+        monkeypatch.setattr(module, threshold, 1 if apart else 10**9)
+        outputs = tmp_path / f"apart-{apart}"
+        shutil.copytree(before.root / "cache" / "extractions", outputs / str(YEAR) / "cache" / "extractions")
+        year = Year(inputs, outputs, YEAR)
+        year.ingest()
+        assert year.path("extracted").read_bytes() == before.path("extracted").read_bytes()
+        folder = outputs / str(YEAR) / "cache" / namespace
+        out[apart] = year, {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    return out
+
+
 def test_records_written_apart_are_those_written_here_and_the_next_run_takes_them(
     first, tmp_path, monkeypatch
 ):
     """From ingest.RECORDS_APART files on, the files' records are written by a forked process while the
     kernel goes on: the same entries, byte for byte, as written in the kernel; and the next run takes every
     file from them (describes none again), its table of what was read the first run's."""
-    inputs, before = first
-    entries = {}
-    for apart in (True, False):
-        monkeypatch.setattr(ingest, "RECORDS_APART", 1 if apart else 10**9)
-        outputs = tmp_path / f"apart-{apart}"
-        shutil.copytree(before.root / "cache" / "extractions", outputs / str(YEAR) / "cache" / "extractions")
-        Year(inputs, outputs, YEAR).ingest()
-        folder = outputs / str(YEAR) / "cache" / ingest.KEPT_FILES
-        entries[apart] = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-    assert entries[True] and entries[True] == entries[False]
+    runs = _apart_and_here(first, tmp_path, monkeypatch, ingest, "RECORDS_APART", ingest.KEPT_FILES)
+    assert runs[True][1] and runs[True][1] == runs[False][1]
     described, real = [], ingest._describe_all
     monkeypatch.setattr(ingest, "_describe_all", lambda rest, *a: described.extend(rest) or real(rest, *a))
-    again = Year(inputs, tmp_path / "apart-True", YEAR)
+    again = runs[True][0]
     again.ingest()
     assert described == []
-    assert again.path("extracted").read_bytes() == before.path("extracted").read_bytes()
+    assert again.path("extracted").read_bytes() == first[1].path("extracted").read_bytes()
+
+
+def test_a_table_rendered_in_two_processes_is_the_one_rendered_in_one(first, tmp_path, monkeypatch):
+    """From splice.APART forms on, the second half of extracted.csv's lines is rendered and kept by a forked
+    process: the same file, byte for byte, and its lines kept for the next run as when rendered in one."""
+    runs = _apart_and_here(first, tmp_path, monkeypatch, splice, "APART", ingest.KEPT_ROWS)
+    assert runs[True][1] and runs[True][1] == runs[False][1]
 
 
 def test_row_texts_are_the_text_of_each_cell_whatever_repeats():
