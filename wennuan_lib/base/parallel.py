@@ -10,6 +10,7 @@ import functools
 import gc
 import multiprocessing as mp
 import os
+import pickle
 import signal
 from concurrent.futures import ProcessPoolExecutor
 
@@ -180,3 +181,11 @@ def bytes_in_background(fn):
         return fn() if data is None or proc.exitcode != 0 else data
 
     return result
+
+
+def here_and_apart(fn, here, apart) -> tuple:
+    """(`fn(here)`, `fn(apart)`): the second made by a forked process (pickled back) while this one makes the
+    first — one job split in two, on two cores. If that process failed, the second is made here too."""
+    there = bytes_in_background(lambda: pickle.dumps(fn(apart), pickle.HIGHEST_PROTOCOL))
+    mine = fn(here)
+    return mine, pickle.loads(there())

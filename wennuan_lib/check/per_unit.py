@@ -22,7 +22,6 @@ byte that of a run from scratch.
 from __future__ import annotations
 
 import inspect
-import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -31,7 +30,7 @@ import pandas as pd
 
 from wennuan_lib.base import catalog, store
 from wennuan_lib.base.artifacts import Artifacts
-from wennuan_lib.base.parallel import bytes_in_background
+from wennuan_lib.base.parallel import here_and_apart
 from wennuan_lib.check import rules, summary_check
 from wennuan_lib.form import Form
 
@@ -221,9 +220,7 @@ def _check_all(todo, slices, values, first_run, split, keys, kept, form, year) -
     if len(todo) < APART:
         return check(todo) if todo else ({}, {})
     half = len(todo) // 2
-    second = bytes_in_background(lambda: pickle.dumps(check(todo[half:]), pickle.HIGHEST_PROTOCOL))
-    made, at = check(todo[:half])
-    more, lines = pickle.loads(second())
+    (made, at), (more, lines) = here_and_apart(check, todo[:half], todo[half:])
     return {**made, **more}, {**at, **lines}
 
 

@@ -6,7 +6,6 @@ caption's."""
 from __future__ import annotations
 
 import io
-import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from matplotlib.figure import Figure
 
 from wennuan_lib.base import store
 from wennuan_lib.base.artifacts import Artifacts, dumps, register
-from wennuan_lib.base.parallel import bytes_in_background
+from wennuan_lib.base.parallel import here_and_apart
 from wennuan_lib.check.aggregate import Measure, in_totals
 from wennuan_lib.check.rules import unit_dicts
 from wennuan_lib.errors import WennuanError
@@ -496,9 +495,10 @@ def make_all(
     }
     # on two cores: one units' chart and the trends are drawn by a forked process while this one draws the
     # others (the PDF waits for all of them; 30 units: 0.7 s of drawing on one core)
-    there = bytes_in_background(lambda: pickle.dumps({n: draw[n]() for n in DRAWN_APART}))
-    here = {n: f() for n, f in draw.items() if n not in DRAWN_APART}
-    made = {**here, **pickle.loads(there())}
+    here, there = here_and_apart(
+        lambda names: {n: draw[n]() for n in names}, [n for n in draw if n not in DRAWN_APART], DRAWN_APART
+    )
+    made = {**here, **there}
     return {n: made[n] for n in draw}
 
 

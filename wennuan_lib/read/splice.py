@@ -12,7 +12,7 @@ import pandas as pd
 from wennuan_lib.base import store
 from wennuan_lib.base.artifacts import Artifacts
 from wennuan_lib.base.catalog import Dataset
-from wennuan_lib.base.parallel import bytes_in_background
+from wennuan_lib.base.parallel import here_and_apart
 
 APART = 200  # from this many parts on, the second half is rendered by a forked process (see `table`)
 
@@ -39,9 +39,7 @@ def table(
     if len(parts) < APART:
         return store.rendered(ds, text(parts))
     half = len(parts) // 2
-    second = bytes_in_background(lambda: text(parts[half:]).encode("utf-8"))
-    first = text(parts[:half])
-    return store.rendered(ds, first + second().decode("utf-8"))
+    return store.rendered(ds, "".join(here_and_apart(text, parts[:half], parts[half:])))
 
 
 def frame(ds: Dataset, made: store.Rendered) -> pd.DataFrame:
