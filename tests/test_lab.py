@@ -80,16 +80,34 @@ def opened(browser, path: Path):
     return page
 
 
-def shown_rows(page, table: str, before: str | None = None) -> int:
-    """The rows the table says it shows ("第 1–20 行，共 57 行" / "没有符合条件的行"). The panes redraw
-    the table a moment after a click: with `before` (the line before the click), wait for the line to change
-    and settle (or to stay as it was, for a choice that shows the same rows)."""
-    line = page.locator(f"#wn_{table}_wrapper .dt-info")
-    text, same, start = line.inner_text(), 0, time.monotonic()
-    while before is not None and (same < 3 or (text == before and time.monotonic() - start < 1.5)):
-        time.sleep(0.1)
-        now = line.inner_text()
-        same, text = (same + 1 if now == text else 0), now
+# Each table's info line ("第 1–20 行，共 57 行") is rewritten by every draw of the table, even to the same
+# words: a MutationObserver counts the draws, so a test waits for the draw a click sets off instead of
+# polling the words (which stay the same for a choice that shows the same rows).
+DRAWS = """([table, seen, quiet]) => {
+  const all = window.__wn_draws || (window.__wn_draws = {});
+  if (!all[table]) {
+    const line = document.querySelector(`#wn_${table}_wrapper .dt-info`);
+    const count = (all[table] = {n: 0, at: performance.now()});
+    new MutationObserver(() => { count.n += 1; count.at = performance.now(); })
+      .observe(line, {childList: true, characterData: true, subtree: true});
+  }
+  const count = all[table];
+  return seen === null ? count.n : count.n > seen && performance.now() - count.at >= quiet;
+}"""
+SETTLED_MS = 150  # the panes may draw the table again just after a click: no draw for this long
+
+
+def draws(page, table: str) -> int:
+    """How many times the table has drawn since this was first asked (from then on, draws are counted)."""
+    return page.evaluate(DRAWS, [table, None, 0])
+
+
+def shown_rows(page, table: str, before: int | None = None) -> int:
+    """The rows the table says it shows ("第 1–20 行，共 57 行" / "没有符合条件的行"). With `before` (the
+    count of draws before a click, `draws`): first wait for the table to draw after it and settle."""
+    if before is not None:
+        page.wait_for_function(DRAWS, arg=[table, before, SETTLED_MS], polling=50, timeout=15000)
+    text = page.locator(f"#wn_{table}_wrapper .dt-info").inner_text()
     total = re.search(r"共 (\d+) 行", text)
     return int(total.group(1)) if total else 0
 
@@ -107,14 +125,11 @@ def option(page, table: str, title: str, name: str):
     return box.locator("tbody tr").filter(has=page.locator(".dtsp-name", has_text=re.compile(f"^{name}$")))
 
 
-def info(page, table: str) -> str:
-    return page.locator(f"#wn_{table}_wrapper .dt-info").inner_text()
-
-
 def choose(page, table: str, title: str, name: str) -> int:
     """Choose `name` in the pane `title`: the rows the table then shows."""
-    before = info(page, table)
-    option(page, table, title, name).click()
+    choice = option(page, table, title, name)
+    before = draws(page, table)  # after the pane's own search box is filled
+    choice.click()
     pane(page, table, title).locator("tr.selected").wait_for(timeout=10000)
     return shown_rows(page, table, before)
 
@@ -124,7 +139,7 @@ def filtered(page, table: str, title: str, name: str) -> tuple[int, str]:
     (the pane's own × button), leaving the other panes' choices as they were."""
     pill = option(page, table, title, name).locator(".dtsp-pill").inner_text()
     shown = choose(page, table, title, name)
-    box, before = pane(page, table, title), info(page, table)
+    box, before = pane(page, table, title), draws(page, table)
     box.locator("button.clearButton").click()
     box.locator("tr.selected").wait_for(state="detached", timeout=10000)
     box.locator("input.dtsp-paneInputButton").fill("")
@@ -160,7 +175,7 @@ def test_category_filter_shows_every_finding_it_names(browser, saved_html, sampl
         assert pill.startswith(f"{count}（"), (unit, label, pill)
 
     # the search box finds what the cells show (a unit's name), not their markup
-    before = info(page, "findings")
+    before = draws(page, "findings")
     page.locator("#wn_findings_wrapper .dt-search input").fill("data-k")
     assert shown_rows(page, "findings", before) == 0
     page.close()
