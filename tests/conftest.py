@@ -514,7 +514,7 @@ def shared_fixtures_made_first(request, tmp_path_factory, worker_id, one_secret_
 
 
 def _sample_years(root: Path):
-    truths = {y: sample.generate(root / "inputs", y, 2013) for y in YEARS}
+    truths = sample.generate_years(root / "inputs", YEARS, 2013)
     before = tree_hash(root / "inputs")
     out = cli("run", "--all", "--inputs", root / "inputs", "--outputs", root / "outputs")
     assert out.returncode == 0, out.stdout + out.stderr
@@ -540,7 +540,7 @@ def sample_run(sample_years):
 
 
 def _other_seed(root: Path):
-    truths = {y: sample.generate(root / "inputs", y, seed=7) for y in (2012, 2013)}
+    truths = sample.generate_years(root / "inputs", (2012, 2013), seed=7)
     for year in (2012, 2013):
         y = Year(root / "inputs", root / "outputs", year)
         read = y.ingest()["values"]

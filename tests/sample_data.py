@@ -934,8 +934,11 @@ def scanned_form(form: Form, unit: str) -> bytes:
     return buf.getvalue()
 
 
-def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = False) -> Truth:
-    """Write the sample year into `inputs` (registry, year config, inbox) and return the truth."""
+def generate(
+    inputs: Path, year: int = 2013, seed: int = 2013, force: bool = False, deferred: list | None = None
+) -> Truth:
+    """Write the sample year into `inputs` (registry, year config, inbox) and return the truth. With
+    `deferred` (see generate_years), the year's files LibreOffice saves are left to the caller."""
     inputs = Path(inputs)
     paths = SamplePaths(inputs, year)
     if paths.inbox.exists() and any(paths.inbox.iterdir()):
@@ -1082,7 +1085,10 @@ def generate(inputs: Path, year: int = 2013, seed: int = 2013, force: bool = Fal
             later=later,
             protect=protected.get(p.unit, set()),
         )
-    _convert_later(later, paths.inbox, truth)
+    if deferred is None:
+        _convert_later(later, paths.inbox, truth)
+    else:
+        deferred.append((later, paths.inbox, truth))
     _write_decisions(paths, truth, true_values, registry, style)
     truth.late = sorted(
         p.unit for p in plans if p.date > year_cfg["deadline"] and p not in drafts and p.unit != UNREGISTERED
@@ -1262,10 +1268,25 @@ def _revisions(form: Form, p: Plan, texts: dict, expected: dict, protect: set, t
     return marks
 
 
-def _convert_later(later: list[tuple[Path, Path, str]], inbox: Path, truth: Truth) -> None:
-    """The year's Word 97 documents and PDFs saved by LibreOffice together (convert_many), each .docx then
-    removed; a file LibreOffice did not make keeps its .docx, and the truth names that file instead."""
-    for (tmp, dest, _), made in zip(later, convert_many(later), strict=True):
+def generate_years(inputs: Path, years, seed: int = 2013) -> dict[int, Truth]:
+    """`generate` for each of `years` in turn, then the files LibreOffice saves, of all the years at once: one
+    launch of LibreOffice per format for them all (a launch costs about a second of CPU)."""
+    deferred: list = []
+    truths = {year: generate(inputs, year, seed, deferred=deferred) for year in years}
+    made = iter(convert_many([job for later, _, _ in deferred for job in later]))
+    for later, inbox, truth in deferred:
+        _convert_later(later, inbox, truth, [next(made) for _ in later])
+        truth.files.sort(key=lambda f: f.name)
+    return truths
+
+
+def _convert_later(
+    later: list[tuple[Path, Path, str]], inbox: Path, truth: Truth, saved: list[bool] | None = None
+) -> None:
+    """The year's Word 97 documents and PDFs saved by LibreOffice together (convert_many; `saved`: already
+    saved, by generate_years), each .docx then removed; a file LibreOffice did not make keeps its .docx, and
+    the truth names that file instead."""
+    for (tmp, dest, _), made in zip(later, convert_many(later) if saved is None else saved, strict=True):
         if made:
             tmp.unlink()
             continue
