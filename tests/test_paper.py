@@ -378,3 +378,46 @@ def test_figures_are_numbered_in_the_order_the_pdf_shows_them(pdf):
         if page.width < page.height
     ]
     assert len(numbers) >= 4 and numbers == list(range(1, len(numbers) + 1)), numbers
+
+
+def test_weasyprint_loads_the_same_libraries_without_find_library_and_again_with_it_when_that_fails(tmp_path):
+    """load_weasyprint answers ctypes' find_library itself during the import (the system's loader opens each
+    library by its Linux name): the same libraries are loaded as by a plain import, find_library is the
+    system's again afterwards, and an import that fails that way is made again as WeasyPrint makes it."""
+    script = r"""
+import builtins, ctypes.util, json, sys
+real = ctypes.util.find_library
+mode = sys.argv[1]
+if mode == "fails_once":  # the first import fails as it would where the loader finds no library by its name
+    tries = []
+    plain_import = builtins.__import__
+    def failing(name, *args, **kwargs):
+        if name == "weasyprint" and not tries:
+            tries.append(name)
+            raise OSError("cannot load library 'libpango-1.0.so.0'")
+        return plain_import(name, *args, **kwargs)
+    builtins.__import__ = failing
+from wennuan_lib.publish import render  # does not import WeasyPrint
+if mode == "plain":
+    import weasyprint
+else:
+    render.load_weasyprint()
+libs = sorted({line.split()[-1] for line in open("/proc/self/maps") if ".so" in line})
+print(json.dumps({"libs": libs, "restored": ctypes.util.find_library is real,
+                  "pango": "weasyprint.text.ffi" in sys.modules}))
+"""
+    import json
+    import subprocess
+    import sys
+
+    got = {}
+    for mode in ("plain", "helper", "fails_once"):
+        out = subprocess.run(
+            [sys.executable, "-c", script, mode], capture_output=True, text=True, cwd=tmp_path
+        )
+        assert out.returncode == 0, out.stderr
+        got[mode] = json.loads(out.stdout.splitlines()[-1])
+    assert any("libpango-1.0.so" in lib for lib in got["plain"]["libs"])
+    assert got["helper"]["libs"] == got["plain"]["libs"] == got["fails_once"]["libs"]
+    assert got["helper"]["restored"] and got["fails_once"]["restored"]
+    assert got["fails_once"]["pango"]

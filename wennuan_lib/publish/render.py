@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import datetime as dt
 import html
@@ -339,6 +340,36 @@ def _figure_gaps(document) -> list[tuple[str, float, float, float]]:
     return gaps
 
 
+def load_weasyprint():
+    """WeasyPrint, imported once. Its import opens Pango, HarfBuzz and fontconfig by trying several names for
+    each (one per platform) through cffi, which asks ctypes.util.find_library about every name that is not
+    a file; on Linux that runs ldconfig, then gcc and ld for the names ldconfig does not know — about 200
+    processes and 0.2 s of the run's start, every run (measured: 0.45 → 0.25 s to import). Every list of
+    names ends with the library's Linux name (libpango-1.0.so.0, …), which the system's loader opens by
+    itself; so for the import only, find_library answers "not found" at once and the loader finds each
+    library by that name. Should the import fail that way (a system where only find_library finds them), it
+    is made again as WeasyPrint would make it."""
+    import ctypes.util
+    import sys
+
+    if "weasyprint" in sys.modules:
+        return sys.modules["weasyprint"]
+    real = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # WeasyPrint prints its help when a library fails
+            import weasyprint
+        return weasyprint
+    except OSError:
+        for name in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
+            del sys.modules[name]
+    finally:
+        ctypes.util.find_library = real
+    import weasyprint
+
+    return weasyprint
+
+
 def pdf_bytes(report: Report) -> bytes:
     """The PDF: the body laid out until no figure leaves a large gap (see `settled_body`), then the appendices
     laid out on their own and their pages put after the body's — the body is not laid out again. The
@@ -354,8 +385,7 @@ def pdf_bytes(report: Report) -> bytes:
 def appendix_pages(report: Report, first: int) -> list:
     """The appendices' pages laid out on their own, numbered from `first` (each on the side its number
     puts it)."""
-    import weasyprint
-
+    weasyprint = load_weasyprint()
     html = to_html(report, True, appendices_from=first)
     with cjk_justify.inter_character():
         return weasyprint.HTML(string=html, base_url=str(TEMPLATES)).render().pages
@@ -366,9 +396,9 @@ def settled_body(report: Report):
     made smaller (down to 60%) when that is enough, else moved past the next paragraph, or (the last thing in
     its section) before the paragraph it followed — never out of its section. Returns the laid-out body
     (a WeasyPrint document), the figures' placement and what each paragraph keeps together."""
-    # weasyprint: 0.35-0.38 s to import, needed only when a PDF is made (not when the cache has it); the run's
-    # kernel loads it ahead (Kernel.WARM), so the PDF worker forked from it pays nothing
-    import weasyprint
+    # weasyprint: 0.25 s to import (load_weasyprint), needed only when a PDF is made (not when the cache has
+    # it); the run's kernel loads it ahead (Kernel.WARM), so the PDF worker forked from it pays nothing
+    weasyprint = load_weasyprint()
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)

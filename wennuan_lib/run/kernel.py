@@ -105,8 +105,20 @@ class Kernel:
         if self.kc is not None:
             self.kc.stop_channels()
         if self.km is not None and self.km.has_kernel:
+            import subprocess
+
             from jupyter_core.utils import run_sync  # 0.01 s; only when a kernel was started
 
+            # shutdown_kernel kills the kernel, then looks every 0.1 s whether it has died: it is killed and
+            # waited for here first (the local provisioner's process), so that it finds it dead at once —
+            # 0.11 → 0.01 s at the end of every run
+            process = getattr(self.km.provisioner, "process", None)
+            if isinstance(process, subprocess.Popen):
+                process.kill()
+                try:
+                    process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass  # shutdown_kernel waits and warns as it always has
             run_sync(self.km.shutdown_kernel)(now=True)
         self.km = None
         if self.sockets:
@@ -186,14 +198,22 @@ def warm() -> None:
     import importlib
     import pkgutil
 
-    import docx  # noqa: F401 - loaded ahead, see Kernel.WARM
-    import openpyxl  # noqa: F401
-    import pandas  # noqa: F401
-    import weasyprint  # noqa: F401
+    from wennuan_lib.base.parallel import gc_paused
 
-    for package in ("wennuan_lib.steps", "wennuan_lib.views"):
-        for module in pkgutil.iter_modules(importlib.import_module(package).__path__):
-            importlib.import_module(f"{package}.{module.name}")
+    # what the imports make lives as long as the kernel: no collection walks it meanwhile (gc_paused; measured
+    # 1.22 → 1.07 s of CPU for this function, paired)
+    with gc_paused():
+        import docx  # noqa: F401 - loaded ahead, see Kernel.WARM
+        import openpyxl  # noqa: F401
+        import pandas  # noqa: F401
+
+        from wennuan_lib.publish.render import load_weasyprint
+
+        load_weasyprint()
+
+        for package in ("wennuan_lib.steps", "wennuan_lib.views"):
+            for module in pkgutil.iter_modules(importlib.import_module(package).__path__):
+                importlib.import_module(f"{package}.{module.name}")
     # everything loaded so far lives as long as the kernel: set aside from garbage collection (gc.freeze), so
     # that the collections the steps' own objects set off no longer walk the libraries' millions of objects
     gc.freeze()
