@@ -344,11 +344,11 @@ def load_weasyprint():
     """WeasyPrint, imported once. Its import opens Pango, HarfBuzz and fontconfig by trying several names for
     each (one per platform) through cffi, which asks ctypes.util.find_library about every name that is not
     a file; on Linux that runs ldconfig, then gcc and ld for the names ldconfig does not know — about 200
-    processes and 0.2 s of the run's start, every run (measured: 0.45 → 0.25 s to import). Every list of
-    names ends with the library's Linux name (libpango-1.0.so.0, …), which the system's loader opens by
-    itself; so for the import only, find_library answers "not found" at once and the loader finds each
-    library by that name. Should the import fail that way (a system where only find_library finds them), it
-    is made again as WeasyPrint would make it."""
+    processes and 0.2 s of the run's start, every run (measured: 0.42–0.48 → 0.28–0.29 s to import).
+    Every list of names ends with the library's Linux name (libpango-1.0.so.0, …), which the system's
+    loader opens by itself; so for the import only, find_library answers "not found" at once and the
+    loader finds each library by that name. Should the import fail that way (a system where only
+    find_library finds them), it is made again as WeasyPrint would make it."""
     import ctypes.util
     import sys
 
@@ -396,7 +396,7 @@ def settled_body(report: Report):
     made smaller (down to 60%) when that is enough, else moved past the next paragraph, or (the last thing in
     its section) before the paragraph it followed — never out of its section. Returns the laid-out body
     (a WeasyPrint document), the figures' placement and what each paragraph keeps together."""
-    # weasyprint: 0.25 s to import (load_weasyprint), needed only when a PDF is made (not when the cache has
+    # weasyprint: 0.28 s to import (load_weasyprint), needed only when a PDF is made (not when the cache has
     # it); the run's kernel loads it ahead (Kernel.WARM), so the PDF worker forked from it pays nothing
     weasyprint = load_weasyprint()
 
