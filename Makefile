@@ -17,7 +17,7 @@ test: setup
 
 # JupyterLab at the project's folder: notebooks/, inputs/ and outputs/ in its file browser, in Chinese; its
 # terminals open there with the venv active, so the commands the notebooks print work as typed (setup.sh). The
-# notebooks a run executes are trusted by the run itself (wennuan_lib/lab.py).
+# notebooks a run executes are trusted by the run itself (wennuan_lib/run/kernel.py: trust).
 lab: setup
 	@echo "【JupyterLab】项目文件夹：notebooks/ 各步笔记本（在这里运行、登记豁免或更正），inputs/ 原始材料与登记表，"
 	@echo "  outputs/<年度>/ 结果（其中 notebooks/ 是运行时执行过的笔记本）。在 JupyterLab 的终端中可直接运行："

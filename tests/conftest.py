@@ -50,7 +50,7 @@ shutil.copytree(ROOT / "inputs", SESSION / "default" / "inputs")
 os.environ["WENNUAN_INPUTS"] = str(SESSION / "default" / "inputs")
 os.environ["WENNUAN_OUTPUTS"] = str(SESSION / "default" / "outputs")
 os.environ["WENNUAN_SECRET_FILE"] = str(SESSION / "secret.key")
-# runs sign the notebooks they execute (wennuan_lib/run/lab.py): in the tests' own trust database
+# runs sign the notebooks they execute (wennuan_lib/run/kernel.py: trust): in the tests' own trust database
 os.environ["JUPYTER_DATA_DIR"] = str(SESSION / "jupyter")
 
 import pickle  # noqa: E402

@@ -137,6 +137,7 @@ class Kernel:
     def run(self, step: catalog.Step, params: dict, run_dir: Path, progress_file: Path | None = None) -> Path:
         """Execute notebooks/<step>.ipynb with `params`; the executed copy goes into the run's folder. The
         step's progress lines go to `progress_file` (see progress.py), never into the notebook."""
+        import nbformat.sign  # noqa: F401 - trust()'s, loaded while the kernel boots, not after step 01
         import papermill as pm  # 0.17 s to import (0.07 s on top of nbclient); only when a step runs
 
         self.start()
@@ -164,9 +165,10 @@ class Kernel:
         folder = run_dir / catalog.dataset("notebooks").path
         folder.mkdir(parents=True, exist_ok=True)
         executed = folder / step.notebook
+        done = None  # the executed notebook, as papermill wrote it
         try:
             _SharedClientEngine.client = self.kc
-            pm.execute_notebook(
+            done = pm.execute_notebook(
                 str(src),
                 str(executed),
                 parameters=params,
@@ -185,10 +187,31 @@ class Kernel:
                 raise
             raise OSError(exc.errno, exc.strerror, str(executed)) from exc
         finally:
-            from wennuan_lib.run import lab  # nbformat's signing: only in the process that runs notebooks
-
-            lab.trust(executed)  # opened in JupyterLab, the notebook the run wrote is trusted (lab.py)
+            trust(done if done is not None else executed)  # opened in JupyterLab, the notebook is trusted
         return executed
+
+
+def trust(notebook) -> bool:
+    """Sign an executed notebook for this user's Jupyter, as `jupyter trust` does: `notebook` the node
+    papermill returned (the content it wrote: signing it spares reading the file back), or the file (a step
+    that failed). JupyterLab shows a notebook's HTML and runs its scripts (the interactive tables of
+    views/) only when the notebook is trusted: when its signature, an HMAC of its content with this user's
+    Jupyter secret, is in the user's signature database (nbformat.sign.NotebookNotary). A notebook carries no
+    signature of its own, so the run signs each one it executes. A copy (a step carried into the next run)
+    has the same content and stays trusted; a notebook changed by anything else is not. Never fails a run: a
+    notebook that could not be signed (no home folder to write, a locked database) opens untrusted, with
+    static tables, and Lab says so. True when signed."""
+    try:
+        import nbformat
+        from nbformat.sign import NotebookNotary
+
+        if not isinstance(notebook, nbformat.NotebookNode):
+            notebook = nbformat.read(str(notebook), as_version=nbformat.NO_CONVERT)
+        with NotebookNotary() as notary:
+            notary.sign(notebook)
+            return notary.check_signature(notebook)
+    except Exception:  # noqa: BLE001 - trust is a convenience of the review, never a reason to fail a run
+        return False
 
 
 def warm() -> None:
