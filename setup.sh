@@ -7,8 +7,9 @@ cd "$(dirname "$0")"
 # Debian packages the project needs: CJK fonts (Noto; AR PL UKai for 楷体) for charts and PDF,
 # Pango and HarfBuzz subsetting for WeasyPrint (fast PDF), LibreOffice (writer only) to read legacy .doc,
 # libarchive (a 0.9 MB library, no program) for the rar and 7z archives units send; fontconfig (fc-cache) to
-# register the 仿宋 font below; chromium (headless) for the test that reviews the notebooks in a browser.
-APT_PACKAGES="chromium fontconfig fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 libreoffice-writer-nogui libarchive13"
+# register the 仿宋 font below. For the tests, which look at the outputs as they print: chromium (headless) reviews
+# the notebooks in a browser, LibreOffice Calc prints the workbooks, poppler-utils (pdfinfo, pdftotext) reads PDFs.
+APT_PACKAGES="chromium fontconfig fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils libarchive13"
 
 missing=""
 for p in $APT_PACKAGES; do

@@ -45,7 +45,15 @@ def checkout_status() -> str:
 
 
 OUTPUTS_BEFORE, STATUS_BEFORE = checkout_outputs(), checkout_status()
+# The system's temporary folder, as the first process of the session found it (its workers inherit TMPDIR
+# below): what the tests keep from one session to the next lives there.
+SYSTEM_TMP = Path(os.environ.setdefault("WENNUAN_TESTS_SYSTEM_TMP", tempfile.gettempdir()))
 SESSION = Path(tempfile.mkdtemp(prefix="wennuan-tests-"))
+# What the programs the tests start leave in a temporary folder (a run killed on purpose leaves its kernel's
+# sockets and converted copies; an error report with nowhere else to go lands there) goes into this session's
+# folder, removed at its end, not into the machine's.
+(SESSION / "tmp").mkdir()
+os.environ["TMPDIR"] = str(SESSION / "tmp")
 shutil.copytree(ROOT / "inputs", SESSION / "default" / "inputs")
 os.environ["WENNUAN_INPUTS"] = str(SESSION / "default" / "inputs")
 os.environ["WENNUAN_OUTPUTS"] = str(SESSION / "default" / "outputs")
@@ -102,12 +110,34 @@ def _keeps_state(path: str) -> bool:
     return re.search(r"""scope\s*=\s*["'](module|class|package)["']""", text) is not None
 
 
+# The programs setup.sh installs for the tests that look at the outputs as they print. A test marked
+# `@pytest.mark.needs("soffice", ...)` fails, naming what is missing, where one is absent (never skips).
+# "calc" is LibreOffice's spreadsheet part (a package of its own: Writer alone cannot open a workbook).
+def missing_programs(names) -> list[str]:
+    soffice = shutil.which("soffice")
+    found = {
+        "calc": soffice is not None and (Path(os.path.realpath(soffice)).parent / "libsclo.so").is_file()
+    }
+    return [n for n in names if not (found[n] if n in found else shutil.which(n))]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "needs(*programs): programs setup.sh installs that the test runs")
+
+
+def require_programs(*names) -> None:
+    if missing := missing_programs(names):
+        pytest.fail(f"缺少 {'、'.join(missing)}：请以 root 运行 bash setup.sh（它会安装）", pytrace=False)
+
+
+def pytest_runtest_setup(item):
+    for mark in item.iter_markers("needs"):
+        require_programs(*mark.args)
+
+
 # The last run's time per test, kept outside the checkout (the system's temporary folder), so that the next
 # run hands the longest work first and the two workers end together. Only the order depends on it.
-DURATIONS = (
-    Path(tempfile.gettempdir())
-    / f"wennuan-test-durations-{hashlib.md5(str(ROOT).encode()).hexdigest()[:8]}.json"
-)
+DURATIONS = SYSTEM_TMP / f"wennuan-test-durations-{hashlib.md5(str(ROOT).encode()).hexdigest()[:8]}.json"
 
 
 @pytest.hookimpl(optionalhook=True)

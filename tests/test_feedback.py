@@ -5,7 +5,6 @@ findings a clerk is most often sent (a change from last year, a figure typed in 
 import datetime as dt
 import math
 import re
-import shutil
 import subprocess
 from decimal import Decimal
 
@@ -18,7 +17,6 @@ from wennuan_lib.base.artifacts import Artifacts
 from wennuan_lib.base.textfiles import InputFileError
 from wennuan_lib.check import rules
 from wennuan_lib.publish import feedback, template
-from wennuan_lib.read.convert import soffice
 from wennuan_lib.run import manifest
 
 from . import sample_data as sample
@@ -193,22 +191,15 @@ def test_rows_are_high_enough_for_their_text(tmp_path, form):
             assert height is None or height >= 15 * lines, (ws.title, row[0].row, height, lines)
 
 
-@pytest.mark.skipif(not soffice(), reason="LibreOffice is not installed")
+@pytest.mark.needs("soffice", "calc", "pdftotext")
 def test_libreoffice_shows_every_line_of_every_cell(tmp_path, form):
     """As the clerk sees it: LibreOffice's PDF of the workbook holds the end of every line of every cell (a
     row too low for its text is clipped, and what is clipped is not in the PDF)."""
     (path,) = _write(tmp_path, form)
     pdf = tmp_path / "feedback.pdf"
     assert sample.convert_with_libreoffice(path, pdf, "pdf")
-    shown = (
-        re.sub(
-            r"\s+",
-            "",
-            subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout,
-        )
-        if shutil.which("pdftotext")
-        else ""
-    )
+    printed = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    shown = re.sub(r"\s+", "", printed)
     assert shown
     for ws in openpyxl.load_workbook(path).worksheets:
         for row in ws.iter_rows(min_row=4):

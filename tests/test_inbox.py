@@ -25,9 +25,7 @@ from wennuan_lib.steps import ingest
 
 from . import sample_data as sample
 
-needs_soffice = pytest.mark.skipif(
-    not conversion.soffice(), reason="LibreOffice 未安装（bash setup.sh 会安装）"
-)
+needs_soffice = pytest.mark.needs("soffice")
 HEADER = {"unit": "常熟市总工会", "date_text": "2013年1月18日", "person": "张伟", "phone": "0512-52345678"}
 
 

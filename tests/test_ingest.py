@@ -38,12 +38,11 @@ def test_every_blank_of_every_sample_submission_is_read_right(sample_run):
     assert set(frames["read_values"]["unit"]) == set(truth.values)
 
 
+@pytest.mark.needs("soffice")
 def test_sample_covers_every_container_and_layout(sample_run):
     truth, _, frames, _ = sample_run
     read = frames["submissions"]
-    assert set(read["container"]) >= {"xlsx", "xlsm", "xls", "docx"} | (
-        {"doc"} if conversion.soffice() else set()
-    )
+    assert set(read["container"]) >= {"xlsx", "xlsm", "xls", "docx", "doc"}
     assert set(read["layout"]) == {"template", "sentence", "labelled"}
     containers_by_layout = read.groupby("layout")["container"].agg(set)
     assert {"docx", "xlsx"} <= containers_by_layout["sentence"]
@@ -186,7 +185,7 @@ def test_doc_without_libreoffice_says_how_to_read_it(year_dir, monkeypatch):
     assert log["status"] == "rejected" and "LibreOffice" in log["reason"] and ".docx" in log["reason"]
 
 
-@pytest.mark.skipif(not conversion.soffice(), reason="LibreOffice 未安装（bash setup.sh 会安装）")
+@pytest.mark.needs("soffice")
 def test_doc_is_read_through_libreoffice(sample_run):
     _, _, frames, _ = sample_run
     subs = frames["submissions"]
@@ -230,6 +229,7 @@ def test_sample_holds_every_mess_of_form_md(sample_run):
     assert not absent
 
 
+@pytest.mark.needs("soffice")
 def test_sample_inbox_shapes_are_read_as_they_are(sample_run):
     """Track Changes, .wps/.et, a Windows zip, a PDF from Word and a scan, as the sample holds them."""
     truth, _, frames, _ = sample_run
@@ -240,7 +240,7 @@ def test_sample_inbox_shapes_are_read_as_they_are(sample_run):
     r01 = issues[issues["rule"] == "R01"]
     assert set(zip(r01["unit"], r01["item"])) == set(truth.revised)
     containers = set(frames["submissions"]["container"])
-    assert {"et", "docx"} <= containers and (not conversion.soffice() or {"wps", "pdf", "doc"} <= containers)
+    assert {"et", "docx", "wps", "pdf", "doc"} <= containers
     log = frames["ingest_log"].set_index("file")
     members = [f for f in truth.files if ".zip/" in f.name]
     assert members and all(log.loc[f.name, "status"] == f.status for f in members)

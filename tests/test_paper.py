@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 
 from wennuan_lib.publish import narrative, render
-from wennuan_lib.read.convert import soffice
 
 from . import sample_data as sample
+from .conftest import require_programs
 
 MM = 72 / 25.4
 LEFT, RIGHT = 28.0, 210 - 26.0  # the 版心's edges, mm
@@ -179,8 +179,7 @@ def test_word_file_sets_22_lines_of_28_characters_and_no_invisible_characters(sa
 @pytest.fixture(scope="module")
 def word_pdf(sample_run, tmp_path_factory):
     """The Word file as LibreOffice prints it (one conversion for the tests that read it)."""
-    if not soffice():
-        pytest.skip("LibreOffice 未安装（bash setup.sh 会安装）")
+    require_programs("soffice", "pdfinfo", "pdftotext")
     _, paths, _, _ = sample_run
     out = tmp_path_factory.mktemp("word") / "书面总结.pdf"
     assert sample.convert_with_libreoffice(paths.root / "report" / "书面总结.docx", out, "pdf")
@@ -315,6 +314,8 @@ def laid_out(sample_run, tmp_path_factory):
 def _pages(data: bytes, tmp_path) -> list[tuple[bool, str]]:
     """Each page: whether it is landscape, and its text as poppler lays it out."""
     import subprocess
+
+    require_programs("pdfinfo", "pdftotext")
 
     path = tmp_path / f"{len(list(tmp_path.iterdir()))}.pdf"
     path.write_bytes(data)

@@ -512,13 +512,12 @@ def test_a_libreoffice_workbook_is_read_as_a_workbook_not_an_archive(form, year_
     assert_figures(form, values_of(frames, f"{UNIT}.ods"), figures, "统计表")
 
 
+@pytest.mark.needs("soffice")
 def test_a_libreoffice_document_is_read_as_a_document(form, year_dir, figures, tmp_path):
     import shutil
     import subprocess
 
     soffice = convert.soffice()
-    if soffice is None:
-        pytest.skip("LibreOffice（setup.sh 安装）")
     summary_with_form(form, tmp_path / "总结.docx", figures, figures)
     profile = tmp_path / "profile"
     subprocess.run(

@@ -384,9 +384,7 @@ def test_detail_workbook_is_set_up_for_printing(sample_run, form):
     assert "（草稿）" in draft["A1"].value and "草稿" in draft.oddHeader.right.text
 
 
-@pytest.mark.skipif(
-    not shutil.which("soffice") or not shutil.which("pdftotext"), reason="LibreOffice not installed"
-)
+@pytest.mark.needs("soffice", "calc", "pdftotext")
 def test_every_printed_page_of_the_detail_workbook_names_its_units(sample_run, tmp_path):
     _, year, frames, _ = sample_run
     shutil.copy(year.path("detail_workbook"), tmp_path / "detail.xlsx")
