@@ -91,8 +91,11 @@ echo "【安装】安装 Python 依赖（首次约需数分钟）"
 # The package's compiled modules, once: where PYTHONDONTWRITEBYTECODE is set, every command and every kernel
 # would otherwise compile it again (farm-bench, 7 pairs: importing the steps and views 1.21 → 1.11 s CPU).
 .venv/bin/python -m compileall -q wennuan_lib >/dev/null
-# The project's own Jupyter kernel, pinned to this venv's interpreter.
-.venv/bin/python -m ipykernel install --sys-prefix --name wennuan --display-name "Python (wennuan)" >/dev/null
+# The project's own Jupyter kernel, pinned to this venv's interpreter (ipykernel leaves an empty folder of its
+# own in the temporary folder it is given: one of ours, removed).
+tmp="$(mktemp -d)"
+TMPDIR="$tmp" .venv/bin/python -m ipykernel install --sys-prefix --name wennuan --display-name "Python (wennuan)" >/dev/null
+rm -rf "$tmp"
 # JupyterLab's defaults for this venv (JupyterLab's documented overrides.json in its application directory): the
 # interface in Chinese (the language pack is a dependency), and no prompt to fetch Jupyter news from the internet.
 # A user's own choice in Lab's settings still wins.
