@@ -14,8 +14,10 @@ change of the machine's load hits both sides of a ratio alike; every ratio is ta
 page gives the median and the range over the rounds. Beside each wall time: the CPU time (user + sys) of the
 whole process tree — the run, its kernel, the kernel's workers, LibreOffice — counted by the kernel when they
 end (this process is their subreaper, so none escapes the count), and the peak of their summed PSS
-(/proc/<pid>/smaps_rollup, sampled every 50 ms). /proc/loadavg is read before and after each size: on a
-shared machine the wall times are only as good as the load they were taken under.
+(/proc/<pid>/smaps_rollup, sampled every 50 ms). And what the REST of the machine did meanwhile: the CPU time
+the whole machine was busy (/proc/stat) less the tree's and this process's own, so that a shared machine's
+other work is seen as it was during each timed process (/proc/loadavg, read before and after each size, counts
+the benchmark's own processes too: a 3,000-unit run alone takes a 2-core machine's load to about 2).
 
 THE FLOOR — one definition for both the full and the one-file run: the 2-core critical path of the SAME
 outputs, each part timed alone (one process, nothing else of the benchmark running):
@@ -169,6 +171,23 @@ def loadavg() -> str:
         return "?"
 
 
+# Other processes busy for more than this many cores on average while the benchmark timed: its wall times
+# are not judged against the targets.
+BUSY_CORES = 0.1
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy since it started, every core together: /proc/stat's user,
+    nice, system, irq, softirq and steal (what the hypervisor gave to others while this machine wanted it)."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return float("nan")
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def become_subreaper() -> None:
     """Linux: processes orphaned under this one (a kernel its run did not wait for) are re-parented here, so
     that reaping them adds their CPU time to this process's RUSAGE_CHILDREN."""
@@ -195,7 +214,7 @@ def measure(cmd: list[str], env: dict | None = None, pss: bool = False) -> dict:
     and with `pss` the peak of the tree's summed PSS (MiB), sampled every 50 ms — which costs about a sixth of
     a core (smaps_rollup walks every page table: 1.2 s of CPU over a 7.5 s run of 30 units, 0.3–0.45 s of its
     wall time), so that the timed runs are never the sampled ones."""
-    before = os.times()
+    before, busy_before = os.times(), machine_busy()
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+", encoding="utf-8") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
@@ -214,13 +233,16 @@ def measure(cmd: list[str], env: dict | None = None, pss: bool = False) -> dict:
         done.set()
         sampler.join()
         _reap_orphans()
-        after = os.times()
+        after, busy_after = os.times(), machine_busy()
         log.seek(0)
         out = log.read()
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{out}")
     cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-    return {"wall": wall, "cpu": cpu, "pss": peak[0] / 1024, "out": out}
+    own = (after.user - before.user) + (after.system - before.system)  # this process: waiting, sampling
+    # the rest of the machine over the same time (the orphans' reaping adds at most a few ms of wall)
+    others = max(0.0, (busy_after - busy_before) - cpu - own)
+    return {"wall": wall, "cpu": cpu, "pss": peak[0] / 1024, "others": others, "out": out}
 
 
 def run_cmd(inputs: Path, outputs: Path) -> list[str]:
@@ -415,6 +437,8 @@ def measure_floor(state: Path, inputs: Path, changed: Path, env: dict) -> dict:
         "parts_cpu": got["cpu"],
         "review_writer": got["review_writer"],
         "floor_process_cpu": m["cpu"],
+        "floor_process_wall": m["wall"],
+        "floor_process_others": m["others"],
         **floors(got["wall"]),
         "floor_c": by_cpu["floor"],
         "one_floor_c": by_cpu["one_floor"],
@@ -522,27 +546,64 @@ def summary(row: dict) -> dict:
     return col
 
 
+def others_cores(row: dict) -> list[float] | None:
+    """Per timed process of a size (the runs and the floor's process of every round): how many cores the
+    rest of the machine kept busy on average meanwhile; None for rounds recorded before it was measured."""
+    got = []
+    for r in row["rounds"]:
+        for m in (r["run"], r["one"], r["nothing"]):
+            if "others" not in m:
+                return None
+            got.append(m["others"] / m["wall"])
+        if "floor_process_others" in r:
+            got.append(r["floor_process_others"] / r["floor_process_wall"])
+    return got
+
+
 def table(rows: list[dict]) -> str:
     loads = "；".join(f"{r['units']} 个单位：{r['load_before']} → {r['load_after']}" for r in rows)
-    busy = any(
-        float(x.split()[0]) > (os.cpu_count() or 1)
-        for r in rows
-        for x in (r["load_before"], r["load_after"], *(k["load"] for k in r["rounds"]))
-        if x != "?"
-    )
+    others = {r["units"]: others_cores(r) for r in rows}
+    if all(v is not None for v in others.values()):
+        # the whole time timed, per size: the others' CPU over the timed wall (a short run's spike is short)
+        mean = {
+            r["units"]: sum(m["others"] for k in r["rounds"] for m in (k["run"], k["one"], k["nothing"]))
+            / sum(m["wall"] for k in r["rounds"] for m in (k["run"], k["one"], k["nothing"]))
+            for r in rows
+        }
+        busy = any(v > BUSY_CORES for v in mean.values())
+        seen = "；".join(
+            f"{n} 个单位：平均 {mean[n]:.2f} 核（各次 {min(v):.2f}–{max(v):.2f}）" for n, v in others.items()
+        )
+        load_line = (
+            f"计时期间别的进程（不属于基准测试的）占用的 CPU：{seen}。"
+            f"机器负载（/proc/loadavg 的 1、5、15 分钟平均，测前 → 测后，含基准测试自己的进程）：{loads}。"
+            + (
+                f"**别的进程平均占用超过 {BUSY_CORES} 个核：墙钟时间偏慢且波动大，"
+                "全流程/下限这类比值只能看大致情况；CPU 时间受影响小得多。**"
+                if busy
+                else ""
+            )
+        )
+    else:  # rounds recorded before the others' CPU was measured: the load average is all there is
+        busy = any(
+            float(x.split()[0]) > (os.cpu_count() or 1)
+            for r in rows
+            for x in (r["load_before"], r["load_after"], *(k["load"] for k in r["rounds"]))
+            if x != "?"
+        )
+        load_line = f"机器负载（/proc/loadavg 的 1、5、15 分钟平均，测前 → 测后）：{loads}。" + (
+            "**负载高于核数：这台机器同时在做别的事，墙钟时间偏慢且波动大，"
+            "全流程/下限这类比值只能看大致情况；CPU 时间受影响小得多。**"
+            if busy
+            else ""
+        )
     writer = rows[0]["rounds"][0]["review_writer"]
     lines = [
         f"机器：{os.cpu_count()} 核；{time.strftime('%Y-%m-%d %H:%M')}；每个规模 {rows[0]['pairs']} 轮，"
         "每轮全流程与下限交替先后；表中是各轮的中位数（括号里是最小–最大），比值都在同一轮内计算。"
         "“下限”按各部分的墙钟时间算；“下限（CPU）”按各部分的 CPU 时间算，机器忙时它不受别人影响。",
         "",
-        f"机器负载（/proc/loadavg 的 1、5、15 分钟平均，测前 → 测后）：{loads}。"
-        + (
-            "**负载高于核数：这台机器同时在做别的事，墙钟时间偏慢且波动大，"
-            "全流程/下限这类比值只能看大致情况；CPU 时间受影响小得多。**"
-            if busy
-            else ""
-        ),
+        load_line,
         "",
         "| 单位数 | 全流程（秒） | 全流程 CPU（秒） | 下限（秒） | 下限（CPU，秒） | 全流程/下限 "
         "| 全流程/下限（CPU） | 全流程 CPU/下限各部分 CPU 之和 | 峰值内存 PSS（MiB） |",
@@ -645,7 +706,7 @@ def table(rows: list[dict]) -> str:
     for name, want, got, limit, fmt in checks:
         verdict = "是" if got <= limit else "否"
         if busy and "内存" not in name:  # a wall time taken on a busy machine proves nothing either way
-            verdict = f"不作判断（负载高；按这次的数字：{verdict}）"
+            verdict = f"不作判断（机器忙；按这次的数字：{verdict}）"
         lines.append(f"| {name} | {want} | {fmt.format(got)} | {verdict} |")
     return "\n".join(lines)
 
