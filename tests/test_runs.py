@@ -4,6 +4,7 @@ once, on a read-only or full disk, with a damaged record, a planted cache or an 
 import os
 import pickle
 import shutil
+import signal
 import subprocess
 import time
 import uuid
@@ -185,6 +186,52 @@ def test_two_runs_at_once_take_turns(tiny, tmp_path):
     assert first.returncode == 0 and second.returncode == 0, err1 + err2
     assert "全部步骤都是最新的" in out2  # the first did the work; the second found nothing left to do
     assert "苏州大学工会" in set(y.load("values")["unit"])
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (the run's kernel among them), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_run_told_to_stop_ends_as_ctrl_c_does(tiny, tmp_path, signum):
+    """kill, a shutdown (SIGTERM) or the terminal window closed (SIGHUP) in the middle of a run: a Chinese
+    message, the last results kept, the kernel gone, and nothing of the run left in the temporary folder (its
+    sockets and the converted copies of the units' files)."""
+    y = _copy(tiny, tmp_path)
+    before = _snapshot(y)
+    _add_a_unit(y)
+    release, scratch = tmp_path / "release", tmp_path / "tmp"
+    scratch.mkdir()
+    run = subprocess.Popen(
+        run_args(y.inputs, y.outputs),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "WENNUAN_PAUSE_AT": f"after:01_ingest:{release}", "TMPDIR": str(scratch)},
+    )
+    waiting = Path(str(release) + ".waiting")
+    deadline = time.monotonic() + 120
+    while not waiting.exists() and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # the run holds after step 01, its kernel up
+    assert waiting.exists()
+    kernels = _children(run.pid)
+    assert kernels and list(scratch.glob("wennuan-kernel-*"))
+    run.send_signal(signum)
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 128 + signum, err
+    assert "已中断：本次运行没有完成，上一次的结果保持不变。" in err and "Traceback" not in out + err
+    assert not list(scratch.iterdir())
+    assert not [pid for pid in kernels if Path(f"/proc/{pid}").exists()]
+    assert _snapshot(y) == before
 
 
 def _unshare(args: list[str], setup: str) -> list[str] | None:

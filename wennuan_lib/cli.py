@@ -7,6 +7,7 @@ import argparse
 import csv
 import datetime as dt
 import re
+import signal
 import sys
 from pathlib import Path
 
@@ -292,12 +293,30 @@ def _outputs_problem(args) -> str | None:
     return None
 
 
+class _Stopped(KeyboardInterrupt):
+    """The command was told to stop by a signal: SIGTERM (kill, a shutdown) or SIGHUP (the terminal window it
+    ran in was closed). Unwound as Ctrl-C is — the kernel shut down, the run's temporary folder (its sockets
+    and the converted copies of the units' files) removed, the lock let go, the last results kept — instead of
+    the process ending where it stood."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum, _frame) -> None:
+    raise _Stopped(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if problem := _outputs_problem(args):
         print(f"错误：{problem}", file=sys.stderr)
         return 2
+    for name in ("SIGTERM", "SIGHUP"):  # SIGHUP: not on Windows
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _stop)
     try:
         return args.func(args)
     except BaseException as exc:  # noqa: BLE001 - the analyst gets a Chinese message, never a traceback
@@ -307,4 +326,6 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.close()
             return 0
         print(f"错误：{errors.explain(exc, _log_folder(args))}", file=sys.stderr)
+        if isinstance(exc, _Stopped):
+            return 128 + exc.signum  # as a shell reports a command ended by that signal
         return 130 if isinstance(exc, KeyboardInterrupt) else 1

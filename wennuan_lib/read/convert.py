@@ -15,6 +15,7 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import subprocess
 import threading
 from collections.abc import Callable
@@ -65,14 +66,27 @@ class Conversion:
         ]
         self.timeout = 60 + 10 * len(paths)
         # LibreOffice dies with the process that started it (a killed run leaves no converter behind; the
-        # program it spawns may finish its one conversion, into this private folder, and exit)
+        # program it spawns may finish its one conversion, into this private folder, and exit). A group of its
+        # own: stop() ends that program too.
         self.proc = subprocess.Popen(
             cmd,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env={**os.environ, "HOME": str(folder)},
             preexec_fn=die_with_parent,
+            process_group=0,
         )
+
+    def stop(self) -> None:
+        """LibreOffice and the program it spawned ended now, if still converting (a run interrupted: its
+        folder is about to be removed, which they would otherwise fill again)."""
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass  # the group has ended
+        self.proc.wait()
 
     def wait(self) -> dict[Path, Path]:
         """{original: converted} for the files that converted."""
@@ -124,7 +138,7 @@ def early_files(inbox_dir: Path, known: Callable[[Path], bool]) -> list[tuple[Pa
     return out
 
 
-def start_early(files: list[tuple[Path, str]], folder: Path) -> threading.Thread | None:
+def start_early(files: list[tuple[Path, str]], folder: Path) -> EarlyConversion | None:
     """Convert `files` ((path, sniffed kind) each) into `folder` on a thread of this process, claimed at once
     (see the module's docstring); None when there is nothing to convert or no LibreOffice."""
     if not files or not soffice():
@@ -156,9 +170,21 @@ def start_early(files: list[tuple[Path, str]], folder: Path) -> threading.Thread
             fcntl.flock(lock, fcntl.LOCK_UN)
             lock.close()
 
-    thread = threading.Thread(target=finish, name="wennuan-convert", daemon=True)
+    thread = EarlyConversion(conversion, finish)
     thread.start()
     return thread
+
+
+class EarlyConversion(threading.Thread):
+    """The thread that waits for the early conversion and records what it made (start_early)."""
+
+    def __init__(self, conversion: Conversion, finish: Callable[[], None]):
+        super().__init__(target=finish, name="wennuan-convert", daemon=True)
+        self.conversion = conversion
+
+    def stop(self) -> None:
+        """LibreOffice ended now if still converting (Conversion.stop): the run is over or interrupted."""
+        self.conversion.stop()
 
 
 # ---- in step 01 ----

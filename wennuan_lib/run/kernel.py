@@ -60,6 +60,7 @@ class Kernel:
         self.sockets = None
         self.started = self.ready = False
         self.converted: Path | None = None  # the early conversion's folder (convert_early)
+        self.conversions: list = []  # the early conversions (convert.EarlyConversion), one per year
 
     def __enter__(self) -> Kernel:
         return self
@@ -99,9 +100,25 @@ class Kernel:
         now, while the kernel starts; step 01 takes the copies (convert.py). After start()."""
         # a folder of its own for each year of the run (another year's conversion may still be writing)
         folder = Path(self.sockets) / f"converted-{len(list(Path(self.sockets).glob('converted-*')))}"
-        self.converted = folder if convert.start_early(files, folder) is not None else None
+        early = convert.start_early(files, folder)
+        if early is not None:
+            self.conversions.append(early)
+        self.converted = folder if early is not None else None
 
     def __exit__(self, *exc) -> None:
+        if exc[0] is not None and self.started:
+            # a step interrupted (Ctrl-C, SIGTERM, SIGHUP: cli._Stopped) leaves its cell's wait pending on the
+            # event loop: cancelled and collected here (nbclient turns the cancel into DeadKernelError), or it
+            # would fail once the kernel is gone and asyncio would print that traceback at exit
+            import asyncio
+
+            from jupyter_core.utils import ensure_event_loop
+
+            loop = ensure_event_loop()
+            if pending := asyncio.all_tasks(loop):
+                for task in pending:
+                    task.cancel()
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         if self.kc is not None:
             self.kc.stop_channels()
         if self.km is not None and self.km.has_kernel:
@@ -121,18 +138,23 @@ class Kernel:
                     pass  # shutdown_kernel waits and warns as it always has
             run_sync(self.km.shutdown_kernel)(now=True)
         self.km = None
+        for early in self.conversions:  # still converting only when the run was interrupted
+            early.stop()
         if self.sockets:
             shutil.rmtree(self.sockets, ignore_errors=True)
 
     def _cell(self, code: str) -> None:
-        # nbformat and nbclient: 0.05 s to import (on top of jupyter_client); only once a kernel runs a step
-        import nbformat
-        from nbclient import NotebookClient
+        """Run `code` in the kernel, outside any notebook, and wait until it is done. Not through nbclient's
+        NotebookClient.execute: for the time of its notebook that takes SIGINT and SIGTERM over (Ctrl-C then
+        no longer stopped the run, which went on to the end) and sets SIGTERM back to its default after."""
+        from jupyter_core.utils import run_sync  # 0.01 s, loaded by start(): see there
 
-        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
-        client = NotebookClient(nb, km=self.km, startup_timeout=60)
-        client.kc = self.kc  # the run's one client (see _SharedClientEngine)
-        client.execute()
+        reply = run_sync(self.kc.execute_interactive)(
+            code, store_history=False, allow_stdin=False, output_hook=lambda _msg: None
+        )
+        content = reply["content"]
+        if content["status"] != "ok":
+            raise RuntimeError(f"{content.get('ename')}: {content.get('evalue')}")
 
     def run(self, step: catalog.Step, params: dict, run_dir: Path, progress_file: Path | None = None) -> Path:
         """Execute notebooks/<step>.ipynb with `params`; the executed copy goes into the run's folder. The
