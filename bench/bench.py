@@ -546,43 +546,37 @@ def summary(row: dict) -> dict:
     return col
 
 
-def others_cores(row: dict) -> list[float] | None:
-    """Per timed process of a size (the runs and the floor's process of every round): how many cores the
-    rest of the machine kept busy on average meanwhile; None for rounds recorded before it was measured."""
+BUSY_NOTE = "墙钟时间偏慢且波动大，全流程/下限这类比值只能看大致情况；CPU 时间受影响小得多。"
+
+
+def timed_processes(row: dict) -> list[tuple[float, float]] | None:
+    """(the others' CPU seconds, wall seconds) of every process timed for a size: the three runs and the
+    floor's process of every round; None for rounds recorded before the others' CPU was measured."""
     got = []
     for r in row["rounds"]:
-        for m in (r["run"], r["one"], r["nothing"]):
-            if "others" not in m:
-                return None
-            got.append(m["others"] / m["wall"])
-        if "floor_process_others" in r:
-            got.append(r["floor_process_others"] / r["floor_process_wall"])
+        if "others" not in r["run"]:
+            return None
+        got += [(m["others"], m["wall"]) for m in (r["run"], r["one"], r["nothing"])]
+        got.append((r["floor_process_others"], r["floor_process_wall"]))
     return got
 
 
 def table(rows: list[dict]) -> str:
     loads = "；".join(f"{r['units']} 个单位：{r['load_before']} → {r['load_after']}" for r in rows)
-    others = {r["units"]: others_cores(r) for r in rows}
-    if all(v is not None for v in others.values()):
-        # the whole time timed, per size: the others' CPU over the timed wall (a short run's spike is short)
-        mean = {
-            r["units"]: sum(m["others"] for k in r["rounds"] for m in (k["run"], k["one"], k["nothing"]))
-            / sum(m["wall"] for k in r["rounds"] for m in (k["run"], k["one"], k["nothing"]))
-            for r in rows
-        }
+    timed = {r["units"]: timed_processes(r) for r in rows}
+    if all(t is not None for t in timed.values()):
+        # per size, the others' CPU over the whole time timed (a short run's spike is short), and the range
+        # over the processes
+        mean = {n: sum(o for o, _ in t) / sum(w for _, w in t) for n, t in timed.items()}
+        each = {n: [o / w for o, w in t] for n, t in timed.items()}
         busy = any(v > BUSY_CORES for v in mean.values())
         seen = "；".join(
-            f"{n} 个单位：平均 {mean[n]:.2f} 核（各次 {min(v):.2f}–{max(v):.2f}）" for n, v in others.items()
+            f"{n} 个单位：平均 {mean[n]:.2f} 核（各次 {min(each[n]):.2f}–{max(each[n]):.2f}）" for n in timed
         )
         load_line = (
             f"计时期间别的进程（不属于基准测试的）占用的 CPU：{seen}。"
             f"机器负载（/proc/loadavg 的 1、5、15 分钟平均，测前 → 测后，含基准测试自己的进程）：{loads}。"
-            + (
-                f"**别的进程平均占用超过 {BUSY_CORES} 个核：墙钟时间偏慢且波动大，"
-                "全流程/下限这类比值只能看大致情况；CPU 时间受影响小得多。**"
-                if busy
-                else ""
-            )
+            + (f"**别的进程平均占用超过 {BUSY_CORES} 个核：{BUSY_NOTE}**" if busy else "")
         )
     else:  # rounds recorded before the others' CPU was measured: the load average is all there is
         busy = any(
@@ -592,10 +586,7 @@ def table(rows: list[dict]) -> str:
             if x != "?"
         )
         load_line = f"机器负载（/proc/loadavg 的 1、5、15 分钟平均，测前 → 测后）：{loads}。" + (
-            "**负载高于核数：这台机器同时在做别的事，墙钟时间偏慢且波动大，"
-            "全流程/下限这类比值只能看大致情况；CPU 时间受影响小得多。**"
-            if busy
-            else ""
+            f"**负载高于核数：这台机器同时在做别的事，{BUSY_NOTE}**" if busy else ""
         )
     writer = rows[0]["rounds"][0]["review_writer"]
     lines = [

@@ -158,23 +158,30 @@ def test_a_run_killed_anywhere_leaves_the_previous_results_whole_and_nothing_run
     assert "上次的运行没有做完就被中断了" in again.stdout and kept[0].name in again.stdout
 
 
+def _held_after_step_01(y: Year, release: Path, **env) -> subprocess.Popen:
+    """`run` started on `y` and holding after step 01 (the pause hook), with the lock taken and its kernel up,
+    until `release` exists; `env`: more variables for it."""
+    run = subprocess.Popen(
+        run_args(y.inputs, y.outputs),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "WENNUAN_PAUSE_AT": f"after:01_ingest:{release}", **env},
+    )
+    waiting = Path(str(release) + ".waiting")
+    deadline = time.monotonic() + 120
+    while not waiting.exists() and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert waiting.exists(), run.communicate()
+    return run
+
+
 def test_two_runs_at_once_take_turns(tiny, tmp_path):
     y = _copy(tiny, tmp_path)
     _add_a_unit(y)
     release = tmp_path / "release"
     cmd = run_args(y.inputs, y.outputs)
-    first = subprocess.Popen(
-        cmd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "WENNUAN_PAUSE_AT": f"after:01_ingest:{release}"},
-    )
-    waiting = Path(str(release) + ".waiting")
-    deadline = time.monotonic() + 120
-    while not waiting.exists() and first.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)  # the first run has taken the lock and holds after step 01
-    assert waiting.exists()
+    first = _held_after_step_01(y, release)
     second = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = second.stdout.readline()
     while line and "另一个运行" not in line:
@@ -209,20 +216,9 @@ def test_a_run_told_to_stop_ends_as_ctrl_c_does(tiny, tmp_path, signum):
     y = _copy(tiny, tmp_path)
     before = _snapshot(y)
     _add_a_unit(y)
-    release, scratch = tmp_path / "release", tmp_path / "tmp"
+    scratch = tmp_path / "tmp"
     scratch.mkdir()
-    run = subprocess.Popen(
-        run_args(y.inputs, y.outputs),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "WENNUAN_PAUSE_AT": f"after:01_ingest:{release}", "TMPDIR": str(scratch)},
-    )
-    waiting = Path(str(release) + ".waiting")
-    deadline = time.monotonic() + 120
-    while not waiting.exists() and run.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)  # the run holds after step 01, its kernel up
-    assert waiting.exists()
+    run = _held_after_step_01(y, tmp_path / "release", TMPDIR=str(scratch))
     kernels = _children(run.pid)
     assert kernels and list(scratch.glob("wennuan-kernel-*"))
     run.send_signal(signum)
