@@ -4,15 +4,18 @@ the step with it, and saves what the step returns."""
 
 import ast
 import inspect
+import shutil
 from pathlib import Path
 
 import pytest
 
 from wennuan_lib.base import catalog, config, store
 from wennuan_lib.run import runner
+from wennuan_lib.run.kernel import Kernel, StepFailed
 from wennuan_lib.steps import clean, ingest, reconcile, report, trends
 
 from .fresh_workspace import copy3
+from .test_scale import _notebook
 
 STEP_FUNCTIONS = {
     "01_ingest": ingest.run,
@@ -214,3 +217,61 @@ def test_the_runner_saves_what_the_step_returns_through_the_catalog(three, tmp_p
     assert sorted(p.name for p in y.path("feedback").iterdir()) == ["乙.xlsx", "甲.xlsx"]
     assert [p.name for p in result.files("feedback")] == ["甲.xlsx", "乙.xlsx"]
     assert result.outputs["note"] == "shown" and result.raw("year_config") == y.year_config
+
+
+def test_a_product_no_step_reads_is_saved_when_made_while_the_run_goes_on(three, tmp_path, monkeypatch):
+    """In `run`'s kernel a product no step reads (审核数据.xlsx, the report's files), made on another core, is
+    saved when made, while the run goes on with the next step; the run waits for it before recording itself
+    (Kernel.save_later). One that fails says so as its step would have: in Chinese, naming the step and its
+    notebook — here a full disk."""
+    y = copy3(three, tmp_path)
+    release = tmp_path / "release"
+    staging = y.scope.new_run()  # as `run` makes it, with the current run's files (steps 01–02's among them)
+    shutil.copytree(y.run, staging, dirs_exist_ok=True)
+    workbook = staging / catalog.dataset("review_workbook").path
+    before = workbook.read_bytes()
+    step_03 = (
+        "from pathlib import Path\n"
+        "import time\n"
+        "from wennuan_lib.base.parallel import bytes_in_background\n"
+        "from wennuan_lib.run import runner\n"
+        "from wennuan_lib.steps import reconcile\n"
+        f"release = Path({str(release)!r})\n"
+        "def made():  # the workbook's bytes, once the test lets them be made (in 60 s: the step waited)\n"
+        "    end = time.monotonic() + 60\n"
+        "    while not release.exists() and time.monotonic() < end:\n"
+        "        time.sleep(0.01)\n"
+        "    return release.read_bytes() if release.exists() else b'made while the step waited'\n"
+        "def full():\n"
+        "    raise OSError(28, 'No space left on device', str(release))\n"
+        "def step(inputs, p):\n"
+        "    made_ = reconcile.run(inputs, p)\n"
+        "    made_.datasets['review_workbook'] = bytes_in_background(MAKE)\n"
+        "    return made_\n"
+        "runner.run_step('03_reconcile', step, year, inputs_dir, outputs_dir, run_dir)"
+    )
+    params = "year = 0\ninputs_dir = None\noutputs_dir = None\nrun_dir = None"
+    books = {}
+    for how in ("made", "full"):
+        books[how] = tmp_path / how
+        books[how].mkdir()
+        _notebook(books[how] / "03_reconcile.ipynb", params, step_03.replace("MAKE", how))
+    run = {"year": 2013, "inputs_dir": str(y.inputs), "outputs_dir": str(y.outputs), "run_dir": str(staging)}
+    with Kernel() as kernel:
+        monkeypatch.setattr(config, "NOTEBOOKS_DIR", books["made"])
+        kernel.run(catalog.step("03_reconcile"), run, staging)
+        assert workbook.read_bytes() == before  # the step's notebook has ended; its workbook is not made yet
+        release.write_bytes(b"workbook")
+        kernel.save_later()
+        assert workbook.read_bytes() == b"workbook"  # made and saved before save_later returned
+
+        monkeypatch.setattr(config, "NOTEBOOKS_DIR", books["full"])
+        kernel.run(catalog.step("03_reconcile"), run, staging)  # the notebook ends; the failure comes later
+        with pytest.raises(StepFailed) as caught:
+            kernel.save_later()
+        said = str(caught.value)
+        assert said.startswith("第3步（报送情况与反馈）出错：磁盘空间不足") and str(release) in said
+        assert said.endswith(f"出错的笔记本：{staging / 'notebooks' / '03_reconcile.ipynb'}")
+        assert "Traceback" not in said and "OSError" not in said
+        kernel.save_later()  # nothing is left waiting
+    assert workbook.read_bytes() == b"workbook"

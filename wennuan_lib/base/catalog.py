@@ -175,6 +175,12 @@ def step(name: str) -> Step:
     return next(s for s in load().steps if s.name == name)
 
 
+def read_by_a_step(name: str) -> bool:
+    """Whether any step reads the dataset (this year's, the previous year's or other years'): one that none
+    does is a product only, which a run may save after its step's notebook has ended (runner.save_later)."""
+    return any(read.rpartition(":")[2] == name for st in load().steps for read in st.reads)
+
+
 def layout() -> ScopeLayout:
     return load().scope
 

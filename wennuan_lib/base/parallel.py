@@ -12,6 +12,7 @@ import multiprocessing as mp
 import os
 import pickle
 import signal
+import threading
 from concurrent.futures import ProcessPoolExecutor
 
 PR_SET_PDEATHSIG = 1
@@ -169,18 +170,36 @@ def bytes_in_background(fn):
     proc = context.Process(target=_child_bytes, args=(fn, send))
     proc.start()
     send.close()
+    got: list = []
 
-    def result() -> bytes:
+    def drain() -> None:
+        # the bytes are taken as the process sends them, whatever this one is doing meanwhile (a large result
+        # would otherwise fill the pipe and hold the process until `result()` is called: a step whose file is
+        # saved after its notebook has ended, runner.save_later)
         try:
-            data = receive.recv_bytes()  # before join: a large result would fill the pipe
+            got.append(receive.recv_bytes())
         except EOFError:
-            data = None
+            got.append(None)
         finally:
             receive.close()
-        proc.join()
-        return fn() if data is None or proc.exitcode != 0 else data
 
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+
+    def result() -> bytes:
+        reader.join()
+        proc.join()
+        return fn() if got[0] is None or proc.exitcode != 0 else got[0]
+
+    result.pid = proc.pid
     return result
+
+
+def yield_cpu(result) -> None:
+    """Have the process making `result` (a `bytes_in_background`) give way to every other on the machine
+    (nice 10): it is no longer what the run waits for (runner.save_later)."""
+    with contextlib.suppress(AttributeError, OSError):  # made here (no process), or already done
+        os.setpriority(os.PRIO_PROCESS, result.pid, 10)
 
 
 def here_and_apart(fn, here, apart) -> tuple:

@@ -156,6 +156,20 @@ class Kernel:
         if content["status"] != "ok":
             raise RuntimeError(f"{content.get('ename')}: {content.get('evalue')}")
 
+    def save_later(self) -> None:
+        """Wait for the files the steps left to be saved when made (runner.save_later: products no step reads,
+        made on another core while the next step ran) and have them saved: the run's steps' files are then
+        whole. One that failed fails as its step would have."""
+        if not self.ready:
+            return
+        try:
+            self._cell("from wennuan_lib.run.runner import save_later as _s; _s(); del _s")
+        except RuntimeError as exc:
+            ename, _, evalue = str(exc).partition(": ")
+            if ename == StepFailed.__name__:
+                raise StepFailed(evalue) from None
+            raise
+
     def run(self, step: catalog.Step, params: dict, run_dir: Path, progress_file: Path | None = None) -> Path:
         """Execute notebooks/<step>.ipynb with `params`; the executed copy goes into the run's folder. The
         step's progress lines go to `progress_file` (see progress.py), never into the notebook."""
@@ -176,6 +190,8 @@ class Kernel:
         # the inputs this command has hashed, so that the step does not hash them again (manifest.HASHES_ENV)
         hashes = manifest.share_hashes(Path(self.sockets) / "input-hashes.json")
         where += f"; os.environ[{manifest.HASHES_ENV!r}] = {str(hashes)!r}"
+        # products no step reads are saved when made, while the next step runs (runner.save_later)
+        where += f"; os.environ[{config.SAVE_LATER_ENV!r}] = '1'"
         # the legacy files LibreOffice has been converting since the kernel started (convert_early)
         where += (
             f"; os.environ[{convert.ENV!r}] = {str(self.converted)!r}"
@@ -203,7 +219,7 @@ class Kernel:
                 log_output=False,
             )
         except pm.PapermillExecutionError as exc:
-            raise StepFailed(_failure(step, exc.ename, exc.evalue, executed)) from None
+            raise StepFailed(failure(step, exc.ename, exc.evalue, executed)) from None
         except OSError as exc:  # papermill writing the notebook (a full disk): its error names no file
             if exc.filename:
                 raise
@@ -264,7 +280,7 @@ def warm() -> None:
     gc.freeze()
 
 
-def _failure(step: catalog.Step, ename: str, evalue: str, notebook: Path) -> str:
+def failure(step: catalog.Step, ename: str, evalue: str, notebook: Path) -> str:
     """A step's error in Chinese: the program's own errors are Chinese already; a failed write (a full disk, a
     read-only folder) says so; any other is named as a fault."""
     chinese = any("\u4e00" <= ch <= "\u9fff" for ch in str(evalue))

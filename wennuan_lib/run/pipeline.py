@@ -172,6 +172,11 @@ class Plan:
             record["seconds"] = round(seconds, 1)
         self.records[planned.step.name] = {**record, "inputs": planned.inputs, "files": files}
 
+    def saved_later(self, step: catalog.Step, files: dict[str, str]) -> None:
+        """A step that ran: its files, with those saved after its notebook ended (Kernel.save_later)."""
+        self.made.update(files)
+        self.records[step.name]["files"] = files
+
     def nothing_to_make(self) -> bool:
         """With every step carried: whether the current run stands as it is — its own record whole and (a
         year) what was sent unchanged since."""
@@ -288,6 +293,11 @@ def _run_steps(
         outcome.ran.append(step.name)
         console(f"    完成，用时 {seconds:.1f} 秒")
         stop_point(f"after:{step.name}")
+    if outcome.ran:  # the products the steps made on another core, saved as they were made
+        kernel.save_later()
+        for step in steps:
+            if step.name in outcome.ran:
+                plan.saved_later(step, step_files(step, staging.path))
 
 
 def _early_files(plan: Plan, year: int) -> list:

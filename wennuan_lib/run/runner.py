@@ -25,6 +25,7 @@ bytes}), and what its notebook shows besides. A dataset the step does not produc
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,7 @@ from typing import Any
 
 import pandas as pd
 
-from wennuan_lib.base import catalog, progress, store
+from wennuan_lib.base import catalog, config, parallel, progress, store
 from wennuan_lib.base.artifacts import Artifacts
 from wennuan_lib.base.hooks import stop_point
 from wennuan_lib.check import corrections
@@ -263,9 +264,34 @@ def save_outputs(ctx: StepContext, made: Made) -> dict[str, Path]:
     stop_point(f"in:{ctx.step.name}")  # tests: a run killed while files are still being made elsewhere
     for name in later:  # futures: bytes the step is making on another core
         saved[name] = ctx.path(name)
+        if os.environ.get(config.SAVE_LATER_ENV) and not catalog.read_by_a_step(name):
+            # a product no step reads: saved when made, while `run` goes on with the next step
+            _LATER.append((ctx.step, saved[name], made.datasets[name], ctx.run_dir))
+            parallel.yield_cpu(made.datasets[name])  # the next step goes first
+            continue
         made.datasets[name] = made.datasets[name]()  # the notebook is shown the bytes
         store.atomic_write_bytes(saved[name], made.datasets[name])
     return saved
+
+
+# (step, path, future, run folder): the files `save_outputs` left to be saved when made (in `run`'s kernel)
+_LATER: list[tuple[catalog.Step, Path, Callable[[], bytes], Path]] = []
+
+
+def save_later() -> None:
+    """Save the files the steps of this run left to be made on another core (see `save_outputs`), each when it
+    is made. `run` calls it after its last step, before it records the run: a step's files are then whole.
+    A file that cannot be made or saved fails as its step would have, in the same words."""
+    while _LATER:
+        step, path, future, run_dir = _LATER.pop(0)
+        try:
+            store.atomic_write_bytes(path, future())
+        except Exception as exc:
+            from wennuan_lib.run.kernel import StepFailed, failure  # the words of a step's failure
+
+            _LATER.clear()
+            notebook = run_dir / catalog.dataset("notebooks").path / step.notebook
+            raise StepFailed(failure(step, type(exc).__name__, str(exc), notebook)) from exc
 
 
 def _save_folder(folder: Path, files: Mapping[str, bytes]) -> None:
