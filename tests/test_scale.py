@@ -3,6 +3,7 @@ one kernel for the four notebooks without leaking between them, work on other co
 fails loudly, and a report whose appendix stays readable with thousands of units."""
 
 import json
+import time
 from pathlib import Path
 
 import nbformat
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 
 from wennuan_lib.base import catalog, config
-from wennuan_lib.base.parallel import in_background
+from wennuan_lib.base.parallel import in_background, on_all_cores
 from wennuan_lib.form import load_form
 from wennuan_lib.publish import appendix
 from wennuan_lib.run.kernel import Kernel, StepFailed
@@ -121,6 +122,30 @@ def test_work_on_another_core_is_done_and_its_failure_is_raised_here(tmp_path):
     wait = in_background(broken)
     with pytest.raises(ValueError, match="坏了"):
         wait()  # re-run here, so the real error and its traceback reach the notebook
+
+
+def _last_waits_for_the_eighth(flag: Path, job: int) -> str:
+    """Job 15 of 16 is done once `each` has been told of the eighth result (or, failing that, in 60 s)."""
+    end = time.monotonic() + 60
+    while job == 15 and not flag.exists() and time.monotonic() < end:
+        time.sleep(0.01)
+    return "waited" if job == 15 and not flag.exists() else f"done {job}"
+
+
+def test_work_on_all_cores_tells_its_progress_as_the_results_come_in(tmp_path):
+    """Reading 3,000 files, the progress moves as they are read, not all at once at the end: the last
+    job here can only end after `each` was told of the eighth result."""
+    flag = tmp_path / "eighth"
+    told = []
+
+    def each(n: int) -> None:
+        told.append(n)
+        if n == 8:
+            flag.write_text("in", encoding="utf-8")
+
+    results = on_all_cores(_last_waits_for_the_eighth, list(range(16)), shared=flag, each=each)
+    assert results == [f"done {k}" for k in range(16)]
+    assert told == list(range(1, 17))
 
 
 def _status(n_sent: int, n_missing: int) -> pd.DataFrame:

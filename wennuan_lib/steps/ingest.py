@@ -516,10 +516,13 @@ def _read_misses(misses, subs, form: Form, store_, keys, results: dict, scratch:
         jobs = [
             (str(p), str(converted[p]) if p in converted else None, subs[k].kind, keys[k]) for k, p in batch
         ]
-        for (k, _p), result in zip(batch, _read_all(jobs, form, store_), strict=True):
+
+        def each(n: int, batch: list = batch, before: int = done) -> None:  # as the files are read
+            report_progress(f"读取 {{n}} {subs[batch[n - 1][0]].file}", before + n, total)
+
+        for (k, _p), result in zip(batch, _read_all(jobs, form, store_, each), strict=True):
             results[k] = result  # kept in the cache by the process that read it (_read_kept)
-            done += 1
-            report_progress(f"读取 {{n}} {subs[k].file}", done, total)
+        done += len(batch)
 
 
 def read_inbox(
@@ -731,19 +734,20 @@ _OUT_OF_MEMORY_SIGNS = (
 _KERNEL_PID = os.getpid()  # the process that starts the reading; a job run in another one is limited
 
 
-def _read_all(jobs: list, form: Form, kept: cache.Cache | None = None) -> list:
+def _read_all(jobs: list, form: Form, kept: cache.Cache | None = None, each=None) -> list:
     """Every job read in forked worker processes (all cores; one worker for a few files), each file under a
     time limit and a memory limit (config.MAX_READ_SECONDS / MAX_READ_MB). When a file kills the process
     reading it (a native reader's crash or its abort when an allocation is refused, the system's
     out-of-memory killer), the pool is lost: the jobs are read again one by one, each in a process of its
     own, and the file that kills its process is that file's reason — never the year's end. Where fork is
     not available the files are read in this process, without a memory limit. A job is (path, converted copy,
-    kind, cache key): each file's extraction is kept in `kept` where it was read (_read_kept)."""
+    kind, cache key): each file's extraction is kept in `kept` where it was read (_read_kept); `each(n)` as
+    the n-th file's is in (the progress the command shows)."""
     global _KERNEL_PID
     _KERNEL_PID = os.getpid()
     shared = (form, kept)
     try:
-        return on_all_cores(_pool_read_job, jobs, shared=shared, apart=True)
+        return on_all_cores(_pool_read_job, jobs, shared=shared, apart=True, each=each)
     except BrokenProcessPool:
         return [_isolated(shared, job) for job in jobs]
 
