@@ -40,15 +40,27 @@ def read_record(run_dir: Path | None, scope: Scope) -> dict:
     return manifest.read_record(run_dir, scope)
 
 
-def step_files(step: catalog.Step, run_dir: Path) -> dict[str, str]:
-    """The files `step` made in a run folder, by path: datasets with their sha256,
-    its executed notebook by name."""
+def step_files(step: catalog.Step, run_dir: Path, products: bool = True) -> dict[str, str]:
+    """The files `step` made in a run folder, by path: datasets with their sha256, its executed notebook by
+    name; without the datasets no step reads unless `products` (`run` hashes them once they are saved,
+    product_files)."""
     files: dict[str, str] = {}
     for ds in step.outputs:
-        files.update(manifest.dataset_hashes(run_dir, ds))
+        if products or catalog.read_by_a_step(ds.name):
+            files.update(manifest.dataset_hashes(run_dir, ds))
     notebook = f"{catalog.dataset('notebooks').path}/{step.notebook}"
     if (run_dir / notebook).is_file():
         files[notebook] = ""
+    return files
+
+
+def product_files(step: catalog.Step, run_dir: Path) -> dict[str, str]:
+    """The files of `step`'s datasets no step reads, with their sha256: those `step_files(…, products=False)`
+    leaves out."""
+    files: dict[str, str] = {}
+    for ds in step.outputs:
+        if not catalog.read_by_a_step(ds.name):
+            files.update(manifest.dataset_hashes(run_dir, ds))
     return files
 
 
@@ -173,9 +185,9 @@ class Plan:
         self.records[planned.step.name] = {**record, "inputs": planned.inputs, "files": files}
 
     def saved_later(self, step: catalog.Step, files: dict[str, str]) -> None:
-        """A step that ran: its files, with those saved after its notebook ended (Kernel.save_later)."""
+        """A step that ran: the files of its products, saved after its notebook ended (Kernel.save_later)."""
         self.made.update(files)
-        self.records[step.name]["files"] = files
+        self.records[step.name]["files"].update(files)
 
     def nothing_to_make(self) -> bool:
         """With every step carried: whether the current run stands as it is — its own record whole and (a
@@ -289,7 +301,7 @@ def _run_steps(
         with progress.Follow(staging.path / ".progress", console) as follow:
             kernel.run(step, params, staging.path, follow.path)
         seconds = time.perf_counter() - start
-        plan.done(planned, step_files(step, staging.path), seconds)
+        plan.done(planned, step_files(step, staging.path, products=False), seconds)  # the rest: below
         outcome.ran.append(step.name)
         console(f"    完成，用时 {seconds:.1f} 秒")
         stop_point(f"after:{step.name}")
@@ -297,7 +309,7 @@ def _run_steps(
         kernel.save_later()
         for step in steps:
             if step.name in outcome.ran:
-                plan.saved_later(step, step_files(step, staging.path))
+                plan.saved_later(step, product_files(step, staging.path))
 
 
 def _early_files(plan: Plan, year: int) -> list:
