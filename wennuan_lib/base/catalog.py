@@ -69,6 +69,11 @@ class Step:
         return f"{self.name}.ipynb"
 
     @property
+    def executed(self) -> str:
+        """Its executed notebook, relative to a run's folder."""
+        return f"{dataset('notebooks').path}/{self.notebook}"
+
+    @property
     def outputs(self) -> list[Dataset]:
         return [d for d in datasets() if d.producer == self.name]
 

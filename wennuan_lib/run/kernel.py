@@ -26,6 +26,14 @@ class StepFailed(WennuanError):
     """A step's notebook raised; the message is Chinese and names the notebook to read."""
 
 
+class _CellFailed(RuntimeError):
+    """Code the run itself ran in the kernel (Kernel._cell) raised `ename`: `evalue`."""
+
+    def __init__(self, ename: str, evalue: str):
+        super().__init__(f"{ename}: {evalue}")
+        self.ename, self.evalue = ename, evalue
+
+
 class Kernel:
     # Before each notebook: no variable left from the one before (not even in the output cache), cells
     # numbered from 1. Not %reset: it collects garbage twice, 0.3 s a notebook; the frames go when their
@@ -154,7 +162,7 @@ class Kernel:
         )
         content = reply["content"]
         if content["status"] != "ok":
-            raise RuntimeError(f"{content.get('ename')}: {content.get('evalue')}")
+            raise _CellFailed(str(content.get("ename")), str(content.get("evalue")))
 
     def save_later(self) -> None:
         """Wait for the files the steps left to be saved when made (runner.save_later: products no step reads,
@@ -164,10 +172,9 @@ class Kernel:
             return
         try:
             self._cell("from wennuan_lib.run.runner import save_later as _s; _s(); del _s")
-        except RuntimeError as exc:
-            ename, _, evalue = str(exc).partition(": ")
-            if ename == StepFailed.__name__:
-                raise StepFailed(evalue) from None
+        except _CellFailed as exc:
+            if exc.ename == StepFailed.__name__:  # already in the step's words (runner.save_later)
+                raise StepFailed(exc.evalue) from None
             raise
 
     def run(self, step: catalog.Step, params: dict, run_dir: Path, progress_file: Path | None = None) -> Path:
@@ -200,9 +207,8 @@ class Kernel:
         )
         self._cell(self.RESET + f"\nimport os; {where}; del os")
         src = config.NOTEBOOKS_DIR / step.notebook
-        folder = run_dir / catalog.dataset("notebooks").path
-        folder.mkdir(parents=True, exist_ok=True)
-        executed = folder / step.notebook
+        executed = run_dir / step.executed
+        executed.parent.mkdir(parents=True, exist_ok=True)
         done = None  # the executed notebook, as papermill wrote it
         try:
             _SharedClientEngine.client = self.kc

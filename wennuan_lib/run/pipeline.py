@@ -44,22 +44,22 @@ def step_files(step: catalog.Step, run_dir: Path, products: bool = True) -> dict
     """The files `step` made in a run folder, by path: datasets with their sha256, its executed notebook by
     name; without the datasets no step reads unless `products` (`run` hashes them once they are saved,
     product_files)."""
-    files: dict[str, str] = {}
-    for ds in step.outputs:
-        if products or catalog.read_by_a_step(ds.name):
-            files.update(manifest.dataset_hashes(run_dir, ds))
-    notebook = f"{catalog.dataset('notebooks').path}/{step.notebook}"
-    if (run_dir / notebook).is_file():
-        files[notebook] = ""
+    files = _hashes(step, run_dir, lambda ds: products or catalog.read_by_a_step(ds.name))
+    if (run_dir / step.executed).is_file():
+        files[step.executed] = ""
     return files
 
 
 def product_files(step: catalog.Step, run_dir: Path) -> dict[str, str]:
     """The files of `step`'s datasets no step reads, with their sha256: those `step_files(…, products=False)`
     leaves out."""
+    return _hashes(step, run_dir, lambda ds: not catalog.read_by_a_step(ds.name))
+
+
+def _hashes(step: catalog.Step, run_dir: Path, which) -> dict[str, str]:
     files: dict[str, str] = {}
     for ds in step.outputs:
-        if not catalog.read_by_a_step(ds.name):
+        if which(ds):
             files.update(manifest.dataset_hashes(run_dir, ds))
     return files
 

@@ -296,8 +296,7 @@ def save_later() -> None:
             from wennuan_lib.run.kernel import StepFailed, failure  # the words of a step's failure
 
             _LATER.clear()
-            notebook = run_dir / catalog.dataset("notebooks").path / step.notebook
-            raise StepFailed(failure(step, type(exc).__name__, str(exc), notebook)) from exc
+            raise StepFailed(failure(step, type(exc).__name__, str(exc), run_dir / step.executed)) from exc
 
 
 def _save_folder(folder: Path, files: Mapping[str, bytes]) -> None:
