@@ -275,3 +275,86 @@ def test_a_product_no_step_reads_is_saved_when_made_while_the_run_goes_on(three,
         assert "Traceback" not in said and "OSError" not in said
         kernel.save_later()  # nothing is left waiting
     assert workbook.read_bytes() == b"workbook"
+
+
+@pytest.mark.parametrize("in_run", [True, False], ids=["run's kernel", "by hand"])
+def test_a_file_a_step_parsed_is_taken_again_by_a_later_step_only_while_its_bytes_are_the_same(
+    three, tmp_path, monkeypatch, in_run
+):
+    """In `run`'s kernel (config.RUN_KERNEL_ENV) a table or the registry an earlier step of the run parsed is
+    taken again by a later step that reads the same bytes, instead of being parsed again (run/kept.py); step
+    01's extracted, parsed as it was written, is not parsed by step 02 at all. What a step does to its inputs
+    never reaches the next step, and a file changed between two steps is read as it is now."""
+    from pandas.testing import assert_frame_equal
+
+    from wennuan_lib.read import splice
+    from wennuan_lib.read.units import Registry
+
+    if in_run:
+        monkeypatch.setenv(config.RUN_KERNEL_ENV, "1")
+    else:
+        monkeypatch.delenv(config.RUN_KERNEL_ENV, raising=False)
+    y = copy3(three, tmp_path)
+    staging = y.scope.new_run()  # as `run` makes it, here with the current run's files
+    shutil.copytree(y.run, staging, dirs_exist_ok=True)
+    parsed: list[str] = []  # each table or registry parsed from its file, by name
+    real_table, real_registry = store.load_table, Registry.load
+
+    def load_table(ds, path, columns=None):
+        parsed.append(ds.name)
+        return real_table(ds, path, columns)
+
+    def registry(path):
+        parsed.append("registry")
+        return real_registry(path)
+
+    monkeypatch.setattr(store, "load_table", load_table)
+    monkeypatch.setattr(Registry, "load", staticmethod(registry))
+    extracted = staging / catalog.dataset("extracted").path
+    values = staging / catalog.dataset("values").path
+    given = {}
+
+    def step_01(inputs, p):  # writes extracted as step 01 does: its lines, and the table parsed from them
+        ds = catalog.dataset("extracted")
+        return runner.Made({"extracted": splice.parsed(ds, store.Rendered(extracted.read_bytes()))})
+
+    def step_02(inputs, p):
+        given["extracted"] = inputs["extracted"].copy()
+        inputs["extracted"].loc[:, "value"] = "改过"  # a step changing its input in place
+        return runner.Made({})
+
+    def step_03(inputs, p):
+        inputs["values"].loc[:, "value"] = "改过"
+        return runner.Made({})
+
+    def step_04(inputs, p):
+        given["values"] = inputs["values"]
+        return runner.Made({})
+
+    run = (2013, y.inputs, y.outputs, staging)
+    for name, fn in (("01_ingest", step_01), ("02_clean", step_02), ("03_reconcile", step_03)):
+        runner.run_step(name, fn, *run)
+    assert_frame_equal(given["extracted"], real_table(catalog.dataset("extracted"), extracted))
+    runner.run_step("04_report", step_04, *run)
+    assert_frame_equal(given["values"], real_table(catalog.dataset("values"), values))  # not 03's change
+
+    runner.run_step("03_reconcile", step_03, *run)
+    # the analyst's editor changes one figure of values.csv between steps 03 and 04: same length, other bytes
+    text = values.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    row = next(k for k, line in enumerate(text) if k and ",01A.1," in line)
+    fields = text[row].split(",")
+    at = catalog.dataset("values").column_names.index("value")
+    fields[at] = str(9 - int(fields[at][0])) + fields[at][1:]
+    text[row] = ",".join(fields)
+    values.write_text("".join(text), encoding="utf-8-sig")
+    runner.run_step("04_report", step_04, *run)
+    assert_frame_equal(given["values"], real_table(catalog.dataset("values"), values))  # as it is now
+    # what was parsed, with `run`'s kernel: the registry by the first 01 and the second 03 (02, 03 and 04
+    # took it); extracted never (step 01 handed it on); this year's values by each 03, and by the second 04
+    # (the file had changed); last year's by 02 (taken by the first 04) and by the second 04 (the first was
+    # the last step to read it: nothing was kept after it)
+    counts = {n: parsed.count(n) for n in ("registry", "extracted", "values")}
+    if in_run:
+        assert counts == {"registry": 2, "extracted": 0, "values": 5}
+    else:  # by hand, every step parses what it reads
+        assert counts == {"registry": 6, "extracted": 1, "values": 7}

@@ -23,10 +23,11 @@ NOTEBOOKS_DIR = ROOT / "notebooks"
 INPUTS_DIR = Path(os.environ.get("WENNUAN_INPUTS", ROOT / "inputs"))
 OUTPUTS_DIR = Path(os.environ.get("WENNUAN_OUTPUTS", ROOT / "outputs"))
 KERNEL_NAME = "wennuan"
-# Set by `run` in its kernel: a product no step reads, made on another core by a step that is not the last of
-# its scope, is saved when made, while the run goes on with the next step; `run` waits for every such file
-# before it records the run (runner.save_outputs, runner.save_later).
-SAVE_LATER_ENV = "WENNUAN_SAVE_LATER"
+# Set by `run` in its kernel, which runs a scope's steps one after another: a product no step reads, made on
+# another core by a step that is not the last of its scope, is saved when made, while the run goes on with the
+# next step; `run` waits for every such file before it records the run (runner.save_outputs,
+# runner.save_later). And a file a step has parsed is kept for a later step that reads the same bytes (kept).
+RUN_KERNEL_ENV = "WENNUAN_RUN_KERNEL"
 # Limits on what a submitted file may be: a form is a few hundred KB; anything near these is hostile.
 MAX_FILE_BYTES = int(os.environ.get("WENNUAN_MAX_FILE_BYTES", 50 * 2**20))
 MAX_INFLATED_BYTES = int(os.environ.get("WENNUAN_MAX_INFLATED_BYTES", 200 * 2**20))

@@ -7,8 +7,9 @@ import csv
 import io
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -60,7 +61,7 @@ def csv_text(frame: pd.DataFrame) -> str:
     return pd.DataFrame(columns, index=frame.index, copy=False).to_csv(index=False, lineterminator="\n")
 
 
-def read_csv(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+def read_csv(path: Path | BinaryIO, columns: list[str] | None = None) -> pd.DataFrame:
     """A data file as text columns (all, or only `columns`), with the apostrophe write_csv added taken off."""
     # object, not str: pandas 3 makes dtype=str a StringArray, whose every element read from Python goes
     # through __getitem__ (1 µs each; 2.3 million of them in step 04 at 3,000 units); the values are the same
@@ -161,9 +162,12 @@ def row_texts(ds: Dataset, records: list[dict]) -> list[list]:
 @dataclass(frozen=True)
 class Rendered:
     """A table already rendered to the bytes `save_table` writes (BOM, header, its rows' text): a step that
-    splices the lines of an earlier run returns it, and the runner writes it as it is."""
+    splices the lines of an earlier run returns it, and the runner writes it as it is. `frame`: the table as
+    `load_table` reads it back from these bytes, when the step has parsed it (the next step takes it:
+    run/kept.py)."""
 
     data: bytes
+    frame: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
 
 def rendered(ds: Dataset, body: str) -> Rendered:
@@ -171,9 +175,9 @@ def rendered(ds: Dataset, body: str) -> Rendered:
     return Rendered(("\ufeff" + csv_header(ds) + body).encode("utf-8"))
 
 
-def load_table(ds: Dataset, path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+def load_table(ds: Dataset, path: Path | BinaryIO, columns: list[str] | None = None) -> pd.DataFrame:
     """A table typed by its catalog entry: bool columns as bool, int columns as nullable integers,
-    the rest text."""
+    the rest text. `path`: the file, or its bytes in hand (io.BytesIO)."""
     return typed(ds, read_csv(path, columns))
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable
 
-import pandas as pd
-
 from wennuan_lib.base import store
 from wennuan_lib.base.artifacts import Artifacts
 from wennuan_lib.base.catalog import Dataset
@@ -42,7 +40,7 @@ def table(
     return store.rendered(ds, "".join(here_and_apart(text, parts[:half], parts[half:])))
 
 
-def frame(ds: Dataset, made: store.Rendered) -> pd.DataFrame:
-    """The rendered table as the runner's loader would read it back from its file (parsed from the bytes in
-    hand: nothing is read)."""
-    return store.typed(ds, store.read_csv(io.BytesIO(made.data)))
+def parsed(ds: Dataset, made: store.Rendered) -> store.Rendered:
+    """The rendered table with its frame, as the runner's loader would read it back from its file (parsed from
+    the bytes in hand: nothing is read); the next step that reads it is given that frame (run.kept)."""
+    return store.Rendered(made.data, store.typed(ds, store.read_csv(io.BytesIO(made.data))))

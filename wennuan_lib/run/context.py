@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import shutil
 from functools import cached_property
 from pathlib import Path
@@ -21,7 +22,7 @@ from wennuan_lib.base.artifacts import Artifacts
 from wennuan_lib.errors import WennuanError
 from wennuan_lib.form import load_form
 from wennuan_lib.read.units import Registry
-from wennuan_lib.run import manifest, pipeline
+from wennuan_lib.run import kept, manifest, pipeline
 from wennuan_lib.run.runs import STAGING_MARK, Scope
 from wennuan_lib.run.workspace import Workspace
 
@@ -108,7 +109,24 @@ class StepContext:
         ds = catalog.dataset(name)
         if name not in self._written:
             self._declared(name)
-        return store.load_table(ds, self.run_dir / ds.path, columns)
+        return self._table(ds, self.run_dir / ds.path, columns)
+
+    def _table(self, ds: catalog.Dataset, path: Path, columns: list[str] | None):
+        """`store.load_table`, or the table an earlier step of this run parsed from the same bytes (kept)."""
+        return kept.parsed(
+            path,
+            lambda data: store.load_table(ds, io.BytesIO(data), columns),
+            ds.name,
+            self.run_dir,
+            ds.name in self.later_reads,
+            tuple(columns or ()),
+        )
+
+    @cached_property
+    def later_reads(self) -> set[str]:
+        """The datasets and raw files the steps after this one in its scope read (what `kept` keeps)."""
+        steps = catalog.steps(self.step.scope)
+        return {r.rpartition(":")[2] for s in steps[steps.index(self.step) + 1 :] for r in s.reads}
 
     def other_year(self, year: int, name: str, columns: list[str] | None = None):
         """Another year's dataset from its current run (None if that year has not been run)."""
@@ -123,7 +141,7 @@ class StepContext:
             self._checked.add(year)
             if manifest.stale(self.workspace, self.workspace.scope(year), current):
                 self.missing.add(year)
-        return store.load_table(ds, current / ds.path, columns)
+        return self._table(ds, current / ds.path, columns)
 
     def _missing(self, year: int) -> None:
         """Another year present under inputs/ has no results: `run` processes earlier years first, so in a

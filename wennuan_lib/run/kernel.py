@@ -197,8 +197,9 @@ class Kernel:
         # the inputs this command has hashed, so that the step does not hash them again (manifest.HASHES_ENV)
         hashes = manifest.share_hashes(Path(self.sockets) / "input-hashes.json")
         where += f"; os.environ[{manifest.HASHES_ENV!r}] = {str(hashes)!r}"
-        # products no step reads are saved when made, while the next step runs (runner.save_later)
-        where += f"; os.environ[{config.SAVE_LATER_ENV!r}] = '1'"
+        # the steps run one after another here: products no step reads are saved when made, while the next
+        # step runs (runner.save_later); a file a step parsed is kept for the next that reads it (kept)
+        where += f"; os.environ[{config.RUN_KERNEL_ENV!r}] = '1'"
         # the legacy files LibreOffice has been converting since the kernel started (convert_early)
         where += (
             f"; os.environ[{convert.ENV!r}] = {str(self.converted)!r}"

@@ -41,6 +41,7 @@ from wennuan_lib.check import corrections
 from wennuan_lib.form import Form, load_form, translate
 from wennuan_lib.publish import narrative
 from wennuan_lib.read.units import Registry
+from wennuan_lib.run import kept
 from wennuan_lib.run.context import StepContext, UndeclaredRead, open_step
 
 
@@ -87,6 +88,11 @@ LOADERS: dict[str, Callable[[Path, int | None], Any]] = {
     "year_config": _year_config,
     "analyst_text": _analyst_text,
 }
+
+
+# Raw files whose parse a later step of the run takes again while their bytes are the same (kept): the
+# registry (3,000 units: about 0.15 s a parse, and every step reads it), read-only by its nature
+KEPT_LOADERS = {"registry"}
 
 
 def load_raw(name: str, path: Path, year: int | None):
@@ -183,6 +189,7 @@ def load_inputs(ctx: StepContext) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for read in ctx.step.reads:
         out[read] = _load(ctx, read)
+    kept.only_for(ctx.run_dir, ctx.later_reads)  # what no later step reads is let go
     return out
 
 
@@ -200,7 +207,11 @@ def _load(ctx: StepContext, read: str):
         frames = {y: ctx.other_year(y, name) for y in years}
         return {y: f for y, f in frames.items() if f is not None}
     if name in catalog.load().raw:
-        return load_raw(name, workspace.raw(name, year), year)
+        path = workspace.raw(name, year)
+        if catalog.raw(name).loader in KEPT_LOADERS and path.is_file():
+            parse = lambda _data: load_raw(name, path, year)  # noqa: E731 - the loader reads the file itself
+            return kept.parsed(path, parse, name, ctx.run_dir, name in ctx.later_reads)
+        return load_raw(name, path, year)
     return ctx.load(name)
 
 
@@ -255,6 +266,8 @@ def save_outputs(ctx: StepContext, made: Made) -> dict[str, Path]:
         path = saved[name] = ctx.path(name)
         if ds.is_table and isinstance(value, store.Rendered):  # lines spliced from an earlier run, as written
             store.atomic_write_bytes(path, value.data)
+            if value.frame is not None and name in ctx.later_reads:  # parsed by the step: the next takes it
+                kept.put(path, value.data, value.frame, name, ctx.run_dir)
         elif ds.is_table:
             store.save_table(value, ds, path)
         elif ds.kind == "folder":
@@ -264,7 +277,7 @@ def save_outputs(ctx: StepContext, made: Made) -> dict[str, Path]:
     stop_point(f"in:{ctx.step.name}")  # tests: a run killed while files are still being made elsewhere
     for name in later:  # futures: bytes the step is making on another core
         saved[name] = ctx.path(name)
-        if os.environ.get(config.SAVE_LATER_ENV) and not catalog.read_by_a_step(name) and _has_next(ctx.step):
+        if os.environ.get(config.RUN_KERNEL_ENV) and not catalog.read_by_a_step(name) and _has_next(ctx.step):
             # a product no step reads: saved when made, while `run` goes on with the next step. Not the last
             # step's: its notebook's views would meanwhile touch, and so copy, the memory the process making
             # it shares with the kernel (3,000 units: about 100 MiB more at the run's peak)

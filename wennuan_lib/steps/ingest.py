@@ -1021,7 +1021,8 @@ def _extracted(p: Params, form: Form, forms: list[Submission]):
         return key, functools.partial(rows, s, in_force)
 
     table = splice.table(ds, kept, [part(s) for s in forms])
-    return table, splice.frame(ds, table)
+    table = splice.parsed(ds, table)
+    return table, table.frame
 
 
 def _clean_text(text: str) -> str:
