@@ -9,7 +9,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -61,7 +60,7 @@ def csv_text(frame: pd.DataFrame) -> str:
     return pd.DataFrame(columns, index=frame.index, copy=False).to_csv(index=False, lineterminator="\n")
 
 
-def read_csv(path: Path | BinaryIO, columns: list[str] | None = None) -> pd.DataFrame:
+def read_csv(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """A data file as text columns (all, or only `columns`), with the apostrophe write_csv added taken off."""
     # object, not str: pandas 3 makes dtype=str a StringArray, whose every element read from Python goes
     # through __getitem__ (1 µs each; 2.3 million of them in step 04 at 3,000 units); the values are the same
@@ -175,9 +174,9 @@ def rendered(ds: Dataset, body: str) -> Rendered:
     return Rendered(("\ufeff" + csv_header(ds) + body).encode("utf-8"))
 
 
-def load_table(ds: Dataset, path: Path | BinaryIO, columns: list[str] | None = None) -> pd.DataFrame:
+def load_table(ds: Dataset, path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """A table typed by its catalog entry: bool columns as bool, int columns as nullable integers,
-    the rest text. `path`: the file, or its bytes in hand (io.BytesIO)."""
+    the rest text."""
     return typed(ds, read_csv(path, columns))
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import io
 import shutil
 from functools import cached_property
 from pathlib import Path
@@ -115,7 +114,7 @@ class StepContext:
         """`store.load_table`, or the table an earlier step of this run parsed from the same bytes (kept)."""
         return kept.parsed(
             path,
-            lambda data: store.load_table(ds, io.BytesIO(data), columns),
+            lambda path: store.load_table(ds, path, columns),
             ds.name,
             self.run_dir,
             ds.name in self.later_reads,

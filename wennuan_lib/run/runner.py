@@ -25,6 +25,7 @@ bytes}), and what its notebook shows besides. A dataset the step does not produc
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -209,7 +210,7 @@ def _load(ctx: StepContext, read: str):
     if name in catalog.load().raw:
         path = workspace.raw(name, year)
         if catalog.raw(name).loader in KEPT_LOADERS and path.is_file():
-            parse = lambda _data: load_raw(name, path, year)  # noqa: E731 - the loader reads the file itself
+            parse = functools.partial(load_raw, name, year=year)
             return kept.parsed(path, parse, name, ctx.run_dir, name in ctx.later_reads)
         return load_raw(name, path, year)
     return ctx.load(name)
