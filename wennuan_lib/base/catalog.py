@@ -180,10 +180,21 @@ def step(name: str) -> Step:
     return next(s for s in load().steps if s.name == name)
 
 
+def later_steps(step: Step) -> list[Step]:
+    """The steps of `step`'s scope that run after it."""
+    in_scope = steps(step.scope)
+    return in_scope[in_scope.index(step) + 1 :]
+
+
+def names_read(by: list[Step]) -> set[str]:
+    """The datasets and raw files the steps read (this year's, the previous year's or other years')."""
+    return {read.rpartition(":")[2] for st in by for read in st.reads}
+
+
 def read_by_a_step(name: str) -> bool:
-    """Whether any step reads the dataset (this year's, the previous year's or other years'): one that none
-    does is a product only, which a run may save after its step's notebook has ended (runner.save_later)."""
-    return any(read.rpartition(":")[2] == name for st in load().steps for read in st.reads)
+    """Whether any step reads the dataset: one that none does is a product only, which a run may save after
+    its step's notebook has ended (runner.save_later)."""
+    return name in names_read(load().steps)
 
 
 def layout() -> ScopeLayout:

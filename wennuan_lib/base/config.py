@@ -28,6 +28,13 @@ KERNEL_NAME = "wennuan"
 # next step; `run` waits for every such file before it records the run (runner.save_outputs,
 # runner.save_later). And a file a step has parsed is kept for a later step that reads the same bytes (kept).
 RUN_KERNEL_ENV = "WENNUAN_RUN_KERNEL"
+
+
+def in_run_kernel() -> bool:
+    """Whether this is `run`'s kernel (see RUN_KERNEL_ENV)."""
+    return bool(os.environ.get(RUN_KERNEL_ENV))
+
+
 # Limits on what a submitted file may be: a form is a few hundred KB; anything near these is hostile.
 MAX_FILE_BYTES = int(os.environ.get("WENNUAN_MAX_FILE_BYTES", 50 * 2**20))
 MAX_INFLATED_BYTES = int(os.environ.get("WENNUAN_MAX_INFLATED_BYTES", 200 * 2**20))

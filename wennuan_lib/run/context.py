@@ -124,8 +124,7 @@ class StepContext:
     @cached_property
     def later_reads(self) -> set[str]:
         """The datasets and raw files the steps after this one in its scope read (what `kept` keeps)."""
-        steps = catalog.steps(self.step.scope)
-        return {r.rpartition(":")[2] for s in steps[steps.index(self.step) + 1 :] for r in s.reads}
+        return catalog.names_read(catalog.later_steps(self.step))
 
     def other_year(self, year: int, name: str, columns: list[str] | None = None):
         """Another year's dataset from its current run (None if that year has not been run)."""

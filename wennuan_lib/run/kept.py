@@ -7,16 +7,16 @@ times, and a table a step parses as it writes it (step 01's extracted, from the 
 the next step. Here a parsed file is kept while a later step of the scope reads it, by its path, with the
 digest of its bytes; a later read of that path whose bytes have the same digest takes it instead of parsing.
 
-The bytes are read and hashed at every read (3,000 units: 20 ms for the 30 MB of the values table): a file
-changed in between — by the analyst, by another run — is parsed afresh, never served stale. The last step that
-reads a file takes the kept table itself; an earlier one a copy, so what a step does to its inputs never
+A file that is kept, or could be taken, is read and hashed at every read (3,000 units: 20 ms for the 30 MB of
+the values table): a file changed in between — by the analyst, by another run — is parsed afresh, never served
+stale; one nothing is kept for and no later step reads is parsed as before, without hashing. The last step
+that reads a file takes the kept table itself; an earlier one a copy, so what a step does to its inputs never
 reaches the next. A notebook run by hand keeps nothing (its kernel runs one step).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,10 +38,6 @@ class _Kept:
 _KEPT: dict[tuple, _Kept] = {}  # (path, what of it) → what was parsed from it
 
 
-def active() -> bool:
-    return bool(os.environ.get(config.RUN_KERNEL_ENV))
-
-
 def _identity(path: Path) -> tuple:
     st = path.stat()
     return (st.st_ino, st.st_size, st.st_mtime_ns)
@@ -59,9 +55,11 @@ def parsed(
     """`parse(path)`, or what an earlier step of this run parsed from the same bytes. `name`: the dataset or
     raw file; `later`: whether a later step of the scope reads it (then it is kept). `what`: which part of the
     file is parsed (the columns), part of the key."""
+    hit = _KEPT.pop((path, what), None)
+    if not config.in_run_kernel() or (hit is None and not later):  # nothing to take, nothing to keep
+        return parse(path)
     before = _identity(path)
     digest = files.sha256(path)  # hashlib's fastest here (SHA extensions), read in pieces
-    hit = _KEPT.pop((path, what), None)
     if hit is not None and hit.digest == digest:
         value = hit.value
     else:
@@ -70,7 +68,7 @@ def parsed(
         value = parse(path)
         if _identity(path) != before:  # written while it was hashed or parsed: not kept under that digest
             return value
-    if later and active():
+    if later:
         _KEPT[(path, what)] = _Kept(digest, value, name, run_dir)
         return _copy(value)
     return value
@@ -79,7 +77,7 @@ def parsed(
 def put(path: Path, data: bytes, value: Any, name: str, run_dir: Path) -> None:
     """A table a step parsed from the very bytes it has written to `path` (see store.Rendered.frame), kept
     for the next step that reads it."""
-    if active():
+    if config.in_run_kernel():
         _KEPT[(path, ())] = _Kept(hashlib.sha256(data).hexdigest(), _copy(value), name, run_dir)
 
 

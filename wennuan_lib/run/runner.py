@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -278,7 +277,7 @@ def save_outputs(ctx: StepContext, made: Made) -> dict[str, Path]:
     stop_point(f"in:{ctx.step.name}")  # tests: a run killed while files are still being made elsewhere
     for name in later:  # futures: bytes the step is making on another core
         saved[name] = ctx.path(name)
-        if os.environ.get(config.RUN_KERNEL_ENV) and not catalog.read_by_a_step(name) and _has_next(ctx.step):
+        if config.in_run_kernel() and not catalog.read_by_a_step(name) and catalog.later_steps(ctx.step):
             # a product no step reads: saved when made, while `run` goes on with the next step. Not the last
             # step's: its notebook's views would meanwhile touch, and so copy, the memory the process making
             # it shares with the kernel (3,000 units: about 100 MiB more at the run's peak)
@@ -288,10 +287,6 @@ def save_outputs(ctx: StepContext, made: Made) -> dict[str, Path]:
         made.datasets[name] = made.datasets[name]()  # the notebook is shown the bytes
         store.atomic_write_bytes(saved[name], made.datasets[name])
     return saved
-
-
-def _has_next(step: catalog.Step) -> bool:
-    return catalog.steps(step.scope)[-1] != step
 
 
 # (step, path, future, run folder): the files `save_outputs` left to be saved when made (in `run`'s kernel)
