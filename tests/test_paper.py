@@ -340,7 +340,7 @@ def test_the_joined_pdf_is_the_whole_document_laid_out_at_once(laid_out, extra_p
 
     report = _other_parity(laid_out) if extra_page else laid_out
     settled, real = [], render.settled_body
-    monkeypatch.setattr(render, "settled_body", lambda r: settled.append(real(r)) or settled[-1])
+    monkeypatch.setattr(render, "settled_body", lambda *a: settled.append(real(*a)) or settled[-1])
     joined = render.pdf_bytes(report)
     body, placement, keep = settled[-1]
     with cjk_justify.inter_character():

@@ -6,6 +6,7 @@ import base64
 import contextlib
 import copy
 import datetime as dt
+import functools
 import html
 import io
 import logging
@@ -206,13 +207,13 @@ def to_html(
     (print only): the appendices alone, their first page numbered so (and on the side that number has)."""
     placement = placement or {}
     swapped = bool(appendices_from) and appendices_from % 2 == 0
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=False)
     n = report.narrative
     groups = [
         (html.escape(kind), [html.escape(x) for x in items], more)
         for kind, items, more in report.draft_groups()
     ]
-    return env.get_template("report.html.j2").render(
+    template = _templates().get_template("report.html.j2")
+    return template.render(
         print=for_print,
         title=html.escape(n.title),
         title_lines=[html.escape(x) for x in n.title_lines or [n.title]],
@@ -235,6 +236,14 @@ def to_html(
         reasons_file=catalog.file_name("draft_reasons"),
         sample=report.sample,
     )
+
+
+@functools.cache
+def _templates() -> jinja2.Environment:
+    """The report's templates, each compiled once in a process (a step makes the HTML up to ten times: the
+    screen, the cache key, every layout of the PDF); jinja2 looks at the file's time at every use and compiles
+    an edited one again."""
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=False)
 
 
 def _html_charts(report: Report, for_print: bool, placement: dict[str, tuple[str, float]]) -> dict[str, dict]:
@@ -375,54 +384,70 @@ def pdf_bytes(report: Report) -> bytes:
     laid out on their own and their pages put after the body's — the body is not laid out again. The
     appendices start on a page of their own, so the pages are those of the whole document laid out at once;
     tests/test_paper.py compares the two."""
-    body, _, _ = settled_body(report)
+    lay_out = Layouts()
+    body, _, _ = settled_body(report, lay_out)
     if not report.tables:
         return body.write_pdf()
     # WeasyPrint's own way of joining documents (Document.copy), with the first one's metadata
-    return body.copy(body.pages + appendix_pages(report, len(body.pages) + 1)).write_pdf()
+    return body.copy(body.pages + appendix_pages(report, len(body.pages) + 1, lay_out)).write_pdf()
 
 
-def appendix_pages(report: Report, first: int) -> list:
+class Layouts:
+    """WeasyPrint laying out the HTML of one PDF, its layouts sharing what does not change between them: the
+    fonts found (a FontConfiguration) and the charts' pictures decoded (its image cache)."""
+
+    def __init__(self):
+        # weasyprint: 0.28 s to import (load_weasyprint), needed only when a PDF is made (not when the cache
+        # has it); the run's kernel loads it ahead (Kernel.WARM): the PDF worker forked from it pays nothing
+        weasyprint = load_weasyprint()
+        from weasyprint.text.fonts import FontConfiguration
+
+        logging.getLogger("weasyprint").setLevel(logging.ERROR)
+        logging.getLogger("fontTools").setLevel(logging.ERROR)
+        self._html = weasyprint.HTML
+        self._fonts, self._pictures = FontConfiguration(), {}
+
+    def __call__(self, html: str):
+        """The HTML laid out: a WeasyPrint document."""
+        page = self._html(string=html, base_url=str(TEMPLATES))
+        return page.render(font_config=self._fonts, cache=self._pictures)
+
+
+def appendix_pages(report: Report, first: int, lay_out: Layouts | None = None) -> list:
     """The appendices' pages laid out on their own, numbered from `first` (each on the side its number
     puts it)."""
-    weasyprint = load_weasyprint()
+    lay_out = lay_out or Layouts()
     html = to_html(report, True, appendices_from=first)
     with cjk_justify.inter_character():
-        return weasyprint.HTML(string=html, base_url=str(TEMPLATES)).render().pages
+        return lay_out(html).pages
 
 
-def settled_body(report: Report):
+def settled_body(report: Report, lay_out: Layouts | None = None):
     """The body laid out until no figure leaves a large gap: a figure that does not fit the rest of a page is
     made smaller (down to 60%) when that is enough, else moved past the next paragraph, or (the last thing in
     its section) before the paragraph it followed — never out of its section. Returns the laid-out body
     (a WeasyPrint document), the figures' placement and what each paragraph keeps together."""
-    # weasyprint: 0.28 s to import (load_weasyprint), needed only when a PDF is made (not when the cache has
-    # it); the run's kernel loads it ahead (Kernel.WARM), so the PDF worker forked from it pays nothing
-    weasyprint = load_weasyprint()
-
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    lay_out = lay_out or Layouts()
     placement: dict[str, tuple[str, float]] = {}
     keep: dict[str, int] = {}
     spread: set[tuple[str, bool]] = set()
 
-    def lay_out():  # the body alone (the appendices start on a page of their own), as placed and kept now
-        html = to_html(report, True, placement, body_only=True, keep=keep)
-        return weasyprint.HTML(string=html, base_url=str(TEMPLATES)).render()
+    def body():  # the body alone (the appendices start on a page of their own), as placed and kept now
+        return lay_out(to_html(report, True, placement, body_only=True, keep=keep))
 
     with cjk_justify.inter_character(spread):
         for _ in range(PLACEMENT_PASSES):
             before, kept = dict(placement), dict(keep)
             spread.clear()  # the lines this layout spreads wide
-            body = lay_out()
+            laid_out = body()
             for paragraph, worst in spread:  # a line spread wide: its paragraph lets the character before a
                 # figure go; a line that would still be ragged lets the figure part from its measure too
                 keep[paragraph] = min(keep.get(paragraph, KEEP_ALL) + 1, KEEP_NONE if worst else KEEP_FIGURE)
-            for gap in _figure_gaps(body):  # every gap of this layout at once
+            for gap in _figure_gaps(laid_out):  # every gap of this layout at once
                 _place(report, placement, *gap)
             if placement == before and keep == kept:
-                return body, placement, keep
-        return lay_out(), placement, keep  # not settled within the passes: as the last pass left it
+                return laid_out, placement, keep
+        return body(), placement, keep  # not settled within the passes: as the last pass left it
 
 
 def _place(report: Report, placement: dict, name: str, room: float, need: float, picture: float) -> None:
