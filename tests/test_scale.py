@@ -3,6 +3,7 @@ one kernel for the four notebooks without leaking between them, work on other co
 fails loudly, and a report whose appendix stays readable with thousands of units."""
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from wennuan_lib.base import catalog, config
+from wennuan_lib.base import catalog, config, parallel
 from wennuan_lib.base.parallel import in_background, on_all_cores
 from wennuan_lib.form import load_form
 from wennuan_lib.publish import appendix
@@ -146,6 +147,35 @@ def test_work_on_all_cores_tells_its_progress_as_the_results_come_in(tmp_path):
     results = on_all_cores(_last_waits_for_the_eighth, list(range(16)), shared=flag, each=each)
     assert results == [f"done {k}" for k in range(16)]
     assert told == list(range(1, 17))
+
+
+def _held_until(release: Path) -> bytes:
+    """Bytes made once `release` exists (or, failing that, in 60 s)."""
+    end = time.monotonic() + 60
+    while not release.exists() and time.monotonic() < end:
+        time.sleep(0.01)
+    return b"made"
+
+
+def test_while_work_set_aside_goes_on_a_job_split_in_two_is_made_here_not_after_waiting(tmp_path):
+    """Step 04 draws its charts in two halves, one in a forked process; a fork first waits for the work set
+    aside (step 03's 审核数据.xlsx, still being written). While that work goes on, both halves are made in
+    this process at once, without waiting; once it has ended, the second half is forked again."""
+    release = tmp_path / "release"
+    aside = parallel.bytes_in_background(lambda: _held_until(release))
+    parallel.set_aside(aside)
+    try:
+        assert parallel.aside_busy()
+        here, apart = parallel.here_and_apart(lambda half: (half, os.getpid()), "here", "apart")
+        assert here == ("here", os.getpid()) and apart == ("apart", os.getpid())
+        assert not release.exists()  # made while the work set aside was still held: nothing waited for it
+    finally:
+        release.write_text("go", encoding="utf-8")
+    assert aside() == b"made"
+    while parallel.aside_busy():  # its bytes are in once the process has sent them
+        time.sleep(0.01)
+    here, apart = parallel.here_and_apart(lambda half: (half, os.getpid()), "here", "apart")
+    assert here == ("here", os.getpid()) and apart[0] == "apart" and apart[1] != os.getpid()
 
 
 def _status(n_sent: int, n_missing: int) -> pd.DataFrame:

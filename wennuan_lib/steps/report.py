@@ -211,20 +211,9 @@ def run(inputs: Mapping, p: Params) -> Made:
     )  # the analyst's own numbers
     is_draft = len(reasons) > 0
 
-    out: dict = {"draft_reasons": reasons}
-    detail = p.cache("detail_workbook")
-    key = detail.key(
-        repr(sorted(cfg.items())),
-        form.version,
-        str(is_draft),
-        *(pd.util.hash_pandas_object(f, index=False).to_numpy().tobytes() for f in (values, totals)),
-    )
-    # made on another core while the charts and the report are made (the runner waits for it)
-    out["detail_workbook"] = bytes_in_background(
-        lambda: detail.make(
-            key, lambda: detail_workbook.detail_workbook(form, values, totals, cfg, draft=is_draft)
-        )
-    )
+    # the charts first: the PDF waits for them. While step 03's review workbook is still being written on
+    # the other core, they are drawn here (parallel.here_and_apart) while it ends, before the forks below,
+    # which wait for it (parallel._wait_for_set_aside), rather than after waiting
     made = charts.make_all(
         totals,
         values,
@@ -237,7 +226,6 @@ def run(inputs: Mapping, p: Params) -> Made:
         draft=is_draft,
         coverage=coverage({**earlier, year: totals}),
     )
-    out["charts"] = {f"{c.name}.png": c.png for c in made.values()}
     report = render.Report(
         text,
         made,
@@ -247,13 +235,28 @@ def run(inputs: Mapping, p: Params) -> Made:
         sample,
         marked,
     )
-    # the PDF starts as soon as the charts are drawn (charts, then its layouts: the longest branch of the
-    # step); the screen HTML, the summary form and the Word are made here meanwhile
+    # the PDF starts as soon as the charts are drawn (the longest branch of the step), then the detail
+    # workbook on another core too; the screen HTML, the summary form and the Word are made here meanwhile
     formats = p.cache("report_formats")
     content = formats.key(render.to_html(report, for_print=True), *(c.png for c in made.values()))
-    out["report_pdf"] = bytes_in_background(
-        lambda: formats.make(content + ".pdf", lambda: render.pdf_bytes(report))
+    pdf = bytes_in_background(lambda: formats.make(content + ".pdf", lambda: render.pdf_bytes(report)))
+    detail = p.cache("detail_workbook")
+    key = detail.key(
+        repr(sorted(cfg.items())),
+        form.version,
+        str(is_draft),
+        *(pd.util.hash_pandas_object(f, index=False).to_numpy().tobytes() for f in (values, totals)),
     )
+    out: dict = {
+        "draft_reasons": reasons,
+        "detail_workbook": bytes_in_background(
+            lambda: detail.make(
+                key, lambda: detail_workbook.detail_workbook(form, values, totals, cfg, draft=is_draft)
+            )
+        ),
+        "charts": {f"{c.name}.png": c.png for c in made.values()},
+        "report_pdf": pdf,
+    }
     out["report_html"] = render.to_html(report).encode("utf-8")
     out["summary_form"] = summary_form(form, totals, cfg, when, is_draft, city_notes(issues))
     out["report_docx"] = formats.make(content + ".docx", lambda: render.docx_bytes(report))
