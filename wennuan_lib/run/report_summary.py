@@ -249,11 +249,12 @@ def status_text(workspace, year: int) -> str:
     """`status`: reporting status, open findings, and whether the report is draft, final or frozen."""
     scope = workspace.scope(year)
     run = scope.current()
-    st = _load(run, "reporting_status") if run else None
+    load = _tables(run)
+    st = load("reporting_status") if run else None
     if st is None:
         return f"{year}年尚未运行：请先运行 {workspace.command('run', '--year', year)}"
     expected = st[st["registered"]]
-    issues = _load(run, "issues")
+    issues = load("issues")
     open_ = issues[is_open(issues)]
     lines = [
         f"{year}年状态",
@@ -280,7 +281,7 @@ def status_text(workspace, year: int) -> str:
     if scope.sent_dirs():
         lines.append("  已报送的版本：完好" if not sent else "  已报送的版本有问题：")
         lines += [f"    {line}" for line in sent]
-    steps = next_steps(workspace, year, run)
+    steps = next_steps(workspace, year, run, load)
     if why:  # inputs, program or an earlier step changed since a step ran: out of date until it runs again
         steps = [
             "下一步：",
