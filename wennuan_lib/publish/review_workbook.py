@@ -183,6 +183,27 @@ def _number(text, money: bool):
     return int(d) if d == d.to_integral_value() else float(d)
 
 
+def _numbers(texts: list, money: list[bool]) -> list:
+    """`_number` of each text, each distinct (text, money) converted once: figures repeat (0, 1, 2 …) over
+    200,000 cells at 3,000 units."""
+    made: dict = {}
+    out = []
+    for text, is_money in zip(texts, money, strict=True):
+        if isinstance(text, str):
+            key = (text, is_money)
+            if (v := made.get(key, made)) is made:
+                v = made[key] = _number(text, is_money)
+        else:
+            v = _number(text, is_money)
+        out.append(v)
+    return out
+
+
+def _texts(column: pd.Series) -> list[str]:
+    """Each value as the text a cell shows: a blank (see `_blank`) is ""."""
+    return [v if v.__class__ is str else "" if _blank(v) else str(v) for v in column.tolist()]
+
+
 def _print_setup(ws, header_rows: int) -> None:
     """For screen first; printed: landscape A4, every page keeps the header rows."""
     ws.repeat_rows(0, header_rows - 1)
@@ -193,9 +214,10 @@ def _print_setup(ws, header_rows: int) -> None:
 def _write_sheet(book: xlsx.Book, title: str, columns: list[tuple[str, str]], frame: pd.DataFrame) -> None:
     ws = book.sheet(title)
     money = frame.attrs.get("money")
+    shown = {name: _texts(frame[name]) for name, _ in columns}
     for k, (name, _) in enumerate(columns):
-        texts = frame[name].map(lambda v: "" if _blank(v) else str(v)).drop_duplicates()
-        widest = max([xlsx.display_width(name) + 2] + [xlsx.display_width(t) for t in texts.head(20000)])
+        texts = list(dict.fromkeys(shown[name]))[:20000]
+        widest = max([xlsx.display_width(name) + 2] + [xlsx.display_width(t) for t in texts])
         ws.set_column(k, k, min(MAX_WIDTH, max(MIN_WIDTH, widest + 2)))
     ws.freeze_panes(1, 1)
     ws.autofilter(0, 0, len(frame), len(columns) - 1)
@@ -207,25 +229,28 @@ def _write_sheet(book: xlsx.Book, title: str, columns: list[tuple[str, str]], fr
     money_fmt, count_fmt, decimal_fmt = (
         book.style(num_format=f) for f in (MONEY_FORMAT, COUNT_FORMAT, "0.##")
     )
-    kinds = [kind for _, kind in columns]
-    for r, row in enumerate(frame.itertuples(index=False, name=None), 1):
-        is_money = bool(money[r - 1]) if money is not None else False
-        for k, (value, kind) in enumerate(zip(row, kinds, strict=True)):
-            if kind == NUMBER:
-                v = _number(value, is_money)
-                fmt = (
-                    None
-                    if v is None or isinstance(v, str)
-                    else (money_fmt if is_money else decimal_fmt if isinstance(v, float) else count_fmt)
-                )
-                xlsx.cell(ws, r, k, v, fmt)
-            elif kind == INT:
-                xlsx.cell(ws, r, k, None if _blank(value) else int(value))
-            else:
-                text = (
-                    "" if _blank(value) else str(value)
-                )  # text stays text: 05.1 is not 5.1, =… is not a formula
-                xlsx.cell(ws, r, k, text, fills.get(text))
+    is_money = [bool(m) for m in money] if money is not None else [False] * len(frame)
+    # each column's cells (value, format) made at once, then written row by row as before (XlsxWriter numbers
+    # shared strings in the order they are written: the same order gives the same bytes)
+    made = []
+    for name, kind in columns:
+        if kind == NUMBER:
+            numbers = _numbers(frame[name].tolist(), is_money)
+            formats = [
+                None
+                if v is None or v.__class__ is str
+                else (money_fmt if m else decimal_fmt if v.__class__ is float else count_fmt)
+                for v, m in zip(numbers, is_money, strict=True)
+            ]
+            made.append(list(zip(numbers, formats, strict=True)))
+        elif kind == INT:
+            made.append([(None if _blank(v) else int(v), None) for v in frame[name].tolist()])
+        else:  # text stays text: 05.1 is not 5.1, =… is not a formula
+            made.append([(t, fills.get(t)) for t in shown[name]])
+    cell = xlsx.cell
+    for r, row in enumerate(zip(*made, strict=True), 1):
+        for k, (value, fmt) in enumerate(row):
+            cell(ws, r, k, value, fmt)
 
 
 def _values_grid(book: xlsx.Book, values: pd.DataFrame, form) -> None:
@@ -258,34 +283,57 @@ def _values_grid(book: xlsx.Book, values: pd.DataFrame, form) -> None:
         for fmt in (MONEY_FORMAT, COUNT_FORMAT)
         for fill in (APPROX, CORRECTED)
     }
-    money = [form.item(c).is_money for c in codes]
-    # (unit, item) → (value, status, approx, corrected); plain lists, not rows: 200,000 cells at 3,000 units
-    cells = {
-        (u, i): rest
-        for u, i, *rest in zip(
-            *(values[c].tolist() for c in ("unit", "item", "value", "status", "approx", "corrected")),
+    # every (unit, item) cell at once (200,000 at 3,000 units): its row and column, the last row of a pair
+    # given twice, in the grid's order (unit by unit, item by item, as the cells are written)
+    row_of = pd.Index(units["unit"]).get_indexer(values["unit"])
+    col_of = pd.Index(codes).get_indexer(values["item"])
+    cells = pd.DataFrame(
+        {
+            "r": row_of,
+            "k": col_of,
+            **{c: values[c].to_numpy() for c in ("value", "status", "approx", "corrected")},
+        }
+    )
+    cells = (
+        cells[cells["k"] >= 0].drop_duplicates(["r", "k"], keep="last").sort_values(["r", "k"], kind="stable")
+    )
+    is_money = [form.item(c).is_money for c in codes]
+    money = [is_money[k] for k in cells["k"].tolist()]
+    status = cells["status"].tolist()
+    numbers = _numbers(
+        [v if s == "ok" else "" for v, s in zip(cells["value"].tolist(), status, strict=True)], money
+    )
+    at = cells[["r", "k"]].to_numpy()
+    grid = iter(
+        zip(
+            at[:, 0].tolist(),
+            at[:, 1].tolist(),
+            status,
+            numbers,
+            money,
+            cells["approx"].tolist(),
+            cells["corrected"].tolist(),
             strict=True,
         )
-    }
+    )
+    cell, nxt = xlsx.cell, next(grid, None)
     for r, (unit, utype, registered) in enumerate(
-        zip(units["unit"], units["unit_type"], units["registered"], strict=True), 2
+        zip(units["unit"], units["unit_type"], units["registered"], strict=True)
     ):
-        xlsx.cell(ws, r, 0, unit)
-        xlsx.cell(ws, r, 1, utype or None)
-        xlsx.cell(ws, r, 2, _flag(registered))
-        for k, (code, is_money) in enumerate(zip(codes, money, strict=True), 3):
-            cell = cells.get((unit, code))
-            if cell is None:
-                continue
-            value, status, approx, corrected = cell
+        cell(ws, r + 2, 0, unit)
+        cell(ws, r + 2, 1, utype or None)
+        cell(ws, r + 2, 2, _flag(registered))
+        while nxt is not None and nxt[0] == r:
+            _, k, status, number, m, approx, corrected = nxt
             if status != "ok":
                 text = VALUE_LABELS.get(status, status)
-                xlsx.cell(ws, r, k, text, fills.get(text, fills["未填"]))
-                continue
-            number_format = MONEY_FORMAT if is_money else COUNT_FORMAT
-            fill = CORRECTED if corrected else APPROX if approx else None
-            fmt = marked[number_format, fill] if fill else (money_fmt if is_money else count_fmt)
-            xlsx.cell(ws, r, k, _number(value, is_money), fmt)
+                cell(ws, r + 2, k + 3, text, fills.get(text, fills["未填"]))
+            else:
+                number_format = MONEY_FORMAT if m else COUNT_FORMAT
+                fill = CORRECTED if corrected else APPROX if approx else None
+                fmt = marked[number_format, fill] if fill else (money_fmt if m else count_fmt)
+                cell(ws, r + 2, k + 3, number, fmt)
+            nxt = next(grid, None)
 
 
 def build(
