@@ -643,6 +643,8 @@ def table(rows: list[dict]) -> str:
         ]
         lines.append(f"| {r['units']} | " + " | ".join(cells) + " |")
     med = {r["units"]: {k: statistics.median(v) for k, v in s.items()} for r, s in sums}
+    # each check: (name, the target as written, the result, its limit, format, the result a run exactly at its
+    # floor would have in the same rounds — None where that is the floor ratio itself, 1.00×, or no floor)
     checks = [
         (
             "无变化重跑",
@@ -650,11 +652,19 @@ def table(rows: list[dict]) -> str:
             max(m["nothing_s"] for m in med.values()),
             TARGETS["nothing_s"],
             "{:.2f} 秒",
+            None,
         )
     ]
     if 30 in med:
         checks.append(
-            ("30 个单位全流程/下限", "≤ 1.3×", med[30]["floor_ratio"], TARGETS["floor_ratio_30"], "{:.2f}×")
+            (
+                "30 个单位全流程/下限",
+                "≤ 1.3×",
+                med[30]["floor_ratio"],
+                TARGETS["floor_ratio_30"],
+                "{:.2f}×",
+                None,
+            )
         )
     if 300 in med:
         checks.append(
@@ -664,18 +674,27 @@ def table(rows: list[dict]) -> str:
                 med[300]["one_share"],
                 TARGETS["one_share_300"],
                 "{:.2f}",
+                med[300]["one_floor_share"],
             )
         )
     if 3000 in med:
         m = med[3000]
         checks += [
-            ("3000 个单位全流程/下限", "≤ 1.5×", m["floor_ratio"], TARGETS["floor_ratio_3000"], "{:.2f}×"),
+            (
+                "3000 个单位全流程/下限",
+                "≤ 1.5×",
+                m["floor_ratio"],
+                TARGETS["floor_ratio_3000"],
+                "{:.2f}×",
+                None,
+            ),
             (
                 "3000 个单位改一个文件后重跑/全流程",
                 "≤ 0.20",
                 m["one_share"],
                 TARGETS["one_share_3000"],
                 "{:.2f}",
+                m["one_floor_share"],
             ),
             (
                 "3000 个单位改一个文件后重跑/它的下限",
@@ -683,22 +702,34 @@ def table(rows: list[dict]) -> str:
                 m["one_floor_ratio"],
                 TARGETS["one_floor_ratio_3000"],
                 "{:.2f}×",
+                None,
             ),
-            ("3000 个单位全流程", "≤ 32 秒", m["run_s"], TARGETS["run_s_3000"], "{:.1f} 秒"),
+            ("3000 个单位全流程", "≤ 32 秒", m["run_s"], TARGETS["run_s_3000"], "{:.1f} 秒", m["floor_s"]),
             (
                 "3000 个单位峰值内存（PSS 之和）",
                 "≤ 800 MiB",
                 m["pss_mib"],
                 TARGETS["pss_mib_3000"],
                 "{:.0f} MiB",
+                None,
             ),
         ]
-    lines += ["", "| 目标（议题 24） | 要求 | 结果（中位数） | 达到 |", "|---|---|---:|---|"]
-    for name, want, got, limit, fmt in checks:
+    lines += [
+        "",
+        "“正好在下限时”：运行若正好等于它的下限，这一项会是多少（同一轮的下限与全流程之比，或下限的秒数，各轮中位数）；"
+        "它本身就达不到要求时，目标低于这台机器上测得的下限，再快的程序也达不到。",
+        "",
+        "| 目标（议题 24） | 要求 | 结果（中位数） | 正好在下限时 | 达到 |",
+        "|---|---|---:|---:|---|",
+    ]
+    for name, want, got, limit, fmt, at_floor in checks:
         verdict = "是" if got <= limit else "否"
+        if at_floor is not None and got > limit and at_floor > limit:
+            verdict = "否（目标低于下限）"
         if busy and "内存" not in name:  # a wall time taken on a busy machine proves nothing either way
             verdict = f"不作判断（机器忙；按这次的数字：{verdict}）"
-        lines.append(f"| {name} | {want} | {fmt.format(got)} | {verdict} |")
+        shown = "—" if at_floor is None else fmt.format(at_floor)
+        lines.append(f"| {name} | {want} | {fmt.format(got)} | {shown} | {verdict} |")
     return "\n".join(lines)
 
 

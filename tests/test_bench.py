@@ -135,6 +135,24 @@ def test_the_page_says_when_other_work_was_running_not_when_its_own_was(monkeypa
     assert verdicts(text) and all(v.startswith("不作判断（机器忙") for v in verdicts(text))
 
 
+def test_a_target_below_the_measured_floor_is_said_to_be(monkeypatch):
+    """Issue 24: where a target proves out of reach, the page shows the measured floor that stops it."""
+    bench = load("bench", monkeypatch)
+
+    def verdict_300(floors):
+        row = {**size(rounds([12.0, 13.0, 12.0], floors), "0.3 0.2 0.1", "0.3 0.2 0.1"), "units": 300}
+        line = next(s for s in bench.table([row]).splitlines() if s.startswith("| 300 个单位改一个文件"))
+        return [c.strip() for c in line.split("|")[1:-1]]
+
+    # a re-run at half of the full run, whose own floor is 0.5 of it (one_floor = floor / 2): no program
+    # reaches 0.45, and the page says why
+    cells = verdict_300([12.0, 13.0, 12.0])
+    assert cells[2:] == ["0.50", "0.50", "否（目标低于下限）"]
+    # the same re-run with a floor at 0.33 of the full run: missed, and within reach
+    cells = verdict_300([8.0, 8.0, 8.0])
+    assert cells[2:] == ["0.50", "0.33", "否"]
+
+
 def test_rounds_recorded_before_the_others_were_measured_are_judged_by_the_load(monkeypatch):
     bench = load("bench", monkeypatch)
     old = rounds([12.0, 13.0, 12.0], [8.0, 8.0, 8.0])
