@@ -1,5 +1,5 @@
 import sys
 
-from wennuan_lib.cli import main
+from wennuan_lib.cli import command
 
-sys.exit(main())
+sys.exit(command())

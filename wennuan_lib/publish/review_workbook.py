@@ -253,6 +253,44 @@ def _write_sheet(book: xlsx.Book, title: str, columns: list[tuple[str, str]], fr
             cell(ws, r, k, value, fmt)
 
 
+def _grid_cells(values: pd.DataFrame, units: pd.DataFrame, codes: list[str], form):
+    """The 数值 grid's cells (row, column, status, figure, money, approx, corrected) in the order they are
+    written."""
+    # every (unit, item) cell at once (200,000 at 3,000 units): its row and column, the last row of a pair
+    # given twice, in the grid's order (unit by unit, item by item, as the cells are written)
+    row_of = pd.Index(units["unit"]).get_indexer(values["unit"])
+    col_of = pd.Index(codes).get_indexer(values["item"])
+    cells = pd.DataFrame(
+        {
+            "r": row_of,
+            "k": col_of,
+            **{c: values[c].to_numpy() for c in ("value", "status", "approx", "corrected")},
+        }
+    )
+    cells = (
+        cells[cells["k"] >= 0].drop_duplicates(["r", "k"], keep="last").sort_values(["r", "k"], kind="stable")
+    )
+    is_money = [form.item(c).is_money for c in codes]
+    money = [is_money[k] for k in cells["k"].tolist()]
+    status = cells["status"].tolist()
+    numbers = _numbers(
+        [v if s == "ok" else "" for v, s in zip(cells["value"].tolist(), status, strict=True)], money
+    )
+    at = cells[["r", "k"]].to_numpy()
+    return iter(
+        zip(
+            at[:, 0].tolist(),
+            at[:, 1].tolist(),
+            status,
+            numbers,
+            money,
+            cells["approx"].tolist(),
+            cells["corrected"].tolist(),
+            strict=True,
+        )
+    )
+
+
 def _values_grid(book: xlsx.Book, values: pd.DataFrame, form) -> None:
     """数值: one row per unit, one column per item — the item's name over its code (text), money in 0.00; a
     blank written out (未填 …), approximate figures and corrected ones coloured as in the notebooks."""
@@ -283,39 +321,7 @@ def _values_grid(book: xlsx.Book, values: pd.DataFrame, form) -> None:
         for fmt in (MONEY_FORMAT, COUNT_FORMAT)
         for fill in (APPROX, CORRECTED)
     }
-    # every (unit, item) cell at once (200,000 at 3,000 units): its row and column, the last row of a pair
-    # given twice, in the grid's order (unit by unit, item by item, as the cells are written)
-    row_of = pd.Index(units["unit"]).get_indexer(values["unit"])
-    col_of = pd.Index(codes).get_indexer(values["item"])
-    cells = pd.DataFrame(
-        {
-            "r": row_of,
-            "k": col_of,
-            **{c: values[c].to_numpy() for c in ("value", "status", "approx", "corrected")},
-        }
-    )
-    cells = (
-        cells[cells["k"] >= 0].drop_duplicates(["r", "k"], keep="last").sort_values(["r", "k"], kind="stable")
-    )
-    is_money = [form.item(c).is_money for c in codes]
-    money = [is_money[k] for k in cells["k"].tolist()]
-    status = cells["status"].tolist()
-    numbers = _numbers(
-        [v if s == "ok" else "" for v, s in zip(cells["value"].tolist(), status, strict=True)], money
-    )
-    at = cells[["r", "k"]].to_numpy()
-    grid = iter(
-        zip(
-            at[:, 0].tolist(),
-            at[:, 1].tolist(),
-            status,
-            numbers,
-            money,
-            cells["approx"].tolist(),
-            cells["corrected"].tolist(),
-            strict=True,
-        )
-    )
+    grid = _grid_cells(values, units, codes, form)
     cell, nxt = xlsx.cell, next(grid, None)
     for r, (unit, utype, registered) in enumerate(
         zip(units["unit"], units["unit_type"], units["registered"], strict=True)
