@@ -99,11 +99,14 @@ def tree(folder: Path, prefix: str) -> dict[str, str]:
         return out
     for top, dirs, files in os.walk(folder, followlinks=False):
         dirs.sort()
+        # the folder's own path relative to `folder`, once (3,000 files: a Path each cost 0.04 s)
+        here = Path(top).relative_to(folder).as_posix()
+        here = "" if here == "." else here + "/"
         for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(top, d))]:
             path = os.path.join(top, name)
-            rel = prefix + Path(path).relative_to(folder).as_posix().encode(
-                "utf-8", "surrogateescape"
-            ).decode("utf-8", "backslashreplace")
+            rel = prefix + (here + name).encode("utf-8", "surrogateescape").decode(
+                "utf-8", "backslashreplace"
+            )
             try:
                 st = os.lstat(path)
                 if stat.S_ISREG(st.st_mode):
