@@ -13,6 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.conftest import Year, ingest_and_clean, rerun_copy, run_data, sample_inputs
@@ -178,6 +179,35 @@ def test_a_table_rendered_in_two_processes_is_the_one_rendered_in_one(first, tmp
     process: the same file, byte for byte, and its lines kept for the next run as when rendered in one."""
     runs = _apart_and_here(first, tmp_path, monkeypatch, splice, "APART", ingest.KEPT_ROWS)
     assert runs[True][1] and runs[True][1] == runs[False][1]
+
+
+def test_a_table_parsed_in_two_halves_is_the_table_parsed_at_once(monkeypatch):
+    """From splice.APART parts on, each half of the table is parsed where it is rendered (the second by a
+    forked process): the frame handed to the next step is the one the runner's loader reads from the whole
+    file — rows, order, index and types — whatever its values hold (line breaks, formulas, flags, parts with
+    no rows)."""
+    ds = catalog.dataset("extracted")
+    values = ["1", "多行\n文本", "=SUM(A1)", "'引号", "", "-3", "约 30万"]
+
+    def rows(k: int) -> list[dict]:
+        return [
+            {
+                c: (k % 3 == 0) if kind == "bool" else f"{values[(k + j) % len(values)]}{k}"
+                for c, kind in ds.columns
+            }
+            for j in range(k % 4)  # every fourth part has no rows
+        ]
+
+    parts = [("", lambda k=k: rows(k)) for k in range(40)]
+    whole = {}
+    for apart in (True, False):
+        monkeypatch.setattr(splice, "APART", 2 if apart else 10**9)
+        whole[apart] = splice.table(ds, None, parts, parse=True)
+    assert whole[True].data == whole[False].data
+    at_once = splice.parsed(ds, store.Rendered(whole[False].data)).frame
+    for got in (whole[True].frame, whole[False].frame):
+        pd.testing.assert_frame_equal(got, at_once)
+    assert len(at_once) == sum(k % 4 for k in range(40)) and at_once.index.equals(pd.RangeIndex(len(at_once)))
 
 
 def test_row_texts_are_the_text_of_each_cell_whatever_repeats():

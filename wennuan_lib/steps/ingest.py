@@ -1020,8 +1020,7 @@ def _extracted(p: Params, form: Form, forms: list[Submission]):
         key = kept.key(s.origin, s.unit, s.unit_type, str(s.registered), str(in_force)) if s.origin else ""
         return key, functools.partial(rows, s, in_force)
 
-    table = splice.table(ds, kept, [part(s) for s in forms])
-    table = splice.parsed(ds, table)
+    table = splice.table(ds, kept, [part(s) for s in forms], parse=True)
     return table, table.frame
 
 
