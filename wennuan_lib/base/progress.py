@@ -57,9 +57,8 @@ class Console:
             return
         if self.stream.isatty():
             if self._bar is None:
-                from tqdm import (
-                    tqdm,
-                )  # 0.03-0.05 s to import (its version from the package metadata): a bar only
+                # 0.03-0.05 s to import (its version from the package metadata): only for a bar
+                from tqdm import tqdm
 
                 self._bar = tqdm(total=total, desc="    读取", unit="个文件", file=self.stream, leave=False)
             self._bar.n = done

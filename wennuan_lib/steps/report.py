@@ -212,8 +212,8 @@ def run(inputs: Mapping, p: Params) -> Made:
     is_draft = len(reasons) > 0
 
     # the charts first: the PDF waits for them. While step 03's review workbook is still being written on
-    # the other core, they are drawn here (parallel.here_and_apart) while it ends, before the forks below,
-    # which wait for it (parallel._wait_for_set_aside), rather than after waiting
+    # the other core, they are drawn here (parallel.here_and_apart) while it ends, before the PDF's fork
+    # below, which waits for it (parallel._wait_for_set_aside), rather than after waiting
     made = charts.make_all(
         totals,
         values,
@@ -239,7 +239,18 @@ def run(inputs: Mapping, p: Params) -> Made:
     # screen HTML, the summary form, the Word and the detail workbook are made here meanwhile
     formats = p.cache("report_formats")
     content = formats.key(render.to_html(report, for_print=True), *(c.png for c in made.values()))
-    pdf = bytes_in_background(lambda: formats.make(content + ".pdf", lambda: render.pdf_bytes(report)))
+    out: dict = {
+        "draft_reasons": reasons,
+        "charts": {f"{c.name}.png": c.png for c in made.values()},
+        "report_pdf": bytes_in_background(
+            lambda: formats.make(content + ".pdf", lambda: render.pdf_bytes(report))
+        ),
+    }
+    out["report_html"] = render.to_html(report).encode("utf-8")
+    out["summary_form"] = summary_form(form, totals, cfg, when, is_draft, city_notes(issues))
+    out["report_docx"] = formats.make(content + ".docx", lambda: render.docx_bytes(report))
+    # made here too, while the PDF is laid out: with it in a process of its own beside the PDF's, the run
+    # held four processes at once (3,000 units, one file changed: 828 MiB of PSS at the peak against 730)
     detail = p.cache("detail_workbook")
     key = detail.key(
         repr(sorted(cfg.items())),
@@ -247,16 +258,6 @@ def run(inputs: Mapping, p: Params) -> Made:
         str(is_draft),
         *(pd.util.hash_pandas_object(f, index=False).to_numpy().tobytes() for f in (values, totals)),
     )
-    out: dict = {
-        "draft_reasons": reasons,
-        "charts": {f"{c.name}.png": c.png for c in made.values()},
-        "report_pdf": pdf,
-    }
-    out["report_html"] = render.to_html(report).encode("utf-8")
-    out["summary_form"] = summary_form(form, totals, cfg, when, is_draft, city_notes(issues))
-    out["report_docx"] = formats.make(content + ".docx", lambda: render.docx_bytes(report))
-    # made here too, while the PDF is laid out: with it in a process of its own beside the PDF's, the run
-    # held four processes at once (3,000 units, one file changed: 828 MiB of PSS at the peak against 730)
     out["detail_workbook"] = detail.make(
         key, lambda: detail_workbook.detail_workbook(form, values, totals, cfg, draft=is_draft)
     )
