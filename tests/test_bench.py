@@ -153,6 +153,25 @@ def test_a_target_below_the_measured_floor_is_said_to_be(monkeypatch):
     assert cells[2:] == ["0.50", "0.33", "否"]
 
 
+def test_peak_memory_is_the_median_of_a_peak_per_round(monkeypatch):
+    """The peak varies from run to run (the forked processes overlap differently): one peak per round, each
+    the larger of its full and one-file runs, shown as median (lowest–highest) and judged by the median."""
+    bench = load("bench", monkeypatch)
+    row = {
+        **size(rounds([12.0, 13.0, 12.0], [8.0, 8.0, 8.0]), "0.3 0.2 0.1", "0.3 0.2 0.1"),
+        "units": 3000,
+        "memory": [{"run": 760.0, "one": 700.0}, {"run": 790.0, "one": 831.0}, {"run": 770.0, "one": 790.0}],
+    }
+    text = bench.table([row])
+    line = next(s for s in text.splitlines() if s.startswith("| 3000 |"))
+    assert line.rstrip().endswith("| 790 (760–831) |")
+    target = next(s for s in text.splitlines() if s.startswith("| 3000 个单位峰值内存"))
+    assert [c.strip() for c in target.split("|")[1:-1]][2:] == ["790 MiB", "—", "是"]
+    # a size recorded before: its one full and one one-file run
+    old = {**row, "memory": {"run": 760.0, "one": 831.0}}
+    assert next(s for s in bench.table([old]).splitlines() if s.startswith("| 3000 |")).endswith("| 831 |")
+
+
 def test_rounds_recorded_before_the_others_were_measured_are_judged_by_the_load(monkeypatch):
     bench = load("bench", monkeypatch)
     old = rounds([12.0, 13.0, 12.0], [8.0, 8.0, 8.0])
