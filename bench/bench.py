@@ -523,7 +523,7 @@ def spread(values: list[float], fmt: str = "{:.1f}") -> str:
 
 
 def memory_rounds(row: dict) -> list[dict]:
-    """The peaks measured for a size: one per round (before 2026-12-06 16:40, a single full and one-file run)."""
+    """The peaks measured for a size: one per round (before 2026-12-06 16:00: one full and one-file run)."""
     memory = row["memory"]
     return [memory] if isinstance(memory, dict) else memory
 
