@@ -270,7 +270,8 @@ def grid_units(values: pd.DataFrame, attention: pd.Series) -> tuple[pd.DataFrame
     if len(units) <= GRID_UNITS:
         return values, ""
     flagged = list(dict.fromkeys(values.loc[attention, "unit"]))
-    keep = (flagged + [u for u in units if u not in set(flagged)])[:GRID_UNITS]
+    first = set(flagged)
+    keep = (flagged + [u for u in units if u not in first])[:GRID_UNITS]
     rank = {u: k for k, u in enumerate(keep)}
     shown = values[values["unit"].isin(rank)]
     shown = shown.iloc[shown["unit"].map(rank).argsort(kind="stable")]
@@ -282,10 +283,9 @@ def grid_units(values: pd.DataFrame, attention: pd.Series) -> tuple[pd.DataFrame
 
 
 def grid_table(values: pd.DataFrame, cells: list[str], form, name: str) -> HTML:
+    present = set(values["item"])
     order = (
-        [c for c in form.codes if c in set(values["item"])]
-        if form is not None
-        else list(dict.fromkeys(values["item"]))
+        [c for c in form.codes if c in present] if form is not None else list(dict.fromkeys(values["item"]))
     )
     units = list(dict.fromkeys(values["unit"]))
     wide = (
