@@ -202,7 +202,7 @@ def test_a_table_parsed_in_two_halves_is_the_table_parsed_at_once(monkeypatch):
     whole = {}
     for apart in (True, False):
         monkeypatch.setattr(splice, "APART", 2 if apart else 10**9)
-        whole[apart] = splice.table(ds, None, parts, parse=True)
+        whole[apart] = splice.table(ds, None, parts)
     assert whole[True].data == whole[False].data
     at_once = splice.parsed(ds, store.Rendered(whole[False].data)).frame
     for got in (whole[True].frame, whole[False].frame):

@@ -18,13 +18,13 @@ APART = 200  # from this many parts on, the second half is rendered by a forked 
 
 
 def table(
-    ds: Dataset, kept: Artifacts, parts: Iterable[tuple[str, Callable[[], list[dict]]]], parse: bool = False
+    ds: Dataset, kept: Artifacts, parts: Iterable[tuple[str, Callable[[], list[dict]]]]
 ) -> store.Rendered:
-    """The table of `parts` — (key, its rows) each; a part keyed "" is always rendered — as file bytes, and,
-    if `parse`, with its frame as the runner's loader would read it back from them (see `parsed`). From
-    APART parts on, the second half is rendered (and kept), and parsed, by a forked process while this one
-    does the first (3,000 forms from scratch: about 3 s of rendering and writing on one core; parsing the
-    200,000 rows back 0.6 s, and a half of them pickled back 0.1 s)."""
+    """The table of `parts` — (key, its rows) each; a part keyed "" is always rendered — as file bytes, with
+    its frame as the runner's loader would read it back from them (see `parsed`). From APART parts on, the
+    second half is rendered (and kept), and parsed, by a forked process while this one does the first
+    (3,000 forms from scratch: about 3 s of rendering and writing on one core; parsing the 200,000 rows back
+    0.6 s, and a half of them pickled back 0.1 s)."""
     parts = list(parts)
 
     def lines(key: str, rows: Callable[[], list[dict]]) -> str:
@@ -35,18 +35,20 @@ def table(
             kept.put(key, text.encode("utf-8"))
         return text
 
-    def made(some: list) -> tuple[str, pd.DataFrame | None]:
-        body = "".join(lines(key, rows) for key, rows in some)
-        return body, (parsed(ds, store.rendered(ds, body)).frame if parse else None)
+    def text(some: list) -> str:
+        return "".join(lines(key, rows) for key, rows in some)
 
     if len(parts) < APART:
-        body, frame = made(parts)
-        return store.Rendered(store.rendered(ds, body).data, frame)
-    half = len(parts) // 2
-    (first, head), (second, tail) = here_and_apart(made, parts[:half], parts[half:])
-    # each half parsed with the header: together, the rows and types of the whole parsed at once
-    frame = pd.concat([head, tail], ignore_index=True) if parse else None
-    return store.Rendered(store.rendered(ds, first + second).data, frame)
+        return parsed(ds, store.rendered(ds, text(parts)))
+
+    def half(some: list) -> tuple[str, pd.DataFrame]:  # its lines, and its frame parsed with the header
+        body = text(some)
+        return body, parsed(ds, store.rendered(ds, body)).frame
+
+    middle = len(parts) // 2
+    (first, head), (second, tail) = here_and_apart(half, parts[:middle], parts[middle:])
+    # the two frames together: the rows and types of the whole parsed at once
+    return store.Rendered(store.rendered(ds, first + second).data, pd.concat([head, tail], ignore_index=True))
 
 
 def parsed(ds: Dataset, made: store.Rendered) -> store.Rendered:

@@ -1020,7 +1020,7 @@ def _extracted(p: Params, form: Form, forms: list[Submission]):
         key = kept.key(s.origin, s.unit, s.unit_type, str(s.registered), str(in_force)) if s.origin else ""
         return key, functools.partial(rows, s, in_force)
 
-    table = splice.table(ds, kept, [part(s) for s in forms], parse=True)
+    table = splice.table(ds, kept, [part(s) for s in forms])
     return table, table.frame
 
 
