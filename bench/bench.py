@@ -522,12 +522,6 @@ def spread(values: list[float], fmt: str = "{:.1f}") -> str:
     return f"{fmt.format(med)} ({fmt.format(min(values))}–{fmt.format(max(values))})"
 
 
-def memory_rounds(row: dict) -> list[dict]:
-    """The peaks measured for a size: one per round (before 2026-12-06 16:00: one full and one-file run)."""
-    memory = row["memory"]
-    return [memory] if isinstance(memory, dict) else memory
-
-
 def summary(row: dict) -> dict:
     """Per-round figures and ratios, each ratio taken within its round."""
     rs = row["rounds"]
@@ -551,7 +545,7 @@ def summary(row: dict) -> dict:
         "one_floor_share": [r["one_floor"] / r["run"]["wall"] for r in rs],
         "nothing_s": [r["nothing"]["wall"] for r in rs],
         "nothing_cpu": [r["nothing"]["cpu"] for r in rs],
-        "pss_mib": [max(m["run"], m["one"]) for m in memory_rounds(row)],
+        "pss_mib": [max(m["run"], m["one"]) for m in row["memory"]],
     }
     for part, _ in PARTS:
         col[f"part_{part}"] = [r["parts"][part] for r in rs]
