@@ -9,7 +9,7 @@ import pandas as pd
 from wennuan_lib.base.store import read_csv, write_csv
 from wennuan_lib.check import corrections
 from wennuan_lib.form import load_form
-from wennuan_lib.run import freeze, manifest
+from wennuan_lib.run import freeze, manifest, report_summary
 from wennuan_lib.steps import trends
 
 from .conftest import Frames, Year, cli
@@ -159,6 +159,11 @@ def test_the_analysts_commands_on_the_sample(sample_years, tmp_path):
         and re.search(r"读取 \[\d+/\d+\]", out.stdout)
         and "历年对比" in out.stdout
     )
+    # each year's summary, which the run's kernel makes, is the one made here from that year's files
+    for year in (2011, 2012, 2013):
+        y = sample_years[0][year][1]
+        said = report_summary.run_summary(y.workspace, year)
+        assert said.startswith(f"{year}年处理完成") and "下一步：" in said and f"\n{said}\n" in out.stdout
     paths = _copy_year_run(sample_years, tmp_path)
     args = ["--inputs", paths.inputs, "--outputs", paths.outputs]
     for year in (2011, 2012, 2013):

@@ -65,7 +65,9 @@ def cmd_run(args) -> int:
             outcomes = pipeline.run_year(workspace, args.year, console, kernel, args.force)
     years = [o.scope.key for o in outcomes if o.scope.kind == catalog.YEAR]
     for outcome in outcomes:
-        if outcome.scope.kind == catalog.YEAR and outcome.made_new:
+        if outcome.scope.kind == catalog.YEAR and outcome.made_new and outcome.summary is not None:
+            print(outcome.summary)  # made by the kernel (pipeline._summary)
+        elif outcome.scope.kind == catalog.YEAR and outcome.made_new:
             # pandas (report_summary: 0.30 s to import): a run that made nothing new does not need it
             from wennuan_lib.run import report_summary
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wennuan_lib.base import store
 from wennuan_lib.base.artifacts import Artifacts
+from wennuan_lib.base.parallel import gc_paused
 from wennuan_lib.form import Form
 
 
@@ -31,7 +31,7 @@ class Cache:
 
     def get_many(self, keys: list[str]) -> list:
         """`get` for many keys."""
-        with store.gc_paused():
+        with gc_paused():
             return [self.get(key) for key in keys]
 
     def put(self, key: str, value) -> None:

@@ -164,6 +164,24 @@ class Kernel:
         if content["status"] != "ok":
             raise _CellFailed(str(content.get("ename")), str(content.get("evalue")))
 
+    def printed(self, code: str) -> str | None:
+        """What `code` prints in the kernel, without its last line break; None when the kernel is not ready
+        (no step ran) or the code failed (the caller then does it itself, where its error is seen)."""
+        if not self.ready:
+            return None
+        out: list[str] = []
+
+        def hook(msg) -> None:
+            if msg["msg_type"] == "stream" and msg["content"].get("name") == "stdout":
+                out.append(msg["content"]["text"])
+
+        from jupyter_core.utils import run_sync  # 0.01 s, loaded by start(): see there
+
+        reply = run_sync(self.kc.execute_interactive)(
+            code, store_history=False, allow_stdin=False, output_hook=hook
+        )
+        return "".join(out).removesuffix("\n") if reply["content"]["status"] == "ok" else None
+
     def save_later(self) -> None:
         """Wait for the files the steps left to be saved when made (runner.save_later: products no step reads,
         made on another core while the next step ran) and have them saved: the run's steps' files are then

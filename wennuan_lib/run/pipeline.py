@@ -8,12 +8,13 @@ when whole (see `runs`). When nothing changed, nothing is made: the kernel does 
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wennuan_lib.base import artifacts, catalog, progress
+from wennuan_lib.base import artifacts, catalog, parallel, progress
 from wennuan_lib.base.files import atomic_write_bytes
 from wennuan_lib.base.hooks import PAUSE_ENV, STOP_ENV, stop_point  # noqa: F401 (pipeline.stop_point)
 from wennuan_lib.errors import WennuanError
@@ -34,6 +35,7 @@ class Outcome:
     ran: list[str] = field(default_factory=list)
     carried: list[str] = field(default_factory=list)
     made_new: bool = False  # a new run folder became current
+    summary: str | None = None  # what it found (report_summary.run_summary), when the kernel could say it
 
 
 def read_record(run_dir: Path | None, scope: Scope) -> dict:
@@ -86,15 +88,14 @@ def seal(
 ) -> None:
     """The run's own files, once its steps are done: the difference from the report that was sent, the
     manifest, the run record and the log."""
-    from wennuan_lib.run import (
-        freeze,  # pandas (0.25 s): only when a run is sealed, never when nothing changed
-    )
-
     form = None
     inputs = manifest.all_inputs(workspace, scope)
     if scope.kind == catalog.YEAR:
         form = load_form(workspace.year_config(scope.key)["form"])
-        freeze.compare(scope, run_dir, inputs)
+        if scope.sent_dirs():  # the difference from what was sent: pandas (0.25 s), only then
+            from wennuan_lib.run import freeze
+
+            freeze.compare(scope, run_dir, inputs)
     manifest.write(scope, run_dir, inputs, form)
     record = {
         "run": run_dir.name,
@@ -258,6 +259,8 @@ def run_scope(
             seal(workspace, scope, staging.path, plan.records, console)
             stop_point("before:promote")
             scope.promote(staging.path)
+            if scope.kind == catalog.YEAR:
+                outcome.summary = _summary(workspace, scope.key, kernel)
             artifacts.prune(scope.folder("cache"))  # what an older program cached can never be used again
         except BaseException as exc:
             staging.abandon(exc)
@@ -282,14 +285,7 @@ def _run_steps(
             console(f"{head}：输入没有变化，沿用上次的结果")
             continue
         if staging.path is None:
-            kernel.start()  # it boots on the other core while this process goes on
-            if year is not None and "inbox" in step.reads:  # LibreOffice's start-up too
-                kernel.convert_early(_early_files(plan, year))
-            if year is not None:  # the analyst's own files, before any submission is read
-                from wennuan_lib.check import analyst_files
-
-                console(f"{year}年" + analyst_files.describe(analyst_files.check(plan.workspace, year)))
-            staging.open()
+            _begin(plan, step, staging, console, kernel)
         console(f"{head}（{step.notebook}）…")
         start = time.perf_counter()
         params = {
@@ -310,6 +306,45 @@ def _run_steps(
         for step in steps:
             if step.name in outcome.ran:
                 plan.saved_later(step, product_files(step, staging.path))
+
+
+def _summary(workspace: Workspace, year: int, kernel: Kernel) -> str | None:
+    """What the year's new run found (report_summary.run_summary), said by the kernel, where pandas is
+    loaded: this process never loads it (0.25 s after the last step; 50 MiB held beside the kernel and its
+    workers, the run's peak memory). None when no kernel is running or it could not say."""
+    return kernel.printed(
+        "from wennuan_lib.run.report_summary import run_summary as _s\n"
+        "from wennuan_lib.run.workspace import Workspace as _W\n"
+        f"print(_s(_W({str(workspace.inputs)!r}, {str(workspace.outputs)!r}), {int(year)}))\n"
+        "del _s, _W"
+    )
+
+
+def _begin(
+    plan: Plan, step: catalog.Step, staging: _Staging, console: progress.Console, kernel: Kernel
+) -> None:
+    """Before the first step that must run: the kernel starts, LibreOffice converts the inbox's legacy files
+    (when `step` reads the inbox), the analyst's own files are checked and the run folder is made."""
+    year = plan.year
+    # the analyst's files are read on another core: what reading them loads (pandas: 42 MiB) stays out of
+    # this process, which waits through every step beside the kernel and its workers (the run's peak memory)
+    checked = None
+    if year is not None:
+        checked = parallel.bytes_in_background(functools.partial(_analyst_files, plan.workspace, year))
+    kernel.start()  # it boots on the other core while this process goes on
+    if year is not None and "inbox" in step.reads:  # LibreOffice's start-up too
+        kernel.convert_early(_early_files(plan, year))
+    if checked is not None:  # before any submission is read
+        console(f"{year}年" + checked().decode("utf-8"))
+    staging.open()
+
+
+def _analyst_files(workspace: Workspace, year: int) -> bytes:
+    """The progress line naming the analyst's files of `year` and the encoding each was read in; a file that
+    cannot be used raises textfiles.InputFileError."""
+    from wennuan_lib.check import analyst_files  # pandas
+
+    return analyst_files.describe(analyst_files.check(workspace, year)).encode("utf-8")
 
 
 def _early_files(plan: Plan, year: int) -> list:
