@@ -220,3 +220,22 @@ def test_the_step_modules_import_no_jupyter_server_papermill_or_iri_grammar():
     assert {"wennuan_lib", "pandas"} <= loaded  # the probe saw the imports it made
     heavy = {"jupyter_server", "papermill", "rfc3987_syntax"}
     assert not loaded & heavy, f"{sorted(loaded & heavy)} imported by {modules}"
+
+
+def test_the_command_validates_notebooks_without_jsonschemas_optional_format_modules():
+    """nbformat validates every notebook papermill reads and writes with jsonschema, which imports a module
+    for each string format it can check when that module is installed (0.04 s in every process: the command,
+    the kernel, JupyterLab's server); nbformat's schemas use no format. The package's __init__ blocks them:
+    the notebooks still validate, and none of them is loaded."""
+    probe = (
+        "import json, sys, wennuan_lib, nbformat\n"
+        "nb = nbformat.read('notebooks/01_ingest.ipynb', as_version=4)\n"
+        "nbformat.validate(nb)\n"
+        "print(json.dumps(sorted(n for n, mod in sys.modules.items() if mod is not None)))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=config.ROOT)
+    assert out.returncode == 0, out.stderr
+    loaded = set(json.loads(out.stdout))
+    assert "jsonschema" in loaded  # the probe validated with it
+    formats = {"isoduration", "arrow", "rfc3986_validator", "rfc3339_validator", "webcolors", "uri_template"}
+    assert not loaded & formats, sorted(loaded & formats)
