@@ -34,6 +34,9 @@ class _CellFailed(RuntimeError):
         self.ename, self.evalue = ename, evalue
 
 
+PRINTED_TIMEOUT = 120  # seconds a kernel has to say what Kernel.printed asks (a summary: 1 s at 3,000 units)
+
+
 class Kernel:
     # Before each notebook: no variable left from the one before (not even in the output cache), cells
     # numbered from 1. Not %reset: it collects garbage twice, 0.3 s a notebook; the frames go when their
@@ -177,9 +180,12 @@ class Kernel:
 
         from jupyter_core.utils import run_sync  # 0.01 s, loaded by start(): see there
 
-        reply = run_sync(self.kc.execute_interactive)(
-            code, store_history=False, allow_stdin=False, output_hook=hook
-        )
+        try:  # a kernel that died or hangs after the steps: not waited for forever
+            reply = run_sync(self.kc.execute_interactive)(
+                code, store_history=False, allow_stdin=False, output_hook=hook, timeout=PRINTED_TIMEOUT
+            )
+        except (TimeoutError, RuntimeError):
+            return None
         return "".join(out).removesuffix("\n") if reply["content"]["status"] == "ok" else None
 
     def save_later(self) -> None:
