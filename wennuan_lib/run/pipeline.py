@@ -296,6 +296,9 @@ def _run_steps(
         }
         with progress.Follow(staging.path / ".progress", console) as follow:
             kernel.run(step, params, staging.path, follow.path)
+        # what papermill held of the executed notebook (3,000 units: 20 MiB) goes back to the system before
+        # the next step's processes start beside this one
+        parallel.give_back_memory()
         seconds = time.perf_counter() - start
         plan.done(planned, step_files(step, staging.path, products=False), seconds)  # the rest: below
         outcome.ran.append(step.name)
