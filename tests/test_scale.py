@@ -108,7 +108,7 @@ def test_a_failing_step_names_the_step_and_its_notebook_in_chinese(tmp_path, mon
     assert (tmp_path / "run" / "notebooks" / "bad.ipynb").exists()  # kept for the analyst to read
 
 
-def test_work_on_another_core_is_done_and_its_failure_is_raised_here(tmp_path):
+def test_work_on_another_core_is_done_and_its_failure_is_raised_here(tmp_path, capfd):
     out = tmp_path / "made.txt"
     wait = in_background(lambda: out.write_text("做好了", encoding="utf-8"))
     wait()
@@ -123,6 +123,7 @@ def test_work_on_another_core_is_done_and_its_failure_is_raised_here(tmp_path):
     wait = in_background(broken)
     with pytest.raises(ValueError, match="坏了"):
         wait()  # re-run here, so the real error and its traceback reach the notebook
+    assert capfd.readouterr().err == ""  # the forked process that failed first printed no traceback
 
 
 def _last_waits_for_the_eighth(flag: Path, job: int) -> str:

@@ -65,13 +65,13 @@ def cmd_run(args) -> int:
             outcomes = pipeline.run_year(workspace, args.year, console, kernel, args.force)
     years = [o.scope.key for o in outcomes if o.scope.kind == catalog.YEAR]
     for outcome in outcomes:
-        if outcome.scope.kind == catalog.YEAR and outcome.made_new and outcome.summary is not None:
-            print(outcome.summary)  # made by the kernel (pipeline._summary)
-        elif outcome.scope.kind == catalog.YEAR and outcome.made_new:
-            # pandas (report_summary: 0.30 s to import): a run that made nothing new does not need it
-            from wennuan_lib.run import report_summary
+        if outcome.scope.kind == catalog.YEAR and outcome.made_new:
+            summary = outcome.summary  # said by the run's kernel (pipeline._summary)
+            if summary is None:  # no kernel ran, or it could not say: pandas (0.30 s to import) here
+                from wennuan_lib.run import report_summary
 
-            print(report_summary.run_summary(workspace, outcome.scope.key))
+                summary = report_summary.run_summary(workspace, outcome.scope.key)
+            print(summary)
         elif outcome.scope.kind == catalog.YEAR:
             print(_brief(workspace, outcome.scope.key))
     trends = workspace.trends()

@@ -135,7 +135,16 @@ def _collected(results, each) -> list:
 
 def _child(fn) -> None:
     _worker_start()
-    fn()
+    _or_exit(fn)
+
+
+def _or_exit(fn):
+    """`fn()`; if it fails, this forked process ends at once, saying nothing: its parent runs `fn` again and
+    raises the error where the analyst sees it (in_background, _Made), or it is only not done."""
+    try:
+        return fn()
+    except BaseException:
+        os._exit(1)
 
 
 def in_background(fn, again: bool = True):
@@ -164,10 +173,7 @@ def in_background(fn, again: bool = True):
 
 def _child_bytes(fn, send) -> None:
     _worker_start()
-    try:
-        data = fn()
-    except BaseException:  # said where the analyst sees it: the parent runs `fn` again (_Made), not here
-        os._exit(1)
+    data = _or_exit(fn)
     send.send_bytes(data)
     send.close()
 

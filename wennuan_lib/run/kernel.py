@@ -155,15 +155,8 @@ class Kernel:
             shutil.rmtree(self.sockets, ignore_errors=True)
 
     def _cell(self, code: str) -> None:
-        """Run `code` in the kernel, outside any notebook, and wait until it is done. Not through nbclient's
-        NotebookClient.execute: for the time of its notebook that takes SIGINT and SIGTERM over (Ctrl-C then
-        no longer stopped the run, which went on to the end) and sets SIGTERM back to its default after."""
-        from jupyter_core.utils import run_sync  # 0.01 s, loaded by start(): see there
-
-        reply = run_sync(self.kc.execute_interactive)(
-            code, store_history=False, allow_stdin=False, output_hook=lambda _msg: None
-        )
-        content = reply["content"]
+        """Run `code` in the kernel, outside any notebook, and wait until it is done (see `_execute`)."""
+        content = self._execute(code)
         if content["status"] != "ok":
             raise _CellFailed(str(content.get("ename")), str(content.get("evalue")))
 
@@ -178,15 +171,23 @@ class Kernel:
             if msg["msg_type"] == "stream" and msg["content"].get("name") == "stdout":
                 out.append(msg["content"]["text"])
 
-        from jupyter_core.utils import run_sync  # 0.01 s, loaded by start(): see there
-
         try:  # a kernel that died or hangs after the steps: not waited for forever
-            reply = run_sync(self.kc.execute_interactive)(
-                code, store_history=False, allow_stdin=False, output_hook=hook, timeout=PRINTED_TIMEOUT
-            )
+            content = self._execute(code, hook, PRINTED_TIMEOUT)
         except (TimeoutError, RuntimeError):
             return None
-        return "".join(out).removesuffix("\n") if reply["content"]["status"] == "ok" else None
+        return "".join(out).removesuffix("\n") if content["status"] == "ok" else None
+
+    def _execute(self, code: str, output_hook=lambda _msg: None, timeout: float | None = None) -> dict:
+        """The reply's content once the kernel has run `code` (its outputs to `output_hook`). Not through
+        nbclient's NotebookClient.execute: for the time of its notebook that takes SIGINT and SIGTERM over
+        (Ctrl-C then no longer stopped the run, which went on to the end) and sets SIGTERM back to its default
+        after."""
+        from jupyter_core.utils import run_sync  # 0.01 s, loaded by start(): see there
+
+        reply = run_sync(self.kc.execute_interactive)(
+            code, store_history=False, allow_stdin=False, output_hook=output_hook, timeout=timeout
+        )
+        return reply["content"]
 
     def save_later(self) -> None:
         """Wait for the files the steps left to be saved when made (runner.save_later: products no step reads,
