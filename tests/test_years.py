@@ -6,6 +6,7 @@ import shutil
 
 import pandas as pd
 
+from wennuan_lib.base import textfiles
 from wennuan_lib.base.store import read_csv, write_csv
 from wennuan_lib.check import corrections
 from wennuan_lib.form import load_form
@@ -116,6 +117,13 @@ def test_freeze_seals_the_sent_copy_and_a_later_run_reports_the_difference(sampl
         ]
     )
     write_csv(fixes, paths.year_inputs / "corrections.csv")
+    # and the analyst's words: one sentence changed, one paragraph added (saved as Notepad saves it: GBK)
+    story = paths.year_inputs / "narrative.md"
+    text = textfiles.read_text(story).text
+    assert "二是个别单位统计口径不统一" in text and "## 存在问题" in text
+    text = text.replace("二是个别单位统计口径不统一", "二是少数单位统计口径仍不统一")
+    text = text.replace("## 存在问题", "## 存在问题\r\n\r\n慰问资金使用情况已全部公示。\r\n", 1)
+    story.write_bytes(text.encode("gbk"))
     out = cli("run", "--year", 2013, "--inputs", paths.inputs, "--outputs", paths.outputs)
     assert out.returncode == 0, out.stderr
     assert (
@@ -124,9 +132,17 @@ def test_freeze_seals_the_sent_copy_and_a_later_run_reports_the_difference(sampl
     assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in sent.rglob("*") if p.is_file()} == hashes
     diff = paths.path("sent_diff").read_text(encoding="utf-8")
     assert "04A.1 走访企业：已报送" in diff and "吴中区总工会 04A.1 走访企业" in diff and "电话确认" in diff
+    # the words are compared too (the report's text, not its figures alone), each change quoted, and why
+    assert "书面总结的文字有" in diff and "新增了 「慰问资金使用情况已全部公示。」" in diff
+    assert "统计口径不统一，报送的数字需要反…」 → 现在 「…的动态管理不够及时；二是少数单位" in diff
+    own = "inputs/2013/corrections.csv 已修改；inputs/2013/narrative.md 已修改"
+    assert f"原因：本年的输入变了（{own}）" in diff
+    assert "原因：合计数变了（见上）" in diff
     state = freeze.state(paths.scope)
-    assert state.startswith("已封存") and "此后数据有变化" in state
+    assert state.startswith("已封存") and "此后数据或文字有变化" in state
     assert "报送的是草稿（当时" in state  # the sample was sent as a draft: status never calls it final
+    # the difference file through the stable link, not in the run's own timestamped folder
+    assert f"差异见 {paths.outputs / '2013' / 'report' / '与已报送版本的差异.txt'}" in state
     assert manifest.verify(paths.workspace, paths.scope)[0]
     second = freeze.freeze(paths.workspace, 2013)
     assert second != sent and second.parent == sent.parent
@@ -142,6 +158,9 @@ def test_a_byte_changed_in_what_was_sent_is_named_by_verify_and_status(sample_ye
     pdf.write_bytes(bytes(data))
     verify = cli("verify", "--year", 2013, "--inputs", paths.inputs, "--outputs", paths.outputs)
     assert verify.returncode == 1 and "文件在封存后被改动过：report/书面总结.pdf" in verify.stdout
+    # the run's outputs still match its inputs: a run is not what mends a sealed copy; the sent original is
+    assert verify.stdout.startswith("2013年的输出与输入一致。") and "可以更新" not in verify.stdout
+    assert "重新运行不能修复" in verify.stdout and "把报送的原件复制回原处" in verify.stdout
     status = cli("status", "--year", 2013, "--inputs", paths.inputs, "--outputs", paths.outputs)
     assert "report/书面总结.pdf" in status.stdout
     (sent / "SHA256SUMS").chmod(0o644)

@@ -91,18 +91,29 @@ def cmd_run(args) -> int:
 
 def cmd_verify(args) -> int:
     workspace = _workspace(args)
-    ok, lines = manifest.verify(workspace, workspace.scope(args.year))
-    if ok:
+    current, sent = manifest.verify_parts(workspace, workspace.scope(args.year))
+    if not current and not sent:
         print(
             f"{args.year}年的输出与输入一致：自上次运行以来，输入文件和输出文件都没有变化，已报送的版本完好。"
         )
         return 0
-    print(
-        f"{args.year}年的输出与输入不一致（重新运行 run --year {args.year} 可以更新；"
-        "已报送版本的问题请核查）："
-    )
-    for line in lines:
-        print(f"  {line}")
+    if current:
+        run = workspace.command("run", "--year", args.year)
+        print(f"{args.year}年的输出与输入不一致（运行 {run} 可以更新）：")
+        print("\n".join(f"  {line}" for line in current))
+    else:
+        print(f"{args.year}年的输出与输入一致。")
+    if sent:
+        print(f"{args.year}年已报送的版本有问题（重新运行不能修复：封存的文件应与当时报送的完全相同）：")
+        print("\n".join(f"  {line}" for line in sent))
+    from wennuan_lib.run import freeze  # loaded by verify_parts already
+
+    if any(f"：{said}：" in line for line in sent for said in (freeze.FILE_CHANGED, freeze.FILE_GONE)):
+        again = workspace.command("freeze", "--year", args.year)
+        print(
+            "  请用当时实际报送的文件（例如发出的邮件附件）核对：被误改、误删的，把报送的原件复制回原处；"
+            f"要报送新的版本，运行 {again} 另行封存（这个版本仍保留，仍会被核对）"
+        )
     return 1
 
 

@@ -27,7 +27,9 @@ from wennuan_lib.errors import WennuanError
 from wennuan_lib.read.parse import to_decimal
 
 SUMS, SIGNATURE = "SHA256SUMS", "SHA256SUMS.sig"
-UNCHANGED = "全市合计数没有变化。"
+# what check_sent says of a sent file that is no longer as sealed (a copy of the one sent puts it right)
+FILE_CHANGED, FILE_GONE, FILE_ADDED = "文件在封存后被改动过", "文件缺失", "封存后新增的文件"
+UNCHANGED = "全市合计数和书面总结的文字都没有变化。"
 
 
 class FreezeError(WennuanError):
@@ -148,10 +150,10 @@ def check_sent(scope) -> list[str]:
         }
         for rel, digest in sorted(expected.items()):
             if rel not in present:
-                lines.append(f"{where}：文件缺失：{rel}")
+                lines.append(f"{where}：{FILE_GONE}：{rel}")
             elif sha256(present[rel]) != digest:
-                lines.append(f"{where}：文件在封存后被改动过：{rel}")
-        lines += [f"{where}：封存后新增的文件：{rel}" for rel in sorted(present.keys() - expected.keys())]
+                lines.append(f"{where}：{FILE_CHANGED}：{rel}")
+        lines += [f"{where}：{FILE_ADDED}：{rel}" for rel in sorted(present.keys() - expected.keys())]
     return lines
 
 
@@ -257,8 +259,35 @@ def differences(scope, run_dir: Path | None = None, inputs: dict | None = None) 
         changed = by_gone[unit]
         head.append(line + (f"；因此变化的合计数{len(changed)}项：" if changed else "。"))
         head += [f"    {c}" for c in changed]
+    figures = bool(head or lines)
     lines += _other_years(scope, last, run_dir, old_totals, items, inputs)
+    lines += _words(last, run_dir, int(scope.key), inputs, figures)
     return [f"与 {last.name} 报送的版本（{last}）相比：", *(head + lines or [UNCHANGED])]
+
+
+def _words(last: Path, run_dir: Path, year: int, now: dict | None, figures: bool) -> list[str]:
+    """The report's words that differ from the sent version's (see text_diff), with their causes: this
+    year's input files that changed since, and the totals (`figures`: some changed, listed above)."""
+    from wennuan_lib.run import text_diff
+
+    html = catalog.dataset("report_html").path
+    sent, current = text_diff.report_text(last / html), text_diff.report_text(run_dir / html)
+    if sent is None or current is None:
+        return [f"书面总结的文字：无法比较（已报送版本或这次运行缺少 {Path(html).name}）"]
+    said = text_diff.changes(sent, current)
+    if not said:
+        return []
+    own = _input_changes(last, run_dir, now).get(year, [])
+    causes = [f"本年的输入变了（{'；'.join(own)}）"] if own else []
+    causes += ["合计数变了（见上）"] if figures else []
+    if any(line.startswith("落款") for line in said) and not any("year.yaml" in c for c in own):
+        causes.append("落款日期：year.yaml 中没有写 report_date 时，就是运行当天的日期")
+    causes = causes or ["未能确定（本年的输入文件和合计数都没有变化；可能是程序更新）"]
+    return [
+        f"书面总结的文字有 {len(said)} 处与已报送的不同：",
+        *(f"    {line}" for line in said),
+        *(f"    原因：{c}" for c in causes),
+    ]
 
 
 def _fresh_audit(old_audit: pd.DataFrame | None, new_audit: pd.DataFrame) -> pd.DataFrame:
@@ -290,9 +319,10 @@ def _causes(code: str, fresh: pd.DataFrame, old_values: dict, new_values: dict) 
     return causes
 
 
-def _input_changes(last: Path, run_dir: Path, year: int, now: dict | None) -> dict[int, list[str]]:
-    """Earlier years' input files (under inputs/<year>/) that differ between the sent version's manifest and
-    this run's (`now`, or its manifest): what the 上年 and the trend figure of this year were made from."""
+def _input_changes(last: Path, run_dir: Path, now: dict | None) -> dict[int, list[str]]:
+    """The years' input files (under inputs/<year>/) that differ between the sent version's manifest and
+    this run's (`now`, or its manifest), by year: an earlier year's made the 上年 and the trend figure of
+    this year; this year's own, its figures and words. The files of an inbox are counted, not listed."""
 
     def inputs(folder: Path) -> dict:
         try:
@@ -303,19 +333,28 @@ def _input_changes(last: Path, run_dir: Path, year: int, now: dict | None) -> di
 
     old, new = inputs(last), inputs(run_dir) if now is None else now
     out: dict[int, list[str]] = {}
+    inbox: dict[int, list[str]] = {}
     for key in sorted(old.keys() | new.keys()):
-        head = key.split("/", 1)[0]
-        if head.isdigit() and int(head) < year and old.get(key) != new.get(key):
-            what = "已修改" if key in old and key in new else ("是新增的" if key in new else "已删除")
-            out.setdefault(int(head), []).append(f"inputs/{key} {what}")
+        head, _, rest = key.partition("/")
+        if not head.isdigit() or old.get(key) == new.get(key):
+            continue
+        what = "已修改" if key in old and key in new else ("是新增的" if key in new else "已删除")
+        said = f"inputs/{key} {what}"
+        (inbox if rest.startswith("submissions/") else out).setdefault(int(head), []).append(said)
+    for y, said in inbox.items():
+        counted = f"收件箱 inputs/{y}/submissions 中 {len(said)} 个文件有变化"
+        out.setdefault(y, []).extend(said if len(said) <= INBOX_LISTED else [counted])
     return out
+
+
+INBOX_LISTED = 3  # an inbox's changed files named one by one up to this many, else counted
 
 
 def _other_years(scope, last: Path, run_dir: Path, old_totals, items, now: dict | None) -> list[str]:
     """What changed in what the sent version showed of other years — each item's 上年 and 同比, the charts
     (the trend figure's earlier points) — each with its cause: which earlier year's inputs changed."""
     year = int(scope.key)
-    changes = _input_changes(last, run_dir, year, now)
+    changes = {y: said for y, said in _input_changes(last, run_dir, now).items() if y < year}
 
     def cause(years) -> list[str]:
         said = [f"    原因：{y}年的输入变了（{'；'.join(changes[y])}）" for y in years if y in changes]
@@ -390,9 +429,9 @@ def state(scope) -> str:
         return now
     lines = differences(scope)
     changed = lines is not None and lines[1:] != [UNCHANGED]
-    where = current / catalog.dataset("sent_diff").path
+    where = scope.root / catalog.dataset("sent_diff").path  # through the link to the current run
     then = draft_reasons(sent[-1])
     was = f"，报送的是草稿（当时 {len(then)} 个问题未解决）" if then is not None and len(then) else ""
     return f"已封存（{sent[-1].name}报送{was}）" + (
-        f"；此后数据有变化，当前版本为{now}，差异见 {where}" if changed else ""
+        f"；此后数据或文字有变化，当前版本为{now}，差异见 {where}" if changed else ""
     )

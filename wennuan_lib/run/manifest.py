@@ -405,13 +405,21 @@ def stale_steps(workspace, scope, run_dir: Path | None = None) -> list[tuple[str
 def verify(workspace, scope) -> tuple[bool, list[str]]:
     """Whether the current outputs still match the inputs they were made from, and the sent copies their
     checksums; Chinese lines saying what differs."""
+    current, sent = verify_parts(workspace, scope)
+    return not (current or sent), current + sent
+
+
+def verify_parts(workspace, scope) -> tuple[list[str], list[str]]:
+    """What differs, in Chinese lines, in two parts: the current outputs against the inputs they were made
+    from (a run mends it), and the sent copies against their checksums (no run can: see freeze)."""
     # import cycle (freeze imports this module), and pandas (0.27 s): only `verify` and `status` need it
     from wennuan_lib.run import freeze
 
+    sent = freeze.check_sent(scope) if scope.kind == catalog.YEAR else []
     try:
         saved = load(scope)
     except ManifestError as exc:
-        return False, [str(exc)]
+        return [str(exc)], sent
     lines = []
     changed, added, removed = _diff(saved["inputs"], all_inputs(workspace, scope))
     lines += [f"输入文件已修改：{k}" for k in changed]
@@ -427,6 +435,4 @@ def verify(workspace, scope) -> tuple[bool, list[str]]:
     lines += [f"输出文件是运行后新增的：{k}" for k in o_added]
     lines += [f"输出文件缺失：{k}" for k in o_removed]
     lines += stale(workspace, scope, run_dir)
-    if scope.kind == catalog.YEAR:
-        lines += freeze.check_sent(scope)
-    return not lines, lines
+    return lines, sent

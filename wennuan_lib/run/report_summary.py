@@ -269,9 +269,7 @@ def status_text(workspace, year: int) -> str:
         f"{int((open_['severity'] == 'warning').sum())} 条（已豁免 {int(issues['waived'].sum())} 条）",
         f"  书面总结：{freeze.state(scope)}",
     ]
-    sent = freeze.check_sent(scope)
-    ok, why = manifest.verify(workspace, scope)
-    why = [w for w in why if w not in sent]
+    why, sent = manifest.verify_parts(workspace, scope)
     lines.append(
         "  输入与输出：一致"
         if not why
