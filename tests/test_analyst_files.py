@@ -106,6 +106,18 @@ def test_cells_are_trimmed_and_extra_columns_allowed(tmp_path):
             "无法识别的字符",
         ),
         (b"PK\x03\x04" + bytes(40), None, "不是文本文件"),
+        # one line added by another program: GBK read garbled, or not at all (each named, not garbled)
+        (
+            "unit,item,value,reason\r\n常熟,05.1,1,确认\r\n".encode("gbk") + "昆山,05.1,2,电话\r\n".encode(),
+            3,
+            "这一行是 UTF-8，其余是 GBK/GB18030",
+        ),
+        (
+            "unit,item,value,reason\r\n常熟,05.1,1,确认\r\n".encode("utf-8-sig")
+            + "昆山,05.1,2,\r\n".encode("gbk"),
+            3,
+            "这一行是 GBK/GB18030，其余是 UTF-8",
+        ),
         ("单位,项目,数值\n".encode("gbk"), 1, "表头缺少列：unit"),
         ("unit,item,value,reason\n常熟,05.1,1,确认,另一句\n".encode(), 2, "比表头（4 列）多"),
     ],

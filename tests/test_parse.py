@@ -80,9 +80,11 @@ def test_text_that_is_not_one_number_is_unreadable_never_guessed(text):
     assert p.status == UNREADABLE and p.value is None and p.note
 
 
-def test_a_count_must_be_whole():
+def test_a_count_must_be_whole_and_the_refusal_says_what_was_read():
     p = parse_blank("3.5")
     assert p.status == UNREADABLE and "整数" in p.note
+    p = parse_blank("1,234.5")  # a thousands separator, read as one: the clerk sees which number is meant
+    assert p.status == UNREADABLE and p.note == "此项应为整数（读到的是 1234.5）"
 
 
 def test_numbers_stored_by_excel():

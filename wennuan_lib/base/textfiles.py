@@ -112,11 +112,50 @@ def decode(data: bytes, path: Path | str = "") -> tuple[str, str]:
                 text, encoding = gbk, "gb18030"
         if "\x00" in text:
             raise InputFileError(path, f"文件中有空字符，不是文本文件。{_save_as(path)}")
+        if encoding == "gb18030" and (line := _utf8_line(data)):  # GBK lines read, one in UTF-8 garbled
+            raise _mixed(path, line, "UTF-8", ENCODING_LABELS["gb18030"])
         return text.lstrip("\ufeff"), encoding
     position, encoding = max(failures)
     line = _line_of(data, position, encoding)
+    lines = data.splitlines()
+    if "gb18030" in tries and line <= len(lines) and _utf8_line(lines[line - 1]):
+        raise _mixed(path, line, "UTF-8", ENCODING_LABELS["gb18030"])
+    if encoding in ("utf-8", "utf-8-sig") and line <= len(lines) and _is_gbk(lines[line - 1]):
+        raise _mixed(path, line, ENCODING_LABELS["gb18030"], "UTF-8")
     known = "、".join(ENCODING_LABELS[e] for e in tries)
     raise InputFileError(path, f"有无法识别的字符（不是 {known} 编码的文本）。{_save_as(path)}", line)
+
+
+def _utf8_line(data: bytes) -> int | None:
+    """The first line of a file read as GBK that is Chinese in UTF-8 (the rest cannot be: the file would
+    have been read as UTF-8): a line written by another program, which GBK would read garbled."""
+    for k, line in enumerate(data.splitlines(), 1):
+        if max(line, default=0) < 0x80:
+            continue
+        try:
+            said = line.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if CJK.search(said) and not LATIN_ETC.search(said):
+            return k
+    return None
+
+
+def _is_gbk(line: bytes) -> bool:
+    try:
+        return CJK.search(line.decode("gb18030")) is not None
+    except UnicodeDecodeError:
+        return False
+
+
+def _mixed(path: Path | str, line: int, here: str, rest: str) -> InputFileError:
+    return InputFileError(
+        path,
+        f"文件混用了两种编码：这一行是 {here}，其余是 {rest}（多半是用不同的程序先后编辑或粘贴过），"
+        "不论按哪一种读，总有一部分是乱码。请用记事本打开，核对这一行（显示为乱码的就重新输入），"
+        "「另存为」时编码选「UTF-8」，然后再运行",
+        line,
+    )
 
 
 def read_text(path: Path) -> Text:

@@ -98,7 +98,7 @@ def _check(d: Decimal, money: bool, approx: bool, note: str) -> Parsed:
         return _unreadable("不能为负数")
     if not money:
         if d != d.to_integral_value():
-            return _unreadable("此项应为整数")
+            return _unreadable(f"此项应为整数（读到的是 {d.normalize():f}）")
         d = d.quantize(Decimal(1))
     else:
         d = d.normalize()
