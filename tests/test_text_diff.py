@@ -60,3 +60,10 @@ def test_each_change_is_quoted_where_it_is_and_a_new_paragraph_is_not_taken_for_
     assert text_diff.changes(sent, sent) == []
     gone = _text(tmp_path, "gone")
     assert text_diff.changes(sent, gone) == [f"“四、存在问题”一节：删去了 「{was}」"]
+    # a long stretch changed: quoted up to its cut, nothing after it that would read as part of it
+    added = "其中" + "困难职工" * 16
+    longer = _text(tmp_path, "long", problems=f"<p>{was.replace('二是', added + '；二是')}</p>")
+    assert text_diff.changes(sent, longer) == [
+        "“四、存在问题”一节：已报送 「…去年一是档案管理不及时；二是个别单位统计口径不统…」"
+        f" → 现在 「…去年一是档案管理不及时；{added[:60]}……」"
+    ]

@@ -54,8 +54,9 @@ def _quote(before: str, after: str) -> tuple[str, str]:
 
     def cut(text: str) -> str:
         middle = text[head : len(text) - tail]
-        middle = middle if len(middle) <= LONGEST else middle[:LONGEST] + "……"
         left = ("…" if head > before_n else "") + text[head - before_n : head]
+        if len(middle) > LONGEST:  # the changed stretch cut short: what follows it is not quoted either
+            return f"「{left}{middle[:LONGEST]}……」"
         right = text[len(text) - tail : len(text) - tail + after_n] + ("…" if tail > after_n else "")
         return f"「{left}{middle}{right}」"
 
