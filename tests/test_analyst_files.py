@@ -16,6 +16,7 @@ from wennuan_lib.publish import feedback, narrative, template
 from wennuan_lib.read import layouts, parts, readers
 from wennuan_lib.read.parse import parse_blank
 from wennuan_lib.read.units import Registry, RegistryError
+from wennuan_lib.run import report_summary
 
 from .conftest import Year, run_args
 
@@ -340,6 +341,20 @@ def test_corrections_and_waivers_saved_by_excel_are_applied(year, how):
     assert "A01" not in set(out["issues"]["rule"])
     waived = out["issues"][(out["issues"]["rule"] == "W04") & (out["issues"]["unit"] == "吴江区总工会")]
     assert len(waived) and waived["waived"].all()
+
+
+def test_a_correction_that_breaks_a_check_is_named_beside_the_finding(year):
+    """The analyst corrects a part above its whole: the must-fix finding that follows names the register's
+    line beside it (下一步), so the correction just made is the first thing to look at."""
+    query = "unit == '吴江区总工会' and severity == 'error' and items.str.contains('08A.2')"
+    assert not len(_clean(year)["issues"].query(query))
+    out = _clean(year, excel([HEADER, ["吴江", "08A.2", "5", "电话确认"]], "csv-gbk"))
+    broken = out["issues"].query(query)
+    assert len(broken) == 1
+    said = "\n".join(report_summary.next_steps(year.workspace, 2013, year.scope.current()))
+    assert f"更正后仍须修改：吴江区总工会：{broken['message'].iloc[0]}" in said
+    assert "其中 08A.2（第2行：1 → 5） 是按 " in said and "corrections.csv 更正的数字，请核对这一行" in said
+    assert said.count("更正后仍须修改") == 1  # the other findings hold no corrected figure
 
 
 def test_excel_empty_rows_change_nothing(year, tmp_path):

@@ -71,6 +71,7 @@ def next_steps(workspace, year: int, run, load=None) -> list[str]:
     lines, fix = [], False
     if issues is not None:
         lines += _must_fix_lines(issues, corrections, waivers)
+        lines += _corrected_and_wrong(issues, load("audit"), corrections)
         fix = bool(lines)
     if reasons is not None:
         for kind, group in reasons[reasons["kind"] != vocab.MUST_FIX].groupby("kind", sort=False):
@@ -116,6 +117,37 @@ def _must_fix_lines(issues, corrections: str, waivers: str) -> list[str]:
         )
     for message in registers["message"]:
         lines.append(f"  · 登记表有误：{message}——请改正后再运行")
+    return lines
+
+
+def _corrected_and_wrong(issues, audit, corrections: str) -> list[str]:
+    """The open must-fix findings that hold a figure the analyst corrected: the register's line is named
+    beside them, since the correction may be what broke the check (a part corrected above its whole)."""
+    if audit is None or not len(audit):
+        return []
+    applied = audit[(audit["kind"] == vocab.CORRECTION) & (audit["status"] == "applied")]
+    by_value = {
+        (u, i): (n, was, now)
+        for u, i, n, was, now in zip(
+            applied["unit"],
+            applied["item"],
+            applied["line"],
+            applied["original"],
+            applied["value"],
+            strict=True,
+        )
+    }
+    lines = []
+    for row in open_errors(issues).to_dict("records"):
+        fixed = [
+            (i, by_value[(row["unit"], i)]) for i in row["items"].split("|") if (row["unit"], i) in by_value
+        ]
+        if fixed and row["rule"] != AUDIT_ID:
+            said = "、".join(f"{i}（第{n}行：{was or '未填'} → {now}）" for i, (n, was, now) in fixed)
+            lines.append(
+                f"  · 更正后仍须修改：{row['unit']}：{row['message']}——其中 {said} 是按 {corrections} "
+                f"更正的数字，请核对这{'一' if len(fixed) == 1 else '几'}行更正是否写对"
+            )
     return lines
 
 
