@@ -154,3 +154,15 @@ def test_template_writes_into_the_years_outputs_by_default(tmp_path):
     made = list((tmp_path / "outputs" / "2013").glob("*.xlsx"))
     assert len(made) == 1 and str(made[0]) in out.stdout
     assert not list(tmp_path.glob("*.xlsx"))
+
+
+def test_a_year_without_a_form_file_says_which_file_to_copy_and_where(tmp_path):
+    inputs = tmp_path / "inputs"
+    (inputs / "2099").mkdir(parents=True)
+    shutil.copy(ROOT / "inputs" / "units.csv", inputs / "units.csv")
+    (inputs / "2099" / "year.yaml").write_text("form: 2099\n", encoding="utf-8")
+    out = cli("template", "--year", 2099, "--inputs", inputs, "--outputs", tmp_path / "outputs")
+    assert out.returncode != 0 and "Traceback" not in out.stdout + out.stderr
+    newest = sorted(p.name for p in (ROOT / "wennuan_lib" / "forms").glob("*.yaml"))[-1]
+    assert f"找不到 2099 年的表式文件 {ROOT / 'wennuan_lib' / 'forms' / '2099.yaml'}" in out.stderr
+    assert f"请把最近一年的 {newest} 复制为 2099.yaml" in out.stderr and "docs/past-years.md" in out.stderr

@@ -155,7 +155,12 @@ def load_form(form_id: str | int) -> Form:
     """Read forms/<form_id>.yaml."""
     path = form_path(form_id)
     if not path.exists():
-        raise FileNotFoundError(f"找不到表式文件：{path}（请复制上一年的表式文件并修改）")
+        have = sorted(config.FORMS_DIR.glob("*.yaml"))
+        like = f"把最近一年的 {have[-1].name} 复制为 {path.name}，" if have else ""
+        raise FileNotFoundError(
+            f"找不到 {form_id} 年的表式文件 {path}：表式文件和程序放在一起（{path.parent}），"
+            f"每年一份。请{like}按当年的通知修改年份、措辞和项目（见 docs/past-years.md「新的一年」）"
+        )
     data = read_program_yaml(path)
     year = str(data["form"])
 
