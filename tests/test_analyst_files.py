@@ -120,6 +120,8 @@ def test_cells_are_trimmed_and_extra_columns_allowed(tmp_path):
             "这一行是 GBK/GB18030，其余是 UTF-8",
         ),
         ("单位,项目,数值\n".encode("gbk"), 1, "表头缺少列：unit"),
+        # saved by Excel as Unicode text: the header it asks for is not shown with tabs (blank on screen)
+        ("单位\t项目\t数值\r\n".encode("utf-16"), 1, "应为：unit、item、value、reason（用 Tab 分隔）"),
         ("unit,item,value,reason\n常熟,05.1,1,确认,另一句\n".encode(), 2, "比表头（4 列）多"),
     ],
 )

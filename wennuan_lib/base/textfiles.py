@@ -381,7 +381,8 @@ def _header(path, cells: list[str], required: list[str], line: int, encoding: st
         cells = cells[:-1]  # empty cells Excel leaves after the last column
     wanted = {_column_key(c): c for c in required}
     columns = [wanted.get(_column_key(c), c) for c in cells]
-    expected = ("\t" if delimiter == "\t" else ",").join(required)
+    # a tab shows as blank space in a message: the columns named, and the separator said in words
+    expected = f"{'、'.join(required)}（用 Tab 分隔）" if delimiter == "\t" else ",".join(required)
     missing = [c for c in required if c not in columns]
     if missing:
         raise InputFileError(
