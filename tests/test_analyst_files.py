@@ -91,6 +91,15 @@ def test_gbk_text_whose_bytes_are_also_utf8_is_read_as_gbk(tmp_path):
     assert table.encoding == "gb18030" and table.rows[0]["unit"] == "一业"
 
 
+def test_utf8_with_latin_letters_beside_chinese_is_one_encoding(tmp_path):
+    """What a UTF-8 file holds by itself is not taken for a GBK line: é ü × ° · beside Chinese."""
+    path = tmp_path / "waivers.csv"
+    rows = "unit,rule,reason\n阿卜杜拉·艾力,W04,Café Müller 3×4 °C\n钱平,W04,已核实\n"
+    path.write_text(rows, encoding="utf-8")
+    table = textfiles.read_table(path, ["unit", "rule", "reason"])
+    assert table.encoding == "utf-8" and [r["unit"] for r in table.rows] == ["阿卜杜拉·艾力", "钱平"]
+
+
 def test_cells_are_trimmed_and_extra_columns_allowed(tmp_path):
     path = tmp_path / "waivers.csv"
     path.write_text("  Unit , rule ,reason,备注\n 常熟市总工会\u3000, W04 , 已核实 ,x\n", encoding="utf-8")
@@ -112,6 +121,11 @@ def test_cells_are_trimmed_and_extra_columns_allowed(tmp_path):
             "unit,item,value,reason\r\n常熟,05.1,1,确认\r\n".encode("gbk") + "昆山,05.1,2,电话\r\n".encode(),
             3,
             "这一行是 UTF-8，其余是 GBK/GB18030",
+        ),
+        (  # GBK whose bytes are also UTF-8 (钱平 → Ǯƽ): read as UTF-8 it would be letters, not a name
+            "unit,item,value,reason\r\n常熟,05.1,1,确认\r\n".encode() + "钱平,05.1,2,\r\n".encode("gbk"),
+            3,
+            "这一行是 GBK/GB18030，其余是 UTF-8",
         ),
         (
             "unit,item,value,reason\r\n常熟,05.1,1,确认\r\n".encode("utf-8-sig")

@@ -45,25 +45,56 @@ def test_each_change_is_quoted_where_it_is_and_a_new_paragraph_is_not_taken_for_
         tmp_path,
         "now",
         reason="另一条理由",  # the draft list is not the report's words
-        money="3800.00",
+        money="3839.52",
         date="2013年2月3日",
-        problems="<p>慰问资金已全部公示。</p><p>总的来看，去年一是档案管理不及时；二是少数单位统计口径仍不统一，数字需要反复核实。</p>",
+        problems=f"<p>慰问资金已全部公示。</p><p>{was.replace('个别单位统计口径', '少数单位统计口径仍')}</p>",
     )
     assert text_diff.changes(sent, now) == [
-        "“一、基本情况”一节：已报送 「共筹集慰问款物3739.52万元，其中政府拨款若干。」"
-        " → 现在 「共筹集慰问款物3800.00万元，其中政府拨款若干。」",
-        "“四、存在问题”一节：新增了 「慰问资金已全部公示。」",
-        "“四、存在问题”一节：已报送 「…一是档案管理不及时；二是个别单位统计口径不统一，数字需要反复核实。」"
-        " → 现在 「…一是档案管理不及时；二是少数单位统计口径仍不统一，数字需要反复核实。」",
-        "落款：已报送 「2013年1月28日」 → 现在 「2013年2月3日」",
-    ]
+        [
+            "“一、基本情况”一节：已报送 「共筹集慰问款物3739.52万元，其中政府拨款若干。」"
+            " → 现在 「共筹集慰问款物3839.52万元，其中政府拨款若干。」"
+        ],
+        ["“四、存在问题”一节：新增了 「慰问资金已全部公示。」"],
+        [
+            "“四、存在问题”一节：已报送 "
+            "「…一是档案管理不及时；二是个别单位统计口径不统一，数字需要反复核实。」"
+            " → 现在 "
+            "「…一是档案管理不及时；二是少数单位统计口径仍不统一，数字需要反复核实。」"
+        ],
+        ["落款：已报送 「2013年1月28日」 → 现在 「2013年2月3日」"],
+    ]  # a number is quoted whole (3739.52 → 3839.52, not 7 → 8)
     assert text_diff.changes(sent, sent) == []
     gone = _text(tmp_path, "gone")
-    assert text_diff.changes(sent, gone) == [f"“四、存在问题”一节：删去了 「{was}」"]
+    assert text_diff.changes(sent, gone) == [[f"“四、存在问题”一节：删去了 「{was}」"]]
     # a long stretch changed: quoted up to its cut, nothing after it that would read as part of it
     added = "其中" + "困难职工" * 16
     longer = _text(tmp_path, "long", problems=f"<p>{was.replace('二是', added + '；二是')}</p>")
     assert text_diff.changes(sent, longer) == [
-        "“四、存在问题”一节：已报送 「…去年一是档案管理不及时；二是个别单位统计口径不统…」"
-        f" → 现在 「…去年一是档案管理不及时；{added[:60]}……」"
+        [
+            "“四、存在问题”一节：已报送 「…，去年一是档案管理不及时；二是个别单位统计口径不…」"
+            f" → 现在 「…，去年一是档案管理不及时；{added[:59]}……」"
+        ]
+    ]
+
+
+def test_a_paragraph_changed_in_several_places_quotes_each_and_a_moved_one_is_said_moved(tmp_path):
+    figures = (
+        "全市走访职工家庭2.77万户，同比下降21.5%；慰问困难家庭5.1万户，同比增长3.0%；发放款物3495.49万元。"
+    )
+    sent = _text(
+        tmp_path, "sent", problems=f"<p>{figures}</p><p>一是档案管理不及时。</p><p>二是口径不统一。</p>"
+    )
+    changed = figures.replace("2.77", "2.81").replace("21.5", "20.1").replace("3.0%", "2.9%")
+    now = _text(
+        tmp_path, "now", problems=f"<p>{changed}</p><p>二是口径不统一。</p><p>一是档案管理不及时。</p>"
+    )
+    assert text_diff.changes(sent, now) == [
+        [
+            "“四、存在问题”一节的一段（开头是「全市走访职工家庭2.81万户，同比下降2…」）有 2 处不同：",
+            "    已报送 「全市走访职工家庭2.77万户，同比下降21.5%；慰问困难家庭5.1万户…」"
+            " → 现在 「全市走访职工家庭2.81万户，同比下降20.1%；慰问困难家庭5.1万户…」",
+            "    已报送 「…家庭5.1万户，同比增长3.0%；发放款物3495.49万元。」"
+            " → 现在 「…家庭5.1万户，同比增长2.9%；发放款物3495.49万元。」",
+        ],
+        ["“四、存在问题”一节：调整了位置（内容未改） 「二是口径不统一。」"],
     ]

@@ -39,6 +39,10 @@ LATE_LABELS = {ON_TIME: "按时", LATE: "逾期", NO_DATE: "未填日期"}
 MATCH, APPROX, DIFFER = "match", "approx", "differ"
 VERDICT_LABELS = {MATCH: "一致", APPROX: "约数相符", DIFFER: "不一致"}
 
+# 附表1's columns that say which item a row is and its 同比 as the report shows it (publish/appendix.py writes
+# them; run/text_diff.py reads them back from a sent report)
+CODE_HEADING, CHANGE_HEADING = "代码", "同比（%）"
+
 # a line of the analyst's registers (audit.kind, audit.status)
 CORRECTION, WAIVER = "correction", "waiver"
 REGISTER_LABELS = {CORRECTION: "更正", WAIVER: "豁免"}

@@ -112,13 +112,17 @@ def decode(data: bytes, path: Path | str = "") -> tuple[str, str]:
                 text, encoding = gbk, "gb18030"
         if "\x00" in text:
             raise InputFileError(path, f"文件中有空字符，不是文本文件。{_save_as(path)}")
-        if encoding == "gb18030" and (line := _utf8_line(data)):  # GBK lines read, one in UTF-8 garbled
+        if encoding == "gb18030" and (
+            line := _first_line(data, _chinese_in_utf8)
+        ):  # GBK lines read, one in UTF-8 garbled
             raise _mixed(path, line, "UTF-8", ENCODING_LABELS["gb18030"])
+        if encoding == "utf-8" and CJK.search(text) and (line := _first_line(data, _gbk_as_letters)):
+            raise _mixed(path, line, ENCODING_LABELS["gb18030"], "UTF-8")
         return text.lstrip("\ufeff"), encoding
     position, encoding = max(failures)
     line = _line_of(data, position, encoding)
     lines = data.splitlines()
-    if "gb18030" in tries and line <= len(lines) and _utf8_line(lines[line - 1]):
+    if "gb18030" in tries and line <= len(lines) and _chinese_in_utf8(lines[line - 1]):
         raise _mixed(path, line, "UTF-8", ENCODING_LABELS["gb18030"])
     if encoding in ("utf-8", "utf-8-sig") and line <= len(lines) and _is_gbk(lines[line - 1]):
         raise _mixed(path, line, ENCODING_LABELS["gb18030"], "UTF-8")
@@ -126,26 +130,40 @@ def decode(data: bytes, path: Path | str = "") -> tuple[str, str]:
     raise InputFileError(path, f"有无法识别的字符（不是 {known} 编码的文本）。{_save_as(path)}", line)
 
 
-def _utf8_line(data: bytes) -> int | None:
-    """The first line of a file read as GBK that is Chinese in UTF-8 (the rest cannot be: the file would
-    have been read as UTF-8): a line written by another program, which GBK would read garbled."""
-    for k, line in enumerate(data.splitlines(), 1):
-        if max(line, default=0) < 0x80:
-            continue
-        try:
-            said = line.decode("utf-8")
-        except UnicodeDecodeError:
-            continue
-        if CJK.search(said) and not LATIN_ETC.search(said):
-            return k
-    return None
+def _decoded(line: bytes, encoding: str) -> str | None:
+    try:
+        return line.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+
+
+def _first_line(data: bytes, looks_wrong) -> int | None:
+    """The number of the first line with non-ASCII bytes that `looks_wrong`, if any."""
+    lines = enumerate(data.splitlines(), 1)
+    return next((k for k, line in lines if max(line, default=0) >= 0x80 and looks_wrong(line)), None)
+
+
+def _chinese_in_utf8(line: bytes) -> bool:
+    """A line of a file read as GBK that is Chinese in UTF-8 (the rest cannot be: the file would have been
+    read as UTF-8): a line written by another program, which GBK would read garbled."""
+    said = _decoded(line, "utf-8")
+    return said is not None and bool(CJK.search(said)) and not LATIN_ETC.search(said)
+
+
+def _gbk_as_letters(line: bytes) -> bool:
+    """A line of a Chinese UTF-8 file that is GBK whose bytes happen to be valid UTF-8 too (钱平 → Ǯƽ): in
+    UTF-8 nothing but letters of U+0080–U+07FF (two or more, not all Latin-1), in GBK Chinese."""
+    odd = [c for c in line.decode("utf-8", "replace") if ord(c) >= 0x80]
+    # (Latin-1 alone — é ü × ° · — is what a UTF-8 file holds by itself: Café, 3×4, 阿卜杜拉·艾力)
+    if len(odd) < 2 or not all(LATIN_ETC.match(c) for c in odd) or all(ord(c) < 0x100 for c in odd):
+        return False
+    gbk = _decoded(line, "gb18030")
+    return gbk is not None and bool(CJK.search(gbk)) and not LATIN_ETC.search(gbk)
 
 
 def _is_gbk(line: bytes) -> bool:
-    try:
-        return CJK.search(line.decode("gb18030")) is not None
-    except UnicodeDecodeError:
-        return False
+    gbk = _decoded(line, "gb18030")
+    return gbk is not None and CJK.search(gbk) is not None
 
 
 def _mixed(path: Path | str, line: int, here: str, rest: str) -> InputFileError:

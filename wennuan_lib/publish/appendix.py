@@ -117,9 +117,9 @@ def _totals_table(
     """附表1: each item's city total, by unit type, with its basis and (with last year) 同比 on the
     comparable basis."""
     items = totals[totals["kind"] == "item"]
-    head = ["代码", "项目", "单位", "全市合计", *UNIT_TYPES, "计入单位数", "未计入单位数"]
+    head = [vocab.CODE_HEADING, "项目", "单位", "全市合计", *UNIT_TYPES, "计入单位数", "未计入单位数"]
     if has_previous:
-        head += ["上年合计", "可比单位数", "可比上年", "同比（%）"]
+        head += ["上年合计", "可比单位数", "可比上年", vocab.CHANGE_HEADING]
     rows = []
     for row in items.to_dict("records"):
         m = row["measure"]

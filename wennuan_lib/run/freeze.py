@@ -25,6 +25,7 @@ from wennuan_lib.base.artifacts import sign
 from wennuan_lib.base.files import sha256
 from wennuan_lib.errors import WennuanError
 from wennuan_lib.read.parse import to_decimal
+from wennuan_lib.run import text_diff
 
 SUMS, SIGNATURE = "SHA256SUMS", "SHA256SUMS.sig"
 # what check_sent says of a sent file that is no longer as sealed (a copy of the one sent puts it right)
@@ -124,36 +125,40 @@ def check_sent(scope) -> list[str]:
         for left in interrupted(scope)
     ]
     for folder in scope.sent_dirs():
-        where = f"已报送版本 {folder.name}"
-        sums_path = folder / SUMS
-        if not sums_path.exists():
-            lines.append(
-                f"{where}：没有校验记录（{SUMS}），无法核对是否被改动（旧版本程序封存的，可重新封存）"
-            )
-            continue
-        recorded = sums_path.read_bytes()
-        try:
-            mac = bytes.fromhex((folder / SIGNATURE).read_text(encoding="ascii").strip())
-        except (OSError, ValueError):
-            mac = b""
-        if not hmac.compare_digest(mac, sign(recorded)):
-            lines.append(f"{where}：校验记录 {SUMS} 的签名不符（记录被改动过，或是在另一台电脑上封存的）")
-        expected = {}
-        for line in recorded.decode("utf-8", "replace").splitlines():
-            digest, _, rel = line.partition("  ")
-            if rel:
-                expected[rel] = digest
-        present = {
-            p.relative_to(folder).as_posix(): p
-            for p in folder.rglob("*")
-            if p.is_file() and p.name not in (SUMS, SIGNATURE)
-        }
-        for rel, digest in sorted(expected.items()):
-            if rel not in present:
-                lines.append(f"{where}：{FILE_GONE}：{rel}")
-            elif sha256(present[rel]) != digest:
-                lines.append(f"{where}：{FILE_CHANGED}：{rel}")
-        lines += [f"{where}：{FILE_ADDED}：{rel}" for rel in sorted(present.keys() - expected.keys())]
+        lines += _check_folder(folder)
+    return lines
+
+
+def _check_folder(folder: Path) -> list[str]:
+    """One sent copy against its checksums (see check_sent)."""
+    where = f"已报送版本 {folder.name}"
+    lines = []
+    sums_path = folder / SUMS
+    if not sums_path.exists():
+        return [f"{where}：没有校验记录（{SUMS}），无法核对是否被改动（旧版本程序封存的，可重新封存）"]
+    recorded = sums_path.read_bytes()
+    try:
+        mac = bytes.fromhex((folder / SIGNATURE).read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        mac = b""
+    if not hmac.compare_digest(mac, sign(recorded)):
+        lines.append(f"{where}：校验记录 {SUMS} 的签名不符（记录被改动过，或是在另一台电脑上封存的）")
+    expected = {}
+    for line in recorded.decode("utf-8", "replace").splitlines():
+        digest, _, rel = line.partition("  ")
+        if rel:
+            expected[rel] = digest
+    present = {
+        p.relative_to(folder).as_posix(): p
+        for p in folder.rglob("*")
+        if p.is_file() and p.name not in (SUMS, SIGNATURE)
+    }
+    for rel, digest in sorted(expected.items()):
+        if rel not in present:
+            lines.append(f"{where}：{FILE_GONE}：{rel}")
+        elif sha256(present[rel]) != digest:
+            lines.append(f"{where}：{FILE_CHANGED}：{rel}")
+    lines += [f"{where}：{FILE_ADDED}：{rel}" for rel in sorted(present.keys() - expected.keys())]
     return lines
 
 
@@ -224,9 +229,10 @@ def differences(scope, run_dir: Path | None = None, inputs: dict | None = None) 
     if not sent or run_dir is None:
         return None
     last = sent[-1]
+    head_lines = [f"与 {last.name} 报送的版本（{last}）相比：", *_doubt(last)]
     old_totals, new_totals = _table(last, "totals"), _table(run_dir, "totals")
     if old_totals is None or new_totals is None:
-        return [f"与 {last.name} 报送的版本（{last}）相比：", "无法比较（缺少合计数据）"]
+        return [*head_lines, "无法比较（缺少合计数据）"]
     old_totals, new_totals = old_totals.set_index("item"), new_totals.set_index("item")
     old_frame = _table(last, "values")
     old_values, new_values = _values(old_frame), _values(_table(run_dir, "values"))
@@ -262,30 +268,45 @@ def differences(scope, run_dir: Path | None = None, inputs: dict | None = None) 
     figures = bool(head or lines)
     lines += _other_years(scope, last, run_dir, old_totals, items, inputs)
     lines += _words(last, run_dir, int(scope.key), inputs, figures)
-    return [f"与 {last.name} 报送的版本（{last}）相比：", *(head + lines or [UNCHANGED])]
+    return [*head_lines, *(head + lines or [UNCHANGED])]
+
+
+def _doubt(folder: Path) -> list[str]:
+    """A sent copy no longer as sealed: what is compared below may not be what was sent, and says so."""
+    damaged = _check_folder(folder)
+    if not damaged:
+        return []
+    return [
+        f"注意：这个已报送版本的文件在封存后有变化（{'；'.join(d.split('：', 1)[1] for d in damaged)}），"
+        "下面按现在的封存文件比较，可能不是当时报送的内容：请先运行 verify 核对，"
+        "用当时实际报送的文件复制回原处"
+    ]
 
 
 def _words(last: Path, run_dir: Path, year: int, now: dict | None, figures: bool) -> list[str]:
     """The report's words that differ from the sent version's (see text_diff), with their causes: this
     year's input files that changed since, and the totals (`figures`: some changed, listed above)."""
-    from wennuan_lib.run import text_diff
-
     html = catalog.dataset("report_html").path
     sent, current = text_diff.report_text(last / html), text_diff.report_text(run_dir / html)
     if sent is None or current is None:
         return [f"书面总结的文字：无法比较（已报送版本或这次运行缺少 {Path(html).name}）"]
     said = text_diff.changes(sent, current)
+    for ds in catalog.datasets(catalog.YEAR):  # the workbooks sent beside it: their words (the header …)
+        if ds.sent and ds.path.endswith(".xlsx"):
+            books = [text_diff.workbook_words(d / ds.path) for d in (last, run_dir)]
+            if None not in books:
+                said += [[line] for line in text_diff.workbook_changes(Path(ds.path).name, *books)]
     if not said:
         return []
     own = _input_changes(last, run_dir, now).get(year, [])
     causes = [f"本年的输入变了（{'；'.join(own)}）"] if own else []
     causes += ["合计数变了（见上）"] if figures else []
-    if any(line.startswith("落款") for line in said) and not any("year.yaml" in c for c in own):
+    if any(block[0].startswith("落款") for block in said) and not any("year.yaml" in c for c in own):
         causes.append("落款日期：year.yaml 中没有写 report_date 时，就是运行当天的日期")
     causes = causes or ["未能确定（本年的输入文件和合计数都没有变化；可能是程序更新）"]
     return [
-        f"书面总结的文字有 {len(said)} 处与已报送的不同：",
-        *(f"    {line}" for line in said),
+        f"书面总结和报表有 {len(said)} 处文字与已报送的不同：",
+        *(f"    {line}" for block in said for line in block),
         *(f"    原因：{c}" for c in causes),
     ]
 
@@ -360,6 +381,20 @@ def _other_years(scope, last: Path, run_dir: Path, old_totals, items, now: dict 
         said = [f"    原因：{y}年的输入变了（{'；'.join(changes[y])}）" for y in years if y in changes]
         return said or ["    原因：未能确定（往年的输入文件没有变化；可能是程序更新，请核对往年的结果）"]
 
+    # the 同比 as each report shows it in 附表1 (not written where last year's total is in doubt), else
+    # (a report not there) as the totals hold it
+    html = catalog.dataset("report_html").path
+    sent_pct, now_pct = (text_diff.shown_column(d / html, vocab.CHANGE_HEADING) for d in (last, run_dir))
+
+    def shown(code: str, row, table: dict | None) -> str:
+        if table is not None:
+            said = table.get(code, "")
+            return (
+                "未写（—）" if said == "—" else f"{said}%" if to_decimal(said) is not None else said or "无"
+            )
+        pct = to_decimal(row.get("change_pct", ""))
+        return "无" if pct is None else f"{pct}%"
+
     lines = []
     for code, row in items.iterrows():
         if code not in old_totals.index:
@@ -374,12 +409,9 @@ def _other_years(scope, last: Path, run_dir: Path, old_totals, items, now: dict 
                 f"现在 {now if now is not None else '无'} {measure}"
             )
             lines += cause([year - 1])
-        pct_before, pct_now = to_decimal(old.get("change_pct", "")), to_decimal(row.get("change_pct", ""))
+        pct_before, pct_now = shown(code, old, sent_pct), shown(code, row, now_pct)
         if pct_before != pct_now:
-            lines.append(
-                f"{code} {row['label']} 的同比：已报送 {'无' if pct_before is None else f'{pct_before}%'} → "
-                f"现在 {'无' if pct_now is None else f'{pct_now}%'}"
-            )
+            lines.append(f"{code} {row['label']} 的同比：已报送 {pct_before} → 现在 {pct_now}")
             own = to_decimal(old.get("value", "")) != to_decimal(row["value"])
             if own:
                 lines.append("    原因：本年的合计数变了（见上）")
@@ -427,11 +459,20 @@ def state(scope) -> str:
     sent = scope.sent_dirs()
     if not sent:
         return now
-    lines = differences(scope)
-    changed = lines is not None and lines[1:] != [UNCHANGED]
+    lines = differences(scope) or []
     where = scope.root / catalog.dataset("sent_diff").path  # through the link to the current run
+    try:
+        written = where.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        written = lines  # no run since the freeze: nothing was written to differ from
     then = draft_reasons(sent[-1])
     was = f"，报送的是草稿（当时 {len(then)} 个问题未解决）" if then is not None and len(then) else ""
-    return f"已封存（{sent[-1].name}报送{was}）" + (
-        f"；此后数据或文字有变化，当前版本为{now}，差异见 {where}" if changed else ""
-    )
+    said = f"已封存（{sent[-1].name}报送{was}）"
+    if written != lines:  # the sent copy (or the run) changed since the run wrote the file
+        return (
+            said + f"；与已报送版本的差异和上次运行时记下的（{where}）不同："
+            "已报送的文件可能被改动过，请运行 verify 核对"
+        )
+    if UNCHANGED in lines:
+        return said
+    return said + f"；此后数据或文字有变化，当前版本为{now}，差异见 {where}"

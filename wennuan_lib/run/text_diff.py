@@ -1,13 +1,15 @@
 """What changed in the 书面总结's words between the sent version and a run: its title, headings, paragraphs,
 figure captions, attachments list and closing, read from the report's HTML as the reader reads them (not
 the draft list, which says why it is a draft, nor the appendices' tables, whose figures are compared as
-totals). Chinese lines, one per changed paragraph, each quoting what differs with a little of the text
-around it."""
+totals). Chinese lines for each paragraph changed, added, removed or moved, quoting each place that differs
+with a little of the text around it."""
 
 from __future__ import annotations
 
 import difflib
 from pathlib import Path
+
+from wennuan_lib import vocab
 
 # the blocks a reader reads, and the parts of the page that are not the report's words
 BLOCKS = "h1|h2|h3|p|figcaption"
@@ -17,16 +19,40 @@ AROUND = 12  # characters of unchanged text quoted on each side of a change
 SHORT = 3  # (when no more than this many are left beyond them, those too)
 LONGEST = 60  # characters quoted of a changed stretch, of a paragraph added or removed
 ALIKE = 0.5  # a block sent and one now at least this alike (difflib's ratio) are one block changed
+NUMBERISH = "0123456789.%"  # a change inside a number is quoted as the whole number
+JOINED = 20  # changes within this many characters of each other are quoted as one stretch
+MOST = 8  # places quoted of one paragraph
+OPENING = 20  # characters of a paragraph's opening that say which paragraph it is
+
+
+def _page(path: Path):
+    """The report's HTML parsed (lxml), or None if the file is missing or unreadable."""
+    import lxml.html
+
+    try:
+        return lxml.html.document_fromstring(path.read_bytes(), lxml.html.HTMLParser(encoding="utf-8"))
+    except (OSError, ValueError, lxml.etree.ParserError):
+        return None
+
+
+def shown_column(path: Path, heading: str) -> dict[str, str] | None:
+    """What the report shows in an appendix's column, by item code: the first table with a column headed
+    `heading` (and one headed with the code); None if the report or the column is not there."""
+    root = _page(path)
+    for table in [] if root is None else root.xpath("//table"):
+        head = [" ".join("".join(c.itertext()).split()) for c in table.xpath(".//tr[1]/th")]
+        if heading in head and vocab.CODE_HEADING in head:
+            code, column = head.index(vocab.CODE_HEADING), head.index(heading)
+            rows = [["".join(c.itertext()).strip() for c in tr.xpath("./td")] for tr in table.xpath(".//tr")]
+            return {r[code]: r[column] for r in rows if len(r) > max(code, column)}
+    return None
 
 
 def report_text(path: Path) -> list[tuple[str, str]] | None:
     """The report's words from its HTML: (section, text) for each block in reading order, the section being
     the heading (h2) it stands under ('' before the first); None if the file is missing or unreadable."""
-    import lxml.html
-
-    try:
-        root = lxml.html.document_fromstring(path.read_bytes(), lxml.html.HTMLParser(encoding="utf-8"))
-    except (OSError, ValueError, lxml.etree.ParserError):
+    root = _page(path)
+    if root is None:
         return None
     out, section = [], ""
     for block in root.xpath(f"//body//*[self::{' or self::'.join(BLOCKS.split('|'))}]"):
@@ -41,26 +67,34 @@ def report_text(path: Path) -> list[tuple[str, str]] | None:
     return out
 
 
-def _quote(before: str, after: str) -> tuple[str, str]:
-    """The stretch where two paragraphs differ, with AROUND characters of what they share on each side."""
-    head = 0
-    while head < min(len(before), len(after)) and before[head] == after[head]:
-        head += 1
-    tail = 0
-    while tail < min(len(before), len(after)) - head and before[-1 - tail] == after[-1 - tail]:
-        tail += 1
+def _stretches(before: str, after: str) -> list[tuple[int, int, int, int]]:
+    """Where two versions of a paragraph differ: (i1, i2, j1, j2) for each stretch, widened to whole numbers
+    (4219.82 → 4319.82, not 2 → 3), changes within JOINED characters taken as one stretch."""
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    spans: list[list[int]] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        while i1 and j1 and before[i1 - 1] == after[j1 - 1] and before[i1 - 1] in NUMBERISH:
+            i1, j1 = i1 - 1, j1 - 1
+        while i2 < len(before) and j2 < len(after) and before[i2] == after[j2] and before[i2] in NUMBERISH:
+            i2, j2 = i2 + 1, j2 + 1
+        if spans and i2 - spans[-1][0] <= JOINED:
+            spans[-1][1], spans[-1][3] = max(spans[-1][1], i2), max(spans[-1][3], j2)
+        else:
+            spans.append([i1, i2, j1, j2])
+    return [(i1, i2, j1, j2) for i1, i2, j1, j2 in spans]
 
-    before_n, after_n = (n if n <= AROUND + SHORT else AROUND for n in (head, tail))  # a few more: all
 
-    def cut(text: str) -> str:
-        middle = text[head : len(text) - tail]
-        left = ("…" if head > before_n else "") + text[head - before_n : head]
-        if len(middle) > LONGEST:  # the changed stretch cut short: what follows it is not quoted either
-            return f"「{left}{middle[:LONGEST]}……」"
-        right = text[len(text) - tail : len(text) - tail + after_n] + ("…" if tail > after_n else "")
-        return f"「{left}{middle}{right}」"
-
-    return cut(before), cut(after)
+def _cut(text: str, start: int, end: int) -> str:
+    """text[start:end] quoted with AROUND characters on each side (all of them when only SHORT more)."""
+    left_n = start if start <= AROUND + SHORT else AROUND
+    right_n = len(text) - end if len(text) - end <= AROUND + SHORT else AROUND
+    left = ("…" if start > left_n else "") + text[start - left_n : start]
+    middle = text[start:end]
+    if len(middle) > LONGEST:  # the changed stretch cut short: what follows it is not quoted either
+        return f"「{left}{middle[:LONGEST]}……」"
+    return f"「{left}{middle}{text[end : end + right_n]}{'…' if len(text) - end > right_n else ''}」"
 
 
 def _start(text: str) -> str:
@@ -73,9 +107,25 @@ def _where(section: str) -> str:
     return f"“{section}”一节" if section else "标题部分"
 
 
-def changes(sent: list[tuple[str, str]], now: list[tuple[str, str]]) -> list[str]:
-    """One Chinese line per block changed, added or removed between the sent text and this run's."""
-    lines = []
+def _changed(section: str, before: str, after: str) -> list[str]:
+    """One line for a paragraph changed in one place; a line and one under it for each place otherwise."""
+    spans = _stretches(before, after)
+    quoted = [f"已报送 {_cut(before, i1, i2)} → 现在 {_cut(after, j1, j2)}" for i1, i2, j1, j2 in spans]
+    if len(quoted) == 1:
+        return [f"{_where(section)}：{quoted[0]}"]
+    more = [f"    ……另有 {len(quoted) - MOST} 处"] if len(quoted) > MOST else []
+    return [
+        f"{_where(section)}的一段（开头是「{after[:OPENING]}…」）有 {len(quoted)} 处不同：",
+        *(f"    {q}" for q in quoted[:MOST]),
+        *more,
+    ]
+
+
+def changes(sent: list[tuple[str, str]], now: list[tuple[str, str]]) -> list[list[str]]:
+    """What changed, block by block, between the sent text and this run's: for each block changed, added,
+    removed or moved, its Chinese lines (the first says where; a paragraph changed in several places has
+    one line under it for each)."""
+    found: list[tuple[str, tuple[str, str], list[str]]] = []  # (how, the block, its lines)
     matcher = difflib.SequenceMatcher(None, [t for _, t in sent], [t for _, t in now], autojunk=False)
     for op, a0, a1, b0, b1 in matcher.get_opcodes():
         if op == "equal":
@@ -85,11 +135,70 @@ def changes(sent: list[tuple[str, str]], now: list[tuple[str, str]]) -> list[str
             alike = [(difflib.SequenceMatcher(None, sent[a][1], now[b][1]).ratio(), b) for b in range(at, b1)]
             ratio, b = max(alike, key=lambda rb: (rb[0], -rb[1]), default=(0.0, at))
             if ratio < ALIKE:
-                lines.append(f"{_where(sent[a][0])}：删去了 {_start(sent[a][1])}")
+                found.append(("gone", sent[a], [f"{_where(sent[a][0])}：删去了 {_start(sent[a][1])}"]))
                 continue
-            lines += [f"{_where(s)}：新增了 {_start(t)}" for s, t in now[at:b]]
-            was, is_ = _quote(sent[a][1], now[b][1])
-            lines.append(f"{_where(now[b][0])}：已报送 {was} → 现在 {is_}")
+            found += [
+                ("new", block, [f"{_where(block[0])}：新增了 {_start(block[1])}"]) for block in now[at:b]
+            ]
+            found.append(("changed", now[b], _changed(now[b][0], sent[a][1], now[b][1])))
             at = b + 1
-        lines += [f"{_where(s)}：新增了 {_start(t)}" for s, t in now[at:b1]]
-    return lines
+        found += [("new", block, [f"{_where(block[0])}：新增了 {_start(block[1])}"]) for block in now[at:b1]]
+    moved = {block[1] for how, block, _ in found if how == "gone"} & {
+        block[1] for how, block, _ in found if how == "new"
+    }
+    return [
+        [f"{_where(block[0])}：调整了位置（内容未改） {_start(block[1])}"] if block[1] in moved else lines
+        for how, block, lines in found
+        if not (how == "gone" and block[1] in moved)
+    ]
+
+
+def workbook_words(path: Path) -> dict[tuple[str, int, int], str] | None:
+    """The words of a workbook sent beside the report (the summary form's header, the detail workbook's
+    names and notes): every cell that holds text, by (sheet, row, column); its numbers are the totals,
+    compared as such. None if the file is missing or unreadable."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        return {
+            (name, r, c): " ".join(cell.split())
+            for name in book.sheet_names
+            for r, row in enumerate(book.get_sheet_by_name(name).to_python(skip_empty_area=False), 1)
+            for c, cell in enumerate(row, 1)
+            if isinstance(cell, str) and cell.strip()
+        }
+    except (OSError, ValueError, CalamineError):
+        return None
+
+
+def workbook_changes(name: str, sent: dict, now: dict) -> list[str]:
+    """One Chinese line per text cell that differs between a workbook sent and this run's (MOST at most)."""
+    lines = []
+    for key in sorted(sent.keys() | now.keys()):
+        before, after = sent.get(key, ""), now.get(key, "")
+        if before != after:
+            sheet, row, column = key
+            label = next(
+                (now[(sheet, row, c)] for c in range(column - 1, 0, -1) if (sheet, row, c) in now), ""
+            )
+            where = f"{name} 工作表「{sheet}」{_column_letters(column)}{row}" + (
+                f"（{label}）" if label else ""
+            )
+            if before and after:  # one quote from the first place that differs to the last
+                spans = _stretches(before, after)
+                (i1, _, j1, _), (_, i2, _, j2) = spans[0], spans[-1]
+                lines.append(f"{where}：已报送 {_cut(before, i1, i2)} → 现在 {_cut(after, j1, j2)}")
+            else:
+                was, is_ = (_start(t) if t else "（空）" for t in (before, after))
+                lines.append(f"{where}：已报送 {was} → 现在 {is_}")
+    return lines[:MOST] + ([f"……{name} 另有 {len(lines) - MOST} 处文字不同"] if len(lines) > MOST else [])
+
+
+def _column_letters(column: int) -> str:
+    """A column's letters as Excel shows them (1 → A, 27 → AA)."""
+    letters = ""
+    while column:
+        column, k = divmod(column - 1, 26)
+        letters = chr(ord("A") + k) + letters
+    return letters
