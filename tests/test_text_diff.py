@@ -98,3 +98,24 @@ def test_a_paragraph_changed_in_several_places_quotes_each_and_a_moved_one_is_sa
         ],
         ["“四、存在问题”一节：调整了位置（内容未改） 「二是口径不统一。」"],
     ]
+
+
+def test_a_workbooks_words_are_compared_by_row_a_row_gone_is_one_line_not_every_row_after_it():
+    sent = {
+        ("表", 3, 1): "填报人：",
+        ("表", 3, 3): "王建华",
+        ("表", 5, 1): "常熟市总工会",
+        ("表", 6, 1): "吴江区总工会",
+        ("表", 7, 1): "太仓市总工会",
+    }
+    now = {
+        ("表", 3, 1): "填报人：",
+        ("表", 3, 3): "李明",
+        ("表", 5, 1): "常熟市总工会",
+        ("表", 6, 1): "太仓市总工会",
+    }
+    assert text_diff.workbook_changes("汇总统计表.xlsx", sent, now) == [
+        "汇总统计表.xlsx 工作表「表」C3（填报人：）：已报送 「王建华」 → 现在 「李明」",
+        "汇总统计表.xlsx 工作表「表」删去了第6行 「吴江区总工会」",
+    ]
+    assert text_diff.workbook_changes("汇总统计表.xlsx", sent, sent) == []

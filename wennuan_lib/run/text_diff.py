@@ -173,26 +173,54 @@ def workbook_words(path: Path) -> dict[tuple[str, int, int], str] | None:
 
 
 def workbook_changes(name: str, sent: dict, now: dict) -> list[str]:
-    """One Chinese line per text cell that differs between a workbook sent and this run's (MOST at most)."""
+    """Chinese lines for the text of a workbook sent and this run's, sheet by sheet: rows removed or added
+    (a unit gone shifts the rows after it: those are not changes), and in a row changed, each cell
+    (MOST lines at most)."""
     lines = []
-    for key in sorted(sent.keys() | now.keys()):
-        before, after = sent.get(key, ""), now.get(key, "")
-        if before != after:
-            sheet, row, column = key
-            label = next(
-                (now[(sheet, row, c)] for c in range(column - 1, 0, -1) if (sheet, row, c) in now), ""
-            )
-            where = f"{name} 工作表「{sheet}」{_column_letters(column)}{row}" + (
-                f"（{label}）" if label else ""
-            )
-            if before and after:  # one quote from the first place that differs to the last
-                spans = _stretches(before, after)
-                (i1, _, j1, _), (_, i2, _, j2) = spans[0], spans[-1]
-                lines.append(f"{where}：已报送 {_cut(before, i1, i2)} → 现在 {_cut(after, j1, j2)}")
-            else:
-                was, is_ = (_start(t) if t else "（空）" for t in (before, after))
-                lines.append(f"{where}：已报送 {was} → 现在 {is_}")
+    for sheet in sorted({k[0] for k in sent} | {k[0] for k in now}):
+        old, new = _rows(sent, sheet), _rows(now, sheet)
+        matcher = difflib.SequenceMatcher(
+            None, [t for _, t, _ in old], [t for _, t, _ in new], autojunk=False
+        )
+        where = f"{name} 工作表「{sheet}」"
+        for op, a0, a1, b0, b1 in matcher.get_opcodes():
+            if op == "equal":
+                continue
+            paired = min(a1 - a0, b1 - b0) if op == "replace" else 0
+            for was, is_ in zip(old[a0 : a0 + paired], new[b0 : b0 + paired], strict=True):
+                lines += _cells(where, was, is_)
+            lines += [f"{where}删去了第{r}行 {_start(t)}" for r, t, _ in old[a0 + paired : a1]]
+            lines += [f"{where}新增了第{r}行 {_start(t)}" for r, t, _ in new[b0 + paired : b1]]
     return lines[:MOST] + ([f"……{name} 另有 {len(lines) - MOST} 处文字不同"] if len(lines) > MOST else [])
+
+
+def _rows(cells: dict, sheet: str) -> list[tuple[int, str, dict[int, str]]]:
+    """A sheet's rows that hold text, in order: (row, its text cells joined, its text cells by column)."""
+    rows: dict[int, dict[int, str]] = {}
+    for (in_sheet, r, c), text in sorted(cells.items()):
+        if in_sheet == sheet:
+            rows.setdefault(r, {})[c] = text
+    return [(r, " ".join(row.values()), row) for r, row in rows.items()]
+
+
+def _cells(where: str, was: tuple, is_: tuple) -> list[str]:
+    """A line for each text cell that differs between a row sent (`was`) and its row now (`is_`)."""
+    (_, _, before_row), (r, _, after_row) = was, is_
+    lines = []
+    for column in sorted(before_row.keys() | after_row.keys()):
+        before, after = before_row.get(column, ""), after_row.get(column, "")
+        if before == after:
+            continue
+        label = next((after_row[c] for c in range(column - 1, 0, -1) if c in after_row), "")
+        cell = f"{where}{_column_letters(column)}{r}" + (f"（{label}）" if label else "")
+        if before and after:  # one quote from the first place that differs to the last
+            spans = _stretches(before, after)
+            (i1, _, j1, _), (_, i2, _, j2) = spans[0], spans[-1]
+            lines.append(f"{cell}：已报送 {_cut(before, i1, i2)} → 现在 {_cut(after, j1, j2)}")
+        else:
+            quoted = (_start(t) if t else "（空）" for t in (before, after))
+            lines.append("{}：已报送 {} → 现在 {}".format(cell, *quoted))
+    return lines
 
 
 def _column_letters(column: int) -> str:
