@@ -379,8 +379,8 @@ def test_after_freeze_a_unit_no_longer_read_is_one_line_naming_its_file(tiny, tm
         "因此变化的合计数67项："
     ]
     assert "    01A.1 当地职工总数：已报送 3000 人 → 现在 1000 人（-2000 人）" in diff
-    words = next(k for k, line in enumerate(diff) if line.startswith("书面总结和报表有"))
-    assert words == 2 + 67  # then the report's paragraphs whose figures moved, and why
+    charts = next(k for k, line in enumerate(diff) if line.startswith("图表有"))
+    assert charts == 2 + 67  # then the charts and the report's paragraphs whose figures moved, and why
     assert diff[-2:] == [
         "    原因：本年的输入变了（inputs/2013/submissions/太仓市总工会.xlsx 已删除）",
         "    原因：合计数变了（见上）",

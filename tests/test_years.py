@@ -166,7 +166,8 @@ def test_a_byte_changed_in_what_was_sent_is_named_by_verify_and_status(sample_ye
     sent = freeze.freeze(paths.workspace, 2013, console=lambda line: None)
     pdf = sent / "report" / "书面总结.pdf"
     pdf.chmod(0o644)  # what anyone can do to a read-only file
-    data = bytearray(pdf.read_bytes())
+    original = pdf.read_bytes()
+    data = bytearray(original)
     data[len(data) // 2] ^= 1
     pdf.write_bytes(bytes(data))
     verify = cli("verify", "--year", 2013, "--inputs", paths.inputs, "--outputs", paths.outputs)
@@ -180,6 +181,17 @@ def test_a_byte_changed_in_what_was_sent_is_named_by_verify_and_status(sample_ye
     assert "重新运行不能修复" in verify.stdout and "把报送的原件复制回原处" in verify.stdout
     status = cli("status", "--year", 2013, "--inputs", paths.inputs, "--outputs", paths.outputs)
     assert "report/书面总结.pdf" in status.stdout
+    # a run with nothing to do says it too (its summary compares with the sent copy as it is now) …
+    again = cli("run", "--year", 2013, "--inputs", paths.inputs, "--outputs", paths.outputs)
+    assert (
+        "注意：这个已报送版本的文件在封存后有变化（文件在封存后被改动过：report/书面总结.pdf）"
+        in again.stdout
+    )
+    # … and once the sent original is put back, status and verify agree it is whole
+    pdf.write_bytes(original)
+    status = cli("status", "--year", 2013, "--inputs", paths.inputs, "--outputs", paths.outputs)
+    assert "已报送的版本：完好" in status.stdout and "封存后有变化" not in status.stdout
+    assert cli("verify", "--year", 2013, "--inputs", paths.inputs, "--outputs", paths.outputs).returncode == 0
     (sent / "SHA256SUMS").chmod(0o644)
     (sent / "SHA256SUMS").write_text("0" * 64 + "  report/书面总结.pdf\n", encoding="utf-8")  # forged sums
     verify = cli("verify", "--year", 2013, "--inputs", paths.inputs, "--outputs", paths.outputs)

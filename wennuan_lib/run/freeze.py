@@ -31,6 +31,7 @@ SUMS, SIGNATURE = "SHA256SUMS", "SHA256SUMS.sig"
 # what check_sent says of a sent file that is no longer as sealed (a copy of the one sent puts it right)
 FILE_CHANGED, FILE_GONE, FILE_ADDED = "文件在封存后被改动过", "文件缺失", "封存后新增的文件"
 UNCHANGED = "全市合计数和书面总结的文字都没有变化。"
+DOUBT = "注意：这个已报送版本的文件在封存后有变化"
 
 
 class FreezeError(WennuanError):
@@ -267,6 +268,7 @@ def differences(scope, run_dir: Path | None = None, inputs: dict | None = None) 
         head += [f"    {c}" for c in changed]
     figures = bool(head or lines)
     lines += _other_years(scope, last, run_dir, old_totals, items, inputs)
+    lines += _charts(last, run_dir, int(scope.key), inputs, figures)
     lines += _words(last, run_dir, int(scope.key), inputs, figures)
     return [*head_lines, *(head + lines or [UNCHANGED])]
 
@@ -277,7 +279,7 @@ def _doubt(folder: Path) -> list[str]:
     if not damaged:
         return []
     return [
-        f"注意：这个已报送版本的文件在封存后有变化（{'；'.join(d.split('：', 1)[1] for d in damaged)}），"
+        f"{DOUBT}（{'；'.join(d.split('：', 1)[1] for d in damaged)}），"
         "下面按现在的封存文件比较，可能不是当时报送的内容：请先运行 verify 核对，"
         "用当时实际报送的文件复制回原处"
     ]
@@ -298,12 +300,18 @@ def _words(last: Path, run_dir: Path, year: int, now: dict | None, figures: bool
                 said += [[line] for line in text_diff.workbook_changes(Path(ds.path).name, *books)]
     if not said:
         return []
-    own = _input_changes(last, run_dir, now).get(year, [])
+    changes = _input_changes(last, run_dir, now)
+    own = changes.get(year, [])
     causes = [f"本年的输入变了（{'；'.join(own)}）"] if own else []
     causes += ["合计数变了（见上）"] if figures else []
+    causes += [
+        f"{y}年的输入变了（{'；'.join(changes[y])}），上年数和同比随之变化"
+        for y in sorted(changes)
+        if y < year
+    ]
     if any(block[0].startswith("落款") for block in said) and not any("year.yaml" in c for c in own):
         causes.append("落款日期：year.yaml 中没有写 report_date 时，就是运行当天的日期")
-    causes = causes or ["未能确定（本年的输入文件和合计数都没有变化；可能是程序更新）"]
+    causes = causes or ["未能确定（输入文件和合计数都没有变化；可能是程序更新）"]
     return [
         f"书面总结和报表有 {len(said)} 处文字与已报送的不同：",
         *(f"    {line}" for block in said for line in block),
@@ -395,7 +403,7 @@ def _other_years(scope, last: Path, run_dir: Path, old_totals, items, now: dict 
         pct = to_decimal(row.get("change_pct", ""))
         return "无" if pct is None else f"{pct}%"
 
-    lines = []
+    lines, followed = [], []
     for code, row in items.iterrows():
         if code not in old_totals.index:
             continue
@@ -410,22 +418,58 @@ def _other_years(scope, last: Path, run_dir: Path, old_totals, items, now: dict 
             )
             lines += cause([year - 1])
         pct_before, pct_now = shown(code, old, sent_pct), shown(code, row, now_pct)
-        if pct_before != pct_now:
-            lines.append(f"{code} {row['label']} 的同比：已报送 {pct_before} → 现在 {pct_now}")
-            own = to_decimal(old.get("value", "")) != to_decimal(row["value"])
-            if own:
-                lines.append("    原因：本年的合计数变了（见上）")
-            if before != now or not own:
-                lines += cause([year - 1])
+        if pct_before == pct_now:
+            continue
+        own = to_decimal(old.get("value", "")) != to_decimal(row["value"])
+        if own and before == now:  # only because this year's total changed: listed together below
+            followed.append(f"{code} {row['label']} {pct_before} → {pct_now}")
+            continue
+        lines.append(f"{code} {row['label']} 的同比：已报送 {pct_before} → 现在 {pct_now}")
+        lines += ["    原因：本年的合计数变了（见上）"] if own else []
+        lines += cause([year - 1])
+    if followed:
+        lines.append(f"同比随本年的合计数（见上）变化的 {len(followed)} 项：")
+        lines += [f"    {'；'.join(followed[k : k + PER_LINE])}" for k in range(0, len(followed), PER_LINE)]
+    return lines
+
+
+PER_LINE = 3  # items a line of the 同比 that followed this year's totals
+
+
+def _charts(last: Path, run_dir: Path, year: int, now: dict | None, figures: bool) -> list[str]:
+    """The charts whose picture differs from the sent one, by their caption in the report, and why: this
+    year's inputs or totals, earlier years' inputs (their points on a trend), the 草稿 mark."""
     charts = catalog.dataset("charts")
     sent_charts = {p.relative_to(last).as_posix(): sha256(p) for p in catalog.files_in(last, charts)}
     now_charts = {p.relative_to(run_dir).as_posix(): sha256(p) for p in catalog.files_in(run_dir, charts)}
-    earlier = sorted(y for y in changes if y < year)
-    for rel in sorted(sent_charts.keys() & now_charts.keys()):
-        if sent_charts[rel] != now_charts[rel] and earlier:
-            lines.append(f"图表 {rel} 与已报送的不同（其中往年的点取自往年的合计数）")
-            lines += cause(earlier)
-    return lines
+    changed = [
+        rel for rel in sorted(sent_charts.keys() & now_charts.keys()) if sent_charts[rel] != now_charts[rel]
+    ]
+    if not changed:
+        return []
+    captions = text_diff.captions(run_dir / catalog.dataset("report_html").path)
+    named = [f"{captions.get(Path(rel).stem, '（报告正文中没有用到的图）')}（{rel}）" for rel in changed]
+    changes = _input_changes(last, run_dir, now)
+    causes = [f"本年的输入变了（{'；'.join(changes[year])}）"] if year in changes else []
+    causes += ["本年的合计数变了（见上）"] if figures else []
+    causes += [
+        f"{y}年的输入变了（{'；'.join(changes[y])}），趋势图中{y}年的点随之变化"
+        for y in sorted(changes)
+        if y < year
+    ]
+    then, now_reasons = draft_reasons(last), draft_reasons(run_dir)
+    if then is not None and now_reasons is not None and bool(len(then)) != bool(len(now_reasons)):
+        causes.append(
+            "草稿标记：已报送的是"
+            + ("草稿" if len(then) else "定稿")
+            + "，现在是"
+            + ("草稿" if len(now_reasons) else "定稿")
+        )
+    causes = causes or ["未能确定（输入文件和合计数都没有变化；可能是程序更新）"]
+    return [
+        f"图表有 {len(changed)} 幅与已报送的不同：{'；'.join(named)}",
+        *(f"    原因：{c}" for c in causes),
+    ]
 
 
 def compare(scope, run_dir: Path, inputs: dict | None = None) -> Path | None:
@@ -461,18 +505,11 @@ def state(scope) -> str:
         return now
     lines = differences(scope) or []
     where = scope.root / catalog.dataset("sent_diff").path  # through the link to the current run
-    try:
-        written = where.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        written = lines  # no run since the freeze: nothing was written to differ from
     then = draft_reasons(sent[-1])
     was = f"，报送的是草稿（当时 {len(then)} 个问题未解决）" if then is not None and len(then) else ""
     said = f"已封存（{sent[-1].name}报送{was}）"
-    if written != lines:  # the sent copy (or the run) changed since the run wrote the file
-        return (
-            said + f"；与已报送版本的差异和上次运行时记下的（{where}）不同："
-            "已报送的文件可能被改动过，请运行 verify 核对"
-        )
+    if any(line.startswith(DOUBT) for line in lines):
+        said += "；注意：这个已报送版本的文件在封存后有变化，请运行 verify 核对"
     if UNCHANGED in lines:
         return said
     return said + f"；此后数据或文字有变化，当前版本为{now}，差异见 {where}"

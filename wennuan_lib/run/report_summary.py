@@ -240,15 +240,30 @@ def run_summary(workspace, year: int) -> str:
     if note := narrative.comments_note(workspace.raw("narrative", year)):
         lines.append(f"  {note}")
     lines += [f"  {note}" for note in Registry.load(workspace.raw("registry")).notes]
-    diff = run / catalog.dataset("sent_diff").path
-    if scope.sent_dirs() and diff.exists():
-        lines.append("  " + diff.read_text(encoding="utf-8").rstrip().replace("\n", "\n  "))
+    lines += _sent_lines(scope, run)
     lines.append(
         f"  数据文件：{scope.root / 'data'}；给人看的：{scope.root / catalog.file_name('review_workbook')}"
     )
     lines.append(f"  已执行的笔记本：{scope.root / 'notebooks'}")
     lines += next_steps(workspace, year, run, load)
     return "\n".join(lines)
+
+
+def _sent_lines(scope, run) -> list[str]:
+    """The difference from the sent version as it is now (the sent copy may have changed since the run
+    wrote it down: damaged, or put right), and a word when the run's file says otherwise."""
+    if not scope.sent_dirs():
+        return []
+    now = freeze.differences(scope, run) or []
+    diff = run / catalog.dataset("sent_diff").path
+    written = diff.read_text(encoding="utf-8").splitlines() if diff.exists() else now
+    lines = [f"  {line}" for line in now]
+    if written != now:
+        lines.append(
+            f"  （上次运行时记下的 {scope.root / catalog.dataset('sent_diff').path} 与此不同："
+            "已报送版本的文件在那之后有变化，以这里为准）"
+        )
+    return lines
 
 
 def strict_problems(workspace, year: int) -> list[str]:

@@ -6,6 +6,7 @@ with a little of the text around it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from pathlib import Path
 
@@ -21,7 +22,7 @@ LONGEST = 60  # characters quoted of a changed stretch, of a paragraph added or 
 ALIKE = 0.5  # a block sent and one now at least this alike (difflib's ratio) are one block changed
 NUMBERISH = "0123456789.%"  # a change inside a number is quoted as the whole number
 JOINED = 20  # changes within this many characters of each other are quoted as one stretch
-MOST = 8  # places quoted of one paragraph
+MOST = 8  # text cells of a sent workbook named, the rest counted
 OPENING = 20  # characters of a paragraph's opening that say which paragraph it is
 
 
@@ -46,6 +47,17 @@ def shown_column(path: Path, heading: str) -> dict[str, str] | None:
             rows = [["".join(c.itertext()).strip() for c in tr.xpath("./td")] for tr in table.xpath(".//tr")]
             return {r[code]: r[column] for r in rows if len(r) > max(code, column)}
     return None
+
+
+def captions(path: Path) -> dict[str, str]:
+    """Each chart's caption in the report (图1 …), by the chart's name."""
+    root = _page(path)
+    figures = [] if root is None else root.xpath("//figure[@data-chart]")
+    return {
+        f.get("data-chart"): " ".join("".join(c.itertext()).split())
+        for f in figures
+        for c in f.xpath(".//figcaption")
+    }
 
 
 def report_text(path: Path) -> list[tuple[str, str]] | None:
@@ -113,11 +125,9 @@ def _changed(section: str, before: str, after: str) -> list[str]:
     quoted = [f"已报送 {_cut(before, i1, i2)} → 现在 {_cut(after, j1, j2)}" for i1, i2, j1, j2 in spans]
     if len(quoted) == 1:
         return [f"{_where(section)}：{quoted[0]}"]
-    more = [f"    ……另有 {len(quoted) - MOST} 处"] if len(quoted) > MOST else []
-    return [
-        f"{_where(section)}的一段（开头是「{after[:OPENING]}…」）有 {len(quoted)} 处不同：",
-        *(f"    {q}" for q in quoted[:MOST]),
-        *more,
+    return [  # the paragraph named by its opening as sent (what the reader of the sent report finds)
+        f"{_where(section)}的一段（已报送的开头是「{before[:OPENING]}…」）有 {len(quoted)} 处不同：",
+        *(f"    {q}" for q in quoted),
     ]
 
 
@@ -143,11 +153,12 @@ def changes(sent: list[tuple[str, str]], now: list[tuple[str, str]]) -> list[lis
             found.append(("changed", now[b], _changed(now[b][0], sent[a][1], now[b][1])))
             at = b + 1
         found += [("new", block, [f"{_where(block[0])}：新增了 {_start(block[1])}"]) for block in now[at:b1]]
-    moved = {block[1] for how, block, _ in found if how == "gone"} & {
-        block[1] for how, block, _ in found if how == "new"
-    }
+    was_in = {block[1]: block[0] for how, block, _ in found if how == "gone"}
+    moved = was_in.keys() & {block[1] for how, block, _ in found if how == "new"}
     return [
-        [f"{_where(block[0])}：调整了位置（内容未改） {_start(block[1])}"] if block[1] in moved else lines
+        [f"{_where(block[0])}：调整了位置（内容未改，原在{_where(was_in[block[1]])}） {_start(block[1])}"]
+        if block[1] in moved
+        else lines
         for how, block, lines in found
         if not (how == "gone" and block[1] in moved)
     ]
@@ -155,18 +166,18 @@ def changes(sent: list[tuple[str, str]], now: list[tuple[str, str]]) -> list[lis
 
 def workbook_words(path: Path) -> dict[tuple[str, int, int], str] | None:
     """The words of a workbook sent beside the report (the summary form's header, the detail workbook's
-    names and notes): every cell that holds text, by (sheet, row, column); its numbers are the totals,
-    compared as such. None if the file is missing or unreadable."""
+    names and notes): every cell that holds text or a date, by (sheet, row, column); its numbers are the
+    totals, compared as such. None if the file is missing or unreadable."""
     from python_calamine import CalamineError, CalamineWorkbook
 
     try:
         book = CalamineWorkbook.from_path(str(path))
         return {
-            (name, r, c): " ".join(cell.split())
+            (name, r, c): " ".join(cell.split()) if isinstance(cell, str) else cell.isoformat()
             for name in book.sheet_names
             for r, row in enumerate(book.get_sheet_by_name(name).to_python(skip_empty_area=False), 1)
             for c, cell in enumerate(row, 1)
-            if isinstance(cell, str) and cell.strip()
+            if (isinstance(cell, str) and cell.strip()) or isinstance(cell, dt.date | dt.time)
         }
     except (OSError, ValueError, CalamineError):
         return None
@@ -189,8 +200,8 @@ def workbook_changes(name: str, sent: dict, now: dict) -> list[str]:
             paired = min(a1 - a0, b1 - b0) if op == "replace" else 0
             for was, is_ in zip(old[a0 : a0 + paired], new[b0 : b0 + paired], strict=True):
                 lines += _cells(where, was, is_)
-            lines += [f"{where}删去了第{r}行 {_start(t)}" for r, t, _ in old[a0 + paired : a1]]
-            lines += [f"{where}新增了第{r}行 {_start(t)}" for r, t, _ in new[b0 + paired : b1]]
+            lines += [f"{where}删去了第{r}行（行中的文字：{_start(t)}）" for r, t, _ in old[a0 + paired : a1]]
+            lines += [f"{where}新增了第{r}行（行中的文字：{_start(t)}）" for r, t, _ in new[b0 + paired : b1]]
     return lines[:MOST] + ([f"……{name} 另有 {len(lines) - MOST} 处文字不同"] if len(lines) > MOST else [])
 
 
