@@ -273,6 +273,17 @@ def differences(scope, run_dir: Path | None = None, inputs: dict | None = None) 
     return [*head_lines, *(head + lines or [UNCHANGED])]
 
 
+def still_true(written: list[str], last: Path) -> bool:
+    """Whether the difference a run wrote down still holds: made against `last` (the newest sent version),
+    which is still as sealed, and with no doubt about it then."""
+    return (
+        bool(written)
+        and written[0].startswith(f"与 {last.name} 报送的版本（{last}）")
+        and not any(line.startswith(DOUBT) for line in written)
+        and not _check_folder(last)
+    )
+
+
 def _doubt(folder: Path) -> list[str]:
     """A sent copy no longer as sealed: what is compared below may not be what was sent, and says so."""
     damaged = _check_folder(folder)
