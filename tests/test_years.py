@@ -181,12 +181,13 @@ def test_a_byte_changed_in_what_was_sent_is_named_by_verify_and_status(sample_ye
     assert "重新运行不能修复" in verify.stdout and "把报送的原件复制回原处" in verify.stdout
     status = cli("status", "--year", 2013, "--inputs", paths.inputs, "--outputs", paths.outputs)
     assert "report/书面总结.pdf" in status.stdout
-    # a run with nothing to do says it too (its summary compares with the sent copy as it is now) …
-    again = cli("run", "--year", 2013, "--inputs", paths.inputs, "--outputs", paths.outputs)
-    assert (
-        "注意：这个已报送版本的文件在封存后有变化（文件在封存后被改动过：report/书面总结.pdf）"
-        in again.stdout
-    )
+    # a run says it too (its summary compares with the sent copy as it is now), and so does the next one,
+    # which has nothing to make …
+    damaged = "注意：这个已报送版本的文件在封存后有变化（文件在封存后被改动过：report/书面总结.pdf）"
+    for _ in range(2):
+        again = cli("run", "--year", 2013, "--inputs", paths.inputs, "--outputs", paths.outputs)
+        assert damaged in again.stdout
+    assert "全部步骤都是最新的" in again.stdout
     # … and once the sent original is put back, status and verify agree it is whole
     pdf.write_bytes(original)
     status = cli("status", "--year", 2013, "--inputs", paths.inputs, "--outputs", paths.outputs)

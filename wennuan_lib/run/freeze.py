@@ -230,7 +230,7 @@ def differences(scope, run_dir: Path | None = None, inputs: dict | None = None) 
     if not sent or run_dir is None:
         return None
     last = sent[-1]
-    head_lines = [f"与 {last.name} 报送的版本（{last}）相比：", *_doubt(last)]
+    head_lines = [f"与 {last.name} 报送的版本（{last}）相比：", *doubt(last)]
     old_totals, new_totals = _table(last, "totals"), _table(run_dir, "totals")
     if old_totals is None or new_totals is None:
         return [*head_lines, "无法比较（缺少合计数据）"]
@@ -284,7 +284,7 @@ def still_true(written: list[str], last: Path) -> bool:
     )
 
 
-def _doubt(folder: Path) -> list[str]:
+def doubt(folder: Path) -> list[str]:
     """A sent copy no longer as sealed: what is compared below may not be what was sent, and says so."""
     damaged = _check_folder(folder)
     if not damaged:
