@@ -9,8 +9,8 @@ from wennuan_lib import vocab
 from wennuan_lib.base import catalog
 from wennuan_lib.check import aggregate
 from wennuan_lib.form import Form
-from wennuan_lib.publish import narrative, render
-from wennuan_lib.read.parse import to_decimal
+from wennuan_lib.publish import render
+from wennuan_lib.read.parse import official_number, to_decimal
 from wennuan_lib.read.units import UNIT_TYPES
 
 MAX_TABLE_UNITS = 100  # units listed in the report's appendix; all of them are in 分单位明细表
@@ -27,7 +27,7 @@ def count(value) -> str:
 def number(value: str, measure: str) -> str:
     """A table cell: the figure in official style, without its measure."""
     d = to_decimal(value)
-    return "" if d is None else narrative.official_number(d, measure)
+    return "" if d is None else official_number(d, measure)
 
 
 CORRECTED, REVISED = (

@@ -23,7 +23,7 @@ from wennuan_lib.base.textfiles import read_text
 from wennuan_lib.check.aggregate import ABOUT, AT_LEAST, NOT_COMPARED
 from wennuan_lib.form import Form
 from wennuan_lib.policy import NumberStyle
-from wennuan_lib.read.parse import to_decimal
+from wennuan_lib.read.parse import official_number, to_decimal
 from wennuan_lib.read.units import Registry, normalize
 
 NO_DATA = "【无数据】"  # a figure no unit filled in: shown where it stands, and the report stays a draft
@@ -130,15 +130,6 @@ def break_title(parts: list[str], max_em: float = TITLE_LINE_EM) -> list[str]:
     return break_title(
         [*parts[:longest], parts[longest][:half], parts[longest][half:], *parts[longest + 1 :]], max_em
     )
-
-
-def official_number(value: Decimal, measure: str) -> str:
-    """Official style: 万元 with two decimals, percentages with one decimal, counts whole."""
-    if measure == "万元":
-        return f"{value:.2f}"
-    if measure == "%":
-        return f"{value:.1f}"
-    return str(int(value.to_integral_value()))
 
 
 def is_count(measure: str) -> bool:

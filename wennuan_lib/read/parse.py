@@ -247,6 +247,16 @@ def format_value(d: Decimal | None) -> str:
     return format(d, "f")
 
 
+def official_number(value: Decimal, measure: str) -> str:
+    """Official style, as the report prints a figure: 万元 with two decimals, percentages with one decimal,
+    counts whole."""
+    if measure == "万元":
+        return f"{value:.2f}"
+    if measure == "%":
+        return f"{value:.1f}"
+    return str(int(value.to_integral_value()))
+
+
 def to_decimal(text: str) -> Decimal | None:
     try:
         return Decimal(text) if text not in ("", None) else None

@@ -24,7 +24,7 @@ from wennuan_lib.base import catalog, store
 from wennuan_lib.base.artifacts import sign
 from wennuan_lib.base.files import sha256
 from wennuan_lib.errors import WennuanError
-from wennuan_lib.read.parse import to_decimal
+from wennuan_lib.read.parse import official_number, to_decimal
 from wennuan_lib.run import text_diff
 
 SUMS, SIGNATURE = "SHA256SUMS", "SHA256SUMS.sig"
@@ -249,9 +249,10 @@ def differences(scope, run_dir: Path | None = None, inputs: dict | None = None) 
             continue
         delta = (now or Decimal(0)) - (before or Decimal(0))
         sign = "+" if delta > 0 else ""
+        m = row["measure"]
         change = (
-            f"{code} {row['label']}：已报送 {before if before is not None else '无'} {row['measure']} → "
-            f"现在 {now if now is not None else '无'} {row['measure']}（{sign}{delta} {row['measure']}）"
+            f"{code} {row['label']}：已报送 {_shown(before, m)} {m} → 现在 {_shown(now, m)} {m}"
+            f"（{sign}{official_number(delta, m)} {m}）"
         )
         causes = _causes(code, fresh, old_values, new_values)
         left = [u for u in gone if old_values.get((u, code))]
@@ -328,6 +329,11 @@ def _words(last: Path, run_dir: Path, year: int, now: dict | None, figures: bool
         *(f"    {line}" for block in said for line in block),
         *(f"    原因：{c}" for c in causes),
     ]
+
+
+def _shown(value: Decimal | None, measure: str) -> str:
+    """A figure as the report prints it (4219.80 万元, not 4219.8), 无 where there is none."""
+    return "无" if value is None else official_number(value, measure)
 
 
 def _fresh_audit(old_audit: pd.DataFrame | None, new_audit: pd.DataFrame) -> pd.DataFrame:
@@ -424,8 +430,7 @@ def _other_years(scope, last: Path, run_dir: Path, old_totals, items, now: dict 
         if before != now:
             lines.append(
                 f"{code} {row['label']} 的上年数（{year - 1}年）："
-                f"已报送 {before if before is not None else '无'} {measure} → "
-                f"现在 {now if now is not None else '无'} {measure}"
+                f"已报送 {_shown(before, measure)} {measure} → 现在 {_shown(now, measure)} {measure}"
             )
             lines += cause([year - 1])
         pct_before, pct_now = shown(code, old, sent_pct), shown(code, row, now_pct)

@@ -10,8 +10,7 @@ from IPython.display import HTML
 
 from wennuan_lib.base import catalog, config
 from wennuan_lib.check.rules import TOTALS
-from wennuan_lib.publish.narrative import official_number
-from wennuan_lib.read.parse import to_decimal
+from wennuan_lib.read.parse import official_number, to_decimal
 from wennuan_lib.views.blocks import (
     answer,
     item_name,
