@@ -50,8 +50,8 @@ def run(inputs: Mapping, p: Params) -> Made:
         values, submissions, extracted, summaries, previous, form, p.year, p.cache(per_unit.NAMESPACE)
     )
     p.progress(
-        f"审核 {len(units)} 个单位：{len(units) - len(mine.checked)} 个与上次相同（沿用上次的审核结果），"
-        f"{len(mine.checked)} 个重新审核；单位之间的比较和全市合计全部重算"
+        f"审核 {len(units)} 个单位：{len(units) - len(mine.checked)} 个与以前审核过的相同"
+        f"（沿用当时的审核结果），{len(mine.checked)} 个重新审核；单位之间的比较和全市合计全部重算"
     )
     findings = mine.findings + rules.check_across(values, form, city, units) + mine.said
     findings = rules.in_order(pd.DataFrame(findings, columns=rules.FINDING_COLUMNS), values, form)
