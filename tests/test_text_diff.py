@@ -19,7 +19,7 @@ def _text(tmp_path, name, **parts):
     fields = {"reason": "一条理由", "money": "3739.52", "date": "2013年1月28日", "problems": ""}
     path = tmp_path / f"{name}.html"
     path.write_text(PAGE.format(**{**fields, **parts}), encoding="utf-8")
-    return text_diff.report_text(path)
+    return text_diff.report_text(text_diff.page(path))
 
 
 def test_the_words_a_reader_reads_in_order_under_their_sections(tmp_path):
@@ -35,7 +35,7 @@ def test_the_words_a_reader_reads_in_order_under_their_sections(tmp_path):
         ("落款", "某市总工会"),
         ("落款", "2013年1月28日"),
     ]  # not the draft list, not the appendices' tables
-    assert text_diff.report_text(tmp_path / "missing.html") is None
+    assert text_diff.report_text(text_diff.page(tmp_path / "missing.html")) is None
 
 
 def test_each_change_is_quoted_where_it_is_and_a_new_paragraph_is_not_taken_for_a_changed_one(tmp_path):

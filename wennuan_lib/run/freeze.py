@@ -267,10 +267,13 @@ def differences(scope, run_dir: Path | None = None, inputs: dict | None = None) 
         changed = by_gone[unit]
         head.append(line + (f"；因此变化的合计数{len(changed)}项：" if changed else "。"))
         head += [f"    {c}" for c in changed]
-    figures = bool(head or lines)
-    lines += _other_years(scope, last, run_dir, old_totals, items, inputs)
-    lines += _charts(last, run_dir, int(scope.key), inputs, figures)
-    lines += _words(last, run_dir, int(scope.key), inputs, figures)
+    figures, year = bool(head or lines), int(scope.key)
+    changes = _input_changes(last, run_dir, inputs)  # each year's input files that changed since
+    html = catalog.dataset("report_html").path
+    pages = text_diff.page(last / html), text_diff.page(run_dir / html)  # each report parsed once
+    lines += _other_years(year, old_totals, items, changes, pages)
+    lines += _charts(last, run_dir, year, changes, figures, pages[1])
+    lines += _words(last, run_dir, year, changes, figures, pages)
     return [*head_lines, *(head + lines or [UNCHANGED])]
 
 
@@ -297,12 +300,12 @@ def doubt(folder: Path) -> list[str]:
     ]
 
 
-def _words(last: Path, run_dir: Path, year: int, now: dict | None, figures: bool) -> list[str]:
-    """The report's words that differ from the sent version's (see text_diff), with their causes: this
-    year's input files that changed since, and the totals (`figures`: some changed, listed above)."""
-    html = catalog.dataset("report_html").path
-    sent, current = text_diff.report_text(last / html), text_diff.report_text(run_dir / html)
+def _words(last: Path, run_dir: Path, year: int, changes: dict, figures: bool, pages: tuple) -> list[str]:
+    """The report's words that differ from the sent version's (see text_diff), with their causes: the
+    input files that changed since (`changes`), and the totals (`figures`: some changed, listed above)."""
+    sent, current = (text_diff.report_text(page) for page in pages)
     if sent is None or current is None:
+        html = catalog.dataset("report_html").path
         return [f"书面总结的文字：无法比较（已报送版本或这次运行缺少 {Path(html).name}）"]
     said = text_diff.changes(sent, current)
     for ds in catalog.datasets(catalog.YEAR):  # the workbooks sent beside it: their words (the header …)
@@ -312,23 +315,32 @@ def _words(last: Path, run_dir: Path, year: int, now: dict | None, figures: bool
                 said += [[line] for line in text_diff.workbook_changes(Path(ds.path).name, *books)]
     if not said:
         return []
-    changes = _input_changes(last, run_dir, now)
-    own = changes.get(year, [])
-    causes = [f"本年的输入变了（{'；'.join(own)}）"] if own else []
-    causes += ["合计数变了（见上）"] if figures else []
-    causes += [
-        f"{y}年的输入变了（{'；'.join(changes[y])}），上年数和同比随之变化"
-        for y in sorted(changes)
-        if y < year
-    ]
-    if any(block[0].startswith("落款") for block in said) and not any("year.yaml" in c for c in own):
+    causes = _why(changes, year, "合计数变了（见上）" if figures else "", "上年数和同比随之变化")
+    if any(block[0].startswith("落款") for block in said) and not any(
+        "year.yaml" in c for c in changes.get(year, [])
+    ):
         causes.append("落款日期：year.yaml 中没有写 report_date 时，就是运行当天的日期")
-    causes = causes or ["未能确定（输入文件和合计数都没有变化；可能是程序更新）"]
     return [
         f"书面总结和报表有 {len(said)} 处文字与已报送的不同：",
         *(f"    {line}" for block in said for line in block),
-        *(f"    原因：{c}" for c in causes),
+        *(f"    原因：{c}" for c in causes or [UNKNOWN]),
     ]
+
+
+def _why(changes: dict, year: int, totals: str, earlier: str) -> list[str]:
+    """What may have changed a part of the report since it was sent: this year's input files, `totals` (the
+    words for this year's totals having changed; "" when they did not), each earlier year's input files
+    (with `earlier` said of what they changed)."""
+    causes = [f"本年的输入变了（{'；'.join(changes[year])}）"] if year in changes else []
+    causes += [totals] if totals else []
+    return causes + [
+        f"{y}年的输入变了（{'；'.join(changes[y])}），{earlier.format(year=y)}"
+        for y in sorted(changes)
+        if y < year
+    ]
+
+
+UNKNOWN = "未能确定（输入文件和合计数都没有变化；可能是程序更新）"
 
 
 def _shown(value: Decimal | None, measure: str) -> str:
@@ -396,11 +408,9 @@ def _input_changes(last: Path, run_dir: Path, now: dict | None) -> dict[int, lis
 INBOX_LISTED = 3  # an inbox's changed files named one by one up to this many, else counted
 
 
-def _other_years(scope, last: Path, run_dir: Path, old_totals, items, now: dict | None) -> list[str]:
-    """What changed in what the sent version showed of other years — each item's 上年 and 同比, the charts
-    (the trend figure's earlier points) — each with its cause: which earlier year's inputs changed."""
-    year = int(scope.key)
-    changes = {y: said for y, said in _input_changes(last, run_dir, now).items() if y < year}
+def _other_years(year: int, old_totals, items, changes: dict, pages: tuple) -> list[str]:
+    """What changed in what the sent version showed of other years — each item's 上年 and 同比 — each with its
+    cause: which earlier year's inputs changed (`changes`: each year's changed input files)."""
 
     def cause(years) -> list[str]:
         said = [f"    原因：{y}年的输入变了（{'；'.join(changes[y])}）" for y in years if y in changes]
@@ -408,8 +418,7 @@ def _other_years(scope, last: Path, run_dir: Path, old_totals, items, now: dict 
 
     # the 同比 as each report shows it in 附表1 (not written where last year's total is in doubt), else
     # (a report not there) as the totals hold it
-    html = catalog.dataset("report_html").path
-    sent_pct, now_pct = (text_diff.shown_column(d / html, vocab.CHANGE_HEADING) for d in (last, run_dir))
+    sent_pct, now_pct = (text_diff.shown_column(page, vocab.CHANGE_HEADING) for page in pages)
 
     def shown(code: str, row, table: dict | None) -> str:
         if table is not None:
@@ -452,9 +461,9 @@ def _other_years(scope, last: Path, run_dir: Path, old_totals, items, now: dict 
 PER_LINE = 3  # items a line of the 同比 that followed this year's totals
 
 
-def _charts(last: Path, run_dir: Path, year: int, now: dict | None, figures: bool) -> list[str]:
-    """The charts whose picture differs from the sent one, by their caption in the report, and why: this
-    year's inputs or totals, earlier years' inputs (their points on a trend), the 草稿 mark."""
+def _charts(last: Path, run_dir: Path, year: int, changes: dict, figures: bool, page) -> list[str]:
+    """The charts whose picture differs from the sent one, by their caption in the report (its `page`), and
+    why: this year's inputs or totals, earlier years' inputs (their points on a trend), the 草稿 mark."""
     charts = catalog.dataset("charts")
     sent_charts = {p.relative_to(last).as_posix(): sha256(p) for p in catalog.files_in(last, charts)}
     now_charts = {p.relative_to(run_dir).as_posix(): sha256(p) for p in catalog.files_in(run_dir, charts)}
@@ -463,28 +472,18 @@ def _charts(last: Path, run_dir: Path, year: int, now: dict | None, figures: boo
     ]
     if not changed:
         return []
-    captions = text_diff.captions(run_dir / catalog.dataset("report_html").path)
+    captions = text_diff.captions(page)
     named = [f"{captions.get(Path(rel).stem, '（报告正文中没有用到的图）')}（{rel}）" for rel in changed]
-    changes = _input_changes(last, run_dir, now)
-    causes = [f"本年的输入变了（{'；'.join(changes[year])}）"] if year in changes else []
-    causes += ["本年的合计数变了（见上）"] if figures else []
-    causes += [
-        f"{y}年的输入变了（{'；'.join(changes[y])}），趋势图中{y}年的点随之变化"
-        for y in sorted(changes)
-        if y < year
-    ]
+    causes = _why(
+        changes, year, "本年的合计数变了（见上）" if figures else "", "趋势图中{year}年的点随之变化"
+    )
     then, now_reasons = draft_reasons(last), draft_reasons(run_dir)
     if then is not None and now_reasons is not None and bool(len(then)) != bool(len(now_reasons)):
-        causes.append(
-            "草稿标记：已报送的是"
-            + ("草稿" if len(then) else "定稿")
-            + "，现在是"
-            + ("草稿" if len(now_reasons) else "定稿")
-        )
-    causes = causes or ["未能确定（输入文件和合计数都没有变化；可能是程序更新）"]
+        kind = {True: "草稿", False: "定稿"}
+        causes.append(f"草稿标记：已报送的是{kind[bool(len(then))]}，现在是{kind[bool(len(now_reasons))]}")
     return [
         f"图表有 {len(changed)} 幅与已报送的不同：{'；'.join(named)}",
-        *(f"    原因：{c}" for c in causes),
+        *(f"    原因：{c}" for c in causes or [UNKNOWN]),
     ]
 
 

@@ -26,8 +26,9 @@ MOST = 8  # text cells of a sent workbook named, the rest counted
 OPENING = 20  # characters of a paragraph's opening that say which paragraph it is
 
 
-def _page(path: Path):
-    """The report's HTML parsed (lxml), or None if the file is missing or unreadable."""
+def page(path: Path):
+    """The report's HTML parsed (lxml), or None if the file is missing or unreadable: what the functions
+    below read (parsed once for all of them)."""
     import lxml.html
 
     try:
@@ -36,10 +37,9 @@ def _page(path: Path):
         return None
 
 
-def shown_column(path: Path, heading: str) -> dict[str, str] | None:
-    """What the report shows in an appendix's column, by item code: the first table with a column headed
-    `heading` (and one headed with the code); None if the report or the column is not there."""
-    root = _page(path)
+def shown_column(root, heading: str) -> dict[str, str] | None:
+    """What the report (its `page`) shows in an appendix's column, by item code: the first table with a
+    column headed `heading` (and one headed with the code); None if the report or the column is not there."""
     for table in [] if root is None else root.xpath("//table"):
         head = [" ".join("".join(c.itertext()).split()) for c in table.xpath(".//tr[1]/th")]
         if heading in head and vocab.CODE_HEADING in head:
@@ -49,9 +49,8 @@ def shown_column(path: Path, heading: str) -> dict[str, str] | None:
     return None
 
 
-def captions(path: Path) -> dict[str, str]:
-    """Each chart's caption in the report (图1 …), by the chart's name."""
-    root = _page(path)
+def captions(root) -> dict[str, str]:
+    """Each chart's caption in the report (its `page`: 图1 …), by the chart's name."""
     figures = [] if root is None else root.xpath("//figure[@data-chart]")
     return {
         f.get("data-chart"): " ".join("".join(c.itertext()).split())
@@ -60,10 +59,9 @@ def captions(path: Path) -> dict[str, str]:
     }
 
 
-def report_text(path: Path) -> list[tuple[str, str]] | None:
-    """The report's words from its HTML: (section, text) for each block in reading order, the section being
-    the heading (h2) it stands under ('' before the first); None if the file is missing or unreadable."""
-    root = _page(path)
+def report_text(root) -> list[tuple[str, str]] | None:
+    """The report's words from its HTML (its `page`): (section, text) for each block in reading order, the
+    section being the heading (h2) it stands under ('' before the first); None if there is no page."""
     if root is None:
         return None
     out, section = [], ""
