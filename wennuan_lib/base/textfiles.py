@@ -112,9 +112,9 @@ def decode(data: bytes, path: Path | str = "") -> tuple[str, str]:
                 text, encoding = gbk, "gb18030"
         if "\x00" in text:
             raise InputFileError(path, f"文件中有空字符，不是文本文件。{_save_as(path)}")
-        if encoding == "gb18030" and (
-            line := _first_line(data, _chinese_in_utf8)
-        ):  # GBK lines read, one in UTF-8 garbled
+        # read whole in one encoding, but a line is the other's: GBK reads a UTF-8 line garbled, UTF-8
+        # reads a GBK line whose bytes happen to be UTF-8 as letters
+        if encoding == "gb18030" and (line := _first_line(data, _chinese_in_utf8)):
             raise _mixed(path, line, "UTF-8", ENCODING_LABELS["gb18030"])
         if encoding == "utf-8" and CJK.search(text) and (line := _first_line(data, _gbk_as_letters)):
             raise _mixed(path, line, ENCODING_LABELS["gb18030"], "UTF-8")
