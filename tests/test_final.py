@@ -345,7 +345,36 @@ def test_a_slip_in_last_years_total_is_not_compared_with(tmp_path, form):
     assert "未写同比" in out["report"].tips["04A.2"] and SLIP_UNIT in out["report"].tips["04A.2"]
     t1 = out["report"].tables[0]
     row = next(r for r in t1.rows if r[0] == "04A.2")
-    assert row[-1] == "—" and "04A.2的上年合计待核实" in t1.note
+    assert row[-1] == "—" and f"04A.2的同比未计算：2012年合计中{SLIP_UNIT}填的 25000 疑似填错" in t1.note
+
+
+def test_a_slip_in_this_years_comparable_basis_is_not_compared_either(tmp_path, form):
+    """This year's 04A.2 holds a unit's figure 1000 times its peers' (O02, still open), and the unit filled
+    it last year too: the 同比 would be the slip's (18503.0% here), so neither the prose nor 附件1 gives it;
+    the note and the draft reason say why. The other figures keep their 同比."""
+    root = tmp_path
+    for year in (2012, 2013):
+        (root / "inputs" / str(year) / "submissions").mkdir(parents=True)
+    shutil.copy(ROOT / "inputs" / "units.csv", root / "inputs")
+    last, this = (Year(root / "inputs", root / "outputs", year) for year in (2012, 2013))
+    inbox(last, load_form(2012))
+    last.ingest()
+    last.clean()
+    inbox(this, form, {SLIP_UNIT: {"04A.2": 25000}})
+    (this.year_inputs / "narrative.md").write_text(ALL_SECTIONS, encoding="utf-8")
+    this.ingest()
+    out = after_ingest(this)
+    text = out["report"].narrative
+    basic = text.plain(text.sections[0].blocks[0].text)
+    assert re.search(r"走访职工家庭[\d.万]+户，慰问困难企业", basic)  # no 同比 after it
+    assert re.search(r"发放款物[\d.]+万元，(同比|与上年持平)", basic)
+    t1 = out["report"].tables[0]
+    row = next(r for r in t1.rows if r[0] == "04A.2")
+    assert row[-1] == "—" and f"04A.2的同比未计算：2013年合计中{SLIP_UNIT}填的 25000 疑似填错" in t1.note
+    assert next(r for r in t1.rows if r[0] == "06.1")[-1] not in ("—", "")  # another item: its 同比 given
+    reasons = this.load("draft_reasons")
+    slip = reasons[reasons["kind"] == "slip"]["message"]
+    assert len(slip) == 1 and "含它的04A.2同比因此没有写入书面总结，附件1中写作“—”" in slip.iloc[0]
 
 
 # --- the parts ---------------------------------------------------------------------------------------------

@@ -102,8 +102,8 @@ def tables(
     has_previous: bool,
     no_yoy: dict[str, str] | None = None,
 ):
-    """The three appendices. `no_yoy`: items whose change on last year is not given (key → why,
-    in 附表1's note)."""
+    """The three appendices. `no_yoy`: items whose change on last year is not given (key → why, in 附表1's
+    note: a suspected slip in last year's total or in this year's comparable basis)."""
     return [
         _totals_table(form, totals, has_previous, no_yoy or {}),
         _key_figures_table(form, values),
@@ -145,11 +145,7 @@ def _totals_table(
             ]
         rows.append(cells)
     note = basis_note(form, items, has_previous)
-    note += "".join(
-        f"{code}的上年合计待核实（{why}），未计算同比。"
-        for code, why in no_yoy.items()
-        if form.codes.count(code)
-    )
+    note += "".join(f"{code}的同比未计算：{why}。" for code, why in no_yoy.items() if form.codes.count(code))
     return render.Table(
         "全市送温暖活动统计汇总表",
         head,

@@ -15,7 +15,8 @@ One row per blocker, of five kinds (stored as codes, shown through vocab.DRAFT_L
 A suspected slip is open until the unit's figure is corrected so that the checks no longer suspect it (a
 correction typed in 元 again stays suspect) or the finding is waived. Last year's suspect total is never
 compared with: its 同比 is left out of the prose and the appendix until last year's figure is settled in last
-year's own files.
+year's own files. Nor is a 同比 whose comparable basis holds this year's suspect (its unit filled the item in
+both years): the change would be the slip's, not the year's (12345% for 元 typed as 万元).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Suspect:
         ""  # 「单位 代码 项目 填的 78300 万元，疑似按“元”填写（按万元应约为 7.83）」, in its own year's codes
     )
     stated: list[str] = field(default_factory=list)  # where the report states a figure it feeds
+    unsaid: bool = False  # a 同比 its figure is in is not given (changes_in_doubt)
 
     def describe(self, form: Form) -> Suspect:
         """Word the suspect in `form`'s codes and labels (its own year's form)."""
@@ -159,6 +161,36 @@ def mark_stated(found: list[Suspect], narrative: Narrative, totals: pd.DataFrame
     return keys
 
 
+def changes_in_doubt(
+    found: list[Suspect],
+    totals: pd.DataFrame,
+    form: Form,
+    values: pd.DataFrame,
+    previous: pd.DataFrame | None,
+) -> dict[str, str]:
+    """The items whose 同比 rests on this year's suspects (`found`): a suspect counted in the item's
+    comparable basis (its unit filled the item in both years) — item → why, as `previous_note` words it.
+    Marks those suspects `unsaid`. `previous`: last year's values in this year's codes."""
+    if not found or previous is None:
+        return {}
+    rows = {r["item"]: r for r in totals.to_dict("records") if r["kind"] == "item" and r.get("change_pct")}
+    now = unit_dicts(values[aggregate.in_totals(values)])
+    before = unit_dicts(previous[aggregate.in_totals(previous)])
+    within, pair = aggregate.wholes(form), aggregate.pairs(form)
+    out: dict[str, str] = {}
+    for code in rows:
+        mine = [s for s in found if s.item == code]
+        if not mine:
+            continue
+        both = set(aggregate.comparable(aggregate.item_measure(code, form, within, pair), now, before)[0])
+        held = [s for s in mine if s.unit in both]
+        for s in held:
+            s.unsaid = True
+        if held:
+            out[code] = "；".join(previous_note(s) for s in held)
+    return out
+
+
 def previous_note(s: Suspect) -> str:
     return f"{s.year}年合计中{s.unit}填的 {format_value(s.value)} 疑似填错，尚未更正或豁免"
 
@@ -211,6 +243,8 @@ def _slip_rows(found: list[Suspect], before: list[Suspect], year: int) -> list[d
     for s in found:
         where = "、".join(s.stated[:3]) + ("等" if len(s.stated) > 3 else "")
         where = f"书面总结中的{where}和附件1" if where else "书面总结附件1的全市合计"
+        if s.unsaid:
+            where += f"；含它的{s.item}同比因此没有写入书面总结，附件1中写作“—”"
         rows.append(
             {
                 "kind": SLIP,

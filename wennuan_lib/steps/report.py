@@ -194,14 +194,17 @@ def run(inputs: Mapping, p: Params) -> Made:
     sample = bool(cfg.get("sample"))
 
     before = last_years_suspects(inputs, p)
+    found = draft.suspects(issues, values, form, year)
+    last_values = p.translated(inputs["previous:values"], year - 1)
+    # no 同比 over a suspected slip: last year's total, or this year's comparable basis, holding one
     unstated = no_yoy(totals, before, form)
+    for code, why in draft.changes_in_doubt(found, totals, form, values, last_values).items():
+        unstated[code] = "；".join(filter(None, (unstated.get(code), why)))
     text = narrative.build(
         form, totals, cfg, inputs["narrative"], summaries, registry, cn_date(when), unstated
     )
-    found = draft.suspects(issues, values, form, year)
     marked = draft.mark_stated(found, text, totals, form)
     reasons = draft.reasons(issues, text, found, before, form, year)
-    last_values = p.translated(inputs["previous:values"], year - 1)
     last_issues = p.translated(inputs["previous:issues"], year - 1)  # for the robustness of 同比
     reasons = draft.added(
         reasons, draft.unsteady(text, totals, form, year, values, last_values, issues, last_issues)
