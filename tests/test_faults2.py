@@ -153,6 +153,39 @@ def test_a_computer_clock_before_the_notice_is_named_when_no_report_date_is_set(
     assert "电脑的日期" in message and "report_date" in message
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("form: '2013'\nyear: 2012\n", "第2行", "year（年度）写的是 2012"),
+        (
+            "year: 2013\ncampaign: 2012年元旦春节期间送温暖活动\n",
+            "第2行",
+            "「2012年元旦春节期间送温暖活动」写的不是 2013 年",
+        ),
+        (
+            "year: 2013\ndeadline: '2013-01-21'\nnotice_date: '2011-12-27'\n",
+            "第3行",
+            "2011-12-27 早于 2012 年",
+        ),
+    ],
+)
+def test_a_year_yaml_copied_from_another_year_is_named(tmp_path, text, line, words):
+    """Last year's year.yaml copied into this year's folder and not yet changed: said at once, naming the
+    line, rather than a report titled with last year or every unit told it used the wrong form."""
+    path = _year_yaml(tmp_path, text)
+    with pytest.raises(InputFileError) as err:
+        config.read_year_config(path, 2013)
+    message = str(err.value)
+    assert str(path) in message and line in message and words in message and "复制" in message
+
+
+def test_a_campaign_spanning_two_years_or_a_december_notice_is_this_years(tmp_path):
+    path = _year_yaml(
+        tmp_path, "year: 2013\ncampaign: 2012年底至2013年春节送温暖活动\nnotice_date: '2012-12-27'\n"
+    )
+    assert config.read_year_config(path, 2013)["notice_date"] == "2012-12-27"
+
+
 def test_a_bad_year_yaml_stops_the_run_with_its_line_and_no_traceback(tmp_path):
     inputs = tmp_path / "inputs"
     shutil.copytree(ROOT / "inputs", inputs)  # 2012 not run yet: the run would do it first

@@ -86,8 +86,40 @@ def read_year_config(path: Path, year: int) -> dict:
             if data.get(key) not in (None, ""):
                 data[key] = _date(path, key, data[key], year, lines.get(key))
         cfg.update(data)
+        _check_year(path, cfg, lines, year)
         _check_order(path, cfg, lines)
     return cfg
+
+
+YEAR_RX = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?![0-9])")
+
+
+def _check_year(path: Path, cfg: dict, lines: dict[str, int], year: int) -> None:
+    """A year.yaml copied from another year and not yet changed: its year, its campaign's year or a date
+    before last year (a notice may go out in December) is named, rather than a report titled with the
+    wrong year or every unit told it used the wrong form."""
+    copied = "这个文件是不是从别的年度复制来的？请把各项设置改成本年度的，再运行"
+    written = str(cfg.get("year", year)).strip()
+    if written != str(year):
+        raise InputFileError(
+            path,
+            f"year（年度）写的是 {written}，但这个文件在 {year} 年度的文件夹中。{copied}",
+            lines.get("year"),
+        )
+    named = {int(y) for y in YEAR_RX.findall(str(cfg.get("campaign", "")))}
+    if named and year not in named:
+        raise InputFileError(
+            path,
+            f"campaign（{YEAR_KEYS['campaign']}）「{cfg['campaign']}」写的不是 {year} 年。{copied}",
+            lines.get("campaign"),
+        )
+    for key in DATE_KEYS:
+        if cfg.get(key) and int(cfg[key][:4]) < year - 1:
+            raise InputFileError(
+                path,
+                f"{key}（{YEAR_KEYS[key]}）{cfg[key]} 早于 {year - 1} 年，不像是 {year} 年度的日期。{copied}",
+                lines.get(key),
+            )
 
 
 # The settings that are dates, each kept as ISO text (2013-01-21).
