@@ -534,6 +534,23 @@ def test_resubmission_dated_in_chinese_numerals_wins(form, year_dir):
     check_values(frames, later, new)
 
 
+def test_a_revision_sent_after_the_deadline_leaves_a_unit_that_reported_in_time_on_time(form, year_dir):
+    """The unit sent its form before the deadline, then a 修改稿 after it (asked for in its feedback): it
+    reported in time. The status gives the first form's date, and the run lists it nowhere as 逾期."""
+    two_versions(form, year_dir, "2013年1月12日", "2013年1月24日")
+    year_dir.year_config.write_text(
+        "report_date: 2013-01-28\nnotice_date: 2012-12-27\ndeadline: 2013-01-21\n", encoding="utf-8"
+    )
+    frames = year_dir.ingest()
+    assert log_of(frames).loc["常熟市总工会统计表（修改稿）.docx", "status"] == "read"
+    year_dir.clean()
+    status = year_dir.reconcile()["reporting_status"].set_index("unit")
+    assert (
+        status.loc["常熟市总工会", "late"] == "on_time"
+        and status.loc["常熟市总工会", "form_date"] == "2013-01-12"
+    )
+
+
 def test_future_date_does_not_win_and_is_a_warning(form, year_dir):
     two_versions(form, year_dir, "2013年1月16日", "2031-01-05", second_name="常熟市总工会统计表（初稿）.docx")
     frames = year_dir.ingest()

@@ -27,7 +27,7 @@ from wennuan_lib.check.rules import is_open
 from wennuan_lib.publish import feedback, review_workbook
 from wennuan_lib.read.units import Registry
 from wennuan_lib.run.runner import Made, Params
-from wennuan_lib.vocab import LATE, NO_DATE, NOT_REPORTED, ON_TIME, REPORTED, UNREADABLE
+from wennuan_lib.vocab import LATE, NO_DATE, NOT_REPORTED, ON_TIME, READ, REPORTED, SUPERSEDED, UNREADABLE
 
 
 def _days_late(date: str, deadline: str) -> int | None:
@@ -56,6 +56,13 @@ def reporting_status(
     forms: dict[str, list[dict]] = {}
     for r in in_force.to_dict("records"):
         forms.setdefault(r["unit"], []).append(r)
+    # on time or late by the unit's first form: a revised one sent after the deadline (asked for in its
+    # feedback, say) does not make a unit that reported in time late
+    first: dict[str, str] = {}
+    versions = submissions[submissions["status"].isin([READ, SUPERSEDED])]
+    for unit, date in zip(versions["unit"], versions["date"].fillna(""), strict=True):
+        if date and (unit not in first or date < first[unit]):
+            first[unit] = date
     papers: dict[str, list[str]] = {}
     for unit, file in zip(summaries["unit"], summaries["file"], strict=True):
         papers.setdefault(unit, []).append(file)
@@ -67,7 +74,7 @@ def reporting_status(
     for unit in units:
         form = forms.get(unit, [])
         summary = papers.get(unit, [])
-        date = form[0]["date"] if form else ""
+        date = first.get(unit, "") if form else ""
         days = _days_late(date, deadline)
         late = "" if not form else (NO_DATE if days is None else (LATE if days > 0 else ON_TIME))
         rows.append(
