@@ -245,3 +245,23 @@ def test_the_analysts_commands_on_the_sample(sample_years, tmp_path):
     trends = paths.workspace.trends().current()
     units = set(pd.read_csv(trends / "trends_long.csv", encoding="utf-8-sig")["scope"])
     assert "苏州市吴江区总工会" in units and "吴江区总工会" not in units  # one unit in every year
+
+
+def test_status_run_and_report_count_the_units_that_reported_alike(sample_years):
+    """The report's first paragraph, `status` and the run's summary count the same units: 已报 includes the
+    unit whose file could not be read (as the report says), and a unit outside the registry is said apart
+    everywhere (the sample's 苏州市物流行业工会联合会), never folded into one count and not another."""
+    y = sample_years[0][2013][1]
+    text = re.sub(r"<[^>]+>|\s", "", (y.root / "report" / "书面总结.html").read_text(encoding="utf-8"))
+    said = re.search(
+        r"全市应报单位(\d+)个，已报送统计表(\d+)个（其中(\d+)个无法读取，未计入汇总），未报(\d+)个", text
+    )
+    assert said is not None
+    due, sent, unreadable, missing = said.groups()
+    status = report_summary.status_text(y.workspace, 2013)
+    assert (
+        f"应报 {due} 个单位，已报 {sent} 个（其中 {unreadable} 个无法读取，未计入汇总），未报 {missing} 个；"
+        "另有不在单位名录中的 1 个单位报送（未计入汇总）"
+    ) in status
+    summary = report_summary.run_summary(y.workspace, 2013)
+    assert "个单位的数据（含不在单位名录中的 1 个，未计入合计）" in summary

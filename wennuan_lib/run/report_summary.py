@@ -28,7 +28,7 @@ def _load(run_dir, name, columns=None):
 
 # the values table as the summary reads it, once (200,000 rows at 3,000 units: 0.25 s a read), for its counts
 # and for the files of a unit whose feedback workbook was not made
-VALUE_COLUMNS = ("unit", "file", "status", "approx", "corrected")
+VALUE_COLUMNS = ("unit", "registered", "file", "status", "approx", "corrected")
 
 
 def _tables(run):
@@ -168,6 +168,21 @@ def _chase_lines(st) -> list[str]:
     return ["  · 催报：" + "；".join(chase)] if chase else []
 
 
+def _forms_line(st, expected) -> str:
+    """统计表：应报 32 个单位，已报 31 个（其中 1 个无法读取，未计入汇总），未报 1 个 — as the report's
+    first paragraph counts them; the units outside the registry that sent one, apart."""
+    unreadable = int((expected["form"] == vocab.UNREADABLE).sum())
+    sent = int((expected["form"] == vocab.REPORTED).sum()) + unreadable
+    outside = int((~st["registered"] & (st["form"] != vocab.NOT_REPORTED)).sum())
+    return (
+        f"  统计表：应报 {len(expected)} 个单位，已报 {sent} 个"
+        + (f"（其中 {unreadable} 个无法读取，未计入汇总）" if unreadable else "")
+        + f"，未报 {int((expected['form'] == vocab.NOT_REPORTED).sum())} 个"
+        + (f"；另有不在单位名录中的 {outside} 个单位报送（未计入汇总）" if outside else "")
+        + f"；书面总结已报 {int((expected['summary'] == vocab.REPORTED).sum())} 个"
+    )
+
+
 def _inbox_lines(log, year: int) -> list[str]:
     """What the inbox held and how each file was taken; every file that could not be read, with why."""
     counts = log["status"].value_counts()
@@ -214,8 +229,11 @@ def run_summary(workspace, year: int) -> str:
     values = load("values", VALUE_COLUMNS)
     if values is not None:
         status = values["status"].value_counts()
+        outside = values.loc[~values["registered"].astype(bool), "unit"].nunique()
         lines.append(
-            f"  {values['unit'].nunique()} 个单位的数据：未填 {status.get('missing', 0)} 项，"
+            f"  {values['unit'].nunique()} 个单位的数据"
+            + (f"（含不在单位名录中的 {outside} 个，未计入合计）" if outside else "")
+            + f"：未填 {status.get('missing', 0)} 项，"
             f"无法识别 {status.get('unreadable', 0)} 项，表中未找到 {status.get('not_found', 0)} 项，"
             f"约数 {int(values['approx'].sum())} 项，已更正 {int(values['corrected'].sum())} 项"
         )
@@ -308,9 +326,7 @@ def status_text(workspace, year: int) -> str:
     open_ = issues[is_open(issues)]
     lines = [
         f"{year}年状态",
-        f"  统计表：应报 {len(expected)} 个单位，已报 {int((expected['form'] == vocab.REPORTED).sum())} 个，"
-        f"已报但无法读取 {int((expected['form'] == vocab.UNREADABLE).sum())} 个；"
-        f"书面总结已报 {int((expected['summary'] == vocab.REPORTED).sum())} 个",
+        _forms_line(st, expected),
         f"  未报统计表：{_names(st, st['form'] == vocab.NOT_REPORTED)}",
         *_unreadable(st),
         f"  逾期报送：{_names(st, st['late'] == vocab.LATE)}",
