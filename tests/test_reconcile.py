@@ -173,6 +173,28 @@ def test_correction_by_alias_and_waiver_by_rule(year_dir, form):
     assert list(out["audit"]["status"]) == ["applied", "applied"]
 
 
+def test_a_correction_written_as_an_approximation_stays_one(year_dir, form):
+    """The unit said on the phone 约8: the value is corrected to 8 and kept approximate, as the unit's own 约8
+    would be — the total says 约 when such entries weigh in it, and the register's audit line says so."""
+    vals = {c: 1 for c in form.codes}
+    vals.update({"02A.1": 10, "02A.2": 12, "03E.1": 9, "03A.1": 5})
+    out = _one_unit_year(
+        year_dir,
+        form,
+        vals,
+        corrections=[{"unit": "常熟", "item": "02A.2", "value": "约8", "reason": "电话确认"}],
+    )
+    v = out["values"].set_index("item")
+    assert (
+        v.loc["02A.2", "value"] == "8"
+        and bool(v.loc["02A.2", "approx"])
+        and bool(v.loc["02A.2", "corrected"])
+    )
+    assert "→ 8 人（约数）" in out["audit"]["message"].iloc[0]
+    totals = year_dir.report()["totals"].set_index("item")
+    assert totals.loc["02A.2", "approx"] == "约"
+
+
 def test_bad_correction_lines_are_reported(year_dir, form):
     out = _one_unit_year(
         year_dir,

@@ -97,38 +97,42 @@ def apply_corrections(
         item = str(row["item"]).strip()
         line = _audit_line(CORRECTION, n, row, item=item, value=row["value"])
         unit = _unit(row["unit"], registry, present | {TOTALS})
-        problem, value = _correction(row, unit, item, form, index)
+        problem, value, approx = _correction(row, unit, item, form, index)
         if problem:
             audit.append({**line, "unit": unit or "", "status": "unmatched", "message": problem})
             continue
-        wanted.setdefault((unit, item), []).append({**line, "unit": unit, "value": value})
+        wanted.setdefault((unit, item), []).append({**line, "unit": unit, "value": value, "approx": approx})
     for (unit, item), group in wanted.items():
         label = f"{unit} {item} {form.item(item).label}"
         audit += _apply(values, index[(unit, item)], label, form.item(item).unit, group)
     return values, sorted(audit, key=lambda a: a["line"])
 
 
-def _correction(row: dict, unit: str | None, item: str, form: Form, index: dict) -> tuple[str, str]:
+def _correction(row: dict, unit: str | None, item: str, form: Form, index: dict) -> tuple[str, str, bool]:
     """(what is wrong with a line of the register, "" when nothing; the corrected value as written in the
-    values table)."""
+    values table; whether it is approximate: 约3000, 3000余 — counted as a unit's 约 entry is)."""
     if not str(row["unit"]).strip():
-        return "没有填写单位", ""
+        return "没有填写单位", "", False
     if unit == TOTALS:
-        return f"{TOTALS}是各单位数字之和，不能直接更正（请更正有关单位的数字）", ""
+        return f"{TOTALS}是各单位数字之和，不能直接更正（请更正有关单位的数字）", "", False
     if unit is None:
-        return f"单位「{row['unit']}」没有有效的统计表（名称是否写错？）", ""
+        return f"单位「{row['unit']}」没有有效的统计表（名称是否写错？）", "", False
     if item not in form.codes or (unit, item) not in index:
-        return f"项目代码「{item}」不存在（应为 {form.codes[0]} … {form.codes[-1]}）", ""
+        return f"项目代码「{item}」不存在（应为 {form.codes[0]} … {form.codes[-1]}）", "", False
     parsed = parse_blank(row["value"], form.item(item).is_money, form.item(item).unit)
     if parsed.status != OK:
-        return f"更正值「{row['value']}」无法识别为数字" + (f"（{parsed.note}）" if parsed.note else ""), ""
-    return "", format_value(parsed.value)
+        return (
+            f"更正值「{row['value']}」无法识别为数字" + (f"（{parsed.note}）" if parsed.note else ""),
+            "",
+            False,
+        )
+    return "", format_value(parsed.value), bool(parsed.approx)
 
 
 def _apply(values: pd.DataFrame, k: int, label: str, measure: str, group: list[dict]) -> list[dict]:
     """The register's lines for one value (row `k`): applied once when they agree (the later ones audited as
     duplicates), none applied when they differ; their audit lines."""
-    shown = {a["value"] for a in group}
+    shown = {(a["value"], a["approx"]) for a in group}
     if len(shown) > 1:
         listing = "；".join(f"第{a['line']}行为 {a['value']}" for a in group)
         return [
@@ -145,7 +149,7 @@ def _apply(values: pd.DataFrame, k: int, label: str, measure: str, group: list[d
     values.loc[k, ["value", "status", "approx", "corrected", "correction_reason"]] = [
         first["value"],
         OK,
-        False,
+        first["approx"],
         True,
         first["reason"],
     ]
@@ -154,7 +158,8 @@ def _apply(values: pd.DataFrame, k: int, label: str, measure: str, group: list[d
             **first,
             "original": original,
             "status": "applied",
-            "message": f"{label}：{original or '未填'} → {first['value']} {measure}",
+            "message": f"{label}：{original or '未填'} → {first['value']} {measure}"
+            + ("（约数）" if first["approx"] else ""),
         }
     ]
     for a in again:
