@@ -154,15 +154,17 @@ def _one_unit_year(year_dir, form, values, corrections=None, waivers=None, heade
     return out
 
 
-def test_correction_by_alias_and_waiver_by_rule(year_dir, form):
+def _corrected_02a2(year_dir, form, value: str, **more):
+    """One unit (常熟, by its alias) whose 02A.2 (12) is corrected to `value`."""
     vals = {c: 1 for c in form.codes}
     vals.update({"02A.1": 10, "02A.2": 12, "03E.1": 9, "03A.1": 5})
-    out = _one_unit_year(
-        year_dir,
-        form,
-        vals,
-        corrections=[{"unit": "常熟", "item": "02A.2", "value": "8", "reason": "电话确认"}],
-        waivers=[{"unit": "常熟市总工会", "rule": "W04", "reason": "已核实"}],
+    correction = {"unit": "常熟", "item": "02A.2", "value": value, "reason": "电话确认"}
+    return _one_unit_year(year_dir, form, vals, corrections=[correction], **more)
+
+
+def test_correction_by_alias_and_waiver_by_rule(year_dir, form):
+    out = _corrected_02a2(
+        year_dir, form, "8", waivers=[{"unit": "常熟市总工会", "rule": "W04", "reason": "已核实"}]
     )
     v = out["values"].set_index("item")
     assert (v.loc["02A.2", "value"], v.loc["02A.2", "original_value"]) == ("8", "12")
@@ -176,14 +178,7 @@ def test_correction_by_alias_and_waiver_by_rule(year_dir, form):
 def test_a_correction_written_as_an_approximation_stays_one(year_dir, form):
     """The unit said on the phone 约8: the value is corrected to 8 and kept approximate, as the unit's own 约8
     would be — the total says 约 when such entries weigh in it, and the register's audit line says so."""
-    vals = {c: 1 for c in form.codes}
-    vals.update({"02A.1": 10, "02A.2": 12, "03E.1": 9, "03A.1": 5})
-    out = _one_unit_year(
-        year_dir,
-        form,
-        vals,
-        corrections=[{"unit": "常熟", "item": "02A.2", "value": "约8", "reason": "电话确认"}],
-    )
+    out = _corrected_02a2(year_dir, form, "约8")
     v = out["values"].set_index("item")
     assert (
         v.loc["02A.2", "value"] == "8"
