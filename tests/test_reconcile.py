@@ -289,3 +289,38 @@ def test_a_feedback_workbook_comes_from_the_cache_only_when_its_unit_did_not_cha
     }
     for p in third:
         openpyxl.load_workbook(p)  # whole workbooks
+
+
+def test_a_suspected_slip_is_waived_item_by_item(form):
+    """A waiver of a slip rule (O02) without an item would waive the unit's slips on every item — also one a
+    revised form brought after the analyst checked the first: it is not applied, and says which lines to
+    write. A line naming the item waives that item only; another rule may still be waived for all items."""
+    from wennuan_lib.check import corrections
+    from wennuan_lib.read.units import Registry
+
+    unit = "吴江区总工会"
+    findings = pd.DataFrame(
+        [
+            {"unit": unit, "rule": "O02", "item": "11A.1"},
+            {"unit": unit, "rule": "O02", "item": "08C.2"},
+            {"unit": unit, "rule": "W04", "item": "03E.1"},
+            {"unit": unit, "rule": "W04", "item": "03D.1"},
+        ]
+    )
+    registry = Registry.load(ROOT / "inputs" / "units.csv")
+
+    def waive(*lines):
+        table = pd.DataFrame(lines, columns=["unit", "rule", "item", "reason"])
+        out, audit = corrections.apply_waivers(findings, table, registry, form.policy.slip_rules)
+        return dict(zip(out["rule"] + " " + out["item"], out["waived"], strict=True)), audit
+
+    waived, audit = waive((unit, "O02", "", "已核实"), (unit, "W04", "", "已核实"))
+    assert waived == {"O02 11A.1": False, "O02 08C.2": False, "W04 03E.1": True, "W04 03D.1": True}
+    assert (
+        audit[0]["status"] == "unmatched"
+        and "吴江区总工会,O02,11A.1,（理由）；吴江区总工会,O02,08C.2" in (audit[0]["message"])
+    )
+    waived, audit = waive(("吴江", "O02", "11A.1", "电话确认确为9.51万元的十倍"))
+    assert waived["O02 11A.1"] and not waived["O02 08C.2"] and audit[0]["status"] == "applied"
+    _, audit = waive((unit, "O02", "09.1", "已核实"))
+    assert audit[0]["status"] == "unmatched" and "没有规则 O02 在 09.1 上的审核意见" in audit[0]["message"]

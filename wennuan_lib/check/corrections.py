@@ -11,6 +11,7 @@ their line numbers in the file.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -175,53 +176,44 @@ def _apply(values: pd.DataFrame, k: int, label: str, measure: str, group: list[d
 
 
 def apply_waivers(
-    findings: pd.DataFrame, waivers: pd.DataFrame, registry: Registry
+    findings: pd.DataFrame, waivers: pd.DataFrame, registry: Registry, slip_rules: Iterable[str] = ()
 ) -> tuple[pd.DataFrame, list[dict]]:
     """Mark the findings the analyst accepted; a waiver that matches no finding is reported, and a second
-    waiver of the same unit and rule is audited as a duplicate (a warning)."""
+    waiver of the same unit, rule (and item) is audited as a duplicate (a warning). A line may name the
+    item (an `item` column): it then waives that item's findings only. A suspected slip (`slip_rules`) is
+    waived item by item: a line without an item that would waive it on several items is not applied (an
+    error naming them) — the figure the analyst checked is one of them, the others nobody has looked at
+    (a revised form that brings a new slip of the same kind would otherwise be waived unseen)."""
     findings = findings.copy()
     findings["waived"] = False
     findings["waiver_reason"] = ""
-    present = set(findings["unit"])
+    present, slips = set(findings["unit"]), set(slip_rules)
     audit, first_line = [], {}
     for n, row in _rows(waivers):
-        rule = str(row["rule"]).strip()
-        line = _audit_line(WAIVER, n, row, rule=rule)
+        rule, item = str(row["rule"]).strip(), str(row.get("item") or "").strip()
+        line = _audit_line(WAIVER, n, row, rule=rule, item=item)
         unit = _unit(row["unit"], registry, present)
         mask = (findings["unit"] == unit) & (findings["rule"] == rule)
-        if unit is None or not rule or not mask.any():
-            where = (
-                f"单位「{row['unit']}」"
-                if unit is None
-                else "没有填写规则编号"
-                if not rule
-                else f"{unit} 没有规则 {rule} 的审核意见"
-            )
-            audit.append(
-                {
-                    **line,
-                    "unit": unit or "",
-                    "status": "unmatched",
-                    "message": f"豁免未匹配：{where}（名称或规则编号是否写错？）",
-                }
-            )
+        if item:
+            mask &= findings["item"] == item
+        problem = _waiver_problem(row, unit, rule, item, mask, findings, slips)
+        if problem:
+            audit.append({**line, "unit": unit or "", "status": "unmatched", "message": problem})
             continue
         items = "|".join(findings.loc[mask, "item"])
-        if (unit, rule) in first_line:
+        key, which = (unit, rule, item), f"{unit} 规则 {rule}" + (f" 项目 {item}" if item else "")
+        if key in first_line:
             audit.append(
                 {
                     **line,
                     "unit": unit,
                     "item": items,
                     "status": DUPLICATE,
-                    "message": (
-                        f"与第{first_line[(unit, rule)]}行重复（{unit} 规则 {rule}），"
-                        "只应用一次：请删去这一行"
-                    ),
+                    "message": f"与第{first_line[key]}行重复（{which}），只应用一次：请删去这一行",
                 }
             )
             continue
-        first_line[(unit, rule)] = n
+        first_line[key] = n
         findings.loc[mask, "waived"] = True
         findings.loc[mask, "waiver_reason"] = row["reason"]
         audit.append(
@@ -230,10 +222,34 @@ def apply_waivers(
                 "unit": unit,
                 "item": items,
                 "status": "applied",
-                "message": f"{unit} 规则 {rule} 的 {int(mask.sum())} 条审核意见已豁免",
+                "message": f"{which} 的 {int(mask.sum())} 条审核意见已豁免",
             }
         )
     return findings, audit
+
+
+def _waiver_problem(row, unit, rule: str, item: str, mask, findings: pd.DataFrame, slips: set[str]) -> str:
+    """Why a line of the waivers cannot be applied ("" when it can)."""
+    if unit is None:
+        return f"豁免未匹配：单位「{row['unit']}」（名称或规则编号是否写错？）"
+    if not rule:
+        return "豁免未匹配：没有填写规则编号（名称或规则编号是否写错？）"
+    if not mask.any():
+        if item:
+            return (
+                f"豁免未匹配：{unit} 没有规则 {rule} 在 {item} 上的审核意见"
+                "（名称、规则编号或项目代码是否写错？）"
+            )
+        return f"豁免未匹配：{unit} 没有规则 {rule} 的审核意见（名称或规则编号是否写错？）"
+    items = list(dict.fromkeys(findings.loc[mask, "item"]))
+    if rule in slips and not item and len(items) > 1:
+        lines = "；".join(f"{unit},{rule},{i},（理由）" for i in items)
+        return (
+            f"规则 {rule} 是疑似填错，要逐项豁免；这一行没有写项目，会把{unit}的 {len(items)} 个项目"
+            f"（{'、'.join(items)}）一起豁免。请只为核实过的项目各写一行：{lines}"
+            "（登记表的表头为 unit,rule,item,reason）"
+        )
+    return ""
 
 
 def _audit_line(kind: str, n: int, row: dict, *, item: str = "", rule: str = "", value: str = "") -> dict:

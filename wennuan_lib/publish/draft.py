@@ -55,6 +55,7 @@ class Suspect:
     )
     stated: list[str] = field(default_factory=list)  # where the report states a figure it feeds
     unsaid: bool = False  # a 同比 its figure is in is not given (changes_in_doubt)
+    own: str = ""  # the item's code in its own year (where a waiver names it); `item` when "" (carried)
 
     def describe(self, form: Form) -> Suspect:
         """Word the suspect in `form`'s codes and labels (its own year's form)."""
@@ -112,7 +113,7 @@ def carried(found: list[Suspect], then: Form, now: Form) -> list[Suspect]:
     for s in found:
         code = now.code_of(then.item(s.item).key)
         if code:
-            s.item = code
+            s.own, s.item = s.item, code
             out.append(s)
     return out
 
@@ -252,7 +253,7 @@ def _slip_rows(found: list[Suspect], before: list[Suspect], year: int) -> list[d
                 "item": s.item,
                 "message": (
                     f"{s.what}；这个数字计入了{where}。请向单位核实：有误的在{fix}中更正（金额以万元为单位），"
-                    f"确实无误的在{waive}中豁免规则 {'、'.join(s.rules)}"
+                    f"确实无误的在{waive}中{_waiver_lines(s)}"
                 ),
             }
         )
@@ -268,12 +269,18 @@ def _slip_rows(found: list[Suspect], before: list[Suspect], year: int) -> list[d
                 "item": s.item,
                 "message": (
                     f"{s.year}年：{s.what}，{s.year}年未更正也未豁免；附件1的“上年”合计含这个数字，本年{s.item}的同比因此"
-                    f"没有写入书面总结。请在{fix}中更正或在{waive}中豁免规则 {'、'.join(s.rules)}，"
+                    f"没有写入书面总结。请在{fix}中更正或在{waive}中{_waiver_lines(s)}，"
                     f"再依次运行{s.year}年和{year}年"
                 ),
             }
         )
     return rows
+
+
+def _waiver_lines(s: Suspect) -> str:
+    """How to waive a suspect: item by item (corrections.apply_waivers), the lines to write."""
+    lines = "；".join(f"{s.unit},{rule},{s.own or s.item},（理由）" for rule in s.rules)
+    return f"逐项豁免，写明项目（表头为 unit,rule,item,reason）：{lines}"
 
 
 NO_DATA_LISTED = 5  # more figures without data than this: one reason for them all (likely no form read yet)

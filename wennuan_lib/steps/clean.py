@@ -55,7 +55,9 @@ def run(inputs: Mapping, p: Params) -> Made:
     )
     findings = mine.findings + rules.check_across(values, form, city, units) + mine.said
     findings = rules.in_order(pd.DataFrame(findings, columns=rules.FINDING_COLUMNS), values, form)
-    findings, waiver_audit = corrections.apply_waivers(findings, inputs["waivers"], registry)
+    findings, waiver_audit = corrections.apply_waivers(
+        findings, inputs["waivers"], registry, form.policy.slip_rules
+    )
     audit += waiver_audit
     extra = pd.DataFrame(corrections.audit_findings(audit), columns=rules.FINDING_COLUMNS)
     extra["waived"], extra["waiver_reason"] = False, ""

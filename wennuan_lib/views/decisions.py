@@ -219,7 +219,7 @@ def paste_table(issues: pd.DataFrame, form=None) -> HTML:
 class Recorder:
     """A small form under the findings: pick a unit (its open findings are listed) and one of them, choose
     豁免 or 更正, write the reason (and the right figure), press 写入登记表. The line lands in the year's CSV;
-    a re-run applies it. A waiver is by unit and rule (waivers.csv has no item): when the rule found more than
+    a re-run applies it. The form writes a waiver by unit and rule (no item): when the rule found more than
     the finding picked, the form says which findings the line waives."""
 
     def __init__(self, issues: pd.DataFrame, form, waivers: Path, corrections: Path, year):
@@ -359,10 +359,12 @@ class Recorder:
             for r in same.head(LISTED).to_dict("records")
         )
         return (
-            f"<div style='color:#92400e'><b>注意：</b>豁免登记表按“单位＋规则”登记，不分项目：这一行会豁免"
+            f"<div style='color:#92400e'><b>注意：</b>这里写入的一行按“单位＋规则”豁免，不分项目：会豁免"
             f"{escape(finding['unit'])} 规则 {escape(finding['rule'])} 的全部 {len(same)} 条意见，"
             f"不只是选中的这一条：<ul>{listed}</ul>"
-            "只想处理其中一条的，请改用“更正”（单位确认了正确数字），或请单位改正后重新报送。</div>"
+            "只想处理其中一条的，请改用“更正”（单位确认了正确数字），或在豁免登记表中加一列 item "
+            "写明项目代码（表头 unit,rule,item,reason，见 docs/corrections.md）。疑似填错的规则没有写项目、"
+            "又涉及两个以上项目的，下次运行不会应用，而是列为“必须修改”。</div>"
         )
 
     def _row(self, finding: dict) -> dict:
