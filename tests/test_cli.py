@@ -166,3 +166,12 @@ def test_a_year_without_a_form_file_says_which_file_to_copy_and_where(tmp_path):
     newest = sorted(p.name for p in (ROOT / "wennuan_lib" / "forms").glob("*.yaml"))[-1]
     assert f"找不到 2099 年的表式文件 {ROOT / 'wennuan_lib' / 'forms' / '2099.yaml'}" in out.stderr
     assert f"请把最近一年的 {newest} 复制为 2099.yaml" in out.stderr and "docs/past-years.md" in out.stderr
+
+
+def test_status_of_a_year_without_inputs_says_so_and_names_the_years_there(tmp_path):
+    """`status --year 2010` where inputs/ has no 2010: not 'run it first' (that run could only fail)."""
+    inputs = tmp_path / "inputs"
+    (inputs / "2013" / "submissions").mkdir(parents=True)
+    out = cli("status", "--year", 2010, "--inputs", inputs, "--outputs", tmp_path / "outputs")
+    assert out.returncode == 0 and "2010年没有输入" in out.stdout and "有的年度：2013" in out.stdout
+    assert "请先运行" not in out.stdout

@@ -260,6 +260,44 @@ def test_an_analyst_figure_is_compared_with_the_total_its_words_name(form):
     assert "1.2亿元" in wrong[1]
 
 
+def test_an_analyst_change_is_the_one_on_the_comparable_basis(form):
+    """A 同比 the analyst typed is checked as the generated prose states it: on the units that filled the
+    item both years. The two years' totals compared directly (another set of units), a wrong figure and a
+    同比 the data cannot give are each named; the comparable one, as rounded as written, passes."""
+    from wennuan_lib.publish import draft
+
+    from .conftest import one_unit_tables
+
+    totals, _ = one_unit_tables(form, "常熟市总工会", "市、区")
+    row = totals.index[totals["label"] == "筹集慰问款物总额"][0]
+    totals.loc[row, ["value", "previous", "change_pct", "units_comparable"]] = [
+        "4219.82",
+        "3384",
+        "1.3",
+        "28",
+    ]
+
+    def said(*paragraphs):
+        blocks = [narrative.Block("para", p, "analyst") for p in paragraphs]
+        text = narrative.Narrative("", "", "", "", [narrative.Section("", blocks)], [])
+        return [r["message"] for r in draft.analyst_changes(text, totals, 2013)]
+
+    assert (
+        said("全市共筹集慰问款物4219.82万元，同比增长1.3%。", "筹集慰问款物比上年增长1.30%，召开会议8场。")
+        == []
+    )
+    direct, wrong, none = said(
+        "全市共筹集慰问款物4219.82万元，比上年增长24.7%。",
+        "筹集慰问款物同比下降1.3%。",
+        "慰问困难家庭比上年增加5%。",
+    )
+    assert (
+        "“比上年增长24.7%”是两年全市合计直接相比" in direct and "两年均填报的28个单位）同比增长1.3%" in direct
+    )
+    assert "与数据不符" in wrong and "同比增长1.3%" in wrong and "直接相比为增长24.7%" in wrong
+    assert "没有依据" in none and "慰问困难家庭总数" in none and "narrative.md" in none
+
+
 def test_labels_that_read_alike_agree_with_either_row(form):
     from .conftest import one_unit_tables
 

@@ -483,6 +483,13 @@ def _base(amount: Decimal, measure: str) -> tuple[str, Decimal]:
     return measure, amount
 
 
+def analyst_sentences(narrative: Narrative):
+    """The sentences of the analyst's own paragraphs (narrative.md), in order."""
+    for block in narrative.blocks:
+        if block.source == "analyst" and block.kind == "para":
+            yield from filter(None, (s.strip() for s in SENTENCE_END.split(block.text)))
+
+
 def analyst_figures(
     narrative: Narrative, totals: pd.DataFrame, values: pd.DataFrame | None, year: int
 ) -> list[dict]:
@@ -506,34 +513,98 @@ def analyst_figures(
             if d is not None:
                 by_item.setdefault(item, set()).add(d)
     out = []
-    for block in narrative.blocks:
-        if block.source != "analyst" or block.kind != "para":
-            continue
-        for sentence in filter(None, (s.strip() for s in SENTENCE_END.split(block.text))):
-            for m in number.finditer(sentence):
-                matched = _matched_rows(cores, sentence[: m.start()], m)
-                written = _written(m)
-                if not matched or written is None:
-                    continue
-                if any(_agrees(written, row, by_item.get(row["item"], set())) for row in matched):
-                    continue
-                row = matched[0]  # the labels read alike (其中困难农民工 in two rows): the first is named
-                total = to_decimal(row["value"])
-                said = "没有数据" if total is None else f"为 {format_value(total)}{row['measure']}"
-                named = f"{row['item']} {row['label']}" if row["kind"] == "item" else row["label"]
+    for sentence in analyst_sentences(narrative):
+        for m in number.finditer(sentence):
+            matched = _matched_rows(cores, sentence[: m.start()], m)
+            written = _written(m)
+            if not matched or written is None:
+                continue
+            if any(_agrees(written, row, by_item.get(row["item"], set())) for row in matched):
+                continue
+            row = matched[0]  # the labels read alike (其中困难农民工 in two rows): the first is named
+            total = to_decimal(row["value"])
+            said = "没有数据" if total is None else f"为 {format_value(total)}{row['measure']}"
+            named = f"{row['item']} {row['label']}" if row["kind"] == "item" else row["label"]
+            out.append(
+                {
+                    "kind": TEXT,
+                    "unit": "",
+                    "item": row["item"] if row["kind"] == "item" else "",
+                    "message": (
+                        f"{raw_file('narrative', year)} 中“{sentence}”写的 {m.group(0)} 与数据不符："
+                        f"{named}的全市合计{said}（也不是哪一类单位的小计、哪个单位的数字或上年合计）。"
+                        f"请核对后改正 {raw_file('narrative', year)}，再重新运行"
+                    ),
+                }
+            )
+    return out
+
+
+CHANGE = re.compile(
+    r"(同比|比上年|较上年|与上年相比|比去年|较去年)[^，。；\d%％]{0,4}?(增长|增加|提高|上升|下降|减少|降低)了?\s*"
+    r"(\d+(?:\.\d+)?)\s*(?:%|％)"
+)
+FALLS = ("下降", "减少", "降低")
+
+
+def analyst_changes(narrative: Narrative, totals: pd.DataFrame, year: int) -> list[dict]:
+    """A 书面总结 reason for each 同比 the analyst typed in narrative.md (比上年增长24.7%, after the words of
+    an item's label) that is not the item's change on the comparable basis (可比口径, as the generated prose
+    states it): the two years' city totals compared directly when the units that filled it differ, or a
+    figure the data does not give at all. Item labels come from the totals table, never from code."""
+    rows = [r for r in totals.to_dict("records") if r["kind"] == "item" and r.get("label")]
+    cores = [(r, c) for r in rows if len(c := _label_core(str(r["label"]))) >= 2]
+    out = []
+    for sentence in analyst_sentences(narrative):
+        for m in CHANGE.finditer(sentence):
+            row = _named_before(cores, sentence[: m.start()])
+            if row is None:
+                continue
+            problem = _change_problem(row, m)
+            if problem:
                 out.append(
                     {
                         "kind": TEXT,
                         "unit": "",
-                        "item": row["item"] if row["kind"] == "item" else "",
+                        "item": row["item"],
                         "message": (
-                            f"{raw_file('narrative', year)} 中“{sentence}”写的 {m.group(0)} 与数据不符："
-                            f"{named}的全市合计{said}（也不是哪一类单位的小计、哪个单位的数字或上年合计）。"
+                            f"{raw_file('narrative', year)} 中“{sentence}”写的“{m.group(0)}”{problem}"
                             f"请核对后改正 {raw_file('narrative', year)}，再重新运行"
                         ),
                     }
                 )
     return out
+
+
+def _named_before(cores: list[tuple[dict, str]], before: str) -> dict | None:
+    """The item whose label the words before a 同比 name last (the longer label when two end alike)."""
+    scored = [((end, len(core)), row) for row, core in cores if (end := _in_order(core, before)) is not None]
+    return max(scored, key=lambda s: s[0])[1] if scored else None
+
+
+def _change_problem(row: dict, m: re.Match) -> str:
+    """Why a typed 同比 is not the item's comparable change ("" when it is, to the digits written)."""
+    digits = m.group(3)
+    written = Decimal(digits) * (-1 if m.group(2) in FALLS else 1)
+    half = Decimal(5).scaleb(-(len(digits.partition(".")[2])) - 1)
+    label = f"{row['item']} {row['label']}"
+    comparable = to_decimal(row.get("change_pct", ""))
+    direct = aggregate.change_pct(to_decimal(row.get("value", "")), to_decimal(row.get("previous", "")))
+    if comparable is None:
+        return f"没有依据：{label}没有可比的上年数字（上年没有这一项，或同比未计算），不能写同比。"
+    if abs(comparable - written) <= half * Decimal("1.0001"):
+        return ""
+    stated = f"按可比口径（两年均填报的{row.get('units_comparable', '')}个单位）同比{_direction(comparable)}"
+    if direct is not None and abs(direct - written) <= half * Decimal("1.0001"):
+        return (
+            f"是两年全市合计直接相比，但两年填报这一项的单位不同：{label}{stated}"
+            "（自动生成的段落就是这样写的）。同比要按可比口径写，并写明口径。"
+        )
+    return (
+        f"与数据不符：{label}{stated}"
+        + (f"，两年全市合计直接相比为{_direction(direct)}" if direct else "")
+        + "。"
+    )
 
 
 def _matched_rows(cores: list[tuple[dict, str]], before: str, m: re.Match) -> list[dict]:

@@ -320,6 +320,13 @@ def status_text(workspace, year: int) -> str:
     load = _tables(run)
     st = load("reporting_status") if run else None
     if st is None:
+        if year not in workspace.years():  # nothing to run: the command would only fail
+            known = "、".join(map(str, workspace.years())) or "（没有）"
+            return (
+                f"{year}年没有输入：收件箱 {workspace.raw('inbox', year)} 不存在。"
+                f"inputs/ 中有的年度：{known}。"
+                "年度写错了的，请改正；新的一年请先按 docs/past-years.md 准备好它的文件"
+            )
         return f"{year}年尚未运行：请先运行 {workspace.command('run', '--year', year)}"
     expected = st[st["registered"]]
     issues = load("issues")

@@ -209,9 +209,9 @@ def run(inputs: Mapping, p: Params) -> Made:
     reasons = draft.added(
         reasons, draft.unsteady(text, totals, form, year, values, last_values, issues, last_issues)
     )
-    reasons = draft.added(
-        reasons, draft.analyst_figures(text, totals, values, year)
-    )  # the analyst's own numbers
+    reasons = draft.added(  # the analyst's own numbers and 同比
+        reasons, draft.analyst_figures(text, totals, values, year) + draft.analyst_changes(text, totals, year)
+    )
     is_draft = len(reasons) > 0
 
     # the charts first: the PDF waits for them. While step 03's review workbook is still being written on
