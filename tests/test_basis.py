@@ -370,6 +370,12 @@ def test_the_city_summary_form_notes_the_checks_its_totals_fail(tmp_path):
         c.value for r in openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows() for c in r if c.value
     ]
     assert all(n in cells for n in notes) and notes[0].startswith("注1：全市合计 ")
+    # with the totals: first which totals leave out a unit that reported (what the prose says beside each
+    # figure, and the form's cells cannot), then the checks, numbered on
+    noted = report.city_notes(found, t)
+    assert noted[0] == "注1：合计只含填了该项的单位，以下各项有单位未填或所填未计入："
+    assert "    05A.1 政府拨款：1个单位合计，乙区总工会未填" in noted
+    assert noted[-1] == notes[0].replace("注1：", "注2：")
 
 
 def test_the_trend_chart_says_which_years_figure_leaves_a_unit_out():

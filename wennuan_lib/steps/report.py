@@ -47,14 +47,33 @@ def cn_date(d: dt.date) -> str:
 ASK = re.compile(r"，请[^（，。]*(?=（|$)")
 
 
-def city_notes(issues: pd.DataFrame) -> list[str]:
-    """The form's own checks the city totals fail (parts and whole differ because some units filled only one
-    of them), worded for the 汇总统计表's notes."""
+def city_notes(issues: pd.DataFrame, totals: pd.DataFrame | None = None) -> list[str]:
+    """The 汇总统计表's notes: which totals leave out units that reported (who did not fill the item) and
+    which hold many approximate entries (约, 以上) — what the report's prose says beside each figure and the
+    form's cells cannot — then the form's own checks the city totals fail (parts and whole differ because
+    some units filled only one of them)."""
+    notes = []
+    items = [] if totals is None else totals[totals["kind"] == "item"].to_dict("records")
+    left = [r for r in items if r.get("basis") and to_decimal(r["value"]) is not None]
+    if left:
+        notes.append("合计只含填了该项的单位，以下各项有单位未填或所填未计入：")
+        notes += [
+            f"    {r['item']} {r['label']}：{r['units_reported']}个单位合计，{r['basis']}" for r in left
+        ]
+    marked = [f"{r['item']}（{r['approx']}）" for r in items if r.get("approx")]
+    if marked:
+        notes.append(f"以下合计含较多约数（表中为约数相加）：{'、'.join(marked)}")
     mine = issues[issues["unit"] == TOTALS] if len(issues) else issues
     said = (
         ASK.sub("", m) for m in mine["message"]
     )  # a note explains; the analyst's to-do stays in the findings
-    return [f"注{k}：全市合计 {m}" for k, m in enumerate(dict.fromkeys(said), 1)]
+    notes += [f"全市合计 {m}" for m in dict.fromkeys(said)]
+    out, k = [], 0
+    for note in notes:
+        if not note.startswith("    "):
+            k += 1
+        out.append(note if note.startswith("    ") else f"注{k}：{note}")
+    return out
 
 
 def summary_form(
@@ -250,7 +269,7 @@ def run(inputs: Mapping, p: Params) -> Made:
         ),
     }
     out["report_html"] = render.to_html(report).encode("utf-8")
-    out["summary_form"] = summary_form(form, totals, cfg, when, is_draft, city_notes(issues))
+    out["summary_form"] = summary_form(form, totals, cfg, when, is_draft, city_notes(issues, totals))
     out["report_docx"] = formats.make(content + ".docx", lambda: render.docx_bytes(report))
     # made here too, while the PDF is laid out: with it in a process of its own beside the PDF's, the run
     # held four processes at once (3,000 units, one file changed: 828 MiB of PSS at the peak against 730)
