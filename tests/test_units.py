@@ -89,3 +89,29 @@ def test_a_form_whose_file_name_names_another_unit_must_be_confirmed(form, year_
     u01 = issues[issues["rule"] == "U01"]
     assert list(u01["unit"]) == ["吴江区总工会"] and list(u01["severity"]) == ["error"]
     assert "文件名写的却是「吴中区总工会」" in u01["message"].iloc[0]
+
+
+def test_a_form_in_a_package_named_for_another_unit_must_be_confirmed(form, year_dir):
+    """The same copy inside a zip (or a folder) named for the unit that sent it, the form itself called just
+    统计表.xlsx: its folder names 太仓市总工会, its 填报单位 吴江区总工会 — a must-fix finding (U01) as for a
+    file name, never 吴江's figures taken from 太仓's package in silence. A package named for its own unit
+    raises nothing."""
+    import io
+    import zipfile
+
+    def package(name: str, folder: str, unit: str) -> None:
+        form_file = year_dir.inbox / "统计表.xlsx"
+        template.write(form, form_file, values={}, header={"unit": unit})
+        data = io.BytesIO()
+        with zipfile.ZipFile(data, "w") as z:
+            z.writestr(f"{folder}/统计表.xlsx", form_file.read_bytes())
+        form_file.unlink()
+        (year_dir.inbox / name).write_bytes(data.getvalue())
+
+    package("太仓市总工会送温暖材料.zip", "太仓市总工会", "吴江区总工会")
+    package("常熟市总工会.zip", "材料", "常熟市总工会")
+    year_dir.ingest()
+    issues = year_dir.clean()["issues"]
+    u01 = issues[issues["rule"] == "U01"]
+    assert list(u01["unit"]) == ["吴江区总工会"]
+    assert "文件名或所在的文件夹、压缩包、邮件写的却是「太仓市总工会」" in u01["message"].iloc[0]

@@ -468,12 +468,17 @@ def check_unit_conflict(submissions: pd.DataFrame) -> list[dict]:
             UNIT_ID,
             "hard",
             ERROR,
-            f"统计表「{row.file}」的填报单位是「{row.unit}」，文件名写的却是「{row.unit_conflict}」："
+            f"统计表「{row.file}」的填报单位是「{row.unit}」，{_named_by(row.file)}写的却是「{row.unit_conflict}」："
             f"这份表的数字计入了{row.unit}，可能其实是{row.unit_conflict}的",
             ACTIONS[UNIT_ID],
         )
         for row in rows.itertuples(index=False)
     ]
+
+
+def _named_by(file: str) -> str:
+    """文件名, or 所在的文件夹、压缩包或邮件 for a file inside one (its own name may name nobody)."""
+    return "文件名" if "/" not in file else "文件名或所在的文件夹、压缩包、邮件"
 
 
 def check_versions(submissions: pd.DataFrame, extracted: pd.DataFrame, form: Form) -> list[dict]:

@@ -291,7 +291,11 @@ def _resolve_unit(sub: Submission, registry: Registry) -> None:
         return
     if how == "按填报单位":
         how = f"按填报单位（{chosen.how}）"
-        named = registry.resolve(stem)  # 吴江区总工会 written on a file named for 吴中区总工会
+        # 吴江区总工会 written on a file named for 吴中区总工会; a file named for nobody: the innermost
+        # folder, archive or e-mail it came in that names a unit (太仓市总工会送温暖材料.zip/统计表.xlsx)
+        named = registry.resolve(stem) or next(
+            (found for name, _ in _folders(sub.file) if (found := registry.resolve(name))), None
+        )
         if named is not None and named.name != chosen.name and not registry.named_inside(named.name, written):
             sub.unit_conflict = named.name
     elif how == "按文件名" and sub.match is not None and sub.is_form:
