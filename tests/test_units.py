@@ -115,3 +115,25 @@ def test_a_form_in_a_package_named_for_another_unit_must_be_confirmed(form, year
     u01 = issues[issues["rule"] == "U01"]
     assert list(u01["unit"]) == ["吴江区总工会"]
     assert "文件名或所在的文件夹、压缩包、邮件写的却是「太仓市总工会」" in u01["message"].iloc[0]
+
+
+def test_a_mis_named_form_that_replaced_the_units_own_says_so(form, year_dir):
+    """吴江区总工会's own form (dated the 10th), then a copy from a neighbour's file with 吴江 written on it
+    (dated the 12th): the later one is in force, and its U01 says it replaced the unit's own form — a unit
+    that only confirms "yes, that is ours" must know its own figures were dropped."""
+    import datetime as dt
+
+    own = year_dir.inbox / "吴江区总工会.xlsx"
+    template.write(
+        form, own, values={"01A.1": 5}, header={"unit": "吴江区总工会", "date": dt.date(2013, 1, 10)}
+    )
+    copied = year_dir.inbox / "2013年送温暖统计表（吴中区总工会）.xlsx"
+    template.write(
+        form, copied, values={"01A.1": 7}, header={"unit": "吴江区总工会", "date": dt.date(2013, 1, 12)}
+    )
+    frames = year_dir.ingest()
+    status = frames["ingest_log"].set_index("file")["status"]
+    assert status[copied.name] == "read" and status[own.name] == "superseded"
+    issues = year_dir.clean()["issues"]
+    u01 = issues[issues["rule"] == "U01"]["message"]
+    assert len(u01) == 1 and "它取代了吴江区总工会另报的「吴江区总工会.xlsx」（已不计入）" in u01.iloc[0]

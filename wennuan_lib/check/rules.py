@@ -460,6 +460,7 @@ def check_unit_conflict(submissions: pd.DataFrame) -> list[dict]:
     if "unit_conflict" not in submissions:
         return []
     rows = submissions[(submissions["unit_conflict"].astype(str) != "") & (submissions["status"] == "read")]
+    replaced = submissions[submissions["status"] == "superseded"].groupby("unit")["file"].agg(list).to_dict()
     return [
         make_finding(
             row.unit,
@@ -469,7 +470,13 @@ def check_unit_conflict(submissions: pd.DataFrame) -> list[dict]:
             "hard",
             ERROR,
             f"统计表「{row.file}」的填报单位是「{row.unit}」，{_named_by(row.file)}写的却是「{row.unit_conflict}」："
-            f"这份表的数字计入了{row.unit}，可能其实是{row.unit_conflict}的",
+            f"这份表的数字计入了{row.unit}，可能其实是{row.unit_conflict}的"
+            + (
+                f"；它取代了{row.unit}另报的「{'」「'.join(replaced[row.unit])}」（已不计入），"
+                "确认时请一并说明哪一份才是本单位的"
+                if replaced.get(row.unit)
+                else ""
+            ),
             ACTIONS[UNIT_ID],
         )
         for row in rows.itertuples(index=False)
