@@ -361,6 +361,23 @@ def test_the_catalog_is_the_one_list_of_outputs(tiny):
     assert made == declared
 
 
+def test_after_freeze_a_unit_added_to_units_csv_is_the_cause_of_the_totals_it_moved(tiny, tmp_path):
+    """A unit not in units.csv sent its form before the year was frozen (not counted); added to units.csv
+    since, its figures are counted: each total it moved says so, never "未能确定" (steps run in-process)."""
+    y = _copy(tiny, tmp_path)
+    unit = "苏州市物流行业工会联合会"
+    template.write(load_form(2013), y.inbox / f"{unit}.xlsx", values=_form_values(4), header={"unit": unit})
+    y.all()
+    freeze.freeze(y.workspace, 2013, console=lambda line: None)
+    with y.registry.open("a", encoding="utf-8") as registry:
+        registry.write(f"{unit},物流行业工会,直属\n")
+    y.all()
+    text = "\n".join(freeze.differences(y.scope))
+    assert "01A.1 当地职工总数：已报送 3000 人 → 现在 8000 人（+5000 人）" in text
+    assert f"    原因：{unit} 这次在单位名录（inputs/units.csv）中，其数字 5000 计入合计" in text
+    assert "未能确定（请核对收件箱和登记表的变化）" not in text
+
+
 def test_after_freeze_a_unit_no_longer_read_is_one_line_naming_its_file(tiny, tmp_path):
     """A unit whose form the sent version read and this run does not (its file taken out of the inbox, or
     now unreadable) is explained once, by the file the sent version read; the totals it moved are listed

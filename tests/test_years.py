@@ -242,6 +242,12 @@ def test_the_analysts_commands_on_the_sample(sample_years, tmp_path):
     assert "往年（2011、2012年）已按现在的输入重新处理" in strict.stdout
     renamed = paths.load("issues").query("rule == 'H01' and unit == '苏州市吴江区总工会'")
     assert list(renamed["item"]) == list(history["item"])
+    # against the version sent before the rename: a unit renamed, its numbers counted as before — not a unit
+    # whose figures left the totals; the words that changed are put down to units.csv
+    diff = (paths.root / "report" / "与已报送版本的差异.txt").read_text(encoding="utf-8")
+    assert "吴江区总工会：这次按单位名录（inputs/units.csv）改称「苏州市吴江区总工会」" in diff
+    assert "不再计入" not in diff and "合计数变了" not in diff
+    assert re.search(r"原因：本年的输入变了（[^）]*单位名录 inputs/units\.csv 已修改", diff)
     trends = paths.workspace.trends().current()
     units = set(pd.read_csv(trends / "trends_long.csv", encoding="utf-8-sig")["scope"])
     assert "苏州市吴江区总工会" in units and "吴江区总工会" not in units  # one unit in every year

@@ -199,17 +199,30 @@ def _fate(file: str, unit: str, log) -> str:
     return f"这份文件这次{vocab.file_label(row['status'], row['figures'])}（{row['reason']}）"
 
 
-def _gone_units(old_frame, new_values: dict, log) -> dict[str, str]:
+def _gone_units(old_frame, new_values: dict, log) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
     """Units whose form the sent version read and this run reads no more: unit → the Chinese line saying
-    which file was read then and what became of it now."""
+    which file was read then and what became of it now. And the units renamed since (units.csv: the same
+    files read now for a name the sent version did not have): old name → (new name, its line); not gone."""
     if old_frame is None or "file" not in old_frame:
-        return {}
-    now = {u for u, _ in new_values}
-    out = {}
+        return {}, {}
+    now, then = {u for u, _ in new_values}, set(old_frame["unit"])
+    out, renamed = {}, {}
     for unit, rows in old_frame.groupby("unit", sort=False):
         if unit in now:
             continue
         files = list(dict.fromkeys(f for f in rows["file"].tolist() if f))
+        new_name = _renamed(files, log, then)
+        if new_name:
+            same = all(
+                new_values.get((new_name, i)) == v for i, v in zip(rows["item"], rows["value"], strict=True)
+            )
+            renamed[unit] = (
+                new_name,
+                f"{unit}：这次按单位名录（inputs/units.csv）改称「{new_name}」，"
+                f"读的是同一份文件 {'、'.join(files)}，"
+                + ("数字相同，照样计入合计" if same else "照样计入合计（数字有变化的，见下面的合计数）"),
+            )
+            continue
         fates = "；".join(
             f"{f}：{_fate(f, unit, log)}" if len(files) > 1 else _fate(f, unit, log) for f in files
         )
@@ -217,7 +230,34 @@ def _gone_units(old_frame, new_values: dict, log) -> dict[str, str]:
         out[unit] = f"{unit}：已报送版本中读取了 {'、'.join(files) or '（文件名未记录）'}，{fates}，" + (
             "其数字不再计入合计" if counted else "该单位不在单位名录中，其数字本来就未计入合计"
         )
-    return out
+    return out, renamed
+
+
+def _renamed(files: list[str], log, then: set[str]) -> str:
+    """The one unit every one of `files` is read for now, when the sent version had no unit of that name (a
+    unit renamed in units.csv, its old name kept as an alias); "" otherwise."""
+    if log is None or not files:
+        return ""
+    rows = log[log["file"].isin(files) & (log["status"] == "read")]
+    names = set(rows["unit"])
+    if len(rows) != len(files) or len(names) != 1:
+        return ""
+    name = names.pop()
+    return name if name and name not in then else ""
+
+
+def _units_compared(last: Path, run_dir: Path):
+    """The units' figures then and now ((unit, item) → value), the units in units.csv then and now, the
+    units no longer read (gone) and those renamed since; a renamed unit is compared under its new name."""
+    old_frame, new_frame = _table(last, "values"), _table(run_dir, "values")
+    old_values, new_values = _values(old_frame), _values(new_frame)
+    listed = _registered(old_frame), _registered(new_frame)
+    gone, renamed = _gone_units(old_frame, new_values, _table(run_dir, "ingest_log"))
+    if renamed:
+        old_values = {(renamed.get(u, (u,))[0], i): v for (u, i), v in old_values.items()}
+        if listed[0] is not None:
+            listed = ({renamed.get(u, (u,))[0] for u in listed[0]}, listed[1])
+    return old_values, new_values, listed, gone, renamed
 
 
 def differences(scope, run_dir: Path | None = None, inputs: dict | None = None) -> list[str] | None:
@@ -235,9 +275,7 @@ def differences(scope, run_dir: Path | None = None, inputs: dict | None = None) 
     if old_totals is None or new_totals is None:
         return [*head_lines, "无法比较（缺少合计数据）"]
     old_totals, new_totals = old_totals.set_index("item"), new_totals.set_index("item")
-    old_frame = _table(last, "values")
-    old_values, new_values = _values(old_frame), _values(_table(run_dir, "values"))
-    gone = _gone_units(old_frame, new_values, _table(run_dir, "ingest_log"))
+    old_values, new_values, listed, gone, renamed = _units_compared(last, run_dir)
     fresh = _fresh_audit(_table(last, "audit"), _table(run_dir, "audit"))
     lines = []
     by_gone: dict[str, list[str]] = {unit: [] for unit in gone}  # totals that changed only because of it
@@ -254,7 +292,7 @@ def differences(scope, run_dir: Path | None = None, inputs: dict | None = None) 
             f"{code} {row['label']}：已报送 {_shown(before, m)} {m} → 现在 {_shown(now, m)} {m}"
             f"（{sign}{official_number(delta, m)} {m}）"
         )
-        causes = _causes(code, fresh, old_values, new_values)
+        causes = _causes(code, fresh, old_values, new_values, listed)
         left = [u for u in gone if old_values.get((u, code))]
         if len(left) == 1 and not causes:
             by_gone[left[0]].append(change)
@@ -262,13 +300,13 @@ def differences(scope, run_dir: Path | None = None, inputs: dict | None = None) 
         causes += [f"{u} 的数字不再计入（已报送版本中为 {old_values[(u, code)]}，见上）" for u in left]
         lines.append(change)
         lines += [f"    原因：{c}" for c in causes] or ["    原因：未能确定（请核对收件箱和登记表的变化）"]
-    head = []
+    head = [line for _, line in renamed.values()]
     for unit, line in gone.items():
         changed = by_gone[unit]
         head.append(line + (f"；因此变化的合计数{len(changed)}项：" if changed else "。"))
         head += [f"    {c}" for c in changed]
-    figures, year = bool(head or lines), int(scope.key)
-    changes = _input_changes(last, run_dir, inputs)  # each year's input files that changed since
+    figures, year = bool(gone or lines), int(scope.key)  # a renamed unit changed no figure
+    changes = _input_changes(last, run_dir, inputs, year)  # each year's input files that changed since
     html = catalog.dataset("report_html").path
     pages = text_diff.page(last / html), text_diff.page(run_dir / html)  # each report parsed once
     lines += _other_years(year, old_totals, items, changes, pages)
@@ -362,10 +400,32 @@ def _fresh_audit(old_audit: pd.DataFrame | None, new_audit: pd.DataFrame) -> pd.
     ]
 
 
-def _causes(code: str, fresh: pd.DataFrame, old_values: dict, new_values: dict) -> list[str]:
-    """Why an item's total changed since it was sent: corrections applied since, and units' values that
-    changed (a unit a correction already explains is not named twice)."""
+def _registered(frame) -> set[str] | None:
+    """The units a values table counts in the totals (in units.csv); None for a table without the column."""
+    if frame is None or "registered" not in frame:
+        return None
+    return set(frame.loc[frame["registered"].astype(str).isin(["True", "true", "1"]), "unit"])
+
+
+def _causes(
+    code: str, fresh: pd.DataFrame, old_values: dict, new_values: dict, listed=(None, None)
+) -> list[str]:
+    """Why an item's total changed since it was sent: corrections applied since, units that came into or
+    left units.csv (`listed`: the units counted then and now), and units' values that changed (a unit a
+    correction already explains is not named twice)."""
     causes = []
+    then, now = listed
+    if then is not None and now is not None:  # a unit read both times, in units.csv only one of them
+        present = {u for u, _ in old_values} & {u for u, _ in new_values}
+        then, now = then & present, now & present
+        for unit in sorted(now - then):
+            if new_values.get((unit, code)):
+                causes.append(
+                    f"{unit} 这次在单位名录（inputs/units.csv）中，其数字 {new_values[(unit, code)]} 计入合计"
+                )
+        for unit in sorted(then - now):
+            if old_values.get((unit, code)):
+                causes.append(f"{unit} 这次不在单位名录（inputs/units.csv）中，其数字不再计入合计")
     for rec in fresh[(fresh["item"] == code) & (fresh["status"] == "applied")].to_dict("records"):
         causes.append(f"更正登记第{rec['line']}行：{rec['message']}（{rec['reason']}）")
     for (unit, item), value in sorted(new_values.items()):
@@ -377,10 +437,11 @@ def _causes(code: str, fresh: pd.DataFrame, old_values: dict, new_values: dict) 
     return causes
 
 
-def _input_changes(last: Path, run_dir: Path, now: dict | None) -> dict[int, list[str]]:
+def _input_changes(last: Path, run_dir: Path, now: dict | None, year: int) -> dict[int, list[str]]:
     """The years' input files (under inputs/<year>/) that differ between the sent version's manifest and
     this run's (`now`, or its manifest), by year: an earlier year's made the 上年 and the trend figure of
-    this year; this year's own, its figures and words. The files of an inbox are counted, not listed."""
+    this year; this year's own, its figures and words. The files of an inbox are counted, not listed. The
+    files every year reads (units.csv, the form and policy files) count as `year`'s."""
 
     def inputs(folder: Path) -> dict:
         try:
@@ -394,15 +455,26 @@ def _input_changes(last: Path, run_dir: Path, now: dict | None) -> dict[int, lis
     inbox: dict[int, list[str]] = {}
     for key in sorted(old.keys() | new.keys()):
         head, _, rest = key.partition("/")
-        if not head.isdigit() or old.get(key) == new.get(key):
+        if old.get(key) == new.get(key):
             continue
         what = "已修改" if key in old and key in new else ("是新增的" if key in new else "已删除")
+        if not head.isdigit():  # read by every year: the registry, the form and policy files
+            out.setdefault(year, []).append(f"{SHARED.get(head, '')}{_shared_path(key)} {what}")
+            continue
         said = f"inputs/{key} {what}"
         (inbox if rest.startswith("submissions/") else out).setdefault(int(head), []).append(said)
     for y, said in inbox.items():
         counted = f"收件箱 inputs/{y}/submissions 中 {len(said)} 个文件有变化"
         out.setdefault(y, []).extend(said if len(said) <= INBOX_LISTED else [counted])
     return out
+
+
+SHARED = {"units.csv": "单位名录 ", "forms": "表式文件 ", "policy.yaml": "审核规则和报告用语 "}
+
+
+def _shared_path(key: str) -> str:
+    """Where a file every year reads is: units.csv with the analyst's inputs, the rest with the program."""
+    return f"inputs/{key}" if key == "units.csv" else f"wennuan_lib/{key}"
 
 
 INBOX_LISTED = 3  # an inbox's changed files named one by one up to this many, else counted
@@ -412,8 +484,11 @@ def _other_years(year: int, old_totals, items, changes: dict, pages: tuple) -> l
     """What changed in what the sent version showed of other years — each item's 上年 and 同比 — each with its
     cause: which earlier year's inputs changed (`changes`: each year's changed input files)."""
 
+    shared = [c for c in changes.get(year, []) if not c.startswith(f"inputs/{year}/")]  # read by every year
+
     def cause(years) -> list[str]:
         said = [f"    原因：{y}年的输入变了（{'；'.join(changes[y])}）" for y in years if y in changes]
+        said += [f"    原因：{'；'.join(shared)}（往年也按它重新处理）"] if shared else []
         return said or ["    原因：未能确定（往年的输入文件没有变化；可能是程序更新，请核对往年的结果）"]
 
     # the 同比 as each report shows it in 附表1 (not written where last year's total is in doubt), else
