@@ -162,21 +162,24 @@ def mark_stated(found: list[Suspect], narrative: Narrative, totals: pd.DataFrame
     return keys
 
 
+def counted_figures(values: pd.DataFrame, previous: pd.DataFrame) -> tuple[dict, dict]:
+    """({unit: {code: value}} of the units counted in the totals this year, the same last year): what a
+    comparable basis is taken over (aggregate.comparable). `previous` in this year's codes."""
+    return unit_dicts(values[aggregate.in_totals(values)]), unit_dicts(
+        previous[aggregate.in_totals(previous)]
+    )
+
+
 def changes_in_doubt(
-    found: list[Suspect],
-    totals: pd.DataFrame,
-    form: Form,
-    values: pd.DataFrame,
-    previous: pd.DataFrame | None,
+    found: list[Suspect], totals: pd.DataFrame, form: Form, figures: tuple[dict, dict] | None
 ) -> dict[str, str]:
     """The items whose 同比 rests on this year's suspects (`found`): a suspect counted in the item's
     comparable basis (its unit filled the item in both years) — item → why, as `previous_note` words it.
-    Marks those suspects `unsaid`. `previous`: last year's values in this year's codes."""
-    if not found or previous is None:
+    Marks those suspects `unsaid`. `figures`: `counted_figures` of both years; None without last year."""
+    if not found or figures is None:
         return {}
     rows = {r["item"]: r for r in totals.to_dict("records") if r["kind"] == "item" and r.get("change_pct")}
-    now = unit_dicts(values[aggregate.in_totals(values)])
-    before = unit_dicts(previous[aggregate.in_totals(previous)])
+    now, before = figures
     within, pair = aggregate.wholes(form), aggregate.pairs(form)
     out: dict[str, str] = {}
     for code in rows:
@@ -364,15 +367,16 @@ def unsteady(
     previous_values: pd.DataFrame | None,
     issues: pd.DataFrame | None,
     previous_issues: pd.DataFrame | None,
+    figures: tuple[dict, dict] | None = None,
 ) -> list[dict]:
     """同比待核实 reasons: each 同比 the prose states whose sign (rise, fall, flat) changes when the units
     with open findings on its item (this year's `issues` or last year's `previous_issues`, in this year's
-    codes) are left out of the comparable basis. Waiving or correcting those findings releases it."""
+    codes) are left out of the comparable basis. Waiving or correcting those findings releases it.
+    `figures`: `counted_figures(values, previous_values)` when the caller made them already."""
     if previous_values is None:
         return []
     rows = {r["item"]: r for r in totals.to_dict("records")}
-    now = unit_dicts(values[aggregate.in_totals(values)])
-    before = unit_dicts(previous_values[aggregate.in_totals(previous_values)])
+    now, before = figures or counted_figures(values, previous_values)
     within, pair = aggregate.wholes(form), aggregate.pairs(form)
     listed = form.policy.report.basis.listed
     out = []

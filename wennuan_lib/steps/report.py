@@ -216,8 +216,9 @@ def run(inputs: Mapping, p: Params) -> Made:
     found = draft.suspects(issues, values, form, year)
     last_values = p.translated(inputs["previous:values"], year - 1)
     # no 同比 over a suspected slip: last year's total, or this year's comparable basis, holding one
+    counted = None if last_values is None else draft.counted_figures(values, last_values)  # both years, once
     unstated = no_yoy(totals, before, form)
-    for code, why in draft.changes_in_doubt(found, totals, form, values, last_values).items():
+    for code, why in draft.changes_in_doubt(found, totals, form, counted).items():
         unstated[code] = "；".join(filter(None, (unstated.get(code), why)))
     text = narrative.build(
         form, totals, cfg, inputs["narrative"], summaries, registry, cn_date(when), unstated
@@ -226,7 +227,7 @@ def run(inputs: Mapping, p: Params) -> Made:
     reasons = draft.reasons(issues, text, found, before, form, year)
     last_issues = p.translated(inputs["previous:issues"], year - 1)  # for the robustness of 同比
     reasons = draft.added(
-        reasons, draft.unsteady(text, totals, form, year, values, last_values, issues, last_issues)
+        reasons, draft.unsteady(text, totals, form, year, values, last_values, issues, last_issues, counted)
     )
     reasons = draft.added(  # the analyst's own numbers and 同比
         reasons, draft.analyst_figures(text, totals, values, year) + draft.analyst_changes(text, totals, year)
