@@ -23,6 +23,7 @@ from wennuan_lib import vocab
 from wennuan_lib.base import catalog, store
 from wennuan_lib.base.artifacts import sign
 from wennuan_lib.base.files import sha256
+from wennuan_lib.check.aggregate import in_totals
 from wennuan_lib.errors import WennuanError
 from wennuan_lib.read.parse import official_number, to_decimal
 from wennuan_lib.run import text_diff
@@ -247,16 +248,19 @@ def _renamed(files: list[str], log, then: set[str]) -> str:
 
 
 def _units_compared(last: Path, run_dir: Path):
-    """The units' figures then and now ((unit, item) → value), the units in units.csv then and now, the
-    units no longer read (gone) and those renamed since; a renamed unit is compared under its new name."""
+    """The units' figures then and now ((unit, item) → value); of the units read both times, those in
+    units.csv then and those now (None for a table without the column); the units no longer read (gone)
+    and those renamed since. A renamed unit is compared under its new name."""
     old_frame, new_frame = _table(last, "values"), _table(run_dir, "values")
     old_values, new_values = _values(old_frame), _values(new_frame)
-    listed = _registered(old_frame), _registered(new_frame)
     gone, renamed = _gone_units(old_frame, new_values, _table(run_dir, "ingest_log"))
     if renamed:
         old_values = {(renamed.get(u, (u,))[0], i): v for (u, i), v in old_values.items()}
-        if listed[0] is not None:
-            listed = ({renamed.get(u, (u,))[0] for u in listed[0]}, listed[1])
+    listed = None, None
+    if all(f is not None and "registered" in f for f in (old_frame, new_frame)):
+        present = {u for u, _ in old_values} & {u for u, _ in new_values}
+        then = {renamed.get(u, (u,))[0] for u in old_frame.loc[in_totals(old_frame), "unit"]}
+        listed = then & present, set(new_frame.loc[in_totals(new_frame), "unit"]) & present
     return old_values, new_values, listed, gone, renamed
 
 
@@ -400,24 +404,15 @@ def _fresh_audit(old_audit: pd.DataFrame | None, new_audit: pd.DataFrame) -> pd.
     ]
 
 
-def _registered(frame) -> set[str] | None:
-    """The units a values table counts in the totals (in units.csv); None for a table without the column."""
-    if frame is None or "registered" not in frame:
-        return None
-    return set(frame.loc[frame["registered"].astype(str).isin(["True", "true", "1"]), "unit"])
-
-
 def _causes(
     code: str, fresh: pd.DataFrame, old_values: dict, new_values: dict, listed=(None, None)
 ) -> list[str]:
     """Why an item's total changed since it was sent: corrections applied since, units that came into or
-    left units.csv (`listed`: the units counted then and now), and units' values that changed (a unit a
-    correction already explains is not named twice)."""
+    left units.csv (`listed`: of the units read both times, those counted then and now), and units' values
+    that changed (a unit a correction already explains is not named twice)."""
     causes = []
     then, now = listed
     if then is not None and now is not None:  # a unit read both times, in units.csv only one of them
-        present = {u for u, _ in old_values} & {u for u, _ in new_values}
-        then, now = then & present, now & present
         for unit in sorted(now - then):
             if new_values.get((unit, code)):
                 causes.append(

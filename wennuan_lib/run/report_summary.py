@@ -7,6 +7,7 @@ import functools
 
 from wennuan_lib import vocab
 from wennuan_lib.base import catalog, store
+from wennuan_lib.check.aggregate import in_totals
 from wennuan_lib.check.rules import AUDIT_ID, TOTALS, is_open, open_errors
 from wennuan_lib.publish import feedback as feedback_
 from wennuan_lib.publish import narrative
@@ -229,7 +230,7 @@ def run_summary(workspace, year: int) -> str:
     values = load("values", VALUE_COLUMNS)
     if values is not None:
         status = values["status"].value_counts()
-        outside = values.loc[~values["registered"].astype(bool), "unit"].nunique()
+        outside = values.loc[~in_totals(values), "unit"].nunique()
         lines.append(
             f"  {values['unit'].nunique()} 个单位的数据"
             + (f"（含不在单位名录中的 {outside} 个，未计入合计）" if outside else "")
