@@ -412,3 +412,29 @@ def test_after_freeze_a_unit_no_longer_read_is_one_line_naming_its_file(tiny, tm
     assert "太仓市总工会：已报送版本中读取了 太仓市总工会.xlsx，这份文件这次无法读取（" in text
     assert "苏州大学工会 的数值由 未填 变为 3000（新报送或重新报送）" in text
     assert "原因：太仓市总工会 的数字不再计入（已报送版本中为 2000，见上）" in text
+
+
+def test_the_files_every_year_reads_are_told_apart_from_a_years_inbox(tmp_path):
+    """The causes of a difference from the sent version: units.csv (read by every year) counts for this
+    year and is returned apart, as what re-made the other years too; many changed files of this year's inbox
+    are counted in one line, which is this year's own and never taken for a file every year reads."""
+    import json
+
+    old = {
+        "units.csv": "a",
+        "2013/corrections.csv": "a",
+        **{f"2013/submissions/{k}.xlsx": "a" for k in range(5)},
+    }
+    new = {
+        "units.csv": "b",
+        "2013/corrections.csv": "a",
+        **{f"2013/submissions/{k}.xlsx": "b" for k in range(5)},
+    }
+    last = tmp_path / "sent"
+    (last / "data").mkdir(parents=True)
+    (last / "data" / "manifest.json").write_text(json.dumps({"inputs": old}), encoding="utf-8")
+    changes, shared = freeze._input_changes(last, tmp_path, new, 2013)
+    assert shared == ["单位名录 inputs/units.csv 已修改"]
+    assert changes == {
+        2013: ["收件箱 inputs/2013/submissions 中 5 个文件有变化", "单位名录 inputs/units.csv 已修改"]
+    }

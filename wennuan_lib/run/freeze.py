@@ -310,10 +310,10 @@ def differences(scope, run_dir: Path | None = None, inputs: dict | None = None) 
         head.append(line + (f"；因此变化的合计数{len(changed)}项：" if changed else "。"))
         head += [f"    {c}" for c in changed]
     figures, year = bool(gone or lines), int(scope.key)  # a renamed unit changed no figure
-    changes = _input_changes(last, run_dir, inputs, year)  # each year's input files that changed since
+    changes, shared = _input_changes(last, run_dir, inputs, year)  # each year's input files changed since
     html = catalog.dataset("report_html").path
     pages = text_diff.page(last / html), text_diff.page(run_dir / html)  # each report parsed once
-    lines += _other_years(year, old_totals, items, changes, pages)
+    lines += _other_years(year, old_totals, items, changes, shared, pages)
     lines += _charts(last, run_dir, year, changes, figures, pages[1])
     lines += _words(last, run_dir, year, changes, figures, pages)
     return [*head_lines, *(head + lines or [UNCHANGED])]
@@ -432,11 +432,14 @@ def _causes(
     return causes
 
 
-def _input_changes(last: Path, run_dir: Path, now: dict | None, year: int) -> dict[int, list[str]]:
+def _input_changes(
+    last: Path, run_dir: Path, now: dict | None, year: int
+) -> tuple[dict[int, list[str]], list[str]]:
     """The years' input files (under inputs/<year>/) that differ between the sent version's manifest and
     this run's (`now`, or its manifest), by year: an earlier year's made the 上年 and the trend figure of
     this year; this year's own, its figures and words. The files of an inbox are counted, not listed. The
-    files every year reads (units.csv, the form and policy files) count as `year`'s."""
+    files every year reads (units.csv, the form and policy files) count as `year`'s, and are also returned
+    apart: they changed the other years' results too."""
 
     def inputs(folder: Path) -> dict:
         try:
@@ -448,20 +451,23 @@ def _input_changes(last: Path, run_dir: Path, now: dict | None, year: int) -> di
     old, new = inputs(last), inputs(run_dir) if now is None else now
     out: dict[int, list[str]] = {}
     inbox: dict[int, list[str]] = {}
+    shared: list[str] = []
     for key in sorted(old.keys() | new.keys()):
         head, _, rest = key.partition("/")
         if old.get(key) == new.get(key):
             continue
         what = "已修改" if key in old and key in new else ("是新增的" if key in new else "已删除")
         if not head.isdigit():  # read by every year: the registry, the form and policy files
-            out.setdefault(year, []).append(f"{SHARED.get(head, '')}{_shared_path(key)} {what}")
+            shared.append(f"{SHARED.get(head, '')}{_shared_path(key)} {what}")
             continue
         said = f"inputs/{key} {what}"
         (inbox if rest.startswith("submissions/") else out).setdefault(int(head), []).append(said)
     for y, said in inbox.items():
         counted = f"收件箱 inputs/{y}/submissions 中 {len(said)} 个文件有变化"
         out.setdefault(y, []).extend(said if len(said) <= INBOX_LISTED else [counted])
-    return out
+    if shared:
+        out.setdefault(year, []).extend(shared)
+    return out, shared
 
 
 SHARED = {"units.csv": "单位名录 ", "forms": "表式文件 ", "policy.yaml": "审核规则和报告用语 "}
@@ -475,11 +481,10 @@ def _shared_path(key: str) -> str:
 INBOX_LISTED = 3  # an inbox's changed files named one by one up to this many, else counted
 
 
-def _other_years(year: int, old_totals, items, changes: dict, pages: tuple) -> list[str]:
+def _other_years(year: int, old_totals, items, changes: dict, shared: list[str], pages: tuple) -> list[str]:
     """What changed in what the sent version showed of other years — each item's 上年 and 同比 — each with its
-    cause: which earlier year's inputs changed (`changes`: each year's changed input files)."""
-
-    shared = [c for c in changes.get(year, []) if not c.startswith(f"inputs/{year}/")]  # read by every year
+    cause: which earlier year's inputs changed (`changes`: each year's changed input files; `shared`: the
+    files every year reads that changed)."""
 
     def cause(years) -> list[str]:
         said = [f"    原因：{y}年的输入变了（{'；'.join(changes[y])}）" for y in years if y in changes]
