@@ -52,28 +52,25 @@ def city_notes(issues: pd.DataFrame, totals: pd.DataFrame | None = None) -> list
     which hold many approximate entries (约, 以上) — what the report's prose says beside each figure and the
     form's cells cannot — then the form's own checks the city totals fail (parts and whole differ because
     some units filled only one of them)."""
-    notes = []
+    notes: list[tuple[str, list[str]]] = []  # (a note, the lines under it)
     items = [] if totals is None else totals[totals["kind"] == "item"].to_dict("records")
     left = [r for r in items if r.get("basis") and to_decimal(r["value"]) is not None]
     if left:
-        notes.append("合计只含填了该项的单位，以下各项有单位未填或所填未计入：")
-        notes += [
-            f"    {r['item']} {r['label']}：{r['units_reported']}个单位合计，{r['basis']}" for r in left
-        ]
+        under = [f"{r['item']} {r['label']}：{r['units_reported']}个单位合计，{r['basis']}" for r in left]
+        notes.append(("合计只含填了该项的单位，以下各项有单位未填或所填未计入：", under))
     marked = [f"{r['item']}（{r['approx']}）" for r in items if r.get("approx")]
     if marked:
-        notes.append(f"以下合计含较多约数（表中为约数相加）：{'、'.join(marked)}")
+        notes.append((f"以下合计含较多约数（表中为约数相加）：{'、'.join(marked)}", []))
     mine = issues[issues["unit"] == TOTALS] if len(issues) else issues
     said = (
         ASK.sub("", m) for m in mine["message"]
     )  # a note explains; the analyst's to-do stays in the findings
-    notes += [f"全市合计 {m}" for m in dict.fromkeys(said)]
-    out, k = [], 0
-    for note in notes:
-        if not note.startswith("    "):
-            k += 1
-        out.append(note if note.startswith("    ") else f"注{k}：{note}")
-    return out
+    notes += [(f"全市合计 {m}", []) for m in dict.fromkeys(said)]
+    return [
+        line
+        for k, (note, under) in enumerate(notes, 1)
+        for line in (f"注{k}：{note}", *(f"    {u}" for u in under))
+    ]
 
 
 def summary_form(
