@@ -375,6 +375,7 @@ def test_a_slip_in_this_years_comparable_basis_is_not_compared_either(tmp_path, 
     reasons = this.load("draft_reasons")
     slip = reasons[reasons["kind"] == "slip"]["message"]
     assert len(slip) == 1 and "含它的04A.2同比因此没有写入书面总结，附件1中写作“—”" in slip.iloc[0]
+    assert "万元" not in slip.iloc[0]  # 04A.2 counts households: no word of money in what to ask the unit
 
 
 # --- the parts ---------------------------------------------------------------------------------------------

@@ -255,7 +255,8 @@ def _slip_rows(found: list[Suspect], before: list[Suspect], year: int) -> list[d
                 "unit": s.unit,
                 "item": s.item,
                 "message": (
-                    f"{s.what}；这个数字计入了{where}。请向单位核实：有误的在{fix}中更正（金额以万元为单位），"
+                    f"{s.what}；这个数字计入了{where}。请向单位核实：有误的在{fix}中更正"
+                    f"{'（金额以万元为单位）' if s.yuan else ''}，"
                     f"确实无误的在{waive}中{_waiver_lines(s)}"
                 ),
             }
