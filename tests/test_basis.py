@@ -205,6 +205,9 @@ def test_appendix_1_carries_the_comparable_previous_year_and_the_unit_counts():
     assert cells["上年合计"] == "115.00" and cells["可比单位数"] == "2" and cells["可比上年"] == "115.00"
     assert cells["同比（%）"] == str(pct(Decimal(130), Decimal(115)))
     assert "可比口径" in t1.note
+    # the column is what last year's forms add up to now, which differs from what was sent when they changed
+    # after the seal: the note does not call it the published figure
+    assert "上年公布" not in t1.note and "“上年合计”为按上年的报表（更正后）计算的全市合计" in t1.note
 
 
 def test_a_ranking_counts_a_unit_whose_total_is_blank_by_its_parts_and_says_so():
