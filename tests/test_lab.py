@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 
 from wennuan_lib import vocab
-from wennuan_lib.base import catalog
+from wennuan_lib.base import catalog, textfiles
+from wennuan_lib.check.corrections import WAIVER_COLUMNS
 from wennuan_lib.check.rules import is_open
 from wennuan_lib.views import decisions
 
@@ -281,7 +282,27 @@ def test_picking_a_unit_lists_its_open_findings(recorder):
         assert all(m in recorder.listing.value for m in listed["message"])
 
 
-def test_a_waiver_says_it_covers_every_finding_of_its_rule(recorder, form):
+def test_a_waiver_in_a_new_register_names_the_item_picked_and_waives_only_it(recorder, form):
+    """No waivers.csv yet: the form makes it with an `item` column and the line waives the finding picked,
+    not the unit's two other findings under the same rule."""
+    recorder.unit.value = "吴江区总工会"
+    picked = dict((recorder.findings.loc[k, "message"], k) for _, k in recorder.finding.options)
+    recorder.finding.value = picked["比上年减少 60%"]
+    recorder.kind.value = decisions.WAIVER
+    recorder.reason.value = "电话核实"
+    assert f"吴江区总工会,H01,{form.codes[2]},电话核实" in recorder.preview.value
+    assert "全部" not in recorder.preview.value
+    assert recorder.submit() is not None, recorder.result.value
+    path = recorder.paths[decisions.WAIVER]
+    assert path.read_bytes().startswith(b"\xef\xbb\xbfunit,rule,item,reason\r\n")
+    rows = textfiles.read_table(path, WAIVER_COLUMNS).rows
+    assert rows == [{"unit": "吴江区总工会", "rule": "H01", "item": form.codes[2], "reason": "电话核实"}]
+    marked = [recorder.findings.loc[k, "message"] for k in recorder.written]
+    assert marked == ["比上年减少 60%"]  # the other two H01 findings stay open
+
+
+def test_a_waiver_in_a_register_without_item_says_it_covers_every_finding_of_its_rule(recorder, form):
+    recorder.paths[decisions.WAIVER].write_text("unit,rule,reason\r\n", encoding="utf-8-sig")
     recorder.unit.value = "吴江区总工会"
     picked = dict((recorder.findings.loc[k, "message"], k) for _, k in recorder.finding.options)
     recorder.finding.value = picked["比上年减少 60%"]

@@ -25,6 +25,7 @@ from wennuan_lib.vocab import CORRECTION, REGISTER_LABELS, WAIVER
 
 CORRECTION_COLUMNS = ["unit", "item", "value", "reason"]
 WAIVER_COLUMNS = ["unit", "rule", "reason"]
+WAIVER_HEADER = ["unit", "rule", "item", "reason"]  # a new register: `item` optional, the docs' order
 DUPLICATE = "duplicate"  # audit status of a line that repeats an earlier one (applied once)
 AUDIT_COLUMNS = [
     "kind",

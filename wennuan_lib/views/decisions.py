@@ -28,7 +28,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from wennuan_lib.base import config, store, textfiles
-from wennuan_lib.check.corrections import CORRECTION_COLUMNS, WAIVER_COLUMNS
+from wennuan_lib.check.corrections import CORRECTION_COLUMNS, WAIVER_COLUMNS, WAIVER_HEADER
 from wennuan_lib.check.findings import sort_findings
 from wennuan_lib.check.rules import AUDIT_ID, SEVERITY_LABELS, TOTALS, is_open
 from wennuan_lib.errors import WennuanError
@@ -36,7 +36,8 @@ from wennuan_lib.read.parse import OK, format_value, parse_blank
 from wennuan_lib.views import blocks
 
 WAIVER, CORRECTION = "waivers", "corrections"
-COLUMNS = {WAIVER: WAIVER_COLUMNS, CORRECTION: CORRECTION_COLUMNS}
+COLUMNS = {WAIVER: WAIVER_COLUMNS, CORRECTION: CORRECTION_COLUMNS}  # what a register must have
+NEW_HEADER = {WAIVER: WAIVER_HEADER, CORRECTION: CORRECTION_COLUMNS}  # a register made here
 KIND_LABELS = {WAIVER: "豁免登记表", CORRECTION: "更正登记表"}
 NEW_FILE = ("utf-8-sig", ",", "\r\n")  # a file made here: as Excel saves "CSV UTF-8（逗号分隔）"
 VALUE_PLACEHOLDER, REASON_PLACEHOLDER = "（正确数值）", "（理由）"
@@ -82,8 +83,19 @@ def _clean(value) -> str:
     return store.neutralize(text)
 
 
-def append_row(path: Path, columns: list[str], row: dict[str, str]) -> Recorded:
-    """Append `row` (column → text) to the analyst's table at `path` — see the module's docstring."""
+def columns_of(path: Path, columns: list[str]) -> list[str] | None:
+    """The columns of the analyst's table at `path` (None: no file yet, or nothing in it)."""
+    path = Path(path)
+    if not path.exists() or not path.read_bytes().strip(b"\r\n\t ,\x00\xef\xbb\xbf\xff\xfe"):
+        return None
+    return textfiles.read_table(path, columns).columns
+
+
+def append_row(
+    path: Path, columns: list[str], row: dict[str, str], new_header: list[str] | None = None
+) -> Recorded:
+    """Append `row` (column → text) to the analyst's table at `path` — see the module's docstring. A file
+    made here has `new_header` (by default `columns`); a column the file lacks is not written."""
     path = Path(path)
     old = path.read_bytes() if path.exists() else b""
     if old.strip(b"\r\n\t ,\x00\xef\xbb\xbf\xff\xfe"):
@@ -94,7 +106,7 @@ def append_row(path: Path, columns: list[str], row: dict[str, str]) -> Recorded:
         new = b"" if source.text.endswith(("\n", "\r")) else eol.encode(_codec(encoding))
     else:
         encoding, delimiter, eol = NEW_FILE
-        header = list(columns)
+        header = list(new_header or columns)
         new = b"\xef\xbb\xbf" + (_row_text(header, delimiter) + eol).encode("utf-8")
         old = b""
     cells = [_clean(row.get(c, "")) for c in header]
@@ -137,7 +149,7 @@ def _required(reason: str, unit: str) -> None:
         raise DecisionError("请写明理由（例如“1月23日电话确认”），理由会记入登记表和审核记录")
 
 
-def waiver_row(unit: str, rule: str, reason: str) -> dict[str, str]:
+def waiver_row(unit: str, rule: str, reason: str, item: str = "") -> dict[str, str]:
     _required(reason, unit)
     if not str(rule or "").strip():
         raise DecisionError("请选择要豁免的审核意见（规则编号）")
@@ -145,7 +157,7 @@ def waiver_row(unit: str, rule: str, reason: str) -> dict[str, str]:
         raise DecisionError(
             "登记表本身的错误不能豁免：请直接改正 corrections.csv / waivers.csv 中写错的那一行"
         )
-    return {"unit": unit, "rule": rule, "reason": reason}
+    return {"unit": unit, "rule": rule, "item": item, "reason": reason}
 
 
 def correction_row(unit: str, item: str, value: str, reason: str, form) -> dict[str, str]:
@@ -165,8 +177,8 @@ def correction_row(unit: str, item: str, value: str, reason: str, form) -> dict[
     return {"unit": unit, "item": item, "value": format_value(parsed.value), "reason": reason}
 
 
-def record_waiver(path: Path, unit: str, rule: str, reason: str) -> Recorded:
-    return append_row(path, WAIVER_COLUMNS, waiver_row(unit, rule, reason))
+def record_waiver(path: Path, unit: str, rule: str, reason: str, item: str = "") -> Recorded:
+    return append_row(path, WAIVER_COLUMNS, waiver_row(unit, rule, reason, item), WAIVER_HEADER)
 
 
 def record_correction(path: Path, unit: str, item: str, value: str, reason: str, form) -> Recorded:
@@ -219,8 +231,10 @@ def paste_table(issues: pd.DataFrame, form=None) -> HTML:
 class Recorder:
     """A small form under the findings: pick a unit (its open findings are listed) and one of them, choose
     豁免 or 更正, write the reason (and the right figure), press 写入登记表. The line lands in the year's CSV;
-    a re-run applies it. The form writes a waiver by unit and rule (no item): when the rule found more than
-    the finding picked, the form says which findings the line waives."""
+    a re-run applies it. A waiver names the picked finding's item where the register has an `item` column
+    (a register made here has one), and then waives that item's findings only; in a register without one it
+    waives the unit's findings under that rule, and the form says which when that is more than the one
+    picked."""
 
     def __init__(self, issues: pd.DataFrame, form, waivers: Path, corrections: Path, year):
         self.form, self.year = form, year
@@ -330,7 +344,7 @@ class Recorder:
         self.item.layout.display = self.value.layout.display = None if correcting else "none"
         try:
             row = self._row(finding)
-            text = _row_text([row[c] for c in COLUMNS[self.kind.value]], ",")
+            text = _row_text([row.get(c, "") for c in self._header()], ",")
             self.preview.value = (
                 f"将写入 <code>{escape(str(self.paths[self.kind.value]))}</code>：<code>{escape(text)}</code>"
                 + self._scope(finding)
@@ -344,20 +358,50 @@ class Recorder:
             said = f"<span style='color:{colour}'>{escape(str(exc))}</span>"
             self.preview.value = ("" if pending and just_written else said) + self._scope(finding)
 
+    def _header(self) -> list[str]:
+        """The columns the line is written with: the register's own, or those of a register made here."""
+        try:
+            return (
+                columns_of(self.paths[self.kind.value], COLUMNS[self.kind.value])
+                or NEW_HEADER[self.kind.value]
+            )
+        except textfiles.InputFileError:
+            return COLUMNS[self.kind.value]  # writing it says why it cannot be read
+
+    def _waived_item(self, finding: dict) -> str:
+        """The item a waiver line names: the picked finding's, where the register has an `item` column (or is
+        made here with one) — the line then waives that item's findings only."""
+        return str(finding["item"] or "") if "item" in self._header() else ""
+
+    def _covered(self, finding: dict) -> pd.Series:
+        """The findings the line would settle: a correction the one picked; a waiver every open finding of
+        the unit under that rule (on its item, when the line names one)."""
+        f = self.findings
+        if self.kind.value != WAIVER:
+            return f.index == self.finding.value
+        mask = (f["unit"] == finding["unit"]) & (f["rule"] == finding["rule"])
+        if item := self._waived_item(finding):
+            mask &= f["item"] == item
+        return mask
+
     def _scope(self, finding: dict) -> str:
         """What a waiver line covers when it is more than the finding picked: every open finding of the unit
-        under that rule."""
+        under that rule (on that item, where the line names it)."""
         if self.kind.value != WAIVER:
             return ""
-        same = self.findings[
-            (self.findings["unit"] == finding["unit"]) & (self.findings["rule"] == finding["rule"])
-        ]
+        same = self.findings[self._covered(finding)]
         if len(same) < 2:
             return ""
         listed = "".join(
             f"<li>{escape(blocks.item_name(self.form, r['item']))}：{escape(r['message'])}</li>"
             for r in same.head(LISTED).to_dict("records")
         )
+        if item := self._waived_item(finding):
+            return (
+                f"<div style='color:#92400e'><b>注意：</b>这里写入的一行会豁免{escape(finding['unit'])} 规则 "
+                f"{escape(finding['rule'])} 在 {escape(blocks.item_name(self.form, item))} 上的"
+                f"全部 {len(same)} 条意见：<ul>{listed}</ul></div>"
+            )
         return (
             f"<div style='color:#92400e'><b>注意：</b>这里写入的一行按“单位＋规则”豁免，不分项目：会豁免"
             f"{escape(finding['unit'])} 规则 {escape(finding['rule'])} 的全部 {len(same)} 条意见，"
@@ -369,7 +413,7 @@ class Recorder:
 
     def _row(self, finding: dict) -> dict:
         if self.kind.value == WAIVER:
-            return waiver_row(finding["unit"], finding["rule"], self.reason.value)
+            return waiver_row(finding["unit"], finding["rule"], self.reason.value, self._waived_item(finding))
         return correction_row(
             finding["unit"], self.item.value or "", self.value.value, self.reason.value, self.form
         )
@@ -380,7 +424,8 @@ class Recorder:
         try:
             if finding is None:
                 raise DecisionError("没有选中审核意见")
-            recorded = append_row(self.paths[self.kind.value], COLUMNS[self.kind.value], self._row(finding))
+            kind = self.kind.value
+            recorded = append_row(self.paths[kind], COLUMNS[kind], self._row(finding), NEW_HEADER[kind])
         except (DecisionError, textfiles.InputFileError, OSError) as exc:
             self.result.value = f"<span style='color:#b91c1c'>未写入：{escape(str(exc))}</span>"
             return None
@@ -389,14 +434,7 @@ class Recorder:
             + escape(recorded.message(self.year)).replace("\n", "<br>")
             + "</span>"
         )
-        covered = (
-            self.findings.index[
-                (self.findings["unit"] == finding["unit"]) & (self.findings["rule"] == finding["rule"])
-            ]
-            if self.kind.value == WAIVER
-            else [self.finding.value]
-        )
-        self.written.update(covered)
+        self.written.update(self.findings.index[self._covered(finding)])
         self.reason.value = ""
         self.value.value = ""
         picked = self.finding.value
