@@ -42,9 +42,9 @@ def value_marks(values: pd.DataFrame) -> dict[tuple[str, str], str]:
     for flag, mark in (("corrected", CORRECTED), ("revised", REVISED)):
         if flag not in values.columns:
             continue
-        for unit, code, on in zip(values["unit"], values["item"], values[flag], strict=True):
-            if on is True or str(on) == "True":
-                out[(unit, code)] = out.get((unit, code), "") + mark
+        hit = values[values[flag].isin([True, "True"])]  # True, or "True" as a file reads it back
+        for unit, code in zip(hit["unit"], hit["item"], strict=True):
+            out[(unit, code)] = out.get((unit, code), "") + mark
     return out
 
 
