@@ -5,6 +5,7 @@ sent it.
 Every file is built here, in the test, the way units make them."""
 
 import random
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -121,6 +122,31 @@ def test_added_value_column_is_read_from_its_cells(form, year_dir, figures, kind
         assert values.loc[code, "location"] == where[code], code
     assert frames["submissions"].iloc[0]["layout"] == "labelled"
     assert frames["submissions"].iloc[0]["date"] == "2013-01-12"
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "docx"])
+def test_a_blank_left_empty_is_placed_at_its_empty_cell_not_at_the_words(form, year_dir, figures, kind):
+    """The unit's clerk is told where a blank is: the empty cell of the 填报数 column in its row (Sheet1!D7),
+    not a cell of the row's words (Sheet1!C7, its sentence), where there is nothing to fill in."""
+    name = f"统计表.{kind}"
+    if kind == "docx":
+        where = write_value_column_docx(form, year_dir.inbox / name, figures)
+    else:
+        where = write_value_column_xlsx(form, year_dir.inbox / name, figures, multi_cell=True)
+    path = year_dir.inbox / name
+    one = next(line.codes[0] for line in form.layout if len(line.codes) == 1)
+    if kind == "docx":
+        document = docx.Document(str(path))
+        table = document.tables[0]
+        row, col = (int(x) for x in re.match(r"表1第(\d+)行第(\d+)列", where[one]).groups())
+        table.rows[row - 1].cells[col - 1].text = ""
+        document.save(str(path))
+    else:
+        wb = openpyxl.load_workbook(path)
+        wb["Sheet1"][where[one].split("!")[1]].value = None
+        wb.save(path)
+    values = _values(year_dir.ingest(), name)
+    assert values.loc[one, "value"] == "" and values.loc[one, "location"] == where[one]
 
 
 def _revise_cell(cell, pieces: list[tuple[str, str]]) -> None:

@@ -247,7 +247,7 @@ def _problems_sheet(book: xlsx.Book, unit: str, rows: list[dict], values: list[d
         3,
         0,
         f"共 {len(rows)} 处需要处理，其中必须修改 {errors} 处、请核实 {len(rows) - errors} 处。"
-        "“位置”是该数字在贵单位报送文件中的位置。",
+        "“位置”是该数字在贵单位报送文件中的位置（未填的，是应填写的格）。",
     )
     xlsx.cell(
         ws,

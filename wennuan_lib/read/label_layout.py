@@ -77,6 +77,7 @@ class Row:
     measure: str  # a measure the row names (家, 人, 万元 …) or ""
     values: list[tuple[str, str]] = field(default_factory=list)  # (text, cell) of each figure, in order
     numeric: int = 0  # how many of the values are numbers
+    empty: list[str] = field(default_factory=list)  # a row without figures: its cells of the figure columns
 
 
 @dataclass
@@ -232,7 +233,21 @@ def _row(cells: list[Cell], columns: tuple[set[int], set[int]], measures: set[st
         name = normalise(label)
     if not name:
         return None
-    return Row(label.strip(), words[0].loc, name, name + measure, measure, out, numeric)
+    empty = [] if out else [_cell_at(words[0].loc, col) for col in sorted(figure_cols)]
+    return Row(label.strip(), words[0].loc, name, name + measure, measure, out, numeric, empty)
+
+
+def _cell_at(loc: str, col: int) -> str:
+    """The cell of column `col` in the row of the cell at `loc` (a sheet's cell or a Word table's)."""
+    if m := LOC_CELL.match(loc):
+        letters = ""
+        while col:
+            col, k = divmod(col - 1, 26)
+            letters = chr(65 + k) + letters
+        return f"{m.group('sheet')}!{letters}{m.group('row')}"
+    if m := LOC_TABLE.match(loc):
+        return f"表{m.group('table')}第{m.group('row')}行第{col}列"
+    return loc
 
 
 def rows_of(extract: Extract, form: Form) -> list[Row]:
@@ -497,9 +512,10 @@ def read(extract: Extract, form: Form) -> Labelled:
         row, span = rows[i], spans[j][2]
         matched.add(i)
         k, n = len(span.codes), len(row.values)
-        if n == 0:
-            for code in span.codes:
-                result.values[code] = ("", row.loc)
+        if n == 0:  # left empty: where its figure would be (the row's first figure cells), else its words
+            places = row.empty[:k] if len(row.empty) >= k else [row.loc] * k
+            for code, place in zip(span.codes, places, strict=True):
+                result.values[code] = ("", place)
         elif n == k:
             for code, (text, loc) in zip(span.codes, row.values, strict=True):
                 # the row's own measure, where it is not the item's, goes with the figure: parse_blank
