@@ -8,11 +8,13 @@ import math
 import re
 import zipfile
 
+import openpyxl
 import pdfplumber
 import pytest
 from PIL import Image
 
-from wennuan_lib.publish import narrative, render
+from wennuan_lib.form import load_form
+from wennuan_lib.publish import narrative, render, template
 
 from . import sample_data as sample
 from .conftest import require_programs
@@ -185,6 +187,32 @@ def word_pdf(sample_run, tmp_path_factory):
     assert sample.convert_with_libreoffice(paths.root / "report" / "书面总结.docx", out, "pdf")
     with pdfplumber.open(out) as document:
         yield document
+
+
+def test_the_summary_forms_notes_keep_the_form_printed_at_its_size(sample_run, tmp_path):
+    """The 汇总统计表 is printed one page wide: its notes (which totals leave units out, and why) wrap within
+    the form's width, so the form prints at the size of the form alone — not shrunk to fit a note's long
+    line, as it was (its title 8.0 pt for 10.6) — and every note is printed whole."""
+    require_programs("soffice")
+    _, paths, _, _ = sample_run
+    made = paths.root / "report" / "汇总统计表.xlsx"
+    alone = tmp_path / "alone.xlsx"
+    alone.write_bytes(template.workbook_bytes(template.build(load_form(2013))))
+    pdfs = [tmp_path / "made.pdf", tmp_path / "alone.pdf"]
+    assert all(sample.convert_many([(made, pdfs[0], "pdf"), (alone, pdfs[1], "pdf")]))
+    sheet = openpyxl.load_workbook(made).active
+    notes = [
+        c.value for c in sheet["A"] if isinstance(c.value, str) and re.match(r"注\d+：|\s{4}\S", c.value)
+    ]
+    assert len(notes) > 5 and any("\n" in n for n in notes)
+    sizes = []
+    for path in pdfs:
+        with pdfplumber.open(path) as document:
+            sizes.append(max(c["size"] for c in document.pages[0].chars if c["text"] == "温"))  # the title's
+            printed = re.sub(r"\s", "", "".join(page.extract_text() for page in document.pages))
+        if path == pdfs[0]:
+            assert all(re.sub(r"\s", "", n) in printed for n in notes)
+    assert abs(sizes[0] - sizes[1]) < 0.05, sizes
 
 
 def test_word_landscape_pages_keep_the_page_number_where_upright_pages_have_it(word_pdf):

@@ -120,10 +120,12 @@ def build(
     remark_column: bool = False,
     sample: bool = False,
     draft: bool = False,
+    notes: list[str] | None = None,
 ) -> Workbook:
     """The workbook of `form`, with `values` (code → number or text) and `header`
     (unit/date/person/phone) filled in when given. `draft`: the city's summary form while the report is a
-    draft — （草稿） in the title row and 草稿 in every printed page's header and footer.
+    draft — （草稿） in the title row and 草稿 in every printed page's header and footer. `notes`: lines under
+    the form's own note (the city's summary form), each across the form's width and wrapped in it.
 
     `inserted_rows` (line index → text) and `remark_column` reproduce what Excel does when a
     unit inserts rows or a column: the defined names follow the moved cells.
@@ -154,12 +156,32 @@ def build(
     r += 2
     _label(ws.cell(r, 1), form.note)
     ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=sheet.last_col)
+    _notes(sheet, notes or [], r + 2)
     for n, v in zip(META_NAMES, (form.form, form.version), strict=True):
         wb.defined_names[n] = DefinedName(n, attr_text=f'"{v}"')
     _protect_and_print(ws)
     if draft:
         mark_draft(ws)
     return wb
+
+
+def _notes(sheet: _Sheet, lines: list[str], r: int) -> None:
+    """Each line from row `r` on in a cell across the form's width, its breaks set to fit it: a line left to
+    overflow to the right widens what the printout is fitted to (one page wide): the sample's form printed at
+    three quarters of its size (its title 8.0 pt for 10.6). Later lines start under the line's words."""
+    ws = sheet.ws
+    width = sum(ws.column_dimensions[get_column_letter(c)].width for c in range(1, sheet.last_col + 1))
+    for k, line in enumerate(lines):
+        lead = re.match(r"\s*(注\d+：)?", line).group(0)  # its lines after the first start under its words
+        width_of = xlsx.display_width(lead.strip())  # 注3： as wide as two ideographic spaces and one space
+        indent = lead if not lead.strip() else "\u3000" * (width_of // 2) + " " * (width_of % 2)
+        text = indent.join(
+            xlsx.wrap_label(line[len(lead) :], width - xlsx.display_width(lead)).splitlines(keepends=True)
+        )
+        text = lead + text
+        _label(ws.cell(r + k, 1), text)
+        ws.merge_cells(start_row=r + k, start_column=1, end_row=r + k, end_column=sheet.last_col)
+        ws.row_dimensions[r + k].height = 15 * xlsx.lines_of(text) + 2
 
 
 def _header_rows(sheet: _Sheet, form: Form, header: dict) -> None:

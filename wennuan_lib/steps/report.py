@@ -95,12 +95,9 @@ def summary_form(
         "person": cfg.get("reporter", ""),
         "phone": cfg.get("phone", ""),
     }
-    wb = template.build(form, values=values, header=header, sample=bool(cfg.get("sample")), draft=draft)
-    ws = wb.active
-    row = ws.max_row + 1
-    for text in notes or []:
-        row += 1
-        ws.cell(row, 1, text)
+    wb = template.build(
+        form, values=values, header=header, sample=bool(cfg.get("sample")), draft=draft, notes=notes
+    )
     return template.workbook_bytes(wb)
 
 
