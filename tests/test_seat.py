@@ -16,7 +16,7 @@ import pytest
 from wennuan_lib import views, vocab
 from wennuan_lib.base import catalog, config, textfiles
 from wennuan_lib.check import findings
-from wennuan_lib.check.corrections import CORRECTION_COLUMNS, WAIVER_COLUMNS
+from wennuan_lib.check.corrections import CORRECTION_COLUMNS, WAIVER_COLUMNS, WAIVER_HEADER
 from wennuan_lib.check.rules import AUDIT_ID, TOTALS, open_errors
 from wennuan_lib.publish import detail_workbook, review_workbook, template
 from wennuan_lib.run import freeze, report_summary
@@ -319,6 +319,28 @@ def test_ready_to_paste_lines_are_what_the_registers_read():
     assert waiver == "常熟市总工会,P03,（理由）"
     assert correction == "常熟市总工会,02A.2,（正确数值）,（理由）"
     assert "不能更正" in decisions.paste_lines({**finding, "unit": TOTALS})[1]
+
+
+def test_ready_to_paste_waivers_have_the_registers_columns(tmp_path, form):
+    """A register with an item column (as the form makes it) takes lines naming the finding's item; an old
+    three-column one lines without; the table's heading says which header the lines are for."""
+    finding = {"unit": "常熟市总工会", "rule": "P03", "items": "02A.2", "item": "02A.2"}
+    assert decisions.paste_lines(finding, WAIVER_HEADER)[0] == "常熟市总工会,P03,02A.2,（理由）"
+    blank = dict.fromkeys(catalog.dataset("issues").column_names, "")
+    issues = pd.DataFrame(
+        [{**blank, **finding, "severity": "error", "message": "分项之和大于合计", "waived": False}]
+    )
+    path = tmp_path / "waivers.csv"
+    for text, header in ((None, WAIVER_HEADER), ("unit,rule,reason\r\n", WAIVER_COLUMNS)):
+        if text:
+            path.write_text(text, encoding="utf-8-sig")
+        shown = decisions.paste_table(issues, form, path).data
+        assert f"豁免：粘贴到 waivers.csv（表头 {','.join(header)}）" in shown
+        line = decisions.paste_lines(finding, header)[0].replace("（理由）", "电话核实")
+        path.write_text(",".join(header) + "\r\n" + line + "\r\n", encoding="utf-8-sig")
+        row = textfiles.read_table(path, WAIVER_COLUMNS).rows[0]
+        assert row["reason"] == "电话核实" and row.get("item", "") == ("02A.2" if "item" in header else "")
+        path.unlink()
 
 
 # --- workbooks ---------------------------------------------------------------------------------------------

@@ -188,11 +188,13 @@ def record_correction(path: Path, unit: str, item: str, value: str, reason: str,
 # --- ready-to-paste lines (the saved HTML has no widgets) ---------------------------------------------------
 
 
-def paste_lines(finding: dict) -> tuple[str, str]:
+def paste_lines(finding: dict, header: list[str] = WAIVER_COLUMNS) -> tuple[str, str]:
     """A finding's waiver line and correction line, to paste into waivers.csv / corrections.csv (the
     placeholders must be replaced: left as they are, the run reports the line as an error, never applies it in
-    silence)."""
-    waiver = _row_text([finding["unit"], finding["rule"], REASON_PLACEHOLDER], ",")
+    silence). The waiver line has the cells of the register's `header`: the finding's item where it has an
+    `item` column, nothing in a column of the analyst's own."""
+    cells = {"unit": finding["unit"], "rule": finding["rule"], "item": finding["item"] or ""}
+    waiver = _row_text([cells.get(c, REASON_PLACEHOLDER if c == "reason" else "") for c in header], ",")
     if finding["unit"] == TOTALS:
         return waiver, "（合计不能更正，请更正有关单位的数字）"
     items = [i for i in str(finding["items"]).split("|") if i] or (
@@ -203,22 +205,27 @@ def paste_lines(finding: dict) -> tuple[str, str]:
     return waiver, _row_text([finding["unit"], items[0], VALUE_PLACEHOLDER, REASON_PLACEHOLDER], ",")
 
 
-def paste_table(issues: pd.DataFrame, form=None) -> HTML:
+def paste_table(issues: pd.DataFrame, form=None, waivers: Path | None = None) -> HTML:
     """The open must-fix findings with their ready-to-paste lines (any other finding's lines are written
-    alike)."""
+    alike), the waiver lines in the columns of the year's `waivers` register (as the form writes them: with
+    `item` where it has that column or is not there yet)."""
+    try:
+        header = (columns_of(waivers, WAIVER_COLUMNS) if waivers else WAIVER_COLUMNS) or WAIVER_HEADER
+    except textfiles.InputFileError:
+        header = WAIVER_COLUMNS  # the run names what is wrong with the file
     open_ = sort_findings(
         issues[is_open(issues) & (issues["severity"] == "error") & (issues["rule"] != AUDIT_ID)]
     )
     if open_.empty:
         return HTML("<p class='wn-note'>没有未解决的“必须修改”意见。</p>")
-    lines = [paste_lines(f) for f in open_.to_dict("records")]
+    lines = [paste_lines(f, header) for f in open_.to_dict("records")]
     frame = pd.DataFrame(
         {
             "单位": open_["unit"],
             "规则": open_["rule"],
             "项目": [blocks.item_name(form, c) for c in open_["item"]],
             "问题": open_["message"],
-            "豁免：粘贴到 waivers.csv": [w for w, _ in lines],
+            f"豁免：粘贴到 waivers.csv（表头 {','.join(header)}）": [w for w, _ in lines],
             "更正：粘贴到 corrections.csv": [c for _, c in lines],
         }
     )
