@@ -21,6 +21,7 @@ both years): the change would be the slip's, not the year's (12345% for 元 type
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -513,17 +514,17 @@ def analyst_figures(
         + "|".join(map(re.escape, measures))
         + r")(以上|左右)?"
     )
-    by_item: dict[str, set[Decimal]] = {}
 
-    def units_figures(item: str) -> set[Decimal]:
-        """The units' own figures of `item` (read once, when a sentence first needs them)."""
-        if not by_item and values is not None and len(values):
+    @functools.cache
+    def by_item() -> dict[str, set[Decimal]]:
+        """The units' own figures by item (read once, when a sentence first needs them)."""
+        out: dict[str, set[Decimal]] = {}
+        if values is not None:
             for code, value in zip(values["item"], values["value"], strict=True):
                 d = to_decimal(value)
                 if d is not None:
-                    by_item.setdefault(code, set()).add(d)
-            by_item.setdefault("", set())  # read: not again for an item no unit filled
-        return by_item.get(item, set())
+                    out.setdefault(code, set()).add(d)
+        return out
 
     out = []
     for sentence in analyst_sentences(narrative):
@@ -532,7 +533,7 @@ def analyst_figures(
             written = _written(m)
             if not matched or written is None:
                 continue
-            if any(_agrees(written, row, units_figures(row["item"])) for row in matched):
+            if any(_agrees(written, row, by_item().get(row["item"], set())) for row in matched):
                 continue
             row = matched[0]  # the labels read alike (其中困难农民工 in two rows): the first is named
             total = to_decimal(row["value"])

@@ -30,6 +30,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
+from openpyxl.utils import column_index_from_string, get_column_letter
 from rapidfuzz import fuzz, process
 
 from wennuan_lib.form import Form, Line
@@ -151,9 +152,7 @@ def _grid(extract: Extract) -> list[list[list[Cell]]]:
     for k, block in enumerate(extract.blocks):
         m = LOC_CELL.match(block.loc)
         if m:
-            col = 0
-            for ch in m.group("col"):
-                col = col * 26 + ord(ch) - 64
+            col = column_index_from_string(m.group("col"))
             key, row = ("sheet", m.group("sheet")), int(m.group("row"))
         elif m := LOC_TABLE.match(block.loc):
             key, row, col = ("table", m.group("table")), int(m.group("row")), int(m.group("col"))
@@ -240,11 +239,7 @@ def _row(cells: list[Cell], columns: tuple[set[int], set[int]], measures: set[st
 def _cell_at(loc: str, col: int) -> str:
     """The cell of column `col` in the row of the cell at `loc` (a sheet's cell or a Word table's)."""
     if m := LOC_CELL.match(loc):
-        letters = ""
-        while col:
-            col, k = divmod(col - 1, 26)
-            letters = chr(65 + k) + letters
-        return f"{m.group('sheet')}!{letters}{m.group('row')}"
+        return f"{m.group('sheet')}!{get_column_letter(col)}{m.group('row')}"
     if m := LOC_TABLE.match(loc):
         return f"表{m.group('table')}第{m.group('row')}行第{col}列"
     return loc

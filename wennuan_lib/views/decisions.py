@@ -83,10 +83,15 @@ def _clean(value) -> str:
     return store.neutralize(text)
 
 
+def _empty(data: bytes) -> bool:
+    """Nothing in a register's bytes but line endings, separators and byte-order marks."""
+    return not data.strip(b"\r\n\t ,\x00\xef\xbb\xbf\xff\xfe")
+
+
 def columns_of(path: Path, columns: list[str]) -> list[str] | None:
     """The columns of the analyst's table at `path` (None: no file yet, or nothing in it)."""
     path = Path(path)
-    if not path.exists() or not path.read_bytes().strip(b"\r\n\t ,\x00\xef\xbb\xbf\xff\xfe"):
+    if not path.exists() or _empty(path.read_bytes()):
         return None
     return textfiles.read_table(path, columns).columns
 
@@ -98,7 +103,7 @@ def append_row(
     made here has `new_header` (by default `columns`); a column the file lacks is not written."""
     path = Path(path)
     old = path.read_bytes() if path.exists() else b""
-    if old.strip(b"\r\n\t ,\x00\xef\xbb\xbf\xff\xfe"):
+    if not _empty(old):
         table = textfiles.read_table(path, columns)
         source = textfiles.read_text(path)
         encoding, delimiter, eol, header = table.encoding, table.delimiter, _eol(source.text), table.columns
