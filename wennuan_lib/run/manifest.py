@@ -14,12 +14,13 @@ import json
 import os
 import platform
 import stat
+import time
 from functools import cache
 from importlib import metadata
 from pathlib import Path
 
 from wennuan_lib.base import catalog, config
-from wennuan_lib.base.artifacts import code_hash
+from wennuan_lib.base.artifacts import Artifacts, code_hash
 from wennuan_lib.base.files import (
     atomic_write_bytes,
     sha256,  # noqa: F401 (manifest.sha256)
@@ -53,17 +54,76 @@ class ManifestError(WennuanError, ValueError):
 
 
 _SEEN: dict[tuple, str] = {}
+# Digests kept from one command to the next, as Bazel's digest cache and git's index keep them: a file whose
+# device, inode, size, modification and change times are all as they were when it was hashed is not read again
+# (3,000 units: the inbox and the last run's files, 160 MiB, about 0.3 s of a run with nothing to do). No
+# program can set a file's change time (ctime) back: any write, rename or `touch -r` moves it to the clock's
+# now. So an edit always shows, but for one made within the same tick of the file system's clock as the
+# hashing: a file is kept only when it was left alone for SETTLED_NS before it was hashed (its later edit then
+# has a later change time whatever the clock's tick, up to 3 s on FAT), or when this run wrote it itself.
+SETTLED_NS = 3_000_000_000
+_KEPT: dict[str, list] = {}  # path → [device, inode, size, mtime_ns, ctime_ns, sha256], recalled
+_SETTLED: dict[str, list] = {}  # the same, for this command's files that may be kept
+_USED: set[str] = set()  # the paths this scope looked at: what `keep_digests` keeps
+MEMO = "digests"
 
 
-def input_hash(path: Path | str) -> str:
-    """The sha256 of an input file, computed once per command for a file left as it was (same size,
-    modification time and inode): deciding what is up to date reads every earlier year's inputs for several
-    steps. `forget_hashes` starts afresh (each command, each notebook run by hand)."""
+def _signature(st: os.stat_result) -> list[int]:
+    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def input_hash(path: Path | str, written: bool = False) -> str:
+    """The sha256 of a file, computed once per command for a file left as it was (same size, modification
+    time and inode): deciding what is up to date reads every earlier year's inputs for several steps; and not
+    at all for a file the last commands hashed that is exactly as it was then (`recall_digests`). `written`:
+    the run has just written it (its own folder, under the year's lock). `forget_hashes` starts afresh (each
+    command, each notebook run by hand)."""
     st = os.stat(path)
-    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
-    if key not in _SEEN:
-        _SEEN[key] = sha256(Path(path))
-    return _SEEN[key]
+    where = str(path)
+    key = (where, st.st_size, st.st_mtime_ns, st.st_ino)
+    digest = _SEEN.get(key)
+    if digest is None:
+        signature = _signature(st)
+        kept = _KEPT.get(where)
+        if kept is not None and kept[:5] == signature:
+            digest, settled = kept[5], True
+        else:
+            began = time.time_ns()
+            digest = sha256(Path(path))
+            settled = written or max(st.st_mtime_ns, st.st_ctime_ns) < began - SETTLED_NS
+        _SEEN[key] = digest
+        if settled:
+            _SETTLED[where] = [*signature, digest]
+        else:
+            _SETTLED.pop(where, None)
+    if where in _SETTLED:
+        _USED.add(where)
+    return digest
+
+
+def _memo(folder: Path):
+    store = Artifacts(folder, MEMO)
+    return store, store.key(MEMO)
+
+
+def recall_digests(folder: Path) -> None:
+    """Before a scope's run: the digests its last run kept in its cache folder (`keep_digests`). An entry
+    that is missing, damaged, unsigned or made by another program is none: the files are hashed."""
+    _KEPT.clear()
+    _USED.clear()
+    store, key = _memo(folder)
+    kept = store.get_json(key)
+    if isinstance(kept, dict):
+        _KEPT.update({k: v for k, v in kept.items() if isinstance(v, list) and len(v) == 6})
+
+
+def keep_digests(folder: Path) -> None:
+    """After a scope's run: keep the digests of the files it looked at, for the next command (written only
+    when they differ from those recalled)."""
+    keep = {where: _SETTLED[where] for where in sorted(_USED) if where in _SETTLED}
+    if keep != _KEPT:
+        store, key = _memo(folder)
+        store.put_json(key, keep)
 
 
 # The command's hashes, handed to the run's kernel (Kernel.run writes them, forget_hashes reads them), so that
@@ -81,6 +141,9 @@ def share_hashes(path: Path) -> Path:
 def forget_hashes() -> None:
     """Start afresh: from nothing, or from the hashes the command that started this kernel shared."""
     _SEEN.clear()
+    _KEPT.clear()
+    _SETTLED.clear()
+    _USED.clear()
     shared = os.environ.get(HASHES_ENV)
     if not shared:
         return
@@ -160,9 +223,10 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def dataset_hashes(run_dir: Path, ds: catalog.Dataset) -> dict[str, str]:
+def dataset_hashes(run_dir: Path, ds: catalog.Dataset, written: bool = False) -> dict[str, str]:
+    """A dataset's files in a run folder with their sha256 (`written`: the run has just written them)."""
     return {
-        p.relative_to(run_dir).as_posix(): (sha256(p) if ds.hashed else "")
+        p.relative_to(run_dir).as_posix(): (input_hash(p, written) if ds.hashed else "")
         for p in catalog.files_in(run_dir, ds)
     }
 

@@ -62,7 +62,7 @@ def _hashes(step: catalog.Step, run_dir: Path, which) -> dict[str, str]:
     files: dict[str, str] = {}
     for ds in step.outputs:
         if which(ds):
-            files.update(manifest.dataset_hashes(run_dir, ds))
+            files.update(manifest.dataset_hashes(run_dir, ds, written=True))
     return files
 
 
@@ -73,7 +73,7 @@ def _carry_files(recorded: dict, current: Path | None) -> dict[str, str] | None:
         return None
     for rel, digest in files.items():
         path = current / rel
-        if not path.is_file() or (digest and manifest.sha256(path) != digest):
+        if not path.is_file() or (digest and manifest.input_hash(path) != digest):
             return None
     return files
 
@@ -243,6 +243,7 @@ def run_scope(
                 f"{scope.label}上次的运行没有做完就被中断了（结果未采用，仍以再上一次的完整结果为准），"
                 f"它的记录在 {killed}"
             )
+        manifest.recall_digests(scope.folder("cache"))
         plan = Plan.of(workspace, scope, force)
         staging = _Staging(scope)
         try:
@@ -254,6 +255,7 @@ def run_scope(
                     )
                     for line in _sent_damage(scope):
                         console(f"{scope.label}：{line}")
+                    manifest.keep_digests(scope.folder("cache"))
                     return outcome
                 staging.open()  # only what was sent (or the run's record) changed: nothing is recomputed
             outcome.made_new = True
@@ -264,6 +266,7 @@ def run_scope(
             if scope.kind == catalog.YEAR:
                 outcome.summary = _summary(workspace, scope.key, kernel)
             artifacts.prune(scope.folder("cache"))  # what an older program cached can never be used again
+            manifest.keep_digests(scope.folder("cache"))
         except BaseException as exc:
             staging.abandon(exc)
             raise
