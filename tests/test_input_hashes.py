@@ -127,3 +127,19 @@ def test_kept_digests_that_were_changed_or_damaged_are_not_believed(tmp_path, mo
     entry.write_bytes(planted)
     _command(cache, hashed)
     assert manifest.input_hash(f) == real(f) and hashed == ["甲.xlsx"]
+
+
+def test_a_file_whose_name_is_not_utf8_is_hashed_by_every_command(tmp_path, monkeypatch, counted):
+    hashed, _ = counted
+    cache = tmp_path / "cache"
+    gbk = tmp_path / os.fsdecode("常熟".encode("gbk") + b".xlsx")  # as an archive unpacked on Linux names it
+    fine = tmp_path / "太仓.xlsx"
+    for f in (gbk, fine):
+        f.write_bytes(b"sent")
+    monkeypatch.setattr(manifest, "SETTLED_NS", -(10**12))
+    _command(cache, hashed)
+    digests = [manifest.input_hash(f) for f in (gbk, fine)]
+    manifest.keep_digests(cache)  # no UnicodeEncodeError: the run ends as it would have
+    _command(cache, hashed)
+    assert [manifest.input_hash(f) for f in (gbk, fine)] == digests
+    assert hashed == [gbk.name]

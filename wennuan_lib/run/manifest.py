@@ -106,6 +106,16 @@ def _memo(folder: Path):
     return store, store.key(MEMO)
 
 
+def _storable(where: str) -> bool:
+    """Whether a path can be kept: one whose name is not UTF-8 (a unit's file named in GBK, unpacked as
+    bytes) is hashed by every command instead."""
+    try:
+        where.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def recall_digests(folder: Path) -> None:
     """Before a scope's run: the digests its last run kept in its cache folder (`keep_digests`). An entry
     that is missing, damaged, unsigned or made by another program is none: the files are hashed."""
@@ -120,7 +130,7 @@ def recall_digests(folder: Path) -> None:
 def keep_digests(folder: Path) -> None:
     """After a scope's run: keep the digests of the files it looked at, for the next command (written only
     when they differ from those recalled)."""
-    keep = {where: _SETTLED[where] for where in sorted(_USED) if where in _SETTLED}
+    keep = {where: _SETTLED[where] for where in sorted(_USED) if where in _SETTLED and _storable(where)}
     if keep != _KEPT:
         store, key = _memo(folder)
         store.put_json(key, keep)
