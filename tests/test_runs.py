@@ -113,6 +113,23 @@ def test_a_rerun_with_nothing_changed_does_nothing(tiny, tmp_path):
     assert _snapshot(y) == before  # no new run folder, nothing rewritten
 
 
+def test_run_force_hashes_every_input_afresh_rather_than_take_a_kept_digest(tiny, tmp_path):
+    """A run takes a file's digest from the last command's record while its device, inode, size, mtime and
+    ctime are as they were. On a disk whose ctime can be set back (FAT's is the file's creation time) a kept
+    digest could outlive an edit: `run --force` hashes every input afresh, as docs/run.md says."""
+    y = _copy(tiny, tmp_path)
+    units = y.inputs / "units.csv"
+    store, key = manifest._memo(y.scope.folder("cache"))  # a kept digest that no longer tells the truth
+    store.put_json(key, {str(units): [*manifest._signature(os.stat(units)), "0" * 64]})
+    assert _run(y).returncode == 0
+    assert manifest.load(y.scope)["inputs"]["units.csv"] == "0" * 64  # believed, as kept
+    assert _run(y, "--force").returncode == 0
+    truth = manifest.sha256(units)
+    assert manifest.load(y.scope)["inputs"]["units.csv"] == truth
+    assert _run(y).returncode == 0  # and what --force found is what is kept from then on
+    assert manifest.load(y.scope)["inputs"]["units.csv"] == truth
+
+
 def test_a_changed_correction_reruns_only_the_steps_that_read_it(tiny, tmp_path):
     y = _copy(tiny, tmp_path)
     notebook = y.path("notebooks") / "01_ingest.ipynb"

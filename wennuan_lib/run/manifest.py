@@ -116,11 +116,14 @@ def _storable(where: str) -> bool:
     return True
 
 
-def recall_digests(folder: Path) -> None:
+def recall_digests(folder: Path, trust: bool = True) -> None:
     """Before a scope's run: the digests its last run kept in its cache folder (`keep_digests`). An entry
-    that is missing, damaged, unsigned or made by another program is none: the files are hashed."""
+    that is missing, damaged, unsigned or made by another program is none: the files are hashed. Not
+    `trust` (`run --force`): none, every file is hashed afresh (and the digests kept again)."""
     _KEPT.clear()
     _USED.clear()
+    if not trust:
+        return
     store, key = _memo(folder)
     kept = store.get_json(key)
     if isinstance(kept, dict):

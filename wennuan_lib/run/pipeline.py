@@ -243,7 +243,7 @@ def run_scope(
                 f"{scope.label}上次的运行没有做完就被中断了（结果未采用，仍以再上一次的完整结果为准），"
                 f"它的记录在 {killed}"
             )
-        manifest.recall_digests(scope.folder("cache"))
+        manifest.recall_digests(scope.folder("cache"), trust=not force)
         plan = Plan.of(workspace, scope, force)
         staging = _Staging(scope)
         try:
