@@ -17,9 +17,19 @@ def fresh(monkeypatch):
     manifest.forget_hashes()
 
 
+@pytest.fixture
+def counted(monkeypatch, fresh):
+    """The files `manifest.sha256` reads (their names), and the real function."""
+    hashed = []
+    real = manifest.sha256
+    monkeypatch.setattr(manifest, "sha256", lambda p: hashed.append(p.name) or real(p))
+    return hashed, real
+
+
 def test_the_kernel_takes_the_commands_hashes_and_hashes_only_a_file_changed_since(
-    tmp_path, monkeypatch, fresh
+    tmp_path, monkeypatch, counted
 ):
+    hashed, real = counted
     a, b = tmp_path / "甲.xlsx", tmp_path / "乙.docx"
     a.write_bytes(b"first")
     b.write_bytes(b"second")
@@ -29,9 +39,7 @@ def test_the_kernel_takes_the_commands_hashes_and_hashes_only_a_file_changed_sin
     # the kernel: another process, its own memory; it starts from what the command shared
     manifest._SEEN.clear()
     monkeypatch.setenv(manifest.HASHES_ENV, str(shared))
-    hashed = []
-    real = manifest.sha256
-    monkeypatch.setattr(manifest, "sha256", lambda p: hashed.append(p.name) or real(p))
+    hashed.clear()  # what the command hashed
     manifest.forget_hashes()  # what each step does first (context.open_step)
     assert {p: manifest.input_hash(p) for p in (a, b)} == before
     assert hashed == []  # nothing hashed twice
@@ -60,14 +68,6 @@ def _command(folder, hashed):
     manifest.forget_hashes()
     manifest.recall_digests(folder)
     hashed.clear()
-
-
-@pytest.fixture
-def counted(monkeypatch, fresh):
-    hashed = []
-    real = manifest.sha256
-    monkeypatch.setattr(manifest, "sha256", lambda p: hashed.append(p.name) or real(p))
-    return hashed, real
 
 
 def test_an_edit_that_keeps_size_and_time_is_hashed_again_by_the_next_command(tmp_path, monkeypatch, counted):

@@ -60,7 +60,8 @@ _SEEN: dict[tuple, str] = {}
 # program can set a file's change time (ctime) back: any write, rename or `touch -r` moves it to the clock's
 # now. So an edit always shows, but for one made within the same tick of the file system's clock as the
 # hashing: a file is kept only when it was left alone for SETTLED_NS before it was hashed (its later edit then
-# has a later change time whatever the clock's tick, up to 3 s on FAT), or when this run wrote it itself.
+# has a later change time whatever the clock's tick), or when this run wrote it itself. FAT and exFAT keep no
+# real change time: there `run --force` hashes every file afresh (recall_digests, docs/run.md).
 SETTLED_NS = 3_000_000_000
 _KEPT: dict[str, list] = {}  # path → [device, inode, size, mtime_ns, ctime_ns, sha256], recalled
 _SETTLED: dict[str, list] = {}  # the same, for this command's files that may be kept

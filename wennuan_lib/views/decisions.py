@@ -96,6 +96,16 @@ def columns_of(path: Path, columns: list[str]) -> list[str] | None:
     return textfiles.read_table(path, columns).columns
 
 
+def register_header(path: Path, kind: str) -> list[str]:
+    """The columns a line for the `kind` register at `path` is written with: the register's own, or those of
+    one made here (no file yet, or nothing in it); of one that cannot be read, the columns it must have
+    (writing to it, and the run, say why it cannot be read)."""
+    try:
+        return columns_of(path, COLUMNS[kind]) or NEW_HEADER[kind]
+    except textfiles.InputFileError:
+        return COLUMNS[kind]
+
+
 def append_row(
     path: Path, columns: list[str], row: dict[str, str], new_header: list[str] | None = None
 ) -> Recorded:
@@ -214,10 +224,7 @@ def paste_table(issues: pd.DataFrame, form=None, waivers: Path | None = None) ->
     """The open must-fix findings with their ready-to-paste lines (any other finding's lines are written
     alike), the waiver lines in the columns of the year's `waivers` register (as the form writes them: with
     `item` where it has that column or is not there yet)."""
-    try:
-        header = (columns_of(waivers, WAIVER_COLUMNS) if waivers else WAIVER_COLUMNS) or WAIVER_HEADER
-    except textfiles.InputFileError:
-        header = WAIVER_COLUMNS  # the run names what is wrong with the file
+    header = register_header(waivers, WAIVER) if waivers else WAIVER_COLUMNS
     open_ = sort_findings(
         issues[is_open(issues) & (issues["severity"] == "error") & (issues["rule"] != AUDIT_ID)]
     )
@@ -371,14 +378,8 @@ class Recorder:
             self.preview.value = ("" if pending and just_written else said) + self._scope(finding)
 
     def _header(self) -> list[str]:
-        """The columns the line is written with: the register's own, or those of a register made here."""
-        try:
-            return (
-                columns_of(self.paths[self.kind.value], COLUMNS[self.kind.value])
-                or NEW_HEADER[self.kind.value]
-            )
-        except textfiles.InputFileError:
-            return COLUMNS[self.kind.value]  # writing it says why it cannot be read
+        """The columns the line is written with (register_header)."""
+        return register_header(self.paths[self.kind.value], self.kind.value)
 
     def _waived_item(self, finding: dict) -> str:
         """The item a waiver line names: the picked finding's, where the register has an `item` column (or is
