@@ -366,11 +366,12 @@ def test_the_joined_pdf_is_the_whole_document_laid_out_at_once(laid_out, extra_p
 
     from wennuan_lib.publish import cjk_justify
 
-    report = _other_parity(laid_out) if extra_page else laid_out
+    report, pages = _other_parity(laid_out) if extra_page else (laid_out, None)
     settled, real = [], render.settled_body
     monkeypatch.setattr(render, "settled_body", lambda *a: settled.append(real(*a)) or settled[-1])
     joined = render.pdf_bytes(report)
     body, placement, keep = settled[-1]
+    assert pages is None or (len(body.pages) - pages) % 2 == 1  # the case it is made for: the other side
     with cjk_justify.inter_character():
         whole = weasyprint.HTML(
             string=render.to_html(report, True, placement, keep=keep), base_url=str(render.TEMPLATES)
@@ -382,8 +383,13 @@ def test_the_joined_pdf_is_the_whole_document_laid_out_at_once(laid_out, extra_p
 
 def _other_parity(report):
     """The report with an analyst's paragraph added at the end of its body, long enough that the body has an
-    odd number of pages more (so the appendices start on a page of the other side)."""
-    pages = len(render.settled_body(report)[0].pages)
+    odd number of pages more (so the appendices start on a page of the other side); and the number of pages
+    of its body before. Each length tried is laid out once, as the body was placed (the paragraph comes after
+    every figure); the test checks the settled body's parity."""
+    from wennuan_lib.publish import cjk_justify
+
+    body, placement, keep = render.settled_body(report)
+    lay_out = render.Layouts()
     for lines in range(22, 22 * 6, 11):
         text = "示例数据：为检验分页而加的段落。" * (lines * 28 // 16)
         last = report.narrative.sections[-1]
@@ -392,8 +398,10 @@ def _other_parity(report):
         changed = dataclasses.replace(
             report, narrative=dataclasses.replace(report.narrative, sections=sections)
         )
-        if (len(render.settled_body(changed)[0].pages) - pages) % 2:
-            return changed
+        html = render.to_html(changed, True, placement, body_only=True, keep=keep)
+        with cjk_justify.inter_character():
+            if (len(lay_out(html).pages) - len(body.pages)) % 2:
+                return changed, len(body.pages)
     raise AssertionError("no added text changed the body's parity")
 
 
@@ -450,3 +458,31 @@ print(json.dumps({"libs": libs, "restored": ctypes.util.find_library is real,
     assert got["helper"]["libs"] == got["plain"]["libs"] == got["fails_once"]["libs"]
     assert got["helper"]["restored"] and got["fails_once"]["restored"]
     assert got["fails_once"]["pango"]
+
+
+def test_a_placement_that_comes_round_again_is_not_laid_out_again(monkeypatch):
+    """A figure moved before its paragraph still leaves a gap, so it is made smaller instead (back in its
+    place), where it leaves one again, so it is moved … : each placement is laid out once, and the one of the
+    cycle that leaves the least white at the page's end is the PDF's (it kept laying out until its passes ran
+    out, and took whichever it stopped at)."""
+    from types import SimpleNamespace
+
+    from wennuan_lib.publish.charts import LEGIBLE_PT
+
+    blocks = [narrative.Block("para", "示例数据"), narrative.Block("chart", chart="a")]
+    section = SimpleNamespace(blocks=blocks)
+    report = SimpleNamespace(
+        charts={"a": SimpleNamespace(min_pt=LEGIBLE_PT / 0.82)},  # it may shrink to 82% of its height
+        narrative=SimpleNamespace(sections=[section]),
+    )
+    gaps = {  # what each placement leaves (the chart, the space left, the figure's height, its picture's)
+        "{}": [("a", 100.0, 300.0, 280.0)],  # too far to shrink, nothing to move past: before its paragraph
+        "{'a': ('advance', 1)}": [("a", 250.0, 264.0, 280.0)],  # now small enough to shrink: in its place
+        "{'a': ('shrink', 264.0)}": [("a", 100.0, 300.0, 264.0)],  # there the gap is as before: moved again
+    }
+    laid = []
+    monkeypatch.setattr(render, "to_html", lambda report, _print, placement, **kw: repr(placement))
+    monkeypatch.setattr(render, "_figure_gaps", lambda document: gaps[document])
+    body, placement, _ = render.settled_body(report, lambda html: laid.append(html) or html)
+    assert laid == list(gaps)  # each laid out once
+    assert placement == {"a": ("shrink", 264.0)} and body == repr(placement)  # 100 px of white, not 250

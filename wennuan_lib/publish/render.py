@@ -426,11 +426,17 @@ def settled_body(report: Report, lay_out: Layouts | None = None):
     """The body laid out until no figure leaves a large gap: a figure that does not fit the rest of a page is
     made smaller (down to 60%) when that is enough, else moved past the next paragraph, or (the last thing in
     its section) before the paragraph it followed — never out of its section. Returns the laid-out body
-    (a WeasyPrint document), the figures' placement and what each paragraph keeps together."""
+    (a WeasyPrint document), the figures' placement and what each paragraph keeps together.
+
+    A placement can lead back to one laid out already (a figure moved before its paragraph still leaves a
+    gap, so it is made smaller instead, back in its place, where it still leaves one, so it is moved …):
+    the layouts would repeat. The one of that cycle that leaves the least white at page ends is taken
+    (the sample's 2013 report went round such a cycle until the passes ran out: 7 layouts, now 4)."""
     lay_out = lay_out or Layouts()
     placement: dict[str, tuple[str, float]] = {}
     keep: dict[str, int] = {}
     spread: set[tuple[str, bool]] = set()
+    tried: list[tuple[dict, dict, object, float]] = []  # each layout: its placement and keep, it, its white
 
     def body():  # the body alone (the appendices start on a page of their own), as placed and kept now
         return lay_out(to_html(report, True, placement, body_only=True, keep=keep))
@@ -443,10 +449,16 @@ def settled_body(report: Report, lay_out: Layouts | None = None):
             for paragraph, worst in spread:  # a line spread wide: its paragraph lets the character before a
                 # figure go; a line that would still be ragged lets the figure part from its measure too
                 keep[paragraph] = min(keep.get(paragraph, KEEP_ALL) + 1, KEEP_NONE if worst else KEEP_FIGURE)
-            for gap in _figure_gaps(laid_out):  # every gap of this layout at once
+            gaps = _figure_gaps(laid_out)
+            for gap in gaps:  # every gap of this layout at once
                 _place(report, placement, *gap)
             if placement == before and keep == kept:
                 return laid_out, placement, keep
+            tried.append((before, kept, laid_out, sum(room for _, room, _, _ in gaps)))
+            again = next((k for k, (p, kk, _, _) in enumerate(tried) if p == placement and kk == keep), None)
+            if again is not None:  # a cycle: the least white of it (the first such)
+                p, kk, laid_out, _ = min(tried[again:], key=lambda t: t[3])
+                return laid_out, p, kk
         return body(), placement, keep  # not settled within the passes: as the last pass left it
 
 

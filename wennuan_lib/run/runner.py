@@ -309,13 +309,17 @@ def save_later() -> None:
 
 
 def _save_folder(folder: Path, files: Mapping[str, bytes]) -> None:
-    """A folder dataset is the step's files and nothing else (what an earlier run left is removed)."""
+    """A folder dataset is the step's files and nothing else (what an earlier run left is removed). Written
+    straight into the new folder: it is in the run's staging folder, which no reader sees until the whole run
+    is switched to."""
     import shutil
+
+    from wennuan_lib.base.files import write_new
 
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     for name, data in files.items():
-        store.atomic_write_bytes(folder / name, data)
+        write_new(folder / name, data)
 
 
 # --- the door ---------------------------------------------------------------------------------------------
