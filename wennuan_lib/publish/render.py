@@ -436,7 +436,7 @@ def settled_body(report: Report, lay_out: Layouts | None = None):
     placement: dict[str, tuple[str, float]] = {}
     keep: dict[str, int] = {}
     spread: set[tuple[str, bool]] = set()
-    tried: list[tuple[dict, dict, object, float]] = []  # each layout: its placement and keep, it, its white
+    tried: list[tuple[dict, dict, float]] = []  # each layout's placement and keep, and its white
 
     def body():  # the body alone (the appendices start on a page of their own), as placed and kept now
         return lay_out(to_html(report, True, placement, body_only=True, keep=keep))
@@ -454,11 +454,13 @@ def settled_body(report: Report, lay_out: Layouts | None = None):
                 _place(report, placement, *gap)
             if placement == before and keep == kept:
                 return laid_out, placement, keep
-            tried.append((before, kept, laid_out, sum(room for _, room, _, _ in gaps)))
-            again = next((k for k, (p, kk, _, _) in enumerate(tried) if p == placement and kk == keep), None)
+            tried.append((before, kept, sum(room for _, room, _, _ in gaps)))
+            again = next((k for k, (p, kk, _) in enumerate(tried) if p == placement and kk == keep), None)
             if again is not None:  # a cycle: the least white of it (the first such)
-                p, kk, laid_out, _ = min(tried[again:], key=lambda t: t[3])
-                return laid_out, p, kk
+                placement, keep, _ = min(tried[again:], key=lambda t: t[2])
+                # laid out again unless it is the last layout: no earlier one is kept (the PDF's process
+                # holds one layout besides the one being made, as it did before)
+                return (laid_out if (placement, keep) == (before, kept) else body()), placement, keep
         return body(), placement, keep  # not settled within the passes: as the last pass left it
 
 
