@@ -1,5 +1,6 @@
-"""Writing a file so that a reader never sees half of it: a temporary file beside it, renamed into place.
-(No pandas here: the run decides that nothing changed, and writes its records, without loading it.)"""
+"""Writing a file so that a reader never sees half of it: a temporary file beside it, renamed into place (or,
+in a folder no reader sees yet, the file itself). (No pandas here: the run decides that nothing changed, and
+writes its records, without loading it.)"""
 
 from __future__ import annotations
 
@@ -14,13 +15,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", dir=path.parent)
     try:
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-        except OSError as exc:  # a write to an open file names no file: the message would have a blank
-            if exc.filename:
-                raise
-            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        with os.fdopen(fd, "wb") as fh:
+            _write(fh, data, path)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; outputs are for sharing
@@ -36,12 +32,18 @@ def write_new(path: Path, data: bytes) -> None:
     workbooks of 3,000 units (0.1-0.3 s this way)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "xb") as fh:
-        try:
-            fh.write(data)
-        except OSError as exc:  # a write to an open file names no file (see atomic_write_bytes)
-            if exc.filename:
-                raise
-            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        _write(fh, data, path)
+
+
+def _write(fh, data: bytes, path: Path) -> None:
+    """`data` written to the open file `fh`, which is `path`: a failed write to an open file names no file,
+    so the message would have a blank where the analyst looks for which file (a full disk)."""
+    try:
+        fh.write(data)
+    except OSError as exc:
+        if exc.filename:
+            raise
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
 
 
 def sha256(path: Path) -> str:

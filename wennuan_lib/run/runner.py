@@ -36,6 +36,7 @@ import pandas as pd
 
 from wennuan_lib.base import catalog, config, parallel, progress, store
 from wennuan_lib.base.artifacts import Artifacts
+from wennuan_lib.base.files import write_new
 from wennuan_lib.base.hooks import stop_point
 from wennuan_lib.check import corrections
 from wennuan_lib.form import Form, load_form, translate
@@ -313,8 +314,6 @@ def _save_folder(folder: Path, files: Mapping[str, bytes]) -> None:
     straight into the new folder: it is in the run's staging folder, which no reader sees until the whole run
     is switched to."""
     import shutil
-
-    from wennuan_lib.base.files import write_new
 
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
