@@ -12,6 +12,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import jinja2
 import openpyxl
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wennuan_lib.check import aggregate, rules
 from wennuan_lib.form import load_form, translate
@@ -445,3 +447,24 @@ def test_the_sources_chart_gives_the_prose_shares_and_says_their_basis(monkeypat
     )
     assert note.startswith("括号内为占筹集慰问款物总额的比重，按同时填报该项与总额的单位计算（同正文）。\n")
     assert note.endswith("数据来源：各单位报送（示例数据）")
+
+
+FIGURE = st.one_of(st.none(), st.just(Decimal(0)), st.decimals(min_value=1, max_value=99, places=0))
+UNITS = st.sampled_from(["甲", "乙", "丙", "丁", "戊"])
+YEAR = st.dictionaries(UNITS, st.fixed_dictionaries({c: FIGURE for c in ("a", "b", "w")}))
+
+
+@settings(max_examples=300, deadline=None)
+@given(now=YEAR, before=YEAR, leave_out=st.sets(st.sampled_from(["甲", "乙"])))
+def test_the_comparable_basis_is_every_unit_that_counts_in_both_years(now, before, leave_out):
+    """可比口径 over the units that count in both years (a 其中 counts with its whole filled, a pair when both
+    halves are zero or both are not), in this year's order, less those left out; the figures over them."""
+    for m in (
+        aggregate.Measure(("a",), needs=("w", "b"), paired=("b",)),
+        aggregate.Measure(("a", "b"), "w", factor=10000),
+    ):
+        want = [u for u in now if u in before and m.counts(now[u]) and m.counts(before[u])]
+        want = [u for u in want if u not in leave_out]
+        both, this, last = aggregate.comparable(m, now, before, leave_out)
+        assert both == want
+        assert (this, last) == (m.of(now, want), m.of(before, want))
