@@ -460,9 +460,12 @@ def test_the_comparable_basis_is_every_unit_that_counts_in_both_years(now, befor
     """可比口径 over the units that count in both years (a 其中 counts with its whole filled, a pair when both
     halves are zero or both are not), in this year's order, less those left out; the figures over them."""
     for m in (
+        aggregate.Measure(("a",)),
+        aggregate.Measure(("a",), needs=("w",)),
         aggregate.Measure(("a",), needs=("w", "b"), paired=("b",)),
         aggregate.Measure(("a", "b"), "w", factor=10000),
     ):
+        assert m.members(now) == [u for u, vals in now.items() if m.counts(vals)]
         want = [u for u in now if u in before and m.counts(now[u]) and m.counts(before[u])]
         want = [u for u in want if u not in leave_out]
         both, this, last = aggregate.comparable(m, now, before, leave_out)

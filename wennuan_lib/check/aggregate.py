@@ -162,8 +162,16 @@ class Measure:
         return self.missing(vals) is None
 
     def members(self, units: dict[str, dict]) -> list[str]:
-        """The units that count (`counts`, written out: it runs for every unit and figure of a year)."""
+        """The units that count (`counts`, written out: it runs for every unit and figure of a year, and of
+        last year for 同比). A single figure without a pair — most items — is one test per unit."""
         num, required, paired = self.num, self.required, self.paired
+        if len(num) == 1 and not paired:
+            code = num[0]
+            return [
+                u
+                for u, vals in units.items()
+                if vals.get(code) is not None and None not in map(vals.get, required)
+            ]
         out = []
         for unit, vals in units.items():
             filled = [v for c in num if (v := vals.get(c)) is not None]
