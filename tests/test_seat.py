@@ -162,16 +162,35 @@ def test_tables_stay_bounded_for_3000_units(form):
             "waiver_reason": "",
         }
     )
+    # every unit's figures all as last year's (H02): one finding on all items, its message listing them all
+    same = "65项数字与上年完全相同（" + "；".join(f"{i.label} 12{i.unit}" for i in form.items) + "）"
+    issues = pd.concat(
+        [
+            issues,
+            pd.DataFrame(
+                {
+                    **{k: issues[k].iloc[0] for k in issues.columns},
+                    "unit": units,
+                    "item": form.codes[0],
+                    "items": "|".join(form.codes),
+                    "rule": "H02",
+                    "message": same,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
     html = [
         views.ingest.value_grid(values, form).data,
         views.clean.finding_grid(values, issues, form).data,
         views.clean.findings_table(issues, form).data,
         views.ingest.problems(values).data,
     ]
-    size = sum(len(h.encode("utf-8")) for h in html)
-    assert size < 12_000_000, size
+    size = [len(h.encode("utf-8")) for h in html]
+    assert sum(size) < 12_000_000, size
     assert f"共 {len(units)} 个单位，这里显示 {views.blocks.GRID_UNITS} 个" in html[0]
     assert "另有" in html[2]  # the rest are named, not dropped in silence
+    assert "全文见上面的审核意见清单" in html[1]  # a cell's hover is the beginning of each finding
 
 
 # --- decisions ---------------------------------------------------------------------------------------------

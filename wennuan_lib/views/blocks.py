@@ -24,6 +24,12 @@ from wennuan_lib.vocab import COLOURS, WHITE_TEXT
 ROW_LIMIT = 2000  # rows of one interactive table; the rest are in the CSV and the review workbook
 GRID_UNITS = 200  # units of a unit × item grid
 LIST_LIMIT = 12  # names in one line of an answer
+# Characters of one line of a grid cell's hover text, and of a finding's line when it is on more than
+# WIDE_FINDING items: it repeats in each of their cells (H02 on all 65 items lists every figure, 1,100
+# characters: 105 MB of notebook at 200 units when whole).
+HOVER_LINE = 120
+HOVER_WIDE = 40
+WIDE_FINDING = 6
 
 
 CSS = """
@@ -302,7 +308,15 @@ def grid_table(values: pd.DataFrame, cells: list[str], form, name: str) -> HTML:
     )
 
 
+def brief(text: str, size: int) -> str:
+    """`text`, or its first `size` characters and "……"."""
+    return text if len(text) <= size else text[:size] + "……"
+
+
 def mark_cell(kind: str, text: str, hover: str) -> str:
+    """A grid cell: its text, coloured by `kind`, with `hover` shown on pointing at it, each line cut to
+    HOVER_LINE characters (the whole text is in the table the grid's note names)."""
+    hover = "\n".join(brief(line, HOVER_LINE) for line in hover.split("\n"))
     title = f" title='{escape(hover)}'" if hover else ""
     return (
         f"<span class='wn-c wn-{kind}'{title}>{escape(text)}</span>"

@@ -13,9 +13,12 @@ from wennuan_lib.check.findings import _state, actions, sort_findings
 from wennuan_lib.check.rules import AUDIT_ID, ERROR, SEVERITY_LABELS, TOTALS, is_open
 from wennuan_lib.read.parse import VALUE_LABELS
 from wennuan_lib.views.blocks import (
+    HOVER_WIDE,
     LIST_LIMIT,
+    WIDE_FINDING,
     answer,
     badge,
+    brief,
     grid_table,
     grid_units,
     item_name,
@@ -131,10 +134,12 @@ def finding_grid(values: pd.DataFrame, issues: pd.DataFrame, form=None) -> HTML:
         issues["message"].tolist(),
         strict=True,
     ):
-        for item in str(items).split("|"):
+        on = str(items).split("|")
+        line = message if len(on) <= WIDE_FINDING else brief(message, HOVER_WIDE)
+        for item in on:
             if rank[state] >= rank.get(worst.get((unit, item), "waived"), -1):
                 worst[(unit, item)] = state
-            notes.setdefault((unit, item), []).append(message)
+            notes.setdefault((unit, item), []).append(line)
     attention = (
         pd.Series(
             [(u, i) in worst for u, i in zip(values["unit"], values["item"], strict=True)], index=values.index
@@ -158,7 +163,11 @@ def finding_grid(values: pd.DataFrame, issues: pd.DataFrame, form=None) -> HTML:
     key = legend(
         ("必须修改", "error"), ("请核实", "warning"), (WAIVED, "waived"), ("已更正的数字", "corrected")
     )
-    return HTML(key.data + grid.data + note)
+    whole = (
+        "<p class='wn-note'>鼠标停在格子上显示这一格的审核意见，较长的只显示开头；"
+        f"全文见上面的审核意见清单和 {catalog.file_name('review_workbook')}。</p>"
+    )
+    return HTML(key.data + whole + grid.data + note)
 
 
 def audit_table(audit: pd.DataFrame) -> HTML:
