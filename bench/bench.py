@@ -9,6 +9,9 @@ measures, each as a separate process tree:
   * one file:  the run again on that round's outputs after one unit's form changed;
   * nothing:   the run again with nothing changed;
   * floor:     one process that times, part by part, what the floors are made of (below).
+Then, unless --no-previous, THE JANUARY CASE: the same units' previous year (other figures, the same form) is
+generated and run once; PAIRS times, on a copy of those outputs, the year is run (its previous year current:
+history checks and 同比 included), then the one-file run; and again for the peak memory, sampled.
 Rounds alternate the order of run and floor (run first in even rounds, floor first in odd ones), so that a
 change of the machine's load hits both sides of a ratio alike; every ratio is taken within a round and the
 page gives the median and the range over the rounds. Beside each wall time: the CPU time (user + sys) of the
@@ -85,22 +88,28 @@ TARGETS = {
 PR_SET_CHILD_SUBREAPER = 36
 
 
-def generate(root: Path, n: int, seed: int = 1) -> Path:
+def units_of(n: int) -> list[tuple[str, str]]:
+    types = ["市、区", "局(公司)", "直属"]
+    return [(f"基准测试单位{k:04d}", types[k % 3]) for k in range(n)]
+
+
+def generate(root: Path, n: int, seed: int = 1, year: int = YEAR) -> Path:
+    """The registry (when not there yet) and `year`'s inbox of n units, on this year's form."""
     inputs = root / "inputs"
-    inbox = inputs / str(YEAR) / "submissions"
+    inbox = inputs / str(year) / "submissions"
     inbox.mkdir(parents=True)
     rng = random.Random(seed)
     form = load_form(YEAR)
     messer = sample.Messer(rng)
-    types = ["市、区", "局(公司)", "直属"]
-    units = [(f"基准测试单位{k:04d}", types[k % 3]) for k in range(n)]
-    store.write_csv(
-        pd.DataFrame([{"name": u, "aliases": "", "type": t} for u, t in units]), inputs / "units.csv"
-    )
-    (inputs / str(YEAR) / "year.yaml").write_text(
-        f"year: {YEAR}\nform: '{YEAR}'\ndeadline: '{YEAR}-01-21'\ncity_unit: 基准测试市总工会\n"
-        f"campaign: {YEAR}年送温暖活动（基准测试）\nsample: true\nreport_date: '{YEAR}-01-28'\n"
-        f"feedback_deadline: '{YEAR}-01-25'\n",
+    units = units_of(n)
+    if not (inputs / "units.csv").exists():
+        store.write_csv(
+            pd.DataFrame([{"name": u, "aliases": "", "type": t} for u, t in units]), inputs / "units.csv"
+        )
+    (inputs / str(year) / "year.yaml").write_text(
+        f"year: {year}\nform: '{YEAR}'\ndeadline: '{year}-01-21'\ncity_unit: 基准测试市总工会\n"
+        f"campaign: {year}年送温暖活动（基准测试）\nsample: true\nreport_date: '{year}-01-28'\n"
+        f"feedback_deadline: '{year}-01-25'\n",
         encoding="utf-8",
     )
     for k, (unit, utype) in enumerate(units):
@@ -108,7 +117,7 @@ def generate(root: Path, n: int, seed: int = 1) -> Path:
         kind = "doc" if k % 100 == 29 and convert.soffice() else KINDS[k % len(KINDS)]
         header = {
             "unit": unit,
-            "date": f"{YEAR}-01-{rng.randint(5, 20):02d}",
+            "date": f"{year}-01-{rng.randint(5, 20):02d}",
             "person": "张伟",
             "phone": "0512-65230000",
         }
@@ -123,7 +132,7 @@ def generate(root: Path, n: int, seed: int = 1) -> Path:
         texts = {
             c: messer.text(values[i.key], i.is_money, i.unit, True)[0] for i in form.items for c in [i.code]
         }
-        header["date_text"] = f"{YEAR}年1月{rng.randint(5, 20)}日"
+        header["date_text"] = f"{year}年1月{rng.randint(5, 20)}日"
         if kind in ("docx", "doc"):
             sample.write_sentence_docx(form, inbox / f"{unit}.docx", texts, header, rng)
             if kind == "doc" and sample.convert_with_libreoffice(
@@ -245,14 +254,14 @@ def measure(cmd: list[str], env: dict | None = None, pss: bool = False) -> dict:
     return {"wall": wall, "cpu": cpu, "pss": peak[0] / 1024, "others": others, "out": out}
 
 
-def run_cmd(inputs: Path, outputs: Path) -> list[str]:
+def run_cmd(inputs: Path, outputs: Path, year: int = YEAR) -> list[str]:
     return [
         sys.executable,
         "-m",
         "wennuan_lib",
         "run",
         "--year",
-        str(YEAR),
+        str(year),
         "--inputs",
         str(inputs),
         "--outputs",
@@ -447,7 +456,7 @@ def measure_floor(state: Path, inputs: Path, changed: Path, env: dict) -> dict:
     }
 
 
-def bench(n: int, pairs: int, keep: Path | None) -> dict:
+def bench(n: int, pairs: int, keep: Path | None, with_previous: bool = True) -> dict:
     root = Path(tempfile.mkdtemp(prefix=f"wennuan-bench-{n}-"))
     env = {**os.environ, "WENNUAN_SECRET_FILE": str(root / "secret.key")}
     load_before = loadavg()
@@ -473,9 +482,7 @@ def bench(n: int, pairs: int, keep: Path | None) -> dict:
                 got.update(floor(outputs))
             if last is not None:
                 shutil.rmtree(last, ignore_errors=True)
-            template.write(
-                load_form(YEAR), changed, values={"01A.1": 1234 + k}, header={"unit": changed.stem}
-            )
+            changed_form(changed, 1234 + k)
             got["one"] = measure(run_cmd(inputs, outputs), env)
             got["nothing"] = measure(run_cmd(inputs, outputs), env)
             assert "全部步骤都是最新的" in got["nothing"]["out"], got["nothing"]["out"]
@@ -492,16 +499,18 @@ def bench(n: int, pairs: int, keep: Path | None) -> dict:
         for k in range(pairs):
             outputs = root / f"outputs-memory-{k}"
             peaks = {"run": measure(run_cmd(inputs, outputs), env, pss=True)["pss"]}
-            template.write(load_form(YEAR), changed, values={"01A.1": 999 - k}, header={"unit": changed.stem})
+            changed_form(changed, 999 - k)
             peaks["one"] = measure(run_cmd(inputs, outputs), env, pss=True)["pss"]
             changed.write_bytes(original)
             shutil.rmtree(outputs, ignore_errors=True)
             memory.append(peaks)
             print(json.dumps({"units": n, "memory": peaks}), flush=True)
+        previous = january(root, n, pairs, env, changed) if with_previous else None
         return {
             "units": n,
             "files": len(list(inbox.iterdir())),
             "memory": memory,
+            "previous": previous,
             "generate_s": gen,
             "pairs": pairs,
             "load_before": load_before,
@@ -512,6 +521,41 @@ def bench(n: int, pairs: int, keep: Path | None) -> dict:
         if keep:
             shutil.copytree(root, keep / f"bench-{n}", dirs_exist_ok=True, symlinks=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def changed_form(changed: Path, value: int) -> None:
+    """The unit of `changed` sends its form again, one figure different."""
+    template.write(load_form(YEAR), changed, values={"01A.1": value}, header={"unit": changed.stem})
+
+
+def january(root: Path, n: int, pairs: int, env: dict, changed: Path) -> dict:
+    """The January case (see the module's docstring): the previous year run once, then `pairs` times, on a
+    copy of its outputs, the year and the one-file run, timed; then the same again, their peak PSS sampled."""
+    inputs = root / "inputs"
+    t0 = time.perf_counter()
+    generate(root, n, seed=2, year=YEAR - 1)  # the same units, other figures
+    gen = time.perf_counter() - t0
+    base = root / "outputs-previous"
+    first = measure(run_cmd(inputs, base, YEAR - 1), env)
+    original = changed.read_bytes()
+    rounds = []
+    for k in range(pairs):
+        got: dict = {}
+        for sampled in (False, True):
+            outputs = root / f"outputs-january-{k}"
+            shutil.copytree(base, outputs, symlinks=True)
+            run = measure(run_cmd(inputs, outputs), env, pss=sampled)
+            changed_form(changed, 4321 + k)
+            one = measure(run_cmd(inputs, outputs), env, pss=sampled)
+            changed.write_bytes(original)
+            shutil.rmtree(outputs, ignore_errors=True)
+            if sampled:
+                got["pss"] = max(run["pss"], one["pss"])
+            else:
+                got |= {"run": run["wall"], "run_cpu": run["cpu"], "one": one["wall"], "one_cpu": one["cpu"]}
+        rounds.append(got)
+        print(json.dumps({"units": n, "january": k, **got}), flush=True)
+    return {"generate_s": gen, "previous_s": first["wall"], "rounds": rounds}
 
 
 def spread(values: list[float], fmt: str = "{:.1f}") -> str:
@@ -566,6 +610,45 @@ def timed_processes(row: dict) -> list[tuple[float, float]] | None:
         got += [(m["others"], m["wall"]) for m in (r["run"], r["one"], r["nothing"])]
         got.append((r["floor_process_others"], r["floor_process_wall"]))
     return got
+
+
+def january_summary(row: dict) -> dict | None:
+    """The January case's figures per round (see `january`), None when it was left out."""
+    if not row.get("previous"):
+        return None
+    rs = row["previous"]["rounds"]
+    return {
+        "run_s": [r["run"] for r in rs],
+        "run_cpu": [r["run_cpu"] for r in rs],
+        "one_s": [r["one"] for r in rs],
+        "one_cpu": [r["one_cpu"] for r in rs],
+        "one_share": [r["one"] / r["run"] for r in rs],
+        "pss_mib": [r["pss"] for r in rs],
+    }
+
+
+def january_table(rows: list[dict]) -> list[str]:
+    had = [(r, january_summary(r)) for r in rows if january_summary(r)]
+    if not had:
+        return []
+    lines = [
+        "",
+        "**有上一年时（1 月份的常态）**：同样的单位另有上一年的收件箱（数字不同，表式相同），上一年先处理好；"
+        "在它的输出的副本上处理本年（“全流程”只是本年：上一年已是最新的，但有历史审核和同比），再改一个文件后重跑。"
+        "峰值内存在另外的同样两次运行里测：",
+        "",
+        "| 单位数 | 上一年全流程（秒，一次） | 全流程（秒） | 全流程 CPU（秒） | 改一个文件后重跑（秒） "
+        "| 重跑 CPU（秒） | 重跑/全流程 | 峰值内存 PSS（MiB） |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r, j in had:
+        lines.append(
+            f"| {r['units']} | {r['previous']['previous_s']:.1f} | {spread(j['run_s'])} "
+            f"| {spread(j['run_cpu'])} | {spread(j['one_s'])} | {spread(j['one_cpu'])} "
+            f"| {spread(j['one_share'], '{:.2f}')} "
+            f"| {spread(j['pss_mib'], '{:.0f}')} |"
+        )
+    return lines
 
 
 def table(rows: list[dict]) -> str:
@@ -632,6 +715,7 @@ def table(rows: list[dict]) -> str:
             f"{spread(s['one_work_ratio'], '{:.2f}')}× | {spread(s['nothing_s'], '{:.2f}')} | "
             f"{spread(s['nothing_cpu'], '{:.2f}')} |"
         )
+    lines += january_table(rows)
     lines += [
         "",
         "下限的组成：各部分在同一个进程里单独计时，CPU 秒（墙钟秒），中位数；审核数据.xlsx 用 "
@@ -721,6 +805,27 @@ def table(rows: list[dict]) -> str:
                 None,
             ),
         ]
+    january_3000 = next((january_summary(r) for r in rows if r["units"] == 3000), None)
+    if january_3000:
+        m = {k: statistics.median(v) for k, v in january_3000.items()}
+        checks += [
+            (
+                "3000 个单位改一个文件后重跑/全流程（有上一年）",
+                "≤ 0.20",
+                m["one_share"],
+                TARGETS["one_share_3000"],
+                "{:.2f}",
+                None,
+            ),
+            (
+                "3000 个单位峰值内存（有上一年）",
+                "≤ 800 MiB",
+                m["pss_mib"],
+                TARGETS["pss_mib_3000"],
+                "{:.0f} MiB",
+                None,
+            ),
+        ]
     lines += [
         "",
         "“正好在下限时”：运行若正好等于它的下限，这一项会是多少（同一轮的下限与全流程之比，或下限的秒数，各轮中位数）；"
@@ -754,11 +859,14 @@ def main() -> None:
         help="the page to write the tables into",
     )
     parser.add_argument("--no-write", action="store_true", help="print the tables, leave the page alone")
+    parser.add_argument(
+        "--no-previous", action="store_true", help="leave out the January case (a previous year run first)"
+    )
     args = parser.parse_args()
     if args.pairs < 3:
         parser.error("--pairs: at least 3 (a median of fewer rounds says nothing about the noise)")
     become_subreaper()
-    rows = [bench(n, args.pairs, args.keep) for n in args.units]
+    rows = [bench(n, args.pairs, args.keep, not args.no_previous) for n in args.units]
     text = table(rows)
     print(text)
     if not args.no_write:
