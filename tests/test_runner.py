@@ -116,7 +116,8 @@ def test_every_load_goes_through_the_runner_and_is_a_declared_read(three, tmp_pa
     `reads:` in catalog.yaml (so the catalog and the loads cannot drift)."""
     y = copy3(three, tmp_path)
     state = {"read": None, "step": None}
-    loads: list[tuple[str, str, str | None, str | None]] = []  # (step, read, what was loaded, bad caller)
+    # (step, read, what was loaded, bad caller, the columns asked for)
+    loads: list[tuple[str, str, str | None, str | None, list | None]] = []
 
     def caller_problem() -> str | None:
         for frame in inspect.stack()[2:]:
@@ -128,14 +129,14 @@ def test_every_load_goes_through_the_runner_and_is_a_declared_read(three, tmp_pa
     real_table = store.load_table
 
     def load_table(ds, path, columns=None):
-        loads.append((state["step"], state["read"], ds.name, caller_problem()))
+        loads.append((state["step"], state["read"], ds.name, caller_problem(), columns))
         return real_table(ds, path, columns)
 
     monkeypatch.setattr(store, "load_table", load_table)
     for key, fn in list(runner.LOADERS.items()):
 
         def loader(path, year, fn=fn, key=key):
-            loads.append((state["step"], state["read"], f"loader:{key}", caller_problem()))
+            loads.append((state["step"], state["read"], f"loader:{key}", caller_problem(), None))
             return fn(path, year)
 
         monkeypatch.setitem(runner.LOADERS, key, loader)
@@ -168,11 +169,17 @@ def test_every_load_goes_through_the_runner_and_is_a_declared_read(three, tmp_pa
     assert {n: given[n] for n in STEP_FUNCTIONS} == {n: set(catalog.step(n).reads) for n in STEP_FUNCTIONS}
     assert not [x for x in loads if x[1] is None or x[1] == "(inside the step)"], "a load outside the runner"
     assert not [x for x in loads if x[3]], [x for x in loads if x[3]]
-    for step_name, read, what, _ in loads:  # each load is of the read it was made for
+    for step_name, read, what, _, columns in loads:  # each load is of the read it was made for
         kind, _, base = read.rpartition(":")
         want = f"loader:{catalog.raw(base).loader}" if base in catalog.load().raw else base
         assert what == want, (step_name, read, what)
-    loaded = {(s, r) for s, r, _, _ in loads}
+        # of the columns the catalog names for it, if it does (the steps above ran on them alone)
+        assert columns == catalog.step(step_name).columns_of(read), (step_name, read, columns)
+    assert {(s, r) for s, r, *_, c in loads if c} >= {
+        ("04_report", "previous:values"),
+        ("05_trends", "years:values"),
+    }
+    loaded = {(s, r) for s, r, *_ in loads}
     for name in STEP_FUNCTIONS:  # every declared read that is a file was loaded (run_date is the day)
         files = {r for r in catalog.step(name).reads if not r.startswith("run_date:")}
         assert {r for s, r in loaded if s == name} == files, name
@@ -358,3 +365,21 @@ def test_a_file_a_step_parsed_is_taken_again_by_a_later_step_only_while_its_byte
         assert counts == {"registry": 2, "extracted": 0, "values": 5}
     else:  # by hand, every step parses what it reads
         assert counts == {"registry": 6, "extracted": 1, "values": 7}
+
+
+@pytest.mark.parametrize(
+    "read,columns",
+    [("previous:values", ("unit", "no_such_column")), ("previous:totals", ("item",))],
+    ids=["a column the table lacks", "a table the step does not read"],
+)
+def test_the_catalog_refuses_columns_it_cannot_load(read, columns):
+    import dataclasses
+
+    whole = catalog.load()
+    steps = tuple(
+        dataclasses.replace(s, columns=((read, columns),)) if s.name == "04_report" else s
+        for s in whole.steps
+    )
+    with pytest.raises(catalog.CatalogError, match=f"04_report 的 columns 中「{read}」"):
+        catalog._validate(dataclasses.replace(whole, steps=steps))
+    catalog._validate(whole)  # as written, it passes

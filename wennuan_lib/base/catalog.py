@@ -63,6 +63,12 @@ class Step:
     label: str
     scope: str
     reads: tuple[str, ...]
+    # (read, its columns) for the reads of which the step loads only some columns
+    columns: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def columns_of(self, read: str) -> list[str] | None:
+        """The columns the step loads of `read` (None: all)."""
+        return next((list(cols) for r, cols in self.columns if r == read), None)
 
     @property
     def notebook(self) -> str:
@@ -130,7 +136,13 @@ def load() -> Catalog:
             bool(d.get("sent", False)),
         )
     steps = tuple(
-        Step(name, st["label"], st.get("scope", YEAR), tuple(st.get("reads", [])))
+        Step(
+            name,
+            st["label"],
+            st.get("scope", YEAR),
+            tuple(st.get("reads", [])),
+            tuple((str(r), tuple(map(str, cols))) for r, cols in (st.get("columns") or {}).items()),
+        )
         for name, st in data["steps"].items()
     )
     catalog = Catalog(layout, raw, sets, steps, int(data.get("earlier_years", 4)))
@@ -150,6 +162,13 @@ def _validate(catalog: Catalog) -> None:
             base = read.split(":", 1)[-1]
             if base not in catalog.raw and base not in catalog.datasets:
                 problems.append(f"步骤 {st.name} 读取的「{read}」没有声明")
+        for read, cols in st.columns:
+            known = catalog.datasets.get(read.split(":", 1)[-1])
+            unknown = [c for c in cols if known is None or c not in known.column_names]
+            if read not in st.reads or unknown:
+                problems.append(
+                    f"步骤 {st.name} 的 columns 中「{read}」不是它读取的数据表，或没有列 {'、'.join(unknown)}"
+                )
     paths = [(d.scope, d.path) for d in catalog.datasets.values()]
     if len(set(paths)) != len(paths):
         problems.append("有两个数据集的文件相同")

@@ -197,15 +197,16 @@ def load_inputs(ctx: StepContext) -> dict[str, Any]:
 def _load(ctx: StepContext, read: str):
     kind, _, name = read.rpartition(":")
     workspace, year = ctx.workspace, ctx.year
+    columns = ctx.step.columns_of(read)  # only those the catalog says the step uses, when it says
     if kind == "run_date":
         return ctx.run_date
     if kind == "previous":
-        return ctx.other_year(year - 1, name)
+        return ctx.other_year(year - 1, name, columns)
     if kind == "years":
         years = workspace.years() if year is None else workspace.earlier_years(year)
         if name in catalog.load().raw:
             return {y: load_raw(name, workspace.raw(name, y), y) for y in years}
-        frames = {y: ctx.other_year(y, name) for y in years}
+        frames = {y: ctx.other_year(y, name, columns) for y in years}
         return {y: f for y, f in frames.items() if f is not None}
     if name in catalog.load().raw:
         path = workspace.raw(name, year)
@@ -213,7 +214,7 @@ def _load(ctx: StepContext, read: str):
             parse = functools.partial(load_raw, name, year=year)
             return kept.parsed(path, parse, name, ctx.run_dir, name in ctx.later_reads)
         return load_raw(name, path, year)
-    return ctx.load(name)
+    return ctx.load(name, columns)
 
 
 def make_params(ctx: StepContext, inputs: Mapping[str, Any]) -> Params:
