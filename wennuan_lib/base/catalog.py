@@ -163,17 +163,26 @@ def _validate(catalog: Catalog) -> None:
             if base not in catalog.raw and base not in catalog.datasets:
                 problems.append(f"步骤 {st.name} 读取的「{read}」没有声明")
         for read, cols in st.columns:
-            known = catalog.datasets.get(read.split(":", 1)[-1])
-            unknown = [c for c in cols if known is None or c not in known.column_names]
-            if read not in st.reads or unknown:
-                problems.append(
-                    f"步骤 {st.name} 的 columns 中「{read}」不是它读取的数据表，或没有列 {'、'.join(unknown)}"
-                )
+            problems += _column_problems(st.name, read, cols, st.reads, catalog)
     paths = [(d.scope, d.path) for d in catalog.datasets.values()]
     if len(set(paths)) != len(paths):
         problems.append("有两个数据集的文件相同")
     if problems:
         raise CatalogError("catalog.yaml 有误：" + "；".join(problems))
+
+
+def _column_problems(step: str, read: str, cols: tuple, reads: tuple, catalog: Catalog) -> list[str]:
+    """What is wrong with a step's `columns:` entry for `read` (loaded in the table's order)."""
+    known = catalog.datasets.get(read.split(":", 1)[-1])
+    where = f"步骤 {step} 的 columns 中「{read}」"
+    if read not in reads or known is None:
+        return [f"{where}不是它读取的数据表"]
+    unknown = [c for c in cols if c not in known.column_names]
+    if unknown:
+        return [f"{where}：数据表中没有列 {'、'.join(unknown)}"]
+    if list(cols) != [c for c in known.column_names if c in cols]:
+        return [f"{where}：列的次序要与数据表相同（{'、'.join(c for c in known.column_names if c in cols)}）"]
+    return []
 
 
 def dataset(name: str) -> Dataset:

@@ -56,12 +56,16 @@ def parsed(
     raw file; `later`: whether a later step of the scope reads it (then it is kept). `what`: which part of the
     file is parsed (the columns), part of the key."""
     hit = _KEPT.pop((path, what), None)
-    if not config.in_run_kernel() or (hit is None and not later):  # nothing to take, nothing to keep
+    # some columns, taken from the whole table kept (the whole stays for a later step that reads it all)
+    whole = _KEPT.get((path, ())) if what and hit is None else None
+    if not config.in_run_kernel() or (hit is None and whole is None and not later):  # nothing to take or keep
         return parse(path)
     before = _identity(path)
     digest = files.sha256(path)  # hashlib's fastest here (SHA extensions), read in pieces
     if hit is not None and hit.digest == digest:
         value = hit.value
+    elif whole is not None and whole.digest == digest:
+        value = whole.value[[c for c in whole.value.columns if c in what]]  # in the file's order, as parsed
     else:
         # parsed from the file, not from its bytes in hand: pandas reading 30 MB from a BytesIO left the
         # kernel's heap 50 MiB larger at the run's peak (3,000 units, 766 MiB against 715)

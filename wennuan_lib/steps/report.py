@@ -22,19 +22,6 @@ from wennuan_lib.publish import appendix, charts, detail_workbook, draft, narrat
 from wennuan_lib.read.parse import to_decimal
 from wennuan_lib.run.runner import Made, Params
 
-# what the report reads of the values (status and raw text: 见附件; corrected and revised: 附表2's marks)
-VALUE_COLUMNS = [
-    "unit",
-    "unit_type",
-    "registered",
-    "item",
-    "value",
-    "status",
-    "raw_text",
-    "corrected",
-    "revised",
-]
-
 
 def report_date(cfg: dict) -> dt.date:
     return dt.date.fromisoformat(str(cfg["report_date"])) if cfg.get("report_date") else dt.date.today()
@@ -199,8 +186,7 @@ def run(inputs: Mapping, p: Params) -> Made:
     issues, summaries, status, totals = (
         inputs[n] for n in ("issues", "summaries", "reporting_status", "totals")
     )
-    values = inputs["values"]
-    values = values[[c for c in values.columns if c in VALUE_COLUMNS]]  # in the file's order
+    values = inputs["values"]  # the columns catalog.yaml names
     earlier = {y: p.translated(frame, y) for y, frame in inputs["years:totals"].items()}
     has_previous = year - 1 in earlier
     when = report_date(cfg)
