@@ -92,6 +92,14 @@ def test_the_readmes_speed_figures_are_the_benchmarks_last_results():
         run, rerun = medians[units][0], medians[units][1]
         assert run[1].split()[0] == full and run[8].split()[0] == pss, (units, run)
         assert rerun[1].split()[0] == one and rerun[10].split()[0] == nothing, (units, rerun)
+    # the January case (a previous year run first): this year's run, the one-file run, the peak memory
+    january = re.findall(
+        r"^\| (\d+)（有上一年） \| ([\d.]+) 秒 \| ([\d.]+) 秒 \| (\d+) MiB \|$", readme, re.M
+    )
+    assert january, "the README has no speed figures with a previous year"
+    for units, full, one, pss in january:
+        row = medians[units][2]  # the benchmark's third table: the January case
+        assert [row[2].split()[0], row[4].split()[0], row[7].split()[0]] == [full, one, pss], (units, row)
 
 
 def command_lines():
