@@ -164,7 +164,7 @@ def finding_grid(values: pd.DataFrame, issues: pd.DataFrame, form=None) -> HTML:
         ("必须修改", "error"), ("请核实", "warning"), (WAIVED, "waived"), ("已更正的数字", "corrected")
     )
     whole = (
-        "<p class='wn-note'>鼠标停在格子上显示这一格的审核意见，较长的只显示开头；"
+        "<p class='wn-note'>悬停提示里较长的意见只显示开头；"
         f"全文见上面的审核意见清单和 {catalog.file_name('review_workbook')}。</p>"
     )
     return HTML(key.data + whole + grid.data + note)
