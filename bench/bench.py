@@ -9,7 +9,8 @@ measures, each as a separate process tree:
   * one file:  the run again on that round's outputs after one unit's form changed;
   * nothing:   the run again with nothing changed;
   * floor:     one process that times, part by part, what the floors are made of (below).
-Then, unless --no-previous, THE JANUARY CASE: the same units' previous year (other figures, the same form) is
+Then, unless --no-previous, THE JANUARY CASE: the same units' previous year (the same form; each unit's
+figures its last year's, as the sample's are) is
 generated and run once; PAIRS times, on a copy of those outputs, the year is run (its previous year current:
 history checks and 同比 included), then the one-file run; and again for the peak memory, sampled.
 Rounds alternate the order of run and floor (run first in even rounds, floor first in odd ones), so that a
@@ -94,11 +95,14 @@ def units_of(n: int) -> list[tuple[str, str]]:
 
 
 def generate(root: Path, n: int, seed: int = 1, year: int = YEAR) -> Path:
-    """The registry (when not there yet) and `year`'s inbox of n units, on this year's form."""
+    """The registry (when not there yet) and `year`'s inbox of n units, on this year's form. A unit's figures
+    are the sample's (sample_data.yearly_values): the same unit compares with its previous year as a real
+    unit's does (about the same size and shares, within the history rule), so the January case checks what a
+    real January checks."""
     inputs = root / "inputs"
     inbox = inputs / str(year) / "submissions"
     inbox.mkdir(parents=True)
-    rng = random.Random(seed)
+    rng = random.Random(f"{seed}:{year}")
     form = load_form(YEAR)
     messer = sample.Messer(rng)
     units = units_of(n)
@@ -113,7 +117,8 @@ def generate(root: Path, n: int, seed: int = 1, year: int = YEAR) -> Path:
         encoding="utf-8",
     )
     for k, (unit, utype) in enumerate(units):
-        values = sample.unit_values(rng, rng.randint(2_000, 400_000), utype)
+        size = random.Random(f"{seed}:{unit}").randint(2_000, 400_000)  # the unit's, every year
+        values = sample.yearly_values(seed, unit, utype, size, year)
         kind = "doc" if k % 100 == 29 and convert.soffice() else KINDS[k % len(KINDS)]
         header = {
             "unit": unit,
@@ -533,7 +538,7 @@ def january(root: Path, n: int, pairs: int, env: dict, changed: Path) -> dict:
     copy of its outputs, the year and the one-file run, timed; then the same again, their peak PSS sampled."""
     inputs = root / "inputs"
     t0 = time.perf_counter()
-    generate(root, n, seed=2, year=YEAR - 1)  # the same units, other figures
+    generate(root, n, year=YEAR - 1)  # the same units, last year's figures
     gen = time.perf_counter() - t0
     base = root / "outputs-previous"
     first = measure(run_cmd(inputs, base, YEAR - 1), env)
