@@ -13,7 +13,7 @@ from wennuan_lib.form import load_form
 from wennuan_lib.run import freeze, manifest, report_summary
 from wennuan_lib.steps import trends
 
-from .conftest import Frames, Year, cli
+from .conftest import Frames, Year, cli, trends_step
 
 
 def test_forms_differ_and_concepts_join_them():
@@ -37,6 +37,28 @@ def test_trends_cover_every_year_and_join_by_concept(sample_years):
         assert city.loc["05.1", y] not in ("", trends.ABSENT)
     for name in ("trends_funds", "trends_households", "trends_migrants"):
         assert (out / "charts" / f"{name}.png").stat().st_size > 10_000
+
+
+def test_a_long_trends_table_rendered_by_another_process_is_the_file_one_process_writes(
+    sample_years, tmp_path, monkeypatch
+):
+    """From trends.APART_ROWS rows on, trends_long.csv is rendered by a forked process while the wide table
+    and the charts are made: byte for byte the file the runner writes from the table, and the notebook is
+    still shown the table."""
+    results, _, _ = sample_years
+    sample = results[2013][1]
+    outputs = tmp_path / "outputs"
+    shutil.copytree(sample.outputs, outputs, symlinks=True)
+    want = (sample.outputs / "trends" / "trends_long.csv").read_bytes()
+    workspace = Year(sample.inputs, outputs).workspace
+    monkeypatch.setattr(trends, "APART_ROWS", 1)
+    shown = trends_step(workspace)
+    got = workspace.trends().current() / "trends_long.csv"
+    assert got.read_bytes() == want and len(want) > 100_000
+    assert isinstance(shown["trends_long"], pd.DataFrame) and len(shown["trends_long"]) > 1000
+    assert (workspace.trends().current() / "trends.csv").read_bytes() == (
+        sample.outputs / "trends" / "trends.csv"
+    ).read_bytes()
 
 
 def test_renamed_unit_joins_across_years(sample_years):

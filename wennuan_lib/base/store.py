@@ -47,8 +47,12 @@ def _neutralized(column: pd.Series) -> pd.Series:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    atomic_write_bytes(path, ("\ufeff" + csv_text(frame)).encode("utf-8"))
+    atomic_write_bytes(path, _file_bytes(frame))
     return path
+
+
+def _file_bytes(frame: pd.DataFrame) -> bytes:
+    return ("\ufeff" + csv_text(frame)).encode("utf-8")
 
 
 def csv_text(frame: pd.DataFrame) -> str:
@@ -88,6 +92,12 @@ def _as_text(value, kind: str) -> str:
 def save_table(frame: pd.DataFrame, ds: Dataset, path: Path) -> Path:
     """A table as its catalog entry declares it: exactly its columns, in order; booleans as True/False."""
     return write_csv(table_frame(frame, ds), path)
+
+
+def table_bytes(frame: pd.DataFrame, ds: Dataset) -> Rendered:
+    """The table `save_table` would write for `frame`, rendered (a step renders a large one on another core
+    while it goes on: the runner writes it as it is)."""
+    return Rendered(_file_bytes(table_frame(frame, ds)))
 
 
 def table_frame(frame: pd.DataFrame, ds: Dataset) -> pd.DataFrame:
