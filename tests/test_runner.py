@@ -370,34 +370,6 @@ def test_a_file_a_step_parsed_is_taken_again_by_a_later_step_only_while_its_byte
         assert counts == {"registry": 6, "extracted": 1, "values": 7}
 
 
-@pytest.mark.parametrize("apart", [True, False], ids=["parsed by a forked process", "parsed here"])
-def test_step_02_hands_its_values_on_parsed_so_step_03_parses_nothing(three, tmp_path, monkeypatch, apart):
-    """In `run`'s kernel, step 02 parses the values table from the bytes it writes (a large one on the other
-    core while the checks across units are made: splice.parsed_apart) and step 03 is handed that table: the
-    one the runner's loader reads from the file, without parsing it again."""
-    from pandas.testing import assert_frame_equal
-
-    from wennuan_lib.read import splice
-
-    monkeypatch.setenv(config.RUN_KERNEL_ENV, "1")
-    monkeypatch.setattr(splice, "APART_ROWS", 1 if apart else 10**9)
-    y = copy3(three, tmp_path)
-    staging = y.scope.new_run()
-    shutil.copytree(y.run, staging, dirs_exist_ok=True)
-    run = (2013, y.inputs, y.outputs, staging)
-    runner.run_step("02_clean", clean.run, *run)
-    parsed: list[str] = []
-    real_table = store.load_table
-    monkeypatch.setattr(
-        store, "load_table", lambda ds, *a, **k: parsed.append(ds.name) or real_table(ds, *a, **k)
-    )
-    given = {}
-    runner.run_step("03_reconcile", lambda inputs, p: given.update(inputs) or runner.Made({}), *run)
-    values = catalog.dataset("values")
-    assert "values" not in parsed and "issues" in parsed
-    assert_frame_equal(given["values"], real_table(values, staging / values.path))
-
-
 @pytest.mark.parametrize(
     "read,columns",
     [

@@ -210,27 +210,6 @@ def test_a_table_parsed_in_two_halves_is_the_table_parsed_at_once(monkeypatch):
     assert len(at_once) == sum(k % 4 for k in range(40)) and at_once.index.equals(pd.RangeIndex(len(at_once)))
 
 
-def test_a_table_parsed_apart_is_the_table_parsed_at_once_or_comes_without_it(first, monkeypatch):
-    """splice.parsed_apart (step 02's values table): parsed by a forked process or here, the frame is the one
-    the runner's loader reads from the file, with the same bytes to write; while the other core is busy with
-    a process set aside, nothing is forked and the table comes without a frame (the next step parses it)."""
-    from wennuan_lib.base import parallel
-
-    _, year = first
-    ds = catalog.dataset("values")
-    data = year.path("values").read_bytes()
-    want = store.load_table(ds, year.path("values"))
-    for apart in (True, False):
-        monkeypatch.setattr(splice, "APART_ROWS", 1 if apart else 10**9)
-        got = splice.parsed_apart(ds, store.Rendered(data), len(want))()
-        assert got.data == data
-        pd.testing.assert_frame_equal(got.frame, want)
-    monkeypatch.setattr(splice, "APART_ROWS", 1)
-    monkeypatch.setattr(parallel, "aside_busy", lambda: True)
-    got = splice.parsed_apart(ds, store.Rendered(data), len(want))()
-    assert got.data == data and got.frame is None
-
-
 def test_row_texts_are_the_text_of_each_cell_whatever_repeats():
     """The text each cell is written as (store.row_texts, made once per distinct value of a column): what
     save_table writes for it — True and 1 and 1.0 stay three texts in a text column, a formula is neutralized

@@ -1,8 +1,7 @@
 """A table made of the lines an earlier run wrote (step 01's splice on a re-run): each part's lines taken from
 the cache when its key is the same as then, else rendered from its rows — exactly what `store.save_table`
 writes for the same rows, so a re-run's file is byte for byte that of a run from scratch.
-Tables made on another core while a step goes on are here too: rendered (`rendered_apart`) or parsed back
-(`parsed_apart`)."""
+A large table rendered on another core while its step goes on is made here too (`rendered_apart`)."""
 
 from __future__ import annotations
 
@@ -14,10 +13,9 @@ import pandas as pd
 from wennuan_lib.base import store
 from wennuan_lib.base.artifacts import Artifacts
 from wennuan_lib.base.catalog import Dataset
-from wennuan_lib.base.parallel import bytes_in_background, here_and_apart, value_in_background
+from wennuan_lib.base.parallel import bytes_in_background, here_and_apart
 
 APART = 200  # from this many parts on, the second half is rendered by a forked process (see `table`)
-APART_ROWS = 20_000  # from this many rows on, a table is parsed by a forked process (see `parsed_apart`)
 
 
 def table(
@@ -58,18 +56,6 @@ def parsed(ds: Dataset, made: store.Rendered) -> store.Rendered:
     """The rendered table with its frame, as the runner's loader would read it back from its file (parsed from
     the bytes in hand: nothing is read); the next step that reads it is given that frame (run.kept)."""
     return store.Rendered(made.data, store.typed(ds, store.read_csv(io.BytesIO(made.data))))
-
-
-def parsed_apart(ds: Dataset, made: store.Rendered, rows: int) -> Callable[[], store.Rendered]:
-    """`parsed(ds, made)` as `result()`: a table of `rows` rows from APART_ROWS on parsed by a forked process
-    while this one goes on (the frame pickled back: 201,000 rows of values, 0.8 s of parsing there, 0.1 s of
-    unpickling here), a smaller one here at once. Without another core free, a large table comes without its
-    frame (the next step that reads it parses the file)."""
-    if rows < APART_ROWS:
-        here = parsed(ds, made)
-        return lambda: here
-    there = value_in_background(lambda: parsed(ds, made).frame)
-    return (lambda: made) if there is None else (lambda: store.Rendered(made.data, there()))
 
 
 def rendered_apart(ds: Dataset, frame: pd.DataFrame) -> Callable[[], store.Rendered]:

@@ -19,7 +19,6 @@ import pandas as pd
 
 from wennuan_lib.base import catalog
 from wennuan_lib.check import aggregate, corrections, per_unit, rules
-from wennuan_lib.read import splice
 from wennuan_lib.run.runner import Made, Params
 
 
@@ -50,9 +49,6 @@ def run(inputs: Mapping, p: Params) -> Made:
     mine = per_unit.run(
         values, submissions, extracted, summaries, previous, form, p.year, p.cache(per_unit.NAMESPACE)
     )
-    # the values table parsed back from its bytes on the other core while the checks across units are made
-    # here: step 03 is then handed it (run/kept.py) instead of parsing the file (3,000 units: 0.7 s)
-    values_file = splice.parsed_apart(catalog.dataset("values"), mine.values, len(values))
     p.progress(
         f"审核 {len(units)} 个单位：{len(units) - len(mine.checked)} 个与以前审核过的相同"
         f"（沿用当时的审核结果），{len(mine.checked)} 个重新审核；单位之间的比较和全市合计全部重算"
@@ -69,7 +65,7 @@ def run(inputs: Mapping, p: Params) -> Made:
     issues = pd.concat([findings, extra], ignore_index=True)[columns] if len(extra) else findings[columns]
     summary_checks = pd.DataFrame(mine.summary_rows, columns=catalog.dataset("summary_checks").column_names)
     frames = {
-        "values": values_file(),
+        "values": mine.values,
         "issues": issues,
         "audit": corrections.audit_frame(audit),
         "totals": totals,
