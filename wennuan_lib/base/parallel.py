@@ -267,25 +267,14 @@ def aside_busy() -> bool:
     return any(result._reader.is_alive() for result in _ASIDE)
 
 
-def value_in_background(fn):
-    """Start `fn()` on another core (a forked process; its value pickled back) and return `result()`, which
-    waits for it. None instead — nothing is started — while a process set aside is still at work: the other
-    core is busy, and the fork would first wait for it (see here_and_apart). If the process failed,
-    `result()` runs `fn()` here."""
-    if aside_busy():
-        return None
-    there = bytes_in_background(lambda: pickle.dumps(fn(), pickle.HIGHEST_PROTOCOL))
-    return lambda: pickle.loads(there())
-
-
 def here_and_apart(fn, here, apart) -> tuple:
     """(`fn(here)`, `fn(apart)`): the second made by a forked process (pickled back) while this one makes the
     first — one job split in two, on two cores. If that process failed, the second is made here too. While a
     process set aside is still at work (aside_busy), both are made here: the other core is busy with it, and
     the fork would first wait for it to end (3,000 units, one file changed: step 04 waited 1.4 s for
     the review workbook with one core idle)."""
-    there = value_in_background(lambda: fn(apart))
-    if there is None:
+    if aside_busy():
         return fn(here), fn(apart)
+    there = bytes_in_background(lambda: pickle.dumps(fn(apart), pickle.HIGHEST_PROTOCOL))
     mine = fn(here)
-    return mine, there()
+    return mine, pickle.loads(there())

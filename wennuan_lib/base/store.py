@@ -91,13 +91,14 @@ def _as_text(value, kind: str) -> str:
 
 def save_table(frame: pd.DataFrame, ds: Dataset, path: Path) -> Path:
     """A table as its catalog entry declares it: exactly its columns, in order; booleans as True/False."""
-    return write_csv(table_frame(frame, ds), path)
+    atomic_write_bytes(path, table_bytes(frame, ds))
+    return path
 
 
-def table_bytes(frame: pd.DataFrame, ds: Dataset) -> Rendered:
-    """The table `save_table` would write for `frame`, rendered (a step renders a large one on another core
-    while it goes on: the runner writes it as it is)."""
-    return Rendered(_file_bytes(table_frame(frame, ds)))
+def table_bytes(frame: pd.DataFrame, ds: Dataset) -> bytes:
+    """The bytes `save_table` writes for `frame` (a step renders a large table on another core while it goes
+    on, and the runner writes them as they are: splice.rendered_apart)."""
+    return _file_bytes(table_frame(frame, ds))
 
 
 def table_frame(frame: pd.DataFrame, ds: Dataset) -> pd.DataFrame:

@@ -61,5 +61,5 @@ def parsed(ds: Dataset, made: store.Rendered) -> store.Rendered:
 def rendered_apart(ds: Dataset, frame: pd.DataFrame) -> Callable[[], store.Rendered]:
     """The bytes `store.save_table` writes for `frame`, rendered by a forked process while this one goes on;
     returns `result()` (the runner writes them as they are)."""
-    there = bytes_in_background(lambda: store.table_bytes(frame, ds).data)
+    there = bytes_in_background(lambda: store.table_bytes(frame, ds))
     return lambda: store.Rendered(there())

@@ -66,10 +66,10 @@ def run(inputs: Mapping, p: Params) -> Made:
         latest.policy.trends,
         any(inputs["years:year_config"][y].get("sample") for y in years),
     )
-    made, shown = {"trends": wide, "trends_long": long, "trend_charts": pngs}, {}
+    made, to_show = {"trends": wide, "trends_long": long, "trend_charts": pngs}, {}
     if long_file is not None:  # the runner writes the bytes as they are; the notebook is shown the table
-        made["trends_long"], shown["trends_long"] = long_file(), long
-    return Made(made, shown)
+        made["trends_long"], to_show["trends_long"] = long_file(), long
+    return Made(made, to_show)
 
 
 def _year_rows(
