@@ -5,6 +5,7 @@ run, an outputs path that is a file and a full disk name the file. Each fault is
 
 import errno
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from wennuan_lib import errors, vocab
-from wennuan_lib.base import config
+from wennuan_lib.base import config, files
 from wennuan_lib.base.textfiles import InputFileError
 from wennuan_lib.publish import narrative
 from wennuan_lib.read.units import Registry
@@ -530,3 +531,16 @@ def test_an_older_versions_link_copied_as_a_folder_is_taken_as_the_last_run(smal
     assert any(p.name.endswith("复制的结果") for p in (c.root / "runs").iterdir())  # kept: the previous run
     out = cli("run", *_where(c))
     assert out.returncode == 0 and "全部步骤都是最新的" in out.stdout, out.stdout + out.stderr
+
+
+def test_a_file_larger_than_one_write_is_written_whole_by_both_writers(tmp_path):
+    """Files are written in pieces (files.WRITE_PIECE): a file of two and a half pieces, whether written
+    beside its old version or new in a run's folder, holds every byte and leaves nothing else behind."""
+    data = random.Random(24).randbytes(files.WRITE_PIECE * 5 // 2)
+    target = tmp_path / "values.csv"
+    target.write_bytes(b"old")
+    files.atomic_write_bytes(target, data)
+    files.write_new(tmp_path / "新" / "extracted.csv", data)
+    assert target.read_bytes() == data
+    assert (tmp_path / "新" / "extracted.csv").read_bytes() == data
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["values.csv", "新"]
