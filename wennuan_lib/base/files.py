@@ -39,7 +39,8 @@ def write_new(path: Path, data: bytes) -> None:
 # virtual machines the product is measured on, one write() of 30 MB to a new file took 309 ms and the same
 # bytes in 1 MiB pieces 10 ms (medians of 6, alternated; 4 MB: 33 against 1.5 ms; 1 MB: the same). The
 # system takes a large write into large blocks of fresh memory, which that host is slow to hand out. At
-# 3,000 units a run writes values.csv and extracted.csv, 30 MB each, and a few files of 1-2 MB.
+# 3,000 units a run writes two tables of 30 MB each (the values and the extracted rows) and a few files
+# of 1-2 MB.
 WRITE_PIECE = 1 << 20
 
 
