@@ -4,12 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the project needs: CJK fonts (Noto; AR PL UKai for 楷体) for charts and PDF,
+# Debian packages the project needs: CJK fonts (Noto; AR PL UKai for 楷体) for charts and PDF, Liberation Serif
+# (Times New Roman's metrics) for the page numbers,
 # Pango and HarfBuzz subsetting for WeasyPrint (fast PDF), LibreOffice (writer only) to read legacy .doc,
 # libarchive (a 0.9 MB library, no program) for the rar and 7z archives units send; fontconfig (fc-cache) to
 # register the 仿宋 font below. For the tests, which look at the outputs as they print: chromium (headless) reviews
 # the notebooks in a browser, LibreOffice Calc prints the workbooks, poppler-utils (pdfinfo, pdftotext) reads PDFs.
-APT_PACKAGES="chromium fontconfig fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils libarchive13"
+APT_PACKAGES="chromium fontconfig fonts-noto-cjk fonts-arphic-ukai fonts-liberation2 libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils libarchive13"
 
 missing=""
 for p in $APT_PACKAGES; do
@@ -51,7 +52,9 @@ if ! fc-list : file 2>/dev/null | grep -F "/$FANG" >/dev/null; then
   rm -rf "$tmp"
 fi
 # The Word file names the official faces (仿宋_GB2312, 黑体, 楷体_GB2312, 方正小标宋简体), as Windows has them. Here
-# they are aliased to the free stand-ins, so that LibreOffice (and any CSS naming them) sets them alike.
+# they are aliased to the free stand-ins, so that LibreOffice (and any CSS naming them) sets them alike. A Western
+# sign FandolFang lacks (†) comes from Liberation Serif, not from a whole CJK face (the PDF holds every face it
+# embeds in memory while it is written: 52 MB for Noto Serif CJK SC).
 if [ "$(id -u)" = "0" ]; then CONF_DIR=/etc/fonts/conf.d; else CONF_DIR="$HOME/.config/fontconfig/conf.d"; fi
 CONF="$CONF_DIR/65-wennuan-official-faces.conf"
 conf_text() {
@@ -59,7 +62,7 @@ conf_text() {
   echo '<!DOCTYPE fontconfig SYSTEM "fonts.dtd">'
   echo '<!-- wennuan (setup.sh): the official faces of GB/T 9704 set in their free stand-ins -->'
   echo '<fontconfig>'
-  for pair in "FandolFang,Noto Serif CJK SC:仿宋_GB2312 仿宋 FangSong STFangsong" \
+  for pair in "FandolFang,Liberation Serif,Noto Serif CJK SC:仿宋_GB2312 仿宋 FangSong STFangsong" \
               "Noto Sans CJK SC:黑体 SimHei" \
               "AR PL UKai CN:楷体_GB2312 楷体 KaiTi STKaiti" \
               "Noto Serif CJK SC:方正小标宋简体 小标宋 FZXiaoBiaoSong-B05S"; do

@@ -229,6 +229,33 @@ def test_pdf_has_embedded_cjk_fonts_and_official_page_geometry(sample_run):
     assert numbers and numbers[0][0] < 35 * MM and numbers[0][1].strip() == "— 3 —"
 
 
+# The face each role of the report is set in, as setup.sh installs them (GB/T 9704's faces or their
+# stand-ins): 仿宋 body and tables, 黑体 headings, 楷体 quotes, 小标宋 titles, Times New Roman's metrics for
+# the page numbers and the Western signs 仿宋 lacks (†)
+FACES = {"FandolFang", "Noto-Sans-CJK-SC", "AR-PL-UKai-CN", "Noto-Serif-CJK-SC-Bold", "Liberation-Serif"}
+
+
+def test_every_character_of_the_pdf_is_in_the_face_its_role_names(sample_run):
+    """No character falls back to a face its role does not name (a 宋体 glyph inside 仿宋 text: the appendix
+    note once wrote its formula's minus as U+2212 and 附件2 marks a Word revision with †, both missing from
+    FandolFang) — nor does the PDF embed, for one sign, a whole CJK font it holds in memory while it is
+    written."""
+    _, paths, _, _ = sample_run
+    reader = PdfReader(paths.root / "report" / "书面总结.pdf")
+    used: dict[str, set[str]] = {}
+    for k, page in enumerate(reader.pages, 1):
+
+        def visit(text, cm, tm, font, size, k=k):
+            if font and text.strip():
+                used.setdefault(str(font["/BaseFont"]).split("+", 1)[-1], set()).add(
+                    f"第{k}页：{text.strip()[:20]}"
+                )
+
+        page.extract_text(visitor_text=visit)
+    assert set(used) <= FACES, {name: sorted(where)[:3] for name, where in used.items() if name not in FACES}
+    assert {"FandolFang", "Noto-Sans-CJK-SC", "Liberation-Serif"} <= set(used), sorted(used)
+
+
 def test_unresolved_errors_make_every_format_a_marked_draft(sample_run):
     _, paths, frames, _ = sample_run
     assert frames["report"]["draft"] is True

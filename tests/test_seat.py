@@ -18,7 +18,7 @@ from wennuan_lib.base import catalog, config, textfiles
 from wennuan_lib.check import findings
 from wennuan_lib.check.corrections import CORRECTION_COLUMNS, WAIVER_COLUMNS, WAIVER_HEADER
 from wennuan_lib.check.rules import AUDIT_ID, TOTALS, open_errors
-from wennuan_lib.publish import detail_workbook, review_workbook, template
+from wennuan_lib.publish import detail_workbook, review_workbook, template, xlsx
 from wennuan_lib.run import freeze, report_summary
 from wennuan_lib.run.workspace import Workspace
 from wennuan_lib.views import decisions
@@ -423,6 +423,20 @@ def test_detail_workbook_is_set_up_for_printing(sample_run, form):
         io.BytesIO(detail_workbook.detail_workbook(form, frames["values"], frames["totals"], cfg, draft=True))
     ).active
     assert "（草稿）" in draft["A1"].value and "草稿" in draft.oddHeader.right.text
+
+
+def test_a_workbook_written_row_by_row_refuses_a_row_above_instead_of_dropping_it():
+    """分单位明细表 lets each row go as the next starts (xlsx.Book(rows_as_written=True)); XlsxWriter would
+    silently leave out a cell written above: the program stops instead."""
+    book = xlsx.Book(rows_as_written=True)
+    ws = book.sheet("表")
+    xlsx.cell(ws, 0, 0, "标题")
+    xlsx.cell(ws, 2, 0, "甲")
+    xlsx.cell(ws, 2, 1, 1.5)  # the same row, any column: still held
+    with pytest.raises(ValueError, match="row 1 written after row 2"):
+        xlsx.cell(ws, 1, 0, "乙")
+    ws2 = openpyxl.load_workbook(io.BytesIO(book.bytes())).active
+    assert [[c.value for c in r] for r in ws2.iter_rows()] == [["标题", None], [None, None], ["甲", 1.5]]
 
 
 @pytest.mark.needs("soffice", "calc", "pdftotext")

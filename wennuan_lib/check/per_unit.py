@@ -206,7 +206,8 @@ def _check_all(todo, slices, values, first_run, split, keys, kept, form, year) -
     def check(units: list[str]) -> tuple[dict[str, dict], dict[int, str]]:
         made = _check(units, slices, form, year)
         mine = values["unit"].isin(units).to_numpy()
-        lines = dict(zip(np.flatnonzero(mine).tolist(), row_lines(ds, values[mine]), strict=True))
+        rows = np.flatnonzero(mine).tolist()
+        lines = dict(zip(rows, row_lines(ds, values[mine]), strict=True))
         for unit in units:
             failed = made[unit].pop("failed")
             if unit in split:
@@ -215,7 +216,10 @@ def _check_all(todo, slices, values, first_run, split, keys, kept, form, year) -
             made[unit]["lines"] = "".join(lines[i] for i in range(a, b))
             if not failed:  # a check that broke is tried again next run
                 kept.put_json(keys[unit], made[unit])
-        return made, lines
+        # the lines by row only where a unit's rows are apart (the others' are in their entries): the half
+        # made by the forked process comes back pickled, and every line twice was its rows twice in memory
+        of = values["unit"].to_numpy()
+        return made, ({i: lines[i] for i in rows if of[i] in split} if split else {})
 
     if len(todo) < APART:
         return check(todo) if todo else ({}, {})

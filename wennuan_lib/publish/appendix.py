@@ -83,7 +83,7 @@ def basis_note(form: Form, items: pd.DataFrame, has_previous: bool) -> str:
     if has_previous:
         note += (
             "同比按可比口径计算：只比较两年均填报该项的单位（可比单位数），"
-            "即（本年这些单位之和 − 可比上年）÷ 可比上年 × 100%；"
+            "即（本年这些单位之和－可比上年）÷可比上年×100%；"
             "“上年合计”为按上年的报表（更正后）计算的全市合计。"
         )
     for row in items.to_dict("records"):

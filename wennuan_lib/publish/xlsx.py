@@ -17,14 +17,18 @@ STAMP = dt.datetime(2000, 1, 1)  # the documents' own dates: fixed, so that equa
 
 
 class Book:
-    """An in-memory workbook with its cell formats made once each."""
+    """A workbook with its cell formats made once each. `rows_as_written`: each sheet's rows are written in
+    order and each row is let go once the next starts (XlsxWriter's constant_memory: a row's text is written
+    in the row, not in a shared table), for a sheet of thousands of rows made beside other work; otherwise
+    the whole workbook is kept in memory until its bytes are asked for (faster for small ones)."""
 
-    def __init__(self, author: str = "wennuan"):
+    def __init__(self, author: str = "wennuan", rows_as_written: bool = False):
         self._buffer = io.BytesIO()
         self.wb = xlsxwriter.Workbook(
             self._buffer,
             {
-                "in_memory": True,
+                "in_memory": not rows_as_written,
+                "constant_memory": rows_as_written,
                 "strings_to_formulas": False,
                 "strings_to_urls": False,
                 "strings_to_numbers": False,
@@ -54,7 +58,11 @@ class Book:
 
 def cell(ws, row: int, col: int, value, fmt=None) -> None:
     """One cell (0-based row and column): text as text, numbers as numbers, None as an empty (formatted)
-    cell."""
+    cell. A row above one written already, in a sheet whose rows are let go as they are written
+    (Book(rows_as_written=True)), is an error: XlsxWriter would leave it out without a word."""
+    if ws.constant_memory and row < ws.previous_row:
+        where = f"sheet {ws.name!r}: row {row} written after row {ws.previous_row}"
+        raise ValueError(f"{where} (rows_as_written)")
     if value is None or value == "":
         ws.write_blank(row, col, None, fmt)
     elif isinstance(value, str):

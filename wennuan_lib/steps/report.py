@@ -119,7 +119,7 @@ def basis_tips(row: dict) -> dict[str, str]:
         )
         out[f"{key}#change"] = (
             f"与上年相比（可比口径：两年均填报的{row['units_comparable']}个单位）：上年{then}，本年{now}"
-            "（（本年 − 上年）÷ 上年 × 100%）"
+            "（（本年－上年）÷上年×100%）"
         )
     if row.get("basis"):
         out[f"{key}#units"] = f"计入{row['units_reported']}个单位：{row['basis']}"
