@@ -60,17 +60,19 @@ def cell(ws, row: int, col: int, value, fmt=None) -> None:
     """One cell (0-based row and column): text as text, numbers as numbers, None as an empty (formatted)
     cell. A row above one written already, in a sheet whose rows are let go as they are written
     (Book(rows_as_written=True)), is an error: XlsxWriter would leave it out without a word."""
-    if getattr(ws, "constant_memory", False) and row < ws.previous_row:  # (the benchmark's other writers: no)
+    if value is None or value == "":
+        refused = ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, str):
+        refused = ws.write_string(row, col, value, fmt)
+    elif isinstance(value, bool):
+        refused = ws.write_boolean(row, col, value, fmt)
+    else:
+        refused = ws.write_number(row, col, value, fmt)
+    # looked into only when XlsxWriter refused the cell (-1), not at every cell (the benchmark's other writers
+    # return nothing)
+    if refused == -1 and getattr(ws, "constant_memory", False) and row < ws.previous_row:
         where = f"sheet {ws.name!r}: row {row} written after row {ws.previous_row}"
         raise ValueError(f"{where} (rows_as_written)")
-    if value is None or value == "":
-        ws.write_blank(row, col, None, fmt)
-    elif isinstance(value, str):
-        ws.write_string(row, col, value, fmt)
-    elif isinstance(value, bool):
-        ws.write_boolean(row, col, value, fmt)
-    else:
-        ws.write_number(row, col, value, fmt)
 
 
 def display_width(text: str) -> int:
