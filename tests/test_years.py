@@ -39,6 +39,40 @@ def test_trends_cover_every_year_and_join_by_concept(sample_years):
         assert (out / "charts" / f"{name}.png").stat().st_size > 10_000
 
 
+def test_a_trend_chart_whose_figures_did_not_change_is_copied_not_drawn(sample_years, tmp_path, monkeypatch):
+    """The trend charts go through the chart cache: drawn again only when their own city figures moved (a
+    re-run after one unit's form changed moves the totals of that form's items, not every chart's), and a
+    copied chart is byte for byte the one drawn."""
+    from wennuan_lib.base.artifacts import Artifacts
+    from wennuan_lib.base.catalog import dataset
+    from wennuan_lib.base.store import load_table
+    from wennuan_lib.publish import charts
+
+    results, _, _ = sample_years
+    current = results[2013][1].workspace.trends().current()
+    long = load_table(dataset("trends_long"), current / dataset("trends_long").path)
+    long["year"] = long["year"].astype(int)
+    spec, cache = load_form(2013).policy.trends, Artifacts(tmp_path / "cache", "trend_charts")
+    years = sorted(set(long["year"]))
+    drawn, real = [], charts.subplots
+    monkeypatch.setattr(charts, "subplots", lambda *a, **k: drawn.append(1) or real(*a, **k))
+    first = trends._charts(long, years, spec, True, cache)
+    assert first == {n: (current / "charts" / n).read_bytes() for n in first}  # what the run drew
+    assert len(drawn) == len(spec) == len(first) >= 2
+    assert trends._charts(long, years, spec, True, cache) == first and len(drawn) == len(spec)  # all copied
+    concept = spec[0].concepts[0].item  # one figure of the first chart, nothing of the others
+    moved = long.copy()
+    city = (moved["scope"] == trends.CITY) & (moved["concept"] == concept) & (moved["year"] == years[-1])
+    moved.loc[city, "value"] = "1"
+    third = trends._charts(moved, years, spec, True, cache)
+    assert len(drawn) == len(spec) + 1
+    name = f"trends_{spec[0].id}.png"
+    assert third[name] != first[name] and {n: b for n, b in third.items() if n != name} == {
+        n: b for n, b in first.items() if n != name
+    }
+    assert third == trends._charts(moved, years, spec, True)  # as drawn without a cache
+
+
 def test_a_long_trends_table_rendered_by_another_process_is_the_file_one_process_writes(
     sample_years, tmp_path, monkeypatch
 ):

@@ -407,7 +407,7 @@ def coverage_note(coverage: dict[int, dict[str, str]], series: list[tuple[str, s
     return "".join("\n" + line for line in lines)
 
 
-def _kept(cache: Artifacts | None, draw, *args) -> Chart:
+def kept(cache: Artifacts | None, draw, *args) -> Chart:
     """`draw(*args, folder)`, or the PNG it drew before from the same arguments (kept in `cache` by a hash of
     them; the cache is never a source of truth)."""
     folder = args[-1]
@@ -466,7 +466,7 @@ def make_all(
     modes = [(s.item, s.label) for s in spec.transport]
     unit_chart = _unit_charts(counted, spec, measures, year, note, folder, cache)
     draw = {
-        "sources": lambda: _kept(
+        "sources": lambda: kept(
             cache,
             sources,
             {c: totals.get(c) for c in spec.sources},
@@ -475,9 +475,9 @@ def make_all(
             note,
             source_shares(counted, spec),
             labels.get(spec.sources_total, "总额"),
-            folder,  # last: a chart's other arguments are its cache key (see _kept)
+            folder,  # last: a chart's other arguments are its cache key (see kept)
         ),
-        "transport": lambda: _kept(
+        "transport": lambda: kept(
             cache,
             transport,
             {c: totals.get(c) for c in [*dict(modes), spec.transport_all]},
@@ -519,7 +519,7 @@ def _trend_chart(
         [(s.item, s.label) for s in spec.trend_households],
     )
     trend_codes = [c for group in trend_series for c, _ in group]
-    return _kept(
+    return kept(
         cache,
         trends,
         {y: {c: figures.get(c) for c in trend_codes} for y, figures in by_year.items()},
@@ -543,7 +543,7 @@ def _unit_charts(
         data = unit_bars(units, [(s.label, unit_series(s.item)) for s in series], legible_bars(spec, series))
         more = f"（居前{len(data.units)}位）" if data.rest else ""
         measure = measures.get(series[0].item, "")
-        return _kept(
+        return kept(
             cache, by_unit, data, name, f"{year}年{title}{more}", measure, measure == "万元", note, folder
         )
 

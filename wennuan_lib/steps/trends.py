@@ -11,6 +11,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from wennuan_lib.base import catalog
+from wennuan_lib.base.artifacts import Artifacts
 from wennuan_lib.form import Form
 from wennuan_lib.publish import charts
 from wennuan_lib.read import splice
@@ -65,6 +66,7 @@ def run(inputs: Mapping, p: Params) -> Made:
         years,
         latest.policy.trends,
         any(inputs["years:year_config"][y].get("sample") for y in years),
+        p.cache("trend_charts"),
     )
     made, to_show = {"trends": wide, "trends_long": long, "trend_charts": pngs}, {}
     if long_file is not None:  # the runner writes the bytes as they are; the notebook is shown the table
@@ -117,9 +119,11 @@ def _year_rows(
     return both[catalog.dataset("trends_long").column_names].reset_index(drop=True)
 
 
-def _charts(long: pd.DataFrame, years: list[int], groups_spec, sample: bool) -> dict[str, bytes]:
-    """The trend charts, by file name."""
-    charts.setup()
+def _charts(
+    long: pd.DataFrame, years: list[int], groups_spec, sample: bool, cache: Artifacts | None = None
+) -> dict[str, bytes]:
+    """The trend charts, by file name. With `cache`, a chart whose figures did not change since it was last
+    drawn (a re-run after one unit's form changed moves only the totals of its items) is copied, not drawn."""
     note = "数据来源：各单位报送" + ("（示例数据）" if sample else "")
     city = long[long["scope"] == CITY]
 
@@ -130,23 +134,31 @@ def _charts(long: pd.DataFrame, years: list[int], groups_spec, sample: bool) -> 
             for y in years
         ]
 
-    groups = [(g.id, g.title, g.measure, [(s.item, s.label) for s in g.concepts]) for g in groups_spec]
     out = {}
-    for name, title, unit, members in groups:
-        fig, ax = charts.subplots(figsize=(8, 4))
+    for g in groups_spec:
+        members = [(s.item, s.label) for s in g.concepts]
         data = [series(concept) for concept, _ in members]
-        for k, ((_, label), ys) in enumerate(zip(members, data, strict=True)):
-            pts = [(y, v) for y, v in zip(years, ys, strict=True) if v is not None]
-            ax.plot(
-                [p[0] for p in pts], [p[1] for p in pts], marker="o", color=charts.COLOURS[k], label=label
-            )
-        charts.annotate(ax, years, data)
-        ax.set_xticks(years, [f"{y}年" for y in years])
-        ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
-        ax.set_ylim(0, ax.get_ylim()[1] * 1.15)
-        ax.set_xlabel("年度")
-        ax.set_ylabel(unit)
-        ax.legend(frameon=False, loc="lower right")
-        chart = charts.finish(fig, ax, f"trends_{name}", f"{years[0]}—{years[-1]}年{title}", note, None)
+        labels = [label for _, label in members]
+        chart = charts.kept(cache, _trend_group, g.id, g.title, g.measure, labels, years, data, note, None)
         out[f"{chart.name}.png"] = chart.png
     return out
+
+
+def _trend_group(
+    name: str, title: str, unit: str, labels: list[str], years: list[int], data: list[list], note: str, folder
+) -> charts.Chart:
+    """One group's chart: a line for each of its concepts over the years (a year without the figure left out).
+    Its arguments, but the last, are its key in the cache (charts.kept)."""
+    charts.setup()
+    fig, ax = charts.subplots(figsize=(8, 4))
+    for k, (label, ys) in enumerate(zip(labels, data, strict=True)):
+        pts = [(y, v) for y, v in zip(years, ys, strict=True) if v is not None]
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color=charts.COLOURS[k], label=label)
+    charts.annotate(ax, years, data)
+    ax.set_xticks(years, [f"{y}年" for y in years])
+    ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.15)
+    ax.set_xlabel("年度")
+    ax.set_ylabel(unit)
+    ax.legend(frameon=False, loc="lower right")
+    return charts.finish(fig, ax, f"trends_{name}", f"{years[0]}—{years[-1]}年{title}", note, folder)
