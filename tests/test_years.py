@@ -77,8 +77,8 @@ def test_a_long_trends_table_rendered_by_another_process_is_the_file_one_process
     sample_years, tmp_path, monkeypatch
 ):
     """From trends.APART_ROWS rows on, trends_long.csv is rendered by a forked process while the wide table
-    and the charts are made: byte for byte the file the runner writes from the table, and the notebook is
-    still shown the table."""
+    and the charts are made, and trends.csv by the step meanwhile: byte for byte the files the runner writes
+    from the tables, and the notebook is still shown the tables."""
     results, _, _ = sample_years
     sample = results[2013][1]
     outputs = tmp_path / "outputs"
@@ -90,6 +90,7 @@ def test_a_long_trends_table_rendered_by_another_process_is_the_file_one_process
     got = workspace.trends().current() / "trends_long.csv"
     assert got.read_bytes() == want and len(want) > 100_000
     assert isinstance(shown["trends_long"], pd.DataFrame) and len(shown["trends_long"]) > 1000
+    assert isinstance(shown["trends"], pd.DataFrame) and len(shown["trends"]) > 1000  # rendered in the step
     assert (workspace.trends().current() / "trends.csv").read_bytes() == (
         sample.outputs / "trends" / "trends.csv"
     ).read_bytes()
