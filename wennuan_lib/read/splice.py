@@ -58,6 +58,12 @@ def parsed(ds: Dataset, made: store.Rendered) -> store.Rendered:
     return store.Rendered(made.data, store.typed(ds, store.read_csv(io.BytesIO(made.data))))
 
 
+def rendered_here(ds: Dataset, frame: pd.DataFrame) -> store.Rendered:
+    """The bytes `store.save_table` writes for `frame`, rendered now by the step (while a `rendered_apart`
+    is still at work on the other core) rather than by the runner after it."""
+    return store.Rendered(store.table_bytes(frame, ds))
+
+
 def rendered_apart(ds: Dataset, frame: pd.DataFrame) -> Callable[[], store.Rendered]:
     """The bytes `store.save_table` writes for `frame`, rendered by a forked process while this one goes on;
     returns `result()` (the runner writes them as they are)."""

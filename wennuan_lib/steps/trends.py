@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from wennuan_lib.base import catalog, store
+from wennuan_lib.base import catalog
 from wennuan_lib.base.artifacts import Artifacts
 from wennuan_lib.form import Form
 from wennuan_lib.publish import charts
@@ -72,7 +72,7 @@ def run(inputs: Mapping, p: Params) -> Made:
     if long_file is not None:  # the runner writes the bytes as they are; the notebook is shown the tables
         # the wide table rendered here while the forked process still renders the long one (3,000 units, two
         # years: 201,000 rows, about 0.4 s that the runner would otherwise spend after the step)
-        made["trends"] = store.Rendered(store.table_bytes(wide, catalog.dataset("trends")))
+        made["trends"] = splice.rendered_here(catalog.dataset("trends"), wide)
         to_show["trends"] = wide
         made["trends_long"], to_show["trends_long"] = long_file(), long
     return Made(made, to_show)
