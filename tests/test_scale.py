@@ -4,6 +4,7 @@ fails loudly, and a report whose appendix stays readable with thousands of units
 
 import json
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -177,6 +178,37 @@ def test_while_work_set_aside_goes_on_a_job_split_in_two_is_made_here_not_after_
         time.sleep(0.01)
     here, apart = parallel.here_and_apart(lambda half: (half, os.getpid()), "here", "apart")
     assert here == ("here", os.getpid()) and apart[0] == "apart" and apart[1] != os.getpid()
+
+
+def _resident_mib() -> float:
+    with open("/proc/self/statm", encoding="ascii") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="Linux: the resident memory of a process")
+def test_while_it_waits_for_a_forked_process_a_process_gives_back_the_memory_it_freed(tmp_path):
+    """Step 04 waits for the PDF after writing the Word and the detail workbook, at the run's peak memory:
+    what it freed meanwhile goes back to the system while it waits, not at the end of the run. Here 150 MB
+    of medium-sized objects (the C library's heap, which keeps what is freed), every 50th kept alive."""
+    release = tmp_path / "release"
+    made = parallel.bytes_in_background(lambda: _held_until(release))
+    objects = [bytes(1000) for _ in range(150_000)]
+    kept = objects[::50]
+    del objects
+    held = _resident_mib()
+    waiter = threading.Thread(target=made)
+    waiter.start()
+    try:
+        end = time.monotonic() + 30
+        while _resident_mib() > held - 100 and time.monotonic() < end:
+            time.sleep(0.01)
+        given_back = held - _resident_mib()
+        assert not release.exists()  # while the forked process was still at work
+    finally:
+        release.write_text("go", encoding="utf-8")
+        waiter.join()
+    assert given_back > 100, f"{given_back:.0f} MiB given back while waiting"
+    assert made() == b"made" and len(kept) == 3000
 
 
 def _status(n_sent: int, n_missing: int) -> pd.DataFrame:
