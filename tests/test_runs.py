@@ -130,8 +130,11 @@ def test_run_force_hashes_every_input_afresh_rather_than_take_a_kept_digest(tiny
     assert manifest.load(y.scope)["inputs"]["units.csv"] == truth
 
 
-def test_a_changed_correction_reruns_only_the_steps_that_read_it(tiny, tmp_path):
+def test_a_changed_correction_reruns_only_the_steps_that_read_it_and_older_runs_are_removed(tiny, tmp_path):
+    """Each run that made something is a new folder under runs/; the current one and the one before it (a
+    reader may still be on it) are kept, older ones are removed (while the kernel says what the run found)."""
     y = _copy(tiny, tmp_path)
+    oldest = y.run
     notebook = y.path("notebooks") / "01_ingest.ipynb"
     first = notebook.read_bytes()
     (y.year_inputs / "corrections.csv").write_text(
@@ -146,8 +149,12 @@ def test_a_changed_correction_reruns_only_the_steps_that_read_it(tiny, tmp_path)
     ).read_bytes() == first  # the notebook that made the outputs
     values = y.load("values").set_index(["unit", "item"])
     assert values.loc[("常熟市总工会", "04A.1"), "value"] == "77"
+    previous = y.run
+    assert {p.name for p in y.scope.folder("runs").iterdir()} == {oldest.name, previous.name}
     forced = _run(y, "--force")
     assert forced.returncode == 0 and "输入没有变化，沿用上次的结果" not in forced.stdout  # every step runs
+    assert {p.name for p in y.scope.folder("runs").iterdir()} == {previous.name, y.run.name}
+    assert not oldest.exists() and y.run != previous
 
 
 def test_a_run_killed_anywhere_leaves_the_previous_results_whole_and_nothing_running(tiny, tmp_path):

@@ -262,11 +262,14 @@ def run_scope(
             (staging.path / ".progress").unlink(missing_ok=True)
             seal(workspace, scope, staging.path, plan.records, console)
             stop_point("before:promote")
-            scope.promote(staging.path)
-            if scope.kind == catalog.YEAR:
-                outcome.summary = _summary(workspace, scope.key, kernel)
-            artifacts.prune(scope.folder("cache"))  # what an older program cached can never be used again
-            manifest.keep_digests(scope.folder("cache"))
+            tidied = scope.promote(staging.path, wait=False)  # the older runs removed meanwhile
+            try:
+                if scope.kind == catalog.YEAR:
+                    outcome.summary = _summary(workspace, scope.key, kernel)
+                artifacts.prune(scope.folder("cache"))  # what an older program cached can never be used again
+                manifest.keep_digests(scope.folder("cache"))
+            finally:
+                tidied()
         except BaseException as exc:
             staging.abandon(exc)
             raise
