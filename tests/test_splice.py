@@ -20,7 +20,7 @@ from tests.conftest import Year, ingest_and_clean, rerun_copy, run_data, sample_
 from wennuan_lib.base import catalog, store
 from wennuan_lib.form import load_form
 from wennuan_lib.publish import template
-from wennuan_lib.read import cache, splice
+from wennuan_lib.read import cache, sniff, splice
 from wennuan_lib.steps import ingest
 
 YEAR = 2013
@@ -138,6 +138,30 @@ def test_a_file_is_parsed_where_it_is_read_and_kept_once(first, tmp_path, monkey
     year.ingest()
     assert parsed == []
     assert year.path("extracted").read_bytes() == before.path("extracted").read_bytes()
+
+
+def test_a_rerun_after_one_file_changed_opens_only_that_file_to_tell_what_it_is(first, tmp_path, monkeypatch):
+    """Step 01 tells what each file of the inbox is by opening it (a Word or Excel package, an archive, an
+    e-mail...). A re-run takes what the last run found for the same bytes: after one file changed, it is the
+    only file of the inbox opened for that (an archive's members are unpacked afresh, and opened, every run).
+    What it found is the same: the re-run's table of what was read is a run's from scratch (see above)."""
+    inputs, before = first
+    changed, again = rerun_copy(
+        inputs, before.outputs, tmp_path, lambda i: change_one_file(i / str(YEAR) / "submissions", i)
+    )
+    opened, real = [], sniff.content_kind
+
+    def content_kind(path: Path) -> str:
+        opened.append((path, real(path)))
+        return opened[-1][1]
+
+    monkeypatch.setattr(sniff, "content_kind", content_kind)
+    Year(changed, again, YEAR).ingest()
+    inbox = changed / str(YEAR) / "submissions"
+    unpacked = (sniff.ARCHIVE, sniff.RAR, sniff.SEVENZ, sniff.MIME)  # opened again to be unpacked
+    loose = [p.relative_to(inbox) for p, kind in opened if p.is_relative_to(inbox) and kind not in unpacked]
+    assert loose == [Path(COMPANY_FILE)]
+    assert any(not p.is_relative_to(inbox) for p, _ in opened)  # the archives' members
 
 
 def _apart_and_here(first, tmp_path, monkeypatch, module, threshold: str, namespace: str) -> dict:

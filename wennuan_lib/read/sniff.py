@@ -86,6 +86,12 @@ SEVENZ_MAGIC = b"7z\xbc\xaf\x27\x1c"
 
 def kind(path: Path) -> str:
     """The kind of file by content. Raises ReadError for what is not worth looking into (empty, huge)."""
+    worth_opening(path)
+    return content_kind(path)
+
+
+def worth_opening(path: Path) -> None:
+    """Raises ReadError for a file not worth looking into (empty, or larger than the limit)."""
     size = path.stat().st_size
     if size == 0:
         raise ReadError("文件是空的（0字节），请单位重新发送")
@@ -93,6 +99,11 @@ def kind(path: Path) -> str:
         raise ReadError(
             f"文件有 {size // 2**20} MB，超过上限 {config.MAX_FILE_BYTES // 2**20} MB，不像是统计表，请核实"
         )
+
+
+def content_kind(path: Path) -> str:
+    """The kind of a file worth opening (`worth_opening`), by its bytes and, for a damaged Office file or a
+    saved e-mail, its extension."""
     with path.open("rb") as fh:
         head = fh.read(16)
     if head.startswith(OLE_MAGIC):
