@@ -460,9 +460,9 @@ class _Kinds:
     (3,000 files: 0.3-0.6 s of opening every package). Whether a file is worth opening at all (empty, too
     large) is checked every time: the limit may have changed. An archive's members are always opened."""
 
-    def __init__(self, store: artifacts.Artifacts, inbox_dir: Path):
-        self.store, self.key, self.inbox = store, store.key(KINDS), inbox_dir
-        last = store.get_json(self.key)
+    def __init__(self, kept: artifacts.Artifacts, inbox_dir: Path):
+        self.kept, self.key, self.inbox = kept, kept.key(KINDS), inbox_dir
+        last = kept.get_json(self.key)
         self.last: dict = last if isinstance(last, dict) else {}
         self.now: dict[str, str] = {}
 
@@ -478,7 +478,7 @@ class _Kinds:
     def keep(self) -> None:
         """Those of this run's files, for the next run (only when they changed)."""
         if self.now != self.last:
-            self.store.put_json(self.key, self.now)
+            self.kept.put_json(self.key, self.now)
 
 
 def _digest(path: Path, inbox_dir: Path) -> str:
