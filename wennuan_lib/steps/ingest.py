@@ -158,10 +158,9 @@ def new_submission(name: str, **fields) -> Submission:
     return Submission(name, container=Path(name).suffix.lower().lstrip("."), **fields)
 
 
-def screen(sub: Submission, path: Path, kind_of: Callable[[Path], str] = sniff.kind) -> bool:
+def screen(sub: Submission, path: Path, kind_of: Callable[[Path], str]) -> bool:
     """Litter and what is not worth reading are settled by name and first bytes; True when the file
-    needs reading. Sets the file's kind (what it is by content: `kind_of`, sniff.kind or what a `_Kinds`
-    kept)."""
+    needs reading. Sets the file's kind (what it is by content: `kind_of`, a `_Kinds`)."""
     if (why := inbox.litter_reason(Path(sub.file))) is not None:
         sub.status, sub.reason = SKIPPED, f"已略过：{why}"
         return False
@@ -174,7 +173,7 @@ def screen(sub: Submission, path: Path, kind_of: Callable[[Path], str] = sniff.k
 
 
 def list_inbox(
-    folder: Path, scratch: Path, kind_of: Callable[[Path], str] = sniff.kind
+    folder: Path, scratch: Path, kind_of: Callable[[Path], str]
 ) -> list[tuple[Submission, Path | None]]:
     """Every entry of the inbox as a submission, with the file to read (None when settled already).
     Archives are opened into `scratch` (a private temporary folder) and their members listed after them."""
