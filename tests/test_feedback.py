@@ -23,6 +23,7 @@ from . import sample_data as sample
 from .test_rules import clean_units, frame
 
 UNIT = "常熟市总工会"
+OTHER = "吴江区总工会"
 
 
 def _values(form, unit=UNIT, figures=None):
@@ -264,6 +265,33 @@ def test_step_03_counts_the_default_deadline_from_the_run_date(year_dir, form, m
     ws, _, rows = _rows(year_dir.root / "feedback" / f"{UNIT}.xlsx")
     assert "请于2013年1月28日（星期一）前" in ws["A5"].value
     assert any(r["项目"] == "02行“其中困难农民工”" and "P03" in r["代码"] for r in rows)
+
+
+def test_a_register_line_the_analyst_must_mend_never_reaches_the_units_feedback(year_dir, form):
+    """A line of corrections.csv that cannot be applied (two values for one item) is an error on the unit it
+    names (A01), for the analyst: the unit's feedback carries its form's findings only, never the registers'
+    lines and item codes."""
+    figures = {c: 1 for c in form.codes}
+    template.write(
+        form, year_dir.inbox / "a.xlsx", values={**figures, "02A.1": 10, "02A.2": 12}, header={"unit": UNIT}
+    )
+    template.write(form, year_dir.inbox / "b.xlsx", values=figures, header={"unit": OTHER})
+    (year_dir.inbox.parent / "corrections.csv").write_text(
+        "unit,item,value,reason\n"
+        + "".join(f"{u},04A.1,{v},电话核实\n" for u in (UNIT, OTHER) for v in (3, 4)),
+        encoding="utf-8",
+    )
+    year_dir.ingest()
+    issues = year_dir.clean()["issues"]
+    a01 = issues[issues["rule"] == "A01"]
+    assert set(a01["unit"]) == {UNIT, OTHER} and set(a01["severity"]) == {"error"}
+    year_dir.reconcile()
+    folder = year_dir.root / "feedback"
+    for unit in (UNIT, OTHER):
+        _, _, rows = _rows(folder / f"{unit}.xlsx")  # each has findings on its form too
+        assert rows and not any("A01" in r["代码"] or "登记表" in str(r["问题"]) for r in rows), rows
+    _, _, rows = _rows(folder / f"{UNIT}.xlsx")
+    assert any("P03" in r["代码"] for r in rows)
 
 
 CODE = re.compile(r"(?<![\d.])(?:\d\d[A-Z]|0\d)\.\d(?!\d)")  # 09A.1, 05.1 (not 91.1%)

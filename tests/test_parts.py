@@ -193,6 +193,34 @@ def test_an_example_sheet_before_the_form_is_never_read(form, year_dir, figures)
     assert_figures(form, values_of(frames, f"{UNIT}.xlsx"), figures, "统计表")
 
 
+@pytest.mark.parametrize(
+    "unit,note,why",
+    [
+        ("苏州市××区总工会", "", "填写示例（填报单位写的是「苏州市××区总工会」）"),
+        (UNIT, "注：本页数字为示例。", "填写示例（表中注明“本页数字为示例”）"),
+    ],
+)
+def test_a_form_filled_as_an_example_on_a_sheet_not_so_named_is_never_read(
+    form, year_dir, figures, unit, note, why
+):
+    """A copy of the form filled as an example, on the first sheet and named like any other: its 填报单位 is
+    the notice's placeholder, or a note says the page is an example. The unit's own form, on the next sheet,
+    is read; the example is named with why."""
+    path = year_dir.inbox / f"{UNIT}.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = write_sheet(wb, "Sheet1", form, figures, unit=unit, shift=9)
+    if note:
+        ws.write(len(form.layout) + 4, 0, note)
+    write_sheet(wb, "Sheet2", form, figures)
+    wb.close()
+    frames = year_dir.ingest()
+    log = frames["ingest_log"].iloc[0]
+    assert log["status"] == "read" and log["part"] == "工作表「Sheet2」" and log["unit"] == UNIT
+    assert f"工作表「Sheet1」：{why}，不从中读取数字" in log["left_out"]
+    assert_figures(form, values_of(frames, f"{UNIT}.xlsx"), figures, "Sheet2")
+    assert len(frames["submissions"]) == 1  # the example is no second version of the unit's form
+
+
 def test_a_hidden_draft_is_never_preferred_and_its_differences_are_said(form, year_dir, figures):
     path = year_dir.inbox / f"{UNIT}.xlsx"
     wb = xlsxwriter.Workbook(path)

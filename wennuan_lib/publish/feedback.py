@@ -29,7 +29,15 @@ from wennuan_lib.base.artifacts import Artifacts
 from wennuan_lib.base.parallel import on_all_cores
 from wennuan_lib.base.progress import report as report_progress
 from wennuan_lib.base.textfiles import InputFileError
-from wennuan_lib.check.rules import ATTACHED, ERROR, SEVERITY_LABELS, Describer, is_open, says_attached
+from wennuan_lib.check.rules import (
+    ATTACHED,
+    AUDIT_ID,
+    ERROR,
+    SEVERITY_LABELS,
+    Describer,
+    is_open,
+    says_attached,
+)
 from wennuan_lib.form import Form
 from wennuan_lib.publish import xlsx
 
@@ -462,12 +470,17 @@ def file_names(units: list[str]) -> dict[str, str]:
     return names
 
 
+def for_units(issues: pd.DataFrame, values: pd.DataFrame) -> pd.Series:
+    """The findings a unit's feedback carries: open, on a unit that sent a form, and about its form — not the
+    analyst's own registers (A01: a line of corrections.csv or waivers.csv that could not be applied is the
+    analyst's to mend; it names the registers' lines and item codes, which the unit has never seen)."""
+    return is_open(issues) & issues["unit"].isin(set(values["unit"])) & (issues["rule"] != AUDIT_ID)
+
+
 def missing_units(issues: pd.DataFrame, values: pd.DataFrame, made: list) -> list[str]:
     """The units with open findings whose feedback workbook is not among `made` (write_all could not make
     it), in the findings' order."""
-    units = list(
-        dict.fromkeys(issues.loc[is_open(issues) & issues["unit"].isin(set(values["unit"])), "unit"])
-    )
+    units = list(dict.fromkeys(issues.loc[for_units(issues, values), "unit"]))
     have = {Path(p).name for p in made}
     return [u for u, stem in file_names(units).items() if f"{stem}.xlsx" not in have]
 
@@ -504,7 +517,7 @@ def build_all(
     step 03 sets its ``feedback_deadline`` (see `deadline`)."""
     if not cfg.get("feedback_deadline"):  # called without step 03's date: the deadline counts from today
         cfg = {**cfg, "feedback_deadline": deadline(cfg, dt.date.today()).isoformat()}
-    open_ = issues[is_open(issues) & issues["unit"].isin(set(values["unit"]))]
+    open_ = issues[for_units(issues, values)]
     values = values.reset_index(drop=True)
     open_ = open_.reset_index(drop=True)
     by_unit = values.groupby("unit", sort=False).indices

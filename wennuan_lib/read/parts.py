@@ -49,6 +49,14 @@ TOTAL_SHEET = re.compile(r"汇总|合计|总表|全区|全市|全县|本级")
 PROSE_CHARS = 300
 APPENDIX_MARK = re.compile(r"^\s*附\s*件\s*[0-9一二三四五六七八九十]*\s*[:：]?")
 FIRST_WORDS = 40  # the first characters of a part that may say it is an example
+# A form filled as an example rather than by a unit, wherever the part says so: a 填报单位 left as the
+# notice's placeholder (苏州市××区总工会), or a note that the page is an example (注：本页数字为示例). No unit
+# writes either on the form it sends.
+INSTRUCTIONS_REASON = "填表说明或填写示例，不从中读取数字"
+PLACEHOLDER_UNIT = re.compile(r"[×xX＊*○□△]{2}")
+EXAMPLE_NOTE = re.compile(
+    r"(本页|本表|此表|该表|以上|上述|本工作表)[^。；;]{0,10}(为|是|系|仅供)[^。；;]{0,4}(示例|样例|范例|样表)"
+)
 
 
 @dataclass
@@ -58,6 +66,7 @@ class Part:
     blocks: list[Block]
     hidden: bool = False
     sheet: str = ""
+    example: str = ""  # why this part, matched as a form, is an example (_example)
 
     @property
     def chars(self) -> int:
@@ -139,7 +148,7 @@ def _filled(m: Match, form: Form) -> int:
 
 def _left_reason(part: Part, m: Match | None, form: Form) -> str:
     if m is None:
-        return "填表说明或填写示例，不从中读取数字"
+        return part.example or INSTRUCTIONS_REASON
     if m.layout == SUMMARY:
         return "文字材料，不从中读取数字"
     if m.layout == UNKNOWN and m.problem:
@@ -197,6 +206,21 @@ def _single(extract: Extract, form: Form, one: Callable[[Extract, Form], Match],
     return m
 
 
+def _example(part: Part, m: Match) -> str:
+    """Why a part matched as a form is an example filled in the notice's or the unit's own words, not the
+    unit's form ("" when nothing says so): its 填报单位 is a placeholder, or a line of it says the page is an
+    example."""
+    found = m.header.get("unit")
+    unit = unicodedata.normalize("NFKC", str(found.raw if found else "") or "").strip()
+    if PLACEHOLDER_UNIT.search(unit):
+        return f"填写示例（填报单位写的是「{unit}」），不从中读取数字"
+    for b in part.blocks:
+        note = EXAMPLE_NOTE.search("".join(b.text.split()))
+        if note:
+            return f"填写示例（表中注明“{note.group(0)}”），不从中读取数字"
+    return ""
+
+
 def _judge(
     extract: Extract, form: Form, one: Callable[[Extract, Form], Match], parts: list[Part]
 ) -> list[tuple[Part, Match | None]]:
@@ -212,6 +236,10 @@ def _judge(
             judged.append((part, None))
             continue
         m = one(_extract_of(extract, part.blocks), form)
+        if m.layout in FORM_LAYOUTS and (why := _example(part, m)):
+            part.example = why  # a form filled as an example: left out as instructions are
+            judged.append((part, None))
+            continue
         judged.append((part, m))
         found_form = found_form or (m.layout in FORM_LAYOUTS and not part.hidden)
     return judged
@@ -305,10 +333,10 @@ def _whole(extract, form, one, parts, judged, reader_left) -> Match:
             + "、".join(p.name for p in instructions)
             + "），没有填好的统计表；请单位填写下发的统计表后重新发送"
         )
-        m.left_out = [f"{p.name}：填表说明或填写示例，不从中读取数字" for p in instructions] + reader_left
+        m.left_out = [f"{p.name}：{_left_reason(p, None, form)}" for p in instructions] + reader_left
         return m
     m = one(_extract_of(extract, rest) if instructions else extract, form)
-    m.left_out = [f"{p.name}：填表说明或填写示例，不从中读取数字" for p in instructions] + reader_left
+    m.left_out = [f"{p.name}：{_left_reason(p, None, form)}" for p in instructions] + reader_left
     if m.layout == TEMPLATE:
         m.part = ""
     return m
