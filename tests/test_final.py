@@ -14,6 +14,7 @@ import openpyxl
 import pandas as pd
 import pdfplumber
 import pytest
+from docx.enum.text import WD_UNDERLINE
 from PIL import Image
 
 from wennuan_lib.base.store import write_csv
@@ -235,6 +236,30 @@ def test_an_open_slip_in_a_stated_figure_keeps_a_draft_and_is_marked(slip_years)
     assert any(shown == f"{Decimal(total):.2f}万元" for _, shown in suspect)  # the figure the slip feeds
     first = pdf_text(stage["folder"] / "书面总结.pdf")[0]
     assert "疑似填错（1条）" in first and SLIP_UNIT in first
+
+
+def _marked_in_word(path: Path) -> list[str]:
+    """The runs of the Word file's text shown in red with a wavy underline (the figures a slip feeds)."""
+    return [
+        run.text
+        for p in docx.Document(path).paragraphs
+        for run in p.runs
+        if run.font.underline == WD_UNDERLINE.WAVY and str(run.font.color.rgb) == "C00000"
+    ]
+
+
+def test_the_word_file_marks_the_figure_a_slip_feeds_as_the_pdf_and_html_do(slip_years):
+    """The provincial office may read the Word file alone: the figure an open slip feeds stands out there too
+    (red, wavy underline), and nothing does once the slip is corrected."""
+    stage = slip_years["slip"]
+    total = stage["totals"].set_index("item").loc["11A.1", "value"]
+    marked = _marked_in_word(stage["folder"] / "书面总结.docx")
+    assert f"{Decimal(total):.2f}万元" in marked
+    html = (stage["folder"] / "书面总结.html").read_text(encoding="utf-8")
+    assert sorted(marked) == sorted(
+        re.findall(r'<span class="fig suspect" title="[^"]*">([^<]*)</span>', html)
+    )
+    assert _marked_in_word(slip_years["corrected"]["folder"] / "书面总结.docx") == []
 
 
 def test_a_correction_typed_in_yuan_again_keeps_the_report_a_draft(slip_years):

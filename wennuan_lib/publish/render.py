@@ -20,7 +20,7 @@ import docx
 import jinja2
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING, WD_UNDERLINE
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt, RGBColor
@@ -567,8 +567,11 @@ class _Word:
         colour: RGBColor | None = None,
         shade: str | None = None,
         keep: bool = False,
+        suspect: set[str] | frozenset[str] = frozenset(),
     ) -> Paragraph:
-        """A paragraph; a list of texts is one paragraph with a line break between them."""
+        """A paragraph; a list of texts is one paragraph with a line break between them. Figures (narrative
+        tokens) are written as shown; those a suspected slip feeds (`suspect`, token keys) stand out as in the
+        PDF and the HTML: red, with a wavy red underline."""
         p = self.document.add_paragraph()
         fmt = p.paragraph_format
         fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
@@ -582,10 +585,15 @@ class _Word:
                 2 * (BODY_PT + WORD_TRACKING_TWIPS / 20) if size == BODY_PT else size * 2
             )
         p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY if align is None else align
-        for k, line in enumerate([text] if isinstance(text, str) else text):
-            run = p.add_run(line)
-            _set_font(run, font, size, bold, colour)
-            if k < (0 if isinstance(text, str) else len(text) - 1):
+        lines = [text] if isinstance(text, str) else text
+        for k, line in enumerate(lines):
+            for piece, marked in _pieces(line, suspect):
+                run = p.add_run(piece)
+                _set_font(run, font, size, bold, RED if marked else colour)
+                if marked:
+                    run.font.underline = WD_UNDERLINE.WAVY
+                    run._element.rPr.find(qn("w:u")).set(qn("w:color"), str(RED))
+            if k < len(lines) - 1:
                 run.add_break()
         if shade:
             ppr = p._p.get_or_add_pPr()
@@ -676,11 +684,11 @@ def _docx_body(word: _Word, report: Report) -> None:
                         align=WD_ALIGN_PARAGRAPH.CENTER,
                     )
             elif b.kind == "quote":
-                word.para(text, "楷体_GB2312")
+                word.para(b.text, "楷体_GB2312", suspect=report.suspect)
             elif b.kind in ("gap", "error"):
                 word.para(text, shade="FFF3B0" if b.kind == "gap" else "F8D0D0")
             else:
-                word.para(text)
+                word.para(b.text, suspect=report.suspect)
 
 
 def _docx_closing(word: _Word, report: Report) -> None:
@@ -729,6 +737,19 @@ def _docx_appendix(word: _Word, k: int, t: Table) -> None:
     if t.note:
         word.para(t.note, size=10, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT, keep=True)
     _docx_table(word.document, t, Mm(297 - 37 - 35), above_pt=title_block_pt(t))
+
+
+def _pieces(text: str, suspect) -> list[tuple[str, bool]]:
+    """`text` as shown (docx_text), in pieces: (text, whether it is a figure a suspected slip feeds)."""
+    if not suspect:
+        return [(docx_text(text), False)]
+    out, pos = [], 0
+    for m in TOKEN.finditer(text):
+        if m.group(1) in suspect:
+            out += [(docx_text(text[pos : m.start()]), False), (m.group(2), True)]
+            pos = m.end()
+    out.append((docx_text(text[pos:]), False))
+    return [(piece, marked) for piece, marked in out if piece]
 
 
 def docx_text(text: str) -> str:
