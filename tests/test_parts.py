@@ -37,10 +37,10 @@ def sentences(form, figures, shift: int = 0) -> list[tuple[list[str], str]]:
     return out
 
 
-def write_sheet(wb, name, form, figures, unit=UNIT, shift=0, hidden=False):
+def write_sheet(wb, name, form, figures, unit=UNIT, shift=0, hidden=False, date="2013年1月12日"):
     ws = wb.add_worksheet(name)
     ws.write("A1", form.title)
-    ws.write("A2", f"填报单位：{unit}      2013年1月12日")
+    ws.write("A2", f"填报单位：{unit}      {date}")
     for r, (_codes, text) in enumerate(sentences(form, figures, shift), 3):
         ws.write(r, 2, text)
     if hidden:
@@ -224,7 +224,7 @@ def test_a_form_filled_as_an_example_on_a_sheet_not_so_named_is_never_read(
 def test_a_hidden_draft_is_never_preferred_and_its_differences_are_said(form, year_dir, figures):
     path = year_dir.inbox / f"{UNIT}.xlsx"
     wb = xlsxwriter.Workbook(path)
-    write_sheet(wb, "旧稿", form, figures, shift=3, hidden=True)
+    write_sheet(wb, "旧稿", form, figures, shift=3, hidden=True, date="2013年1月16日")  # dated later
     write_sheet(wb, "统计表", form, figures).activate()  # Excel never hides the sheet shown
     wb.close()
     assert readers.read(path).hidden == {"旧稿"}
@@ -244,6 +244,8 @@ def test_a_hidden_draft_is_never_preferred_and_its_differences_are_said(form, ye
     assert len(mine) == 1, issues[["rule", "message"]]
     message = mine.iloc[0]["message"]
     assert f"采用了「{UNIT}.xlsx」" in message and f"未采用「{UNIT}.xlsx/旧稿」" in message
+    # the copy's date is not the one it wrote: the message never says the two were dated alike
+    assert "两份在同一个文件中" in message and "填报日期相同" not in message, message
 
 
 def test_a_hidden_identical_copy_is_named_and_not_read_twice(form, year_dir, figures):

@@ -87,6 +87,13 @@ def why(latest, old, dated: bool) -> str:
     """Why `latest` is in force rather than `old`, in Chinese."""
     if by_date(latest, old, dated):
         return f"填报日期{latest.date}晚于另一份的{old.date}"
+    # a copy in the same file (ingest gives it the date of the one read): its own date decided nothing
+    if old.file.startswith(f"{latest.file}/"):
+        where = old.file.removeprefix(f"{latest.file}/")
+        return (
+            f"两份在同一个文件中，按文件中可见、排在前面的一份读取；「{where}」中的一份未采用，"
+            "它的填报日期不作为取舍依据"
+        )
     parts = []
     if dated:
         parts.append(f"两份的填报日期相同（{latest.date}）")
