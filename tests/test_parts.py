@@ -6,6 +6,7 @@ import random
 import zipfile
 
 import docx
+import openpyxl
 import pytest
 import xlsxwriter
 
@@ -606,6 +607,37 @@ def test_a_sentence_rewritten_in_yuan_is_converted_with_a_note(form, year_dir, f
         assert values.loc[code, "status"] == "ok", code
         assert "已换算为万元" in values.loc[code, "note"] and "写的是“元”" in values.loc[code, "note"], code
     assert not (values["note"].str.contains("表中未找到")).any()
+
+
+def test_the_templates_measure_rewritten_or_typed_over_is_read_as_the_unit_left_it(form, year_dir, figures):
+    """The template prints each blank's measure in the cell after it. A clerk who rewrote 万元 as 元 there
+    filled in 元: converted to 万元, with a note. A clerk who typed the figure over the measure, leaving the
+    yellow cell empty, filled it in: read from there, with a note (never 未填)."""
+    money = [c for c in form.codes if form.item(c).is_money][:3]
+    yuan, typed_over = money[:2], money[2]
+    path = year_dir.inbox / f"{UNIT}.xlsx"
+    template.write(
+        form,
+        path,
+        values={c: figures[c] * (10000 if c in yuan else 1) for c in form.codes},
+        header={"unit": UNIT},
+    )
+    wb = openpyxl.load_workbook(path)
+    for code in money:
+        sheet, cell = next(iter(wb.defined_names[form.item(code).name].destinations))
+        ws = wb[sheet]
+        beside = ws[cell.replace("$", "")].offset(column=1)
+        assert str(beside.value).startswith("万元")  # as the template prints it
+        if code in yuan:
+            beside.value = "元" + str(beside.value).removeprefix("万元")
+        else:
+            beside.value, ws[cell.replace("$", "")].value = f"{format_value(figures[code])}万元；", None
+    wb.save(path)
+    values = values_of(year_dir.ingest(), f"{UNIT}.xlsx")
+    assert_figures(form, values, figures)
+    for code in yuan:
+        assert "已换算为万元" in values.loc[code, "note"] and "改成了“元”" in values.loc[code, "note"], code
+    assert "单位一格中" in values.loc[typed_over, "note"] and values.loc[typed_over, "status"] == "ok"
 
 
 def test_float_noise_of_a_sum_is_read_as_excel_shows_it(form, year_dir, figures):

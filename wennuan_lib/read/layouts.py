@@ -156,6 +156,8 @@ def _plausible(capture: str) -> bool:
 
 WAN = "万"
 YUAN_NOTE = "表中这一句的单位写的是“元”（下发的表式为万元）"
+TEMPLATE_YUAN_NOTE = "填写格后面的单位改成了“元”（下发的表式为万元）"
+IN_MEASURE_NOTE = "数字填在了填写格后面的单位一格中（填写格是空的）"
 
 
 def _after_blank(literal: str) -> str:
@@ -320,18 +322,62 @@ def parse_date(value: object, year: int | None = None) -> str:
     return dates.parse(value, year)[0] or ""
 
 
+def _after_literals(form: Form) -> dict[str, str]:
+    """What the form prints right after each blank (the template puts it in the cell after the blank's)."""
+    out = {}
+    for line in _blank_lines(form):
+        lits, codes = _parts(line)
+        out.update({code: lits[k + 1] for k, code in enumerate(codes)})
+    return out
+
+
+def _cell_after(loc: str) -> str:
+    """The location of the cell right of `loc` (统计表!D17 → 统计表!E17); "" when `loc` is not a cell."""
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
+
+    sheet, _, cell = loc.rpartition("!")
+    try:
+        column, row = coordinate_from_string(cell)
+        return f"{sheet}!{get_column_letter(column_index_from_string(column) + 1)}{row}"
+    except ValueError:
+        return ""
+
+
+def _template_value(item, loc: str, value, cells: dict[str, str], printed: str) -> tuple[Found, str]:
+    """A template's blank as filled, and a note: the printed measure beside its cell rewritten (万元 → 元: the
+    figure is in 元, converted and said) or typed over with the figure (the cell itself left empty). `cells`:
+    each cell's text as shown."""
+    beside = _cell_after(loc)
+    written = cells.get(beside, "") or ""
+    after = unicodedata.normalize("NFKC", written).strip()
+    printed = unicodedata.normalize("NFKC", printed).strip()
+    empty = value is None or str(value).strip() == ""
+    if empty and any(ch.isdigit() for ch in after) and not any(ch.isdigit() for ch in printed):
+        return Found(written.strip(), beside), IN_MEASURE_NOTE
+    if not empty and item.is_money and printed.startswith(WAN + "元") and after.startswith("元"):
+        # the figure as the cell shows it, in 元: parse converts it to 万元 and says so
+        return Found(f"{cells.get(loc) or value}元", loc), TEMPLATE_YUAN_NOTE
+    return Found(value, loc), ""
+
+
 def match_template(extract: Extract, form: Form) -> Match | None:
-    """The project's own template: every item by its defined name."""
+    """The project's own template: every item by its defined name (and the printed measure beside it, as the
+    unit left it)."""
     names = extract.names
     item_names = label_layout.per_form(form, "item_names", lambda f: [item.name for item in f.items])
     present = [n for n in item_names if n in names]
     if len(present) < max(1, len(item_names) // 2):
         return None
     match = Match(TEMPLATE, lines_total=len(_blank_lines(form)))
+    printed = label_layout.per_form(form, "after_literals", _after_literals)
+    cells = {b.loc: b.text for b in extract.blocks}
     for item in form.items:
         if item.name in names:
             loc, value = names[item.name]
-            match.values[item.code] = Found(value, loc)
+            found, note = _template_value(item, loc, value, cells, printed.get(item.code, ""))
+            match.values[item.code] = found
+            if note:
+                match.notes[item.code] = note
         else:
             match.not_found.append(item.code)
     for h in form.header:
