@@ -688,6 +688,40 @@ def notice_table_with_column(form, path, figures, drop_in_row: str = ""):
     return where
 
 
+def test_a_figure_cell_merged_over_two_rows_is_neither_rows_alone(form, year_dir, figures):
+    """One table row per line of the notice, 序号 merged down over each numbered row's lines (a label: read as
+    before), and the figure cell of 03B merged down over 03C's row: 03B keeps the figure it shows; 03C's blank
+    reads as merged, 无法识别 (must fix: the unit fills each row), never 未填 — nor the same figure twice."""
+    document = docx.Document()
+    document.add_paragraph("附件：")
+    document.add_paragraph(form.title)
+    document.add_paragraph(f"填报单位：{UNIT}（盖章）            2013年1月12日")
+    table = document.add_table(rows=1, cols=4)
+    for cell, text in zip(table.rows[0].cells, ["序号", "项目", "内容", "填报数"], strict=True):
+        cell.text = text
+    first: dict[str, int] = {}
+    for line in form.layout:
+        cells = table.add_row().cells
+        k = len(table.rows) - 1
+        cells[1].text = f"（{line.letter}）" if line.letter else ""
+        cells[2].text = line.printed.replace("______", "    ")
+        cells[3].text = "、".join(format_value(figures[c]) for c in line.codes)
+        if line.row in first:  # 序号 merged down over the row's lines
+            table.cell(first[line.row], 0).merge(table.cell(k, 0)).text = line.row
+        else:
+            first[line.row], cells[0].text = k, line.row
+        if line.codes == ["03C.1"]:
+            table.cell(k - 1, 3).merge(table.cell(k, 3)).text = format_value(figures["03B.1"])
+    document.save(year_dir.inbox / f"{UNIT}.docx")
+    values = values_of(year_dir.ingest(), f"{UNIT}.docx")
+    assert values.loc["03B.1", "value"] == format_value(figures["03B.1"])
+    merged = values.loc["03C.1"]
+    assert merged["status"] == "unreadable" and merged["raw_text"] == "（此格与上一行的填报数合并为一格）"
+    others = [c for c in form.codes if c != "03C.1"]
+    assert (values.loc[others, "status"] == "ok").all()
+    assert all(values.loc[c, "value"] == format_value(figures[c]) for c in others)
+
+
 def test_the_notices_table_with_a_column_added_reads_each_cells_figures_in_order(form, year_dir, figures):
     where = notice_table_with_column(form, year_dir.inbox / f"{UNIT}.docx", figures)
     frames = year_dir.ingest()

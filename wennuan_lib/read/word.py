@@ -22,6 +22,7 @@ present in the row, a merged cell once), ``第3段（文本框）``, and for a t
 from __future__ import annotations
 
 import posixpath
+import re
 import zipfile
 from pathlib import Path
 
@@ -64,6 +65,12 @@ HIDDEN = {
 REVISION = {"ins", "moveTo"}
 DELETION = {"del", "moveFrom"}  # hidden, but where they stood is marked: the text around them was revised
 CHARS = {"tab": "\t", "ptab": "\t", "br": "\n", "cr": "\n", "noBreakHyphen": "-"}
+# A figure's cell merged down over the rows below it (one 「42」 across the rows of 03B and 03C): the figure
+# is not the first row's alone, and the rows below have none of their own. Each row below reads as this text,
+# which no blank takes for a figure: the unit is asked to fill each row's cell. A merged label (序号, 项目) is
+# text, and the first column (序号: 03 over 03A–03C) is never taken for a figure.
+MERGED_FIGURE = "（此格与上一行的填报数合并为一格）"
+FIGURE_CELL = re.compile(r"\d[\d,，.．\s]*[\u4e00-\u9fff]{0,3}[；;。，,]?")
 
 
 _SPLIT: dict[
@@ -270,15 +277,23 @@ class Walker:
 
     def table(self, tbl, name: str, outer: str = "") -> None:
         """`outer`: the label of the cell a nested table sits in."""
+        above: dict[int, str] = {}  # grid column → the text of the last cell that stood in it
         for r, (tr, row_rev) in enumerate(_rows(tbl), 1):
             if row_rev is None:  # a row deleted with Track Changes on
                 continue
             c = 1
             for tc in _cells(tr):
                 span, merged_below = _cell_props(tc)
+                here = f"{name}第{r}行第{c}列"
+                label = f"{outer}（{here}）" if outer else here
                 if not merged_below:
-                    here = f"{name}第{r}行第{c}列"
-                    self.cell(tc, f"{outer}（{here}）" if outer else here, row_rev)
+                    before = len(self.blocks)
+                    self.cell(tc, label, row_rev)
+                    above[c] = self.blocks[before].text if len(self.blocks) > before else ""
+                elif c > 1 and FIGURE_CELL.fullmatch(above.get(c, "").strip()):
+                    merged = Text()
+                    merged.add(MERGED_FIGURE, False)
+                    self.add(label, merged)
                 c += span
 
     def cell(self, tc, label: str, revised: bool) -> None:
