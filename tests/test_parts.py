@@ -660,11 +660,9 @@ def test_float_noise_of_a_sum_is_read_as_excel_shows_it(form, year_dir, figures)
 # ---- issue 21.5: the notice's table with a column added, several sentences in one cell ----
 
 
-def notice_table_with_column(form, path, figures, drop_in_row: str = ""):
-    """序号｜项目｜内容｜填报数: one table row per numbered row of the notice, its sentences in one cell
-    separated by blank lines, the blanks left empty, the figures in the added column in the same order,
-    separated likewise.
-    `drop_in_row`: a row whose last figure is left out (counts disagree)."""
+def notice_document(form):
+    """A Word document of the notice's 附件 as a unit lays it out: title, 填报单位 and 日期, and a table
+    headed 序号｜项目｜内容｜填报数 (its rows for the caller to add)."""
     document = docx.Document()
     document.add_paragraph("附件：")
     document.add_paragraph(form.title)
@@ -672,6 +670,15 @@ def notice_table_with_column(form, path, figures, drop_in_row: str = ""):
     table = document.add_table(rows=1, cols=4)
     for cell, text in zip(table.rows[0].cells, ["序号", "项目", "内容", "填报数"], strict=True):
         cell.text = text
+    return document, table
+
+
+def notice_table_with_column(form, path, figures, drop_in_row: str = ""):
+    """序号｜项目｜内容｜填报数: one table row per numbered row of the notice, its sentences in one cell
+    separated by blank lines, the blanks left empty, the figures in the added column in the same order,
+    separated likewise.
+    `drop_in_row`: a row whose last figure is left out (counts disagree)."""
+    document, table = notice_document(form)
     rows: dict[str, list] = {}
     for line in form.layout:
         rows.setdefault(line.row, []).append(line)
@@ -692,13 +699,7 @@ def test_a_figure_cell_merged_over_two_rows_is_neither_rows_alone(form, year_dir
     """One table row per line of the notice, 序号 merged down over each numbered row's lines (a label: read as
     before), and the figure cell of 03B merged down over 03C's row: 03B keeps the figure it shows; 03C's blank
     reads as merged, 无法识别 (must fix: the unit fills each row), never 未填 — nor the same figure twice."""
-    document = docx.Document()
-    document.add_paragraph("附件：")
-    document.add_paragraph(form.title)
-    document.add_paragraph(f"填报单位：{UNIT}（盖章）            2013年1月12日")
-    table = document.add_table(rows=1, cols=4)
-    for cell, text in zip(table.rows[0].cells, ["序号", "项目", "内容", "填报数"], strict=True):
-        cell.text = text
+    document, table = notice_document(form)
     first: dict[str, int] = {}
     for line in form.layout:
         cells = table.add_row().cells
