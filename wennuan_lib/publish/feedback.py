@@ -470,17 +470,18 @@ def file_names(units: list[str]) -> dict[str, str]:
     return names
 
 
-def for_units(issues: pd.DataFrame, values: pd.DataFrame) -> pd.Series:
-    """The findings a unit's feedback carries: open, on a unit that sent a form, and about its form — not the
-    analyst's own registers (A01: a line of corrections.csv or waivers.csv that could not be applied is the
-    analyst's to mend; it names the registers' lines and item codes, which the unit has never seen)."""
-    return is_open(issues) & issues["unit"].isin(set(values["unit"])) & (issues["rule"] != AUDIT_ID)
+def for_units(issues: pd.DataFrame, units) -> pd.Series:
+    """The findings a unit's feedback carries: open, on one of `units` (those that sent a form), and about its
+    form — not the analyst's own registers (A01: a line of corrections.csv or waivers.csv that could not be
+    applied is the analyst's to mend; it names the registers' lines and item codes, which the unit has never
+    seen)."""
+    return is_open(issues) & issues["unit"].isin(units) & (issues["rule"] != AUDIT_ID)
 
 
 def missing_units(issues: pd.DataFrame, values: pd.DataFrame, made: list) -> list[str]:
     """The units with open findings whose feedback workbook is not among `made` (write_all could not make
     it), in the findings' order."""
-    units = list(dict.fromkeys(issues.loc[for_units(issues, values), "unit"]))
+    units = list(dict.fromkeys(issues.loc[for_units(issues, set(values["unit"])), "unit"]))
     have = {Path(p).name for p in made}
     return [u for u, stem in file_names(units).items() if f"{stem}.xlsx" not in have]
 
@@ -517,7 +518,7 @@ def build_all(
     step 03 sets its ``feedback_deadline`` (see `deadline`)."""
     if not cfg.get("feedback_deadline"):  # called without step 03's date: the deadline counts from today
         cfg = {**cfg, "feedback_deadline": deadline(cfg, dt.date.today()).isoformat()}
-    open_ = issues[for_units(issues, values)]
+    open_ = issues[for_units(issues, set(values["unit"]))]
     values = values.reset_index(drop=True)
     open_ = open_.reset_index(drop=True)
     by_unit = values.groupby("unit", sort=False).indices

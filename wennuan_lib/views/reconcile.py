@@ -10,7 +10,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from wennuan_lib.base import catalog
-from wennuan_lib.check.rules import AUDIT_ID, ERROR, TOTALS, is_open
+from wennuan_lib.check.rules import ERROR, TOTALS, is_open
 from wennuan_lib.publish import feedback
 from wennuan_lib.views.blocks import (
     LIST_LIMIT,
@@ -137,10 +137,7 @@ def feedback_file_of(st: pd.DataFrame, issues: pd.DataFrame, feedback_files: lis
     """Each unit's feedback workbook among those the step made (named as feedback.write_all names them)."""
     made = {p.name for p in feedback_files}
     units = set(st.loc[st["form"] == REPORTED, "unit"])
-    mine = (
-        is_open(issues) & issues["unit"].isin(units) & (issues["rule"] != AUDIT_ID)
-    )  # as feedback.for_units
-    open_units = list(dict.fromkeys(issues.loc[mine, "unit"]))
+    open_units = list(dict.fromkeys(issues.loc[feedback.for_units(issues, units), "unit"]))
     return {
         u: f"{stem}.xlsx" for u, stem in feedback.file_names(open_units).items() if f"{stem}.xlsx" in made
     }
